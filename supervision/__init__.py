@@ -1,0 +1,83 @@
+"""supervision: a generic supervised-actor runtime on pykka and trio.
+
+Workers are :class:`SupervisedActor` subclasses (pykka threading actors); a
+tree of supervisors, described by :class:`SupervisorSpec` / :class:`ChildSpec`
+data, starts them in order, restarts them with jittered backoff when they
+crash, hang or fail to start, escalates past an intensity limit, and stops them
+in reverse order. See docs/architecture.md for the semantics.
+"""
+
+from supervision._actor import Binding, SupervisedActor
+from supervision._backoff import Backoff
+from supervision._clock import Clock, ManualClock, SystemClock
+from supervision._errors import (
+    AskTimeout,
+    ChildUnavailable,
+    Escalation,
+    HandlerAborted,
+    IncarnationHung,
+    SpecError,
+    StartTimedOut,
+    SupervisionError,
+)
+from supervision._messages import Down, DownReason, Tagged
+from supervision._snapshot import (
+    ActorSnapshot,
+    FailureInfo,
+    snapshot_from_dict,
+    snapshot_to_dict,
+    snapshot_to_json,
+)
+from supervision._spec import (
+    NO_BACKOFF,
+    BackoffPolicy,
+    ChildSpec,
+    Jitter,
+    RestartType,
+    Strategy,
+    SupervisorSpec,
+)
+from supervision._tree import (
+    EXIT_ESCALATED,
+    EXIT_OK,
+    SupervisionTree,
+    TreeThread,
+    run_until_signalled,
+)
+
+__all__ = [
+    "EXIT_ESCALATED",
+    "EXIT_OK",
+    "NO_BACKOFF",
+    "ActorSnapshot",
+    "AskTimeout",
+    "Backoff",
+    "BackoffPolicy",
+    "Binding",
+    "ChildSpec",
+    "ChildUnavailable",
+    "Clock",
+    "Down",
+    "DownReason",
+    "Escalation",
+    "FailureInfo",
+    "HandlerAborted",
+    "IncarnationHung",
+    "Jitter",
+    "ManualClock",
+    "RestartType",
+    "SpecError",
+    "StartTimedOut",
+    "Strategy",
+    "SupervisedActor",
+    "SupervisionError",
+    "SupervisionTree",
+    "SupervisorSpec",
+    "SystemClock",
+    "Tagged",
+    "TreeThread",
+    "run_until_signalled",
+    "snapshot_from_dict",
+    "snapshot_to_dict",
+    "snapshot_to_json",
+]

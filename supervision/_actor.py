@@ -1,0 +1,262 @@
+"""The base class of every supervised worker: a pykka ThreadingActor that reports its life.
+
+pykka's own loop is replaced (``_actor_loop``) to close the gaps DESIGN.md §3
+measured in pykka 4.5, while keeping pykka's handler contract:
+
+- a handler raising while serving an ``ask`` fails that ask; the actor lives on;
+- a handler raising while serving a ``tell`` crashes the incarnation: ``on_failure``
+  runs, queued messages are dead-lettered (counted) and the supervisor hears ``Ended``;
+- ``on_start`` raising is reported as a start failure (pykka would say nothing);
+- a ``BaseException`` (``SystemExit``, ``KeyboardInterrupt``) becomes
+  :class:`HandlerAborted` and crashes this actor only (pykka would stop every actor);
+- threads are daemon threads, so an abandoned hung handler cannot block exit.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import pykka
+from loguru import logger
+from pykka.messages import _ActorStop
+
+from supervision._clock import Clock
+from supervision._directory import Directory
+from supervision._errors import HandlerAborted
+from supervision._messages import DownReason, Ended, Started, SummaryRequest, Tagged
+
+
+@attrs.frozen
+class Binding:
+    """What one incarnation knows of its place in the tree; set before its thread starts."""
+
+    name: str
+    path: str
+    epoch: int
+    clock: Clock
+    rng: random.Random
+    directory: Directory
+    report: Callable[[Started | Ended], None]
+
+
+class SupervisedActor(pykka.ThreadingActor):
+    """Subclass this and implement ``on_receive`` (and optionally ``on_start``,
+    ``on_stop``, ``on_failure``, ``state_summary``).
+
+    While running, an incarnation has ``name``, ``epoch``, ``clock`` and ``rng``
+    (a generator seeded from the tree seed, the name and the epoch). Use
+    :meth:`send` to talk to other actors by name and :meth:`monitor` to hear
+    when another actor's incarnation ends. ``message_sender`` names the sender
+    of the message being handled when it came through :meth:`send`.
+    """
+
+    use_daemon_thread = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._binding: Binding | None = None
+        self._inflight_since: float | None = None
+        self._processed = 0
+        self._stale_dropped = 0
+        self._stop_error: BaseException | None = None
+        self.message_sender: str | None = None
+
+    # -- what subclasses use ----------------------------------------------------
+
+    @property
+    def binding(self) -> Binding:
+        if self._binding is None:
+            raise RuntimeError(f"{type(self).__name__} is not running under a supervisor")
+        return self._binding
+
+    @property
+    def name(self) -> str:
+        return self.binding.name
+
+    @property
+    def epoch(self) -> int:
+        return self.binding.epoch
+
+    @property
+    def clock(self) -> Clock:
+        return self.binding.clock
+
+    @property
+    def rng(self) -> random.Random:
+        return self.binding.rng
+
+    def send(self, to: str, message: Any) -> None:
+        """Tell ``message`` to the running incarnation of ``to``, tagged with our epoch.
+
+        Raises :class:`ChildUnavailable` if ``to`` has no running incarnation.
+        If this incarnation has been fenced, the receiver drops the message as stale.
+        """
+        binding = self.binding
+        binding.directory.tell(to, Tagged(binding.name, binding.epoch, message))
+
+    def monitor(self, name: str) -> None:
+        """Receive :class:`Down` each time an incarnation of ``name`` ends (until this
+        incarnation ends or calls :meth:`demonitor`)."""
+        self.binding.directory.monitor(name, self.name, self.epoch)
+
+    def demonitor(self, name: str) -> None:
+        self.binding.directory.demonitor(name, self.name, self.epoch)
+
+    def state_summary(self) -> Mapping[str, Any]:
+        """A small JSON-able summary of this actor's state for introspection.
+
+        Runs in the actor's thread, between messages. Override it; keep it cheap.
+        """
+        return {}
+
+    # -- runtime internals ------------------------------------------------------
+
+    def _bind(self, binding: Binding) -> None:
+        self._binding = binding
+
+    def _fence(self) -> None:
+        """Cut a hung incarnation off: it takes no new messages and leaves the registry.
+
+        Called from the supervisor's thread; the hung handler keeps its thread
+        until it returns (if ever), then the loop exits without serving more.
+        """
+        self.actor_stopped.set()
+        pykka.ActorRegistry.unregister(self.actor_ref)
+
+    def _stop(self) -> None:
+        # pykka's _stop swallows an on_stop error after logging it; we report it.
+        pykka.ActorRegistry.unregister(self.actor_ref)
+        self.actor_stopped.set()
+        try:
+            self.on_stop()
+        except Exception as exc:  # noqa: BLE001 - reported to the supervisor as a crash
+            self._stop_error = exc
+
+    def _handle_receive(self, message: Any) -> Any:
+        if type(message) is Tagged:
+            if not self.binding.directory.is_current(message.sender, message.epoch):
+                self._stale_dropped += 1
+                logger.bind(
+                    event="stale_dropped",
+                    child=self.binding.name,
+                    epoch=self.binding.epoch,
+                    sender=message.sender,
+                    sender_epoch=message.epoch,
+                ).info(
+                    "{} dropped a message from stale incarnation {}#{}",
+                    self.binding.name,
+                    message.sender,
+                    message.epoch,
+                )
+                return None
+            self._processed += 1
+            self.message_sender = message.sender
+            try:
+                return self.on_receive(message.body)
+            finally:
+                self.message_sender = None
+        if type(message) is SummaryRequest:
+            return dict(self.state_summary())
+        if type(message) is not _ActorStop:
+            self._processed += 1
+        return super()._handle_receive(message)
+
+    def _actor_loop(self) -> None:
+        binding = self.binding
+        reason, error = DownReason.NORMAL, None
+        try:
+            try:
+                self.on_start()
+            except BaseException as exc:  # noqa: BLE001 - any start failure ends only this actor
+                self._fence()
+                reason, error = DownReason.START_FAILURE, exc
+                self._log_failure("start failure", exc)
+            else:
+                binding.report(Started(binding.name, binding.epoch))
+                reason, error = self._serve()
+        finally:
+            dead_letters = self._drain_mailbox()
+            binding.report(
+                Ended(
+                    binding.name,
+                    binding.epoch,
+                    reason,
+                    error,
+                    self._processed,
+                    self._stale_dropped,
+                    dead_letters,
+                )
+            )
+
+    def _serve(self) -> tuple[DownReason, BaseException | None]:
+        inbox = self.actor_inbox
+        stopped = self.actor_stopped
+        now = self.binding.clock.monotonic
+        while not stopped.is_set():
+            envelope = inbox.get()
+            self._inflight_since = now()
+            try:
+                response = self._handle_receive(envelope.message)
+            except Exception as exc:  # noqa: BLE001 - pykka contract: fail the ask or crash
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set_exception()
+                    continue
+                return self._crash(exc)
+            except BaseException as exc:  # noqa: BLE001 - see module docstring
+                aborted = HandlerAborted(self.binding.name, exc)
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set_exception((HandlerAborted, aborted, exc.__traceback__))
+                return self._crash(aborted)
+            else:
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set(response)
+            finally:
+                self._inflight_since = None
+        if self._stop_error is not None:
+            return self._crash(self._stop_error)
+        return DownReason.NORMAL, None
+
+    def _crash(self, exc: BaseException) -> tuple[DownReason, BaseException]:
+        self._fence()
+        self._log_failure("crash", exc)
+        try:
+            self.on_failure(type(exc), exc, exc.__traceback__)
+        except Exception as hook_error:  # noqa: BLE001 - the crash is already being reported
+            self._log_failure("on_failure raised", hook_error)
+        return DownReason.CRASH, exc
+
+    def _drain_mailbox(self) -> int:
+        """Fail pending asks and count the messages this incarnation will never handle."""
+        dead = 0
+        while True:
+            try:
+                envelope = self.actor_inbox.get_nowait()  # type: ignore[attr-defined]
+            except queue.Empty:
+                return dead
+            if isinstance(envelope.message, _ActorStop):
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set(None)
+                continue
+            if isinstance(envelope.message, SummaryRequest):
+                continue
+            dead += 1
+            if envelope.reply_to is not None:
+                envelope.reply_to.set_exception(
+                    (
+                        pykka.ActorDeadError,
+                        pykka.ActorDeadError(
+                            f"{self.binding.name}#{self.binding.epoch} ended first"
+                        ),
+                        None,
+                    )
+                )
+
+    def _log_failure(self, what: str, exc: BaseException) -> None:
+        binding = self.binding
+        logger.bind(
+            event=what.replace(" ", "_"), child=binding.name, epoch=binding.epoch, reason=repr(exc)
+        ).opt(exception=exc).warning("{}#{} {}: {!r}", binding.name, binding.epoch, what, exc)

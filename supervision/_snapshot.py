@@ -1,0 +1,76 @@
+"""Introspection: a frozen picture of the tree, serialisable to JSON with cattrs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import cattrs
+
+
+@attrs.frozen
+class FailureInfo:
+    """The last abnormal end of a child: what, why, and when (wall-clock seconds)."""
+
+    reason: str
+    type: str
+    message: str
+    at: float
+
+
+@attrs.frozen
+class ActorSnapshot:
+    """One node of the tree at one moment.
+
+    Counters (``processed``, ``stale_dropped``, ``dead_letters``) are totals over
+    every incarnation of the name. ``inflight_age_s`` is how long the message in
+    progress has been running (``None`` when idle). ``summary`` is the actor's
+    own ``state_summary()`` (empty if it did not answer in time).
+    """
+
+    name: str
+    path: str
+    kind: str
+    status: str
+    epoch: int
+    restarts: int
+    uptime_s: float | None
+    mailbox: int
+    processed: int
+    inflight_age_s: float | None
+    stale_dropped: int
+    dead_letters: int
+    last_failure: FailureInfo | None
+    summary: dict[str, Any] = attrs.field(factory=dict)
+    children: tuple[ActorSnapshot, ...] = ()
+
+    def walk(self) -> Iterator[ActorSnapshot]:
+        """This node and every node under it, depth first in start order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def find(self, name: str) -> ActorSnapshot:
+        """The node called ``name``; ``KeyError`` naming it if there is none."""
+        for node in self.walk():
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+
+_converter = cattrs.Converter()
+
+
+def snapshot_to_dict(snapshot: ActorSnapshot) -> dict[str, Any]:
+    result: dict[str, Any] = _converter.unstructure(snapshot)
+    return result
+
+
+def snapshot_from_dict(data: dict[str, Any]) -> ActorSnapshot:
+    return _converter.structure(data, ActorSnapshot)
+
+
+def snapshot_to_json(snapshot: ActorSnapshot) -> str:
+    return json.dumps(snapshot_to_dict(snapshot), sort_keys=True)
