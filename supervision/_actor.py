@@ -63,6 +63,9 @@ class SupervisedActor(pykka.ThreadingActor):
         self._processed = 0
         self._stale_dropped = 0
         self._stop_error: BaseException | None = None
+        # Introspection: at most one SummaryRequest queued at a time; the last answer kept.
+        self._summary_pending = False
+        self._last_summary: dict[str, Any] = {}
         self.message_sender: str | None = None
 
     # -- what subclasses use ----------------------------------------------------
@@ -160,7 +163,9 @@ class SupervisedActor(pykka.ThreadingActor):
             finally:
                 self.message_sender = None
         if type(message) is SummaryRequest:
-            return dict(self.state_summary())
+            self._last_summary = dict(self.state_summary())
+            self._summary_pending = False
+            return self._last_summary
         if type(message) is not _ActorStop:
             self._processed += 1
         return super()._handle_receive(message)

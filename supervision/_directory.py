@@ -85,10 +85,6 @@ class Directory:
         except pykka.ActorDeadError:
             raise ChildUnavailable(name, "stopping") from None
 
-    def ask_later(self, name: str, message: Any) -> pykka.Future[Any]:
-        """Ask without waiting; the caller must ``get`` the future with a timeout."""
-        return self._ref(name).ask(message, block=False)
-
     # -- monitors ---------------------------------------------------------------
 
     def monitor(self, watched: str, watcher: str, watcher_epoch: int) -> None:

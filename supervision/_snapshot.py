@@ -27,7 +27,8 @@ class ActorSnapshot:
     Counters (``processed``, ``stale_dropped``, ``dead_letters``) are totals over
     every incarnation of the name. ``inflight_age_s`` is how long the message in
     progress has been running (``None`` when idle). ``summary`` is the actor's
-    own ``state_summary()`` (empty if it did not answer in time).
+    own ``state_summary()``; when the actor could not answer in time (busy or
+    hung) it is the last summary it gave, and ``summary_stale`` is true.
     """
 
     name: str
@@ -44,6 +45,7 @@ class ActorSnapshot:
     dead_letters: int
     last_failure: FailureInfo | None
     summary: dict[str, Any] = attrs.field(factory=dict)
+    summary_stale: bool = False
     children: tuple[ActorSnapshot, ...] = ()
 
     def walk(self) -> Iterator[ActorSnapshot]:

@@ -56,6 +56,7 @@ class _Child:
     last_failure: FailureInfo | None = None
     actor: SupervisedActor | None = None
     node: Supervisor | None = None
+    previous_node: Supervisor | None = None  # a restarted subtree inherits its history
     scope: trio.CancelScope | None = None
     changed: trio.Event = attrs.field(factory=trio.Event)
     stop_reason: DownReason | None = None
@@ -118,6 +119,7 @@ class Supervisor:
         report: Callable[[Report], None],
         epoch: int = 1,
         on_spawn: Callable[[str, Supervisor], None] | None = None,
+        previous: Supervisor | None = None,
     ) -> None:
         self.spec = spec
         self.path = path
@@ -133,9 +135,26 @@ class Supervisor:
             for child in spec.children
         ]
         self._by_name = {child.name: child for child in self._children}
+        if previous is not None:
+            for child in self._children:
+                self._inherit(child, previous._by_name.get(child.name))
         self._restart_times: collections.deque[float] = collections.deque()
         self._decisions_tx, self._decisions_rx = trio.open_memory_channel[Any](math.inf)
         self._nursery: trio.Nursery | None = None
+
+    @staticmethod
+    def _inherit(child: _Child, old: _Child | None) -> None:
+        """Carry epochs and counters over from the previous incarnation of this subtree,
+        so epochs keep rising and stale messages stay recognisable across it."""
+        if old is None:
+            return
+        child.epoch = old.epoch
+        child.restarts = old.restarts
+        child.last_failure = old.last_failure
+        child.processed = old.processed
+        child.stale_dropped = old.stale_dropped
+        child.dead_letters = old.dead_letters
+        child.previous_node = old.node or old.previous_node
 
     @property
     def child_names(self) -> list[str]:
@@ -275,6 +294,7 @@ class Supervisor:
             report=self.on_report,
             epoch=epoch,
             on_spawn=self._on_spawn,
+            previous=child.previous_node,
         )
         child.node = node
         # Shielded: a subtree stops when this supervisor cancels it, in reverse start
@@ -321,6 +341,7 @@ class Supervisor:
             child.dead_letters += child.actor.actor_inbox.qsize()  # type: ignore[attr-defined]
         child.live_epoch = None
         child.actor = None
+        child.previous_node = child.node or child.previous_node
         child.node = None
         child.scope = None
         intended = child.stop_reason
@@ -521,6 +542,16 @@ class Supervisor:
 
     # -- introspection -------------------------------------------------------------
 
+    def running_actors(self) -> dict[str, SupervisedActor]:
+        """Every running worker under this supervisor, by name (trio thread only)."""
+        found: dict[str, SupervisedActor] = {}
+        for child in self._children:
+            if child.actor is not None and child.status == RUNNING:
+                found[child.name] = child.actor
+            if child.node is not None:
+                found.update(child.node.running_actors())
+        return found
+
     def describe_children(self, now: float) -> tuple[ActorSnapshot, ...]:
         """Snapshots of this supervisor's children (trio thread only)."""
         return tuple(self._describe(child, now) for child in self._children)
@@ -539,7 +570,7 @@ class Supervisor:
             epoch=child.epoch,
             restarts=child.restarts,
             uptime_s=uptime,
-            mailbox=actor.actor_inbox.qsize() if actor is not None else 0,  # type: ignore[attr-defined]
+            mailbox=_mailbox_depth(actor),
             processed=child.processed + (actor._processed if actor is not None else 0),
             inflight_age_s=None if since is None else max(0.0, now - since),
             stale_dropped=child.stale_dropped + (actor._stale_dropped if actor is not None else 0),
@@ -547,3 +578,11 @@ class Supervisor:
             last_failure=child.last_failure,
             children=child.node.describe_children(now) if child.node is not None else (),
         )
+
+
+def _mailbox_depth(actor: SupervisedActor | None) -> int:
+    """Messages waiting, not counting the runtime's own pending summary request."""
+    if actor is None:
+        return 0
+    depth: int = actor.actor_inbox.qsize()  # type: ignore[attr-defined]
+    return max(0, depth - 1) if actor._summary_pending else depth

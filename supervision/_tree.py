@@ -24,9 +24,11 @@ import time
 from typing import Any
 
 import attrs
+import pykka
 import trio
 from loguru import logger
 
+from supervision._actor import SupervisedActor
 from supervision._clock import Clock, SystemClock
 from supervision._directory import Directory
 from supervision._errors import ChildUnavailable, Escalation, SupervisionError
@@ -150,13 +152,19 @@ class SupervisionTree:
     def snapshot(self, *, summary_timeout: float = 0.5) -> ActorSnapshot:
         """The whole tree now, with each running worker's ``state_summary()``.
 
-        A worker that does not answer within ``summary_timeout`` (hung, or busy
-        with a long mailbox) is reported with an empty summary.
+        Waits at most ``summary_timeout`` for summaries in all; a worker that is
+        busy or hung keeps at most one summary request queued and is shown with
+        its last known summary, marked ``summary_stale``.
         """
-        structure = self._call(
-            lambda: trio.from_thread.run_sync(self._describe, trio_token=self._token)
+
+        def structure() -> tuple[ActorSnapshot, dict[str, SupervisedActor]]:
+            root = self._root
+            return self._describe(), root.running_actors() if root is not None else {}
+
+        tree, actors = self._call(
+            lambda: trio.from_thread.run_sync(structure, trio_token=self._token)
         )
-        return self._with_summaries(structure, summary_timeout)
+        return _attach(tree, _collect_summaries(actors, summary_timeout))
 
     def describe(self) -> ActorSnapshot:
         """The tree's structure and counters, without summaries; trio thread only."""
@@ -181,25 +189,6 @@ class SupervisionTree:
             last_failure=None,
             children=root.describe_children(now) if root is not None else (),
         )
-
-    def _with_summaries(self, root: ActorSnapshot, timeout: float) -> ActorSnapshot:
-        """Ask every running worker for its summary at once; wait ``timeout`` in all."""
-        pending: dict[str, Any] = {}
-        summaries: dict[str, dict[str, Any]] = {}
-        for node in root.walk():
-            if node.kind == "worker" and node.status == RUNNING:
-                try:
-                    pending[node.name] = self.directory.ask_later(node.name, SummaryRequest())
-                except ChildUnavailable as exc:
-                    summaries[node.name] = {"unavailable": type(exc).__name__}
-        deadline = time.monotonic() + timeout
-        for name, future in pending.items():
-            try:
-                remaining = max(0.0, deadline - time.monotonic())
-                summaries[name] = dict(future.get(timeout=remaining))
-            except Exception as exc:  # noqa: BLE001 - a summary is best effort; the snapshot is not
-                summaries[name] = {"unavailable": type(exc).__name__}
-        return _attach(root, summaries)
 
     def _call(self, fn: Any) -> Any:
         if self._token is None or self._root is None:
@@ -279,10 +268,40 @@ class TreeThread:
             self._started.set()
 
 
-def _attach(node: ActorSnapshot, summaries: dict[str, dict[str, Any]]) -> ActorSnapshot:
+def _collect_summaries(
+    actors: dict[str, SupervisedActor], timeout: float
+) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Ask every actor at once; wait ``timeout`` in all. Value: (summary, stale)."""
+    pending: dict[str, Any] = {}
+    for name, actor in actors.items():
+        if actor._summary_pending:
+            continue  # one request is already queued; do not pile more behind a busy actor
+        actor._summary_pending = True
+        try:
+            pending[name] = actor.actor_ref.ask(SummaryRequest(), block=False)
+        except pykka.ActorDeadError:
+            continue
+    deadline = time.monotonic() + timeout
+    fresh: dict[str, dict[str, Any]] = {}
+    for name, future in pending.items():
+        try:
+            fresh[name] = dict(future.get(timeout=max(0.0, deadline - time.monotonic())))
+        except Exception:  # noqa: BLE001, S112 - busy, hung or gone: fall back to the last summary
+            continue
+    return {
+        name: (fresh[name], False) if name in fresh else (dict(actor._last_summary), True)
+        for name, actor in actors.items()
+    }
+
+
+def _attach(
+    node: ActorSnapshot, summaries: dict[str, tuple[dict[str, Any], bool]]
+) -> ActorSnapshot:
+    summary, stale = summaries.get(node.name, (node.summary, False))
     return attrs.evolve(
         node,
-        summary=summaries.get(node.name, node.summary),
+        summary=summary,
+        summary_stale=stale,
         children=tuple(_attach(child, summaries) for child in node.children),
     )
 
@@ -303,9 +322,11 @@ def run_until_signalled(tree: SupervisionTree) -> int:
     """
 
     async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(tree.run)
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        # Handlers go in before the first child starts: a signal during startup
+        # must still mean an orderly stop, not the default kill.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(tree.run)
                 async for signum in signals:
                     logger.bind(
                         event="shutdown",

@@ -123,6 +123,12 @@ class Recorder(SupervisedActor):
         return {"received": len(self.received)}
 
 
+def is_running(tree: SupervisionTree, name: str, epoch: int | None = None) -> bool:
+    """True when ``name`` is running (as incarnation ``epoch``, if given)."""
+    node = tree.snapshot().find(name)
+    return node.status == "running" and (epoch is None or node.epoch == epoch)
+
+
 def recorder(name: str, journal: Journal, **kwargs: Any) -> ChildSpec:
     actor_kwargs = {k: kwargs.pop(k) for k in ("fail_start", "monitors") if k in kwargs}
     return ChildSpec(name=name, factory=lambda: Recorder(journal, **actor_kwargs), **kwargs)

@@ -14,6 +14,7 @@ from tests.supervision.conftest import (
     Journal,
     Recorder,
     eventually,
+    is_running,
     recorder,
     tree_spec,
 )
@@ -82,12 +83,7 @@ def test_an_on_start_that_never_returns_is_a_start_failure(journal: Journal, sta
     spec = tree_spec(ChildSpec(name="slow", factory=lambda: SlowStart(journal), start_timeout=0.2))
     try:
         tree = start_tree(spec)
-        eventually(
-            lambda: (
-                tree.snapshot().find("slow").epoch == 2
-                and tree.snapshot().find("slow").status == "running"
-            )
-        )
+        eventually(lambda: is_running(tree, "slow", epoch=2))
         failure = tree.snapshot().find("slow").last_failure
         assert (failure.reason, failure.type) == ("start_failure", "StartTimedOut")
     finally:

@@ -8,7 +8,15 @@ import pykka
 import pytest
 
 from supervision import HandlerAborted
-from tests.supervision.conftest import Block, Crash, Journal, eventually, recorder, tree_spec
+from tests.supervision.conftest import (
+    Block,
+    Crash,
+    Journal,
+    eventually,
+    is_running,
+    recorder,
+    tree_spec,
+)
 
 
 def test_system_exit_in_one_actor_leaves_the_others_running(journal: Journal, start_tree) -> None:
@@ -64,11 +72,7 @@ def test_messages_queued_behind_a_crash_are_dead_lettered_and_counted(
     for i in range(5):
         tree.tell("a", f"backlog {i}")
     release.set()
-    eventually(
-        lambda: (
-            tree.snapshot().find("a").status == "running" and tree.snapshot().find("a").epoch == 2
-        )
-    )
+    eventually(lambda: is_running(tree, "a", epoch=2))
     snapshot = tree.snapshot().find("a")
     assert snapshot.dead_letters == 5
     assert snapshot.processed == 2  # Block and Crash were handled; the backlog never was

@@ -11,6 +11,7 @@ from tests.supervision.conftest import (
     Journal,
     Recorder,
     eventually,
+    is_running,
     recorder,
     tree_spec,
 )
@@ -93,18 +94,8 @@ def test_a_monitor_dies_with_the_watcher_incarnation_that_set_it(
     tree.ask("watcher", "hello")
     tree.directory.monitor("watched", "watcher", 1)
     tree.tell("watcher", Crash(RuntimeError("watcher restarts")))
-    eventually(
-        lambda: (
-            tree.snapshot().find("watcher").epoch == 2
-            and tree.snapshot().find("watcher").status == "running"
-        )
-    )
+    eventually(lambda: is_running(tree, "watcher", epoch=2))
     tree.tell("watched", Crash(RuntimeError("nobody should hear this")))
-    eventually(
-        lambda: (
-            tree.snapshot().find("watched").epoch == 2
-            and tree.snapshot().find("watched").status == "running"
-        )
-    )
+    eventually(lambda: is_running(tree, "watched", epoch=2))
     tree.ask("watcher", "sync")  # anything told before this has been handled
     assert _downs(journal) == []

@@ -23,6 +23,7 @@ from tests.supervision.conftest import (
     Journal,
     Recorder,
     eventually,
+    is_running,
     recorder,
     tree_spec,
 )
@@ -58,12 +59,7 @@ def test_two_trees_with_the_same_seed_draw_the_same_restart_delays(
         log_events.clear()
         tree = start_tree(tree_spec(recorder("w", journal), backoff=policy, name="t"), seed=5)
         for epoch in range(1, 5):
-            eventually(
-                lambda e=epoch: (
-                    tree.snapshot().find("w").epoch == e
-                    and tree.snapshot().find("w").status == "running"
-                )
-            )
+            eventually(lambda e=epoch: is_running(tree, "w", epoch=e))
             tree.tell("w", Crash(RuntimeError(f"crash {epoch}")))
         eventually(lambda: len([e for e in log_events if e.get("event") == "restart"]) == 4)
         return [e["delay"] for e in log_events if e.get("event") == "restart"]

@@ -1,0 +1,39 @@
+"""The public front is small and deliberate (after httpx's export test)."""
+
+from __future__ import annotations
+
+import supervision
+
+
+def test_the_public_exports_are_exactly_these() -> None:
+    assert set(supervision.__all__) == {
+        "EXIT_ESCALATED", "EXIT_OK", "NO_BACKOFF", "ActorSnapshot", "AskTimeout", "Backoff",
+        "BackoffPolicy", "Binding", "ChildSpec", "ChildUnavailable", "Clock", "Down",
+        "DownReason", "Escalation", "FailureInfo", "HandlerAborted", "IncarnationHung", "Jitter",
+        "ManualClock", "RestartType", "SpecError", "StartTimedOut", "Strategy",
+        "SupervisedActor", "SupervisionError", "SupervisionTree", "SupervisorSpec",
+        "SystemClock", "Tagged", "TreeThread", "run_until_signalled", "snapshot_from_dict",
+        "snapshot_to_dict", "snapshot_to_json",
+    }  # fmt: skip
+
+
+def test_every_export_is_public_and_importable() -> None:
+    for name in supervision.__all__:
+        value = getattr(supervision, name)
+        module = getattr(value, "__module__", "supervision")
+        assert module.startswith(("supervision", "builtins", "typing")), (name, module)
+
+
+def test_errors_form_one_hierarchy_with_the_builtin_they_resemble() -> None:
+    assert issubclass(supervision.SpecError, ValueError)
+    assert issubclass(supervision.AskTimeout, TimeoutError)
+    for error in (
+        supervision.SpecError,
+        supervision.ChildUnavailable,
+        supervision.AskTimeout,
+        supervision.HandlerAborted,
+        supervision.Escalation,
+        supervision.IncarnationHung,
+        supervision.StartTimedOut,
+    ):
+        assert issubclass(error, supervision.SupervisionError)

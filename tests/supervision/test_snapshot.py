@@ -1,0 +1,101 @@
+"""Introspection: the snapshot tells restarts, epochs, failures, load and state."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from supervision import (
+    SupervisorSpec,
+    snapshot_from_dict,
+    snapshot_to_dict,
+    snapshot_to_json,
+)
+from tests.supervision.conftest import (
+    Block,
+    Crash,
+    Journal,
+    eventually,
+    is_running,
+    recorder,
+    tree_spec,
+)
+
+
+def test_the_snapshot_reports_restarts_epoch_and_last_error(journal: Journal, start_tree) -> None:
+    inner = SupervisorSpec(name="inner", children=(recorder("deep", journal),))
+    tree = start_tree(tree_spec(recorder("a", journal), inner))
+    for i in range(2):
+        tree.tell("deep", Crash(KeyError(f"missing {i}")))
+        eventually(lambda e=i + 2: is_running(tree, "deep", epoch=e))
+    tree.ask("deep", "hello")
+
+    snapshot = tree.snapshot()
+    assert [node.path for node in snapshot.walk()] == [
+        "root",
+        "root/a",
+        "root/inner",
+        "root/inner/deep",
+    ]
+    deep = snapshot.find("deep")
+    assert (deep.kind, deep.status, deep.epoch, deep.restarts) == ("worker", "running", 3, 2)
+    assert deep.last_failure is not None
+    assert (deep.last_failure.reason, deep.last_failure.type) == ("crash", "KeyError")
+    assert deep.last_failure.message == "'missing 1'"
+    assert deep.summary == {"received": 1}  # the actor's own state summary, this incarnation
+    assert deep.processed == 3  # two crashes + one hello, over all incarnations
+    assert deep.uptime_s is not None
+    assert deep.uptime_s >= 0
+    a = snapshot.find("a")
+    assert (a.epoch, a.restarts, a.last_failure) == (1, 0, None)
+
+
+def test_the_snapshot_shows_mailbox_depth_and_the_age_of_the_message_in_flight(
+    journal: Journal, start_tree
+) -> None:
+    tree = start_tree(tree_spec(recorder("busy", journal)))
+    release = threading.Event()
+    try:
+        tree.tell("busy", Block(release))
+        for i in range(4):
+            tree.tell("busy", f"queued {i}")
+        eventually(lambda: tree.snapshot(summary_timeout=0.05).find("busy").inflight_age_s)
+        busy = tree.snapshot(summary_timeout=0.05).find("busy")
+        assert busy.mailbox == 4  # the runtime's own summary request is not counted
+        assert busy.summary_stale  # busy: it could not answer, the last summary is shown
+        assert busy.summary == {}  # ... and it never gave one before
+    finally:
+        release.set()
+    eventually(lambda: tree.snapshot().find("busy").mailbox == 0)
+    idle = tree.snapshot().find("busy")
+    assert idle.inflight_age_s is None
+    assert idle.processed == 5
+    assert not idle.summary_stale
+    assert idle.summary == {"received": 5}
+
+
+def test_the_snapshot_round_trips_through_json(journal: Journal, start_tree) -> None:
+    tree = start_tree(tree_spec(recorder("a", journal)))
+    tree.tell("a", Crash(RuntimeError("for the record")))
+    eventually(lambda: is_running(tree, "a", epoch=2))
+    snapshot = tree.snapshot()
+    text = snapshot_to_json(snapshot)
+    data = json.loads(text)
+    child = data["children"][0]
+    assert {"name", "path", "status", "epoch", "restarts", "mailbox", "processed"} <= set(child)
+    assert child["last_failure"]["message"] == "for the record"
+    assert snapshot_from_dict(data) == snapshot
+    assert snapshot_to_dict(snapshot) == data
+
+
+def test_a_manual_restart_gives_a_new_epoch_and_leaves_siblings_alone(
+    journal: Journal, start_tree
+) -> None:
+    tree = start_tree(tree_spec(recorder("a", journal), recorder("b", journal), intensity=0))
+    assert tree.restart("a") == 2
+    assert tree.restart("a") == 3  # intensity 0, yet no escalation: manual restarts don't count
+    snapshot = tree.snapshot()
+    assert (snapshot.find("a").epoch, snapshot.find("a").restarts) == (3, 2)
+    assert snapshot.find("b").epoch == 1
+    assert snapshot.find("a").last_failure is None  # a requested restart is not a failure
+    assert tree.ask("a", "new me") == ("echo", "a", 3, "new me")
