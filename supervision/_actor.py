@@ -22,12 +22,14 @@ from typing import Any
 import attrs
 import pykka
 from loguru import logger
-from pykka.messages import _ActorStop
+from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
 
 from supervision._clock import Clock
 from supervision._directory import Directory
 from supervision._errors import HandlerAborted
 from supervision._messages import DownReason, Ended, Started, SummaryRequest, Tagged
+
+_PYKKA_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr})
 
 
 @attrs.frozen
@@ -140,35 +142,44 @@ class SupervisedActor(pykka.ThreadingActor):
             self._stop_error = exc
 
     def _handle_receive(self, message: Any) -> Any:
-        if type(message) is Tagged:
-            if not self.binding.directory.is_current(message.sender, message.epoch):
-                self._stale_dropped += 1
-                logger.bind(
-                    event="stale_dropped",
-                    child=self.binding.name,
-                    epoch=self.binding.epoch,
-                    sender=message.sender,
-                    sender_epoch=message.epoch,
-                ).info(
-                    "{} dropped a message from stale incarnation {}#{}",
-                    self.binding.name,
-                    message.sender,
-                    message.epoch,
-                )
-                return None
-            self._processed += 1
-            self.message_sender = message.sender
-            try:
-                return self.on_receive(message.body)
-            finally:
-                self.message_sender = None
-        if type(message) is SummaryRequest:
+        # The hot path: one type lookup, then straight to on_receive for plain messages.
+        kind = type(message)
+        if kind is Tagged:
+            return self._receive_tagged(message)
+        if kind is SummaryRequest:
             self._last_summary = dict(self.state_summary())
             self._summary_pending = False
             return self._last_summary
-        if type(message) is not _ActorStop:
-            self._processed += 1
-        return super()._handle_receive(message)
+        if kind in _PYKKA_MESSAGES:  # stop and proxy calls keep pykka's meaning
+            if kind is not _ActorStop:
+                self._processed += 1
+            return super()._handle_receive(message)
+        self._processed += 1
+        return self.on_receive(message)
+
+    def _receive_tagged(self, message: Tagged) -> Any:
+        binding = self.binding
+        if not binding.directory.is_current(message.sender, message.epoch):
+            self._stale_dropped += 1
+            logger.bind(
+                event="stale_dropped",
+                child=binding.name,
+                epoch=binding.epoch,
+                sender=message.sender,
+                sender_epoch=message.epoch,
+            ).info(
+                "{} dropped a message from stale incarnation {}#{}",
+                binding.name,
+                message.sender,
+                message.epoch,
+            )
+            return None
+        self._processed += 1
+        self.message_sender = message.sender
+        try:
+            return self.on_receive(message.body)
+        finally:
+            self.message_sender = None
 
     def _actor_loop(self) -> None:
         binding = self.binding
@@ -198,14 +209,15 @@ class SupervisedActor(pykka.ThreadingActor):
             )
 
     def _serve(self) -> tuple[DownReason, BaseException | None]:
-        inbox = self.actor_inbox
+        next_envelope = self.actor_inbox.get
         stopped = self.actor_stopped
         now = self.binding.clock.monotonic
+        handle = self._handle_receive
         while not stopped.is_set():
-            envelope = inbox.get()
+            envelope = next_envelope()
             self._inflight_since = now()
             try:
-                response = self._handle_receive(envelope.message)
+                response = handle(envelope.message)
             except Exception as exc:  # noqa: BLE001 - pykka contract: fail the ask or crash
                 if envelope.reply_to is not None:
                     envelope.reply_to.set_exception()

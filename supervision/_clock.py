@@ -20,13 +20,14 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock: ``time.monotonic`` and ``time.time``."""
+    """The real clock: ``time.monotonic`` and ``time.time``.
 
-    def monotonic(self) -> float:
-        return time.monotonic()
+    Bound straight to the ``time`` functions: the runtime stamps every message
+    with ``monotonic()``, so an extra Python frame here costs real throughput.
+    """
 
-    def wall(self) -> float:
-        return time.time()
+    monotonic = staticmethod(time.monotonic)
+    wall = staticmethod(time.time)
 
 
 class ManualClock:

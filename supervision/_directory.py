@@ -55,10 +55,8 @@ class Directory:
 
     def _ref(self, name: str) -> pykka.ActorRef[Any]:
         entry = self._entries.get(name)
-        if entry is None:
-            raise ChildUnavailable(name, "unknown")
-        if entry.ref is None:
-            raise ChildUnavailable(name, entry.status)
+        if entry is None or entry.ref is None:
+            raise ChildUnavailable(name, "unknown" if entry is None else entry.status)
         return entry.ref
 
     def tell(self, name: str, message: Any) -> None:
@@ -67,8 +65,11 @@ class Directory:
         A message that races the end of the incarnation may be accepted and then
         dead-lettered (counted by that incarnation, never handed to its successor).
         """
+        entry = self._entries.get(name)  # inlined _ref: this is every message's path
+        if entry is None or entry.ref is None:
+            raise ChildUnavailable(name, "unknown" if entry is None else entry.status)
         try:
-            self._ref(name).tell(message)
+            entry.ref.tell(message)
         except pykka.ActorDeadError:
             raise ChildUnavailable(name, "stopping") from None
 
