@@ -1,4 +1,10 @@
 """The trading domain: value types, the five actors and venue adapters.
 
-Built on :mod:`supervision`; never imports :mod:`warden`.
+- :mod:`actors.domain`: frozen, validated value types (markets, books,
+  opportunities, orders and their state machine, fills, positions);
+- :mod:`actors.fees`: the venue fee model and complement-arbitrage break-even;
+- :mod:`actors.errors`: the error hierarchy, drawn in its docstring.
+
+Built on :mod:`supervision`; never imports :mod:`warden`.  This module imports
+nothing, so ``import actors`` stays cheap.
 """

@@ -1,0 +1,35 @@
+"""The value types of the trading domain: markets, books, opportunities, orders, fills.
+
+Every type is a frozen attrs class whose constructor validates each field:
+prices and sizes are ``int`` cents and contracts (never ``float``, never
+``bool``), prices lie strictly between 0 and the payout, and a bad value raises
+a subclass of :class:`~actors.errors.DomainError` (a ``ValueError``) naming the
+field, the value, and the ticker and order id when known.  Operations that
+"change" a value (applying a book delta, an order transition, a fill to a
+position) return a new value and leave the old one untouched.
+"""
+
+from actors.domain._book import BookDelta, BookSnapshot, Level, Levels, TopOfBook
+from actors.domain._market import Action, Market, MarketStatus, Side
+from actors.domain._opportunity import Opportunity
+from actors.domain._orders import TRANSITIONS, Fill, Order, OrderIntent, OrderState
+from actors.domain._position import Position
+
+__all__ = [
+    "TRANSITIONS",
+    "Action",
+    "BookDelta",
+    "BookSnapshot",
+    "Fill",
+    "Level",
+    "Levels",
+    "Market",
+    "MarketStatus",
+    "Opportunity",
+    "Order",
+    "OrderIntent",
+    "OrderState",
+    "Position",
+    "Side",
+    "TopOfBook",
+]

@@ -1,0 +1,242 @@
+"""Order books of a binary market: snapshots, sequenced deltas, top of book.
+
+A binary book has two bid sides.  A NO bid at ``p`` is an offer to sell YES
+at ``payout - p``, so the YES ask is ``payout - best NO bid`` and the NO ask is
+``payout - best YES bid``; the book is crossed when the best YES bid plus the
+best NO bid reaches the payout.
+
+Levels are stored as a tuple of ``(price, size)`` pairs sorted by ascending
+price with unique prices, so the best bid of a side is its last level.  The
+constructors accept any mapping or iterable of pairs and sort it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import pairwise
+from typing import Any, TypeAlias
+
+from attrs import field, frozen
+
+from actors import _checks
+from actors.errors import CrossedBookError, InvalidFieldError, NegativeLevelError, SequenceGapError
+
+Levels: TypeAlias = tuple[tuple[int, int], ...]
+"""``(price, size)`` pairs in ascending price order, prices unique."""
+
+LevelsInput: TypeAlias = Mapping[int, int] | Iterable[tuple[int, int]]
+
+
+def _as_levels(value: LevelsInput) -> Any:
+    """Best-effort canonical form: a price-sorted tuple of pairs.
+
+    Anything that cannot be canonicalised is passed through unchanged so the
+    validator rejects it with a typed error instead of a bare ``TypeError``.
+    """
+    items = value.items() if isinstance(value, Mapping) else value
+    try:
+        pairs = tuple((price, size) for price, size in items)
+    except (TypeError, ValueError):
+        return value
+    if all(_checks.is_int(price) for price, _ in pairs):
+        return tuple(sorted(pairs, key=lambda pair: pair[0]))
+    return pairs
+
+
+def _valid_side(*, signed: bool) -> Any:
+    """Validate a side: unique in-range prices, sizes > 0 (or, if ``signed``, != 0)."""
+    rule = "must be a non-zero integer" if signed else "must be a positive integer"
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        name = attribute.name
+        if not isinstance(value, tuple):
+            _checks.fail(instance, name, value, "must be a mapping or iterable of (price, size)")
+        for level in value:
+            if not isinstance(level, tuple) or len(level) != 2:
+                _checks.fail(instance, name, level, "must hold (price, size) pairs")
+            price, size = level
+            _checks.check_price(instance, f"{name}.price", price)
+            if not _checks.is_int(size) or size == 0 or (size < 0 and not signed):
+                _checks.fail(instance, f"{name}[{price}].size", size, rule)
+        # every price is an int now, so the converter sorted them: repeats are adjacent
+        for (earlier, _), (later, _) in pairwise(value):
+            if earlier == later:
+                _checks.fail(instance, f"{name}.price", later, "appears more than once")
+
+    return check
+
+
+def _best(levels: Levels) -> Level | None:
+    if not levels:
+        return None
+    price, size = levels[-1]
+    return Level(price, size)
+
+
+def _check_not_crossed(
+    ticker: str, yes_bid: Level | None, no_bid: Level | None, payout: int
+) -> None:
+    if yes_bid is not None and no_bid is not None and yes_bid.price + no_bid.price >= payout:
+        raise CrossedBookError(ticker, yes_bid.price, no_bid.price, payout)
+
+
+def _bid(instance: Any, attribute: Any, value: Any) -> None:
+    """``None`` or a :class:`Level` priced below the payout."""
+    if value is None:
+        return
+    if not isinstance(value, Level):
+        _checks.fail(instance, attribute.name, value, "must be a Level or None")
+    _checks.check_price(instance, f"{attribute.name}.price", value.price)
+
+
+@frozen
+class Level:
+    """One price level: ``size`` contracts at ``price`` cents, both positive ``int``.
+
+    The upper bound of ``price`` is the payout, checked by whoever holds the level.
+    """
+
+    price: int = field(validator=_checks.positive_int)
+    size: int = field(validator=_checks.positive_int)
+
+
+@frozen
+class BookSnapshot:
+    """The full book of one market as of subscription sequence number ``seq``.
+
+    Raises :class:`~actors.errors.InvalidFieldError` for a bad ticker, a
+    negative or non-``int`` ``seq``, a price outside ``(0, payout)``, a
+    duplicated price, or a size that is not a positive ``int``; raises
+    :class:`~actors.errors.CrossedBookError` if the best bids cross.
+    """
+
+    ticker: str = field(validator=_checks.identifier)
+    seq: int = field(validator=_checks.non_negative_int)
+    yes_bids: Levels = field(converter=_as_levels, validator=_valid_side(signed=False))
+    no_bids: Levels = field(converter=_as_levels, validator=_valid_side(signed=False))
+    payout_cents: int = field(
+        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _check_not_crossed(
+            self.ticker, _best(self.yes_bids), _best(self.no_bids), self.payout_cents
+        )
+
+    def apply(self, delta: BookDelta) -> BookSnapshot:
+        """The snapshot after ``delta``: sizes change by the delta's signed amounts.
+
+        A level whose size reaches 0 is removed.  Raises
+        :class:`~actors.errors.InvalidFieldError` if the delta is for another
+        ticker or payout, :class:`~actors.errors.SequenceGapError` unless
+        ``delta.seq == self.seq + 1``, :class:`~actors.errors.NegativeLevelError`
+        if a size would drop below 0, and
+        :class:`~actors.errors.CrossedBookError` if the result is crossed.
+        ``self`` is never changed.
+        """
+        for name in ("ticker", "payout_cents"):
+            if getattr(delta, name) != getattr(self, name):
+                raise InvalidFieldError(
+                    "BookDelta",
+                    name,
+                    getattr(delta, name),
+                    f"does not match the snapshot's {getattr(self, name)!r}",
+                    ticker=self.ticker,
+                )
+        if delta.seq != self.seq + 1:
+            raise SequenceGapError(self.ticker, self.seq + 1, delta.seq)
+        return BookSnapshot(
+            self.ticker,
+            delta.seq,
+            self._merge("yes", self.yes_bids, delta.yes_changes),
+            self._merge("no", self.no_bids, delta.no_changes),
+            payout_cents=self.payout_cents,
+        )
+
+    def top_of_book(self) -> TopOfBook:
+        """The best YES and NO bids (and so the asks) of this snapshot."""
+        return TopOfBook(
+            self.ticker,
+            self.seq,
+            _best(self.yes_bids),
+            _best(self.no_bids),
+            payout_cents=self.payout_cents,
+        )
+
+    def _merge(self, side: str, levels: Levels, changes: Levels) -> Levels:
+        sizes = dict(levels)
+        for price, change in changes:
+            size = sizes.get(price, 0)
+            if size + change < 0:
+                raise NegativeLevelError(self.ticker, side, price, size, change)
+            if size + change == 0:
+                sizes.pop(price, None)
+            else:
+                sizes[price] = size + change
+        return tuple(sorted(sizes.items()))
+
+
+@frozen
+class BookDelta:
+    """Signed size changes to the levels of one market, message ``seq`` of its subscription.
+
+    ``yes_changes`` and ``no_changes`` map prices to non-zero ``int`` changes.
+    Raises :class:`~actors.errors.InvalidFieldError` for a bad ticker or
+    ``seq``, a price outside ``(0, payout)``, a duplicated price, or a change
+    that is not a non-zero ``int``.
+    """
+
+    ticker: str = field(validator=_checks.identifier)
+    seq: int = field(validator=_checks.non_negative_int)
+    yes_changes: Levels = field(
+        default=(), converter=_as_levels, validator=_valid_side(signed=True)
+    )
+    no_changes: Levels = field(default=(), converter=_as_levels, validator=_valid_side(signed=True))
+    payout_cents: int = field(
+        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
+    )
+
+
+@frozen
+class TopOfBook:
+    """The best bid of each side of one market at ``seq``; the asks follow from them.
+
+    ``best_yes_bid`` / ``best_no_bid`` are ``None`` when that side is empty.
+    Raises :class:`~actors.errors.InvalidFieldError` for a bid that is not a
+    :class:`Level` with a price below the payout, and
+    :class:`~actors.errors.CrossedBookError` if the bids cross.
+    """
+
+    ticker: str = field(validator=_checks.identifier)
+    seq: int = field(validator=_checks.non_negative_int)
+    best_yes_bid: Level | None = field(validator=_bid)
+    best_no_bid: Level | None = field(validator=_bid)
+    payout_cents: int = field(
+        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _check_not_crossed(self.ticker, self.best_yes_bid, self.best_no_bid, self.payout_cents)
+
+    @property
+    def yes_bid(self) -> Level | None:
+        """The best YES bid, or ``None``."""
+        return self.best_yes_bid
+
+    @property
+    def no_bid(self) -> Level | None:
+        """The best NO bid, or ``None``."""
+        return self.best_no_bid
+
+    @property
+    def yes_ask(self) -> Level | None:
+        """The cheapest YES offered: ``payout - best NO bid`` at its size; ``None`` if none."""
+        return self._complement(self.best_no_bid)
+
+    @property
+    def no_ask(self) -> Level | None:
+        """The cheapest NO offered: ``payout - best YES bid`` at its size; ``None`` if none."""
+        return self._complement(self.best_yes_bid)
+
+    def _complement(self, bid: Level | None) -> Level | None:
+        return None if bid is None else Level(self.payout_cents - bid.price, bid.size)

@@ -1,0 +1,287 @@
+"""Order intents, fills and the normalised order state machine."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actors.domain import TRANSITIONS, Action, Fill, Order, OrderIntent, OrderState, Side
+from actors.errors import IllegalTransitionError, InvalidFieldError
+from tests.actors.strategies import (
+    actions,
+    bad_counts,
+    bad_prices,
+    counts,
+    order_ids,
+    prices,
+    sides,
+    tickers,
+)
+
+TERMINAL = [OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED]
+
+
+def intent(count: int = 10, price: int = 45, action: Action = Action.BUY) -> OrderIntent:
+    return OrderIntent("opp-1-yes", "KX-A", Side.YES, action, price, count)
+
+
+def fill(count: int, price: int = 45, **changes: object) -> Fill:
+    values: dict[str, object] = {
+        "fill_id": "t-1",
+        "client_order_id": "opp-1-yes",
+        "ticker": "KX-A",
+        "side": Side.YES,
+        "action": Action.BUY,
+        "price": price,
+        "count": count,
+    }
+    values.update(changes)
+    return Fill(**values)  # type: ignore[arg-type]
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "client_order_id": order_ids,
+            "ticker": tickers,
+            "side": sides,
+            "action": actions,
+            "price": prices,
+            "count": counts,
+        }
+    )
+)
+def test_a_valid_order_intent_constructs(values: dict[str, object]) -> None:
+    made = OrderIntent(**values)  # type: ignore[arg-type]
+    assert attrs.asdict(made, recurse=False) == {**values, "payout_cents": 100}
+
+
+BAD_INTENT_FIELDS = {
+    "client_order_id": st.sampled_from(["", "with space", None, 12, "x" * 129]),
+    "ticker": st.sampled_from(["", "a b", None, b"KX-A"]),
+    "side": st.sampled_from(["yes", "no", None, 1, Action.BUY]),
+    "action": st.sampled_from(["buy", None, Side.YES]),
+    "price": bad_prices,
+    "count": bad_counts,
+}
+
+
+@given(st.sampled_from(sorted(BAD_INTENT_FIELDS)), st.data())
+def test_an_order_intent_rejects_a_bad_field_naming_it_and_the_order(
+    name: str, data: st.DataObject
+) -> None:
+    bad = data.draw(BAD_INTENT_FIELDS[name])
+    values = attrs.asdict(intent(), recurse=False)
+    values[name] = bad
+    with pytest.raises(InvalidFieldError) as caught:
+        OrderIntent(**values)
+    assert caught.value.field == name
+    assert caught.value.value is bad
+    assert caught.value.owner == "OrderIntent"
+    if name != "client_order_id":
+        assert caught.value.order_id == "opp-1-yes"
+        assert "opp-1-yes" in str(caught.value)
+
+
+def test_an_order_goes_through_its_normal_life() -> None:
+    order = Order(intent(count=10))
+    assert order.state is OrderState.NEW
+    accepted = order.accept("venue-7")
+    partly = accepted.fill(4)
+    done = partly.fill(6)
+    assert [o.state for o in (order, accepted, partly, done)] == [
+        OrderState.NEW,
+        OrderState.ACCEPTED,
+        OrderState.PARTIALLY_FILLED,
+        OrderState.FILLED,
+    ]
+    assert (partly.filled_count, partly.remaining) == (4, 6)
+    assert done.venue_order_id == "venue-7"
+    assert done.is_terminal
+    assert order.filled_count == 0  # transitions return new orders
+
+
+@pytest.mark.parametrize("state", TERMINAL)
+@pytest.mark.parametrize("step", ["accept", "reject", "cancel", "expire", "fill"])
+def test_an_order_cannot_leave_a_terminal_state(state: OrderState, step: str) -> None:
+    filled = {OrderState.FILLED: 10, OrderState.CANCELED: 3}.get(state, 0)
+    order = Order(intent(count=10), state, filled)
+    with pytest.raises(IllegalTransitionError) as caught:
+        getattr(order, step)(*([1] if step == "fill" else []))
+    assert caught.value.from_state == state.name
+    assert caught.value.order_id == "opp-1-yes"
+    assert caught.value.ticker == "KX-A"
+    assert state.name in str(caught.value)
+    assert "opp-1-yes" in str(caught.value)
+
+
+def test_an_accepted_order_cannot_be_rejected_or_accepted_again() -> None:
+    accepted = Order(intent()).accept()
+    for step in (accepted.reject, accepted.accept):
+        with pytest.raises(IllegalTransitionError) as caught:
+            step()
+        assert caught.value.from_state == "ACCEPTED"
+        assert caught.value.to_state in {"REJECTED", "ACCEPTED"}
+
+
+def test_a_fill_before_the_acknowledgement_is_accepted() -> None:
+    assert Order(intent(count=2)).fill(2).state is OrderState.FILLED
+
+
+def test_an_order_cannot_fill_more_than_its_count() -> None:
+    order = Order(intent(count=5)).accept().fill(3)
+    with pytest.raises(InvalidFieldError) as caught:
+        order.fill(3)
+    assert caught.value.field == "filled_count"
+    assert caught.value.value == 6
+    assert caught.value.order_id == "opp-1-yes"
+    assert order.filled_count == 3
+
+
+@given(bad_counts)
+def test_a_fill_count_must_be_a_positive_int(count: object) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        Order(intent()).fill(count)  # type: ignore[arg-type]
+    assert caught.value.value is count
+
+
+@pytest.mark.parametrize(
+    ("state", "filled"),
+    [
+        (OrderState.NEW, 1),
+        (OrderState.ACCEPTED, 2),
+        (OrderState.REJECTED, 1),
+        (OrderState.PARTIALLY_FILLED, 0),
+        (OrderState.PARTIALLY_FILLED, 10),
+        (OrderState.FILLED, 9),
+        (OrderState.CANCELED, 10),
+        (OrderState.EXPIRED, 10),
+        (OrderState.NEW, 11),
+    ],
+)
+def test_an_order_whose_filled_count_contradicts_its_state_is_invalid(
+    state: OrderState, filled: int
+) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        Order(intent(count=10), state, filled)
+    assert caught.value.field == "filled_count"
+    assert caught.value.value == filled
+    assert caught.value.order_id == "opp-1-yes"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("intent", None), ("state", "new"), ("filled_count", -1), ("filled_count", 1.0)],
+)
+def test_an_order_rejects_a_malformed_field(name: str, value: object) -> None:
+    values: dict[str, object] = {"intent": intent(), "state": OrderState.NEW, "filled_count": 0}
+    values[name] = value
+    with pytest.raises(InvalidFieldError) as caught:
+        Order(**values)  # type: ignore[arg-type]
+    assert caught.value.field == name
+
+
+Step = tuple[str, int]
+STEPS = st.one_of(
+    st.tuples(st.sampled_from(["accept", "reject", "cancel", "expire"]), st.just(0)),
+    st.tuples(st.just("fill"), st.integers(min_value=1, max_value=12)),
+)
+TARGETS = {
+    "accept": OrderState.ACCEPTED,
+    "reject": OrderState.REJECTED,
+    "cancel": OrderState.CANCELED,
+    "expire": OrderState.EXPIRED,
+}
+
+
+def take(order: Order, step: Step) -> Order:
+    name, amount = step
+    return order.fill(amount) if name == "fill" else getattr(order, name)()
+
+
+def intended_target(order: Order, step: Step) -> OrderState:
+    name, amount = step
+    if name != "fill":
+        return TARGETS[name]
+    full = order.filled_count + amount >= order.intent.count
+    return OrderState.FILLED if full else OrderState.PARTIALLY_FILLED
+
+
+@given(st.integers(min_value=1, max_value=10), st.lists(STEPS, max_size=25))
+def test_random_transitions_follow_the_table_and_never_lose_or_invent_fills(
+    count: int, steps: list[Step]
+) -> None:
+    order = Order(intent(count=count))
+    for step in steps:
+        before, target = order, intended_target(order, step)
+        if target not in TRANSITIONS[before.state]:
+            with pytest.raises(IllegalTransitionError) as caught:
+                take(before, step)
+            assert (caught.value.from_state, caught.value.to_state) == (
+                before.state.name,
+                target.name,
+            )
+        elif step[0] == "fill" and before.filled_count + step[1] > count:
+            with pytest.raises(InvalidFieldError):
+                take(before, step)
+        else:
+            order = take(before, step)
+            assert not before.is_terminal
+            assert order.state is target
+            assert before.filled_count <= order.filled_count <= count
+            assert (order.filled_count == count) == (order.state is OrderState.FILLED)
+
+
+def test_terminal_states_have_no_way_out_and_rejection_only_comes_from_new() -> None:
+    for state in TERMINAL:
+        assert TRANSITIONS[state] == frozenset()
+        assert state.is_terminal
+    assert [s for s, targets in TRANSITIONS.items() if OrderState.REJECTED in targets] == [
+        OrderState.NEW
+    ]
+    assert all(OrderState.NEW not in targets for targets in TRANSITIONS.values())
+
+
+def test_applying_a_fill_advances_the_order() -> None:
+    order = Order(intent(count=10)).accept().apply_fill(fill(4, price=44))
+    assert (order.state, order.filled_count) == (OrderState.PARTIALLY_FILLED, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("client_order_id", "opp-2-yes"),
+        ("ticker", "KX-B"),
+        ("side", Side.NO),
+        ("action", Action.SELL),
+    ],
+)
+def test_a_fill_for_another_order_is_rejected(name: str, value: object) -> None:
+    order = Order(intent()).accept()
+    with pytest.raises(InvalidFieldError) as caught:
+        order.apply_fill(fill(1, **{name: value}))  # type: ignore[arg-type]
+    assert caught.value.field == name
+    assert caught.value.value == value
+    assert caught.value.order_id == "opp-1-yes"
+
+
+@pytest.mark.parametrize(("action", "price"), [(Action.BUY, 46), (Action.SELL, 44)])
+def test_a_fill_worse_than_the_limit_is_rejected(action: Action, price: int) -> None:
+    order = Order(intent(price=45, action=action)).accept()
+    with pytest.raises(InvalidFieldError) as caught:
+        order.apply_fill(fill(1, price=price, action=action))
+    assert caught.value.field == "price"
+    assert caught.value.value == price
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("fill_id", ""), ("price", 100), ("count", 0), ("fee_cents", -1), ("fee_cents", 0.5)],
+)
+def test_a_fill_rejects_a_bad_field(name: str, value: object) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        fill(1, **{name: value}) if name != "count" else fill(value)  # type: ignore[arg-type]
+    assert caught.value.field == name
+    assert caught.value.value == value

@@ -1,0 +1,78 @@
+"""The public front of the domain, and the shape of its error hierarchy."""
+
+from __future__ import annotations
+
+import pytest
+
+import actors.domain
+import actors.errors
+import actors.fees
+from actors.errors import (
+    ActorsError,
+    CrossedBookError,
+    DomainError,
+    IllegalTransitionError,
+    InvalidFieldError,
+    NegativeLevelError,
+    SequenceGapError,
+    UnprofitableOpportunityError,
+)
+
+
+def test_the_domain_exports_exactly_its_value_types() -> None:
+    assert sorted(actors.domain.__all__) == sorted(
+        [
+            "TRANSITIONS",
+            "Action",
+            "BookDelta",
+            "BookSnapshot",
+            "Fill",
+            "Level",
+            "Levels",
+            "Market",
+            "MarketStatus",
+            "Opportunity",
+            "Order",
+            "OrderIntent",
+            "OrderState",
+            "Position",
+            "Side",
+            "TopOfBook",
+        ]
+    )
+    assert all(hasattr(actors.domain, name) for name in actors.domain.__all__)
+
+
+def test_the_fee_module_exports_the_fee_model_and_break_even_sentinel() -> None:
+    assert sorted(actors.fees.__all__) == ["BreakEven", "FeeModel"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        InvalidFieldError,
+        CrossedBookError,
+        NegativeLevelError,
+        SequenceGapError,
+        IllegalTransitionError,
+        UnprofitableOpportunityError,
+    ],
+)
+def test_every_domain_error_is_a_value_error_under_the_package_base(error: type) -> None:
+    assert issubclass(error, DomainError)
+    assert issubclass(error, ValueError)
+    assert issubclass(error, ActorsError)
+    assert error.__name__ in (actors.errors.__doc__ or "")
+    assert error.__name__ in actors.errors.__all__
+
+
+def test_an_invalid_field_error_carries_its_context() -> None:
+    error = InvalidFieldError("OrderIntent", "price", 1.5, "is bad", ticker="KX-A", order_id="o-1")
+    assert (error.owner, error.field, error.value, error.rule) == (
+        "OrderIntent",
+        "price",
+        1.5,
+        "is bad",
+    )
+    assert (error.ticker, error.order_id) == ("KX-A", "o-1")
+    assert str(error) == "OrderIntent.price=1.5 is bad (ticker='KX-A', order_id='o-1')"
