@@ -163,8 +163,10 @@ class SupervisedActor(pykka.ThreadingActor):
             self._stale_dropped += 1
             logger.bind(
                 event="stale_dropped",
+                supervisor=binding.path.rpartition("/")[0],
                 child=binding.name,
                 epoch=binding.epoch,
+                reason="stale_epoch",
                 sender=message.sender,
                 sender_epoch=message.epoch,
             ).info(
@@ -275,5 +277,9 @@ class SupervisedActor(pykka.ThreadingActor):
     def _log_failure(self, what: str, exc: BaseException) -> None:
         binding = self.binding
         logger.bind(
-            event=what.replace(" ", "_"), child=binding.name, epoch=binding.epoch, reason=repr(exc)
+            event=what.replace(" ", "_"),
+            supervisor=binding.path.rpartition("/")[0],
+            child=binding.name,
+            epoch=binding.epoch,
+            reason=repr(exc),
         ).opt(exception=exc).warning("{}#{} {}: {!r}", binding.name, binding.epoch, what, exc)

@@ -48,6 +48,14 @@ def test_a_hung_handler_is_detected_replaced_and_its_late_reply_dropped_as_stale
         release.set()  # the abandoned incarnation now returns and tries to reply
 
     eventually(lambda: tree.snapshot().find("asker").stale_dropped == 1, what="stale drop")
+    dropped = next(e for e in log_events if e.get("event") == "stale_dropped")
+    assert {k: dropped[k] for k in ("supervisor", "child", "epoch", "reason", "sender_epoch")} == {
+        "supervisor": "root",
+        "child": "asker",
+        "epoch": 1,
+        "reason": "stale_epoch",
+        "sender_epoch": 1,
+    }
     assert "late reply" not in [e[3] for e in journal.of("got") if e[1] == "asker"]
     # The replacement's messages are current and do arrive.
     tree.ask("worker", Forward("asker", "fresh reply"))
