@@ -8,11 +8,14 @@ available yet", 3 no daemon running (introspection commands).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from warden import __version__
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
@@ -25,6 +28,63 @@ def _cmd_run(_args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _cmd_venue_sim(args: argparse.Namespace) -> int:
+    """Serve the simulated venue on 127.0.0.1 until interrupted (Ctrl-C exits 0)."""
+    import trio  # noqa: PLC0415 - keep `warden --help` fast; only this command needs the server
+
+    from warden.venue import (  # noqa: PLC0415
+        BadRequest,
+        DynamicsConfig,
+        VenueConfig,
+        parse_faults,
+        serve_venue,
+    )
+
+    try:
+        faults_text = args.faults
+        if faults_text.startswith("@"):
+            faults_text = Path(faults_text[1:]).read_text()
+        faults = parse_faults(json.loads(faults_text))
+        config = VenueConfig(
+            port=args.port,
+            seed=args.seed,
+            markets=args.markets,
+            trader_cash=args.trader_cash,
+            dynamics=DynamicsConfig(tick_seconds=args.tick),
+            faults=faults,
+            heartbeat_seconds=args.heartbeat,
+        )
+    except (OSError, ValueError, BadRequest) as error:
+        print(f"warden venue-sim: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+            venue = await nursery.start(serve_venue, config)
+            print(f"venue-sim listening on {venue.url}", flush=True)
+            print(f"  REST      {venue.rest_url}", flush=True)
+            print(f"  websocket {venue.ws_url}", flush=True)
+            print(f"  markets   {', '.join(config.tickers)}  seed {config.seed}", flush=True)
+
+    failures: list[BaseException] = []
+    try:
+        trio.run(serve)
+    except* KeyboardInterrupt:  # Ctrl-C is the way to stop it
+        pass
+    except* OSError as group:  # the port is taken, or not ours to bind
+        failures.extend(_leaves(group))
+    if failures:
+        print(f"warden venue-sim: cannot serve on {args.port}: {failures[0]}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="warden", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"warden {__version__}")
@@ -32,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the supervised daemon")
     run.set_defaults(handler=_cmd_run)
+
+    sim = commands.add_parser(
+        "venue-sim", help="serve the simulated Kalshi-style venue on 127.0.0.1"
+    )
+    sim.add_argument("--port", type=int, default=8700, help="TCP port; 0 picks a free one")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the market and the faults")
+    sim.add_argument("--markets", type=int, default=3, help="number of markets SIM-001...")
+    sim.add_argument(
+        "--tick", type=float, default=0.5, help="seconds between market moves; 0 = frozen"
+    )
+    sim.add_argument("--trader-cash", type=int, default=1_000_000, help="starting cash, cents")
+    sim.add_argument("--heartbeat", type=float, default=5.0, help="websocket heartbeat seconds")
+    sim.add_argument(
+        "--faults", default="{}", help="fault knobs as JSON, or @file.json (see docs/venue-sim.md)"
+    )
+    sim.set_defaults(handler=_cmd_venue_sim)
     return parser
 
 

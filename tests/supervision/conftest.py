@@ -23,6 +23,7 @@ from supervision import (
 )
 
 DEADLINE = 10.0  # generous: a loaded 2-core machine must still pass
+POLL_INTERVAL = 0.002
 
 
 def eventually(predicate: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "") -> Any:
@@ -34,7 +35,7 @@ def eventually(predicate: Callable[[], Any], *, timeout: float = DEADLINE, what:
             return result
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s: {what or predicate}")
-        time.sleep(0.002)
+        time.sleep(POLL_INTERVAL)  # between checks of a deadline-bounded poll
 
 
 class Journal:

@@ -1,0 +1,80 @@
+"""The simulated venue: a Kalshi-style exchange on loopback for the daemon and its tests.
+
+Start it in-process with :func:`open_venue` (or ``await nursery.start(serve_venue,
+config)``), or standalone with ``warden venue-sim``.  See docs/venue-sim.md.
+"""
+
+from warden.venue._dynamics import DynamicsConfig, DynamicsStats, MarketDynamics
+from warden.venue._engine import COMPETITOR, HOUSE, TRADER, Conservation, MatchingEngine
+from warden.venue._errors import (
+    BadRequest,
+    DuplicateClientOrderId,
+    OrderNotCancelable,
+    OrderNotFound,
+    OrderRejected,
+    UnknownMarket,
+    VenueError,
+)
+from warden.venue._faults import ENDPOINTS, Faults, HttpFaults, StreamFaults, parse_faults
+from warden.venue._model import (
+    Action,
+    BookDelta,
+    Clock,
+    Fill,
+    FillEvent,
+    ManualClock,
+    OrderEvent,
+    OrderRequest,
+    OrderStatus,
+    Side,
+    TimeInForce,
+    WallClock,
+)
+from warden.venue._server import VenueServer, open_venue, serve_venue
+from warden.venue._stream import WS_PATH
+from warden.venue._truth import TruthEntry, TruthKind, TruthLog
+from warden.venue._venue import SimVenue, VenueConfig
+
+__all__ = [
+    "COMPETITOR",
+    "ENDPOINTS",
+    "HOUSE",
+    "TRADER",
+    "WS_PATH",
+    "Action",
+    "BadRequest",
+    "BookDelta",
+    "Clock",
+    "Conservation",
+    "DuplicateClientOrderId",
+    "DynamicsConfig",
+    "DynamicsStats",
+    "Faults",
+    "Fill",
+    "FillEvent",
+    "HttpFaults",
+    "ManualClock",
+    "MarketDynamics",
+    "MatchingEngine",
+    "OrderEvent",
+    "OrderNotCancelable",
+    "OrderNotFound",
+    "OrderRejected",
+    "OrderRequest",
+    "OrderStatus",
+    "Side",
+    "SimVenue",
+    "StreamFaults",
+    "TimeInForce",
+    "TruthEntry",
+    "TruthKind",
+    "TruthLog",
+    "UnknownMarket",
+    "VenueConfig",
+    "VenueError",
+    "VenueServer",
+    "WallClock",
+    "open_venue",
+    "parse_faults",
+    "serve_venue",
+]

@@ -1,0 +1,306 @@
+"""The websocket stream ``/trade-api/ws/v2``: order book snapshots and deltas, fills, orders.
+
+Protocol (Kalshi trade API v2 shapes)::
+
+    -> {"id": 1, "cmd": "subscribe",
+        "params": {"channels": ["orderbook_delta"], "market_tickers": ["SIM-001"]}}
+    <- {"type": "subscribed", "id": 1, "msg": {"channel": "orderbook_delta", "sid": 1}}
+    <- {"type": "orderbook_snapshot", "sid": 1, "seq": 1,
+        "msg": {"market_ticker": "SIM-001", "yes": [[price, size], ...], "no": [...]}}
+    <- {"type": "orderbook_delta", "sid": 1, "seq": 2,
+        "msg": {"market_ticker": "SIM-001", "price": 45, "delta": -3, "side": "no"}}
+    <- {"type": "heartbeat", "ts": 1700000000.0}          (every heartbeat_seconds)
+    -> {"id": 2, "cmd": "unsubscribe", "params": {"sids": [1]}}
+    <- {"type": "unsubscribed", "id": 2, "sid": 1}
+
+Each subscribed channel gets its own ``sid``; every frame of a subscription
+carries ``seq``, contiguous from 1 (one snapshot per market first, then
+deltas).  Omitting ``market_tickers`` means every market.  The private
+channels ``fill`` (type ``fill``) and ``orders`` (type ``order``) carry the
+trader account's fills and order updates, sequenced the same way.  A bad
+command gets ``{"type": "error", "id": ..., "msg": {"code": ..., "msg": ...}}``
+and the connection stays open.  Hypercorn also sends websocket pings.
+
+A snapshot is taken in the same atomic step as the subscription is
+registered, so no event falls between the snapshot and the first delta.  A
+client too slow to drain ``OUTBOX_LIMIT`` frames is disconnected.  Stream
+faults (:class:`StreamFaults`) are decided as frames are queued.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+from attrs import define, field
+from loguru import logger
+
+from warden.venue._engine import TRADER, MatchingEngine
+from warden.venue._faults import FaultDice
+from warden.venue._model import BookDelta, FillEvent, OrderEvent, VenueEvent
+from warden.venue._wire import dump_json
+
+WS_PATH = "/trade-api/ws/v2"
+CHANNELS = ("orderbook_delta", "fill", "orders")
+OUTBOX_LIMIT = 10_000
+CLOSE_GOING_AWAY = 1011
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@define
+class _Subscription:
+    sid: int
+    channel: str
+    tickers: frozenset[str] | None
+    seq: int = 0
+
+
+_CLOSE = None  # in the outbox: close the connection (an injected drop)
+
+
+@define(eq=False)
+class _Session:
+    hub: StreamHub
+    outbox: trio.MemorySendChannel[str | None]
+    subscriptions: dict[int, _Subscription] = field(factory=dict)
+    scope: trio.CancelScope = field(factory=trio.CancelScope)
+    held: str | None = None  # a frame kept back by the reorder fault
+
+    def enqueue(self, frame: dict[str, Any], *, sequenced: bool = False) -> None:
+        """Queue ``frame`` for sending, through the stream faults.
+
+        Faults are decided here, synchronously with the event that made the
+        frame, so a knob set between two events applies exactly from the
+        second one on.
+        """
+        faults, dice = self.hub.dice.faults.stream, self.hub.dice
+        if faults.silence:
+            return
+        if dice.roll(faults.drop_rate):
+            self._put(_CLOSE)
+            return
+        if not sequenced:
+            self._put(dump_json(frame).decode())
+            return
+        if dice.roll(faults.gap_rate):
+            return
+        malformed = dice.roll(faults.malformed_rate)
+        text = _malformed(frame, dice) if malformed else dump_json(frame).decode()
+        if self.held is None and dice.roll(faults.reorder_rate):
+            self.held = text
+            return
+        self._put(text)
+        if dice.roll(faults.duplicate_rate):
+            self._put(text)
+        if self.held is not None:
+            self._put(self.held)
+            self.held = None
+
+    def _put(self, text: str | None) -> None:
+        try:
+            self.outbox.send_nowait(text)
+        except (trio.WouldBlock, trio.ClosedResourceError):
+            logger.warning("venue stream: client too slow, disconnecting")
+            self.scope.cancel()
+
+    def publish(self, subscription: _Subscription, kind: str, msg: dict[str, Any]) -> None:
+        subscription.seq += 1
+        frame = {"type": kind, "sid": subscription.sid, "seq": subscription.seq, "msg": msg}
+        self.enqueue(frame, sequenced=True)
+
+    def on_event(self, event: VenueEvent) -> None:
+        routed = _route(event)
+        if routed is None:
+            return
+        channel, kind, ticker, msg = routed
+        for sub in list(self.subscriptions.values()):
+            if sub.channel == channel and (sub.tickers is None or ticker in sub.tickers):
+                self.publish(sub, kind, msg)
+
+    def command(self, text: str) -> None:
+        """Handle one client frame; every problem is answered with an error frame."""
+        try:
+            request = json.loads(text, parse_constant=_no_constants)
+        except (ValueError, RecursionError):
+            self._error(None, "bad_json", "frame is not valid JSON")
+            return
+        if not isinstance(request, dict):
+            self._error(None, "bad_command", "frame must be a JSON object")
+            return
+        ident = request.get("id")
+        ident = ident if isinstance(ident, int) and not isinstance(ident, bool) else None
+        params = request.get("params", {})
+        if not isinstance(params, dict):
+            self._error(ident, "bad_params", "params must be an object")
+            return
+        cmd = request.get("cmd")
+        if cmd == "subscribe":
+            self._subscribe(ident, params)
+        elif cmd == "unsubscribe":
+            self._unsubscribe(ident, params)
+        else:
+            self._error(ident, "unknown_command", "cmd must be 'subscribe' or 'unsubscribe'")
+
+    def _subscribe(self, ident: int | None, params: dict[str, Any]) -> None:
+        engine = self.hub.engine
+        channels = params.get("channels")
+        if (
+            not isinstance(channels, list)
+            or not channels
+            or not all(c in CHANNELS for c in channels)
+        ):
+            self._error(ident, "bad_channels", f"channels must be a non-empty list of {CHANNELS}")
+            return
+        tickers = params.get("market_tickers", params.get("market_ticker"))
+        if isinstance(tickers, str):
+            tickers = [tickers]
+        if tickers is not None and (
+            not isinstance(tickers, list)
+            or not all(isinstance(t, str) and t in engine.tickers for t in tickers)
+        ):
+            self._error(ident, "bad_market_tickers", "market_tickers must list known tickers")
+            return
+        for channel in channels:
+            self.hub.next_sid += 1
+            sub = _Subscription(self.hub.next_sid, channel, frozenset(tickers or engine.tickers))
+            self.subscriptions[sub.sid] = sub
+            reply = {"type": "subscribed", "id": ident, "msg": {"channel": channel, "sid": sub.sid}}
+            self.enqueue(reply)
+            if channel == "orderbook_delta":
+                for ticker in tickers or engine.tickers:
+                    book = engine.book(ticker)
+                    msg = {
+                        "market_ticker": ticker,
+                        "yes": book.levels("yes"),
+                        "no": book.levels("no"),
+                    }
+                    self.publish(sub, "orderbook_snapshot", msg)
+
+    def _unsubscribe(self, ident: int | None, params: dict[str, Any]) -> None:
+        sids = params.get("sids")
+        if not isinstance(sids, list) or not all(s in self.subscriptions for s in sids):
+            self._error(ident, "bad_sids", "sids must list this connection's subscriptions")
+            return
+        for sid in sids:
+            del self.subscriptions[sid]
+            self.enqueue({"type": "unsubscribed", "id": ident, "sid": sid})
+
+    def _error(self, ident: int | None, code: str, message: str) -> None:
+        self.enqueue({"type": "error", "id": ident, "msg": {"code": code, "msg": message}})
+
+
+def _route(event: VenueEvent) -> tuple[str, str, str, dict[str, Any]] | None:
+    """(channel, frame type, ticker, msg) of an engine event, or None if no client sees it."""
+    if isinstance(event, BookDelta):
+        msg = {
+            "market_ticker": event.ticker,
+            "price": event.price,
+            "delta": event.delta,
+            "side": str(event.side),
+        }
+        return "orderbook_delta", "orderbook_delta", event.ticker, msg
+    if isinstance(event, FillEvent) and event.fill.account == TRADER:
+        fill = event.fill
+        return "fill", "fill", fill.ticker, {"market_ticker": fill.ticker, **fill.to_wire()}
+    if isinstance(event, OrderEvent) and event.account == TRADER:
+        return "orders", "order", event.order["ticker"], event.order
+    return None
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(name)
+
+
+class StreamHub:
+    """Every open websocket session of one venue, fed from the engine's events."""
+
+    def __init__(self, engine: MatchingEngine, dice: FaultDice, heartbeat_seconds: float) -> None:
+        self.engine = engine
+        self.dice = dice
+        self.heartbeat_seconds = heartbeat_seconds
+        self.next_sid = 0
+        self._sessions: set[_Session] = set()
+        engine.subscribe(self._on_event)
+
+    @property
+    def connections(self) -> int:
+        return len(self._sessions)
+
+    def _on_event(self, event: VenueEvent) -> None:
+        for session in list(self._sessions):
+            session.on_event(event)
+
+    async def serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """Run one ASGI websocket connection until either side closes it."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if scope.get("path") != WS_PATH:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send({"type": "websocket.accept"})
+        outbox_in, outbox_out = trio.open_memory_channel[str | None](OUTBOX_LIMIT)
+        session = _Session(self, outbox_in)
+        self._sessions.add(session)
+        try:
+            with session.scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._pump, session, outbox_out, send)
+                    if self.heartbeat_seconds > 0:
+                        nursery.start_soon(self._heartbeats, session)
+                    await self._listen(session, receive)
+                    nursery.cancel_scope.cancel()
+        finally:
+            self._sessions.discard(session)
+            outbox_in.close()
+
+    async def _listen(self, session: _Session, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return
+            text = message.get("text")
+            if text is None:
+                text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+            session.command(text)
+
+    async def _heartbeats(self, session: _Session) -> None:
+        while True:
+            await trio.sleep(self.heartbeat_seconds)
+            session.enqueue({"type": "heartbeat", "ts": self.engine.clock.now()})
+
+    async def _pump(
+        self, session: _Session, outbox: trio.MemoryReceiveChannel[str | None], send: Send
+    ) -> None:
+        async for text in outbox:
+            if text is _CLOSE:
+                await send({"type": "websocket.close", "code": CLOSE_GOING_AWAY})
+                session.scope.cancel()
+                return
+            await send({"type": "websocket.send", "text": text})
+
+
+def _malformed(frame: dict[str, Any], dice: FaultDice) -> str:
+    """``frame`` spoiled: cut-off JSON, a NaN number, or a negative snapshot size."""
+    kinds = ["bad_json", "nan"]
+    if frame["type"] == "orderbook_snapshot":
+        kinds.append("negative_size")
+    kind = dice.rng.choice(kinds)
+    text = dump_json(frame).decode()
+    if kind == "bad_json":
+        return text[: len(text) // 2]
+    msg = copy.deepcopy(frame["msg"])
+    if kind == "negative_size":
+        msg["yes"] = [[50, -7], *msg["yes"]]
+    else:
+        key = next((k for k in ("price", "count", "delta") if k in msg), None)
+        if key is None:
+            msg["yes"] = [[math.nan, 1], *msg.get("yes", [])]
+        else:
+            msg[key] = math.nan
+    return json.dumps({**frame, "msg": msg})

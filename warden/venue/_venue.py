@@ -1,0 +1,134 @@
+"""One simulated venue's state: configuration, engine, dynamics, fault dice, stream hub.
+
+:class:`SimVenue` is what the HTTP app and the websocket stream operate on;
+it is built synchronously from a :class:`VenueConfig` and a clock, so tests
+can also drive it without any server.  All its methods run on one trio
+thread and never await.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from attrs import field, frozen, validators
+
+from actors.fees import FeeModel
+from warden.venue._dynamics import DynamicsConfig, MarketDynamics
+from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
+from warden.venue._faults import FaultDice, Faults
+from warden.venue._model import Clock, OrderRequest, TimeInForce, WallClock
+from warden.venue._stream import StreamHub
+
+HOUSE_CASH = 10**15
+MAX_PORT = 65_535
+
+
+def _port(_instance: object, _attribute: object, value: int) -> None:
+    if type(value) is not int or not 0 <= value <= MAX_PORT:
+        raise ValueError(f"port must be an integer in [0, {MAX_PORT}] (0 = ephemeral)")
+
+
+def _at_least(low: int) -> Any:
+    def check(_instance: object, attribute: Any, value: object) -> None:
+        if type(value) is not int or value < low:
+            raise ValueError(f"{attribute.name} must be an integer >= {low}")
+
+    return check
+
+
+def _seconds(_instance: object, attribute: Any, value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"{attribute.name} must be >= 0 seconds")
+
+
+@frozen
+class VenueConfig:
+    """How to run a simulated venue; the server always binds 127.0.0.1.
+
+    ``port=0`` picks a free port (the bound one is reported by
+    :func:`serve_venue`).  ``markets`` are named ``SIM-001``, ``SIM-002``,
+    ...; the trader account starts with ``trader_cash`` cents.
+    ``heartbeat_seconds=0`` turns websocket heartbeats off.
+    """
+
+    port: int = field(default=0, validator=_port)
+    seed: int = field(default=0, validator=validators.instance_of(int))
+    markets: int = field(default=3, validator=_at_least(1))
+    trader_cash: int = field(default=1_000_000, validator=_at_least(0))
+    fees: FeeModel = field(factory=FeeModel)
+    dynamics: DynamicsConfig = field(factory=DynamicsConfig)
+    faults: Faults = field(factory=Faults)
+    heartbeat_seconds: float = field(default=5.0, validator=_seconds)
+
+    @property
+    def tickers(self) -> list[str]:
+        return [f"SIM-{number:03d}" for number in range(1, self.markets + 1)]
+
+
+class SimVenue:
+    """The venue behind the server: ``engine``, ``dynamics``, ``dice``, ``hub``."""
+
+    def __init__(self, config: VenueConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock if clock is not None else WallClock()
+        self.engine = MatchingEngine(
+            config.tickers,
+            accounts={TRADER: config.trader_cash, HOUSE: HOUSE_CASH, COMPETITOR: HOUSE_CASH},
+            clock=self.clock,
+            fees=config.fees,
+        )
+        # separate seeded streams, so turning a fault on does not change the market's path
+        self.dynamics = MarketDynamics(
+            self.engine, config.dynamics, random.Random(f"{config.seed}:dynamics"), self.clock
+        )
+        self.dice = FaultDice(config.faults, random.Random(f"{config.seed}:faults"))
+        self.hub = StreamHub(self.engine, self.dice, config.heartbeat_seconds)
+        if config.dynamics.seed_books:
+            self.dynamics.seed()
+
+    def place_order(self, request: OrderRequest) -> dict[str, Any]:
+        """Place a trader order, first letting a competitor take part of the liquidity.
+
+        With probability ``faults.partial_fill_rate``, when the order could
+        fill more than one contract, a competitor's immediate-or-cancel order
+        takes all but a random ``k`` (``1 <= k < count``) of the contracts the
+        order crosses, best prices first.  The trader's order then fills
+        ``k`` and the rest follows its time in force, so the book and the
+        stream show what happened.  Raises what :meth:`MatchingEngine.place`
+        raises.
+        """
+        if self.dice.roll(self.dice.faults.partial_fill_rate):
+            crossing = self.engine.crossing_quantity(TRADER, request)
+            if request.count >= 2 and crossing >= 2:
+                keep = self.dice.rng.randint(1, min(request.count, crossing) - 1)
+                competitor = OrderRequest(
+                    request.ticker,
+                    request.book_side,
+                    "buy",
+                    crossing - keep,
+                    request.book_price,
+                    TimeInForce.IMMEDIATE_OR_CANCEL,
+                )
+                self.engine.place(COMPETITOR, competitor)
+        return self.engine.place(TRADER, request)
+
+    def stats(self) -> dict[str, Any]:
+        money = self.engine.conservation()
+        dynamics = self.dynamics.stats
+        return {
+            "truth_entries": len(self.engine.truth),
+            "stream_connections": self.hub.connections,
+            "dynamics": {
+                "steps": dynamics.steps,
+                "opportunities_opened": dynamics.opportunities_opened,
+                "opportunities_expired": dynamics.opportunities_expired,
+                "contracts_taken_by_competitors": dynamics.contracts_taken_by_competitors,
+            },
+            "conservation": {
+                "cash": money.cash,
+                "fees": money.fees,
+                "open_pairs": money.open_pairs,
+                "total": money.total,
+            },
+        }
