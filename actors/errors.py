@@ -12,24 +12,50 @@ a log line or a dead-letter record is enough to find the offender::
           ├── SequenceGapError       a book delta is not the next in its subscription
           ├── IllegalTransitionError an order state change the state machine forbids
           └── UnprofitableOpportunityError  cost incl. fees is not below the payout
+     ├── VenueError                  a call to the venue failed; carries endpoint and order id
+     │    ├── TransientVenueError    retry with backoff (same client order id); breaker counts it
+     │    │    ├── VenueTimeout          no answer within the deadline: OUTCOME UNKNOWN for a
+     │    │    │                         submit; resolve by client order id, never re-send blind
+     │    │    ├── VenueRateLimited      429; carries retry_after seconds
+     │    │    ├── VenueServerError      5xx; carries the status
+     │    │    └── VenueDisconnected     connection refused / reset / dropped
+     │    └── CriticalVenueError     never retried; halts trading
+     │         ├── VenueAuthError        401/403
+     │         ├── InsufficientBalance   the venue refused for lack of funds
+     │         └── InvalidOrder          the venue refused the order as malformed (4xx)
+     └── LedgerError                 persistence failed; trading halts (fail closed)
+          ├── LedgerWriteError       a transaction could not commit (disk full, read-only, busy)
+          └── LedgerSerializationError  an event could not be encoded or decoded; names it
 
 Domain errors are logic or data errors: the fix is to reject the message (and
-count it), never to retry it.  Transient failures of venue I/O (timeouts, 429,
-5xx, disconnects) belong in a separate branch next to :class:`DomainError`
-when the venue adapters arrive; they are not value errors.
+count it), never to retry it.  Venue errors are classified by type, never by
+matching strings: only :class:`TransientVenueError` is retried.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ActorsError",
+    "CriticalVenueError",
     "CrossedBookError",
     "DomainError",
     "IllegalTransitionError",
+    "InsufficientBalance",
     "InvalidFieldError",
+    "InvalidOrder",
+    "LedgerError",
+    "LedgerSerializationError",
+    "LedgerWriteError",
     "NegativeLevelError",
     "SequenceGapError",
+    "TransientVenueError",
     "UnprofitableOpportunityError",
+    "VenueAuthError",
+    "VenueDisconnected",
+    "VenueError",
+    "VenueRateLimited",
+    "VenueServerError",
+    "VenueTimeout",
 ]
 
 
@@ -188,3 +214,82 @@ class UnprofitableOpportunityError(DomainError):
         self.yes_ask = yes_ask
         self.no_ask = no_ask
         self.count = count
+
+
+class VenueError(ActorsError):
+    """A venue call failed. ``endpoint`` is e.g. ``"POST /portfolio/orders"``;
+    ``client_order_id`` is set when the call concerned one order."""
+
+    def __init__(self, message: str, *, endpoint: str, client_order_id: str | None = None) -> None:
+        where = f" [{endpoint}" + (f" {client_order_id}]" if client_order_id else "]")
+        super().__init__(message + where)
+        self.endpoint = endpoint
+        self.client_order_id = client_order_id
+
+
+class TransientVenueError(VenueError):
+    """Worth retrying after a backoff; counts towards the circuit breaker."""
+
+
+class VenueTimeout(TransientVenueError):
+    """No answer within the deadline. For a submit the outcome is unknown."""
+
+
+class VenueRateLimited(TransientVenueError):
+    """HTTP 429; ``retry_after`` is the venue's Retry-After in seconds (0 if absent)."""
+
+    def __init__(
+        self, message: str, *, endpoint: str, retry_after: float, client_order_id: str | None = None
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, client_order_id=client_order_id)
+        self.retry_after = retry_after
+
+
+class VenueServerError(TransientVenueError):
+    """HTTP 5xx; ``status`` is the code."""
+
+    def __init__(
+        self, message: str, *, endpoint: str, status: int, client_order_id: str | None = None
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, client_order_id=client_order_id)
+        self.status = status
+
+
+class VenueDisconnected(TransientVenueError):
+    """The connection could not be made or was dropped."""
+
+
+class CriticalVenueError(VenueError):
+    """Never retried; trading halts until an operator resumes."""
+
+
+class VenueAuthError(CriticalVenueError):
+    """HTTP 401/403."""
+
+
+class InsufficientBalance(CriticalVenueError):
+    """The venue refused the order for lack of funds."""
+
+
+class InvalidOrder(CriticalVenueError):
+    """The venue refused the order as malformed (a 4xx other than 401/403/404/409/429)."""
+
+
+class LedgerError(ActorsError):
+    """Persistence failed. ``operation`` says what was being written or read."""
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        super().__init__(f"{message} [{operation}]")
+        self.operation = operation
+
+
+class LedgerWriteError(LedgerError):
+    """A transaction could not commit (disk full, read-only file, locked database)."""
+
+
+class LedgerSerializationError(LedgerError):
+    """An event could not be encoded or a row decoded; ``field`` names the culprit."""
+
+    def __init__(self, message: str, *, operation: str, field: str) -> None:
+        super().__init__(f"{message} (field {field!r})", operation=operation)
+        self.field = field

@@ -94,14 +94,16 @@ class SupervisedActor(pykka.ThreadingActor):
     def rng(self) -> random.Random:
         return self.binding.rng
 
-    def send(self, to: str, message: Any) -> None:
-        """Tell ``message`` to the running incarnation of ``to``, tagged with our epoch.
+    def send(self, to: str, message: Any) -> int:
+        """Tell ``message`` to the running incarnation of ``to``, tagged with our epoch;
+        returns the epoch of the incarnation it was delivered to (so a sender can tie
+        what it handed over to that incarnation and act on its ``Down``).
 
         Raises :class:`ChildUnavailable` if ``to`` has no running incarnation.
         If this incarnation has been fenced, the receiver drops the message as stale.
         """
         binding = self.binding
-        binding.directory.tell(to, Tagged(binding.name, binding.epoch, message))
+        return binding.directory.tell(to, Tagged(binding.name, binding.epoch, message))
 
     def monitor(self, name: str) -> None:
         """Receive :class:`Down` each time an incarnation of ``name`` ends (until this

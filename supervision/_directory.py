@@ -59,8 +59,9 @@ class Directory:
             raise ChildUnavailable(name, "unknown" if entry is None else entry.status)
         return entry.ref
 
-    def tell(self, name: str, message: Any) -> None:
-        """Deliver to the running incarnation of ``name``, or raise :class:`ChildUnavailable`.
+    def tell(self, name: str, message: Any) -> int:
+        """Deliver to the running incarnation of ``name`` and return its epoch,
+        or raise :class:`ChildUnavailable`.
 
         A message that races the end of the incarnation may be accepted and then
         dead-lettered (counted by that incarnation, never handed to its successor).
@@ -72,6 +73,7 @@ class Directory:
             entry.ref.tell(message)
         except pykka.ActorDeadError:
             raise ChildUnavailable(name, "stopping") from None
+        return entry.epoch
 
     def ask(self, name: str, message: Any, *, timeout: float) -> Any:
         """Ask the running incarnation of ``name``; the timeout is mandatory.

@@ -116,9 +116,10 @@ class SupervisionTree:
 
     # -- addressing (any thread but the tree's) -----------------------------------
 
-    def tell(self, name: str, message: Any) -> None:
-        """Deliver to the running incarnation of ``name`` or raise :class:`ChildUnavailable`."""
-        self.directory.tell(name, message)
+    def tell(self, name: str, message: Any) -> int:
+        """Deliver to the running incarnation of ``name`` and return its epoch,
+        or raise :class:`ChildUnavailable`."""
+        return self.directory.tell(name, message)
 
     def ask(self, name: str, message: Any, *, timeout: float = 5.0) -> Any:
         """Ask the running incarnation of ``name``.

@@ -80,9 +80,10 @@ def test_a_message_for_a_restarting_child_is_rejected_not_buffered(
         tree.tell("worker", "during backoff")
     assert (caught.value.name, caught.value.status) == ("worker", "restarting")
     eventually(lambda: tree.snapshot().find("worker").status == "running")
+    assert tree.tell("worker", "told") == 2  # tell names the incarnation that took it
     tree.ask("worker", "after")
     received = [e[3] for e in journal.of("got") if e[2] == 2]
-    assert received == ["after"]  # the rejected message never reached the new incarnation
+    assert received == ["told", "after"]  # the rejected message never reached incarnation 2
 
 
 def test_an_unknown_name_is_rejected_with_a_clear_error(start_tree, journal: Journal) -> None:
