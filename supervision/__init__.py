@@ -44,6 +44,7 @@ from supervision._tree import (
     TreeThread,
     run_until_signalled,
 )
+from supervision._trio_loop import LoopNotRunning, TrioLoop
 
 __all__ = [
     "EXIT_ESCALATED",
@@ -64,6 +65,7 @@ __all__ = [
     "HandlerAborted",
     "IncarnationHung",
     "Jitter",
+    "LoopNotRunning",
     "ManualClock",
     "RestartType",
     "SpecError",
@@ -76,6 +78,7 @@ __all__ = [
     "SystemClock",
     "Tagged",
     "TreeThread",
+    "TrioLoop",
     "run_until_signalled",
     "snapshot_from_dict",
     "snapshot_to_dict",
