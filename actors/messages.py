@@ -8,7 +8,7 @@ Who sends what (actor names are the supervision names)::
                                                  └─VenueErrorReport─┤
                                                  └─InDoubtResolved──┤
                                                  └─Reconciled───────┘
-    risk ──ResolveInDoubt / CancelAll──▶ execution
+    risk ──ResolveInDoubt / CancelAll──▶ execution ──ExecutionReady──▶ risk
     anyone ──Halt / Resume──▶ risk
     execution, risk ──Record──▶ persistence ──Recorded / RecordFailed──▶ the sender
 
@@ -36,7 +36,15 @@ import hashlib
 
 import attrs
 
-from actors.domain import BookSnapshot, Fill, Opportunity, OrderIntent, OrderState, Side
+from actors.domain import (
+    BookSnapshot,
+    Fill,
+    Opportunity,
+    OrderIntent,
+    OrderState,
+    Position,
+    Side,
+)
 
 # -- feed <-> strategy --------------------------------------------------------------
 
@@ -193,14 +201,22 @@ class InDoubtResolved:
 
 
 @attrs.frozen
+class ExecutionReady:
+    """An execution incarnation has started and takes work (risk re-sends any
+    ``ResolveInDoubt`` that the previous incarnation never answered)."""
+
+
+@attrs.frozen
 class Reconciled:
     """Start-up reconciliation with the venue finished (``ok``) or could not (``detail``).
-    Risk allows no new reservation before an ``ok`` one."""
+    Risk allows no new reservation before an ``ok`` one. ``positions`` is the
+    venue's view after reconciliation (risk's starting exposure)."""
 
     ok: bool
     detail: str = ""
     open_orders_cancelled: int = 0
     fills_recovered: int = 0
+    positions: tuple[Position, ...] = ()
 
 
 # -- anyone -> risk ------------------------------------------------------------------
@@ -257,7 +273,17 @@ class AuditEvent:
     source: str
 
 
-LedgerEvent = IntentRecorded | OrderUpdated | FillRecorded | ReservationChanged | AuditEvent
+@attrs.frozen
+class VenueReconciled:
+    """Reconciliation saw these client order ids at the venue; every ledger intent not
+    in terminal state and not among them was never sent: mark it EXPIRED."""
+
+    client_order_ids_at_venue: tuple[str, ...]
+
+
+LedgerEvent = (
+    IntentRecorded | OrderUpdated | FillRecorded | ReservationChanged | AuditEvent | VenueReconciled
+)
 
 
 @attrs.frozen
