@@ -28,6 +28,19 @@ def _cmd_run(_args: argparse.Namespace) -> int:
     return EXIT_USAGE
 
 
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file: exit 0 and print "ok", or exit 2 naming every bad key."""
+    from warden.config import ConfigError, load_config  # noqa: PLC0415 - fast --help
+
+    try:
+        load_config(args.path)
+    except ConfigError as error:
+        print(f"warden check-config: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.path}: ok")
+    return 0
+
+
 def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
@@ -92,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the supervised daemon")
     run.set_defaults(handler=_cmd_run)
+
+    check = commands.add_parser("check-config", help="validate a TOML config file")
+    check.add_argument("path", type=Path)
+    check.set_defaults(handler=_cmd_check_config)
 
     sim = commands.add_parser(
         "venue-sim", help="serve the simulated Kalshi-style venue on 127.0.0.1"
