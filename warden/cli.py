@@ -41,6 +41,13 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Print the ledger (read-only; safe while the daemon runs)."""
+    from warden.report import run_report  # noqa: PLC0415 - fast --help
+
+    return run_report(args.db, as_json=args.json, out=sys.stdout)
+
+
 def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
@@ -105,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the supervised daemon")
     run.set_defaults(handler=_cmd_run)
+
+    report = commands.add_parser("report", help="orders, fills, positions, P&L from the ledger")
+    report.add_argument("--db", type=Path, default=Path("var/warden.db"), help="ledger file")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.set_defaults(handler=_cmd_report)
 
     check = commands.add_parser("check-config", help="validate a TOML config file")
     check.add_argument("path", type=Path)

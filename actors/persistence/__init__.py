@@ -1,0 +1,44 @@
+"""Persistence: the SQLite ledger and the actor that is its only writer.
+
+- :class:`PersistenceActor` handles ``Record`` messages: one transaction each,
+  ``Recorded`` / ``RecordFailed`` to the sender, ``Halt`` on failure;
+- :class:`Ledger` is the file: :meth:`Ledger.open` for the writer (WAL,
+  ``synchronous=FULL``, migrations), :meth:`Ledger.open_read_only` for readers
+  such as ``warden report``, and the read API (orders, fills, positions, ...);
+- the records it returns and the errors it adds to the
+  :class:`~actors.errors.LedgerError` branch.
+"""
+
+from actors.persistence._actor import PersistenceActor
+from actors.persistence._codec import EVENT_KINDS, decode_event, encode_event
+from actors.persistence._errors import LedgerConflictError, LedgerSchemaError
+from actors.persistence._ledger import Ledger, utc_day
+from actors.persistence._records import (
+    AuditRecord,
+    DailyStats,
+    FillRecord,
+    OrderRecord,
+    ReservationRecord,
+    WriteResult,
+)
+from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
+
+__all__ = [
+    "EVENT_KINDS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AuditRecord",
+    "DailyStats",
+    "FillRecord",
+    "Ledger",
+    "LedgerConflictError",
+    "LedgerSchemaError",
+    "Migration",
+    "OrderRecord",
+    "PersistenceActor",
+    "ReservationRecord",
+    "WriteResult",
+    "decode_event",
+    "encode_event",
+    "utc_day",
+]

@@ -1,0 +1,162 @@
+"""The persistence actor: the ledger's only writer. Fails closed.
+
+Contract:
+- ``on_start`` opens (creates, migrates) the ledger; if it cannot, the start
+  fails with a :class:`~actors.errors.LedgerError` naming the path, and the
+  supervisor retries with backoff.
+- ``Record(request_id, events)``: all events are written in ONE transaction,
+  with the day's statistics. The answer -- ``Recorded(request_id)`` or
+  ``RecordFailed(request_id, error)`` -- goes to ``message_sender`` through
+  ``send`` when the Record came from another actor, and is also the return
+  value, so ``ask`` works too. A sender that is gone is logged, not retried.
+- On ANY failure (cannot encode, conflict, SQLite error) nothing of the Record
+  is written, the sender gets ``RecordFailed`` and ``Halt(source="persistence")``
+  goes to ``halt_target``: a ledger that cannot write stops trading. The actor
+  keeps serving; a later Record may succeed (the halt stays until an operator
+  resumes); a connection that broke is reopened for the next Record. An
+  unexpected error (a bug) is answered and halted the same way, then re-raised:
+  a ``tell`` crashes the incarnation, an ``ask`` fails.
+- Other messages are logged and counted, never guessed at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from actors.errors import LedgerError
+from actors.messages import Halt, Record, Recorded, RecordFailed
+from actors.persistence._ledger import Ledger
+from supervision import ChildUnavailable, SupervisedActor
+
+
+class PersistenceActor(SupervisedActor):
+    """Writes ``Record`` messages to the SQLite ledger at ``db_path``.
+
+    ``halt_target`` is the actor told to ``Halt`` when a write fails.
+    ``max_page_count`` and ``busy_timeout_s`` are passed to :meth:`Ledger.open`.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        halt_target: str = "risk",
+        max_page_count: int | None = None,
+        busy_timeout_s: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.halt_target = halt_target
+        self.max_page_count = max_page_count
+        self.busy_timeout_s = busy_timeout_s
+        self._ledger: Ledger | None = None
+        self._transactions = 0
+        self._events = 0
+        self._failures = 0
+        self._unknown_messages = 0
+        self._last_commit_at: float | None = None
+        self._last_error: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        self._ledger = self._open()
+
+    def _open(self) -> Ledger:
+        return Ledger.open(
+            self.db_path,
+            wall=self.clock.wall,
+            max_page_count=self.max_page_count,
+            busy_timeout_s=self.busy_timeout_s,
+        )
+
+    def on_stop(self) -> None:
+        self._close()
+
+    def on_failure(self, *_exc_info: object) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        ledger, self._ledger = self._ledger, None
+        if ledger is not None:
+            ledger.close()
+
+    # -- messages ----------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Record):
+            return self._record(message)
+        self._unknown_messages += 1
+        logger.bind(event="unknown_message", child=self.name, epoch=self.epoch).warning(
+            "persistence ignored a {} from {}", type(message).__name__, self.message_sender
+        )
+        return None
+
+    def _record(self, record: Record) -> Recorded | RecordFailed:
+        try:
+            if self._ledger is None or not self._ledger.is_open:
+                self._ledger = self._open()  # the connection broke on an earlier failure
+            result = self._ledger.write(record.request_id, record.events)
+        except LedgerError as error:
+            self._fail(record, error)
+            return RecordFailed(record.request_id, str(error))
+        except Exception as error:
+            self._fail(record, error)
+            raise  # a bug: answered and halted; now crash (tell) or fail the ask
+        self._transactions += 1
+        self._events += result.events
+        self._last_commit_at = result.committed_at
+        reply = Recorded(record.request_id)
+        self._reply(reply)
+        return reply
+
+    def _fail(self, record: Record, error: Exception) -> None:
+        text = str(error) if isinstance(error, LedgerError) else f"{type(error).__name__}: {error}"
+        self._failures += 1
+        self._last_error = text
+        logger.bind(
+            event="record_failed",
+            child=self.name,
+            epoch=self.epoch,
+            request_id=record.request_id,
+            reason=text,
+        ).error("ledger write failed for {}: {}", record.request_id, text)
+        self._reply(RecordFailed(record.request_id, text))
+        halt = Halt(reason=f"ledger write failed: {text}", source="persistence")
+        try:
+            self.send(self.halt_target, halt)
+        except ChildUnavailable as unavailable:
+            logger.bind(event="halt_undelivered", child=self.name, epoch=self.epoch).critical(
+                "could not tell {} to halt: {}", self.halt_target, unavailable
+            )
+
+    def _reply(self, reply: Recorded | RecordFailed) -> None:
+        sender = self.message_sender
+        if sender is None:
+            return
+        try:
+            self.send(sender, reply)
+        except ChildUnavailable as unavailable:
+            logger.bind(event="reply_undelivered", child=self.name, epoch=self.epoch).warning(
+                "{} for {} not delivered: {}", type(reply).__name__, reply.request_id, unavailable
+            )
+
+    def state_summary(self) -> dict[str, Any]:
+        """``pending`` is always 0 between messages: each Record commits or fails
+        inside its own handler (the queue is the runtime's ``mailbox``)."""
+        ledger = self._ledger
+        return {
+            "db_path": str(self.db_path),
+            "open": ledger is not None and ledger.is_open,
+            "schema_version": ledger.schema_version if ledger is not None else None,
+            "last_commit_at": self._last_commit_at,
+            "transactions": self._transactions,
+            "events": self._events,
+            "failures": self._failures,
+            "last_error": self._last_error,
+            "unknown_messages": self._unknown_messages,
+            "pending": 0,
+        }

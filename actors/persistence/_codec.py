@@ -1,0 +1,213 @@
+"""Encoding ledger events and decoding ledger rows, with cattrs, strictly.
+
+:func:`encode_event` turns one :data:`~actors.messages.LedgerEvent` into its
+kind and a JSON payload, and proves the payload faithful: it structures the
+payload back with a strict converter and requires the result to equal the
+event. So a float or ``bool`` where an ``int`` belongs, a plain string where an
+enum belongs, a list where a tuple belongs, or an unknown event type raises
+:class:`~actors.errors.LedgerSerializationError` naming the field
+(``events[2].filled_count``) -- nothing is ever coerced or defaulted.
+
+:func:`structure_row` builds a domain value from a row's columns with the same
+strict converter; a row that breaks a domain rule raises
+:class:`LedgerSerializationError` naming the column.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from actors.errors import LedgerSerializationError
+from actors.messages import (
+    AuditEvent,
+    FillRecorded,
+    IntentRecorded,
+    LedgerEvent,
+    OrderUpdated,
+    ReservationChanged,
+    VenueReconciled,
+)
+
+T = TypeVar("T")
+
+EVENT_KINDS: dict[type, str] = {
+    IntentRecorded: "intent_recorded",
+    OrderUpdated: "order_updated",
+    FillRecorded: "fill_recorded",
+    ReservationChanged: "reservation_changed",
+    AuditEvent: "audit_event",
+    VenueReconciled: "venue_reconciled",
+}
+"""The stored name of each event type; any other type is refused."""
+
+
+@attrs.frozen
+class EncodedEvent:
+    kind: str
+    payload: str
+
+
+def _strict_int(value: Any, _type: type) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected int, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _strict_str(value: Any, _type: type) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected str, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _tolerant_enum(value: Any) -> Any:
+    # A non-member is passed through unchanged, so the round trip (not this hook)
+    # reports it with its field path.
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _tolerant_enum
+    )
+    return converter
+
+
+_converter = _make_converter()
+_PATH = re.compile(r"@ \$\.?(\S*)")
+
+
+def encode_event(event: object, *, index: int, operation: str) -> EncodedEvent:
+    """The stored form of ``event`` (the ``index``-th of its Record).
+
+    Raises :class:`LedgerSerializationError` (``operation`` in its message,
+    ``field`` like ``events[1].state``) for an unknown type or a value that does
+    not survive the round trip unchanged.
+    """
+    where = f"events[{index}]"
+    kind = EVENT_KINDS.get(type(event))
+    if kind is None:
+        raise LedgerSerializationError(
+            f"unknown ledger event type {type(event).__qualname__}",
+            operation=operation,
+            field=where,
+        )
+    try:
+        payload = _converter.unstructure(event, unstructure_as=type(event))
+    except Exception as error:
+        path = _unencodable_field(event)
+        raise LedgerSerializationError(
+            f"cannot encode {kind}: {path or 'value'}={_value_at(event, path)!r}: {error}",
+            operation=operation,
+            field=_join(where, path),
+        ) from error
+    try:
+        back = _converter.structure(payload, type(event))
+    except Exception as error:
+        path, reason = _first_failure(error)
+        raise LedgerSerializationError(
+            f"cannot encode {kind}: {reason}", operation=operation, field=_join(where, path)
+        ) from error
+    if back != event:
+        path = _first_difference(event, back)
+        raise LedgerSerializationError(
+            f"cannot encode {kind}: {path or 'value'}={_value_at(event, path)!r} "
+            "is not of its declared type",
+            operation=operation,
+            field=_join(where, path),
+        )
+    return EncodedEvent(kind, json.dumps(payload, allow_nan=False, sort_keys=True))
+
+
+def decode_event(kind: str, payload: str) -> LedgerEvent:
+    """The event stored as ``kind``/``payload`` (for audits and tests of the journal)."""
+    for cls, name in EVENT_KINDS.items():
+        if name == kind:
+            event: LedgerEvent = _converter.structure(json.loads(payload), cls)
+            return event
+    raise LedgerSerializationError(
+        f"unknown stored event kind {kind!r}", operation="decode event", field="kind"
+    )
+
+
+def structure_row(columns: dict[str, Any], cls: type[T], *, operation: str) -> T:
+    """``cls`` built from ``columns`` (enum values as stored), strictly.
+
+    Raises :class:`LedgerSerializationError` naming the column at fault.
+    """
+    try:
+        return _converter.structure(columns, cls)
+    except Exception as error:
+        path, reason = _first_failure(error)
+        raise LedgerSerializationError(
+            f"cannot decode {cls.__name__}: {reason}", operation=operation, field=path or "row"
+        ) from error
+
+
+def _first_failure(error: Exception) -> tuple[str, str]:
+    """The field path and reason of the first failure cattrs reports in ``error``.
+
+    A domain validator's :class:`~actors.errors.InvalidFieldError` raised from a
+    constructor carries no cattrs path, but names its own field.
+    """
+    if isinstance(error, cattrs.BaseValidationError):
+        for message in cattrs.transform_error(error):
+            match = _PATH.search(message)
+            if match and match.group(1):
+                return match.group(1), message[: match.start()].strip()
+    leaves = _leaves(error)
+    for leaf in leaves:
+        field = getattr(leaf, "field", None)
+        if isinstance(field, str):
+            return field, str(leaf)
+    return "", str(leaves[0])
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _unencodable_field(value: object, prefix: str = "") -> str:
+    """The path of the first field of ``value`` that cannot be unstructured as its type."""
+    cls = type(value)
+    if not attrs.has(cls):
+        return prefix
+    for attribute in attrs.fields(attrs.resolve_types(cls)):
+        inner = getattr(value, attribute.name)
+        try:
+            _converter.unstructure(inner, unstructure_as=attribute.type)
+        except Exception:  # noqa: BLE001 - any failure marks the culprit
+            return _unencodable_field(inner, _join(prefix, attribute.name))
+    return prefix
+
+
+def _first_difference(original: object, back: object, prefix: str = "") -> str:
+    cls = type(original)
+    if type(back) is not cls or not attrs.has(cls):
+        return prefix
+    for attribute in attrs.fields(cls):
+        mine, theirs = getattr(original, attribute.name), getattr(back, attribute.name)
+        if type(mine) is not type(theirs) or mine != theirs:
+            return _first_difference(mine, theirs, _join(prefix, attribute.name))
+    return prefix
+
+
+def _value_at(event: object, path: str) -> object:
+    value = event
+    for name in filter(None, path.split(".")):
+        value = getattr(value, name)
+    return value
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix and name else prefix or name

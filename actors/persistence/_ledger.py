@@ -1,0 +1,406 @@
+"""The SQLite ledger: one writer, any number of readers.
+
+Open the writer with :meth:`Ledger.open` (creates the file, switches it to WAL,
+migrates it) and readers with :meth:`Ledger.open_read_only`. WAL lets readers
+see the last committed state while the writer writes, without blocking it, so
+``warden report`` is safe against a running daemon.
+
+Durability: ``synchronous=FULL``. In WAL mode NORMAL could lose the last
+transactions on power loss, and an order intent must be durable before the
+order is sent (DESIGN.md §5), so every commit syncs the WAL.
+
+A :class:`Ledger` is not thread-safe: use it from the thread that opened it
+(the persistence actor's thread, or the report command's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from actors.domain import OrderState, Position
+from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
+from actors.messages import LedgerEvent, ReservationState
+from actors.persistence import _rows
+from actors.persistence._codec import encode_event, structure_row
+from actors.persistence._errors import LedgerSchemaError
+from actors.persistence._records import (
+    AuditRecord,
+    DailyStats,
+    FillRecord,
+    OrderRecord,
+    ReservationRecord,
+    WriteResult,
+)
+from actors.persistence._schema import SCHEMA_VERSION, check_not_newer, current_version, migrate
+from actors.persistence._writes import Tally, apply_event
+
+_OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
+
+
+def _describe(error: sqlite3.Error) -> str:
+    name = getattr(error, "sqlite_errorname", None)
+    return f"{error} ({name})" if name else str(error)
+
+
+def _require_wal(conn: sqlite3.Connection, path: Path) -> None:
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode != "wal":
+        raise LedgerWriteError(
+            f"{path}: journal mode is {mode!r}, WAL is required", operation="open"
+        )
+
+
+def _require_current(version: int, path: Path) -> None:
+    check_not_newer(version, path)
+    if version < SCHEMA_VERSION:
+        raise LedgerSchemaError(
+            "older than this build; open it with the writer to migrate it",
+            path=path,
+            found=version,
+            supported=SCHEMA_VERSION,
+        )
+
+
+def utc_day(wall: float) -> str:
+    """The ISO date (UTC) of a wall-clock time in seconds."""
+    return datetime.fromtimestamp(wall, tz=UTC).date().isoformat()
+
+
+class Ledger:
+    """A connection to a ledger file. Build it with :meth:`open` or :meth:`open_read_only`."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        read_only: bool,
+        wall: Callable[[], float] | None = None,
+    ) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self.read_only = read_only
+        self._wall = wall
+        self.schema_version = SCHEMA_VERSION
+
+    # -- opening and closing -------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        wall: Callable[[], float],
+        max_page_count: int | None = None,
+        busy_timeout_s: float = 1.0,
+    ) -> Ledger:
+        """Open (or create) the ledger at ``path`` as THE writer and migrate it.
+
+        ``wall`` stamps rows (inject the actor's ``clock.wall``).
+        ``max_page_count`` caps the file's size in pages (SQLite raises it to
+        the current size if lower); a write that needs more fails as "disk
+        full" -- a size guard, and the test seam for a full disk.
+        ``busy_timeout_s`` bounds the wait for a lock held by another process.
+
+        Raises :class:`LedgerSchemaError` for a newer or foreign file and
+        :class:`LedgerWriteError` (naming ``path``) when the file cannot be
+        opened, switched to WAL or migrated.
+        """
+        conn = cls._connect(path, str(path), uri=False, busy_timeout_s=busy_timeout_s)
+        try:
+            _require_wal(conn, path)
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, path, wall)
+            if max_page_count is not None:
+                conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+        except sqlite3.Error as error:
+            conn.close()
+            raise LedgerWriteError(
+                f"cannot open ledger {path}: {_describe(error)}", operation="open"
+            ) from error
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, read_only=False, wall=wall)
+
+    @classmethod
+    def open_read_only(cls, path: Path, *, busy_timeout_s: float = 1.0) -> Ledger:
+        """Open an existing ledger for reading only; it is never created or changed.
+
+        Raises :class:`LedgerError` if ``path`` is missing or unreadable, and
+        :class:`LedgerSchemaError` if its schema is not exactly this build's
+        (an older file must first be migrated by the writer).
+        """
+        if not path.is_file():
+            raise LedgerError(f"no ledger at {path}", operation="open read-only")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = cls._connect(path, uri, uri=True, busy_timeout_s=busy_timeout_s)
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            version = current_version(conn, path)
+            _require_current(version, path)
+        except sqlite3.Error as error:
+            conn.close()
+            raise LedgerError(
+                f"cannot read ledger {path}: {_describe(error)}", operation="open read-only"
+            ) from error
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, read_only=True)
+
+    @staticmethod
+    def _connect(
+        path: Path, target: str, *, uri: bool, busy_timeout_s: float
+    ) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per Record.
+            conn = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=busy_timeout_s)
+        except sqlite3.Error as error:
+            raise LedgerWriteError(
+                f"cannot open ledger {path}: {_describe(error)}", operation="open"
+            ) from error
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def close(self) -> None:
+        """Close the connection; idempotent. Uncommitted work (there is none between
+        calls) would be rolled back by SQLite."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _connection(self, operation: str) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LedgerError(f"ledger {self.path} is closed", operation=operation)
+        return self._conn
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write(self, request_id: str, events: Sequence[LedgerEvent]) -> WriteResult:
+        """Write ``events`` in ONE transaction with the day's statistics; all or nothing.
+
+        Every event is encoded before the transaction starts, so a malformed
+        one fails fast. Ids come from SQLite and the timestamp from ``wall()``,
+        both taken inside the transaction.
+
+        Raises :class:`LedgerSerializationError` (an event cannot be encoded;
+        names ``events[i].field``), :class:`LedgerConflictError` (an event
+        contradicts the ledger) or :class:`LedgerWriteError` (SQLite failed:
+        read-only file, disk full, lock timeout; names the operation). On any
+        error nothing of the Record is written and the ledger stays usable.
+        """
+        conn = self._connection(f"record {request_id!r}")
+        if self.read_only or self._wall is None:
+            raise LedgerWriteError(f"{self.path} is open read-only", operation="write")
+        if not isinstance(events, tuple | list):
+            raise LedgerSerializationError(
+                f"events must be a tuple, got {type(events).__name__}",
+                operation=f"record {request_id!r}",
+                field="events",
+            )
+        if not isinstance(request_id, str):
+            raise LedgerSerializationError(
+                f"request_id must be a str, got {request_id!r}",
+                operation="record",
+                field="request_id",
+            )
+        encoded = [
+            encode_event(event, index=index, operation=f"record {request_id!r}")
+            for index, event in enumerate(events)
+        ]
+        operation = f"begin record {request_id!r}"
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            at = self._wall()
+            operation = f"record {request_id!r} header"
+            record_id = conn.execute(
+                "INSERT INTO records (request_id, committed_at, event_count) VALUES (?, ?, ?)",
+                (request_id, at, len(events)),
+            ).lastrowid
+            assert record_id is not None
+            tally = Tally()
+            for index, (event, stored) in enumerate(zip(events, encoded, strict=True)):
+                operation = f"record {request_id!r} events[{index}] {stored.kind}"
+                apply_event(conn, event, at=at, operation=operation, tally=tally)
+                conn.execute(
+                    "INSERT INTO events (record_id, position, kind, payload) VALUES (?, ?, ?, ?)",
+                    (record_id, index, stored.kind, stored.payload),
+                )
+            operation = f"record {request_id!r} daily_stats"
+            _add_daily_stats(conn, utc_day(at), tally)
+            operation = f"commit record {request_id!r}"
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise LedgerWriteError(
+                f"{self.path}: {_describe(error)}", operation=operation
+            ) from error
+        except BaseException:
+            self._rollback()
+            raise
+        return WriteResult(
+            request_id=request_id,
+            record_id=record_id,
+            committed_at=at,
+            events=len(events),
+            orders_recorded=tally.orders_recorded,
+            fills_recorded=tally.fills,
+            duplicates=tally.duplicates,
+            orders_expired=tally.orders_expired,
+        )
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on SQLITE_FULL).
+
+        If even that fails the connection is closed: the next use raises and
+        the owner reopens.
+        """
+        conn = self._conn
+        if conn is None or not conn.in_transaction:
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            self.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, object]:
+        """The connection's durability settings, for introspection and tests:
+        ``journal_mode``, ``synchronous`` (2 = FULL), ``foreign_keys``, ``max_page_count``."""
+        conn = self._connection("read settings")
+        return {
+            name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys", "max_page_count")
+        }
+
+    @contextlib.contextmanager
+    def consistent_view(self) -> Iterator[None]:
+        """Read-only calls inside this block see one committed state (one read transaction)."""
+        conn = self._connection("read")
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def _rows(self, operation: str, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        conn = self._connection(operation)
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise LedgerError(f"{self.path}: {_describe(error)}", operation=operation) from error
+
+    def orders(self) -> tuple[OrderRecord, ...]:
+        """Every order intent, oldest first."""
+        rows = self._rows("read orders", "SELECT * FROM orders ORDER BY created_at, rowid")
+        return tuple(_rows.order_record(row, operation="read orders") for row in rows)
+
+    def open_intents(self) -> tuple[OrderRecord, ...]:
+        """Orders not in a terminal state (possibly live at the venue), oldest first."""
+        rows = self._rows(
+            "read open intents",
+            f"SELECT * FROM orders WHERE state IN ({', '.join('?' * len(_OPEN_STATES))})"  # noqa: S608 - fixed names, placeholders
+            " ORDER BY created_at, rowid",
+            _OPEN_STATES,
+        )
+        return tuple(_rows.order_record(row, operation="read open intents") for row in rows)
+
+    def fills(self) -> tuple[FillRecord, ...]:
+        """Every fill, in the order recorded."""
+        rows = self._rows("read fills", "SELECT * FROM fills ORDER BY rowid")
+        return tuple(_rows.fill_record(row, operation="read fills") for row in rows)
+
+    def positions(self) -> tuple[Position, ...]:
+        """Per ticker, contracts held and cash spent, from the fills (buying costs
+        price x count + fee; selling brings price x count - fee), by ticker.
+
+        Raises :class:`LedgerSerializationError` if the fills of a ticker sell
+        more than they bought or disagree on the payout.
+        """
+        rows = self._rows(
+            "read positions",
+            """SELECT ticker, MIN(payout_cents) AS payout_cents,
+                      COUNT(DISTINCT payout_cents) AS payouts,
+                      SUM(CASE WHEN side = 'yes' THEN
+                          CASE action WHEN 'buy' THEN count ELSE -count END ELSE 0 END) AS yes,
+                      SUM(CASE WHEN side = 'no' THEN
+                          CASE action WHEN 'buy' THEN count ELSE -count END ELSE 0 END) AS no,
+                      SUM(CASE action WHEN 'buy' THEN -price * count ELSE price * count END
+                          - fee_cents) AS cash
+               FROM fills GROUP BY ticker ORDER BY ticker""",
+        )
+        positions = []
+        for row in rows:
+            if row["payouts"] != 1:
+                raise LedgerSerializationError(
+                    f"fills of {row['ticker']} disagree on the payout",
+                    operation="read positions",
+                    field="payout_cents",
+                )
+            columns = {
+                "ticker": row["ticker"],
+                "yes_count": row["yes"],
+                "no_count": row["no"],
+                "cash_cents": row["cash"],
+                "payout_cents": row["payout_cents"],
+            }
+            positions.append(structure_row(columns, Position, operation="read positions"))
+        return tuple(positions)
+
+    def reservations(self, state: ReservationState | None = None) -> tuple[ReservationRecord, ...]:
+        """Reservations (only those in ``state`` if given), by last update."""
+        where, params = ("WHERE state = ?", (state.value,)) if state is not None else ("", ())
+        rows = self._rows(
+            "read reservations",
+            f"SELECT * FROM reservations {where} ORDER BY updated_at, rowid",  # noqa: S608 - fixed names, placeholders
+            params,
+        )
+        return tuple(_rows.reservation_record(row, operation="read reservations") for row in rows)
+
+    def daily_stats(self) -> tuple[DailyStats, ...]:
+        """One entry per UTC day with activity, oldest first."""
+        rows = self._rows("read daily_stats", "SELECT * FROM daily_stats ORDER BY day")
+        return tuple(_rows.daily_stats(row) for row in rows)
+
+    def audit(self) -> tuple[AuditRecord, ...]:
+        """Every audit entry, oldest first."""
+        rows = self._rows("read audit", "SELECT * FROM audit ORDER BY id")
+        return tuple(_rows.audit_record(row) for row in rows)
+
+
+def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:
+    values = {
+        "records": 1,
+        "orders_recorded": tally.orders_recorded,
+        "orders_expired": tally.orders_expired,
+        "fills": tally.fills,
+        "contracts": tally.contracts,
+        "fees_cents": tally.fees_cents,
+        "cash_flow_cents": tally.cash_flow_cents,
+        "audit_events": tally.audit_events,
+    }
+    names = ", ".join(values)
+    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in values)
+    conn.execute(
+        f"INSERT INTO daily_stats (day, {names}) VALUES (?, {', '.join('?' * len(values))})"  # noqa: S608 - fixed names, placeholders
+        f" ON CONFLICT (day) DO UPDATE SET {updates}",
+        (day, *values.values()),
+    )

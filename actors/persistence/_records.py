@@ -1,0 +1,78 @@
+"""What the ledger's read API returns: frozen rows wrapping the domain types.
+
+Times are the writer's wall clock (``Clock.wall()``, seconds since the epoch)
+when the transaction that wrote the row committed; days are ISO dates in UTC.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from actors.domain import Fill, Order
+from actors.messages import Reservation
+
+
+@attrs.frozen
+class OrderRecord:
+    """One order intent and its latest recorded state."""
+
+    order: Order
+    opportunity_id: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def client_order_id(self) -> str:
+        return self.order.client_order_id
+
+
+@attrs.frozen
+class FillRecord:
+    fill: Fill
+    recorded_at: float
+
+
+@attrs.frozen
+class ReservationRecord:
+    reservation: Reservation
+    updated_at: float
+
+
+@attrs.frozen
+class AuditRecord:
+    id: int
+    kind: str
+    detail: str
+    source: str
+    at: float
+
+
+@attrs.frozen
+class DailyStats:
+    """Counters for one UTC day. ``cash_flow_cents`` is what fills moved: sells
+    bring in price x count, buys spend it, fees always cost."""
+
+    day: str
+    records: int = 0
+    orders_recorded: int = 0
+    orders_expired: int = 0
+    fills: int = 0
+    contracts: int = 0
+    fees_cents: int = 0
+    cash_flow_cents: int = 0
+    audit_events: int = 0
+
+
+@attrs.frozen
+class WriteResult:
+    """What one committed Record changed. Duplicates (the same intent or fill
+    recorded again) are counted, not written."""
+
+    request_id: str
+    record_id: int
+    committed_at: float
+    events: int
+    orders_recorded: int = 0
+    fills_recorded: int = 0
+    duplicates: int = 0
+    orders_expired: int = 0

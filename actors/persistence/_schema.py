@@ -1,0 +1,219 @@
+"""The ledger's schema: numbered migrations, applied in order, recorded in ``schema_version``.
+
+A ledger file's version is the highest version in its ``schema_version``
+table (0 for an empty file). :func:`migrate` brings a file up to
+:data:`SCHEMA_VERSION` in ONE transaction: either every pending migration lands
+or none does. A file with a newer version is refused with
+:class:`LedgerSchemaError` (this build would misread it); a non-empty SQLite
+file without a ``schema_version`` table is refused too (it is not a ledger).
+
+Migrations are append-only: a released migration is never edited; a change is a
+new migration at the end. Version 2 exists because the first ledger shape
+(orders, fills, reservations, audit) predates the per-record journal and the
+daily statistics; its backfill shows how a migration carries old data forward.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from actors.persistence._errors import LedgerSchemaError
+
+
+@attrs.frozen
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_STATES = "'new','accepted','partially_filled','filled','canceled','rejected','expired'"
+
+_V1 = Migration(
+    1,
+    "orders, fills, reservations, audit",
+    (
+        # One row per order intent (our client order id) and its latest known state.
+        f"""CREATE TABLE orders (
+            client_order_id TEXT PRIMARY KEY,
+            opportunity_id TEXT NOT NULL,
+            ticker TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('yes', 'no')),
+            action TEXT NOT NULL CHECK (action IN ('buy', 'sell')),
+            price INTEGER NOT NULL CHECK (price > 0 AND price < payout_cents),
+            count INTEGER NOT NULL CHECK (count > 0),
+            payout_cents INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({_STATES})),
+            filled_count INTEGER NOT NULL CHECK (filled_count BETWEEN 0 AND count),
+            venue_order_id TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX orders_by_state ON orders (state)",
+        # Venue fills, keyed by the venue's trade id. No foreign key to orders on
+        # purpose: a fill is venue truth and is kept even if its intent is missing.
+        """CREATE TABLE fills (
+            fill_id TEXT PRIMARY KEY,
+            client_order_id TEXT NOT NULL,
+            ticker TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('yes', 'no')),
+            action TEXT NOT NULL CHECK (action IN ('buy', 'sell')),
+            price INTEGER NOT NULL CHECK (price > 0 AND price < payout_cents),
+            count INTEGER NOT NULL CHECK (count > 0),
+            fee_cents INTEGER NOT NULL CHECK (fee_cents >= 0),
+            payout_cents INTEGER NOT NULL,
+            recorded_at REAL NOT NULL
+        )""",
+        "CREATE INDEX fills_by_order ON fills (client_order_id)",
+        "CREATE INDEX fills_by_ticker ON fills (ticker)",
+        """CREATE TABLE reservations (
+            reservation_id TEXT PRIMARY KEY,
+            ticker TEXT NOT NULL,
+            count INTEGER NOT NULL CHECK (count > 0),
+            yes_price INTEGER NOT NULL,
+            no_price INTEGER NOT NULL,
+            amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+            owner_epoch INTEGER,
+            state TEXT NOT NULL CHECK (state IN ('held', 'in_doubt', 'released')),
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            source TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+    ),
+)
+
+_V2 = Migration(
+    2,
+    "records journal, events, daily_stats (backfilled)",
+    (
+        # One row per committed Record; its events reference it.
+        """CREATE TABLE records (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            committed_at REAL NOT NULL,
+            event_count INTEGER NOT NULL
+        )""",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id INTEGER NOT NULL REFERENCES records (id),
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            UNIQUE (record_id, position)
+        )""",
+        # Per UTC day: day is the ISO date of the writer's wall clock at commit.
+        """CREATE TABLE daily_stats (
+            day TEXT PRIMARY KEY,
+            records INTEGER NOT NULL DEFAULT 0,
+            orders_recorded INTEGER NOT NULL DEFAULT 0,
+            orders_expired INTEGER NOT NULL DEFAULT 0,
+            fills INTEGER NOT NULL DEFAULT 0,
+            contracts INTEGER NOT NULL DEFAULT 0,
+            fees_cents INTEGER NOT NULL DEFAULT 0,
+            cash_flow_cents INTEGER NOT NULL DEFAULT 0,
+            audit_events INTEGER NOT NULL DEFAULT 0
+        )""",
+        """INSERT INTO daily_stats (day, fills, contracts, fees_cents, cash_flow_cents)
+            SELECT date(recorded_at, 'unixepoch'), COUNT(*), SUM(count), SUM(fee_cents),
+                   SUM(CASE action WHEN 'buy' THEN -price * count ELSE price * count END
+                       - fee_cents)
+            FROM fills GROUP BY 1""",
+        """INSERT INTO daily_stats (day, orders_recorded)
+            SELECT date(created_at, 'unixepoch'), COUNT(*) FROM orders GROUP BY 1 HAVING 1
+            ON CONFLICT (day) DO UPDATE SET orders_recorded = excluded.orders_recorded""",
+        """INSERT INTO daily_stats (day, audit_events)
+            SELECT date(at, 'unixepoch'), COUNT(*) FROM audit GROUP BY 1 HAVING 1
+            ON CONFLICT (day) DO UPDATE SET audit_events = excluded.audit_events""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+"""Every migration, in order; version ``n`` is ``MIGRATIONS[n - 1]``."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The version this build writes and reads."""
+
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at REAL NOT NULL
+)"""
+
+
+def current_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version: 0 for an empty file.
+
+    Raises :class:`LedgerSchemaError` for a file holding tables but no
+    ``schema_version`` table (some other SQLite database).
+    """
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "schema_version" not in tables:
+        if tables - {"sqlite_sequence"}:
+            raise LedgerSchemaError(
+                f"not a warden ledger: tables {sorted(tables)} but no schema_version",
+                path=path,
+                found=0,
+                supported=SCHEMA_VERSION,
+            )
+        return 0
+    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def check_not_newer(version: int, path: Path) -> None:
+    """Raise :class:`LedgerSchemaError` if ``version`` is newer than this build knows."""
+    if version > SCHEMA_VERSION:
+        raise LedgerSchemaError(
+            "written by a newer warden; refusing to open it",
+            path=path,
+            found=version,
+            supported=SCHEMA_VERSION,
+        )
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    path: Path,
+    wall: Callable[[], float],
+    *,
+    target: int = SCHEMA_VERSION,
+) -> int:
+    """Apply every migration above the file's version up to ``target``, in one
+    transaction; return the version reached.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Raises
+    :class:`LedgerSchemaError` for a newer or foreign file and lets
+    ``sqlite3.Error`` through (after rolling back) for the caller to wrap.
+    ``target`` below :data:`SCHEMA_VERSION` exists to build old files in tests.
+    """
+    version = current_version(conn, path)
+    check_not_newer(version, path)
+    if version >= target:
+        return version  # nothing to write: a read-only file still opens
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = current_version(conn, path)  # again, under the write lock
+        check_not_newer(version, path)
+        conn.execute(_VERSION_TABLE)
+        for migration in MIGRATIONS[version:target]:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.description, wall()),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return max(version, target)

@@ -1,0 +1,251 @@
+"""How each ledger event changes the tables. Called inside the Record's transaction.
+
+The rules, per event (a broken rule raises :class:`LedgerConflictError` naming
+the id and the field; the caller rolls the whole Record back):
+
+- ``IntentRecorded``: inserts the order in state NEW. The same client order id
+  with the same content is a no-op (counted as a duplicate); with other content
+  it is a conflict.
+- ``OrderUpdated``: the order must exist; ``filled_count`` never decreases;
+  the state stays or moves along :data:`~actors.domain.TRANSITIONS`; a venue
+  order id, once known, never changes (``None`` keeps it); the result must be a
+  consistent :class:`~actors.domain.Order`. An update that changes nothing is a
+  no-op. A terminal order may still be corrected upward in ``filled_count``
+  with the same state: a venue can report a fill that raced the cancel.
+- ``FillRecorded``: inserts the fill; the same fill id with the same content is
+  a no-op (so reconciliation can re-import venue fills), with other content a
+  conflict.
+- ``ReservationChanged``: upsert, the latest state wins.
+- ``AuditEvent``: appended.
+- ``VenueReconciled``: every non-terminal order not among the ids at the venue
+  becomes EXPIRED.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+import attrs
+
+from actors.domain import TRANSITIONS, Action, Order, OrderState
+from actors.errors import DomainError
+from actors.messages import (
+    AuditEvent,
+    FillRecorded,
+    IntentRecorded,
+    LedgerEvent,
+    OrderUpdated,
+    ReservationChanged,
+    VenueReconciled,
+)
+from actors.persistence._errors import LedgerConflictError
+from actors.persistence._rows import FILL_COLUMNS, INTENT_COLUMNS, order_of
+
+_OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
+
+
+@attrs.define
+class Tally:
+    """What one transaction changed; becomes the day's statistics and the WriteResult."""
+
+    orders_recorded: int = 0
+    orders_expired: int = 0
+    fills: int = 0
+    contracts: int = 0
+    fees_cents: int = 0
+    cash_flow_cents: int = 0
+    audit_events: int = 0
+    duplicates: int = 0
+
+
+def apply_event(
+    conn: sqlite3.Connection, event: LedgerEvent, *, at: float, operation: str, tally: Tally
+) -> None:
+    """Write ``event``'s change (see the module docstring) stamped ``at``."""
+    if isinstance(event, IntentRecorded):
+        _record_intent(conn, event, at, operation, tally)
+    elif isinstance(event, OrderUpdated):
+        _update_order(conn, event, at, operation)
+    elif isinstance(event, FillRecorded):
+        _record_fill(conn, event, at, operation, tally)
+    elif isinstance(event, ReservationChanged):
+        _upsert_reservation(conn, event, at)
+    elif isinstance(event, AuditEvent):
+        conn.execute(
+            "INSERT INTO audit (kind, detail, source, at) VALUES (?, ?, ?, ?)",
+            (event.kind, event.detail, event.source, at),
+        )
+        tally.audit_events += 1
+    else:
+        tally.orders_expired += _expire_missing(conn, event, at)
+
+
+def _first_difference(names: Sequence[str], stored: Sequence[object], new: Sequence[object]) -> str:
+    return next(name for name, a, b in zip(names, stored, new, strict=True) if a != b)
+
+
+def _record_intent(
+    conn: sqlite3.Connection, event: IntentRecorded, at: float, operation: str, tally: Tally
+) -> None:
+    intent = event.intent
+    new = (
+        intent.client_order_id,
+        intent.ticker,
+        intent.side.value,
+        intent.action.value,
+        intent.price,
+        intent.count,
+        intent.payout_cents,
+        event.opportunity_id,
+    )
+    names = (*INTENT_COLUMNS, "opportunity_id")
+    stored = conn.execute(
+        f"SELECT {', '.join(names)} FROM orders WHERE client_order_id = ?",  # noqa: S608 - fixed column names
+        (intent.client_order_id,),
+    ).fetchone()
+    if stored is None:
+        conn.execute(
+            f"INSERT INTO orders ({', '.join(names)}, state, filled_count, created_at, updated_at)"  # noqa: S608 - fixed names, placeholders
+            f" VALUES ({', '.join('?' * len(names))}, ?, 0, ?, ?)",
+            (*new, OrderState.NEW.value, at, at),
+        )
+        tally.orders_recorded += 1
+    elif tuple(stored) == new:
+        tally.duplicates += 1
+    else:
+        field = _first_difference(names, tuple(stored), new)
+        raise LedgerConflictError(
+            f"intent recorded again with other content: {field} was {stored[field]!r},"
+            f" now {new[names.index(field)]!r}",
+            operation=operation,
+            key=intent.client_order_id,
+            field=field,
+        )
+
+
+def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, operation: str) -> None:
+    key = event.client_order_id
+    row = conn.execute("SELECT * FROM orders WHERE client_order_id = ?", (key,)).fetchone()
+    if row is None:
+        raise LedgerConflictError(
+            "update for an order with no recorded intent",
+            operation=operation,
+            key=key,
+            field="client_order_id",
+        )
+    current = order_of(row, operation=operation)
+
+    def conflict(message: str, field: str) -> LedgerConflictError:
+        return LedgerConflictError(message, operation=operation, key=key, field=field)
+
+    if event.filled_count < current.filled_count:
+        raise conflict(
+            f"filled_count would decrease from {current.filled_count} to {event.filled_count}",
+            "filled_count",
+        )
+    if event.state is not current.state and event.state not in TRANSITIONS[current.state]:
+        raise conflict(f"illegal transition {current.state.name} -> {event.state.name}", "state")
+    venue_order_id = current.venue_order_id
+    if event.venue_order_id is not None:
+        if venue_order_id not in (None, event.venue_order_id):
+            raise conflict(
+                f"venue_order_id would change from {venue_order_id!r} to {event.venue_order_id!r}",
+                "venue_order_id",
+            )
+        venue_order_id = event.venue_order_id
+    try:
+        updated = Order(current.intent, event.state, event.filled_count, venue_order_id)
+    except DomainError as error:
+        raise conflict(str(error), error.field) from error
+    if updated == current:
+        return
+    conn.execute(
+        "UPDATE orders SET state = ?, filled_count = ?, venue_order_id = ?, updated_at = ?"
+        " WHERE client_order_id = ?",
+        (updated.state.value, updated.filled_count, updated.venue_order_id, at, key),
+    )
+
+
+def _record_fill(
+    conn: sqlite3.Connection, event: FillRecorded, at: float, operation: str, tally: Tally
+) -> None:
+    fill = event.fill
+    new = (
+        fill.fill_id,
+        fill.client_order_id,
+        fill.ticker,
+        fill.side.value,
+        fill.action.value,
+        fill.price,
+        fill.count,
+        fill.fee_cents,
+        fill.payout_cents,
+    )
+    stored = conn.execute(
+        f"SELECT {', '.join(FILL_COLUMNS)} FROM fills WHERE fill_id = ?",  # noqa: S608 - fixed column names
+        (fill.fill_id,),
+    ).fetchone()
+    if stored is not None:
+        if tuple(stored) == new:
+            tally.duplicates += 1
+            return
+        field = _first_difference(FILL_COLUMNS, tuple(stored), new)
+        raise LedgerConflictError(
+            f"fill id reused for another fill: {field} was {stored[field]!r},"
+            f" now {new[FILL_COLUMNS.index(field)]!r}",
+            operation=operation,
+            key=fill.fill_id,
+            field=field,
+        )
+    conn.execute(
+        f"INSERT INTO fills ({', '.join(FILL_COLUMNS)}, recorded_at)"  # noqa: S608 - fixed column names
+        f" VALUES ({', '.join('?' * len(FILL_COLUMNS))}, ?)",
+        (*new, at),
+    )
+    notional = fill.price * fill.count
+    tally.fills += 1
+    tally.contracts += fill.count
+    tally.fees_cents += fill.fee_cents
+    tally.cash_flow_cents += (
+        notional if fill.action is Action.SELL else -notional
+    ) - fill.fee_cents
+
+
+def _upsert_reservation(conn: sqlite3.Connection, event: ReservationChanged, at: float) -> None:
+    r = event.reservation
+    conn.execute(
+        "INSERT INTO reservations (reservation_id, ticker, count, yes_price, no_price,"
+        " amount_cents, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (reservation_id) DO UPDATE SET ticker = excluded.ticker,"
+        " count = excluded.count, yes_price = excluded.yes_price, no_price = excluded.no_price,"
+        " amount_cents = excluded.amount_cents, owner_epoch = excluded.owner_epoch,"
+        " state = excluded.state, updated_at = excluded.updated_at",
+        (
+            r.reservation_id,
+            r.ticker,
+            r.count,
+            r.yes_price,
+            r.no_price,
+            r.amount_cents,
+            r.owner_epoch,
+            r.state.value,
+            at,
+        ),
+    )
+
+
+def _expire_missing(conn: sqlite3.Connection, event: VenueReconciled, at: float) -> int:
+    cursor = conn.execute(
+        "UPDATE orders SET state = ?, updated_at = ?"  # noqa: S608 - placeholders only
+        f" WHERE state IN ({', '.join('?' * len(_OPEN_STATES))})"
+        " AND client_order_id NOT IN (SELECT value FROM json_each(?))",
+        (
+            OrderState.EXPIRED.value,
+            at,
+            *_OPEN_STATES,
+            json.dumps(list(event.client_order_ids_at_venue)),
+        ),
+    )
+    return cursor.rowcount

@@ -1,0 +1,322 @@
+"""The SQLite ledger on real files: what each event does, atomicity, reads, WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from actors.domain import Action, Fill, OrderIntent, OrderState, Position, Side
+from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
+from actors.messages import (
+    AuditEvent,
+    FillRecorded,
+    IntentRecorded,
+    OrderUpdated,
+    Reservation,
+    ReservationChanged,
+    ReservationState,
+    VenueReconciled,
+)
+from actors.persistence import DailyStats, Ledger, LedgerConflictError, utc_day
+
+WALL = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+class WallClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self, now: float = WALL) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def intent(cid: str = "c-yes", *, side: Side = Side.YES, price: int = 40, count: int = 2):
+    return IntentRecorded(OrderIntent(cid, "KX-A", side, Action.BUY, price, count), "opp-1")
+
+
+def fill(
+    fill_id: str = "f-1",
+    cid: str = "c-yes",
+    *,
+    side: Side = Side.YES,
+    action: Action = Action.BUY,
+    price: int = 40,
+    count: int = 2,
+    fee: int = 1,
+    ticker: str = "KX-A",
+) -> FillRecorded:
+    return FillRecorded(Fill(fill_id, cid, ticker, side, action, price, count, fee_cents=fee))
+
+
+def reservation(state: ReservationState = ReservationState.HELD) -> ReservationChanged:
+    return ReservationChanged(Reservation("opp-1", "KX-A", 2, 40, 50, 184, 1, state))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "ledger.db"
+
+
+@pytest.fixture
+def clock() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+def ledger(db: Path, clock: WallClock):
+    with Ledger.open(db, wall=clock) as opened:
+        yield opened
+
+
+def test_a_new_ledger_is_in_wal_mode_with_full_sync_and_foreign_keys(ledger: Ledger) -> None:
+    settings = ledger.settings()
+    assert settings["journal_mode"] == "wal"
+    assert settings["synchronous"] == 2  # FULL
+    assert settings["foreign_keys"] == 1
+    with sqlite3.connect(ledger.path) as other:  # WAL is a property of the file
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_intent_is_recorded_as_new_with_its_opportunity(ledger: Ledger) -> None:
+    result = ledger.write("r1", (intent(),))
+    assert (result.orders_recorded, result.events, result.committed_at) == (1, 1, WALL)
+    (record,) = ledger.orders()
+    assert record.order.state is OrderState.NEW
+    assert record.order.intent == intent().intent
+    assert (record.opportunity_id, record.created_at, record.updated_at) == ("opp-1", WALL, WALL)
+    assert ledger.open_intents() == (record,)
+
+
+def test_the_same_intent_twice_is_a_no_op_but_other_content_is_a_conflict(
+    ledger: Ledger,
+) -> None:
+    ledger.write("r1", (intent(),))
+    again = ledger.write("r2", (intent(),))
+    assert (again.orders_recorded, again.duplicates) == (0, 1)
+    with pytest.raises(LedgerConflictError) as raised:
+        ledger.write("r3", (intent(price=41),))
+    assert (raised.value.key, raised.value.field) == ("c-yes", "price")
+    assert "c-yes" in str(raised.value)
+    assert [r.order.intent.price for r in ledger.orders()] == [40]
+
+
+def test_an_order_update_moves_state_fill_count_and_venue_id(
+    ledger: Ledger, clock: WallClock
+) -> None:
+    ledger.write("r1", (intent(),))
+    clock.now += 5
+    ledger.write("r2", (OrderUpdated("c-yes", OrderState.ACCEPTED, 0, "v-9"),))
+    ledger.write("r3", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 1),))
+    (record,) = ledger.orders()
+    assert (record.order.state, record.order.filled_count) == (OrderState.PARTIALLY_FILLED, 1)
+    assert record.order.venue_order_id == "v-9"  # None in an update keeps the known id
+    assert (record.created_at, record.updated_at) == (WALL, WALL + 5)
+
+
+def test_filled_count_never_decreases(ledger: Ledger) -> None:
+    ledger.write("r1", (intent(count=3), OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 2)))
+    with pytest.raises(LedgerConflictError) as raised:
+        ledger.write("r2", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 1),))
+    assert (raised.value.key, raised.value.field) == ("c-yes", "filled_count")
+    assert "from 2 to 1" in str(raised.value)
+    assert ledger.orders()[0].order.filled_count == 2
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [
+        (OrderUpdated("c-yes", OrderState.CANCELED, 2), "state"),  # FILLED is terminal
+        (OrderUpdated("c-yes", OrderState.FILLED, 2, "v-other"), "venue_order_id"),
+        (OrderUpdated("c-nope", OrderState.ACCEPTED, 0), "client_order_id"),
+    ],
+)
+def test_an_update_that_contradicts_the_ledger_is_refused_naming_the_field(
+    ledger: Ledger, update: OrderUpdated, field: str
+) -> None:
+    ledger.write("r1", (intent(), OrderUpdated("c-yes", OrderState.FILLED, 2, "v-1")))
+    with pytest.raises(LedgerConflictError) as raised:
+        ledger.write("r2", (update,))
+    assert (raised.value.key, raised.value.field) == (update.client_order_id, field)
+
+
+def test_an_update_inconsistent_with_the_order_machine_is_refused(ledger: Ledger) -> None:
+    ledger.write("r1", (intent(),))
+    with pytest.raises(LedgerConflictError) as raised:  # FILLED with 1 of 2 filled
+        ledger.write("r2", (OrderUpdated("c-yes", OrderState.FILLED, 1),))
+    assert raised.value.field == "filled_count"
+
+
+def test_the_same_fill_twice_is_a_no_op_so_venue_fills_can_be_reimported(ledger: Ledger) -> None:
+    first = ledger.write("r1", (fill(),))
+    second = ledger.write("r2", (fill(), fill()))
+    assert (first.fills_recorded, second.fills_recorded, second.duplicates) == (1, 0, 2)
+    assert [r.fill for r in ledger.fills()] == [fill().fill]
+    (day,) = ledger.daily_stats()
+    assert (day.fills, day.contracts, day.fees_cents) == (1, 2, 1)
+
+
+def test_a_fill_id_reused_for_another_fill_is_a_conflict(ledger: Ledger) -> None:
+    ledger.write("r1", (fill(),))
+    with pytest.raises(LedgerConflictError) as raised:
+        ledger.write("r2", (fill(count=1),))
+    assert (raised.value.key, raised.value.field) == ("f-1", "count")
+
+
+def test_a_record_is_atomic_a_conflict_after_good_events_leaves_nothing(
+    ledger: Ledger,
+) -> None:
+    ledger.write("r0", (intent("c-old"),))
+    events = (
+        intent(),
+        fill(),
+        reservation(),
+        AuditEvent("halt", "operator", "cli"),
+        OrderUpdated("c-old", OrderState.ACCEPTED, 0),
+        OrderUpdated("c-unknown", OrderState.ACCEPTED, 0),  # fails here, inside the txn
+    )
+    with pytest.raises(LedgerConflictError) as raised:
+        ledger.write("r1", events)
+    assert "events[5] order_updated" in raised.value.operation
+    assert [r.client_order_id for r in ledger.orders()] == ["c-old"]
+    assert ledger.orders()[0].order.state is OrderState.NEW
+    assert ledger.fills() == ledger.reservations() == ledger.audit() == ()
+    assert ledger.daily_stats() == (DailyStats(utc_day(WALL), records=1, orders_recorded=1),)
+    ledger.write("r2", events[:-1])  # the ledger is still usable
+    assert len(ledger.orders()) == 2
+
+
+def test_an_event_that_cannot_be_encoded_fails_fast_naming_the_field(ledger: Ledger) -> None:
+    bad = OrderUpdated("c-yes", OrderState.ACCEPTED, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(LedgerSerializationError) as raised:
+        ledger.write("r1", (intent(), bad))
+    assert raised.value.field == "events[1].filled_count"
+    assert ledger.orders() == ()
+    with pytest.raises(LedgerSerializationError) as unknown:
+        ledger.write("r2", (intent(), "not an event"))  # type: ignore[arg-type]
+    assert unknown.value.field == "events[1]"
+    assert "unknown ledger event type str" in str(unknown.value)
+
+
+def test_venue_reconciled_expires_open_intents_missing_at_the_venue(ledger: Ledger) -> None:
+    ledger.write(
+        "r1",
+        (
+            intent("c-live"),
+            intent("c-never-sent"),
+            intent("c-partial", count=3),
+            intent("c-done"),
+            OrderUpdated("c-live", OrderState.ACCEPTED, 0),
+            OrderUpdated("c-partial", OrderState.PARTIALLY_FILLED, 1),
+            OrderUpdated("c-done", OrderState.FILLED, 2),
+        ),
+    )
+    result = ledger.write("r2", (VenueReconciled(("c-live", "c-elsewhere")),))
+    states = {r.client_order_id: r.order.state for r in ledger.orders()}
+    assert states == {
+        "c-live": OrderState.ACCEPTED,
+        "c-never-sent": OrderState.EXPIRED,
+        "c-partial": OrderState.EXPIRED,
+        "c-done": OrderState.FILLED,
+    }
+    assert result.orders_expired == 2
+    assert [r.client_order_id for r in ledger.open_intents()] == ["c-live"]
+    assert ledger.daily_stats()[0].orders_expired == 2
+
+
+def test_positions_and_cash_come_from_the_fills(ledger: Ledger) -> None:
+    ledger.write(
+        "r1",
+        (
+            fill("f-1", price=40, count=3, fee=2),
+            fill("f-2", "c-no", side=Side.NO, price=55, count=3, fee=2),
+            fill("f-3", "c-sell", action=Action.SELL, price=45, count=1, fee=1),
+            fill("f-4", "c-b", price=30, count=1, fee=0, ticker="KX-B"),
+        ),
+    )
+    assert ledger.positions() == (
+        Position("KX-A", yes_count=2, no_count=3, cash_cents=-120 - 2 - 165 - 2 + 45 - 1),
+        Position("KX-B", yes_count=1, no_count=0, cash_cents=-30),
+    )
+    (day,) = ledger.daily_stats()
+    assert day.cash_flow_cents == sum(p.cash_cents for p in ledger.positions())
+
+
+def test_reservations_are_upserted_and_filtered_by_state(ledger: Ledger, clock: WallClock) -> None:
+    ledger.write("r1", (reservation(),))
+    clock.now += 1
+    ledger.write("r2", (reservation(ReservationState.IN_DOUBT),))
+    (record,) = ledger.reservations()
+    assert (record.reservation.state, record.updated_at) == (ReservationState.IN_DOUBT, WALL + 1)
+    assert ledger.reservations(ReservationState.HELD) == ()
+    assert ledger.reservations(ReservationState.IN_DOUBT) == (record,)
+
+
+def test_audit_events_are_appended_with_ids_and_times(ledger: Ledger, clock: WallClock) -> None:
+    ledger.write("r1", (AuditEvent("halt", "kill switch", "cli"),))
+    clock.now += 2
+    ledger.write("r2", (AuditEvent("resume", "", "cli"),))
+    assert [(a.id, a.kind, a.source, a.at) for a in ledger.audit()] == [
+        (1, "halt", "cli", WALL),
+        (2, "resume", "cli", WALL + 2),
+    ]
+
+
+def test_daily_stats_are_kept_per_utc_day_of_the_wall_clock(
+    ledger: Ledger, clock: WallClock
+) -> None:
+    clock.now = 1_800_057_599.0  # 2027-01-15T23:59:59Z
+    ledger.write("r1", (intent("c-1"), fill("f-1", "c-1")))
+    clock.now += 1  # midnight UTC
+    ledger.write("r2", (intent("c-2"), AuditEvent("halt", "", "cli")))
+    assert ledger.daily_stats() == (
+        DailyStats(
+            "2027-01-15",
+            records=1,
+            orders_recorded=1,
+            fills=1,
+            contracts=2,
+            fees_cents=1,
+            cash_flow_cents=-81,
+        ),
+        DailyStats("2027-01-16", records=1, orders_recorded=1, audit_events=1),
+    )
+
+
+def test_a_reader_sees_what_the_writer_committed_while_the_writer_is_open(
+    ledger: Ledger, db: Path
+) -> None:
+    ledger.write("r1", (intent(),))
+    with Ledger.open_read_only(db) as reader:
+        assert [r.client_order_id for r in reader.orders()] == ["c-yes"]
+        ledger.write("r2", (fill(),))
+        assert [r.fill.fill_id for r in reader.fills()] == ["f-1"]
+        with reader.consistent_view():  # one snapshot: a later commit is not seen inside
+            before = reader.fills()
+            ledger.write("r3", (fill("f-2"),))
+            assert reader.fills() == before
+        assert len(reader.fills()) == 2
+
+
+def test_a_read_only_ledger_never_writes(ledger: Ledger, db: Path) -> None:
+    with Ledger.open_read_only(db) as reader, pytest.raises(LedgerWriteError):
+        reader.write("r1", (intent(),))
+    assert ledger.orders() == ()
+
+
+def test_opening_read_only_a_missing_file_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    with pytest.raises(LedgerError, match="no ledger at"):
+        Ledger.open_read_only(missing)
+    assert not missing.exists()
+
+
+def test_opening_a_ledger_in_a_missing_directory_names_the_path(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "ledger.db"
+    with pytest.raises(LedgerWriteError) as raised:
+        Ledger.open(target, wall=WallClock())
+    assert str(target) in str(raised.value)
+    assert raised.value.operation == "open"

@@ -1,0 +1,38 @@
+"""The public front of :mod:`actors.persistence` and where its errors sit."""
+
+from __future__ import annotations
+
+import actors.persistence
+from actors.errors import LedgerError
+from actors.persistence import LedgerConflictError, LedgerSchemaError
+
+
+def test_the_persistence_package_exports_exactly_its_front() -> None:
+    assert sorted(actors.persistence.__all__) == sorted(
+        [
+            "EVENT_KINDS",
+            "MIGRATIONS",
+            "SCHEMA_VERSION",
+            "AuditRecord",
+            "DailyStats",
+            "FillRecord",
+            "Ledger",
+            "LedgerConflictError",
+            "LedgerSchemaError",
+            "Migration",
+            "OrderRecord",
+            "PersistenceActor",
+            "ReservationRecord",
+            "WriteResult",
+            "decode_event",
+            "encode_event",
+            "utc_day",
+        ]
+    )
+    assert all(hasattr(actors.persistence, name) for name in actors.persistence.__all__)
+
+
+def test_the_ledger_errors_are_ledger_errors_drawn_in_the_docstring() -> None:
+    for error in (LedgerConflictError, LedgerSchemaError):
+        assert issubclass(error, LedgerError)
+        assert error.__name__ in (actors.persistence._errors.__doc__ or "")
