@@ -1,0 +1,30 @@
+"""The execution actor and its venue REST client (DESIGN.md §5, "Execution").
+
+- :class:`ExecutionActor`: places both legs of a reservation at the venue,
+  never before their intents are durable, never twice, resolving unknown
+  outcomes by client order id; reconciles with the venue on start.
+- :class:`VenueClient`: typed async calls to the venue's REST API, every call
+  with a deadline, failures mapped onto :mod:`actors.errors`.
+- :class:`ExecutionConfig` (with :class:`Deadlines`, :class:`RetryPolicy`,
+  :class:`RateLimit`): the actor's configuration as validated data.
+- :class:`RateLimiter`: per-endpoint token buckets honouring Retry-After.
+"""
+
+from actors.execution._actor import ExecutionActor
+from actors.execution._client import VenueBook, VenueClient, VenueOrder, VenuePosition
+from actors.execution._config import Deadlines, ExecutionConfig, RateLimit, RetryPolicy
+from actors.execution._rate_limit import RateLimiter, TokenBucket
+
+__all__ = [
+    "Deadlines",
+    "ExecutionActor",
+    "ExecutionConfig",
+    "RateLimit",
+    "RateLimiter",
+    "RetryPolicy",
+    "TokenBucket",
+    "VenueBook",
+    "VenueClient",
+    "VenueOrder",
+    "VenuePosition",
+]

@@ -1,0 +1,488 @@
+"""The execution actor: turns risk's reservations into orders at the venue, safely.
+
+A non-blocking state machine.  All venue I/O runs on a private trio loop
+(:class:`~supervision.TrioLoop`, started in ``on_start``, stopped in
+``on_stop``/``on_failure``); loop tasks tell their results back to this
+actor's mailbox, so a ``CancelAll`` is never stuck behind an order.
+
+Start-up: ``ExecutionReady`` to risk, then reconciliation: cancel every resting
+order at the venue (after a restart we hold no working orders), read every
+order, fill and position, ``Record`` them with persistence (fills are inserted
+idempotently by fill id), and only once persistence answered ``Recorded`` send
+risk ``Reconciled(ok=True, ...)``.  If the venue (or the ledger) fails,
+``Reconciled(ok=False, detail)`` goes to risk and the attempt is repeated after
+a jittered backoff, for ever.
+
+``Execute`` before reconciliation finished is refused with
+``ExecutionReport(FAILED, "not_reconciled")``, never queued: an opportunity
+queued behind a slow reconciliation would be stale, and the refusal releases
+the reservation at once (no order was sent).
+
+``Execute(reservation)``: a reservation id is executed at most once per
+incarnation (a repeat is ignored and counted).  Both intents are recorded and
+nothing is sent before persistence answers ``Recorded``; ``RecordFailed`` (or
+no answer within ``record_timeout``, or persistence going down) means no order
+and ``ExecutionReport(FAILED)``.  Then both legs go out concurrently as IOC
+limit buys (see :mod:`actors.execution._workflows` for retries and unknown
+outcomes); uneven fills are unwound after the unwind intent is recorded too
+(see :mod:`actors.execution._outcome`).  Order states and fills go to
+persistence; the report goes to risk.  Every venue error is forwarded to risk
+as a ``VenueErrorReport`` classified by type.
+
+``ResolveInDoubt``: look both legs (and any unwind) up by client order id,
+cancel what rests, record fills, answer ``InDoubtResolved``.  ``CancelAll``:
+cancel every resting order (retried until it gets through), abort reservations
+still waiting for their intents to be recorded, record an ``AuditEvent``.
+
+Dry run: intents are recorded, no order is created; the report is
+``NONE "dry-run"``.  Start-up reconciliation only reads (it cancels nothing);
+``CancelAll`` and ``ResolveInDoubt`` still cancel, as safety commands.
+
+Failure: a loop task that fails unexpectedly (a bug, or a critical venue error
+while finding out what an order did) crashes this incarnation; risk then sees
+``Down`` and treats the reservations it held as in doubt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pykka
+import trio
+from loguru import logger
+
+from actors.domain import OrderIntent
+from actors.errors import CriticalVenueError, DomainError, VenueError
+from actors.execution import _events, _outcome
+from actors.execution._client import VenueClient
+from actors.execution._config import ExecutionConfig
+from actors.execution._outcome import UnwindNeeded
+from actors.execution._workflows import LegResult, ReconcileResult, Workflows
+from actors.messages import (
+    AuditEvent,
+    CancelAll,
+    ErrorClass,
+    Execute,
+    ExecutionReady,
+    ExecutionReport,
+    InDoubtResolved,
+    LedgerEvent,
+    Outcome,
+    Reconciled,
+    Record,
+    Recorded,
+    RecordFailed,
+    Reservation,
+    ResolveInDoubt,
+    VenueErrorReport,
+)
+from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
+
+__all__ = ["ExecutionActor"]
+
+
+class ExecutionActor(SupervisedActor):
+    """See the module docstring. ``risk`` and ``persistence`` name the actors it talks to."""
+
+    def __init__(
+        self, config: ExecutionConfig, *, risk: str = "risk", persistence: str = "persistence"
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self._risk = risk
+        self._persistence = persistence
+        self._loop: TrioLoop | None = None
+        self._work: Workflows | None = None
+        self._reconciled = False
+        self._reconcile_attempts = 0
+        self._reconcile_detail = ""
+        self._reconcile_result: ReconcileResult | None = None
+        self._flights: dict[str, _events.InFlight] = {}
+        self._seen: set[str] = set()
+        self._resolving: set[str] = set()
+        self._records: dict[str, _events.PendingRecord] = {}
+        self._next_request = 0
+        self._counts = dict.fromkeys(_events.COUNTERS, 0)
+        self._last_error: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        self._loop = TrioLoop(f"{self.name}-venue", lambda exc: self._tell(_events.LoopFailed(exc)))
+        self._loop.start()
+        try:
+            client = VenueClient(
+                self.config,
+                on_rate_limit_wait=lambda _e, _s: self._tell(_events.Counted("rate_limit_waits")),
+            )
+            self._work = Workflows(
+                client,
+                retry=self.config.retry,
+                resolve_retry=self.config.resolve_retry,
+                rng=random.Random(self.rng.getrandbits(64)),  # the loop's own generator
+                reporter=_events.MailboxReporter(self._tell),
+            )
+            self._loop.spawn(_own_client, client)
+            self.monitor(self._persistence)
+        except BaseException:
+            self._loop.stop()
+            raise
+        self._send(self._risk, ExecutionReady())
+        self._start_reconcile()
+
+    def on_stop(self) -> None:
+        self._stop_loop()
+
+    def on_failure(self, *_exc_info: object) -> None:
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.stop()
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - one dispatch table
+        if isinstance(message, Execute):
+            return self._on_execute(message.reservation)
+        if isinstance(message, Recorded):
+            return self._record_answered(message.request_id, None)
+        if isinstance(message, RecordFailed):
+            return self._record_answered(message.request_id, f"record failed: {message.error}")
+        if isinstance(message, _events.LegsDone):
+            return self._on_legs_done(message)
+        if isinstance(message, _events.UnwindPriced):
+            return self._on_unwind_priced(message)
+        if isinstance(message, _events.UnwindDone):
+            return self._on_unwind_done(message)
+        if isinstance(message, ResolveInDoubt):
+            return self._on_resolve_in_doubt(message.reservation)
+        if isinstance(message, _events.InDoubtDone):
+            return self._on_in_doubt_done(message)
+        if isinstance(message, CancelAll):
+            return self._on_cancel_all(message.reason)
+        if isinstance(message, _events.CancelAllDone):
+            return self._on_cancel_all_done(message)
+        if isinstance(message, _events.ReconcileDone):
+            return self._on_reconcile_done(message.result)
+        if isinstance(message, _events.ReconcileFailed):
+            return self._reconcile_failed(f"venue: {message.error}")
+        if isinstance(message, _events.Reconcile):
+            return self._start_reconcile()
+        if isinstance(message, _events.VenueErrorSeen):
+            return self._on_venue_error(message.error)
+        if isinstance(message, _events.Counted):
+            self._counts[message.counter] = self._counts.get(message.counter, 0) + message.n
+            return None
+        if isinstance(message, _events.LegState):
+            flight = self._flights.get(message.reservation_id)
+            if flight is not None:
+                flight.legs[message.client_order_id] = message.state
+            return None
+        if isinstance(message, _events.RecordTimedOut):
+            return self._record_answered(message.request_id, "no answer from persistence")
+        if isinstance(message, Down):
+            if message.name == self._persistence:
+                for request_id in list(self._records):
+                    self._record_answered(request_id, f"persistence down ({message.reason})")
+            return None
+        if isinstance(message, _events.LoopFailed):
+            raise message.error
+        logger.warning("{}: ignoring unexpected message {!r}", self.name, message)
+        return None
+
+    # -- reconciliation --------------------------------------------------------------------
+
+    def _start_reconcile(self) -> None:
+        self._reconcile_attempts += 1
+        self._spawn(self._reconcile_task)
+
+    async def _reconcile_task(self) -> None:
+        assert self._work is not None
+        try:
+            result = await self._work.reconcile(cancel=not self.config.dry_run)
+        except VenueError as error:
+            self._tell(_events.ReconcileFailed(error))
+        else:
+            self._tell(_events.ReconcileDone(result))
+
+    def _on_reconcile_done(self, result: ReconcileResult) -> None:
+        self._reconcile_result = result
+        self._record(_events.Purpose.RECONCILE, None, _outcome.reconcile_events(result))
+
+    def _reconcile_recorded(self, error: str | None) -> None:
+        result, self._reconcile_result = self._reconcile_result, None
+        if error is not None or result is None:
+            self._reconcile_failed(f"ledger: {error}")
+            return
+        self._reconciled = True
+        self._reconcile_detail = "ok"
+        self._send(
+            self._risk,
+            Reconciled(
+                ok=True,
+                open_orders_cancelled=len(result.cancelled),
+                fills_recovered=len(result.fills),
+                positions=_outcome.positions_from(result.fills, result.positions),
+            ),
+        )
+
+    def _reconcile_failed(self, detail: str) -> None:
+        self._reconcile_detail = detail
+        self._last_error = detail
+        self._send(self._risk, Reconciled(ok=False, detail=detail))
+        delay = self.config.reconcile_retry.delay(self._reconcile_attempts - 1, self.rng)
+        self._spawn(self._tell_after, delay, _events.Reconcile())
+
+    # -- Execute ----------------------------------------------------------------------------
+
+    def _on_execute(self, reservation: Reservation) -> None:
+        rid = reservation.reservation_id
+        if rid in self._seen:
+            self._counts["duplicates_ignored"] += 1
+            return
+        if not self._reconciled:
+            self._report(ExecutionReport(rid, Outcome.FAILED, detail="not_reconciled"))
+            return
+        self._seen.add(rid)
+        try:
+            intents = _outcome.intents_for(reservation)
+        except DomainError as error:
+            self._report(ExecutionReport(rid, Outcome.FAILED, detail=f"invalid: {error}"))
+            return
+        self._flights[rid] = _events.InFlight(
+            reservation,
+            intents,
+            phase="recording intents",
+            legs={i.client_order_id: "recording intent" for i in intents},
+        )
+        self._record(_events.Purpose.INTENTS, rid, _outcome.intent_events(rid, intents))
+
+    def _intents_recorded(self, rid: str, error: str | None) -> None:
+        flight = self._flights.get(rid)
+        if flight is None:
+            return
+        if error is not None:
+            self._finish(ExecutionReport(rid, Outcome.FAILED, detail=f"ledger: {error}"))
+        elif flight.aborted is not None:
+            self._finish(ExecutionReport(rid, Outcome.FAILED, detail=flight.aborted))
+        elif self.config.dry_run:
+            self._finish(ExecutionReport(rid, Outcome.NONE, detail="dry-run"))
+        else:
+            flight.phase = "placing"
+            self._spawn(self._place_pair_task, rid, flight.intents)
+
+    async def _place_pair_task(self, rid: str, intents: tuple[OrderIntent, OrderIntent]) -> None:
+        assert self._work is not None
+        self._tell(_events.LegsDone(rid, await self._work.place_pair(rid, intents)))
+
+    def _on_legs_done(self, message: _events.LegsDone) -> None:
+        flight = self._flights[message.reservation_id]
+        flight.results = legs = message.legs
+        self._record_info(
+            _outcome.ledger_events((leg.order for leg in legs), legs[0].fills + legs[1].fills)
+        )
+        decision = _outcome.pair_outcome(flight.reservation, legs)
+        if isinstance(decision, ExecutionReport):
+            self._finish(decision)
+            return
+        flight.unwind, flight.phase = decision, "pricing unwind"
+        self._spawn(self._unwind_price_task, message.reservation_id, flight.reservation, decision)
+
+    async def _unwind_price_task(self, rid: str, res: Reservation, need: UnwindNeeded) -> None:
+        assert self._work is not None
+        try:
+            price = await self._work.unwind_price(
+                res.ticker, need.side, self.config.unwind_slippage_cents
+            )
+        except VenueError as error:
+            self._tell(_events.UnwindPriced(rid, None, f"{type(error).__name__}: {error}"))
+        else:
+            self._tell(_events.UnwindPriced(rid, price, "" if price is not None else "no bid"))
+
+    def _on_unwind_priced(self, message: _events.UnwindPriced) -> None:
+        flight = self._flights[message.reservation_id]
+        assert flight.unwind is not None
+        if message.price is None:
+            self._finish_unwind(flight, None, message.why)
+            return
+        intent = _outcome.unwind_intent(flight.reservation, flight.unwind, message.price)
+        flight.unwind_intent, flight.phase = intent, "recording unwind intent"
+        flight.legs[intent.client_order_id] = "recording intent"
+        rid = message.reservation_id
+        self._record(_events.Purpose.UNWIND, rid, _outcome.intent_events(rid, (intent,)))
+
+    def _unwind_recorded(self, rid: str, error: str | None) -> None:
+        flight = self._flights.get(rid)
+        if flight is None or flight.unwind_intent is None:
+            return
+        if error is not None:
+            self._finish_unwind(flight, None, f"ledger: {error}")
+            return
+        flight.phase = "unwinding"
+        self._spawn(self._unwind_task, rid, flight.unwind_intent)
+
+    async def _unwind_task(self, rid: str, intent: OrderIntent) -> None:
+        assert self._work is not None
+        self._tell(_events.UnwindDone(rid, await self._work.place(rid, intent)))
+
+    def _on_unwind_done(self, message: _events.UnwindDone) -> None:
+        flight = self._flights[message.reservation_id]
+        leg = message.leg
+        self._record_info(_outcome.ledger_events((leg.order,), leg.fills))
+        self._finish_unwind(flight, leg, "")
+
+    def _finish_unwind(self, flight: _events.InFlight, leg: LegResult | None, why: str) -> None:
+        assert flight.results is not None
+        assert flight.unwind is not None
+        self._finish(
+            _outcome.unwind_outcome(flight.reservation, flight.results, flight.unwind, leg, why)
+        )
+
+    def _finish(self, report: ExecutionReport) -> None:
+        self._flights.pop(report.reservation_id, None)
+        self._report(report)
+
+    def _report(self, report: ExecutionReport) -> None:
+        self._counts["reports"] += 1
+        if report.outcome in (Outcome.FAILED, Outcome.PARTIAL):
+            logger.info("{}: {} {}", self.name, report.reservation_id, report.detail)
+        self._send(self._risk, report)
+
+    # -- ResolveInDoubt and CancelAll ------------------------------------------------------
+
+    def _on_resolve_in_doubt(self, reservation: Reservation) -> None:
+        rid = reservation.reservation_id
+        if rid in self._resolving:
+            return
+        self._resolving.add(rid)
+        ids = reservation.client_order_ids + _outcome.unwind_client_order_ids(rid)
+        self._spawn(self._resolve_task, rid, ids)
+
+    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...]) -> None:
+        assert self._work is not None
+        self._tell(_events.InDoubtDone(rid, await self._work.resolve(client_order_ids)))
+
+    def _on_in_doubt_done(self, message: _events.InDoubtDone) -> None:
+        self._resolving.discard(message.reservation_id)
+        resolution = message.resolution
+        self._record_info(_outcome.ledger_events(resolution.orders, resolution.fills))
+        self._send(self._risk, InDoubtResolved(message.reservation_id, resolution.fills))
+
+    def _on_cancel_all(self, reason: str) -> None:
+        for flight in self._flights.values():
+            if flight.phase == "recording intents":
+                flight.aborted = f"cancelled before sending: {reason}"
+        self._spawn(self._cancel_all_task, reason)
+
+    async def _cancel_all_task(self, reason: str) -> None:
+        assert self._work is not None
+        self._tell(_events.CancelAllDone(reason, await self._work.cancel_resting(persist=True)))
+
+    def _on_cancel_all_done(self, message: _events.CancelAllDone) -> None:
+        audit = AuditEvent(
+            "cancel_all", f"{len(message.cancelled)} orders cancelled: {message.reason}", self.name
+        )
+        self._record_info((*_outcome.ledger_events(message.cancelled, ()), audit))
+
+    # -- venue errors ------------------------------------------------------------------------
+
+    def _on_venue_error(self, error: VenueError) -> None:
+        self._counts["venue_errors"] += 1
+        self._last_error = f"{type(error).__name__}: {error}"
+        critical = isinstance(error, CriticalVenueError)
+        self._send(
+            self._risk,
+            VenueErrorReport(
+                ErrorClass.CRITICAL if critical else ErrorClass.TRANSIENT,
+                type(error).__name__,
+                error.endpoint,
+                str(error),
+            ),
+        )
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def _record(
+        self, purpose: _events.Purpose, rid: str | None, events: Iterable[LedgerEvent]
+    ) -> None:
+        self._next_request += 1
+        request_id = f"{self.name}-{self.epoch}-{self._next_request}"
+        self._records[request_id] = _events.PendingRecord(purpose, rid)
+        try:
+            self.send(self._persistence, Record(request_id, tuple(events)))
+        except ChildUnavailable as error:
+            self._record_answered(request_id, f"persistence unavailable: {error}")
+            return
+        self._spawn(
+            self._tell_after, self.config.record_timeout, _events.RecordTimedOut(request_id)
+        )
+
+    def _record_info(self, events: tuple[LedgerEvent, ...]) -> None:
+        if events:
+            self._record(_events.Purpose.INFO, None, events)
+
+    def _record_answered(self, request_id: str, error: str | None) -> None:
+        pending = self._records.pop(request_id, None)
+        if pending is None:
+            return  # answered already (a late answer after a timeout, or a timer after one)
+        if error is not None:
+            self._counts["records_failed"] += 1
+            self._last_error = error
+        if pending.purpose is _events.Purpose.INTENTS and pending.reservation_id is not None:
+            self._intents_recorded(pending.reservation_id, error)
+        elif pending.purpose is _events.Purpose.UNWIND and pending.reservation_id is not None:
+            self._unwind_recorded(pending.reservation_id, error)
+        elif pending.purpose is _events.Purpose.RECONCILE:
+            self._reconcile_recorded(error)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _send(self, to: str, message: Any) -> None:
+        try:
+            self.send(to, message)
+        except ChildUnavailable:
+            logger.warning("{}: {} unavailable, dropped {!r}", self.name, to, message)
+
+    def _tell(self, message: Any) -> None:
+        """From the loop: into our mailbox (dropped once this incarnation has ended)."""
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def _spawn(self, async_fn: Any, *args: Any) -> None:
+        assert self._loop is not None
+        self._loop.spawn(async_fn, *args)
+
+    async def _tell_after(self, delay: float, message: Any) -> None:
+        await trio.sleep(delay)
+        self._tell(message)
+
+    # -- introspection ---------------------------------------------------------------------------
+
+    def state_summary(self) -> Mapping[str, Any]:
+        return {
+            "reconciled": self._reconciled,
+            "reconcile_attempts": self._reconcile_attempts,
+            "reconcile_detail": self._reconcile_detail,
+            "dry_run": self.config.dry_run,
+            "in_flight": {
+                rid: {"phase": flight.phase, "legs": dict(flight.legs)}
+                for rid, flight in self._flights.items()
+            },
+            "resolving_in_doubt": sorted(self._resolving),
+            "pending_records": len(self._records),
+            "counts": dict(self._counts),
+            "last_error": self._last_error,
+        }
+
+
+async def _own_client(client: VenueClient) -> None:
+    """Keep the client open while the loop runs; close it when the loop is cancelled."""
+    try:
+        await trio.sleep_forever()
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0):
+            await client.aclose()

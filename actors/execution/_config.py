@@ -1,0 +1,158 @@
+"""Configuration of the execution actor: data, one validator per field.
+
+Every class is frozen; a bad value raises :class:`ValueError` naming the
+class, the field and the value.  Times are seconds (``float``), money and
+prices integer cents.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+__all__ = ["Deadlines", "ExecutionConfig", "RateLimit", "RetryPolicy"]
+
+
+def _rule(check: Callable[[Any], bool], reason: str) -> Callable[[Any, Any, Any], None]:
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if not check(value):
+            raise ValueError(f"{type(instance).__name__}.{attribute.name}={value!r} {reason}")
+
+    return validate
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_positive_seconds = _rule(lambda v: _is_number(v) and v > 0, "must be a finite number > 0")
+_non_negative_seconds = _rule(lambda v: _is_number(v) and v >= 0, "must be a finite number >= 0")
+_positive_int = _rule(lambda v: type(v) is int and v > 0, "must be an integer > 0")
+_non_negative_int = _rule(lambda v: type(v) is int and v >= 0, "must be an integer >= 0")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How a failed venue call is retried: at most ``max_attempts`` calls in all
+    (``None``: until it succeeds or the loop is cancelled), waiting a full-jitter
+    delay ``U(0, min(cap, base * 2**attempt))`` between them (a 429's Retry-After
+    replaces the delay when it is longer)."""
+
+    max_attempts: int | None = attrs.field(
+        default=5,
+        validator=_rule(lambda v: v is None or (type(v) is int and v > 0), "must be None or >= 1"),
+    )
+    base: float = attrs.field(default=0.05, validator=_non_negative_seconds)
+    cap: float = attrs.field(default=2.0, validator=_non_negative_seconds)
+
+    def __attrs_post_init__(self) -> None:
+        if self.cap < self.base:
+            raise ValueError(f"RetryPolicy.cap={self.cap!r} must be >= base ({self.base!r})")
+
+    def exhausted(self, attempts: int) -> bool:
+        """True once ``attempts`` calls have been made and no more are allowed."""
+        return self.max_attempts is not None and attempts >= self.max_attempts
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The wait after the ``attempt``-th failure (0-based), drawn from ``rng``."""
+        return rng.uniform(0.0, min(self.cap, self.base * 2 ** min(attempt, 62)))
+
+
+@attrs.frozen
+class Deadlines:
+    """The longest each kind of venue call may take before it counts as a timeout."""
+
+    submit: float = attrs.field(default=5.0, validator=_positive_seconds)
+    query: float = attrs.field(default=5.0, validator=_positive_seconds)
+    cancel: float = attrs.field(default=5.0, validator=_positive_seconds)
+
+
+@attrs.frozen
+class RateLimit:
+    """A token bucket: ``per_second`` tokens refill continuously up to ``burst``."""
+
+    per_second: float = attrs.field(validator=_positive_seconds)
+    burst: int = attrs.field(validator=_positive_int)
+
+
+DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
+    {
+        # Kalshi's basic tier: 10 writes/s and 20 reads/s.
+        "create_order": RateLimit(10.0, 10),
+        "cancel_order": RateLimit(10.0, 10),
+        "*": RateLimit(20.0, 20),
+    }
+)
+
+
+def _rate_limits(instance: Any, attribute: Any, value: Any) -> None:
+    _rule(
+        lambda v: (
+            isinstance(v, Mapping)
+            and all(isinstance(k, str) and isinstance(r, RateLimit) for k, r in v.items())
+            and "*" in v
+        ),
+        "must map endpoint names (and '*') to RateLimit",
+    )(instance, attribute, value)
+
+
+def _freeze_mapping(value: Mapping[str, RateLimit]) -> Mapping[str, RateLimit]:
+    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else value
+
+
+@attrs.frozen
+class ExecutionConfig:
+    """Everything the execution actor needs to know.
+
+    - ``rest_url``: the venue's REST base, e.g. ``http://127.0.0.1:8700/trade-api/v2``.
+    - ``deadlines``: per call kind; a call past its deadline is a :class:`VenueTimeout`.
+    - ``retry``: transient failures of one order submit (and of queries made for it).
+    - ``resolve_retry``: lookups that decide the fate of an order (unknown outcome,
+      fills of a known order, in-doubt resolution); unlimited by default, because
+      giving up would leave an order possibly live and unrecorded.
+    - ``reconcile_retry``: backoff between start-up reconciliation attempts.
+    - ``rate_limits``: token bucket per endpoint name (``"*"`` for the rest).
+    - ``unwind_slippage_cents``: an unwind sells at ``best bid - this`` (>= 1 cent).
+    - ``record_timeout``: how long to wait for persistence's answer to a ``Record``
+      before treating it as failed.
+    - ``dry_run``: record intents, send nothing that changes venue state.
+    """
+
+    rest_url: str = attrs.field(
+        validator=_rule(
+            lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
+            "must be an http(s) URL",
+        )
+    )
+    deadlines: Deadlines = attrs.field(
+        factory=Deadlines,
+        validator=_rule(lambda v: isinstance(v, Deadlines), "must be Deadlines"),
+    )
+    retry: RetryPolicy = attrs.field(
+        factory=RetryPolicy,
+        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+    )
+    resolve_retry: RetryPolicy = attrs.field(
+        factory=lambda: RetryPolicy(max_attempts=None, base=0.1, cap=5.0),
+        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+    )
+    reconcile_retry: RetryPolicy = attrs.field(
+        factory=lambda: RetryPolicy(max_attempts=None, base=0.2, cap=10.0),
+        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+    )
+    rate_limits: Mapping[str, RateLimit] = attrs.field(
+        default=DEFAULT_RATE_LIMITS,
+        converter=_freeze_mapping,
+        validator=_rate_limits,
+        eq=False,
+    )
+    unwind_slippage_cents: int = attrs.field(default=5, validator=_non_negative_int)
+    record_timeout: float = attrs.field(default=10.0, validator=_positive_seconds)
+    dry_run: bool = attrs.field(
+        default=False, validator=_rule(lambda v: isinstance(v, bool), "must be a bool")
+    )

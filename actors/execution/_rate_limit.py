@@ -1,0 +1,83 @@
+"""Per-endpoint token buckets that also honour the venue's Retry-After.
+
+Lives on the execution actor's trio loop and reads trio's clock
+(``trio.current_time()``), so tests can drive it with ``trio.testing.MockClock``.
+Single-task-at-a-time by construction (trio is cooperative): no locks.
+
+- :meth:`RateLimiter.acquire` waits until the endpoint has a token and is not
+  deferred, takes the token and returns how long it waited.
+- :meth:`RateLimiter.defer` is called on a 429: no call to that endpoint starts
+  before ``now + retry_after``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import trio
+
+from actors.execution._config import RateLimit
+
+__all__ = ["RateLimiter", "TokenBucket"]
+
+
+class TokenBucket:
+    """``limit.burst`` tokens, refilled at ``limit.per_second``; one call takes one."""
+
+    def __init__(self, limit: RateLimit, now: float) -> None:
+        self.limit = limit
+        self.tokens = float(limit.burst)
+        self.updated = now
+        self.deferred_until = now
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(float(self.limit.burst), self.tokens + elapsed * self.limit.per_second)
+        self.updated = now
+
+    def wait_needed(self, now: float) -> float:
+        """Seconds until a token is available and no Retry-After applies (0: now)."""
+        self._refill(now)
+        token_wait = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.limit.per_second
+        return max(token_wait, self.deferred_until - now)
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+    def defer(self, until: float) -> None:
+        self.deferred_until = max(self.deferred_until, until)
+
+
+class RateLimiter:
+    """One :class:`TokenBucket` per endpoint name; ``"*"`` is the default limit."""
+
+    def __init__(self, limits: Mapping[str, RateLimit]) -> None:
+        if "*" not in limits:
+            raise ValueError("rate limits need a '*' default")
+        self._limits = dict(limits)
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def bucket(self, endpoint: str) -> TokenBucket:
+        bucket = self._buckets.get(endpoint)
+        if bucket is None:
+            limit = self._limits.get(endpoint, self._limits["*"])
+            bucket = self._buckets[endpoint] = TokenBucket(limit, trio.current_time())
+        return bucket
+
+    async def acquire(self, endpoint: str) -> float:
+        """Wait for a token of ``endpoint``; returns the seconds waited (cancellable)."""
+        bucket = self.bucket(endpoint)
+        began = trio.current_time()
+        while True:
+            now = trio.current_time()
+            wait = bucket.wait_needed(now)
+            if wait <= 0:
+                bucket.take(now)
+                return now - began
+            await trio.sleep(wait)
+
+    def defer(self, endpoint: str, retry_after: float) -> None:
+        """The venue said 429 with ``Retry-After: retry_after``: hold ``endpoint`` back."""
+        if retry_after > 0:
+            self.bucket(endpoint).defer(trio.current_time() + retry_after)

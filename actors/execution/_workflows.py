@@ -1,0 +1,255 @@
+"""What the execution actor does at the venue, as trio procedures on its private loop.
+
+The actor decides; these procedures carry out one decision each and return
+plain values (the actor's loop tasks tell them back to it).  Retry rules:
+
+- only :class:`~actors.errors.TransientVenueError` is retried; a
+  :class:`~actors.errors.CriticalVenueError` ends the procedure (a leg
+  returns it in :class:`LegResult`, anything else raises it);
+- every failure, retried or not, is reported (``reporter.venue_error``) so
+  risk's circuit breaker sees it;
+- a submit whose outcome is unknown (timeout, dropped connection, 5xx) is
+  resolved by looking its client order id up at the venue, never re-sent
+  under a new id; if the venue has no such order the same intent (same id) is
+  sent again, and if that races with a late arrival of the first the venue's
+  409 hands back the original;
+- a 429 holds the endpoint back for its Retry-After (in the client's rate
+  limiter) before the next attempt.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
+
+import attrs
+import trio
+
+from actors.domain import Fill, OrderIntent, Side
+from actors.errors import CriticalVenueError, TransientVenueError, VenueError, VenueRateLimited
+from actors.execution._client import VenueClient, VenueOrder, VenuePosition
+from actors.execution._config import RetryPolicy
+
+__all__ = [
+    "LegResult",
+    "ReconcileResult",
+    "Reporter",
+    "Resolution",
+    "Workflows",
+]
+
+T = TypeVar("T")
+
+
+class Reporter(Protocol):
+    """Where loop-side procedures report as they go (the actor's mailbox, via tells)."""
+
+    def venue_error(self, error: VenueError) -> None: ...
+
+    def count(self, counter: str, n: int = 1) -> None: ...
+
+    def leg_state(self, reservation_id: str, client_order_id: str, state: str) -> None: ...
+
+
+@attrs.frozen
+class LegResult:
+    """What became of one order: the venue's final view of it and its fills, or the
+    error that kept it from being placed (then no order with its id is at the venue)."""
+
+    intent: OrderIntent
+    order: VenueOrder | None
+    fills: tuple[Fill, ...] = ()
+    error: VenueError | None = None
+
+    @property
+    def filled(self) -> int:
+        return sum(fill.count for fill in self.fills)
+
+
+@attrs.frozen
+class Resolution:
+    """In-doubt orders looked up by client order id: final views (after cancelling
+    any still resting), how many were cancelled, and their fills."""
+
+    orders: tuple[VenueOrder, ...]
+    cancelled: int
+    fills: tuple[Fill, ...]
+
+
+@attrs.frozen
+class ReconcileResult:
+    """The venue after start-up reconciliation."""
+
+    cancelled: tuple[VenueOrder, ...]
+    orders: tuple[VenueOrder, ...]
+    fills: tuple[Fill, ...]
+    positions: tuple[VenuePosition, ...]
+
+
+class Workflows:
+    """The procedures, bound to one client, retry policies and random generator."""
+
+    def __init__(
+        self,
+        client: VenueClient,
+        *,
+        retry: RetryPolicy,
+        resolve_retry: RetryPolicy,
+        rng: random.Random,
+        reporter: Reporter,
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.resolve_retry = resolve_retry
+        self.rng = rng
+        self.reporter = reporter
+
+    # -- placing orders -------------------------------------------------------------------
+
+    async def place_pair(
+        self, reservation_id: str, intents: tuple[OrderIntent, OrderIntent]
+    ) -> tuple[LegResult, LegResult]:
+        """Both legs concurrently; returns (first, second) once both are settled."""
+        results: dict[int, LegResult] = {}
+
+        async def leg(index: int) -> None:
+            results[index] = await self.place(reservation_id, intents[index])
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(leg, 0)
+            nursery.start_soon(leg, 1)
+        return results[0], results[1]
+
+    async def place(self, reservation_id: str, intent: OrderIntent) -> LegResult:
+        """Place one IOC order and find out exactly what it did (see the module rules)."""
+        cid = intent.client_order_id
+        attempts = 0
+        last: VenueError | None = None
+        while True:
+            attempts += 1
+            self.reporter.leg_state(reservation_id, cid, f"submitting (attempt {attempts})")
+            wait = self.retry.delay(attempts - 1, self.rng)
+            try:
+                order = await self.client.create_order(intent)
+                break
+            except VenueRateLimited as error:
+                self.reporter.venue_error(error)
+                last = error
+                if error.retry_after > 0:
+                    wait = 0.0  # the limiter holds create_order back for Retry-After
+            except TransientVenueError as error:
+                self.reporter.venue_error(error)
+                last = error
+                self.reporter.leg_state(reservation_id, cid, "outcome unknown: looking up")
+                found = await self.find(cid)
+                if found is not None:
+                    self.reporter.count("unknown_outcomes_resolved")
+                    order = found
+                    break
+            except CriticalVenueError as error:
+                self.reporter.venue_error(error)
+                self.reporter.leg_state(reservation_id, cid, f"refused: {type(error).__name__}")
+                return LegResult(intent, None, (), error)
+            if self.retry.exhausted(attempts):
+                self.reporter.leg_state(reservation_id, cid, f"gave up: {type(last).__name__}")
+                return LegResult(intent, None, (), last)
+            self.reporter.count("retries")
+            await trio.sleep(wait)
+        self.reporter.count("orders_sent")
+        order, fills = await self.settle(order)
+        self.reporter.leg_state(
+            reservation_id, cid, f"{order.status}: filled {order.fill_count}/{intent.count}"
+        )
+        return LegResult(intent, order, fills)
+
+    async def settle(self, order: VenueOrder) -> tuple[VenueOrder, tuple[Fill, ...]]:
+        """Cancel what still rests of ``order``, then fetch its fills."""
+        if order.is_resting:
+            order = await self.resolving(lambda: self.client.cancel_order(order))
+        fills: tuple[Fill, ...] = ()
+        if order.fill_count:
+            fills = tuple(
+                await self.resolving(lambda: self.client.list_fills(order_id=order.order_id))
+            )
+        return order, fills
+
+    async def find(self, client_order_id: str) -> VenueOrder | None:
+        """The order with ``client_order_id`` at the venue, or None (lookup retried)."""
+        return await self.resolving(lambda: self.client.find_order(client_order_id))
+
+    async def unwind_price(self, ticker: str, side: Side, slippage_cents: int) -> int | None:
+        """The limit for selling ``side``: ``best bid - slippage`` (at least 1), or
+        None when nobody bids for it."""
+        book = await self.resolving(lambda: self.client.get_orderbook(ticker))
+        best = book.best_bid(side)
+        return None if best is None else max(1, best - slippage_cents)
+
+    # -- looking back ----------------------------------------------------------------------
+
+    async def resolve(self, client_order_ids: Iterable[str]) -> Resolution:
+        """Look each id up; cancel what rests; collect the final orders and their fills."""
+        orders: list[VenueOrder] = []
+        fills: list[Fill] = []
+        cancelled = 0
+        for cid in client_order_ids:
+            order = await self.find(cid)
+            if order is None:
+                continue
+            resting = order.is_resting
+            order, order_fills = await self.settle(order)
+            cancelled += resting and not order.is_resting
+            orders.append(order)
+            fills.extend(order_fills)
+        return Resolution(tuple(orders), cancelled, tuple(fills))
+
+    async def cancel_resting(self, *, persist: bool) -> tuple[VenueOrder, ...]:
+        """Cancel every resting order now; returns them as cancelled. With ``persist``
+        each call is retried under ``resolve_retry`` (the kill switch must get
+        through); without, the first venue error is raised."""
+
+        async def once(call: Callable[[], Awaitable[T]]) -> T:
+            return await self.reported(call())
+
+        call = self.resolving if persist else once
+        resting = await call(lambda: self.client.list_orders(status="resting"))
+        done = []
+        for order in resting:
+            done.append(await call(functools.partial(self.client.cancel_order, order)))
+        return tuple(done)
+
+    async def reconcile(self, *, cancel: bool) -> ReconcileResult:
+        """One reconciliation attempt: cancel resting orders (if ``cancel``), then read
+        every order, fill and position. Any venue error ends the attempt (raised)."""
+        cancelled = await self.cancel_resting(persist=False) if cancel else ()
+        orders = await self.reported(self.client.list_orders())
+        fills = await self.reported(self.client.list_fills())
+        positions = await self.reported(self.client.list_positions())
+        return ReconcileResult(cancelled, tuple(orders), tuple(fills), tuple(positions))
+
+    # -- retry plumbing ----------------------------------------------------------------------
+
+    async def reported(self, call: Awaitable[T]) -> T:
+        """Await ``call``; report a venue error before re-raising it."""
+        try:
+            return await call
+        except VenueError as error:
+            self.reporter.venue_error(error)
+            raise
+
+    async def resolving(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()`` retried on transient errors under ``resolve_retry``; critical ones
+        (and the last transient one, if the policy runs out) are raised."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await self.reported(call())
+            except TransientVenueError as error:
+                if self.resolve_retry.exhausted(attempts):
+                    raise
+                limited = isinstance(error, VenueRateLimited) and error.retry_after > 0
+            self.reporter.count("retries")
+            # after a 429 the client's limiter already holds the endpoint for Retry-After
+            await trio.sleep(0 if limited else self.resolve_retry.delay(attempts - 1, self.rng))

@@ -1,0 +1,289 @@
+"""Shared parts of the execution tests (this module holds no tests).
+
+- :class:`VenueThread`: the simulated venue in a trio loop on a background
+  thread, with a sync httpx client and engine access on the venue's thread;
+- :class:`FakeRisk` / :class:`FakePersistence`: light supervised actors that
+  journal what they receive; the fake persistence answers ``Recorded`` at once
+  or withholds / fails on demand;
+- :func:`start_execution`: a real supervision tree (persistence, risk,
+  execution) hosted by a ``TreeThread``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import httpx
+import trio
+
+from actors.domain import Action, Fill, Side
+from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RateLimit, RetryPolicy
+from actors.messages import Record, Recorded, RecordFailed, Reservation
+from supervision import (
+    NO_BACKOFF,
+    ChildSpec,
+    SupervisedActor,
+    SupervisionTree,
+    SupervisorSpec,
+    TreeThread,
+)
+from tests.supervision.conftest import eventually
+from tests.warden.conftest import quiet_config
+from warden.venue import HOUSE, OrderRequest, VenueConfig, VenueServer, open_venue
+
+REST = "/trade-api/v2"
+
+
+class VenueThread:
+    """A venue served from its own trio loop; ``stop()`` ends it."""
+
+    def __init__(self, config: VenueConfig | None = None) -> None:
+        self._config = config if config is not None else quiet_config()
+        self._ready = threading.Event()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._stop: trio.Event | None = None
+        self.server: VenueServer | None = None
+        self._thread = threading.Thread(target=self._main, name="venue", daemon=True)
+        self.http: httpx.Client | None = None
+
+    def _main(self) -> None:
+        async def serve() -> None:
+            async with open_venue(self._config) as server:
+                self.server = server
+                self._stop = trio.Event()
+                self._token = trio.lowlevel.current_trio_token()
+                self._ready.set()
+                await self._stop.wait()
+
+        try:
+            trio.run(serve)
+        finally:
+            self._ready.set()
+
+    def start(self) -> VenueThread:
+        self._thread.start()
+        assert self._ready.wait(10), "venue did not start"
+        assert self.server is not None
+        self.http = httpx.Client(base_url=self.server.url, timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
+        if self._token is not None and self._stop is not None:
+            trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
+        self._thread.join(10)
+
+    @property
+    def rest_url(self) -> str:
+        assert self.server is not None
+        return self.server.rest_url
+
+    def on_venue(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the venue's thread (the engine is single-threaded)."""
+        return trio.from_thread.run_sync(fn, trio_token=self._token)
+
+    def house_bid(self, side: str, price: int, count: int, ticker: str = "SIM-001") -> None:
+        assert self.server is not None
+        engine = self.server.sim.engine
+        order = self.on_venue(
+            lambda: engine.place(HOUSE, OrderRequest(ticker, side, "buy", count, price))
+        )
+        assert order["status"] == "resting"
+
+    # -- over HTTP, as any client would --------------------------------------------------
+
+    def get(self, path: str, **params: Any) -> Any:
+        assert self.http is not None
+        reply = self.http.get(path, params=params)
+        reply.raise_for_status()
+        return reply.json()
+
+    def place(self, **fields: Any) -> httpx.Response:
+        """POST an order for the trader account (GTC unless ``time_in_force`` given)."""
+        assert self.http is not None
+        body: dict[str, Any] = {"ticker": "SIM-001", "type": "limit", "action": "buy", "count": 1}
+        body.update(fields)
+        return self.http.post(f"{REST}/portfolio/orders", json=body)
+
+    def faults(self, body: dict[str, Any]) -> None:
+        assert self.http is not None
+        self.http.post("/sim/faults", json=body).raise_for_status()
+
+    def clear_faults(self) -> None:
+        """Safe from any thread: uses a client of its own."""
+        assert self.server is not None
+        httpx.delete(f"{self.server.url}/sim/faults", timeout=10).raise_for_status()
+
+    def truth(self, kind: str) -> list[dict[str, Any]]:
+        entries = self.get("/sim/truth", account="trader", kind=kind)["entries"]
+        return [entry["record"] for entry in entries]
+
+    def orders(self, **params: Any) -> list[dict[str, Any]]:
+        orders: list[dict[str, Any]] = self.get(f"{REST}/portfolio/orders", **params)["orders"]
+        return orders
+
+    def fills(self) -> list[Fill]:
+        return [venue_fill(record) for record in self.truth("fill")]
+
+
+def venue_fill(record: dict[str, Any]) -> Fill:
+    side = Side(record["side"])
+    return Fill(
+        fill_id=record["trade_id"],
+        client_order_id=record["client_order_id"] or f"venue-{record['order_id']}",
+        ticker=record["ticker"],
+        side=side,
+        action=Action(record["action"]),
+        price=record[f"{side.value}_price"],
+        count=record["count"],
+        fee_cents=record["fee"],
+    )
+
+
+@attrs.frozen
+class Release:
+    """Tell the fake persistence: answer the withheld records (``fail``: with RecordFailed)."""
+
+    fail: bool = False
+
+
+@attrs.frozen
+class SetMode:
+    mode: str  # "auto" | "hold" | "fail"
+
+
+class Inbox:
+    """What a fake actor received, in order, with the monotonic time it arrived."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[float, Any]] = []
+        self.hooks: list[Callable[[Any], None]] = []
+
+    def add(self, message: Any) -> None:
+        self.entries.append((time.monotonic(), message))  # list.append is atomic
+        for hook in list(self.hooks):
+            hook(message)
+
+    def of(self, kind: type) -> list[Any]:
+        return [m for _, m in list(self.entries) if isinstance(m, kind)]
+
+    def timed(self, kind: type) -> list[tuple[float, Any]]:
+        return [(t, m) for t, m in list(self.entries) if isinstance(m, kind)]
+
+    def wait_for(self, kind: type, count: int = 1, timeout: float = 20.0) -> list[Any]:
+        eventually(
+            lambda: len(self.of(kind)) >= count,
+            timeout=timeout,
+            what=f"{count} x {kind.__name__}; got {[m for _, m in self.entries]}",
+        )
+        return self.of(kind)
+
+
+class FakeRisk(SupervisedActor):
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    def on_receive(self, message: Any) -> Any:
+        self.inbox.add(message)
+        return None
+
+
+class FakePersistence(SupervisedActor):
+    """Journals every ``Record``; answers per mode: auto (Recorded), hold, fail."""
+
+    def __init__(self, inbox: Inbox, mode: str) -> None:
+        super().__init__()
+        self.inbox = inbox
+        self.mode = mode
+        self.held: list[tuple[str, str]] = []
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, SetMode):
+            self.mode = message.mode
+        elif isinstance(message, Release):
+            held, self.held = self.held, []
+            for sender, request_id in held:
+                answer = RecordFailed(request_id, "disk full") if message.fail else None
+                self.send(sender, answer or Recorded(request_id))
+        elif isinstance(message, Record):
+            self.inbox.add(message)
+            sender = self.message_sender
+            assert sender is not None
+            if self.mode == "auto":
+                self.send(sender, Recorded(message.request_id))
+            elif self.mode == "fail":
+                self.send(sender, RecordFailed(message.request_id, "disk full"))
+            else:
+                self.held.append((sender, message.request_id))
+        return None
+
+
+@attrs.define
+class Harness:
+    tree: SupervisionTree
+    risk: Inbox
+    ledger: Inbox
+    venue: VenueThread | None
+
+    def events(self, kind: type) -> list[Any]:
+        return [
+            e for record in self.ledger.of(Record) for e in record.events if isinstance(e, kind)
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.tree.snapshot().find("execution").summary)
+
+
+def fast_config(rest_url: str, **overrides: Any) -> ExecutionConfig:
+    """Short deadlines and backoffs, so fault tests finish in seconds."""
+    settings: dict[str, Any] = {
+        "rest_url": rest_url,
+        "deadlines": Deadlines(submit=1.0, query=2.0, cancel=2.0),
+        "retry": RetryPolicy(max_attempts=5, base=0.02, cap=0.2),
+        "resolve_retry": RetryPolicy(max_attempts=None, base=0.02, cap=0.2),
+        "reconcile_retry": RetryPolicy(max_attempts=None, base=0.05, cap=0.3),
+        "rate_limits": {"*": RateLimit(1000.0, 1000)},
+    }
+    settings.update(overrides)
+    return ExecutionConfig(**settings)
+
+
+def start_execution(
+    config: ExecutionConfig, *, persistence_mode: str = "auto", venue: VenueThread | None = None
+) -> Iterator[Harness]:
+    """Generator for a fixture: the tree runs until the fixture is torn down."""
+    risk, ledger = Inbox(), Inbox()
+    spec = SupervisorSpec(
+        name="root",
+        children=(
+            ChildSpec("persistence", lambda: FakePersistence(ledger, persistence_mode)),
+            ChildSpec("risk", lambda: FakeRisk(risk)),
+            ChildSpec("execution", lambda: ExecutionActor(config)),
+        ),
+        backoff=NO_BACKOFF,
+        intensity=10,
+    )
+    host = TreeThread(SupervisionTree(spec, seed=7)).start()
+    try:
+        yield Harness(host.tree, risk, ledger, venue)
+    finally:
+        host.stop()
+
+
+def reservation(
+    rid: str = "opp-1", *, count: int = 5, yes_price: int = 42, no_price: int = 55
+) -> Reservation:
+    return Reservation(
+        reservation_id=rid,
+        ticker="SIM-001",
+        count=count,
+        yes_price=yes_price,
+        no_price=no_price,
+        amount_cents=count * (yes_price + no_price) + 10,
+    )

@@ -1,0 +1,382 @@
+"""The execution actor placing orders at a real simulated venue on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from actors.domain import Action, OrderState, Side
+from actors.execution import ExecutionConfig, RetryPolicy
+from actors.messages import (
+    ErrorClass,
+    Execute,
+    ExecutionReport,
+    FillRecorded,
+    IntentRecorded,
+    OrderUpdated,
+    Outcome,
+    Reconciled,
+    Record,
+    VenueErrorReport,
+    client_order_id,
+)
+from tests.actors.test_execution_harness import (
+    Harness,
+    Release,
+    VenueThread,
+    fast_config,
+    reservation,
+    start_execution,
+)
+from tests.supervision.conftest import eventually
+from tests.warden.conftest import quiet_config
+from warden.venue import Faults
+
+Start = Callable[..., Harness]
+
+
+@pytest.fixture
+def venue() -> Iterator[VenueThread]:
+    thread = VenueThread().start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def start(venue: VenueThread) -> Iterator[Start]:
+    """Start execution (with fake risk and persistence) against ``venue``; wait until
+    it has reconciled."""
+    with contextlib.ExitStack() as stack:
+
+        def run(config: ExecutionConfig | None = None, **kwargs: Any) -> Harness:
+            harness = stack.enter_context(
+                contextlib.contextmanager(start_execution)(
+                    config or fast_config(venue.rest_url), venue=venue, **kwargs
+                )
+            )
+            if kwargs.get("persistence_mode", "auto") == "auto":
+                (reconciled,) = harness.risk.wait_for(Reconciled)
+                assert reconciled.ok
+            return harness
+
+        yield run
+
+
+def crossing_book(venue: VenueThread, *, yes_depth: int = 5, no_depth: int = 5) -> None:
+    """YES ask 42 (house NO bid 58) and NO ask 55 (house YES bid 45): 97 < 100."""
+    venue.house_bid("no", 58, yes_depth)
+    venue.house_bid("yes", 45, no_depth)
+
+
+def answer_reconciliation(harness: Harness) -> None:
+    harness.ledger.wait_for(Record)  # the reconciliation's record, held
+    harness.tree.tell("persistence", Release())
+    (reconciled,) = harness.risk.wait_for(Reconciled)
+    assert reconciled.ok
+
+
+def report_of(harness: Harness, rid: str = "opp-1") -> ExecutionReport:
+    def found() -> ExecutionReport | None:
+        reports = [r for r in harness.risk.of(ExecutionReport) if r.reservation_id == rid]
+        return reports[0] if reports else None
+
+    report: ExecutionReport = eventually(found, timeout=30, what=f"report for {rid}")
+    return report
+
+
+def accepted_ids(venue: VenueThread) -> list[str]:
+    return [record["client_order_id"] for record in venue.truth("order_accepted")]
+
+
+def test_a_crossing_reservation_fills_both_legs_and_reports_the_venues_fills(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start()
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FILLED
+    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert {(f.side, f.price, f.count) for f in report.fills} == {
+        (Side.YES, 42, 5),
+        (Side.NO, 55, 5),
+    }
+    yes_id, no_id = reservation().client_order_ids
+    assert sorted(accepted_ids(venue)) == sorted([yes_id, no_id])
+    updates = {u.client_order_id: u for u in harness.events(OrderUpdated)}
+    assert (updates[yes_id].state, updates[yes_id].filled_count) == (OrderState.FILLED, 5)
+    assert {e.fill for e in harness.events(FillRecorded)} >= set(report.fills)
+    counts = harness.summary()["counts"]
+    assert counts["orders_sent"] == 2
+    assert harness.summary()["in_flight"] == {}
+
+
+def test_no_order_reaches_the_venue_before_persistence_answers_recorded(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start(persistence_mode="hold")
+    answer_reconciliation(harness)
+
+    harness.tree.tell("execution", Execute(reservation()))
+    eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
+    summary = harness.summary()
+    assert summary["in_flight"]["opp-1"]["phase"] == "recording intents"
+    assert set(summary["in_flight"]["opp-1"]["legs"]) == set(reservation().client_order_ids)
+    assert accepted_ids(venue) == []
+
+    harness.tree.tell("persistence", Release())
+
+    assert report_of(harness).outcome is Outcome.FILLED
+    assert len(accepted_ids(venue)) == 2
+
+
+def test_record_failed_means_no_order_at_the_venue_and_a_failed_report(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start(persistence_mode="hold")
+    answer_reconciliation(harness)
+
+    harness.tree.tell("execution", Execute(reservation()))
+    eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
+    harness.tree.tell("persistence", Release(fail=True))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FAILED
+    assert "disk full" in report.detail
+    assert accepted_ids(venue) == []
+
+
+def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue, yes_depth=10, no_depth=10)
+    harness = start()
+
+    for _ in range(3):
+        harness.tree.tell("execution", Execute(reservation()))
+
+    assert report_of(harness).outcome is Outcome.FILLED
+    eventually(lambda: harness.summary()["counts"]["duplicates_ignored"] == 2)
+    assert len(harness.risk.of(ExecutionReport)) == 1
+    assert len(accepted_ids(venue)) == 2
+
+
+def test_dry_run_records_the_intents_and_sends_nothing(venue: VenueThread, start: Start) -> None:
+    crossing_book(venue)
+    venue.place(side="yes", yes_price=10, client_order_id="mine", count=1)  # rests
+    harness = start(fast_config(venue.rest_url, dry_run=True))
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert (report.outcome, report.detail) == (Outcome.NONE, "dry-run")
+    assert len(harness.events(IntentRecorded)) == 2
+    assert accepted_ids(venue) == ["mine"]  # only the one placed by hand ...
+    assert venue.orders(status="resting")[0]["client_order_id"] == "mine"  # ... still resting
+
+
+def test_a_submit_that_times_out_after_the_venue_applied_it_is_resolved_by_lookup(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    venue.faults({"http": {"create_order": {"timeout_after_apply_rate": 1}}})
+    harness = start(fast_config(venue.rest_url))
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FILLED
+    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    ids = accepted_ids(venue)
+    assert sorted(ids) == sorted(reservation().client_order_ids)  # exactly one order each
+    errors = harness.risk.of(VenueErrorReport)
+    assert {(e.error_class, e.error_type) for e in errors} == {
+        (ErrorClass.TRANSIENT, "VenueTimeout")
+    }
+    assert harness.summary()["counts"]["unknown_outcomes_resolved"] == 2
+
+
+def test_a_client_order_id_already_used_resolves_to_the_original_order(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    yes_id, _ = reservation().client_order_ids
+    original = venue.place(
+        side="yes",
+        yes_price=42,
+        count=2,
+        client_order_id=yes_id,
+        time_in_force="immediate_or_cancel",
+    )
+    assert original.status_code == 201
+    harness = start()
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert accepted_ids(venue).count(yes_id) == 1
+    yes_fills = [f for f in report.fills if f.side is Side.YES]
+    assert sum(f.count for f in yes_fills) == 2  # the original order's fills, not a new order
+    assert report.outcome is Outcome.PARTIAL  # 2 YES vs 5 NO: the NO excess was unwound
+    assert report.missing_leg is None
+    assert {f.fill_id for f in yes_fills} <= {f.fill_id for f in venue.fills()}
+
+
+def test_a_429_storm_is_retried_after_retry_after_and_reported(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start()
+    venue.faults({"http": {"create_order": {"error_429_rate": 1, "retry_after_s": 1}}})
+    harness.risk.hooks.append(
+        lambda message: isinstance(message, VenueErrorReport) and venue.clear_faults()
+    )
+
+    began = time.monotonic()
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FILLED
+    assert time.monotonic() - began >= 1.0  # the retry waited for Retry-After
+    errors = harness.risk.of(VenueErrorReport)
+    assert errors
+    assert {(e.error_class, e.error_type, e.endpoint) for e in errors} == {
+        (ErrorClass.TRANSIENT, "VenueRateLimited", "POST /portfolio/orders")
+    }
+    assert sorted(accepted_ids(venue)) == sorted(reservation().client_order_ids)
+
+
+def test_a_persistent_429_storm_gives_up_after_max_attempts_with_nothing_sent(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    retry = RetryPolicy(max_attempts=2, base=0.02, cap=0.2)
+    harness = start(fast_config(venue.rest_url, retry=retry))
+    venue.faults({"http": {"create_order": {"error_429_rate": 1, "retry_after_s": 1}}})
+
+    began = time.monotonic()
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FAILED
+    assert "VenueRateLimited" in report.detail
+    assert time.monotonic() - began >= 1.0
+    assert len(harness.risk.of(VenueErrorReport)) == 4  # two attempts per leg
+    assert harness.summary()["counts"]["rate_limit_waits"] >= 1
+    assert accepted_ids(venue) == []
+
+
+def test_server_errors_are_retried_under_the_same_client_order_id(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    retry = RetryPolicy(max_attempts=30, base=0.05, cap=0.2)
+    harness = start(fast_config(venue.rest_url, retry=retry))
+    venue.faults({"http": {"create_order": {"error_5xx_rate": 1}}})
+    harness.risk.hooks.append(
+        lambda message: isinstance(message, VenueErrorReport) and venue.clear_faults()
+    )
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    assert report_of(harness).outcome is Outcome.FILLED
+    assert {e.error_type for e in harness.risk.of(VenueErrorReport)} == {"VenueServerError"}
+    assert sorted(accepted_ids(venue)) == sorted(reservation().client_order_ids)
+    assert harness.summary()["counts"]["retries"] >= 1
+
+
+def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue, yes_depth=5, no_depth=2)  # NO leg can only fill 2 of 5
+    venue.house_bid("yes", 40, 10)  # the bid the YES excess is sold into
+    harness = start()
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert (report.outcome, report.missing_leg) == (Outcome.PARTIAL, None)
+    unwind_id = client_order_id("opp-1:unwind", Side.YES)
+    sells = [f for f in report.fills if f.action is Action.SELL]
+    assert [(f.client_order_id, f.side, f.price, f.count) for f in sells] == [
+        (unwind_id, Side.YES, 40, 3)
+    ]
+    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    intents = [e.intent for e in harness.events(IntentRecorded)]
+    assert [i.client_order_id for i in intents][-1] == unwind_id  # recorded before sending
+    positions = venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
+    assert [p["position"] for p in positions] == [0]
+
+
+def test_uneven_fills_that_cannot_be_unwound_are_partial_with_the_missing_leg_named(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue, yes_depth=5, no_depth=2)  # no YES bid left to sell into
+    harness = start()
+
+    harness.tree.tell("execution", Execute(reservation()))
+
+    report = report_of(harness)
+    assert (report.outcome, report.missing_leg) == (Outcome.PARTIAL, Side.NO)
+    yes_id, no_id = reservation().client_order_ids
+    assert yes_id in report.detail
+    assert no_id in report.detail
+    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed: int) -> None:
+    thread = VenueThread(quiet_config(seed=seed, faults=Faults(partial_fill_rate=1.0))).start()
+    try:
+        thread.house_bid("no", 58, 5)
+        thread.house_bid("yes", 45, 5)
+        thread.house_bid("yes", 40, 10)
+        thread.house_bid("no", 50, 10)
+        with contextlib.contextmanager(start_execution)(
+            fast_config(thread.rest_url), venue=thread
+        ) as harness:
+            harness.risk.wait_for(Reconciled)
+            harness.tree.tell("execution", Execute(reservation()))
+
+            report = report_of(harness)
+            assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
+            positions = thread.get("/trade-api/v2/portfolio/positions")["market_positions"]
+            net = positions[0]["position"] if positions else 0
+            if report.missing_leg is None:
+                assert net == 0
+            else:
+                assert report.outcome is Outcome.PARTIAL
+                assert (net > 0) == (report.missing_leg is Side.NO)
+    finally:
+        thread.stop()
+
+
+def test_a_refused_order_is_not_retried_and_is_reported_as_critical() -> None:
+    thread = VenueThread(quiet_config(trader_cash=100)).start()  # cannot afford 5 x 42
+    try:
+        thread.house_bid("no", 58, 5)
+        thread.house_bid("yes", 45, 5)
+        with contextlib.contextmanager(start_execution)(
+            fast_config(thread.rest_url), venue=thread
+        ) as harness:
+            harness.risk.wait_for(Reconciled)
+            harness.tree.tell("execution", Execute(reservation()))
+
+            report = report_of(harness)
+            assert report.outcome is Outcome.FAILED
+            errors = harness.risk.of(VenueErrorReport)
+            assert [(e.error_class, e.error_type) for e in errors] == [
+                (ErrorClass.CRITICAL, "InsufficientBalance"),
+                (ErrorClass.CRITICAL, "InsufficientBalance"),
+            ]
+            assert accepted_ids(thread) == []
+    finally:
+        thread.stop()

@@ -1,0 +1,163 @@
+"""Execution after a restart, in doubt and under the kill switch: reconciliation,
+ResolveInDoubt, CancelAll, and a venue that cannot be reached."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from actors.domain import Position, Side
+from actors.messages import (
+    AuditEvent,
+    CancelAll,
+    Execute,
+    ExecutionReady,
+    ExecutionReport,
+    FillRecorded,
+    InDoubtResolved,
+    OrderUpdated,
+    Outcome,
+    Reconciled,
+    ResolveInDoubt,
+    VenueErrorReport,
+    VenueReconciled,
+)
+from tests.actors.test_execution_harness import (
+    Harness,
+    VenueThread,
+    fast_config,
+    reservation,
+    start_execution,
+)
+from tests.supervision.conftest import eventually
+
+
+@pytest.fixture
+def venue() -> Iterator[VenueThread]:
+    thread = VenueThread().start()
+    yield thread
+    thread.stop()
+
+
+@contextlib.contextmanager
+def running(venue: VenueThread) -> Iterator[Harness]:
+    yield from start_execution(fast_config(venue.rest_url), venue=venue)
+
+
+def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
+    venue: VenueThread,
+) -> None:
+    venue.house_bid("no", 58, 3)
+    assert venue.place(side="yes", yes_price=42, count=3, client_order_id="old-fill").is_success
+    for n, price in enumerate((10, 11)):
+        reply = venue.place(side="yes", yes_price=price, count=2, client_order_id=f"old-rest-{n}")
+        assert reply.json()["order"]["status"] == "resting"
+
+    with running(venue) as harness:
+        (reconciled,) = harness.risk.wait_for(Reconciled)
+
+        assert harness.risk.of(ExecutionReady)
+        assert (reconciled.ok, reconciled.open_orders_cancelled, reconciled.fills_recovered) == (
+            True,
+            2,
+            1,
+        )
+        assert venue.orders(status="resting") == []
+        (position,) = reconciled.positions
+        fee = venue.fills()[0].fee_cents
+        assert position == Position("SIM-001", 3, 0, -3 * 42 - fee)
+        assert [e.fill for e in harness.events(FillRecorded)] == venue.fills()
+        states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
+        assert states == {"old-fill": "filled", "old-rest-0": "canceled", "old-rest-1": "canceled"}
+        (seen,) = harness.events(VenueReconciled)
+        assert sorted(seen.client_order_ids_at_venue) == ["old-fill", "old-rest-0", "old-rest-1"]
+        assert harness.summary()["reconciled"] is True
+
+
+def test_with_the_venue_down_reconciliation_fails_and_no_order_is_sent() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/trade-api/v2"
+    with contextlib.contextmanager(start_execution)(fast_config(url)) as harness:
+        failures = harness.risk.wait_for(Reconciled, count=2)  # it keeps trying
+
+        assert not any(r.ok for r in failures)
+        assert failures[0].detail.startswith("venue:")
+        errors = harness.risk.of(VenueErrorReport)
+        assert errors
+        assert errors[0].error_type == "VenueDisconnected"
+
+        harness.tree.tell("execution", Execute(reservation()))
+        (report,) = harness.risk.wait_for(ExecutionReport)
+        assert (report.outcome, report.detail) == (Outcome.FAILED, "not_reconciled")
+        summary = harness.summary()
+        assert summary["reconciled"] is False
+        assert summary["counts"]["orders_sent"] == 0
+
+
+def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
+    venue: VenueThread,
+) -> None:
+    res = reservation("opp-doubt")
+    yes_id, no_id = res.client_order_ids
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        # What a dead incarnation left behind: one leg resting, one filled.
+        venue.house_bid("yes", 45, 5)
+        assert venue.place(side="no", no_price=55, count=5, client_order_id=no_id).is_success
+        reply = venue.place(side="yes", yes_price=20, count=5, client_order_id=yes_id)
+        assert reply.json()["order"]["status"] == "resting"
+
+        harness.tree.tell("execution", ResolveInDoubt(res))
+
+        (resolved,) = harness.risk.wait_for(InDoubtResolved)
+        assert resolved.reservation_id == "opp-doubt"
+        assert list(resolved.fills) == venue.fills()
+        assert [(f.side, f.count) for f in resolved.fills] == [(Side.NO, 5)]
+        assert venue.orders(status="resting") == []
+        states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
+        assert (states[yes_id], states[no_id]) == ("canceled", "filled")
+
+
+def test_cancel_all_cancels_every_resting_order_and_leaves_an_audit_record(
+    venue: VenueThread,
+) -> None:
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        for n in range(3):
+            venue.place(side="yes", yes_price=10 + n, count=1, client_order_id=f"rest-{n}")
+        assert len(venue.orders(status="resting")) == 3
+
+        harness.tree.tell("execution", CancelAll("operator halt"))
+
+        eventually(lambda: harness.events(AuditEvent), what="audit event")
+        assert venue.orders(status="resting") == []
+        (audit,) = harness.events(AuditEvent)
+        assert (audit.kind, audit.detail) == ("cancel_all", "3 orders cancelled: operator halt")
+        cancelled = {u.client_order_id for u in harness.events(OrderUpdated)}
+        assert cancelled == {"rest-0", "rest-1", "rest-2"}
+
+
+def test_a_restarted_incarnation_reconciles_again_and_its_old_loop_is_gone(
+    venue: VenueThread,
+) -> None:
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        venue.place(side="yes", yes_price=10, count=1, client_order_id="left-behind")
+
+        epoch = harness.tree.restart("execution")
+
+        assert epoch == 2
+        first, second = harness.risk.wait_for(Reconciled, count=2)
+        assert (first.open_orders_cancelled, second.open_orders_cancelled) == (0, 1)
+        assert len(harness.risk.of(ExecutionReady)) == 2
+        assert venue.orders(status="resting") == []
+        eventually(
+            lambda: [t.name for t in threading.enumerate()].count("trio-execution-venue") == 1,
+            what="only the new incarnation's loop thread is left",
+        )
