@@ -1,0 +1,30 @@
+"""Risk: the single owner of exposure, the circuit breaker and the kill switch.
+
+- :class:`RiskActor`: the actor (DESIGN.md §5 "Risk"); its module docstring lists
+  every message it handles and sends;
+- :class:`RiskLimits`, :class:`BreakerConfig`: its configuration, frozen and
+  validated (the daemon maps its TOML config into them);
+- :class:`CircuitBreaker`, :class:`Holding`, :class:`ReservationBook`,
+  :func:`limit_breached`, :func:`worst_case_cents`: the pure parts it is built
+  from, tested on their own with explicit times.
+"""
+
+from actors.risk._actor import Rejected, RiskActor
+from actors.risk._book import ReservationBook
+from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
+from actors.risk._holdings import Holding
+from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
+
+__all__ = [
+    "BreakerConfig",
+    "BreakerState",
+    "CircuitBreaker",
+    "Holding",
+    "RejectReason",
+    "Rejected",
+    "ReservationBook",
+    "RiskActor",
+    "RiskLimits",
+    "limit_breached",
+    "worst_case_cents",
+]

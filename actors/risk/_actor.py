@@ -1,0 +1,475 @@
+"""The risk actor: the single owner of exposure (DESIGN.md §5 "Risk").
+
+It does no I/O and keeps all its state to itself; ``Reserve`` is atomic because
+the actor handles one message at a time: the limit check, the hand-over to
+execution and the booking of the reservation happen in one handler, so two
+opportunities can never both pass a check that only one of them fits.
+
+Messages handled (see :mod:`actors.messages` for the contract):
+
+- ``Reserve`` -> ``Execute`` to execution, ``Record(ReservationChanged)`` to
+  persistence; answers an ``ask`` with the :class:`Reservation` or a
+  :class:`Rejected`.  Refused when halted, before ``Reconciled(ok=True)``, while
+  the breaker is OPEN (or HALF_OPEN with its probes in use), for an opportunity id
+  already used, or when a limit would break.
+- ``ExecutionReport`` -> fills booked, the HELD reservation released; a
+  FILLED/PARTIAL/NONE outcome is a breaker success; FAILED counts nothing.
+- ``VenueErrorReport`` -> TRANSIENT: breaker failure; CRITICAL: halt.
+- ``Down(execution)`` -> the dead incarnation's reservations become IN_DOUBT.
+- ``ExecutionReady`` -> ``ResolveInDoubt`` for each IN_DOUBT reservation (now
+  owned by the new incarnation), and ``CancelAll`` again while halted.
+- ``InDoubtResolved`` -> fills booked, the IN_DOUBT reservation released.  This
+  is the only way an IN_DOUBT reservation is ever released: no timeout does it.
+- ``Halt`` / ``Resume`` -> kill switch on (with ``CancelAll``) / off; audited.
+  ``Resume`` does not touch the breaker: the breaker measures the venue and
+  heals by itself through HALF_OPEN probes; an operator clears decisions, not facts.
+- ``Reconciled`` -> ``ok`` allows trading, ``ok=False`` stops new reservations
+  again.  When no reservation is live, the venue's positions are adopted as the
+  truth (markets whose net positions agree keep risk's exact cost basis).  While some
+  are live, risk keeps its own books and counts the mismatch: their pending
+  fills still arrive with ``InDoubtResolved`` and would otherwise count twice.
+- ``RecordFailed`` (from persistence) -> halt: the ledger cannot write (fail closed).
+
+Failure behaviour: no handler raises on bad input.  A fill that cannot be
+booked (another payout, selling more than held) halts trading, since risk's
+books no longer match the venue.  Unknown messages are counted and logged.
+If this actor crashes, its restarted incarnation starts empty and refuses every
+``Reserve`` until execution sends a new ``Reconciled``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+from loguru import logger
+
+from actors.domain import Fill
+from actors.errors import DomainError
+from actors.fees import FeeModel
+from actors.messages import (
+    AuditEvent,
+    CancelAll,
+    ErrorClass,
+    Execute,
+    ExecutionReady,
+    ExecutionReport,
+    Halt,
+    InDoubtResolved,
+    LedgerEvent,
+    Outcome,
+    Reconciled,
+    Record,
+    Recorded,
+    RecordFailed,
+    Reservation,
+    ReservationChanged,
+    ReservationState,
+    Reserve,
+    ResolveInDoubt,
+    Resume,
+    VenueErrorReport,
+)
+from actors.risk._book import ReservationBook
+from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
+from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
+from actors.risk._positions import PositionBook
+from supervision import ChildUnavailable, Down, SupervisedActor
+
+_SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.NONE})
+
+
+@attrs.frozen
+class Rejected:
+    """The answer to an asked ``Reserve`` that risk refused."""
+
+    opportunity_id: str
+    ticker: str
+    reason: RejectReason
+
+
+class RiskActor(SupervisedActor):
+    """Owns exposure, reservations, the circuit breaker and the kill switch.
+
+    ``execution`` and ``persistence`` are the supervision names it talks to;
+    ``fees`` is the fee model it prices a reservation's worst case with (its
+    own, never the strategy's).  Raises ``TypeError`` for a config of the wrong type.
+    """
+
+    def __init__(
+        self,
+        limits: RiskLimits,
+        breaker: BreakerConfig,
+        *,
+        execution: str = "execution",
+        persistence: str = "persistence",
+        fees: FeeModel | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
+            raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
+        self._limits = limits
+        self._execution = execution
+        self._persistence = persistence
+        self._fees = fees if fees is not None else FeeModel()
+        self._book = ReservationBook()
+        self._positions = PositionBook()
+        self._breaker = CircuitBreaker(breaker)
+        self._probe_ids: set[str] = set()
+        self._halted = False
+        self._halt_reason: str | None = None
+        self._reconciled = False
+        self._reconcile_detail = "waiting for the first Reconciled"
+        self._rejections: Counter[str] = Counter()
+        self._counts: Counter[str] = Counter()
+        self._record_seq = 0
+        self._handlers: dict[type, Callable[[Any], Any]] = {
+            Reserve: self._on_reserve,
+            ExecutionReport: self._on_execution_report,
+            VenueErrorReport: self._on_venue_error,
+            Down: self._on_down,
+            ExecutionReady: self._on_execution_ready,
+            InDoubtResolved: self._on_in_doubt_resolved,
+            Halt: lambda m: self._halt(m.reason, m.source),
+            Resume: self._on_resume,
+            Reconciled: self._on_reconciled,
+            Recorded: lambda _m: self._counts.update(["records_confirmed"]),
+            RecordFailed: self._on_record_failed,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        self.monitor(self._execution)
+
+    def on_receive(self, message: Any) -> Any:
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            self._counts["unknown_messages"] += 1
+            self._log("unknown_message").warning("risk ignored {!r}", message)
+            return None
+        self._set_breaker(self._breaker.at(self.clock.monotonic()), "cooldown over")
+        return handler(message)
+
+    # -- Reserve -----------------------------------------------------------------------
+
+    def _on_reserve(self, message: Reserve) -> Reservation | Rejected:
+        opportunity = message.opportunity
+        reason, amount = self._refusal(message)
+        if reason is not None:
+            return self._reject(message, reason)
+        reservation = Reservation(
+            reservation_id=message.opportunity_id,
+            ticker=opportunity.ticker,
+            count=opportunity.count,
+            yes_price=opportunity.yes_ask,
+            no_price=opportunity.no_ask,
+            amount_cents=amount,
+        )
+        try:
+            owner = self.send(self._execution, Execute(reservation))
+        except ChildUnavailable:
+            return self._reject(message, RejectReason.EXECUTION_UNAVAILABLE)
+        reservation = attrs.evolve(reservation, owner_epoch=owner)
+        if self._breaker.state is BreakerState.HALF_OPEN:
+            self._probe_ids.add(reservation.reservation_id)
+        self._breaker = self._breaker.reserve(self.clock.monotonic())
+        self._book.add(reservation)
+        self._counts["reserved"] += 1
+        self._log("reserved", reservation).info(
+            "reserved {} cents for {} in {} (execution#{})",
+            amount,
+            reservation.reservation_id,
+            reservation.ticker,
+            owner,
+        )
+        self._record(ReservationChanged(reservation))
+        return reservation
+
+    def _refusal(self, message: Reserve) -> tuple[RejectReason | None, int]:
+        """Why ``message`` cannot be reserved (or ``None``) and its worst-case amount."""
+        closed = self._closed_reason(message.opportunity_id)
+        if closed is not None:
+            return closed, 0
+        try:
+            amount = worst_case_cents(self._fees, message.opportunity)
+        except DomainError:
+            return RejectReason.INVALID, 0
+        breached = limit_breached(
+            self._limits,
+            self.exposure_by_market(),
+            ticker=message.opportunity.ticker,
+            amount_cents=amount,
+            realised_loss_today_cents=max(0, -self._positions.realised_today(self.clock.wall())),
+        )
+        return breached, amount
+
+    def _closed_reason(self, opportunity_id: str) -> RejectReason | None:
+        """Why no reservation at all may be made now, whatever its size."""
+        if self._halted:
+            return RejectReason.HALTED
+        if not self._reconciled:
+            return RejectReason.NOT_RECONCILED
+        if not self._breaker.allows_reservation(self.clock.monotonic()):
+            if self._breaker.state is BreakerState.HALF_OPEN:
+                return RejectReason.BREAKER_HALF_OPEN
+            return RejectReason.BREAKER_OPEN
+        if self._book.is_used(opportunity_id):
+            return RejectReason.DUPLICATE
+        return None
+
+    def _reject(self, message: Reserve, reason: RejectReason) -> Rejected:
+        self._rejections[reason.value] += 1
+        ticker = message.opportunity.ticker
+        logger.bind(
+            event="reserve_rejected",
+            actor=self.name,
+            ticker=ticker,
+            reservation_id=message.opportunity_id,
+            reason=reason.value,
+        ).info("risk rejected {} in {}: {}", message.opportunity_id, ticker, reason.value)
+        return Rejected(message.opportunity_id, ticker, reason)
+
+    # -- what execution reports --------------------------------------------------------
+
+    def _on_execution_report(self, message: ExecutionReport) -> None:
+        self._book_fills(message.fills)
+        now = self.clock.monotonic()
+        if message.outcome in _SUCCESS:
+            self._set_breaker(self._breaker.record_success(now), "a venue call succeeded")
+        reservation = self._book.get(message.reservation_id)
+        if reservation is None:
+            self._counts["reports_for_unknown_reservations"] += 1
+            self._log("unknown_report").warning(
+                "execution report for unknown reservation {}", message.reservation_id
+            )
+            return
+        if reservation.state is ReservationState.IN_DOUBT:
+            # only InDoubtResolved may release it: it says no order can still be live
+            self._counts["reports_for_in_doubt"] += 1
+            self._log("report_for_in_doubt", reservation).warning(
+                "report for in-doubt {} kept until InDoubtResolved", reservation.reservation_id
+            )
+            return
+        if message.outcome is Outcome.FAILED:
+            self._abandon_probe(reservation.reservation_id)
+        self._release(reservation, f"execution report: {message.outcome.value}")
+
+    def _on_venue_error(self, message: VenueErrorReport) -> None:
+        if message.error_class is ErrorClass.CRITICAL:
+            self._halt(
+                f"critical venue error {message.error_type} at {message.endpoint}:"
+                f" {message.detail}",
+                self.message_sender or "venue",
+            )
+            return
+        self._counts["transient_errors"] += 1
+        self._set_breaker(
+            self._breaker.record_failure(self.clock.monotonic()),
+            f"{message.error_type} at {message.endpoint}",
+        )
+
+    def _on_in_doubt_resolved(self, message: InDoubtResolved) -> None:
+        self._book_fills(message.fills)
+        reservation = self._book.get(message.reservation_id)
+        if reservation is None or reservation.state is not ReservationState.IN_DOUBT:
+            self._counts["resolutions_not_in_doubt"] += 1
+            self._log("resolution_not_in_doubt").warning(
+                "InDoubtResolved for {}, which is not in doubt; ignored", message.reservation_id
+            )
+            return
+        self._abandon_probe(reservation.reservation_id)
+        self._release(reservation, "resolved at the venue")
+
+    # -- execution's lifecycle ---------------------------------------------------------
+
+    def _on_down(self, message: Down) -> None:
+        if message.name != self._execution:
+            return
+        for reservation in self._book.mark_in_doubt(message.epoch):
+            self._counts["marked_in_doubt"] += 1
+            self._log("in_doubt", reservation).warning(
+                "{} in doubt: {}#{} ended ({}) while owning it",
+                reservation.reservation_id,
+                message.name,
+                message.epoch,
+                message.reason.value,
+            )
+            self._record(ReservationChanged(reservation))
+
+    def _on_execution_ready(self, _message: ExecutionReady) -> None:
+        if self._halted:
+            self._cancel_all(self._halt_reason or "halted")
+        for reservation in self._book.in_doubt():
+            try:
+                owner = self.send(self._execution, ResolveInDoubt(reservation))
+            except ChildUnavailable:
+                self._log("resolve_undelivered", reservation).warning(
+                    "execution unavailable; {} waits for the next ExecutionReady",
+                    reservation.reservation_id,
+                )
+                return
+            self._counts["resolutions_requested"] += 1
+            self._record(
+                ReservationChanged(self._book.set_owner(reservation.reservation_id, owner))
+            )
+
+    def _on_reconciled(self, message: Reconciled) -> None:
+        self._reconcile_detail = message.detail
+        if not message.ok:
+            self._reconciled = False
+            self._log("reconcile_failed").warning("reconciliation failed: {}", message.detail)
+            return
+        if len(self._book) > 0:
+            differ = self._positions.differences(message.positions)
+            if differ:
+                self._counts["reconciled_position_mismatches"] += len(differ)
+                self._log("position_mismatch").warning(
+                    "venue positions differ in {}; risk's books kept while reservations are live",
+                    differ,
+                )
+        else:
+            changed = self._positions.adopt(message.positions)
+            if changed:
+                self._log("positions_adopted").info("positions taken from the venue: {}", changed)
+        self._reconciled = True
+        self._log("reconciled").info("reconciled: trading allowed")
+
+    # -- kill switch and ledger --------------------------------------------------------
+
+    def _halt(self, reason: str, source: str) -> None:
+        if not self._halted:
+            self._halted, self._halt_reason = True, reason
+        self._counts["halts"] += 1
+        logger.bind(event="halt", actor=self.name, reason=reason, source=source).warning(
+            "risk halted by {}: {}", source, reason
+        )
+        self._cancel_all(reason)
+        self._record(AuditEvent("halt", reason, source))
+
+    def _on_resume(self, message: Resume) -> None:
+        was = self._halt_reason
+        self._halted, self._halt_reason = False, None
+        logger.bind(event="resume", actor=self.name, source=message.source).warning(
+            "risk resumed by {} (was halted: {})", message.source, was
+        )
+        self._record(AuditEvent("resume", f"was halted: {was}", message.source))
+
+    def _on_record_failed(self, message: RecordFailed) -> None:
+        self._counts["records_failed"] += 1
+        if not self._halted:  # already halted: do not audit again, or a dead ledger loops
+            self._halt(f"ledger cannot write: {message.error}", self._persistence)
+
+    def _cancel_all(self, reason: str) -> None:
+        try:
+            self.send(self._execution, CancelAll(reason))
+        except ChildUnavailable:
+            self._counts["cancel_all_undelivered"] += 1
+            self._log("cancel_all_undelivered").error(
+                "execution unavailable for CancelAll; resent on its next ExecutionReady"
+            )
+
+    def _record(self, *events: LedgerEvent) -> None:
+        self._record_seq += 1
+        request_id = f"{self.name}-{self.epoch}-{self._record_seq}"
+        try:
+            self.send(self._persistence, Record(request_id, events))
+        except ChildUnavailable:
+            self._counts["records_undelivered"] += 1
+            self._log("record_undelivered").warning(
+                "persistence unavailable; {} not recorded: {}", request_id, events
+            )
+
+    # -- books -------------------------------------------------------------------------
+
+    def _release(self, reservation: Reservation, why: str) -> None:
+        released = self._book.release(reservation.reservation_id)
+        self._counts["released"] += 1
+        self._log("released", released).info("released {}: {}", released.reservation_id, why)
+        self._record(ReservationChanged(released))
+
+    def _book_fills(self, fills: Iterable[Fill]) -> None:
+        for fill in fills:
+            try:
+                booked = self._positions.book(fill, self.clock.wall())
+            except DomainError as exc:
+                self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
+                continue
+            self._counts["fills" if booked else "duplicate_fills"] += 1
+
+    def exposure_by_market(self) -> dict[str, int]:
+        """Exposure per market that has any: unmatched cost basis plus live reservations."""
+        exposure = self._book.amounts_by_market()
+        for ticker, cents in self._positions.exposure_by_market().items():
+            exposure[ticker] = exposure.get(ticker, 0) + cents
+        return exposure
+
+    def _abandon_probe(self, reservation_id: str) -> None:
+        if reservation_id in self._probe_ids:
+            self._probe_ids.discard(reservation_id)
+            self._breaker = self._breaker.probe_abandoned(self.clock.monotonic())
+
+    def _set_breaker(self, breaker: CircuitBreaker, why: str) -> None:
+        before, self._breaker = self._breaker.state, breaker
+        if breaker.state is before:
+            return
+        if breaker.state is not BreakerState.HALF_OPEN:
+            self._probe_ids.clear()
+        detail = f"{before.value} -> {breaker.state.value}: {why}"
+        logger.bind(event="breaker", actor=self.name, reason=detail).warning("breaker {}", detail)
+        self._record(AuditEvent("breaker", detail, self.name))
+
+    def _log(self, event: str, reservation: Reservation | None = None) -> Any:
+        if reservation is None:
+            return logger.bind(event=event, actor=self.name)
+        return logger.bind(
+            event=event,
+            actor=self.name,
+            ticker=reservation.ticker,
+            reservation_id=reservation.reservation_id,
+        )
+
+    # -- introspection -----------------------------------------------------------------
+
+    def state_summary(self) -> dict[str, Any]:
+        now = self.clock.monotonic()
+        breaker = self._breaker.at(now)
+        exposure = self.exposure_by_market()
+        return {
+            "halted": self._halted,
+            "halt_reason": self._halt_reason,
+            "reconciled": self._reconciled,
+            "reconcile_detail": self._reconcile_detail,
+            "breaker": {
+                "state": breaker.state.value,
+                "failures_in_window": breaker.failures_in_window(now),
+                "probes_in_flight": breaker.probes,
+                "times_opened": breaker.times_opened,
+                "open_for_s": None if breaker.opened_at is None else now - breaker.opened_at,
+            },
+            "reservations": {
+                "held": [_describe(r) for r in self._book.held()],
+                "in_doubt": [_describe(r) for r in self._book.in_doubt()],
+            },
+            "exposure_cents": {"by_market": exposure, "total": sum(exposure.values())},
+            "limits": attrs.asdict(self._limits),
+            "positions": {
+                t: {"yes": p.yes_count, "no": p.no_count, "cash_cents": p.cash_cents}
+                for t, p in sorted(self._positions.positions().items())
+            },
+            "realised_pnl_today_cents": self._positions.realised_today(self.clock.wall()),
+            "day": self._positions.day,
+            "rejections": dict(self._rejections),
+            "counts": dict(self._counts),
+        }
+
+
+def _describe(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "id": reservation.reservation_id,
+        "ticker": reservation.ticker,
+        "amount_cents": reservation.amount_cents,
+        "owner_epoch": reservation.owner_epoch,
+    }

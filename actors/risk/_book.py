@@ -1,0 +1,91 @@
+"""The reservation table: which reservations are live, who owns them, what they hold.
+
+A reservation is live while HELD (its owner, an execution incarnation, is
+running) or IN_DOUBT (its owner ended; orders may still be live at the venue).
+Both count against the limits.  It leaves the table only through
+:meth:`ReservationBook.release`; the actor calls that for a HELD reservation on
+its ``ExecutionReport`` and for an IN_DOUBT one on ``InDoubtResolved`` only.
+
+Released ids are remembered (the most recent ``remember`` of them) so that the
+same opportunity id, which maps to the same client order ids, is not reserved
+twice.  The table is a plain mutable object owned by one actor; it does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import attrs
+
+from actors.messages import Reservation, ReservationState
+
+
+class ReservationBook:
+    """Live reservations by id, plus the ids already used."""
+
+    def __init__(self, *, remember: int = 100_000) -> None:
+        self._live: dict[str, Reservation] = {}
+        self._released: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def get(self, reservation_id: str) -> Reservation | None:
+        return self._live.get(reservation_id)
+
+    def is_used(self, reservation_id: str) -> bool:
+        """True if the id is live or was released recently (its client order ids are spent)."""
+        return reservation_id in self._live or reservation_id in self._released
+
+    def add(self, reservation: Reservation) -> None:
+        """Hold ``reservation``. Raises ``ValueError`` if its id was used (a logic error)."""
+        if self.is_used(reservation.reservation_id):
+            raise ValueError(f"reservation {reservation.reservation_id!r} was already used")
+        self._live[reservation.reservation_id] = reservation
+
+    def release(self, reservation_id: str) -> Reservation:
+        """Remove a live reservation; returns it in state RELEASED.
+
+        Raises ``KeyError`` if it is not live.
+        """
+        reservation = self._live.pop(reservation_id)
+        self._released[reservation_id] = None
+        while len(self._released) > self._remember:
+            self._released.popitem(last=False)
+        return attrs.evolve(reservation, state=ReservationState.RELEASED)
+
+    def mark_in_doubt(self, owner_epoch: int) -> list[Reservation]:
+        """Every live reservation owned by ``owner_epoch`` becomes IN_DOUBT; returns them.
+
+        Already IN_DOUBT ones owned by that epoch (it was asked to resolve them
+        and ended first) are returned too: they wait for the next incarnation.
+        """
+        changed = []
+        for reservation_id, reservation in self._live.items():
+            if reservation.owner_epoch == owner_epoch:
+                doubtful = attrs.evolve(reservation, state=ReservationState.IN_DOUBT)
+                self._live[reservation_id] = doubtful
+                changed.append(doubtful)
+        return changed
+
+    def in_doubt(self) -> list[Reservation]:
+        return [r for r in self._live.values() if r.state is ReservationState.IN_DOUBT]
+
+    def held(self) -> list[Reservation]:
+        return [r for r in self._live.values() if r.state is ReservationState.HELD]
+
+    def set_owner(self, reservation_id: str, owner_epoch: int) -> Reservation:
+        """Hand a live reservation to ``owner_epoch`` (its state is kept). Raises ``KeyError``."""
+        reservation = attrs.evolve(self._live[reservation_id], owner_epoch=owner_epoch)
+        self._live[reservation_id] = reservation
+        return reservation
+
+    def amounts_by_market(self) -> dict[str, int]:
+        """Sum of live reservations' ``amount_cents`` per ticker."""
+        amounts: dict[str, int] = {}
+        for reservation in self._live.values():
+            amounts[reservation.ticker] = (
+                amounts.get(reservation.ticker, 0) + reservation.amount_cents
+            )
+        return amounts

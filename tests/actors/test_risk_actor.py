@@ -1,0 +1,424 @@
+"""The risk actor in a supervision tree: reservations, limits, atomicity, halt, breaker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import attrs
+import pytest
+
+from actors.domain import Action, Position, Side
+from actors.messages import (
+    AuditEvent,
+    CancelAll,
+    ErrorClass,
+    Execute,
+    ExecutionReport,
+    Halt,
+    Outcome,
+    Reconciled,
+    Record,
+    Reservation,
+    ReservationChanged,
+    ReservationState,
+    Resume,
+    VenueErrorReport,
+)
+from actors.risk import Rejected, RejectReason, RiskLimits
+from supervision import RestartType
+from tests.actors.test_risk_support import (
+    AMOUNT_10_AT_40_55,
+    BREAKER,
+    WIDE,
+    Crash,
+    RiskHarness,
+    fill,
+    risk_tree,
+    start_together,
+)
+from tests.supervision.conftest import eventually
+
+
+@pytest.fixture
+def risk() -> Iterator[RiskHarness]:
+    with risk_tree() as harness:
+        harness.reconcile()
+        yield harness
+
+
+def _limits(**overrides: int) -> RiskLimits:
+    values = {
+        "max_market_exposure_cents": WIDE.max_market_exposure_cents,
+        "max_total_exposure_cents": WIDE.max_total_exposure_cents,
+        "max_concurrent_markets": WIDE.max_concurrent_markets,
+        "max_daily_loss_cents": WIDE.max_daily_loss_cents,
+    }
+    values.update(overrides)
+    return RiskLimits(**values)
+
+
+def _reason(result: object) -> RejectReason:
+    assert isinstance(result, Rejected), result
+    return result.reason
+
+
+def _transient(endpoint: str = "POST /portfolio/orders") -> VenueErrorReport:
+    return VenueErrorReport(ErrorClass.TRANSIENT, "VenueServerError", endpoint, "503")
+
+
+def test_no_reservation_is_made_before_a_successful_reconciliation() -> None:
+    with risk_tree() as risk:
+        assert _reason(risk.reserve("opp-1")) is RejectReason.NOT_RECONCILED
+        risk.ask(Reconciled(ok=False, detail="venue unreachable"))
+        assert _reason(risk.reserve("opp-2")) is RejectReason.NOT_RECONCILED
+        assert risk.execution.of(Execute) == []
+
+        risk.reconcile()
+        assert isinstance(risk.reserve("opp-3"), Reservation)
+        risk.ask(Reconciled(ok=False, detail="lost the venue"))
+        assert _reason(risk.reserve("opp-4")) is RejectReason.NOT_RECONCILED
+        summary = risk.summary()
+        assert summary["reconciled"] is False
+        assert summary["rejections"] == {"not_reconciled": 3}
+
+
+def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_recorded(
+    risk: RiskHarness,
+) -> None:
+    reservation = risk.reserve("opp-1")
+
+    assert isinstance(reservation, Reservation)
+    assert reservation.reservation_id == "opp-1"
+    assert (reservation.ticker, reservation.count) == ("KX-A", 10)
+    assert (reservation.yes_price, reservation.no_price) == (40, 55)
+    assert reservation.amount_cents == AMOUNT_10_AT_40_55
+    assert reservation.owner_epoch == 1
+    assert reservation.state is ReservationState.HELD
+    eventually(lambda: len(risk.execution.of(Execute)) == 1)
+    assert risk.execution.of(Execute)[0].reservation.reservation_id == "opp-1"
+    eventually(lambda: _changes(risk))
+    assert _changes(risk)[-1] == reservation
+    summary = risk.summary()
+    assert summary["reservations"]["held"] == [
+        {"id": "opp-1", "ticker": "KX-A", "amount_cents": AMOUNT_10_AT_40_55, "owner_epoch": 1}
+    ]
+    assert summary["exposure_cents"] == {
+        "by_market": {"KX-A": AMOUNT_10_AT_40_55},
+        "total": AMOUNT_10_AT_40_55,
+    }
+    assert summary["limits"] == attrs.asdict(WIDE)
+    assert json.loads(json.dumps(summary)) == summary
+
+
+def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_only_one() -> None:
+    limits = _limits(max_market_exposure_cents=AMOUNT_10_AT_40_55 * 3 // 2)
+    with risk_tree(limits) as risk:
+        risk.reconcile()
+        results = start_together(2, lambda i: risk.reserve(f"opp-{i}"))
+
+        accepted = [r for r in results if isinstance(r, Reservation)]
+        rejected = [r for r in results if isinstance(r, Rejected)]
+        assert len(accepted) == 1
+        assert [r.reason for r in rejected] == [RejectReason.MARKET_EXPOSURE]
+        eventually(lambda: len(risk.execution.of(Execute)) == 1)
+        assert risk.summary()["exposure_cents"]["total"] == AMOUNT_10_AT_40_55
+
+
+def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> None:
+    fits = 7
+    limits = _limits(max_total_exposure_cents=AMOUNT_10_AT_40_55 * fits + AMOUNT_10_AT_40_55 // 2)
+    threads, per_thread = 8, 25
+    with risk_tree(limits) as risk:
+        risk.reconcile()
+
+        def burst(index: int) -> list[object]:
+            return [
+                risk.reserve(f"opp-{index}-{n}", ticker=f"KX-{(index * per_thread + n) % 50}")
+                for n in range(per_thread)
+            ]
+
+        results = [r for batch in start_together(threads, burst) for r in batch]
+
+        accepted = [r for r in results if isinstance(r, Reservation)]
+        assert len(accepted) == fits
+        assert sum(r.amount_cents for r in accepted) <= limits.max_total_exposure_cents
+        assert {_reason(r) for r in results if isinstance(r, Rejected)} == {
+            RejectReason.TOTAL_EXPOSURE
+        }
+        eventually(lambda: len(risk.execution.of(Execute)) == fits)
+        summary = risk.summary()
+        assert summary["exposure_cents"]["total"] == fits * AMOUNT_10_AT_40_55
+        assert summary["rejections"] == {"total_exposure": threads * per_thread - fits}
+
+
+def test_the_number_of_markets_with_exposure_is_limited() -> None:
+    with risk_tree(_limits(max_concurrent_markets=2)) as risk:
+        risk.reconcile()
+        assert isinstance(risk.reserve("opp-1", ticker="KX-A"), Reservation)
+        assert isinstance(risk.reserve("opp-2", ticker="KX-B"), Reservation)
+        assert _reason(risk.reserve("opp-3", ticker="KX-C")) is RejectReason.CONCURRENT_MARKETS
+        assert isinstance(risk.reserve("opp-4", ticker="KX-A"), Reservation)  # not a new market
+
+
+def test_an_opportunity_id_is_reserved_once_even_after_its_release(risk: RiskHarness) -> None:
+    assert isinstance(risk.reserve("opp-1"), Reservation)
+    assert _reason(risk.reserve("opp-1")) is RejectReason.DUPLICATE
+    risk.ask(ExecutionReport("opp-1", Outcome.NONE))
+    assert _reason(risk.reserve("opp-1")) is RejectReason.DUPLICATE
+    eventually(lambda: risk.execution.of(Execute))
+    assert len(risk.execution.of(Execute)) == 1
+    assert risk.summary()["rejections"] == {"duplicate": 2}
+
+
+def test_an_execution_report_releases_the_reservation_and_books_its_fills(
+    risk: RiskHarness,
+) -> None:
+    risk.reserve("opp-1")
+    risk.reserve("opp-2")
+    # opp-1 filled both legs: a pair, no exposure left; opp-2 filled only YES
+    risk.ask(
+        ExecutionReport(
+            "opp-1",
+            Outcome.FILLED,
+            (fill("opp-1", Side.YES, 10, 40, fee=17), fill("opp-1", Side.NO, 10, 55, fee=18)),
+        )
+    )
+    risk.ask(
+        ExecutionReport(
+            "opp-2",
+            Outcome.PARTIAL,
+            (fill("opp-2", Side.YES, 10, 40, fee=17),),
+            missing_leg=Side.NO,
+        )
+    )
+
+    summary = risk.summary()
+    assert summary["reservations"] == {"held": [], "in_doubt": []}
+    assert summary["positions"]["KX-A"]["yes"] == 20
+    assert summary["positions"]["KX-A"]["no"] == 10
+    assert summary["exposure_cents"]["by_market"] == {"KX-A": 417}  # 10 YES at 40 + fee 17
+    assert summary["realised_pnl_today_cents"] == 1000 - 400 - 550 - 35
+    eventually(
+        lambda: {c.reservation_id for c in _released(risk)} == {"opp-1", "opp-2"},
+        what="both releases recorded",
+    )
+
+
+def test_reconciled_positions_seed_the_exposure_of_unmatched_contracts() -> None:
+    limits = _limits(max_market_exposure_cents=AMOUNT_10_AT_40_55 + 500)
+    with risk_tree(limits) as risk:
+        held = Position("KX-A", yes_count=15, no_count=5, cash_cents=-1_000)
+        paired = Position("KX-B", yes_count=5, no_count=5, cash_cents=-480)
+        risk.reconcile(held, paired)
+
+        summary = risk.summary()
+        # 10 unmatched YES cost at most what was paid in all; the pairs risk nothing
+        assert summary["exposure_cents"]["by_market"] == {"KX-A": 1_000}
+        assert _reason(risk.reserve("opp-1")) is RejectReason.MARKET_EXPOSURE
+        assert isinstance(risk.reserve("opp-2", ticker="KX-B"), Reservation)
+
+
+def test_a_halt_cancels_all_orders_rejects_new_risk_and_is_audited(risk: RiskHarness) -> None:
+    risk.ask(Halt("operator pressed the button", "cli"))
+
+    eventually(lambda: risk.execution.of(CancelAll))
+    assert risk.execution.of(CancelAll) == [CancelAll("operator pressed the button")]
+    assert _reason(risk.reserve("opp-1")) is RejectReason.HALTED
+    eventually(lambda: _audits(risk))
+    assert _audits(risk)[0] == AuditEvent("halt", "operator pressed the button", "cli")
+    summary = risk.summary()
+    assert (summary["halted"], summary["halt_reason"]) == (True, "operator pressed the button")
+
+    risk.ask(Resume("cli"))
+    assert isinstance(risk.reserve("opp-2"), Reservation)
+    eventually(lambda: [a.kind for a in _audits(risk)] == ["halt", "resume"])
+    assert risk.summary()["halted"] is False
+
+
+def test_a_critical_venue_error_halts_naming_the_error_and_endpoint(risk: RiskHarness) -> None:
+    risk.ask(VenueErrorReport(ErrorClass.CRITICAL, "VenueAuthError", "GET /portfolio", "401"))
+
+    summary = risk.summary()
+    assert summary["halted"] is True
+    assert "VenueAuthError" in summary["halt_reason"]
+    assert "GET /portfolio" in summary["halt_reason"]
+    eventually(lambda: risk.execution.of(CancelAll))
+    assert _reason(risk.reserve("opp-1")) is RejectReason.HALTED
+
+
+def test_a_storm_of_transient_errors_opens_the_breaker_which_half_opens_and_closes(
+    risk: RiskHarness,
+) -> None:
+    for _ in range(BREAKER.failure_threshold):
+        risk.ask(_transient())
+    assert risk.summary()["breaker"]["state"] == "open"
+    assert _reason(risk.reserve("opp-1")) is RejectReason.BREAKER_OPEN
+
+    risk.clock.advance(BREAKER.cooldown_s - 0.5)
+    assert _reason(risk.reserve("opp-2")) is RejectReason.BREAKER_OPEN
+    risk.clock.advance(0.5)
+    assert isinstance(risk.reserve("probe-1"), Reservation)
+    assert risk.summary()["breaker"]["state"] == "half_open"
+    assert isinstance(risk.reserve("probe-2"), Reservation)
+    assert _reason(risk.reserve("probe-3")) is RejectReason.BREAKER_HALF_OPEN
+
+    risk.ask(ExecutionReport("probe-1", Outcome.NONE))
+    assert risk.summary()["breaker"]["state"] == "closed"
+    assert isinstance(risk.reserve("opp-3"), Reservation)
+    eventually(
+        lambda: (
+            [a.detail.split(":")[0] for a in _audits(risk)][-3:]
+            == [
+                "closed -> open",
+                "open -> half_open",
+                "half_open -> closed",
+            ]
+        )
+    )
+
+
+def test_a_failure_while_half_open_reopens_the_breaker(risk: RiskHarness) -> None:
+    for _ in range(BREAKER.failure_threshold):
+        risk.ask(_transient())
+    risk.clock.advance(BREAKER.cooldown_s)
+    assert isinstance(risk.reserve("probe-1"), Reservation)
+
+    risk.ask(_transient())
+    assert risk.summary()["breaker"]["state"] == "open"
+    assert _reason(risk.reserve("opp-1")) is RejectReason.BREAKER_OPEN
+    assert risk.summary()["breaker"]["times_opened"] == 2
+
+
+def test_a_probe_that_fails_for_a_reason_not_the_venues_frees_its_slot(
+    risk: RiskHarness,
+) -> None:
+    for _ in range(BREAKER.failure_threshold):
+        risk.ask(_transient())
+    risk.clock.advance(BREAKER.cooldown_s)
+    risk.reserve("probe-1")
+    risk.reserve("probe-2")
+    assert _reason(risk.reserve("probe-3")) is RejectReason.BREAKER_HALF_OPEN
+
+    risk.ask(ExecutionReport("probe-1", Outcome.FAILED, detail="ledger refused the intent"))
+
+    assert risk.summary()["breaker"]["state"] == "half_open"
+    assert isinstance(risk.reserve("probe-4"), Reservation)
+
+
+def test_transient_errors_spread_beyond_the_window_do_not_open_the_breaker(
+    risk: RiskHarness,
+) -> None:
+    for _ in range(BREAKER.failure_threshold * 3):
+        risk.ask(_transient())
+        risk.clock.advance(BREAKER.window_s / (BREAKER.failure_threshold - 1) + 0.01)
+    assert risk.summary()["breaker"]["state"] == "closed"
+    assert isinstance(risk.reserve("opp-1"), Reservation)
+
+
+def test_a_failed_outcome_alone_does_not_count_against_the_breaker(risk: RiskHarness) -> None:
+    for n in range(BREAKER.failure_threshold * 2):
+        risk.reserve(f"opp-{n}")
+        risk.ask(ExecutionReport(f"opp-{n}", Outcome.FAILED, detail="ledger refused"))
+    assert risk.summary()["breaker"] == {
+        "state": "closed",
+        "failures_in_window": 0,
+        "probes_in_flight": 0,
+        "times_opened": 0,
+        "open_for_s": None,
+    }
+
+
+def test_the_daily_loss_limit_counts_realised_losses_of_the_utc_day() -> None:
+    with risk_tree(_limits(max_daily_loss_cents=AMOUNT_10_AT_40_55 + 200)) as risk:
+        risk.reconcile()
+        risk.reserve("opp-1")
+        # only YES filled; the unwind sold it 25 cents lower: a realised loss of 250 + fees
+        risk.ask(
+            ExecutionReport(
+                "opp-1",
+                Outcome.PARTIAL,
+                (
+                    fill("opp-1", Side.YES, 10, 40, fee=17),
+                    fill("opp-1", Side.YES, 10, 15, action=Action.SELL, fee=9),
+                ),
+            )
+        )
+        assert risk.summary()["realised_pnl_today_cents"] == -(250 + 17 + 9)
+        assert _reason(risk.reserve("opp-2")) is RejectReason.DAILY_LOSS
+        assert isinstance(risk.reserve("opp-3", count=1), Reservation)  # a smaller worst case
+
+        risk.clock.advance(24 * 3600)  # the next UTC day starts from zero
+        assert risk.summary()["realised_pnl_today_cents"] == 0
+        assert isinstance(risk.reserve("opp-4"), Reservation)
+
+
+def test_without_a_running_execution_nothing_is_reserved() -> None:
+    with risk_tree(execution_restart=RestartType.TEMPORARY) as risk:
+        risk.reconcile()
+        risk.tree.tell("execution", Crash())
+        eventually(lambda: risk.tree.snapshot().find("execution").status != "running")
+
+        assert _reason(risk.reserve("opp-1")) is RejectReason.EXECUTION_UNAVAILABLE
+        assert risk.summary()["exposure_cents"]["total"] == 0
+
+
+def test_a_ledger_that_cannot_write_halts_trading_once(risk: RiskHarness) -> None:
+    risk.persistence_mode.answer = "fail"
+    risk.reserve("opp-1")
+
+    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) == 2)
+    summary = risk.summary()
+    assert summary["halted"] is True
+    assert "ledger cannot write: disk full" in summary["halt_reason"]
+    # the reservation's record and the halt's audit; a failed audit does not halt again
+    assert len(risk.persistence.of(Record)) == 2
+    assert _reason(risk.reserve("opp-2")) is RejectReason.HALTED
+
+
+def test_without_persistence_reservations_are_still_made_and_the_loss_counted() -> None:
+    with risk_tree(with_persistence=False) as risk:
+        risk.reconcile()
+        assert isinstance(risk.reserve("opp-1"), Reservation)
+        assert risk.summary()["counts"]["records_undelivered"] == 1
+
+
+def test_a_fill_that_does_not_fit_the_books_halts_trading(risk: RiskHarness) -> None:
+    risk.reserve("opp-1")
+    oversold = fill("opp-1", Side.NO, 5, 50, action=Action.SELL, fill_id="t-oversold")
+    risk.ask(ExecutionReport("opp-1", Outcome.PARTIAL, (oversold,)))
+
+    summary = risk.summary()
+    assert summary["halted"] is True
+    assert "t-oversold" in summary["halt_reason"]
+    assert summary["reservations"]["held"] == []  # the report itself still ends the reservation
+
+
+def test_an_unknown_message_is_counted_and_changes_nothing(risk: RiskHarness) -> None:
+    assert risk.ask("what is this") is None
+    summary = risk.summary()
+    assert summary["counts"]["unknown_messages"] == 1
+    assert risk.tree.snapshot().find("risk").epoch == 1
+    assert isinstance(risk.reserve("opp-1"), Reservation)
+
+
+def _changes(risk: RiskHarness) -> list[Reservation]:
+    return [
+        event.reservation
+        for record in risk.persistence.of(Record)
+        for event in record.events
+        if isinstance(event, ReservationChanged)
+    ]
+
+
+def _released(risk: RiskHarness) -> list[Reservation]:
+    return [c for c in _changes(risk) if c.state is ReservationState.RELEASED]
+
+
+def _audits(risk: RiskHarness) -> list[AuditEvent]:
+    return [
+        event
+        for record in risk.persistence.of(Record)
+        for event in record.events
+        if isinstance(event, AuditEvent)
+    ]

@@ -1,0 +1,244 @@
+"""A risk actor in a real supervision tree, between a fake execution and a fake persistence.
+
+Not tests: the harness the ``test_risk_*`` actor tests share.  The fakes are
+SupervisedActors that journal what they receive; the execution fake says
+``ExecutionReady`` when it starts (as a real one does) and crashes on demand,
+which is how the tests produce a real ``Down``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import attrs
+
+from actors.domain import Action, Fill, Opportunity, Side
+from actors.messages import (
+    ExecutionReady,
+    Reconciled,
+    Record,
+    Recorded,
+    RecordFailed,
+    Reservation,
+    Reserve,
+    client_order_id,
+)
+from actors.risk import BreakerConfig, Rejected, RiskActor, RiskLimits
+from supervision import (
+    ChildSpec,
+    ChildUnavailable,
+    ManualClock,
+    RestartType,
+    SupervisedActor,
+    SupervisionTree,
+    TreeThread,
+)
+from tests.supervision.conftest import eventually, tree_spec
+
+ASK_TIMEOUT = 10.0  # generous: a loaded 2-core machine must still pass
+WIDE = RiskLimits(
+    max_market_exposure_cents=1_000_000,
+    max_total_exposure_cents=10_000_000,
+    max_concurrent_markets=1_000,
+    max_daily_loss_cents=1_000_000,
+)
+BREAKER = BreakerConfig(
+    failure_threshold=3, window_s=10.0, cooldown_s=30.0, half_open_max_reservations=2
+)
+AMOUNT_10_AT_40_55 = 10 * (40 + 55) + 17 + 18  # taker fees: ceil(16.8), ceil(17.325)
+
+
+@attrs.frozen
+class Crash:
+    """Makes the fake execution's handler raise: its incarnation ends with ``Down``."""
+
+
+class ExecutionCrashed(Exception):
+    """What the fake execution raises on ``Crash``."""
+
+
+class Inbox:
+    """What a fake received, as ``(epoch, message)``; appended from the fake's thread."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, Any]] = []
+
+    def add(self, epoch: int, message: Any) -> None:
+        self.entries.append((epoch, message))  # list.append is atomic in CPython
+
+    def of(self, kind: type, epoch: int | None = None) -> list[Any]:
+        return [
+            m
+            for e, m in list(self.entries)
+            if isinstance(m, kind) and (epoch is None or e == epoch)
+        ]
+
+
+class FakeExecution(SupervisedActor):
+    def __init__(self, inbox: Inbox, risk: str = "risk") -> None:
+        super().__init__()
+        self.inbox, self.risk = inbox, risk
+
+    def on_start(self) -> None:
+        self.inbox.add(self.epoch, "started")
+        with suppress(ChildUnavailable):  # risk not running: it learns of us on restart
+            self.send(self.risk, ExecutionReady())
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Crash):
+            raise ExecutionCrashed
+        self.inbox.add(self.epoch, message)
+        return None
+
+
+class PersistenceMode:
+    """How the fake persistence answers: ``"ack"`` (Recorded), ``"fail"`` or ``"silent"``."""
+
+    def __init__(self) -> None:
+        self.answer = "ack"
+
+
+class FakePersistence(SupervisedActor):
+    def __init__(self, inbox: Inbox, mode: PersistenceMode) -> None:
+        super().__init__()
+        self.inbox, self.mode = inbox, mode
+
+    def on_receive(self, message: Any) -> Any:
+        self.inbox.add(self.epoch, message)
+        if isinstance(message, Record) and self.message_sender is not None:
+            if self.mode.answer == "ack":
+                self.send(self.message_sender, Recorded(message.request_id))
+            elif self.mode.answer == "fail":
+                self.send(self.message_sender, RecordFailed(message.request_id, "disk full"))
+        return None
+
+
+def opportunity(ticker: str = "KX-A", yes: int = 40, no: int = 55, count: int = 10) -> Opportunity:
+    return Opportunity(ticker, yes, no, count)
+
+
+def fill(
+    reservation_id: str,
+    side: Side,
+    count: int,
+    price: int,
+    *,
+    ticker: str = "KX-A",
+    action: Action = Action.BUY,
+    fee: int = 0,
+    fill_id: str | None = None,
+) -> Fill:
+    order_id = client_order_id(reservation_id, side)
+    return Fill(
+        fill_id or f"t-{reservation_id}-{side.value}-{action.value}-{count}-{price}",
+        order_id,
+        ticker,
+        side,
+        action,
+        price,
+        count,
+        fee_cents=fee,
+    )
+
+
+@attrs.define
+class RiskHarness:
+    tree: SupervisionTree
+    clock: ManualClock
+    execution: Inbox
+    persistence: Inbox
+    persistence_mode: PersistenceMode
+
+    def ask(self, message: Any) -> Any:
+        """Deliver ``message`` to risk and wait until it was handled; returns its answer."""
+        return self.tree.ask("risk", message, timeout=ASK_TIMEOUT)
+
+    def reserve(self, opportunity_id: str, **kwargs: Any) -> Reservation | Rejected:
+        return self.ask(Reserve(opportunity_id, opportunity(**kwargs), self.clock.monotonic()))
+
+    def reconcile(self, *positions: Any) -> None:
+        self.ask(Reconciled(ok=True, positions=positions))
+
+    def summary(self) -> dict[str, Any]:
+        node = self.tree.snapshot(summary_timeout=ASK_TIMEOUT).find("risk")
+        assert not node.summary_stale
+        return node.summary
+
+    def execution_epoch(self) -> int:
+        return self.tree.snapshot().find("execution").epoch
+
+    def crash_execution(self) -> int:
+        """Crash the running execution; returns the epoch of the incarnation after it,
+        once that one has started and its ``ExecutionReady`` has been handled by risk."""
+        before = self.execution_epoch()
+        self.tree.tell("execution", Crash())
+        eventually(
+            lambda: (
+                self.tree.snapshot().find("execution").status == "running"
+                and self.execution_epoch() > before
+            ),
+            what="execution restarted",
+        )
+        after = self.execution_epoch()
+        eventually(lambda: (after, "started") in self.execution.entries)
+        self.ask(Recorded("sync"))  # ExecutionReady was queued before this: it is handled
+        return after
+
+
+@contextmanager
+def risk_tree(
+    limits: RiskLimits = WIDE,
+    breaker: BreakerConfig = BREAKER,
+    *,
+    execution_restart: RestartType = RestartType.PERMANENT,
+    with_persistence: bool = True,
+) -> Iterator[RiskHarness]:
+    """persistence, risk, execution under one root, on a ManualClock; stopped at the end."""
+    clock = ManualClock()
+    execution, persistence, mode = Inbox(), Inbox(), PersistenceMode()
+    children = [
+        ChildSpec(name="risk", factory=lambda: RiskActor(limits, breaker)),
+        ChildSpec(
+            name="execution",
+            factory=lambda: FakeExecution(execution),
+            restart=execution_restart,
+        ),
+    ]
+    if with_persistence:
+        children.insert(
+            0, ChildSpec(name="persistence", factory=lambda: FakePersistence(persistence, mode))
+        )
+    host = TreeThread(SupervisionTree(tree_spec(*children), clock=clock)).start()
+    try:
+        harness = RiskHarness(host.tree, clock, execution, persistence, mode)
+        eventually(lambda: (1, "started") in execution.entries)
+        harness.ask(Recorded("sync"))  # the first ExecutionReady is behind us
+        yield harness
+    finally:
+        host.stop()
+
+
+def start_together(count: int, work: Any) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released at the same instant; their results."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=ASK_TIMEOUT)
+            results[index] = work(index)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=ASK_TIMEOUT * 6)
+    assert not any(t.is_alive() for t in threads), "a worker thread did not finish"
+    assert errors == []
+    return results
