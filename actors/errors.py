@@ -7,7 +7,7 @@ a log line or a dead-letter record is enough to find the offender::
     ActorsError                      base of everything :mod:`actors` raises on purpose
      └── DomainError(ValueError)     fatal: a value broke a domain rule; never retried
           ├── InvalidFieldError      one field holds a bad value (type, range, shape)
-          ├── CrossedBookError       best YES bid + best NO bid >= payout
+          ├── CrossedBookError       best YES bid + best NO bid >= payout (+ tolerance)
           ├── NegativeLevelError     a book delta would leave a level with size < 0
           ├── SequenceGapError       a book delta is not the next in its subscription
           ├── IllegalTransitionError an order state change the state machine forbids
@@ -124,19 +124,28 @@ class InvalidFieldError(DomainError):
 
 
 class CrossedBookError(DomainError):
-    """The best YES bid and the best NO bid add up to the payout or more.
+    """The best YES bid and the best NO bid add up to the payout plus
+    ``tolerance_cents`` or more (the tolerance is 0 unless the book's holder
+    accepts crossed books, which are complement-arbitrage opportunities).
 
-    Equivalently the best YES bid is at or above the YES ask
+    With no tolerance: the best YES bid is at or above the YES ask
     (``payout - best NO bid``).  ``value`` is the sum of the two bids.
     """
 
     def __init__(
-        self, ticker: str | None, best_yes_bid: int, best_no_bid: int, payout: int
+        self,
+        ticker: str | None,
+        best_yes_bid: int,
+        best_no_bid: int,
+        payout: int,
+        *,
+        tolerance_cents: int = 0,
     ) -> None:
         total = best_yes_bid + best_no_bid
+        limit = f"payout {payout}" + (f" + tolerance {tolerance_cents}" if tolerance_cents else "")
         super().__init__(
             f"crossed book: best_yes_bid={best_yes_bid} + best_no_bid={best_no_bid} = {total}"
-            f" >= payout {payout}",
+            f" >= {limit}",
             field="best_yes_bid+best_no_bid",
             value=total,
             ticker=ticker,
@@ -144,6 +153,7 @@ class CrossedBookError(DomainError):
         self.best_yes_bid = best_yes_bid
         self.best_no_bid = best_no_bid
         self.payout = payout
+        self.tolerance_cents = tolerance_cents
 
 
 class NegativeLevelError(DomainError):

@@ -186,6 +186,11 @@ class SupervisedActor(pykka.ThreadingActor):
             self.message_sender = None
 
     def _actor_loop(self) -> None:
+        # Every log line from this thread names the incarnation it came from.
+        with logger.contextualize(child=self.binding.name, epoch=self.binding.epoch):
+            self._run_incarnation()
+
+    def _run_incarnation(self) -> None:
         binding = self.binding
         reason, error = DownReason.NORMAL, None
         try:

@@ -1,8 +1,8 @@
 """The ``warden`` command line.
 
 Each subcommand lives in its own small function; ``main`` only parses and
-dispatches. Exit codes: 0 success, 1 runtime failure, 2 usage or "not
-available yet", 3 no daemon running (introspection commands).
+dispatches. Exit codes: 0 success, 1 runtime failure, 2 usage or bad
+configuration, 3 no daemon running (introspection commands).
 """
 
 from __future__ import annotations
@@ -19,13 +19,35 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def _cmd_run(_args: argparse.Namespace) -> int:
-    print(
-        "warden run: the supervised trading daemon lands with the pipeline issue (#4); "
-        "this build has the supervision runtime only.",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config)."""
+    import attrs  # noqa: PLC0415 - fast --help
+
+    from warden.config import DEFAULT_CONFIG, ConfigError, load_config  # noqa: PLC0415
+    from warden.daemon import Daemon  # noqa: PLC0415
+    from warden.logs import configure_logging  # noqa: PLC0415
+
+    try:
+        config = load_config(args.config or DEFAULT_CONFIG)
+        daemon_section = config.daemon
+        if args.db is not None:
+            daemon_section = attrs.evolve(daemon_section, db=str(args.db))
+        if args.dry_run:
+            daemon_section = attrs.evolve(daemon_section, dry_run=True)
+        if args.log_json:
+            daemon_section = attrs.evolve(daemon_section, log_json=True)
+        venue_section = config.venue
+        if args.venue_url is not None:
+            venue_section = attrs.evolve(venue_section, url=args.venue_url)
+        config = attrs.evolve(config, daemon=daemon_section, venue=venue_section)
+    except (ConfigError, ValueError) as error:
+        print(f"warden run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.duration is not None and not args.duration > 0:
+        print(f"warden run: --duration must be > 0, got {args.duration}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(json=config.daemon.log_json)
+    return Daemon(config).run(duration=args.duration)
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
@@ -76,7 +98,11 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             markets=args.markets,
             trader_cash=args.trader_cash,
-            dynamics=DynamicsConfig(tick_seconds=args.tick),
+            dynamics=DynamicsConfig(
+                tick_seconds=args.tick,
+                arb_rate=args.arb_rate,
+                arb_lifetime_seconds=args.arb_lifetime,
+            ),
             faults=faults,
             heartbeat_seconds=args.heartbeat,
         )
@@ -111,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser("run", help="run the supervised daemon")
+    run.add_argument("--config", type=Path, help="TOML config (default: config/default.toml)")
+    run.add_argument("--db", type=Path, help="ledger file (overrides daemon.db)")
+    run.add_argument("--venue-url", help="a separate venue (e.g. warden venue-sim) instead")
+    run.add_argument("--dry-run", action="store_true", help="record intents, send no orders")
+    run.add_argument("--log-json", action="store_true", help="JSON log lines on stderr")
+    run.add_argument("--duration", type=float, help="stop gracefully after this many seconds")
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="orders, fills, positions, P&L from the ledger")
@@ -131,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--tick", type=float, default=0.5, help="seconds between market moves; 0 = frozen"
     )
+    sim.add_argument(
+        "--arb-rate", type=float, default=0.02, help="chance per market per tick of an opportunity"
+    )
+    sim.add_argument(
+        "--arb-lifetime", type=float, default=2.0, help="seconds before competitors take it"
+    )
     sim.add_argument("--trader-cash", type=int, default=1_000_000, help="starting cash, cents")
     sim.add_argument("--heartbeat", type=float, default=5.0, help="websocket heartbeat seconds")
     sim.add_argument(
@@ -142,7 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except BrokenPipeError:  # e.g. `warden report | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,14 @@ at ``payout - p``, so the YES ask is ``payout - best NO bid`` and the NO ask is
 ``payout - best YES bid``; the book is crossed when the best YES bid plus the
 best NO bid reaches the payout.
 
+A crossed binary book is exactly a complement-arbitrage opportunity (YES ask
+plus NO ask below the payout), and a venue whose makers never trade with
+themselves can show one for a while.  A holder of a book that must accept such
+books sets ``crossing_tolerance_cents``: the book is then rejected as crossed
+only when the best bids reach ``payout + crossing_tolerance_cents``, and a
+larger overlap is treated as corrupt data.  The default ``0`` rejects every
+crossed book.
+
 Levels are stored as a tuple of ``(price, size)`` pairs sorted by ascending
 price with unique prices, so the best bid of a side is its last level.  The
 constructors accept any mapping or iterable of pairs and sort it.
@@ -74,10 +82,16 @@ def _best(levels: Levels) -> Level | None:
 
 
 def _check_not_crossed(
-    ticker: str, yes_bid: Level | None, no_bid: Level | None, payout: int
+    ticker: str, yes_bid: Level | None, no_bid: Level | None, payout: int, tolerance: int
 ) -> None:
-    if yes_bid is not None and no_bid is not None and yes_bid.price + no_bid.price >= payout:
-        raise CrossedBookError(ticker, yes_bid.price, no_bid.price, payout)
+    if (
+        yes_bid is not None
+        and no_bid is not None
+        and yes_bid.price + no_bid.price >= payout + tolerance
+    ):
+        raise CrossedBookError(
+            ticker, yes_bid.price, no_bid.price, payout, tolerance_cents=tolerance
+        )
 
 
 def _bid(instance: Any, attribute: Any, value: Any) -> None:
@@ -106,8 +120,10 @@ class BookSnapshot:
 
     Raises :class:`~actors.errors.InvalidFieldError` for a bad ticker, a
     negative or non-``int`` ``seq``, a price outside ``(0, payout)``, a
-    duplicated price, or a size that is not a positive ``int``; raises
-    :class:`~actors.errors.CrossedBookError` if the best bids cross.
+    duplicated price, a size that is not a positive ``int``, or a
+    ``crossing_tolerance_cents`` that is not a non-negative ``int``; raises
+    :class:`~actors.errors.CrossedBookError` if the best bids add up to
+    ``payout + crossing_tolerance_cents`` or more (see the module docstring).
     """
 
     ticker: str = field(validator=_checks.identifier)
@@ -117,10 +133,17 @@ class BookSnapshot:
     payout_cents: int = field(
         kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
     )
+    crossing_tolerance_cents: int = field(
+        kw_only=True, default=0, validator=_checks.non_negative_int
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_not_crossed(
-            self.ticker, _best(self.yes_bids), _best(self.no_bids), self.payout_cents
+            self.ticker,
+            _best(self.yes_bids),
+            _best(self.no_bids),
+            self.payout_cents,
+            self.crossing_tolerance_cents,
         )
 
     def apply(self, delta: BookDelta) -> BookSnapshot:
@@ -131,7 +154,8 @@ class BookSnapshot:
         ticker or payout, :class:`~actors.errors.SequenceGapError` unless
         ``delta.seq == self.seq + 1``, :class:`~actors.errors.NegativeLevelError`
         if a size would drop below 0, and
-        :class:`~actors.errors.CrossedBookError` if the result is crossed.
+        :class:`~actors.errors.CrossedBookError` if the result is crossed beyond
+        ``self.crossing_tolerance_cents`` (which the result keeps).
         ``self`` is never changed.
         """
         for name in ("ticker", "payout_cents"):
@@ -151,6 +175,7 @@ class BookSnapshot:
             self._merge("yes", self.yes_bids, delta.yes_changes),
             self._merge("no", self.no_bids, delta.no_changes),
             payout_cents=self.payout_cents,
+            crossing_tolerance_cents=self.crossing_tolerance_cents,
         )
 
     def top_of_book(self) -> TopOfBook:
@@ -161,6 +186,7 @@ class BookSnapshot:
             _best(self.yes_bids),
             _best(self.no_bids),
             payout_cents=self.payout_cents,
+            crossing_tolerance_cents=self.crossing_tolerance_cents,
         )
 
     def _merge(self, side: str, levels: Levels, changes: Levels) -> Levels:
@@ -203,8 +229,10 @@ class TopOfBook:
 
     ``best_yes_bid`` / ``best_no_bid`` are ``None`` when that side is empty.
     Raises :class:`~actors.errors.InvalidFieldError` for a bid that is not a
-    :class:`Level` with a price below the payout, and
-    :class:`~actors.errors.CrossedBookError` if the bids cross.
+    :class:`Level` with a price below the payout or a bad
+    ``crossing_tolerance_cents``, and :class:`~actors.errors.CrossedBookError`
+    if the bids add up to ``payout + crossing_tolerance_cents`` or more.  Within
+    the tolerance a YES ask may lie below the YES bid: that is the opportunity.
     """
 
     ticker: str = field(validator=_checks.identifier)
@@ -214,9 +242,18 @@ class TopOfBook:
     payout_cents: int = field(
         kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
     )
+    crossing_tolerance_cents: int = field(
+        kw_only=True, default=0, validator=_checks.non_negative_int
+    )
 
     def __attrs_post_init__(self) -> None:
-        _check_not_crossed(self.ticker, self.best_yes_bid, self.best_no_bid, self.payout_cents)
+        _check_not_crossed(
+            self.ticker,
+            self.best_yes_bid,
+            self.best_no_bid,
+            self.payout_cents,
+            self.crossing_tolerance_cents,
+        )
 
     @property
     def yes_bid(self) -> Level | None:

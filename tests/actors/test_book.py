@@ -275,3 +275,72 @@ def test_an_unsortable_side_reports_the_bad_price_not_a_repeat() -> None:
         book([(50, 1), (40, 1), (1.5, 1)], {})  # type: ignore[arg-type]
     assert caught.value.field == "yes_bids.price"
     assert caught.value.value == 1.5
+
+
+# -- crossing tolerance: a crossed binary book is an arbitrage opportunity ---------------
+
+
+@given(st.integers(min_value=1, max_value=39), st.data())
+def test_a_book_crossed_by_less_than_the_tolerance_is_accepted_and_shows_cheap_asks(
+    tolerance: int, data: st.DataObject
+) -> None:
+    overlap = data.draw(st.integers(min_value=0, max_value=tolerance - 1))
+    no_bid = PAYOUT - 60 + overlap
+    snapshot = BookSnapshot("KX-A", 1, {60: 2}, {no_bid: 3}, crossing_tolerance_cents=tolerance)
+    top = snapshot.top_of_book()
+    assert top.crossing_tolerance_cents == tolerance
+    assert top.yes_ask == Level(PAYOUT - no_bid, 3)
+    assert top.yes_ask.price + top.no_ask.price == PAYOUT - overlap  # type: ignore[union-attr]
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=30))
+def test_a_book_crossed_by_the_tolerance_or_more_is_rejected_naming_the_tolerance(
+    tolerance: int, beyond: int
+) -> None:
+    yes_bid = 70
+    no_bid = PAYOUT - yes_bid + tolerance + beyond
+    if no_bid >= PAYOUT:
+        return  # not a price: another rule rejects it
+    with pytest.raises(CrossedBookError) as caught:
+        BookSnapshot("KX-A", 1, {yes_bid: 1}, {no_bid: 1}, crossing_tolerance_cents=tolerance)
+    assert caught.value.value == PAYOUT + tolerance + beyond
+    assert caught.value.tolerance_cents == tolerance
+    assert caught.value.ticker == "KX-A"
+    if tolerance:
+        assert f"tolerance {tolerance}" in str(caught.value)
+
+
+def test_the_default_tolerance_keeps_rejecting_every_crossed_book() -> None:
+    assert book({60: 1}, {39: 1}).crossing_tolerance_cents == 0
+    with pytest.raises(CrossedBookError) as caught:
+        book({60: 1}, {40: 1})
+    assert caught.value.tolerance_cents == 0
+    assert "tolerance" not in str(caught.value)
+
+
+def test_applying_a_delta_keeps_the_tolerance_and_checks_the_result_against_it() -> None:
+    tolerant = BookSnapshot("KX-A", 1, {60: 2}, {30: 1}, crossing_tolerance_cents=10)
+    crossed = tolerant.apply(BookDelta("KX-A", 2, no_changes={45: 4}))
+    assert crossed.crossing_tolerance_cents == 10
+    assert crossed.top_of_book().no_bid == Level(45, 4)
+    with pytest.raises(CrossedBookError) as caught:
+        crossed.apply(BookDelta("KX-A", 3, no_changes={50: 1}))
+    assert caught.value.value == 110
+
+
+def test_a_top_of_book_accepts_bids_crossed_within_its_tolerance_only() -> None:
+    top = TopOfBook("KX-A", 1, Level(55, 1), Level(50, 2), crossing_tolerance_cents=6)
+    assert top.yes_ask == Level(50, 2)
+    assert top.yes_bid is not None
+    assert top.yes_ask.price < top.yes_bid.price  # the opportunity: buy below the bid
+    with pytest.raises(CrossedBookError):
+        TopOfBook("KX-A", 1, Level(55, 1), Level(51, 2), crossing_tolerance_cents=6)
+
+
+@pytest.mark.parametrize("tolerance", [-1, 1.5, True, "5", None])
+def test_a_tolerance_that_is_not_a_non_negative_int_is_an_invalid_field(tolerance: object) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        BookSnapshot("KX-A", 1, {}, {}, crossing_tolerance_cents=tolerance)  # type: ignore[arg-type]
+    assert caught.value.field == "crossing_tolerance_cents"
+    with pytest.raises(InvalidFieldError):
+        TopOfBook("KX-A", 1, None, None, crossing_tolerance_cents=tolerance)  # type: ignore[arg-type]

@@ -1,0 +1,28 @@
+"""The feed actor: order books from the venue's websocket to the strategy (DESIGN.md §5).
+
+Snapshot plus sequenced deltas per market, contiguous ``seq`` per
+subscription (a gap, a duplicate or a reordered frame resubscribes that market
+for a fresh snapshot), reconnect with jittered backoff, heartbeat silence
+detection, per-market staleness, rejection (counted per reason and market) of
+malformed, non-finite, negative, non-integer or over-crossed data, and
+conflated delivery: at most one unacknowledged ``BookUpdate`` per market.
+"""
+
+from actors.feed._actor import FeedActor, FeedLoopFailed
+from actors.feed._books import FeedBooks, MarketPhase
+from actors.feed._config import FeedConfig
+from actors.feed._delivery import Delivery
+from actors.feed._protocol import Frame, Rejected, RejectReason, parse_frame
+
+__all__ = [
+    "Delivery",
+    "FeedActor",
+    "FeedBooks",
+    "FeedConfig",
+    "FeedLoopFailed",
+    "Frame",
+    "MarketPhase",
+    "RejectReason",
+    "Rejected",
+    "parse_frame",
+]

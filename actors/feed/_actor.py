@@ -1,0 +1,260 @@
+"""The feed actor: the venue's order books in, validated and conflated ``BookUpdate``\\ s out.
+
+::
+
+    venue ──ws──▶ FeedConnection (trio loop) ──parsed frames──▶ FeedActor ──BookUpdate──▶ consumer
+                                                                       ◀──BookConsumed──
+
+The actor is a non-blocking state machine: the websocket lives on a private
+:class:`~supervision.TrioLoop` (started in ``on_start``, stopped in ``on_stop``
+and ``on_failure``), which parses frames and tells them to the actor; the actor
+owns the books and the sequence state (:class:`._books.FeedBooks`) and the
+conflated delivery to the consumer (:class:`._delivery.Delivery`).
+
+Messages handled:
+
+- ``BookConsumed(ticker, seq)`` from the consumer: the next (latest) book of
+  that market may be sent;
+- ``Down`` of the consumer (monitored from ``on_start``): what it held is
+  re-offered to its next incarnation;
+- from its own loop: ``Connected``, ``Disconnected``, ``ConnectAttemptFailed``,
+  ``FrameReceived``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
+  connection are dropped (counted as ``late_messages``).
+
+Messages sent to the consumer: ``BookUpdate`` (at most one unacknowledged per
+market) and ``BookStale`` (once each time a market stops being tradeable: a
+gap, a duplicate or reordered frame, bad data, a disconnect, or no update for
+``stale_after_s``).
+
+Recovery is local: a broken market stream resubscribes that market only; a
+dead or silent socket reconnects with jittered backoff and resubscribes every
+market.  If the loop itself fails (a bug, not a network error) the actor
+crashes with :class:`FeedLoopFailed` and its supervisor restarts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pykka
+from loguru import logger
+
+from actors.feed._books import FeedBooks, GoStale, Publish, SendCommand
+from actors.feed._config import FeedConfig
+from actors.feed._connection import (
+    ConnectAttemptFailed,
+    Connected,
+    Disconnected,
+    FeedConnection,
+    FrameReceived,
+    Tick,
+)
+from actors.feed._delivery import Delivery
+from actors.messages import BookConsumed, BookStale, BookUpdate
+from supervision import Down, SupervisedActor, TrioLoop
+
+
+@attrs.frozen(eq=False)
+class LoopFailed:
+    """The feed's trio loop raised something that is not a network failure."""
+
+    error: BaseException
+
+
+class FeedLoopFailed(RuntimeError):
+    """Raised by the actor (so it crashes and is restarted) when its loop failed."""
+
+
+class FeedActor(SupervisedActor):
+    """Follows the books of ``config``'s markets and hands them to ``consumer``."""
+
+    def __init__(self, config: FeedConfig, *, consumer: str = "strategy") -> None:
+        super().__init__()
+        self.config = config
+        self.consumer = consumer
+        self._loop: TrioLoop | None = None
+        self._io: FeedConnection | None = None
+        self._books: FeedBooks | None = None
+        self._delivery: Delivery | None = None
+        self._connection = 0  # the live connection's number; 0 while there is none
+        self._connection_state = "connecting"
+        self._last_disconnect = ""
+        self._retry_in: float | None = None
+        self._connected_once = False
+        self._reconnects = 0
+        self._connect_failures = 0
+        self._late_messages = 0
+        self._unknown_messages = 0
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def on_start(self) -> None:
+        config = self.config
+        self._books = FeedBooks(
+            payout_cents=config.payout_cents,
+            max_overlap_cents=config.max_overlap_cents,
+            stale_after_s=config.stale_after_s,
+            subscribe_timeout_s=config.subscribe_timeout_s,
+            resync_backoff=config.resync_backoff,
+            rng=random.Random(self.rng.random()),
+        )
+        self._delivery = Delivery(self._send_to_consumer)
+        self.monitor(self.consumer)
+        ref = self.actor_ref
+
+        def report(message: Any) -> None:
+            with contextlib.suppress(pykka.ActorDeadError):  # we stopped: nobody to tell
+                ref.tell(message)
+
+        self._io = FeedConnection(
+            config, clock=self.clock, rng=random.Random(self.rng.random()), report=report
+        )
+        self._loop = TrioLoop(f"{self.name}-io", on_error=lambda exc: report(LoopFailed(exc)))
+        try:
+            self._loop.start()
+            self._loop.spawn(self._io.run)
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    def on_stop(self) -> None:
+        self._stop_loop()
+
+    def on_failure(self, *_exc_info: object) -> None:
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None and not self._loop.stop():
+            logger.bind(event="loop_stuck", child=self.name).warning(
+                "feed: trio loop {} did not stop in time", self._loop.name
+            )
+
+    # -- messages -----------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        books, delivery = self._books, self._delivery
+        assert books is not None, "on_start has run"
+        assert delivery is not None, "on_start has run"
+        match message:
+            case FrameReceived(connection=connection) if connection == self._connection:
+                self._carry_out(books.on_frame(message.frame, message.received_at))
+            case FrameReceived():
+                self._late_messages += 1
+            case BookConsumed(ticker=ticker, seq=seq):
+                delivery.consumed(ticker, seq)
+            case Tick():
+                self._carry_out(books.check_staleness(self.clock.monotonic()))
+                delivery.flush()
+            case Connected():
+                self._on_connected(message, books)
+            case Disconnected():
+                self._on_disconnected(message, books)
+            case ConnectAttemptFailed(reason=reason, retry_in=retry_in):
+                self._connect_failures += 1
+                self._connection_state, self._last_disconnect = "waiting", reason
+                self._retry_in = retry_in
+                logger.bind(event="connect_failed", child=self.name).warning(
+                    "feed: cannot connect ({}); retrying in {:.2f}s", reason, retry_in
+                )
+            case Down(name=name, epoch=epoch) if name == self.consumer:
+                delivery.consumer_down(epoch)
+            case LoopFailed(error=error):
+                raise FeedLoopFailed(f"the feed's trio loop failed: {error!r}") from error
+            case _:
+                self._unknown_messages += 1
+                logger.bind(event="unknown_message", child=self.name).warning(
+                    "feed: ignored unexpected message {!r}", message
+                )
+        return None
+
+    def _on_connected(self, message: Connected, books: FeedBooks) -> None:
+        if self._connected_once:
+            self._reconnects += 1
+        self._connected_once = True
+        self._connection, self._connection_state = message.connection, "connected"
+        self._retry_in = None
+        logger.bind(event="connected", child=self.name).info(
+            "feed: connection {} up, subscribing {} markets",
+            message.connection,
+            len(message.tickers),
+        )
+        self._carry_out(books.connected(message.tickers, self.clock.monotonic()))
+
+    def _on_disconnected(self, message: Disconnected, books: FeedBooks) -> None:
+        if message.connection != self._connection:
+            self._late_messages += 1
+            return
+        self._connection, self._connection_state = 0, "waiting"
+        self._last_disconnect, self._retry_in = message.reason, message.retry_in
+        logger.bind(event="disconnected", child=self.name).warning(
+            "feed: connection {} lost ({}); reconnecting in {:.2f}s",
+            message.connection,
+            message.reason,
+            message.retry_in,
+        )
+        self._carry_out(books.disconnected(message.reason))
+
+    def _carry_out(self, effects: list[Publish | GoStale | SendCommand]) -> None:
+        delivery, loop, io = self._delivery, self._loop, self._io
+        assert delivery is not None, "on_start has run"
+        assert loop is not None, "on_start has run"
+        assert io is not None, "on_start has run"
+        for effect in effects:
+            match effect:
+                case Publish(book=book, received_at=received_at):
+                    delivery.offer(BookUpdate(book, received_at))
+                case GoStale(ticker=ticker, reason=reason):
+                    delivery.stale(BookStale(ticker, reason))
+                case SendCommand(text=text, delay=delay):
+                    loop.call(io.send, self._connection, text, delay)
+
+    def _send_to_consumer(self, message: Any) -> int:
+        return self.send(self.consumer, message)
+
+    # -- introspection ------------------------------------------------------------
+
+    def state_summary(self) -> Mapping[str, Any]:
+        books, delivery = self._books, self._delivery
+        if books is None or delivery is None:
+            return {"connection": {"state": "starting"}}
+        now = self.clock.monotonic()
+        in_flight, pending = delivery.in_flight, set(delivery.pending)
+        markets = {
+            ticker: {
+                "phase": market.phase.value,
+                "sid": market.sid,
+                "seq": None if market.book is None else market.book.seq,
+                "last_update_age_s": None
+                if market.last_update_at is None
+                else round(now - market.last_update_at, 3),
+                "stale": not market.fresh,
+                "gaps": market.gaps,
+                "resyncs": market.resyncs,
+                "in_flight_seq": in_flight.get(ticker),
+                "pending": ticker in pending,
+            }
+            for ticker, market in sorted(books.markets.items())
+        }
+        return {
+            "consumer": self.consumer,
+            "connection": {
+                "state": self._connection_state,
+                "number": self._connection,
+                "reconnects": self._reconnects,
+                "connect_failures": self._connect_failures,
+                "last_disconnect": self._last_disconnect,
+                "retry_in_s": self._retry_in,
+            },
+            "markets": markets,
+            "counts": {
+                **attrs.asdict(books.counts),
+                **{f"updates_{k}": v for k, v in attrs.asdict(delivery.counts).items()},
+                "reconnects": self._reconnects,
+                "late_messages": self._late_messages,
+                "unknown_messages": self._unknown_messages,
+            },
+        }

@@ -1,0 +1,408 @@
+"""The books of every followed market and the sequence state of their subscriptions.
+
+A pure state machine, no I/O and no clock of its own: the actor feeds it
+connection events, parsed frames and the time, and carries out the
+:data:`Effect` values it returns (publish a book, tell the consumer a market is
+stale, send a command to the venue).
+
+One subscription per market, so a ``sid`` names one market and a broken stream
+costs only that market its book.  A market moves through::
+
+    OFFLINE ──connected──▶ SUBSCRIBING ──subscribed──▶ AWAITING_SNAPSHOT ──snapshot──▶ LIVE
+       ▲                        ▲                                                      │
+       └──────disconnected──────┴───────────── resync (gap, duplicate, bad data) ◀─────┘
+
+Rules:
+
+- ``seq`` of a subscription starts at 1 with the snapshot and is contiguous.
+  A frame with a higher ``seq`` is a **gap**; a lower one is a duplicate or a
+  reordered frame (**out of order**).  Either way the book can no longer be
+  trusted: it is discarded and the market **resyncs**.
+- A resync unsubscribes the old ``sid`` at once (its late frames are then
+  ignored and counted as ``retired_frames``) and subscribes again for a fresh
+  snapshot after a delay from the market's own :class:`~supervision.Backoff`
+  (reset once a book has stayed live for the policy's ``reset_after``), so a
+  market whose data stays bad is not re-subscribed in a tight loop.
+- A rejected frame (see :mod:`._protocol`) of a live subscription, a book
+  crossed by more than the allowed overlap, or a delta that would leave a level
+  below zero, makes its market resync too.  Rejections are counted per reason
+  and market.
+- A subscription that has not produced its snapshot ``subscribe_timeout_s``
+  after it was sent (the reply or the snapshot was lost: a venue that goes
+  silent or holds a frame back loses them for good) resyncs too.
+- A market is *fresh* (tradeable) from its first accepted book until it is
+  discarded, its connection drops, or no frame has updated it for
+  ``stale_after_s``; each end of freshness yields exactly one :class:`GoStale`.
+  A market that went stale for lack of updates keeps its book and is fresh
+  again with its next accepted frame.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable, Iterable
+
+import attrs
+from loguru import logger
+
+from actors.domain import BookDelta, BookSnapshot, Side
+from actors.errors import CrossedBookError, DomainError, NegativeLevelError
+from actors.feed._protocol import (
+    Delta,
+    ErrorReply,
+    Frame,
+    Heartbeat,
+    Rejected,
+    RejectReason,
+    Snapshot,
+    Subscribed,
+    Unsubscribed,
+    subscribe_command,
+    unsubscribe_command,
+)
+from supervision import Backoff, BackoffPolicy
+
+UNKNOWN_MARKET = "?"
+"""The market a rejection is counted under when no market could be read from it."""
+
+RETIRED_SIDS_KEPT = 1_024
+"""How many retired subscriptions are remembered, to name the market of their late frames."""
+
+
+@attrs.frozen
+class Publish:
+    """Hand ``book`` to the consumer (through conflation)."""
+
+    book: BookSnapshot
+    received_at: float
+
+
+@attrs.frozen
+class GoStale:
+    """Tell the consumer ``ticker`` must not be traded until its next book."""
+
+    ticker: str
+    reason: str
+
+
+@attrs.frozen
+class SendCommand:
+    """Send ``text`` on the current connection after ``delay`` seconds."""
+
+    text: str
+    delay: float = 0.0
+
+
+Effect = Publish | GoStale | SendCommand
+
+
+class MarketPhase(enum.Enum):
+    OFFLINE = "offline"
+    SUBSCRIBING = "subscribing"
+    AWAITING_SNAPSHOT = "awaiting_snapshot"
+    LIVE = "live"
+
+
+@attrs.define
+class MarketFeed:
+    """What the feed knows of one market's stream."""
+
+    ticker: str
+    backoff: Backoff
+    phase: MarketPhase = MarketPhase.OFFLINE
+    sid: int | None = None
+    request_id: int | None = None
+    book: BookSnapshot | None = None
+    last_update_at: float | None = None
+    requested_at: float | None = None
+    live_since: float | None = None
+    fresh: bool = False
+    gaps: int = 0
+    resyncs: int = 0
+
+
+@attrs.define
+class FeedCounts:
+    frames: int = 0
+    heartbeats: int = 0
+    books_accepted: int = 0
+    gaps: int = 0
+    out_of_order: int = 0
+    resyncs: int = 0
+    subscribe_timeouts: int = 0
+    retired_frames: int = 0
+    venue_errors: int = 0
+    stale_reported: int = 0
+    rejected: dict[str, dict[str, int]] = attrs.Factory(dict)
+
+    def reject(self, reason: RejectReason, ticker: str | None) -> None:
+        per_market = self.rejected.setdefault(reason.value, {})
+        key = ticker or UNKNOWN_MARKET
+        per_market[key] = per_market.get(key, 0) + 1
+
+
+class FeedBooks:
+    """Books and subscriptions of every market; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        payout_cents: int,
+        max_overlap_cents: int,
+        stale_after_s: float,
+        subscribe_timeout_s: float,
+        resync_backoff: BackoffPolicy,
+        rng: random.Random,
+    ) -> None:
+        self.payout_cents = payout_cents
+        self.max_overlap_cents = max_overlap_cents
+        self.stale_after_s = stale_after_s
+        self.subscribe_timeout_s = subscribe_timeout_s
+        self.resync_backoff = resync_backoff
+        self.rng = rng
+        self.counts = FeedCounts()
+        self.markets: dict[str, MarketFeed] = {}
+        self._by_sid: dict[int, MarketFeed] = {}
+        self._by_request: dict[int, MarketFeed] = {}
+        self._retired: dict[int, str] = {}  # sid -> ticker, oldest first
+        self._next_request_id = 0
+
+    # -- connection events ----------------------------------------------------------
+
+    def connected(self, tickers: Iterable[str], now: float) -> list[Effect]:
+        """A new connection is up: subscribe every market (adding new tickers)."""
+        self._forget_subscriptions()
+        for ticker in tickers:
+            if ticker not in self.markets:
+                backoff = Backoff(self.resync_backoff, random.Random(self.rng.random()))
+                self.markets[ticker] = MarketFeed(ticker, backoff)
+        effects: list[Effect] = []
+        for market in self.markets.values():
+            effects.extend(self._unfresh(market, "resubscribing on a new connection"))
+            effects.append(self._subscribe(market, now))
+        return effects
+
+    def disconnected(self, reason: str) -> list[Effect]:
+        """The connection is gone: every book is discarded until its new snapshot."""
+        self._forget_subscriptions()
+        effects: list[Effect] = []
+        for market in self.markets.values():
+            effects.extend(self._unfresh(market, f"disconnected: {reason}"))
+            market.phase, market.book, market.sid = MarketPhase.OFFLINE, None, None
+            market.request_id = market.requested_at = None
+        return effects
+
+    def check_staleness(self, now: float) -> list[Effect]:
+        """Report every fresh market whose last accepted frame is older than ``stale_after_s``;
+        resync every subscription still without a snapshot after ``subscribe_timeout_s``."""
+        effects: list[Effect] = []
+        waiting = (MarketPhase.SUBSCRIBING, MarketPhase.AWAITING_SNAPSHOT)
+        for market in list(self.markets.values()):
+            if market.fresh and market.last_update_at is not None:
+                age = now - market.last_update_at
+                if age > self.stale_after_s:
+                    effects.extend(self._unfresh(market, f"no update for {age:.1f}s"))
+            elif market.phase in waiting and market.requested_at is not None:
+                waited = now - market.requested_at
+                if waited > self.subscribe_timeout_s:
+                    self.counts.subscribe_timeouts += 1
+                    reason = f"no snapshot {waited:.1f}s after subscribing"
+                    effects.extend(self._resync(market, reason, now))
+        return effects
+
+    # -- frames ---------------------------------------------------------------------
+
+    def on_frame(self, frame: Frame, received_at: float) -> list[Effect]:
+        """Apply one parsed frame; returns what the actor must do about it."""
+        self.counts.frames += 1
+        match frame:
+            case Delta() | Snapshot():
+                return self._on_sequenced(frame, received_at)
+            case Heartbeat():
+                self.counts.heartbeats += 1
+            case Subscribed():
+                return self._on_subscribed(frame)
+            case Rejected():
+                return self._on_rejected(frame, received_at)
+            case ErrorReply():
+                return self._on_error(frame, received_at)
+            case Unsubscribed():
+                pass
+        return []
+
+    def _on_subscribed(self, frame: Subscribed) -> list[Effect]:
+        market = self._by_request.pop(frame.request_id, None) if frame.request_id else None
+        if market is None or market.request_id != frame.request_id:
+            # not (or no longer) ours: do not let the venue stream it for nothing
+            return [SendCommand(unsubscribe_command(self._request_id(), frame.sid))]
+        market.request_id, market.sid = None, frame.sid
+        market.phase = MarketPhase.AWAITING_SNAPSHOT
+        self._by_sid[frame.sid] = market
+        return []
+
+    def _on_error(self, frame: ErrorReply, now: float) -> list[Effect]:
+        self.counts.venue_errors += 1
+        market = self._by_request.get(frame.request_id) if frame.request_id else None
+        logger.bind(event="venue_error", ticker=market.ticker if market else None).warning(
+            "feed: venue refused command {}: {} {}", frame.request_id, frame.code, frame.message
+        )
+        if market is None or market.request_id != frame.request_id:
+            return []
+        return self._resync(market, f"subscription refused: {frame.code}", now)
+
+    def _on_rejected(self, frame: Rejected, now: float) -> list[Effect]:
+        market = self._market_of(frame.sid, frame.ticker)
+        ticker = market.ticker if market is not None else frame.ticker
+        if ticker is None and frame.sid is not None:
+            ticker = self._retired.get(frame.sid)
+        self.counts.reject(frame.reason, ticker)
+        logger.bind(event="frame_rejected", ticker=ticker, reason=frame.reason.value).warning(
+            "feed: rejected a frame of {} (sid={}, seq={}): {} [{}]",
+            ticker or UNKNOWN_MARKET,
+            frame.sid,
+            frame.seq,
+            frame.detail,
+            frame.field,
+        )
+        if market is None or market.phase not in (
+            MarketPhase.AWAITING_SNAPSHOT,
+            MarketPhase.LIVE,
+        ):
+            return []
+        return self._resync(market, f"bad frame: {frame.reason.value} in {frame.field}", now)
+
+    def _market_of(self, sid: int | None, ticker: str | None) -> MarketFeed | None:
+        """The market a damaged frame belongs to: by sid if it has one, else by ticker."""
+        if sid is not None:
+            return self._by_sid.get(sid)
+        return self.markets.get(ticker) if ticker is not None else None
+
+    def _on_sequenced(self, frame: Delta | Snapshot, received_at: float) -> list[Effect]:
+        market = self._by_sid.get(frame.sid)
+        if market is None:
+            self.counts.retired_frames += 1
+            return []
+        if frame.ticker != market.ticker:
+            self.counts.reject(RejectReason.WRONG_MARKET, market.ticker)
+            return self._resync(market, f"sid {frame.sid} sent {frame.ticker}", received_at)
+        expected = 1 if market.book is None else market.book.seq + 1
+        if frame.seq != expected:
+            return self._out_of_sequence(market, expected, frame.seq, received_at)
+        if isinstance(frame, Snapshot):
+            return self._accept(market, received_at, lambda: self._snapshot(frame))
+        if market.book is None:
+            # a delta where the snapshot belongs: the snapshot was lost
+            return self._out_of_sequence(market, expected, frame.seq, received_at)
+        book = market.book
+        return self._accept(market, received_at, lambda: book.apply(self._delta(frame)))
+
+    def _accept(
+        self, market: MarketFeed, received_at: float, build: Callable[[], BookSnapshot]
+    ) -> list[Effect]:
+        try:
+            book = build()
+        except CrossedBookError as crossed:
+            return self._refuse(market, RejectReason.CROSSED, str(crossed), received_at)
+        except NegativeLevelError as negative:
+            return self._refuse(market, RejectReason.NEGATIVE_LEVEL, str(negative), received_at)
+        except DomainError as invalid:  # the parser checks fields first; belt and braces
+            return self._refuse(market, RejectReason.OUT_OF_RANGE, str(invalid), received_at)
+        if market.phase is not MarketPhase.LIVE:
+            market.phase, market.live_since = MarketPhase.LIVE, received_at
+        market.book, market.last_update_at, market.fresh = book, received_at, True
+        self.counts.books_accepted += 1
+        return [Publish(book, received_at)]
+
+    def _refuse(
+        self, market: MarketFeed, reason: RejectReason, detail: str, now: float
+    ) -> list[Effect]:
+        self.counts.reject(reason, market.ticker)
+        logger.bind(event="book_rejected", ticker=market.ticker, reason=reason.value).warning(
+            "feed: rejected the book of {}: {}", market.ticker, detail
+        )
+        return self._resync(market, f"bad book: {reason.value}", now)
+
+    def _out_of_sequence(
+        self, market: MarketFeed, expected: int, received: int, now: float
+    ) -> list[Effect]:
+        if received > expected:
+            self.counts.gaps += 1
+            market.gaps += 1
+            what = "gap"
+        else:
+            self.counts.out_of_order += 1
+            what = "duplicate or reordered frame"
+        logger.bind(event="sequence_break", ticker=market.ticker).info(
+            "feed: {} on {} (sid {}): expected seq {}, got {}",
+            what,
+            market.ticker,
+            market.sid,
+            expected,
+            received,
+        )
+        return self._resync(market, f"{what}: expected seq {expected}, got {received}", now)
+
+    def _snapshot(self, frame: Snapshot) -> BookSnapshot:
+        return BookSnapshot(
+            frame.ticker,
+            frame.seq,
+            frame.yes,
+            frame.no,
+            payout_cents=self.payout_cents,
+            crossing_tolerance_cents=self.max_overlap_cents,
+        )
+
+    def _delta(self, frame: Delta) -> BookDelta:
+        change = ((frame.price, frame.change),)
+        yes, no = (change, ()) if frame.side is Side.YES else ((), change)
+        return BookDelta(frame.ticker, frame.seq, yes, no, payout_cents=self.payout_cents)
+
+    # -- subscriptions --------------------------------------------------------------
+
+    def _resync(self, market: MarketFeed, reason: str, now: float) -> list[Effect]:
+        """Discard ``market``'s book and subscribe again, after its backoff delay."""
+        effects = self._unfresh(market, reason)
+        if market.sid is not None:
+            self._retire(market.sid)
+            effects.append(SendCommand(unsubscribe_command(self._request_id(), market.sid)))
+        live_for = None if market.live_since is None else now - market.live_since
+        if live_for is not None and live_for >= self.resync_backoff.reset_after:
+            market.backoff.reset()
+        market.live_since = None
+        market.resyncs += 1
+        self.counts.resyncs += 1
+        effects.append(self._subscribe(market, now, delay=market.backoff.next_delay()))
+        return effects
+
+    def _subscribe(self, market: MarketFeed, now: float, delay: float = 0.0) -> SendCommand:
+        if market.request_id is not None:
+            self._by_request.pop(market.request_id, None)
+        request_id = self._request_id()
+        market.phase, market.book, market.sid = MarketPhase.SUBSCRIBING, None, None
+        market.request_id, market.requested_at = request_id, now + delay
+        self._by_request[request_id] = market
+        return SendCommand(subscribe_command(request_id, market.ticker), delay)
+
+    def _unfresh(self, market: MarketFeed, reason: str) -> list[Effect]:
+        if not market.fresh:
+            return []
+        market.fresh = False
+        self.counts.stale_reported += 1
+        return [GoStale(market.ticker, reason)]
+
+    def _retire(self, sid: int) -> None:
+        market = self._by_sid.pop(sid, None)
+        if market is not None:
+            self._retired[sid] = market.ticker
+            while len(self._retired) > RETIRED_SIDS_KEPT:
+                del self._retired[next(iter(self._retired))]
+
+    def _forget_subscriptions(self) -> None:
+        for sid in list(self._by_sid):
+            self._retire(sid)
+        self._by_request.clear()
+
+    def _request_id(self) -> int:
+        self._next_request_id += 1
+        return self._next_request_id

@@ -1,0 +1,134 @@
+"""The feed's configuration: frozen data, one validator per field.
+
+A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
+``FeedConfig``, the field, the value and the rule it broke.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from actors import _checks
+from actors.errors import InvalidFieldError
+from supervision import BackoffPolicy, Jitter
+
+TICKER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+"""What a ticker may look like (the same rule as the domain's identifiers)."""
+
+
+def _rule(check: Callable[[Any], bool], rule: str) -> Callable[[Any, Any, Any], None]:
+    def validate(_instance: object, attribute: Any, value: Any) -> None:
+        if not check(value):
+            raise InvalidFieldError("FeedConfig", attribute.name, value, rule)
+
+    return validate
+
+
+def _is_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 < value < math.inf
+        and not math.isnan(value)
+    )
+
+
+def _url(*schemes: str) -> Callable[[Any, Any, Any], None]:
+    return _rule(
+        lambda v: isinstance(v, str) and v.startswith(tuple(f"{s}://" for s in schemes)),
+        f"must be a {' or '.join(schemes)} URL",
+    )
+
+
+def _tickers(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list | tuple) else value  # type: ignore[return-value]
+
+
+def _valid_tickers(value: object) -> bool:
+    if not isinstance(value, tuple) or len(set(value)) != len(value):
+        return False
+    return all(isinstance(t, str) and TICKER.fullmatch(t) for t in value)
+
+
+_seconds = _rule(_is_seconds, "must be a finite number of seconds > 0")
+_backoff = _rule(lambda v: isinstance(v, BackoffPolicy), "must be a BackoffPolicy")
+_non_negative_int = _rule(lambda v: _checks.is_int(v) and v >= 0, "must be an integer >= 0")
+
+
+@attrs.frozen
+class FeedConfig:
+    """Where the venue is and how the feed treats its stream.
+
+    - ``ws_url``: the venue's websocket (``ws://…/trade-api/ws/v2``).
+    - ``tickers``: the markets to follow; empty means every market that
+      ``GET {rest_url}/markets`` lists when the feed connects.
+    - ``max_overlap_cents``: how far the best YES bid plus the best NO bid may
+      exceed the payout before the book counts as corrupt (a smaller overlap is
+      a complement-arbitrage opportunity, not an error); see
+      :class:`~actors.domain.BookSnapshot`.
+    - ``stale_after_s``: a market with no accepted frame for this long is
+      reported stale (``BookStale``); see :attr:`tick_interval_s`.
+    - ``silence_timeout_s``: no frame at all (heartbeats included) for this long
+      and the socket is treated as dead: closed and reconnected.  Keep it above
+      the venue's heartbeat period.
+    - ``subscribe_timeout_s``: a market whose subscription has not produced a
+      snapshot this long after it was sent is re-subscribed (the reply or the
+      snapshot was lost).
+    - ``reconnect_backoff``: delay before each reconnect (attempts reset once a
+      connection has stayed up ``reset_after`` seconds).
+    - ``resync_backoff``: delay before a market's re-subscription after a gap or a
+      bad frame (per market, same reset rule), so a venue that keeps sending bad
+      data for one market is not hammered with subscriptions.
+    - ``connect_timeout_s``, ``close_timeout_s``, ``rest_timeout_s``: deadlines of
+      the websocket handshake, its closing handshake and the market listing.
+    """
+
+    ws_url: str = attrs.field(validator=_url("ws", "wss"))
+    rest_url: str = attrs.field(
+        default="",
+        validator=_rule(
+            lambda v: v == "" or (isinstance(v, str) and v.startswith(("http://", "https://"))),
+            "must be an http or https URL, or empty when tickers are given",
+        ),
+    )
+    tickers: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_tickers,
+        validator=_rule(_valid_tickers, "must be unique tickers of [A-Za-z0-9._:-]"),
+    )
+    max_overlap_cents: int = attrs.field(default=20, validator=_non_negative_int)
+    payout_cents: int = attrs.field(
+        default=_checks.DEFAULT_PAYOUT_CENTS,
+        validator=_rule(lambda v: _checks.is_int(v) and v >= 2, "must be an integer >= 2"),
+    )
+    stale_after_s: float = attrs.field(default=10.0, validator=_seconds)
+    silence_timeout_s: float = attrs.field(default=15.0, validator=_seconds)
+    subscribe_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
+    reconnect_backoff: BackoffPolicy = attrs.field(
+        factory=lambda: BackoffPolicy(Jitter.FULL, base=0.1, cap=5.0, reset_after=10.0),
+        validator=_backoff,
+    )
+    resync_backoff: BackoffPolicy = attrs.field(
+        factory=lambda: BackoffPolicy(Jitter.FULL, base=0.05, cap=2.0, reset_after=10.0),
+        validator=_backoff,
+    )
+    connect_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
+    close_timeout_s: float = attrs.field(default=2.0, validator=_seconds)
+    rest_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.tickers and not self.rest_url:
+            raise InvalidFieldError(
+                "FeedConfig", "rest_url", self.rest_url, "is needed when no tickers are given"
+            )
+
+    @property
+    def tick_interval_s(self) -> float:
+        """How often the feed checks staleness and subscription timeouts and retries
+        deliveries: a quarter of the shorter of the two windows."""
+        return min(self.stale_after_s, self.subscribe_timeout_s) / 4

@@ -1,0 +1,247 @@
+"""The trio side of the feed: one websocket at a time, reconnected with jittered backoff.
+
+:class:`FeedConnection` runs on the feed actor's private
+:class:`~supervision.TrioLoop` and owns no trading state.  It lists the markets
+(``GET {rest_url}/markets``, only when the config names none), connects,
+parses every frame it reads (:func:`._protocol.parse_frame`) and ``report``\\ s
+to the actor, in order:
+
+- :class:`ConnectAttemptFailed` when a connection could not be made;
+- :class:`Connected` (with a connection number and the tickers) when one is up;
+- :class:`FrameReceived` for each frame, stamped with the actor's clock;
+- :class:`Disconnected` when it ends: closed by the venue, failed, or declared
+  dead because nothing at all (heartbeats included) arrived for
+  ``silence_timeout_s`` — a silent socket is closed, never trusted;
+- :class:`Tick` every ``tick_interval_s``, connected or not.
+
+A session ends by closing the TCP stream, without a websocket closing
+handshake, for two reasons found with trio-websocket 0.12: when the venue
+closed first, its ``aclose`` returns early and leaks the socket; and a ping
+arriving while our close frame is out kills its reader task (wsproto refuses
+to send the pong in the closing state), after which the closing handshake
+hung.  A socket we leave is dead or silent to us anyway.
+
+It sends what the actor asks with :meth:`FeedConnection.send`, which names the
+connection the command was meant for: a command for a connection that has
+ended is dropped (the actor resubscribes everything on the next
+``Connected``).  Network failures are reported and retried after the backoff;
+anything else (a bug) escapes to the loop's ``on_error`` and crashes the actor,
+so its supervisor restarts it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import httpx
+import trio
+from trio_websocket import (
+    ConnectionClosed,
+    HandshakeError,
+    WebSocketConnection,
+    open_websocket_url,
+)
+
+from actors.feed._config import TICKER, FeedConfig
+from actors.feed._protocol import Frame, parse_frame
+from supervision import Backoff, Clock
+
+COMMAND_QUEUE_SIZE = 4_096
+"""Commands waiting to be written; more means the socket is stuck, so it is reconnected."""
+
+
+@attrs.frozen
+class Connected:
+    connection: int
+    tickers: tuple[str, ...]
+
+
+@attrs.frozen
+class Disconnected:
+    connection: int
+    reason: str
+    retry_in: float
+
+
+@attrs.frozen
+class ConnectAttemptFailed:
+    reason: str
+    retry_in: float
+
+
+@attrs.frozen
+class FrameReceived:
+    connection: int
+    frame: Frame
+    received_at: float
+
+
+@attrs.frozen
+class Tick:
+    """Time to check staleness and retry deliveries."""
+
+
+class MarketListError(ValueError):
+    """``GET /markets`` answered something that is not a list of markets."""
+
+
+_NETWORK_ERRORS = (
+    OSError,
+    HandshakeError,
+    httpx.HTTPError,
+    MarketListError,
+    trio.BrokenResourceError,
+)
+
+
+class FeedConnection:
+    """Connects, reads, reconnects; see the module docstring. Runs on one trio loop."""
+
+    def __init__(
+        self,
+        config: FeedConfig,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        report: Callable[[Any], None],
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._backoff = Backoff(config.reconnect_backoff, rng)
+        self._report = report
+        self._connection = 0
+        self._outbox: trio.MemorySendChannel[tuple[str, float]] | None = None
+        self._session_scope: trio.CancelScope | None = None
+        self._end_reason = ""
+
+    # -- called on the loop thread (through TrioLoop.call) ------------------------
+
+    def send(self, connection: int, text: str, delay: float = 0.0) -> None:
+        """Write ``text`` on connection ``connection`` after ``delay`` s; dropped if it ended."""
+        if connection != self._connection or self._outbox is None:
+            return
+        try:
+            self._outbox.send_nowait((text, delay))
+        except trio.WouldBlock:
+            self._end_session("command queue overflow")
+
+    # -- the loop -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Tick and keep a connection up until cancelled."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._tick)
+            while True:
+                started = trio.current_time()
+                connected, reason = await self._session()
+                if trio.current_time() - started >= self.config.reconnect_backoff.reset_after:
+                    self._backoff.reset()
+                delay = self._backoff.next_delay()
+                if connected:
+                    self._report(Disconnected(self._connection, reason, delay))
+                else:
+                    self._report(ConnectAttemptFailed(reason, delay))
+                await trio.sleep(delay)
+
+    async def _tick(self) -> None:
+        while True:
+            await trio.sleep(self.config.tick_interval_s)
+            self._report(Tick())
+
+    async def _session(self) -> tuple[bool, str]:
+        """One connection from handshake to end: (whether it was up, why it ended)."""
+        ws: WebSocketConnection | None = None
+        try:
+            tickers = await self._list_markets()
+            async with open_websocket_url(
+                self.config.ws_url,
+                connect_timeout=self.config.connect_timeout_s,
+                disconnect_timeout=self.config.close_timeout_s,
+            ) as ws:
+                try:
+                    return True, await self._serve(ws, tickers)
+                finally:
+                    self._outbox = None
+                    with trio.CancelScope(shield=True):
+                        await ws._stream.aclose()  # abort, never hand-shake: see below
+        except ConnectionClosed as closed:
+            return ws is not None, f"closed: {closed.reason}"
+        except _NETWORK_ERRORS as error:
+            return ws is not None, f"{type(error).__name__}: {error}"
+
+    async def _list_markets(self) -> tuple[str, ...]:
+        if self.config.tickers:
+            return self.config.tickers
+        async with httpx.AsyncClient(
+            base_url=self.config.rest_url, timeout=self.config.rest_timeout_s
+        ) as client:
+            response = await client.get("/markets")
+            response.raise_for_status()
+            body = response.json()
+        markets = body.get("markets") if isinstance(body, dict) else None
+        if not isinstance(markets, list):
+            raise MarketListError("GET /markets: no 'markets' list")
+        tickers = [m.get("ticker") if isinstance(m, dict) else m for m in markets]
+        good = tuple(t for t in tickers if isinstance(t, str) and TICKER.fullmatch(t))
+        if len(good) != len(tickers):
+            raise MarketListError(f"GET /markets: bad tickers {tickers!r}")
+        return good
+
+    async def _serve(self, ws: WebSocketConnection, tickers: tuple[str, ...]) -> str:
+        self._connection += 1
+        connection = self._connection
+        outbox, commands = trio.open_memory_channel[tuple[str, float]](COMMAND_QUEUE_SIZE)
+        self._end_reason = "command queue overflow"
+        async with trio.open_nursery() as nursery:
+            self._outbox, self._session_scope = outbox, nursery.cancel_scope
+            self._report(Connected(connection, tickers))
+            nursery.start_soon(self._write, ws, commands, nursery)
+            self._end_reason = await self._read(ws, connection)
+            nursery.cancel_scope.cancel()
+        return self._end_reason
+
+    def _end_session(self, reason: str) -> None:
+        self._end_reason = reason
+        if self._session_scope is not None:
+            self._session_scope.cancel()
+
+    async def _read(self, ws: WebSocketConnection, connection: int) -> str:
+        silence = self.config.silence_timeout_s
+        payout = self.config.payout_cents
+        while True:
+            with trio.move_on_after(silence) as quiet:
+                try:
+                    message = await ws.get_message()
+                except ConnectionClosed as closed:
+                    return f"closed by the venue: {closed.reason}"
+            if quiet.cancelled_caught:
+                return f"silence: no frame for {silence}s"
+            frame = parse_frame(message, payout_cents=payout)
+            self._report(FrameReceived(connection, frame, self._clock.monotonic()))
+
+    async def _write(
+        self,
+        ws: WebSocketConnection,
+        commands: trio.MemoryReceiveChannel[tuple[str, float]],
+        nursery: trio.Nursery,
+    ) -> None:
+        async for text, delay in commands:
+            if delay > 0:
+                nursery.start_soon(self._send_later, ws, text, delay)
+            elif not await self._send_now(ws, text):
+                return
+
+    async def _send_later(self, ws: WebSocketConnection, text: str, delay: float) -> None:
+        await trio.sleep(delay)
+        await self._send_now(ws, text)
+
+    async def _send_now(self, ws: WebSocketConnection, text: str) -> bool:
+        """False once the socket is closed (the reader sees that too and ends the session)."""
+        try:
+            await ws.send_message(text)
+        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return True

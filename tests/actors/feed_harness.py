@@ -1,0 +1,267 @@
+"""A real simulated venue on a background trio thread, and a consumer that records books.
+
+Sync tests drive the feed actor through a supervision tree; the venue runs in
+its own trio loop so the test thread can poll with ``eventually`` while both
+run.  Every venue mutation goes through :meth:`VenueThread.run`, on the
+venue's own thread, because the venue is single-threaded by design.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from actors.domain import BookSnapshot
+from actors.feed import FeedActor, FeedConfig
+from actors.messages import BookConsumed, BookStale, BookUpdate
+from supervision import (
+    NO_BACKOFF,
+    BackoffPolicy,
+    ChildSpec,
+    Jitter,
+    SupervisedActor,
+    SupervisionTree,
+    SupervisorSpec,
+    TreeThread,
+)
+from tests.supervision.conftest import DEADLINE, eventually
+from warden.venue import (
+    HOUSE,
+    DynamicsConfig,
+    OrderRequest,
+    VenueConfig,
+    VenueServer,
+    open_venue,
+)
+
+T = TypeVar("T")
+
+QUIET = DynamicsConfig(tick_seconds=0, seed_books=False)
+FAST = BackoffPolicy(Jitter.FULL, base=0.01, cap=0.05, reset_after=10.0)
+
+
+def quiet_venue(**overrides: object) -> VenueConfig:
+    """Two empty markets, no dynamics, heartbeats every 0.1 s: only the test moves the books."""
+    settings: dict[str, object] = {
+        "seed": 3,
+        "markets": 2,
+        "dynamics": QUIET,
+        "heartbeat_seconds": 0.1,
+    }
+    settings.update(overrides)
+    return VenueConfig(**settings)  # type: ignore[arg-type]
+
+
+class VenueThread:
+    """``open_venue`` in a trio loop of its own; ``stop`` ends it."""
+
+    def __init__(self, config: VenueConfig) -> None:
+        self.config = config
+        self._server: VenueServer | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._stop: trio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="venue", daemon=True)
+
+    @property
+    def server(self) -> VenueServer:
+        assert self._server is not None
+        return self._server
+
+    def start(self) -> VenueThread:
+        self._thread.start()
+        if not self._ready.wait(DEADLINE):
+            raise TimeoutError("the venue did not start")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call ``fn(*args)`` on the venue's thread and return its result."""
+        return trio.from_thread.run_sync(fn, *args, trio_token=self._token)
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self.run(self._stop.set)
+        self._thread.join(DEADLINE)
+
+    def _main(self) -> None:
+        async def host() -> None:
+            self._stop = trio.Event()
+            async with open_venue(self.config) as server:
+                self._server = server
+                self._token = trio.lowlevel.current_trio_token()
+                self._ready.set()
+                await self._stop.wait()
+
+        try:
+            trio.run(host)
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    # -- what tests do to the venue -------------------------------------------------
+
+    def bid(self, side: str, price: int, count: int, ticker: str = "SIM-001") -> None:
+        """Rest a house bid (the house never trades with itself, so books may cross)."""
+
+        def place() -> None:
+            order = self.server.sim.engine.place(
+                HOUSE, OrderRequest(ticker, side, "buy", count, price)
+            )
+            assert order["status"] == "resting", order
+
+        self.run(place)
+
+    def book(self, ticker: str = "SIM-001") -> tuple[tuple[tuple[int, int], ...], ...]:
+        """The venue's own book of ``ticker`` as (yes levels, no levels)."""
+
+        def read() -> tuple[tuple[tuple[int, int], ...], ...]:
+            book = self.server.sim.engine.book(ticker)
+            return tuple(tuple((p, s) for p, s in book.levels(side)) for side in ("yes", "no"))
+
+        return self.run(read)
+
+    def faults(self, **stream: object) -> None:
+        """Set the stream fault knobs (``{}`` resets them), through the venue's own API."""
+        url = f"{self.server.url}/sim/faults"
+        with httpx.Client(timeout=DEADLINE) as client:
+            if stream:
+                response = client.post(url, json={"stream": stream})
+            else:
+                response = client.delete(url, params={"scope": "stream"})
+        response.raise_for_status()
+
+
+def levels(book: BookSnapshot) -> tuple[tuple[tuple[int, int], ...], ...]:
+    return (book.yes_bids, book.no_bids)
+
+
+@attrs.frozen
+class AckAll:
+    """Tell the recording consumer to acknowledge every update it has not yet acknowledged."""
+
+
+class RecordingConsumer(SupervisedActor):
+    """Stands in for the strategy: records what the feed sends; acks at once if ``auto_ack``."""
+
+    def __init__(self, received: list[Any], *, auto_ack: bool) -> None:
+        super().__init__()
+        self.received = received
+        self.auto_ack = auto_ack
+        self._unacked: dict[str, int] = {}
+
+    def on_receive(self, message: Any) -> None:
+        if isinstance(message, BookUpdate | BookStale):
+            self.received.append(message)  # list.append is atomic in CPython
+        if isinstance(message, BookUpdate):
+            self._unacked[message.ticker] = message.book.seq
+            if self.auto_ack:
+                self._ack_all()
+        elif isinstance(message, AckAll):
+            self._ack_all()
+
+    def _ack_all(self) -> None:
+        for ticker, seq in self._unacked.items():
+            self.send("feed", BookConsumed(ticker, seq))
+        self._unacked.clear()
+
+
+class FeedRig:
+    """A venue, a tree with a feed and a recording consumer, and ways to look at them."""
+
+    def __init__(self, venue: VenueThread, tree: SupervisionTree, received: list[Any]) -> None:
+        self.venue = venue
+        self.tree = tree
+        self.received = received
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.tree.snapshot(summary_timeout=DEADLINE).find("feed").summary)
+
+    def counts(self) -> dict[str, Any]:
+        return dict(self.summary()["counts"])
+
+    def updates(self, ticker: str = "SIM-001") -> list[BookUpdate]:
+        return [m for m in list(self.received) if isinstance(m, BookUpdate) and m.ticker == ticker]
+
+    def stales(self, ticker: str = "SIM-001") -> list[BookStale]:
+        return [m for m in list(self.received) if isinstance(m, BookStale) and m.ticker == ticker]
+
+    def latest(self, ticker: str = "SIM-001") -> Any:
+        """The last thing the consumer got about ``ticker`` (update or stale), or None."""
+        mine = [m for m in list(self.received) if m.ticker == ticker]
+        return mine[-1] if mine else None
+
+    def wait_for_book(self, ticker: str = "SIM-001", *, after: int = 0) -> BookUpdate:
+        """Wait until the consumer's latest word on ``ticker`` is a book equal to the venue's
+        (and it has had more than ``after`` updates of it); returns that update."""
+
+        def matches() -> BookUpdate | None:
+            latest = self.latest(ticker)
+            if not isinstance(latest, BookUpdate) or len(self.updates(ticker)) <= after:
+                return None
+            return latest if levels(latest.book) == self.venue.book(ticker) else None
+
+        result: BookUpdate = eventually(matches, what=f"{ticker}'s book reaches the consumer")
+        return result
+
+    def wait_for_stale(self, ticker: str = "SIM-001", *, after: int = 0) -> BookStale:
+        result: BookStale = eventually(
+            lambda: len(self.stales(ticker)) > after and self.stales(ticker)[-1],
+            what=f"BookStale for {ticker}",
+        )
+        return result
+
+
+def feed_config(venue: VenueServer, **overrides: Any) -> FeedConfig:
+    settings: dict[str, Any] = {
+        "ws_url": venue.ws_url,
+        "rest_url": venue.rest_url,
+        "tickers": ("SIM-001", "SIM-002"),
+        "stale_after_s": 60.0,
+        "silence_timeout_s": 5.0,
+        "subscribe_timeout_s": 1.0,
+        "reconnect_backoff": FAST,
+        "resync_backoff": FAST,
+    }
+    settings.update(overrides)
+    return FeedConfig(**settings)
+
+
+@pytest.fixture
+def start_rig() -> Iterator[Callable[..., FeedRig]]:
+    """Start a venue and a feed tree; both are stopped at test end (tree first)."""
+    started: list[tuple[VenueThread, TreeThread]] = []
+
+    def start(
+        venue_config: VenueConfig | None = None, *, auto_ack: bool = True, **feed: Any
+    ) -> FeedRig:
+        venue = VenueThread(venue_config or quiet_venue()).start()
+        received: list[Any] = []
+        config = feed_config(venue.server, **feed)
+        spec = SupervisorSpec(
+            name="root",
+            children=(
+                ChildSpec("strategy", lambda: RecordingConsumer(received, auto_ack=auto_ack)),
+                ChildSpec("feed", lambda: FeedActor(config, consumer="strategy")),
+            ),
+            backoff=NO_BACKOFF,
+            intensity=10,
+        )
+        host = TreeThread(SupervisionTree(spec, seed=11))
+        started.append((venue, host))
+        host.start()
+        return FeedRig(venue, host.tree, received)
+
+    yield start
+    for venue, host in reversed(started):
+        host.stop()
+        venue.stop()

@@ -1,0 +1,236 @@
+"""The feed actor against the real simulated venue on loopback: books, faults, conflation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.actors.feed_harness import AckAll, FeedRig, levels, start_rig
+from tests.supervision.conftest import eventually
+
+__all__ = ["start_rig"]  # the fixture, re-exported so pytest finds it here
+
+StartRig = Callable[..., FeedRig]
+
+
+def test_a_snapshot_then_deltas_give_the_consumer_the_venues_book(start_rig: StartRig) -> None:
+    rig = start_rig(tickers=())  # no tickers configured: the feed lists the markets itself
+    rig.venue.bid("yes", 40, 5)
+    rig.venue.bid("no", 55, 7)
+    first = rig.wait_for_book()
+    assert first.book.ticker == "SIM-001"
+
+    rig.venue.bid("yes", 41, 2)
+    rig.venue.bid("no", 50, 1)
+    rig.venue.bid("yes", 41, 3, ticker="SIM-002")
+    book = rig.wait_for_book().book
+    assert levels(book) == (((40, 5), (41, 2)), ((50, 1), (55, 7)))
+    assert levels(rig.wait_for_book("SIM-002").book) == (((41, 3),), ())
+    summary = rig.summary()
+    assert summary["connection"]["state"] == "connected"
+    assert summary["markets"]["SIM-001"]["phase"] == "live"
+    assert summary["markets"]["SIM-001"]["seq"] == book.seq
+    assert summary["counts"]["gaps"] == 0
+    assert summary["counts"]["rejected"] == {}
+    assert rig.stales() == []
+
+
+def _live(rig: FeedRig) -> int:
+    """Wait for SIM-001 to be live with one resting bid; returns how many updates it had."""
+    rig.venue.bid("yes", 40, 5)
+    rig.wait_for_book()
+    return len(rig.updates())
+
+
+def test_a_sequence_gap_makes_the_market_stale_then_resyncs_it_from_a_fresh_snapshot(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig()
+    before = _live(rig)
+
+    rig.venue.faults(gap_rate=1.0)
+    rig.venue.bid("yes", 30, 1)  # its delta is never sent: the next one shows a gap
+    rig.venue.faults()
+    rig.venue.bid("yes", 31, 2)
+
+    stale = rig.wait_for_stale()
+    assert "gap" in stale.reason
+    update = rig.wait_for_book(after=before)
+    assert levels(update.book) == (((30, 1), (31, 2), (40, 5)), ())
+    assert update.book.seq == 1  # a new subscription's snapshot
+    counts = rig.counts()
+    assert counts["gaps"] == 1
+    assert counts["resyncs"] == 1
+    assert rig.summary()["markets"]["SIM-001"]["resyncs"] == 1
+    assert rig.stales("SIM-002") == []  # one market's broken stream costs only that market
+
+
+def test_a_duplicated_frame_is_treated_as_a_broken_stream_and_resynced(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig()
+    before = _live(rig)
+
+    rig.venue.faults(duplicate_rate=1.0)
+    rig.venue.bid("no", 20, 4)
+    stale = rig.wait_for_stale()
+    rig.venue.faults()
+
+    assert "duplicate or reordered" in stale.reason
+    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((20, 4),))
+    assert rig.counts()["out_of_order"] >= 1
+
+
+def test_a_reordered_frame_is_detected_and_the_market_resynced(start_rig: StartRig) -> None:
+    rig = start_rig()
+    before = _live(rig)
+
+    rig.venue.faults(reorder_rate=1.0)
+    rig.venue.bid("yes", 30, 1)  # held back by the venue ...
+    rig.venue.bid("yes", 31, 1)  # ... and sent after this one
+    rig.venue.faults()
+
+    stale = rig.wait_for_stale()
+    assert "expected seq" in stale.reason
+    assert levels(rig.wait_for_book(after=before).book) == (((30, 1), (31, 1), (40, 5)), ())
+    assert rig.counts()["resyncs"] >= 1
+
+
+def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig()
+    before = _live(rig)
+
+    rig.venue.faults(malformed_rate=1.0)
+    wanted = {"bad_json", "not_finite", "negative"}
+    price = 10
+
+    def every_kind_rejected() -> bool:
+        nonlocal price
+        rejected = rig.counts()["rejected"]
+        if wanted <= {r for r, markets in rejected.items() if markets.get("SIM-001")}:
+            return True
+        price += 1  # each resync's snapshot is spoiled too; deltas keep coming
+        rig.venue.bid("no", price % 50 + 1, 1)
+        return False
+
+    eventually(every_kind_rejected, what="bad JSON, NaN and negative size all rejected")
+    assert len(rig.updates()) == before  # nothing spoiled reached the consumer
+    assert "bad frame" in rig.stales()[0].reason
+    rig.venue.faults()
+    rig.venue.bid("yes", 41, 1)
+
+    update = rig.wait_for_book(after=before)
+    assert levels(update.book) == rig.venue.book()
+    rejected = rig.counts()["rejected"]
+    assert set(rejected) <= wanted
+    assert all(set(markets) == {"SIM-001"} for markets in rejected.values())
+
+
+def test_a_crossed_book_within_the_allowed_overlap_is_forwarded_beyond_it_rejected(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(max_overlap_cents=10)
+    rig.venue.bid("yes", 60, 3)
+    rig.venue.bid("no", 45, 2)  # 60 + 45 = 105: an arbitrage opportunity, not an error
+    book = rig.wait_for_book().book
+    assert levels(book) == (((60, 3),), ((45, 2),))
+    top = book.top_of_book()
+    assert top.yes_ask is not None
+    assert top.no_ask is not None
+    assert top.yes_ask.price + top.no_ask.price == 95
+
+    rig.venue.bid("yes", 40, 1, ticker="SIM-002")
+    rig.wait_for_book("SIM-002")
+    rig.venue.bid("no", 75, 1, ticker="SIM-002")  # 40 + 75 = 115: corrupt for this feed
+    stale = rig.wait_for_stale("SIM-002")
+    assert "crossed" in stale.reason
+    eventually(lambda: rig.counts()["rejected"].get("crossed", {}).get("SIM-002", 0) >= 2)
+    assert all(u.book.no_bids == () for u in rig.updates("SIM-002"))  # never the bad book
+
+
+def test_a_dropped_connection_is_reconnected_and_every_market_resubscribed(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig()
+    before = _live(rig)
+    rig.venue.bid("yes", 20, 1, ticker="SIM-002")
+    before_2 = len(rig.wait_for_book("SIM-002", after=0) and rig.updates("SIM-002"))
+
+    rig.venue.faults(drop_rate=1.0)
+    rig.venue.bid("yes", 41, 1)  # the venue closes the socket instead of sending this
+    stale = rig.wait_for_stale()
+    rig.venue.faults()
+
+    assert "disconnected" in stale.reason
+    assert "disconnected" in rig.wait_for_stale("SIM-002").reason
+    assert levels(rig.wait_for_book(after=before).book) == (((40, 5), (41, 1)), ())
+    assert levels(rig.wait_for_book("SIM-002", after=before_2).book) == (((20, 1),), ())
+    summary = rig.summary()
+    assert summary["connection"]["reconnects"] >= 1
+    assert summary["connection"]["state"] == "connected"
+    assert "closed" in summary["connection"]["last_disconnect"]
+
+
+def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> None:
+    rig = start_rig(silence_timeout_s=0.5)
+    before = _live(rig)
+
+    rig.venue.faults(silence=True)
+    stale = rig.wait_for_stale()
+    assert "silence" in stale.reason
+    rig.venue.faults()
+    rig.venue.bid("no", 30, 2)
+
+    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+    assert rig.summary()["connection"]["reconnects"] >= 1
+
+
+def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(stale_after_s=0.3)
+    before = _live(rig)
+
+    stale = rig.wait_for_stale()
+    assert "no update" in stale.reason
+    assert rig.summary()["markets"]["SIM-001"]["stale"] is True
+    assert rig.summary()["connection"]["reconnects"] == 0  # the book stays good, only old
+
+    rig.venue.bid("no", 30, 2)
+    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+
+
+def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(auto_ack=False)
+    first = rig.wait_for_book()  # the empty snapshot, never acknowledged
+    for price in range(10, 15):
+        rig.venue.bid("yes", price, 1)
+    eventually(lambda: rig.summary()["markets"]["SIM-001"]["seq"] == 6, what="all deltas read")
+
+    assert rig.updates() == [first]
+    assert rig.counts()["updates_conflated"] == 4  # deltas 3..6 each replaced a pending book
+    assert rig.summary()["markets"]["SIM-001"]["pending"] is True
+
+    rig.tree.tell("strategy", AckAll())
+    latest = rig.wait_for_book(after=1)
+    assert latest.book.seq == 6
+    assert levels(latest.book) == (((10, 1), (11, 1), (12, 1), (13, 1), (14, 1)), ())
+    assert len(rig.updates()) == 2
+    assert rig.counts()["updates_sent"] == 3  # SIM-001 twice, SIM-002 once
+
+
+def test_a_restarted_consumer_is_sent_the_latest_book_its_predecessor_never_acked(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(auto_ack=False)
+    rig.wait_for_book()  # the empty snapshot, never acknowledged
+    rig.venue.bid("yes", 40, 5)
+    eventually(lambda: rig.summary()["markets"]["SIM-001"]["seq"] == 2, what="bid seen")
+
+    rig.tree.restart("strategy")
+    again = rig.wait_for_book(after=1)
+    assert again.book.seq == 2
+    assert rig.counts()["updates_requeued"] >= 1

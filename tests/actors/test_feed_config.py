@@ -1,0 +1,64 @@
+"""FeedConfig is validated data: every bad field is named."""
+
+from __future__ import annotations
+
+import pytest
+
+import actors.feed
+from actors.errors import InvalidFieldError
+from actors.feed import FeedConfig
+
+WS = "ws://127.0.0.1:1/trade-api/ws/v2"
+
+
+def test_defaults_need_only_a_websocket_and_a_market_list_source() -> None:
+    config = FeedConfig(ws_url=WS, tickers=["SIM-001"])  # type: ignore[arg-type]
+    assert config.tickers == ("SIM-001",)
+    assert config.max_overlap_cents == 20
+    assert config.tick_interval_s == min(config.stale_after_s, config.subscribe_timeout_s) / 4
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ws_url", "http://x"),
+        ("rest_url", "ftp://x"),
+        ("tickers", ("A", "A")),
+        ("tickers", ("bad ticker",)),
+        ("max_overlap_cents", -1),
+        ("max_overlap_cents", 2.5),
+        ("payout_cents", 1),
+        ("stale_after_s", 0),
+        ("silence_timeout_s", float("nan")),
+        ("subscribe_timeout_s", float("inf")),
+        ("connect_timeout_s", True),
+        ("reconnect_backoff", 1.0),
+    ],
+)
+def test_a_bad_field_is_rejected_by_name(field: str, value: object) -> None:
+    settings: dict[str, object] = {"ws_url": WS, "tickers": ("SIM-001",), field: value}
+    with pytest.raises(InvalidFieldError) as caught:
+        FeedConfig(**settings)  # type: ignore[arg-type]
+    assert (caught.value.owner, caught.value.field) == ("FeedConfig", field)
+
+
+def test_without_tickers_the_market_list_url_is_required() -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        FeedConfig(ws_url=WS)
+    assert caught.value.field == "rest_url"
+
+
+def test_the_feed_package_exports_its_public_names() -> None:
+    assert sorted(actors.feed.__all__) == [
+        "Delivery",
+        "FeedActor",
+        "FeedBooks",
+        "FeedConfig",
+        "FeedLoopFailed",
+        "Frame",
+        "MarketPhase",
+        "RejectReason",
+        "Rejected",
+        "parse_frame",
+    ]
+    assert all(hasattr(actors.feed, name) for name in actors.feed.__all__)

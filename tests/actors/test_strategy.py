@@ -1,0 +1,157 @@
+"""Complement arbitrage: the right opportunities, and none from a stale or old book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actors.domain import BookSnapshot
+from actors.fees import FeeModel
+from actors.messages import BookConsumed, BookStale, BookUpdate, Reserve
+from actors.strategy import ComplementArbitrage, StrategyActor
+from supervision import (
+    NO_BACKOFF,
+    ChildSpec,
+    ManualClock,
+    SupervisedActor,
+    SupervisionTree,
+    SupervisorSpec,
+    TreeThread,
+)
+from tests.supervision.conftest import eventually
+
+
+def _book(yes: dict[int, int], no: dict[int, int], seq: int = 1) -> BookSnapshot:
+    # Overlapping bids are how an arbitrage looks in a bids-only book.
+    return BookSnapshot("MKT-1", seq, yes, no, crossing_tolerance_cents=50)
+
+
+def test_an_overlap_wider_than_the_fees_is_an_opportunity_at_the_top_prices() -> None:
+    strategy = ComplementArbitrage(FeeModel(), min_edge_cents=1, max_count=10)
+    # YES ask = 100 - 55 = 45 (size 4); NO ask = 100 - 52 = 48 (size 7)
+    opportunity = strategy.evaluate(_book({50: 9, 52: 7}, {55: 4, 30: 100}))
+    assert opportunity is not None
+    assert (opportunity.yes_ask, opportunity.no_ask, opportunity.count) == (45, 48, 4)
+    fees = FeeModel()
+    expected = 4 * (100 - 45 - 48) - fees.taker_fee(4, 45) - fees.taker_fee(4, 48)
+    assert opportunity.edge_cents == expected == 28 - 7 - 7
+
+
+def test_no_opportunity_when_fees_eat_the_edge() -> None:
+    strategy = ComplementArbitrage(FeeModel(), min_edge_cents=1)
+    # asks 49 + 50 = 99 < 100, but one contract pays 2c fees per leg: edge 1 - 4 < 0
+    assert strategy.evaluate(_book({50: 1}, {51: 1})) is None
+
+
+def test_no_opportunity_from_an_uncrossed_or_one_sided_book() -> None:
+    strategy = ComplementArbitrage()
+    assert strategy.evaluate(_book({40: 10}, {55: 10})) is None
+    assert strategy.evaluate(_book({40: 10}, {})) is None
+    assert strategy.evaluate(_book({}, {})) is None
+
+
+def test_the_count_is_capped_and_shrunk_until_the_edge_clears_the_minimum() -> None:
+    fees = FeeModel()
+    strategy = ComplementArbitrage(fees, min_edge_cents=1, max_count=3)
+    opportunity = strategy.evaluate(_book({52: 50}, {55: 50}))
+    assert opportunity is not None
+    assert opportunity.count == 3
+    demanding = ComplementArbitrage(fees, min_edge_cents=10**6, max_count=3)
+    assert demanding.evaluate(_book({52: 50}, {55: 50})) is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5])
+def test_strategy_parameters_are_validated(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_count"):
+        ComplementArbitrage(max_count=bad)
+
+
+class Sink(SupervisedActor):
+    """Stands in for feed and risk: records what it receives."""
+
+    def __init__(self, received: list[Any]) -> None:
+        super().__init__()
+        self.received = received
+
+    def on_receive(self, message: Any) -> Any:
+        self.received.append(message)
+        return None
+
+
+@pytest.fixture
+def pipeline():
+    clock = ManualClock()
+    to_risk: list[Any] = []
+    to_feed: list[Any] = []
+    spec = SupervisorSpec(
+        name="root",
+        children=(
+            ChildSpec(name="risk", factory=lambda: Sink(to_risk)),
+            ChildSpec(name="feed", factory=lambda: Sink(to_feed)),
+            ChildSpec(
+                name="strategy",
+                factory=lambda: StrategyActor(
+                    ComplementArbitrage(), max_book_age_s=0.5, repeat_after_s=2.0
+                ),
+            ),
+        ),
+        backoff=NO_BACKOFF,
+    )
+    host = TreeThread(SupervisionTree(spec, clock=clock)).start()
+    yield host.tree, clock, to_risk, to_feed
+    host.stop()
+
+
+CROSSED = {"yes": {52: 7}, "no": {55: 4}}
+
+
+def test_a_fresh_opportunity_goes_to_risk_and_every_update_is_acknowledged(pipeline) -> None:
+    tree, clock, to_risk, to_feed = pipeline
+    tree.tell(
+        "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq=3), clock.monotonic())
+    )
+    eventually(lambda: to_feed)
+    assert to_feed == [BookConsumed("MKT-1", 3)]
+    assert len(to_risk) == 1
+    reserve = to_risk[0]
+    assert isinstance(reserve, Reserve)
+    assert reserve.opportunity.ticker == "MKT-1"
+    assert reserve.opportunity_id.startswith("MKT-1-")
+
+
+def test_an_old_book_yields_no_opportunity(pipeline) -> None:
+    tree, clock, to_risk, to_feed = pipeline
+    received_at = clock.monotonic()
+    clock.advance(0.6)  # older than max_book_age_s = 0.5
+    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"]), received_at))
+    eventually(lambda: to_feed)
+    assert to_risk == []
+    assert tree.snapshot().find("strategy").summary["too_old"] == 1
+
+
+def test_a_stale_market_is_not_traded_until_a_new_update_arrives(pipeline) -> None:
+    tree, clock, to_risk, to_feed = pipeline
+    tree.tell("strategy", BookStale("MKT-1", "gap"))
+    eventually(lambda: tree.snapshot().find("strategy").summary["stale_markets"] == ["MKT-1"])
+    tree.tell(
+        "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq=9), clock.monotonic())
+    )
+    eventually(lambda: to_feed)
+    assert len(to_risk) == 1  # a new, fresh update ends the staleness
+    assert tree.snapshot().find("strategy").summary["stale_markets"] == []
+
+
+def test_the_same_prices_are_not_proposed_twice_within_the_repeat_window(pipeline) -> None:
+    tree, clock, to_risk, to_feed = pipeline
+    for seq in (1, 2):
+        tree.tell(
+            "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq), clock.monotonic())
+        )
+    eventually(lambda: len(to_feed) == 2)
+    assert len(to_risk) == 1
+    clock.advance(2.5)
+    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], 3), clock.monotonic()))
+    eventually(lambda: len(to_feed) == 3)
+    assert len(to_risk) == 2
+    assert to_risk[0].opportunity_id != to_risk[1].opportunity_id

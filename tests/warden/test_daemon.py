@@ -1,0 +1,195 @@
+"""End to end: ``warden run`` as a real process trading ``warden venue-sim`` over loopback."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from actors.domain import Action, OrderIntent, Side
+from actors.messages import IntentRecorded
+from actors.persistence import Ledger
+from tests.supervision.conftest import eventually
+from tests.warden.daemon_harness import (
+    REST,
+    ledger,
+    start_daemon,
+    venue_get,
+    venue_sim,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+FAST_MARKET = ("--seed", "7", "--markets", "3", "--tick", "0.1", "--arb-rate", "0.05")
+LIMITS = {"max_market_exposure_cents": 2_000, "max_total_exposure_cents": 3_000}
+
+
+def _config(tmp_path: Path) -> Path:
+    return write_config(
+        tmp_path / "warden.toml",
+        daemon={"status_interval_s": 1.0},
+        risk=LIMITS,
+        supervision={"backoff_base_s": 0.05, "backoff_cap_s": 0.5},
+    )
+
+
+def _trader_truth(base: str, kind: str) -> list[dict[str, Any]]:
+    query = f"/sim/truth?account=trader&kind={kind}&limit=100000"
+    entries: list[dict[str, Any]] = venue_get(base, query)["entries"]
+    return entries
+
+
+def _worst_case_exposure_over_time(fills: list[dict[str, Any]]) -> tuple[int, int]:
+    """The largest worst-case loss, per market and in total, after each venue fill."""
+    yes: dict[str, int] = defaultdict(int)
+    no: dict[str, int] = defaultdict(int)
+    cost: dict[str, int] = defaultdict(int)
+    peak_market = peak_total = 0
+    for entry in fills:
+        fill = entry["record"]
+        ticker, count = fill["ticker"], fill["count"]
+        price = fill["yes_price"] if fill["side"] == "yes" else fill["no_price"]
+        sign = 1 if fill["action"] == "buy" else -1
+        (yes if fill["side"] == "yes" else no)[ticker] += sign * count
+        cost[ticker] += sign * count * price + fill["fee"]
+        losses = {
+            t: max(0, cost[t] - 100 * min(yes[t], no[t])) for t in cost
+        }  # the worse outcome pays only the smaller side
+        peak_market = max(peak_market, *losses.values())
+        peak_total = max(peak_total, sum(losses.values()))
+    return peak_market, peak_total
+
+
+def _ledger_fills(db: Path) -> set[tuple[str, str, int]]:
+    return {(f["fill_id"], f["client_order_id"], f["count"]) for f in ledger(db)["fills"]}
+
+
+def _venue_fills(base: str) -> set[tuple[str, str, int]]:
+    fills = venue_get(base, f"{REST}/portfolio/fills?limit=1000")["fills"]
+    return {(f["trade_id"], f["client_order_id"], f["count"]) for f in fills}
+
+
+def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: Path) -> None:
+    db = tmp_path / "warden.db"
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        daemon = start_daemon(base, db, _config(tmp_path), "--duration", "8")
+        try:
+            assert daemon.wait(timeout=90) == 0, daemon.output
+        finally:
+            daemon.close()
+
+        assert "warden: stopped (duration 8.0s elapsed), exit 0" in daemon.output
+        assert any(line.startswith("opps ") for line in daemon.lines)  # the status line
+        venue_fills = _venue_fills(base)
+        assert len(venue_fills) >= 2, daemon.output  # it found and traded opportunities
+        assert _ledger_fills(db) == venue_fills
+        assert venue_get(base, f"{REST}/portfolio/orders?status=resting")["orders"] == []
+        peak_market, peak_total = _worst_case_exposure_over_time(_trader_truth(base, "fill"))
+        assert peak_market <= LIMITS["max_market_exposure_cents"]
+        assert peak_total <= LIMITS["max_total_exposure_cents"]
+
+
+def test_a_daemon_killed_mid_trading_reconciles_before_its_first_new_order(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "warden.db"
+    config = _config(tmp_path)
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        first = start_daemon(base, db, config)
+        try:
+            eventually(lambda: _venue_fills(base), timeout=60, what="a first fill")
+        finally:
+            first.close()  # SIGKILL: no graceful stop, whatever was in flight stays so
+
+        # As if the daemon had recorded an intent, sent a resting order and died.
+        _record_intent(db, ORPHAN_ID)
+        created = httpx.post(f"{base}{REST}/portfolio/orders", json=_gtc(ORPHAN_ID), timeout=10)
+        assert created.status_code == 201, created.text
+
+        second = start_daemon(base, db, config, "--duration", "6")
+        try:
+            assert second.wait(timeout=90) == 0, second.output
+        finally:
+            second.close()
+
+        truth = venue_get(base, "/sim/truth?account=trader&limit=100000")["entries"]
+        orphan_id = created.json()["order"]["order_id"]
+        orphan_accepted = next(
+            e["seq"]
+            for e in truth
+            if e["kind"] == "order_accepted" and e["record"].get("order_id") == orphan_id
+        )
+        cancel_at = next(
+            e["seq"]
+            for e in truth
+            if e["kind"] == "order_canceled" and e["record"].get("order_id") == orphan_id
+        )
+        accepted_after_restart = [
+            e["seq"] for e in truth if e["kind"] == "order_accepted" and e["seq"] > orphan_accepted
+        ]
+        assert accepted_after_restart, second.output  # the restarted daemon traded again
+        # Reconciliation (which cancels resting orders) came before any new order.
+        assert all(seq > cancel_at for seq in accepted_after_restart)
+        assert _ledger_fills(db) == _venue_fills(base)
+        assert venue_get(base, f"{REST}/portfolio/orders?status=resting")["orders"] == []
+        orphan_in_ledger = next(
+            o for o in ledger(db)["orders"] if o["client_order_id"] == ORPHAN_ID
+        )
+        assert orphan_in_ledger["state"] == "canceled"
+
+
+def test_an_order_at_the_venue_without_an_intent_keeps_trading_halted_and_is_named(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "warden.db"
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        foreign = httpx.post(f"{base}{REST}/portfolio/orders", json=_gtc("foreign-1"), timeout=10)
+        assert foreign.status_code == 201, foreign.text
+        daemon = start_daemon(base, db, _config(tmp_path), "--duration", "4")
+        try:
+            assert daemon.wait(timeout=90) == 0, daemon.output
+        finally:
+            daemon.close()
+        assert "no recorded intent (id 'foreign-1'" in daemon.output
+        assert "HALTED" in daemon.output
+        accepted = venue_get(base, "/sim/truth?account=trader&kind=order_accepted")["entries"]
+        assert [e["record"]["client_order_id"] for e in accepted] == ["foreign-1"]
+
+
+ORPHAN_ID = "w-orphan-before-kill"
+
+
+def _gtc(client_order_id: str) -> dict[str, Any]:
+    return {
+        "ticker": "SIM-001",
+        "side": "yes",
+        "action": "buy",
+        "count": 1,
+        "type": "limit",
+        "yes_price": 1,
+        "client_order_id": client_order_id,
+        "time_in_force": "good_till_canceled",
+    }
+
+
+def _record_intent(db: Path, client_order_id: str) -> None:
+    intent = OrderIntent(client_order_id, "SIM-001", Side.YES, Action.BUY, 1, 1)
+    with Ledger.open(db, wall=time.time) as writer:
+        writer.write("test-orphan", (IntentRecorded(intent, "test-orphan"),))
+
+
+def test_a_bad_config_exits_2_naming_the_key_before_anything_starts(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "bad.toml", risk={"max_total_exposure_cents": 0})
+    daemon = start_daemon("http://127.0.0.1:9", tmp_path / "w.db", config)
+    try:
+        assert daemon.wait(timeout=60) == 2
+    finally:
+        daemon.close()
+    assert "risk.max_total_exposure_cents = 0: must be an integer >= 1" in daemon.output
+    assert "Traceback" not in daemon.output
+    assert not (tmp_path / "w.db").exists()

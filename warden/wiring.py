@@ -1,0 +1,115 @@
+"""From configuration to the daemon's five child specs (DESIGN.md §5).
+
+Order matters: children start in this order and stop in reverse, and the
+daemon's supervisor is ``rest_for_one``, so a restart of one actor restarts
+every actor after it. persistence → risk → execution → strategy → feed:
+risk needs a ledger, execution must reconcile with the venue (and risk must
+hear it) before any order, the strategy needs risk, and the feed needs a
+consumer. Persistence stops last, after every writer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RetryPolicy
+from actors.execution import RateLimit as OrderRateLimit
+from actors.feed import FeedActor, FeedConfig
+from actors.persistence import PersistenceActor
+from actors.risk import BreakerConfig, RiskActor, RiskLimits
+from actors.strategy import ComplementArbitrage, StrategyActor
+from supervision import BackoffPolicy, ChildSpec, Jitter
+from warden.config import Config
+
+
+@attrs.frozen
+class VenueUrls:
+    base: str
+    rest: str
+    ws: str
+
+    @classmethod
+    def from_base(cls, base: str) -> VenueUrls:
+        """``http://host:port`` → Kalshi-v2-shaped REST and websocket URLs."""
+        base = base.rstrip("/")
+        ws_base = "ws" + base.removeprefix("http")  # http→ws, https→wss
+        return cls(base, f"{base}/trade-api/v2", f"{ws_base}/trade-api/ws/v2")
+
+
+def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
+    feed = config.feed
+    return FeedConfig(
+        ws_url=urls.ws,
+        rest_url=urls.rest,
+        max_overlap_cents=feed.max_overlap_cents,
+        stale_after_s=feed.stale_after_s,
+        silence_timeout_s=feed.silence_timeout_s,
+        reconnect_backoff=BackoffPolicy(
+            Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s
+        ),
+    )
+
+
+def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
+    execution = config.execution
+    deadline = execution.request_timeout_s
+    rate = OrderRateLimit(execution.orders_per_second, max(1, int(execution.orders_per_second)))
+    return ExecutionConfig(
+        rest_url=urls.rest,
+        deadlines=Deadlines(submit=deadline, query=deadline, cancel=deadline),
+        retry=RetryPolicy(
+            max_attempts=execution.max_retries + 1,
+            base=execution.retry_base_s,
+            cap=execution.retry_cap_s,
+        ),
+        rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
+        dry_run=config.daemon.dry_run,
+    )
+
+
+def risk_limits(config: Config) -> tuple[RiskLimits, BreakerConfig]:
+    risk = config.risk
+    return (
+        RiskLimits(
+            max_market_exposure_cents=risk.max_market_exposure_cents,
+            max_total_exposure_cents=risk.max_total_exposure_cents,
+            max_concurrent_markets=risk.max_concurrent_markets,
+            max_daily_loss_cents=risk.max_daily_loss_cents,
+        ),
+        BreakerConfig(
+            failure_threshold=risk.breaker_failures,
+            window_s=risk.breaker_window_s,
+            cooldown_s=risk.breaker_cooldown_s,
+            half_open_max_reservations=risk.breaker_half_open_max,
+        ),
+    )
+
+
+def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
+    """The five actors as child specs, in start order."""
+    hang = config.supervision.hang_timeout_s
+    limits, breaker = risk_limits(config)
+    strategy = config.strategy
+    arbitrage = ComplementArbitrage(
+        min_edge_cents=strategy.min_edge_cents, max_count=strategy.max_count
+    )
+    feed = feed_config(config, urls)
+    execution = execution_config(config, urls)
+    db = Path(config.daemon.db)
+    return (
+        ChildSpec(name="persistence", factory=lambda: PersistenceActor(db), hang_timeout=hang),
+        ChildSpec(name="risk", factory=lambda: RiskActor(limits, breaker), hang_timeout=hang),
+        ChildSpec(name="execution", factory=lambda: ExecutionActor(execution), hang_timeout=hang),
+        ChildSpec(
+            name="strategy",
+            factory=lambda: StrategyActor(
+                arbitrage,
+                max_book_age_s=strategy.max_book_age_s,
+                repeat_after_s=strategy.repeat_after_s,
+            ),
+            hang_timeout=hang,
+        ),
+        ChildSpec(name="feed", factory=lambda: FeedActor(feed), hang_timeout=hang),
+    )
