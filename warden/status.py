@@ -53,6 +53,9 @@ def status_line(snapshot: ActorSnapshot) -> str:
         f"pnl {_cents(_get(risk, 'realised_pnl_today_cents'))}",
         f"restarts {restarts}",
     ]
+    breaker = _get(risk, "breaker", "state")
+    if breaker not in ("closed", "?"):
+        parts.append(f"breaker {breaker}")
     if _get(risk, "halted") is True:
         parts.append(f"HALTED ({_get(risk, 'halt_reason')})")
     if down:

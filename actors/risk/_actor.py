@@ -193,6 +193,8 @@ class RiskActor(SupervisedActor):
         closed = self._closed_reason(message.opportunity_id)
         if closed is not None:
             return closed, 0
+        if self._market_busy(message.opportunity.ticker):
+            return RejectReason.MARKET_BUSY, 0
         try:
             amount = worst_case_cents(self._fees, message.opportunity)
         except DomainError:
@@ -205,6 +207,11 @@ class RiskActor(SupervisedActor):
             realised_loss_today_cents=max(0, -self._positions.realised_today(self.clock.wall())),
         )
         return breached, amount
+
+    def _market_busy(self, ticker: str) -> bool:
+        """``ticker`` already has as many live (HELD or IN_DOUBT) reservations as allowed."""
+        live = sum(1 for r in (*self._book.held(), *self._book.in_doubt()) if r.ticker == ticker)
+        return live >= self._limits.max_reservations_per_market
 
     def _closed_reason(self, opportunity_id: str) -> RejectReason | None:
         """Why no reservation at all may be made now, whatever its size."""

@@ -32,7 +32,11 @@ class RiskLimits:
     - ``max_total_exposure_cents``: exposure summed over all markets;
     - ``max_concurrent_markets``: markets with exposure at the same time;
     - ``max_daily_loss_cents``: today's realised loss (UTC day) plus the new
-      reservation's worst case.
+      reservation's worst case;
+    - ``max_reservations_per_market``: live (held or in-doubt) reservations in
+      one market at once. Default 1: two executions in one market take each
+      other's liquidity, each sees a lopsided fill and tries to unwind
+      contracts the venue has already netted into pairs.
 
     Construction raises :class:`~actors.errors.InvalidFieldError` naming the
     field for any value that is not a positive ``int`` (``bool`` and ``float``
@@ -43,6 +47,7 @@ class RiskLimits:
     max_total_exposure_cents: int = field(validator=_checks.positive_int)
     max_concurrent_markets: int = field(validator=_checks.positive_int)
     max_daily_loss_cents: int = field(validator=_checks.positive_int)
+    max_reservations_per_market: int = field(default=1, validator=_checks.positive_int)
 
 
 class RejectReason(enum.Enum):
@@ -53,6 +58,7 @@ class RejectReason(enum.Enum):
     BREAKER_OPEN = "breaker_open"
     BREAKER_HALF_OPEN = "breaker_half_open"  # the probe budget is in use
     DUPLICATE = "duplicate"  # the opportunity id is reserved, or was this incarnation
+    MARKET_BUSY = "market_busy"  # a live reservation in the same market is still executing
     INVALID = "invalid"  # prices or count the fee model refuses
     MARKET_EXPOSURE = "market_exposure"
     TOTAL_EXPOSURE = "total_exposure"

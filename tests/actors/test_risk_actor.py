@@ -53,6 +53,7 @@ def _limits(**overrides: int) -> RiskLimits:
         "max_total_exposure_cents": WIDE.max_total_exposure_cents,
         "max_concurrent_markets": WIDE.max_concurrent_markets,
         "max_daily_loss_cents": WIDE.max_daily_loss_cents,
+        "max_reservations_per_market": WIDE.max_reservations_per_market,
     }
     values.update(overrides)
     return RiskLimits(**values)
@@ -123,6 +124,18 @@ def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_o
         assert [r.reason for r in rejected] == [RejectReason.MARKET_EXPOSURE]
         eventually(lambda: len(risk.execution.of(Execute)) == 1)
         assert risk.summary()["exposure_cents"]["total"] == AMOUNT_10_AT_40_55
+
+
+def test_a_market_takes_one_live_reservation_at_a_time_by_default() -> None:
+    limits = attrs.evolve(_limits(), max_reservations_per_market=1)
+    with risk_tree(limits) as risk:
+        risk.reconcile()
+        assert isinstance(risk.reserve("opp-1", ticker="KX-A"), Reservation)
+        assert _reason(risk.reserve("opp-2", ticker="KX-A")) is RejectReason.MARKET_BUSY
+        assert isinstance(risk.reserve("opp-3", ticker="KX-B"), Reservation)
+        risk.ask(ExecutionReport("opp-1", Outcome.NONE))
+        assert isinstance(risk.reserve("opp-4", ticker="KX-A"), Reservation)
+        assert risk.summary()["rejections"] == {"market_busy": 1}
 
 
 def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> None:

@@ -37,6 +37,7 @@ LIMITS = RiskLimits(
     max_total_exposure_cents=AMOUNT_10_AT_40_55 * 2,
     max_concurrent_markets=100,
     max_daily_loss_cents=10_000_000,
+    max_reservations_per_market=1_000,
 )
 
 

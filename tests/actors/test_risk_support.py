@@ -44,6 +44,7 @@ WIDE = RiskLimits(
     max_total_exposure_cents=10_000_000,
     max_concurrent_markets=1_000,
     max_daily_loss_cents=1_000_000,
+    max_reservations_per_market=1_000,
 )
 BREAKER = BreakerConfig(
     failure_threshold=3, window_s=10.0, cooldown_s=30.0, half_open_max_reservations=2

@@ -183,6 +183,39 @@ def _record_intent(db: Path, client_order_id: str) -> None:
         writer.write("test-orphan", (IntentRecorded(intent, "test-orphan"),))
 
 
+def test_a_5xx_storm_opens_the_circuit_and_trading_resumes_after_it_heals(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "warden.db"
+    config = write_config(
+        tmp_path / "warden.toml",
+        daemon={"status_interval_s": 0.5},
+        risk={**LIMITS, "breaker_failures": 3, "breaker_cooldown_s": 1.0},
+        execution={"max_retries": 1, "retry_base_s": 0.01, "retry_cap_s": 0.05},
+    )
+    storm = '{"http": {"create_order": {"error_5xx_rate": 1.0}}}'
+    with venue_sim(*FAST_MARKET, "--faults", storm) as (_venue, base):
+        daemon = start_daemon(base, db, config, "--duration", "12")
+        try:
+            daemon.wait_for_line("opps ", timeout=60)
+            eventually(
+                lambda: any("breaker open" in line for line in daemon.lines),
+                timeout=60,
+                what="the circuit to open",
+            )
+            assert _venue_fills(base) == set()  # nothing was applied during the storm
+            healed = httpx.delete(f"{base}/sim/faults", timeout=10)
+            assert healed.status_code == 200, healed.text
+            eventually(lambda: _venue_fills(base), timeout=60, what="trading after the heal")
+            assert daemon.wait(timeout=90) == 0, daemon.output
+        finally:
+            daemon.close()
+        statuses = [line for line in daemon.lines if line.startswith("opps ")]
+        opened = next(i for i, line in enumerate(statuses) if "breaker open" in line)
+        assert any("breaker" not in line for line in statuses[opened:])  # closed again
+        assert _ledger_fills(db) == _venue_fills(base)
+
+
 def test_a_bad_config_exits_2_naming_the_key_before_anything_starts(tmp_path: Path) -> None:
     config = write_config(tmp_path / "bad.toml", risk={"max_total_exposure_cents": 0})
     daemon = start_daemon("http://127.0.0.1:9", tmp_path / "w.db", config)

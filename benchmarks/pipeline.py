@@ -1,0 +1,302 @@
+"""Benchmark: tick-to-order latency and feed ingest of the real pipeline, in one run.
+
+    python benchmarks/pipeline.py [--opportunities N] [--deltas N]
+
+1. Raw pykka hop (baseline): one-way latency of a ``tell`` between two bare
+   pykka actors, measured in the same run.
+2. Tick-to-order: the five real actors (persistence on a real SQLite file,
+   risk, execution, strategy, feed) against the simulated venue on loopback.
+   The benchmark makes the venue's house account post an arbitrage (a YES bid
+   and a NO bid that overlap by 6c); the clock starts when the feed actor
+   receives the websocket frame that completes the overlap and stops when the
+   execution actor's venue client starts the first ``create_order`` request.
+   Venue I/O is excluded; the ledger write of the order intents (SQLite,
+   synchronous=FULL, durable before any send) is included, because it is on
+   the path by design.
+3. Feed ingest: contiguous deltas injected into the feed actor's mailbox as
+   fast as one thread can tell them, flowing through the feed and the real
+   strategy with conflation; reports deltas/s and the largest mailbox depth
+   seen at the feed and at the strategy (conflation should keep the latter
+   at most one per market).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pykka
+import trio
+from loguru import logger
+
+import actors.execution._client as execution_client
+from actors.domain import Side
+from actors.feed import FeedActor
+from actors.feed._connection import FrameReceived
+from actors.feed._protocol import Delta
+from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec, TreeThread
+from warden.config import parse_config
+from warden.daemon import tree_spec
+from warden.venue import HOUSE, DynamicsConfig, OrderRequest, VenueConfig, open_venue
+from warden.wiring import VenueUrls, feed_config
+
+TICKER = "SIM-001"
+
+
+# -- instrumentation ------------------------------------------------------------------
+
+FRAME_STAMPS: list[float] = []  # when the feed actor took each delta frame
+ORDER_STAMPS: list[float] = []  # when execution's client began each create_order
+
+
+class StampedFeed(FeedActor):
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, FrameReceived) and isinstance(message.frame, Delta):
+            FRAME_STAMPS.append(time.perf_counter())
+        return super().on_receive(message)
+
+
+_original_create_order = execution_client.VenueClient.create_order
+
+
+async def _stamped_create_order(self: Any, intent: Any, **kwargs: Any) -> Any:
+    ORDER_STAMPS.append(time.perf_counter())
+    return await _original_create_order(self, intent, **kwargs)
+
+
+execution_client.VenueClient.create_order = _stamped_create_order  # type: ignore[method-assign]
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def wait_until(predicate: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not _holds(predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"benchmark condition not met within {timeout}s")
+        time.sleep(0.001)
+
+
+def _holds(predicate: Any) -> bool:
+    try:
+        return bool(predicate())
+    except (KeyError, TypeError):  # not there yet (e.g. a market not subscribed so far)
+        return False
+
+
+class VenueHost:
+    """The simulated venue on loopback in its own trio thread, markets frozen."""
+
+    def __init__(self, markets: int) -> None:
+        self.config = VenueConfig(
+            port=0, seed=3, markets=markets, dynamics=DynamicsConfig(tick_seconds=0)
+        )
+        self.ready = threading.Event()
+        self.sim: Any = None
+        self.url = ""
+        self._stop: trio.Event | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        threading.Thread(target=trio.run, args=(self._serve,), daemon=True).start()
+        self.ready.wait(10)
+
+    async def _serve(self) -> None:
+        async with open_venue(self.config) as server:
+            self.sim, self.url = server.sim, server.url
+            self._stop, self._token = trio.Event(), trio.lowlevel.current_trio_token()
+            self.ready.set()
+            await self._stop.wait()
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        return trio.from_thread.run_sync(fn, *args, trio_token=self._token)
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self.call(self._stop.set)
+
+
+class PykkaHop(pykka.ThreadingActor):
+    use_daemon_thread = True
+
+    def __init__(self, samples: list[float], done: threading.Event, n: int) -> None:
+        super().__init__()
+        self.samples, self.done, self.n = samples, done, n
+
+    def on_receive(self, sent_at: float) -> None:
+        self.samples.append(time.perf_counter() - sent_at)
+        if len(self.samples) >= self.n:
+            self.done.set()
+
+
+def pykka_hops(n: int) -> list[float]:
+    samples: list[float] = []
+    done = threading.Event()
+    ref = PykkaHop.start(samples, done, n)
+    for _ in range(n):
+        ref.tell(time.perf_counter())
+        time.sleep(0.0002)  # one message in flight at a time, like a market tick
+    done.wait(30)
+    ref.stop()
+    return samples
+
+
+# -- tick to order ----------------------------------------------------------------------
+
+
+def tick_to_order(opportunities: int) -> list[float]:
+    venue = VenueHost(markets=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = parse_config(
+            {
+                "daemon": {"db": str(Path(tmp) / "bench.db")},
+                "strategy": {"repeat_after_s": 0.0},
+                "risk": {
+                    "max_market_exposure_cents": 10**9,
+                    "max_total_exposure_cents": 10**9,
+                    "max_daily_loss_cents": 10**9,
+                },
+            }
+        )
+        urls = VenueUrls.from_base(venue.url)
+        spec = tree_spec(config, urls)
+        feed = feed_config(config, urls)
+        children = tuple(
+            attrs.evolve(c, factory=lambda: StampedFeed(feed)) if c.name == "feed" else c
+            for c in spec.children
+        )
+        host = TreeThread(SupervisionTree(attrs.evolve(spec, children=children))).start()
+        tree = host.tree
+        try:
+            wait_until(lambda: tree.snapshot().find("risk").summary.get("reconciled") is True)
+            wait_until(
+                lambda: tree.snapshot().find("feed").summary["markets"][TICKER]["phase"] == "live"
+            )
+            latencies = []
+            for round_number in range(1, opportunities + 1):
+                orders_before = len(ORDER_STAMPS)
+                book = venue.call(venue.sim.engine.book, TICKER)
+                best_yes = max(price for price, _ in book.levels("yes"))
+                best_no = max(price for price, _ in book.levels("no"))
+                # Each new bid overlaps the other side's best bid by 4c: asks sum to 92.
+                for side, price in (("yes", 104 - best_no), ("no", 104 - best_yes)):
+                    order = OrderRequest(TICKER, side, "buy", 10, price)
+                    venue.call(venue.sim.engine.place, HOUSE, order)
+                wait_until(lambda b=orders_before: len(ORDER_STAMPS) >= b + 2)
+                sent = ORDER_STAMPS[orders_before]
+                latencies.append(sent - max(s for s in FRAME_STAMPS if s <= sent))
+                wait_until(
+                    lambda r=round_number: (
+                        tree.snapshot().find("risk").summary["counts"].get("released", 0) >= r
+                    )
+                )
+            return latencies
+        finally:
+            host.stop()
+            venue.stop()
+
+
+# -- feed ingest ------------------------------------------------------------------------
+
+
+class Sink(SupervisedActor):
+    def on_receive(self, _message: Any) -> None:
+        return None
+
+
+def feed_ingest(deltas: int) -> tuple[float, int, int]:
+    venue = VenueHost(markets=2)
+    with tempfile.TemporaryDirectory():
+        config = parse_config({"feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0}})
+        urls = VenueUrls.from_base(venue.url)
+        from actors.strategy import ComplementArbitrage, StrategyActor  # noqa: PLC0415
+
+        spec = SupervisorSpec(
+            name="ingest",
+            children=(
+                ChildSpec(name="risk", factory=Sink),
+                ChildSpec(name="strategy", factory=lambda: StrategyActor(ComplementArbitrage())),
+                ChildSpec(name="feed", factory=lambda: FeedActor(feed_config(config, urls))),
+            ),
+        )
+        host = TreeThread(SupervisionTree(spec)).start()
+        tree = host.tree
+        try:
+            wait_until(
+                lambda: tree.snapshot().find("feed").summary["markets"][TICKER]["phase"] == "live"
+            )
+            summary = tree.snapshot().find("feed").summary
+            connection = summary["connection"]["number"]
+            market = summary["markets"][TICKER]
+            sid, seq = market["sid"], market["seq"]
+            book = venue.call(venue.sim.engine.book, TICKER)
+            price = book.levels("yes")[0][0]  # an existing level: +1 / -1 keeps it alive
+            depth = {"feed": 0, "strategy": 0}
+            stop = threading.Event()
+
+            def sample() -> None:
+                while not stop.is_set():
+                    snap = tree.snapshot(summary_timeout=0.01)
+                    for name, seen in depth.items():
+                        depth[name] = max(seen, snap.find(name).mailbox)
+                    time.sleep(0.01)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            started = time.perf_counter()
+            for i in range(1, deltas + 1):
+                change = 1 if i % 2 else -1
+                frame = Delta(sid, seq + i, TICKER, Side.YES, price, change)
+                tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
+            wait_until(
+                lambda: (
+                    tree.snapshot().find("feed").summary["markets"][TICKER]["seq"] == seq + deltas
+                ),
+                timeout=120,
+            )
+            elapsed = time.perf_counter() - started
+            stop.set()
+            sampler.join(5)
+            return deltas / elapsed, depth["feed"], depth["strategy"]
+        finally:
+            host.stop()
+            venue.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--opportunities", type=int, default=200)
+    parser.add_argument("--deltas", type=int, default=100_000)
+    args = parser.parse_args()
+    logger.remove()  # measure the pipeline, not the log sink
+
+    hops = pykka_hops(5_000)
+    print("raw pykka tell hop (one way, same run):")
+    print(f"  p50 {pct(hops, 50) * 1e6:7.1f} µs   p99 {pct(hops, 99) * 1e6:7.1f} µs")
+
+    latencies = tick_to_order(args.opportunities)
+    print(f"tick-to-order, {len(latencies)} opportunities (feed frame in -> create_order out):")
+    print(
+        f"  p50 {pct(latencies, 50) * 1e6:7.1f} µs   p99 {pct(latencies, 99) * 1e6:7.1f} µs"
+        f"   mean {statistics.mean(latencies) * 1e6:7.1f} µs"
+    )
+    print("  (targets: p50 <= 300 µs, p99 <= 2 ms; 4 actor hops + 1 SQLite commit)")
+
+    rate, feed_depth, strategy_depth = feed_ingest(args.deltas)
+    print(f"feed ingest, {args.deltas:,} deltas through feed + strategy:")
+    print(f"  {rate:,.0f} deltas/s   max mailbox: feed {feed_depth:,}, strategy {strategy_depth}")
+    print("  (target >= 50k deltas/s; strategy mailbox bounded by markets with conflation)")
+
+
+if __name__ == "__main__":
+    main()
