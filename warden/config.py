@@ -77,6 +77,14 @@ def _path(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise _FieldError(attribute.name, value, "must be a non-empty path")
 
 
+def _choice(*allowed: str) -> Callable[[Any, Any, Any], None]:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in allowed:
+            raise _FieldError(attribute.name, value, f"must be one of {list(allowed)}")
+
+    return check
+
+
 def _flag(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not bool:
         raise _FieldError(attribute.name, value, "must be true or false")
@@ -90,6 +98,7 @@ class DaemonSection:
     shutdown_timeout_s: float = attrs.field(default=10.0, validator=_seconds())
     log_json: bool = attrs.field(default=False, validator=_flag)
     dry_run: bool = attrs.field(default=False, validator=_flag)
+    intent_sync: str = attrs.field(default="full", validator=_choice("full", "normal"))
 
 
 @attrs.frozen

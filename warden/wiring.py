@@ -11,6 +11,7 @@ consumer. Persistence stops last, after every writer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import attrs
 
@@ -98,8 +99,15 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     feed = feed_config(config, urls)
     execution = execution_config(config, urls)
     db = Path(config.daemon.db)
+    intent_sync: Literal["FULL", "NORMAL"] = (
+        "FULL" if config.daemon.intent_sync == "full" else "NORMAL"
+    )
     return (
-        ChildSpec(name="persistence", factory=lambda: PersistenceActor(db), hang_timeout=hang),
+        ChildSpec(
+            name="persistence",
+            factory=lambda: PersistenceActor(db, intent_sync=intent_sync),
+            hang_timeout=hang,
+        ),
         ChildSpec(name="risk", factory=lambda: RiskActor(limits, breaker), hang_timeout=hang),
         ChildSpec(name="execution", factory=lambda: ExecutionActor(execution), hang_timeout=hang),
         ChildSpec(

@@ -22,7 +22,7 @@ Contract:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from loguru import logger
 
@@ -46,9 +46,11 @@ class PersistenceActor(SupervisedActor):
         halt_target: str = "risk",
         max_page_count: int | None = None,
         busy_timeout_s: float = 1.0,
+        intent_sync: Literal["FULL", "NORMAL"] = "FULL",
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
+        self.intent_sync: Literal["FULL", "NORMAL"] = intent_sync
         self.halt_target = halt_target
         self.max_page_count = max_page_count
         self.busy_timeout_s = busy_timeout_s
@@ -71,6 +73,7 @@ class PersistenceActor(SupervisedActor):
             wall=self.clock.wall,
             max_page_count=self.max_page_count,
             busy_timeout_s=self.busy_timeout_s,
+            intent_sync=self.intent_sync,
         )
 
     def on_stop(self) -> None:

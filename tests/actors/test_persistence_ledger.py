@@ -320,3 +320,21 @@ def test_opening_a_ledger_in_a_missing_directory_names_the_path(tmp_path: Path) 
         Ledger.open(target, wall=WallClock())
     assert str(target) in str(raised.value)
     assert raised.value.operation == "open"
+
+
+def test_only_records_holding_an_intent_pay_for_an_fsync(ledger: Ledger) -> None:
+    ledger.write("r1", (reservation(),))
+    assert ledger.settings()["synchronous"] == 1  # NORMAL: crash-safe in WAL, no fsync
+    ledger.write("r2", (intent("c-1"),))
+    assert ledger.settings()["synchronous"] == 2  # FULL: the intent gates an order
+    ledger.write("r3", (reservation(ReservationState.RELEASED),))
+    assert ledger.settings()["synchronous"] == 1
+
+
+def test_intents_may_be_made_crash_safe_only_for_speed(db: Path, clock: WallClock) -> None:
+    with Ledger.open(db, wall=clock, intent_sync="NORMAL") as fast:
+        fast.write("r1", (intent("c-1"),))
+        assert fast.settings()["synchronous"] == 1
+        assert [o.order.client_order_id for o in fast.open_intents()] == ["c-1"]
+    with pytest.raises(ValueError, match="intent_sync = 'SOMETIMES'"):
+        Ledger.open(db, wall=clock, intent_sync="SOMETIMES")  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -213,6 +214,29 @@ def test_a_5xx_storm_opens_the_circuit_and_trading_resumes_after_it_heals(
         statuses = [line for line in daemon.lines if line.startswith("opps ")]
         opened = next(i for i, line in enumerate(statuses) if "breaker open" in line)
         assert any("breaker" not in line for line in statuses[opened:])  # closed again
+        assert _ledger_fills(db) == _venue_fills(base)
+
+
+def test_sigterm_stops_the_daemon_gracefully_with_exit_0(tmp_path: Path) -> None:
+    db = tmp_path / "warden.db"
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        daemon = start_daemon(base, db, _config(tmp_path))
+        try:
+            daemon.wait_for_line("opps ", timeout=60)  # up and trading
+            daemon.popen.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0, daemon.output
+        finally:
+            daemon.close()
+        assert "warden: stopped (SIGTERM), exit 0" in daemon.output
+        stops = [line for line in daemon.lines if "down: shutdown" in line]
+        assert [line.split()[2] for line in stops] == [
+            "feed",
+            "strategy",
+            "execution",
+            "risk",
+            "persistence",
+        ]
+        assert venue_get(base, f"{REST}/portfolio/orders?status=resting")["orders"] == []
         assert _ledger_fills(db) == _venue_fills(base)
 
 
