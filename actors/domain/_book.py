@@ -16,23 +16,37 @@ crossed book.
 Levels are stored as a tuple of ``(price, size)`` pairs sorted by ascending
 price with unique prices, so the best bid of a side is its last level.  The
 constructors accept any mapping or iterable of pairs and sort it.
+
+Updating a book is on the feed's hot path (tens of thousands of deltas a
+second), so :meth:`BookSnapshot.apply` and :meth:`BookSnapshot.with_level_change`
+validate only what a delta changes and build the result with
+:meth:`BookSnapshot._trusted`, which skips re-validating the untouched levels:
+they were validated when the old snapshot was built, and a snapshot is frozen.
+The result is exactly what the validating constructor would build, and every
+bad change raises the same typed error (a property test holds both to that).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
-from typing import Any, TypeAlias
+from operator import itemgetter
+from typing import Any, NoReturn, TypeAlias
 
 from attrs import field, frozen
 
 from actors import _checks
+from actors.domain._market import Side
 from actors.errors import CrossedBookError, InvalidFieldError, NegativeLevelError, SequenceGapError
 
 Levels: TypeAlias = tuple[tuple[int, int], ...]
 """``(price, size)`` pairs in ascending price order, prices unique."""
 
 LevelsInput: TypeAlias = Mapping[int, int] | Iterable[tuple[int, int]]
+
+_price_of = itemgetter(0)
+_set = object.__setattr__  # how a frozen attrs instance is filled in, as its __init__ does
 
 
 def _as_levels(value: LevelsInput) -> Any:
@@ -169,14 +183,45 @@ class BookSnapshot:
                 )
         if delta.seq != self.seq + 1:
             raise SequenceGapError(self.ticker, self.seq + 1, delta.seq)
-        return BookSnapshot(
-            self.ticker,
+        return self._trusted(
             delta.seq,
             self._merge("yes", self.yes_bids, delta.yes_changes),
             self._merge("no", self.no_bids, delta.no_changes),
-            payout_cents=self.payout_cents,
-            crossing_tolerance_cents=self.crossing_tolerance_cents,
         )
+
+    def with_level_change(self, side: Side, price: int, change: int, seq: int) -> BookSnapshot:
+        """The snapshot after ``change`` contracts at ``price`` on ``side``'s bids, as of ``seq``.
+
+        The same as ``self.apply(BookDelta(self.ticker, seq, ...))`` with that one
+        change on ``side``, payout ``self.payout_cents``, and the same errors in
+        the same order: :class:`~actors.errors.InvalidFieldError` (owner
+        ``BookDelta``) for a ``seq`` that is not a non-negative ``int``, a
+        ``price`` outside ``(0, payout)`` or a ``change`` that is not a non-zero
+        ``int``, then :class:`~actors.errors.SequenceGapError`,
+        :class:`~actors.errors.NegativeLevelError` and
+        :class:`~actors.errors.CrossedBookError`; but no delta is built.  Raises
+        :class:`~actors.errors.InvalidFieldError` (owner ``BookSnapshot``) if
+        ``side`` is not a :class:`~actors.domain.Side`.
+        """
+        if type(seq) is not int or seq < 0:
+            self._bad_change("seq", seq, "must be a non-negative integer")
+        if side is Side.YES:
+            name = "yes"
+        elif side is Side.NO:
+            name = "no"
+        else:
+            _checks.fail(self, "side", side, "must be a Side")
+        payout = self.payout_cents
+        if type(price) is not int or not 0 < price < payout:
+            rule = f"must be an integer price in (0, {payout})"
+            self._bad_change(f"{name}_changes.price", price, rule)
+        if type(change) is not int or change == 0:
+            self._bad_change(f"{name}_changes[{price}].size", change, "must be a non-zero integer")
+        if seq != self.seq + 1:
+            raise SequenceGapError(self.ticker, self.seq + 1, seq)
+        if name == "yes":
+            return self._trusted(seq, self._change_level("yes", self.yes_bids, price, change), None)
+        return self._trusted(seq, None, self._change_level("no", self.no_bids, price, change))
 
     def top_of_book(self) -> TopOfBook:
         """The best YES and NO bids (and so the asks) of this snapshot."""
@@ -189,7 +234,40 @@ class BookSnapshot:
             crossing_tolerance_cents=self.crossing_tolerance_cents,
         )
 
+    def _trusted(self, seq: int, yes_bids: Levels | None, no_bids: Levels | None) -> BookSnapshot:
+        """A copy of this book at ``seq`` with new sides (``None`` keeps a side), checked
+        only for crossing.
+
+        Trusted, not validated: the caller guarantees ``seq`` is a non-negative
+        ``int`` and each new side holds unique ascending in-range prices with
+        positive ``int`` sizes, which holds for a side of this (validated, frozen)
+        snapshot with validated changes merged in.  Fills the slots the way the
+        attrs ``__init__`` does, minus converters and validators.  Raises
+        :class:`~actors.errors.CrossedBookError` like the constructor.
+        """
+        yes = self.yes_bids if yes_bids is None else yes_bids
+        no = self.no_bids if no_bids is None else no_bids
+        payout, tolerance = self.payout_cents, self.crossing_tolerance_cents
+        if yes and no and yes[-1][0] + no[-1][0] >= payout + tolerance:
+            raise CrossedBookError(
+                self.ticker, yes[-1][0], no[-1][0], payout, tolerance_cents=tolerance
+            )
+        book = object.__new__(BookSnapshot)
+        _set(book, "ticker", self.ticker)
+        _set(book, "seq", seq)
+        _set(book, "yes_bids", yes)
+        _set(book, "no_bids", no)
+        _set(book, "payout_cents", payout)
+        _set(book, "crossing_tolerance_cents", tolerance)
+        return book
+
     def _merge(self, side: str, levels: Levels, changes: Levels) -> Levels:
+        """``levels`` with validated ``changes`` (unique prices, ascending) applied in order."""
+        if len(changes) == 1:
+            price, change = changes[0]
+            return self._change_level(side, levels, price, change)
+        if not changes:
+            return levels
         sizes = dict(levels)
         for price, change in changes:
             size = sizes.get(price, 0)
@@ -200,6 +278,24 @@ class BookSnapshot:
             else:
                 sizes[price] = size + change
         return tuple(sorted(sizes.items()))
+
+    def _change_level(self, side: str, levels: Levels, price: int, change: int) -> Levels:
+        """``levels`` with the size at ``price`` changed by ``change``; a level at 0 is removed."""
+        at = bisect_left(levels, price, key=_price_of)
+        if at < len(levels) and levels[at][0] == price:
+            size = levels[at][1] + change
+            if size > 0:
+                return (*levels[:at], (price, size), *levels[at + 1 :])
+            if size == 0:
+                return levels[:at] + levels[at + 1 :]
+            raise NegativeLevelError(self.ticker, side, price, levels[at][1], change)
+        if change < 0:
+            raise NegativeLevelError(self.ticker, side, price, 0, change)
+        return (*levels[:at], (price, change), *levels[at:])
+
+    def _bad_change(self, field_name: str, value: object, rule: str) -> NoReturn:
+        """Raise the error :class:`BookDelta`'s constructor raises for ``field_name = value``."""
+        raise InvalidFieldError("BookDelta", field_name, value, rule, ticker=self.ticker)
 
 
 @frozen

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable
 import attrs
 from loguru import logger
 
-from actors.domain import BookDelta, BookSnapshot, Side
+from actors.domain import BookSnapshot
 from actors.errors import CrossedBookError, DomainError, NegativeLevelError
 from actors.feed._protocol import (
     Delta,
@@ -295,7 +295,11 @@ class FeedBooks:
             # a delta where the snapshot belongs: the snapshot was lost
             return self._out_of_sequence(market, expected, frame.seq, received_at)
         book = market.book
-        return self._accept(market, received_at, lambda: book.apply(self._delta(frame)))
+        return self._accept(
+            market,
+            received_at,
+            lambda: book.with_level_change(frame.side, frame.price, frame.change, frame.seq),
+        )
 
     def _accept(
         self, market: MarketFeed, received_at: float, build: Callable[[], BookSnapshot]
@@ -352,11 +356,6 @@ class FeedBooks:
             payout_cents=self.payout_cents,
             crossing_tolerance_cents=self.max_overlap_cents,
         )
-
-    def _delta(self, frame: Delta) -> BookDelta:
-        change = ((frame.price, frame.change),)
-        yes, no = (change, ()) if frame.side is Side.YES else ((), change)
-        return BookDelta(frame.ticker, frame.seq, yes, no, payout_cents=self.payout_cents)
 
     # -- subscriptions --------------------------------------------------------------
 

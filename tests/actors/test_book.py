@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.domain import BookDelta, BookSnapshot, Level, TopOfBook
+from actors.domain import BookDelta, BookSnapshot, Level, Side, TopOfBook
 from actors.errors import (
     CrossedBookError,
+    DomainError,
     InvalidFieldError,
     NegativeLevelError,
     SequenceGapError,
@@ -21,6 +25,7 @@ from tests.actors.strategies import (
     counts,
     not_an_int,
     prices,
+    sides,
     tickers,
     uncrossed_sides,
 )
@@ -344,3 +349,185 @@ def test_a_tolerance_that_is_not_a_non_negative_int_is_an_invalid_field(toleranc
     assert caught.value.field == "crossing_tolerance_cents"
     with pytest.raises(InvalidFieldError):
         TopOfBook("KX-A", 1, None, None, crossing_tolerance_cents=tolerance)  # type: ignore[arg-type]
+
+
+# -- the trusted fast path: the same books and the same errors as full validation ------
+
+
+def validated_apply(before: BookSnapshot, delta: BookDelta) -> BookSnapshot:
+    """The reference update: merge in a dict, then rebuild through the validating constructor."""
+    if delta.seq != before.seq + 1:
+        raise SequenceGapError(before.ticker, before.seq + 1, delta.seq)
+    merged = []
+    for side, levels, changes in (
+        ("yes", before.yes_bids, delta.yes_changes),
+        ("no", before.no_bids, delta.no_changes),
+    ):
+        sizes = dict(levels)
+        for price, change in changes:
+            size = sizes.get(price, 0)
+            if size + change < 0:
+                raise NegativeLevelError(before.ticker, side, price, size, change)
+            sizes[price] = size + change
+        merged.append({price: size for price, size in sizes.items() if size})
+    return BookSnapshot(
+        before.ticker,
+        delta.seq,
+        merged[0],
+        merged[1],
+        payout_cents=before.payout_cents,
+        crossing_tolerance_cents=before.crossing_tolerance_cents,
+    )
+
+
+def outcome(update: Callable[[], BookSnapshot]) -> tuple[object, ...]:
+    """A book, or everything that identifies the error (``repr`` because NaN != NaN)."""
+    try:
+        after = update()
+    except DomainError as error:
+        return (type(error), str(error), error.field, repr(error.value), error.ticker)
+    return (after,)
+
+
+def assert_fully_valid(after: BookSnapshot) -> None:
+    """``after`` is what the validating constructor builds from its own fields."""
+    rebuilt = BookSnapshot(
+        after.ticker,
+        after.seq,
+        after.yes_bids,
+        after.no_bids,
+        payout_cents=after.payout_cents,
+        crossing_tolerance_cents=after.crossing_tolerance_cents,
+    )
+    assert after == rebuilt
+    assert hash(after) == hash(rebuilt)
+    assert rebuilt.yes_bids == after.yes_bids  # the converter found them already sorted
+    assert all(type(n) is int for level in after.yes_bids + after.no_bids for n in level)
+
+
+@st.composite
+def tolerant_books(draw: st.DrawFn) -> BookSnapshot:
+    """A valid book, possibly crossed by less than its (random) tolerance."""
+    tolerance = draw(st.integers(min_value=0, max_value=30))
+    yes = draw(st.dictionaries(prices, counts, max_size=8))
+    ceiling = PAYOUT - 1 if not yes else min(PAYOUT - 1, PAYOUT + tolerance - max(yes) - 1)
+    no = {}
+    if ceiling >= 1:
+        no_prices = st.integers(min_value=1, max_value=ceiling)
+        no = draw(st.dictionaries(no_prices, counts, max_size=8))
+    seq = draw(st.integers(min_value=0, max_value=2**40))
+    return BookSnapshot("KX-A", seq, yes, no, crossing_tolerance_cents=tolerance)
+
+
+def near_a_level(before: BookSnapshot, side: Side) -> st.SearchStrategy[int]:
+    """Prices where the edge cases are: ``side``'s levels and their neighbours (removals,
+    negatives), and the bids that bring the book to its crossing limit or one cent short."""
+    levels, other = (
+        (before.yes_bids, before.no_bids) if side is Side.YES else (before.no_bids, before.yes_bids)
+    )
+    near = {p + step for p, _ in levels for step in (-1, 0, 1)}
+    if other:
+        limit = before.payout_cents + before.crossing_tolerance_cents - other[-1][0]
+        near |= {limit - 1, limit}
+    near &= set(range(1, before.payout_cents))
+    return st.sampled_from(sorted(near)) if near else prices
+
+
+def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``good`` seven times in eight, so most examples get past the field checks."""
+    return st.integers(min_value=0, max_value=7).flatmap(lambda k: bad if k == 0 else good)
+
+
+@given(tolerant_books(), sides, st.data())
+def test_a_single_level_change_gives_the_book_or_the_error_of_the_validated_path(
+    before: BookSnapshot, side: Side, data: st.DataObject
+) -> None:
+    edges = st.sampled_from([-1, 0, PAYOUT, PAYOUT + 1])
+    price = data.draw(
+        mostly(st.one_of(near_a_level(before, side), prices), st.one_of(edges, bad_prices))
+    )
+    levels = before.yes_bids if side is Side.YES else before.no_bids
+    size = next((n for p, n in levels if type(price) is int and p == price), 0)
+    changes = st.one_of(
+        st.integers(min_value=-size - 2, max_value=size + 2).filter(bool),
+        st.just(-size) if size else st.nothing(),  # empties the level
+        st.integers(min_value=-(2**70), max_value=2**70).filter(bool),
+    )
+    change = data.draw(mostly(changes, st.one_of(st.just(0), not_an_int)))
+    expected = before.seq + 1
+    seq = data.draw(
+        mostly(
+            st.one_of(
+                st.just(expected),
+                st.integers(min_value=max(0, expected - 2), max_value=expected + 2),
+            ),
+            st.one_of(not_an_int, st.integers(max_value=-1)),
+        )
+    )
+
+    def validated() -> BookSnapshot:
+        delta = BookDelta("KX-A", seq, **{f"{side.value}_changes": [(price, change)]})  # type: ignore[arg-type]
+        return validated_apply(before, delta)
+
+    fast = outcome(lambda: before.with_level_change(side, price, change, seq))
+    assert fast == outcome(validated)
+    if len(fast) == 1:
+        assert_fully_valid(fast[0])  # type: ignore[arg-type]
+    assert before == BookSnapshot(
+        "KX-A",
+        before.seq,
+        before.yes_bids,
+        before.no_bids,
+        crossing_tolerance_cents=before.crossing_tolerance_cents,
+    )  # untouched
+
+
+@given(tolerant_books(), st.data())
+def test_applying_any_delta_gives_the_book_or_the_error_of_the_validated_path(
+    before: BookSnapshot, data: st.DataObject
+) -> None:
+    changes = st.integers(min_value=-30, max_value=30).filter(bool)
+    yes_prices = st.one_of(near_a_level(before, Side.YES), prices)
+    no_prices = st.one_of(near_a_level(before, Side.NO), prices)
+    delta = BookDelta(
+        "KX-A",
+        data.draw(
+            mostly(
+                st.just(before.seq + 1),
+                st.integers(min_value=max(0, before.seq - 1), max_value=before.seq + 2),
+            )
+        ),
+        data.draw(st.dictionaries(yes_prices, changes, max_size=4)),
+        data.draw(st.dictionaries(no_prices, changes, max_size=4)),
+    )
+    fast = outcome(lambda: before.apply(delta))
+    assert fast == outcome(lambda: validated_apply(before, delta))
+    if len(fast) == 1:
+        assert_fully_valid(fast[0])  # type: ignore[arg-type]
+
+
+def test_a_level_change_reports_a_bad_side_and_keeps_the_book_frozen() -> None:
+    before = book({40: 3}, {20: 1})
+    with pytest.raises(InvalidFieldError) as caught:
+        before.with_level_change("yes", 40, 1, 2)  # type: ignore[arg-type]
+    assert caught.value.field == "side"
+    assert caught.value.ticker == "KX-A"
+    after = before.with_level_change(Side.NO, 20, 4, 2)
+    assert after.no_bids == ((20, 5),)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        after.no_bids = ()  # type: ignore[misc]
+    assert before.no_bids == ((20, 1),)
+
+
+@pytest.mark.parametrize("price", [0, -1, PAYOUT, PAYOUT + 1, True, 50.0])
+@pytest.mark.parametrize("side", list(Side))
+def test_a_level_change_rejects_a_price_outside_the_payout_like_a_delta_does(
+    price: object, side: Side
+) -> None:
+    before = BookSnapshot("KX-A", 1, {40: 3}, {20: 1}, crossing_tolerance_cents=5)
+    with pytest.raises(InvalidFieldError) as fast:
+        before.with_level_change(side, price, 1, 2)  # type: ignore[arg-type]
+    with pytest.raises(InvalidFieldError) as validated:
+        BookDelta("KX-A", 2, **{f"{side.value}_changes": [(price, 1)]})  # type: ignore[arg-type]
+    assert fast.value.field == f"{side.value}_changes.price"
+    assert str(fast.value) == str(validated.value)

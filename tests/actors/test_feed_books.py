@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from actors.domain import Side
 from actors.feed import FeedBooks, MarketPhase, parse_frame
 from actors.feed._books import Effect, GoStale, Publish, SendCommand
@@ -102,6 +104,21 @@ def test_a_book_crossed_beyond_the_overlap_or_a_negative_level_is_refused_and_re
     negative = books.on_frame(Delta(2, 2, "A", Side.NO, 50, -3), 3.0)
     assert negative[0] == GoStale("A", "bad book: negative_level")
     assert books.counts.rejected["negative_level"] == {"A": 1}
+
+
+@pytest.mark.parametrize(("price", "change"), [(100, 1), (0, 1), (41, 0), (41, 1.0), (True, 1)])
+def test_a_delta_the_parser_would_refuse_is_still_refused_by_the_book(
+    price: int, change: int
+) -> None:
+    books = _books()
+    _live(books)
+    before = books.markets["A"].book
+    effects = books.on_frame(Delta(1, 2, "A", Side.YES, price, change), 2.0)
+    assert effects[0] == GoStale("A", "bad book: out_of_range")
+    assert books.counts.rejected == {"out_of_range": {"A": 1}}
+    assert books.counts.books_accepted == 1  # the snapshot only
+    assert before is not None
+    assert before.yes_bids == ((40, 5),)
 
 
 def test_an_overlap_within_the_tolerance_is_published() -> None:
