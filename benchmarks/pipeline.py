@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -43,7 +45,7 @@ from actors.feed._protocol import Delta
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec, TreeThread
 from warden.config import parse_config
 from warden.daemon import tree_spec
-from warden.venue import HOUSE, DynamicsConfig, OrderRequest, VenueConfig, open_venue
+from warden.venue import DynamicsConfig, VenueConfig, open_venue
 from warden.wiring import VenueUrls, feed_config
 
 TICKER = "SIM-001"
@@ -154,12 +156,22 @@ def pykka_hops(n: int) -> list[float]:
 # -- tick to order ----------------------------------------------------------------------
 
 
-def tick_to_order(opportunities: int) -> list[float]:
-    venue = VenueHost(markets=1)
+def tick_to_order(opportunities: int, intent_sync: str = "full") -> list[float]:
+    """The venue runs in its own process (as a real venue would be remote), so its
+    matching and streaming do not compete with the pipeline for this process's GIL."""
+    venue = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("venue_process.py")), "1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert venue.stdin is not None
+    assert venue.stdout is not None
+    url = venue.stdout.readline().split()[1]
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config(
             {
-                "daemon": {"db": str(Path(tmp) / "bench.db")},
+                "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
                 "strategy": {"repeat_after_s": 0.0},
                 "risk": {
                     "max_market_exposure_cents": 10**9,
@@ -168,7 +180,7 @@ def tick_to_order(opportunities: int) -> list[float]:
                 },
             }
         )
-        urls = VenueUrls.from_base(venue.url)
+        urls = VenueUrls.from_base(url)
         spec = tree_spec(config, urls)
         feed = feed_config(config, urls)
         children = tuple(
@@ -185,13 +197,9 @@ def tick_to_order(opportunities: int) -> list[float]:
             latencies = []
             for round_number in range(1, opportunities + 1):
                 orders_before = len(ORDER_STAMPS)
-                book = venue.call(venue.sim.engine.book, TICKER)
-                best_yes = max(price for price, _ in book.levels("yes"))
-                best_no = max(price for price, _ in book.levels("no"))
-                # Each new bid overlaps the other side's best bid by 4c: asks sum to 92.
-                for side, price in (("yes", 104 - best_no), ("no", 104 - best_yes)):
-                    order = OrderRequest(TICKER, side, "buy", 10, price)
-                    venue.call(venue.sim.engine.place, HOUSE, order)
+                venue.stdin.write(f"cross {TICKER}\n")
+                venue.stdin.flush()
+                assert venue.stdout.readline().strip() == "ok"
                 wait_until(lambda b=orders_before: len(ORDER_STAMPS) >= b + 2)
                 sent = ORDER_STAMPS[orders_before]
                 latencies.append(sent - max(s for s in FRAME_STAMPS if s <= sent))
@@ -203,7 +211,8 @@ def tick_to_order(opportunities: int) -> list[float]:
             return latencies
         finally:
             host.stop()
-            venue.stop()
+            venue.stdin.close()
+            venue.wait(10)
 
 
 # -- feed ingest ------------------------------------------------------------------------
@@ -277,14 +286,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opportunities", type=int, default=200)
     parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument(
+        "--intent-sync", choices=("full", "normal"), default="full", help="daemon.intent_sync"
+    )
+    parser.add_argument(
+        "--switch-interval-us", type=float, default=None, help="sys.setswitchinterval, µs"
+    )
     args = parser.parse_args()
+    if args.switch_interval_us is not None:
+        sys.setswitchinterval(args.switch_interval_us / 1e6)
+    interval = sys.getswitchinterval() * 1e6
+    print(f"GIL switch interval {interval:.0f} µs, intent_sync {args.intent_sync}")
     logger.remove()  # measure the pipeline, not the log sink
 
     hops = pykka_hops(5_000)
     print("raw pykka tell hop (one way, same run):")
     print(f"  p50 {pct(hops, 50) * 1e6:7.1f} µs   p99 {pct(hops, 99) * 1e6:7.1f} µs")
 
-    latencies = tick_to_order(args.opportunities)
+    latencies = tick_to_order(args.opportunities, args.intent_sync)
     print(f"tick-to-order, {len(latencies)} opportunities (feed frame in -> create_order out):")
     print(
         f"  p50 {pct(latencies, 50) * 1e6:7.1f} µs   p99 {pct(latencies, 99) * 1e6:7.1f} µs"
