@@ -111,7 +111,11 @@ class FeedActor(SupervisedActor):
                 ref.tell(message)
 
         self._io = FeedConnection(
-            config, clock=self.clock, rng=random.Random(self.rng.random()), report=report
+            config,
+            clock=self.clock,
+            rng=random.Random(self.rng.random()),
+            report=report,
+            backlog=self.actor_inbox.qsize,  # type: ignore[attr-defined]
         )
         self._loop = TrioLoop(f"{self.name}-io", on_error=lambda exc: report(LoopFailed(exc)))
         try:

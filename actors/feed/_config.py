@@ -86,6 +86,11 @@ class FeedConfig:
       data for one market is not hammered with subscriptions.
     - ``connect_timeout_s``, ``close_timeout_s``, ``rest_timeout_s``: deadlines of
       the websocket handshake, its closing handshake and the market listing.
+    - ``max_backlog_frames``: backpressure. While the feed actor has more than
+      this many messages waiting, the loop stops reading the socket (TCP flow
+      control then pushes back on the venue; a venue that drops slow clients
+      makes the feed reconnect and resync from fresh snapshots). Bounds the
+      feed's mailbox, and so how stale a book can get behind a backlog.
     """
 
     ws_url: str = attrs.field(validator=_url("ws", "wss"))
@@ -120,6 +125,7 @@ class FeedConfig:
     connect_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
     close_timeout_s: float = attrs.field(default=2.0, validator=_seconds)
     rest_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
+    max_backlog_frames: int = attrs.field(default=2_000, validator=_non_negative_int)
 
     def __attrs_post_init__(self) -> None:
         if not self.tickers and not self.rest_url:

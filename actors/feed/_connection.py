@@ -107,8 +107,12 @@ class FeedConnection:
         clock: Clock,
         rng: random.Random,
         report: Callable[[Any], None],
+        backlog: Callable[[], int] = lambda: 0,
     ) -> None:
+        """``backlog()`` is how many messages the feed actor has not handled yet
+        (its mailbox depth); reading pauses while it exceeds ``max_backlog_frames``."""
         self.config = config
+        self._backlog = backlog
         self._clock = clock
         self._backoff = Backoff(config.reconnect_backoff, rng)
         self._report = report
@@ -212,6 +216,8 @@ class FeedConnection:
         silence = self.config.silence_timeout_s
         payout = self.config.payout_cents
         while True:
+            while self._backlog() > self.config.max_backlog_frames:
+                await trio.sleep(0.001)  # backpressure; the venue is not silent, we are busy
             with trio.move_on_after(silence) as quiet:
                 try:
                     message = await ws.get_message()
