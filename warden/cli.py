@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from warden import __version__
+from warden.cli_control import register as register_control_commands
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -43,11 +44,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         print(f"warden run: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if not 0 <= args.control_port <= 65535:
+        print(
+            f"warden run: --control-port must be 0..65535, got {args.control_port}", file=sys.stderr
+        )
+        return EXIT_USAGE
     if args.duration is not None and not args.duration > 0:
         print(f"warden run: --duration must be > 0, got {args.duration}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(json=config.daemon.log_json)
-    return Daemon(config).run(duration=args.duration)
+    daemon = Daemon(config, control_host=args.control_host, control_port=args.control_port)
+    return daemon.run(duration=args.duration)
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
@@ -143,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="record intents, send no orders")
     run.add_argument("--log-json", action="store_true", help="JSON log lines on stderr")
     run.add_argument("--duration", type=float, help="stop gracefully after this many seconds")
+    run.add_argument(
+        "--control-host", default="127.0.0.1", help="control plane address (default 127.0.0.1)"
+    )
+    run.add_argument(
+        "--control-port", type=int, default=0, help="control plane port; 0 picks a free one"
+    )
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="orders, fills, positions, P&L from the ledger")
@@ -175,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", default="{}", help="fault knobs as JSON, or @file.json (see docs/venue-sim.md)"
     )
     sim.set_defaults(handler=_cmd_venue_sim)
+    register_control_commands(commands)
     return parser
 
 

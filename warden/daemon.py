@@ -2,7 +2,10 @@
 
 One trio loop hosts, in order: the embedded simulated venue (unless
 ``venue.url`` points at a separate one), the supervision tree
-(persistence → risk → execution → strategy → feed, ``rest_for_one``), and a
+(persistence → risk → execution → strategy → feed, ``rest_for_one``), the
+control plane (an HTTP server on this same loop, see :mod:`warden.control`;
+its runtime and token files are written in ``daemon.runtime_dir`` once it
+listens and removed when it stops; a port it cannot bind exits 1), and a
 status line printer. It runs until ``--duration`` elapses, SIGINT or SIGTERM
 arrives, or the root supervisor escalates.
 
@@ -37,12 +40,18 @@ from supervision import (
     SupervisorSpec,
 )
 from warden.config import Config
+from warden.control import ControlConfig, ControlServer, serve_control
 from warden.status import status_line
 from warden.venue import DynamicsConfig, VenueConfig, serve_venue
 from warden.wiring import VenueUrls, build_children
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
+EXIT_FAILURE = 1
+
+
+class ControlPlaneFailed(Exception):
+    """The control plane could not listen (e.g. the port is taken); the daemon stops."""
 
 
 def venue_config(config: Config) -> VenueConfig:
@@ -83,9 +92,19 @@ def tree_spec(config: Config, urls: VenueUrls) -> SupervisorSpec:
 class Daemon:
     """Runs one daemon lifetime; :meth:`run` returns the process exit code."""
 
-    def __init__(self, config: Config, *, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        out: TextIO = sys.stdout,
+        control_host: str = "127.0.0.1",
+        control_port: int = 0,
+    ) -> None:
         self.config = config
         self.out = out
+        self.control = ControlConfig(
+            Path(config.daemon.runtime_dir), host=control_host, port=control_port
+        )
         self.tree: SupervisionTree | None = None
         self.stop_reason = ""
 
@@ -98,6 +117,9 @@ class Daemon:
             if isinstance(error, Escalation):
                 self._say(f"warden: root supervisor gave up ({error}); stopped, exit 1")
                 return EXIT_ESCALATED
+            if isinstance(error, ControlPlaneFailed):
+                self._say(f"warden: {error}; stopped, exit 1")
+                return EXIT_FAILURE
             raise
         self._say(f"warden: stopped ({self.stop_reason}), exit 0")
         return EXIT_OK
@@ -119,12 +141,26 @@ class Daemon:
 
                 await services.start(run_tree)
                 self._say(f"warden: trading on {urls.base} (ledger {self.config.daemon.db})")
+                control = await self._start_control(services)
+                self._say(
+                    f"warden: control plane at {control.url} "
+                    f"(runtime file {control.files.runtime_file})"
+                )
                 services.start_soon(self._print_status)
                 self.stop_reason = await _wait_for_stop(signals, duration)
                 logger.bind(child="daemon").info("stopping: {}", self.stop_reason)
                 await self._wind_down()
                 tree_scope.cancel()
                 services.cancel_scope.cancel()
+
+    async def _start_control(self, services: trio.Nursery) -> ControlServer:
+        try:
+            server: ControlServer = await services.start(serve_control, self.tree, self.control)
+        except* OSError as group:  # the bind failed (port taken, address not ours)
+            where = f"{self.control.host}:{self.control.port}"
+            error = _single(group)
+            raise ControlPlaneFailed(f"control plane cannot listen on {where}: {error}") from None
+        return server
 
     async def _venue(self, services: trio.Nursery) -> VenueUrls:
         if self.config.venue.url:

@@ -1,0 +1,272 @@
+"""End to end: a real ``warden run`` subprocess with its control plane, driven by the real CLI.
+
+One daemon (trading a ``warden venue-sim`` over loopback) serves the tests of
+this module; each test leaves it as it found it (running, not halted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from actors.persistence import Ledger
+from tests.warden.control_harness import Daemon, poll, running_daemon, warden
+from tests.warden.daemon_harness import ROOT, venue_get
+
+pytestmark = pytest.mark.slow
+
+ACTORS = ["persistence", "risk", "execution", "strategy", "feed"]
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    with running_daemon(tmp_path_factory.mktemp("control")) as running:
+        poll(lambda: running.cli("health").returncode == 0, what="the daemon to be ready")
+        yield running
+
+
+def _ps(daemon: Daemon) -> dict[str, dict[str, Any]]:
+    done = daemon.cli("ps", "--json")
+    assert done.returncode == 0, done.stderr
+    return {row["name"]: row for row in json.loads(done.stdout)}
+
+
+def _venue_orders(daemon: Daemon) -> int:
+    """Orders the venue has received from the trader, accepted or rejected."""
+    return sum(
+        len(
+            venue_get(daemon.venue_url, f"/sim/truth?account=trader&kind={kind}&limit=100000")[
+                "entries"
+            ]
+        )
+        for kind in ("order_accepted", "order_rejected")
+    )
+
+
+def _settled(daemon: Daemon) -> bool:
+    """Execution holds nothing in flight, per a summary it gave after the halt.
+
+    A fresh summary is answered from execution's mailbox, behind any Execute
+    risk approved before it halted, so an empty ``in_flight`` means no order
+    approved before the halt can still be sent.
+    """
+    execution = daemon.actor("execution")
+    return not execution["summary_stale"] and not execution["summary"]["in_flight"]
+
+
+def test_ps_shows_the_five_actors_running(daemon: Daemon) -> None:
+    rows = _ps(daemon)
+    workers = [name for name, row in rows.items() if row["kind"] == "worker"]
+    assert workers == ACTORS
+    for name in ACTORS:
+        row = rows[name]
+        assert row["status"] == "running"
+        assert row["path"] == f"warden/{name}"
+        assert set(row) >= {"epoch", "restarts", "mailbox", "processed", "last_error"}
+    table = daemon.cli("ps")
+    assert table.returncode == 0, table.stderr
+    assert "NAME" in table.stdout
+    assert "LAST ERROR" in table.stdout
+    for name in ACTORS:
+        assert any(line.split()[:2] == [name, "running"] for line in table.stdout.splitlines())
+
+
+def test_restart_gives_one_actor_a_new_epoch_and_leaves_the_others_alone(daemon: Daemon) -> None:
+    before = _ps(daemon)
+    done = daemon.cli("restart", "strategy")
+    assert done.returncode == 0, done.stderr
+    assert f"now epoch {before['strategy']['epoch'] + 1}" in done.stdout
+    after = _ps(daemon)
+    assert after["strategy"]["epoch"] == before["strategy"]["epoch"] + 1
+    assert after["strategy"]["restarts"] == before["strategy"]["restarts"] + 1
+    assert after["strategy"]["status"] == "running"
+    for name in ("persistence", "risk", "execution", "feed"):
+        assert (after[name]["epoch"], after[name]["restarts"]) == (
+            before[name]["epoch"],
+            before[name]["restarts"],
+        )
+    with Ledger.open_read_only(daemon.db) as ledger:
+        restarts = [a for a in ledger.audit() if a.kind == "restart" and a.source == "control"]
+    assert any(
+        f"strategy restarted by operator: epoch {before['strategy']['epoch']}" in a.detail
+        for a in restarts
+    )
+
+
+def test_restart_of_an_unknown_actor_is_a_clear_failure(daemon: Daemon) -> None:
+    done = daemon.cli("restart", "nosuch")
+    assert done.returncode == 1
+    assert "no actor named 'nosuch'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_inspect_shows_one_actors_state_summary(daemon: Daemon) -> None:
+    done = daemon.cli("inspect", "risk", "--json")
+    assert done.returncode == 0, done.stderr
+    node = json.loads(done.stdout)
+    assert node["name"] == "risk"
+    assert set(node["summary"]) >= {"reservations", "exposure_cents", "limits", "breaker"}
+    feed = json.loads(daemon.cli("inspect", "feed", "--json").stdout)["summary"]
+    assert {m["seq"] is not None for m in feed["markets"].values()} == {True}
+    table = daemon.cli("inspect", "persistence")
+    assert table.returncode == 0, table.stderr
+    assert "last_commit_at" in table.stdout
+
+
+def test_halt_stops_new_orders_and_makes_readyz_503_until_resume(daemon: Daemon) -> None:
+    poll(lambda: _venue_orders(daemon) > 0, what="the daemon to trade at all")
+    done = daemon.cli("halt", "--reason", "operator test")
+    assert done.returncode == 0, done.stderr + done.stdout
+    try:
+        health = daemon.cli("health")
+        assert health.returncode == 1
+        assert "trading is halted: operator test" in health.stdout
+        readyz = daemon.get("/readyz")
+        assert readyz.status_code == 503
+        assert readyz.json()["checks"]["halt"] is False
+        poll(lambda: _settled(daemon), what="orders approved before the halt to finish")
+        orders = _venue_orders(daemon)
+        refused = daemon.actor("risk")["summary"]["rejections"].get("halted", 0)
+        poll(
+            lambda: daemon.actor("risk")["summary"]["rejections"].get("halted", 0) >= refused + 3,
+            what="three opportunities refused because of the halt",
+        )
+        assert _venue_orders(daemon) == orders
+    finally:
+        resumed = daemon.cli("resume")
+    assert resumed.returncode == 0, resumed.stderr + resumed.stdout
+    poll(lambda: daemon.get("/readyz").status_code == 200, what="readyz 200 after resume")
+    poll(lambda: _venue_orders(daemon) > orders, what="new orders after resume")
+    with Ledger.open_read_only(daemon.db) as ledger:
+        audit = [(a.kind, a.source) for a in ledger.audit()]
+    assert ("halt", "control") in audit
+    assert ("resume", "control") in audit
+
+
+def test_mutating_calls_without_the_token_are_refused(daemon: Daemon, tmp_path: Path) -> None:
+    epoch = daemon.actor("strategy")["epoch"]
+    for token in (None, "not-the-token"):
+        for path in ("/halt", "/resume", "/actors/strategy/restart", "/actors/nosuch/restart"):
+            response = daemon.post(path, token)
+            assert response.status_code == 401, (path, token)
+    assert daemon.actor("risk")["summary"]["halted"] is False
+    assert daemon.actor("strategy")["epoch"] == epoch
+    wrong = tmp_path / "wrong.token"
+    wrong.write_text("not-the-token\n")
+    done = warden("halt", "--url", daemon.url, "--token-file", str(wrong))
+    assert done.returncode == 1
+    assert "401" in done.stderr
+    assert daemon.actor("risk")["summary"]["halted"] is False
+
+
+def test_metrics_parse_as_prometheus_text_with_restart_counters(daemon: Daemon) -> None:
+    response = daemon.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    restarts = {
+        s.labels["actor"]: s.value
+        for s in families["warden_actor_restarts"].samples
+        if s.name == "warden_actor_restarts_total"
+    }
+    rows = _ps(daemon)
+    assert restarts == {name: float(rows[name]["restarts"]) for name in ACTORS}
+    assert families["warden_actor_restarts"].type == "counter"
+    for name in (
+        "warden_actor_status",
+        "warden_actor_mailbox_depth",
+        "warden_actor_messages_processed",
+        "warden_orders_sent",
+        "warden_fills",
+        "warden_exposure_total_cents",
+        "warden_exposure_limit_cents",
+        "warden_breaker_state",
+        "warden_halted",
+        "warden_feed_staleness_seconds",
+        "warden_reservations",
+        "warden_ready",
+    ):
+        assert name in families, name
+    running = {
+        s.labels["actor"]
+        for s in families["warden_actor_status"].samples
+        if s.labels["status"] == "running" and s.value == 1.0
+    }
+    assert running == set(ACTORS)
+
+
+def _read_until(fd: int, process: subprocess.Popen[bytes], wanted: int, timeout: float) -> bytes:
+    """Read the terminal until the watch header appeared ``wanted`` times (or fail)."""
+    output = b""
+    deadline = time.monotonic() + timeout
+    while output.count(b"Ctrl-C to quit") < wanted:
+        if time.monotonic() > deadline or process.poll() is not None:
+            pytest.fail(f"watch drew {output.count(b'Ctrl-C to quit')} frames:\n{output!r}")
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            output += os.read(fd, 65536)
+    return output
+
+
+def test_watch_draws_live_frames_in_a_terminal_and_exits_cleanly_on_ctrl_c(
+    daemon: Daemon,
+) -> None:
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "LINES": "40", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "warden", "watch", "--url", daemon.url, "--interval", "0.5"],
+        cwd=ROOT,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+    )
+    os.close(terminal)
+    try:
+        output = _read_until(controller, process, wanted=3, timeout=30)
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        while select.select([controller], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed when the process exited
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+        os.close(controller)
+    text = output.decode(errors="replace")
+    assert code == 0, text
+    assert "Traceback" not in text
+    for name in ACTORS:
+        assert name in text
+    assert "exposure" in text
+    assert "breaker" in text
+
+
+def test_health_reports_ready_with_exit_0(daemon: Daemon) -> None:
+    done = poll(
+        lambda: (d := daemon.cli("health")).returncode == 0 and d, what="a ready health check"
+    )
+    assert "healthz 200 running" in done.stdout
+    assert "readyz  200 ready" in done.stdout
+    as_json = json.loads(daemon.cli("health", "--json").stdout)
+    assert as_json["healthz"]["code"] == 200
+    assert as_json["readyz"]["checks"]["persistence"] is True

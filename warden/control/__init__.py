@@ -1,0 +1,56 @@
+"""The daemon's control plane: an HTTP server on the daemon's trio loop, and how to find it.
+
+- :func:`serve_control` serves :class:`ControlApp` (probes, metrics, the actor
+  tree, operator actions) with hypercorn and writes the runtime and token
+  files; see docs/operations.md for the endpoints.
+- :class:`ControlClient` (with :func:`discover` / :func:`read_token`) is the
+  client side: the CLI reads the runtime file to learn the URL and the token
+  file's path.
+- :func:`readiness` and :func:`render_metrics` are pure functions of a tree
+  snapshot.
+"""
+
+from warden.control._app import ControlApp, permanent_workers
+from warden.control._client import ControlClient, ControlError
+from warden.control._metrics import render_metrics
+from warden.control._readiness import Readiness, readiness
+from warden.control._runtime import (
+    DEFAULT_RUNTIME_FILE,
+    RUNTIME_FILE,
+    TOKEN_FILE,
+    NoDaemon,
+    RuntimeFiles,
+    RuntimeInfo,
+    discover,
+    new_token,
+    pid_alive,
+    read_token,
+    remove_runtime_files,
+    write_runtime_files,
+)
+from warden.control._server import ControlConfig, ControlServer, serve_control
+
+__all__ = [
+    "DEFAULT_RUNTIME_FILE",
+    "RUNTIME_FILE",
+    "TOKEN_FILE",
+    "ControlApp",
+    "ControlClient",
+    "ControlConfig",
+    "ControlError",
+    "ControlServer",
+    "NoDaemon",
+    "Readiness",
+    "RuntimeFiles",
+    "RuntimeInfo",
+    "discover",
+    "new_token",
+    "permanent_workers",
+    "pid_alive",
+    "read_token",
+    "readiness",
+    "remove_runtime_files",
+    "render_metrics",
+    "serve_control",
+    "write_runtime_files",
+]

@@ -1,0 +1,205 @@
+"""``GET /metrics``: Prometheus text exposition built from one tree snapshot per scrape.
+
+Nothing is counted here: every value is read at scrape time from the
+snapshot (runtime counters) and from the actors' published
+``state_summary()`` (domain counters), through a one-off
+``CollectorRegistry``. Counters are totals over every incarnation where the
+runtime keeps them (restarts, messages processed); the domain counters live in
+an actor's state and start again from zero when that actor restarts, which
+Prometheus's ``rate()`` treats as a counter reset.
+
+A summary key an actor does not publish (e.g. the feed before it connects) is
+left out of the exposition, never reported as zero.
+
+Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
+
+- ``warden_actor_restarts_total``, ``warden_actor_messages_processed_total``,
+  ``warden_actor_dead_letters_total``, ``warden_actor_stale_dropped_total``
+- ``warden_actor_status`` (1 for the current status, 0 for the others),
+  ``warden_actor_epoch``, ``warden_actor_mailbox_depth``,
+  ``warden_actor_uptime_seconds``, ``warden_actor_inflight_seconds``
+- ``warden_orders_sent_total``, ``warden_venue_errors_total``,
+  ``warden_fills_total``, ``warden_risk_rejections_total{reason}``
+- ``warden_exposure_cents{market}``, ``warden_exposure_total_cents``,
+  ``warden_exposure_limit_cents{limit}``, ``warden_risk_limit{limit}`` (count limits)
+- ``warden_breaker_state{state}``, ``warden_breaker_opened_total``,
+  ``warden_halted``, ``warden_ready``
+- ``warden_feed_staleness_seconds{market}``, ``warden_feed_market_stale{market}``
+- ``warden_reservations{state="held"|"in_doubt"}``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from supervision import ActorSnapshot
+from warden.control._readiness import Readiness
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+STATUSES = ("idle", "starting", "running", "stopping", "restarting", "stopped", "failed")
+BREAKER_STATES = ("closed", "open", "half_open")
+
+
+def _summary(snapshot: ActorSnapshot, name: str) -> dict[str, Any]:
+    try:
+        return snapshot.find(name).summary
+    except KeyError:
+        return {}
+
+
+def _actor_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
+    workers = [node for node in snapshot.walk() if node.kind == "worker"]
+    counters = {
+        "restarts": ("Restarts of the actor since the daemon started.", "restarts"),
+        "messages_processed": ("Messages handled, over every incarnation.", "processed"),
+        "dead_letters": ("Messages left in a mailbox when an incarnation ended.", "dead_letters"),
+        "stale_dropped": ("Messages dropped as sent by a stale incarnation.", "stale_dropped"),
+    }
+    for metric, (text, field) in counters.items():
+        family = CounterMetricFamily(f"warden_actor_{metric}", text, labels=["actor"])
+        for node in workers:
+            family.add_metric([node.name], getattr(node, field))
+        yield family
+    status = GaugeMetricFamily(
+        "warden_actor_status", "1 for the actor's current status.", labels=["actor", "status"]
+    )
+    epoch = GaugeMetricFamily("warden_actor_epoch", "Current incarnation.", labels=["actor"])
+    mailbox = GaugeMetricFamily(
+        "warden_actor_mailbox_depth", "Messages waiting in the mailbox.", labels=["actor"]
+    )
+    uptime = GaugeMetricFamily(
+        "warden_actor_uptime_seconds", "Seconds since this incarnation started.", labels=["actor"]
+    )
+    inflight = GaugeMetricFamily(
+        "warden_actor_inflight_seconds",
+        "How long the message in progress has been running (0 when idle).",
+        labels=["actor"],
+    )
+    for node in workers:
+        for name in STATUSES:
+            status.add_metric([node.name, name], 1.0 if node.status == name else 0.0)
+        epoch.add_metric([node.name], node.epoch)
+        mailbox.add_metric([node.name], node.mailbox)
+        uptime.add_metric([node.name], node.uptime_s or 0.0)
+        inflight.add_metric([node.name], node.inflight_age_s or 0.0)
+    yield from (status, epoch, mailbox, uptime, inflight)
+
+
+def _counter(name: str, text: str, value: Any) -> Iterator[Metric]:
+    if isinstance(value, int):
+        yield CounterMetricFamily(name, text, value=value)
+
+
+def _trading_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
+    risk, execution = _summary(snapshot, "risk"), _summary(snapshot, "execution")
+    risk_counts, execution_counts = risk.get("counts", {}), execution.get("counts", {})
+    if "counts" in execution:
+        yield from _counter(
+            "warden_orders_sent",
+            "Orders sent to the venue.",
+            execution_counts.get("orders_sent", 0),
+        )
+        yield from _counter(
+            "warden_venue_errors",
+            "Venue calls that failed.",
+            execution_counts.get("venue_errors", 0),
+        )
+    if "counts" in risk:
+        yield from _counter("warden_fills", "Fills booked by risk.", risk_counts.get("fills", 0))
+    if isinstance(risk.get("rejections"), dict):
+        rejections = CounterMetricFamily(
+            "warden_risk_rejections", "Reservations refused, by reason.", labels=["reason"]
+        )
+        for reason, count in sorted(risk["rejections"].items()):
+            rejections.add_metric([reason], count)
+        yield rejections
+    exposure = risk.get("exposure_cents")
+    if isinstance(exposure, dict):
+        by_market = GaugeMetricFamily(
+            "warden_exposure_cents", "Worst-case exposure by market.", labels=["market"]
+        )
+        for market, cents in sorted(exposure.get("by_market", {}).items()):
+            by_market.add_metric([market], cents)
+        yield by_market
+        yield GaugeMetricFamily(
+            "warden_exposure_total_cents", "Worst-case exposure, all markets.", exposure["total"]
+        )
+    if isinstance(risk.get("limits"), dict):
+        money = GaugeMetricFamily(
+            "warden_exposure_limit_cents", "Configured limits in cents.", labels=["limit"]
+        )
+        counts = GaugeMetricFamily(
+            "warden_risk_limit", "Configured limits that are counts.", labels=["limit"]
+        )
+        for limit, value in sorted(risk["limits"].items()):
+            if isinstance(value, int) and limit.endswith("_cents"):
+                money.add_metric([limit.removesuffix("_cents")], value)
+            elif isinstance(value, int):
+                counts.add_metric([limit], value)
+        yield from (money, counts)
+    yield from _safety_families(risk)
+
+
+def _safety_families(risk: dict[str, Any]) -> Iterator[Metric]:
+    breaker = risk.get("breaker")
+    if isinstance(breaker, dict):
+        state = GaugeMetricFamily(
+            "warden_breaker_state", "1 for the circuit breaker's state.", labels=["state"]
+        )
+        for name in BREAKER_STATES:
+            state.add_metric([name], 1.0 if breaker.get("state") == name else 0.0)
+        yield state
+        yield from _counter(
+            "warden_breaker_opened", "Times the breaker opened.", breaker.get("times_opened")
+        )
+    if isinstance(risk.get("halted"), bool):
+        yield GaugeMetricFamily("warden_halted", "1 while the kill switch is on.", risk["halted"])
+    reservations = risk.get("reservations")
+    if isinstance(reservations, dict):
+        held = GaugeMetricFamily("warden_reservations", "Reservations by state.", labels=["state"])
+        for name in ("held", "in_doubt"):
+            held.add_metric([name], len(reservations.get(name, ())))
+        yield held
+
+
+def _feed_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
+    markets = _summary(snapshot, "feed").get("markets")
+    if not isinstance(markets, dict):
+        return
+    age = GaugeMetricFamily(
+        "warden_feed_staleness_seconds",
+        "Seconds since the market's last accepted update (absent before the first).",
+        labels=["market"],
+    )
+    stale = GaugeMetricFamily(
+        "warden_feed_market_stale", "1 while the market is not tradeable.", labels=["market"]
+    )
+    for ticker, market in sorted(markets.items()):
+        if market.get("last_update_age_s") is not None:
+            age.add_metric([ticker], market["last_update_age_s"])
+        stale.add_metric([ticker], 0.0 if market.get("stale") is False else 1.0)
+    yield from (age, stale)
+
+
+class _SnapshotCollector:
+    def __init__(self, snapshot: ActorSnapshot, ready: Readiness) -> None:
+        self.snapshot = snapshot
+        self.ready = ready
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _actor_families(self.snapshot)
+        yield from _trading_families(self.snapshot)
+        yield from _feed_families(self.snapshot)
+        yield GaugeMetricFamily("warden_ready", "1 when /readyz answers 200.", self.ready.ready)
+
+
+def render_metrics(snapshot: ActorSnapshot, ready: Readiness) -> bytes:
+    """The Prometheus text exposition (format 0.0.4) of ``snapshot``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_SnapshotCollector(snapshot, ready))
+    return generate_latest(registry)

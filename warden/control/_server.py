@@ -1,0 +1,92 @@
+"""Serving the control plane: hypercorn's trio worker on the daemon's own loop.
+
+::
+
+    control = await nursery.start(serve_control, tree, ControlConfig(runtime_dir=Path("var")))
+    # control.url == "http://127.0.0.1:<port>"; var/warden.json and var/warden.token exist
+
+``serve_control`` binds (127.0.0.1 and an ephemeral port by default), then
+writes the runtime file and the 0600 token file (see :mod:`._runtime`), then
+reports started. When the surrounding scope is cancelled -- or the server
+fails -- it removes both files on the way out. A port that cannot be bound
+raises ``OSError`` from the start call, before any file is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+from loguru import logger
+
+from supervision import SupervisionTree
+from warden.control._app import ControlApp
+from warden.control._runtime import (
+    RuntimeFiles,
+    new_token,
+    remove_runtime_files,
+    write_runtime_files,
+)
+
+LOOPBACK = "127.0.0.1"
+
+
+def _port(value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise ValueError(f"control port must be 0..65535, got {value}")
+
+
+@attrs.frozen
+class ControlConfig:
+    """Where to listen (``port=0``: any free port) and where the runtime files go."""
+
+    runtime_dir: Path
+    host: str = LOOPBACK
+    port: int = attrs.field(default=0, validator=lambda _i, _a, v: _port(v))
+
+
+@attrs.frozen
+class ControlServer:
+    url: str
+    files: RuntimeFiles
+
+
+def _hypercorn_config(config: ControlConfig) -> HypercornConfig:
+    hyper = HypercornConfig()
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    hyper.bind = [f"{host}:{config.port}"]
+    hyper.accesslog = None
+    hyper.errorlog = logging.getLogger("warden.control.hypercorn")
+    hyper.graceful_timeout = 1.0
+    return hyper
+
+
+async def serve_control(
+    tree: SupervisionTree,
+    config: ControlConfig,
+    *,
+    task_status: trio.TaskStatus[ControlServer] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``tree``'s control plane until cancelled; ``started`` gets a :class:`ControlServer`."""
+    files: RuntimeFiles | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            token = new_token()  # before the bind: the app never runs without one
+            app: Any = ControlApp(
+                tree, token
+            )  # a plain ASGI callable; hypercorn's types are narrower
+            binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
+            files = write_runtime_files(config.runtime_dir, binds[0], token)
+            logger.bind(child="control").info(
+                "control plane at {} (runtime file {})", binds[0], files.runtime_file
+            )
+            task_status.started(ControlServer(binds[0], files))
+    finally:
+        if files is not None:
+            remove_runtime_files(files)
