@@ -12,6 +12,7 @@
 from actors.persistence._actor import PersistenceActor
 from actors.persistence._codec import EVENT_KINDS, decode_event, encode_event
 from actors.persistence._errors import LedgerConflictError, LedgerSchemaError
+from actors.persistence._halts import TRANSIENT_HALT_SOURCES, standing_halt
 from actors.persistence._ledger import Ledger, utc_day
 from actors.persistence._records import (
     AuditRecord,
@@ -27,6 +28,7 @@ __all__ = [
     "EVENT_KINDS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "TRANSIENT_HALT_SOURCES",
     "AuditRecord",
     "DailyStats",
     "FillRecord",
@@ -40,5 +42,6 @@ __all__ = [
     "WriteResult",
     "decode_event",
     "encode_event",
+    "standing_halt",
     "utc_day",
 ]

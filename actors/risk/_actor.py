@@ -106,8 +106,13 @@ class RiskActor(SupervisedActor):
         execution: str = "execution",
         persistence: str = "persistence",
         fees: FeeModel | None = None,
+        standing_halt: Callable[[], tuple[str, str] | None] | None = None,
     ) -> None:
+        """``standing_halt`` tells a new incarnation whether a halt taken before it
+        is still in force (``(reason, source)``); if it cannot tell (raises), the
+        incarnation starts halted. Without it, risk starts unhalted."""
         super().__init__()
+        self._standing_halt = standing_halt
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
         self._limits = limits
@@ -143,6 +148,25 @@ class RiskActor(SupervisedActor):
 
     def on_start(self) -> None:
         self.monitor(self._execution)
+        self._restore_halt()
+
+    def _restore_halt(self) -> None:
+        """A halt outlives the incarnation that took it (fail closed if unknown)."""
+        if self._standing_halt is None:
+            return
+        try:
+            found = self._standing_halt()
+        except Exception as error:  # noqa: BLE001 - unknown halt state: stay halted
+            found = (f"halt state unknown: {error}", self.name)
+        if found is None:
+            return
+        reason, source = found
+        self._halted, self._halt_reason = True, reason
+        self._log("halt_restored").warning(
+            "risk starts halted: {} (halted by {} before this incarnation; resume to trade)",
+            reason,
+            source,
+        )
 
     def on_receive(self, message: Any) -> Any:
         handler = self._handlers.get(type(message))

@@ -13,6 +13,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "EVENT_KINDS",
             "MIGRATIONS",
             "SCHEMA_VERSION",
+            "TRANSIENT_HALT_SOURCES",
             "AuditRecord",
             "DailyStats",
             "FillRecord",
@@ -26,6 +27,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "WriteResult",
             "decode_event",
             "encode_event",
+            "standing_halt",
             "utc_day",
         ]
     )

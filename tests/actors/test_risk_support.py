@@ -9,7 +9,7 @@ which is how the tests produce a real ``Down``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -196,12 +196,16 @@ def risk_tree(
     *,
     execution_restart: RestartType = RestartType.PERMANENT,
     with_persistence: bool = True,
+    standing_halt: Callable[[], tuple[str, str] | None] | None = None,
 ) -> Iterator[RiskHarness]:
     """persistence, risk, execution under one root, on a ManualClock; stopped at the end."""
     clock = ManualClock()
     execution, persistence, mode = Inbox(), Inbox(), PersistenceMode()
     children = [
-        ChildSpec(name="risk", factory=lambda: RiskActor(limits, breaker)),
+        ChildSpec(
+            name="risk",
+            factory=lambda: RiskActor(limits, breaker, standing_halt=standing_halt),
+        ),
         ChildSpec(
             name="execution",
             factory=lambda: FakeExecution(execution),
