@@ -24,6 +24,7 @@ from supervision._messages import Down, DownReason, Tagged
 from supervision._snapshot import (
     ActorSnapshot,
     FailureInfo,
+    LatencyHistogram,
     snapshot_from_dict,
     snapshot_to_dict,
     snapshot_to_json,
@@ -65,6 +66,7 @@ __all__ = [
     "HandlerAborted",
     "IncarnationHung",
     "Jitter",
+    "LatencyHistogram",
     "LoopNotRunning",
     "ManualClock",
     "RestartType",

@@ -14,6 +14,7 @@ measured in pykka 4.5, while keeping pykka's handler contract:
 
 from __future__ import annotations
 
+import bisect
 import queue
 import random
 from collections.abc import Callable, Mapping
@@ -30,6 +31,15 @@ from supervision._errors import HandlerAborted
 from supervision._messages import DownReason, Ended, Started, SummaryRequest, Tagged
 
 _PYKKA_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr})
+
+LATENCY_BOUNDS_S: tuple[float, ...] = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+)  # fmt: skip
+"""Upper bounds of the handler-latency buckets; one more bucket holds the rest."""
+
+LATENCY_SAMPLE_MASK = 15
+"""Handler latency is sampled on one message in 16: timing every message would
+cost the hot path a second clock read and a bucket search (see docs/benchmarks.md)."""
 
 
 @attrs.frozen
@@ -68,6 +78,9 @@ class SupervisedActor(pykka.ThreadingActor):
         # Introspection: at most one SummaryRequest queued at a time; the last answer kept.
         self._summary_pending = False
         self._last_summary: dict[str, Any] = {}
+        self._latency_counts = [0] * (len(LATENCY_BOUNDS_S) + 1)
+        self._latency_sum = 0.0
+        self._sampled_at = 0
         self.message_sender: str | None = None
 
     # -- what subclasses use ----------------------------------------------------
@@ -214,6 +227,8 @@ class SupervisedActor(pykka.ThreadingActor):
                     self._processed,
                     self._stale_dropped,
                     dead_letters,
+                    tuple(self._latency_counts),
+                    self._latency_sum,
                 )
             )
 
@@ -241,10 +256,24 @@ class SupervisedActor(pykka.ThreadingActor):
                 if envelope.reply_to is not None:
                     envelope.reply_to.set(response)
             finally:
+                if not self._processed & LATENCY_SAMPLE_MASK:
+                    self._sample_latency(now())
                 self._inflight_since = None
         if self._stop_error is not None:
             return self._crash(self._stop_error)
         return DownReason.NORMAL, None
+
+    def _sample_latency(self, finished: float) -> None:
+        # Runtime messages (summaries, stop) do not count as processed: sample once
+        # per 16 processed messages, never on the runtime's own.
+        if self._processed == self._sampled_at:
+            return
+        self._sampled_at = self._processed
+        started = self._inflight_since
+        if started is not None:
+            took = finished - started
+            self._latency_counts[bisect.bisect_left(LATENCY_BOUNDS_S, took)] += 1
+            self._latency_sum += took
 
     def _crash(self, exc: BaseException) -> tuple[DownReason, BaseException]:
         self._fence()

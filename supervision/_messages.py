@@ -65,6 +65,8 @@ class Ended:
     processed: int
     stale_dropped: int
     dead_letters: int
+    latency_counts: tuple[int, ...] = ()
+    latency_sum: float = 0.0
 
 
 class SummaryRequest:

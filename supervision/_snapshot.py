@@ -21,6 +21,21 @@ class FailureInfo:
 
 
 @attrs.frozen
+class LatencyHistogram:
+    """How long handlers took, over a sample of messages (1 in ``sample_every``).
+
+    ``counts[i]`` is the number of sampled messages that took at most
+    ``bounds[i]`` seconds and more than ``bounds[i-1]``; the last count is the
+    rest (above the last bound). ``sum_s`` is their total time.
+    """
+
+    bounds: tuple[float, ...]
+    counts: tuple[int, ...]
+    sum_s: float
+    sample_every: int
+
+
+@attrs.frozen
 class ActorSnapshot:
     """One node of the tree at one moment.
 
@@ -46,6 +61,7 @@ class ActorSnapshot:
     last_failure: FailureInfo | None
     summary: dict[str, Any] = attrs.field(factory=dict)
     summary_stale: bool = False
+    handler_latency: LatencyHistogram | None = None
     children: tuple[ActorSnapshot, ...] = ()
 
     def walk(self) -> Iterator[ActorSnapshot]:

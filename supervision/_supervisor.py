@@ -21,13 +21,18 @@ import pykka
 import trio
 from loguru import logger
 
-from supervision._actor import Binding, SupervisedActor
+from supervision._actor import (
+    LATENCY_BOUNDS_S,
+    LATENCY_SAMPLE_MASK,
+    Binding,
+    SupervisedActor,
+)
 from supervision._backoff import Backoff
 from supervision._clock import Clock
 from supervision._directory import Directory
 from supervision._errors import Escalation, IncarnationHung, StartTimedOut
 from supervision._messages import Down, DownReason, Ended, Started
-from supervision._snapshot import ActorSnapshot, FailureInfo
+from supervision._snapshot import ActorSnapshot, FailureInfo, LatencyHistogram
 from supervision._spec import ChildSpec, RestartType, Strategy, SupervisorSpec
 
 Report = Started | Ended
@@ -64,6 +69,8 @@ class _Child:
     processed: int = 0
     stale_dropped: int = 0
     dead_letters: int = 0
+    latency_counts: tuple[int, ...] = ()
+    latency_sum: float = 0.0
 
     @property
     def name(self) -> str:
@@ -335,10 +342,13 @@ class Supervisor:
             child.processed += report.processed
             child.stale_dropped += report.stale_dropped
             child.dead_letters += report.dead_letters
+            _fold_latency(child, report.latency_counts, report.latency_sum)
         elif child.actor is not None:  # fenced: its own report will be ignored
             child.processed += child.actor._processed
             child.stale_dropped += child.actor._stale_dropped
             child.dead_letters += child.actor.actor_inbox.qsize()  # type: ignore[attr-defined]
+            actor = child.actor
+            _fold_latency(child, tuple(actor._latency_counts), actor._latency_sum)
         child.live_epoch = None
         child.actor = None
         child.previous_node = child.node or child.previous_node
@@ -576,6 +586,7 @@ class Supervisor:
             stale_dropped=child.stale_dropped + (actor._stale_dropped if actor is not None else 0),
             dead_letters=child.dead_letters,
             last_failure=child.last_failure,
+            handler_latency=_latency(child, actor),
             children=child.node.describe_children(now) if child.node is not None else (),
         )
 
@@ -586,3 +597,29 @@ def _mailbox_depth(actor: SupervisedActor | None) -> int:
         return 0
     depth: int = actor.actor_inbox.qsize()  # type: ignore[attr-defined]
     return max(0, depth - 1) if actor._summary_pending else depth
+
+
+def _fold_latency(child: _Child, counts: tuple[int, ...], total: float) -> None:
+    """Add an ended incarnation's latency samples to the child's lifetime totals."""
+    if not counts:
+        return
+    mine = child.latency_counts or (0,) * len(counts)
+    child.latency_counts = tuple(a + b for a, b in zip(mine, counts, strict=True))
+    child.latency_sum += total
+
+
+def _latency(child: _Child, actor: SupervisedActor | None) -> LatencyHistogram | None:
+    """Lifetime handler latency of a worker: ended incarnations plus the live one."""
+    if isinstance(child.spec, SupervisorSpec):
+        return None
+    counts = list(child.latency_counts or (0,) * (len(LATENCY_BOUNDS_S) + 1))
+    total = child.latency_sum
+    if actor is not None:
+        counts = [a + b for a, b in zip(counts, actor._latency_counts, strict=True)]
+        total += actor._latency_sum
+    return LatencyHistogram(
+        bounds=LATENCY_BOUNDS_S,
+        counts=tuple(counts),
+        sum_s=total,
+        sample_every=LATENCY_SAMPLE_MASK + 1,
+    )

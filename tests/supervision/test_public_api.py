@@ -10,10 +10,10 @@ def test_the_public_exports_are_exactly_these() -> None:
         "EXIT_ESCALATED", "EXIT_OK", "NO_BACKOFF", "ActorSnapshot", "AskTimeout", "Backoff",
         "BackoffPolicy", "Binding", "ChildSpec", "ChildUnavailable", "Clock", "Down",
         "DownReason", "Escalation", "FailureInfo", "HandlerAborted", "IncarnationHung", "Jitter",
-        "LoopNotRunning", "ManualClock", "RestartType", "SpecError", "StartTimedOut", "Strategy",
-        "SupervisedActor", "SupervisionError", "SupervisionTree", "SupervisorSpec",
-        "SystemClock", "Tagged", "TreeThread", "TrioLoop", "run_until_signalled",
-        "snapshot_from_dict", "snapshot_to_dict", "snapshot_to_json",
+        "LatencyHistogram", "LoopNotRunning", "ManualClock", "RestartType", "SpecError",
+        "StartTimedOut", "Strategy", "SupervisedActor", "SupervisionError", "SupervisionTree",
+        "SupervisorSpec", "SystemClock", "Tagged", "TreeThread", "TrioLoop",
+        "run_until_signalled", "snapshot_from_dict", "snapshot_to_dict", "snapshot_to_json",
     }  # fmt: skip
 
 

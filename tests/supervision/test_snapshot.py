@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from supervision import (
+    ChildSpec,
+    ManualClock,
     SupervisorSpec,
     snapshot_from_dict,
     snapshot_to_dict,
@@ -15,6 +19,7 @@ from tests.supervision.conftest import (
     Block,
     Crash,
     Journal,
+    Recorder,
     eventually,
     is_running,
     recorder,
@@ -99,3 +104,35 @@ def test_a_manual_restart_gives_a_new_epoch_and_leaves_siblings_alone(
     assert snapshot.find("b").epoch == 1
     assert snapshot.find("a").last_failure is None  # a requested restart is not a failure
     assert tree.ask("a", "new me") == ("echo", "a", 3, "new me")
+
+
+class Slow(Recorder):
+    """Takes exactly 3 ms of the injected clock per message."""
+
+    def __init__(self, journal: Journal, clock: ManualClock) -> None:
+        super().__init__(journal)
+        self.manual = clock
+
+    def on_receive(self, message: object) -> object:
+        self.manual.advance(0.003)
+        return super().on_receive(message)
+
+
+def test_handler_latency_is_sampled_into_buckets_by_the_injected_clock(
+    journal: Journal, start_tree
+) -> None:
+    clock = ManualClock()
+    spec = tree_spec(ChildSpec(name="slow", factory=lambda: Slow(journal, clock)))
+    tree = start_tree(spec, clock=clock)
+    for i in range(32):
+        tree.ask("slow", f"m{i}")
+    histogram = tree.snapshot().find("slow").handler_latency
+    assert histogram is not None
+    assert histogram.sample_every == 16
+    assert sum(histogram.counts) == 2  # messages 16 and 32
+    bucket = histogram.bounds.index(0.005)  # 3 ms is above 2.5 ms, at most 5 ms
+    assert histogram.counts[bucket] == 2
+    assert histogram.sum_s == pytest.approx(0.006)
+    tree.tell("slow", Crash(RuntimeError("restart keeps the history")))
+    eventually(lambda: is_running(tree, "slow", epoch=2))
+    assert sum(tree.snapshot().find("slow").handler_latency.counts) == 2

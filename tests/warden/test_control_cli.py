@@ -184,6 +184,11 @@ def test_metrics_parse_as_prometheus_text_with_restart_counters(daemon: Daemon) 
     rows = _ps(daemon)
     assert restarts == {name: float(rows[name]["restarts"]) for name in ACTORS}
     assert families["warden_actor_restarts"].type == "counter"
+    latency = families["warden_actor_handler_seconds"]
+    assert latency.type == "histogram"
+    sampled = {s.labels["actor"]: s.value for s in latency.samples if s.name.endswith("_count")}
+    assert set(sampled) == set(ACTORS)
+    assert sampled["feed"] > 0  # the feed has handled far more than 16 frames by now
     for name in (
         "warden_actor_status",
         "warden_actor_mailbox_depth",

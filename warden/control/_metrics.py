@@ -17,7 +17,8 @@ Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
   ``warden_actor_dead_letters_total``, ``warden_actor_stale_dropped_total``
 - ``warden_actor_status`` (1 for the current status, 0 for the others),
   ``warden_actor_epoch``, ``warden_actor_mailbox_depth``,
-  ``warden_actor_uptime_seconds``, ``warden_actor_inflight_seconds``
+  ``warden_actor_uptime_seconds``, ``warden_actor_inflight_seconds``,
+  ``warden_actor_handler_seconds`` (histogram; sampled on 1 message in 16)
 - ``warden_orders_sent_total``, ``warden_venue_errors_total``,
   ``warden_fills_total``, ``warden_risk_rejections_total{reason}``
 - ``warden_exposure_cents{market}``, ``warden_exposure_total_cents``,
@@ -35,7 +36,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from supervision import ActorSnapshot
 from warden.control._readiness import Readiness
@@ -88,6 +94,27 @@ def _actor_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
         uptime.add_metric([node.name], node.uptime_s or 0.0)
         inflight.add_metric([node.name], node.inflight_age_s or 0.0)
     yield from (status, epoch, mailbox, uptime, inflight)
+    yield _handler_latency(workers)
+
+
+def _handler_latency(workers: list[ActorSnapshot]) -> Metric:
+    """The runtime's sampled handler latency (1 message in ``sample_every``) per actor."""
+    family = HistogramMetricFamily(
+        "warden_actor_handler_seconds",
+        "Time one message handler took, sampled on 1 message in 16 (all incarnations).",
+        labels=["actor"],
+    )
+    for node in workers:
+        histogram = node.handler_latency
+        if histogram is None:
+            continue
+        cumulative, buckets = 0, []
+        for bound, count in zip(histogram.bounds, histogram.counts, strict=False):
+            cumulative += count
+            buckets.append((repr(bound), cumulative))
+        buckets.append(("+Inf", sum(histogram.counts)))
+        family.add_metric([node.name], buckets, sum_value=histogram.sum_s)
+    return family
 
 
 def _counter(name: str, text: str, value: Any) -> Iterator[Metric]:
