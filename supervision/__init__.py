@@ -20,6 +20,7 @@ from supervision._errors import (
     StartTimedOut,
     SupervisionError,
 )
+from supervision._faults import FaultInjectionOff, FaultKind, InjectedCrash, InjectFault
 from supervision._messages import Down, DownReason, Tagged
 from supervision._snapshot import (
     ActorSnapshot,
@@ -63,8 +64,12 @@ __all__ = [
     "DownReason",
     "Escalation",
     "FailureInfo",
+    "FaultInjectionOff",
+    "FaultKind",
     "HandlerAborted",
     "IncarnationHung",
+    "InjectFault",
+    "InjectedCrash",
     "Jitter",
     "LatencyHistogram",
     "LoopNotRunning",

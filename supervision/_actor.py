@@ -28,9 +28,12 @@ from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
 from supervision._clock import Clock
 from supervision._directory import Directory
 from supervision._errors import HandlerAborted
+from supervision._faults import ArmedFault, suffer
 from supervision._messages import DownReason, Ended, Started, SummaryRequest, Tagged
 
-_PYKKA_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr})
+_RUNTIME_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr, ArmedFault})
+"""pykka's own messages keep pykka's meaning; an :class:`ArmedFault` (only a tree
+built with ``fault_injection=True`` sends one) is carried out by the runtime."""
 
 LATENCY_BOUNDS_S: tuple[float, ...] = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -165,9 +168,12 @@ class SupervisedActor(pykka.ThreadingActor):
             self._last_summary = dict(self.state_summary())
             self._summary_pending = False
             return self._last_summary
-        if kind in _PYKKA_MESSAGES:  # stop and proxy calls keep pykka's meaning
+        if kind in _RUNTIME_MESSAGES:
             if kind is not _ActorStop:
                 self._processed += 1
+            if kind is ArmedFault:
+                binding = self.binding
+                return suffer(message, binding.name, binding.epoch, self.actor_stopped)
             return super()._handle_receive(message)
         self._processed += 1
         return self.on_receive(message)

@@ -32,6 +32,7 @@ from supervision._actor import SupervisedActor
 from supervision._clock import Clock, SystemClock
 from supervision._directory import Directory
 from supervision._errors import ChildUnavailable, Escalation, SupervisionError
+from supervision._faults import FLOOD_MESSAGE, FaultInjectionOff, FaultKind, InjectFault, armed
 from supervision._messages import Started, SummaryRequest
 from supervision._snapshot import ActorSnapshot
 from supervision._spec import SupervisorSpec, check_tree
@@ -46,11 +47,20 @@ class SupervisionTree:
 
     ``seed`` feeds every backoff generator and every actor's ``rng`` (derived
     per child name and epoch), so a seeded run draws the same delays.
+    ``fault_injection`` enables :meth:`inject_fault` (chaos testing only).
     """
 
-    def __init__(self, spec: SupervisorSpec, *, clock: Clock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        spec: SupervisorSpec,
+        *,
+        clock: Clock | None = None,
+        seed: int = 0,
+        fault_injection: bool = False,
+    ) -> None:
         check_tree(spec)
         self.spec = spec
+        self.fault_injection = fault_injection
         self.clock: Clock = clock or SystemClock()
         self.seed = seed
         self.directory = Directory()
@@ -129,6 +139,23 @@ class SupervisionTree:
         if not 0 < timeout < math.inf:
             raise ValueError(f"ask timeout must be a finite number > 0, got {timeout!r}")
         return self.directory.ask(name, message, timeout=timeout)
+
+    def inject_fault(self, name: str, fault: InjectFault) -> int:
+        """Deliver ``fault`` to the running incarnation of ``name``; returns its epoch.
+
+        See :mod:`supervision._faults` for what each fault does. Raises
+        :class:`FaultInjectionOff` unless the tree was built with
+        ``fault_injection=True``, and ``ChildUnavailable`` as :meth:`tell` does
+        (a flood that races a restart may be cut short by it).
+        """
+        if not self.fault_injection:
+            raise FaultInjectionOff(self.spec.name)
+        if fault.kind is not FaultKind.FLOOD:
+            return self.directory.tell(name, armed(fault))
+        epoch = 0
+        for _ in range(fault.count):
+            epoch = self.directory.tell(name, FLOOD_MESSAGE)
+        return epoch
 
     def restart(self, name: str, *, timeout: float = 30.0) -> int:
         """Stop ``name`` (reason SHUTDOWN) and start a new incarnation at once; returns its epoch.

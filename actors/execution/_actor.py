@@ -364,7 +364,8 @@ class ExecutionActor(SupervisedActor):
 
     async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...]) -> None:
         assert self._work is not None
-        self._tell(_events.InDoubtDone(rid, await self._work.resolve(client_order_ids)))
+        resolution = await self._work.resolve(client_order_ids, rid)
+        self._tell(_events.InDoubtDone(rid, resolution))
 
     def _on_in_doubt_done(self, message: _events.InDoubtDone) -> None:
         self._resolving.discard(message.reservation_id)

@@ -31,6 +31,7 @@ from actors.domain import Fill, OrderIntent, Side
 from actors.errors import CriticalVenueError, TransientVenueError, VenueError, VenueRateLimited
 from actors.execution._client import VenueClient, VenueOrder, VenuePosition
 from actors.execution._config import RetryPolicy
+from actors.execution._history import order_line, resolved_line
 
 __all__ = [
     "LegResult",
@@ -131,24 +132,30 @@ class Workflows:
             attempts += 1
             self.reporter.leg_state(reservation_id, cid, f"submitting (attempt {attempts})")
             wait = self.retry.delay(attempts - 1, self.rng)
+            order_line("invoke", reservation_id, intent, detail=f"attempt {attempts}")
             try:
                 order = await self.client.create_order(intent)
+                order_line("ok", reservation_id, intent, order=order)
                 break
             except VenueRateLimited as error:
+                order_line("fail", reservation_id, intent, error=type(error).__name__)
                 self.reporter.venue_error(error)
                 last = error
                 if error.retry_after > 0:
                     wait = 0.0  # the limiter holds create_order back for Retry-After
             except TransientVenueError as error:
+                order_line("unknown", reservation_id, intent, error=type(error).__name__)
                 self.reporter.venue_error(error)
                 last = error
                 self.reporter.leg_state(reservation_id, cid, "outcome unknown: looking up")
                 found = await self.find(cid)
+                resolved_line(reservation_id, cid, found, "after an unknown outcome")
                 if found is not None:
                     self.reporter.count("unknown_outcomes_resolved")
                     order = found
                     break
             except CriticalVenueError as error:
+                order_line("fail", reservation_id, intent, error=type(error).__name__)
                 self.reporter.venue_error(error)
                 self.reporter.leg_state(reservation_id, cid, f"refused: {type(error).__name__}")
                 return LegResult(intent, None, (), error)
@@ -188,13 +195,16 @@ class Workflows:
 
     # -- looking back ----------------------------------------------------------------------
 
-    async def resolve(self, client_order_ids: Iterable[str]) -> Resolution:
+    async def resolve(
+        self, client_order_ids: Iterable[str], reservation_id: str | None = None
+    ) -> Resolution:
         """Look each id up; cancel what rests; collect the final orders and their fills."""
         orders: list[VenueOrder] = []
         fills: list[Fill] = []
         cancelled = 0
         for cid in client_order_ids:
             order = await self.find(cid)
+            resolved_line(reservation_id, cid, order, "in-doubt lookup")
             if order is None:
                 continue
             resting = order.is_resting

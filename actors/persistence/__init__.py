@@ -1,7 +1,8 @@
 """Persistence: the SQLite ledger and the actor that is its only writer.
 
 - :class:`PersistenceActor` handles ``Record`` messages: one transaction each,
-  ``Recorded`` / ``RecordFailed`` to the sender, ``Halt`` on failure;
+  ``Recorded`` / ``RecordFailed`` to the sender, ``Halt`` on failure; and
+  ``LimitLedgerSize`` (a size cap: the chaos harness's "disk full");
 - :class:`Ledger` is the file: :meth:`Ledger.open` for the writer (WAL,
   ``synchronous=FULL``, migrations), :meth:`Ledger.open_read_only` for readers
   such as ``warden report``, and the read API (orders, fills, positions, ...);
@@ -9,7 +10,7 @@
   :class:`~actors.errors.LedgerError` branch.
 """
 
-from actors.persistence._actor import PersistenceActor
+from actors.persistence._actor import LedgerSizeLimited, LimitLedgerSize, PersistenceActor
 from actors.persistence._codec import EVENT_KINDS, decode_event, encode_event
 from actors.persistence._errors import LedgerConflictError, LedgerSchemaError
 from actors.persistence._halts import TRANSIENT_HALT_SOURCES, standing_halt
@@ -35,6 +36,8 @@ __all__ = [
     "Ledger",
     "LedgerConflictError",
     "LedgerSchemaError",
+    "LedgerSizeLimited",
+    "LimitLedgerSize",
     "Migration",
     "OrderRecord",
     "PersistenceActor",

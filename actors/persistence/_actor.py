@@ -16,6 +16,11 @@ Contract:
   resumes); a connection that broke is reopened for the next Record. An
   unexpected error (a bug) is answered and halted the same way, then re-raised:
   a ``tell`` crashes the incarnation, an ``ask`` fails.
+- ``LimitLedgerSize(max_page_count)`` (chaos testing: a full disk on demand):
+  caps the ledger file at that many pages, or with ``None`` restores the cap
+  it was opened with; the cap also applies to a reopened connection. The
+  answer (also the ``ask`` value) is :class:`LedgerSizeLimited` with the cap
+  in force. A cap SQLite refuses raises: an ``ask`` fails, a ``tell`` crashes.
 - Other messages are logged and counted, never guessed at.
 """
 
@@ -24,12 +29,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
 from loguru import logger
 
 from actors.errors import LedgerError
 from actors.messages import Halt, Record, Recorded, RecordFailed
 from actors.persistence._ledger import Ledger
 from supervision import ChildUnavailable, SupervisedActor
+
+
+def _pages(_instance: object, _attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"max_page_count must be an int >= 1 or None, got {value!r}")
+
+
+@attrs.frozen
+class LimitLedgerSize:
+    """Cap the ledger file at ``max_page_count`` pages; ``None`` lifts the cap again."""
+
+    max_page_count: int | None = attrs.field(validator=_pages)
+
+
+@attrs.frozen
+class LedgerSizeLimited:
+    """The answer to :class:`LimitLedgerSize`: the cap asked for and the one in force."""
+
+    max_page_count: int | None
+    pages: int
 
 
 class PersistenceActor(SupervisedActor):
@@ -61,6 +87,7 @@ class PersistenceActor(SupervisedActor):
         self._unknown_messages = 0
         self._last_commit_at: float | None = None
         self._last_error: str | None = None
+        self._size_cap: int | None = None  # set by LimitLedgerSize; kept across reopening
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -68,13 +95,20 @@ class PersistenceActor(SupervisedActor):
         self._ledger = self._open()
 
     def _open(self) -> Ledger:
-        return Ledger.open(
+        ledger = Ledger.open(
             self.db_path,
             wall=self.clock.wall,
             max_page_count=self.max_page_count,
             busy_timeout_s=self.busy_timeout_s,
             intent_sync=self.intent_sync,
         )
+        if self._size_cap is not None:
+            try:
+                ledger.set_max_page_count(self._size_cap)
+            except BaseException:
+                ledger.close()
+                raise
+        return ledger
 
     def on_stop(self) -> None:
         self._close()
@@ -92,6 +126,8 @@ class PersistenceActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, Record):
             return self._record(message)
+        if isinstance(message, LimitLedgerSize):
+            return self._limit(message.max_page_count)
         self._unknown_messages += 1
         logger.bind(event="unknown_message", child=self.name, epoch=self.epoch).warning(
             "persistence ignored a {} from {}", type(message).__name__, self.message_sender
@@ -115,6 +151,18 @@ class PersistenceActor(SupervisedActor):
         reply = Recorded(record.request_id)
         self._reply(reply)
         return reply
+
+    def _limit(self, max_page_count: int | None) -> LedgerSizeLimited:
+        self._size_cap = max_page_count
+        if self._ledger is None or not self._ledger.is_open:
+            self._ledger = self._open()  # applies the new cap
+        pages = self._ledger.set_max_page_count(max_page_count)
+        logger.bind(event="ledger_size_limited", child=self.name, epoch=self.epoch).warning(
+            "ledger size cap {}: {} pages in force",
+            "lifted" if max_page_count is None else f"set to {max_page_count}",
+            pages,
+        )
+        return LedgerSizeLimited(max_page_count, pages)
 
     def _fail(self, record: Record, error: Exception) -> None:
         text = str(error) if isinstance(error, LedgerError) else f"{type(error).__name__}: {error}"

@@ -97,6 +97,7 @@ class Ledger:
         self.intent_sync = intent_sync
         self._sync = "FULL"  # what the connection is set to now
         self.schema_version = SCHEMA_VERSION
+        self._opened_max_page_count: int | None = None  # read on first change
 
     # -- opening and closing -------------------------------------------------------------
 
@@ -305,6 +306,31 @@ class Ledger:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             self.close()
+
+    def set_max_page_count(self, pages: int | None) -> int:
+        """Cap the file at ``pages`` pages from now on (``None``: back to the cap it was
+        opened with); returns the cap in force. SQLite raises a cap below the
+        current size to that size, so a low cap means "no more growth": a later
+        write that needs a new page fails as disk full (the chaos seam).
+
+        Raises ``ValueError`` for a cap below 1 and :class:`LedgerWriteError`
+        when SQLite refuses.
+        """
+        if pages is not None and (isinstance(pages, bool) or pages < 1):
+            raise ValueError(f"max_page_count must be an int >= 1 or None, got {pages!r}")
+        conn = self._connection("set max_page_count")
+        try:
+            if self._opened_max_page_count is None:
+                self._opened_max_page_count = int(
+                    conn.execute("PRAGMA max_page_count").fetchone()[0]
+                )
+            target = self._opened_max_page_count if pages is None else int(pages)
+            cap: int = conn.execute(f"PRAGMA max_page_count = {target}").fetchone()[0]
+        except sqlite3.Error as error:
+            raise LedgerWriteError(
+                f"{self.path}: {_describe(error)}", operation="set max_page_count"
+            ) from error
+        return cap
 
     # -- reading -------------------------------------------------------------------------
 

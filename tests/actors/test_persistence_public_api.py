@@ -20,6 +20,8 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "Ledger",
             "LedgerConflictError",
             "LedgerSchemaError",
+            "LedgerSizeLimited",
+            "LimitLedgerSize",
             "Migration",
             "OrderRecord",
             "PersistenceActor",

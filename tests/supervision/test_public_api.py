@@ -9,7 +9,8 @@ def test_the_public_exports_are_exactly_these() -> None:
     assert set(supervision.__all__) == {
         "EXIT_ESCALATED", "EXIT_OK", "NO_BACKOFF", "ActorSnapshot", "AskTimeout", "Backoff",
         "BackoffPolicy", "Binding", "ChildSpec", "ChildUnavailable", "Clock", "Down",
-        "DownReason", "Escalation", "FailureInfo", "HandlerAborted", "IncarnationHung", "Jitter",
+        "DownReason", "Escalation", "FailureInfo", "FaultInjectionOff", "FaultKind",
+        "HandlerAborted", "IncarnationHung", "InjectFault", "InjectedCrash", "Jitter",
         "LatencyHistogram", "LoopNotRunning", "ManualClock", "RestartType", "SpecError",
         "StartTimedOut", "Strategy", "SupervisedActor", "SupervisionError", "SupervisionTree",
         "SupervisorSpec", "SystemClock", "Tagged", "TreeThread", "TrioLoop",
@@ -35,5 +36,7 @@ def test_errors_form_one_hierarchy_with_the_builtin_they_resemble() -> None:
         supervision.Escalation,
         supervision.IncarnationHung,
         supervision.StartTimedOut,
+        supervision.InjectedCrash,
+        supervision.FaultInjectionOff,
     ):
         assert issubclass(error, supervision.SupervisionError)

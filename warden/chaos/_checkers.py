@@ -1,0 +1,543 @@
+"""The invariants of DESIGN.md §6 as checkers over an :class:`Evidence`.
+
+Each checker returns a :class:`CheckResult`: ``held``, ``violated`` (with the
+minimal events that witness it: the offending venue entries, ledger rows or
+history lines, never the whole log) or ``unknown`` (the evidence it needs is
+missing, e.g. no daemon history; ``detail`` says which). Checkers are pure
+functions of the evidence, so they are tested on synthetic histories.
+
+Times: venue truth ``ts``, harness ``t`` and daemon history ``t`` are all the
+real wall clock of this machine. Ledger ``created_at`` is the daemon's clock,
+which a clock fault shifts, so time comparisons against it are skipped inside
+clock-fault windows (and counted).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+from actors.domain import Action, Fill, Side
+from actors.fees import FeeModel
+from actors.risk import Holding
+from warden.chaos._history import Evidence
+
+Status = Literal["held", "violated", "unknown"]
+MAX_WITNESSES = 5
+_OPEN_STATES = {"new", "accepted", "partially_filled"}
+
+
+@frozen
+class CheckResult:
+    name: str
+    invariant: int
+    status: Status
+    counts: dict[str, Any] = field(factory=dict)
+    witnesses: list[dict[str, Any]] = field(factory=list)
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "invariant": self.invariant,
+            "status": self.status,
+            "counts": self.counts,
+            "witnesses": self.witnesses,
+            "detail": self.detail,
+        }
+
+
+def _result(
+    name: str, invariant: int, counts: dict[str, Any], witnesses: list[dict[str, Any]], what: str
+) -> CheckResult:
+    status: Status = "violated" if witnesses else "held"
+    detail = f"{len(witnesses)} witness(es): {what}" if witnesses else ""
+    return CheckResult(name, invariant, status, counts, witnesses[:MAX_WITNESSES], detail)
+
+
+def _price(record: dict[str, Any]) -> int:
+    return int(record["yes_price"] if record["side"] == "yes" else record["no_price"])
+
+
+def _orders_accepted(ev: Evidence) -> list[dict[str, Any]]:
+    return ev.truth_of("order_accepted")
+
+
+# --- 1 exposure ------------------------------------------------------------------------
+
+
+def exposure_within_limits(ev: Evidence) -> CheckResult:
+    """Replays venue truth; after each entry, exposure = cost basis of unmatched
+    contracts + worst case (remaining x price + taker fee) of open buy orders."""
+    fees = FeeModel()
+    market_limit = int(ev.config.get("max_market_exposure_cents", 0))
+    total_limit = int(ev.config.get("max_total_exposure_cents", 0))
+    holdings: dict[str, Holding] = {}
+    open_buys: dict[str, dict[str, Any]] = {}
+    peak_total, peak_market = 0, 0
+    witnesses: list[dict[str, Any]] = []
+    for entry in ev.truth:
+        record, kind = entry["record"], entry["kind"]
+        if kind == "order_accepted" and record["action"] == "buy":
+            open_buys[record["order_id"]] = {
+                "ticker": record["ticker"],
+                "price": _price(record),
+                "remaining": int(record["initial_count"]),
+                "client_order_id": record["client_order_id"],
+            }
+        elif kind == "order_canceled":
+            open_buys.pop(record.get("order_id", ""), None)
+        elif kind == "fill":
+            ticker = record["ticker"]
+            holding = holdings.get(ticker) or Holding.empty(ticker, 100)
+            fill = Fill(
+                record["trade_id"],
+                record["client_order_id"] or record["order_id"],
+                ticker,
+                Side(record["side"]),
+                Action(record["action"]),
+                _price(record),
+                int(record["count"]),
+                fee_cents=int(record["fee"]),
+            )
+            try:
+                holdings[ticker] = holding.apply(fill)
+            except ValueError as error:
+                return CheckResult(
+                    "exposure_within_limits", 1, "unknown", detail=f"cannot replay: {error}"
+                )
+            order = open_buys.get(record["order_id"])
+            if order is not None:
+                order["remaining"] -= int(record["count"])
+                if order["remaining"] <= 0:
+                    del open_buys[record["order_id"]]
+        by_market: dict[str, int] = {t: h.exposure_cents for t, h in holdings.items()}
+        for order in open_buys.values():
+            worst = order["remaining"] * order["price"]
+            worst += fees.taker_fee(order["remaining"], order["price"])
+            by_market[order["ticker"]] = by_market.get(order["ticker"], 0) + worst
+        total = sum(by_market.values())
+        peak_total = max(peak_total, total)
+        worst_market = max(by_market.items(), key=lambda item: item[1], default=("", 0))
+        peak_market = max(peak_market, worst_market[1])
+        if (market_limit and worst_market[1] > market_limit) or (
+            total_limit and total > total_limit
+        ):
+            witnesses.append(
+                {
+                    "entry": entry,
+                    "exposure_by_market": by_market,
+                    "total": total,
+                    "open_orders": [o for o in open_buys.values()],
+                }
+            )
+    counts = {
+        "venue_entries": len(ev.truth),
+        "peak_total_cents": peak_total,
+        "peak_market_cents": peak_market,
+        "max_total_exposure_cents": total_limit,
+        "max_market_exposure_cents": market_limit,
+        "events_over_limit": len(witnesses),
+    }
+    return _result("exposure_within_limits", 1, counts, witnesses, "exposure over a limit")
+
+
+# --- 2 at most once --------------------------------------------------------------------
+
+
+def client_order_id_accepted_once(ev: Evidence) -> CheckResult:
+    by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in _orders_accepted(ev):
+        by_id[entry["record"]["client_order_id"]].append(entry)
+    dups = [entries for entries in by_id.values() if len(entries) > 1]
+    witnesses = [
+        {"client_order_id": e[0]["record"]["client_order_id"], "accepted": e} for e in dups
+    ]
+    counts = {"orders_accepted": sum(len(v) for v in by_id.values()), "duplicated_ids": len(dups)}
+    return _result(
+        "client_order_id_accepted_once", 2, counts, witnesses, "a client order id accepted twice"
+    )
+
+
+# --- 3 durable intent ------------------------------------------------------------------
+
+
+def _clock_windows(ev: Evidence) -> list[tuple[float, float]]:
+    windows, start = [], None
+    for event in ev.harness:
+        if not str(event.get("fault", "")).startswith("clock."):
+            continue
+        if event["kind"] == "inject":
+            start = event["t"]
+        elif event["kind"] == "heal" and start is not None:
+            windows.append((start - 1.0, event["t"] + 1.0))
+            start = None
+    if start is not None:
+        windows.append((start - 1.0, float("inf")))
+    return windows
+
+
+def _inside(t: float, windows: Iterable[tuple[float, float]]) -> bool:
+    return any(low <= t <= high for low, high in windows)
+
+
+def intent_before_order(ev: Evidence) -> CheckResult:
+    if ev.ledger is None:
+        return CheckResult("intent_before_order", 3, "unknown", detail="no ledger to read")
+    intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
+    clock = _clock_windows(ev)
+    witnesses: list[dict[str, Any]] = []
+    checked = skipped = 0
+    for entry in _orders_accepted(ev):
+        intent = intents.get(entry["record"]["client_order_id"])
+        if intent is None:
+            witnesses.append({"venue": entry, "ledger_intent": None})
+            continue
+        if _inside(entry["ts"], clock) or _inside(intent["created_at"], clock):
+            skipped += 1
+            continue
+        checked += 1
+        if intent["created_at"] > entry["ts"]:
+            witnesses.append({"venue": entry, "ledger_intent": intent})
+    counts = {
+        "orders_at_venue": len(_orders_accepted(ev)),
+        "time_order_checked": checked,
+        "time_order_skipped_clock_fault": skipped,
+    }
+    return _result(
+        "intent_before_order", 3, counts, witnesses, "a venue order with no earlier ledger intent"
+    )
+
+
+# --- 4, 5 ledger = venue ---------------------------------------------------------------
+
+
+def _fill_key(fill: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        fill["client_order_id"],
+        fill["ticker"],
+        fill["side"],
+        fill["action"],
+        fill["price"],
+        fill["count"],
+        fill["fee_cents"],
+    )
+
+
+def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
+    if ev.ledger is None:
+        return CheckResult("ledger_fills_equal_venue", 4, "unknown", detail="no ledger to read")
+    venue: dict[str, dict[str, Any]] = {}
+    for entry in ev.truth_of("fill"):
+        r = entry["record"]
+        venue[r["trade_id"]] = {
+            "fill_id": r["trade_id"],
+            "client_order_id": r["client_order_id"],
+            "ticker": r["ticker"],
+            "side": r["side"],
+            "action": r["action"],
+            "price": _price(r),
+            "count": r["count"],
+            "fee_cents": r["fee"],
+            "seq": entry["seq"],
+        }
+    ledger_ids = Counter(fill["fill_id"] for fill in ev.ledger["fills"])
+    ledger = {fill["fill_id"]: fill for fill in ev.ledger["fills"]}
+    witnesses: list[dict[str, Any]] = []
+    witnesses += [{"missing_in_ledger": fill} for i, fill in venue.items() if i not in ledger]
+    witnesses += [{"not_at_venue": fill} for i, fill in ledger.items() if i not in venue]
+    witnesses += [
+        {"duplicated_in_ledger": ledger[i], "times": n} for i, n in ledger_ids.items() if n > 1
+    ]
+    witnesses += [
+        {"venue": venue[i], "ledger": ledger[i]}
+        for i in venue.keys() & ledger.keys()
+        if _fill_key(venue[i]) != _fill_key(ledger[i])
+    ]
+    counts = {"venue_fills": len(venue), "ledger_fills": len(ev.ledger["fills"])}
+    return _result(
+        "ledger_fills_equal_venue", 4, counts, witnesses, "fills lost, invented or altered"
+    )
+
+
+def positions_and_cash_equal(ev: Evidence) -> CheckResult:
+    if ev.ledger is None or not ev.venue_final:
+        return CheckResult(
+            "positions_and_cash_equal", 5, "unknown", detail="no ledger or venue final state"
+        )
+    ledger = {p["ticker"]: p for p in ev.ledger["positions"]}
+    venue = ev.venue_final.get("positions", {})
+    witnesses: list[dict[str, Any]] = []
+    for ticker in sorted(set(ledger) | set(venue)):
+        mine = ledger.get(ticker, {"yes_count": 0, "no_count": 0})
+        net = int(mine["yes_count"]) - int(mine["no_count"])
+        if net != int(venue.get(ticker, 0)):
+            witnesses.append(
+                {"ticker": ticker, "ledger": mine, "venue_position": venue.get(ticker, 0)}
+            )
+    pairs_paid = sum(
+        min(int(p["yes_count"]), int(p["no_count"])) * int(p.get("payout_cents", 100))
+        for p in ledger.values()
+    )
+    ledger_cash = sum(int(p["cash_cents"]) for p in ledger.values()) + pairs_paid
+    venue_cash = int(ev.venue_final["balance"]) + int(ev.venue_final["reserved"])
+    venue_cash -= int(ev.config.get("trader_cash", 0))
+    if ledger_cash != venue_cash:
+        witnesses.append({"cash_change_ledger": ledger_cash, "cash_change_venue": venue_cash})
+    counts = {
+        "markets": len(set(ledger) | set(venue)),
+        "cash_change_ledger_cents": ledger_cash,
+        "cash_change_venue_cents": venue_cash,
+    }
+    return _result("positions_and_cash_equal", 5, counts, witnesses, "positions or cash differ")
+
+
+# --- 6 kill switch ---------------------------------------------------------------------
+
+
+def halt_windows(ev: Evidence) -> list[tuple[float, float]]:
+    """Times the daemon was surely halted: runs of polls where risk said halted
+    (first to last such poll), plus harness halts from their acknowledgement to
+    the moment the harness sent the resume."""
+    windows: list[tuple[float, float]] = []
+    run: list[float] = []
+    for poll in ev.harness_of("poll"):
+        halted = poll.get("halted")
+        if halted:
+            run.append(poll["t"])
+        elif halted is False and run:
+            windows.append((run[0], run[-1]))  # the resume came somewhere after run[-1]
+            run = []
+    if run:
+        windows.append((run[0], float("inf")))
+    acks = [e["t"] for e in ev.harness_of("halted")]
+    resumes = sorted(e["t"] for e in ev.harness_of("resume"))
+    for ack in acks:
+        end = next((t for t in resumes if t > ack), float("inf"))
+        windows.append((ack, end))
+    return sorted(windows)
+
+
+def kill_switch_honoured(ev: Evidence) -> CheckResult:
+    if ev.ledger is None:
+        return CheckResult("kill_switch_honoured", 6, "unknown", detail="no ledger to read")
+    windows = halt_windows(ev)
+    intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
+    clock = _clock_windows(ev)
+    deadline = float(ev.config.get("shutdown_timeout_s", 10.0))
+    terminal: dict[str, float] = {}
+    unfilled = {
+        e["record"]["order_id"]: int(e["record"]["initial_count"])
+        for e in ev.truth
+        if e["kind"] == "order_accepted"
+    }
+    for entry in ev.truth:
+        record = entry["record"]
+        if entry["kind"] == "order_canceled":
+            terminal.setdefault(record["order_id"], entry["ts"])
+        elif entry["kind"] == "fill" and record["order_id"] in unfilled:
+            unfilled[record["order_id"]] -= int(record["count"])
+            if unfilled[record["order_id"]] <= 0:
+                terminal.setdefault(record["order_id"], entry["ts"])
+    witnesses: list[dict[str, Any]] = []
+    in_window = 0
+    for entry in _orders_accepted(ev):
+        record = entry["record"]
+        window = next((w for w in windows if w[0] <= entry["ts"] < w[1]), None)
+        if window is None:
+            continue
+        in_window += 1
+        intent = intents.get(record["client_order_id"])
+        if record["action"] == "buy" and not _inside(entry["ts"], clock):
+            created = intent["created_at"] if intent is not None else entry["ts"]
+            if created > window[0]:
+                witnesses.append({"halted_at": window[0], "order": entry, "intent": intent})
+        ended = terminal.get(record["order_id"])
+        if ended is None or ended > max(window[0], entry["ts"]) + deadline:
+            witnesses.append({"halted_at": window[0], "open_past_deadline": entry})
+    counts = {"halt_windows": len(windows), "orders_accepted_while_halted": in_window}
+    return _result(
+        "kill_switch_honoured", 6, counts, witnesses, "new risk or an open order after a halt"
+    )
+
+
+# --- 7, 8 restarts and quiescence ------------------------------------------------------
+
+
+def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
+    if ev.daemon is None:
+        return CheckResult(
+            "no_order_before_reconciliation",
+            7,
+            "unknown",
+            detail="needs the daemon history (warden run --chaos)",
+        )
+    starts = [
+        line["t"]
+        for line in ev.daemon
+        if (line["kind"] == "daemon" and line.get("phase") == "start")
+        or (line["kind"] == "restart" and line.get("actor") == "execution")
+    ]
+    reconciled = sorted(line["t"] for line in ev.daemon_of("reconciled") if line.get("ok"))
+    accepted = _orders_accepted(ev)
+    witnesses: list[dict[str, Any]] = []
+    for start in starts:
+        done = next((t for t in reconciled if t >= start), float("inf"))
+        early = [e for e in accepted if start < e["ts"] < done]
+        if early:
+            witnesses.append({"started_at": start, "reconciled_at": done, "order": early[0]})
+    counts = {"starts": len(starts), "reconciliations": len(reconciled)}
+    return _result(
+        "no_order_before_reconciliation", 7, counts, witnesses, "an order before reconciliation"
+    )
+
+
+def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
+    if ev.ledger is None or not ev.venue_final:
+        return CheckResult(
+            "no_open_orders_after_stop", 7, "unknown", detail="no ledger or venue final state"
+        )
+    witnesses: list[dict[str, Any]] = [{"resting_at_venue": o} for o in ev.venue_final["resting"]]
+    witnesses += [
+        {"open_in_ledger": order} for order in ev.ledger["orders"] if order["state"] in _OPEN_STATES
+    ]
+    counts = {"resting_at_venue": len(ev.venue_final["resting"])}
+    return _result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
+
+
+def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
+    if ev.ledger is None:
+        return CheckResult(
+            "no_reservation_after_quiescence", 8, "unknown", detail="no ledger to read"
+        )
+    witnesses: list[dict[str, Any]] = [
+        {"ledger_reservation": r} for r in ev.ledger["reservations"] if r["state"] != "released"
+    ]
+    if ev.daemon is not None:
+        last: dict[str, dict[str, Any]] = {}
+        for line in ev.daemon_of("reservation"):
+            last[line["reservation_id"]] = line
+        witnesses += [
+            {"history_last": line}
+            for line in last.values()
+            if line.get("phase") in ("reserve", "in_doubt")
+        ]
+    counts = {"ledger_reservations": len(ev.ledger["reservations"])}
+    return _result(
+        "no_reservation_after_quiescence", 8, counts, witnesses, "a reservation still held"
+    )
+
+
+# --- 9 restart intensity ---------------------------------------------------------------
+
+
+def restart_episodes(ev: Evidence) -> list[dict[str, Any]]:
+    """Supervisor restarts seen by polling ``/actors``: a poll where some actor's
+    epoch rose (per daemon pid), minus the harness's own operator restarts."""
+    operator = {(e["pid"], e["actor"], e["epoch"]) for e in ev.harness_of("operator_restart")}
+    episodes: list[dict[str, Any]] = []
+    previous: dict[int, dict[str, int]] = {}
+    for poll in ev.harness_of("poll"):
+        epochs: dict[str, int] = poll.get("epochs") or {}
+        before = previous.get(poll["pid"])
+        previous[poll["pid"]] = epochs
+        if before is None:
+            continue
+        rises = {
+            actor: epoch - before.get(actor, epoch)
+            for actor, epoch in epochs.items()
+            if epoch > before.get(actor, epoch) and (poll["pid"], actor, epoch) not in operator
+        }
+        if rises:
+            episodes.append({"t": poll["t"], "pid": poll["pid"], "rises": rises})
+    return episodes
+
+
+def restart_intensity_bounded(ev: Evidence) -> CheckResult:
+    intensity = int(ev.config.get("intensity", 5))
+    period = float(ev.config.get("period_s", 30.0))
+    episodes = restart_episodes(ev)
+    exits = {e["pid"]: e for e in ev.harness_of("daemon_exit")}
+    witnesses: list[dict[str, Any]] = []
+    worst = 0
+    for i, first in enumerate(episodes):
+        window = [
+            e for e in episodes[i:] if e["pid"] == first["pid"] and e["t"] - first["t"] <= period
+        ]
+        restarts = sum(max(e["rises"].values()) for e in window)
+        worst = max(worst, restarts)
+        escalated = exits.get(first["pid"], {}).get("code") == 1
+        if restarts > intensity and not escalated:
+            witnesses.append({"window_start": first["t"], "restarts": restarts, "episodes": window})
+            break
+    counts = {
+        "restart_episodes": len(episodes),
+        "max_restarts_in_period": worst,
+        "intensity": intensity,
+        "period_s": period,
+        "escalations": sum(1 for e in exits.values() if e.get("code") == 1),
+    }
+    return _result(
+        "restart_intensity_bounded", 9, counts, witnesses, "restarts past the intensity, no halt"
+    )
+
+
+# --- 10 message accounting -------------------------------------------------------------
+
+_SENT_KEYS = ("sent", "received", "enqueued")
+
+
+def message_accounting(ev: Evidence) -> CheckResult:
+    """received = processed + dead_letters + stale_dropped + mailbox, per actor, in the
+    last ``/actors`` snapshot; unknown when the runtime exports no received counter."""
+    last = next((e for e in reversed(ev.harness_of("final_actors"))), None)
+    nodes = (last or {}).get("nodes") or []
+    key = next((k for k in _SENT_KEYS if nodes and all(k in n for n in nodes)), None)
+    if key is None:
+        return CheckResult(
+            "message_accounting",
+            10,
+            "unknown",
+            counts={"actors": len(nodes)},
+            detail="the /actors snapshot has no per-actor sent/received counter to balance",
+        )
+    witnesses = []
+    for node in nodes:
+        accounted = node["processed"] + node["dead_letters"] + node["stale_dropped"]
+        accounted += node["mailbox"]
+        if node[key] != accounted:
+            witnesses.append({"actor": node["name"], key: node[key], "accounted": accounted})
+    return _result(
+        "message_accounting", 10, {"actors": len(nodes)}, witnesses, "messages unaccounted for"
+    )
+
+
+CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (
+    exposure_within_limits,
+    client_order_id_accepted_once,
+    intent_before_order,
+    ledger_fills_equal_venue,
+    positions_and_cash_equal,
+    kill_switch_honoured,
+    no_order_before_reconciliation,
+    no_open_orders_after_stop,
+    no_reservation_after_quiescence,
+    restart_intensity_bounded,
+    message_accounting,
+)
+
+
+def check_all(ev: Evidence) -> list[CheckResult]:
+    """Every checker; one that raises is reported ``unknown`` with the error."""
+    results = []
+    for checker in CHECKERS:
+        try:
+            results.append(checker(ev))
+        except (KeyError, TypeError, ValueError) as error:
+            name = checker.__name__
+            detail = f"checker failed: {type(error).__name__}: {error}"
+            results.append(CheckResult(name, 0, "unknown", detail=detail))
+    return results

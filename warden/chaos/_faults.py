@@ -1,0 +1,479 @@
+"""The fault catalogue: every fault the harness can inject, as named, resettable data.
+
+A :class:`Fault` says what it breaks (``family``: actor, venue, process,
+storage, clock), which parameters it draws for an intensity, how to inject
+and how to heal it through a :class:`Targets` (the running venue and daemon),
+and how recovery is measured (``recovery``):
+
+- ``epoch``: the actor's new incarnation shows ``running`` in ``/actors``
+  (timed from injection);
+- ``ready``: ``/readyz`` answers 200 again (timed from the heal);
+- ``reconciled``: the restarted daemon's first ``reconciled ok`` history line
+  (timed from the restart; ``/readyz`` when the daemon writes no history).
+
+Faults never overlap a fault sharing one of their ``scopes`` (a venue knob
+section is replaced as a whole; the daemon takes one fault at a time).
+``needs_chaos`` faults use the daemon's ``--chaos`` routes and are
+unavailable when the daemon has none. Injection or heal failures raise
+:class:`FaultError`; the runner records them and carries on.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from attrs import frozen
+
+Intensity = Literal["low", "medium", "high"]
+INTENSITIES: tuple[Intensity, ...] = ("low", "medium", "high")
+FAMILIES = ("actor", "venue", "process", "storage", "clock")
+ACTORS = ("persistence", "risk", "execution", "strategy", "feed")
+
+
+class FaultError(Exception):
+    """A fault could not be injected or healed; carries the fault name."""
+
+    def __init__(self, fault: str, message: str) -> None:
+        self.fault = fault
+        super().__init__(f"{fault}: {message}")
+
+
+class Targets(Protocol):
+    """What faults act on; implemented by the runner over real processes."""
+
+    def venue_faults(self, knobs: dict[str, Any]) -> None: ...
+    def venue_reset(self, scope: str) -> None: ...
+    def daemon_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def wait_in_flight(self, timeout_s: float) -> bool: ...
+    def kill_daemon(self) -> None: ...
+    def restart_daemon(self) -> None: ...
+    def lock_ledger(self) -> None: ...
+    def unlock_ledger(self) -> None: ...
+    def resume_if_halted_by(self, reason_part: str) -> None: ...
+    def seconds_to_midnight(self) -> float: ...
+    def seconds_since_midnight(self) -> float: ...
+
+
+Draw = Callable[[random.Random, Intensity], dict[str, Any]]
+Action = Callable[[Targets, dict[str, Any]], dict[str, Any] | None]
+
+
+@frozen
+class Fault:
+    name: str
+    family: str
+    summary: str
+    params_doc: str
+    scopes: tuple[str, ...]
+    recovery: Literal["epoch", "ready", "reconciled"]
+    draw: Draw
+    inject: Action
+    heal: Action
+    needs_chaos: bool = False
+
+
+def _pick(rng: random.Random, intensity: Intensity, table: dict[str, tuple[float, float]]) -> float:
+    low, high = table[intensity]
+    return round(rng.uniform(low, high), 3)
+
+
+def _rate(low: float, medium: float, high: float) -> dict[str, tuple[float, float]]:
+    return {"low": (low / 2, low), "medium": (medium / 2, medium), "high": (high / 2, high)}
+
+
+def _actor(rng: random.Random) -> str:
+    # execution is drawn most: a fault there hits orders in flight
+    return rng.choice(("execution", "execution", "execution", "risk", "feed", "strategy"))
+
+
+# --- venue -------------------------------------------------------------------------------
+
+
+def _http(endpoint: str, knobs: Callable[[random.Random, Intensity], dict[str, Any]]) -> Draw:
+    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
+        return {"endpoint": endpoint, "knobs": knobs(rng, intensity)}
+
+    return draw
+
+
+def _inject_http(targets: Targets, params: dict[str, Any]) -> None:
+    targets.venue_faults({"http": {params["endpoint"]: params["knobs"]}})
+
+
+def _heal_http(targets: Targets, params: dict[str, Any]) -> None:
+    targets.venue_reset(f"http.{params['endpoint']}")
+
+
+def _inject_stream(targets: Targets, params: dict[str, Any]) -> None:
+    targets.venue_faults({"stream": params})
+
+
+def _heal_stream(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.venue_reset("stream")
+
+
+def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) -> Fault:
+    return Fault(
+        name,
+        "venue",
+        summary,
+        doc,
+        (f"venue.http.{endpoint}",),
+        "ready",
+        _http(endpoint, knobs),
+        _inject_http,
+        _heal_http,
+    )
+
+
+def _venue_stream(name: str, summary: str, doc: str, draw: Draw) -> Fault:
+    return Fault(
+        name,
+        "venue",
+        summary,
+        doc,
+        ("venue.stream",),
+        "ready",
+        draw,
+        _inject_stream,
+        _heal_stream,
+    )
+
+
+def _partial_fills_inject(targets: Targets, params: dict[str, Any]) -> None:
+    targets.venue_faults({"partial_fill_rate": params["partial_fill_rate"]})
+
+
+def _partial_fills_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.venue_reset("matching")
+
+
+# --- actor (control plane; --chaos routes) -----------------------------------------------
+
+
+def _restart_inject(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
+    in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
+    answer = targets.daemon_post(f"/actors/{params['actor']}/restart", {})
+    return {"epoch": answer.get("epoch"), "in_flight": in_flight}
+
+
+def _chaos_actor(kind: str) -> Action:
+    def inject(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
+        in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
+        body = {"name": params["actor"], "fault": kind, "seconds": params["seconds"]}
+        body["count"] = params.get("count", 1)
+        answer = targets.daemon_post("/chaos/actor", body)
+        return {"epoch": answer.get("epoch"), "in_flight": in_flight}
+
+    return inject
+
+
+def _nothing(_targets: Targets, _params: dict[str, Any]) -> None:
+    return None
+
+
+def _actor_draw(seconds: dict[str, tuple[float, float]], count: int = 1) -> Draw:
+    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
+        params: dict[str, Any] = {"actor": _actor(rng), "seconds": _pick(rng, intensity, seconds)}
+        if count > 1:
+            params["count"] = count * (1 + INTENSITIES.index(intensity))
+        return params
+
+    return draw
+
+
+# --- process, storage, clock -------------------------------------------------------------
+
+
+def _sigkill_inject(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.kill_daemon()
+
+
+def _sigkill_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.restart_daemon()
+
+
+def _halt_inject(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.daemon_post("/halt", {"reason": "chaos: kill switch"})
+
+
+def _halt_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.daemon_post("/resume", {})
+
+
+def _lock_inject(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.lock_ledger()
+
+
+def _lock_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.unlock_ledger()
+    targets.resume_if_halted_by("ledger")
+
+
+def _disk_full_inject(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.daemon_post("/chaos/storage", {"max_page_count": 1})
+
+
+def _disk_full_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.daemon_post("/chaos/storage", {"max_page_count": None})
+    targets.resume_if_halted_by("ledger")
+
+
+def _clock_inject(direction: int) -> Action:
+    def inject(targets: Targets, _params: dict[str, Any]) -> dict[str, Any]:
+        # land 5 s past the next midnight, or 5 s before the last one
+        if direction > 0:
+            offset = targets.seconds_to_midnight() + 5.0
+        else:
+            offset = -(targets.seconds_since_midnight() + 5.0)
+        targets.daemon_post("/chaos/clock", {"offset_s": offset})
+        return {"offset_s": offset}
+
+    return inject
+
+
+def _clock_heal(targets: Targets, _params: dict[str, Any]) -> None:
+    targets.daemon_post("/chaos/clock", {"offset_s": 0.0})
+
+
+def _empty(_rng: random.Random, _intensity: Intensity) -> dict[str, Any]:
+    return {}
+
+
+def _knobs(**tables: dict[str, tuple[float, float]]) -> Draw:
+    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
+        return {name: _pick(rng, intensity, table) for name, table in tables.items()}
+
+    return draw
+
+
+CATALOGUE: tuple[Fault, ...] = (
+    Fault(
+        "actor.restart",
+        "actor",
+        "operator restart of one actor (POST /actors/NAME/restart), execution mid-order",
+        "actor",
+        ("daemon",),
+        "epoch",
+        lambda rng, _i: {"actor": _actor(rng)},
+        _restart_inject,
+        _nothing,
+    ),
+    Fault(
+        "actor.crash",
+        "actor",
+        "the actor's handler raises; the supervisor restarts it (rest_for_one)",
+        "actor, seconds (unused), count",
+        ("daemon",),
+        "epoch",
+        _actor_draw({"low": (0.0, 0.0), "medium": (0.0, 0.0), "high": (0.0, 0.0)}),
+        _chaos_actor("crash"),
+        _nothing,
+        needs_chaos=True,
+    ),
+    Fault(
+        "actor.hang",
+        "actor",
+        "the actor's handler blocks for `seconds`; hang detection replaces it",
+        "actor, seconds",
+        ("daemon",),
+        "epoch",
+        _actor_draw({"low": (4.0, 5.0), "medium": (4.0, 6.0), "high": (5.0, 8.0)}),
+        _chaos_actor("hang"),
+        _nothing,
+        needs_chaos=True,
+    ),
+    Fault(
+        "actor.slow",
+        "actor",
+        "every handler of the actor takes longer for `seconds`",
+        "actor, seconds",
+        ("daemon",),
+        "ready",
+        _actor_draw({"low": (1.0, 2.0), "medium": (2.0, 4.0), "high": (3.0, 6.0)}),
+        _chaos_actor("slow"),
+        _nothing,
+        needs_chaos=True,
+    ),
+    Fault(
+        "actor.flood",
+        "actor",
+        "`count` junk messages into the actor's mailbox (they must be dead-lettered)",
+        "actor, count",
+        ("daemon",),
+        "ready",
+        _actor_draw({"low": (0.0, 0.0), "medium": (0.0, 0.0), "high": (0.0, 0.0)}, count=500),
+        _chaos_actor("flood"),
+        _nothing,
+        needs_chaos=True,
+    ),
+    _venue_http(
+        "venue.latency",
+        "every REST answer is delayed by latency_ms + uniform jitter_ms",
+        "latency_ms, jitter_ms",
+        "*",
+        _knobs(latency_ms=_rate(50, 200, 600), jitter_ms=_rate(50, 200, 600)),
+    ),
+    _venue_http(
+        "venue.rate_limit",
+        "create_order answers 429 with Retry-After (not applied)",
+        "error_429_rate, retry_after_s",
+        "create_order",
+        _knobs(error_429_rate=_rate(0.2, 0.4, 0.7), retry_after_s=_rate(1, 1, 2)),
+    ),
+    _venue_http(
+        "venue.server_error",
+        "create_order answers 500/502/503 (not applied)",
+        "error_5xx_rate",
+        "create_order",
+        _knobs(error_5xx_rate=_rate(0.2, 0.4, 0.7)),
+    ),
+    _venue_http(
+        "venue.hang",
+        "create_order never answers (the client times out; not applied)",
+        "hang_rate",
+        "create_order",
+        _knobs(hang_rate=_rate(0.2, 0.4, 0.6)),
+    ),
+    _venue_http(
+        "venue.timeout_after_apply",
+        "create_order is applied but its answer withheld: an unknown outcome",
+        "timeout_after_apply_rate",
+        "create_order",
+        _knobs(timeout_after_apply_rate=_rate(0.3, 0.5, 0.8)),
+    ),
+    Fault(
+        "venue.partial_fill",
+        "venue",
+        "a competitor takes all but k of the liquidity an order crosses",
+        "partial_fill_rate",
+        ("venue.matching",),
+        "ready",
+        _knobs(partial_fill_rate=_rate(0.3, 0.6, 1.0)),
+        _partial_fills_inject,
+        _partial_fills_heal,
+    ),
+    _venue_stream(
+        "venue.ws_drop",
+        "the websocket is closed (1011) at random frames",
+        "drop_rate",
+        _knobs(drop_rate=_rate(0.005, 0.02, 0.05)),
+    ),
+    _venue_stream(
+        "venue.ws_silence",
+        "the websocket stays open and sends nothing, heartbeats included",
+        "silence",
+        lambda _rng, _i: {"silence": True},
+    ),
+    _venue_stream(
+        "venue.seq_gap",
+        "sequenced frames are dropped (seq skipped)",
+        "gap_rate",
+        _knobs(gap_rate=_rate(0.02, 0.05, 0.15)),
+    ),
+    _venue_stream(
+        "venue.bad_frames",
+        "frames duplicated, reordered, or malformed",
+        "duplicate_rate, reorder_rate, malformed_rate",
+        _knobs(
+            duplicate_rate=_rate(0.02, 0.05, 0.1),
+            reorder_rate=_rate(0.02, 0.05, 0.1),
+            malformed_rate=_rate(0.01, 0.03, 0.06),
+        ),
+    ),
+    Fault(
+        "process.sigkill",
+        "process",
+        "SIGKILL the daemon; after the fault's duration restart it on the same ledger",
+        "(duration = time down)",
+        ("daemon",),
+        "reconciled",
+        _empty,
+        _sigkill_inject,
+        _sigkill_heal,
+    ),
+    Fault(
+        "process.halt",
+        "process",
+        "the kill switch (POST /halt) for the fault's duration, then POST /resume",
+        "(duration = time halted)",
+        ("daemon",),
+        "ready",
+        _empty,
+        _halt_inject,
+        _halt_heal,
+    ),
+    Fault(
+        "storage.locked",
+        "storage",
+        "the harness holds BEGIN EXCLUSIVE on the ledger (SQLite busy); heal resumes a ledger halt",
+        "(duration = lock held)",
+        ("daemon",),
+        "ready",
+        _empty,
+        _lock_inject,
+        _lock_heal,
+    ),
+    Fault(
+        "storage.disk_full",
+        "storage",
+        "the ledger may not grow (max_page_count); heal restores it and resumes",
+        "(duration = disk full)",
+        ("daemon",),
+        "ready",
+        _empty,
+        _disk_full_inject,
+        _disk_full_heal,
+        needs_chaos=True,
+    ),
+    Fault(
+        "clock.forward",
+        "clock",
+        "the daemon's wall clock jumps forward across the next UTC midnight",
+        "offset_s (computed at injection)",
+        ("daemon",),
+        "ready",
+        _empty,
+        _clock_inject(+1),
+        _clock_heal,
+        needs_chaos=True,
+    ),
+    Fault(
+        "clock.backward",
+        "clock",
+        "the daemon's wall clock jumps back across the last UTC midnight",
+        "offset_s (computed at injection)",
+        ("daemon",),
+        "ready",
+        _empty,
+        _clock_inject(-1),
+        _clock_heal,
+        needs_chaos=True,
+    ),
+)
+
+BY_NAME = {fault.name: fault for fault in CATALOGUE}
+
+
+def select(spec: str | None) -> tuple[Fault, ...]:
+    """The faults named by a comma-separated list of families and/or fault names.
+
+    ``None`` or ``""`` selects every fault. Raises :class:`ValueError` naming
+    an unknown entry.
+    """
+    if not spec:
+        return CATALOGUE
+    chosen: list[Fault] = []
+    for raw in spec.split(","):
+        item = raw.strip()
+        if item in FAMILIES:
+            matches = [fault for fault in CATALOGUE if fault.family == item]
+        elif item in BY_NAME:
+            matches = [BY_NAME[item]]
+        else:
+            known = ", ".join((*FAMILIES, *BY_NAME))
+            raise ValueError(f"unknown fault or family {item!r} (known: {known})")
+        chosen.extend(fault for fault in matches if fault not in chosen)
+    return tuple(fault for fault in CATALOGUE if fault in chosen)

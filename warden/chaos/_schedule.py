@@ -1,0 +1,126 @@
+"""The seeded fault schedule: which faults, when, for how long, with which parameters.
+
+:func:`plan` is a pure function of ``(seed, duration, intensity, faults)``:
+it draws everything from one ``random.Random(seed)``, so a seed names one
+schedule (VOPR-style). Every family among the selected faults is scheduled at
+least once, then more faults are drawn until the intensity's budget is spent.
+Faults sharing a scope never overlap; a fault that finds no free slot after a
+few tries is left out (and so is absent from the schedule, not silently lost).
+Times are seconds from the start of the chaos phase; every fault ends by
+``duration``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from attrs import frozen
+
+from warden.chaos._faults import BY_NAME, FAMILIES, Fault, Intensity
+
+#: faults per 10 s of chaos, and (min, max) seconds each lasts
+BUDGET: dict[str, tuple[float, tuple[float, float]]] = {
+    "low": (1.0, (2.0, 4.0)),
+    "medium": (2.0, (2.0, 5.0)),
+    "high": (4.0, (2.5, 6.0)),
+}
+_TRIES = 40
+#: seconds between two faults of one scope (time for a restarted daemon to come up)
+GAP_S = 3.0
+
+
+@frozen
+class Planned:
+    """One fault of a schedule: injected at ``at_s``, healed at ``at_s + for_s``."""
+
+    fault: str
+    at_s: float
+    for_s: float
+    params: dict[str, Any]
+
+    @property
+    def until_s(self) -> float:
+        return self.at_s + self.for_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fault": self.fault, "at_s": self.at_s, "for_s": self.for_s, "params": self.params}
+
+
+@frozen
+class Schedule:
+    seed: int
+    duration_s: float
+    intensity: Intensity
+    faults_spec: str
+    entries: tuple[Planned, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "duration_s": self.duration_s,
+            "intensity": self.intensity,
+            "faults_spec": self.faults_spec,
+            "entries": [entry.to_json() for entry in self.entries],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Schedule:
+        """Raises ``KeyError``/``ValueError`` for a malformed or unknown entry."""
+        entries = []
+        for raw in data["entries"]:
+            if raw["fault"] not in BY_NAME:
+                raise ValueError(f"unknown fault {raw['fault']!r} in the schedule")
+            entries.append(
+                Planned(raw["fault"], float(raw["at_s"]), float(raw["for_s"]), dict(raw["params"]))
+            )
+        return cls(
+            int(data["seed"]),
+            float(data["duration_s"]),
+            data["intensity"],
+            str(data.get("faults_spec", "")),
+            tuple(entries),
+        )
+
+
+def _overlaps(entry: Planned, others: list[Planned], scopes: dict[str, tuple[str, ...]]) -> bool:
+    mine = set(scopes[entry.fault])
+    return any(
+        mine & set(scopes[other.fault])
+        and entry.at_s < other.until_s + GAP_S
+        and other.at_s < entry.until_s + GAP_S
+        for other in others
+    )
+
+
+def plan(
+    seed: int,
+    duration_s: float,
+    intensity: Intensity,
+    faults: tuple[Fault, ...],
+    *,
+    faults_spec: str = "",
+) -> Schedule:
+    """The schedule for ``seed``; raises :class:`ValueError` if ``faults`` is empty."""
+    if not faults:
+        raise ValueError("no faults to schedule")
+    rng = random.Random(seed)
+    per_10s, (shortest, longest) = BUDGET[intensity]
+    families = [family for family in FAMILIES if any(f.family == family for f in faults)]
+    budget = max(len(families), round(per_10s * duration_s / 10.0))
+    scopes = {fault.name: fault.scopes for fault in faults}
+    wanted: list[Fault] = [
+        rng.choice([f for f in faults if f.family == family]) for family in families
+    ]
+    wanted += [rng.choice(faults) for _ in range(budget - len(wanted))]
+    entries: list[Planned] = []
+    for fault in wanted:
+        for _ in range(_TRIES):
+            for_s = round(min(rng.uniform(shortest, longest), duration_s * 0.8), 3)
+            at_s = round(rng.uniform(0.0, max(0.0, duration_s - for_s)), 3)
+            entry = Planned(fault.name, at_s, for_s, fault.draw(rng, intensity))
+            if not _overlaps(entry, entries, scopes):
+                entries.append(entry)
+                break
+    entries.sort(key=lambda entry: (entry.at_s, entry.fault))
+    return Schedule(seed, duration_s, intensity, faults_spec, tuple(entries))

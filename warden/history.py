@@ -1,0 +1,114 @@
+"""The daemon's history: an append-only JSONL file of what it did, for the chaos checkers.
+
+``warden run`` always writes ``<daemon.runtime_dir>/history.jsonl`` (appended
+to across restarts of the daemon; one JSON object per line, each line flushed
+as it is written, so a SIGKILL loses at most the line being written). It is a
+loguru sink: actors never touch the file, they log with
+``logger.bind(history="<kind>", ...)`` and the sink turns the record's bound
+fields into a line. The supervision runtime's own ``down``, ``restart``,
+``hang`` and ``escalation`` events become lines too, without any change to it.
+
+Every line has ``"t"`` (the REAL wall time of the log call, never the chaos
+clock's) and ``"kind"``. For a ``history=...`` record the other keys are the
+record's bound fields (so also ``child``/``epoch`` of the actor incarnation that
+logged it, when it logged from its own thread). Kinds and their fields:
+
+=============  ==============================================================
+order          phase (invoke | ok | fail | unknown | resolved),
+               client_order_id, reservation_id, ticker, side, action, price,
+               count, detail; ok/resolved add status, fill_count (resolved:
+               status null when the venue has no such order); fail/unknown
+               add error (the typed error's class name)
+reservation    phase (reserve | release | in_doubt | reject), reservation_id,
+               ticker, amount_cents, reason (release: why; in_doubt: the
+               owner's end; reject: the reject reason)
+reconciled     ok, detail (risk heard execution's Reconciled)
+halt           reason, source
+resume         source
+fault          fault, target, plus the fault's parameters (chaos routes)
+daemon         phase (start | stop), pid (and reason on stop)
+down           actor, epoch, reason, supervisor, message
+restart        actor, epoch (the failed incarnation), reason, delay, attempt,
+               group, supervisor, message
+hang           actor, epoch, reason, supervisor, message
+escalation     actor, epoch, reason, supervisor, message
+=============  ==============================================================
+
+Failure behaviour: the sink never raises into the code that logged (loguru
+catches and reports a sink error on stderr); a value that is not JSON-able is
+written as its ``str``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from loguru import logger
+
+HISTORY_FILE = "history.jsonl"
+RUNTIME_EVENTS = frozenset({"down", "restart", "hang", "escalation"})
+_RUNTIME_FIELDS = ("reason", "supervisor", "delay", "attempt", "group")
+
+
+def is_history(record: Any) -> bool:
+    """The loguru filter: a ``history=`` record, or one of the runtime's life events."""
+    extra = record["extra"]
+    return "history" in extra or (extra.get("event") in RUNTIME_EVENTS and "supervisor" in extra)
+
+
+def history_entry(record: Any) -> dict[str, Any]:
+    """The JSON object of one (filtered) loguru record."""
+    extra = record["extra"]
+    entry: dict[str, Any] = {"t": record["time"].timestamp()}
+    kind = extra.get("history")
+    if kind is not None:
+        entry["kind"] = kind
+        entry.update((key, value) for key, value in extra.items() if key != "history")
+        return entry
+    entry["kind"] = extra["event"]
+    entry["actor"] = extra.get("child")
+    entry["epoch"] = extra.get("epoch")
+    entry.update((key, extra[key]) for key in _RUNTIME_FIELDS if key in extra)
+    entry["message"] = record["message"]
+    return entry
+
+
+class History:
+    """The open history file and its loguru handler; :meth:`close` removes both."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Line-buffered: each write of a whole line reaches the OS at once.
+        self._file: IO[str] | None = path.open("a", buffering=1, encoding="utf-8")
+        self._handler = logger.add(
+            self._write, level="DEBUG", filter=is_history, format="{message}", catch=True
+        )
+
+    def _write(self, message: Any) -> None:
+        file = self._file
+        if file is None:
+            return
+        line = json.dumps(history_entry(message.record), default=str, separators=(",", ":"))
+        file.write(line + "\n")
+
+    def close(self) -> None:
+        """Stop writing; idempotent."""
+        if self._file is None:
+            return
+        logger.remove(self._handler)  # waits for a line being written by another thread
+        file, self._file = self._file, None
+        file.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_history(runtime_dir: Path) -> History:
+    """Start appending to ``runtime_dir/history.jsonl`` (creating the directory)."""
+    return History(runtime_dir / HISTORY_FILE)
