@@ -281,8 +281,24 @@ class VenueReconciled:
     client_order_ids_at_venue: tuple[str, ...]
 
 
+@attrs.frozen
+class IntentsAbandoned:
+    """These intents' orders were never sent (the venue has no order with these ids):
+    mark each EXPIRED if the ledger holds it as NEW; ids it does not hold are
+    ignored (the intent's own Record may never have committed)."""
+
+    client_order_ids: tuple[str, ...]
+    reason: str
+
+
 LedgerEvent = (
-    IntentRecorded | OrderUpdated | FillRecorded | ReservationChanged | AuditEvent | VenueReconciled
+    IntentRecorded
+    | OrderUpdated
+    | FillRecorded
+    | ReservationChanged
+    | AuditEvent
+    | VenueReconciled
+    | IntentsAbandoned
 )
 
 

@@ -36,10 +36,11 @@ class OffsetClock:
     def set_offset(self, offset: float) -> None:
         """Jump wall time to real time + ``offset`` (negative: into the past).
 
-        Raises ``ValueError`` for a value that is not a finite number.
+        Raises ``TypeError`` for a value that is not a number, ``ValueError`` for
+        one that is not finite.
         """
         if isinstance(offset, bool) or not isinstance(offset, int | float):
-            raise ValueError(f"offset must be a number of seconds, got {offset!r}")
+            raise TypeError(f"offset must be a number of seconds, got {offset!r}")
         if not math.isfinite(offset):
             raise ValueError(f"offset must be finite, got {offset!r}")
         self.offset = float(offset)

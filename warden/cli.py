@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from warden import __version__
+from warden.cli_chaos import register as register_chaos_commands
 from warden.cli_control import register as register_control_commands
 
 EXIT_FAILURE = 1
@@ -53,7 +54,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"warden run: --duration must be > 0, got {args.duration}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(json=config.daemon.log_json)
-    daemon = Daemon(config, control_host=args.control_host, control_port=args.control_port)
+    daemon = Daemon(
+        config,
+        control_host=args.control_host,
+        control_port=args.control_port,
+        chaos=args.chaos,
+    )
     return daemon.run(duration=args.duration)
 
 
@@ -156,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--control-port", type=int, default=0, help="control plane port; 0 picks a free one"
     )
+    run.add_argument(
+        "--chaos",
+        action="store_true",
+        help="testing only: serve the /chaos/ fault-injection routes (token required)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="orders, fills, positions, P&L from the ledger")
@@ -189,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.set_defaults(handler=_cmd_venue_sim)
     register_control_commands(commands)
+    register_chaos_commands(commands)
     return parser
 
 

@@ -15,11 +15,22 @@ for execution to report no working orders, then stop the actors in reverse
 start order (persistence last, so the ledger is flushed) and exit 0.
 Escalation at the root exits 1. A bad configuration exits 2 before anything
 starts.
+
+History: every run appends to ``<daemon.runtime_dir>/history.jsonl`` (see
+:mod:`warden.history`): a ``daemon`` start line, then orders, reservations,
+restarts, halts ... as they happen, and a ``daemon`` stop line on a graceful
+stop or an escalation (a SIGKILLed daemon writes none).
+
+Chaos (``chaos=True``, ``warden run --chaos``): the tree is built with
+``fault_injection=True`` and an :class:`~warden.chaos_clock.OffsetClock`, and
+the control plane serves the ``/chaos/...`` routes (see
+:mod:`warden.control._chaos`). Never use it for real trading.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -39,8 +50,10 @@ from supervision import (
     SupervisionTree,
     SupervisorSpec,
 )
+from warden.chaos_clock import OffsetClock
 from warden.config import Config
 from warden.control import ControlConfig, ControlServer, serve_control
+from warden.history import open_history
 from warden.status import status_line
 from warden.venue import DynamicsConfig, VenueConfig, serve_venue
 from warden.wiring import VenueUrls, build_children
@@ -99,30 +112,39 @@ class Daemon:
         out: TextIO = sys.stdout,
         control_host: str = "127.0.0.1",
         control_port: int = 0,
+        chaos: bool = False,
     ) -> None:
         self.config = config
         self.out = out
         self.control = ControlConfig(
             Path(config.daemon.runtime_dir), host=control_host, port=control_port
         )
+        self.chaos_clock = OffsetClock() if chaos else None
         self.tree: SupervisionTree | None = None
         self.stop_reason = ""
 
     def run(self, *, duration: float | None = None) -> int:
         Path(self.config.daemon.db).parent.mkdir(parents=True, exist_ok=True)
+        with open_history(self.control.runtime_dir):
+            _daemon_line("start", chaos=self.chaos_clock is not None)
+            code, reason = self._run(duration)
+            _daemon_line("stop", exit_code=code, reason=reason)
+        return code
+
+    def _run(self, duration: float | None) -> tuple[int, str]:
         try:
             trio.run(self._main, duration)
         except BaseException as exc:
             error = _single(exc)
             if isinstance(error, Escalation):
                 self._say(f"warden: root supervisor gave up ({error}); stopped, exit 1")
-                return EXIT_ESCALATED
+                return EXIT_ESCALATED, f"escalation: {error}"
             if isinstance(error, ControlPlaneFailed):
                 self._say(f"warden: {error}; stopped, exit 1")
-                return EXIT_FAILURE
+                return EXIT_FAILURE, str(error)
             raise
         self._say(f"warden: stopped ({self.stop_reason}), exit 0")
-        return EXIT_OK
+        return EXIT_OK, self.stop_reason
 
     def _say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -132,7 +154,12 @@ class Daemon:
             async with trio.open_nursery() as services:
                 urls = await self._venue(services)
                 spec = tree_spec(self.config, urls)
-                self.tree = SupervisionTree(spec, seed=self.config.venue.seed)
+                self.tree = SupervisionTree(
+                    spec,
+                    seed=self.config.venue.seed,
+                    clock=self.chaos_clock,
+                    fault_injection=self.chaos_clock is not None,
+                )
                 tree_scope = trio.CancelScope()
 
                 async def run_tree(task_status: trio.TaskStatus[None]) -> None:
@@ -146,6 +173,8 @@ class Daemon:
                     f"warden: control plane at {control.url} "
                     f"(runtime file {control.files.runtime_file})"
                 )
+                if self.chaos_clock is not None:
+                    self._say("warden: CHAOS MODE: fault injection routes at /chaos/")
                 services.start_soon(self._print_status)
                 self.stop_reason = await _wait_for_stop(signals, duration)
                 logger.bind(child="daemon").info("stopping: {}", self.stop_reason)
@@ -155,7 +184,9 @@ class Daemon:
 
     async def _start_control(self, services: trio.Nursery) -> ControlServer:
         try:
-            server: ControlServer = await services.start(serve_control, self.tree, self.control)
+            server: ControlServer = await services.start(
+                serve_control, self.tree, self.control, self.chaos_clock
+            )
         except* OSError as group:  # the bind failed (port taken, address not ours)
             where = f"{self.control.host}:{self.control.port}"
             error = _single(group)
@@ -196,6 +227,12 @@ class Daemon:
                 "on the next start cancels them)",
                 self.config.daemon.shutdown_timeout_s,
             )
+
+
+def _daemon_line(phase: str, **detail: object) -> None:
+    logger.bind(child="daemon", history="daemon", phase=phase, pid=os.getpid(), **detail).info(
+        "daemon {} (pid {})", phase, os.getpid()
+    )
 
 
 def _no_working_orders(snapshot: Callable[[], Any]) -> bool:

@@ -68,8 +68,12 @@ from actors.messages import (
     Execute,
     ExecutionReady,
     ExecutionReport,
+    FillRecorded,
     InDoubtResolved,
+    IntentRecorded,
+    IntentsAbandoned,
     LedgerEvent,
+    OrderUpdated,
     Outcome,
     Reconciled,
     Record,
@@ -104,6 +108,9 @@ class ExecutionActor(SupervisedActor):
         self._seen: set[str] = set()
         self._resolving: set[str] = set()
         self._records: dict[str, _events.PendingRecord] = {}
+        self._needs_repair: set[str] = set()
+        self._repair_scheduled = False
+        self._repair_attempts = 0
         self._next_request = 0
         self._counts = dict.fromkeys(_events.COUNTERS, 0)
         self._last_error: str | None = None
@@ -182,6 +189,10 @@ class ExecutionActor(SupervisedActor):
             if flight is not None:
                 flight.legs[message.client_order_id] = message.state
             return None
+        if isinstance(message, _events.RepairLedger):
+            return self._start_repair()
+        if isinstance(message, _events.RepairDone):
+            return self._on_repair_done(message)
         if isinstance(message, _events.RecordTimedOut):
             return self._record_answered(message.request_id, "no answer from persistence")
         if isinstance(message, Down):
@@ -266,10 +277,14 @@ class ExecutionActor(SupervisedActor):
         if flight is None:
             return
         if error is not None:
+            # The intents may still commit late (a locked ledger): the ledger repair
+            # marks them abandoned once it can write (see _record_answered).
             self._finish(ExecutionReport(rid, Outcome.FAILED, detail=f"ledger: {error}"))
         elif flight.aborted is not None:
+            self._abandon(flight.intents, flight.aborted)
             self._finish(ExecutionReport(rid, Outcome.FAILED, detail=flight.aborted))
         elif self.config.dry_run:
+            self._abandon(flight.intents, "dry-run: never sent")
             self._finish(ExecutionReport(rid, Outcome.NONE, detail="dry-run"))
         else:
             flight.phase = "placing"
@@ -412,15 +427,21 @@ class ExecutionActor(SupervisedActor):
     ) -> None:
         self._next_request += 1
         request_id = f"{self.name}-{self.epoch}-{self._next_request}"
-        self._records[request_id] = _events.PendingRecord(purpose, rid)
+        events = tuple(events)
+        self._records[request_id] = _events.PendingRecord(purpose, rid, _order_ids(events))
         try:
-            self.send(self._persistence, Record(request_id, tuple(events)))
+            self.send(self._persistence, Record(request_id, events))
         except ChildUnavailable as error:
             self._record_answered(request_id, f"persistence unavailable: {error}")
             return
         self._spawn(
             self._tell_after, self.config.record_timeout, _events.RecordTimedOut(request_id)
         )
+
+    def _abandon(self, intents: Iterable[OrderIntent], reason: str) -> None:
+        """Recorded intents whose orders will never be sent: no open order in the ledger."""
+        ids = tuple(intent.client_order_id for intent in intents)
+        self._record_info((IntentsAbandoned(ids, reason),))
 
     def _record_info(self, events: tuple[LedgerEvent, ...]) -> None:
         if events:
@@ -433,12 +454,59 @@ class ExecutionActor(SupervisedActor):
         if error is not None:
             self._counts["records_failed"] += 1
             self._last_error = error
+            self._needs_repair.update(pending.client_order_ids)
+            self._schedule_repair()
         if pending.purpose is _events.Purpose.INTENTS and pending.reservation_id is not None:
             self._intents_recorded(pending.reservation_id, error)
         elif pending.purpose is _events.Purpose.UNWIND and pending.reservation_id is not None:
             self._unwind_recorded(pending.reservation_id, error)
         elif pending.purpose is _events.Purpose.RECONCILE:
             self._reconcile_recorded(error)
+
+    # -- ledger repair ---------------------------------------------------------------------------
+    #
+    # A Record that failed or timed out may or may not have committed (a locked ledger
+    # commits it late; a full one never). Retrying the same events is unsafe (an old
+    # order update after a newer one is a conflict), so the venue is asked instead: the
+    # orders' current state and fills are recorded again (idempotent), and intents
+    # whose order the venue never saw are marked abandoned. Retried with backoff until
+    # a repair Record commits.
+
+    def _schedule_repair(self) -> None:
+        if self._repair_scheduled or not self._needs_repair:
+            return
+        self._repair_scheduled = True
+        delay = min(10.0, 0.5 * 2 ** min(self._repair_attempts, 5))
+        self._repair_attempts += 1
+        self._spawn(self._tell_after, delay, _events.RepairLedger())
+
+    def _start_repair(self) -> None:
+        self._repair_scheduled = False
+        ids = tuple(sorted(self._needs_repair))
+        if not ids:
+            return
+        self._needs_repair.clear()
+        self._counts["ledger_repairs"] = self._counts.get("ledger_repairs", 0) + 1
+        self._spawn(self._repair_task, ids)
+
+    async def _repair_task(self, client_order_ids: tuple[str, ...]) -> None:
+        assert self._work is not None
+        resolution = await self._work.resolve(client_order_ids)
+        found = {order.client_order_id for order in resolution.orders}
+        missing = tuple(cid for cid in client_order_ids if cid not in found)
+        self._tell(_events.RepairDone(resolution, missing))
+
+    def _on_repair_done(self, message: _events.RepairDone) -> None:
+        resolution = message.resolution
+        events: tuple[LedgerEvent, ...] = _outcome.ledger_events(
+            resolution.orders, resolution.fills
+        )
+        if message.missing:
+            events += (IntentsAbandoned(message.missing, "ledger repair: not at the venue"),)
+        if events:
+            self._record(_events.Purpose.INFO, None, events)
+        if not self._needs_repair:
+            self._repair_attempts = 0
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -475,6 +543,7 @@ class ExecutionActor(SupervisedActor):
             },
             "resolving_in_doubt": sorted(self._resolving),
             "pending_records": len(self._records),
+            "ledger_repair_pending": sorted(self._needs_repair),
             "counts": dict(self._counts),
             "last_error": self._last_error,
         }
@@ -487,3 +556,18 @@ async def _own_client(client: VenueClient) -> None:
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(1.0):
             await client.aclose()
+
+
+def _order_ids(events: tuple[LedgerEvent, ...]) -> tuple[str, ...]:
+    """The client order ids a Record's events are about (for a ledger repair)."""
+    ids: list[str] = []
+    for event in events:
+        if isinstance(event, IntentRecorded):
+            ids.append(event.intent.client_order_id)
+        elif isinstance(event, OrderUpdated):
+            ids.append(event.client_order_id)
+        elif isinstance(event, FillRecorded):
+            ids.append(event.fill.client_order_id)
+        elif isinstance(event, IntentsAbandoned):
+            ids.extend(event.client_order_ids)
+    return tuple(dict.fromkeys(ids))

@@ -109,6 +109,20 @@ class Purpose(enum.Enum):
 class PendingRecord:
     purpose: Purpose
     reservation_id: str | None = None
+    client_order_ids: tuple[str, ...] = ()  # the orders its events are about
+
+
+@attrs.frozen
+class RepairLedger:
+    """Time to bring the ledger's view of some orders back in line with the venue."""
+
+
+@attrs.frozen
+class RepairDone:
+    """The venue's view of the orders to repair; ``missing`` were never sent."""
+
+    resolution: Any
+    missing: tuple[str, ...]
 
 
 @attrs.define

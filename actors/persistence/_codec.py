@@ -28,6 +28,7 @@ from actors.messages import (
     AuditEvent,
     FillRecorded,
     IntentRecorded,
+    IntentsAbandoned,
     LedgerEvent,
     OrderUpdated,
     ReservationChanged,
@@ -43,6 +44,7 @@ EVENT_KINDS: dict[type, str] = {
     ReservationChanged: "reservation_changed",
     AuditEvent: "audit_event",
     VenueReconciled: "venue_reconciled",
+    IntentsAbandoned: "intents_abandoned",
 }
 """The stored name of each event type; any other type is refused."""
 

@@ -19,6 +19,8 @@ the id and the field; the caller rolls the whole Record back):
 - ``AuditEvent``: appended.
 - ``VenueReconciled``: every non-terminal order not among the ids at the venue
   becomes EXPIRED.
+- ``IntentsAbandoned``: each listed order still NEW becomes EXPIRED (never sent);
+  unknown ids are ignored.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from actors.messages import (
     AuditEvent,
     FillRecorded,
     IntentRecorded,
+    IntentsAbandoned,
     LedgerEvent,
     OrderUpdated,
     ReservationChanged,
@@ -78,6 +81,8 @@ def apply_event(
             (event.kind, event.detail, event.source, at),
         )
         tally.audit_events += 1
+    elif isinstance(event, IntentsAbandoned):
+        tally.orders_expired += _expire_abandoned(conn, event, at)
     else:
         tally.orders_expired += _expire_missing(conn, event, at)
 
@@ -234,6 +239,20 @@ def _upsert_reservation(conn: sqlite3.Connection, event: ReservationChanged, at:
             at,
         ),
     )
+
+
+def _expire_abandoned(conn: sqlite3.Connection, event: IntentsAbandoned, at: float) -> int:
+    cursor = conn.execute(
+        "UPDATE orders SET state = ?, updated_at = ?"
+        " WHERE state = ? AND client_order_id IN (SELECT value FROM json_each(?))",
+        (
+            OrderState.EXPIRED.value,
+            at,
+            OrderState.NEW.value,
+            json.dumps(list(event.client_order_ids)),
+        ),
+    )
+    return cursor.rowcount
 
 
 def _expire_missing(conn: sqlite3.Connection, event: VenueReconciled, at: float) -> int:

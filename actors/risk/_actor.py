@@ -30,6 +30,11 @@ Messages handled (see :mod:`actors.messages` for the contract):
   fills still arrive with ``InDoubtResolved`` and would otherwise count twice.
 - ``RecordFailed`` (from persistence) -> halt: the ledger cannot write (fail closed).
 
+History: each reservation's reserve / reject / in_doubt / release, each halt
+and resume, and each ``Reconciled`` heard is logged with ``history=`` bound
+(``reservation``, ``halt``, ``resume``, ``reconciled``); the daemon's history
+sink writes them to its JSONL history (see ``warden.history``).
+
 Failure behaviour: no handler raises on bad input.  A fill that cannot be
 booked (another payout, selling more than held) halts trading, since risk's
 books no longer match the venue.  Unknown messages are counted and logged.
@@ -130,6 +135,13 @@ class RiskActor(SupervisedActor):
         self._rejections: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
         self._record_seq = 0
+        # Records not yet answered, and what failed ones lost (written again once the
+        # ledger answers Recorded, or on Resume): reservation ids (ordered set) whose
+        # latest state is in _latest, and audit events.
+        self._in_flight_records: dict[str, tuple[LedgerEvent, ...]] = {}
+        self._latest: dict[str, Reservation] = {}
+        self._unwritten: dict[str, None] = {}
+        self._unwritten_audit: list[LedgerEvent] = []
         self._handlers: dict[type, Callable[[Any], Any]] = {
             Reserve: self._on_reserve,
             ExecutionReport: self._on_execution_report,
@@ -137,10 +149,10 @@ class RiskActor(SupervisedActor):
             Down: self._on_down,
             ExecutionReady: self._on_execution_ready,
             InDoubtResolved: self._on_in_doubt_resolved,
-            Halt: lambda m: self._halt(m.reason, m.source),
+            Halt: self._on_halt,
             Resume: self._on_resume,
             Reconciled: self._on_reconciled,
-            Recorded: lambda _m: self._counts.update(["records_confirmed"]),
+            Recorded: self._on_recorded,
             RecordFailed: self._on_record_failed,
         }
 
@@ -202,7 +214,7 @@ class RiskActor(SupervisedActor):
         self._breaker = self._breaker.reserve(self.clock.monotonic())
         self._book.add(reservation)
         self._counts["reserved"] += 1
-        self._log("reserved", reservation).info(
+        self._history("reserved", reservation, "reserve", "").info(
             "reserved {} cents for {} in {} (execution#{})",
             amount,
             reservation.reservation_id,
@@ -260,6 +272,9 @@ class RiskActor(SupervisedActor):
             ticker=ticker,
             reservation_id=message.opportunity_id,
             reason=reason.value,
+            history="reservation",
+            phase="reject",
+            amount_cents=None,
         ).info("risk rejected {} in {}: {}", message.opportunity_id, ticker, reason.value)
         return Rejected(message.opportunity_id, ticker, reason)
 
@@ -321,7 +336,8 @@ class RiskActor(SupervisedActor):
             return
         for reservation in self._book.mark_in_doubt(message.epoch):
             self._counts["marked_in_doubt"] += 1
-            self._log("in_doubt", reservation).warning(
+            ended = f"{message.name}#{message.epoch} {message.reason.value}"
+            self._history("in_doubt", reservation, "in_doubt", ended).warning(
                 "{} in doubt: {}#{} ended ({}) while owning it",
                 reservation.reservation_id,
                 message.name,
@@ -351,7 +367,9 @@ class RiskActor(SupervisedActor):
         self._reconcile_detail = message.detail
         if not message.ok:
             self._reconciled = False
-            self._log("reconcile_failed").warning("reconciliation failed: {}", message.detail)
+            self._log("reconcile_failed").bind(
+                history="reconciled", ok=False, detail=message.detail
+            ).warning("reconciliation failed: {}", message.detail)
             return
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
@@ -366,7 +384,9 @@ class RiskActor(SupervisedActor):
             if changed:
                 self._log("positions_adopted").info("positions taken from the venue: {}", changed)
         self._reconciled = True
-        self._log("reconciled").info("reconciled: trading allowed")
+        self._log("reconciled").bind(history="reconciled", ok=True, detail=message.detail).info(
+            "reconciled: trading allowed"
+        )
 
     # -- kill switch and ledger --------------------------------------------------------
 
@@ -374,22 +394,45 @@ class RiskActor(SupervisedActor):
         if not self._halted:
             self._halted, self._halt_reason = True, reason
         self._counts["halts"] += 1
-        logger.bind(event="halt", actor=self.name, reason=reason, source=source).warning(
-            "risk halted by {}: {}", source, reason
-        )
+        logger.bind(
+            event="halt", actor=self.name, reason=reason, source=source, history="halt"
+        ).warning("risk halted by {}: {}", source, reason)
         self._cancel_all(reason)
         self._record(AuditEvent("halt", reason, source))
+
+    def _on_halt(self, message: Halt) -> None:
+        if self._halted and self.message_sender == self._persistence:
+            # The ledger failed again: auditing that would fail too, and persistence
+            # would answer with another Halt -- a loop for as long as the disk is full.
+            self._counts["ledger_halts_while_halted"] += 1
+            return
+        self._halt(message.reason, message.source)
 
     def _on_resume(self, message: Resume) -> None:
         was = self._halt_reason
         self._halted, self._halt_reason = False, None
-        logger.bind(event="resume", actor=self.name, source=message.source).warning(
-            "risk resumed by {} (was halted: {})", message.source, was
-        )
+        logger.bind(
+            event="resume", actor=self.name, source=message.source, history="resume"
+        ).warning("risk resumed by {} (was halted: {})", message.source, was)
         self._record(AuditEvent("resume", f"was halted: {was}", message.source))
+        self._flush_unwritten()
+
+    def _on_recorded(self, message: Recorded) -> None:
+        self._counts["records_confirmed"] += 1
+        for event in self._in_flight_records.pop(message.request_id, ()):
+            if isinstance(event, ReservationChanged):
+                rid = event.reservation.reservation_id
+                if rid not in self._unwritten and not self._book.is_live(rid):
+                    self._latest.pop(rid, None)  # released and on disk: forget it
+        self._flush_unwritten()  # the ledger writes again: catch up
 
     def _on_record_failed(self, message: RecordFailed) -> None:
         self._counts["records_failed"] += 1
+        for event in self._in_flight_records.pop(message.request_id, ()):
+            if isinstance(event, ReservationChanged):
+                self._unwritten[event.reservation.reservation_id] = None
+            else:
+                self._unwritten_audit.append(event)
         if not self._halted:  # already halted: do not audit again, or a dead ledger loops
             self._halt(f"ledger cannot write: {message.error}", self._persistence)
 
@@ -402,9 +445,28 @@ class RiskActor(SupervisedActor):
                 "execution unavailable for CancelAll; resent on its next ExecutionReady"
             )
 
+    def _flush_unwritten(self) -> None:
+        """Write again what a failed Record lost: each reservation's LATEST state (an
+        upsert, so an older state can never overwrite a newer one) and the audits."""
+        if not self._unwritten and not self._unwritten_audit:
+            return
+        events: list[LedgerEvent] = [
+            ReservationChanged(self._latest[rid]) for rid in self._unwritten if rid in self._latest
+        ]
+        events.extend(self._unwritten_audit)
+        self._unwritten.clear()
+        self._unwritten_audit.clear()
+        self._counts["ledger_catch_ups"] += 1
+        self._record(*events)
+
     def _record(self, *events: LedgerEvent) -> None:
         self._record_seq += 1
         request_id = f"{self.name}-{self.epoch}-{self._record_seq}"
+        for event in events:
+            if isinstance(event, ReservationChanged):
+                self._latest[event.reservation.reservation_id] = event.reservation
+                self._unwritten.pop(event.reservation.reservation_id, None)  # superseded
+        self._in_flight_records[request_id] = events
         try:
             self.send(self._persistence, Record(request_id, events))
         except ChildUnavailable:
@@ -418,7 +480,9 @@ class RiskActor(SupervisedActor):
     def _release(self, reservation: Reservation, why: str) -> None:
         released = self._book.release(reservation.reservation_id)
         self._counts["released"] += 1
-        self._log("released", released).info("released {}: {}", released.reservation_id, why)
+        self._history("released", released, "release", why).info(
+            "released {}: {}", released.reservation_id, why
+        )
         self._record(ReservationChanged(released))
 
     def _book_fills(self, fills: Iterable[Fill]) -> None:
@@ -451,6 +515,15 @@ class RiskActor(SupervisedActor):
         detail = f"{before.value} -> {breaker.state.value}: {why}"
         logger.bind(event="breaker", actor=self.name, reason=detail).warning("breaker {}", detail)
         self._record(AuditEvent("breaker", detail, self.name))
+
+    def _history(self, event: str, reservation: Reservation, phase: str, reason: str) -> Any:
+        """A logger for a line that is also a ``kind: reservation`` history line."""
+        return self._log(event, reservation).bind(
+            history="reservation",
+            phase=phase,
+            amount_cents=reservation.amount_cents,
+            reason=reason,
+        )
 
     def _log(self, event: str, reservation: Reservation | None = None) -> Any:
         if reservation is None:

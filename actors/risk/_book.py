@@ -34,6 +34,10 @@ class ReservationBook:
     def get(self, reservation_id: str) -> Reservation | None:
         return self._live.get(reservation_id)
 
+    def is_live(self, reservation_id: str) -> bool:
+        """True while the reservation is HELD or IN_DOUBT."""
+        return reservation_id in self._live
+
     def is_used(self, reservation_id: str) -> bool:
         """True if the id is live or was released recently (its client order ids are spent)."""
         return reservation_id in self._live or reservation_id in self._released

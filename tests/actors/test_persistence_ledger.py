@@ -13,6 +13,7 @@ from actors.messages import (
     AuditEvent,
     FillRecorded,
     IntentRecorded,
+    IntentsAbandoned,
     OrderUpdated,
     Reservation,
     ReservationChanged,
@@ -338,3 +339,13 @@ def test_intents_may_be_made_crash_safe_only_for_speed(db: Path, clock: WallCloc
         assert [o.order.client_order_id for o in fast.open_intents()] == ["c-1"]
     with pytest.raises(ValueError, match="intent_sync = 'SOMETIMES'"):
         Ledger.open(db, wall=clock, intent_sync="SOMETIMES")  # type: ignore[arg-type]
+
+
+def test_abandoned_intents_expire_only_if_still_new_and_unknown_ids_are_ignored(
+    ledger: Ledger,
+) -> None:
+    ledger.write("r1", (intent("c-sent"), intent("c-never", side=Side.NO)))
+    ledger.write("r2", (OrderUpdated("c-sent", OrderState.ACCEPTED, 0, "v-1"),))
+    ledger.write("r3", (IntentsAbandoned(("c-sent", "c-never", "c-unknown"), "record timed out"),))
+    states = {o.order.client_order_id: o.order.state for o in ledger.orders()}
+    assert states == {"c-sent": OrderState.ACCEPTED, "c-never": OrderState.EXPIRED}

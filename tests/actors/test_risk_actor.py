@@ -435,3 +435,35 @@ def _audits(risk: RiskHarness) -> list[AuditEvent]:
         for event in record.events
         if isinstance(event, AuditEvent)
     ]
+
+
+def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_ledger_heals(
+    risk: RiskHarness,
+) -> None:
+    risk.persistence_mode.answer = "fail"
+    risk.reserve("opp-1")  # HELD: this write fails
+    risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: this write fails too
+    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) >= 3)
+    written_while_full = len(risk.persistence.of(Record))
+
+    risk.persistence_mode.answer = "ack"
+    risk.ask(Resume("operator"))
+    eventually(lambda: risk.summary()["counts"].get("ledger_catch_ups", 0) >= 1)
+    eventually(lambda: len(risk.persistence.of(Record)) > written_while_full + 1)
+    replayed = [
+        event
+        for record in risk.persistence.of(Record)[written_while_full:]
+        for event in record.events
+        if isinstance(event, ReservationChanged)
+    ]
+    # Only the latest state is written again: an older HELD never overwrites RELEASED.
+    assert [(e.reservation.reservation_id, e.reservation.state) for e in replayed] == [
+        ("opp-1", ReservationState.RELEASED)
+    ]
+    audits = [
+        event.kind
+        for record in risk.persistence.of(Record)[written_while_full:]
+        for event in record.events
+        if isinstance(event, AuditEvent)
+    ]
+    assert "halt" in audits  # the lost halt audit is written too

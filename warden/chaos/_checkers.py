@@ -131,7 +131,7 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
                     "entry": entry,
                     "exposure_by_market": by_market,
                     "total": total,
-                    "open_orders": [o for o in open_buys.values()],
+                    "open_orders": [dict(o) for o in open_buys.values()],
                 }
             )
     counts = {
@@ -413,13 +413,16 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
         return CheckResult(
             "no_reservation_after_quiescence", 8, "unknown", detail="no ledger to read"
         )
+    history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in ev.daemon_of("reservation"):
+        history[line["reservation_id"]].append(line)
     witnesses: list[dict[str, Any]] = [
-        {"ledger_reservation": r} for r in ev.ledger["reservations"] if r["state"] != "released"
+        {"ledger_reservation": r, "history": history.get(r["reservation_id"], [])}
+        for r in ev.ledger["reservations"]
+        if r["state"] != "released"
     ]
     if ev.daemon is not None:
-        last: dict[str, dict[str, Any]] = {}
-        for line in ev.daemon_of("reservation"):
-            last[line["reservation_id"]] = line
+        last = {rid: lines[-1] for rid, lines in history.items()}
         witnesses += [
             {"history_last": line}
             for line in last.values()

@@ -18,6 +18,9 @@ POST     /resume                    kill switch off (token) -> 202
 POST     /actors/{name}/restart     restart one actor (token) -> 200; 404 unknown
 =======  =========================  ===========================================
 
+With ``warden run --chaos`` the ``/chaos/...`` routes of :mod:`warden.control._chaos`
+are served too (``extra_routes``); without it they do not exist (404).
+
 The POST routes require ``Authorization: Bearer <token>`` (compared with
 ``hmac.compare_digest``) and answer 401 without it, before looking at the
 request any further. Each accepted action is logged; halt and resume are
@@ -77,15 +80,15 @@ class Response:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-def _json(status: int, body: Any, *headers: tuple[bytes, bytes]) -> Response:
+def json_response(status: int, body: Any, *headers: tuple[bytes, bytes]) -> Response:
     return Response(status, json.dumps(body, sort_keys=True).encode(), JSON, headers)
 
 
-def _error(status: int, message: str, *headers: tuple[bytes, bytes]) -> Response:
-    return _json(status, {"error": message}, *headers)
+def error_response(status: int, message: str, *headers: tuple[bytes, bytes]) -> Response:
+    return json_response(status, {"error": message}, *headers)
 
 
-class _Unavailable(Exception):
+class Unavailable(Exception):
     """The tree (or the actor asked for) is not running; answered with a 503."""
 
 
@@ -101,7 +104,7 @@ def permanent_workers(spec: SupervisorSpec) -> tuple[str, ...]:
 
 
 @attrs.frozen
-class _Request:
+class Request:
     method: str
     path: str
     path_params: dict[str, str]
@@ -109,16 +112,24 @@ class _Request:
     body: bytes
 
 
-Handler = Callable[["ControlApp", _Request], Awaitable[Response]]
+Handler = Callable[["ControlApp", Request], Awaitable[Response]]
+Route = tuple[str, re.Pattern[str], Handler]
 
 
 class ControlApp:
-    """The ASGI callable serving one :class:`SupervisionTree` with one bearer ``token``."""
+    """The ASGI callable serving one :class:`SupervisionTree` with one bearer ``token``.
 
-    def __init__(self, tree: SupervisionTree, token: str) -> None:
+    ``extra_routes`` are served after the standard ones (the chaos routes of
+    ``warden run --chaos``, see :mod:`warden.control._chaos`).
+    """
+
+    def __init__(
+        self, tree: SupervisionTree, token: str, *, extra_routes: tuple[Route, ...] = ()
+    ) -> None:
         if not token:
             raise ValueError("the control plane needs a non-empty token")
         self.tree = tree
+        self.routes = ROUTES + extra_routes
         self._token = token.encode()
         self.permanent = permanent_workers(tree.spec)
 
@@ -128,7 +139,7 @@ class ControlApp:
         try:
             return await trio.to_thread.run_sync(self.tree.snapshot)
         except ChildUnavailable as error:
-            raise _Unavailable(f"supervision tree is not running ({error})") from None
+            raise Unavailable(f"supervision tree is not running ({error})") from None
 
     def readiness(self, snapshot: ActorSnapshot) -> Readiness:
         return readiness(snapshot, self.permanent)
@@ -138,7 +149,7 @@ class ControlApp:
             return False  # the root supervisor is the daemon itself
         return any(node.name == name for node in self.tree.describe().walk())
 
-    def authorized(self, request: _Request) -> bool:
+    def authorized(self, request: Request) -> bool:
         given = request.headers.get(b"authorization", b"")
         scheme, _, token = given.partition(b" ")
         return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self._token)
@@ -147,7 +158,7 @@ class ControlApp:
         try:
             return await trio.to_thread.run_sync(self.tree.tell, name, message)
         except ChildUnavailable as error:
-            raise _Unavailable(f"{name} cannot take it now: {error}") from None
+            raise Unavailable(f"{name} cannot take it now: {error}") from None
 
     async def audit(self, kind: str, detail: str) -> bool:
         """Record an audit event through persistence; False (and logged) if it did not commit."""
@@ -182,125 +193,131 @@ class ControlApp:
     async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response:
         body = await _read_body(receive)
         if body is None:
-            return _error(413, f"body over {MAX_BODY} bytes")
+            return error_response(413, f"body over {MAX_BODY} bytes")
         method, path = scope["method"], scope["path"]
-        handler, params, allowed = _resolve(method, path)
+        handler, params, allowed = _resolve(self.routes, method, path)
         if handler is None:
             if allowed:
-                return _error(405, f"allowed: {', '.join(allowed)}")
-            return _error(404, f"no route {path}")
-        request = _Request(method, path, params, dict(scope.get("headers", [])), body)
+                return error_response(405, f"allowed: {', '.join(allowed)}")
+            return error_response(404, f"no route {path}")
+        request = Request(method, path, params, dict(scope.get("headers", [])), body)
         try:
             return await handler(self, request)
-        except _Unavailable as error:
-            return _error(503, str(error))
+        except Unavailable as error:
+            return error_response(503, str(error))
         except Exception:  # noqa: BLE001 - the control plane answers 500 and keeps serving
             logger.bind(child="control").exception("control: {} {} failed", method, path)
-            return _error(500, "internal error")
+            return error_response(500, "internal error")
 
 
 # -- handlers ------------------------------------------------------------------------
 
 
-def _requires_token(handler: Handler) -> Handler:
-    async def guarded(app: ControlApp, request: _Request) -> Response:
+def requires_token(handler: Handler) -> Handler:
+    async def guarded(app: ControlApp, request: Request) -> Response:
         if not app.authorized(request):
             logger.bind(child="control", event="unauthorized").warning(
                 "control: refused {} {} without a valid token", request.method, request.path
             )
-            return _error(401, "missing or wrong bearer token", (b"www-authenticate", b"Bearer"))
+            return error_response(
+                401, "missing or wrong bearer token", (b"www-authenticate", b"Bearer")
+            )
         return await handler(app, request)
 
     guarded.__name__ = handler.__name__
     return guarded
 
 
-async def _healthz(app: ControlApp, _request: _Request) -> Response:
+async def _healthz(app: ControlApp, _request: Request) -> Response:
     status = app.tree.describe().status
-    return _json(200 if status == "running" else 503, {"status": status})
+    return json_response(200 if status == "running" else 503, {"status": status})
 
 
-async def _readyz(app: ControlApp, _request: _Request) -> Response:
+async def _readyz(app: ControlApp, _request: Request) -> Response:
     ready = app.readiness(await app.snapshot())
-    return _json(200 if ready.ready else 503, ready.to_json())
+    return json_response(200 if ready.ready else 503, ready.to_json())
 
 
-async def _metrics(app: ControlApp, _request: _Request) -> Response:
+async def _metrics(app: ControlApp, _request: Request) -> Response:
     snapshot = await app.snapshot()
     return Response(200, render_metrics(snapshot, app.readiness(snapshot)), CONTENT_TYPE.encode())
 
 
-async def _actors(app: ControlApp, _request: _Request) -> Response:
-    return _json(200, snapshot_to_dict(await app.snapshot()))
+async def _actors(app: ControlApp, _request: Request) -> Response:
+    return json_response(200, snapshot_to_dict(await app.snapshot()))
 
 
-async def _actor(app: ControlApp, request: _Request) -> Response:
+async def _actor(app: ControlApp, request: Request) -> Response:
     name = request.path_params["name"]
     snapshot = await app.snapshot()
     try:
         node = snapshot.find(name)
     except KeyError:
-        return _error(404, f"no actor named {name!r}")
-    return _json(200, snapshot_to_dict(node))
+        return error_response(404, f"no actor named {name!r}")
+    return json_response(200, snapshot_to_dict(node))
 
 
-async def _halt(app: ControlApp, request: _Request) -> Response:
+async def _halt(app: ControlApp, request: Request) -> Response:
     try:
         body = json.loads(request.body) if request.body else {}
     except ValueError:
         body = None
     reason = (body.get("reason") or "operator halt") if isinstance(body, dict) else None
     if not isinstance(reason, str):
-        return _error(400, 'body must be JSON like {"reason": "text"}')
+        return error_response(400, 'body must be JSON like {"reason": "text"}')
     epoch = await app.tell("risk", Halt(reason=reason, source=SOURCE))
     logger.bind(child="control", event="halt").warning("control: halt ({})", reason)
-    return _json(202, {"action": "halt", "reason": reason, "risk_epoch": epoch})
+    return json_response(202, {"action": "halt", "reason": reason, "risk_epoch": epoch})
 
 
-async def _resume(app: ControlApp, _request: _Request) -> Response:
+async def _resume(app: ControlApp, _request: Request) -> Response:
     epoch = await app.tell("risk", Resume(source=SOURCE))
     logger.bind(child="control", event="resume").warning("control: resume")
-    return _json(202, {"action": "resume", "risk_epoch": epoch})
+    return json_response(202, {"action": "resume", "risk_epoch": epoch})
 
 
-async def _restart(app: ControlApp, request: _Request) -> Response:
+async def _restart(app: ControlApp, request: Request) -> Response:
     name = request.path_params["name"]
     if not app.known_actor(name):
-        return _error(404, f"no actor named {name!r}")
+        return error_response(404, f"no actor named {name!r}")
     before = app.tree.describe().find(name).epoch
     restart = partial(app.tree.restart, name, timeout=RESTART_TIMEOUT_S)
     try:
         epoch = await trio.to_thread.run_sync(restart)
     except ChildUnavailable as error:
-        raise _Unavailable(f"cannot restart {name}: {error}") from None
+        raise Unavailable(f"cannot restart {name}: {error}") from None
     except trio.TooSlowError:
-        raise _Unavailable(f"{name} did not restart within {RESTART_TIMEOUT_S}s") from None
+        raise Unavailable(f"{name} did not restart within {RESTART_TIMEOUT_S}s") from None
     detail = f"{name} restarted by operator: epoch {before} -> {epoch}"
     logger.bind(child="control", event="restart").warning("control: {}", detail)
     audited = await app.audit("restart", detail)
-    return _json(200, {"action": "restart", "name": name, "epoch": epoch, "audited": audited})
+    return json_response(
+        200, {"action": "restart", "name": name, "epoch": epoch, "audited": audited}
+    )
 
 
-def _route(method: str, path: str, handler: Handler) -> tuple[str, re.Pattern[str], Handler]:
+def route(method: str, path: str, handler: Handler) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
     return method, re.compile(f"^{regex}$"), handler
 
 
 ROUTES = (
-    _route("GET", "/healthz", _healthz),
-    _route("GET", "/readyz", _readyz),
-    _route("GET", "/metrics", _metrics),
-    _route("GET", "/actors", _actors),
-    _route("GET", "/actors/{name}", _actor),
-    _route("POST", "/halt", _requires_token(_halt)),
-    _route("POST", "/resume", _requires_token(_resume)),
-    _route("POST", "/actors/{name}/restart", _requires_token(_restart)),
+    route("GET", "/healthz", _healthz),
+    route("GET", "/readyz", _readyz),
+    route("GET", "/metrics", _metrics),
+    route("GET", "/actors", _actors),
+    route("GET", "/actors/{name}", _actor),
+    route("POST", "/halt", requires_token(_halt)),
+    route("POST", "/resume", requires_token(_resume)),
+    route("POST", "/actors/{name}/restart", requires_token(_restart)),
 )
 
 
-def _resolve(method: str, path: str) -> tuple[Handler | None, dict[str, str], list[str]]:
+def _resolve(
+    routes: tuple[Route, ...], method: str, path: str
+) -> tuple[Handler | None, dict[str, str], list[str]]:
     allowed = []
-    for route_method, pattern, handler in ROUTES:
+    for route_method, pattern, handler in routes:
         match = pattern.match(path)
         if match is None:
             continue

@@ -7,7 +7,9 @@
 
 ``serve_control`` binds (127.0.0.1 and an ephemeral port by default), then
 writes the runtime file and the 0600 token file (see :mod:`._runtime`), then
-reports started. When the surrounding scope is cancelled -- or the server
+reports started. With ``chaos`` (an :class:`~warden.chaos_clock.OffsetClock`,
+the one the tree's actors read) the chaos routes are served as well (see
+:mod:`warden.control._chaos`). When the surrounding scope is cancelled -- or the server
 fails -- it removes both files on the way out. A port that cannot be bound
 raises ``OSError`` from the start call, before any file is written.
 """
@@ -26,7 +28,9 @@ from hypercorn.trio import serve
 from loguru import logger
 
 from supervision import SupervisionTree
+from warden.chaos_clock import OffsetClock
 from warden.control._app import ControlApp
+from warden.control._chaos import ChaosRoutes
 from warden.control._runtime import (
     RuntimeFiles,
     new_token,
@@ -70,6 +74,7 @@ def _hypercorn_config(config: ControlConfig) -> HypercornConfig:
 async def serve_control(
     tree: SupervisionTree,
     config: ControlConfig,
+    chaos: OffsetClock | None = None,
     *,
     task_status: trio.TaskStatus[ControlServer] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -78,9 +83,9 @@ async def serve_control(
     try:
         async with trio.open_nursery() as nursery:
             token = new_token()  # before the bind: the app never runs without one
-            app: Any = ControlApp(
-                tree, token
-            )  # a plain ASGI callable; hypercorn's types are narrower
+            extra = ChaosRoutes(chaos).routes() if chaos is not None else ()
+            # a plain ASGI callable; hypercorn's types are narrower
+            app: Any = ControlApp(tree, token, extra_routes=extra)
             binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
             files = write_runtime_files(config.runtime_dir, binds[0], token)
             logger.bind(child="control").info(

@@ -1,0 +1,332 @@
+"""The invariant checkers on synthetic histories, including planted bugs and their witnesses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from warden.chaos import Evidence, check_all
+from warden.chaos._checkers import (
+    client_order_id_accepted_once,
+    exposure_within_limits,
+    intent_before_order,
+    kill_switch_honoured,
+    ledger_fills_equal_venue,
+    message_accounting,
+    no_open_orders_after_stop,
+    no_order_before_reconciliation,
+    no_reservation_after_quiescence,
+    positions_and_cash_equal,
+    restart_intensity_bounded,
+)
+
+T0 = 1_000.0
+
+
+class Venue:
+    """Builds a trader truth log like ``GET /sim/truth?account=trader``."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.orders = 0
+        self.trades = 0
+
+    def _add(self, ts: float, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        entry = {"seq": len(self.entries) + 1, "ts": ts, "kind": kind, "account": "trader"}
+        entry["record"] = record
+        self.entries.append(entry)
+        return entry
+
+    def order(
+        self, ts: float, coid: str, side: str, price: int, count: int, *, action: str = "buy"
+    ) -> dict[str, Any]:
+        self.orders += 1
+        record = {
+            "order_id": f"o{self.orders}",
+            "client_order_id": coid,
+            "ticker": "SIM-001",
+            "side": side,
+            "action": action,
+            "yes_price": price if side == "yes" else 100 - price,
+            "no_price": price if side == "no" else 100 - price,
+            "initial_count": count,
+            "status": "resting",
+        }
+        return self._add(ts, "order_accepted", record)
+
+    def fill(self, ts: float, order: dict[str, Any], count: int, fee: int = 1) -> dict[str, Any]:
+        self.trades += 1
+        record = {
+            key: order["record"][key]
+            for key in ("order_id", "client_order_id", "ticker", "side", "action")
+        }
+        record |= {
+            "trade_id": f"t{self.trades}",
+            "count": count,
+            "yes_price": order["record"]["yes_price"],
+            "no_price": order["record"]["no_price"],
+            "fee": fee,
+        }
+        return self._add(ts, "fill", record)
+
+    def cancel(self, ts: float, order: dict[str, Any]) -> dict[str, Any]:
+        return self._add(ts, "order_canceled", {"order_id": order["record"]["order_id"]})
+
+
+def intent(coid: str, side: str, price: int, count: int, created_at: float) -> dict[str, Any]:
+    return {
+        "client_order_id": coid,
+        "ticker": "SIM-001",
+        "side": side,
+        "action": "buy",
+        "price": price,
+        "count": count,
+        "state": "filled",
+        "filled_count": count,
+        "created_at": created_at,
+    }
+
+
+def ledger_fill(fill: dict[str, Any]) -> dict[str, Any]:
+    r = fill["record"]
+    return {
+        "fill_id": r["trade_id"],
+        "client_order_id": r["client_order_id"],
+        "ticker": r["ticker"],
+        "side": r["side"],
+        "action": r["action"],
+        "price": r["yes_price"] if r["side"] == "yes" else r["no_price"],
+        "count": r["count"],
+        "fee_cents": r["fee"],
+    }
+
+
+def healthy() -> Evidence:
+    """One pair traded cleanly: both legs accepted, filled, recorded, reservation released."""
+    venue = Venue()
+    yes = venue.order(T0 + 1.0, "cy", "yes", 40, 10)
+    fill_yes = venue.fill(T0 + 1.0, yes, 10)
+    no = venue.order(T0 + 1.1, "cn", "no", 55, 10)
+    fill_no = venue.fill(T0 + 1.1, no, 10)
+    ledger = {
+        "orders": [intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 0.9)],
+        "fills": [ledger_fill(fill_yes), ledger_fill(fill_no)],
+        "positions": [{"ticker": "SIM-001", "yes_count": 10, "no_count": 10, "cash_cents": -952}],
+        "reservations": [
+            {"reservation_id": "r1", "ticker": "SIM-001", "amount_cents": 952, "state": "released"}
+        ],
+        "audit": [],
+    }
+    daemon = [
+        {"t": T0, "kind": "daemon", "phase": "start", "pid": 1},
+        {"t": T0 + 0.5, "kind": "reconciled", "ok": True},
+        {"t": T0 + 0.8, "kind": "reservation", "phase": "reserve", "reservation_id": "r1"},
+        {"t": T0 + 1.2, "kind": "reservation", "phase": "release", "reservation_id": "r1"},
+    ]
+    return Evidence(
+        truth=tuple(venue.entries),
+        harness=(),
+        daemon=tuple(daemon),
+        ledger=ledger,
+        venue_final={
+            "positions": {"SIM-001": 0},
+            "balance": 1_000_000 - 952 + 1000,
+            "reserved": 0,
+            "resting": [],
+        },
+        config={
+            "trader_cash": 1_000_000,
+            "max_market_exposure_cents": 5000,
+            "max_total_exposure_cents": 20000,
+            "intensity": 3,
+            "period_s": 30.0,
+            "shutdown_timeout_s": 10.0,
+        },
+    )
+
+
+def test_a_clean_history_holds_every_decidable_invariant() -> None:
+    results = {result.name: result for result in check_all(healthy())}
+    assert {name for name, r in results.items() if r.status != "held"} == {"message_accounting"}
+    assert results["message_accounting"].status == "unknown"
+    assert all(not r.witnesses for r in results.values())
+
+
+def test_a_client_order_id_accepted_twice_is_witnessed_by_both_acceptances() -> None:
+    ev = healthy()
+    venue = Venue()
+    venue.entries = list(ev.truth)
+    venue.orders = 2
+    again = venue.order(T0 + 2.0, "cy", "yes", 40, 10)  # the planted bug: a re-send
+    result = client_order_id_accepted_once(attrs.evolve(ev, truth=tuple(venue.entries)))
+    assert result.status == "violated"
+    assert result.witnesses == [{"client_order_id": "cy", "accepted": [ev.truth[0], again]}]
+
+
+def test_resending_under_a_new_id_without_an_intent_is_witnessed() -> None:
+    ev = healthy()
+    venue = Venue()
+    venue.entries = list(ev.truth)
+    venue.orders = 2
+    rogue = venue.order(T0 + 2.0, "cy-retry-2", "yes", 40, 10)
+    result = intent_before_order(attrs.evolve(ev, truth=tuple(venue.entries)))
+    assert result.status == "violated"
+    assert result.witnesses == [{"venue": rogue, "ledger_intent": None}]
+
+
+def test_an_intent_committed_after_the_venue_accepted_it_is_witnessed() -> None:
+    ev = healthy()
+    assert ev.ledger is not None
+    late = intent("cn", "no", 55, 10, T0 + 1.5)
+    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], late]}
+    result = intent_before_order(attrs.evolve(ev, ledger=ledger))
+    assert result.status == "violated"
+    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": late}]
+
+
+def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
+    ev = healthy()
+    assert ev.ledger is not None
+    assert ev.daemon is not None
+    held = {"reservation_id": "r1", "ticker": "SIM-001", "amount_cents": 952, "state": "held"}
+    daemon = ev.daemon[:3]  # the planted bug: the release never happens
+    result = no_reservation_after_quiescence(
+        attrs.evolve(ev, ledger=ev.ledger | {"reservations": [held]}, daemon=daemon)
+    )
+    assert result.status == "violated"
+    assert result.witnesses[0] == {"ledger_reservation": held, "history": [daemon[2]]}
+    assert result.witnesses[1] == {"history_last": daemon[2]}
+
+
+def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None:
+    ev = healthy()
+    assert ev.ledger is not None
+    ledger = ev.ledger | {
+        "fills": ev.ledger["fills"][:1],
+        "positions": [{"ticker": "SIM-001", "yes_count": 10, "no_count": 0, "cash_cents": -401}],
+    }
+    broken = attrs.evolve(ev, ledger=ledger)
+    fills = ledger_fills_equal_venue(broken)
+    assert fills.status == "violated"
+    assert [set(w) for w in fills.witnesses] == [{"missing_in_ledger"}]
+    assert fills.witnesses[0]["missing_in_ledger"]["fill_id"] == "t2"
+    positions = positions_and_cash_equal(broken)
+    assert positions.status == "violated"
+    assert positions.witnesses[0]["ticker"] == "SIM-001"
+    assert positions.witnesses[1] == {"cash_change_ledger": -401, "cash_change_venue": 48}
+
+
+def test_a_fill_recorded_at_another_price_is_witnessed_with_both_versions() -> None:
+    ev = healthy()
+    assert ev.ledger is not None
+    altered = ev.ledger["fills"][1] | {"price": 54}
+    result = ledger_fills_equal_venue(
+        attrs.evolve(ev, ledger=ev.ledger | {"fills": [ev.ledger["fills"][0], altered]})
+    )
+    assert result.status == "violated"
+    assert result.witnesses[0]["ledger"] == altered
+    assert result.witnesses[0]["venue"]["price"] == 55
+
+
+def test_exposure_over_the_market_limit_is_witnessed_at_the_first_event_over_it() -> None:
+    venue = Venue()
+    big = venue.order(T0, "big", "yes", 60, 100)  # 6000c + fee worst case > 5000c
+    venue.cancel(T0 + 0.1, big)
+    result = exposure_within_limits(attrs.evolve(healthy(), truth=tuple(venue.entries)))
+    assert result.status == "violated"
+    assert result.counts["events_over_limit"] == 1
+    assert result.witnesses[0]["entry"] == big
+    assert result.counts["peak_market_cents"] > 6000
+
+
+def test_unmatched_contracts_count_their_cost_and_a_hedged_pair_counts_nothing() -> None:
+    result = exposure_within_limits(healthy())
+    assert result.status == "held"
+    # the YES leg alone (400c + 1c fee) was the peak, before the NO leg hedged it
+    assert result.counts["peak_total_cents"] >= 401
+
+
+def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
+    ev = healthy()
+    assert ev.ledger is not None
+    harness = ({"t": T0 + 0.95, "kind": "halted"}, {"t": T0 + 5.0, "kind": "resume"})
+    orders = [intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 1.05)]
+    result = kill_switch_honoured(
+        attrs.evolve(ev, harness=harness, ledger=ev.ledger | {"orders": orders})
+    )
+    assert result.status == "violated"
+    assert len(result.witnesses) == 1
+    assert result.witnesses[0]["order"] == ev.truth[2]
+    # the YES leg was intended before the halt: an order in flight, allowed
+    assert result.counts["orders_accepted_while_halted"] == 2
+
+
+def test_an_order_before_reconciliation_after_a_restart_is_witnessed() -> None:
+    ev = healthy()
+    assert ev.daemon is not None
+    daemon = (
+        {"t": T0 + 0.95, "kind": "daemon", "phase": "start", "pid": 2},
+        {"t": T0 + 1.05, "kind": "reconciled", "ok": True},
+    )
+    result = no_order_before_reconciliation(attrs.evolve(ev, daemon=ev.daemon + daemon))
+    assert result.status == "violated"
+    assert result.witnesses == [
+        {"started_at": T0 + 0.95, "reconciled_at": T0 + 1.05, "order": ev.truth[0]}
+    ]
+
+
+def test_without_a_daemon_history_reconciliation_order_is_unknown() -> None:
+    result = no_order_before_reconciliation(attrs.evolve(healthy(), daemon=None))
+    assert result.status == "unknown"
+    assert "--chaos" in result.detail
+
+
+def test_an_order_resting_after_the_stop_is_witnessed() -> None:
+    ev = healthy()
+    resting = {"order_id": "o9", "client_order_id": "x", "status": "resting"}
+    result = no_open_orders_after_stop(
+        attrs.evolve(ev, venue_final=ev.venue_final | {"resting": [resting]})
+    )
+    assert result.status == "violated"
+    assert result.witnesses == [{"resting_at_venue": resting}]
+
+
+def _poll(t: float, epoch: int, pid: int = 7) -> dict[str, Any]:
+    return {"t": t, "kind": "poll", "pid": pid, "epochs": {"risk": epoch, "feed": epoch}}
+
+
+def test_restarts_past_the_intensity_without_escalation_are_witnessed() -> None:
+    polls = tuple(_poll(T0 + i, 1 + i) for i in range(6))  # 5 restarts in 5 s; intensity 3
+    result = restart_intensity_bounded(attrs.evolve(healthy(), harness=polls))
+    assert result.status == "violated"
+    assert result.witnesses[0]["restarts"] == 5
+
+
+def test_restarts_past_the_intensity_that_end_in_escalation_hold() -> None:
+    polls = tuple(_poll(T0 + i, 1 + i) for i in range(6))
+    exit_ = ({"t": T0 + 7, "kind": "daemon_exit", "pid": 7, "code": 1},)
+    result = restart_intensity_bounded(attrs.evolve(healthy(), harness=polls + exit_))
+    assert result.status == "held"
+    assert result.counts["escalations"] == 1
+
+
+def test_operator_restarts_do_not_count_against_the_intensity() -> None:
+    polls = tuple(_poll(T0 + i, 1 + i) for i in range(6))
+    operator = tuple(
+        {"t": T0 + i, "kind": "operator_restart", "pid": 7, "actor": actor, "epoch": 1 + i}
+        for i in range(1, 6)
+        for actor in ("risk", "feed")
+    )
+    result = restart_intensity_bounded(attrs.evolve(healthy(), harness=polls + operator))
+    assert result.status == "held"
+    assert result.counts["restart_episodes"] == 0
+
+
+def test_message_accounting_balances_a_received_counter_when_the_runtime_has_one() -> None:
+    node = {"name": "risk", "received": 10, "processed": 7, "dead_letters": 1}
+    node |= {"stale_dropped": 1, "mailbox": 0}
+    final = {"t": T0, "kind": "final_actors", "nodes": [node]}
+    result = message_accounting(attrs.evolve(healthy(), harness=(final,)))
+    assert result.status == "violated"
+    assert result.witnesses == [{"actor": "risk", "received": 10, "accounted": 9}]

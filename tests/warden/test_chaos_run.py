@@ -1,0 +1,45 @@
+"""A short seeded chaos run against real subprocesses: every family injected, every
+invariant held (or, for message accounting, undecidable with a stated reason)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from warden.chaos import EXIT_HELD, FAMILIES, build_report, plan, run, select_faults, write_report
+from warden.chaos._rig import chaos_routes_available
+
+# storage.disk_full is left out: it currently leaves a released reservation "held" in
+# the ledger (the release's write fails and is never retried) -- see docs/chaos.md.
+FAULTS = "actor,venue,process,storage.locked,clock"
+SEED = 4
+
+
+@pytest.mark.slow
+def test_a_short_seeded_run_injects_every_family_and_every_invariant_holds(
+    tmp_path: Path,
+) -> None:
+    routes = chaos_routes_available()
+    faults = select_faults(FAULTS if routes else "venue,process,storage.locked,actor.restart")
+    schedule = plan(SEED, 30.0, "medium", faults, faults_spec=FAULTS)
+    outcome = run(schedule, tmp_path / "report", chaos_routes=routes)
+    report = build_report(outcome, tmp_path / "report")
+    write_report(report, tmp_path / "report")
+
+    summary = (tmp_path / "report" / "summary.txt").read_text()
+    assert outcome.exit_code == EXIT_HELD, summary
+    written = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert written["seed"] == SEED
+    assert written["replay"].startswith("warden chaos replay ")
+    statuses = {r["name"]: r["status"] for r in written["invariants"]}
+    undecided = {name for name, status in statuses.items() if status != "held"}
+    expected_unknown = {"message_accounting"} | (
+        set() if routes else {"no_order_before_reconciliation"}
+    )
+    assert undecided == expected_unknown, summary
+    families = set(written["families_injected"])
+    assert families == (set(FAMILIES) if routes else {"actor", "venue", "process", "storage"})
+    assert all(row["exercised"] >= 1 for row in written["faults"].values()), summary
+    assert (tmp_path / "report" / "timeline.html").read_text().startswith("<!doctype html>")

@@ -1,0 +1,57 @@
+"""The fault catalogue and the seeded schedule."""
+
+from __future__ import annotations
+
+import pytest
+
+from warden.chaos import CATALOGUE, FAMILIES, Schedule, plan, select_faults
+from warden.chaos._faults import BY_NAME
+
+
+def test_every_family_has_a_fault_and_every_fault_a_family() -> None:
+    assert {fault.family for fault in CATALOGUE} == set(FAMILIES)
+    assert len(BY_NAME) == len(CATALOGUE)
+
+
+def test_the_same_seed_gives_the_same_schedule_and_another_seed_another() -> None:
+    first = plan(11, 30.0, "medium", CATALOGUE)
+    assert plan(11, 30.0, "medium", CATALOGUE) == first
+    assert plan(12, 30.0, "medium", CATALOGUE) != first
+
+
+def test_a_schedule_survives_its_json_form() -> None:
+    schedule = plan(5, 60.0, "high", CATALOGUE, faults_spec="venue,process")
+    assert Schedule.from_json(schedule.to_json()) == schedule
+
+
+def test_faults_sharing_a_scope_never_overlap_and_all_end_within_the_duration() -> None:
+    for seed in range(20):
+        entries = plan(seed, 40.0, "high", CATALOGUE).entries
+        for i, a in enumerate(entries):
+            assert a.at_s >= 0
+            assert a.until_s <= 40.0
+            for b in entries[i + 1 :]:
+                shared = set(BY_NAME[a.fault].scopes) & set(BY_NAME[b.fault].scopes)
+                if shared:
+                    assert a.until_s <= b.at_s or b.until_s <= a.at_s, (seed, a, b)
+
+
+def test_higher_intensity_schedules_more_faults() -> None:
+    low = sum(len(plan(s, 60.0, "low", CATALOGUE).entries) for s in range(10))
+    high = sum(len(plan(s, 60.0, "high", CATALOGUE).entries) for s in range(10))
+    assert high > low
+
+
+def test_every_selected_family_is_scheduled_when_there_is_room() -> None:
+    schedule = plan(3, 60.0, "medium", CATALOGUE)
+    assert {BY_NAME[e.fault].family for e in schedule.entries} == set(FAMILIES)
+
+
+def test_the_faults_filter_takes_families_and_names_and_refuses_unknown_ones() -> None:
+    chosen = select_faults("venue, process.sigkill")
+    assert {f.family for f in chosen} == {"venue", "process"}
+    assert [f.name for f in chosen if f.family == "process"] == ["process.sigkill"]
+    entries = plan(1, 30.0, "high", chosen).entries
+    assert {e.fault for e in entries} <= {f.name for f in chosen}
+    with pytest.raises(ValueError, match="nosuch"):
+        select_faults("venue,nosuch")

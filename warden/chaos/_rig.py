@@ -1,0 +1,337 @@
+"""The rig: a ``warden venue-sim`` and a ``warden run`` as subprocesses, and the
+:class:`~warden.chaos._faults.Targets` faults act on.
+
+Both processes run in their own session (a Ctrl-C at the terminal reaches the
+harness only) with output in the report directory. :meth:`Rig.close` always
+kills whatever still runs, whatever happened before. Every action the harness
+takes is appended to ``harness.jsonl`` with the real wall time ``t``.
+HTTP calls carry short timeouts; a daemon that does not answer raises
+:class:`~warden.chaos._faults.FaultError`, never hangs the harness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from warden.chaos._faults import FaultError
+
+
+class HarnessError(Exception):
+    """The harness itself failed (a process would not start, a deadline passed)."""
+
+
+def chaos_routes_available() -> bool:
+    """Whether this daemon has ``warden run --chaos`` (the daemon-side fault routes)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "warden", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return "--chaos" in done.stdout
+
+
+class Journal:
+    """The append-only ``harness.jsonl``; every line is flushed as written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: TextIO = path.open("a")
+        self.events: list[dict[str, Any]] = []
+
+    def write(self, kind: str, **fields: Any) -> dict[str, Any]:
+        event = {"t": time.time(), "kind": kind, **fields}
+        self.events.append(event)
+        self._file.write(json.dumps(event, default=str) + "\n")
+        self._file.flush()
+        return event
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class Child:
+    """One subprocess with its output in ``log``."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("a")
+        self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "warden", *args],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, sig: signal.Signals, timeout_s: float) -> int | None:
+        """Send ``sig``, wait up to ``timeout_s``, then SIGKILL; the exit code."""
+        if self.alive():
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=30)
+        self._out.close()
+        return self.popen.returncode
+
+
+class Rig:
+    """The venue, the daemon (restartable on the same ledger) and the ways to hurt them."""
+
+    def __init__(
+        self, workdir: Path, journal: Journal, *, venue_args: list[str], chaos: bool
+    ) -> None:
+        self.workdir = workdir
+        self.journal = journal
+        self.venue_args = venue_args
+        self.chaos = chaos
+        self.config = workdir / "warden.toml"
+        self.db = workdir / "warden.db"
+        self.runtime_dir = workdir / "run"
+        self.venue: Child | None = None
+        self.daemon: Child | None = None
+        self.venue_url = ""
+        self.url = ""
+        self.token = ""
+        self.http = httpx.Client(timeout=3.0, trust_env=False)
+        self._lock_release: threading.Event | None = None
+        self._lock_thread: threading.Thread | None = None
+
+    # --- processes ----------------------------------------------------------------------
+
+    def start_venue(self, timeout_s: float = 60.0) -> None:
+        self.venue = Child(
+            ["venue-sim", "--port", "0", *self.venue_args], self.workdir / "venue.log"
+        )
+        deadline = time.monotonic() + timeout_s
+        prefix = "venue-sim listening on "
+        while time.monotonic() < deadline:
+            for line in self.venue.log.read_text().splitlines():
+                if line.startswith(prefix):
+                    self.venue_url = line.removeprefix(prefix).strip()
+                    self.journal.write("venue_start", pid=self.venue.pid, url=self.venue_url)
+                    return
+            if not self.venue.alive():
+                raise HarnessError(f"venue-sim exited {self.venue.popen.returncode}")
+            time.sleep(0.05)  # polling a log file against a deadline
+        raise HarnessError(f"venue-sim did not listen within {timeout_s}s")
+
+    def start_daemon(self, timeout_s: float = 60.0) -> None:
+        args = ["run", "--venue-url", self.venue_url, "--config", str(self.config)]
+        args += ["--db", str(self.db), "--control-port", "0"]
+        if self.chaos:
+            args.append("--chaos")
+        self.daemon = Child(args, self.workdir / "daemon.log")
+        self.journal.write("daemon_start", pid=self.daemon.pid)
+        runtime = self.runtime_dir / "warden.json"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                info = json.loads(runtime.read_text())
+            except (FileNotFoundError, ValueError):
+                info = {}
+            if info.get("pid") == self.daemon.pid:
+                self.url = info["url"]
+                self.token = Path(info["token_file"]).read_text().strip()
+                self.journal.write("daemon_up", pid=self.daemon.pid, url=self.url)
+                return
+            if not self.daemon.alive():
+                raise HarnessError(f"warden run exited {self.daemon.popen.returncode}")
+            time.sleep(0.05)  # polling the runtime file against a deadline
+        raise HarnessError(f"warden run wrote no runtime file within {timeout_s}s")
+
+    def daemon_alive(self) -> bool:
+        return self.daemon is not None and self.daemon.alive()
+
+    def note_daemon_exit(self) -> int | None:
+        """Record the daemon's exit if it ended by itself (e.g. escalation)."""
+        if self.daemon is not None and not self.daemon.alive():
+            code = self.daemon.stop(signal.SIGKILL, 1.0)
+            self.journal.write("daemon_exit", pid=self.daemon.pid, code=code, by="itself")
+            self.daemon = None
+            return code
+        return None
+
+    def stop_daemon(self, timeout_s: float) -> int | None:
+        """Graceful stop (SIGTERM), SIGKILL after ``timeout_s``; the exit code."""
+        if self.daemon is None:
+            return None
+        pid = self.daemon.pid
+        code = self.daemon.stop(signal.SIGTERM, timeout_s)
+        self.journal.write("daemon_exit", pid=pid, code=code, by="sigterm")
+        self.daemon = None
+        return code
+
+    def close(self) -> None:
+        """Kill everything still running; safe to call twice."""
+        self.unlock_ledger()
+        for child in (self.daemon, self.venue):
+            if child is not None and child.alive():
+                child.stop(signal.SIGKILL, 10.0)
+        self.daemon = None
+        self.http.close()
+
+    # --- observation --------------------------------------------------------------------
+
+    def get(self, path: str) -> httpx.Response | None:
+        if not self.url or not self.daemon_alive():
+            return None
+        try:
+            return self.http.get(f"{self.url}{path}")
+        except httpx.HTTPError:
+            return None
+
+    def ready(self) -> bool:
+        answer = self.get("/readyz")
+        return answer is not None and answer.status_code == 200
+
+    def actors(self) -> dict[str, dict[str, Any]]:
+        """``{name: node}`` of every worker, or ``{}`` if the daemon does not answer."""
+        answer = self.get("/actors")
+        if answer is None or answer.status_code != 200:
+            return {}
+        return {child["name"]: child for child in answer.json().get("children", [])}
+
+    # --- Targets ------------------------------------------------------------------------
+
+    def venue_faults(self, knobs: dict[str, Any]) -> None:
+        try:
+            answer = self.http.post(f"{self.venue_url}/sim/faults", json=knobs)
+        except httpx.HTTPError as error:
+            raise FaultError("venue", str(error)) from error
+        if answer.status_code != 200:
+            raise FaultError("venue", f"POST /sim/faults {answer.status_code}: {answer.text}")
+
+    def venue_reset(self, scope: str) -> None:
+        try:
+            answer = self.http.delete(f"{self.venue_url}/sim/faults", params={"scope": scope})
+        except httpx.HTTPError as error:
+            raise FaultError("venue", str(error)) from error
+        if answer.status_code != 200:
+            raise FaultError("venue", f"DELETE /sim/faults {answer.status_code}: {answer.text}")
+
+    def daemon_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if not self.daemon_alive():
+            raise FaultError("daemon", f"POST {path}: the daemon is not running")
+        try:
+            answer = self.http.post(
+                f"{self.url}{path}",
+                json=body,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=10.0,
+            )
+        except httpx.HTTPError as error:
+            raise FaultError("daemon", f"POST {path}: {error}") from error
+        if answer.status_code not in (200, 202):
+            raise FaultError("daemon", f"POST {path} {answer.status_code}: {answer.text[:200]}")
+        result: dict[str, Any] = answer.json() if answer.content else {}
+        if path.endswith("/restart") and "epoch" in result and self.daemon is not None:
+            actor = path.split("/")[2]
+            self.journal.write(
+                "operator_restart", pid=self.daemon.pid, actor=actor, epoch=result["epoch"]
+            )
+        if path == "/resume":
+            self.journal.write("resume")
+        return result
+
+    def wait_in_flight(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            execution = self.actors().get("execution", {})
+            if execution.get("summary", {}).get("in_flight"):
+                return True
+            time.sleep(0.01)  # racing an order in flight, against a deadline
+        return False
+
+    def kill_daemon(self) -> None:
+        if self.daemon is None or not self.daemon.alive():
+            raise FaultError("process.sigkill", "the daemon is not running")
+        pid = self.daemon.pid
+        code = self.daemon.stop(signal.SIGKILL, 10.0)
+        self.journal.write("daemon_exit", pid=pid, code=code, by="sigkill")
+        self.daemon = None
+
+    def restart_daemon(self) -> None:
+        try:
+            self.start_daemon()
+        except HarnessError as error:
+            raise FaultError("process.sigkill", f"restart failed: {error}") from error
+
+    def lock_ledger(self) -> None:
+        if self._lock_thread is not None:
+            raise FaultError("storage.locked", "already locked")
+        acquired, release = threading.Event(), threading.Event()
+        failure: list[str] = []
+
+        def hold() -> None:
+            try:
+                conn = sqlite3.connect(self.db, timeout=5.0, isolation_level=None)
+                try:
+                    conn.execute("BEGIN EXCLUSIVE")
+                    acquired.set()
+                    release.wait(120.0)
+                    conn.execute("ROLLBACK")
+                finally:
+                    conn.close()
+            except sqlite3.Error as error:
+                failure.append(str(error))
+                acquired.set()
+
+        self._lock_release = release
+        self._lock_thread = threading.Thread(target=hold, name="chaos-ledger-lock", daemon=True)
+        self._lock_thread.start()
+        acquired.wait(10.0)
+        if failure or not acquired.is_set():
+            self.unlock_ledger()
+            raise FaultError("storage.locked", f"could not lock the ledger: {failure}")
+
+    def unlock_ledger(self) -> None:
+        if self._lock_release is not None:
+            self._lock_release.set()
+        if self._lock_thread is not None:
+            self._lock_thread.join(10.0)
+        self._lock_release = self._lock_thread = None
+
+    def resume_if_halted_by(self, reason_part: str) -> None:
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            summary = self.actors().get("risk", {}).get("summary", {})
+            reason = str(summary.get("halt_reason") or "")
+            if summary.get("halted") and reason_part in reason:
+                self.daemon_post("/resume", {})
+                return
+            if summary and not summary.get("halted"):
+                return
+            time.sleep(0.1)  # waiting for risk to hear of the failure, against a deadline
+
+    def seconds_to_midnight(self) -> float:
+        now = datetime.now(tz=UTC)
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return (midnight - now).total_seconds()
+
+    def seconds_since_midnight(self) -> float:
+        now = datetime.now(tz=UTC)
+        return (now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()

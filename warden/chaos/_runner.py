@@ -1,0 +1,375 @@
+"""One chaos run: setup -> warmup -> chaos -> heal -> quiesce -> collect -> check.
+
+Every phase has a deadline, so a run always ends by itself; the rig kills
+its subprocesses in a ``finally`` whatever happened. :func:`run` returns a
+:class:`RunOutcome`; its exit code is 0 if every invariant held or could not
+be decided, 1 if any was violated, 2 on a harness error (a process that would
+not start, evidence that could not be collected).
+
+While chaos runs, the harness polls ``/actors`` and ``/readyz`` every
+``POLL_S`` and journals a compact poll (epochs, statuses, halted, counters);
+recovery of each injected fault is measured from those polls (see
+:mod:`warden.chaos._faults` for what "recovered" means per fault).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from actors.errors import LedgerError
+from warden.chaos._checkers import CheckResult, check_all
+from warden.chaos._faults import BY_NAME, FaultError
+from warden.chaos._history import (
+    Evidence,
+    fetch_truth,
+    fetch_venue_final,
+    read_jsonl,
+    read_ledger,
+)
+from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
+from warden.chaos._schedule import Planned, Schedule
+
+POLL_S = 0.25
+WARMUP_S = 5.0
+READY_DEADLINE_S = 60.0
+QUIESCE_DEADLINE_S = 30.0
+
+EXIT_HELD = 0
+EXIT_VIOLATED = 1
+EXIT_HARNESS = 2
+
+CONFIG: dict[str, dict[str, Any]] = {
+    "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
+    "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
+    "risk": {"max_market_exposure_cents": 5000, "max_total_exposure_cents": 20000},
+    "supervision": {
+        "intensity": 10,
+        "period_s": 30.0,
+        "backoff_base_s": 0.05,
+        "backoff_cap_s": 0.5,
+        "hang_timeout_s": 3.0,
+    },
+}
+TRADER_CASH = 1_000_000
+
+
+@frozen
+class RunOutcome:
+    exit_code: int
+    schedule: Schedule
+    results: list[CheckResult] = field(factory=list)
+    faults: list[dict[str, Any]] = field(factory=list)
+    evidence: Evidence | None = None
+    error: str = ""
+    chaos_routes: bool = False
+    timings: dict[str, float] = field(factory=dict)
+
+
+def _write_config(path: Path, runtime_dir: Path) -> dict[str, Any]:
+    sections = {name: dict(values) for name, values in CONFIG.items()}
+    sections["daemon"]["runtime_dir"] = str(runtime_dir)
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in values.items())
+    path.write_text("\n".join(lines) + "\n")
+    return sections
+
+
+class _Run:
+    def __init__(self, schedule: Schedule, workdir: Path, chaos_routes: bool) -> None:
+        self.schedule = schedule
+        self.workdir = workdir
+        self.journal = Journal(workdir / "harness.jsonl")
+        venue_args = ["--seed", str(schedule.seed), "--markets", "3", "--tick", "0.1"]
+        venue_args += ["--arb-rate", "0.05", "--heartbeat", "1", "--trader-cash", str(TRADER_CASH)]
+        self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
+        self.chaos_routes = chaos_routes
+        self.faults: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.timings: dict[str, float] = {}
+
+    # --- polling and recovery ----------------------------------------------------------
+
+    def poll(self) -> dict[str, Any]:
+        self.rig.note_daemon_exit()
+        nodes = self.rig.actors()
+        ready = self.rig.ready() if nodes else False
+        risk = nodes.get("risk", {}).get("summary", {})
+        execution = nodes.get("execution", {}).get("summary", {})
+        feed = nodes.get("feed", {}).get("summary", {})
+        persistence = nodes.get("persistence", {}).get("summary", {})
+        reservations = risk.get("reservations") or {}
+        poll = self.journal.write(
+            "poll",
+            pid=self.rig.daemon.pid if self.rig.daemon is not None else None,
+            up=bool(nodes),
+            ready=ready,
+            halted=risk.get("halted") if nodes else None,
+            halt_reason=risk.get("halt_reason"),
+            epochs={name: node["epoch"] for name, node in nodes.items()},
+            statuses={name: node["status"] for name, node in nodes.items()},
+            mailboxes={name: node["mailbox"] for name, node in nodes.items()},
+            exposure=(risk.get("exposure_cents") or {}).get("total"),
+            held=len(reservations.get("held") or ()) if nodes else None,
+            in_doubt=len(reservations.get("in_doubt") or ()) if nodes else None,
+            in_flight=len(execution.get("in_flight") or ()) if nodes else None,
+            execution=execution.get("counts") or {},
+            feed=(feed.get("counts") or {})
+            | {"connection_number": (feed.get("connection") or {}).get("number", 0)},
+            persistence_failures=persistence.get("failures"),
+        )
+        self._settle(poll, nodes)
+        return poll
+
+    def _settle(self, poll: dict[str, Any], nodes: dict[str, dict[str, Any]]) -> None:
+        still = []
+        for record in self.pending:
+            if self._recovered(record, poll, nodes):
+                record["recovered_t"] = poll["t"]
+                record["time_to_recover_s"] = round(poll["t"] - record["recovery_from_t"], 3)
+                self.journal.write("recovered", fault=record["fault"], id=record["id"])
+            else:
+                still.append(record)
+        self.pending = still
+
+    def _recovered(
+        self, record: dict[str, Any], poll: dict[str, Any], nodes: dict[str, dict[str, Any]]
+    ) -> bool:
+        if record.get("heal_t") is None and record["recovery"] != "epoch":
+            return False
+        if record["recovery"] == "epoch":
+            node = nodes.get(record["params"].get("actor", ""), {})
+            need = record.get("need_epoch")
+            return need is not None and node.get("status") == "running" and node["epoch"] >= need
+        if record["recovery"] == "reconciled" and (self.rig.runtime_dir / "history.jsonl").exists():
+            lines, _ = read_jsonl(self.rig.runtime_dir / "history.jsonl")
+            return any(
+                line.get("kind") == "reconciled"
+                and line.get("ok")
+                and line["t"] >= record["recovery_from_t"]
+                for line in lines
+            )
+        return bool(poll["ready"])
+
+    # --- faults ------------------------------------------------------------------------
+
+    def inject(self, planned: Planned, index: int) -> dict[str, Any]:
+        fault = BY_NAME[planned.fault]
+        record: dict[str, Any] = {
+            "id": index,
+            "fault": fault.name,
+            "family": fault.family,
+            "params": planned.params,
+            "planned_at_s": planned.at_s,
+            "planned_for_s": planned.for_s,
+            "recovery": fault.recovery,
+            "inject_t": time.time(),
+            "heal_t": None,
+            "recovered_t": None,
+            "time_to_recover_s": None,
+            "error": None,
+        }
+        self.faults.append(record)
+        if fault.needs_chaos and not self.chaos_routes:
+            record["error"] = "not available: the daemon has no --chaos routes"
+            record["injected"] = False
+            self.journal.write("skip", fault=fault.name, id=index, reason=record["error"])
+            return record
+        self.journal.write("inject", fault=fault.name, id=index, params=planned.params)
+        try:
+            answer = fault.inject(self.rig, planned.params) or {}
+        except FaultError as error:
+            record["error"] = str(error)
+            record["injected"] = False
+            self.journal.write("inject_failed", fault=fault.name, id=index, error=str(error))
+            return record
+        record["injected"] = True
+        record["answer"] = answer
+        if fault.recovery == "epoch" and answer.get("epoch") is not None:
+            epoch = int(answer["epoch"])
+            record["need_epoch"] = epoch if fault.name == "actor.restart" else epoch + 1
+            record["recovery_from_t"] = record["inject_t"]
+            self.pending.append(record)
+        if planned.fault == "process.halt":
+            self._wait_halted("chaos: kill switch")
+        return record
+
+    def heal(self, record: dict[str, Any]) -> None:
+        if not record.get("injected"):
+            return
+        fault = BY_NAME[record["fault"]]
+        record["heal_t"] = time.time()
+        self.journal.write("heal", fault=fault.name, id=record["id"])
+        try:
+            fault.heal(self.rig, record["params"])
+        except FaultError as error:
+            record["error"] = f"heal: {error}"
+            self.journal.write("heal_failed", fault=fault.name, id=record["id"], error=str(error))
+        if fault.recovery != "epoch":
+            record["recovery_from_t"] = record["heal_t"]
+            self.pending.append(record)
+
+    def _wait_halted(self, reason: str) -> None:
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            risk = self.rig.actors().get("risk", {}).get("summary", {})
+            if risk.get("halted"):
+                self.journal.write("halted", reason=reason)
+                return
+            time.sleep(0.05)  # waiting for risk to take the halt, against a deadline
+
+    # --- phases ------------------------------------------------------------------------
+
+    def wait_ready(self, deadline_s: float) -> bool:
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if self.poll()["ready"]:
+                return True
+            time.sleep(POLL_S)
+        return False
+
+    def require_ready(self) -> None:
+        if not self.wait_ready(READY_DEADLINE_S):
+            raise HarnessError(f"the daemon was not ready within {READY_DEADLINE_S}s")
+
+    def chaos(self) -> None:
+        start = time.monotonic()
+        events: list[tuple[float, int, str, Planned]] = []
+        for planned in self.schedule.entries:
+            events.append((planned.at_s, 1, "inject", planned))
+            events.append((planned.until_s, 0, "heal", planned))
+        events.sort(key=lambda event: (event[0], event[1]))
+        live: dict[int, dict[str, Any]] = {}
+        ids = {id(planned): i for i, planned in enumerate(self.schedule.entries)}
+        for at_s, _order, what, planned in events:
+            while time.monotonic() - start < at_s:
+                self.poll()
+                time.sleep(min(POLL_S, max(0.0, at_s - (time.monotonic() - start))))
+            if what == "inject":
+                live[ids[id(planned)]] = self.inject(planned, ids[id(planned)])
+            else:
+                self.heal(live.pop(ids[id(planned)]))
+        while time.monotonic() - start < self.schedule.duration_s:
+            self.poll()
+            time.sleep(POLL_S)
+
+    def heal_all(self) -> None:
+        self.journal.write("phase", name="heal")
+        self.rig.unlock_ledger()
+        try:
+            self.rig.venue_reset("all")
+        except FaultError as error:
+            raise HarnessError(f"cannot reset the venue's faults: {error}") from error
+        if self.rig.daemon is None and not any(
+            e.get("code") == 1 and e.get("by") == "itself"
+            for e in self.journal.events
+            if e["kind"] == "daemon_exit"
+        ):
+            self.rig.start_daemon()
+        if self.chaos_routes and self.rig.daemon_alive():
+            try:
+                self.rig.daemon_post("/chaos/clock", {"offset_s": 0.0})
+                self.rig.daemon_post("/chaos/storage", {"max_page_count": None})
+            except FaultError as error:
+                self.journal.write("heal_failed", fault="all", error=str(error))
+        ready = self.wait_ready(READY_DEADLINE_S) if self.rig.daemon_alive() else False
+        self.journal.write("healed", ready=ready)
+
+    def quiesce(self) -> None:
+        self.journal.write("phase", name="quiesce")
+        if not self.rig.daemon_alive():
+            return
+        try:
+            self.rig.daemon_post("/halt", {"reason": "chaos: quiesce"})
+        except FaultError as error:
+            self.journal.write("quiesce_failed", error=str(error))
+            return
+        self._wait_halted("chaos: quiesce")
+        deadline = time.monotonic() + QUIESCE_DEADLINE_S
+        while time.monotonic() < deadline:
+            poll = self.poll()
+            if poll["up"] and poll["held"] == 0 and poll["in_doubt"] == 0 and not poll["in_flight"]:
+                break
+            time.sleep(POLL_S)
+        answer = self.rig.get("/actors")
+        if answer is not None and answer.status_code == 200:
+            self.journal.write("final_actors", nodes=answer.json().get("children", []))
+
+    def collect(self, sections: dict[str, Any]) -> Evidence:
+        self.journal.write("phase", name="collect")
+        self.rig.stop_daemon(float(sections["daemon"]["shutdown_timeout_s"]) + 20.0)
+        try:
+            truth = fetch_truth(self.rig.venue_url)
+            venue_final = fetch_venue_final(self.rig.venue_url)
+        except Exception as error:  # any failure to read the venue is the harness's
+            raise HarnessError(f"cannot read the venue's truth: {error}") from error
+        try:
+            ledger = read_ledger(self.rig.db)
+        except LedgerError as error:
+            self.journal.write("ledger_unreadable", error=str(error))
+            ledger = None
+        history_path = self.rig.runtime_dir / "history.jsonl"
+        daemon_lines, torn = read_jsonl(history_path)
+        (self.workdir / "venue-truth.jsonl").write_text(
+            "".join(json.dumps(entry) + "\n" for entry in truth)
+        )
+        config = {
+            "trader_cash": TRADER_CASH,
+            **sections["risk"],
+            "intensity": sections["supervision"]["intensity"],
+            "period_s": sections["supervision"]["period_s"],
+            "shutdown_timeout_s": sections["daemon"]["shutdown_timeout_s"],
+            "daemon_history_torn_lines": torn,
+        }
+        return Evidence(
+            truth=tuple(truth),
+            harness=tuple(self.journal.events),
+            daemon=tuple(daemon_lines) if history_path.exists() else None,
+            ledger=ledger,
+            venue_final=venue_final,
+            config=config,
+        )
+
+
+def run(schedule: Schedule, workdir: Path, *, chaos_routes: bool | None = None) -> RunOutcome:
+    """Run ``schedule`` against fresh processes in ``workdir`` (created; must be empty)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    routes = chaos_routes_available() if chaos_routes is None else chaos_routes
+    state = _Run(schedule, workdir, routes)
+    started = time.monotonic()
+    try:
+        sections = _write_config(state.rig.config, state.rig.runtime_dir)
+        state.journal.write("phase", name="setup", schedule=schedule.to_json(), chaos_routes=routes)
+        state.rig.start_venue()
+        state.rig.start_daemon()
+        state.journal.write("phase", name="warmup")
+        state.require_ready()
+        warm_until = time.monotonic() + WARMUP_S
+        while time.monotonic() < warm_until:
+            state.poll()
+            time.sleep(POLL_S)
+        state.timings["warmup_s"] = round(time.monotonic() - started, 1)
+        state.journal.write("phase", name="chaos")
+        state.chaos()
+        state.timings["chaos_s"] = round(time.monotonic() - started, 1)
+        state.heal_all()
+        state.quiesce()
+        evidence = state.collect(sections)
+        state.timings["total_s"] = round(time.monotonic() - started, 1)
+    except HarnessError as error:
+        state.journal.write("harness_error", error=str(error))
+        return RunOutcome(
+            EXIT_HARNESS, schedule, faults=state.faults, error=str(error), chaos_routes=routes
+        )
+    finally:
+        state.rig.close()
+        state.journal.close()
+    results = check_all(evidence)
+    code = EXIT_VIOLATED if any(r.status == "violated" for r in results) else EXIT_HELD
+    return RunOutcome(code, schedule, results, state.faults, evidence, "", routes, state.timings)

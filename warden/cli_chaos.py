@@ -1,0 +1,125 @@
+"""``warden chaos run | replay | list``: the chaos harness's command line.
+
+Exit codes of ``run`` and ``replay``: 0 no invariant was violated (each
+either held or, lacking evidence, is reported unknown), 1 an invariant was
+violated, 2 harness error or bad usage. ``list`` exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+def _report_dir(given: Path | None, seed: int) -> Path:
+    if given is not None:
+        return given
+    return Path("var") / "chaos" / f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}"
+
+
+def _execute(schedule: Any, report_dir: Path) -> int:
+    from rich.console import Console  # noqa: PLC0415 - keep `warden --help` fast
+
+    from warden.chaos import build_report, print_summary, run, write_report  # noqa: PLC0415
+
+    if report_dir.exists() and any(report_dir.iterdir()):
+        print(f"warden chaos: report directory {report_dir} is not empty", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"warden chaos: seed {schedule.seed}, {len(schedule.entries)} faults, report {report_dir}"
+    )
+    outcome = run(schedule, report_dir)
+    report = build_report(outcome, report_dir)
+    write_report(report, report_dir)
+    print_summary(report, Console())
+    return outcome.exit_code
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from warden.chaos import plan, select_faults  # noqa: PLC0415
+
+    if not args.duration > 0:
+        print(f"warden chaos run: --duration must be > 0, got {args.duration}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        faults = select_faults(args.faults)
+    except ValueError as error:
+        print(f"warden chaos run: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
+    schedule = plan(seed, args.duration, args.intensity, faults, faults_spec=args.faults or "")
+    return _execute(schedule, _report_dir(args.report, seed))
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from warden.chaos import Schedule  # noqa: PLC0415
+
+    path = args.report / "report.json" if args.report.is_dir() else args.report
+    try:
+        schedule = Schedule.from_json(json.loads(path.read_text())["schedule"])
+    except (OSError, ValueError, KeyError) as error:
+        print(f"warden chaos replay: cannot read {path}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    target = args.into or _report_dir(None, schedule.seed).with_name(
+        f"{time.strftime('%Y%m%dT%H%M%S')}-replay-seed{schedule.seed}"
+    )
+    return _execute(schedule, target)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from warden.chaos import CATALOGUE, CHECKERS  # noqa: PLC0415
+
+    if args.json:
+        rows = [
+            {
+                "name": f.name,
+                "family": f.family,
+                "summary": f.summary,
+                "params": f.params_doc,
+                "recovery": f.recovery,
+                "needs_chaos_routes": f.needs_chaos,
+            }
+            for f in CATALOGUE
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(f.name) for f in CATALOGUE)
+    for fault in CATALOGUE:
+        needs = "  [warden run --chaos]" if fault.needs_chaos else ""
+        print(f"{fault.name:<{width}}  {fault.summary}{needs}")
+        print(f"{'':<{width}}    params: {fault.params_doc}; recovered when: {fault.recovery}")
+    print("\ninvariants checked:")
+    for checker in CHECKERS:
+        print(f"  {checker.__name__}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add ``chaos`` (with run, replay, list) to the ``warden`` subcommands."""
+    chaos = commands.add_parser("chaos", help="fault injection with invariant checks")
+    sub = chaos.add_subparsers(dest="chaos_command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run venue + daemon under a seeded fault schedule")
+    run.add_argument("--seed", type=int, help="schedule and venue seed (default: from the time)")
+    run.add_argument("--duration", type=float, default=30.0, help="seconds of chaos (default 30)")
+    run.add_argument("--faults", help="comma-separated families and/or fault names (default all)")
+    run.add_argument(
+        "--intensity", choices=("low", "medium", "high"), default="medium", help="fault budget"
+    )
+    run.add_argument("--report", type=Path, help="report directory (default var/chaos/...)")
+    run.set_defaults(handler=_cmd_run)
+
+    replay = sub.add_parser("replay", help="re-run the seed and fault schedule of a report")
+    replay.add_argument("report", type=Path, help="a report directory or its report.json")
+    replay.add_argument("--into", type=Path, help="report directory of the replay")
+    replay.set_defaults(handler=_cmd_replay)
+
+    listing = sub.add_parser("list", help="describe every fault and invariant")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=_cmd_list)
