@@ -59,6 +59,7 @@ from supervision import (
     SupervisorSpec,
     snapshot_to_dict,
 )
+from warden.asgi import read_body
 from warden.control._metrics import CONTENT_TYPE, render_metrics
 from warden.control._readiness import Readiness, readiness
 
@@ -191,7 +192,7 @@ class ControlApp:
                     return
 
     async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response:
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         if body is None:
             return error_response(413, f"body over {MAX_BODY} bytes")
         method, path = scope["method"], scope["path"]
@@ -325,22 +326,6 @@ def _resolve(
             return handler, match.groupdict(), []
         allowed.append(route_method)
     return None, {}, allowed
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _respond(send: Send, response: Response) -> None:

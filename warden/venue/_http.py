@@ -21,6 +21,7 @@ import trio
 from attrs import frozen
 from loguru import logger
 
+from warden.asgi import read_body
 from warden.venue._engine import TRADER
 from warden.venue._errors import (
     BadRequest,
@@ -252,7 +253,7 @@ class VenueApp:
 
     async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response | None:
         """The response to send, or None to send nothing at all (an injected hang)."""
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         if body is None:
             return _error(413, "body_too_large", f"body over {MAX_BODY} bytes")
         route, match, allowed = _resolve(scope["method"], scope["path"])
@@ -302,21 +303,6 @@ def _resolve(method: str, path: str) -> tuple[Route | None, re.Match[str] | None
             return route, match, []
         allowed.append(route.method)
     return None, None, allowed
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _until_disconnect(receive: Receive) -> None:
