@@ -26,8 +26,15 @@ DEADLINE = 10.0  # generous: a loaded 2-core machine must still pass
 POLL_INTERVAL = 0.002
 
 
-def eventually(predicate: Callable[[], Any], *, timeout: float = DEADLINE, what: str = "") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+def eventually(
+    predicate: Callable[[], Any],
+    *,
+    timeout: float = DEADLINE,
+    what: str = "",
+    interval: float = POLL_INTERVAL,
+) -> Any:
+    """Poll ``predicate`` every ``interval`` s until it returns something truthy;
+    fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -35,7 +42,7 @@ def eventually(predicate: Callable[[], Any], *, timeout: float = DEADLINE, what:
             return result
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s: {what or predicate}")
-        time.sleep(POLL_INTERVAL)  # between checks of a deadline-bounded poll
+        time.sleep(interval)  # between checks of a deadline-bounded poll
 
 
 class Journal:

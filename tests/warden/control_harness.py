@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 
 import attrs
 import httpx
-import pytest
 
 from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import ROOT, Process, start_daemon, venue_sim, write_config
@@ -57,15 +55,8 @@ class Daemon:
 
 
 def poll(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = "") -> Any:
-    """Like ``eventually``, at a pace fit for HTTP calls and subprocesses (every 0.1 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s: {what or predicate}")
-        time.sleep(0.1)  # between checks of a deadline-bounded poll
+    """``eventually``, at a pace fit for HTTP calls and subprocesses (every 0.1 s)."""
+    return eventually(predicate, timeout=timeout, what=what, interval=0.1)
 
 
 def warden(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
