@@ -25,12 +25,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config)."""
     import attrs  # noqa: PLC0415 - fast --help
 
-    from warden.config import DEFAULT_CONFIG, ConfigError, load_config  # noqa: PLC0415
+    from warden.config import (  # noqa: PLC0415
+        DEFAULT_CONFIG,
+        ConfigError,
+        load_config,
+        parse_config,
+    )
     from warden.daemon import Daemon  # noqa: PLC0415
     from warden.logs import configure_logging  # noqa: PLC0415
 
     try:
-        config = load_config(args.config or DEFAULT_CONFIG)
+        if args.config is not None:
+            config = load_config(args.config)
+        elif DEFAULT_CONFIG.exists():
+            config = load_config(DEFAULT_CONFIG)
+        else:  # installed without the repo's config/: the built-in defaults are the same
+            config = parse_config({}, source="built-in defaults")
         daemon_section = config.daemon
         if args.db is not None:
             daemon_section = attrs.evolve(daemon_section, db=str(args.db))
