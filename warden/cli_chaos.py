@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_USAGE = 2
+EXIT_HARNESS = 2  # the harness itself failed (a process would not start, a report bug)
 
 
 def _report_dir(given: Path | None, seed: int) -> Path:
@@ -35,8 +36,12 @@ def _execute(schedule: Any, report_dir: Path) -> int:
         f"warden chaos: seed {schedule.seed}, {len(schedule.entries)} faults, report {report_dir}"
     )
     outcome = run(schedule, report_dir)
-    report = build_report(outcome, report_dir)
-    write_report(report, report_dir)
+    try:
+        report = build_report(outcome, report_dir)
+        write_report(report, report_dir)
+    except Exception as error:  # noqa: BLE001 - a harness bug is exit 2, never a traceback
+        print(f"warden chaos: could not build the report: {error!r}", file=sys.stderr)
+        return EXIT_HARNESS
     print_summary(report, Console())
     return outcome.exit_code
 

@@ -20,6 +20,7 @@ from warden.chaos._checkers import (
     positions_and_cash_equal,
     restart_intensity_bounded,
 )
+from warden.chaos._exercised import _rose
 
 T0 = 1_000.0
 
@@ -330,3 +331,10 @@ def test_message_accounting_balances_a_received_counter_when_the_runtime_has_one
     result = message_accounting(attrs.evolve(healthy(), harness=(final,)))
     assert result.status == "violated"
     assert result.witnesses == [{"actor": "risk", "received": 10, "accounted": 9}]
+
+
+def test_fault_exercise_detection_reads_per_reason_counters_published_as_dicts() -> None:
+    before = {"pid": 1, "feed": {"rejected": {}, "gaps": 0}}
+    after = {"pid": 1, "feed": {"rejected": {"bad_json": 2}, "gaps": 0}}
+    assert _rose([before, after], "feed", ("rejected", "gaps"))
+    assert not _rose([before, before], "feed", ("rejected", "gaps"))

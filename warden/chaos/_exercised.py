@@ -39,9 +39,16 @@ def _rose(polls: list[dict[str, Any]], section: str, keys: tuple[str, ...]) -> b
         if before.get("pid") != after.get("pid"):
             continue
         old, new = before.get(section) or {}, after.get(section) or {}
-        if any(int(new.get(k) or 0) > int(old.get(k) or 0) for k in keys):
+        if any(_amount(new.get(k)) > _amount(old.get(k)) for k in keys):
             return True
     return False
+
+
+def _amount(value: Any) -> int:
+    """A counter as published: a number, or a per-reason/per-market dict of them."""
+    if isinstance(value, dict):
+        return sum(_amount(v) for v in value.values())
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def _window(record: dict[str, Any], polls: list[dict[str, Any]]) -> list[dict[str, Any]]:
