@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -131,6 +131,12 @@ class ChildSpec:
     hang_timeout: float | None = attrs.field(default=None, validator=_optional_finite_positive)
 
 
+def _as_children(
+    value: Iterable[ChildSpec | SupervisorSpec],
+) -> tuple[ChildSpec | SupervisorSpec, ...]:
+    return tuple(value)
+
+
 def _children_rule(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _rule(
         lambda v: (
@@ -159,7 +165,7 @@ class SupervisorSpec:
 
     name: str = attrs.field(validator=_name_rule)
     children: tuple[ChildSpec | SupervisorSpec, ...] = attrs.field(
-        converter=tuple, validator=_children_rule
+        converter=_as_children, validator=_children_rule
     )
     strategy: Strategy = attrs.field(
         default=Strategy.ONE_FOR_ONE,

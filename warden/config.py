@@ -260,6 +260,7 @@ def config_reference() -> list[tuple[str, object]]:
     attrs.resolve_types(Config)
     rows: list[tuple[str, object]] = []
     for section in attrs.fields(Config):
-        section_type = attrs.resolve_types(section.type)
+        section_type: Any = section.type  # a resolved attrs class: every section is one
+        attrs.resolve_types(section_type)
         rows.extend((f"{section.name}.{f.name}", f.default) for f in attrs.fields(section_type))
     return rows

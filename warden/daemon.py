@@ -43,6 +43,7 @@ from loguru import logger
 from actors.messages import Halt
 from supervision import (
     BackoffPolicy,
+    ChildSpec,
     ChildUnavailable,
     Escalation,
     Jitter,
@@ -92,9 +93,10 @@ def tree_spec(config: Config, urls: VenueUrls) -> SupervisorSpec:
     reconciles with the venue again, the feed takes fresh snapshots).
     """
     sup = config.supervision
+    children: tuple[ChildSpec | SupervisorSpec, ...] = build_children(config, urls)
     return SupervisorSpec(
         name="warden",
-        children=build_children(config, urls),
+        children=children,
         strategy=Strategy.REST_FOR_ONE,
         intensity=sup.intensity,
         period=sup.period_s,

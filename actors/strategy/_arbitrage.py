@@ -20,7 +20,9 @@ from actors.fees import FeeModel
 class Strategy(Protocol):
     """Anything that turns a validated, fresh book into an opportunity or nothing."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """A short name for logs and introspection."""
 
     def evaluate(self, book: BookSnapshot) -> Opportunity | None:
         """The opportunity in ``book``, or ``None``. Must not raise for a valid book."""

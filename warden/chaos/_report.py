@@ -225,8 +225,8 @@ def timeline_html(report: dict[str, Any], workdir: Path) -> str:
     )
     if not harness:
         return "<html><body><p>no harness history</p></body></html>"
-    t0 = harness[0]["t"]
-    t1 = max(event["t"] for event in harness)
+    t0 = float(harness[0]["t"])
+    t1 = float(max(event["t"] for event in harness))
     width, row_h, left = 1000.0, 18, 170
     scale = (width - left - 10) / max(1.0, t1 - t0)
 

@@ -5,7 +5,7 @@ config)``), or standalone with ``warden venue-sim``.  See docs/venue-sim.md.
 """
 
 from warden.venue._dynamics import DynamicsConfig, DynamicsStats, MarketDynamics
-from warden.venue._engine import COMPETITOR, HOUSE, TRADER, Conservation, MatchingEngine
+from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
 from warden.venue._errors import (
     BadRequest,
     DuplicateClientOrderId,
@@ -16,6 +16,7 @@ from warden.venue._errors import (
     VenueError,
 )
 from warden.venue._faults import ENDPOINTS, Faults, HttpFaults, StreamFaults, parse_faults
+from warden.venue._ledger import Conservation
 from warden.venue._model import (
     Action,
     BookDelta,

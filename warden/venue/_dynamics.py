@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from typing import Any
 
 from attrs import define, field, frozen
 
@@ -194,7 +195,7 @@ class MarketDynamics:
             if self.engine.order(HOUSE, order_id)["status"] == "resting":
                 self.engine.cancel(HOUSE, order_id, reason="stale_quote_withdrawn")
 
-    def _place(self, account: str, request: OrderRequest) -> dict[str, object] | None:
+    def _place(self, account: str, request: OrderRequest) -> dict[str, Any] | None:
         try:
             return self.engine.place(account, request)
         except OrderRejected:

@@ -45,12 +45,12 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-def _price(_instance: object, attribute: Any, value: object) -> None:
+def _price(_instance: object, attribute: Any, value: int) -> None:
     if type(value) is not int or not MIN_PRICE <= value <= MAX_PRICE:
         raise ValueError(f"{attribute.name} must be an integer in [{MIN_PRICE}, {MAX_PRICE}]")
 
 
-def _count(_instance: object, attribute: Any, value: object) -> None:
+def _count(_instance: object, attribute: Any, value: int) -> None:
     if type(value) is not int or value <= 0:
         raise ValueError(f"{attribute.name} must be a positive integer")
 

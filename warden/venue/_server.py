@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import trio
 from attrs import frozen
@@ -76,7 +77,9 @@ async def serve_venue(
     config = config if config is not None else VenueConfig()
     sim = SimVenue(config, clock)
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, VenueApp(sim), _hypercorn_config(config)))
+        # VenueApp is an ASGI 3 callable; hypercorn's annotation is a narrower union
+        app: Any = VenueApp(sim)
+        binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
         url = binds[0]
         port = int(url.rsplit(":", 1)[1])
         if config.dynamics.tick_seconds > 0:
