@@ -67,6 +67,9 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         ),
         rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
         dry_run=config.daemon.dry_run,
+        # A request a killed process or crashed incarnation had in flight must land
+        # (or die) before reconciliation lists the venue.
+        reconcile_settle_s=execution.request_timeout_s + 1.0,
     )
 
 

@@ -213,6 +213,8 @@ class ExecutionActor(SupervisedActor):
 
     async def _reconcile_task(self) -> None:
         assert self._work is not None
+        if self._reconcile_attempts == 1 and self.config.reconcile_settle_s > 0:
+            await trio.sleep(self.config.reconcile_settle_s)  # let in-flight requests land
         try:
             result = await self._work.reconcile(cancel=not self.config.dry_run)
         except VenueError as error:

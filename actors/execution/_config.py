@@ -121,6 +121,12 @@ class ExecutionConfig:
     - ``record_timeout``: how long to wait for persistence's answer to a ``Record``
       before treating it as failed.
     - ``dry_run``: record intents, send nothing that changes venue state.
+    - ``reconcile_settle_s``: how long a new incarnation waits before its first
+      reconciliation, so that requests a previous incarnation (or a killed
+      process) had in flight have landed at the venue or died: an order that
+      lands *after* reconciliation listed the venue would be unknown to the
+      ledger (found by a 10-minute chaos run: SIGKILL during venue latency).
+      Set it above the submit deadline plus the venue's worst latency.
     """
 
     rest_url: str = attrs.field(
@@ -153,6 +159,7 @@ class ExecutionConfig:
     )
     unwind_slippage_cents: int = attrs.field(default=5, validator=_non_negative_int)
     record_timeout: float = attrs.field(default=10.0, validator=_positive_seconds)
+    reconcile_settle_s: float = attrs.field(default=0.0, validator=_non_negative_seconds)
     dry_run: bool = attrs.field(
         default=False, validator=_rule(lambda v: isinstance(v, bool), "must be a bool")
     )

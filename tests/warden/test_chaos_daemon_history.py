@@ -44,6 +44,10 @@ def test_the_history_holds_every_order_the_venue_saw_its_reservations_and_restar
         before = daemon.actor("execution")["epoch"]
         inject(daemon, name="execution", fault="crash")
         poll(lambda: daemon.actor("execution")["epoch"] > before, what="execution restarted")
+        poll(
+            lambda: len(of(read_history(runtime_dir), "reconciled", ok=True)) >= 2,
+            what="the new execution reconciled (after its settle period)",
+        )
         daemon.process.popen.send_signal(signal.SIGTERM)
         assert daemon.process.wait() == 0
         accepted = accepted_client_order_ids(daemon.venue_url)

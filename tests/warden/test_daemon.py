@@ -151,7 +151,7 @@ def test_an_order_at_the_venue_without_an_intent_keeps_trading_halted_and_is_nam
     with venue_sim(*FAST_MARKET) as (_venue, base):
         foreign = httpx.post(f"{base}{REST}/portfolio/orders", json=_gtc("foreign-1"), timeout=10)
         assert foreign.status_code == 201, foreign.text
-        daemon = start_daemon(base, db, _config(tmp_path), "--duration", "4")
+        daemon = start_daemon(base, db, _config(tmp_path), "--duration", "8")
         try:
             assert daemon.wait(timeout=90) == 0, daemon.output
         finally:
