@@ -238,11 +238,19 @@ def _daemon_line(phase: str, **detail: object) -> None:
 
 
 def _no_working_orders(snapshot: Callable[[], Any]) -> bool:
-    """Execution sends IOC orders only: nothing works once no reservation is in flight."""
+    """Execution sends IOC orders only: nothing works once no reservation is in flight.
+
+    A freshly restarted execution must also have reconciled (and repaired the
+    ledger): its reconciliation is what settles intents a crashed incarnation
+    left NEW, so stopping before it would leave them open in the ledger.
+    """
     node = snapshot().find("execution")
     summary = node.summary
     return node.status != "running" or (
-        not summary.get("in_flight") and not summary.get("resolving_in_doubt")
+        not summary.get("in_flight")
+        and not summary.get("resolving_in_doubt")
+        and summary.get("reconciled") is not False
+        and not summary.get("ledger_repair_pending")
     )
 
 

@@ -302,6 +302,7 @@ class ExecutionActor(SupervisedActor):
         self._record_info(
             _outcome.ledger_events((leg.order for leg in legs), legs[0].fills + legs[1].fills)
         )
+        self._abandon_unplaced(legs)
         decision = _outcome.pair_outcome(flight.reservation, legs)
         if isinstance(decision, ExecutionReport):
             self._finish(decision)
@@ -350,6 +351,7 @@ class ExecutionActor(SupervisedActor):
         flight = self._flights[message.reservation_id]
         leg = message.leg
         self._record_info(_outcome.ledger_events((leg.order,), leg.fills))
+        self._abandon_unplaced((leg,))
         self._finish_unwind(flight, leg, "")
 
     def _finish_unwind(self, flight: _events.InFlight, leg: LegResult | None, why: str) -> None:
@@ -444,6 +446,14 @@ class ExecutionActor(SupervisedActor):
         """Recorded intents whose orders will never be sent: no open order in the ledger."""
         ids = tuple(intent.client_order_id for intent in intents)
         self._record_info((IntentsAbandoned(ids, reason),))
+
+    def _abandon_unplaced(self, legs: Iterable[LegResult]) -> None:
+        """A leg without an order was never accepted by the venue (refused, or given up
+        on after a lookup found nothing): its intent must not stay open in the ledger."""
+        unplaced = [leg.intent for leg in legs if leg.order is None]
+        if unplaced:
+            reasons = {type(leg.error).__name__ for leg in legs if leg.order is None and leg.error}
+            self._abandon(unplaced, f"not placed: {', '.join(sorted(reasons)) or 'no order'}")
 
     def _record_info(self, events: tuple[LedgerEvent, ...]) -> None:
         if events:

@@ -277,6 +277,19 @@ def test_an_order_before_reconciliation_after_a_restart_is_witnessed() -> None:
     ]
 
 
+def test_an_order_sent_before_a_restart_that_lands_during_the_settle_period_holds() -> None:
+    ev = healthy()
+    assert ev.daemon is not None
+    cid = ev.truth[0]["record"]["client_order_id"]
+    daemon = (
+        {"t": T0 + 0.90, "kind": "order", "phase": "invoke", "client_order_id": cid},
+        {"t": T0 + 0.95, "kind": "daemon", "phase": "start", "pid": 2},
+        {"t": T0 + 1.05, "kind": "reconciled", "ok": True},
+    )
+    result = no_order_before_reconciliation(attrs.evolve(ev, daemon=ev.daemon + daemon))
+    assert result.status == "held"
+
+
 def test_without_a_daemon_history_reconciliation_order_is_unknown() -> None:
     result = no_order_before_reconciliation(attrs.evolve(healthy(), daemon=None))
     assert result.status == "unknown"

@@ -383,10 +383,22 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
     ]
     reconciled = sorted(line["t"] for line in ev.daemon_of("reconciled") if line.get("ok"))
     accepted = _orders_accepted(ev)
+    invoked: dict[str, list[float]] = {}
+    for line in ev.daemon_of("order"):
+        if line.get("phase") == "invoke":
+            invoked.setdefault(str(line.get("client_order_id")), []).append(line["t"])
+
+    def sent_before(entry: dict[str, Any], start: float) -> bool:
+        """Sent by an earlier process or incarnation and still in flight at ``start``:
+        landing during the settle period is what the settle period is for."""
+        cid = str(entry["record"].get("client_order_id"))
+        sends = [t for t in invoked.get(cid, ()) if t <= entry["ts"]]
+        return bool(sends) and max(sends) < start
+
     witnesses: list[dict[str, Any]] = []
     for start in starts:
         done = next((t for t in reconciled if t >= start), float("inf"))
-        early = [e for e in accepted if start < e["ts"] < done]
+        early = [e for e in accepted if start < e["ts"] < done and not sent_before(e, start)]
         if early:
             witnesses.append({"started_at": start, "reconciled_at": done, "order": early[0]})
     counts = {"starts": len(starts), "reconciliations": len(reconciled)}
