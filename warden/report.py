@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import attrs
+
 from actors.domain import Position, Side
 from actors.errors import LedgerError
 from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord
@@ -99,17 +101,7 @@ def _position(position: Position) -> dict[str, Any]:
 
 
 def _day(stats: DailyStats) -> dict[str, Any]:
-    return {
-        "day": stats.day,
-        "records": stats.records,
-        "orders_recorded": stats.orders_recorded,
-        "orders_expired": stats.orders_expired,
-        "fills": stats.fills,
-        "contracts": stats.contracts,
-        "fees_cents": stats.fees_cents,
-        "cash_flow_cents": stats.cash_flow_cents,
-        "audit_events": stats.audit_events,
-    }
+    return attrs.asdict(stats)
 
 
 def _collect(ledger: Ledger) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from supervision import (
     SupervisorSpec,
     snapshot_to_dict,
 )
-from warden.asgi import read_body
+from warden.asgi import read_body, serve_lifespan
 from warden.control._metrics import CONTENT_TYPE, render_metrics
 from warden.control._readiness import Readiness, readiness
 
@@ -183,13 +183,7 @@ class ControlApp:
             response = await self._answer(scope, receive)
             await _respond(send, response)
         elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
 
     async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response:
         body = await read_body(receive, MAX_BODY)

@@ -21,7 +21,7 @@ import trio
 from attrs import frozen
 from loguru import logger
 
-from warden.asgi import read_body
+from warden.asgi import read_body, serve_lifespan
 from warden.venue._engine import TRADER
 from warden.venue._errors import (
     BadRequest,
@@ -240,13 +240,7 @@ class VenueApp:
         elif scope["type"] == "websocket":
             await self.sim.hub.serve(scope, receive, send)
         elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         response = await self._answer(scope, receive)
