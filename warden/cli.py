@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -134,18 +135,22 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def serve() -> None:
-        async with trio.open_nursery() as nursery:
-            venue = await nursery.start(serve_venue, config)
-            print(f"venue-sim listening on {venue.url}", flush=True)
-            print(f"  REST      {venue.rest_url}", flush=True)
-            print(f"  websocket {venue.ws_url}", flush=True)
-            print(f"  markets   {', '.join(config.tickers)}  seed {config.seed}", flush=True)
+        # SIGINT/SIGTERM are received, not raised as KeyboardInterrupt at whatever
+        # checkpoint (inside hypercorn's shutdown, say): the stop is an orderly cancel.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                venue = await nursery.start(serve_venue, config)
+                print(f"venue-sim listening on {venue.url}", flush=True)
+                print(f"  REST      {venue.rest_url}", flush=True)
+                print(f"  websocket {venue.ws_url}", flush=True)
+                print(f"  markets   {', '.join(config.tickers)}  seed {config.seed}", flush=True)
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    break
 
     failures: list[BaseException] = []
     try:
         trio.run(serve)
-    except* KeyboardInterrupt:  # Ctrl-C is the way to stop it
-        pass
     except* OSError as group:  # the port is taken, or not ours to bind
         failures.extend(_leaves(group))
     if failures:
