@@ -134,7 +134,11 @@ class Reservation:
 
 @attrs.frozen
 class Execute:
-    """Place both legs of ``reservation`` (IOC limit buys at its prices)."""
+    """Place both legs of ``reservation`` (IOC limit buys at its prices).
+
+    Execution records the reservation's HELD state (owned by its own epoch) in
+    the same ``Record`` as the legs' intents; risk writes every later state.
+    """
 
     reservation: Reservation
 

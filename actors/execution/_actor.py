@@ -19,10 +19,11 @@ queued behind a slow reconciliation would be stale, and the refusal releases
 the reservation at once (no order was sent).
 
 ``Execute(reservation)``: a reservation id is executed at most once per
-incarnation (a repeat is ignored and counted).  Both intents are recorded and
-nothing is sent before persistence answers ``Recorded``; ``RecordFailed`` (or
-no answer within ``record_timeout``, or persistence going down) means no order
-and ``ExecutionReport(FAILED)``.  Then both legs go out concurrently as IOC
+incarnation (a repeat is ignored and counted).  Both intents are recorded, with
+the reservation's HELD state in the same transaction, and nothing is sent before
+persistence answers ``Recorded``; ``RecordFailed`` (or no answer within
+``record_timeout``, or persistence going down) means no order and
+``ExecutionReport(FAILED)``.  Then both legs go out concurrently as IOC
 limit buys (see :mod:`actors.execution._workflows` for retries and unknown
 outcomes); uneven fills are unwound after the unwind intent is recorded too
 (see :mod:`actors.execution._outcome`).  Order states and fills go to
@@ -50,6 +51,7 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import pykka
 import trio
 from loguru import logger
@@ -80,6 +82,7 @@ from actors.messages import (
     Recorded,
     RecordFailed,
     Reservation,
+    ReservationChanged,
     ResolveInDoubt,
     VenueErrorReport,
 )
@@ -133,6 +136,7 @@ class ExecutionActor(SupervisedActor):
                 reporter=_events.MailboxReporter(self._tell),
             )
             self._loop.spawn(_own_client, client)
+            self._loop.spawn(self._sweep_records_task)
             self.monitor(self._persistence)
         except BaseException:
             self._loop.stop()
@@ -193,8 +197,8 @@ class ExecutionActor(SupervisedActor):
             return self._start_repair()
         if isinstance(message, _events.RepairDone):
             return self._on_repair_done(message)
-        if isinstance(message, _events.RecordTimedOut):
-            return self._record_answered(message.request_id, "no answer from persistence")
+        if isinstance(message, _events.SweepRecords):
+            return self._sweep_records()
         if isinstance(message, Down):
             if message.name == self._persistence:
                 for request_id in list(self._records):
@@ -272,7 +276,8 @@ class ExecutionActor(SupervisedActor):
             phase="recording intents",
             legs={i.client_order_id: "recording intent" for i in intents},
         )
-        self._record(_events.Purpose.INTENTS, rid, _outcome.intent_events(rid, intents))
+        held = ReservationChanged(attrs.evolve(reservation, owner_epoch=self.epoch))
+        self._record(_events.Purpose.INTENTS, rid, (held, *_outcome.intent_events(rid, intents)))
 
     def _intents_recorded(self, rid: str, error: str | None) -> None:
         flight = self._flights.get(rid)
@@ -432,15 +437,31 @@ class ExecutionActor(SupervisedActor):
         self._next_request += 1
         request_id = f"{self.name}-{self.epoch}-{self._next_request}"
         events = tuple(events)
-        self._records[request_id] = _events.PendingRecord(purpose, rid, _order_ids(events))
+        self._records[request_id] = _events.PendingRecord(
+            purpose, self.clock.monotonic(), rid, _order_ids(events)
+        )
         try:
             self.send(self._persistence, Record(request_id, events))
         except ChildUnavailable as error:
             self._record_answered(request_id, f"persistence unavailable: {error}")
-            return
-        self._spawn(
-            self._tell_after, self.config.record_timeout, _events.RecordTimedOut(request_id)
-        )
+
+    async def _sweep_records_task(self) -> None:
+        """One timer for every pending Record (a timer task per Record would wake the
+        loop thread on the tick-to-order path): a Record is failed between
+        ``record_timeout`` and 1.25 x ``record_timeout`` after it was sent."""
+        while True:
+            await trio.sleep(self.config.record_timeout / 4)
+            self._tell(_events.SweepRecords())
+
+    def _sweep_records(self) -> None:
+        now = self.clock.monotonic()
+        overdue = [
+            request_id
+            for request_id, pending in self._records.items()
+            if now - pending.sent_at >= self.config.record_timeout
+        ]
+        for request_id in overdue:
+            self._record_answered(request_id, "no answer from persistence")
 
     def _abandon(self, intents: Iterable[OrderIntent], reason: str) -> None:
         """Recorded intents whose orders will never be sent: no open order in the ledger."""

@@ -89,8 +89,8 @@ class LegState:
 
 
 @attrs.frozen
-class RecordTimedOut:
-    request_id: str
+class SweepRecords:
+    """Time to fail the Records persistence has not answered within ``record_timeout``."""
 
 
 @attrs.frozen
@@ -108,6 +108,7 @@ class Purpose(enum.Enum):
 @attrs.frozen
 class PendingRecord:
     purpose: Purpose
+    sent_at: float  # the actor clock's monotonic time the Record was sent
     reservation_id: str | None = None
     client_order_ids: tuple[str, ...] = ()  # the orders its events are about
 

@@ -41,6 +41,7 @@ from actors.messages import (
     LedgerEvent,
     OrderUpdated,
     ReservationChanged,
+    ReservationState,
     VenueReconciled,
 )
 from actors.persistence._errors import LedgerConflictError
@@ -218,15 +219,29 @@ def _record_fill(
     ) - fill.fee_cents
 
 
+def _state_rank(column: str) -> str:
+    """SQL ranking a reservation state by its order in :class:`ReservationState`."""
+    cases = " ".join(f"WHEN '{s.value}' THEN {i}" for i, s in enumerate(ReservationState))
+    return f"(CASE {column} {cases} END)"
+
+
+_UPSERT_RESERVATION = (
+    "INSERT INTO reservations (reservation_id, ticker, count, yes_price, no_price,"  # noqa: S608 - ranks from the enum
+    " amount_cents, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (reservation_id) DO UPDATE SET ticker = excluded.ticker,"
+    " count = excluded.count, yes_price = excluded.yes_price, no_price = excluded.no_price,"
+    " amount_cents = excluded.amount_cents, owner_epoch = excluded.owner_epoch,"
+    " state = excluded.state, updated_at = excluded.updated_at"
+    f" WHERE {_state_rank('excluded.state')} >= {_state_rank('reservations.state')}"
+)
+
+
 def _upsert_reservation(conn: sqlite3.Connection, event: ReservationChanged, at: float) -> None:
+    """Insert or update; states only move forward (held -> in_doubt -> released), so a
+    late commit of an older state (execution's HELD after risk's RELEASED) is a no-op."""
     r = event.reservation
     conn.execute(
-        "INSERT INTO reservations (reservation_id, ticker, count, yes_price, no_price,"
-        " amount_cents, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (reservation_id) DO UPDATE SET ticker = excluded.ticker,"
-        " count = excluded.count, yes_price = excluded.yes_price, no_price = excluded.no_price,"
-        " amount_cents = excluded.amount_cents, owner_epoch = excluded.owner_epoch,"
-        " state = excluded.state, updated_at = excluded.updated_at",
+        _UPSERT_RESERVATION,
         (
             r.reservation_id,
             r.ticker,

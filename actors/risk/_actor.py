@@ -7,8 +7,8 @@ opportunities can never both pass a check that only one of them fits.
 
 Messages handled (see :mod:`actors.messages` for the contract):
 
-- ``Reserve`` -> ``Execute`` to execution, ``Record(ReservationChanged)`` to
-  persistence; answers an ``ask`` with the :class:`Reservation` or a
+- ``Reserve`` -> ``Execute`` to execution (which records the HELD reservation
+  with its order intents); answers an ``ask`` with the :class:`Reservation` or a
   :class:`Rejected`.  Refused when halted, before ``Reconciled(ok=True)``, while
   the breaker is OPEN (or HALF_OPEN with its probes in use), for an opportunity id
   already used, or when a limit would break.
@@ -221,7 +221,11 @@ class RiskActor(SupervisedActor):
             reservation.ticker,
             owner,
         )
-        self._record(ReservationChanged(reservation))
+        # Its HELD state is written by execution, in the same transaction as the
+        # reservation's order intents (one commit on the tick-to-order path; a
+        # reservation nothing was recorded for cannot have an order at the venue).
+        # Every later state is risk's to write.
+        self._latest[reservation.reservation_id] = reservation
         return reservation
 
     def _refusal(self, message: Reserve) -> tuple[RejectReason | None, int]:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 from actors.domain import Action, OrderState, Side
@@ -21,6 +22,7 @@ from actors.messages import (
     Outcome,
     Reconciled,
     Record,
+    ReservationChanged,
     VenueErrorReport,
     client_order_id,
 )
@@ -126,6 +128,11 @@ def test_no_order_reaches_the_venue_before_persistence_answers_recorded(
 
     harness.tree.tell("execution", Execute(reservation()))
     eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
+    (intents_record,) = [r for r in harness.ledger.of(Record) if "execution" in r.request_id][-1:]
+    # one transaction: the reservation HELD by this incarnation, then both intents
+    held, *intents = intents_record.events
+    assert held == ReservationChanged(attrs.evolve(reservation(), owner_epoch=1))
+    assert [type(e) for e in intents] == [IntentRecorded, IntentRecorded]
     summary = harness.summary()
     assert summary["in_flight"]["opp-1"]["phase"] == "recording intents"
     assert set(summary["in_flight"]["opp-1"]["legs"]) == set(reservation().client_order_ids)
@@ -152,6 +159,31 @@ def test_record_failed_means_no_order_at_the_venue_and_a_failed_report(
     assert report.outcome is Outcome.FAILED
     assert "disk full" in report.detail
     assert accepted_ids(venue) == []
+
+
+def test_a_record_persistence_never_answers_fails_after_record_timeout_with_nothing_sent(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start(fast_config(venue.rest_url, record_timeout=0.4), persistence_mode="hold")
+    answer_reconciliation(harness)
+
+    harness.tree.tell("execution", Execute(reservation()))
+    report = report_of(harness)
+
+    assert (report.outcome, report.detail) == (
+        Outcome.FAILED,
+        "ledger: no answer from persistence",
+    )
+    (recorded_at,) = [
+        t
+        for t, r in harness.ledger.timed(Record)
+        if any(isinstance(e, IntentRecorded) for e in r.events)
+    ]
+    (reported_at, _) = harness.risk.timed(ExecutionReport)[0]
+    assert reported_at - recorded_at >= 0.35  # not before the timeout (0.4 s, less delivery)
+    assert accepted_ids(venue) == []
+    assert harness.summary()["counts"]["records_failed"] == 1
 
 
 def test_the_same_reservation_is_executed_once_and_repeats_are_counted(

@@ -256,6 +256,21 @@ def test_reservations_are_upserted_and_filtered_by_state(ledger: Ledger, clock: 
     assert ledger.reservations(ReservationState.IN_DOUBT) == (record,)
 
 
+@pytest.mark.parametrize("later", [ReservationState.IN_DOUBT, ReservationState.RELEASED])
+def test_a_late_held_state_never_overwrites_a_later_one(
+    ledger: Ledger, clock: WallClock, later: ReservationState
+) -> None:
+    # execution's intents Record (carrying HELD) can commit after risk's release
+    ledger.write("risk-1", (reservation(later),))
+    clock.now += 1
+    ledger.write("execution-1", (reservation(ReservationState.HELD),))
+    (record,) = ledger.reservations()
+    assert (record.reservation.state, record.updated_at) == (later, WALL)
+    clock.now += 1
+    ledger.write("risk-2", (reservation(ReservationState.RELEASED),))
+    assert ledger.reservations()[0].reservation.state is ReservationState.RELEASED
+
+
 def test_audit_events_are_appended_with_ids_and_times(ledger: Ledger, clock: WallClock) -> None:
     ledger.write("r1", (AuditEvent("halt", "kill switch", "cli"),))
     clock.now += 2

@@ -84,7 +84,7 @@ def test_no_reservation_is_made_before_a_successful_reconciliation() -> None:
         assert summary["rejections"] == {"not_reconciled": 3}
 
 
-def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_recorded(
+def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release_recorded(
     risk: RiskHarness,
 ) -> None:
     reservation = risk.reserve("opp-1")
@@ -98,8 +98,6 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_recorded(
     assert reservation.state is ReservationState.HELD
     eventually(lambda: len(risk.execution.of(Execute)) == 1)
     assert risk.execution.of(Execute)[0].reservation.reservation_id == "opp-1"
-    eventually(lambda: _changes(risk))
-    assert _changes(risk)[-1] == reservation
     summary = risk.summary()
     assert summary["reservations"]["held"] == [
         {"id": "opp-1", "ticker": "KX-A", "amount_cents": AMOUNT_10_AT_40_55, "owner_epoch": 1}
@@ -110,6 +108,10 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_recorded(
     }
     assert summary["limits"] == attrs.asdict(WIDE)
     assert json.loads(json.dumps(summary)) == summary
+    # HELD is execution's to record (with the intents, one commit); the release is risk's.
+    risk.ask(ExecutionReport("opp-1", Outcome.NONE))
+    eventually(lambda: _changes(risk))
+    assert _changes(risk) == [attrs.evolve(reservation, state=ReservationState.RELEASED)]
 
 
 def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_only_one() -> None:
@@ -379,12 +381,13 @@ def test_without_a_running_execution_nothing_is_reserved() -> None:
 def test_a_ledger_that_cannot_write_halts_trading_once(risk: RiskHarness) -> None:
     risk.persistence_mode.answer = "fail"
     risk.reserve("opp-1")
+    risk.ask(ExecutionReport("opp-1", Outcome.NONE))
 
     eventually(lambda: risk.summary()["counts"].get("records_failed", 0) == 2)
     summary = risk.summary()
     assert summary["halted"] is True
     assert "ledger cannot write: disk full" in summary["halt_reason"]
-    # the reservation's record and the halt's audit; a failed audit does not halt again
+    # the release's record and the halt's audit; a failed audit does not halt again
     assert len(risk.persistence.of(Record)) == 2
     assert _reason(risk.reserve("opp-2")) is RejectReason.HALTED
 
@@ -393,6 +396,7 @@ def test_without_persistence_reservations_are_still_made_and_the_loss_counted() 
     with risk_tree(with_persistence=False) as risk:
         risk.reconcile()
         assert isinstance(risk.reserve("opp-1"), Reservation)
+        risk.ask(ExecutionReport("opp-1", Outcome.NONE))
         assert risk.summary()["counts"]["records_undelivered"] == 1
 
 
@@ -441,9 +445,9 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
     risk: RiskHarness,
 ) -> None:
     risk.persistence_mode.answer = "fail"
-    risk.reserve("opp-1")  # HELD: this write fails
-    risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: this write fails too
-    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) >= 3)
+    risk.reserve("opp-1")  # HELD: execution's to write, with the intents
+    risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: this write fails
+    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) >= 2)  # + halt audit
     written_while_full = len(risk.persistence.of(Record))
 
     risk.persistence_mode.answer = "ack"
@@ -456,7 +460,7 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
         for event in record.events
         if isinstance(event, ReservationChanged)
     ]
-    # Only the latest state is written again: an older HELD never overwrites RELEASED.
+    # Only the latest state is written again.
     assert [(e.reservation.reservation_id, e.reservation.state) for e in replayed] == [
         ("opp-1", ReservationState.RELEASED)
     ]
