@@ -45,6 +45,35 @@ LATENCY_SAMPLE_MASK = 15
 cost the hot path a second clock read and a bucket search (see docs/benchmarks.md)."""
 
 
+class CountingInbox(queue.Queue[Any]):
+    """An actor's mailbox: a FIFO that counts every envelope ever put in it.
+
+    The count is taken under the queue's own lock, so it is exact with any
+    number of sending threads; it is the "sent" side of message accounting
+    (DESIGN.md §6 invariant 10): every envelope put here is processed, dropped
+    as stale, dead-lettered, still queued, or arrived after its incarnation
+    ended (counted by the supervisor as lost after end).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received = 0
+
+    def _put(self, item: Any) -> None:
+        self.queue.append(item)
+        self.received += 1
+
+    def take_or_total(self) -> tuple[Any | None, int]:
+        """The next envelope (or ``None`` if empty) and the count so far, atomically."""
+        with self.mutex:
+            return (self.queue.popleft() if self.queue else None), self.received
+
+    def counts(self) -> tuple[int, int]:
+        """``(received so far, queued now)``, read together."""
+        with self.mutex:
+            return self.received, len(self.queue)
+
+
 @attrs.frozen
 class Binding:
     """What one incarnation knows of its place in the tree; set before its thread starts."""
@@ -77,6 +106,7 @@ class SupervisedActor(pykka.ThreadingActor):
         self._inflight_since: float | None = None
         self._processed = 0
         self._stale_dropped = 0
+        self._runtime_handled = 0  # stop and summary requests: not messages of the actor's
         self._stop_error: BaseException | None = None
         # Introspection: at most one SummaryRequest queued at a time; the last answer kept.
         self._summary_pending = False
@@ -141,6 +171,10 @@ class SupervisedActor(pykka.ThreadingActor):
     def _bind(self, binding: Binding) -> None:
         self._binding = binding
 
+    @staticmethod
+    def _create_actor_inbox() -> Any:
+        return CountingInbox()
+
     def _fence(self) -> None:
         """Cut a hung incarnation off: it takes no new messages and leaves the registry.
 
@@ -165,11 +199,14 @@ class SupervisedActor(pykka.ThreadingActor):
         if kind is Tagged:
             return self._receive_tagged(message)
         if kind is SummaryRequest:
+            self._runtime_handled += 1
             self._last_summary = dict(self.state_summary())
             self._summary_pending = False
             return self._last_summary
         if kind in _RUNTIME_MESSAGES:
-            if kind is not _ActorStop:
+            if kind is _ActorStop:
+                self._runtime_handled += 1
+            else:
                 self._processed += 1
             if kind is ArmedFault:
                 binding = self.binding
@@ -223,7 +260,7 @@ class SupervisedActor(pykka.ThreadingActor):
                 binding.report(Started(binding.name, binding.epoch))
                 reason, error = self._serve()
         finally:
-            dead_letters = self._drain_mailbox()
+            dead_letters, received = self._drain_mailbox()
             binding.report(
                 Ended(
                     binding.name,
@@ -235,6 +272,8 @@ class SupervisedActor(pykka.ThreadingActor):
                     dead_letters,
                     tuple(self._latency_counts),
                     self._latency_sum,
+                    received=received,
+                    runtime_handled=self._runtime_handled,
                 )
             )
 
@@ -290,19 +329,26 @@ class SupervisedActor(pykka.ThreadingActor):
             self._log_failure("on_failure raised", hook_error)
         return DownReason.CRASH, exc
 
-    def _drain_mailbox(self) -> int:
-        """Fail pending asks and count the messages this incarnation will never handle."""
+    def _drain_mailbox(self) -> tuple[int, int]:
+        """Fail pending asks and count the messages this incarnation will never handle.
+
+        Returns ``(dead letters, envelopes received)``, the second read in the same
+        locked step that found the mailbox empty: whatever arrives later was never
+        this incarnation's to account for (the supervisor counts it as lost after end).
+        """
         dead = 0
+        inbox: CountingInbox = self.actor_inbox  # type: ignore[assignment]
         while True:
-            try:
-                envelope = self.actor_inbox.get_nowait()  # type: ignore[attr-defined]
-            except queue.Empty:
-                return dead
+            envelope, received = inbox.take_or_total()
+            if envelope is None:
+                return dead, received
             if isinstance(envelope.message, _ActorStop):
+                self._runtime_handled += 1
                 if envelope.reply_to is not None:
                     envelope.reply_to.set(None)
                 continue
             if isinstance(envelope.message, SummaryRequest):
+                self._runtime_handled += 1
                 continue
             dead += 1
             if envelope.reply_to is not None:

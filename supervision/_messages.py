@@ -67,6 +67,8 @@ class Ended:
     dead_letters: int
     latency_counts: tuple[int, ...] = ()
     latency_sum: float = 0.0
+    received: int = 0  # envelopes put in its mailbox while it could still take them
+    runtime_handled: int = 0  # stop and summary requests among them
 
 
 class SummaryRequest:

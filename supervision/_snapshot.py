@@ -63,6 +63,18 @@ class ActorSnapshot:
     summary_stale: bool = False
     handler_latency: LatencyHistogram | None = None
     children: tuple[ActorSnapshot, ...] = ()
+    # Message accounting over every incarnation (DESIGN.md §6 invariant 10):
+    # received = processed + stale_dropped + runtime_handled + dead_letters + queued
+    #            + lost_after_end
+    # ``received`` counts envelopes put in a mailbox (stop and summary requests
+    # included, as ``runtime_handled``); ``queued`` is the raw mailbox depth (``mailbox``
+    # leaves out a pending summary request); ``lost_after_end`` are tells that landed
+    # in a mailbox after its incarnation had drained it. Exact once every incarnation
+    # has ended (see SupervisionTree.final_snapshot); live, they may be a message apart.
+    received: int = 0
+    runtime_handled: int = 0
+    queued: int = 0
+    lost_after_end: int = 0
 
     def walk(self) -> Iterator[ActorSnapshot]:
         """This node and every node under it, depth first in start order."""

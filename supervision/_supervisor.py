@@ -14,7 +14,7 @@ import contextlib
 import math
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 import pykka
@@ -25,6 +25,7 @@ from supervision._actor import (
     LATENCY_BOUNDS_S,
     LATENCY_SAMPLE_MASK,
     Binding,
+    CountingInbox,
     SupervisedActor,
 )
 from supervision._backoff import Backoff
@@ -71,6 +72,12 @@ class _Child:
     dead_letters: int = 0
     latency_counts: tuple[int, ...] = ()
     latency_sum: float = 0.0
+    received: int = 0  # envelopes the ended incarnations' mailboxes took in time
+    runtime_handled: int = 0
+    # mailboxes of ended incarnations, with what they had received at the end: a
+    # tell racing an incarnation's end can still land there (lost after end)
+    ended_inboxes: list[tuple[CountingInbox, int]] = attrs.field(factory=list)
+    lost_folded: int = 0  # lost after end, in mailboxes no longer watched
 
     @property
     def name(self) -> str:
@@ -161,6 +168,10 @@ class Supervisor:
         child.processed = old.processed
         child.stale_dropped = old.stale_dropped
         child.dead_letters = old.dead_letters
+        child.received = old.received
+        child.runtime_handled = old.runtime_handled
+        child.ended_inboxes = old.ended_inboxes
+        child.lost_folded = old.lost_folded
         child.previous_node = old.node or old.previous_node
 
     @property
@@ -342,13 +353,19 @@ class Supervisor:
             child.processed += report.processed
             child.stale_dropped += report.stale_dropped
             child.dead_letters += report.dead_letters
+            child.runtime_handled += report.runtime_handled
             _fold_latency(child, report.latency_counts, report.latency_sum)
+            if child.actor is not None:
+                _watch_ended_inbox(child, child.actor.actor_inbox, report.received)
         elif child.actor is not None:  # fenced: its own report will be ignored
-            child.processed += child.actor._processed
-            child.stale_dropped += child.actor._stale_dropped
-            child.dead_letters += child.actor.actor_inbox.qsize()  # type: ignore[attr-defined]
             actor = child.actor
+            received, queued = actor.actor_inbox.counts()  # type: ignore[attr-defined]
+            child.processed += actor._processed
+            child.stale_dropped += actor._stale_dropped
+            child.dead_letters += queued
+            child.runtime_handled += actor._runtime_handled
             _fold_latency(child, tuple(actor._latency_counts), actor._latency_sum)
+            _watch_ended_inbox(child, actor.actor_inbox, received)
         child.live_epoch = None
         child.actor = None
         child.previous_node = child.node or child.previous_node
@@ -588,6 +605,7 @@ class Supervisor:
             last_failure=child.last_failure,
             handler_latency=_latency(child, actor),
             children=child.node.describe_children(now) if child.node is not None else (),
+            **_accounting(child, actor),
         )
 
 
@@ -597,6 +615,53 @@ def _mailbox_depth(actor: SupervisedActor | None) -> int:
         return 0
     depth: int = actor.actor_inbox.qsize()  # type: ignore[attr-defined]
     return max(0, depth - 1) if actor._summary_pending else depth
+
+
+ENDED_INBOXES_WATCHED = 64
+"""Ended incarnations' mailboxes watched per child for late arrivals; older ones are
+folded (what reached them by then stays counted; later arrivals there go uncounted)."""
+
+
+def _watch_ended_inbox(child: _Child, inbox: Any, received_at_end: int) -> None:
+    child.received += received_at_end
+    child.ended_inboxes.append((inbox, received_at_end))
+    while len(child.ended_inboxes) > ENDED_INBOXES_WATCHED:
+        old, at_end = child.ended_inboxes.pop(0)
+        late = old.counts()[0] - at_end
+        child.lost_folded += late
+        child.received += late
+
+
+class _Accounting(TypedDict):
+    received: int
+    runtime_handled: int
+    queued: int
+    lost_after_end: int
+
+
+def _accounting(child: _Child, actor: SupervisedActor | None) -> _Accounting:
+    """Message accounting of a name over all its incarnations (DESIGN.md §6 inv. 10):
+    ``received = processed + stale_dropped + runtime_handled + dead_letters + queued
+    + lost_after_end``. Exact once every incarnation has ended; for a live one the
+    counters are read without stopping it, so they may be a message apart."""
+    lost = child.lost_folded
+    received = child.received
+    for inbox, at_end in child.ended_inboxes:
+        late = inbox.counts()[0] - at_end
+        lost += late
+        received += late
+    queued = 0
+    runtime = child.runtime_handled
+    if actor is not None:
+        live_received, queued = actor.actor_inbox.counts()  # type: ignore[attr-defined]
+        received += live_received
+        runtime += actor._runtime_handled
+    return {
+        "received": received,
+        "runtime_handled": runtime,
+        "queued": queued,
+        "lost_after_end": lost,
+    }
 
 
 def _fold_latency(child: _Child, counts: tuple[int, ...], total: float) -> None:

@@ -66,6 +66,7 @@ class SupervisionTree:
         self.directory = Directory()
         self._token: trio.lowlevel.TrioToken | None = None
         self._root: Supervisor | None = None
+        self._final: ActorSnapshot | None = None
         self._owners: dict[str, Supervisor] = {}
         self._status = "idle"
         self._started_at: float | None = None
@@ -117,6 +118,7 @@ class SupervisionTree:
             raise
         finally:
             self._status = STOPPED
+            self._final = self._describe()
             self._root = None
 
     def _register_owner(self, name: str, node: Supervisor) -> None:
@@ -193,6 +195,12 @@ class SupervisionTree:
             lambda: trio.from_thread.run_sync(structure, trio_token=self._token)
         )
         return _attach(tree, _collect_summaries(actors, summary_timeout))
+
+    @property
+    def final_snapshot(self) -> ActorSnapshot | None:
+        """The tree as it stood when ``run`` ended (every incarnation ended, so its
+        message accounting is exact); ``None`` before that. No summaries."""
+        return self._final
 
     def describe(self) -> ActorSnapshot:
         """The tree's structure and counters, without summaries; trio thread only."""

@@ -1,8 +1,8 @@
 """``warden chaos run | replay | list``: the chaos harness's command line.
 
-Exit codes of ``run`` and ``replay``: 0 no invariant was violated (each
-either held or, lacking evidence, is reported unknown), 1 an invariant was
-violated, 2 harness error or bad usage. ``list`` exits 0.
+Exit codes of ``run`` and ``replay``: 0 every invariant held, 1 an invariant
+was violated, 2 harness error or bad usage (an invariant the harness could not
+decide, for lack of evidence, is a harness error: never a pass). ``list`` exits 0.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def _execute(schedule: Any, report_dir: Path) -> int:
         print(f"warden chaos: could not build the report: {error!r}", file=sys.stderr)
         return EXIT_HARNESS
     print_summary(report, Console())
+    if outcome.error:
+        print(f"warden chaos: {outcome.error}", file=sys.stderr)
     return outcome.exit_code
 
 

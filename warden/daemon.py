@@ -42,6 +42,7 @@ from loguru import logger
 
 from actors.messages import Halt
 from supervision import (
+    ActorSnapshot,
     BackoffPolicy,
     ChildSpec,
     ChildUnavailable,
@@ -130,6 +131,8 @@ class Daemon:
         with open_history(self.control.runtime_dir):
             _daemon_line("start", chaos=self.chaos_clock is not None)
             code, reason = self._run(duration)
+            if self.tree is not None and self.tree.final_snapshot is not None:
+                _accounting_lines(self.tree.final_snapshot)
             _daemon_line("stop", exit_code=code, reason=reason)
         return code
 
@@ -235,6 +238,29 @@ def _daemon_line(phase: str, **detail: object) -> None:
     logger.bind(child="daemon", history="daemon", phase=phase, pid=os.getpid(), **detail).info(
         "daemon {} (pid {})", phase, os.getpid()
     )
+
+
+ACCOUNTING_FIELDS = (
+    "received",
+    "processed",
+    "stale_dropped",
+    "runtime_handled",
+    "dead_letters",
+    "queued",
+    "lost_after_end",
+)
+
+
+def _accounting_lines(final: ActorSnapshot) -> None:
+    """One ``accounting`` history line per worker, from the stopped tree: its
+    message books over every incarnation of this process (exact, all ended)."""
+    for node in final.walk():
+        if node.kind != "worker":
+            continue
+        books = {name: getattr(node, name) for name in ACCOUNTING_FIELDS}
+        logger.bind(child="daemon", history="accounting", actor=node.name, **books).info(
+            "{} message accounting: {}", node.name, books
+        )
 
 
 def _no_working_orders(snapshot: Callable[[], Any]) -> bool:

@@ -72,7 +72,9 @@ def test_two_trees_with_the_same_seed_draw_the_same_restart_delays(
 def test_a_message_for_a_restarting_child_is_rejected_not_buffered(
     journal: Journal, start_tree
 ) -> None:
-    slow = BackoffPolicy(jitter=Jitter.NONE, base=0.5, cap=0.5)
+    # Long enough that the backoff cannot end between the snapshot that saw
+    # "restarting" (which may wait up to 0.5 s for summaries) and the tell below.
+    slow = BackoffPolicy(jitter=Jitter.NONE, base=2.0, cap=2.0)
     tree = start_tree(tree_spec(recorder("worker", journal), backoff=slow))
     tree.tell("worker", Crash(RuntimeError("boom")))
     eventually(lambda: tree.snapshot().find("worker").status == "restarting")

@@ -103,6 +103,14 @@ def ledger_fill(fill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def books(actor: str, **counts: int) -> dict[str, Any]:
+    """A balanced ``accounting`` history line: received is the sum of the rest."""
+    names = ("processed", "stale_dropped", "runtime_handled", "dead_letters", "queued")
+    line: dict[str, Any] = dict.fromkeys((*names, "lost_after_end"), 0) | counts
+    line["received"] = sum(line[name] for name in (*names, "lost_after_end"))
+    return {"t": T0 + 1.9, "kind": "accounting", "actor": actor, **line}
+
+
 def healthy() -> Evidence:
     """One pair traded cleanly: both legs accepted, filled, recorded, reservation released."""
     venue = Venue()
@@ -124,6 +132,9 @@ def healthy() -> Evidence:
         {"t": T0 + 0.5, "kind": "reconciled", "ok": True},
         {"t": T0 + 0.8, "kind": "reservation", "phase": "reserve", "reservation_id": "r1"},
         {"t": T0 + 1.2, "kind": "reservation", "phase": "release", "reservation_id": "r1"},
+        books("risk", processed=12, runtime_handled=3, dead_letters=1, stale_dropped=1),
+        books("execution", processed=30, runtime_handled=2, lost_after_end=1),
+        {"t": T0 + 2.0, "kind": "daemon", "phase": "stop", "pid": 1},
     ]
     return Evidence(
         truth=tuple(venue.entries),
@@ -149,9 +160,9 @@ def healthy() -> Evidence:
 
 def test_a_clean_history_holds_every_decidable_invariant() -> None:
     results = {result.name: result for result in check_all(healthy())}
-    assert {name for name, r in results.items() if r.status != "held"} == {"message_accounting"}
-    assert results["message_accounting"].status == "unknown"
+    assert {name for name, r in results.items() if r.status != "held"} == set()
     assert all(not r.witnesses for r in results.values())
+    assert results["message_accounting"].counts["received"] == 17 + 33
 
 
 def test_a_client_order_id_accepted_twice_is_witnessed_by_both_acceptances() -> None:
@@ -337,13 +348,26 @@ def test_operator_restarts_do_not_count_against_the_intensity() -> None:
     assert result.counts["restart_episodes"] == 0
 
 
-def test_message_accounting_balances_a_received_counter_when_the_runtime_has_one() -> None:
-    node = {"name": "risk", "received": 10, "processed": 7, "dead_letters": 1}
-    node |= {"stale_dropped": 1, "mailbox": 0}
-    final = {"t": T0, "kind": "final_actors", "nodes": [node]}
-    result = message_accounting(attrs.evolve(healthy(), harness=(final,)))
+def test_message_accounting_witnesses_an_actor_whose_books_do_not_close() -> None:
+    ev = healthy()
+    vanished = books("risk", processed=7, dead_letters=1, stale_dropped=1)
+    vanished["received"] += 1  # one message neither processed, dropped nor queued
+    daemon = (*(ev.daemon or ()), {"t": T0 + 3, "kind": "daemon", "phase": "start", "pid": 2})
+    daemon += (vanished, {"t": T0 + 4, "kind": "daemon", "phase": "stop", "pid": 2})
+    result = message_accounting(attrs.evolve(ev, daemon=daemon))
     assert result.status == "violated"
-    assert result.witnesses == [{"actor": "risk", "received": 10, "accounted": 9}]
+    (witness,) = result.witnesses
+    assert (witness["process"], witness["actor"]) == (1, "risk")
+    assert (witness["received"], witness["accounted"]) == (10, 9)
+    assert result.counts["processes_checked"] == 2
+
+
+def test_message_accounting_is_unknown_when_no_process_stopped_gracefully() -> None:
+    ev = healthy()
+    killed = tuple(line for line in ev.daemon or () if line["kind"] != "accounting")
+    result = message_accounting(attrs.evolve(ev, daemon=killed))
+    assert result.status == "unknown"
+    assert "stopped gracefully" in result.detail
 
 
 def test_fault_exercise_detection_reads_per_reason_counters_published_as_dicts() -> None:

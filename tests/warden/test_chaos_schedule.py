@@ -6,6 +6,7 @@ import pytest
 
 from warden.chaos import CATALOGUE, FAMILIES, Schedule, plan, select_faults
 from warden.chaos._faults import BY_NAME
+from warden.chaos._schedule import GAP_S, Planned, related
 
 
 def test_every_family_has_a_fault_and_every_fault_a_family() -> None:
@@ -24,16 +25,41 @@ def test_a_schedule_survives_its_json_form() -> None:
     assert Schedule.from_json(schedule.to_json()) == schedule
 
 
-def test_faults_sharing_a_scope_never_overlap_and_all_end_within_the_duration() -> None:
+def _related(a: Planned, b: Planned) -> bool:
+    return any(related(x, y) for x in BY_NAME[a.fault].scopes for y in BY_NAME[b.fault].scopes)
+
+
+def test_faults_on_related_scopes_never_overlap_and_all_end_within_the_duration() -> None:
+    overlapping = 0
     for seed in range(20):
         entries = plan(seed, 40.0, "high", CATALOGUE).entries
         for i, a in enumerate(entries):
             assert a.at_s >= 0
             assert a.until_s <= 40.0
             for b in entries[i + 1 :]:
-                shared = set(BY_NAME[a.fault].scopes) & set(BY_NAME[b.fault].scopes)
-                if shared:
-                    assert a.until_s <= b.at_s or b.until_s <= a.at_s, (seed, a, b)
+                apart = a.until_s <= b.at_s or b.until_s <= a.at_s
+                if _related(a, b):
+                    assert apart, (seed, a, b)
+                    if "process.sigkill" in (a.fault, b.fault):  # a restart needs its gap
+                        first, second = sorted((a, b), key=lambda e: e.at_s)
+                        assert second.at_s >= first.until_s + GAP_S, (seed, a, b)
+                overlapping += not apart
+    assert overlapping > 0  # independent lanes (venue, actors, ledger, clock) do overlap
+
+
+def test_scopes_are_dotted_lanes_under_the_daemon() -> None:
+    assert related("daemon", "daemon.actors")
+    assert related("daemon.actors", "daemon")
+    assert not related("daemon.actors", "daemon.trading")
+    assert not related("daemon", "venue.stream")
+    assert not related("daemon.act", "daemon.actors")
+
+
+def test_a_ten_minute_high_intensity_schedule_plans_at_least_500_faults() -> None:
+    for seed in (1, 4, 11):
+        entries = plan(seed, 600.0, "high", CATALOGUE).entries
+        assert len(entries) >= 500, (seed, len(entries))
+        assert {BY_NAME[e.fault].family for e in entries} == set(FAMILIES)
 
 
 def test_higher_intensity_schedules_more_faults() -> None:

@@ -502,32 +502,53 @@ def restart_intensity_bounded(ev: Evidence) -> CheckResult:
 
 # --- 10 message accounting -------------------------------------------------------------
 
-_SENT_KEYS = ("sent", "received", "enqueued")
+_BOOKS = ("processed", "stale_dropped", "runtime_handled", "dead_letters", "queued")
 
 
 def message_accounting(ev: Evidence) -> CheckResult:
-    """received = processed + dead_letters + stale_dropped + mailbox, per actor, in the
-    last ``/actors`` snapshot; unknown when the runtime exports no received counter."""
-    last = next((e for e in reversed(ev.harness_of("final_actors"))), None)
-    nodes = (last or {}).get("nodes") or []
-    key = next((k for k in _SENT_KEYS if nodes and all(k in n for n in nodes)), None)
-    if key is None:
+    """Per actor, per daemon process that stopped gracefully: every envelope put in
+    its mailboxes (``received``) was processed, dropped as stale, handled by the
+    runtime (stop / summary requests), dead-lettered, left queued, or declared lost
+    after its incarnation ended -- from the ``accounting`` lines the daemon writes
+    from its stopped tree (exact: every incarnation has ended). A SIGKILLed process
+    writes none; it is counted as unchecked. Unknown when no process left books."""
+    segments: list[list[dict[str, Any]]] = []
+    for line in ev.daemon or ():
+        if line.get("kind") == "daemon" and line.get("phase") == "start":
+            segments.append([])
+        elif line.get("kind") == "accounting" and segments:
+            segments[-1].append(line)
+    checked = [books for books in segments if books]
+    counts = {
+        "processes": len(segments),
+        "processes_checked": len(checked),
+        "received": sum(b["received"] for books in checked for b in books),
+        "dead_letters": sum(b["dead_letters"] for books in checked for b in books),
+        "lost_after_end": sum(b["lost_after_end"] for books in checked for b in books),
+    }
+    if not checked:
         return CheckResult(
             "message_accounting",
             10,
             "unknown",
-            counts={"actors": len(nodes)},
-            detail="the /actors snapshot has no per-actor sent/received counter to balance",
+            counts=counts,
+            detail="no daemon process stopped gracefully, so none wrote its message books",
         )
     witnesses = []
-    for node in nodes:
-        accounted = node["processed"] + node["dead_letters"] + node["stale_dropped"]
-        accounted += node["mailbox"]
-        if node[key] != accounted:
-            witnesses.append({"actor": node["name"], key: node[key], "accounted": accounted})
-    return _result(
-        "message_accounting", 10, {"actors": len(nodes)}, witnesses, "messages unaccounted for"
-    )
+    for process, books in enumerate(segments):
+        for b in books:
+            accounted = sum(b[key] for key in _BOOKS) + b["lost_after_end"]
+            if b["received"] != accounted:
+                witnesses.append(
+                    {
+                        "process": process,
+                        "actor": b["actor"],
+                        "received": b["received"],
+                        "accounted": accounted,
+                        "books": {key: b[key] for key in (*_BOOKS, "lost_after_end")},
+                    }
+                )
+    return _result("message_accounting", 10, counts, witnesses, "messages unaccounted for")
 
 
 CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (

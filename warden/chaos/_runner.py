@@ -2,9 +2,9 @@
 
 Every phase has a deadline, so a run always ends by itself; the rig kills
 its subprocesses in a ``finally`` whatever happened. :func:`run` returns a
-:class:`RunOutcome`; its exit code is 0 if every invariant held or could not
-be decided, 1 if any was violated, 2 on a harness error (a process that would
-not start, evidence that could not be collected).
+:class:`RunOutcome`; its exit code is 0 only if every invariant held, 1 if any
+was violated, 2 on a harness error (a process that would not start, evidence
+that could not be collected, an invariant left undecided).
 
 While chaos runs, the harness polls ``/actors`` and ``/readyz`` every
 ``POLL_S`` and journals a compact poll (epochs, statuses, halted, counters);
@@ -371,5 +371,16 @@ def run(schedule: Schedule, workdir: Path, *, chaos_routes: bool | None = None) 
         state.rig.close()
         state.journal.close()
     results = check_all(evidence)
-    code = EXIT_VIOLATED if any(r.status == "violated" for r in results) else EXIT_HELD
-    return RunOutcome(code, schedule, results, state.faults, evidence, "", routes, state.timings)
+    code, why = verdict(results)
+    return RunOutcome(code, schedule, results, state.faults, evidence, why, routes, state.timings)
+
+
+def verdict(results: list[CheckResult]) -> tuple[int, str]:
+    """Exit 1 if an invariant was violated; else 2 if one could not be decided (the
+    harness lacked the evidence: not a pass); 0 only if every invariant held."""
+    if any(r.status == "violated" for r in results):
+        return EXIT_VIOLATED, ""
+    undecided = [r.name for r in results if r.status != "held"]
+    if undecided:
+        return EXIT_HARNESS, f"not decided (no evidence): {', '.join(undecided)}"
+    return EXIT_HELD, ""

@@ -4,8 +4,11 @@
 it draws everything from one ``random.Random(seed)``, so a seed names one
 schedule (VOPR-style). Every family among the selected faults is scheduled at
 least once, then more faults are drawn until the intensity's budget is spent.
-Faults sharing a scope never overlap; a fault that finds no free slot after a
-few tries is left out (and so is absent from the schedule, not silently lost).
+Faults on related scopes never overlap: a scope is a dotted lane, and ``daemon``
+(SIGKILL: the whole process) is related to every ``daemon.*`` lane (actors,
+trading = kill switch and ledger, clock), which are independent of each other
+and of the venue's lanes. A fault that finds no free slot after a few tries is
+left out (and so is absent from the schedule, not silently lost).
 Times are seconds from the start of the chaos phase; every fault ends by
 ``duration``.
 """
@@ -23,11 +26,13 @@ from warden.chaos._faults import BY_NAME, FAMILIES, Fault, Intensity
 BUDGET: dict[str, tuple[float, tuple[float, float]]] = {
     "low": (1.0, (2.0, 4.0)),
     "medium": (2.0, (2.0, 5.0)),
-    "high": (4.0, (2.5, 6.0)),
+    "high": (11.0, (1.5, 4.0)),
 }
 _TRIES = 40
-#: seconds between two faults of one scope (time for a restarted daemon to come up)
+#: seconds between a SIGKILL and any other daemon fault (a restarted daemon comes up)
 GAP_S = 3.0
+#: seconds between two faults of one lane otherwise (the heal lands first)
+LANE_GAP_S = 0.5
 
 
 @frozen
@@ -83,14 +88,29 @@ class Schedule:
         )
 
 
+def related(a: str, b: str) -> bool:
+    """Two scopes share a resource: equal, or one is the other's dotted parent."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _gap(mine: tuple[str, ...], theirs: tuple[str, ...]) -> float | None:
+    """Seconds two faults must keep apart, or ``None`` if they may overlap."""
+    pairs = [(a, b) for a in mine for b in theirs if related(a, b)]
+    if not pairs:
+        return None
+    return GAP_S if any("daemon" in (a, b) for a, b in pairs) else LANE_GAP_S
+
+
 def _overlaps(entry: Planned, others: list[Planned], scopes: dict[str, tuple[str, ...]]) -> bool:
-    mine = set(scopes[entry.fault])
-    return any(
-        mine & set(scopes[other.fault])
-        and entry.at_s < other.until_s + GAP_S
-        and other.at_s < entry.until_s + GAP_S
-        for other in others
-    )
+    for other in others:
+        gap = _gap(scopes[entry.fault], scopes[other.fault])
+        if (
+            gap is not None
+            and entry.at_s < other.until_s + gap
+            and other.at_s < entry.until_s + gap
+        ):
+            return True
+    return False
 
 
 def plan(
