@@ -183,6 +183,17 @@ class SupervisedActor(pykka.ThreadingActor):
         """
         self.actor_stopped.set()
         pykka.ActorRegistry.unregister(self.actor_ref)
+        try:
+            self.on_fenced()
+        except Exception as exc:  # noqa: BLE001 - fencing must go through whatever the hook does
+            self._log_failure("on_fenced raised", exc)
+
+    def on_fenced(self) -> None:
+        """Called once this incarnation is cut off (hung, crashed or failed to start),
+        possibly from the supervisor's thread while a handler still blocks this
+        actor's own. Override it to stop side effects that run on other threads
+        (a venue I/O loop); it must not block. ``on_stop``/``on_failure`` still run
+        if the blocked handler ever returns."""
 
     def _stop(self) -> None:
         # pykka's _stop swallows an on_stop error after logging it; we report it.

@@ -30,8 +30,11 @@ outcomes); uneven fills are unwound after the unwind intent is recorded too
 persistence; the report goes to risk.  Every venue error is forwarded to risk
 as a ``VenueErrorReport`` classified by type.
 
-``ResolveInDoubt``: look both legs (and any unwind) up by client order id,
-cancel what rests, record fills, answer ``InDoubtResolved``.  ``CancelAll``:
+``ResolveInDoubt``: once the settle period since this incarnation started has
+passed (``reconcile_settle_s``: a request the dead owner had in flight may land
+until then, so an earlier "not found" would prove nothing), look both legs (and
+any unwind) up by client order id, cancel what rests, record fills, answer
+``InDoubtResolved``.  ``CancelAll``:
 cancel every resting order (retried until it gets through), abort reservations
 still waiting for their intents to be recorded, record an ``AuditEvent``.
 
@@ -107,6 +110,7 @@ class ExecutionActor(SupervisedActor):
         self._reconcile_attempts = 0
         self._reconcile_detail = ""
         self._reconcile_result: ReconcileResult | None = None
+        self._settled_at = 0.0
         self._flights: dict[str, _events.InFlight] = {}
         self._seen: set[str] = set()
         self._resolving: set[str] = set()
@@ -141,11 +145,20 @@ class ExecutionActor(SupervisedActor):
         except BaseException:
             self._loop.stop()
             raise
+        # Until then, a request a previous incarnation (or a killed process) had in
+        # flight may still land at the venue: a lookup before it proves nothing.
+        self._settled_at = self.clock.monotonic() + self.config.reconcile_settle_s
         self._send(self._risk, ExecutionReady())
         self._start_reconcile()
 
     def on_stop(self) -> None:
         self._stop_loop()
+
+    def on_fenced(self) -> None:
+        # Hung (or crashed): no request of this incarnation may start from now on; the
+        # successor treats its reservations as in doubt. Cancel, do not wait.
+        if self._loop is not None:
+            self._loop.stop(timeout=0)
 
     def on_failure(self, *_exc_info: object) -> None:
         self._stop_loop()
@@ -384,10 +397,12 @@ class ExecutionActor(SupervisedActor):
             return
         self._resolving.add(rid)
         ids = reservation.client_order_ids + _outcome.unwind_client_order_ids(rid)
-        self._spawn(self._resolve_task, rid, ids)
+        self._spawn(self._resolve_task, rid, ids, self._settled_at - self.clock.monotonic())
 
-    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...]) -> None:
+    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...], wait: float) -> None:
         assert self._work is not None
+        if wait > 0:
+            await trio.sleep(wait)  # the settle period: the dead owner's requests land first
         resolution = await self._work.resolve(client_order_ids, rid)
         self._tell(_events.InDoubtDone(rid, resolution))
 

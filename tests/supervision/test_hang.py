@@ -113,3 +113,27 @@ def test_without_a_hang_deadline_a_long_message_is_left_alone(journal: Journal, 
     finally:
         release.set()
     assert tree.ask("patient", "done?") == ("echo", "patient", 1, "done?")
+
+
+class FenceAware(Recorder):
+    def on_fenced(self) -> None:
+        self.journal.add("fenced", self.name, self.epoch, self._inflight_since is not None)
+
+
+def test_a_hung_incarnation_hears_on_fenced_while_its_handler_still_blocks(
+    journal: Journal, start_tree
+) -> None:
+    clock = ManualClock()
+    spec = ChildSpec(name="worker", factory=lambda: FenceAware(journal), hang_timeout=5.0)
+    tree = start_tree(tree_spec(spec), clock=clock)
+    release = threading.Event()
+    try:
+        tree.tell("worker", Block(release))
+        eventually(lambda: tree.snapshot().find("worker").inflight_age_s is not None)
+        clock.advance(5.1)
+        # the hook runs while the handler is still blocked (in flight)
+        eventually(lambda: ("fenced", "worker", 1, True) in journal.entries, what="on_fenced")
+        eventually(lambda: ("start", "worker", 2) in journal.entries, what="replacement")
+    finally:
+        release.set()
+    assert journal.of("fenced") == [("fenced", "worker", 1, True)]

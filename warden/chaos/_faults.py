@@ -21,6 +21,7 @@ unavailable when the daemon has none. Injection or heal failures raise
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
@@ -155,8 +156,9 @@ def _partial_fills_heal(targets: Targets, _params: dict[str, Any]) -> None:
 
 def _restart_inject(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
     in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
+    sent_t = time.time()  # time to recover counts from here, not from the wait above
     answer = targets.daemon_post(f"/actors/{params['actor']}/restart", {})
-    return {"epoch": answer.get("epoch"), "in_flight": in_flight}
+    return {"epoch": answer.get("epoch"), "in_flight": in_flight, "sent_t": sent_t}
 
 
 def _chaos_actor(kind: str) -> Action:
@@ -164,8 +166,9 @@ def _chaos_actor(kind: str) -> Action:
         in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
         body = {"name": params["actor"], "fault": kind, "seconds": params["seconds"]}
         body["count"] = params.get("count", 1)
+        sent_t = time.time()  # time to recover counts from here, not from the wait above
         answer = targets.daemon_post("/chaos/actor", body)
-        return {"epoch": answer.get("epoch"), "in_flight": in_flight}
+        return {"epoch": answer.get("epoch"), "in_flight": in_flight, "sent_t": sent_t}
 
     return inject
 

@@ -194,7 +194,10 @@ class _Run:
         if fault.recovery == "epoch" and answer.get("epoch") is not None:
             epoch = int(answer["epoch"])
             record["need_epoch"] = epoch if fault.name == "actor.restart" else epoch + 1
-            record["recovery_from_t"] = record["inject_t"]
+            # from the moment the fault went out (an execution fault may first wait up
+            # to 2 s for an order to be in flight; that wait is the harness's, not
+            # the daemon's time to recover)
+            record["recovery_from_t"] = answer.get("sent_t", record["inject_t"])
             self.pending.append(record)
         if planned.fault == "process.halt":
             self._wait_halted("chaos: kill switch")

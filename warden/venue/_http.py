@@ -271,7 +271,11 @@ class VenueApp:
         rule = dice.faults.for_endpoint(endpoint)
         delay = dice.latency_seconds(rule)
         if delay > 0:
-            await trio.sleep(delay)
+            # Shielded: a request the venue has received is still applied if the client
+            # goes away while it waits (a real venue does not see the client leave),
+            # so an order sent just before a crash can land after its sender died.
+            with trio.CancelScope(shield=True):
+                await trio.sleep(delay)
         if dice.roll(rule.hang_rate):
             await _until_disconnect(receive)
             return None

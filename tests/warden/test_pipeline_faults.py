@@ -1,0 +1,126 @@
+"""The five real actors together -- persistence on a real SQLite file, risk,
+execution, strategy, feed -- against the simulated venue on loopback, with
+faults that cross actor boundaries (the per-actor tests use light fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actors.messages import ReservationState
+from actors.persistence import Ledger
+from supervision import InjectFault, SupervisionTree, TreeThread
+from tests.actors.test_execution_harness import VenueThread
+from tests.supervision.conftest import eventually
+from tests.warden.conftest import quiet_config
+from warden.config import parse_config
+from warden.daemon import tree_spec
+from warden.wiring import VenueUrls
+
+TICKER = "SIM-001"
+
+
+@pytest.fixture
+def venue() -> Iterator[VenueThread]:
+    thread = VenueThread(quiet_config(markets=1)).start()
+    yield thread
+    thread.stop()
+
+
+class Pipeline:
+    def __init__(self, tmp_path: Path, venue: VenueThread, **sections: dict[str, Any]) -> None:
+        settings: dict[str, dict[str, Any]] = {
+            "daemon": {"db": str(tmp_path / "warden.db")},
+            "feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0},
+            "supervision": {"backoff_base_s": 0.05, "backoff_cap_s": 0.2},
+        }
+        for name, values in sections.items():
+            settings[name] = settings.get(name, {}) | values
+        self.config = parse_config(settings)
+        self.db = Path(self.config.daemon.db)
+        assert venue.server is not None
+        spec = tree_spec(self.config, VenueUrls.from_base(venue.server.url))
+        self.host = TreeThread(SupervisionTree(spec, seed=3, fault_injection=True)).start()
+        self.tree = self.host.tree
+
+    def summary(self, name: str) -> dict[str, Any]:
+        return dict(self.tree.snapshot().find(name).summary)
+
+    def reservations(self) -> dict[str, list[dict[str, Any]]]:
+        reservations: dict[str, list[dict[str, Any]]] = self.summary("risk")["reservations"]
+        return reservations
+
+    def stop(self) -> None:
+        self.host.stop()
+
+
+@pytest.fixture
+def start(tmp_path: Path, venue: VenueThread) -> Iterator[Any]:
+    pipelines: list[Pipeline] = []
+
+    def run(**sections: dict[str, Any]) -> Pipeline:
+        pipelines.append(Pipeline(tmp_path, venue, **sections))
+        eventually(lambda: pipelines[-1].summary("risk")["reconciled"], timeout=30)
+        return pipelines[-1]
+
+    yield run
+    for pipeline in pipelines:
+        pipeline.stop()
+
+
+def cross(venue: VenueThread) -> None:
+    """House bids leaving YES asked at 35 and NO at 55: 10c under the payout."""
+    venue.house_bid("no", 65, 5)
+    venue.house_bid("yes", 45, 5)
+
+
+@pytest.mark.slow
+def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_venue_confirms(
+    venue: VenueThread, start: Any
+) -> None:
+    pipeline = start(supervision={"hang_timeout_s": 0.5}, execution={"request_timeout_s": 2.0})
+    # The venue sits on every order for 1.5 s and THEN applies it: a request the
+    # dead incarnation sent can still land after its successor has started.
+    venue.faults({"http": {"create_order": {"latency_ms": 1500}}})
+    cross(venue)
+
+    def submitting() -> str | None:
+        for rid, flight in pipeline.summary("execution")["in_flight"].items():
+            legs = flight["legs"].values()
+            if len(legs) == 2 and all(leg.startswith("submitting") for leg in legs):
+                return str(rid)
+        return None
+
+    rid = eventually(submitting, timeout=20, what="both legs sent, the venue sitting on them")
+    pipeline.tree.inject_fault("execution", InjectFault("hang", seconds=30))
+
+    eventually(
+        lambda: [r["id"] for r in pipeline.reservations()["in_doubt"]] == [rid],
+        what="the hung incarnation's reservation in doubt",
+    )
+    eventually(lambda: pipeline.reservations() == {"held": [], "in_doubt": []}, timeout=30)
+
+    def landed() -> list[float]:
+        entries = venue.get("/sim/truth", account="trader", kind="order_accepted")["entries"]
+        return [e["ts"] for e in entries]
+
+    eventually(lambda: len(landed()) == 2, what="the dead incarnation's orders landing")
+    with Ledger.open_read_only(pipeline.db) as ledger:
+        (record,) = [r for r in ledger.reservations() if r.reservation.reservation_id == rid]
+        fills = sorted(ledger.fills(), key=lambda f: f.fill.fill_id)
+    assert record.reservation.state is ReservationState.RELEASED
+    # Released only once the venue could confirm: after both orders of the pair landed.
+    assert max(landed()) <= record.updated_at, (landed(), record.updated_at)
+    # ... and what landed is booked: the ledger's fills are the venue's, and risk's
+    # position is the venue's.
+    assert [f.fill for f in fills] == sorted(venue.fills(), key=lambda f: f.fill_id)
+    venue_position = {
+        p["ticker"]: p["position"]
+        for p in venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
+    }
+    risk_position = pipeline.summary("risk")["positions"].get(TICKER, {"yes": 0, "no": 0})
+    assert risk_position["yes"] - risk_position["no"] == venue_position.get(TICKER, 0)
+    assert venue.orders(status="resting") == []
