@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from actors.messages import ReservationState
-from actors.persistence import Ledger
+from actors.messages import ReservationState, Resume
+from actors.persistence import Ledger, LimitLedgerSize
 from supervision import InjectFault, SupervisionTree, TreeThread
 from tests.actors.test_execution_harness import VenueThread
 from tests.supervision.conftest import eventually
@@ -124,3 +124,50 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
     risk_position = pipeline.summary("risk")["positions"].get(TICKER, {"yes": 0, "no": 0})
     assert risk_position["yes"] - risk_position["no"] == venue_position.get(TICKER, 0)
     assert venue.orders(status="resting") == []
+
+
+def accepted_orders(venue: VenueThread) -> int:
+    return len(venue.get("/sim/truth", account="trader", kind="order_accepted")["entries"])
+
+
+@pytest.mark.slow
+def test_a_full_disk_halts_trading_with_a_clear_error_and_nothing_is_sent_until_resumed(
+    venue: VenueThread, start: Any
+) -> None:
+    pipeline = start(strategy={"repeat_after_s": 0.0})
+    cross(venue)
+    eventually(lambda: accepted_orders(venue) == 2, what="a first pair traded")
+
+    # The disk is full: the ledger may not grow past its current size (SQLite keeps
+    # the cap at least at the pages in use), so it fails once trading fills them.
+    pipeline.tree.ask("persistence", LimitLedgerSize(1), timeout=10)
+    for _ in range(200):
+        before = accepted_orders(venue)
+        cross(venue)
+        eventually(
+            lambda b=before: accepted_orders(venue) > b or pipeline.summary("risk")["halted"],
+            what="a trade or a halt",
+        )
+        if pipeline.summary("risk")["halted"]:
+            break
+    risk = pipeline.summary("risk")
+    assert risk["halted"], "the ledger never filled up"
+    # which file, SQLite's own words, and which record failed
+    assert risk["halt_reason"].startswith(f"ledger write failed: {pipeline.db}:")
+    assert "database or disk is full (SQLITE_FULL) [record " in risk["halt_reason"]
+    eventually(lambda: pipeline.reservations() == {"held": [], "in_doubt": []})
+    halted_at = accepted_orders(venue)
+    cross(venue)  # an opportunity while halted: refused, nothing sent
+    eventually(lambda: pipeline.summary("risk")["rejections"].get("halted", 0) >= 1)
+    assert accepted_orders(venue) == halted_at
+    assert venue.orders(status="resting") == []
+    with Ledger.open_read_only(pipeline.db) as ledger:  # every venue order has its intent
+        intents = {record.order.intent.client_order_id for record in ledger.orders()}
+    truth = venue.get("/sim/truth", account="trader", kind="order_accepted")["entries"]
+    assert {e["record"]["client_order_id"] for e in truth} <= intents
+
+    pipeline.tree.ask("persistence", LimitLedgerSize(None), timeout=10)
+    pipeline.tree.tell("risk", Resume("operator"))
+    eventually(lambda: not pipeline.summary("risk")["halted"], what="resumed")
+    cross(venue)
+    eventually(lambda: accepted_orders(venue) >= halted_at + 2, timeout=20, what="trading")
