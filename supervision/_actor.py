@@ -192,7 +192,7 @@ class SupervisedActor(pykka.ThreadingActor):
         """Called once this incarnation is cut off (hung, crashed or failed to start),
         possibly from the supervisor's thread while a handler still blocks this
         actor's own. Override it to stop side effects that run on other threads
-        (a venue I/O loop); it must not block. ``on_stop``/``on_failure`` still run
+        (an I/O loop); it must not block. ``on_stop``/``on_failure`` still run
         if the blocked handler ever returns."""
 
     def _stop(self) -> None:
