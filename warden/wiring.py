@@ -18,7 +18,7 @@ import attrs
 from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RetryPolicy
 from actors.execution import RateLimit as OrderRateLimit
 from actors.feed import FeedActor, FeedConfig
-from actors.persistence import PersistenceActor, standing_halt
+from actors.persistence import PersistenceActor, open_reservations, standing_halt
 from actors.risk import BreakerConfig, RiskActor, RiskLimits
 from actors.strategy import ComplementArbitrage, StrategyActor
 from supervision import BackoffPolicy, ChildSpec, Jitter
@@ -113,7 +113,12 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
         ),
         ChildSpec(
             name="risk",
-            factory=lambda: RiskActor(limits, breaker, standing_halt=lambda: standing_halt(db)),
+            factory=lambda: RiskActor(
+                limits,
+                breaker,
+                standing_halt=lambda: standing_halt(db),
+                open_reservations=lambda: open_reservations(db),
+            ),
             hang_timeout=hang,
         ),
         ChildSpec(name="execution", factory=lambda: ExecutionActor(execution), hang_timeout=hang),

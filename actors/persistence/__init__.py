@@ -23,6 +23,7 @@ from actors.persistence._records import (
     ReservationRecord,
     WriteResult,
 )
+from actors.persistence._recovery import open_reservations
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "WriteResult",
     "decode_event",
     "encode_event",
+    "open_reservations",
     "standing_halt",
     "utc_day",
 ]

@@ -112,12 +112,21 @@ class RiskActor(SupervisedActor):
         persistence: str = "persistence",
         fees: FeeModel | None = None,
         standing_halt: Callable[[], tuple[str, str] | None] | None = None,
+        open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
     ) -> None:
         """``standing_halt`` tells a new incarnation whether a halt taken before it
         is still in force (``(reason, source)``); if it cannot tell (raises), the
-        incarnation starts halted. Without it, risk starts unhalted."""
+        incarnation starts halted. Without it, risk starts unhalted.
+
+        ``open_reservations`` gives the reservations the ledger still shows held
+        or in doubt: a previous incarnation's, gone with it. They are released
+        (recorded RELEASED) at the first ``Reconciled(ok=True)``, which comes after
+        execution has cancelled every resting order and recorded every fill. If
+        they cannot be read (raises), the incarnation starts halted."""
         super().__init__()
         self._standing_halt = standing_halt
+        self._open_reservations = open_reservations
+        self._recovered: dict[str, Reservation] = {}
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
         self._limits = limits
@@ -161,6 +170,40 @@ class RiskActor(SupervisedActor):
     def on_start(self) -> None:
         self.monitor(self._execution)
         self._restore_halt()
+        self._recover_reservations()
+
+    def _recover_reservations(self) -> None:
+        """What a previous incarnation left open in the ledger (see ``__init__``)."""
+        if self._open_reservations is None:
+            return
+        try:
+            found = self._open_reservations()
+        except Exception as error:  # noqa: BLE001 - unknown leftovers: fail closed
+            reason = f"open reservations unknown: {error}"
+            self._halted, self._halt_reason = True, reason
+            self._log("recovery_failed").error("risk starts halted: {}", reason)
+            return
+        self._recovered = {r.reservation_id: r for r in found}
+        if found:
+            self._log("reservations_recovered").warning(
+                "{} reservation(s) left open by a previous incarnation: {}; released at"
+                " the first successful reconciliation",
+                len(found),
+                sorted(self._recovered),
+            )
+
+    def _release_recovered(self) -> None:
+        """Execution reconciled: every resting order was cancelled and every fill read,
+        so nothing of a previous incarnation's reservations can still be live."""
+        recovered, self._recovered = self._recovered, {}
+        for reservation in recovered.values():
+            released = attrs.evolve(reservation, state=ReservationState.RELEASED)
+            self._counts["recovered_released"] += 1
+            why = "left by a previous incarnation; venue reconciled"
+            self._history("released", released, "release", why).info(
+                "released {}: {}", released.reservation_id, why
+            )
+            self._record(ReservationChanged(released))
 
     def _restore_halt(self) -> None:
         """A halt outlives the incarnation that took it (fail closed if unknown)."""
@@ -375,6 +418,7 @@ class RiskActor(SupervisedActor):
                 history="reconciled", ok=False, detail=message.detail
             ).warning("reconciliation failed: {}", message.detail)
             return
+        self._release_recovered()
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
             if differ:
@@ -561,6 +605,7 @@ class RiskActor(SupervisedActor):
                 "held": [_describe(r) for r in self._book.held()],
                 "in_doubt": [_describe(r) for r in self._book.in_doubt()],
             },
+            "recovered_pending": sorted(self._recovered),
             "exposure_cents": {"by_market": exposure, "total": sum(exposure.values())},
             "limits": attrs.asdict(self._limits),
             "positions": {

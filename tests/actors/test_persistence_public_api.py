@@ -29,6 +29,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "WriteResult",
             "decode_event",
             "encode_event",
+            "open_reservations",
             "standing_halt",
             "utc_day",
         ]

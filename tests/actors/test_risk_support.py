@@ -197,6 +197,7 @@ def risk_tree(
     execution_restart: RestartType = RestartType.PERMANENT,
     with_persistence: bool = True,
     standing_halt: Callable[[], tuple[str, str] | None] | None = None,
+    open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
 ) -> Iterator[RiskHarness]:
     """persistence, risk, execution under one root, on a ManualClock; stopped at the end."""
     clock = ManualClock()
@@ -204,7 +205,9 @@ def risk_tree(
     children = [
         ChildSpec(
             name="risk",
-            factory=lambda: RiskActor(limits, breaker, standing_halt=standing_halt),
+            factory=lambda: RiskActor(
+                limits, breaker, standing_halt=standing_halt, open_reservations=open_reservations
+            ),
         ),
         ChildSpec(
             name="execution",

@@ -197,6 +197,35 @@ def test_an_intent_committed_after_the_venue_accepted_it_is_witnessed() -> None:
     assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": late}]
 
 
+def _clock_fault(offset_s: float, start: float, end: float) -> tuple[dict[str, Any], ...]:
+    return (
+        {"t": start, "kind": "inject", "fault": "clock.forward", "id": 9},
+        {"t": start, "kind": "injected", "fault": "clock.forward", "id": 9,
+         "answer": {"offset_s": offset_s}},
+        {"t": end, "kind": "heal", "fault": "clock.forward", "id": 9},
+    )  # fmt: skip
+
+
+def test_an_intent_written_under_a_shifted_clock_is_judged_in_real_time() -> None:
+    """Found by a 10-minute run: an intent committed while the daemon's clock was 11 h
+    ahead looked 11 h later than its order. With the offset, it is on time; and a
+    really late one is still caught."""
+    ev = healthy()
+    assert ev.ledger is not None
+    shift = 40_000.0
+    harness = _clock_fault(shift, T0 + 0.5, T0 + 0.95)
+    shifted = intent("cn", "no", 55, 10, T0 + 0.9 + shift)  # committed 0.2 s before the order
+    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], shifted]}
+    result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
+    assert (result.status, result.counts["time_order_checked"]) == ("held", 2)
+
+    late = intent("cn", "no", 55, 10, T0 + 1.5 + shift)  # 0.4 s after the venue took it
+    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], late]}
+    result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
+    assert result.status == "violated"
+    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": late}]
+
+
 def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
     ev = healthy()
     assert ev.ledger is not None

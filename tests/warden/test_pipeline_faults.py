@@ -171,3 +171,38 @@ def test_a_full_disk_halts_trading_with_a_clear_error_and_nothing_is_sent_until_
     eventually(lambda: not pipeline.summary("risk")["halted"], what="resumed")
     cross(venue)
     eventually(lambda: accepted_orders(venue) >= halted_at + 2, timeout=20, what="trading")
+
+
+@pytest.mark.slow
+def test_a_reservation_whose_risk_incarnation_died_is_released_by_the_next_after_reconciling(
+    venue: VenueThread, start: Any
+) -> None:
+    """Found by a 10-minute chaos run: risk hung with the execution report in its
+    mailbox; its successor knew nothing of the reservation and the ledger kept
+    it held for ever."""
+    pipeline = start(supervision={"hang_timeout_s": 0.5})
+    venue.faults({"http": {"create_order": {"latency_ms": 1000}}})
+    cross(venue)
+    rid = eventually(
+        lambda: next(iter(pipeline.summary("execution")["in_flight"]), None),
+        what="an order pair in flight",
+    )
+    pipeline.tree.inject_fault("risk", InjectFault("hang", seconds=30))
+    eventually(lambda: pipeline.tree.snapshot().find("risk").epoch >= 2, what="risk replaced")
+    venue.clear_faults()
+
+    def ledger_state() -> ReservationState | None:
+        with Ledger.open_read_only(pipeline.db) as ledger:
+            states = [
+                r.reservation.state
+                for r in ledger.reservations()
+                if r.reservation.reservation_id == rid
+            ]
+        return states[0] if states else None
+
+    eventually(lambda: ledger_state() is ReservationState.RELEASED, timeout=30, what="released")
+    summary = pipeline.summary("risk")
+    assert summary["counts"]["recovered_released"] >= 1
+    assert summary["recovered_pending"] == []
+    assert summary["reconciled"] is True
+    assert venue.orders(status="resting") == []

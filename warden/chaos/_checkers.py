@@ -15,7 +15,7 @@ clock-fault windows (and counted).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Literal
 
 from attrs import field, frozen
@@ -165,30 +165,45 @@ def client_order_id_accepted_once(ev: Evidence) -> CheckResult:
 # --- 3 durable intent ------------------------------------------------------------------
 
 
-def _clock_windows(ev: Evidence) -> list[tuple[float, float]]:
-    windows, start = [], None
+def _clock_shifts(ev: Evidence) -> list[tuple[float, float, float | None]]:
+    """``(from, to, offset_s)`` per clock fault, in real time (1 s margins); the
+    offset is ``None`` when the journal does not say (older reports)."""
+    shifts: list[tuple[float, float, float | None]] = []
+    start: float | None = None
+    offset: float | None = None
     for event in ev.harness:
         if not str(event.get("fault", "")).startswith("clock."):
             continue
         if event["kind"] == "inject":
-            start = event["t"]
+            start, offset = event["t"], None
+        elif event["kind"] == "injected" and start is not None:
+            offset = (event.get("answer") or {}).get("offset_s")
         elif event["kind"] == "heal" and start is not None:
-            windows.append((start - 1.0, event["t"] + 1.0))
+            shifts.append((start - 1.0, event["t"] + 1.0, offset))
             start = None
     if start is not None:
-        windows.append((start - 1.0, float("inf")))
-    return windows
+        shifts.append((start - 1.0, float("inf"), offset))
+    return shifts
 
 
-def _inside(t: float, windows: Iterable[tuple[float, float]]) -> bool:
-    return any(low <= t <= high for low, high in windows)
+def _real_time(daemon_t: float, shifts: list[tuple[float, float, float | None]]) -> float | None:
+    """The real time of a timestamp the daemon took with its (possibly shifted) wall
+    clock: unshifted if it falls inside a clock fault once its offset is taken off.
+    ``None`` if it may have been taken under a shift of unknown size."""
+    for low, high, offset in shifts:
+        if offset is None:
+            if low <= daemon_t <= high:
+                return None
+        elif low <= daemon_t - offset <= high:
+            return daemon_t - offset
+    return daemon_t
 
 
 def intent_before_order(ev: Evidence) -> CheckResult:
     if ev.ledger is None:
         return CheckResult("intent_before_order", 3, "unknown", detail="no ledger to read")
     intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
-    clock = _clock_windows(ev)
+    shifts = _clock_shifts(ev)
     witnesses: list[dict[str, Any]] = []
     checked = skipped = 0
     for entry in _orders_accepted(ev):
@@ -196,11 +211,12 @@ def intent_before_order(ev: Evidence) -> CheckResult:
         if intent is None:
             witnesses.append({"venue": entry, "ledger_intent": None})
             continue
-        if _inside(entry["ts"], clock) or _inside(intent["created_at"], clock):
+        created = _real_time(intent["created_at"], shifts)
+        if created is None:
             skipped += 1
             continue
         checked += 1
-        if intent["created_at"] > entry["ts"]:
+        if created > entry["ts"]:
             witnesses.append({"venue": entry, "ledger_intent": intent})
     counts = {
         "orders_at_venue": len(_orders_accepted(ev)),
@@ -326,7 +342,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
         return CheckResult("kill_switch_honoured", 6, "unknown", detail="no ledger to read")
     windows = halt_windows(ev)
     intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
-    clock = _clock_windows(ev)
+    shifts = _clock_shifts(ev)
     deadline = float(ev.config.get("shutdown_timeout_s", 10.0))
     terminal: dict[str, float] = {}
     unfilled = {
@@ -351,10 +367,9 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
             continue
         in_window += 1
         intent = intents.get(record["client_order_id"])
-        if record["action"] == "buy" and not _inside(entry["ts"], clock):
-            created = intent["created_at"] if intent is not None else entry["ts"]
-            if created > window[0]:
-                witnesses.append({"halted_at": window[0], "order": entry, "intent": intent})
+        created = entry["ts"] if intent is None else _real_time(intent["created_at"], shifts)
+        if record["action"] == "buy" and created is not None and created > window[0]:
+            witnesses.append({"halted_at": window[0], "order": entry, "intent": intent})
         ended = terminal.get(record["order_id"])
         if ended is None or ended > max(window[0], entry["ts"]) + deadline:
             witnesses.append({"halted_at": window[0], "open_past_deadline": entry})

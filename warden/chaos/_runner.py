@@ -191,6 +191,8 @@ class _Run:
             return record
         record["injected"] = True
         record["answer"] = answer
+        if "offset_s" in answer:  # the checkers map the daemon's shifted times back
+            self.journal.write("injected", fault=fault.name, id=index, answer=answer)
         if fault.recovery == "epoch" and answer.get("epoch") is not None:
             epoch = int(answer["epoch"])
             record["need_epoch"] = epoch if fault.name == "actor.restart" else epoch + 1
