@@ -28,6 +28,6 @@ bench:
     {{py}} benchmarks/runtime.py
 
 # A long chaos run: 10 minutes of high-intensity faults, then the invariant checks.
-# Exit 0 no invariant violated, 1 violated, 2 harness error; report in var/chaos/.
+# Exit 0 every invariant held, 1 one was violated, 2 harness error or undecided; report in var/chaos/
 chaos *ARGS:
     {{venv}}/bin/warden chaos run --duration 600 --intensity high {{ARGS}}

@@ -409,24 +409,37 @@ class Supervisor:
                 actor.actor_ref.stop(block=False)
         elif child.scope is not None:
             child.scope.cancel()
+        hung = False
         with trio.move_on_after(child.spec.shutdown_timeout):
-            await child.changed.wait()
+            hung = await self._until_stopped_or_hung(child, actor)
         if child.live_epoch == epoch:
+            why = "hung past its hang deadline while stopping" if hung else "shutdown_timeout"
             logger.bind(
-                event="abandoned",
-                supervisor=self.path,
-                child=child.name,
-                epoch=epoch,
-                reason="shutdown_timeout",
+                event="abandoned", supervisor=self.path, child=child.name, epoch=epoch, reason=why
             ).error(
-                "{}#{} ignored stop for {}s; fenced and abandoned",
+                "{}#{} {}; fenced and abandoned",
                 child.name,
                 epoch,
-                child.spec.shutdown_timeout,
+                why if hung else f"ignored stop for {child.spec.shutdown_timeout}s",
             )
             if actor is not None:
                 actor._fence()
             self._finish(child, DownReason.KILLED, None)
+
+    async def _until_stopped_or_hung(self, child: _Child, actor: SupervisedActor | None) -> bool:
+        """Wait for the stop to land; ``True`` early if the message in flight outlives
+        the hang deadline (a hung actor will not take its stop: why wait the whole
+        shutdown timeout for it?)."""
+        deadline = child.spec.hang_timeout if isinstance(child.spec, ChildSpec) else None
+        changed = child.changed
+        while True:
+            with trio.move_on_after(self.spec.watchdog_interval):
+                await changed.wait()
+                return False
+            since = actor._inflight_since if actor is not None else None
+            age = None if since is None else self._clock.monotonic() - since
+            if deadline is not None and age is not None and age > deadline:
+                return True
 
     async def _stop_all(self) -> None:
         for child in reversed(self._children):

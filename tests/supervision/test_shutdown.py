@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from supervision import ChildUnavailable, SupervisionTree, SupervisorSpec, TreeThread
+from supervision import ChildUnavailable, ManualClock, SupervisionTree, SupervisorSpec, TreeThread
 from tests.supervision.conftest import Block, Journal, eventually, recorder, tree_spec
 
 
@@ -54,3 +54,33 @@ def test_a_stopped_tree_rejects_addressing_with_a_clear_error(journal: Journal) 
     with pytest.raises(ChildUnavailable) as caught:
         host.tree.tell("a", "anyone?")
     assert caught.value.status == "stopped"
+
+
+def test_a_child_hung_past_its_hang_deadline_is_abandoned_then_not_after_the_full_timeout(
+    journal: Journal, log_events
+) -> None:
+    """An operator restart of a hung actor waited the whole shutdown timeout (found
+    by the chaos harness: 5 s); a handler past its hang deadline will not take a
+    stop, so the stop gives up on it at that deadline."""
+    clock = ManualClock()
+    spec = tree_spec(recorder("stuck", journal, hang_timeout=100.0, shutdown_timeout=30.0))
+    host = TreeThread(SupervisionTree(spec, clock=clock)).start()
+    release = threading.Event()
+    try:
+        host.tree.tell("stuck", Block(release))
+        eventually(lambda: host.tree.snapshot().find("stuck").inflight_age_s is not None)
+        clock.advance(99.0)  # in flight for 99 s: within its deadline
+        restart = threading.Thread(target=host.tree.restart, args=("stuck",), daemon=True)
+        restart.start()
+        eventually(lambda: host.tree.snapshot().find("stuck").status == "stopping")
+        clock.advance(2.0)  # now past it: the stop stops waiting (30 s would be real time)
+        restart.join(10)
+        assert not restart.is_alive()
+    finally:
+        release.set()
+    abandoned = [e for e in log_events if e.get("event") == "abandoned"]
+    assert [(e["child"], e["reason"]) for e in abandoned] == [
+        ("stuck", "hung past its hang deadline while stopping")
+    ]
+    eventually(lambda: ("start", "stuck", 2) in journal.entries, what="the new incarnation")
+    host.stop()

@@ -21,7 +21,7 @@ from warden.chaos import (
 from warden.chaos._rig import chaos_routes_available
 
 FAULTS = "actor,venue,process,storage,clock"
-SEED = 4
+SEED = 3  # a schedule whose faults each get exercised in 30 s (see the last assertion)
 
 
 @pytest.mark.slow

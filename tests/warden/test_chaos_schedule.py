@@ -36,6 +36,8 @@ def test_faults_on_related_scopes_never_overlap_and_all_end_within_the_duration(
         for i, a in enumerate(entries):
             assert a.at_s >= 0
             assert a.until_s <= 40.0
+            # a hang of 8 s holds its lane for 8 s, whatever slot length was drawn
+            assert a.for_s >= a.params.get("seconds", 0.0) + 1.0 - 1e-9, a
             for b in entries[i + 1 :]:
                 apart = a.until_s <= b.at_s or b.until_s <= a.at_s
                 if _related(a, b):

@@ -51,12 +51,14 @@ class Journal:
         self.path = path
         self._file: TextIO = path.open("a")
         self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # the poller thread writes too
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
-        event = {"t": time.time(), "kind": kind, **fields}
-        self.events.append(event)
-        self._file.write(json.dumps(event, default=str) + "\n")
-        self._file.flush()
+        with self._lock:
+            event = {"t": time.time(), "kind": kind, **fields}
+            self.events.append(event)
+            self._file.write(json.dumps(event, default=str) + "\n")
+            self._file.flush()
         return event
 
     def close(self) -> None:
@@ -196,21 +198,23 @@ class Rig:
 
     # --- observation --------------------------------------------------------------------
 
-    def get(self, path: str) -> httpx.Response | None:
-        if not self.url or not self.daemon_alive():
+    def get(self, path: str, client: httpx.Client | None = None) -> httpx.Response | None:
+        """GET from the daemon's control plane (``client``: another thread's own)."""
+        url, daemon = self.url, self.daemon
+        if not url or daemon is None or not daemon.alive():
             return None
         try:
-            return self.http.get(f"{self.url}{path}")
+            return (client or self.http).get(f"{url}{path}")
         except httpx.HTTPError:
             return None
 
-    def ready(self) -> bool:
-        answer = self.get("/readyz")
+    def ready(self, client: httpx.Client | None = None) -> bool:
+        answer = self.get("/readyz", client)
         return answer is not None and answer.status_code == 200
 
-    def actors(self) -> dict[str, dict[str, Any]]:
+    def actors(self, client: httpx.Client | None = None) -> dict[str, dict[str, Any]]:
         """``{name: node}`` of every worker, or ``{}`` if the daemon does not answer."""
-        answer = self.get("/actors")
+        answer = self.get("/actors", client)
         if answer is None or answer.status_code != 200:
             return {}
         return {child["name"]: child for child in answer.json().get("children", [])}

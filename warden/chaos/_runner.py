@@ -15,10 +15,12 @@ recovery of each injected fault is measured from those polls (see
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from attrs import field, frozen
 
 from actors.errors import LedgerError
@@ -92,14 +94,19 @@ class _Run:
         self.chaos_routes = chaos_routes
         self.faults: list[dict[str, Any]] = []
         self.pending: list[dict[str, Any]] = []
+        self._pending_lock = threading.Lock()
         self.timings: dict[str, float] = {}
 
     # --- polling and recovery ----------------------------------------------------------
 
-    def poll(self) -> dict[str, Any]:
-        self.rig.note_daemon_exit()
-        nodes = self.rig.actors()
-        ready = self.rig.ready() if nodes else False
+    def poll(self, client: httpx.Client | None = None) -> dict[str, Any]:
+        """One poll of the daemon, journaled; settles the faults that recovered.
+        With ``client`` it runs on the poller thread, which only observes (daemon
+        exits are noted by the main thread, which owns the processes)."""
+        if client is None:
+            self.rig.note_daemon_exit()
+        nodes = self.rig.actors(client)
+        ready = self.rig.ready(client) if nodes else False
         risk = nodes.get("risk", {}).get("summary", {})
         execution = nodes.get("execution", {}).get("summary", {})
         feed = nodes.get("feed", {}).get("summary", {})
@@ -107,7 +114,7 @@ class _Run:
         reservations = risk.get("reservations") or {}
         poll = self.journal.write(
             "poll",
-            pid=self.rig.daemon.pid if self.rig.daemon is not None else None,
+            pid=daemon.pid if (daemon := self.rig.daemon) is not None else None,
             up=bool(nodes),
             ready=ready,
             halted=risk.get("halted") if nodes else None,
@@ -128,15 +135,22 @@ class _Run:
         return poll
 
     def _settle(self, poll: dict[str, Any], nodes: dict[str, dict[str, Any]]) -> None:
+        with self._pending_lock:
+            pending, self.pending = self.pending, []
         still = []
-        for record in self.pending:
+        for record in pending:
             if self._recovered(record, poll, nodes):
                 record["recovered_t"] = poll["t"]
                 record["time_to_recover_s"] = round(poll["t"] - record["recovery_from_t"], 3)
                 self.journal.write("recovered", fault=record["fault"], id=record["id"])
             else:
                 still.append(record)
-        self.pending = still
+        with self._pending_lock:
+            self.pending = still + self.pending
+
+    def _await_recovery(self, record: dict[str, Any]) -> None:
+        with self._pending_lock:
+            self.pending.append(record)
 
     def _recovered(
         self, record: dict[str, Any], poll: dict[str, Any], nodes: dict[str, dict[str, Any]]
@@ -200,7 +214,7 @@ class _Run:
             # to 2 s for an order to be in flight; that wait is the harness's, not
             # the daemon's time to recover)
             record["recovery_from_t"] = answer.get("sent_t", record["inject_t"])
-            self.pending.append(record)
+            self._await_recovery(record)
         if planned.fault == "process.halt":
             self._wait_halted("chaos: kill switch")
         return record
@@ -218,7 +232,7 @@ class _Run:
             self.journal.write("heal_failed", fault=fault.name, id=record["id"], error=str(error))
         if fault.recovery != "epoch":
             record["recovery_from_t"] = record["heal_t"]
-            self.pending.append(record)
+            self._await_recovery(record)
 
     def _wait_halted(self, reason: str) -> None:
         deadline = time.monotonic() + 10.0
@@ -252,17 +266,36 @@ class _Run:
         events.sort(key=lambda event: (event[0], event[1]))
         live: dict[int, dict[str, Any]] = {}
         ids = {id(planned): i for i, planned in enumerate(self.schedule.entries)}
-        for at_s, _order, what, planned in events:
-            while time.monotonic() - start < at_s:
-                self.poll()
-                time.sleep(min(POLL_S, max(0.0, at_s - (time.monotonic() - start))))
-            if what == "inject":
-                live[ids[id(planned)]] = self.inject(planned, ids[id(planned)])
-            else:
-                self.heal(live.pop(ids[id(planned)]))
-        while time.monotonic() - start < self.schedule.duration_s:
-            self.poll()
-            time.sleep(POLL_S)
+        # Recovery is observed by a poller thread of its own, so an injection that
+        # blocks the timeline (waiting for a halt to land, an order to be in flight,
+        # a killed daemon to come back) does not delay when recovery is seen.
+        stop = threading.Event()
+        poller = threading.Thread(target=self._poll_until, args=(stop,), daemon=True)
+        poller.start()
+        try:
+            for at_s, _order, what, planned in events:
+                while time.monotonic() - start < at_s:
+                    self.rig.note_daemon_exit()
+                    time.sleep(min(POLL_S, max(0.0, at_s - (time.monotonic() - start))))
+                if what == "inject":
+                    live[ids[id(planned)]] = self.inject(planned, ids[id(planned)])
+                else:
+                    self.heal(live.pop(ids[id(planned)]))
+            while time.monotonic() - start < self.schedule.duration_s:
+                self.rig.note_daemon_exit()
+                time.sleep(POLL_S)
+        finally:
+            stop.set()
+            poller.join(30)
+
+    def _poll_until(self, stop: threading.Event) -> None:
+        with httpx.Client(timeout=3.0, trust_env=False) as client:
+            while not stop.is_set():
+                try:
+                    self.poll(client)
+                except Exception as error:  # noqa: BLE001 - a bad poll must not end polling
+                    self.journal.write("poll_failed", error=repr(error))
+                stop.wait(POLL_S)
 
     def heal_all(self) -> None:
         self.journal.write("phase", name="heal")
