@@ -35,6 +35,9 @@ _RUNTIME_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr
 """pykka's own messages keep pykka's meaning; an :class:`ArmedFault` (only a tree
 built with ``fault_injection=True`` sends one) is carried out by the runtime."""
 
+_BOOKKEEPING = frozenset({_ActorStop, SummaryRequest})
+"""Envelopes counted as ``runtime_handled``, not as messages of the actor's."""
+
 LATENCY_BOUNDS_S: tuple[float, ...] = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 )  # fmt: skip
@@ -73,6 +76,11 @@ class CountingInbox(queue.Queue[Any]):
         with self.mutex:
             return self.received, len(self.queue)
 
+    def queued_runtime(self) -> int:
+        """How many queued envelopes are the runtime's own (stop, summary request)."""
+        with self.mutex:
+            return sum(type(e.message) in _BOOKKEEPING for e in self.queue)
+
 
 @attrs.frozen
 class Binding:
@@ -107,6 +115,7 @@ class SupervisedActor(pykka.ThreadingActor):
         self._processed = 0
         self._stale_dropped = 0
         self._runtime_handled = 0  # stop and summary requests: not messages of the actor's
+        self._dead_letters = 0  # left in the mailbox at the end
         self._stop_error: BaseException | None = None
         # Introspection: at most one SummaryRequest queued at a time; the last answer kept.
         self._summary_pending = False
@@ -347,12 +356,11 @@ class SupervisedActor(pykka.ThreadingActor):
         locked step that found the mailbox empty: whatever arrives later was never
         this incarnation's to account for (the supervisor counts it as lost after end).
         """
-        dead = 0
         inbox: CountingInbox = self.actor_inbox  # type: ignore[assignment]
         while True:
             envelope, received = inbox.take_or_total()
             if envelope is None:
-                return dead, received
+                return self._dead_letters, received
             if isinstance(envelope.message, _ActorStop):
                 self._runtime_handled += 1
                 if envelope.reply_to is not None:
@@ -361,7 +369,7 @@ class SupervisedActor(pykka.ThreadingActor):
             if isinstance(envelope.message, SummaryRequest):
                 self._runtime_handled += 1
                 continue
-            dead += 1
+            self._dead_letters += 1  # read live by the supervisor if this one was fenced
             if envelope.reply_to is not None:
                 envelope.reply_to.set_exception(
                     (

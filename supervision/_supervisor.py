@@ -78,6 +78,8 @@ class _Child:
     # tell racing an incarnation's end can still land there (lost after end)
     ended_inboxes: list[tuple[CountingInbox, int]] = attrs.field(factory=list)
     lost_folded: int = 0  # lost after end, in mailboxes no longer watched
+    # incarnations fenced without a report of their own: counted live (_fenced_books)
+    fenced: list[SupervisedActor] = attrs.field(factory=list)
 
     @property
     def name(self) -> str:
@@ -172,6 +174,7 @@ class Supervisor:
         child.runtime_handled = old.runtime_handled
         child.ended_inboxes = old.ended_inboxes
         child.lost_folded = old.lost_folded
+        child.fenced = old.fenced
         child.previous_node = old.node or old.previous_node
 
     @property
@@ -358,14 +361,12 @@ class Supervisor:
             if child.actor is not None:
                 _watch_ended_inbox(child, child.actor.actor_inbox, report.received)
         elif child.actor is not None:  # fenced: its own report will be ignored
+            # Its thread may still be running (a slow stop, a handler that returns
+            # later) and draining its mailbox: its counters are read live, never
+            # snapshotted here, or a message it takes meanwhile is in no book.
+            child.fenced.append(child.actor)
             actor = child.actor
-            received, queued = actor.actor_inbox.counts()  # type: ignore[attr-defined]
-            child.processed += actor._processed
-            child.stale_dropped += actor._stale_dropped
-            child.dead_letters += queued
-            child.runtime_handled += actor._runtime_handled
             _fold_latency(child, tuple(actor._latency_counts), actor._latency_sum)
-            _watch_ended_inbox(child, actor.actor_inbox, received)
         child.live_epoch = None
         child.actor = None
         child.previous_node = child.node or child.previous_node
@@ -611,10 +612,14 @@ class Supervisor:
             restarts=child.restarts,
             uptime_s=uptime,
             mailbox=_mailbox_depth(actor),
-            processed=child.processed + (actor._processed if actor is not None else 0),
+            processed=child.processed
+            + (actor._processed if actor is not None else 0)
+            + sum(f._processed for f in child.fenced),
             inflight_age_s=None if since is None else max(0.0, now - since),
-            stale_dropped=child.stale_dropped + (actor._stale_dropped if actor is not None else 0),
-            dead_letters=child.dead_letters,
+            stale_dropped=child.stale_dropped
+            + (actor._stale_dropped if actor is not None else 0)
+            + sum(f._stale_dropped for f in child.fenced),
+            dead_letters=child.dead_letters + sum(_fenced_dead(f) for f in child.fenced),
             last_failure=child.last_failure,
             handler_latency=_latency(child, actor),
             children=child.node.describe_children(now) if child.node is not None else (),
@@ -652,6 +657,12 @@ class _Accounting(TypedDict):
     lost_after_end: int
 
 
+def _fenced_dead(actor: SupervisedActor) -> int:
+    """A fenced incarnation's dead letters: what it drained, plus what it never will."""
+    inbox: CountingInbox = actor.actor_inbox  # type: ignore[assignment]
+    return actor._dead_letters + inbox.counts()[1] - inbox.queued_runtime()
+
+
 def _accounting(child: _Child, actor: SupervisedActor | None) -> _Accounting:
     """Message accounting of a name over all its incarnations (DESIGN.md §6 inv. 10):
     ``received = processed + stale_dropped + runtime_handled + dead_letters + queued
@@ -665,6 +676,9 @@ def _accounting(child: _Child, actor: SupervisedActor | None) -> _Accounting:
         received += late
     queued = 0
     runtime = child.runtime_handled
+    for fenced in child.fenced:  # what is still in its mailbox counts as dead letters
+        received += fenced.actor_inbox.counts()[0]  # type: ignore[attr-defined]
+        runtime += fenced._runtime_handled + fenced.actor_inbox.queued_runtime()  # type: ignore[attr-defined]
     if actor is not None:
         live_received, queued = actor.actor_inbox.counts()  # type: ignore[attr-defined]
         received += live_received

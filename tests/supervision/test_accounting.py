@@ -10,7 +10,7 @@ from typing import Any
 
 from pykka._envelope import Envelope
 
-from supervision import ChildSpec, SupervisionTree, TreeThread
+from supervision import ChildSpec, ManualClock, SupervisionTree, TreeThread
 from supervision._snapshot import ActorSnapshot
 from tests.supervision.conftest import (
     Block,
@@ -112,3 +112,27 @@ def _final(tree: SupervisionTree) -> ActorSnapshot:
     final = tree.final_snapshot
     assert final is not None
     return final
+
+
+def test_a_fenced_incarnation_that_drains_its_mailbox_later_keeps_the_books_closed(
+    journal: Journal,
+) -> None:
+    clock = ManualClock()
+    spec = tree_spec(recorder("a", journal, hang_timeout=5.0))
+    host = TreeThread(SupervisionTree(spec, clock=clock))
+    tree = host.start().tree
+    release = threading.Event()
+    tree.tell("a", Block(release))
+    eventually(lambda: tree.snapshot().find("a").inflight_age_s is not None)
+    for i in range(5):
+        tree.tell("a", f"behind the hang {i}")
+    clock.advance(5.1)  # fenced as hung; its thread still blocked
+    eventually(lambda: is_running(tree, "a", epoch=2))
+    assert tree.snapshot().find("a").dead_letters == 5  # never to be handled
+    release.set()  # the abandoned thread returns, drains those five itself
+    eventually(lambda: balance(tree.snapshot().find("a")) == 0)
+    host.stop()
+
+    a = _final(tree).find("a")
+    assert (a.dead_letters, a.lost_after_end) == (5, 0)
+    assert balance(a) == 0

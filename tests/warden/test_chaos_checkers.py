@@ -404,3 +404,25 @@ def test_fault_exercise_detection_reads_per_reason_counters_published_as_dicts()
     after = {"pid": 1, "feed": {"rejected": {"bad_json": 2}, "gaps": 0}}
     assert _rose([before, after], "feed", ("rejected", "gaps"))
     assert not _rose([before, before], "feed", ("rejected", "gaps"))
+
+
+def test_a_reservation_that_died_with_its_risk_incarnation_is_not_held_but_a_live_one_is() -> None:
+    """Found by a 10-minute run: risk hung with the failed report of a reservation
+    whose intents never committed; its successor cannot know of it, and nothing of
+    it is anywhere. The history's last word on it is 'reserve' by risk#4 -- gone."""
+    ev = healthy()
+    start = {"t": T0, "kind": "daemon", "phase": "start", "pid": 1}
+
+    def reserve(rid: str, epoch: int) -> dict[str, Any]:
+        return {"t": T0 + 1, "kind": "reservation", "child": "risk", "epoch": epoch,
+                "phase": "reserve", "reservation_id": rid}  # fmt: skip
+
+    reconciled = {"t": T0 + 2, "kind": "reconciled", "child": "risk", "epoch": 5, "ok": True}
+    dead = attrs.evolve(ev, daemon=(start, reserve("r-old", 4), reconciled))
+    result = no_reservation_after_quiescence(dead)
+    assert (result.status, result.counts["died_with_holder"]) == ("held", 1)
+
+    live = attrs.evolve(ev, daemon=(start, reserve("r-old", 4), reconciled, reserve("r-new", 5)))
+    result = no_reservation_after_quiescence(live)
+    assert result.status == "violated"
+    assert [w["history_last"]["reservation_id"] for w in result.witnesses] == ["r-new"]

@@ -435,7 +435,24 @@ def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
     return _result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
 
 
+def _risk_incarnations(ev: Evidence) -> dict[int, tuple[int, int]]:
+    """``id(line) -> (process, risk epoch)`` for every daemon line risk wrote; a
+    process is counted from each ``daemon start`` line."""
+    found: dict[int, tuple[int, int]] = {}
+    process = -1
+    for line in ev.daemon or ():
+        if line.get("kind") == "daemon" and line.get("phase") == "start":
+            process += 1
+        elif line.get("child") == "risk" and isinstance(line.get("epoch"), int):
+            found[id(line)] = (process, line["epoch"])
+    return found
+
+
 def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
+    """No ledger reservation held or in doubt; and in the daemon history no
+    reservation whose last word is reserve / in_doubt, unless the risk incarnation
+    that held it has since ended (a reservation dies with its holder: if it reached
+    the ledger, the ledger part above sees it; if it did not, nothing was sent)."""
     if ev.ledger is None:
         return CheckResult(
             "no_reservation_after_quiescence", 8, "unknown", detail="no ledger to read"
@@ -448,14 +465,19 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
         for r in ev.ledger["reservations"]
         if r["state"] != "released"
     ]
+    gone = 0
     if ev.daemon is not None:
         last = {rid: lines[-1] for rid, lines in history.items()}
-        witnesses += [
-            {"history_last": line}
-            for line in last.values()
-            if line.get("phase") in ("reserve", "in_doubt")
-        ]
-    counts = {"ledger_reservations": len(ev.ledger["reservations"])}
+        incarnations = _risk_incarnations(ev)
+        final = max(incarnations.values(), default=None)  # alive at the end
+        for line in last.values():
+            if line.get("phase") not in ("reserve", "in_doubt"):
+                continue
+            if incarnations.get(id(line)) in (final, None):
+                witnesses.append({"history_last": line})
+            else:
+                gone += 1
+    counts = {"ledger_reservations": len(ev.ledger["reservations"]), "died_with_holder": gone}
     return _result(
         "no_reservation_after_quiescence", 8, counts, witnesses, "a reservation still held"
     )
