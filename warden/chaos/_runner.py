@@ -14,6 +14,7 @@ recovery of each injected fault is measured from those polls (see
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 import time
@@ -95,6 +96,10 @@ class _Run:
         self.faults: list[dict[str, Any]] = []
         self.pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
+        # the last ~50 s of polls, for a fault registered after it already recovered
+        self._recent: collections.deque[tuple[dict[str, Any], dict[str, Any]]] = collections.deque(
+            maxlen=200
+        )
         self.timings: dict[str, float] = {}
 
     # --- polling and recovery ----------------------------------------------------------
@@ -131,6 +136,8 @@ class _Run:
             | {"connection_number": (feed.get("connection") or {}).get("number", 0)},
             persistence_failures=persistence.get("failures"),
         )
+        with self._pending_lock:
+            self._recent.append((poll, nodes))
         self._settle(poll, nodes)
         return poll
 
@@ -140,17 +147,29 @@ class _Run:
         still = []
         for record in pending:
             if self._recovered(record, poll, nodes):
-                record["recovered_t"] = poll["t"]
-                record["time_to_recover_s"] = round(poll["t"] - record["recovery_from_t"], 3)
-                self.journal.write("recovered", fault=record["fault"], id=record["id"])
+                self._mark_recovered(record, poll)
             else:
                 still.append(record)
         with self._pending_lock:
             self.pending = still + self.pending
 
     def _await_recovery(self, record: dict[str, Any]) -> None:
+        """Settle ``record`` at the first poll since its clock started that shows it
+        recovered -- polls taken while the injection itself still blocked count --
+        or leave it pending for the polls to come."""
+        with self._pending_lock:
+            recent = list(self._recent)
+        for poll, nodes in recent:
+            if poll["t"] >= record["recovery_from_t"] and self._recovered(record, poll, nodes):
+                self._mark_recovered(record, poll)
+                return
         with self._pending_lock:
             self.pending.append(record)
+
+    def _mark_recovered(self, record: dict[str, Any], poll: dict[str, Any]) -> None:
+        record["recovered_t"] = poll["t"]
+        record["time_to_recover_s"] = round(poll["t"] - record["recovery_from_t"], 3)
+        self.journal.write("recovered", fault=record["fault"], id=record["id"])
 
     def _recovered(
         self, record: dict[str, Any], poll: dict[str, Any], nodes: dict[str, dict[str, Any]]
