@@ -58,23 +58,26 @@ class CountingInbox(queue.Queue[Any]):
     ended (counted by the supervisor as lost after end).
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.received = 0
+    # The count costs the hot path nothing: ``queue.Queue.put`` already adds one to
+    # ``unfinished_tasks`` under its lock for every item, and only ``task_done``
+    # (which no mailbox needs, so it is refused here) ever takes it down.
 
-    def _put(self, item: Any) -> None:
-        self.queue.append(item)
-        self.received += 1
+    @property
+    def received(self) -> int:
+        return self.unfinished_tasks
+
+    def task_done(self) -> None:
+        raise TypeError("a CountingInbox counts puts in unfinished_tasks; task_done is refused")
 
     def take_or_total(self) -> tuple[Any | None, int]:
         """The next envelope (or ``None`` if empty) and the count so far, atomically."""
         with self.mutex:
-            return (self.queue.popleft() if self.queue else None), self.received
+            return (self.queue.popleft() if self.queue else None), self.unfinished_tasks
 
     def counts(self) -> tuple[int, int]:
         """``(received so far, queued now)``, read together."""
         with self.mutex:
-            return self.received, len(self.queue)
+            return self.unfinished_tasks, len(self.queue)
 
     def queued_runtime(self) -> int:
         """How many queued envelopes are the runtime's own (stop, summary request)."""

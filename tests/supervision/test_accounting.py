@@ -101,7 +101,7 @@ def test_the_books_detect_a_message_that_vanished(journal: Journal) -> None:
     inbox: Any = incarnations[0].actor_inbox
     with inbox.mutex:  # an envelope received, then taken behind the runtime's back
         inbox.queue.append(Envelope("to be stolen"))
-        inbox.received += 1
+        inbox.unfinished_tasks += 1
         inbox.queue.pop()
     host.stop()
 
