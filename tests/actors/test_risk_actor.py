@@ -110,8 +110,10 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
     assert json.loads(json.dumps(summary)) == summary
     # HELD is execution's to record (with the intents, one commit); the release is risk's.
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))
-    eventually(lambda: _changes(risk))
-    assert _changes(risk) == [attrs.evolve(reservation, state=ReservationState.RELEASED)]
+    eventually(risk.recorded_reservations)
+    assert risk.recorded_reservations() == [
+        attrs.evolve(reservation, state=ReservationState.RELEASED)
+    ]
 
 
 def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_only_one() -> None:
@@ -419,17 +421,8 @@ def test_an_unknown_message_is_counted_and_changes_nothing(risk: RiskHarness) ->
     assert isinstance(risk.reserve("opp-1"), Reservation)
 
 
-def _changes(risk: RiskHarness) -> list[Reservation]:
-    return [
-        event.reservation
-        for record in risk.persistence.of(Record)
-        for event in record.events
-        if isinstance(event, ReservationChanged)
-    ]
-
-
 def _released(risk: RiskHarness) -> list[Reservation]:
-    return [c for c in _changes(risk) if c.state is ReservationState.RELEASED]
+    return [c for c in risk.recorded_reservations() if c.state is ReservationState.RELEASED]
 
 
 def _audits(risk: RiskHarness) -> list[AuditEvent]:

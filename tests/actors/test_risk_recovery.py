@@ -8,7 +8,6 @@ from pathlib import Path
 
 from actors.messages import (
     Reconciled,
-    Record,
     Reservation,
     ReservationChanged,
     ReservationState,
@@ -23,13 +22,7 @@ IN_DOUBT = Reservation("opp-old-2", "KX-B", 5, 30, 60, 470, 2, ReservationState.
 
 
 def _released(risk: RiskHarness) -> list[Reservation]:
-    return [
-        event.reservation
-        for record in risk.persistence.of(Record)
-        for event in record.events
-        if isinstance(event, ReservationChanged)
-        and event.reservation.state is ReservationState.RELEASED
-    ]
+    return [r for r in risk.recorded_reservations() if r.state is ReservationState.RELEASED]
 
 
 def test_open_reservations_are_those_the_ledger_shows_held_or_in_doubt(tmp_path: Path) -> None:

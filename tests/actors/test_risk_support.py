@@ -23,6 +23,7 @@ from actors.messages import (
     Recorded,
     RecordFailed,
     Reservation,
+    ReservationChanged,
     Reserve,
     client_order_id,
 )
@@ -162,6 +163,15 @@ class RiskHarness:
 
     def reconcile(self, *positions: Any) -> None:
         self.ask(Reconciled(ok=True, positions=positions))
+
+    def recorded_reservations(self) -> list[Reservation]:
+        """Every reservation state risk asked persistence to record, in order."""
+        return [
+            event.reservation
+            for record in self.persistence.of(Record)
+            for event in record.events
+            if isinstance(event, ReservationChanged)
+        ]
 
     def summary(self) -> dict[str, Any]:
         node = self.tree.snapshot(summary_timeout=ASK_TIMEOUT).find("risk")
