@@ -78,7 +78,8 @@ class _Child:
     # tell racing an incarnation's end can still land there (lost after end)
     ended_inboxes: list[tuple[CountingInbox, int]] = attrs.field(factory=list)
     lost_folded: int = 0  # lost after end, in mailboxes no longer watched
-    # incarnations fenced without a report of their own: counted live (_fenced_books)
+    # incarnations fenced before they ended: counted live (see _accounting) until
+    # their own Ended report comes, if ever
     fenced: list[SupervisedActor] = attrs.field(factory=list)
 
     @property
@@ -215,6 +216,8 @@ class Supervisor:
         child = self._by_name.get(report.name)
         if child is None or child.live_epoch != report.epoch:
             if isinstance(report, Ended):
+                if child is not None:
+                    _settle_fenced(child, report)
                 logger.bind(
                     event="fenced_exit", supervisor=self.path, child=report.name, epoch=report.epoch
                 ).info("{}#{} (fenced) finally returned; ignored", report.name, report.epoch)
@@ -648,6 +651,20 @@ def _watch_ended_inbox(child: _Child, inbox: Any, received_at_end: int) -> None:
         late = old.counts()[0] - at_end
         child.lost_folded += late
         child.received += late
+
+
+def _settle_fenced(child: _Child, report: Ended) -> None:
+    """A fenced incarnation finally ended: its counters are final, fold them in and
+    stop holding on to it (its latency was folded when it was fenced)."""
+    for actor in child.fenced:
+        if actor._binding is not None and actor._binding.epoch == report.epoch:
+            child.fenced.remove(actor)
+            child.processed += report.processed
+            child.stale_dropped += report.stale_dropped
+            child.dead_letters += report.dead_letters
+            child.runtime_handled += report.runtime_handled
+            _watch_ended_inbox(child, actor.actor_inbox, report.received)
+            return
 
 
 class _Accounting(TypedDict):
