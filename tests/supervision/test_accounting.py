@@ -64,14 +64,8 @@ def test_a_stopped_trees_books_close_through_crashes_dead_letters_and_stale_send
 def test_a_tell_that_lands_after_its_incarnation_ended_is_counted_lost_not_vanished(
     journal: Journal,
 ) -> None:
-    incarnations: list[Recorder] = []
-
-    def factory() -> Recorder:
-        incarnations.append(Recorder(journal))
-        return incarnations[-1]
-
-    host = TreeThread(SupervisionTree(tree_spec(ChildSpec(name="a", factory=factory))))
-    tree = host.start().tree
+    host, incarnations = _tree_keeping_incarnations(journal)
+    tree = host.tree
     tree.tell("a", Crash(RuntimeError("first incarnation ends")))
     eventually(lambda: is_running(tree, "a", epoch=2))
     # The race Directory.tell documents: a sender saw incarnation 1 alive, then put
@@ -89,14 +83,8 @@ def test_a_tell_that_lands_after_its_incarnation_ended_is_counted_lost_not_vanis
 
 def test_the_books_detect_a_message_that_vanished(journal: Journal) -> None:
     """The checker is only worth something if an unaccounted message shows."""
-    incarnations: list[Recorder] = []
-
-    def factory() -> Recorder:
-        incarnations.append(Recorder(journal))
-        return incarnations[-1]
-
-    host = TreeThread(SupervisionTree(tree_spec(ChildSpec(name="a", factory=factory))))
-    tree = host.start().tree
+    host, incarnations = _tree_keeping_incarnations(journal)
+    tree = host.tree
     tree.ask("a", "warm up")
     inbox: Any = incarnations[0].actor_inbox
     with inbox.mutex:  # an envelope received, then taken behind the runtime's back
@@ -106,6 +94,19 @@ def test_the_books_detect_a_message_that_vanished(journal: Journal) -> None:
     host.stop()
 
     assert balance(_final(tree).find("a")) == 1
+
+
+def _tree_keeping_incarnations(journal: Journal) -> tuple[TreeThread, list[Recorder]]:
+    """A started tree of one recorder "a", and every incarnation of it made so far
+    (so a test can reach an ended incarnation's mailbox)."""
+    incarnations: list[Recorder] = []
+
+    def factory() -> Recorder:
+        incarnations.append(Recorder(journal))
+        return incarnations[-1]
+
+    host = TreeThread(SupervisionTree(tree_spec(ChildSpec(name="a", factory=factory))))
+    return host.start(), incarnations
 
 
 def _final(tree: SupervisionTree) -> ActorSnapshot:
