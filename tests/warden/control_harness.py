@@ -1,5 +1,10 @@
 """A real daemon with its control plane, and the real CLI, for the control-plane tests.
 
+:func:`serving_plane` serves the control plane in-process: a real tree of
+light stand-in actors (:class:`StandIn`, publishing :data:`SUMMARIES`) and the
+real HTTP server, sharing the test's trio loop as they share the daemon's;
+requests go over loopback with a real HTTP client.
+
 :func:`running_daemon` starts ``warden venue-sim`` and ``warden run
 --control-port 0`` as subprocesses (runtime files in a tmp dir), waits until
 the runtime file names the daemon, and always stops both. :func:`warden`
@@ -8,19 +13,106 @@ runs one CLI command as a subprocess and returns its result.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import attrs
 import httpx
+import trio
 
-from tests.supervision.conftest import eventually
+from actors.messages import Halt, Record, Recorded, Resume
+from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec
+from tests.supervision.conftest import Journal, eventually
 from tests.warden.daemon_harness import ROOT, Process, start_daemon, venue_sim, write_config
+from warden.control import ControlConfig, ControlServer, serve_control
+
+NAMES = ("persistence", "risk", "execution", "strategy", "feed")
+SUMMARIES: dict[str, dict[str, Any]] = {
+    "persistence": {"open": True, "last_error": None},
+    "risk": {
+        "halted": False,
+        "halt_reason": None,
+        "reconciled": True,
+        "breaker": {"state": "closed", "times_opened": 0},
+        "reservations": {"held": [], "in_doubt": []},
+        "exposure_cents": {"by_market": {"SIM-001": 120}, "total": 120},
+        "limits": {"max_total_exposure_cents": 20_000},
+        "rejections": {},
+        "counts": {"fills": 3},
+    },
+    "execution": {"reconciled": True, "in_flight": {}, "counts": {"orders_sent": 4}},
+    "strategy": {},
+    "feed": {"markets": {"SIM-001": {"seq": 5, "stale": False, "last_update_age_s": 0.2}}},
+}
+
+
+class StandIn(SupervisedActor):
+    """Publishes a fixed summary; risk applies Halt/Resume, persistence answers Record."""
+
+    def __init__(self, journal: Journal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.summary: dict[str, Any] = {}
+
+    def on_start(self) -> None:
+        self.summary = copy.deepcopy(SUMMARIES[self.name])
+
+    def on_receive(self, message: Any) -> Any:
+        self.journal.add(self.name, message)
+        if isinstance(message, Halt):
+            self.summary.update(halted=True, halt_reason=message.reason)
+        elif isinstance(message, Resume):
+            self.summary.update(halted=False, halt_reason=None)
+        elif isinstance(message, Record):
+            return Recorded(message.request_id)
+        return None
+
+    def state_summary(self) -> dict[str, Any]:
+        return self.summary
+
+
+@attrs.frozen
+class Plane:
+    tree: SupervisionTree
+    server: ControlServer
+    journal: Journal
+    http: httpx.AsyncClient
+
+    @property
+    def token(self) -> str:
+        return self.server.files.token
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.token}"}
+
+    def received(self, name: str, kind: type) -> list[Any]:
+        return [e[1] for e in self.journal.entries if e[0] == name and isinstance(e[1], kind)]
+
+
+def plane_tree(journal: Journal) -> SupervisionTree:
+    children = tuple(ChildSpec(name=n, factory=lambda: StandIn(journal)) for n in NAMES)
+    return SupervisionTree(SupervisorSpec(name="warden", children=children))
+
+
+@asynccontextmanager
+async def serving_plane(tmp_path: Path, host: str = "127.0.0.1") -> AsyncIterator[Plane]:
+    """The stand-in tree running, its control plane served on ``host`` (any free port)."""
+    journal = Journal()
+    tree = plane_tree(journal)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(tree.run)
+        config = ControlConfig(tmp_path / "run", host=host)
+        server = await nursery.start(serve_control, tree, config)
+        async with httpx.AsyncClient(base_url=server.url, timeout=10, trust_env=False) as http:
+            yield Plane(tree, server, journal, http)
+        nursery.cancel_scope.cancel()
+
 
 FAST_MARKET = ("--seed", "7", "--markets", "3", "--tick", "0.1", "--arb-rate", "0.05")
 

@@ -6,99 +6,23 @@ daemon's; requests go over loopback with a real HTTP client.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import attrs
 import httpx
 import pytest
 import trio
 
-from actors.messages import AuditEvent, Halt, Record, Recorded, Resume
-from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec
+from actors.messages import AuditEvent, Halt, Record, Resume
 from tests.supervision.conftest import Journal
-from warden.control import ControlConfig, ControlServer, serve_control
-
-NAMES = ("persistence", "risk", "execution", "strategy", "feed")
-SUMMARIES: dict[str, dict[str, Any]] = {
-    "persistence": {"open": True, "last_error": None},
-    "risk": {
-        "halted": False,
-        "halt_reason": None,
-        "reconciled": True,
-        "breaker": {"state": "closed", "times_opened": 0},
-        "reservations": {"held": [], "in_doubt": []},
-        "exposure_cents": {"by_market": {"SIM-001": 120}, "total": 120},
-        "limits": {"max_total_exposure_cents": 20_000},
-        "rejections": {},
-        "counts": {"fills": 3},
-    },
-    "execution": {"reconciled": True, "in_flight": {}, "counts": {"orders_sent": 4}},
-    "strategy": {},
-    "feed": {"markets": {"SIM-001": {"seq": 5, "stale": False, "last_update_age_s": 0.2}}},
-}
-
-
-class StandIn(SupervisedActor):
-    """Publishes a fixed summary; risk applies Halt/Resume, persistence answers Record."""
-
-    def __init__(self, journal: Journal) -> None:
-        super().__init__()
-        self.journal = journal
-        self.summary: dict[str, Any] = {}
-
-    def on_start(self) -> None:
-        self.summary = copy.deepcopy(SUMMARIES[self.name])
-
-    def on_receive(self, message: Any) -> Any:
-        self.journal.add(self.name, message)
-        if isinstance(message, Halt):
-            self.summary.update(halted=True, halt_reason=message.reason)
-        elif isinstance(message, Resume):
-            self.summary.update(halted=False, halt_reason=None)
-        elif isinstance(message, Record):
-            return Recorded(message.request_id)
-        return None
-
-    def state_summary(self) -> dict[str, Any]:
-        return self.summary
-
-
-@attrs.frozen
-class Plane:
-    tree: SupervisionTree
-    server: ControlServer
-    journal: Journal
-    http: httpx.AsyncClient
-
-    @property
-    def token(self) -> str:
-        return self.server.files.token
-
-    def auth(self, token: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token or self.token}"}
-
-    def received(self, name: str, kind: type) -> list[Any]:
-        return [e[1] for e in self.journal.entries if e[0] == name and isinstance(e[1], kind)]
-
-
-def _tree(journal: Journal) -> SupervisionTree:
-    children = tuple(ChildSpec(name=n, factory=lambda: StandIn(journal)) for n in NAMES)
-    return SupervisionTree(SupervisorSpec(name="warden", children=children))
+from tests.warden.control_harness import NAMES, Plane, plane_tree, serving_plane
+from warden.control import ControlConfig, serve_control
 
 
 @pytest.fixture
 async def plane(tmp_path: Path) -> AsyncIterator[Plane]:
-    journal = Journal()
-    tree = _tree(journal)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(tree.run)
-        server = await nursery.start(serve_control, tree, ControlConfig(tmp_path / "run"))
-        async with httpx.AsyncClient(base_url=server.url, timeout=10, trust_env=False) as http:
-            yield Plane(tree, server, journal, http)
-        nursery.cancel_scope.cancel()
+    async with serving_plane(tmp_path) as served:
+        yield served
 
 
 async def test_a_mutation_without_the_right_bearer_token_is_refused_with_401(
@@ -197,7 +121,7 @@ async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(plane: 
 async def test_the_runtime_files_are_removed_when_the_control_plane_stops(
     tmp_path: Path,
 ) -> None:
-    tree = _tree(Journal())
+    tree = plane_tree(Journal())
     async with trio.open_nursery() as nursery:
         await nursery.start(tree.run)
         with trio.CancelScope() as scope:
@@ -212,7 +136,7 @@ async def test_the_runtime_files_are_removed_when_the_control_plane_stops(
 
 
 async def test_a_tree_that_is_not_running_is_unhealthy_and_unready(tmp_path: Path) -> None:
-    tree = _tree(Journal())  # never run
+    tree = plane_tree(Journal())  # never run
     async with trio.open_nursery() as nursery:
         server = await nursery.start(serve_control, tree, ControlConfig(tmp_path))
         async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:

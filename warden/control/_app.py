@@ -13,6 +13,7 @@ GET      /readyz                    200 when ready, else 503; body: readiness
 GET      /metrics                   Prometheus text format
 GET      /actors                    the whole tree snapshot
 GET      /actors/{name}             one node, with its state summary; 404 unknown
+GET      /portfolio                 positions, open orders, exposure vs limits, P&L, readiness
 POST     /halt  {"reason": "..."}   kill switch on  (token) -> 202
 POST     /resume                    kill switch off (token) -> 202
 POST     /actors/{name}/restart     restart one actor (token) -> 200; 404 unknown
@@ -21,11 +22,17 @@ POST     /actors/{name}/restart     restart one actor (token) -> 200; 404 unknow
 With ``warden run --chaos`` the ``/chaos/...`` routes of :mod:`warden.control._chaos`
 are served too (``extra_routes``); without it they do not exist (404).
 
-The POST routes require ``Authorization: Bearer <token>`` (compared with
-``hmac.compare_digest``) and answer 401 without it, before looking at the
-request any further. Each accepted action is logged; halt and resume are
-audited in the ledger by risk (source ``control``); a restart is audited here
-with an ``AuditEvent("restart", ...)`` recorded through persistence.
+Every route first checks the ``Host`` header against the listening socket
+(:mod:`warden.control._hosts`, the defence against DNS rebinding) and answers
+421 to any other name, before looking at the request any further. The POST
+routes then require ``Authorization: Bearer <token>`` (compared with
+``hmac.compare_digest``) and answer 401 without it. Each accepted action is
+logged; halt and resume are audited in the ledger by risk (source
+``control``); a restart is audited here with an ``AuditEvent("restart", ...)``
+recorded through persistence. The halt reason is cleaned of control characters
+and bounded in length here, where it enters the daemon
+(:func:`~warden.control._text.clean_text`), so the log, the status line,
+risk's summary and the audit trail all get the clean text.
 
 Halt and resume are *delivered* (``tell``) when the answer is sent, not yet
 applied: the answer carries risk's epoch, and ``GET /actors/risk`` shows when
@@ -60,8 +67,11 @@ from supervision import (
     snapshot_to_dict,
 )
 from warden.asgi import read_body, serve_lifespan
+from warden.control._hosts import HostPolicy
 from warden.control._metrics import CONTENT_TYPE, render_metrics
+from warden.control._portfolio import portfolio
 from warden.control._readiness import Readiness, readiness
+from warden.control._text import clean_text
 
 MAX_BODY = 16 * 1024
 RESTART_TIMEOUT_S = 30.0
@@ -121,7 +131,9 @@ class ControlApp:
     """The ASGI callable serving one :class:`SupervisionTree` with one bearer ``token``.
 
     ``extra_routes`` are served after the standard ones (the chaos routes of
-    ``warden run --chaos``, see :mod:`warden.control._chaos`).
+    ``warden run --chaos``, see :mod:`warden.control._chaos`). ``hosts`` says
+    which ``Host`` headers are answered; until :meth:`listening` names the
+    bound socket, none is (fail closed).
     """
 
     def __init__(
@@ -133,6 +145,11 @@ class ControlApp:
         self.routes = ROUTES + extra_routes
         self._token = token.encode()
         self.permanent = permanent_workers(tree.spec)
+        self.hosts = HostPolicy()
+
+    def listening(self, url: str) -> None:
+        """The server is bound at ``url``: answer the Host names of that socket."""
+        self.hosts = HostPolicy.for_url(url)
 
     # -- helpers the handlers share ------------------------------------------------
 
@@ -186,6 +203,15 @@ class ControlApp:
             await serve_lifespan(receive, send)
 
     async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response:
+        headers = dict(scope.get("headers", []))
+        host = headers.get(b"host")
+        if not self.hosts.allows(host.decode("latin-1") if host is not None else None):
+            return self._misdirected(host)
+        return await self._route(scope, headers, receive)
+
+    async def _route(
+        self, scope: dict[str, Any], headers: dict[bytes, bytes], receive: Receive
+    ) -> Response:
         body = await read_body(receive, MAX_BODY)
         if body is None:
             return error_response(413, f"body over {MAX_BODY} bytes")
@@ -195,7 +221,7 @@ class ControlApp:
             if allowed:
                 return error_response(405, f"allowed: {', '.join(allowed)}")
             return error_response(404, f"no route {path}")
-        request = Request(method, path, params, dict(scope.get("headers", [])), body)
+        request = Request(method, path, params, headers, body)
         try:
             return await handler(self, request)
         except Unavailable as error:
@@ -203,6 +229,20 @@ class ControlApp:
         except Exception:  # noqa: BLE001 - the control plane answers 500 and keeps serving
             logger.bind(child="control").exception("control: {} {} failed", method, path)
             return error_response(500, "internal error")
+
+    def _misdirected(self, host: bytes | None) -> Response:
+        shown = (
+            "no Host header" if host is None else f"Host {clean_text(host.decode('latin-1'), 80)!r}"
+        )
+        logger.bind(child="control", event="wrong_host").warning(
+            "control: refused a request with {} (not this control plane's address)", shown
+        )
+        accepted = ", ".join(self.hosts.accepted) or "none yet (not listening)"
+        return error_response(
+            421,
+            f"{shown} is not this control plane's address (accepted: {accepted}); "
+            "refused to protect against DNS rebinding",
+        )
 
 
 # -- handlers ------------------------------------------------------------------------
@@ -252,6 +292,11 @@ async def _actor(app: ControlApp, request: Request) -> Response:
     return json_response(200, snapshot_to_dict(node))
 
 
+async def _portfolio(app: ControlApp, _request: Request) -> Response:
+    snapshot = await app.snapshot()
+    return json_response(200, portfolio(snapshot, app.readiness(snapshot)))
+
+
 async def _halt(app: ControlApp, request: Request) -> Response:
     try:
         body = json.loads(request.body) if request.body else {}
@@ -260,6 +305,7 @@ async def _halt(app: ControlApp, request: Request) -> Response:
     reason = (body.get("reason") or "operator halt") if isinstance(body, dict) else None
     if not isinstance(reason, str):
         return error_response(400, 'body must be JSON like {"reason": "text"}')
+    reason = clean_text(reason) or "operator halt"
     epoch = await app.tell("risk", Halt(reason=reason, source=SOURCE))
     logger.bind(child="control", event="halt").warning("control: halt ({})", reason)
     return json_response(202, {"action": "halt", "reason": reason, "risk_epoch": epoch})
@@ -302,6 +348,7 @@ ROUTES = (
     route("GET", "/metrics", _metrics),
     route("GET", "/actors", _actors),
     route("GET", "/actors/{name}", _actor),
+    route("GET", "/portfolio", _portfolio),
     route("POST", "/halt", requires_token(_halt)),
     route("POST", "/resume", requires_token(_resume)),
     route("POST", "/actors/{name}/restart", requires_token(_restart)),

@@ -7,7 +7,9 @@
 
 ``serve_control`` binds (127.0.0.1 and an ephemeral port by default), then
 writes the runtime file and the 0600 token file (see :mod:`._runtime`), then
-reports started. With ``chaos`` (an :class:`~warden.chaos_clock.OffsetClock`,
+reports started. The app answers only requests whose ``Host`` names the bound
+socket (:mod:`._hosts`); a request that arrives between the bind and that
+moment is refused. With ``chaos`` (an :class:`~warden.chaos_clock.OffsetClock`,
 the one the tree's actors read) the chaos routes are served as well (see
 :mod:`warden.control._chaos`). When the surrounding scope is cancelled -- or the server
 fails -- it removes both files on the way out. A port that cannot be bound
@@ -84,9 +86,11 @@ async def serve_control(
         async with trio.open_nursery() as nursery:
             token = new_token()  # before the bind: the app never runs without one
             extra = ChaosRoutes(chaos).routes() if chaos is not None else ()
+            app = ControlApp(tree, token, extra_routes=extra)
             # a plain ASGI callable; hypercorn's types are narrower
-            app: Any = ControlApp(tree, token, extra_routes=extra)
-            binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
+            asgi: Any = app
+            binds = await nursery.start(partial(serve, asgi, _hypercorn_config(config)))
+            app.listening(binds[0])  # from now on the Host names of this socket are answered
             files = write_runtime_files(config.runtime_dir, binds[0], token)
             logger.bind(child="control").info(
                 "control plane at {} (runtime file {})", binds[0], files.runtime_file
