@@ -8,7 +8,9 @@ configuration, 3 no daemon running (introspection commands).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -22,29 +24,45 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: reachable from this machine only."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # any other name may resolve to anything
+        return False
+
+
+def _control_host_problem(args: argparse.Namespace) -> str | None:
+    if _is_loopback(args.control_host) or args.control_allow_remote:
+        return None
+    return (
+        f"--control-host {args.control_host} is not a loopback address; the control plane "
+        "is plain HTTP (its bearer token travels in clear), so binding it where the "
+        "network can reach it needs --control-allow-remote"
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config)."""
+    """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config,
+    bad flags or an unusable ledger/runtime directory -- found before anything starts)."""
     import attrs  # noqa: PLC0415 - fast --help
 
     from warden.config import (  # noqa: PLC0415
-        DEFAULT_CONFIG,
         ConfigError,
-        load_config,
-        parse_config,
+        check_daemon_paths,
+        resolve_run_config,
     )
     from warden.daemon import Daemon  # noqa: PLC0415
     from warden.logs import configure_logging  # noqa: PLC0415
 
     try:
-        if args.config is not None:
-            config = load_config(args.config)
-        elif DEFAULT_CONFIG.exists():
-            config = load_config(DEFAULT_CONFIG)
-        else:  # installed without the repo's config/: the built-in defaults are the same
-            config = parse_config({}, source="built-in defaults")
+        config = resolve_run_config(args.config)
         daemon_section = config.daemon
         if args.db is not None:
-            daemon_section = attrs.evolve(daemon_section, db=str(args.db))
+            # a flag's relative path is the operator's cwd, as any command's
+            daemon_section = attrs.evolve(daemon_section, db=os.path.normpath(Path.cwd() / args.db))
         if args.dry_run:
             daemon_section = attrs.evolve(daemon_section, dry_run=True)
         if args.log_json:
@@ -64,6 +82,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         print(f"warden run: --duration must be > 0, got {args.duration}", file=sys.stderr)
         return EXIT_USAGE
+    host_problem = _control_host_problem(args)
+    if host_problem is not None:
+        print(f"warden run: {host_problem}", file=sys.stderr)
+        return EXIT_USAGE
+    path_problems = check_daemon_paths(
+        config.daemon, create=True, db_key="--db" if args.db is not None else "daemon.db"
+    )
+    if path_problems:
+        print(f"warden run: {'; '.join(map(str, path_problems))}", file=sys.stderr)
+        return EXIT_USAGE
+    if not _is_loopback(args.control_host):
+        print(
+            f"warden run: WARNING: the control plane listens on {args.control_host}, "
+            "reachable from the network, over plain HTTP: the bearer token and every "
+            "command travel in clear",
+            file=sys.stderr,
+            flush=True,
+        )
     configure_logging(json=config.daemon.log_json)
     daemon = Daemon(
         config,
@@ -75,23 +111,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate a config file: exit 0 and print "ok", or exit 2 naming every bad key."""
-    from warden.config import ConfigError, load_config  # noqa: PLC0415 - fast --help
+    """Validate a config file: exit 0 and print "ok", or exit 2 naming every bad key and
+    every unusable path (checked without creating anything)."""
+    from warden.config import check_config_file  # noqa: PLC0415 - fast --help
 
-    try:
-        load_config(args.path)
-    except ConfigError as error:
-        print(f"warden check-config: {error}", file=sys.stderr)
+    problems = check_config_file(args.path)
+    if problems:
+        print(f"warden check-config: {args.path}: {'; '.join(problems)}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{args.path}: ok")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    """Print the ledger (read-only; safe while the daemon runs)."""
-    from warden.report import run_report  # noqa: PLC0415 - fast --help
+    """Print the ledger (read-only; safe while the daemon runs). Exit 2 on a bad flag or
+    config, 1 if the ledger cannot be read."""
+    from warden.config import ConfigError, resolve_run_config  # noqa: PLC0415 - fast --help
+    from warden.report import ReportFilter, run_report  # noqa: PLC0415
 
-    return run_report(args.db, as_json=args.json, out=sys.stdout)
+    try:
+        selection = ReportFilter.from_flags(since=args.since, market=args.market, limit=args.limit)
+        if args.db is not None:
+            if args.config is not None:  # --db wins, but a bad --config is still a mistake
+                resolve_run_config(args.config)
+            db = Path(args.db)
+        else:
+            db = Path(resolve_run_config(args.config).daemon.db)
+    except (ConfigError, ValueError) as error:
+        print(f"warden report: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_report(db, as_json=args.json, out=sys.stdout, selection=selection)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -178,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--control-port", type=int, default=0, help="control plane port; 0 picks a free one"
     )
     run.add_argument(
+        "--control-allow-remote",
+        action="store_true",
+        help="allow a non-loopback --control-host (plain HTTP: the token travels in clear)",
+    )
+    run.add_argument(
         "--chaos",
         action="store_true",
         help="testing only: serve the /chaos/ fault-injection routes (token required)",
@@ -185,7 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     report = commands.add_parser("report", help="orders, fills, positions, P&L from the ledger")
-    report.add_argument("--db", type=Path, default=Path("var/warden.db"), help="ledger file")
+    report.add_argument(
+        "--config", type=Path, help="read daemon.db from this config, as `run` does"
+    )
+    report.add_argument("--db", type=Path, help="ledger file (overrides daemon.db)")
+    report.add_argument(
+        "--since", help="orders, fills, days at/after this ISO date or time (UTC unless offset)"
+    )
+    report.add_argument("--market", help="only this market's orders, fills and position")
+    report.add_argument("--limit", help="at most the N newest orders, fills and days")
     report.add_argument("--json", action="store_true", help="machine-readable output")
     report.set_defaults(handler=_cmd_report)
 

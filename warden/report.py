@@ -9,6 +9,13 @@ P&L: ``cash flow`` is what the fills moved (buys spend price x count + fee,
 sells bring price x count - fee). Contracts are valued at settlement: a
 position's P&L if YES wins is cash + YES contracts x payout, likewise for NO;
 ``worst case`` is the lower of the two, summed over markets.
+
+Selection (:class:`ReportFilter`, the ``--since``/``--market``/``--limit``
+flags) narrows what is listed: ``since`` keeps orders updated, fills recorded
+and UTC days at or after that moment; ``market`` keeps one ticker's orders,
+fills and position; ``limit`` keeps the newest N orders, fills and days.
+Positions and P&L are always holdings now, from every fill to date (of the
+selected market, if one is), never a sum over a time window.
 """
 
 from __future__ import annotations
@@ -23,22 +30,86 @@ import attrs
 
 from actors.domain import Position, Side
 from actors.errors import LedgerError
-from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord
+from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord, utc_day
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 
 
-def run_report(db_path: Path, *, as_json: bool, out: TextIO, err: TextIO | None = None) -> int:
+def _positive_limit(_instance: Any, _attribute: Any, value: int | None) -> None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise ValueError(f"--limit must be a whole number >= 1, got {value!r}")
+
+
+@attrs.frozen
+class ReportFilter:
+    """What the report lists: rows at/after ``since`` (UTC epoch seconds), of ``market``,
+    at most the newest ``limit`` of each kind. All None: everything."""
+
+    since: float | None = None
+    market: str | None = None
+    limit: int | None = attrs.field(default=None, validator=_positive_limit)
+
+    @classmethod
+    def from_flags(
+        cls, *, since: str | None = None, market: str | None = None, limit: str | None = None
+    ) -> ReportFilter:
+        """Parse the command-line text; raises :class:`ValueError` naming the flag."""
+        if market is not None and not market.strip():
+            raise ValueError("--market must be a ticker, got an empty string")
+        count: int | None = None
+        if limit is not None:
+            try:
+                count = int(limit)
+            except ValueError:
+                raise ValueError(f"--limit must be a whole number >= 1, got {limit!r}") from None
+        return cls(
+            since=parse_since(since) if since is not None else None,
+            market=market.strip() if market is not None else None,
+            limit=count,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "since": _iso(self.since) if self.since is not None else None,
+            "market": self.market,
+            "limit": self.limit,
+        }
+
+
+def parse_since(text: str) -> float:
+    """An ISO date (``2027-01-15``, midnight UTC) or date-time (``2027-01-15T08:00``,
+    UTC unless it carries an offset or ``Z``) as epoch seconds; else :class:`ValueError`."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            "--since must be an ISO date or date-time, UTC unless an offset is given "
+            f"(2027-01-15, 2027-01-15T08:00, 2027-01-15T08:00+02:00), got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def run_report(
+    db_path: Path,
+    *,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO | None = None,
+    selection: ReportFilter | None = None,
+) -> int:
     """Print the report of the ledger at ``db_path`` to ``out``; return the exit code.
 
-    ``as_json`` prints one JSON object instead of tables. A missing, unreadable,
-    foreign or wrong-version ledger prints one line to ``err`` (stderr by
-    default) and returns 1; nothing is ever written to the ledger.
+    ``as_json`` prints one JSON object instead of tables; ``selection`` narrows
+    what is listed (everything by default). A missing, unreadable, foreign or
+    wrong-version ledger prints one line to ``err`` (stderr by default) and
+    returns 1; nothing is ever written to the ledger.
     """
     try:
         with Ledger.open_read_only(db_path) as ledger, ledger.consistent_view():
-            report = _collect(ledger)
+            report = _collect(ledger, selection or ReportFilter())
     except LedgerError as error:
         print(f"warden report: {error}", file=err if err is not None else sys.stderr)
         return EXIT_FAILURE
@@ -104,14 +175,26 @@ def _day(stats: DailyStats) -> dict[str, Any]:
     return attrs.asdict(stats)
 
 
-def _collect(ledger: Ledger) -> dict[str, Any]:
-    fills = ledger.fills()
-    positions = ledger.positions()
+def _newest(rows: list[Any], limit: int | None) -> list[Any]:
+    return rows[-limit:] if limit is not None else rows
+
+
+def _collect(ledger: Ledger, selection: ReportFilter) -> dict[str, Any]:
+    market, since = selection.market, selection.since
+    fills = [r for r in ledger.fills() if market is None or r.fill.ticker == market]
+    positions = [p for p in ledger.positions() if market is None or p.ticker == market]
+    orders = [r for r in ledger.orders() if market is None or r.order.intent.ticker == market]
+    listed_orders = [r for r in orders if since is None or r.updated_at >= since]
+    listed_fills = [r for r in fills if since is None or r.recorded_at >= since]
+    first_day = utc_day(since) if since is not None else ""
+    days = [stats for stats in ledger.daily_stats() if stats.day >= first_day]
     return {
         "ledger": str(ledger.path),
         "schema_version": ledger.schema_version,
-        "orders": [_order(record) for record in ledger.orders()],
-        "fills": [_fill(record) for record in fills],
+        "filters": selection.describe(),
+        "matched": {"orders": len(listed_orders), "fills": len(listed_fills), "days": len(days)},
+        "orders": [_order(record) for record in _newest(listed_orders, selection.limit)],
+        "fills": [_fill(record) for record in _newest(listed_fills, selection.limit)],
         "positions": [_position(position) for position in positions],
         "pnl": {
             "cash_flow_cents": sum(position.cash_cents for position in positions),
@@ -121,7 +204,7 @@ def _collect(ledger: Ledger) -> dict[str, Any]:
                 max(p.pnl_at_settlement(Side.YES), p.pnl_at_settlement(Side.NO)) for p in positions
             ),
         },
-        "daily_stats": [_day(stats) for stats in ledger.daily_stats()],
+        "daily_stats": [_day(stats) for stats in _newest(days, selection.limit)],
     }
 
 
@@ -131,8 +214,16 @@ def _dollars(cents: int) -> str:
     return f"{sign}${whole:,}.{rest:02d}"
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...], out: TextIO) -> None:
-    out.write(f"\n{title} ({len(rows)})\n")
+def _table(
+    title: str,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    out: TextIO,
+    matched: int | None = None,
+) -> None:
+    shown = len(rows)
+    count = f"newest {shown} of {matched}" if matched is not None and matched > shown else shown
+    out.write(f"\n{title} ({count})\n")
     if not rows:
         out.write("  (none)\n")
         return
@@ -147,6 +238,11 @@ def _table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...], out
 
 def _print_tables(report: dict[str, Any], out: TextIO) -> None:
     out.write(f"ledger {report['ledger']} (schema v{report['schema_version']})\n")
+    chosen = {name: value for name, value in report["filters"].items() if value is not None}
+    if chosen:
+        out.write("selected: " + ", ".join(f"{name} {value}" for name, value in chosen.items()))
+        out.write(" (positions and P&L: holdings now, from every fill to date)\n")
+    matched = report["matched"]
     _table(
         "ORDERS",
         report["orders"],
@@ -163,12 +259,14 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
             "updated_at",
         ),
         out,
+        matched["orders"],
     )
     _table(
         "FILLS",
         report["fills"],
         ("fill_id", "client_order_id", "ticker", "side", "action", "price", "count", "fee_cents"),
         out,
+        matched["fills"],
     )
     _table(
         "POSITIONS",
@@ -191,7 +289,7 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
     out.write(f"  at settlement, worst case  {_dollars(pnl['worst_case_pnl_cents'])}\n")
     out.write(f"  at settlement, best case   {_dollars(pnl['best_case_pnl_cents'])}\n")
     _table(
-        "DAILY STATS (UTC)",
+        "DAILY STATS (UTC, all markets)" if report["filters"]["market"] else "DAILY STATS (UTC)",
         report["daily_stats"],
         (
             "day",
@@ -204,4 +302,5 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
             "cash_flow_cents",
         ),
         out,
+        matched["days"],
     )
