@@ -1,0 +1,107 @@
+"""The status line: state as risk says it now, counters as process totals that survive restarts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from supervision import ActorSnapshot
+from warden.status import LifetimeCounters, StatusLine
+
+RISK: dict[str, Any] = {
+    "exposure_cents": {"by_market": {}, "total": 120},
+    "limits": {"max_total_exposure_cents": 20_000},
+    "realised_pnl_today_cents": 50,
+    "breaker": {"state": "closed"},
+    "halted": False,
+    "counts": {"reserved": 5, "fills": 9},
+}
+
+
+def node(name: str, summary: dict[str, Any], *, epoch: int = 1) -> ActorSnapshot:
+    return ActorSnapshot(
+        name=name,
+        path=f"warden/{name}",
+        kind="worker",
+        status="running",
+        epoch=epoch,
+        restarts=epoch - 1,
+        uptime_s=1.0,
+        mailbox=0,
+        processed=0,
+        inflight_age_s=None,
+        stale_dropped=0,
+        dead_letters=0,
+        last_failure=None,
+        summary=summary,
+    )
+
+
+def tree(*children: ActorSnapshot) -> ActorSnapshot:
+    root = node("warden", {})
+    return attrs.evolve(root, path="warden", kind="supervisor", children=children)
+
+
+def snapshot(
+    *, orders: int, fills: int, opportunities: int, execution: int = 1, risk: int = 1
+) -> ActorSnapshot:
+    return tree(
+        node("risk", RISK | {"counts": {"reserved": fills, "fills": fills}}, epoch=risk),
+        node("execution", {"counts": {"orders_sent": orders}}, epoch=execution),
+        node("strategy", {"opportunities": opportunities}),
+    )
+
+
+def test_counters_survive_a_restart_of_the_actor_that_keeps_them() -> None:
+    line = StatusLine()
+    before = line(snapshot(orders=10, fills=9, opportunities=12))
+    assert before.startswith("opps 12 seen / 9 taken, orders 10, fills 9, restarts 0 since start |")
+    line(snapshot(orders=14, fills=9, opportunities=15))
+    after = line(snapshot(orders=2, fills=1, opportunities=16, execution=2, risk=2))
+    assert "orders 16, fills 10" in after  # 14 from epoch 1, 2 from epoch 2
+    assert "/ 10 taken" in after
+    assert "restarts 2 since start" in after
+    again = line(snapshot(orders=5, fills=3, opportunities=17, execution=2, risk=2))
+    assert "orders 19, fills 12" in again
+
+
+def test_each_ended_incarnation_adds_its_last_seen_value() -> None:
+    counters = LifetimeCounters()
+    for epoch, value in ((1, 3), (1, 7), (2, 4), (3, 0), (3, 2), (5, 1)):
+        counters.observe("orders", epoch, value)
+    assert counters.total("orders") == 7 + 4 + 2 + 1
+    assert counters.total("fills") is None
+
+
+def test_a_restarting_actor_that_publishes_nothing_keeps_the_total_shown() -> None:
+    line = StatusLine()
+    line(snapshot(orders=10, fills=9, opportunities=12))
+    away = tree(
+        node("risk", RISK),
+        node("execution", {}, epoch=2),  # the new incarnation has not answered yet
+        node("strategy", {"opportunities": 12}),
+    )
+    assert "orders 10," in line(away)
+    assert "orders 13," in line(snapshot(orders=3, fills=9, opportunities=12, execution=2))
+
+
+def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_present() -> None:
+    line = StatusLine()
+    bare = line(tree(node("risk", {}), node("execution", {})))
+    assert bare == (
+        "opps ? seen / ? taken, orders ?, fills ?, restarts 0 since start"
+        " | exposure ? / ? | pnl today ? total ?"
+    )
+    full = StatusLine()(
+        tree(
+            node(
+                "risk",
+                RISK | {"realised_pnl_total_cents": -310, "halted": True, "halt_reason": "lunch"},
+            ),
+            node("execution", {"counts": {}}),
+        )
+    )
+    assert "| exposure $1.20 / $200.00 | pnl today $0.50 total -$3.10 |" in full
+    assert "orders 0," in full  # a published counts dict without the key: nothing sent yet
+    assert full.endswith("| HALTED (lunch)")
