@@ -534,8 +534,8 @@ def _write_probe(directory: Path) -> str | None:
     """Create and remove a file: the only proof of writability (ACLs, read-only mounts)."""
     try:
         handle, name = tempfile.mkstemp(prefix=".warden-probe-", dir=directory)
-    except OSError as error:
-        return f"not writable: {_os_reason(error, directory)}"
+    except OSError as error:  # the probe's random name would only add noise
+        return f"not writable: [Errno {error.errno}] {error.strerror}"
     os.close(handle)
     Path(name).unlink()
     return None
