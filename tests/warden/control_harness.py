@@ -122,6 +122,7 @@ class Daemon:
     process: Process
     venue_url: str
     db: Path
+    config: Path
     runtime_file: Path
     url: str
     token_file: Path
@@ -151,10 +152,11 @@ def poll(predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = "")
     return eventually(predicate, timeout=timeout, what=what, interval=0.1)
 
 
-def warden(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def warden(*args: str, timeout: float = 60.0, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """``python -m warden ARGS`` in ``cwd`` (default: the repository)."""
     return subprocess.run(
         [sys.executable, "-m", "warden", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -172,11 +174,15 @@ def _runtime(runtime_file: Path) -> dict[str, Any] | None:
 
 @contextmanager
 def running_daemon(tmp_path: Path, *venue_args: str) -> Iterator[Daemon]:
-    """A trading daemon (against a separate venue-sim) whose control plane is listening."""
+    """A trading daemon (against a separate venue-sim) whose control plane is listening.
+
+    Its config names ``runtime_dir = "run"``, relative: it resolves against the
+    config file's directory (``tmp_path``), whatever the current directory.
+    """
     runtime_dir = tmp_path / "run"
     config = write_config(
         tmp_path / "warden.toml",
-        daemon={"runtime_dir": str(runtime_dir), "status_interval_s": 1.0},
+        daemon={"runtime_dir": "run", "status_interval_s": 1.0},
         supervision={"backoff_base_s": 0.05, "backoff_cap_s": 0.5},
     )
     db = tmp_path / "warden.db"
@@ -187,6 +193,8 @@ def running_daemon(tmp_path: Path, *venue_args: str) -> Iterator[Daemon]:
             runtime_file = runtime_dir / "warden.json"
             info = eventually(lambda: _runtime(runtime_file), what="the runtime file")
             assert info["pid"] == process.popen.pid
-            yield Daemon(process, base, db, runtime_file, info["url"], Path(info["token_file"]))
+            yield Daemon(
+                process, base, db, config, runtime_file, info["url"], Path(info["token_file"])
+            )
         finally:
             process.close()

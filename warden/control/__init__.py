@@ -6,13 +6,17 @@
 - :class:`ControlClient` (with :func:`discover` / :func:`read_token`) is the
   client side: the CLI reads the runtime file to learn the URL and the token
   file's path.
-- :func:`readiness` and :func:`render_metrics` are pure functions of a tree
-  snapshot.
+- :func:`readiness`, :func:`render_metrics` and :func:`portfolio` (``GET
+  /portfolio``) are pure functions of a tree snapshot.
+- :class:`HostPolicy` is which ``Host`` headers the control plane answers (DNS
+  rebinding); :func:`clean_text` is what becomes of operator-typed text.
 """
 
 from warden.control._app import ControlApp, permanent_workers
 from warden.control._client import ControlClient, ControlError
+from warden.control._hosts import HostPolicy
 from warden.control._metrics import render_metrics
+from warden.control._portfolio import portfolio
 from warden.control._readiness import Readiness, readiness
 from warden.control._runtime import (
     DEFAULT_RUNTIME_FILE,
@@ -29,6 +33,7 @@ from warden.control._runtime import (
     write_runtime_files,
 )
 from warden.control._server import ControlConfig, ControlServer, serve_control
+from warden.control._text import clean_text
 
 __all__ = [
     "DEFAULT_RUNTIME_FILE",
@@ -39,14 +44,17 @@ __all__ = [
     "ControlConfig",
     "ControlError",
     "ControlServer",
+    "HostPolicy",
     "NoDaemon",
     "Readiness",
     "RuntimeFiles",
     "RuntimeInfo",
+    "clean_text",
     "discover",
     "new_token",
     "permanent_workers",
     "pid_alive",
+    "portfolio",
     "read_token",
     "readiness",
     "remove_runtime_files",
