@@ -8,7 +8,7 @@ Who sends what (actor names are the supervision names)::
                                                  └─VenueErrorReport─┤
                                                  └─InDoubtResolved──┤
                                                  └─Reconciled───────┘
-    risk ──ResolveInDoubt / CancelAll──▶ execution ──ExecutionReady──▶ risk
+    risk ──ResolveInDoubt / CancelAll / RiskReady──▶ execution ──ExecutionReady──▶ risk
     anyone ──Halt / Resume──▶ risk
     execution, risk ──Record──▶ persistence ──Recorded / RecordFailed──▶ the sender
 
@@ -214,13 +214,28 @@ class ExecutionReady:
 class Reconciled:
     """Start-up reconciliation with the venue finished (``ok``) or could not (``detail``).
     Risk allows no new reservation before an ``ok`` one. ``positions`` is the
-    venue's view after reconciliation (risk's starting exposure)."""
+    venue's view after reconciliation (risk's starting exposure); ``fills`` every
+    fill the venue listed (risk books the ones it has not seen, so a loss realised
+    while no risk incarnation was listening still counts against the daily limit)."""
 
     ok: bool
     detail: str = ""
     open_orders_cancelled: int = 0
     fills_recovered: int = 0
     positions: tuple[Position, ...] = ()
+    fills: tuple[Fill, ...] = ()
+
+
+# -- risk -> execution (lifecycle) ---------------------------------------------------
+
+
+@attrs.frozen
+class RiskReady:
+    """A risk incarnation has started with empty books and refuses every ``Reserve``
+    until it hears ``Reconciled(ok=True)``. Execution answers ``ExecutionReady`` and,
+    if it had already reconciled (for an earlier risk incarnation), reconciles again
+    once no reservation of its own is in flight, so the new risk hears a fresh
+    ``Reconciled``. An execution still reconciling sends its ``Reconciled`` anyway."""
 
 
 # -- anyone -> risk ------------------------------------------------------------------

@@ -18,7 +18,12 @@ import attrs
 from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RetryPolicy
 from actors.execution import RateLimit as OrderRateLimit
 from actors.feed import FeedActor, FeedConfig
-from actors.persistence import PersistenceActor, open_reservations, standing_halt
+from actors.persistence import (
+    PersistenceActor,
+    open_reservations,
+    recorded_fills,
+    standing_halt,
+)
 from actors.risk import BreakerConfig, RiskActor, RiskLimits
 from actors.strategy import ComplementArbitrage, StrategyActor
 from supervision import BackoffPolicy, ChildSpec, Jitter
@@ -118,6 +123,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 breaker,
                 standing_halt=lambda: standing_halt(db),
                 open_reservations=lambda: open_reservations(db),
+                recorded_fills=lambda: [(r.fill, r.recorded_at) for r in recorded_fills(db)],
             ),
             hang_timeout=hang,
         ),

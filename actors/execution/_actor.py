@@ -13,6 +13,11 @@ risk ``Reconciled(ok=True, ...)``.  If the venue (or the ledger) fails,
 ``Reconciled(ok=False, detail)`` goes to risk and the attempt is repeated after
 a jittered backoff, for ever.
 
+``RiskReady`` (a new risk incarnation, e.g. risk restarted alone): answer
+``ExecutionReady``; if this incarnation had reconciled already, reconcile again
+once no reservation is in flight (their reports reach the new risk first), so
+the new risk hears a fresh ``Reconciled`` and the daemon becomes ready again.
+
 ``Execute`` before reconciliation finished is refused with
 ``ExecutionReport(FAILED, "not_reconciled")``, never queued: an opportunity
 queued behind a slow reconciliation would be stale, and the refusal releases
@@ -87,6 +92,7 @@ from actors.messages import (
     Reservation,
     ReservationChanged,
     ResolveInDoubt,
+    RiskReady,
     VenueErrorReport,
 )
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
@@ -110,6 +116,8 @@ class ExecutionActor(SupervisedActor):
         self._reconcile_attempts = 0
         self._reconcile_detail = ""
         self._reconcile_result: ReconcileResult | None = None
+        self._reconciling = False
+        self._reconcile_for_risk = False
         self._settled_at = 0.0
         self._flights: dict[str, _events.InFlight] = {}
         self._seen: set[str] = set()
@@ -182,6 +190,8 @@ class ExecutionActor(SupervisedActor):
             return self._on_unwind_priced(message)
         if isinstance(message, _events.UnwindDone):
             return self._on_unwind_done(message)
+        if isinstance(message, RiskReady):
+            return self._on_risk_ready()
         if isinstance(message, ResolveInDoubt):
             return self._on_resolve_in_doubt(message.reservation)
         if isinstance(message, _events.InDoubtDone):
@@ -226,7 +236,23 @@ class ExecutionActor(SupervisedActor):
 
     def _start_reconcile(self) -> None:
         self._reconcile_attempts += 1
+        self._reconciling = True
         self._spawn(self._reconcile_task)
+
+    def _on_risk_ready(self) -> None:
+        self._send(self._risk, ExecutionReady())
+        if self._reconciled:  # else the reconciliation under way answers the new risk
+            self._reconcile_for_risk = True
+            self._reconcile_for_risk_when_idle()
+
+    def _reconcile_for_risk_when_idle(self) -> None:
+        """Reconcile for a new risk once nothing is in flight: a reservation of the old
+        risk still placing its orders is reported (fills and all) before the venue is
+        read, so the Reconciled that releases what the ledger shows open comes after."""
+        if self._reconcile_for_risk and not self._flights and not self._reconciling:
+            self._reconcile_for_risk = False
+            self._counts["reconciled_for_risk"] += 1
+            self._start_reconcile()
 
     async def _reconcile_task(self) -> None:
         assert self._work is not None
@@ -248,6 +274,7 @@ class ExecutionActor(SupervisedActor):
         if error is not None or result is None:
             self._reconcile_failed(f"ledger: {error}")
             return
+        self._reconciling = False
         self._reconciled = True
         self._reconcile_detail = "ok"
         self._send(
@@ -257,10 +284,13 @@ class ExecutionActor(SupervisedActor):
                 open_orders_cancelled=len(result.cancelled),
                 fills_recovered=len(result.fills),
                 positions=_outcome.positions_from(result.fills, result.positions),
+                fills=result.fills,
             ),
         )
+        self._reconcile_for_risk_when_idle()
 
     def _reconcile_failed(self, detail: str) -> None:
+        self._reconciling = False  # the retry below starts another attempt
         self._reconcile_detail = detail
         self._last_error = detail
         self._send(self._risk, Reconciled(ok=False, detail=detail))
@@ -382,6 +412,7 @@ class ExecutionActor(SupervisedActor):
     def _finish(self, report: ExecutionReport) -> None:
         self._flights.pop(report.reservation_id, None)
         self._report(report)
+        self._reconcile_for_risk_when_idle()
 
     def _report(self, report: ExecutionReport) -> None:
         self._counts["reports"] += 1

@@ -165,4 +165,5 @@ COUNTERS = (
     "venue_errors",
     "reports",
     "records_failed",
+    "reconciled_for_risk",
 )

@@ -23,7 +23,7 @@ from actors.persistence._records import (
     ReservationRecord,
     WriteResult,
 )
-from actors.persistence._recovery import open_reservations
+from actors.persistence._recovery import open_reservations, recorded_fills
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "decode_event",
     "encode_event",
     "open_reservations",
+    "recorded_fills",
     "standing_halt",
     "utc_day",
 ]

@@ -23,6 +23,7 @@ A :class:`Ledger` is not thread-safe: use it from the thread that opened it
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -71,6 +72,28 @@ def _require_current(version: int, path: Path) -> None:
             found=version,
             supported=SCHEMA_VERSION,
         )
+
+
+def _owner_only(path: Path) -> None:
+    """Create the ledger file 0600 (whatever the umask) before SQLite opens it, and take
+    group and other permissions off an existing one and its ``-wal``/``-shm`` files
+    (the owner's bits are left alone: a file made read-only stays read-only). SQLite
+    creates the ``-wal``/``-shm`` files with the database file's mode, so they are
+    owner-only too. Raises :class:`LedgerWriteError` naming the file the OS refused."""
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            # Not ours to change (an immutable file, another owner's): SQLite's own
+            # open decides whether it can be written.
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                mode = file.stat().st_mode
+                if mode & 0o077:
+                    file.chmod(mode & 0o700)
+    except OSError as error:
+        raise LedgerWriteError(
+            f"cannot open ledger {path}: {error.strerror or error}", operation="open"
+        ) from error
 
 
 def utc_day(wall: float) -> str:
@@ -125,6 +148,7 @@ class Ledger:
         :class:`LedgerWriteError` (naming ``path``) when the file cannot be
         opened, switched to WAL or migrated.
         """
+        _owner_only(path)
         conn = cls._connect(path, str(path), uri=False, busy_timeout_s=busy_timeout_s)
         try:
             _require_wal(conn, path)

@@ -1,4 +1,5 @@
-"""Reservations a previous risk incarnation (or process) left open in the ledger.
+"""What a new risk incarnation reads from the ledger at start: the reservations a
+previous incarnation (or process) left open, and the fills recorded so far.
 
 A reservation lives in risk's memory; the ledger has its last recorded state.
 When risk restarts (alone, with everything after persistence, or with the
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from actors.messages import Reservation, ReservationState
 from actors.persistence._ledger import Ledger
+from actors.persistence._records import FillRecord
 
 
 def open_reservations(path: Path) -> tuple[Reservation, ...]:
@@ -28,3 +30,15 @@ def open_reservations(path: Path) -> tuple[Reservation, ...]:
             for record in ledger.reservations()
             if record.reservation.state is not ReservationState.RELEASED
         )
+
+
+def recorded_fills(path: Path) -> tuple[FillRecord, ...]:
+    """Every fill in the ledger, in the order recorded, each with the time it was
+    recorded; none if the ledger does not exist yet. A new risk incarnation books
+    them to rebuild its positions and the day's realised P&L (so a restart never
+    resets the daily loss limit). Raises :class:`~actors.errors.LedgerError` when
+    the ledger exists but cannot be read (callers fail closed)."""
+    if not path.exists():
+        return ()
+    with Ledger.open_read_only(path) as ledger:
+        return ledger.fills()

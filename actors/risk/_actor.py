@@ -24,10 +24,12 @@ Messages handled (see :mod:`actors.messages` for the contract):
   ``Resume`` does not touch the breaker: the breaker measures the venue and
   heals by itself through HALF_OPEN probes; an operator clears decisions, not facts.
 - ``Reconciled`` -> ``ok`` allows trading, ``ok=False`` stops new reservations
-  again.  When no reservation is live, the venue's positions are adopted as the
-  truth (markets whose net positions agree keep risk's exact cost basis).  While some
-  are live, risk keeps its own books and counts the mismatch: their pending
-  fills still arrive with ``InDoubtResolved`` and would otherwise count twice.
+  again.  The venue's fills it lists are booked (once each), so a loss realised
+  while no risk incarnation listened still counts today.  When no reservation is
+  live, the venue's positions are adopted as the truth (markets whose net
+  positions agree keep risk's exact cost basis).  While some are live, risk
+  keeps its own books and counts the mismatch: their pending fills still arrive
+  with ``InDoubtResolved`` and would otherwise count twice.
 - ``RecordFailed`` (from persistence) -> halt: the ledger cannot write (fail closed).
 
 History: each reservation's reserve / reject / in_doubt / release, each halt
@@ -38,12 +40,19 @@ sink writes them to its JSONL history (see ``warden.history``).
 Failure behaviour: no handler raises on bad input.  A fill that cannot be
 booked (another payout, selling more than held) halts trading, since risk's
 books no longer match the venue.  Unknown messages are counted and logged.
-If this actor crashes, its restarted incarnation starts empty and refuses every
-``Reserve`` until execution sends a new ``Reconciled``.
+Start: a new incarnation (after a crash, a hang, an operator restart, or a new
+process) rebuilds its positions and the day's realised P&L by booking every fill
+the ledger recorded (``recorded_fills``), so no restart resets the daily loss
+limit; it restores a standing halt and the reservations left open, then tells
+execution ``RiskReady``.  It refuses every ``Reserve`` until execution answers
+with a ``Reconciled`` -- re-run for this incarnation if execution had reconciled
+already, so a restart of risk alone returns to ready by itself.  Ledger
+unreadable or its fills unbookable: the incarnation starts halted (fail closed).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -75,6 +84,7 @@ from actors.messages import (
     Reserve,
     ResolveInDoubt,
     Resume,
+    RiskReady,
     VenueErrorReport,
 )
 from actors.risk._book import ReservationBook
@@ -113,6 +123,7 @@ class RiskActor(SupervisedActor):
         fees: FeeModel | None = None,
         standing_halt: Callable[[], tuple[str, str] | None] | None = None,
         open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
+        recorded_fills: Callable[[], Iterable[tuple[Fill, float]]] | None = None,
     ) -> None:
         """``standing_halt`` tells a new incarnation whether a halt taken before it
         is still in force (``(reason, source)``); if it cannot tell (raises), the
@@ -122,10 +133,16 @@ class RiskActor(SupervisedActor):
         or in doubt: a previous incarnation's, gone with it. They are released
         (recorded RELEASED) at the first ``Reconciled(ok=True)``, which comes after
         execution has cancelled every resting order and recorded every fill. If
-        they cannot be read (raises), the incarnation starts halted."""
+        they cannot be read (raises), the incarnation starts halted.
+
+        ``recorded_fills`` gives every fill the ledger holds with the wall time it
+        was recorded, oldest first; they are booked at start (positions, the day's
+        and the total realised P&L). If they cannot be read or booked, the
+        incarnation starts halted."""
         super().__init__()
         self._standing_halt = standing_halt
         self._open_reservations = open_reservations
+        self._recorded_fills = recorded_fills
         self._recovered: dict[str, Reservation] = {}
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
@@ -171,6 +188,38 @@ class RiskActor(SupervisedActor):
         self.monitor(self._execution)
         self._restore_halt()
         self._recover_reservations()
+        self._rebuild_positions()
+        # Unavailable: execution reconciles when it starts, and tells this incarnation.
+        with contextlib.suppress(ChildUnavailable):
+            self.send(self._execution, RiskReady())
+
+    def _rebuild_positions(self) -> None:
+        """Book what the ledger recorded: positions and realised P&L survive restarts."""
+        if self._recorded_fills is None:
+            return
+        try:
+            recorded = list(self._recorded_fills())
+        except Exception as error:  # noqa: BLE001 - unknown fills: unknown loss, fail closed
+            self._start_halted(f"recorded fills unknown: {error}")
+            return
+        for fill, at in recorded:
+            try:
+                self._positions.book(fill, at)
+            except DomainError as error:
+                self._start_halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
+                return
+        self._counts["fills_rebuilt"] = len(recorded)
+        if recorded:
+            self._log("positions_rebuilt").info(
+                "booked {} recorded fill(s): realised today {} cents, in total {} cents",
+                len(recorded),
+                self._positions.realised_today(self.clock.wall()),
+                self._positions.realised_total,
+            )
+
+    def _start_halted(self, reason: str) -> None:
+        self._halted, self._halt_reason = True, reason
+        self._log("recovery_failed").error("risk starts halted: {}", reason)
 
     def _recover_reservations(self) -> None:
         """What a previous incarnation left open in the ledger (see ``__init__``)."""
@@ -179,9 +228,7 @@ class RiskActor(SupervisedActor):
         try:
             found = self._open_reservations()
         except Exception as error:  # noqa: BLE001 - unknown leftovers: fail closed
-            reason = f"open reservations unknown: {error}"
-            self._halted, self._halt_reason = True, reason
-            self._log("recovery_failed").error("risk starts halted: {}", reason)
+            self._start_halted(f"open reservations unknown: {error}")
             return
         self._recovered = {r.reservation_id: r for r in found}
         if found:
@@ -419,6 +466,7 @@ class RiskActor(SupervisedActor):
             ).warning("reconciliation failed: {}", message.detail)
             return
         self._release_recovered()
+        self._book_fills(message.fills, reconciling=True)
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
             if differ:
@@ -533,14 +581,19 @@ class RiskActor(SupervisedActor):
         )
         self._record(ReservationChanged(released))
 
-    def _book_fills(self, fills: Iterable[Fill]) -> None:
+    def _book_fills(self, fills: Iterable[Fill], *, reconciling: bool = False) -> None:
+        """Book each fill once; one that does not fit the holding halts trading.
+        At reconciliation the venue lists every fill: only the new ones are counted."""
         for fill in fills:
             try:
                 booked = self._positions.book(fill, self.clock.wall())
             except DomainError as exc:
                 self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
                 continue
-            self._counts["fills" if booked else "duplicate_fills"] += 1
+            if reconciling:
+                self._counts["fills_from_reconciliation"] += int(booked)
+            else:
+                self._counts["fills" if booked else "duplicate_fills"] += 1
 
     def exposure_by_market(self) -> dict[str, int]:
         """Exposure per market that has any: unmatched cost basis plus live reservations."""
@@ -613,6 +666,7 @@ class RiskActor(SupervisedActor):
                 for t, p in sorted(self._positions.positions().items())
             },
             "realised_pnl_today_cents": self._positions.realised_today(self.clock.wall()),
+            "realised_pnl_total_cents": self._positions.realised_total,
             "day": self._positions.day,
             "rejections": dict(self._rejections),
             "counts": dict(self._counts),

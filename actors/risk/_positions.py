@@ -18,7 +18,8 @@ from actors.risk._holdings import Holding
 
 
 class PositionBook:
-    """Holdings by ticker, the fills already booked, and today's realised P&L."""
+    """Holdings by ticker, the fills already booked, and the realised P&L (today's
+    and in total)."""
 
     def __init__(self, *, remember_fills: int = 200_000) -> None:
         self._holdings: dict[str, Holding] = {}
@@ -26,6 +27,7 @@ class PositionBook:
         self._remember = remember_fills
         self._day: str | None = None
         self._realised_today = 0
+        self._realised_total = 0
 
     def book(self, fill: Fill, wall: float) -> bool:
         """Book ``fill`` at wall time ``wall``; False if it was booked before.
@@ -42,14 +44,21 @@ class PositionBook:
         while len(self._seen) > self._remember:
             self._seen.popitem(last=False)
         self._holdings[fill.ticker] = after
-        self._roll_day(wall)
-        self._realised_today += after.realised_cents - before.realised_cents
+        realised = after.realised_cents - before.realised_cents
+        if self._roll_day(wall):
+            self._realised_today += realised
+        self._realised_total += realised
         return True
 
     def realised_today(self, wall: float) -> int:
         """Profit (negative: loss) realised by fills booked during the UTC day of ``wall``."""
         self._roll_day(wall)
         return self._realised_today
+
+    @property
+    def realised_total(self) -> int:
+        """Profit (negative: loss) realised by every fill booked, whatever its day."""
+        return self._realised_total
 
     @property
     def day(self) -> str | None:
@@ -91,10 +100,14 @@ class PositionBook:
                 self._holdings.pop(ticker, None)
         return changed
 
-    def _roll_day(self, wall: float) -> None:
+    def _roll_day(self, wall: float) -> bool:
+        """Move to the UTC day of ``wall`` if it is later; True if ``wall`` is in the
+        current day. Days only move forward: a fill stamped on an earlier day (a ledger
+        replayed at start, a clock stepped back) never resets today's total."""
         day = datetime.datetime.fromtimestamp(wall, tz=datetime.UTC).date().isoformat()
-        if day != self._day:
+        if self._day is None or day > self._day:
             self._day, self._realised_today = day, 0
+        return day == self._day
 
 
 def _counts(position: Position) -> tuple[int, int]:

@@ -23,11 +23,14 @@ from actors.messages import (
     Outcome,
     Reconciled,
     ResolveInDoubt,
+    RiskReady,
     VenueErrorReport,
     VenueReconciled,
 )
 from tests.actors.test_execution_harness import (
     Harness,
+    Release,
+    SetMode,
     VenueThread,
     fast_config,
     reservation,
@@ -161,3 +164,43 @@ def test_a_restarted_incarnation_reconciles_again_and_its_old_loop_is_gone(
             lambda: [t.name for t in threading.enumerate()].count("trio-execution-venue") == 1,
             what="only the new incarnation's loop thread is left",
         )
+
+
+def test_a_new_risk_incarnation_gets_execution_ready_and_a_fresh_reconciliation(
+    venue: VenueThread,
+) -> None:
+    venue.house_bid("no", 58, 3)
+    assert venue.place(side="yes", yes_price=42, count=3, client_order_id="old-fill").is_success
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        harness.tree.tell("execution", RiskReady())  # risk restarted alone
+
+        harness.risk.wait_for(ExecutionReady, count=2)
+        first, again = harness.risk.wait_for(Reconciled, count=2)
+        assert again.ok
+        assert again.positions == first.positions
+        assert again.fills == tuple(venue.fills())  # risk books the ones it has not seen
+        assert harness.summary()["counts"]["reconciled_for_risk"] == 1
+
+
+def test_the_reconciliation_for_a_new_risk_waits_for_the_reservation_in_flight(
+    venue: VenueThread,
+) -> None:
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        harness.tree.tell("persistence", SetMode("hold"))
+        harness.tree.tell("execution", Execute(reservation("opp-old-risk")))
+        eventually(lambda: harness.summary()["in_flight"], what="the reservation in flight")
+        harness.tree.tell("execution", RiskReady())
+        harness.risk.wait_for(ExecutionReady, count=2)
+        summary = harness.summary()
+        assert "opp-old-risk" in summary["in_flight"]
+        assert summary["counts"]["reconciled_for_risk"] == 0  # not while it is in flight
+
+        harness.tree.tell("persistence", SetMode("auto"))
+        harness.tree.tell("persistence", Release())
+        harness.risk.wait_for(Reconciled, count=2)
+        (report_at, report), *_ = harness.risk.timed(ExecutionReport)
+        _, (again_at, _again) = harness.risk.timed(Reconciled)
+        assert report.reservation_id == "opp-old-risk"
+        assert report_at <= again_at  # the old reservation's fate reached risk first

@@ -30,6 +30,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "decode_event",
             "encode_event",
             "open_reservations",
+            "recorded_fills",
             "standing_halt",
             "utc_day",
         ]

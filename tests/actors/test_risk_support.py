@@ -208,6 +208,7 @@ def risk_tree(
     with_persistence: bool = True,
     standing_halt: Callable[[], tuple[str, str] | None] | None = None,
     open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
+    recorded_fills: Callable[[], list[tuple[Fill, float]]] | None = None,
 ) -> Iterator[RiskHarness]:
     """persistence, risk, execution under one root, on a ManualClock; stopped at the end."""
     clock = ManualClock()
@@ -216,7 +217,11 @@ def risk_tree(
         ChildSpec(
             name="risk",
             factory=lambda: RiskActor(
-                limits, breaker, standing_halt=standing_halt, open_reservations=open_reservations
+                limits,
+                breaker,
+                standing_halt=standing_halt,
+                open_reservations=open_reservations,
+                recorded_fills=recorded_fills,
             ),
         ),
         ChildSpec(
