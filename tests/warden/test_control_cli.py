@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -40,7 +41,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 def _ps(daemon: Daemon) -> dict[str, dict[str, Any]]:
     done = daemon.cli("ps", "--json")
     assert done.returncode == 0, done.stderr
-    return {row["name"]: row for row in json.loads(done.stdout)}
+    return {row["name"]: row for row in json.loads(done.stdout)["actors"]}
 
 
 def _venue_orders(daemon: Daemon) -> int:
@@ -275,3 +276,152 @@ def test_health_reports_ready_with_exit_0(daemon: Daemon) -> None:
     as_json = json.loads(daemon.cli("health", "--json").stdout)
     assert as_json["healthz"]["code"] == 200
     assert as_json["readyz"]["checks"]["persistence"] is True
+
+
+def test_ps_shows_positions_orders_exposure_pnl_and_readiness_next_to_the_tree(
+    daemon: Daemon,
+) -> None:
+    poll(lambda: _venue_orders(daemon) > 0, what="the daemon to trade at all")
+    done = daemon.cli("ps", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert [row["name"] for row in answer["actors"]] == ["warden", *ACTORS]
+    money = answer["portfolio"]
+    assert money["ready"] is True
+    assert money["reconciled"] == {"execution": True, "risk": True}
+    assert money["halted"] is False
+    assert isinstance(money["positions"], dict)
+    assert isinstance(money["open_orders"], list)
+    assert isinstance(money["exposure"]["total_cents"], int)
+    assert money["exposure"]["max_total_cents"] > 0
+    assert isinstance(money["pnl"]["today_cents"], int)
+    assert money["pnl"]["max_daily_loss_cents"] > 0
+    served = daemon.get("/portfolio")
+    assert served.status_code == 200
+    assert set(served.json()) == set(money)
+    table = daemon.cli("ps")
+    assert table.returncode == 0, table.stderr
+    for shown in (
+        "portfolio",
+        "reconciled: execution yes, risk yes",
+        "exposure $",
+        "realised P&L today ",
+        "positions ",
+        "open orders ",
+    ):
+        assert shown in table.stdout, (shown, table.stdout)
+
+
+def test_every_control_command_answers_one_json_document(daemon: Daemon) -> None:
+    health = daemon.cli("health", "--json")
+    assert (health.returncode, json.loads(health.stdout)["ok"]) == (0, True)
+    inspect = json.loads(daemon.cli("inspect", "execution", "--json").stdout)
+    assert inspect["name"] == "execution"
+    before = daemon.actor("feed")["epoch"]
+    restart = daemon.cli("restart", "feed", "--json")
+    assert restart.returncode == 0, restart.stderr
+    assert json.loads(restart.stdout) == {
+        "action": "restart",
+        "name": "feed",
+        "epoch": before + 1,
+        "audited": True,
+        "ok": True,
+    }
+    unknown = daemon.cli("restart", "nosuch", "--json")
+    assert unknown.returncode == 1
+    assert json.loads(unknown.stdout) == {
+        "ok": False,
+        "command": "restart",
+        "error": "no actor named 'nosuch' (HTTP 404)",
+        "exit_code": 1,
+        "http_status": 404,
+    }
+    assert "no actor named 'nosuch'" in unknown.stderr
+    halted = daemon.cli("halt", "--reason", "json test", "--json")
+    try:
+        assert halted.returncode == 0, halted.stderr
+        answer = json.loads(halted.stdout)
+        assert answer["action"] == "halt"
+        assert answer["reason"] == "json test"
+        assert answer["confirmed"] is True
+        assert answer["ok"] is True
+        not_ready = daemon.cli("health", "--json")
+        assert not_ready.returncode == 1
+        assert json.loads(not_ready.stdout)["ok"] is False
+    finally:
+        resumed = daemon.cli("resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout) | {"risk_epoch": 0} == {
+        "action": "resume",
+        "confirmed": True,
+        "ok": True,
+        "risk_epoch": 0,
+    }
+    poll(lambda: daemon.cli("health").returncode == 0, what="ready again after the feed restart")
+
+
+def test_a_halt_reason_with_escapes_reaches_risk_the_log_and_the_ledger_clean(
+    daemon: Daemon,
+) -> None:
+    typed = "maint\x1b[31m\nERROR forged line\x7f"
+    done = daemon.cli("halt", "--reason", typed, "--json")
+    try:
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["reason"] == "maint[31m ERROR forged line"
+        risk = daemon.actor("risk")["summary"]
+        assert risk["halt_reason"] == "maint[31m ERROR forged line"
+        health = daemon.cli("health")
+        assert "trading is halted: maint[31m ERROR forged line\n" in health.stdout
+    finally:
+        resumed = daemon.cli("resume")
+    assert resumed.returncode == 0, resumed.stderr
+    with Ledger.open_read_only(daemon.db) as ledger:
+        details = [a.detail for a in ledger.audit() if a.kind in ("halt", "resume")]
+    assert any("maint[31m ERROR forged line" in detail for detail in details)
+    assert not any(c in detail for detail in details for c in "\x1b\n\x7f")
+    assert not any("\x1b" in line for line in daemon.process.lines)
+    assert "ERROR forged line" not in [line.strip() for line in daemon.process.lines]
+    poll(lambda: daemon.cli("health").returncode == 0, what="ready after resume")
+
+
+STATUS_COUNTERS = re.compile(r"orders (\d+), fills (\d+), restarts (\d+) since start")
+
+
+def _status_counters(daemon: Daemon) -> list[tuple[int, int, int]]:
+    found = (STATUS_COUNTERS.search(line) for line in list(daemon.process.lines))
+    return [(int(m[1]), int(m[2]), int(m[3])) for m in found if m]
+
+
+def test_status_line_counters_are_process_totals_that_survive_a_restart(daemon: Daemon) -> None:
+    poll(
+        lambda: any(orders > 0 for orders, _, _ in _status_counters(daemon)),
+        what="a status line with orders sent",
+    )
+    orders, fills, restarts = _status_counters(daemon)[-1]
+    seen = len(_status_counters(daemon))
+    done = daemon.cli("restart", "execution")
+    assert done.returncode == 0, done.stderr
+    after = poll(
+        lambda: [c for c in _status_counters(daemon)[seen:] if c[2] > restarts],
+        what="a status line after the restart",
+    )
+    assert after[0][0] >= orders, (orders, after)  # not reset with the new incarnation
+    assert after[0][1] >= fills
+    poll(lambda: daemon.cli("health").returncode == 0, what="ready after the execution restart")
+
+
+def test_the_config_finds_the_daemon_from_any_directory(daemon: Daemon, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    found = warden("ps", "--json", "--config", str(daemon.config), cwd=elsewhere)
+    assert found.returncode == 0, found.stderr
+    assert len(json.loads(found.stdout)["actors"]) == 6
+    health = warden("health", "--config", str(daemon.config), cwd=elsewhere)
+    assert health.returncode == 0, health.stdout + health.stderr
+    # --runtime-file and --url beat --config
+    missing = str(tmp_path / "missing.json")
+    beaten = warden("ps", "--config", str(daemon.config), "--runtime-file", missing, cwd=elsewhere)
+    assert beaten.returncode == 3
+    assert missing in beaten.stderr
+    by_url = warden("ps", "--json", "--config", missing, "--url", daemon.url, cwd=elsewhere)
+    assert by_url.returncode == 0, by_url.stderr
