@@ -109,3 +109,37 @@ def test_a_control_port_that_is_taken_stops_the_daemon_with_exit_1_and_one_line(
     assert f"warden: control plane cannot listen on 127.0.0.1:{port}: " in daemon.output
     assert "Traceback" not in daemon.output
     assert not (tmp_path / "run" / "warden.json").exists()
+
+
+def test_with_a_config_and_no_daemon_the_cli_names_the_config_relative_runtime_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "conf").mkdir()
+    config = write_config(tmp_path / "conf" / "w.toml", daemon={"runtime_dir": "state"})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = warden("ps", "--config", str(config), cwd=elsewhere)
+    assert done.returncode == 3, done.stderr
+    expected = tmp_path / "conf" / "state" / "warden.json"
+    assert done.stderr.strip() == f"warden ps: no daemon running (no runtime file at {expected})"
+    as_json = warden("halt", "--config", str(config), "--json", cwd=elsewhere)
+    assert as_json.returncode == 3
+    answer = json.loads(as_json.stdout)
+    assert answer == {
+        "ok": False,
+        "command": "halt",
+        "error": f"no daemon running (no runtime file at {expected})",
+        "exit_code": 3,
+        "no_daemon": True,
+    }
+
+
+def test_an_unusable_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = write_config(tmp_path / "bad.toml", daemon={"status_interval_s": -1})
+    for config in (bad, tmp_path / "missing.toml"):
+        done = warden("health", "--config", str(config))
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith(f"warden health: unusable config: {config}")
+        assert "Traceback" not in done.stderr
