@@ -1,18 +1,27 @@
 """``warden run``: the supervised trading daemon.
 
-One trio loop hosts, in order: the embedded simulated venue (unless
-``venue.url`` points at a separate one), the supervision tree
-(persistence → risk → execution → strategy → feed, ``rest_for_one``), the
-control plane (an HTTP server on this same loop, see :mod:`warden.control`;
-its runtime and token files are written in ``daemon.runtime_dir`` once it
-listens and removed when it stops; a port it cannot bind exits 1), and a
-status line printer. It runs until ``--duration`` elapses, SIGINT or SIGTERM
-arrives, or the root supervisor escalates.
+Before anything starts, the daemon takes the single-writer locks (see
+:mod:`warden.single_writer`): a second daemon on the same ledger or runtime
+directory exits 2 with one line naming the ledger and the pid that holds it,
+having touched nothing. The locks are held until after the last ledger and
+history write.
+
+Then one trio loop hosts, in order: the embedded simulated venue (unless
+``venue.url`` points at a separate one), the control plane (an HTTP server on
+this same loop, see :mod:`warden.control`; it binds and writes its runtime and
+token files in ``daemon.runtime_dir`` before any actor starts, so the kill
+switch exists before the first order could; a port it cannot bind exits 1
+before any actor or venue call), the supervision tree (persistence → risk →
+execution → strategy → feed, ``rest_for_one``), and a status line printer. It
+runs until ``--duration`` elapses, SIGINT or SIGTERM arrives, or the root
+supervisor escalates.
 
 Graceful stop (duration or signal): halt risk (no new risk; risk tells
 execution to cancel working orders), wait up to ``daemon.shutdown_timeout_s``
-for execution to report no working orders, then stop the actors in reverse
-start order (persistence last, so the ledger is flushed) and exit 0.
+for execution to report no working orders (not for a venue that could never
+be reached: see :mod:`warden.shutdown`), print what is known and what is in
+doubt about the venue, then stop the actors in reverse start order
+(persistence last, so the ledger is flushed) and exit 0.
 Escalation at the root exits 1. A bad configuration exits 2 before anything
 starts.
 
@@ -29,11 +38,11 @@ the control plane serves the ``/chaos/...`` routes (see
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,6 +65,8 @@ from warden.chaos_clock import OffsetClock
 from warden.config import Config
 from warden.control import ControlConfig, ControlServer, serve_control
 from warden.history import open_history
+from warden.shutdown import nothing_working, shutdown_report
+from warden.single_writer import LockHeld, hold_single_writer
 from warden.status import status_line
 from warden.venue import DynamicsConfig, VenueConfig, serve_venue
 from warden.wiring import VenueUrls, build_children
@@ -63,6 +74,7 @@ from warden.wiring import VenueUrls, build_children
 EXIT_OK = 0
 EXIT_ESCALATED = 1
 EXIT_FAILURE = 1
+EXIT_REFUSED = 2
 
 
 class ControlPlaneFailed(Exception):
@@ -127,13 +139,32 @@ class Daemon:
         self.stop_reason = ""
 
     def run(self, *, duration: float | None = None) -> int:
-        Path(self.config.daemon.db).parent.mkdir(parents=True, exist_ok=True)
-        with open_history(self.control.runtime_dir):
-            _daemon_line("start", chaos=self.chaos_clock is not None)
-            code, reason = self._run(duration)
-            if self.tree is not None and self.tree.final_snapshot is not None:
-                _accounting_lines(self.tree.final_snapshot)
-            _daemon_line("stop", exit_code=code, reason=reason)
+        """Run until stopped; the exit code. 2 (one line on stderr, nothing started)
+        when another process holds this ledger or runtime directory, or a lock file
+        cannot be made."""
+        db, runtime_dir = Path(self.config.daemon.db), self.control.runtime_dir
+        with contextlib.ExitStack() as held:
+            try:
+                for directory, key in (
+                    (db.parent, "daemon.db"),
+                    (runtime_dir, "daemon.runtime_dir"),
+                ):
+                    try:
+                        directory.mkdir(parents=True, exist_ok=True)
+                    except OSError as error:
+                        raise OSError(
+                            f"{key} {directory}: cannot create directory: {error}"
+                        ) from None
+                held.enter_context(hold_single_writer(db, runtime_dir))
+            except (LockHeld, OSError) as error:
+                print(f"warden run: {error}", file=sys.stderr, flush=True)
+                return EXIT_REFUSED
+            with open_history(runtime_dir):
+                _daemon_line("start", chaos=self.chaos_clock is not None)
+                code, reason = self._run(duration)
+                if self.tree is not None and self.tree.final_snapshot is not None:
+                    _accounting_lines(self.tree.final_snapshot)
+                _daemon_line("stop", exit_code=code, reason=reason)
         return code
 
     def _run(self, duration: float | None) -> tuple[int, str]:
@@ -165,6 +196,14 @@ class Daemon:
                     clock=self.chaos_clock,
                     fault_injection=self.chaos_clock is not None,
                 )
+                # The control plane first: the kill switch exists before any actor
+                # can trade, and a port that cannot be bound stops us before any
+                # venue call. Until the tree runs it answers 503.
+                control = await self._start_control(services)
+                self._say(
+                    f"warden: control plane at {control.url} "
+                    f"(runtime file {control.files.runtime_file})"
+                )
                 tree_scope = trio.CancelScope()
 
                 async def run_tree(task_status: trio.TaskStatus[None]) -> None:
@@ -173,11 +212,6 @@ class Daemon:
 
                 await services.start(run_tree)
                 self._say(f"warden: trading on {urls.base} (ledger {self.config.daemon.db})")
-                control = await self._start_control(services)
-                self._say(
-                    f"warden: control plane at {control.url} "
-                    f"(runtime file {control.files.runtime_file})"
-                )
                 if self.chaos_clock is not None:
                     self._say("warden: CHAOS MODE: fault injection routes at /chaos/")
                 services.start_soon(self._print_status)
@@ -223,15 +257,26 @@ class Daemon:
             tree.tell("risk", Halt(reason=f"shutdown: {self.stop_reason}", source="daemon"))
         except ChildUnavailable:
             return
+        snapshot: ActorSnapshot | None = None
         with trio.move_on_after(self.config.daemon.shutdown_timeout_s) as waited:
-            while not await trio.to_thread.run_sync(_no_working_orders, tree.snapshot):
+            while True:
+                try:
+                    snapshot = await trio.to_thread.run_sync(tree.snapshot)
+                except ChildUnavailable:
+                    return
+                if nothing_working(snapshot):
+                    break
                 await trio.sleep(0.05)
         if waited.cancelled_caught:
             logger.bind(child="daemon").error(
-                "working orders still open after {}s; stopping anyway (reconciliation "
+                "orders may still be working after {}s; stopping anyway (reconciliation "
                 "on the next start cancels them)",
                 self.config.daemon.shutdown_timeout_s,
             )
+        if snapshot is not None:
+            for line in shutdown_report(snapshot):
+                logger.bind(child="daemon").info("at stop: {}", line)
+                self._say(f"warden: at stop: {line}")
 
 
 def _daemon_line(phase: str, **detail: object) -> None:
@@ -261,23 +306,6 @@ def _accounting_lines(final: ActorSnapshot) -> None:
         logger.bind(child="daemon", history="accounting", actor=node.name, **books).info(
             "{} message accounting: {}", node.name, books
         )
-
-
-def _no_working_orders(snapshot: Callable[[], Any]) -> bool:
-    """Execution sends IOC orders only: nothing works once no reservation is in flight.
-
-    A freshly restarted execution must also have reconciled (and repaired the
-    ledger): its reconciliation is what settles intents a crashed incarnation
-    left NEW, so stopping before it would leave them open in the ledger.
-    """
-    node = snapshot().find("execution")
-    summary = node.summary
-    return node.status != "running" or (
-        not summary.get("in_flight")
-        and not summary.get("resolving_in_doubt")
-        and summary.get("reconciled") is not False
-        and not summary.get("ledger_repair_pending")
-    )
 
 
 async def _wait_for_stop(signals: Any, duration: float | None) -> str:

@@ -42,6 +42,7 @@ written as its ``str``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -81,8 +82,12 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Line-buffered: each write of a whole line reaches the OS at once.
-        self._file: IO[str] | None = path.open("a", buffering=1, encoding="utf-8")
+        # Owner-only whatever the umask (it names orders and reasons); an existing
+        # file's looser mode is tightened. Line-buffered: each write of a whole line
+        # reaches the OS at once.
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(descriptor, 0o600)
+        self._file: IO[str] | None = os.fdopen(descriptor, "a", buffering=1, encoding="utf-8")
         self._handler = logger.add(
             self._write, level="DEBUG", filter=is_history, format="{message}", catch=True
         )
