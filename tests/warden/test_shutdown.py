@@ -1,0 +1,90 @@
+"""What a stopping daemon waits for and what it reports, on synthetic snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from supervision import ActorSnapshot
+from warden.shutdown import nothing_working, shutdown_report
+
+
+def _node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
+    values: dict[str, Any] = {
+        "name": name,
+        "path": f"warden/{name}",
+        "kind": "worker",
+        "status": "running",
+        "epoch": 1,
+        "restarts": 0,
+        "uptime_s": 3.0,
+        "mailbox": 0,
+        "processed": 10,
+        "inflight_age_s": None,
+        "stale_dropped": 0,
+        "dead_letters": 0,
+        "last_failure": None,
+        "summary": summary,
+    }
+    values.update(fields)
+    return ActorSnapshot(**values)
+
+
+def _tree(*children: ActorSnapshot) -> ActorSnapshot:
+    root = _node("warden", {}, path="warden", kind="supervisor")
+    return attrs.evolve(root, children=children)
+
+
+def _running(execution: dict[str, Any], risk: dict[str, Any] | None = None) -> ActorSnapshot:
+    nodes = [_node("execution", execution)]
+    if risk is not None:
+        nodes.append(_node("risk", risk))
+    return _tree(*nodes)
+
+
+IDLE = {"in_flight": {}, "resolving_in_doubt": [], "ledger_repair_pending": []}
+
+
+def test_a_reconciled_idle_execution_may_stop_and_says_so() -> None:
+    snapshot = _running({**IDLE, "reconciled": True, "reconcile_detail": "ok"})
+    assert nothing_working(snapshot)
+    assert shutdown_report(snapshot) == ["known: no order in flight; reconciled with the venue"]
+
+
+def test_a_venue_that_refused_reconciliation_is_not_waited_for_and_is_named_in_doubt() -> None:
+    detail = "venue: ConnectError: all attempts to connect failed"
+    snapshot = _running({**IDLE, "reconciled": False, "reconcile_detail": detail})
+    assert nothing_working(snapshot)
+    (line,) = shutdown_report(snapshot)
+    assert line.startswith(f"in doubt: never reconciled with the venue ({detail})")
+    assert "still open" not in line
+
+
+def test_a_first_reconciliation_still_running_is_waited_for() -> None:
+    snapshot = _running({**IDLE, "reconciled": False, "reconcile_detail": ""})
+    assert not nothing_working(snapshot)
+    assert shutdown_report(snapshot) == ["in doubt: reconciliation with the venue had not finished"]
+
+
+def test_orders_in_flight_are_waited_for_and_named() -> None:
+    busy = {**IDLE, "reconciled": True, "in_flight": {"opp-7": {"phase": "placing"}}}
+    risk = {"reservations": {"held": [{"id": "opp-7"}], "in_doubt": [{"id": "opp-3"}]}}
+    snapshot = _running(busy, risk)
+    assert not nothing_working(snapshot)
+    assert shutdown_report(snapshot) == [
+        "in doubt: reservation(s) still in flight: opp-7",
+        "in doubt: reservation(s) open at risk: opp-3, opp-7 "
+        "(released by the next start's reconciliation)",
+    ]
+
+
+def test_an_execution_that_is_not_running_stops_nothing_and_is_reported_unknown() -> None:
+    snapshot = _tree(_node("execution", {}, status="restarting"))
+    assert nothing_working(snapshot)
+    (line,) = shutdown_report(snapshot)
+    assert line.startswith("in doubt: execution is restarting")
+
+
+def test_a_summary_without_the_keys_is_never_taken_as_idle() -> None:
+    assert not nothing_working(_running({}))
