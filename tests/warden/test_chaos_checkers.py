@@ -154,6 +154,10 @@ def healthy() -> Evidence:
             "intensity": 3,
             "period_s": 30.0,
             "shutdown_timeout_s": 10.0,
+            "max_daily_loss_cents": 5000,
+            "hang_timeout_s": 3.0,
+            "backoff_cap_s": 0.5,
+            "request_timeout_s": 2.0,
         },
     )
 

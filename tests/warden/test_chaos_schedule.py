@@ -83,3 +83,18 @@ def test_the_faults_filter_takes_families_and_names_and_refuses_unknown_ones() -
     assert {e.fault for e in entries} <= {f.name for f in chosen}
     with pytest.raises(ValueError, match="nosuch"):
         select_faults("venue,nosuch")
+
+
+def test_operator_restarts_take_each_of_the_five_actors_in_turn() -> None:
+    entries = plan(11, 600.0, "high", CATALOGUE).entries
+    actors = [e.params["actor"] for e in entries if e.fault == "actor.restart"]
+    assert len(actors) >= 10
+    assert actors[:5] == ["persistence", "risk", "execution", "strategy", "feed"]
+    assert actors == [actors[i % 5] for i in range(len(actors))]
+
+
+def test_a_second_daemon_is_never_scheduled_while_the_first_is_killed() -> None:
+    assert related(BY_NAME["process.second_daemon"].scopes[0], "daemon")
+    assert not related(BY_NAME["process.second_daemon"].scopes[0], "daemon.actors")
+    entries = plan(11, 600.0, "high", CATALOGUE).entries
+    assert any(e.fault == "process.second_daemon" for e in entries)

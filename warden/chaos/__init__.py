@@ -13,7 +13,7 @@ mechanically that the invariants of DESIGN.md §6 held.
 See docs/chaos.md.
 """
 
-from warden.chaos._checkers import CHECKERS, CheckResult, check_all
+from warden.chaos._checkers import CHECKERS, check_all
 from warden.chaos._faults import CATALOGUE, FAMILIES, Fault, FaultError
 from warden.chaos._faults import select as select_faults
 from warden.chaos._history import Evidence
@@ -22,6 +22,7 @@ from warden.chaos._report import print_summary
 from warden.chaos._report import write as write_report
 from warden.chaos._runner import EXIT_HARNESS, EXIT_HELD, EXIT_VIOLATED, RunOutcome, run
 from warden.chaos._schedule import Planned, Schedule, plan
+from warden.chaos._verdicts import CheckResult
 
 __all__ = [
     "CATALOGUE",

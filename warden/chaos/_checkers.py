@@ -16,46 +16,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from attrs import field, frozen
-
-from actors.domain import Action, Fill, Side
 from actors.fees import FeeModel
 from actors.risk import Holding
 from warden.chaos._history import Evidence
+from warden.chaos._money import daily_loss_within_limit, venue_fill
+from warden.chaos._readiness import ready_after_restart, restart_episodes
+from warden.chaos._verdicts import CheckResult, result
+from warden.chaos._writers import one_writer_per_ledger, refused_pids
 
-Status = Literal["held", "violated", "unknown"]
-MAX_WITNESSES = 5
 _OPEN_STATES = {"new", "accepted", "partially_filled"}
-
-
-@frozen
-class CheckResult:
-    name: str
-    invariant: int
-    status: Status
-    counts: dict[str, Any] = field(factory=dict)
-    witnesses: list[dict[str, Any]] = field(factory=list)
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "invariant": self.invariant,
-            "status": self.status,
-            "counts": self.counts,
-            "witnesses": self.witnesses,
-            "detail": self.detail,
-        }
-
-
-def _result(
-    name: str, invariant: int, counts: dict[str, Any], witnesses: list[dict[str, Any]], what: str
-) -> CheckResult:
-    status: Status = "violated" if witnesses else "held"
-    detail = f"{len(witnesses)} witness(es): {what}" if witnesses else ""
-    return CheckResult(name, invariant, status, counts, witnesses[:MAX_WITNESSES], detail)
 
 
 def _price(record: dict[str, Any]) -> int:
@@ -93,18 +64,8 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
         elif kind == "fill":
             ticker = record["ticker"]
             holding = holdings.get(ticker) or Holding.empty(ticker, 100)
-            fill = Fill(
-                record["trade_id"],
-                record["client_order_id"] or record["order_id"],
-                ticker,
-                Side(record["side"]),
-                Action(record["action"]),
-                _price(record),
-                int(record["count"]),
-                fee_cents=int(record["fee"]),
-            )
             try:
-                holdings[ticker] = holding.apply(fill)
+                holdings[ticker] = holding.apply(venue_fill(record))
             except ValueError as error:
                 return CheckResult(
                     "exposure_within_limits", 1, "unknown", detail=f"cannot replay: {error}"
@@ -142,7 +103,7 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
         "max_market_exposure_cents": market_limit,
         "events_over_limit": len(witnesses),
     }
-    return _result("exposure_within_limits", 1, counts, witnesses, "exposure over a limit")
+    return result("exposure_within_limits", 1, counts, witnesses, "exposure over a limit")
 
 
 # --- 2 at most once --------------------------------------------------------------------
@@ -157,7 +118,7 @@ def client_order_id_accepted_once(ev: Evidence) -> CheckResult:
         {"client_order_id": e[0]["record"]["client_order_id"], "accepted": e} for e in dups
     ]
     counts = {"orders_accepted": sum(len(v) for v in by_id.values()), "duplicated_ids": len(dups)}
-    return _result(
+    return result(
         "client_order_id_accepted_once", 2, counts, witnesses, "a client order id accepted twice"
     )
 
@@ -223,7 +184,7 @@ def intent_before_order(ev: Evidence) -> CheckResult:
         "time_order_checked": checked,
         "time_order_skipped_clock_fault": skipped,
     }
-    return _result(
+    return result(
         "intent_before_order", 3, counts, witnesses, "a venue order with no earlier ledger intent"
     )
 
@@ -274,7 +235,7 @@ def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
         if _fill_key(venue[i]) != _fill_key(ledger[i])
     ]
     counts = {"venue_fills": len(venue), "ledger_fills": len(ev.ledger["fills"])}
-    return _result(
+    return result(
         "ledger_fills_equal_venue", 4, counts, witnesses, "fills lost, invented or altered"
     )
 
@@ -308,7 +269,7 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
         "cash_change_ledger_cents": ledger_cash,
         "cash_change_venue_cents": venue_cash,
     }
-    return _result("positions_and_cash_equal", 5, counts, witnesses, "positions or cash differ")
+    return result("positions_and_cash_equal", 5, counts, witnesses, "positions or cash differ")
 
 
 # --- 6 kill switch ---------------------------------------------------------------------
@@ -374,7 +335,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
         if ended is None or ended > max(window[0], entry["ts"]) + deadline:
             witnesses.append({"halted_at": window[0], "open_past_deadline": entry})
     counts = {"halt_windows": len(windows), "orders_accepted_while_halted": in_window}
-    return _result(
+    return result(
         "kill_switch_honoured", 6, counts, witnesses, "new risk or an open order after a halt"
     )
 
@@ -390,10 +351,15 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
             "unknown",
             detail="needs the daemon history (warden run --chaos)",
         )
+    refused = refused_pids(ev)  # a refused second daemon started nothing
     starts = [
         line["t"]
         for line in ev.daemon
-        if (line["kind"] == "daemon" and line.get("phase") == "start")
+        if (
+            line["kind"] == "daemon"
+            and line.get("phase") == "start"
+            and line.get("pid") not in refused
+        )
         or (line["kind"] == "restart" and line.get("actor") == "execution")
     ]
     reconciled = sorted(line["t"] for line in ev.daemon_of("reconciled") if line.get("ok"))
@@ -417,7 +383,7 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
         if early:
             witnesses.append({"started_at": start, "reconciled_at": done, "order": early[0]})
     counts = {"starts": len(starts), "reconciliations": len(reconciled)}
-    return _result(
+    return result(
         "no_order_before_reconciliation", 7, counts, witnesses, "an order before reconciliation"
     )
 
@@ -432,7 +398,16 @@ def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
         {"open_in_ledger": order} for order in ev.ledger["orders"] if order["state"] in _OPEN_STATES
     ]
     counts = {"resting_at_venue": len(ev.venue_final["resting"])}
-    return _result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
+    return result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
+
+
+def _starts_process(line: dict[str, Any], refused: set[int]) -> bool:
+    """A ``daemon start`` line of a process that went on to run (not one refused)."""
+    return (
+        line.get("kind") == "daemon"
+        and line.get("phase") == "start"
+        and line.get("pid") not in refused
+    )
 
 
 def _risk_incarnations(ev: Evidence) -> dict[int, tuple[int, int]]:
@@ -440,8 +415,9 @@ def _risk_incarnations(ev: Evidence) -> dict[int, tuple[int, int]]:
     process is counted from each ``daemon start`` line."""
     found: dict[int, tuple[int, int]] = {}
     process = -1
+    refused = refused_pids(ev)
     for line in ev.daemon or ():
-        if line.get("kind") == "daemon" and line.get("phase") == "start":
+        if _starts_process(line, refused):
             process += 1
         elif line.get("child") == "risk" and isinstance(line.get("epoch"), int):
             found[id(line)] = (process, line["epoch"])
@@ -478,34 +454,12 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
             else:
                 gone += 1
     counts = {"ledger_reservations": len(ev.ledger["reservations"]), "died_with_holder": gone}
-    return _result(
+    return result(
         "no_reservation_after_quiescence", 8, counts, witnesses, "a reservation still held"
     )
 
 
 # --- 9 restart intensity ---------------------------------------------------------------
-
-
-def restart_episodes(ev: Evidence) -> list[dict[str, Any]]:
-    """Supervisor restarts seen by polling ``/actors``: a poll where some actor's
-    epoch rose (per daemon pid), minus the harness's own operator restarts."""
-    operator = {(e["pid"], e["actor"], e["epoch"]) for e in ev.harness_of("operator_restart")}
-    episodes: list[dict[str, Any]] = []
-    previous: dict[int, dict[str, int]] = {}
-    for poll in ev.harness_of("poll"):
-        epochs: dict[str, int] = poll.get("epochs") or {}
-        before = previous.get(poll["pid"])
-        previous[poll["pid"]] = epochs
-        if before is None:
-            continue
-        rises = {
-            actor: epoch - before.get(actor, epoch)
-            for actor, epoch in epochs.items()
-            if epoch > before.get(actor, epoch) and (poll["pid"], actor, epoch) not in operator
-        }
-        if rises:
-            episodes.append({"t": poll["t"], "pid": poll["pid"], "rises": rises})
-    return episodes
 
 
 def restart_intensity_bounded(ev: Evidence) -> CheckResult:
@@ -532,7 +486,7 @@ def restart_intensity_bounded(ev: Evidence) -> CheckResult:
         "period_s": period,
         "escalations": sum(1 for e in exits.values() if e.get("code") == 1),
     }
-    return _result(
+    return result(
         "restart_intensity_bounded", 9, counts, witnesses, "restarts past the intensity, no halt"
     )
 
@@ -550,8 +504,9 @@ def message_accounting(ev: Evidence) -> CheckResult:
     from its stopped tree (exact: every incarnation has ended). A SIGKILLed process
     writes none; it is counted as unchecked. Unknown when no process left books."""
     segments: list[list[dict[str, Any]]] = []
+    refused = refused_pids(ev)
     for line in ev.daemon or ():
-        if line.get("kind") == "daemon" and line.get("phase") == "start":
+        if _starts_process(line, refused):
             segments.append([])
         elif line.get("kind") == "accounting" and segments:
             segments[-1].append(line)
@@ -585,7 +540,7 @@ def message_accounting(ev: Evidence) -> CheckResult:
                         "books": {key: b[key] for key in (*_BOOKS, "lost_after_end")},
                     }
                 )
-    return _result("message_accounting", 10, counts, witnesses, "messages unaccounted for")
+    return result("message_accounting", 10, counts, witnesses, "messages unaccounted for")
 
 
 CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (
@@ -600,6 +555,9 @@ CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (
     no_reservation_after_quiescence,
     restart_intensity_bounded,
     message_accounting,
+    daily_loss_within_limit,
+    one_writer_per_ledger,
+    ready_after_restart,
 )
 
 

@@ -12,6 +12,8 @@ from the harness's polls between injection and two seconds after the heal
   the daemon was not ready;
 - partial fills: a trader order in the window filled partly;
 - SIGKILL: the daemon came back; halt: risk was seen halted;
+- second daemon: it ended (refused, or killed at its deadline) while the first
+  was alive, so it met the first's hold on the ledger;
 - storage: persistence failed, queued work, halted, or was not ready;
 - clock: the daemon accepted the offset.
 """
@@ -86,6 +88,8 @@ def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
         return _rose(window, "feed", _FEED) or any(not p.get("ready") for p in window)
     if name == "process.sigkill":
         return record.get("heal_t") is not None and any(p.get("up") for p in window)
+    if name == "process.second_daemon":
+        return bool((record.get("heal_answer") or {}).get("first_alive"))
     if name == "process.halt":
         return any(p.get("halted") for p in window)
     if name.startswith("storage."):

@@ -11,6 +11,11 @@ and how recovery is measured (``recovery``):
 - ``reconciled``: the restarted daemon's first ``reconciled ok`` history line
   (timed from the restart; ``/readyz`` when the daemon writes no history).
 
+A fault with ``turns`` takes its target from that tuple in turn: the i-th
+instance of it in a schedule (in time order) acts on ``turns[i % len(turns)]``
+(``actor.restart`` restarts persistence, risk, execution, strategy, feed, and
+round again).
+
 Faults never overlap a fault sharing one of their ``scopes`` (a venue knob
 section is replaced as a whole; the daemon takes one fault at a time).
 ``needs_chaos`` faults use the daemon's ``--chaos`` routes and are
@@ -31,6 +36,9 @@ Intensity = Literal["low", "medium", "high"]
 INTENSITIES: tuple[Intensity, ...] = ("low", "medium", "high")
 FAMILIES = ("actor", "venue", "process", "storage", "clock")
 ACTORS = ("persistence", "risk", "execution", "strategy", "feed")
+#: seconds a second daemon gets, from its start, to refuse the held ledger and exit
+#: (python start-up and imports included, on a loaded machine)
+SECOND_DAEMON_DEADLINE_S = 10.0
 
 
 class FaultError(Exception):
@@ -55,6 +63,8 @@ class Targets(Protocol):
     def resume_if_halted_by(self, reason_part: str) -> None: ...
     def seconds_to_midnight(self) -> float: ...
     def seconds_since_midnight(self) -> float: ...
+    def start_second_daemon(self) -> dict[str, Any]: ...
+    def finish_second_daemon(self, deadline_s: float) -> dict[str, Any]: ...
 
 
 Draw = Callable[[random.Random, Intensity], dict[str, Any]]
@@ -73,6 +83,7 @@ class Fault:
     inject: Action
     heal: Action
     needs_chaos: bool = False
+    turns: tuple[str, ...] = ()
 
 
 def _pick(rng: random.Random, intensity: Intensity, table: dict[str, tuple[float, float]]) -> float:
@@ -198,6 +209,14 @@ def _sigkill_heal(targets: Targets, _params: dict[str, Any]) -> None:
     targets.restart_daemon()
 
 
+def _second_daemon_inject(targets: Targets, _params: dict[str, Any]) -> dict[str, Any]:
+    return targets.start_second_daemon()
+
+
+def _second_daemon_heal(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
+    return targets.finish_second_daemon(float(params["deadline_s"]))
+
+
 def _halt_inject(targets: Targets, _params: dict[str, Any]) -> None:
     targets.daemon_post("/halt", {"reason": "chaos: kill switch"})
 
@@ -256,13 +275,14 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "actor.restart",
         "actor",
-        "operator restart of one actor (POST /actors/NAME/restart), execution mid-order",
-        "actor",
+        "operator restart (POST /actors/NAME/restart) of each actor in turn, execution mid-order",
+        "actor (persistence, risk, execution, strategy, feed in turn)",
         ("daemon.actors",),
         "epoch",
-        lambda rng, _i: {"actor": _actor(rng)},
+        lambda _rng, _i: {"actor": ACTORS[0]},
         _restart_inject,
         _nothing,
+        turns=ACTORS,
     ),
     Fault(
         "actor.crash",
@@ -396,6 +416,18 @@ CATALOGUE: tuple[Fault, ...] = (
         _empty,
         _sigkill_inject,
         _sigkill_heal,
+    ),
+    Fault(
+        "process.second_daemon",
+        "process",
+        "a second `warden run` on the same config and ledger; it must exit 2 naming the"
+        " first's pid (killed if it has not exited `deadline_s` after its start)",
+        "deadline_s",
+        ("daemon.ledger",),
+        "ready",
+        lambda _rng, _i: {"deadline_s": SECOND_DAEMON_DEADLINE_S},
+        _second_daemon_inject,
+        _second_daemon_heal,
     ),
     Fault(
         "process.halt",

@@ -7,6 +7,13 @@ kills whatever still runs, whatever happened before. Every action the harness
 takes is appended to ``harness.jsonl`` with the real wall time ``t``.
 HTTP calls carry short timeouts; a daemon that does not answer raises
 :class:`~warden.chaos._faults.FaultError`, never hangs the harness.
+
+Each daemon process's lifetime is journaled (``daemon_start`` when it is
+spawned, ``daemon_exit`` once it has been reaped, both with its pid), and so is
+each *second* daemon the ``process.second_daemon`` fault starts on the same
+config and ledger while the first runs (``second_daemon_start`` /
+``second_daemon_exit`` with its exit code, its stderr lines and whether the
+first was still alive): the evidence for "one process per ledger".
 """
 
 from __future__ import annotations
@@ -100,6 +107,50 @@ class Child:
         return self.popen.returncode
 
 
+class SecondDaemon:
+    """A second ``warden run`` on the first's config and ledger: stdout in
+    ``<stem>.log``, stderr apart in ``<stem>.err`` (the refusal is one line there)."""
+
+    MAX_STDERR_LINES = 5  # a refusal is one line; a daemon that started logs on and on
+
+    def __init__(self, args: list[str], stem: Path, *, first_pid: int) -> None:
+        self.first_pid = first_pid
+        self.err = stem.with_suffix(".err")
+        self.started = time.monotonic()
+        with stem.with_suffix(".log").open("a") as out, self.err.open("a") as err:
+            self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "warden", *args],
+                stdout=out,
+                stderr=err,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def wait_until(self, deadline: float) -> str:
+        """``"itself"`` if it exits by ``deadline`` (monotonic), else SIGKILL: ``"killed"``."""
+        try:
+            self.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=30)
+            return "killed"
+        return "itself"
+
+    def stderr_lines(self) -> tuple[list[str], int]:
+        """The first non-blank lines of its stderr, and how many there were."""
+        try:
+            lines = self.err.read_text(errors="replace").splitlines()
+        except OSError:
+            return [], 0
+        lines = [line for line in lines if line.strip()]
+        return lines[: self.MAX_STDERR_LINES], len(lines)
+
+
 class Rig:
     """The venue, the daemon (restartable on the same ledger) and the ways to hurt them."""
 
@@ -121,6 +172,8 @@ class Rig:
         self.http = httpx.Client(timeout=3.0, trust_env=False)
         self._lock_release: threading.Event | None = None
         self._lock_thread: threading.Thread | None = None
+        self.second: SecondDaemon | None = None
+        self._seconds_started = 0
 
     # --- processes ----------------------------------------------------------------------
 
@@ -141,12 +194,17 @@ class Rig:
             time.sleep(0.05)  # polling a log file against a deadline
         raise HarnessError(f"venue-sim did not listen within {timeout_s}s")
 
-    def start_daemon(self, timeout_s: float = 60.0) -> None:
+    def daemon_args(self) -> list[str]:
+        """How the daemon is started (every daemon of a run, the second one included:
+        same venue, config and ledger; control port 0, so each gets a port of its own)."""
         args = ["run", "--venue-url", self.venue_url, "--config", str(self.config)]
         args += ["--db", str(self.db), "--control-port", "0"]
         if self.chaos:
             args.append("--chaos")
-        self.daemon = Child(args, self.workdir / "daemon.log")
+        return args
+
+    def start_daemon(self, timeout_s: float = 60.0) -> None:
+        self.daemon = Child(self.daemon_args(), self.workdir / "daemon.log")
         self.journal.write("daemon_start", pid=self.daemon.pid)
         runtime = self.runtime_dir / "warden.json"
         deadline = time.monotonic() + timeout_s
@@ -190,6 +248,8 @@ class Rig:
     def close(self) -> None:
         """Kill everything still running; safe to call twice."""
         self.unlock_ledger()
+        if self.second is not None:
+            self.finish_second_daemon(0.0)
         for child in (self.daemon, self.venue):
             if child is not None and child.alive():
                 child.stop(signal.SIGKILL, 10.0)
@@ -209,8 +269,20 @@ class Rig:
             return None
 
     def ready(self, client: httpx.Client | None = None) -> bool:
+        return self.readiness(client)[0]
+
+    def readiness(self, client: httpx.Client | None = None) -> tuple[bool, list[str]]:
+        """``/readyz``: ready, and the reasons it gives when it is not."""
         answer = self.get("/readyz", client)
-        return answer is not None and answer.status_code == 200
+        if answer is None:
+            return False, ["no answer"]
+        if answer.status_code == 200:
+            return True, []
+        try:
+            reasons = [str(reason) for reason in answer.json().get("reasons", [])]
+        except (ValueError, AttributeError):
+            reasons = []
+        return False, reasons or [f"/readyz {answer.status_code}"]
 
     def actors(self, client: httpx.Client | None = None) -> dict[str, dict[str, Any]]:
         """``{name: node}`` of every worker, or ``{}`` if the daemon does not answer."""
@@ -283,6 +355,51 @@ class Rig:
             self.start_daemon()
         except HarnessError as error:
             raise FaultError("process.sigkill", f"restart failed: {error}") from error
+
+    def start_second_daemon(self) -> dict[str, Any]:
+        """Start another ``warden run`` exactly as the first was started, while it runs."""
+        if self.second is not None:
+            raise FaultError("process.second_daemon", "a second daemon is already running")
+        if self.daemon is None or not self.daemon.alive():
+            raise FaultError("process.second_daemon", "the first daemon is not running")
+        self._seconds_started += 1
+        stem = self.workdir / f"second-daemon-{self._seconds_started}"
+        self.second = SecondDaemon(self.daemon_args(), stem, first_pid=self.daemon.pid)
+        self.journal.write(
+            "second_daemon_start",
+            pid=self.second.pid,
+            first_pid=self.second.first_pid,
+            db=str(self.db.absolute()),
+            db_resolved=str(self.db.resolve()),
+            args=self.daemon_args(),
+        )
+        return {"pid": self.second.pid, "first_pid": self.second.first_pid}
+
+    def finish_second_daemon(self, deadline_s: float) -> dict[str, Any]:
+        """Wait until ``deadline_s`` after its start for the second daemon to exit;
+        SIGKILL it if it has not (that is a violation, journaled as ``killed``).
+        Journals and returns its exit code and stderr lines, and whether the first
+        daemon (the same pid) was still alive when it ended."""
+        second, self.second = self.second, None
+        if second is None:
+            raise FaultError("process.second_daemon", "no second daemon was started")
+        by = second.wait_until(second.started + deadline_s)
+        first_alive = (
+            self.daemon is not None and self.daemon.pid == second.first_pid and self.daemon.alive()
+        )
+        stderr, stderr_count = second.stderr_lines()
+        result = {
+            "pid": second.pid,
+            "first_pid": second.first_pid,
+            "code": second.popen.returncode,
+            "by": by,
+            "lived_s": round(time.monotonic() - second.started, 3),
+            "stderr": stderr,
+            "stderr_lines": stderr_count,
+            "first_alive": first_alive,
+        }
+        self.journal.write("second_daemon_exit", **result)
+        return result
 
     def lock_ledger(self) -> None:
         if self._lock_thread is not None:

@@ -25,8 +25,8 @@ import httpx
 from attrs import field, frozen
 
 from actors.errors import LedgerError
-from warden.chaos._checkers import CheckResult, check_all
-from warden.chaos._faults import BY_NAME, FaultError
+from warden.chaos._checkers import check_all
+from warden.chaos._faults import BY_NAME, SECOND_DAEMON_DEADLINE_S, FaultError
 from warden.chaos._history import (
     Evidence,
     fetch_truth,
@@ -36,6 +36,7 @@ from warden.chaos._history import (
 )
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
 from warden.chaos._schedule import Planned, Schedule
+from warden.chaos._verdicts import CheckResult
 
 POLL_S = 0.25
 WARMUP_S = 5.0
@@ -49,7 +50,12 @@ EXIT_HARNESS = 2
 CONFIG: dict[str, dict[str, Any]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
     "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
-    "risk": {"max_market_exposure_cents": 5000, "max_total_exposure_cents": 20000},
+    "risk": {
+        "max_market_exposure_cents": 5000,
+        "max_total_exposure_cents": 20000,
+        "max_daily_loss_cents": 5000,
+    },
+    "execution": {"request_timeout_s": 2.0},
     "supervision": {
         "intensity": 10,
         "period_s": 30.0,
@@ -111,7 +117,7 @@ class _Run:
         if client is None:
             self.rig.note_daemon_exit()
         nodes = self.rig.actors(client)
-        ready = self.rig.ready(client) if nodes else False
+        ready, reasons = self.rig.readiness(client) if nodes else (False, ["down"])
         risk = nodes.get("risk", {}).get("summary", {})
         execution = nodes.get("execution", {}).get("summary", {})
         feed = nodes.get("feed", {}).get("summary", {})
@@ -122,6 +128,7 @@ class _Run:
             pid=daemon.pid if (daemon := self.rig.daemon) is not None else None,
             up=bool(nodes),
             ready=ready,
+            not_ready=reasons,
             halted=risk.get("halted") if nodes else None,
             halt_reason=risk.get("halt_reason"),
             epochs={name: node["epoch"] for name, node in nodes.items()},
@@ -224,7 +231,7 @@ class _Run:
             return record
         record["injected"] = True
         record["answer"] = answer
-        if "offset_s" in answer:  # the checkers map the daemon's shifted times back
+        if answer:  # the checkers map clock offsets back and time actor restarts from it
             self.journal.write("injected", fault=fault.name, id=index, answer=answer)
         if fault.recovery == "epoch" and answer.get("epoch") is not None:
             epoch = int(answer["epoch"])
@@ -245,7 +252,9 @@ class _Run:
         record["heal_t"] = time.time()
         self.journal.write("heal", fault=fault.name, id=record["id"])
         try:
-            fault.heal(self.rig, record["params"])
+            answer = fault.heal(self.rig, record["params"])
+            if answer:
+                record["heal_answer"] = answer
         except FaultError as error:
             record["error"] = f"heal: {error}"
             self.journal.write("heal_failed", fault=fault.name, id=record["id"], error=str(error))
@@ -319,6 +328,8 @@ class _Run:
     def heal_all(self) -> None:
         self.journal.write("phase", name="heal")
         self.rig.unlock_ledger()
+        if self.rig.second is not None:  # the chaos phase ended before its heal
+            self.rig.finish_second_daemon(SECOND_DAEMON_DEADLINE_S)
         try:
             self.rig.venue_reset("all")
         except FaultError as error:
@@ -382,6 +393,10 @@ class _Run:
             "intensity": sections["supervision"]["intensity"],
             "period_s": sections["supervision"]["period_s"],
             "shutdown_timeout_s": sections["daemon"]["shutdown_timeout_s"],
+            "hang_timeout_s": sections["supervision"]["hang_timeout_s"],
+            "backoff_cap_s": sections["supervision"]["backoff_cap_s"],
+            "request_timeout_s": sections["execution"]["request_timeout_s"],
+            "ledger": str(self.rig.db.absolute()),
             "daemon_history_torn_lines": torn,
         }
         return Evidence(

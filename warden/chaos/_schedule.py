@@ -10,7 +10,8 @@ trading = kill switch and ledger, clock), which are independent of each other
 and of the venue's lanes. A fault that finds no free slot after a few tries is
 left out (and so is absent from the schedule, not silently lost).
 Times are seconds from the start of the chaos phase; every fault ends by
-``duration``.
+``duration``. A fault with ``turns`` (operator restarts) takes its targets in
+turn, in time order, once the schedule is drawn.
 """
 
 from __future__ import annotations
@@ -147,4 +148,19 @@ def plan(
                 entries.append(entry)
                 break
     entries.sort(key=lambda entry: (entry.at_s, entry.fault))
-    return Schedule(seed, duration_s, intensity, faults_spec, tuple(entries))
+    return Schedule(seed, duration_s, intensity, faults_spec, _take_turns(entries, faults))
+
+
+def _take_turns(entries: list[Planned], faults: tuple[Fault, ...]) -> tuple[Planned, ...]:
+    """The i-th entry of a fault with ``turns`` acts on ``turns[i % len(turns)]``."""
+    turns = {fault.name: fault.turns for fault in faults if fault.turns}
+    seen: dict[str, int] = {}
+    taken = []
+    for entry in entries:
+        targets = turns.get(entry.fault)
+        if targets:
+            i = seen[entry.fault] = seen.get(entry.fault, -1) + 1
+            params = entry.params | {"actor": targets[i % len(targets)]}
+            entry = Planned(entry.fault, entry.at_s, entry.for_s, params)  # noqa: PLW2901
+        taken.append(entry)
+    return tuple(taken)

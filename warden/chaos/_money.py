@@ -1,0 +1,126 @@
+"""Invariant 11, money limits across restarts: the day's realised loss, from venue truth.
+
+:func:`daily_loss_within_limit` replays the trader's fills from the venue's
+truth log in venue order through risk's own :class:`~actors.risk.Holding`
+(pair profit realised when a pair forms, a sale realises proceeds - fee -
+average cost), summing what each fill realises per UTC day of the venue's
+timestamp (real time: a clock fault in the daemon does not move it). A day's
+realised loss is ``max(0, -realised so far that day)``, checked after every
+fill. Risk admits a reservation only while ``loss today + its worst case <=
+max_daily_loss_cents``, so the loss may pass the limit by at most one
+reservation's worst case: the bound is ``max_daily_loss_cents`` + the largest
+reservation amount the ledger or the daemon history shows. Restarts of risk
+or of the whole daemon change nothing here: venue truth is one account's
+whole life, so a risk that forgot the day's losses shows up as a day past
+the bound.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from actors.domain import Action, Fill, Side
+from actors.risk import Holding
+from warden.chaos._history import Evidence
+from warden.chaos._verdicts import CheckResult, result, unknown
+
+NAME = "daily_loss_within_limit"
+INVARIANT = 11
+
+
+def venue_price(record: dict[str, Any]) -> int:
+    """The price the trader paid for its side of a venue order or fill."""
+    return int(record["yes_price"] if record["side"] == "yes" else record["no_price"])
+
+
+def venue_fill(record: dict[str, Any]) -> Fill:
+    """A venue truth ``fill`` record as risk's :class:`Fill`. Raises ``ValueError``."""
+    return Fill(
+        record["trade_id"],
+        record["client_order_id"] or record["order_id"],
+        record["ticker"],
+        Side(record["side"]),
+        Action(record["action"]),
+        venue_price(record),
+        int(record["count"]),
+        fee_cents=int(record["fee"]),
+    )
+
+
+def utc_day(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).date().isoformat()
+
+
+def worst_reservation_cents(ev: Evidence) -> int | None:
+    """The largest amount any reservation set aside (ledger and daemon history), or
+    ``None`` when neither shows one."""
+    amounts = [int(r["amount_cents"]) for r in (ev.ledger or {}).get("reservations", [])]
+    amounts += [
+        int(line["amount_cents"])
+        for line in ev.daemon_of("reservation")
+        if line.get("phase") == "reserve" and isinstance(line.get("amount_cents"), int)
+    ]
+    return max(amounts, default=None)
+
+
+def daily_loss_within_limit(ev: Evidence) -> CheckResult:
+    limit = ev.config.get("max_daily_loss_cents")
+    if not isinstance(limit, int):
+        return unknown(NAME, INVARIANT, "the config has no max_daily_loss_cents")
+    if not ev.truth:
+        return unknown(NAME, INVARIANT, "no venue truth (nothing traded, or it was not read)")
+    worst = worst_reservation_cents(ev)
+    if worst is None:
+        return unknown(
+            NAME,
+            INVARIANT,
+            "no reservation amount (no ledger, no daemon history): the bound is unknown",
+        )
+    allowed = limit + worst
+    holdings: dict[str, Holding] = {}
+    realised: dict[str, int] = {}
+    peak_loss: dict[str, int] = {}
+    losing: dict[str, list[dict[str, Any]]] = {}
+    witnesses: list[dict[str, Any]] = []
+    fills = 0
+    for entry in ev.truth_of("fill"):
+        record = entry["record"]
+        try:
+            fill = venue_fill(record)
+            before = holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout_cents)
+            after = before.apply(fill)
+        except (KeyError, ValueError) as error:
+            return unknown(NAME, INVARIANT, f"cannot replay fill {entry.get('seq')}: {error}")
+        fills += 1
+        holdings[fill.ticker] = after
+        day = utc_day(float(entry["ts"]))
+        delta = after.realised_cents - before.realised_cents
+        realised[day] = realised.get(day, 0) + delta
+        if delta < 0:
+            losing.setdefault(day, []).append({"seq": entry["seq"], "realised_cents": delta})
+        loss = max(0, -realised[day])
+        crossed = loss > allowed >= peak_loss.get(day, 0)
+        peak_loss[day] = max(peak_loss.get(day, 0), loss)
+        if crossed:
+            witnesses.append(
+                {
+                    "day": day,
+                    "realised_loss_cents": loss,
+                    "max_daily_loss_cents": limit,
+                    "worst_reservation_cents": worst,
+                    "fill": entry,
+                    "losing_fills_that_day": len(losing[day]),
+                    "last_losing_fills": losing[day][-5:],
+                }
+            )
+    counts = {
+        "fills": fills,
+        "days": len(realised),
+        "peak_loss_cents_by_day": peak_loss,
+        "realised_cents_by_day": realised,
+        "max_daily_loss_cents": limit,
+        "worst_reservation_cents": worst,
+        "allowed_loss_cents": allowed,
+    }
+    return result(NAME, INVARIANT, counts, witnesses, "a day's realised loss past the limit")

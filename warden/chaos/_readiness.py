@@ -1,0 +1,243 @@
+"""Invariant 13, ready again after every actor restart: ``/readyz`` answers 200 within
+a bound after each restart, whatever restarted the actor.
+
+The restarts judged: every operator restart, crash and hang the harness
+injected (from the moment its request went out: the ``injected`` answer's
+``sent_t``), and every other restart the polls of ``/actors`` saw (an epoch
+that rose, from the poll before it). After each, in the same daemon process,
+"ready again" is the first poll that says ready once the new incarnation runs.
+
+The bound, from the run's config (written down in docs/chaos.md)::
+
+    hang_timeout_s + backoff_cap_s + settle (request_timeout_s + 1 s) + READY_MARGIN_S
+
+a hang is seen at its deadline, the restart waits at most the backoff cap, a
+new execution reconciles after its settle period, and the margin covers the
+feed's fresh snapshots, the 0.25 s polls and a loaded machine (3 + 0.5 + 3 +
+5 = 11.5 s in the chaos config).
+
+Other faults overlap restarts (a venue that does not answer, a halt, a full
+disk also keep ``/readyz`` at 503, for reasons of their own), so a restart
+not ready within the bound is a violation only if its wait holds a stretch of
+at least the bound during which no other fault was injected: then nothing
+but the restart explains it. Restarts whose waits were covered by other
+faults are counted as ``masked``; a daemon that is never ready again is
+caught at the latest in the heal phase, when no fault is left. The wait ends
+at the quiesce phase (which halts on purpose) or when the process ends.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from warden.chaos._history import Evidence
+from warden.chaos._verdicts import CheckResult, result, unknown
+
+NAME = "ready_after_restart"
+INVARIANT = 13
+READY_MARGIN_S = 5.0
+RESTART_FAULTS = ("actor.restart", "actor.crash", "actor.hang")
+
+
+def readiness_bound_s(config: dict[str, Any]) -> float | None:
+    """The bound for the run's config, or ``None`` if a term is missing."""
+    try:
+        hang = float(config["hang_timeout_s"])
+        cap = float(config["backoff_cap_s"])
+        settle = float(config["request_timeout_s"]) + 1.0
+    except (KeyError, TypeError, ValueError):
+        return None
+    return hang + cap + settle + READY_MARGIN_S
+
+
+def restart_episodes(ev: Evidence) -> list[dict[str, Any]]:
+    """Supervisor restarts seen by polling ``/actors``: a poll where some actor's
+    epoch rose (per daemon pid), minus the harness's own operator restarts;
+    ``after_t`` is the poll before it (the restart happened in between)."""
+    operator = {(e["pid"], e["actor"], e["epoch"]) for e in ev.harness_of("operator_restart")}
+    episodes: list[dict[str, Any]] = []
+    previous: dict[int, tuple[float, dict[str, int]]] = {}
+    for poll in ev.harness_of("poll"):
+        epochs: dict[str, int] = poll.get("epochs") or {}
+        before = previous.get(poll["pid"])
+        previous[poll["pid"]] = (poll["t"], epochs)
+        if before is None:
+            continue
+        rises = {
+            actor: epoch - before[1].get(actor, epoch)
+            for actor, epoch in epochs.items()
+            if epoch > before[1].get(actor, epoch) and (poll["pid"], actor, epoch) not in operator
+        }
+        if rises:
+            episodes.append(
+                {"t": poll["t"], "after_t": before[0], "pid": poll["pid"], "rises": rises}
+            )
+    return episodes
+
+
+def _fault_spans(ev: Evidence) -> dict[int, dict[str, Any]]:
+    """Every injected fault by id: name, params, inject / heal times, the injection's answer."""
+    spans: dict[int, dict[str, Any]] = {}
+    for event in ev.harness:
+        kind, fid = event.get("kind"), event.get("id")
+        if not isinstance(fid, int):
+            continue
+        if kind == "inject":
+            spans[fid] = {
+                "id": fid,
+                "fault": event["fault"],
+                "params": event.get("params") or {},
+                "from": event["t"],
+                "to": math.inf,
+            }
+        elif fid in spans and kind == "injected":
+            spans[fid]["answer"] = event.get("answer") or {}
+        elif fid in spans and kind == "heal":
+            spans[fid]["to"] = event["t"]
+        elif kind == "inject_failed":
+            spans.pop(fid, None)
+    return spans
+
+
+def _restarts(ev: Evidence, spans: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    polls = ev.harness_of("poll")
+    restarts: list[dict[str, Any]] = []
+    for span in spans.values():
+        if span["fault"] not in RESTART_FAULTS or "answer" not in span:
+            continue
+        answer = span["answer"]
+        start = float(answer.get("sent_t", span["from"]))
+        before = [p for p in polls if p["t"] <= start and p.get("pid") is not None]
+        before = before or [p for p in polls if p.get("pid") is not None][:1]
+        epoch = answer.get("epoch")
+        need = None
+        if isinstance(epoch, int):
+            need = epoch if span["fault"] == "actor.restart" else epoch + 1
+        restarts.append(
+            {
+                "cause": span["fault"],
+                "fault_id": span["id"],
+                "actor": span["params"].get("actor"),
+                "need_epoch": need,
+                "start": start,
+                "pid": before[-1]["pid"] if before else None,
+            }
+        )
+    for episode in restart_episodes(ev):
+        covered = any(
+            s["fault"] in RESTART_FAULTS and s["from"] <= episode["t"] <= s["to"] + 1.0
+            for s in spans.values()
+        )
+        if not covered:
+            restarts.append(
+                {
+                    "cause": "supervisor",
+                    "actors": sorted(episode["rises"]),
+                    "start": episode["after_t"],
+                    "seen": episode["t"],
+                    "pid": episode["pid"],
+                }
+            )
+    return sorted(restarts, key=lambda r: r["start"])
+
+
+def _ready_again(restart: dict[str, Any], polls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first poll that says ready once the restarted incarnation runs."""
+    actor, need = restart.get("actor"), restart.get("need_epoch")
+    running_from = restart.get("seen", restart["start"])
+    if need is not None:
+        running = next(
+            (
+                p
+                for p in polls
+                if p["t"] >= restart["start"]
+                and (p.get("epochs") or {}).get(actor, -1) >= need
+                and (p.get("statuses") or {}).get(actor) == "running"
+            ),
+            None,
+        )
+        running_from = running["t"] if running is not None else restart["start"]
+    return next((p for p in polls if p["t"] >= running_from and p.get("ready")), None)
+
+
+def _quiet_stretch(
+    low: float, high: float, busy: list[tuple[float, float]], length: float
+) -> tuple[float, float] | None:
+    """The first stretch of ``[low, high]`` at least ``length`` long that no busy span touches."""
+    cursor = low
+    for start, end in sorted(busy):
+        if end < cursor:
+            continue
+        if start - cursor >= length:
+            return cursor, start
+        cursor = max(cursor, end)
+        if cursor >= high:
+            return None
+    return (cursor, high) if high - cursor >= length else None
+
+
+def _quantile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 3)
+
+
+def ready_after_restart(ev: Evidence) -> CheckResult:
+    bound = readiness_bound_s(ev.config)
+    if bound is None:
+        return unknown(NAME, INVARIANT, "the config lacks hang_timeout_s / backoff_cap_s / ...")
+    spans = _fault_spans(ev)
+    restarts = _restarts(ev, spans)
+    all_polls = ev.harness_of("poll")
+    quiesce = min(
+        (e["t"] for e in ev.harness_of("phase") if e.get("name") == "quiesce"), default=math.inf
+    )
+    counts: dict[str, Any] = {"bound_s": bound, "restarts": len(restarts)}
+    if restarts and not all_polls:
+        return unknown(NAME, INVARIANT, "no polls of /readyz to time the restarts", **counts)
+    witnesses: list[dict[str, Any]] = []
+    waits: list[float] = []
+    in_bound = masked = unjudged = 0
+    for restart in restarts:
+        polls = [p for p in all_polls if p.get("pid") == restart["pid"] and p["t"] < quiesce]
+        after = [p for p in polls if p["t"] >= restart["start"]]
+        if not after:
+            unjudged += 1
+            continue
+        ready = _ready_again(restart, after)
+        if ready is not None:
+            waits.append(ready["t"] - restart["start"])
+            if ready["t"] - restart["start"] <= bound:
+                in_bound += 1
+                continue
+        until = ready["t"] if ready is not None else after[-1]["t"]
+        busy = [(s["from"], s["to"]) for s in spans.values() if s["id"] != restart.get("fault_id")]
+        quiet = _quiet_stretch(restart["start"], until, busy, bound)
+        if quiet is None:
+            masked += 1
+            continue
+        last = next((p for p in reversed(after) if p["t"] <= quiet[0] + bound), after[0])
+        witnesses.append(
+            {
+                "restart": restart,
+                "ready_again_at": ready["t"] if ready is not None else None,
+                "no_other_fault_from": quiet[0],
+                "no_other_fault_to": quiet[1],
+                "not_ready_reasons": last.get("not_ready"),
+                "poll": {k: last.get(k) for k in ("t", "pid", "ready", "halted", "statuses")},
+            }
+        )
+    ordered = sorted(waits)
+    counts |= {
+        "ready_within_bound": in_bound,
+        "masked_by_other_faults": masked,
+        "unjudged_no_polls": unjudged,
+        "never_ready": len(restarts) - unjudged - len(waits),
+        "time_to_ready_p50_s": _quantile(ordered, 0.5),
+        "time_to_ready_p99_s": _quantile(ordered, 0.99),
+        "time_to_ready_max_s": round(ordered[-1], 3) if ordered else None,
+    }
+    if restarts and unjudged == len(restarts):
+        return unknown(NAME, INVARIANT, "no poll after any restart", **counts)
+    return result(NAME, INVARIANT, counts, witnesses, "not ready again within the bound")
