@@ -122,10 +122,10 @@ class Daemon:
     process: Process
     venue_url: str
     db: Path
-    config: Path
     runtime_file: Path
     url: str
     token_file: Path
+    config: Path | None = None  # the --config it runs with
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10, trust_env=False)
@@ -193,8 +193,7 @@ def running_daemon(tmp_path: Path, *venue_args: str) -> Iterator[Daemon]:
             runtime_file = runtime_dir / "warden.json"
             info = eventually(lambda: _runtime(runtime_file), what="the runtime file")
             assert info["pid"] == process.popen.pid
-            yield Daemon(
-                process, base, db, config, runtime_file, info["url"], Path(info["token_file"])
-            )
+            token_file = Path(info["token_file"])
+            yield Daemon(process, base, db, runtime_file, info["url"], token_file, config)
         finally:
             process.close()

@@ -413,6 +413,7 @@ def test_status_line_counters_are_process_totals_that_survive_a_restart(daemon: 
 def test_the_config_finds_the_daemon_from_any_directory(daemon: Daemon, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    assert daemon.config is not None
     found = warden("ps", "--json", "--config", str(daemon.config), cwd=elsewhere)
     assert found.returncode == 0, found.stderr
     assert len(json.loads(found.stdout)["actors"]) == 6
