@@ -160,3 +160,16 @@ def test_without_the_config_terms_of_the_bound_the_answer_is_unknown() -> None:
     )
     config = {k: v for k, v in ev.config.items() if k != "hang_timeout_s"}
     assert ready_after_restart(attrs.evolve(ev, config=config)).status == "unknown"
+
+
+def test_faults_that_readiness_does_not_read_excuse_nothing() -> None:
+    ev = with_harness(
+        polls(T0, T0 + 10, ready=True, risk_epoch=1),
+        risk_restart(T0 + 10),
+        fault(1, "venue.partial_fill", T0 + 11, T0 + 30, partial_fill_rate=1.0),
+        fault(2, "process.second_daemon", T0 + 12, T0 + 14, deadline_s=10.0),
+        polls(T0 + 10, T0 + 40, ready=False, risk_epoch=2),
+    )
+    result = ready_after_restart(ev)
+    assert result.status == "violated", result
+    assert result.witnesses[0]["no_other_fault_from"] == T0 + 10

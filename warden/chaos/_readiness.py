@@ -19,8 +19,9 @@ feed's fresh snapshots, the 0.25 s polls and a loaded machine (3 + 0.5 + 3 +
 Other faults overlap restarts (a venue that does not answer, a halt, a full
 disk also keep ``/readyz`` at 503, for reasons of their own), so a restart
 not ready within the bound is a violation only if its wait holds a stretch of
-at least the bound during which no other fault was injected: then nothing
-but the restart explains it. Restarts whose waits were covered by other
+at least the bound during which no other fault was live (a partial fill at
+the venue and a refused second daemon do not count: no readiness check reads
+what they touch): then nothing but the restart explains it. Restarts whose waits were covered by other
 faults are counted as ``masked``; a daemon that is never ready again is
 caught at the latest in the heal phase, when no fault is left. The wait ends
 at the quiesce phase (which halts on purpose) or when the process ends.
@@ -38,6 +39,9 @@ NAME = "ready_after_restart"
 INVARIANT = 13
 READY_MARGIN_S = 5.0
 RESTART_FAULTS = ("actor.restart", "actor.crash", "actor.hang")
+#: faults that cannot keep /readyz at 503 (none of its checks reads what they touch:
+#: matching at the venue; a second daemon refused before it opens anything)
+READINESS_NEUTRAL = ("venue.partial_fill", "process.second_daemon")
 
 
 def readiness_bound_s(config: dict[str, Any]) -> float | None:
@@ -212,7 +216,11 @@ def ready_after_restart(ev: Evidence) -> CheckResult:
                 in_bound += 1
                 continue
         until = ready["t"] if ready is not None else after[-1]["t"]
-        busy = [(s["from"], s["to"]) for s in spans.values() if s["id"] != restart.get("fault_id")]
+        busy = [
+            (s["from"], s["to"])
+            for s in spans.values()
+            if s["id"] != restart.get("fault_id") and s["fault"] not in READINESS_NEUTRAL
+        ]
         quiet = _quiet_stretch(restart["start"], until, busy, bound)
         if quiet is None:
             masked += 1
