@@ -21,9 +21,10 @@ disk also keep ``/readyz`` at 503, for reasons of their own), so a restart
 not ready within the bound is a violation only if its wait holds a stretch of
 at least the bound during which no other fault was live (a partial fill at
 the venue and a refused second daemon do not count: no readiness check reads
-what they touch): then nothing but the restart explains it. Restarts whose waits were covered by other
-faults are counted as ``masked``; a daemon that is never ready again is
-caught at the latest in the heal phase, when no fault is left. The wait ends
+what they touch): then nothing but the restart explains it. Restarts whose
+waits were covered by other faults are counted as ``masked``; a daemon that is
+never ready again is caught at the latest in the heal phase, when no fault is
+left. The wait ends
 at the quiesce phase (which halts on purpose) or when the process ends.
 """
 
