@@ -26,7 +26,7 @@ class PositionBook:
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember_fills
         self._day: str | None = None
-        self._realised_today = 0
+        self._realised_by_day: dict[str, int] = {}
         self._realised_total = 0
 
     def book(self, fill: Fill, wall: float) -> bool:
@@ -45,15 +45,18 @@ class PositionBook:
             self._seen.popitem(last=False)
         self._holdings[fill.ticker] = after
         realised = after.realised_cents - before.realised_cents
-        if self._roll_day(wall):
-            self._realised_today += realised
+        day = _utc_day(wall)
+        self._realised_by_day[day] = self._realised_by_day.get(day, 0) + realised
         self._realised_total += realised
         return True
 
     def realised_today(self, wall: float) -> int:
-        """Profit (negative: loss) realised by fills booked during the UTC day of ``wall``."""
-        self._roll_day(wall)
-        return self._realised_today
+        """Profit (negative: loss) realised by fills booked during the UTC day of ``wall``.
+
+        Kept per day, so a clock that steps back (or a ledger replayed at start with
+        fills of earlier days) never resets or mixes another day's total."""
+        self._day = _utc_day(wall)
+        return self._realised_by_day.get(self._day, 0)
 
     @property
     def realised_total(self) -> int:
@@ -100,14 +103,9 @@ class PositionBook:
                 self._holdings.pop(ticker, None)
         return changed
 
-    def _roll_day(self, wall: float) -> bool:
-        """Move to the UTC day of ``wall`` if it is later; True if ``wall`` is in the
-        current day. Days only move forward: a fill stamped on an earlier day (a ledger
-        replayed at start, a clock stepped back) never resets today's total."""
-        day = datetime.datetime.fromtimestamp(wall, tz=datetime.UTC).date().isoformat()
-        if self._day is None or day > self._day:
-            self._day, self._realised_today = day, 0
-        return day == self._day
+
+def _utc_day(wall: float) -> str:
+    return datetime.datetime.fromtimestamp(wall, tz=datetime.UTC).date().isoformat()
 
 
 def _counts(position: Position) -> tuple[int, int]:

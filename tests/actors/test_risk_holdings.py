@@ -129,6 +129,30 @@ def test_realised_pnl_belongs_to_the_utc_day_it_was_booked() -> None:
     assert book.day == "2027-01-16"
 
 
+def test_a_clock_that_steps_back_finds_that_days_total_again() -> None:
+    book = PositionBook()
+    book.book(_fill(Side.YES, 10, 40), NOON)
+    book.book(_fill(Side.YES, 10, 30, action=Action.SELL, n=2), NOON)
+    three_days = 3 * 86_400
+    assert book.realised_today(NOON + three_days) == 0  # a clock stepped forward
+    book.book(_fill(Side.YES, 10, 40, n=3), NOON + three_days)
+    book.book(_fill(Side.YES, 10, 35, action=Action.SELL, n=4), NOON + three_days)
+    assert book.realised_today(NOON + three_days) == -50
+    assert book.realised_today(NOON) == -100  # ... and back: the loss is still counted
+    assert book.day == "2027-01-15"
+    assert book.realised_total == -150
+
+
+def test_fills_replayed_out_of_day_order_count_for_their_own_day() -> None:
+    book = PositionBook()
+    book.book(_fill(Side.YES, 10, 40), NOON)
+    book.book(_fill(Side.YES, 10, 30, action=Action.SELL, n=2), NOON)
+    book.book(_fill(Side.YES, 10, 40, n=3), NOON - 86_400)  # recorded under a clock set back
+    book.book(_fill(Side.YES, 10, 20, action=Action.SELL, n=4), NOON - 86_400)
+    assert book.realised_today(NOON) == -100
+    assert book.realised_today(NOON - 86_400) == -200
+
+
 def test_adopting_the_venues_view_keeps_agreeing_markets_exact() -> None:
     book = PositionBook()
     book.book(_fill(Side.YES, 10, 40, fee=17), NOON)
