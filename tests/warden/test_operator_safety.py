@@ -367,6 +367,35 @@ def test_a_control_port_conflict_stops_the_daemon_before_any_actor_or_venue_call
     assert "Traceback" not in process.output
 
 
+def test_a_halt_sent_as_soon_as_the_control_plane_listens_keeps_every_order_out(
+    tmp_path: Path,
+) -> None:
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        db = tmp_path / "warden.db"
+        with daemon(base, db, _config(tmp_path)) as running:
+            # the control plane is up before the actors; halt is 503 until risk runs
+            answer = eventually(
+                lambda: (
+                    (r := running.post("/halt", {"reason": "first moment"})).status_code == 202
+                    and r
+                ),
+                what="the halt accepted",
+            )
+            assert answer.status_code == 202
+
+            def reconciled_and_seeing_opportunities() -> bool:
+                risk = running.node("risk")["summary"]
+                strategy = running.node("strategy")["summary"]
+                return bool(risk.get("reconciled") and strategy.get("opportunities"))
+
+            eventually(reconciled_and_seeing_opportunities, timeout=60, what="opportunities")
+            risk = running.node("risk")["summary"]
+            assert risk["halted"] is True
+            assert risk["halt_reason"] == "first moment"
+        orders = httpx.get(f"{base}/trade-api/v2/portfolio/orders", timeout=10).json()["orders"]
+        assert orders == []
+
+
 # -- stopping with the venue unreachable -------------------------------------------------------
 
 
