@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from warden.chaos import CATALOGUE, FAMILIES, Schedule, plan, select_faults
-from warden.chaos._faults import BY_NAME
+from warden.chaos._faults import BY_NAME, RESTART_SLOT_S
 from warden.chaos._schedule import GAP_S, Planned, related
 
 
@@ -98,3 +98,19 @@ def test_a_second_daemon_is_never_scheduled_while_the_first_is_killed() -> None:
     assert not related(BY_NAME["process.second_daemon"].scopes[0], "daemon.actors")
     entries = plan(11, 600.0, "high", CATALOGUE).entries
     assert any(e.fault == "process.second_daemon" for e in entries)
+
+
+def test_no_other_actor_fault_lands_within_the_readiness_bound_of_an_operator_restart() -> None:
+    for seed in (1, 11):
+        entries = plan(seed, 600.0, "high", CATALOGUE).entries
+        restarts = [e for e in entries if e.fault == "actor.restart"]
+        assert all(e.for_s >= RESTART_SLOT_S for e in restarts)
+        for restart in restarts:
+            others = [
+                e
+                for e in entries
+                if e is not restart
+                and BY_NAME[e.fault].family == "actor"
+                and restart.at_s <= e.at_s < restart.at_s + RESTART_SLOT_S
+            ]
+            assert others == [], (seed, restart, others)

@@ -11,6 +11,12 @@ and how recovery is measured (``recovery``):
 - ``reconciled``: the restarted daemon's first ``reconciled ok`` history line
   (timed from the restart; ``/readyz`` when the daemon writes no history).
 
+``blocks`` names the readiness checks of ``/readyz`` (actors, reconciliation,
+halt, feed, persistence) the fault may fail while it lasts and for a while
+after its heal: a restart that is slow to be ready again is excused only by a
+fault that blocks the check that is failing. ``min_for_s`` is the shortest
+slot the schedule gives the fault (its lanes stay taken that long).
+
 A fault with ``turns`` takes its target from that tuple in turn: the i-th
 instance of it in a schedule (in time order) acts on ``turns[i % len(turns)]``
 (``actor.restart`` restarts persistence, risk, execution, strategy, feed, and
@@ -36,6 +42,12 @@ Intensity = Literal["low", "medium", "high"]
 INTENSITIES: tuple[Intensity, ...] = ("low", "medium", "high")
 FAMILIES = ("actor", "venue", "process", "storage", "clock")
 ACTORS = ("persistence", "risk", "execution", "strategy", "feed")
+#: the checks of /readyz (warden.control._readiness)
+CHECKS = ("actors", "reconciliation", "halt", "feed", "persistence")
+#: an operator restart keeps the actor lane this long: the readiness bound of the
+#: chaos config (11.5 s, see warden.chaos._readiness) and a little, so no other actor
+#: fault restarts the tree again before the daemon must be ready
+RESTART_SLOT_S = 12.0
 #: seconds a second daemon gets, from its start, to refuse the held ledger and exit
 #: (python start-up and imports included, on a loaded machine)
 SECOND_DAEMON_DEADLINE_S = 10.0
@@ -84,6 +96,8 @@ class Fault:
     heal: Action
     needs_chaos: bool = False
     turns: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = CHECKS
+    min_for_s: float = 0.0
 
 
 def _pick(rng: random.Random, intensity: Intensity, table: dict[str, tuple[float, float]]) -> float:
@@ -127,6 +141,9 @@ def _heal_stream(targets: Targets, _params: dict[str, Any]) -> None:
 
 
 def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) -> Fault:
+    # reconciliation waits for orders in flight and reads the venue over REST; a
+    # critical venue error halts; every endpoint ("*") includes the feed's snapshots
+    blocks = ("reconciliation", "halt", "feed") if endpoint == "*" else ("reconciliation", "halt")
     return Fault(
         name,
         "venue",
@@ -137,6 +154,7 @@ def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) ->
         _http(endpoint, knobs),
         _inject_http,
         _heal_http,
+        blocks=blocks,
     )
 
 
@@ -151,6 +169,7 @@ def _venue_stream(name: str, summary: str, doc: str, draw: Draw) -> Fault:
         draw,
         _inject_stream,
         _heal_stream,
+        blocks=("feed",),
     )
 
 
@@ -283,6 +302,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _restart_inject,
         _nothing,
         turns=ACTORS,
+        min_for_s=RESTART_SLOT_S,
     ),
     Fault(
         "actor.crash",
@@ -377,6 +397,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _knobs(partial_fill_rate=_rate(0.3, 0.6, 1.0)),
         _partial_fills_inject,
         _partial_fills_heal,
+        blocks=(),  # matching only
     ),
     _venue_stream(
         "venue.ws_drop",
@@ -428,6 +449,7 @@ CATALOGUE: tuple[Fault, ...] = (
         lambda _rng, _i: {"deadline_s": SECOND_DAEMON_DEADLINE_S},
         _second_daemon_inject,
         _second_daemon_heal,
+        blocks=(),  # refused before it opens anything
     ),
     Fault(
         "process.halt",
@@ -439,6 +461,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _empty,
         _halt_inject,
         _halt_heal,
+        blocks=("halt",),
     ),
     Fault(
         "storage.locked",
@@ -450,6 +473,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _empty,
         _lock_inject,
         _lock_heal,
+        blocks=("halt", "persistence", "reconciliation"),
     ),
     Fault(
         "storage.disk_full",
@@ -462,6 +486,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _disk_full_inject,
         _disk_full_heal,
         needs_chaos=True,
+        blocks=("halt", "persistence", "reconciliation"),
     ),
     Fault(
         "clock.forward",
@@ -474,6 +499,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _clock_inject(+1),
         _clock_heal,
         needs_chaos=True,
+        blocks=("feed", "reconciliation", "halt"),
     ),
     Fault(
         "clock.backward",
@@ -486,6 +512,7 @@ CATALOGUE: tuple[Fault, ...] = (
         _clock_inject(-1),
         _clock_heal,
         needs_chaos=True,
+        blocks=("feed", "reconciliation", "halt"),
     ),
 )
 

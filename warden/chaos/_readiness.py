@@ -16,16 +16,17 @@ new execution reconciles after its settle period, and the margin covers the
 feed's fresh snapshots, the 0.25 s polls and a loaded machine (3 + 0.5 + 3 +
 5 = 11.5 s in the chaos config).
 
-Other faults overlap restarts (a venue that does not answer, a halt, a full
-disk also keep ``/readyz`` at 503, for reasons of their own), so a restart
-not ready within the bound is a violation only if its wait holds a stretch of
-at least the bound during which no other fault was live (a partial fill at
-the venue and a refused second daemon do not count: no readiness check reads
-what they touch): then nothing but the restart explains it. Restarts whose
-waits were covered by other faults are counted as ``masked``; a daemon that is
+Other faults overlap restarts and keep ``/readyz`` at 503 for reasons of their
+own, so each poll past the bound that is not ready is judged by the checks it
+fails (``failing``: actors, reconciliation, halt, feed, persistence): a check
+is excused while some other fault that may fail it (the fault's ``blocks``)
+is live or was healed less than the bound ago, or while another restart is
+recent. A poll past the bound failing a check nothing else excuses is the
+witness: the restart left the daemon unready, or the daemon did not say why.
+Restarts whose late polls were all excused are counted as ``masked``; a daemon
 never ready again is caught at the latest in the heal phase, when no fault is
-left. The wait ends
-at the quiesce phase (which halts on purpose) or when the process ends.
+left. Polls the daemon did not answer say nothing either way. The wait ends at
+the quiesce phase (which halts on purpose) or when the process ends.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from warden.chaos._faults import BY_NAME, CHECKS
 from warden.chaos._history import Evidence
 from warden.chaos._verdicts import CheckResult, result, unknown
 
@@ -40,9 +42,6 @@ NAME = "ready_after_restart"
 INVARIANT = 13
 READY_MARGIN_S = 5.0
 RESTART_FAULTS = ("actor.restart", "actor.crash", "actor.hang")
-#: faults that cannot keep /readyz at 503 (none of its checks reads what they touch:
-#: matching at the venue; a second daemon refused before it opens anything)
-READINESS_NEUTRAL = ("venue.partial_fill", "process.second_daemon")
 
 
 def readiness_bound_s(config: dict[str, Any]) -> float | None:
@@ -105,6 +104,14 @@ def _fault_spans(ev: Evidence) -> dict[int, dict[str, Any]]:
     return spans
 
 
+def _covered(episode: dict[str, Any], spans: dict[int, dict[str, Any]]) -> bool:
+    """Whether a restart seen in the polls is the doing of an injected restart fault."""
+    return any(
+        s["fault"] in RESTART_FAULTS and s["from"] <= episode["t"] <= s["to"] + 1.0
+        for s in spans.values()
+    )
+
+
 def _restarts(ev: Evidence, spans: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     polls = ev.harness_of("poll")
     restarts: list[dict[str, Any]] = []
@@ -130,11 +137,7 @@ def _restarts(ev: Evidence, spans: dict[int, dict[str, Any]]) -> list[dict[str, 
             }
         )
     for episode in restart_episodes(ev):
-        covered = any(
-            s["fault"] in RESTART_FAULTS and s["from"] <= episode["t"] <= s["to"] + 1.0
-            for s in spans.values()
-        )
-        if not covered:
+        if not _covered(episode, spans):
             restarts.append(
                 {
                     "cause": "supervisor",
@@ -166,20 +169,74 @@ def _ready_again(restart: dict[str, Any], polls: list[dict[str, Any]]) -> dict[s
     return next((p for p in polls if p["t"] >= running_from and p.get("ready")), None)
 
 
-def _quiet_stretch(
-    low: float, high: float, busy: list[tuple[float, float]], length: float
-) -> tuple[float, float] | None:
-    """The first stretch of ``[low, high]`` at least ``length`` long that no busy span touches."""
-    cursor = low
-    for start, end in sorted(busy):
-        if end < cursor:
+def _failing(poll: dict[str, Any]) -> set[str] | None:
+    """The checks a not-ready poll fails: as ``/readyz`` said, or read off its reasons;
+    ``None`` when ``/readyz`` did not answer (that says nothing either way)."""
+    if isinstance(poll.get("failing"), list):
+        return set(poll["failing"])
+    if poll.get("not_ready") in (["no answer"], ["down"]):
+        return None
+    found = set()
+    for reason in poll.get("not_ready") or ():
+        if reason.startswith("reconciliation"):
+            found.add("reconciliation")
+        elif reason.startswith(("trading is halted", "risk publishes no halt")):
+            found.add("halt")
+        elif reason.startswith("feed"):
+            found.add("feed")
+        elif reason.startswith("persistence"):
+            found.add("persistence")
+        else:
+            found.add("actors")
+    return found
+
+
+def _excusers(
+    ev: Evidence, spans: dict[int, dict[str, Any]], bound: float
+) -> list[tuple[float, float, frozenset[str], str]]:
+    """``(from, until, checks, what)``: every fault and supervisor restart, live or
+    recovering (until the bound after its heal), and the checks it may fail."""
+    found = []
+    for span in spans.values():
+        fault = BY_NAME.get(span["fault"])
+        blocks = frozenset(fault.blocks if fault is not None else CHECKS)
+        found.append((span["from"], span["to"] + bound, blocks, f"{span['fault']}#{span['id']}"))
+    for episode in restart_episodes(ev):
+        if _covered(episode, spans):  # the fault's own span stands for it
             continue
-        if start - cursor >= length:
-            return cursor, start
-        cursor = max(cursor, end)
-        if cursor >= high:
-            return None
-    return (cursor, high) if high - cursor >= length else None
+        what = f"restart of {','.join(sorted(episode['rises']))}"
+        found.append((episode["after_t"], episode["t"] + bound, frozenset(CHECKS), what))
+    return found
+
+
+def _unexcused(
+    restart: dict[str, Any],
+    late: list[dict[str, Any]],
+    excusers: list[tuple[float, float, frozenset[str], str]],
+) -> dict[str, Any] | None:
+    """The first late poll failing a check no other fault or restart excuses."""
+    own = (restart.get("fault_id"), restart["start"])
+    for poll in late:
+        live = [
+            e
+            for e in excusers
+            if e[0] <= poll["t"] <= e[1]
+            and e[3] != f"{restart['cause']}#{own[0]}"
+            and not (restart["cause"] == "supervisor" and e[0] == own[1])
+        ]
+        failing = _failing(poll)
+        if failing is None:
+            continue
+        excused = set().union(*(e[2] for e in live)) if live else set()
+        unexplained = failing - excused
+        if unexplained:
+            return {
+                "poll": {k: poll.get(k) for k in ("t", "pid", "ready", "halted", "statuses")},
+                "unexcused_checks": sorted(unexplained),
+                "not_ready_reasons": poll.get("not_ready"),
+                "other_faults_then": [e[3] for e in live],
+            }
+    return None
 
 
 def _quantile(ordered: list[float], q: float) -> float | None:
@@ -201,6 +258,7 @@ def ready_after_restart(ev: Evidence) -> CheckResult:
     counts: dict[str, Any] = {"bound_s": bound, "restarts": len(restarts)}
     if restarts and not all_polls:
         return unknown(NAME, INVARIANT, "no polls of /readyz to time the restarts", **counts)
+    excusers = _excusers(ev, spans, bound)
     witnesses: list[dict[str, Any]] = []
     waits: list[float] = []
     in_bound = masked = unjudged = 0
@@ -216,27 +274,18 @@ def ready_after_restart(ev: Evidence) -> CheckResult:
             if ready["t"] - restart["start"] <= bound:
                 in_bound += 1
                 continue
-        until = ready["t"] if ready is not None else after[-1]["t"]
-        busy = [
-            (s["from"], s["to"])
-            for s in spans.values()
-            if s["id"] != restart.get("fault_id") and s["fault"] not in READINESS_NEUTRAL
+        until = ready["t"] if ready is not None else math.inf
+        late = [
+            p
+            for p in after
+            if restart["start"] + bound < p["t"] < until and p.get("up") and not p.get("ready")
         ]
-        quiet = _quiet_stretch(restart["start"], until, busy, bound)
-        if quiet is None:
+        found = _unexcused(restart, late, excusers)
+        if found is None:
             masked += 1
             continue
-        last = next((p for p in reversed(after) if p["t"] <= quiet[0] + bound), after[0])
-        witnesses.append(
-            {
-                "restart": restart,
-                "ready_again_at": ready["t"] if ready is not None else None,
-                "no_other_fault_from": quiet[0],
-                "no_other_fault_to": quiet[1],
-                "not_ready_reasons": last.get("not_ready"),
-                "poll": {k: last.get(k) for k in ("t", "pid", "ready", "halted", "statuses")},
-            }
-        )
+        ready_at = ready["t"] if ready is not None else None
+        witnesses.append({"restart": restart, "ready_again_at": ready_at, **found})
     ordered = sorted(waits)
     counts |= {
         "ready_within_bound": in_bound,

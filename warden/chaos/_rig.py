@@ -271,18 +271,26 @@ class Rig:
     def ready(self, client: httpx.Client | None = None) -> bool:
         return self.readiness(client)[0]
 
-    def readiness(self, client: httpx.Client | None = None) -> tuple[bool, list[str]]:
-        """``/readyz``: ready, and the reasons it gives when it is not."""
+    def readiness(
+        self, client: httpx.Client | None = None
+    ) -> tuple[bool, list[str], list[str] | None]:
+        """``/readyz``: ready, the reasons it gives when it is not, and the checks it
+        fails (``None`` when it did not answer or did not say)."""
         answer = self.get("/readyz", client)
         if answer is None:
-            return False, ["no answer"]
+            return False, ["no answer"], None
         if answer.status_code == 200:
-            return True, []
+            return True, [], []
         try:
-            reasons = [str(reason) for reason in answer.json().get("reasons", [])]
+            body = answer.json()
+            reasons = [str(reason) for reason in body.get("reasons", [])]
+            checks = body.get("checks")
         except (ValueError, AttributeError):
-            reasons = []
-        return False, reasons or [f"/readyz {answer.status_code}"]
+            return False, [f"/readyz {answer.status_code}"], None
+        failing = (
+            sorted(k for k, ok in checks.items() if not ok) if isinstance(checks, dict) else None
+        )
+        return False, reasons or [f"/readyz {answer.status_code}"], failing
 
     def actors(self, client: httpx.Client | None = None) -> dict[str, dict[str, Any]]:
         """``{name: node}`` of every worker, or ``{}`` if the daemon does not answer."""

@@ -117,7 +117,7 @@ class _Run:
         if client is None:
             self.rig.note_daemon_exit()
         nodes = self.rig.actors(client)
-        ready, reasons = self.rig.readiness(client) if nodes else (False, ["down"])
+        ready, reasons, failing = self.rig.readiness(client) if nodes else (False, ["down"], None)
         risk = nodes.get("risk", {}).get("summary", {})
         execution = nodes.get("execution", {}).get("summary", {})
         feed = nodes.get("feed", {}).get("summary", {})
@@ -129,6 +129,7 @@ class _Run:
             up=bool(nodes),
             ready=ready,
             not_ready=reasons,
+            failing=failing,
             halted=risk.get("halted") if nodes else None,
             halt_reason=risk.get("halt_reason"),
             epochs={name: node["epoch"] for name, node in nodes.items()},

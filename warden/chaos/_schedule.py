@@ -142,6 +142,7 @@ def plan(
             # an actor fault lasts as long as its own seconds (a hang outlives a short
             # slot), plus a second: its lane stays taken until it is over
             for_s = max(for_s, round(float(params.get("seconds", 0.0)) + 1.0, 3))
+            for_s = max(for_s, min(fault.min_for_s, duration_s * 0.8))
             at_s = round(rng.uniform(0.0, max(0.0, duration_s - for_s)), 3)
             entry = Planned(fault.name, at_s, for_s, params)
             if not _overlaps(entry, entries, scopes):
