@@ -39,6 +39,7 @@ def test_a_second_daemon_on_the_ledger_is_refused_naming_the_first_which_trades_
         refused_at = journal.events[-1]["t"]
 
         assert (end["by"], end["code"], end["stderr_lines"]) == ("itself", 2, 1), end
+        assert end["lived_s"] < SECOND_DAEMON_DEADLINE_S
         refusal = REFUSAL.match(end["stderr"][0])
         assert refusal is not None, end["stderr"]
         assert int(refusal["pid"]) == first

@@ -126,20 +126,31 @@ class SecondDaemon:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,
             )
+        self.exited_at: float | None = None  # monotonic, when it was reaped
+        self._exited = threading.Event()
+        threading.Thread(target=self._reap, name="chaos-second-daemon", daemon=True).start()
+
+    def _reap(self) -> None:
+        self.popen.wait()
+        self.exited_at = time.monotonic()
+        self._exited.set()
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
+    @property
+    def lived_s(self) -> float:
+        """From its start until it exited (or until now)."""
+        return (self.exited_at or time.monotonic()) - self.started
+
     def wait_until(self, deadline: float) -> str:
         """``"itself"`` if it exits by ``deadline`` (monotonic), else SIGKILL: ``"killed"``."""
-        try:
-            self.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=30)
-            return "killed"
-        return "itself"
+        if self._exited.wait(max(0.0, deadline - time.monotonic())):
+            return "itself"
+        self.popen.kill()
+        self._exited.wait(30)
+        return "killed"
 
     def stderr_lines(self) -> tuple[list[str], int]:
         """The first non-blank lines of its stderr, and how many there were."""
@@ -401,7 +412,7 @@ class Rig:
             "first_pid": second.first_pid,
             "code": second.popen.returncode,
             "by": by,
-            "lived_s": round(time.monotonic() - second.started, 3),
+            "lived_s": round(second.lived_s, 3),
             "stderr": stderr,
             "stderr_lines": stderr_count,
             "first_alive": first_alive,
