@@ -91,6 +91,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "params": f.params_doc,
                 "recovery": f.recovery,
                 "needs_chaos_routes": f.needs_chaos,
+                "may_fail_readiness_checks": list(f.blocks),
+                "targets_in_turn": list(f.turns),
+                "min_slot_s": f.min_for_s,
             }
             for f in CATALOGUE
         ]
