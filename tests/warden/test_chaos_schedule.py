@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+
 import pytest
 
 from warden.chaos import CATALOGUE, FAMILIES, Schedule, plan, select_faults
-from warden.chaos._faults import BY_NAME, RESTART_SLOT_S
+from warden.chaos._faults import ACTORS, BY_NAME, RESTART_SLOT_S
 from warden.chaos._schedule import GAP_S, Planned, related
+from warden.cli_chaos import _cmd_list
 
 
 def test_every_family_has_a_fault_and_every_fault_a_family() -> None:
@@ -114,3 +118,13 @@ def test_no_other_actor_fault_lands_within_the_readiness_bound_of_an_operator_re
                 and restart.at_s <= e.at_s < restart.at_s + RESTART_SLOT_S
             ]
             assert others == [], (seed, restart, others)
+
+
+def test_the_listing_names_the_new_faults_and_what_they_may_fail(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _cmd_list(argparse.Namespace(json=True)) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["actor.restart"]["targets_in_turn"] == list(ACTORS)
+    assert rows["process.second_daemon"]["may_fail_readiness_checks"] == []
+    assert rows["venue.ws_silence"]["may_fail_readiness_checks"] == ["feed"]
