@@ -198,3 +198,25 @@ def test_a_partial_fill_or_a_refused_second_daemon_excuses_nothing() -> None:
     result = ready_after_restart(ev)
     assert result.status == "violated", result
     assert result.witnesses[0]["poll"]["t"] == T0 + 21.75
+
+
+def test_a_halt_the_daemon_names_is_why_it_is_not_ready_but_an_unnamed_one_is_judged() -> None:
+    """A critical venue error halts risk until an operator resumes: /readyz says so.
+    A halt check failing with no halt reason (risk publishes none) is still judged."""
+
+    def halted(reason: str | None) -> Evidence:
+        late = polls(T0 + 10, T0 + 40, ready=False, risk_epoch=2, failing=("halt",))
+        for poll in late:
+            poll |= {"halted": True if reason else None, "halt_reason": reason}
+        return with_harness(
+            polls(T0, T0 + 10, ready=True, risk_epoch=1), risk_restart(T0 + 10), late
+        )
+
+    named = ready_after_restart(
+        halted("critical venue error InvalidOrder at POST /portfolio/orders")
+    )
+    assert named.status == "held", named
+    assert named.counts["masked_by_other_faults"] == 1
+    unnamed = ready_after_restart(halted(None))
+    assert unnamed.status == "violated", unnamed
+    assert unnamed.witnesses[0]["unexcused_checks"] == ["halt"]

@@ -21,8 +21,11 @@ own, so each poll past the bound that is not ready is judged by the checks it
 fails (``failing``: actors, reconciliation, halt, feed, persistence): a check
 is excused while some other fault that may fail it (the fault's ``blocks``)
 is live or was healed less than the bound ago, or while another restart is
-recent. A poll past the bound failing a check nothing else excuses is the
-witness: the restart left the daemon unready, or the daemon did not say why.
+recent; and a halt the daemon names (``halt_reason``: the kill switch, a ledger
+or critical venue error) is the daemon saying exactly why it is not ready, a
+state that lasts until an operator resumes, not a restart that did not finish.
+A poll past the bound failing a check nothing else excuses is the witness: the
+restart left the daemon unready, or the daemon did not say why.
 Restarts whose late polls were all excused are counted as ``masked``; a daemon
 never ready again is caught at the latest in the heal phase, when no fault is
 left. Polls the daemon did not answer say nothing either way. The wait ends at
@@ -228,6 +231,8 @@ def _unexcused(
         if failing is None:
             continue
         excused = set().union(*(e[2] for e in live)) if live else set()
+        if poll.get("halted") and poll.get("halt_reason"):
+            excused.add("halt")  # a halt it names is a deliberate state, not a slow restart
         unexplained = failing - excused
         if unexplained:
             return {
