@@ -177,27 +177,34 @@ def _refusal_problem(  # noqa: PLR0911 - one answer per way a refusal can be wro
 
 def _first_kept_going(
     ev: Evidence, end: dict[str, Any], first: Life | None
-) -> tuple[str | None, int]:
-    """Whether the first daemon served and traded after the refusal ``end``; and how
-    many orders the venue accepted from it then."""
+) -> tuple[str | None, bool]:
+    """Whether the first daemon served and traded after the refusal ``end`` (a
+    problem, or ``None``); and whether the venue accepted an order from it since."""
     pid, after = end.get("first_pid"), float(end["t"])
     until = first.end if first is not None else math.inf
     polls = [p for p in ev.harness_of("poll") if p.get("pid") == pid and p["t"] > after]
-    orders = [e for e in ev.truth_of("order_accepted") if after < float(e["ts"]) <= until]
+    ordered = any(after < float(e["ts"]) <= until for e in ev.truth_of("order_accepted"))
     if polls and not any(p.get("up") for p in polls) and until > after + SERVING_GRACE_S:
-        return "the first daemon stopped answering after the refusal", len(orders)
-    traded = bool(orders) or any(p.get("ready") for p in polls)
+        return "the first daemon stopped answering after the refusal", ordered
+    traded = ordered or any(p.get("ready") for p in polls)
     if not traded and until > after + TRADING_GRACE_S:
-        return "the first daemon was never ready again and traded no more", 0
-    return None, len(orders)
+        return "the first daemon was never ready again and traded no more", False
+    return None, ordered
 
 
 def _second_daemons(
     ev: Evidence, lives: dict[int, Life]
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     ends = {e.get("pid"): e for e in ev.harness_of("second_daemon_exit")}
     witnesses: list[dict[str, Any]] = []
-    counts = {"started": 0, "refused": 0, "not_judged": 0, "unfinished": 0, "orders_after": 0}
+    counts: dict[str, Any] = {
+        "started": 0,
+        "refused": 0,
+        "not_judged": 0,
+        "unfinished": 0,
+        "first_ordered_after": 0,
+    }
+    refusal_s: list[float] = []
     for start in ev.harness_of("second_daemon_start"):
         counts["started"] += 1
         end = ends.get(start.get("pid"))
@@ -212,10 +219,14 @@ def _second_daemons(
             witnesses.append({"second_daemon": end, "problem": problem})
             continue
         counts["refused"] += 1
-        problem, orders = _first_kept_going(ev, end, lives.get(end.get("first_pid", -1)))
-        counts["orders_after"] += orders
+        if isinstance(end.get("lived_s"), int | float):
+            refusal_s.append(float(end["lived_s"]))
+        problem, ordered = _first_kept_going(ev, end, lives.get(end.get("first_pid", -1)))
+        counts["first_ordered_after"] += ordered
         if problem is not None:
             witnesses.append({"second_daemon": end, "problem": problem})
+    if refusal_s:  # seconds from its start to its exit 2
+        counts["refused_in_max_s"] = round(max(refusal_s), 3)
     return witnesses, counts
 
 
