@@ -5,8 +5,10 @@
 - the daemon's ``history.jsonl`` (``warden run --chaos``): order
   invoke/ok/fail/unknown/resolved, reservations, restarts, reconciliation,
   halts; ``None`` when the daemon writes none;
-- the harness's own ``harness.jsonl``: faults injected and healed, daemon
-  starts and kills, halts, and periodic polls of ``/actors`` and ``/readyz``;
+- the harness's own ``harness.jsonl``: faults injected and healed, each daemon
+  process's lifetime (spawned, reaped; second daemons with their exit code and
+  stderr), halts, and periodic polls of ``/actors`` and ``/readyz`` (with the
+  reasons and failing checks of a 503);
 - the ledger after the daemon stopped (read-only), the venue's positions,
   balance and resting orders after quiescence.
 
