@@ -9,9 +9,11 @@ fields into a line. The supervision runtime's own ``down``, ``restart``,
 ``hang`` and ``escalation`` events become lines too, without any change to it.
 
 Every line has ``"t"`` (the REAL wall time of the log call, never the chaos
-clock's) and ``"kind"``. For a ``history=...`` record the other keys are the
-record's bound fields (so also ``child``/``epoch`` of the actor incarnation that
-logged it, when it logged from its own thread). Kinds and their fields:
+clock's), ``"pid"`` (the process that wrote it: with one daemon per ledger, which
+process sent an order is a fact in the file, not an inference) and ``"kind"``.
+For a ``history=...`` record the other keys are the record's bound fields (so
+also ``child``/``epoch`` of the actor incarnation that logged it, when it logged
+from its own thread). Kinds and their fields:
 
 =============  ==============================================================
 order          phase (invoke | ok | fail | unknown | resolved),
@@ -62,7 +64,7 @@ def is_history(record: Any) -> bool:
 def history_entry(record: Any) -> dict[str, Any]:
     """The JSON object of one (filtered) loguru record."""
     extra = record["extra"]
-    entry: dict[str, Any] = {"t": record["time"].timestamp()}
+    entry: dict[str, Any] = {"t": record["time"].timestamp(), "pid": record["process"].id}
     kind = extra.get("history")
     if kind is not None:
         entry["kind"] = kind

@@ -1,7 +1,8 @@
-"""The history file is owner-only whatever the umask."""
+"""The history file is owner-only whatever the umask, and every line names its process."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -11,7 +12,7 @@ from loguru import logger
 from warden.history import HISTORY_FILE, open_history
 
 
-def test_the_history_file_is_created_0600_and_an_existing_one_is_tightened(
+def test_the_history_file_is_0600_and_each_line_names_the_process_that_wrote_it(
     tmp_path: Path,
 ) -> None:
     before = os.umask(0o002)
@@ -20,7 +21,8 @@ def test_the_history_file_is_created_0600_and_an_existing_one_is_tightened(
             logger.bind(history="daemon", phase="start").info("daemon start")
         path = tmp_path / HISTORY_FILE
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert '"phase":"start"' in path.read_text()
+        (line,) = [json.loads(text) for text in path.read_text().splitlines()]
+        assert (line["kind"], line["phase"], line["pid"]) == ("daemon", "start", os.getpid())
 
         path.chmod(0o664)
         with open_history(tmp_path):
