@@ -10,6 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from supervision import ActorSnapshot
+from tests.warden.snapshot_nodes import node as _node
 from warden.control import readiness, render_metrics
 
 PERMANENT = ("persistence", "risk", "execution", "strategy", "feed")
@@ -35,27 +36,6 @@ READY_SUMMARIES: dict[str, dict[str, Any]] = {
         }
     },
 }
-
-
-def _node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
-    values: dict[str, Any] = {
-        "name": name,
-        "path": f"warden/{name}",
-        "kind": "worker",
-        "status": "running",
-        "epoch": 1,
-        "restarts": 0,
-        "uptime_s": 3.0,
-        "mailbox": 0,
-        "processed": 10,
-        "inflight_age_s": None,
-        "stale_dropped": 0,
-        "dead_letters": 0,
-        "last_failure": None,
-        "summary": summary,
-    }
-    values.update(fields)
-    return ActorSnapshot(**values)
 
 
 def _tree(changes: dict[str, dict[str, Any]] | None = None, **node_fields: Any) -> ActorSnapshot:

@@ -7,28 +7,8 @@ from typing import Any
 import attrs
 
 from supervision import ActorSnapshot
+from tests.warden.snapshot_nodes import node as _node
 from warden.shutdown import nothing_working, shutdown_report
-
-
-def _node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
-    values: dict[str, Any] = {
-        "name": name,
-        "path": f"warden/{name}",
-        "kind": "worker",
-        "status": "running",
-        "epoch": 1,
-        "restarts": 0,
-        "uptime_s": 3.0,
-        "mailbox": 0,
-        "processed": 10,
-        "inflight_age_s": None,
-        "stale_dropped": 0,
-        "dead_letters": 0,
-        "last_failure": None,
-        "summary": summary,
-    }
-    values.update(fields)
-    return ActorSnapshot(**values)
 
 
 def _tree(*children: ActorSnapshot) -> ActorSnapshot:

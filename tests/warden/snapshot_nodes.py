@@ -1,0 +1,30 @@
+"""Synthetic tree snapshots for tests of pure functions of a snapshot (readiness,
+the shutdown report): one worker node with a summary, defaults for the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supervision import ActorSnapshot
+
+
+def node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
+    """A running worker ``warden/<name>`` publishing ``summary``; ``fields`` override."""
+    values: dict[str, Any] = {
+        "name": name,
+        "path": f"warden/{name}",
+        "kind": "worker",
+        "status": "running",
+        "epoch": 1,
+        "restarts": 0,
+        "uptime_s": 3.0,
+        "mailbox": 0,
+        "processed": 10,
+        "inflight_age_s": None,
+        "stale_dropped": 0,
+        "dead_letters": 0,
+        "last_failure": None,
+        "summary": summary,
+    }
+    values.update(fields)
+    return ActorSnapshot(**values)
