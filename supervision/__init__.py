@@ -5,8 +5,13 @@ tree of supervisors, described by :class:`SupervisorSpec` / :class:`ChildSpec`
 data, starts them in order, restarts them with jittered backoff when they
 crash, hang or fail to start, escalates past an intensity limit, and stops them
 in reverse order. See docs/architecture.md for the semantics.
+
+:mod:`supervision.validators` holds the generic attrs field validators (numbers,
+durations, ranges, flags, choices, ports) that specs and every configuration
+above the runtime build their one-validator-per-field classes from.
 """
 
+from supervision import validators
 from supervision._actor import Binding, SupervisedActor
 from supervision._backoff import Backoff
 from supervision._clock import Clock, ManualClock, SystemClock
@@ -90,4 +95,5 @@ __all__ = [
     "snapshot_from_dict",
     "snapshot_to_dict",
     "snapshot_to_json",
+    "validators",
 ]

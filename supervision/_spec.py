@@ -8,13 +8,13 @@ a running tree never changes its own shape.
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from supervision import validators
 from supervision._errors import SpecError
 
 if TYPE_CHECKING:
@@ -49,38 +49,24 @@ class Jitter(enum.Enum):
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
-def _rule(
-    check: Callable[[Any], bool], reason: str
-) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    """An attrs validator raising SpecError(owner, field, value, reason) when ``check`` fails."""
-
-    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not check(value):
-            owner = f"{type(instance).__name__}({getattr(instance, 'name', '')!s})".replace(
-                "()", ""
-            )
-            raise SpecError(owner, attribute.name, value, reason)
-
-    return validate
+def _spec_error(instance: Any, field: str, value: object, reason: str) -> SpecError:
+    """SpecError(owner, field, value, reason); the owner names the node when it has a name."""
+    owner = f"{type(instance).__name__}({getattr(instance, 'name', '')!s})".replace("()", "")
+    return SpecError(owner, field, value, reason)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
-
-
-_name_rule = _rule(
+_name_rule = validators.rule(
     lambda v: isinstance(v, str) and bool(_NAME.match(v)),
     "must be 1-63 chars of a-z, 0-9, '_' or '-', starting with a letter",
+    error=_spec_error,
 )
-_positive = _rule(lambda v: _is_number(v) and v > 0, "must be a number > 0")
-_non_negative = _rule(lambda v: _is_number(v) and v >= 0, "must be a number >= 0")
-_finite_positive = _rule(
-    lambda v: _is_number(v) and 0 < v < math.inf, "must be a finite number > 0"
-)
-_optional_finite_positive = _rule(
-    lambda v: v is None or (_is_number(v) and 0 < v < math.inf),
-    "must be None (no deadline) or a finite number > 0",
-)
+_non_negative = validators.number(0, inclusive=True, finite=False, error=_spec_error)
+_finite_positive = validators.number(0, error=_spec_error)
+_optional_finite_positive = validators.optional(_finite_positive, none="None (no deadline)")
+
+
+def _instance_of(kind: type) -> validators.Rule:
+    return validators.instance_of(kind, error=_spec_error)
 
 
 @attrs.frozen
@@ -91,9 +77,7 @@ class BackoffPolicy:
     failure counts as attempt 0 again.
     """
 
-    jitter: Jitter = attrs.field(
-        default=Jitter.FULL, validator=_rule(lambda v: isinstance(v, Jitter), "must be a Jitter")
-    )
+    jitter: Jitter = attrs.field(default=Jitter.FULL, validator=_instance_of(Jitter))
     base: float = attrs.field(default=0.05, validator=_non_negative)
     cap: float = attrs.field(default=5.0, validator=_non_negative)
     reset_after: float = attrs.field(default=10.0, validator=_non_negative)
@@ -120,11 +104,13 @@ class ChildSpec:
 
     name: str = attrs.field(validator=_name_rule)
     factory: Callable[[], SupervisedActor] = attrs.field(
-        validator=_rule(callable, "must be callable and return an unstarted SupervisedActor")
+        validator=validators.rule(
+            callable, "must be callable and return an unstarted SupervisedActor", error=_spec_error
+        )
     )
     restart: RestartType = attrs.field(
         default=RestartType.PERMANENT,
-        validator=_rule(lambda v: isinstance(v, RestartType), "must be a RestartType"),
+        validator=_instance_of(RestartType),
     )
     shutdown_timeout: float = attrs.field(default=5.0, validator=_finite_positive)
     start_timeout: float = attrs.field(default=5.0, validator=_finite_positive)
@@ -138,17 +124,18 @@ def _as_children(
 
 
 def _children_rule(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    _rule(
+    validators.rule(
         lambda v: (
             isinstance(v, tuple) and all(isinstance(c, ChildSpec | SupervisorSpec) for c in v)
         ),
         "must be a tuple of ChildSpec / SupervisorSpec",
+        error=_spec_error,
     )(instance, attribute, value)
     names = [child.name for child in value]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        _rule(lambda _v: False, f"child names must be unique, repeated: {duplicates}")(
-            instance, attribute, value
+        raise _spec_error(
+            instance, attribute.name, value, f"child names must be unique, repeated: {duplicates}"
         )
 
 
@@ -169,23 +156,20 @@ class SupervisorSpec:
     )
     strategy: Strategy = attrs.field(
         default=Strategy.ONE_FOR_ONE,
-        validator=_rule(lambda v: isinstance(v, Strategy), "must be a Strategy"),
+        validator=_instance_of(Strategy),
     )
     intensity: int = attrs.field(
         default=3,
-        validator=_rule(
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
-            "must be an integer >= 0",
-        ),
+        validator=validators.integer(0, error=_spec_error),
     )
     period: float = attrs.field(default=5.0, validator=_finite_positive)
     backoff: BackoffPolicy = attrs.field(
         factory=BackoffPolicy,
-        validator=_rule(lambda v: isinstance(v, BackoffPolicy), "must be a BackoffPolicy"),
+        validator=_instance_of(BackoffPolicy),
     )
     restart: RestartType = attrs.field(
         default=RestartType.PERMANENT,
-        validator=_rule(lambda v: isinstance(v, RestartType), "must be a RestartType"),
+        validator=_instance_of(RestartType),
     )
     shutdown_timeout: float = attrs.field(default=30.0, validator=_finite_positive)
     watchdog_interval: float = attrs.field(default=0.05, validator=_finite_positive)
