@@ -19,7 +19,6 @@ the two in step.
 from __future__ import annotations
 
 import errno
-import math
 import operator
 import os
 import tempfile
@@ -30,6 +29,8 @@ from typing import Any
 
 import attrs
 import cattrs
+
+from supervision import validators
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 
@@ -78,55 +79,27 @@ def _enforce(section: object, rules: tuple[_Rule, ...]) -> None:
         raise ValueError("; ".join(problems))
 
 
-def _int_range(low: int, high: int | None = None) -> Callable[[Any, Any, Any], None]:
-    rule = f"must be an integer >= {low}" + (f" and <= {high}" if high is not None else "")
-
-    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if type(value) is not int or value < low or (high is not None and value > high):
-            raise _FieldError(attribute.name, value, rule)
-
-    return check
+def _field_error(_instance: object, field: str, value: object, rule: str) -> _FieldError:
+    return _FieldError(field, value, rule)
 
 
-def _seconds(low: float = 0.0, *, inclusive: bool = False) -> Callable[[Any, Any, Any], None]:
-    rule = f"must be a finite number of seconds {'>=' if inclusive else '>'} {low}"
-
-    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        ok = (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and (value >= low if inclusive else value > low)
-        )
-        if not ok:
-            raise _FieldError(attribute.name, value, rule)
-
-    return check
+def _int_range(low: int, high: int | None = None) -> validators.Rule:
+    return validators.integer(low, high, error=_field_error)
 
 
-def _url(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not (value == "" or value.startswith(("http://", "https://"))):
-        raise _FieldError(
-            attribute.name, value, 'must be "" (embedded simulator) or an http(s) URL'
-        )
+def _seconds(low: float = 0.0, *, inclusive: bool = False) -> validators.Rule:
+    return validators.seconds(low, inclusive=inclusive, error=_field_error)
 
 
-def _path(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise _FieldError(attribute.name, value, "must be a non-empty path")
-
-
-def _choice(*allowed: str) -> Callable[[Any, Any, Any], None]:
-    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value not in allowed:
-            raise _FieldError(attribute.name, value, f"must be one of {list(allowed)}")
-
-    return check
-
-
-def _flag(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if type(value) is not bool:
-        raise _FieldError(attribute.name, value, "must be true or false")
+_url = validators.rule(
+    lambda v: isinstance(v, str) and (v == "" or v.startswith(("http://", "https://"))),
+    'must be "" (embedded simulator) or an http(s) URL',
+    error=_field_error,
+)
+_path = validators.rule(
+    lambda v: isinstance(v, str) and bool(v.strip()), "must be a non-empty path", error=_field_error
+)
+_flag = validators.flag(error=_field_error)
 
 
 @attrs.frozen
@@ -139,7 +112,9 @@ class DaemonSection:
     shutdown_timeout_s: float = attrs.field(default=10.0, validator=_seconds())
     log_json: bool = attrs.field(default=False, validator=_flag)
     dry_run: bool = attrs.field(default=False, validator=_flag)
-    intent_sync: str = attrs.field(default="full", validator=_choice("full", "normal"))
+    intent_sync: str = attrs.field(
+        default="full", validator=validators.choice("full", "normal", error=_field_error)
+    )
 
 
 @attrs.frozen
