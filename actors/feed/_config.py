@@ -6,7 +6,6 @@ A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,30 +14,21 @@ import attrs
 
 from actors import _checks
 from actors.errors import InvalidFieldError
-from supervision import BackoffPolicy, Jitter
+from supervision import BackoffPolicy, Jitter, validators
 
 TICKER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 """What a ticker may look like (the same rule as the domain's identifiers)."""
 
 
-def _rule(check: Callable[[Any], bool], rule: str) -> Callable[[Any, Any, Any], None]:
-    def validate(_instance: object, attribute: Any, value: Any) -> None:
-        if not check(value):
-            raise InvalidFieldError("FeedConfig", attribute.name, value, rule)
-
-    return validate
+def _error(_instance: object, field: str, value: object, rule: str) -> InvalidFieldError:
+    return InvalidFieldError("FeedConfig", field, value, rule)
 
 
-def _is_seconds(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and 0 < value < math.inf
-        and not math.isnan(value)
-    )
+def _rule(check: Callable[[Any], bool], rule: str) -> validators.Rule:
+    return validators.rule(check, rule, error=_error)
 
 
-def _url(*schemes: str) -> Callable[[Any, Any, Any], None]:
+def _url(*schemes: str) -> validators.Rule:
     return _rule(
         lambda v: isinstance(v, str) and v.startswith(tuple(f"{s}://" for s in schemes)),
         f"must be a {' or '.join(schemes)} URL",
@@ -55,9 +45,9 @@ def _valid_tickers(value: object) -> bool:
     return all(isinstance(t, str) and TICKER.fullmatch(t) for t in value)
 
 
-_seconds = _rule(_is_seconds, "must be a finite number of seconds > 0")
-_backoff = _rule(lambda v: isinstance(v, BackoffPolicy), "must be a BackoffPolicy")
-_non_negative_int = _rule(lambda v: _checks.is_int(v) and v >= 0, "must be an integer >= 0")
+_seconds = validators.seconds(0, error=_error)
+_backoff = validators.instance_of(BackoffPolicy, error=_error)
+_non_negative_int = validators.integer(0, error=_error)
 
 
 @attrs.frozen
@@ -109,7 +99,7 @@ class FeedConfig:
     max_overlap_cents: int = attrs.field(default=20, validator=_non_negative_int)
     payout_cents: int = attrs.field(
         default=_checks.DEFAULT_PAYOUT_CENTS,
-        validator=_rule(lambda v: _checks.is_int(v) and v >= 2, "must be an integer >= 2"),
+        validator=validators.integer(2, error=_error),
     )
     stale_after_s: float = attrs.field(default=10.0, validator=_seconds)
     silence_timeout_s: float = attrs.field(default=15.0, validator=_seconds)

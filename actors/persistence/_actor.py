@@ -35,19 +35,14 @@ from loguru import logger
 from actors.errors import LedgerError
 from actors.messages import Halt, Record, Recorded, RecordFailed
 from actors.persistence._ledger import Ledger
-from supervision import ChildUnavailable, SupervisedActor
-
-
-def _pages(_instance: object, _attribute: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"max_page_count must be an int >= 1 or None, got {value!r}")
+from supervision import ChildUnavailable, SupervisedActor, validators
 
 
 @attrs.frozen
 class LimitLedgerSize:
     """Cap the ledger file at ``max_page_count`` pages; ``None`` lifts the cap again."""
 
-    max_page_count: int | None = attrs.field(validator=_pages)
+    max_page_count: int | None = attrs.field(validator=validators.optional(validators.integer(1)))
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ import attrs
 from actors.domain import BookSnapshot, Opportunity
 from actors.errors import UnprofitableOpportunityError
 from actors.fees import FeeModel
+from supervision import validators
 
 
 class Strategy(Protocol):
@@ -26,11 +27,6 @@ class Strategy(Protocol):
 
     def evaluate(self, book: BookSnapshot) -> Opportunity | None:
         """The opportunity in ``book``, or ``None``. Must not raise for a valid book."""
-
-
-def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if type(value) is not int or value <= 0:
-        raise ValueError(f"{attribute.name} = {value!r}: must be an integer > 0")
 
 
 @attrs.frozen
@@ -48,8 +44,8 @@ class ComplementArbitrage:
     """
 
     fees: FeeModel = attrs.field(factory=FeeModel)
-    min_edge_cents: int = attrs.field(default=1, validator=_positive)
-    max_count: int = attrs.field(default=10, validator=_positive)
+    min_edge_cents: int = attrs.field(default=1, validator=validators.integer(1))
+    max_count: int = attrs.field(default=10, validator=validators.integer(1))
     name: str = "complement_arbitrage"
 
     def evaluate(self, book: BookSnapshot) -> Opportunity | None:

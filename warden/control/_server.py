@@ -29,7 +29,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 from loguru import logger
 
-from supervision import SupervisionTree
+from supervision import SupervisionTree, validators
 from warden.chaos_clock import OffsetClock
 from warden.control._app import ControlApp
 from warden.control._chaos import ChaosRoutes
@@ -43,18 +43,13 @@ from warden.control._runtime import (
 LOOPBACK = "127.0.0.1"
 
 
-def _port(value: int) -> None:
-    if not 0 <= value <= 65535:
-        raise ValueError(f"control port must be 0..65535, got {value}")
-
-
 @attrs.frozen
 class ControlConfig:
     """Where to listen (``port=0``: any free port) and where the runtime files go."""
 
     runtime_dir: Path
     host: str = LOOPBACK
-    port: int = attrs.field(default=0, validator=lambda _i, _a, v: _port(v))
+    port: int = attrs.field(default=0, validator=validators.port())
 
 
 @attrs.frozen
