@@ -28,7 +28,10 @@ incarnation (a repeat is ignored and counted).  Both intents are recorded, with
 the reservation's HELD state in the same transaction, and nothing is sent before
 persistence answers ``Recorded``; ``RecordFailed`` (or no answer within
 ``record_timeout``, or persistence going down) means no order and
-``ExecutionReport(FAILED)``.  Then both legs go out concurrently as IOC
+``ExecutionReport(FAILED)``.  Every ``Record`` goes through the actor's
+:class:`~actors.ledger_client.LedgerClient`, which times it out, fails it when
+persistence goes down, and schedules the ledger repair that follows a failure
+(see "ledger repair" below).  Then both legs go out concurrently as IOC
 limit buys (see :mod:`actors.execution._workflows` for retries and unknown
 outcomes); uneven fills are unwound after the unwind intent is recorded too
 (see :mod:`actors.execution._outcome`).  Order states and fills go to
@@ -71,6 +74,7 @@ from actors.execution._client import VenueClient
 from actors.execution._config import ExecutionConfig
 from actors.execution._outcome import UnwindNeeded
 from actors.execution._workflows import LegResult, ReconcileResult, Workflows
+from actors.ledger_client import LedgerClient, RecordOutcome
 from actors.messages import (
     AuditEvent,
     CancelAll,
@@ -86,7 +90,6 @@ from actors.messages import (
     OrderUpdated,
     Outcome,
     Reconciled,
-    Record,
     Recorded,
     RecordFailed,
     Reservation,
@@ -96,6 +99,8 @@ from actors.messages import (
     VenueErrorReport,
 )
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
+
+Phase = _events.Phase
 
 __all__ = ["ExecutionActor"]
 
@@ -109,7 +114,6 @@ class ExecutionActor(SupervisedActor):
         super().__init__()
         self.config = config
         self._risk = risk
-        self._persistence = persistence
         self._loop: TrioLoop | None = None
         self._work: Workflows | None = None
         self._reconciled = False
@@ -122,11 +126,15 @@ class ExecutionActor(SupervisedActor):
         self._flights: dict[str, _events.InFlight] = {}
         self._seen: set[str] = set()
         self._resolving: set[str] = set()
-        self._records: dict[str, _events.PendingRecord] = {}
+        self._ledger: LedgerClient[_events.RecordFor] = LedgerClient(
+            self,
+            self._record_outcome,
+            persistence=persistence,
+            timeout=config.record_timeout,
+            retry=config.ledger_retry,
+            on_retry=self._start_repair,
+        )
         self._needs_repair: set[str] = set()
-        self._repair_scheduled = False
-        self._repair_attempts = 0
-        self._next_request = 0
         self._counts = dict.fromkeys(_events.COUNTERS, 0)
         self._last_error: str | None = None
 
@@ -149,7 +157,7 @@ class ExecutionActor(SupervisedActor):
             )
             self._loop.spawn(_own_client, client)
             self._loop.spawn(self._sweep_records_task)
-            self.monitor(self._persistence)
+            self._ledger.start()
         except BaseException:
             self._loop.stop()
             raise
@@ -180,10 +188,8 @@ class ExecutionActor(SupervisedActor):
     def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - one dispatch table
         if isinstance(message, Execute):
             return self._on_execute(message.reservation)
-        if isinstance(message, Recorded):
-            return self._record_answered(message.request_id, None)
-        if isinstance(message, RecordFailed):
-            return self._record_answered(message.request_id, f"record failed: {message.error}")
+        if isinstance(message, Recorded | RecordFailed):
+            return self._ledger.answer(message)
         if isinstance(message, _events.LegsDone):
             return self._on_legs_done(message)
         if isinstance(message, _events.UnwindPriced):
@@ -216,17 +222,12 @@ class ExecutionActor(SupervisedActor):
             if flight is not None:
                 flight.legs[message.client_order_id] = message.state
             return None
-        if isinstance(message, _events.RepairLedger):
-            return self._start_repair()
         if isinstance(message, _events.RepairDone):
             return self._on_repair_done(message)
         if isinstance(message, _events.SweepRecords):
-            return self._sweep_records()
+            return self._ledger.sweep()
         if isinstance(message, Down):
-            if message.name == self._persistence:
-                for request_id in list(self._records):
-                    self._record_answered(request_id, f"persistence down ({message.reason})")
-            return None
+            return self._ledger.on_down(message)
         if isinstance(message, _events.LoopFailed):
             raise message.error
         logger.warning("{}: ignoring unexpected message {!r}", self.name, message)
@@ -316,7 +317,7 @@ class ExecutionActor(SupervisedActor):
         self._flights[rid] = _events.InFlight(
             reservation,
             intents,
-            phase="recording intents",
+            phase=Phase.RECORDING_INTENTS,
             legs={i.client_order_id: "recording intent" for i in intents},
         )
         held = ReservationChanged(attrs.evolve(reservation, owner_epoch=self.epoch))
@@ -337,7 +338,7 @@ class ExecutionActor(SupervisedActor):
             self._abandon(flight.intents, "dry-run: never sent")
             self._finish(ExecutionReport(rid, Outcome.NONE, detail="dry-run"))
         else:
-            flight.phase = "placing"
+            flight.phase = Phase.PLACING
             self._spawn(self._place_pair_task, rid, flight.intents)
 
     async def _place_pair_task(self, rid: str, intents: tuple[OrderIntent, OrderIntent]) -> None:
@@ -355,7 +356,7 @@ class ExecutionActor(SupervisedActor):
         if isinstance(decision, ExecutionReport):
             self._finish(decision)
             return
-        flight.unwind, flight.phase = decision, "pricing unwind"
+        flight.unwind, flight.phase = decision, Phase.PRICING_UNWIND
         self._spawn(self._unwind_price_task, message.reservation_id, flight.reservation, decision)
 
     async def _unwind_price_task(self, rid: str, res: Reservation, need: UnwindNeeded) -> None:
@@ -376,7 +377,7 @@ class ExecutionActor(SupervisedActor):
             self._finish_unwind(flight, None, message.why)
             return
         intent = _outcome.unwind_intent(flight.reservation, flight.unwind, message.price)
-        flight.unwind_intent, flight.phase = intent, "recording unwind intent"
+        flight.unwind_intent, flight.phase = intent, Phase.RECORDING_UNWIND_INTENT
         flight.legs[intent.client_order_id] = "recording intent"
         rid = message.reservation_id
         self._record(_events.Purpose.UNWIND, rid, _outcome.intent_events(rid, (intent,)))
@@ -388,7 +389,7 @@ class ExecutionActor(SupervisedActor):
         if error is not None:
             self._finish_unwind(flight, None, f"ledger: {error}")
             return
-        flight.phase = "unwinding"
+        flight.phase = Phase.UNWINDING
         self._spawn(self._unwind_task, rid, flight.unwind_intent)
 
     async def _unwind_task(self, rid: str, intent: OrderIntent) -> None:
@@ -445,7 +446,7 @@ class ExecutionActor(SupervisedActor):
 
     def _on_cancel_all(self, reason: str) -> None:
         for flight in self._flights.values():
-            if flight.phase == "recording intents":
+            if flight.phase is Phase.RECORDING_INTENTS:
                 flight.aborted = f"cancelled before sending: {reason}"
         self._spawn(self._cancel_all_task, reason)
 
@@ -480,34 +481,16 @@ class ExecutionActor(SupervisedActor):
     def _record(
         self, purpose: _events.Purpose, rid: str | None, events: Iterable[LedgerEvent]
     ) -> None:
-        self._next_request += 1
-        request_id = f"{self.name}-{self.epoch}-{self._next_request}"
-        events = tuple(events)
-        self._records[request_id] = _events.PendingRecord(
-            purpose, self.clock.monotonic(), rid, _order_ids(events)
-        )
-        try:
-            self.send(self._persistence, Record(request_id, events))
-        except ChildUnavailable as error:
-            self._record_answered(request_id, f"persistence unavailable: {error}")
+        self._ledger.record(events, _events.RecordFor(purpose, rid))
 
     async def _sweep_records_task(self) -> None:
         """One timer for every pending Record (a timer task per Record would wake the
-        loop thread on the tick-to-order path): a Record is failed between
+        loop thread on the tick-to-order path): the ledger client fails a Record at
+        the first sweep past its deadline on the actor's clock, between
         ``record_timeout`` and 1.25 x ``record_timeout`` after it was sent."""
         while True:
             await trio.sleep(self.config.record_timeout / 4)
             self._tell(_events.SweepRecords())
-
-    def _sweep_records(self) -> None:
-        now = self.clock.monotonic()
-        overdue = [
-            request_id
-            for request_id, pending in self._records.items()
-            if now - pending.sent_at >= self.config.record_timeout
-        ]
-        for request_id in overdue:
-            self._record_answered(request_id, "no answer from persistence")
 
     def _abandon(self, intents: Iterable[OrderIntent], reason: str) -> None:
         """Recorded intents whose orders will never be sent: no open order in the ledger."""
@@ -526,14 +509,13 @@ class ExecutionActor(SupervisedActor):
         if events:
             self._record(_events.Purpose.INFO, None, events)
 
-    def _record_answered(self, request_id: str, error: str | None) -> None:
-        pending = self._records.pop(request_id, None)
-        if pending is None:
-            return  # answered already (a late answer after a timeout, or a timer after one)
+    def _record_outcome(self, outcome: RecordOutcome[_events.RecordFor]) -> None:
+        """The ledger client's answer for one Record (exactly once per Record)."""
+        pending, error = outcome.context, outcome.detail
         if error is not None:
             self._counts["records_failed"] += 1
             self._last_error = error
-            self._needs_repair.update(pending.client_order_ids)
+            self._needs_repair.update(_order_ids(outcome.events))
             self._schedule_repair()
         if pending.purpose is _events.Purpose.INTENTS and pending.reservation_id is not None:
             self._intents_recorded(pending.reservation_id, error)
@@ -548,19 +530,19 @@ class ExecutionActor(SupervisedActor):
     # commits it late; a full one never). Retrying the same events is unsafe (an old
     # order update after a newer one is a conflict), so the venue is asked instead: the
     # orders' current state and fills are recorded again (idempotent), and intents
-    # whose order the venue never saw are marked abandoned. Retried with backoff until
-    # a repair Record commits.
+    # whose order the venue never saw are marked abandoned. Retried after the ledger
+    # client's jittered backoff (``config.ledger_retry``) until a repair finds nothing
+    # left to repair.
 
     def _schedule_repair(self) -> None:
-        if self._repair_scheduled or not self._needs_repair:
+        if not self._needs_repair:
             return
-        self._repair_scheduled = True
-        delay = min(10.0, 0.5 * 2 ** min(self._repair_attempts, 5))
-        self._repair_attempts += 1
-        self._spawn(self._tell_after, delay, _events.RepairLedger())
+        delay = self._ledger.schedule_retry()
+        if delay is not None:  # else one is scheduled already: it repairs these ids too
+            self._spawn(self._tell_after, delay, _events.SweepRecords())  # wakes the sweep
 
     def _start_repair(self) -> None:
-        self._repair_scheduled = False
+        """The ledger client's retry: due now."""
         ids = tuple(sorted(self._needs_repair))
         if not ids:
             return
@@ -585,7 +567,7 @@ class ExecutionActor(SupervisedActor):
         if events:
             self._record(_events.Purpose.INFO, None, events)
         if not self._needs_repair:
-            self._repair_attempts = 0
+            self._ledger.retry_succeeded()
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -617,14 +599,15 @@ class ExecutionActor(SupervisedActor):
             "reconcile_detail": self._reconcile_detail,
             "dry_run": self.config.dry_run,
             "in_flight": {
-                rid: {"phase": flight.phase, "legs": dict(flight.legs)}
+                rid: {"phase": flight.phase.value, "legs": dict(flight.legs)}
                 for rid, flight in self._flights.items()
             },
             "resolving_in_doubt": sorted(self._resolving),
-            "pending_records": len(self._records),
+            "pending_records": self._ledger.in_flight,
             "ledger_repair_pending": sorted(self._needs_repair),
             "counts": dict(self._counts),
             "last_error": self._last_error,
+            "ledger_client": attrs.asdict(self._ledger.status()),
         }
 
 

@@ -15,6 +15,9 @@ from typing import Any
 
 import attrs
 
+from actors.ledger_client import DEFAULT_LEDGER_RETRY
+from supervision import BackoffPolicy
+
 __all__ = ["Deadlines", "ExecutionConfig", "RateLimit", "RetryPolicy"]
 
 
@@ -120,6 +123,8 @@ class ExecutionConfig:
     - ``unwind_slippage_cents``: an unwind sells at ``best bid - this`` (>= 1 cent).
     - ``record_timeout``: how long to wait for persistence's answer to a ``Record``
       before treating it as failed.
+    - ``ledger_retry``: the jittered backoff between ledger repairs after a failed
+      ``Record`` (the ledger client's retry schedule).
     - ``dry_run``: record intents, send nothing that changes venue state.
     - ``reconcile_settle_s``: how long a new incarnation waits before its first
       reconciliation, so that requests a previous incarnation (or a killed
@@ -159,6 +164,10 @@ class ExecutionConfig:
     )
     unwind_slippage_cents: int = attrs.field(default=5, validator=_non_negative_int)
     record_timeout: float = attrs.field(default=10.0, validator=_positive_seconds)
+    ledger_retry: BackoffPolicy = attrs.field(
+        default=DEFAULT_LEDGER_RETRY,
+        validator=_rule(lambda v: isinstance(v, BackoffPolicy), "must be a BackoffPolicy"),
+    )
     reconcile_settle_s: float = attrs.field(default=0.0, validator=_non_negative_seconds)
     dry_run: bool = attrs.field(
         default=False, validator=_rule(lambda v: isinstance(v, bool), "must be a bool")

@@ -2,8 +2,9 @@
 
 Loop tasks never touch the actor's state; they tell these messages to its
 mailbox (:class:`MailboxReporter` for progress and errors as they happen).
-:class:`InFlight` and :class:`PendingRecord` are the actor's own bookkeeping,
-touched only from the actor's thread.
+:class:`InFlight` (with its :class:`Phase`) and :class:`RecordFor` (what a
+``Record`` was for: the context it hands the ledger client) are the actor's own
+bookkeeping, touched only from the actor's thread.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class LegState:
 
 @attrs.frozen
 class SweepRecords:
-    """Time to fail the Records persistence has not answered within ``record_timeout``."""
+    """Time to sweep the ledger client: fail the Records persistence has not answered
+    within ``record_timeout``, and start a ledger repair that is due."""
 
 
 @attrs.frozen
@@ -106,16 +108,22 @@ class Purpose(enum.Enum):
 
 
 @attrs.frozen
-class PendingRecord:
+class RecordFor:
+    """What a Record was for: the context the ledger client hands back with its outcome."""
+
     purpose: Purpose
-    sent_at: float  # the actor clock's monotonic time the Record was sent
     reservation_id: str | None = None
-    client_order_ids: tuple[str, ...] = ()  # the orders its events are about
 
 
-@attrs.frozen
-class RepairLedger:
-    """Time to bring the ledger's view of some orders back in line with the venue."""
+class Phase(enum.Enum):
+    """Where one reservation's execution stands; the value is what ``state_summary``
+    publishes (the daemon's views and shutdown read these strings)."""
+
+    RECORDING_INTENTS = "recording intents"
+    PLACING = "placing"
+    PRICING_UNWIND = "pricing unwind"
+    RECORDING_UNWIND_INTENT = "recording unwind intent"
+    UNWINDING = "unwinding"
 
 
 @attrs.frozen
@@ -132,7 +140,7 @@ class InFlight:
 
     reservation: Reservation
     intents: tuple[OrderIntent, OrderIntent]
-    phase: str
+    phase: Phase
     legs: dict[str, str]
     results: tuple[LegResult, LegResult] | None = None
     unwind: UnwindNeeded | None = None
