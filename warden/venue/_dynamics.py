@@ -28,24 +28,14 @@ from typing import Any
 
 from attrs import define, field, frozen
 
+from supervision import validators
 from warden.venue._engine import COMPETITOR, HOUSE, MatchingEngine
 from warden.venue._errors import OrderNotCancelable, OrderRejected
 from warden.venue._model import PAYOUT_CENTS, Clock, OrderRequest, Side, TimeInForce
 
-
-def _positive(_instance: object, attribute: object, value: int) -> None:
-    if type(value) is not int or value <= 0:
-        raise ValueError(f"{getattr(attribute, 'name', '?')} must be a positive integer")
-
-
-def _probability(_instance: object, attribute: object, value: float) -> None:
-    if not 0 <= value <= 1:
-        raise ValueError(f"{getattr(attribute, 'name', '?')} must be in [0, 1]")
-
-
-def _non_negative_seconds(_instance: object, attribute: object, value: float) -> None:
-    if not value >= 0:
-        raise ValueError(f"{getattr(attribute, 'name', '?')} must be >= 0 seconds")
+_positive = validators.integer(1)
+_probability = validators.probability()
+_non_negative_seconds = validators.number(0, inclusive=True, finite=False, unit="seconds")
 
 
 @frozen

@@ -17,15 +17,15 @@ the global generator, so a run is reproducible for a given request order.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Mapping
 from typing import Any
 
 import cattrs
-from attrs import evolve, field, frozen, validators
+from attrs import evolve, field, frozen
 from cattrs.v import format_exception
 
+from supervision import validators
 from warden.venue._errors import BadRequest
 
 ENDPOINTS = frozenset(
@@ -45,16 +45,8 @@ ENDPOINTS = frozenset(
 SCOPES = ("all", "http", "stream", "matching")
 
 
-def _rate(_instance: object, attribute: Any, value: object) -> None:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{attribute.name} must be a number in [0, 1]")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{attribute.name} must be in [0, 1], got {value}")
-
-
-def _non_negative(_instance: object, attribute: Any, value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"{attribute.name} must be a non-negative integer")
+_rate = validators.probability()
+_non_negative = validators.integer(0)
 
 
 def _endpoints(_instance: object, _attribute: Any, value: Mapping[str, Any]) -> None:
@@ -174,7 +166,7 @@ def parse_faults(body: object) -> Faults:
 
 
 def _describe(error: BaseException, target: type | None) -> str:
-    if type(error) is ValueError:
+    if type(error) is ValueError or isinstance(error, validators.FieldError):
         return str(error)
     return format_exception(error, target)
 

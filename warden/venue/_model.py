@@ -12,7 +12,9 @@ import enum
 import time
 from typing import Any, Protocol
 
-from attrs import define, field, frozen, validators
+from attrs import define, field, frozen
+
+from supervision import validators
 
 PAYOUT_CENTS = 100
 MIN_PRICE = 1
@@ -45,14 +47,8 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-def _price(_instance: object, attribute: Any, value: int) -> None:
-    if type(value) is not int or not MIN_PRICE <= value <= MAX_PRICE:
-        raise ValueError(f"{attribute.name} must be an integer in [{MIN_PRICE}, {MAX_PRICE}]")
-
-
-def _count(_instance: object, attribute: Any, value: int) -> None:
-    if type(value) is not int or value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive integer")
+_price = validators.integer(MIN_PRICE, MAX_PRICE)
+_count = validators.integer(1)
 
 
 @frozen

@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from attrs import field, frozen, validators
+from attrs import field, frozen
 
 from actors.fees import FeeModel
+from supervision import validators
 from warden.venue._dynamics import DynamicsConfig, MarketDynamics
 from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
 from warden.venue._faults import FaultDice, Faults
@@ -21,25 +22,9 @@ from warden.venue._model import Clock, OrderRequest, TimeInForce, WallClock
 from warden.venue._stream import StreamHub
 
 HOUSE_CASH = 10**15
-MAX_PORT = 65_535
 
-
-def _port(_instance: object, _attribute: object, value: int) -> None:
-    if type(value) is not int or not 0 <= value <= MAX_PORT:
-        raise ValueError(f"port must be an integer in [0, {MAX_PORT}] (0 = ephemeral)")
-
-
-def _at_least(low: int) -> Any:
-    def check(_instance: object, attribute: Any, value: object) -> None:
-        if type(value) is not int or value < low:
-            raise ValueError(f"{attribute.name} must be an integer >= {low}")
-
-    return check
-
-
-def _seconds(_instance: object, attribute: Any, value: float) -> None:
-    if not value >= 0:
-        raise ValueError(f"{attribute.name} must be >= 0 seconds")
+_non_negative_seconds = validators.number(0, inclusive=True, finite=False, unit="seconds")
+"""Seconds >= 0; infinite is allowed (a heartbeat or tick that never comes)."""
 
 
 @frozen
@@ -52,14 +37,14 @@ class VenueConfig:
     ``heartbeat_seconds=0`` turns websocket heartbeats off.
     """
 
-    port: int = field(default=0, validator=_port)
+    port: int = field(default=0, validator=validators.port())
     seed: int = field(default=0, validator=validators.instance_of(int))
-    markets: int = field(default=3, validator=_at_least(1))
-    trader_cash: int = field(default=1_000_000, validator=_at_least(0))
+    markets: int = field(default=3, validator=validators.integer(1))
+    trader_cash: int = field(default=1_000_000, validator=validators.integer(0))
     fees: FeeModel = field(factory=FeeModel)
     dynamics: DynamicsConfig = field(factory=DynamicsConfig)
     faults: Faults = field(factory=Faults)
-    heartbeat_seconds: float = field(default=5.0, validator=_seconds)
+    heartbeat_seconds: float = field(default=5.0, validator=_non_negative_seconds)
 
     @property
     def tickers(self) -> list[str]:
