@@ -13,32 +13,17 @@ clock's), ``"pid"`` (the process that wrote it: with one daemon per ledger, whic
 process sent an order is a fact in the file, not an inference) and ``"kind"``.
 For a ``history=...`` record the other keys are the record's bound fields (so
 also ``child``/``epoch`` of the actor incarnation that logged it, when it logged
-from its own thread). Kinds and their fields:
-
-=============  ==============================================================
-order          phase (invoke | ok | fail | unknown | resolved),
-               client_order_id, reservation_id, ticker, side, action, price,
-               count, detail; ok/resolved add status, fill_count (resolved:
-               status null when the venue has no such order); fail/unknown
-               add error (the typed error's class name)
-reservation    phase (reserve | release | in_doubt | reject), reservation_id,
-               ticker, amount_cents, reason (release: why; in_doubt: the
-               owner's end; reject: the reject reason)
-reconciled     ok, detail (risk heard execution's Reconciled)
-halt           reason, source
-resume         source
-fault          fault, target, plus the fault's parameters (chaos routes)
-daemon         phase (start | stop), pid (and reason on stop)
-down           actor, epoch, reason, supervisor, message
-restart        actor, epoch (the failed incarnation), reason, delay, attempt,
-               group, supervisor, message
-hang           actor, epoch, reason, supervisor, message
-escalation     actor, epoch, reason, supervisor, message
-=============  ==============================================================
+from its own thread). Each line is read into its typed record of
+:mod:`actors.history` (one class per kind: the fields, their types and what they
+mean are documented there) and written back through the same converter, so the
+file holds exactly the shape the chaos harness reads, every field present
+(``null`` when absent).
 
 Failure behaviour: the sink never raises into the code that logged (loguru
-catches and reports a sink error on stderr); a value that is not JSON-able is
-written as its ``str``.
+catches and reports a sink error on stderr). A record that is not exactly one
+history record (a renamed or missing field, a value of the wrong type) is
+written as it came, each value that is not JSON-able as its ``str``: the reader
+counts it as malformed and reports it, never takes it as evidence.
 """
 
 from __future__ import annotations
@@ -50,8 +35,10 @@ from typing import IO, Any
 
 from loguru import logger
 
+from actors.history import RUNTIME_KINDS, MalformedLine, read_line, write_line
+
 HISTORY_FILE = "history.jsonl"
-RUNTIME_EVENTS = frozenset({"down", "restart", "hang", "escalation"})
+RUNTIME_EVENTS = RUNTIME_KINDS
 _RUNTIME_FIELDS = ("reason", "supervisor", "delay", "attempt", "group")
 
 
@@ -62,7 +49,7 @@ def is_history(record: Any) -> bool:
 
 
 def history_entry(record: Any) -> dict[str, Any]:
-    """The JSON object of one (filtered) loguru record."""
+    """The flat fields of one (filtered) loguru record, before they are typed."""
     extra = record["extra"]
     entry: dict[str, Any] = {"t": record["time"].timestamp(), "pid": record["process"].id}
     kind = extra.get("history")
@@ -76,6 +63,17 @@ def history_entry(record: Any) -> dict[str, Any]:
     entry.update((key, extra[key]) for key in _RUNTIME_FIELDS if key in extra)
     entry["message"] = record["message"]
     return entry
+
+
+def history_line(record: Any) -> str:
+    """The line (no newline) of one (filtered) loguru record: its typed record written
+    by :func:`actors.history.write_line`, or, when it is not one, its fields as they
+    came (the reader reports it as malformed)."""
+    entry = history_entry(record)
+    try:
+        return write_line(read_line(entry))
+    except MalformedLine:
+        return json.dumps(entry, default=str, separators=(",", ":"))
 
 
 class History:
@@ -98,8 +96,7 @@ class History:
         file = self._file
         if file is None:
             return
-        line = json.dumps(history_entry(message.record), default=str, separators=(",", ":"))
-        file.write(line + "\n")
+        file.write(history_line(message.record) + "\n")
 
     def close(self) -> None:
         """Stop writing; idempotent."""

@@ -6,6 +6,14 @@ from typing import Any
 
 import attrs
 
+from actors.history import (
+    AccountingLine,
+    DaemonLine,
+    OrderLine,
+    ReconciledLine,
+    ReservationLine,
+    unstructure_line,
+)
 from warden.chaos import Evidence, check_all
 from warden.chaos._checkers import (
     client_order_id_accepted_once,
@@ -103,12 +111,39 @@ def ledger_fill(fill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def books(actor: str, **counts: int) -> dict[str, Any]:
+def books(actor: str, **counts: int) -> AccountingLine:
     """A balanced ``accounting`` history line: received is the sum of the rest."""
     names = ("processed", "stale_dropped", "runtime_handled", "dead_letters", "queued")
-    line: dict[str, Any] = dict.fromkeys((*names, "lost_after_end"), 0) | counts
-    line["received"] = sum(line[name] for name in (*names, "lost_after_end"))
-    return {"t": T0 + 1.9, "kind": "accounting", "actor": actor, **line}
+    line: dict[str, int] = dict.fromkeys((*names, "lost_after_end"), 0) | counts
+    received = sum(line[name] for name in (*names, "lost_after_end"))
+    return AccountingLine(t=T0 + 1.9, pid=1, actor=actor, received=received, **line)
+
+
+def daemon_line(t: float, phase: str, pid: int, exit_code: int | None = None) -> DaemonLine:
+    return DaemonLine(t=t, pid=pid, phase=phase, exit_code=exit_code)  # type: ignore[arg-type]
+
+
+def reconciled_line(
+    t: float, *, ok: bool = True, child: str | None = None, epoch: int | None = None
+) -> ReconciledLine:
+    return ReconciledLine(
+        t=t, pid=1, event="reconciled", actor="risk", ok=ok, detail="", child=child, epoch=epoch
+    )
+
+
+def reservation_line(
+    t: float, rid: str, phase: str, *, child: str | None = None, epoch: int | None = None
+) -> ReservationLine:
+    return ReservationLine(
+        t=t, pid=1, event=phase, actor="risk", ticker="SIM-001", reservation_id=rid,
+        phase=phase, amount_cents=952, reason="", child=child, epoch=epoch,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def order_line(t: float, cid: str, phase: str = "invoke", *, pid: int = 1) -> OrderLine:
+    return OrderLine(
+        t=t, pid=pid, phase=phase, client_order_id=cid, reservation_id="r1", detail=""  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def healthy() -> Evidence:
@@ -121,24 +156,32 @@ def healthy() -> Evidence:
     ledger = {
         "orders": [intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 0.9)],
         "fills": [ledger_fill(fill_yes), ledger_fill(fill_no)],
-        "positions": [{"ticker": "SIM-001", "yes_count": 10, "no_count": 10, "cash_cents": -952}],
+        "positions": [
+            {
+                "ticker": "SIM-001",
+                "yes_count": 10,
+                "no_count": 10,
+                "cash_cents": -952,
+                "payout_cents": 100,
+            }
+        ],
         "reservations": [
             {"reservation_id": "r1", "ticker": "SIM-001", "amount_cents": 952, "state": "released"}
         ],
         "audit": [],
     }
     daemon = [
-        {"t": T0, "kind": "daemon", "phase": "start", "pid": 1},
-        {"t": T0 + 0.5, "kind": "reconciled", "ok": True},
-        {"t": T0 + 0.8, "kind": "reservation", "phase": "reserve", "reservation_id": "r1"},
-        {"t": T0 + 1.2, "kind": "reservation", "phase": "release", "reservation_id": "r1"},
+        daemon_line(T0, "start", 1),
+        reconciled_line(T0 + 0.5),
+        reservation_line(T0 + 0.8, "r1", "reserve"),
+        reservation_line(T0 + 1.2, "r1", "release"),
         books("risk", processed=12, runtime_handled=3, dead_letters=1, stale_dropped=1),
         books("execution", processed=30, runtime_handled=2, lost_after_end=1),
-        {"t": T0 + 2.0, "kind": "daemon", "phase": "stop", "pid": 1},
+        daemon_line(T0 + 2.0, "stop", 1),
     ]
     return Evidence(
         truth=tuple(venue.entries),
-        harness=(),
+        harness=(_poll(T0 + 0.5, 1, pid=1), _poll(T0 + 1.5, 1, pid=1)),
         daemon=tuple(daemon),
         ledger=ledger,
         venue_final={
@@ -240,8 +283,11 @@ def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
         attrs.evolve(ev, ledger=ev.ledger | {"reservations": [held]}, daemon=daemon)
     )
     assert result.status == "violated"
-    assert result.witnesses[0] == {"ledger_reservation": held, "history": [daemon[2]]}
-    assert result.witnesses[1] == {"history_last": daemon[2]}
+    assert result.witnesses[0] == {
+        "ledger_reservation": held,
+        "history": [unstructure_line(daemon[2])],
+    }
+    assert result.witnesses[1] == {"history_last": unstructure_line(daemon[2])}
 
 
 def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None:
@@ -249,7 +295,15 @@ def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None
     assert ev.ledger is not None
     ledger = ev.ledger | {
         "fills": ev.ledger["fills"][:1],
-        "positions": [{"ticker": "SIM-001", "yes_count": 10, "no_count": 0, "cash_cents": -401}],
+        "positions": [
+            {
+                "ticker": "SIM-001",
+                "yes_count": 10,
+                "no_count": 0,
+                "cash_cents": -401,
+                "payout_cents": 100,
+            }
+        ],
     }
     broken = attrs.evolve(ev, ledger=ledger)
     fills = ledger_fills_equal_venue(broken)
@@ -310,10 +364,7 @@ def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
 def test_an_order_before_reconciliation_after_a_restart_is_witnessed() -> None:
     ev = healthy()
     assert ev.daemon is not None
-    daemon = (
-        {"t": T0 + 0.95, "kind": "daemon", "phase": "start", "pid": 2},
-        {"t": T0 + 1.05, "kind": "reconciled", "ok": True},
-    )
+    daemon = (daemon_line(T0 + 0.95, "start", 2), reconciled_line(T0 + 1.05))
     result = no_order_before_reconciliation(attrs.evolve(ev, daemon=ev.daemon + daemon))
     assert result.status == "violated"
     assert result.witnesses == [
@@ -326,9 +377,9 @@ def test_an_order_sent_before_a_restart_that_lands_during_the_settle_period_hold
     assert ev.daemon is not None
     cid = ev.truth[0]["record"]["client_order_id"]
     daemon = (
-        {"t": T0 + 0.90, "kind": "order", "phase": "invoke", "client_order_id": cid},
-        {"t": T0 + 0.95, "kind": "daemon", "phase": "start", "pid": 2},
-        {"t": T0 + 1.05, "kind": "reconciled", "ok": True},
+        order_line(T0 + 0.90, cid),
+        daemon_line(T0 + 0.95, "start", 2),
+        reconciled_line(T0 + 1.05),
     )
     result = no_order_before_reconciliation(attrs.evolve(ev, daemon=ev.daemon + daemon))
     assert result.status == "held"
@@ -384,9 +435,10 @@ def test_operator_restarts_do_not_count_against_the_intensity() -> None:
 def test_message_accounting_witnesses_an_actor_whose_books_do_not_close() -> None:
     ev = healthy()
     vanished = books("risk", processed=7, dead_letters=1, stale_dropped=1)
-    vanished["received"] += 1  # one message neither processed, dropped nor queued
-    daemon = (*(ev.daemon or ()), {"t": T0 + 3, "kind": "daemon", "phase": "start", "pid": 2})
-    daemon += (vanished, {"t": T0 + 4, "kind": "daemon", "phase": "stop", "pid": 2})
+    # one message neither processed, dropped nor queued
+    vanished = attrs.evolve(vanished, received=vanished.received + 1)
+    daemon = (*(ev.daemon or ()), daemon_line(T0 + 3, "start", 2))
+    daemon += (vanished, daemon_line(T0 + 4, "stop", 2))
     result = message_accounting(attrs.evolve(ev, daemon=daemon))
     assert result.status == "violated"
     (witness,) = result.witnesses
@@ -397,7 +449,7 @@ def test_message_accounting_witnesses_an_actor_whose_books_do_not_close() -> Non
 
 def test_message_accounting_is_unknown_when_no_process_stopped_gracefully() -> None:
     ev = healthy()
-    killed = tuple(line for line in ev.daemon or () if line["kind"] != "accounting")
+    killed = tuple(line for line in ev.daemon or () if not isinstance(line, AccountingLine))
     result = message_accounting(attrs.evolve(ev, daemon=killed))
     assert result.status == "unknown"
     assert "stopped gracefully" in result.detail
@@ -415,13 +467,12 @@ def test_a_reservation_that_died_with_its_risk_incarnation_is_not_held_but_a_liv
     whose intents never committed; its successor cannot know of it, and nothing of
     it is anywhere. The history's last word on it is 'reserve' by risk#4 -- gone."""
     ev = healthy()
-    start = {"t": T0, "kind": "daemon", "phase": "start", "pid": 1}
+    start = daemon_line(T0, "start", 1)
 
-    def reserve(rid: str, epoch: int) -> dict[str, Any]:
-        return {"t": T0 + 1, "kind": "reservation", "child": "risk", "epoch": epoch,
-                "phase": "reserve", "reservation_id": rid}  # fmt: skip
+    def reserve(rid: str, epoch: int) -> ReservationLine:
+        return reservation_line(T0 + 1, rid, "reserve", child="risk", epoch=epoch)
 
-    reconciled = {"t": T0 + 2, "kind": "reconciled", "child": "risk", "epoch": 5, "ok": True}
+    reconciled = reconciled_line(T0 + 2, child="risk", epoch=5)
     dead = attrs.evolve(ev, daemon=(start, reserve("r-old", 4), reconciled))
     result = no_reservation_after_quiescence(dead)
     assert (result.status, result.counts["died_with_holder"]) == ("held", 1)

@@ -10,6 +10,17 @@ from typing import Any
 from loguru import logger
 
 from actors.domain import Side
+from actors.history import (
+    AccountingLine,
+    DaemonLine,
+    FaultLine,
+    OrderLine,
+    ReconciledLine,
+    ReservationLine,
+    RuntimeLine,
+    read_line,
+    unstructure_line,
+)
 from tests.warden.control_harness import poll, running_daemon
 from tests.warden.daemon_harness import venue_get
 from tests.warden.test_chaos_daemon_control import chaos_daemon, inject, token
@@ -54,6 +65,12 @@ def test_the_history_holds_every_order_the_venue_saw_its_reservations_and_restar
 
     history = read_history(runtime_dir)
     assert all(isinstance(line["t"], float) and line["kind"] for line in history)
+    # every line each real call site wrote is exactly one typed record, and back
+    records = [read_line(line) for line in history]
+    assert [unstructure_line(record) for record in records] == history
+    kinds = {type(record) for record in records}
+    assert kinds >= {OrderLine, ReservationLine, ReconciledLine, FaultLine, DaemonLine}
+    assert kinds >= {AccountingLine, RuntimeLine}
     assert of(history, "daemon", phase="start")[0]["pid"] == daemon.process.popen.pid
     assert of(history, "daemon", phase="stop")[-1]["exit_code"] == 0
     assert secret not in (runtime_dir / HISTORY_FILE).read_text()  # faults log no token

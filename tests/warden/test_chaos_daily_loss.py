@@ -7,7 +7,7 @@ import datetime
 
 import attrs
 
-from tests.warden.test_chaos_checkers import Venue, healthy
+from tests.warden.test_chaos_checkers import Venue, daemon_line, healthy
 from warden.chaos import Evidence
 from warden.chaos._money import daily_loss_within_limit
 
@@ -28,9 +28,7 @@ def losing_rounds(venue: Venue, start: float, rounds: int) -> None:
 
 def evidence(venue: Venue, *restarts: float) -> Evidence:
     ev = healthy()
-    daemon = tuple(
-        {"t": t, "kind": "daemon", "phase": "start", "pid": 100 + i} for i, t in enumerate(restarts)
-    )
+    daemon = tuple(daemon_line(t, "start", 100 + i) for i, t in enumerate(restarts))
     config = ev.config | {"max_daily_loss_cents": LIMIT}
     return attrs.evolve(ev, truth=tuple(venue.entries), daemon=daemon, config=config)
 

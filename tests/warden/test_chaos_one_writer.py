@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from tests.warden.test_chaos_checkers import T0, Venue, healthy
+from tests.warden.test_chaos_checkers import T0, Venue, daemon_line, healthy, order_line
 from warden.chaos import Evidence
 from warden.chaos._checkers import message_accounting, no_order_before_reconciliation
 from warden.chaos._writers import one_writer_per_ledger
@@ -99,10 +99,10 @@ def test_a_first_daemon_that_stops_answering_after_the_refusal_is_witnessed() ->
 def test_two_daemons_in_the_history_alive_at_once_while_orders_went_out_are_witnessed() -> None:
     ev = healthy()
     daemon = (
-        {"t": T0 - 1, "kind": "daemon", "phase": "start", "pid": 1},
-        {"t": T0 + 0.5, "kind": "daemon", "phase": "start", "pid": 2},
-        {"t": T0 + 3, "kind": "daemon", "phase": "stop", "pid": 2, "exit_code": 0},
-        {"t": T0 + 4, "kind": "daemon", "phase": "stop", "pid": 1, "exit_code": 0},
+        daemon_line(T0 - 1, "start", 1),
+        daemon_line(T0 + 0.5, "start", 2),
+        daemon_line(T0 + 3, "stop", 2, exit_code=0),
+        daemon_line(T0 + 4, "stop", 1, exit_code=0),
     )
     result = one_writer_per_ledger(attrs.evolve(ev, daemon=daemon))
     assert result.status == "violated"
@@ -113,7 +113,7 @@ def test_a_process_naming_itself_on_an_order_it_sent_after_exiting_2_is_witnesse
     """If the history's order lines carry the sender's pid, a refused process that sent
     an order is caught even when no venue order falls in the overlap."""
     ev = run(*second_daemon(T0 + 5, T0 + 7, code=2, stderr=[refusal()]), poll(T0 + 7.2))
-    sent = {"t": T0 + 6, "kind": "order", "phase": "invoke", "pid": SECOND}
+    sent = order_line(T0 + 6, "c-late", pid=SECOND)
     result = one_writer_per_ledger(attrs.evolve(ev, daemon=(sent,)))
     assert result.status == "violated"
     assert result.witnesses[0]["refused_process_sent"]["pid"] == SECOND
@@ -136,8 +136,8 @@ def test_a_refused_daemons_start_line_is_not_a_start_for_the_other_checkers() ->
     ev = healthy()
     assert ev.daemon is not None
     refused = (
-        {"t": T0 + 0.95, "kind": "daemon", "phase": "start", "pid": 9},
-        {"t": T0 + 0.96, "kind": "daemon", "phase": "stop", "pid": 9, "exit_code": 2},
+        daemon_line(T0 + 0.95, "start", 9),
+        daemon_line(T0 + 0.96, "stop", 9, exit_code=2),
     )
     daemon = (*ev.daemon[:4], *refused, *ev.daemon[4:])
     ev = attrs.evolve(ev, daemon=daemon)

@@ -11,7 +11,7 @@ import pytest
 from tests.supervision.conftest import eventually
 from warden.chaos import Evidence
 from warden.chaos._faults import SECOND_DAEMON_DEADLINE_S
-from warden.chaos._history import fetch_truth, read_jsonl
+from warden.chaos._history import fetch_truth, read_history
 from warden.chaos._rig import Journal, Rig
 from warden.chaos._runner import TRADER_CASH, _write_config
 from warden.chaos._writers import REFUSAL, one_writer_per_ledger
@@ -55,11 +55,13 @@ def test_a_second_daemon_on_the_ledger_is_refused_naming_the_first_which_trades_
             traded_since_refusal, timeout=60, what="an order after the refusal", interval=0.2
         )
         rig.stop_daemon(30.0)
-        history, _torn = read_jsonl(rig.runtime_dir / "history.jsonl")
+        history = read_history(rig.runtime_dir / "history.jsonl")
+        assert history is not None
+        assert history.unreadable == ()
         evidence = Evidence(
             truth=tuple(fetch_truth(rig.venue_url)),
             harness=tuple(journal.events),
-            daemon=tuple(history),
+            daemon=history.lines,
             ledger=None,
             venue_final={},
         )

@@ -3,8 +3,10 @@
 Each checker returns a :class:`CheckResult`: ``held``, ``violated`` (with the
 minimal events that witness it: the offending venue entries, ledger rows or
 history lines, never the whole log) or ``unknown`` (the evidence it needs is
-missing, e.g. no daemon history; ``detail`` says which). Checkers are pure
-functions of the evidence, so they are tested on synthetic histories.
+missing, e.g. no daemon history, a config key, an unreadable history line of a
+kind it reads; ``detail`` says which). A checker never defaults a missing piece
+of evidence to a value that lets it pass. Checkers are pure functions of the
+evidence, so they are tested on synthetic histories.
 
 Times: venue truth ``ts``, harness ``t`` and daemon history ``t`` are all the
 real wall clock of this machine. Ledger ``created_at`` is the daemon's clock,
@@ -19,11 +21,23 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.fees import FeeModel
+from actors.history import (
+    AccountingLine,
+    DaemonLine,
+    HaltLine,
+    HistoryLine,
+    OrderLine,
+    ReconciledLine,
+    ReservationLine,
+    ResumeLine,
+    RuntimeLine,
+    unstructure_line,
+)
 from actors.risk import Holding
-from warden.chaos._history import Evidence
+from warden.chaos._history import Evidence, history_gap
 from warden.chaos._money import daily_loss_within_limit, venue_fill
 from warden.chaos._readiness import ready_after_restart, restart_episodes
-from warden.chaos._verdicts import CheckResult, result
+from warden.chaos._verdicts import CheckResult, result, unknown
 from warden.chaos._writers import one_writer_per_ledger, refused_pids
 
 _OPEN_STATES = {"new", "accepted", "partially_filled"}
@@ -43,9 +57,16 @@ def _orders_accepted(ev: Evidence) -> list[dict[str, Any]]:
 def exposure_within_limits(ev: Evidence) -> CheckResult:
     """Replays venue truth; after each entry, exposure = cost basis of unmatched
     contracts + worst case (remaining x price + taker fee) of open buy orders."""
+    name, invariant = "exposure_within_limits", 1
+    market_limit = ev.config_int("max_market_exposure_cents")
+    total_limit = ev.config_int("max_total_exposure_cents")
+    if market_limit is None or total_limit is None:
+        return unknown(
+            name, invariant, "the config lacks max_market_exposure_cents / max_total_exposure_cents"
+        )
+    if not ev.truth:
+        return unknown(name, invariant, "no venue truth (nothing traded, or it was not read)")
     fees = FeeModel()
-    market_limit = int(ev.config.get("max_market_exposure_cents", 0))
-    total_limit = int(ev.config.get("max_total_exposure_cents", 0))
     holdings: dict[str, Holding] = {}
     open_buys: dict[str, dict[str, Any]] = {}
     peak_total, peak_market = 0, 0
@@ -60,7 +81,7 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
                 "client_order_id": record["client_order_id"],
             }
         elif kind == "order_canceled":
-            open_buys.pop(record.get("order_id", ""), None)
+            open_buys.pop(record["order_id"], None)
         elif kind == "fill":
             ticker = record["ticker"]
             holding = holdings.get(ticker) or Holding.empty(ticker, 100)
@@ -84,9 +105,7 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
         peak_total = max(peak_total, total)
         worst_market = max(by_market.items(), key=lambda item: item[1], default=("", 0))
         peak_market = max(peak_market, worst_market[1])
-        if (market_limit and worst_market[1] > market_limit) or (
-            total_limit and total > total_limit
-        ):
+        if worst_market[1] > market_limit or total > total_limit:
             witnesses.append(
                 {
                     "entry": entry,
@@ -110,6 +129,10 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
 
 
 def client_order_id_accepted_once(ev: Evidence) -> CheckResult:
+    if not ev.truth:
+        return unknown(
+            "client_order_id_accepted_once", 2, "no venue truth (nothing traded, or not read)"
+        )
     by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in _orders_accepted(ev):
         by_id[entry["record"]["client_order_id"]].append(entry)
@@ -245,8 +268,11 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
         return CheckResult(
             "positions_and_cash_equal", 5, "unknown", detail="no ledger or venue final state"
         )
+    trader_cash = ev.config_int("trader_cash")
+    if trader_cash is None:
+        return unknown("positions_and_cash_equal", 5, "the config lacks trader_cash")
     ledger = {p["ticker"]: p for p in ev.ledger["positions"]}
-    venue = ev.venue_final.get("positions", {})
+    venue = ev.venue_final["positions"]
     witnesses: list[dict[str, Any]] = []
     for ticker in sorted(set(ledger) | set(venue)):
         mine = ledger.get(ticker, {"yes_count": 0, "no_count": 0})
@@ -256,12 +282,12 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
                 {"ticker": ticker, "ledger": mine, "venue_position": venue.get(ticker, 0)}
             )
     pairs_paid = sum(
-        min(int(p["yes_count"]), int(p["no_count"])) * int(p.get("payout_cents", 100))
+        min(int(p["yes_count"]), int(p["no_count"])) * int(p["payout_cents"])
         for p in ledger.values()
     )
     ledger_cash = sum(int(p["cash_cents"]) for p in ledger.values()) + pairs_paid
     venue_cash = int(ev.venue_final["balance"]) + int(ev.venue_final["reserved"])
-    venue_cash -= int(ev.config.get("trader_cash", 0))
+    venue_cash -= trader_cash
     if ledger_cash != venue_cash:
         witnesses.append({"cash_change_ledger": ledger_cash, "cash_change_venue": venue_cash})
     counts = {
@@ -301,10 +327,12 @@ def halt_windows(ev: Evidence) -> list[tuple[float, float]]:
 def kill_switch_honoured(ev: Evidence) -> CheckResult:
     if ev.ledger is None:
         return CheckResult("kill_switch_honoured", 6, "unknown", detail="no ledger to read")
+    deadline = ev.config_float("shutdown_timeout_s")
+    if deadline is None:
+        return unknown("kill_switch_honoured", 6, "the config lacks shutdown_timeout_s")
     windows = halt_windows(ev)
     intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
     shifts = _clock_shifts(ev)
-    deadline = float(ev.config.get("shutdown_timeout_s", 10.0))
     terminal: dict[str, float] = {}
     unfilled = {
         e["record"]["order_id"]: int(e["record"]["initial_count"])
@@ -351,28 +379,27 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
             "unknown",
             detail="needs the daemon history (warden run --chaos)",
         )
+    gap = history_gap(ev, "daemon", "restart", "reconciled", "order")
+    if gap is not None:
+        return unknown("no_order_before_reconciliation", 7, gap)
     refused = refused_pids(ev)  # a refused second daemon started nothing
     starts = [
-        line["t"]
+        line.t
         for line in ev.daemon
-        if (
-            line["kind"] == "daemon"
-            and line.get("phase") == "start"
-            and line.get("pid") not in refused
-        )
-        or (line["kind"] == "restart" and line.get("actor") == "execution")
+        if _starts_process(line, refused)
+        or (isinstance(line, RuntimeLine) and line.kind == "restart" and line.actor == "execution")
     ]
-    reconciled = sorted(line["t"] for line in ev.daemon_of("reconciled") if line.get("ok"))
+    reconciled = sorted(line.t for line in ev.daemon_of(ReconciledLine) if line.ok)
     accepted = _orders_accepted(ev)
     invoked: dict[str, list[float]] = {}
-    for line in ev.daemon_of("order"):
-        if line.get("phase") == "invoke":
-            invoked.setdefault(str(line.get("client_order_id")), []).append(line["t"])
+    for line in ev.daemon_of(OrderLine):
+        if line.phase == "invoke":
+            invoked.setdefault(line.client_order_id, []).append(line.t)
 
     def sent_before(entry: dict[str, Any], start: float) -> bool:
         """Sent by an earlier process or incarnation and still in flight at ``start``:
         landing during the settle period is what the settle period is for."""
-        cid = str(entry["record"].get("client_order_id"))
+        cid = str(entry["record"]["client_order_id"])
         sends = [t for t in invoked.get(cid, ()) if t <= entry["ts"]]
         return bool(sends) and max(sends) < start
 
@@ -401,13 +428,13 @@ def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
     return result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
 
 
-def _starts_process(line: dict[str, Any], refused: set[int]) -> bool:
+def _starts_process(line: HistoryLine, refused: set[int]) -> bool:
     """A ``daemon start`` line of a process that went on to run (not one refused)."""
-    return (
-        line.get("kind") == "daemon"
-        and line.get("phase") == "start"
-        and line.get("pid") not in refused
-    )
+    return isinstance(line, DaemonLine) and line.phase == "start" and line.pid not in refused
+
+
+_ACTOR_LINES = (OrderLine, ReservationLine, ReconciledLine, HaltLine, ResumeLine)
+_ACTOR_KINDS = tuple(line.KIND for line in _ACTOR_LINES)
 
 
 def _risk_incarnations(ev: Evidence) -> dict[int, tuple[int, int]]:
@@ -419,8 +446,8 @@ def _risk_incarnations(ev: Evidence) -> dict[int, tuple[int, int]]:
     for line in ev.daemon or ():
         if _starts_process(line, refused):
             process += 1
-        elif line.get("child") == "risk" and isinstance(line.get("epoch"), int):
-            found[id(line)] = (process, line["epoch"])
+        elif isinstance(line, _ACTOR_LINES) and line.child == "risk" and line.epoch is not None:
+            found[id(line)] = (process, line.epoch)
     return found
 
 
@@ -433,11 +460,17 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
         return CheckResult(
             "no_reservation_after_quiescence", 8, "unknown", detail="no ledger to read"
         )
-    history: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for line in ev.daemon_of("reservation"):
-        history[line["reservation_id"]].append(line)
+    gap = history_gap(ev, "daemon", "reservation", *_ACTOR_KINDS)
+    if gap is not None:
+        return unknown("no_reservation_after_quiescence", 8, gap)
+    history: dict[str, list[ReservationLine]] = defaultdict(list)
+    for line in ev.daemon_of(ReservationLine):
+        history[line.reservation_id].append(line)
     witnesses: list[dict[str, Any]] = [
-        {"ledger_reservation": r, "history": history.get(r["reservation_id"], [])}
+        {
+            "ledger_reservation": r,
+            "history": [unstructure_line(line) for line in history.get(r["reservation_id"], [])],
+        }
         for r in ev.ledger["reservations"]
         if r["state"] != "released"
     ]
@@ -447,10 +480,10 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
         incarnations = _risk_incarnations(ev)
         final = max(incarnations.values(), default=None)  # alive at the end
         for line in last.values():
-            if line.get("phase") not in ("reserve", "in_doubt"):
+            if line.phase not in ("reserve", "in_doubt"):
                 continue
             if incarnations.get(id(line)) in (final, None):
-                witnesses.append({"history_last": line})
+                witnesses.append({"history_last": unstructure_line(line)})
             else:
                 gone += 1
     counts = {"ledger_reservations": len(ev.ledger["reservations"]), "died_with_holder": gone}
@@ -463,8 +496,13 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
 
 
 def restart_intensity_bounded(ev: Evidence) -> CheckResult:
-    intensity = int(ev.config.get("intensity", 5))
-    period = float(ev.config.get("period_s", 30.0))
+    name, invariant = "restart_intensity_bounded", 9
+    intensity = ev.config_int("intensity")
+    period = ev.config_float("period_s")
+    if intensity is None or period is None:
+        return unknown(name, invariant, "the config lacks the supervision intensity / period_s")
+    if not ev.harness_of("poll"):
+        return unknown(name, invariant, "no polls of /actors: restarts were not observed")
     episodes = restart_episodes(ev)
     exits = {e["pid"]: e for e in ev.harness_of("daemon_exit")}
     witnesses: list[dict[str, Any]] = []
@@ -475,7 +513,7 @@ def restart_intensity_bounded(ev: Evidence) -> CheckResult:
         ]
         restarts = sum(max(e["rises"].values()) for e in window)
         worst = max(worst, restarts)
-        escalated = exits.get(first["pid"], {}).get("code") == 1
+        escalated = first["pid"] in exits and exits[first["pid"]].get("code") == 1
         if restarts > intensity and not escalated:
             witnesses.append({"window_start": first["t"], "restarts": restarts, "episodes": window})
             break
@@ -503,20 +541,23 @@ def message_accounting(ev: Evidence) -> CheckResult:
     after its incarnation ended -- from the ``accounting`` lines the daemon writes
     from its stopped tree (exact: every incarnation has ended). A SIGKILLed process
     writes none; it is counted as unchecked. Unknown when no process left books."""
-    segments: list[list[dict[str, Any]]] = []
+    gap = history_gap(ev, "daemon", "accounting")
+    if gap is not None:
+        return unknown("message_accounting", 10, gap)
+    segments: list[list[AccountingLine]] = []
     refused = refused_pids(ev)
     for line in ev.daemon or ():
         if _starts_process(line, refused):
             segments.append([])
-        elif line.get("kind") == "accounting" and segments:
+        elif isinstance(line, AccountingLine) and segments:
             segments[-1].append(line)
     checked = [books for books in segments if books]
     counts = {
         "processes": len(segments),
         "processes_checked": len(checked),
-        "received": sum(b["received"] for books in checked for b in books),
-        "dead_letters": sum(b["dead_letters"] for books in checked for b in books),
-        "lost_after_end": sum(b["lost_after_end"] for books in checked for b in books),
+        "received": sum(b.received for books in checked for b in books),
+        "dead_letters": sum(b.dead_letters for books in checked for b in books),
+        "lost_after_end": sum(b.lost_after_end for books in checked for b in books),
     }
     if not checked:
         return CheckResult(
@@ -529,15 +570,16 @@ def message_accounting(ev: Evidence) -> CheckResult:
     witnesses = []
     for process, books in enumerate(segments):
         for b in books:
-            accounted = sum(b[key] for key in _BOOKS) + b["lost_after_end"]
-            if b["received"] != accounted:
+            kept = {key: getattr(b, key) for key in (*_BOOKS, "lost_after_end")}
+            accounted = sum(kept.values())
+            if b.received != accounted:
                 witnesses.append(
                     {
                         "process": process,
-                        "actor": b["actor"],
-                        "received": b["received"],
+                        "actor": b.actor,
+                        "received": b.received,
                         "accounted": accounted,
-                        "books": {key: b[key] for key in (*_BOOKS, "lost_after_end")},
+                        "books": kept,
                     }
                 )
     return result("message_accounting", 10, counts, witnesses, "messages unaccounted for")

@@ -4,7 +4,12 @@
   rejected and cancelled order and every fill, in venue order;
 - the daemon's ``history.jsonl`` (``warden run --chaos``): order
   invoke/ok/fail/unknown/resolved, reservations, restarts, reconciliation,
-  halts; ``None`` when the daemon writes none;
+  halts, read ONLY through :func:`actors.history.read_line` into typed records
+  (:data:`~actors.history.HistoryLine`); ``None`` when the daemon writes none.
+  A line that is not JSON (torn by a SIGKILL mid-write) is counted; one that is
+  JSON but not exactly a record (unknown kind, a field missing, renamed or of
+  the wrong type) is kept aside as :class:`UnreadableLine`, reported, and makes
+  every checker that reads lines of its kind ``unknown`` (:func:`history_gap`);
 - the harness's own ``harness.jsonl``: faults injected and healed, each daemon
   process's lifetime (spawned, reaped; second daemons with their exit code and
   stderr), halts, and periodic polls of ``/actors`` and ``/readyz`` (with the
@@ -12,20 +17,49 @@
 - the ledger after the daemon stopped (read-only), the venue's positions,
   balance and resting orders after quiescence.
 
-Everything is plain JSON-able dicts so checkers can be tested on synthetic
-histories. JSONL readers skip a torn line (a SIGKILL mid-write) and count it.
+Everything else is plain JSON-able dicts. Checkers are tested on synthetic
+histories.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from attrs import field, frozen
 
+from actors.history import KINDS, HistoryLine, MalformedLine, read_line
 from actors.persistence import Ledger
+
+_Line = TypeVar("_Line", bound=HistoryLine)
+#: characters of an unreadable line kept for the report
+UNREADABLE_TEXT = 300
+
+
+@frozen
+class UnreadableLine:
+    """A daemon history line that is JSON but not a record: its 1-based line number,
+    its ``kind`` (``None`` when it has none that is a string), why, and its start."""
+
+    number: int
+    kind: str | None
+    why: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.number, "kind": self.kind, "why": self.why, "text": self.text}
+
+
+@frozen
+class DaemonHistory:
+    """What :func:`read_history` found: the records in file order, the torn lines'
+    count and the unreadable lines."""
+
+    lines: tuple[HistoryLine, ...]
+    torn: int = 0
+    unreadable: tuple[UnreadableLine, ...] = ()
 
 
 @frozen
@@ -35,30 +69,59 @@ class Evidence:
 
     truth: tuple[dict[str, Any], ...]
     harness: tuple[dict[str, Any], ...]
-    daemon: tuple[dict[str, Any], ...] | None
+    daemon: tuple[HistoryLine, ...] | None
     ledger: dict[str, list[dict[str, Any]]] | None
     venue_final: dict[str, Any]
     config: dict[str, Any] = field(factory=dict)
+    daemon_unreadable: tuple[UnreadableLine, ...] = ()
 
     def harness_of(self, kind: str) -> list[dict[str, Any]]:
         return [event for event in self.harness if event.get("kind") == kind]
 
-    def daemon_of(self, kind: str) -> list[dict[str, Any]]:
-        return [line for line in self.daemon or () if line.get("kind") == kind]
+    def daemon_of(self, record: type[_Line]) -> list[_Line]:
+        """The daemon history's lines of one record type, in file order."""
+        return [line for line in self.daemon or () if isinstance(line, record)]
+
+    def config_int(self, key: str) -> int | None:
+        """The run's config value ``key`` if it is an int, else ``None`` (missing or
+        mistyped: the checker that needs it answers ``unknown``, never a default)."""
+        value = self.config.get(key)
+        return value if type(value) is int else None
+
+    def config_float(self, key: str) -> float | None:
+        """The run's config value ``key`` as a number, else ``None`` (as :meth:`config_int`)."""
+        value = self.config.get(key)
+        return float(value) if isinstance(value, int | float) and type(value) is not bool else None
 
     def truth_of(self, kind: str) -> list[dict[str, Any]]:
         return [entry for entry in self.truth if entry.get("kind") == kind]
 
 
-def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The JSON objects of ``path`` (missing file: none) and how many lines were torn."""
-    lines: list[dict[str, Any]] = []
-    torn = 0
+def history_gap(ev: Evidence, *kinds: str) -> str | None:
+    """Why the daemon history cannot be trusted for lines of ``kinds``: some line of
+    one of them (or of no known kind, which could be any) could not be read; else
+    ``None``. A checker that reads those lines answers ``unknown`` with it."""
+    bad = [line for line in ev.daemon_unreadable if line.kind in kinds or line.kind not in KINDS]
+    if not bad:
+        return None
+    first = bad[0]
+    return (
+        f"{len(bad)} unreadable daemon history line(s) of kind(s) "
+        f"{sorted({str(line.kind) for line in bad})}, e.g. line {first.number}: {first.why}"
+    )
+
+
+def read_history(path: Path) -> DaemonHistory | None:
+    """The daemon history at ``path`` through :func:`actors.history.read_line`
+    (``None`` when there is no file)."""
     try:
         text = path.read_text()
     except FileNotFoundError:
-        return [], 0
-    for raw in text.splitlines():
+        return None
+    lines: list[HistoryLine] = []
+    unreadable: list[UnreadableLine] = []
+    torn = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
@@ -66,11 +129,19 @@ def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], int]:
         except ValueError:
             torn += 1
             continue
-        if isinstance(value, dict):
-            lines.append(value)
-        else:
-            torn += 1
-    return lines, torn
+        try:
+            lines.append(read_line(value))
+        except MalformedLine as error:
+            kind = value.get("kind") if isinstance(value, dict) else None
+            unreadable.append(
+                UnreadableLine(
+                    number,
+                    kind if isinstance(kind, str) else None,
+                    error.why,
+                    raw[:UNREADABLE_TEXT],
+                )
+            )
+    return DaemonHistory(tuple(lines), torn, tuple(unreadable))
 
 
 def read_ledger(db: Path) -> dict[str, list[dict[str, Any]]]:

@@ -21,8 +21,9 @@ import datetime
 from typing import Any
 
 from actors.domain import Action, Fill, Side
+from actors.history import ReservationLine
 from actors.risk import Holding
-from warden.chaos._history import Evidence
+from warden.chaos._history import Evidence, history_gap
 from warden.chaos._verdicts import CheckResult, result, unknown
 
 NAME = "daily_loss_within_limit"
@@ -55,19 +56,23 @@ def utc_day(ts: float) -> str:
 def worst_reservation_cents(ev: Evidence) -> int | None:
     """The largest amount any reservation set aside (ledger and daemon history), or
     ``None`` when neither shows one."""
-    amounts = [int(r["amount_cents"]) for r in (ev.ledger or {}).get("reservations", [])]
+    ledger = ev.ledger["reservations"] if ev.ledger is not None else []
+    amounts = [int(r["amount_cents"]) for r in ledger]
     amounts += [
-        int(line["amount_cents"])
-        for line in ev.daemon_of("reservation")
-        if line.get("phase") == "reserve" and isinstance(line.get("amount_cents"), int)
+        line.amount_cents
+        for line in ev.daemon_of(ReservationLine)
+        if line.phase == "reserve" and line.amount_cents is not None
     ]
     return max(amounts, default=None)
 
 
 def daily_loss_within_limit(ev: Evidence) -> CheckResult:
-    limit = ev.config.get("max_daily_loss_cents")
-    if not isinstance(limit, int):
+    limit = ev.config_int("max_daily_loss_cents")
+    if limit is None:
         return unknown(NAME, INVARIANT, "the config has no max_daily_loss_cents")
+    gap = history_gap(ev, "reservation")
+    if gap is not None:  # an unreadable reserve line may hold the largest amount
+        return unknown(NAME, INVARIANT, gap)
     if not ev.truth:
         return unknown(NAME, INVARIANT, "no venue truth (nothing traded, or it was not read)")
     worst = worst_reservation_cents(ev)
@@ -91,7 +96,7 @@ def daily_loss_within_limit(ev: Evidence) -> CheckResult:
             before = holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout_cents)
             after = before.apply(fill)
         except (KeyError, ValueError) as error:
-            return unknown(NAME, INVARIANT, f"cannot replay fill {entry.get('seq')}: {error}")
+            return unknown(NAME, INVARIANT, f"cannot replay fill {entry['seq']}: {error}")
         fills += 1
         holdings[fill.ticker] = after
         day = utc_day(float(entry["ts"]))

@@ -24,6 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from actors.history import OrderLine
 from warden.chaos._exercised import exercised
 from warden.chaos._runner import CONFIG, RunOutcome
 
@@ -97,7 +98,7 @@ def _orders(outcome: RunOutcome) -> dict[str, Any]:
     accepted = sum(1 for e in ev.truth if e["kind"] == "order_accepted")
     result: dict[str, Any] = {"accepted_at_venue": accepted}
     if ev.daemon is not None:
-        phases = Counter(line.get("phase") for line in ev.daemon if line.get("kind") == "order")
+        phases = Counter(line.phase for line in ev.daemon_of(OrderLine))
         result |= {
             "source": "daemon history",
             "invoked": phases["invoke"],
@@ -110,6 +111,22 @@ def _orders(outcome: RunOutcome) -> dict[str, Any]:
         states = Counter(order["state"] for order in ev.ledger["orders"])
         result |= {"source": "ledger (no daemon history)", "ledger_states": dict(states)}
     return result
+
+
+def _daemon_history(outcome: RunOutcome) -> dict[str, Any] | None:
+    """How much of the daemon history was read: records by kind, torn lines (a
+    SIGKILL mid-write) and the unreadable lines (the first few, with why)."""
+    ev = outcome.evidence
+    if ev is None or ev.daemon is None:
+        return None
+    kinds = Counter(getattr(line, "kind", type(line).KIND) for line in ev.daemon)
+    return {
+        "records": len(ev.daemon),
+        "records_by_kind": dict(sorted(kinds.items())),
+        "torn_lines": ev.config_int("daemon_history_torn_lines"),
+        "unreadable_lines": len(ev.daemon_unreadable),
+        "unreadable_first": [line.to_json() for line in ev.daemon_unreadable[:5]],
+    }
 
 
 def build(outcome: RunOutcome, workdir: Path) -> dict[str, Any]:
@@ -139,6 +156,7 @@ def build(outcome: RunOutcome, workdir: Path) -> dict[str, Any]:
         "fault_log": outcome.faults,
         "invariants": [result.to_json() for result in outcome.results],
         "orders": _orders(outcome),
+        "daemon_history": _daemon_history(outcome),
         "peak_exposure": exposure.counts if exposure is not None else None,
         "timings": outcome.timings,
     }
@@ -186,6 +204,12 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         )
     console.print(invariants)
     console.print(f"orders: {report['orders']}")
+    history = report.get("daemon_history")  # absent in reports written before it existed
+    if history:
+        console.print(
+            f"daemon history: {history['records']} records, {history['torn_lines']} torn, "
+            f"{history['unreadable_lines']} unreadable {history['unreadable_first']}"
+        )
     console.print(f"replay: {report['replay']}")
 
 

@@ -25,13 +25,14 @@ import httpx
 from attrs import field, frozen
 
 from actors.errors import LedgerError
+from actors.history import ReconciledLine
 from warden.chaos._checkers import check_all
 from warden.chaos._faults import BY_NAME, SECOND_DAEMON_DEADLINE_S, FaultError
 from warden.chaos._history import (
     Evidence,
     fetch_truth,
     fetch_venue_final,
-    read_jsonl,
+    read_history,
     read_ledger,
 )
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
@@ -188,13 +189,13 @@ class _Run:
             node = nodes.get(record["params"].get("actor", ""), {})
             need = record.get("need_epoch")
             return need is not None and node.get("status") == "running" and node["epoch"] >= need
-        if record["recovery"] == "reconciled" and (self.rig.runtime_dir / "history.jsonl").exists():
-            lines, _ = read_jsonl(self.rig.runtime_dir / "history.jsonl")
+        history = None
+        if record["recovery"] == "reconciled":
+            history = read_history(self.rig.runtime_dir / "history.jsonl")
+        if history is not None:
             return any(
-                line.get("kind") == "reconciled"
-                and line.get("ok")
-                and line["t"] >= record["recovery_from_t"]
-                for line in lines
+                isinstance(line, ReconciledLine) and line.ok and line.t >= record["recovery_from_t"]
+                for line in history.lines
             )
         return bool(poll["ready"])
 
@@ -384,7 +385,7 @@ class _Run:
             self.journal.write("ledger_unreadable", error=str(error))
             ledger = None
         history_path = self.rig.runtime_dir / "history.jsonl"
-        daemon_lines, torn = read_jsonl(history_path)
+        history = read_history(history_path)
         (self.workdir / "venue-truth.jsonl").write_text(
             "".join(json.dumps(entry) + "\n" for entry in truth)
         )
@@ -398,15 +399,17 @@ class _Run:
             "backoff_cap_s": sections["supervision"]["backoff_cap_s"],
             "request_timeout_s": sections["execution"]["request_timeout_s"],
             "ledger": str(self.rig.db.absolute()),
-            "daemon_history_torn_lines": torn,
+            "daemon_history_torn_lines": history.torn if history is not None else 0,
+            "daemon_history_unreadable_lines": len(history.unreadable) if history else 0,
         }
         return Evidence(
             truth=tuple(truth),
             harness=tuple(self.journal.events),
-            daemon=tuple(daemon_lines) if history_path.exists() else None,
+            daemon=history.lines if history is not None else None,
             ledger=ledger,
             venue_final=venue_final,
             config=config,
+            daemon_unreadable=history.unreadable if history is not None else (),
         )
 
 

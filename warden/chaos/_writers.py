@@ -38,7 +38,8 @@ from typing import Any
 
 from attrs import frozen
 
-from warden.chaos._history import Evidence
+from actors.history import DaemonLine, OrderLine
+from warden.chaos._history import Evidence, history_gap
 from warden.chaos._verdicts import CheckResult, result, unknown
 
 NAME = "one_writer_per_ledger"
@@ -95,11 +96,11 @@ def lifetimes(ev: Evidence) -> dict[int, Life]:
             note(event.get("pid"), event["t"], start=True)
         elif kind in ("daemon_exit", "second_daemon_exit"):
             note(event.get("pid"), event["t"], start=False, code=event.get("code"))
-    for line in ev.daemon_of("daemon"):
-        if line.get("phase") == "start":
-            note(line.get("pid"), line["t"], start=True)
-        elif line.get("phase") == "stop":
-            note(line.get("pid"), line["t"], start=False, code=line.get("exit_code"))
+    for line in ev.daemon_of(DaemonLine):
+        if line.phase == "start":
+            note(line.pid, line.t, start=True)
+        else:
+            note(line.pid, line.t, start=False, code=line.exit_code)
     return {
         pid: Life(pid, start, ends.get(pid, math.inf), codes.get(pid))
         for pid, start in starts.items()
@@ -117,12 +118,11 @@ def _sends(ev: Evidence) -> tuple[list[float], dict[int, list[float]]]:
     those of the history lines that name their process."""
     times = [float(e["ts"]) for e in ev.truth_of("order_accepted")]
     by_pid: dict[int, list[float]] = {}
-    for line in ev.daemon_of("order"):
-        if line.get("phase") != "invoke":
+    for line in ev.daemon_of(OrderLine):
+        if line.phase != "invoke":
             continue
-        times.append(float(line["t"]))
-        if isinstance(line.get("pid"), int):
-            by_pid.setdefault(line["pid"], []).append(float(line["t"]))
+        times.append(line.t)
+        by_pid.setdefault(line.pid, []).append(line.t)
     return sorted(times), by_pid
 
 
@@ -231,6 +231,9 @@ def _second_daemons(
 
 
 def one_writer_per_ledger(ev: Evidence) -> CheckResult:
+    gap = history_gap(ev, "daemon", "order")
+    if gap is not None:
+        return unknown(NAME, INVARIANT, gap)
     lives = lifetimes(ev)
     if not lives:
         return unknown(
