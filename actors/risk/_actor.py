@@ -30,7 +30,13 @@ Messages handled (see :mod:`actors.messages` for the contract):
   positions agree keep risk's exact cost basis).  While some are live, risk
   keeps its own books and counts the mismatch: their pending fills still arrive
   with ``InDoubtResolved`` and would otherwise count twice.
-- ``RecordFailed`` (from persistence) -> halt: the ledger cannot write (fail closed).
+- ``RecordFailed`` (from persistence), a Record unanswered past ``record_timeout``,
+  or ``Down(persistence)`` while Records are in flight -> halt: the ledger cannot
+  write (fail closed).  What the lost Records held is written again (latest
+  state of each reservation, then the audits) at the next ``Recorded``, on
+  ``Resume``, or when the ledger client's jittered retry is due.  Every Record
+  goes through the actor's :class:`~actors.ledger_client.LedgerClient`; its
+  deadlines are swept each time risk handles a message.
 
 History: each reservation's reserve / reject / in_doubt / release, each halt
 and resume, and each ``Reconciled`` heard is logged with ``history=`` bound
@@ -63,6 +69,13 @@ from loguru import logger
 from actors.domain import Fill
 from actors.errors import DomainError
 from actors.fees import FeeModel
+from actors.ledger_client import (
+    DEFAULT_LEDGER_RETRY,
+    DEFAULT_RECORD_TIMEOUT,
+    Failure,
+    LedgerClient,
+    RecordOutcome,
+)
 from actors.messages import (
     AuditEvent,
     CancelAll,
@@ -75,7 +88,6 @@ from actors.messages import (
     LedgerEvent,
     Outcome,
     Reconciled,
-    Record,
     Recorded,
     RecordFailed,
     Reservation,
@@ -91,7 +103,7 @@ from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
 from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
 from actors.risk._positions import PositionBook
-from supervision import ChildUnavailable, Down, SupervisedActor
+from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.NONE})
 
@@ -124,6 +136,8 @@ class RiskActor(SupervisedActor):
         standing_halt: Callable[[], tuple[str, str] | None] | None = None,
         open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
         recorded_fills: Callable[[], Iterable[tuple[Fill, float]]] | None = None,
+        record_timeout: float | None = DEFAULT_RECORD_TIMEOUT,
+        ledger_retry: BackoffPolicy = DEFAULT_LEDGER_RETRY,
     ) -> None:
         """``standing_halt`` tells a new incarnation whether a halt taken before it
         is still in force (``(reason, source)``); if it cannot tell (raises), the
@@ -138,7 +152,11 @@ class RiskActor(SupervisedActor):
         ``recorded_fills`` gives every fill the ledger holds with the wall time it
         was recorded, oldest first; they are booked at start (positions, the day's
         and the total realised P&L). If they cannot be read or booked, the
-        incarnation starts halted."""
+        incarnation starts halted.
+
+        ``record_timeout`` (seconds, ``None``: wait for ever) and ``ledger_retry``
+        configure the ledger client: how long a Record may go unanswered, and the
+        jittered backoff before what failed Records lost is written again."""
         super().__init__()
         self._standing_halt = standing_halt
         self._open_reservations = open_reservations
@@ -160,11 +178,17 @@ class RiskActor(SupervisedActor):
         self._reconcile_detail = "waiting for the first Reconciled"
         self._rejections: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
-        self._record_seq = 0
-        # Records not yet answered, and what failed ones lost (written again once the
-        # ledger answers Recorded, or on Resume): reservation ids (ordered set) whose
+        self._ledger: LedgerClient[None] = LedgerClient(
+            self,
+            self._record_outcome,
+            persistence=persistence,
+            timeout=record_timeout,
+            retry=ledger_retry,
+            on_retry=self._flush_unwritten,
+        )
+        # What failed Records lost (written again once the ledger answers Recorded, on
+        # Resume, or at the ledger client's retry): reservation ids (ordered set) whose
         # latest state is in _latest, and audit events.
-        self._in_flight_records: dict[str, tuple[LedgerEvent, ...]] = {}
         self._latest: dict[str, Reservation] = {}
         self._unwritten: dict[str, None] = {}
         self._unwritten_audit: list[LedgerEvent] = []
@@ -186,6 +210,7 @@ class RiskActor(SupervisedActor):
 
     def on_start(self) -> None:
         self.monitor(self._execution)
+        self._ledger.start()  # Down(persistence) fails the Records it held
         self._restore_halt()
         self._recover_reservations()
         self._rebuild_positions()
@@ -271,6 +296,7 @@ class RiskActor(SupervisedActor):
         )
 
     def on_receive(self, message: Any) -> Any:
+        self._ledger.sweep()  # risk has no timer: every message is a tick of its clock
         handler = self._handlers.get(type(message))
         if handler is None:
             self._counts["unknown_messages"] += 1
@@ -426,6 +452,8 @@ class RiskActor(SupervisedActor):
     # -- execution's lifecycle ---------------------------------------------------------
 
     def _on_down(self, message: Down) -> None:
+        if self._ledger.on_down(message):
+            return
         if message.name != self._execution:
             return
         for reservation in self._book.mark_in_doubt(message.epoch):
@@ -510,27 +538,46 @@ class RiskActor(SupervisedActor):
         logger.bind(
             event="resume", actor=self.name, source=message.source, history="resume"
         ).warning("risk resumed by {} (was halted: {})", message.source, was)
-        self._record(AuditEvent("resume", f"was halted: {was}", message.source))
+        # What was lost first: a lost halt audit written after this resume would make
+        # the audit trail end halted, and the next incarnation start halted.
         self._flush_unwritten()
+        self._record(AuditEvent("resume", f"was halted: {was}", message.source))
 
     def _on_recorded(self, message: Recorded) -> None:
         self._counts["records_confirmed"] += 1
-        for event in self._in_flight_records.pop(message.request_id, ()):
-            if isinstance(event, ReservationChanged):
-                rid = event.reservation.reservation_id
-                if rid not in self._unwritten and not self._book.is_live(rid):
-                    self._latest.pop(rid, None)  # released and on disk: forget it
+        self._ledger.answer(message)
         self._flush_unwritten()  # the ledger writes again: catch up
 
     def _on_record_failed(self, message: RecordFailed) -> None:
-        self._counts["records_failed"] += 1
-        for event in self._in_flight_records.pop(message.request_id, ()):
+        self._ledger.answer(message)  # one not in flight was failed already (timeout, Down)
+
+    def _record_outcome(self, outcome: RecordOutcome[None]) -> None:
+        """The ledger client's answer for one Record (exactly once per Record)."""
+        if outcome.ok:
+            self._ledger.retry_succeeded()
+            for event in outcome.events:
+                if isinstance(event, ReservationChanged):
+                    rid = event.reservation.reservation_id
+                    if rid not in self._unwritten and not self._book.is_live(rid):
+                        self._latest.pop(rid, None)  # released and on disk: forget it
+            return
+        for event in outcome.events:
             if isinstance(event, ReservationChanged):
                 self._unwritten[event.reservation.reservation_id] = None
             else:
                 self._unwritten_audit.append(event)
+        self._ledger.schedule_retry()
+        if outcome.failure is Failure.UNDELIVERED:
+            self._counts["records_undelivered"] += 1
+            self._log("record_undelivered").warning(
+                "persistence unavailable; {} not recorded yet: {}",
+                outcome.request_id,
+                outcome.events,
+            )
+            return
+        self._counts["records_failed"] += 1
         if not self._halted:  # already halted: do not audit again, or a dead ledger loops
-            self._halt(f"ledger cannot write: {message.error}", self._persistence)
+            self._halt(f"ledger cannot write: {outcome.error}", self._persistence)
 
     def _cancel_all(self, reason: str) -> None:
         try:
@@ -556,20 +603,11 @@ class RiskActor(SupervisedActor):
         self._record(*events)
 
     def _record(self, *events: LedgerEvent) -> None:
-        self._record_seq += 1
-        request_id = f"{self.name}-{self.epoch}-{self._record_seq}"
         for event in events:
             if isinstance(event, ReservationChanged):
                 self._latest[event.reservation.reservation_id] = event.reservation
                 self._unwritten.pop(event.reservation.reservation_id, None)  # superseded
-        self._in_flight_records[request_id] = events
-        try:
-            self.send(self._persistence, Record(request_id, events))
-        except ChildUnavailable:
-            self._counts["records_undelivered"] += 1
-            self._log("record_undelivered").warning(
-                "persistence unavailable; {} not recorded: {}", request_id, events
-            )
+        self._ledger.record(events, None)
 
     # -- books -------------------------------------------------------------------------
 
@@ -670,6 +708,8 @@ class RiskActor(SupervisedActor):
             "day": self._positions.day,
             "rejections": dict(self._rejections),
             "counts": dict(self._counts),
+            "records_in_flight": self._ledger.in_flight,
+            "ledger_client": attrs.asdict(self._ledger.status()),
         }
 
 

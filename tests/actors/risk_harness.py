@@ -33,6 +33,7 @@ from supervision import (
     ChildUnavailable,
     ManualClock,
     RestartType,
+    Strategy,
     SupervisedActor,
     SupervisionTree,
     TreeThread,
@@ -209,8 +210,13 @@ def risk_tree(
     standing_halt: Callable[[], tuple[str, str] | None] | None = None,
     open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
     recorded_fills: Callable[[], list[tuple[Fill, float]]] | None = None,
+    record_timeout: float | None = None,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
 ) -> Iterator[RiskHarness]:
-    """persistence, risk, execution under one root, on a ManualClock; stopped at the end."""
+    """persistence, risk, execution under one root, on a ManualClock; stopped at the end.
+
+    ``record_timeout`` is off by default: the tests jump the manual clock by hours
+    while the fake persistence's answers are still on their way in real time."""
     clock = ManualClock()
     execution, persistence, mode = Inbox(), Inbox(), PersistenceMode()
     children = [
@@ -222,6 +228,7 @@ def risk_tree(
                 standing_halt=standing_halt,
                 open_reservations=open_reservations,
                 recorded_fills=recorded_fills,
+                record_timeout=record_timeout,
             ),
         ),
         ChildSpec(
@@ -234,7 +241,7 @@ def risk_tree(
         children.insert(
             0, ChildSpec(name="persistence", factory=lambda: FakePersistence(persistence, mode))
         )
-    host = TreeThread(SupervisionTree(tree_spec(*children), clock=clock)).start()
+    host = TreeThread(SupervisionTree(tree_spec(*children, strategy=strategy), clock=clock)).start()
     try:
         harness = RiskHarness(host.tree, clock, execution, persistence, mode)
         eventually(lambda: (1, "started") in execution.entries)

@@ -26,7 +26,7 @@ from actors.messages import (
     VenueErrorReport,
     client_order_id,
 )
-from tests.actors.test_execution_harness import (
+from tests.actors.execution_harness import (
     Harness,
     Release,
     VenueThread,

@@ -27,7 +27,7 @@ from actors.messages import (
     VenueErrorReport,
     VenueReconciled,
 )
-from tests.actors.test_execution_harness import (
+from tests.actors.execution_harness import (
     Harness,
     Release,
     SetMode,

@@ -24,7 +24,7 @@ from actors.messages import (
 )
 from actors.risk import Rejected, RejectReason, RiskLimits
 from supervision import Down, DownReason
-from tests.actors.test_risk_support import (
+from tests.actors.risk_harness import (
     AMOUNT_10_AT_40_55,
     RiskHarness,
     fill,

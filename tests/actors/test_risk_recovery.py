@@ -14,7 +14,7 @@ from actors.messages import (
 )
 from actors.persistence import Ledger, open_reservations
 from actors.risk import Rejected, RejectReason
-from tests.actors.test_risk_support import RiskHarness, risk_tree
+from tests.actors.risk_harness import RiskHarness, risk_tree
 from tests.supervision.conftest import eventually
 
 HELD = Reservation("opp-old-1", "KX-A", 10, 40, 55, 985, owner_epoch=3)

@@ -8,7 +8,7 @@ import pytest
 from actors.domain import Action, Fill, Side
 from actors.messages import ExecutionReport, Outcome, Reconciled, RiskReady
 from actors.risk import Rejected, RejectReason, RiskLimits
-from tests.actors.test_risk_support import AMOUNT_10_AT_40_55, WIDE, fill, risk_tree
+from tests.actors.risk_harness import AMOUNT_10_AT_40_55, WIDE, fill, risk_tree
 from tests.supervision.conftest import eventually
 
 DAY = 24 * 3600

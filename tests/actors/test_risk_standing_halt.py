@@ -10,7 +10,7 @@ import pytest
 from actors.messages import AuditEvent, Halt
 from actors.persistence import Ledger, standing_halt
 from actors.risk import Rejected, RejectReason
-from tests.actors.test_risk_support import risk_tree
+from tests.actors.risk_harness import risk_tree
 from tests.supervision.conftest import eventually
 
 

@@ -13,7 +13,7 @@ import pytest
 from actors.messages import ReservationState, Resume
 from actors.persistence import Ledger, LimitLedgerSize
 from supervision import InjectFault, SupervisionTree, TreeThread
-from tests.actors.test_execution_harness import VenueThread
+from tests.actors.execution_harness import VenueThread
 from tests.supervision.conftest import eventually
 from tests.warden.conftest import quiet_config
 from warden.config import parse_config

@@ -18,7 +18,6 @@ from warden.venue._errors import (
 from warden.venue._faults import ENDPOINTS, Faults, HttpFaults, StreamFaults, parse_faults
 from warden.venue._ledger import Conservation
 from warden.venue._model import (
-    Action,
     BookDelta,
     Clock,
     Fill,
@@ -27,9 +26,10 @@ from warden.venue._model import (
     OrderEvent,
     OrderRequest,
     OrderStatus,
-    Side,
     TimeInForce,
     WallClock,
+    WireAction,
+    WireSide,
 )
 from warden.venue._server import VenueServer, open_venue, serve_venue
 from warden.venue._stream import WS_PATH
@@ -42,7 +42,6 @@ __all__ = [
     "HOUSE",
     "TRADER",
     "WS_PATH",
-    "Action",
     "BadRequest",
     "BookDelta",
     "Clock",
@@ -63,7 +62,6 @@ __all__ = [
     "OrderRejected",
     "OrderRequest",
     "OrderStatus",
-    "Side",
     "SimVenue",
     "StreamFaults",
     "TimeInForce",
@@ -75,6 +73,8 @@ __all__ = [
     "VenueError",
     "VenueServer",
     "WallClock",
+    "WireAction",
+    "WireSide",
     "open_venue",
     "parse_faults",
     "serve_venue",

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Protocol
 
-from warden.venue._model import PAYOUT_CENTS, Side
+from warden.venue._model import PAYOUT_CENTS, WireSide
 
 
 class Resting(Protocol):
@@ -31,16 +31,19 @@ class OrderBook:
 
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
-        self._queues: dict[Side, dict[int, deque[Resting]]] = {Side.YES: {}, Side.NO: {}}
-        self._sizes: dict[Side, dict[int, int]] = {Side.YES: {}, Side.NO: {}}
+        self._queues: dict[WireSide, dict[int, deque[Resting]]] = {
+            WireSide.YES: {},
+            WireSide.NO: {},
+        }
+        self._sizes: dict[WireSide, dict[int, int]] = {WireSide.YES: {}, WireSide.NO: {}}
 
-    def add(self, side: Side, price: int, entry: Resting) -> None:
+    def add(self, side: WireSide, price: int, entry: Resting) -> None:
         """Queue ``entry`` at the back of its level (it arrived last)."""
         assert entry.remaining > 0, entry
         self._queues[side].setdefault(price, deque()).append(entry)
         self._sizes[side][price] = self._sizes[side].get(price, 0) + entry.remaining
 
-    def reduce(self, side: Side, price: int, entry: Resting, count: int) -> None:
+    def reduce(self, side: WireSide, price: int, entry: Resting, count: int) -> None:
         """Take ``count`` off ``entry`` (it traded); drop it once nothing remains."""
         assert 0 < count <= entry.remaining, (count, entry)
         entry.remaining -= count
@@ -49,31 +52,31 @@ class OrderBook:
             self._queues[side][price].remove(entry)
             self._drop_empty(side, price)
 
-    def remove(self, side: Side, price: int, entry: Resting) -> int:
+    def remove(self, side: WireSide, price: int, entry: Resting) -> int:
         """Take ``entry`` off the book (it was canceled); return the size it had."""
         self._queues[side][price].remove(entry)
         self._shrink(side, price, entry.remaining)
         self._drop_empty(side, price)
         return entry.remaining
 
-    def levels(self, side: Side) -> list[list[int]]:
+    def levels(self, side: WireSide) -> list[list[int]]:
         """``[[price, size], ...]`` in ascending price, as Kalshi sends it."""
-        side = Side(side)
+        side = WireSide(side)
         return [[price, size] for price, size in sorted(self._sizes[side].items())]
 
-    def best_bid(self, side: Side) -> int | None:
-        sizes = self._sizes[Side(side)]
+    def best_bid(self, side: WireSide) -> int | None:
+        sizes = self._sizes[WireSide(side)]
         return max(sizes) if sizes else None
 
-    def best_ask(self, side: Side) -> int | None:
+    def best_ask(self, side: WireSide) -> int | None:
         """The cheapest price at which ``side`` can be bought now: 100 - best opposite bid."""
-        bid = self.best_bid(Side(side).other)
+        bid = self.best_bid(WireSide(side).other)
         return None if bid is None else PAYOUT_CENTS - bid
 
-    def size_at(self, side: Side, price: int) -> int:
-        return self._sizes[Side(side)].get(price, 0)
+    def size_at(self, side: WireSide, price: int) -> int:
+        return self._sizes[WireSide(side)].get(price, 0)
 
-    def makers_for(self, side: Side, limit: int) -> Iterator[tuple[int, Resting]]:
+    def makers_for(self, side: WireSide, limit: int) -> Iterator[tuple[int, Resting]]:
         """Resting entries an incoming ``side`` bid at ``limit`` may trade with.
 
         Those are bids on the other side at ``>= 100 - limit``, best price
@@ -86,11 +89,11 @@ class OrderBook:
             for entry in list(self._queues[other][price]):
                 yield price, entry
 
-    def _shrink(self, side: Side, price: int, count: int) -> None:
+    def _shrink(self, side: WireSide, price: int, count: int) -> None:
         self._sizes[side][price] -= count
         assert self._sizes[side][price] >= 0
 
-    def _drop_empty(self, side: Side, price: int) -> None:
+    def _drop_empty(self, side: WireSide, price: int) -> None:
         if not self._queues[side][price]:
             del self._queues[side][price]
             assert self._sizes[side][price] == 0

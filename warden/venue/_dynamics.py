@@ -31,7 +31,7 @@ from attrs import define, field, frozen
 from supervision import validators
 from warden.venue._engine import COMPETITOR, HOUSE, MatchingEngine
 from warden.venue._errors import OrderNotCancelable, OrderRejected
-from warden.venue._model import PAYOUT_CENTS, Clock, OrderRequest, Side, TimeInForce
+from warden.venue._model import PAYOUT_CENTS, Clock, OrderRequest, TimeInForce, WireSide
 
 _positive = validators.integer(1)
 _probability = validators.probability()
@@ -122,7 +122,7 @@ class MarketDynamics:
             order = self.engine.order(HOUSE, order_id)
             if order["status"] == "resting":
                 self.engine.cancel(HOUSE, order_id, reason="requote")
-                side = Side(order["side"])
+                side = WireSide(order["side"])
                 self._ladder[ticker].remove(order_id)
                 self._place_ladder_order(ticker, side, order[f"{side}_price"])
 
@@ -133,10 +133,10 @@ class MarketDynamics:
         self._ladder[ticker] = []
         fair, spread = self._fair[ticker], self.config.half_spread_cents
         for level in range(self.config.levels):
-            self._place_ladder_order(ticker, Side.YES, fair - spread - level)
-            self._place_ladder_order(ticker, Side.NO, PAYOUT_CENTS - fair - spread - level)
+            self._place_ladder_order(ticker, WireSide.YES, fair - spread - level)
+            self._place_ladder_order(ticker, WireSide.NO, PAYOUT_CENTS - fair - spread - level)
 
-    def _place_ladder_order(self, ticker: str, side: Side, price: int) -> None:
+    def _place_ladder_order(self, ticker: str, side: WireSide, price: int) -> None:
         low = self.config.size_min
         size = self.rng.randint(low, max(low, self.config.size_max))
         order = self._place(HOUSE, OrderRequest(ticker, side, "buy", size, price))
@@ -151,8 +151,8 @@ class MarketDynamics:
         no_bid = min(PAYOUT_CENTS - 1, PAYOUT_CENTS + edge - yes_bid)
         size = self.config.arb_size
         placed = [
-            self._place(HOUSE, OrderRequest(ticker, Side.YES, "buy", size, yes_bid)),
-            self._place(HOUSE, OrderRequest(ticker, Side.NO, "buy", size, no_bid)),
+            self._place(HOUSE, OrderRequest(ticker, WireSide.YES, "buy", size, yes_bid)),
+            self._place(HOUSE, OrderRequest(ticker, WireSide.NO, "buy", size, no_bid)),
         ]
         ids = tuple(o["order_id"] for o in placed if o is not None and o["status"] == "resting")
         if len(ids) == 2:
@@ -170,7 +170,7 @@ class MarketDynamics:
             order = self.engine.order(HOUSE, order_id)
             if order["status"] != "resting":
                 continue
-            side = Side(order["side"])
+            side = WireSide(order["side"])
             taker = OrderRequest(
                 opportunity.ticker,
                 side.other,

@@ -52,7 +52,6 @@ from warden.venue._errors import (
 from warden.venue._ledger import Account, Conservation, Holding, OrderState
 from warden.venue._model import (
     PAYOUT_CENTS,
-    Action,
     BookDelta,
     Clock,
     Fill,
@@ -60,9 +59,10 @@ from warden.venue._model import (
     OrderEvent,
     OrderRequest,
     OrderStatus,
-    Side,
     TimeInForce,
     VenueEvent,
+    WireAction,
+    WireSide,
 )
 from warden.venue._truth import TruthKind, TruthLog
 
@@ -115,10 +115,10 @@ class MatchingEngine:
             "ticker": ticker,
             "title": f"Simulated market {ticker}",
             "status": "open",
-            "yes_bid": book.best_bid(Side.YES),
-            "yes_ask": book.best_ask(Side.YES),
-            "no_bid": book.best_bid(Side.NO),
-            "no_ask": book.best_ask(Side.NO),
+            "yes_bid": book.best_bid(WireSide.YES),
+            "yes_ask": book.best_ask(WireSide.YES),
+            "no_bid": book.best_bid(WireSide.NO),
+            "no_ask": book.best_ask(WireSide.NO),
             "volume": self._volume[ticker],
             "open_interest": self._open_pairs[ticker],
         }
@@ -279,9 +279,9 @@ class MatchingEngine:
         cid = request.client_order_id
         if cid is not None and cid in state.by_client_id:
             raise DuplicateClientOrderId(cid, state.by_client_id[cid].to_wire())
-        if request.action is Action.SELL:
+        if request.action is WireAction.SELL:
             holding = state.holdings.get(request.ticker, Holding())
-            held = holding.yes if request.side is Side.YES else holding.no
+            held = holding.yes if request.side is WireSide.YES else holding.no
             if held < request.count:
                 raise OrderRejected(
                     "insufficient_position",
@@ -341,7 +341,7 @@ class MatchingEngine:
         now = self.clock.now()
         self._next_trade += 1
         trade_id = f"t{self._next_trade:08d}"
-        yes_price = taker_price if taker_side is Side.YES else maker_price
+        yes_price = taker_price if taker_side is WireSide.YES else maker_price
 
         self._books[ticker].reduce(taker_side.other, maker_price, maker, count)
         self._pending.append(BookDelta(ticker, taker_side.other, maker_price, -count))
@@ -372,7 +372,7 @@ class MatchingEngine:
             holding = state.holdings.setdefault(ticker, Holding())
             holding.fees_paid += fee
             holding.traded += count
-            if side is Side.YES:
+            if side is WireSide.YES:
                 holding.yes += count
             else:
                 holding.no += count

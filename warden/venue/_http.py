@@ -29,7 +29,7 @@ from warden.venue._errors import (
     VenueError,
 )
 from warden.venue._faults import parse_faults
-from warden.venue._model import Side
+from warden.venue._model import WireSide
 from warden.venue._stream import Receive, Send
 from warden.venue._truth import TruthKind
 from warden.venue._venue import SimVenue
@@ -89,7 +89,7 @@ def _get_market(sim: SimVenue, request: Request) -> Response:
 
 def _get_orderbook(sim: SimVenue, request: Request) -> Response:
     book = sim.engine.book(request.path_params["ticker"])
-    levels = {"yes": book.levels(Side.YES), "no": book.levels(Side.NO)}
+    levels = {"yes": book.levels(WireSide.YES), "no": book.levels(WireSide.NO)}
     return _ok({"orderbook": levels})
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from warden.venue._model import PAYOUT_CENTS, Fill, OrderRequest, OrderStatus, Side, iso_time
+from warden.venue._model import PAYOUT_CENTS, Fill, OrderRequest, OrderStatus, WireSide, iso_time
 
 
 @define(eq=False)
@@ -32,7 +32,7 @@ class OrderState:
 
     def to_wire(self) -> dict[str, Any]:
         request = self.request
-        yes_price = request.price if request.side is Side.YES else PAYOUT_CENTS - request.price
+        yes_price = request.price if request.side is WireSide.YES else PAYOUT_CENTS - request.price
         return {
             "order_id": self.order_id,
             "client_order_id": request.client_order_id,

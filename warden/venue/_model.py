@@ -21,16 +21,20 @@ MIN_PRICE = 1
 MAX_PRICE = PAYOUT_CENTS - 1
 
 
-class Side(enum.StrEnum):
+class WireSide(enum.StrEnum):
+    """A side as the venue's JSON spells it (the domain's is :class:`actors.domain.Side`)."""
+
     YES = "yes"
     NO = "no"
 
     @property
-    def other(self) -> Side:
-        return Side.NO if self is Side.YES else Side.YES
+    def other(self) -> WireSide:
+        return WireSide.NO if self is WireSide.YES else WireSide.YES
 
 
-class Action(enum.StrEnum):
+class WireAction(enum.StrEnum):
+    """An action as the venue's JSON spells it (the domain's is :class:`actors.domain.Action`)."""
+
     BUY = "buy"
     SELL = "sell"
 
@@ -62,8 +66,8 @@ class OrderRequest:
     """
 
     ticker: str = field(validator=validators.instance_of(str))
-    side: Side = field(converter=Side)
-    action: Action = field(converter=Action)
+    side: WireSide = field(converter=WireSide)
+    action: WireAction = field(converter=WireAction)
     count: int = field(validator=_count)
     price: int = field(validator=_price)
     time_in_force: TimeInForce = field(
@@ -72,12 +76,12 @@ class OrderRequest:
     client_order_id: str | None = None
 
     @property
-    def book_side(self) -> Side:
-        return self.side if self.action is Action.BUY else self.side.other
+    def book_side(self) -> WireSide:
+        return self.side if self.action is WireAction.BUY else self.side.other
 
     @property
     def book_price(self) -> int:
-        return self.price if self.action is Action.BUY else PAYOUT_CENTS - self.price
+        return self.price if self.action is WireAction.BUY else PAYOUT_CENTS - self.price
 
 
 @frozen
@@ -93,8 +97,8 @@ class Fill:
     client_order_id: str | None
     account: str
     ticker: str
-    side: Side
-    action: Action
+    side: WireSide
+    action: WireAction
     count: int
     yes_price: int
     no_price: int
@@ -124,7 +128,7 @@ class BookDelta:
     """The resting size at ``price`` on the ``side`` bid book changed by ``delta`` (signed)."""
 
     ticker: str
-    side: Side
+    side: WireSide
     price: int
     delta: int
 

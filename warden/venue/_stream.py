@@ -41,7 +41,7 @@ from loguru import logger
 
 from warden.venue._engine import TRADER, MatchingEngine
 from warden.venue._faults import FaultDice
-from warden.venue._model import BookDelta, FillEvent, OrderEvent, Side, VenueEvent
+from warden.venue._model import BookDelta, FillEvent, OrderEvent, VenueEvent, WireSide
 from warden.venue._wire import dump_json
 
 WS_PATH = "/trade-api/ws/v2"
@@ -177,8 +177,8 @@ class _Session:
                     book = engine.book(ticker)
                     msg = {
                         "market_ticker": ticker,
-                        "yes": book.levels(Side.YES),
-                        "no": book.levels(Side.NO),
+                        "yes": book.levels(WireSide.YES),
+                        "no": book.levels(WireSide.NO),
                     }
                     self.publish(sub, "orderbook_snapshot", msg)
 

@@ -15,14 +15,14 @@ from warden.venue._model import (
     MAX_PRICE,
     MIN_PRICE,
     PAYOUT_CENTS,
-    Action,
     OrderRequest,
     OrderStatus,
-    Side,
     TimeInForce,
+    WireAction,
+    WireSide,
 )
 
-_E = TypeVar("_E", Side, Action, TimeInForce, OrderStatus)
+_E = TypeVar("_E", WireSide, WireAction, TimeInForce, OrderStatus)
 
 MAX_COUNT = 1_000_000
 MAX_CLIENT_ORDER_ID = 100
@@ -89,8 +89,8 @@ def parse_order(body: object) -> OrderRequest:
         raise BadRequest("ticker", "must be a non-empty string of at most 64 characters")
     if body["type"] != "limit":
         raise BadRequest("type", "only 'limit' orders are supported")
-    side = _choice(Side, "side", body["side"])
-    action = _choice(Action, "action", body["action"])
+    side = _choice(WireSide, "side", body["side"])
+    action = _choice(WireAction, "action", body["action"])
     count = _int("count", body["count"], 1, MAX_COUNT)
     tif = _choice(TimeInForce, "time_in_force", body.get("time_in_force", "good_till_canceled"))
     prices = {k: body[k] for k in ("yes_price", "no_price") if body.get(k) is not None}
