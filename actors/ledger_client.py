@@ -29,13 +29,14 @@ callbacks propagate to the actor's handler.
 from __future__ import annotations
 
 import enum
+import random
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from actors.messages import LedgerEvent, Record, Recorded, RecordFailed
-from supervision import Backoff, BackoffPolicy, ChildUnavailable, Down, Jitter, SupervisedActor
+from supervision import Backoff, BackoffPolicy, ChildUnavailable, Clock, Down, Jitter
 
 __all__ = [
     "DEFAULT_LEDGER_RETRY",
@@ -43,6 +44,7 @@ __all__ = [
     "Failure",
     "LedgerClient",
     "LedgerClientStatus",
+    "LedgerOwner",
     "RecordOutcome",
 ]
 
@@ -53,6 +55,27 @@ DEFAULT_LEDGER_RETRY = BackoffPolicy(jitter=Jitter.FULL, base=0.5, cap=10.0)
 """Delay before retrying after a failed Record: ``U(0, min(10, 0.5 * 2**attempt))``."""
 
 C = TypeVar("C")
+
+
+class LedgerOwner(Protocol):
+    """What the client needs of the actor that owns it; a running
+    :class:`~supervision.SupervisedActor` is one."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def epoch(self) -> int: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    def send(self, to: str, message: Any) -> int: ...
+
+    def monitor(self, name: str) -> None: ...
 
 
 class Failure(enum.Enum):
@@ -125,7 +148,7 @@ class LedgerClient(Generic[C]):
 
     def __init__(
         self,
-        owner: SupervisedActor,
+        owner: LedgerOwner,
         on_outcome: Callable[[RecordOutcome[C]], None],
         *,
         persistence: str = "persistence",
