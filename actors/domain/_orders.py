@@ -13,17 +13,20 @@ report a fill or an immediate-or-cancel outcome before its acknowledgement
 arrives.  ``REJECTED`` is only reachable from ``NEW``.  ``FILLED``,
 ``CANCELED``, ``REJECTED`` and ``EXPIRED`` are terminal: nothing leaves them.
 The filled quantity never decreases and never exceeds the order's count.
+
+:meth:`Order.advance` is the machine's only transition, and the ledger
+(:mod:`actors.persistence`) applies every order update through it.
 """
 
 from __future__ import annotations
 
 import enum
 
-from attrs import evolve, field, frozen
+from attrs import field, frozen
 
 from actors import _checks
 from actors.domain._market import Action, Side
-from actors.errors import IllegalTransitionError, InvalidFieldError
+from actors.errors import IllegalTransitionError
 
 
 class OrderState(enum.Enum):
@@ -122,10 +125,10 @@ class Fill:
 class Order:
     """An :class:`OrderIntent` and what the venue has done with it so far.
 
-    Transitions (:meth:`accept`, :meth:`fill`, :meth:`cancel`, ...) return a
-    new ``Order`` and raise :class:`~actors.errors.IllegalTransitionError`
-    (naming the order id and both states) when :data:`TRANSITIONS` forbids
-    them; ``self`` never changes.  Construction raises
+    :meth:`advance` is its one transition: it returns a new ``Order`` and raises
+    :class:`~actors.errors.IllegalTransitionError` (naming the order id and both
+    states) when :data:`TRANSITIONS` forbids the move; ``self`` never changes.
+    Construction raises
     :class:`~actors.errors.InvalidFieldError` if ``filled_count`` is not an
     ``int`` in ``[0, count]`` or does not agree with ``state`` (0 while
     ``NEW``/``ACCEPTED``/``REJECTED``, ``count`` iff ``FILLED``, in between
@@ -170,81 +173,44 @@ class Order:
         """True once the order can never change again."""
         return self.state.is_terminal
 
-    def accept(self, venue_order_id: str | None = None) -> Order:
-        """The venue acknowledged the order (``NEW`` -> ``ACCEPTED``)."""
-        return self._to(OrderState.ACCEPTED, venue_order_id)
+    def advance(
+        self, state: OrderState, filled_count: int, venue_order_id: str | None = None
+    ) -> Order:
+        """The order as the venue now reports it: in ``state`` with ``filled_count`` filled.
 
-    def reject(self) -> Order:
-        """The venue refused the order (``NEW`` -> ``REJECTED``)."""
-        return self._to(OrderState.REJECTED)
+        The one transition of the state machine, for the ledger and anyone else
+        who learns an order's state. A report is absolute, so repeating one is
+        legal (and returns an equal order), and a terminal order may still be
+        corrected upward in ``filled_count`` with the same state: a venue can
+        report a fill that raced the cancel. ``venue_order_id=None`` keeps the
+        known id. Returns a new ``Order``; ``self`` never changes.
 
-    def cancel(self) -> Order:
-        """The rest of the order was canceled; whatever filled stays filled."""
-        return self._to(OrderState.CANCELED)
-
-    def expire(self) -> Order:
-        """The rest of the order expired; whatever filled stays filled."""
-        return self._to(OrderState.EXPIRED)
-
-    def fill(self, count: int) -> Order:
-        """``count`` more contracts filled: ``PARTIALLY_FILLED``, or ``FILLED`` when none remain.
-
-        Raises :class:`~actors.errors.InvalidFieldError` if ``count`` is not a
-        positive ``int`` or would fill more than the order's count, and
-        :class:`~actors.errors.IllegalTransitionError` if the order is terminal.
+        Raises :class:`~actors.errors.InvalidFieldError` naming ``filled_count``
+        if it is not an ``int`` or would decrease, ``venue_order_id`` if a known
+        id would change, and whatever construction raises for a count that
+        contradicts ``state``; :class:`~actors.errors.IllegalTransitionError` if
+        ``state`` is neither the current one nor in :data:`TRANSITIONS` from it.
+        Checked in that order, so the first broken rule is the one named.
         """
-        if not _checks.is_int(count) or count <= 0:
-            _checks.fail(self, "fill count", count, "must be a positive integer")
-        filled = self.filled_count + count
-        target = OrderState.FILLED if filled >= self.intent.count else OrderState.PARTIALLY_FILLED
-        self._check_transition(target)
-        if filled > self.intent.count:
+        if not _checks.is_int(filled_count):
+            _checks.fail(self, "filled_count", filled_count, "must be a non-negative integer")
+        if filled_count < self.filled_count:
             _checks.fail(
                 self,
                 "filled_count",
-                filled,
-                f"would exceed count {self.intent.count} after a fill of {count}",
+                filled_count,
+                f"would decrease from {self.filled_count} to {filled_count}",
             )
-        return evolve(self, state=target, filled_count=filled)
-
-    def apply_fill(self, fill: Fill) -> Order:
-        """:meth:`fill` by ``fill.count`` after checking the fill belongs to this order.
-
-        Raises :class:`~actors.errors.InvalidFieldError` if the fill's client
-        order id, ticker, side or action differ from the intent's, or its price
-        is worse than the limit (above it for a buy, below it for a sell).
-        """
-        for name in ("client_order_id", "ticker", "side", "action", "payout_cents"):
-            if getattr(fill, name) != getattr(self.intent, name):
-                raise InvalidFieldError(
-                    "Fill",
-                    name,
-                    getattr(fill, name),
-                    f"does not match the order's {getattr(self.intent, name)!r}",
-                    ticker=self.ticker,
-                    order_id=self.client_order_id,
-                )
-        limit = self.intent.price
-        worse = fill.price > limit if self.intent.action is Action.BUY else fill.price < limit
-        if worse:
-            raise InvalidFieldError(
-                "Fill",
-                "price",
-                fill.price,
-                f"is worse than the order's limit {limit} for a {self.intent.action.value}",
-                ticker=self.ticker,
-                order_id=self.client_order_id,
-            )
-        return self.fill(fill.count)
-
-    def _to(self, target: OrderState, venue_order_id: str | None = None) -> Order:
-        self._check_transition(target)
-        if venue_order_id is None:
-            venue_order_id = self.venue_order_id
-        return evolve(self, state=target, venue_order_id=venue_order_id)
-
-    def _check_transition(self, target: OrderState) -> None:
-        if target not in TRANSITIONS[self.state]:
+        if state is not self.state and state not in TRANSITIONS[self.state]:
             raise IllegalTransitionError(
-                self.client_order_id, self.ticker, self.state.name, target.name
+                self.client_order_id, self.ticker, self.state.name, state.name
             )
+        known = self.venue_order_id
+        if venue_order_id is not None and known not in (None, venue_order_id):
+            _checks.fail(
+                self,
+                "venue_order_id",
+                venue_order_id,
+                f"would change from {known!r} to {venue_order_id!r}",
+            )
+        return Order(self.intent, state, filled_count, venue_order_id or known)

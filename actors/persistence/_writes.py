@@ -6,12 +6,15 @@ the id and the field; the caller rolls the whole Record back):
 - ``IntentRecorded``: inserts the order in state NEW. The same client order id
   with the same content is a no-op (counted as a duplicate); with other content
   it is a conflict.
-- ``OrderUpdated``: the order must exist; ``filled_count`` never decreases;
-  the state stays or moves along :data:`~actors.domain.TRANSITIONS`; a venue
-  order id, once known, never changes (``None`` keeps it); the result must be a
-  consistent :class:`~actors.domain.Order`. An update that changes nothing is a
-  no-op. A terminal order may still be corrected upward in ``filled_count``
-  with the same state: a venue can report a fill that raced the cancel.
+- ``OrderUpdated``: the order must exist, and the update goes through the
+  domain's state machine, :meth:`~actors.domain.Order.advance`: ``filled_count``
+  never decreases; the state stays or moves along
+  :data:`~actors.domain.TRANSITIONS`; a venue order id, once known, never
+  changes (``None`` keeps it); the result must be a consistent
+  :class:`~actors.domain.Order`. A broken rule becomes a conflict naming the
+  field the domain named. An update that changes nothing is a no-op. A
+  terminal order may still be corrected upward in ``filled_count`` with the
+  same state: a venue can report a fill that raced the cancel.
 - ``FillRecorded``: inserts the fill; the same fill id with the same content is
   a no-op (so reconciliation can re-import venue fills), with other content a
   conflict.
@@ -31,7 +34,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from actors.domain import TRANSITIONS, Action, Order, OrderState
+from actors.domain import Action, OrderState
 from actors.errors import DomainError
 from actors.messages import (
     AuditEvent,
@@ -143,28 +146,12 @@ def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, oper
         )
     current = order_of(row, operation=operation)
 
-    def conflict(message: str, field: str) -> LedgerConflictError:
-        return LedgerConflictError(message, operation=operation, key=key, field=field)
-
-    if event.filled_count < current.filled_count:
-        raise conflict(
-            f"filled_count would decrease from {current.filled_count} to {event.filled_count}",
-            "filled_count",
-        )
-    if event.state is not current.state and event.state not in TRANSITIONS[current.state]:
-        raise conflict(f"illegal transition {current.state.name} -> {event.state.name}", "state")
-    venue_order_id = current.venue_order_id
-    if event.venue_order_id is not None:
-        if venue_order_id not in (None, event.venue_order_id):
-            raise conflict(
-                f"venue_order_id would change from {venue_order_id!r} to {event.venue_order_id!r}",
-                "venue_order_id",
-            )
-        venue_order_id = event.venue_order_id
     try:
-        updated = Order(current.intent, event.state, event.filled_count, venue_order_id)
+        updated = current.advance(event.state, event.filled_count, event.venue_order_id)
     except DomainError as error:
-        raise conflict(str(error), error.field) from error
+        raise LedgerConflictError(
+            str(error), operation=operation, key=key, field=error.field
+        ) from error
     if updated == current:
         return
     conn.execute(

@@ -14,6 +14,7 @@ from tests.actors.strategies import (
     bad_counts,
     bad_prices,
     counts,
+    not_an_int,
     order_ids,
     prices,
     sides,
@@ -88,9 +89,9 @@ def test_an_order_intent_rejects_a_bad_field_naming_it_and_the_order(
 def test_an_order_goes_through_its_normal_life() -> None:
     order = Order(intent(count=10))
     assert order.state is OrderState.NEW
-    accepted = order.accept("venue-7")
-    partly = accepted.fill(4)
-    done = partly.fill(6)
+    accepted = order.advance(OrderState.ACCEPTED, 0, "venue-7")
+    partly = accepted.advance(OrderState.PARTIALLY_FILLED, 4)
+    done = partly.advance(OrderState.FILLED, 10)
     assert [o.state for o in (order, accepted, partly, done)] == [
         OrderState.NEW,
         OrderState.ACCEPTED,
@@ -104,12 +105,15 @@ def test_an_order_goes_through_its_normal_life() -> None:
 
 
 @pytest.mark.parametrize("state", TERMINAL)
-@pytest.mark.parametrize("step", ["accept", "reject", "cancel", "expire", "fill"])
-def test_an_order_cannot_leave_a_terminal_state(state: OrderState, step: str) -> None:
+@pytest.mark.parametrize("target", list(OrderState))
+def test_an_order_cannot_leave_a_terminal_state(state: OrderState, target: OrderState) -> None:
     filled = {OrderState.FILLED: 10, OrderState.CANCELED: 3}.get(state, 0)
     order = Order(intent(count=10), state, filled)
+    if target is state:
+        assert order.advance(target, filled) == order  # the same report again changes nothing
+        return
     with pytest.raises(IllegalTransitionError) as caught:
-        getattr(order, step)(*([1] if step == "fill" else []))
+        order.advance(target, 10 if target is OrderState.FILLED else filled)
     assert caught.value.from_state == state.name
     assert caught.value.order_id == "opp-1-yes"
     assert caught.value.ticker == "KX-A"
@@ -117,33 +121,55 @@ def test_an_order_cannot_leave_a_terminal_state(state: OrderState, step: str) ->
     assert "opp-1-yes" in str(caught.value)
 
 
-def test_an_accepted_order_cannot_be_rejected_or_accepted_again() -> None:
-    accepted = Order(intent()).accept()
-    for step in (accepted.reject, accepted.accept):
+def test_an_accepted_order_cannot_be_rejected_or_new_again() -> None:
+    accepted = Order(intent()).advance(OrderState.ACCEPTED, 0)
+    for target in (OrderState.REJECTED, OrderState.NEW):
         with pytest.raises(IllegalTransitionError) as caught:
-            step()
+            accepted.advance(target, 0)
         assert caught.value.from_state == "ACCEPTED"
-        assert caught.value.to_state in {"REJECTED", "ACCEPTED"}
+        assert caught.value.to_state in {"REJECTED", "NEW"}
+
+
+def test_a_canceled_order_may_be_corrected_upward_by_a_fill_that_raced_the_cancel() -> None:
+    canceled = Order(intent(count=10), OrderState.CANCELED, 3)
+    assert canceled.advance(OrderState.CANCELED, 5).filled_count == 5
 
 
 def test_a_fill_before_the_acknowledgement_is_accepted() -> None:
-    assert Order(intent(count=2)).fill(2).state is OrderState.FILLED
+    assert Order(intent(count=2)).advance(OrderState.FILLED, 2).state is OrderState.FILLED
 
 
 def test_an_order_cannot_fill_more_than_its_count() -> None:
-    order = Order(intent(count=5)).accept().fill(3)
+    order = Order(intent(count=5)).advance(OrderState.PARTIALLY_FILLED, 3)
     with pytest.raises(InvalidFieldError) as caught:
-        order.fill(3)
+        order.advance(OrderState.FILLED, 6)
     assert caught.value.field == "filled_count"
     assert caught.value.value == 6
     assert caught.value.order_id == "opp-1-yes"
     assert order.filled_count == 3
 
 
-@given(bad_counts)
-def test_a_fill_count_must_be_a_positive_int(count: object) -> None:
+def test_a_filled_count_never_decreases() -> None:
+    order = Order(intent(count=5)).advance(OrderState.PARTIALLY_FILLED, 3)
     with pytest.raises(InvalidFieldError) as caught:
-        Order(intent()).fill(count)  # type: ignore[arg-type]
+        order.advance(OrderState.PARTIALLY_FILLED, 2)
+    assert (caught.value.field, caught.value.value) == ("filled_count", 2)
+    assert "from 3 to 2" in str(caught.value)
+
+
+def test_a_known_venue_order_id_never_changes_and_none_keeps_it() -> None:
+    order = Order(intent()).advance(OrderState.ACCEPTED, 0, "v-1")
+    assert order.advance(OrderState.ACCEPTED, 0).venue_order_id == "v-1"
+    with pytest.raises(InvalidFieldError) as caught:
+        order.advance(OrderState.ACCEPTED, 0, "v-2")
+    assert (caught.value.field, caught.value.value) == ("venue_order_id", "v-2")
+
+
+@given(st.one_of(not_an_int, st.integers(max_value=-1)))
+def test_a_filled_count_must_be_a_non_negative_int(count: object) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        Order(intent()).advance(OrderState.ACCEPTED, count)  # type: ignore[arg-type]
+    assert caught.value.field == "filled_count"
     assert caught.value.value is count
 
 
@@ -183,53 +209,36 @@ def test_an_order_rejects_a_malformed_field(name: str, value: object) -> None:
     assert caught.value.field == name
 
 
-Step = tuple[str, int]
-STEPS = st.one_of(
-    st.tuples(st.sampled_from(["accept", "reject", "cancel", "expire"]), st.just(0)),
-    st.tuples(st.just("fill"), st.integers(min_value=1, max_value=12)),
-)
-TARGETS = {
-    "accept": OrderState.ACCEPTED,
-    "reject": OrderState.REJECTED,
-    "cancel": OrderState.CANCELED,
-    "expire": OrderState.EXPIRED,
-}
+UPDATES = st.tuples(st.sampled_from(OrderState), st.integers(min_value=0, max_value=12))
 
 
-def take(order: Order, step: Step) -> Order:
-    name, amount = step
-    return order.fill(amount) if name == "fill" else getattr(order, name)()
-
-
-def intended_target(order: Order, step: Step) -> OrderState:
-    name, amount = step
-    if name != "fill":
-        return TARGETS[name]
-    full = order.filled_count + amount >= order.intent.count
-    return OrderState.FILLED if full else OrderState.PARTIALLY_FILLED
-
-
-@given(st.integers(min_value=1, max_value=10), st.lists(STEPS, max_size=25))
-def test_random_transitions_follow_the_table_and_never_lose_or_invent_fills(
-    count: int, steps: list[Step]
+@given(st.integers(min_value=1, max_value=10), st.lists(UPDATES, max_size=25))
+def test_random_updates_follow_the_table_and_never_lose_or_invent_fills(
+    count: int, updates: list[tuple[OrderState, int]]
 ) -> None:
     order = Order(intent(count=count))
-    for step in steps:
-        before, target = order, intended_target(order, step)
-        if target not in TRANSITIONS[before.state]:
+    for target, filled in updates:
+        before = order
+        if filled < before.filled_count:
+            with pytest.raises(InvalidFieldError):
+                before.advance(target, filled)
+        elif target is not before.state and target not in TRANSITIONS[before.state]:
             with pytest.raises(IllegalTransitionError) as caught:
-                take(before, step)
+                before.advance(target, filled)
             assert (caught.value.from_state, caught.value.to_state) == (
                 before.state.name,
                 target.name,
             )
-        elif step[0] == "fill" and before.filled_count + step[1] > count:
-            with pytest.raises(InvalidFieldError):
-                take(before, step)
         else:
-            order = take(before, step)
-            assert not before.is_terminal
-            assert order.state is target
+            try:
+                expected = Order(before.intent, target, filled, before.venue_order_id)
+            except InvalidFieldError:
+                with pytest.raises(InvalidFieldError):
+                    before.advance(target, filled)
+                continue
+            order = before.advance(target, filled)
+            assert order == expected
+            assert not before.is_terminal or order.state is before.state
             assert before.filled_count <= order.filled_count <= count
             assert (order.filled_count == count) == (order.state is OrderState.FILLED)
 
@@ -242,38 +251,6 @@ def test_terminal_states_have_no_way_out_and_rejection_only_comes_from_new() -> 
         OrderState.NEW
     ]
     assert all(OrderState.NEW not in targets for targets in TRANSITIONS.values())
-
-
-def test_applying_a_fill_advances_the_order() -> None:
-    order = Order(intent(count=10)).accept().apply_fill(fill(4, price=44))
-    assert (order.state, order.filled_count) == (OrderState.PARTIALLY_FILLED, 4)
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("client_order_id", "opp-2-yes"),
-        ("ticker", "KX-B"),
-        ("side", Side.NO),
-        ("action", Action.SELL),
-    ],
-)
-def test_a_fill_for_another_order_is_rejected(name: str, value: object) -> None:
-    order = Order(intent()).accept()
-    with pytest.raises(InvalidFieldError) as caught:
-        order.apply_fill(fill(1, **{name: value}))  # type: ignore[arg-type]
-    assert caught.value.field == name
-    assert caught.value.value == value
-    assert caught.value.order_id == "opp-1-yes"
-
-
-@pytest.mark.parametrize(("action", "price"), [(Action.BUY, 46), (Action.SELL, 44)])
-def test_a_fill_worse_than_the_limit_is_rejected(action: Action, price: int) -> None:
-    order = Order(intent(price=45, action=action)).accept()
-    with pytest.raises(InvalidFieldError) as caught:
-        order.apply_fill(fill(1, price=price, action=action))
-    assert caught.value.field == "price"
-    assert caught.value.value == price
 
 
 @pytest.mark.parametrize(
