@@ -9,6 +9,7 @@ import attrs
 from actors.history import (
     AccountingLine,
     DaemonLine,
+    HistoryLine,
     OrderLine,
     ReconciledLine,
     ReservationLine,
@@ -116,7 +117,18 @@ def books(actor: str, **counts: int) -> AccountingLine:
     names = ("processed", "stale_dropped", "runtime_handled", "dead_letters", "queued")
     line: dict[str, int] = dict.fromkeys((*names, "lost_after_end"), 0) | counts
     received = sum(line[name] for name in (*names, "lost_after_end"))
-    return AccountingLine(t=T0 + 1.9, pid=1, actor=actor, received=received, **line)
+    return AccountingLine(
+        t=T0 + 1.9,
+        pid=1,
+        actor=actor,
+        received=received,
+        processed=line["processed"],
+        stale_dropped=line["stale_dropped"],
+        runtime_handled=line["runtime_handled"],
+        dead_letters=line["dead_letters"],
+        queued=line["queued"],
+        lost_after_end=line["lost_after_end"],
+    )
 
 
 def daemon_line(t: float, phase: str, pid: int, exit_code: int | None = None) -> DaemonLine:
@@ -170,7 +182,7 @@ def healthy() -> Evidence:
         ],
         "audit": [],
     }
-    daemon = [
+    daemon: list[HistoryLine] = [
         daemon_line(T0, "start", 1),
         reconciled_line(T0 + 0.5),
         reservation_line(T0 + 0.8, "r1", "reserve"),
