@@ -157,6 +157,15 @@ class SetMode:
     mode: str  # "auto" | "hold" | "fail"
 
 
+@attrs.frozen
+class CrashPersistence:
+    """Makes the fake persistence's handler raise: its incarnation ends with ``Down``."""
+
+
+class PersistenceCrashed(Exception):
+    """What the fake persistence raises on :class:`CrashPersistence`."""
+
+
 class Inbox:
     """What a fake actor received, in order, with the monotonic time it arrived."""
 
@@ -204,6 +213,8 @@ class FakePersistence(SupervisedActor):
         self.held: list[tuple[str, str]] = []
 
     def on_receive(self, message: Any) -> Any:
+        if isinstance(message, CrashPersistence):
+            raise PersistenceCrashed
         if isinstance(message, SetMode):
             self.mode = message.mode
         elif isinstance(message, Release):

@@ -56,11 +56,15 @@ AMOUNT_10_AT_40_55 = 10 * (40 + 55) + 17 + 18  # taker fees: ceil(16.8), ceil(17
 
 @attrs.frozen
 class Crash:
-    """Makes the fake execution's handler raise: its incarnation ends with ``Down``."""
+    """Makes a fake's handler raise (execution or persistence): its incarnation ends."""
 
 
 class ExecutionCrashed(Exception):
     """What the fake execution raises on ``Crash``."""
+
+
+class PersistenceCrashed(Exception):
+    """What the fake persistence raises on ``Crash``."""
 
 
 class Inbox:
@@ -110,6 +114,8 @@ class FakePersistence(SupervisedActor):
         self.inbox, self.mode = inbox, mode
 
     def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Crash):
+            raise PersistenceCrashed
         self.inbox.add(self.epoch, message)
         if isinstance(message, Record) and self.message_sender is not None:
             if self.mode.answer == "ack":
@@ -178,6 +184,22 @@ class RiskHarness:
         node = self.tree.snapshot(summary_timeout=ASK_TIMEOUT).find("risk")
         assert not node.summary_stale
         return node.summary
+
+    def epoch_of(self, name: str) -> int:
+        return self.tree.snapshot().find(name).epoch
+
+    def crash_persistence(self) -> int:
+        """Crash the running persistence; returns the epoch of its running successor."""
+        before = self.epoch_of("persistence")
+        self.tree.tell("persistence", Crash())
+        eventually(
+            lambda: (
+                self.tree.snapshot().find("persistence").status == "running"
+                and self.epoch_of("persistence") > before
+            ),
+            what="persistence restarted",
+        )
+        return self.epoch_of("persistence")
 
     def execution_epoch(self) -> int:
         return self.tree.snapshot().find("execution").epoch
