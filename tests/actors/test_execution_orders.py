@@ -18,6 +18,7 @@ from actors.messages import (
     ExecutionReport,
     FillRecorded,
     IntentRecorded,
+    IntentsAbandoned,
     OrderUpdated,
     Outcome,
     Reconciled,
@@ -27,8 +28,10 @@ from actors.messages import (
     client_order_id,
 )
 from tests.actors.execution_harness import (
+    CrashPersistence,
     Harness,
     Release,
+    SetMode,
     VenueThread,
     fast_config,
     reservation,
@@ -184,6 +187,41 @@ def test_a_record_persistence_never_answers_fails_after_record_timeout_with_noth
     assert reported_at - recorded_at >= 0.35  # not before the timeout (0.4 s, less delivery)
     assert accepted_ids(venue) == []
     assert harness.summary()["counts"]["records_failed"] == 1
+
+
+def test_a_persistence_crash_alone_fails_the_intents_it_held_and_the_ledger_is_repaired(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start(persistence_mode="hold")  # one_for_one: persistence restarts alone
+    answer_reconciliation(harness)
+
+    harness.tree.tell("execution", Execute(reservation()))
+    eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
+    assert harness.summary()["pending_records"] == 1
+    harness.tree.tell("persistence", CrashPersistence())
+
+    report = report_of(harness)
+    assert (report.outcome, report.detail) == (
+        Outcome.FAILED,
+        "ledger: persistence down (crash)",
+    )
+    assert accepted_ids(venue) == []
+    eventually(lambda: harness.tree.snapshot().find("persistence").epoch == 2)
+    harness.tree.tell("persistence", SetMode("auto"))
+    # The intents may have committed: the repair (after the jittered backoff) asks the
+    # venue and marks the ones it never saw abandoned.
+    eventually(
+        lambda: (
+            {cid for e in harness.events(IntentsAbandoned) for cid in e.client_order_ids}
+            == set(reservation().client_order_ids)
+        ),
+        what="intents abandoned by the ledger repair",
+    )
+    summary = harness.summary()
+    assert (summary["pending_records"], summary["counts"]["records_failed"]) == (0, 1)
+    assert summary["ledger_client"]["retry_due_in_s"] is None  # repaired: none scheduled
+    assert harness.tree.snapshot().find("execution").epoch == 1  # execution lived on
 
 
 def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
