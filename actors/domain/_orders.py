@@ -163,16 +163,6 @@ class Order:
         """The intent's market ticker."""
         return self.intent.ticker
 
-    @property
-    def remaining(self) -> int:
-        """Contracts not yet filled (still live unless the state is terminal)."""
-        return self.intent.count - self.filled_count
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the order can never change again."""
-        return self.state.is_terminal
-
     def advance(
         self, state: OrderState, filled_count: int, venue_order_id: str | None = None
     ) -> Order:

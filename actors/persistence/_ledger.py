@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from actors.domain import OrderState, Position
+from actors.domain import Position
 from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
 from actors.messages import IntentRecorded, LedgerEvent, ReservationState
 from actors.persistence import _rows
@@ -46,8 +46,6 @@ from actors.persistence._records import (
 )
 from actors.persistence._schema import SCHEMA_VERSION, check_not_newer, current_version, migrate
 from actors.persistence._writes import Tally, apply_event
-
-_OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
 
 
 def _describe(error: sqlite3.Error) -> str:
@@ -389,16 +387,6 @@ class Ledger:
         """Every order intent, oldest first."""
         rows = self._rows("read orders", "SELECT * FROM orders ORDER BY created_at, rowid")
         return tuple(_rows.order_record(row, operation="read orders") for row in rows)
-
-    def open_intents(self) -> tuple[OrderRecord, ...]:
-        """Orders not in a terminal state (possibly live at the venue), oldest first."""
-        rows = self._rows(
-            "read open intents",
-            f"SELECT * FROM orders WHERE state IN ({', '.join('?' * len(_OPEN_STATES))})"  # noqa: S608 - fixed names, placeholders
-            " ORDER BY created_at, rowid",
-            _OPEN_STATES,
-        )
-        return tuple(_rows.order_record(row, operation="read open intents") for row in rows)
 
     def fills(self) -> tuple[FillRecord, ...]:
         """Every fill, in the order recorded."""

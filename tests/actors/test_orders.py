@@ -98,9 +98,9 @@ def test_an_order_goes_through_its_normal_life() -> None:
         OrderState.PARTIALLY_FILLED,
         OrderState.FILLED,
     ]
-    assert (partly.filled_count, partly.remaining) == (4, 6)
+    assert (partly.filled_count, partly.intent.count - partly.filled_count) == (4, 6)
     assert done.venue_order_id == "venue-7"
-    assert done.is_terminal
+    assert done.state.is_terminal
     assert order.filled_count == 0  # transitions return new orders
 
 
@@ -238,7 +238,7 @@ def test_random_updates_follow_the_table_and_never_lose_or_invent_fills(
                 continue
             order = before.advance(target, filled)
             assert order == expected
-            assert not before.is_terminal or order.state is before.state
+            assert not before.state.is_terminal or order.state is before.state
             assert before.filled_count <= order.filled_count <= count
             assert (order.filled_count == count) == (order.state is OrderState.FILLED)
 

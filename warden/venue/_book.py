@@ -73,9 +73,6 @@ class OrderBook:
         bid = self.best_bid(WireSide(side).other)
         return None if bid is None else PAYOUT_CENTS - bid
 
-    def size_at(self, side: WireSide, price: int) -> int:
-        return self._sizes[WireSide(side)].get(price, 0)
-
     def makers_for(self, side: WireSide, limit: int) -> Iterator[tuple[int, Resting]]:
         """Resting entries an incoming ``side`` bid at ``limit`` may trade with.
 
