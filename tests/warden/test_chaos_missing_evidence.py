@@ -10,10 +10,12 @@ import attrs
 import pytest
 
 from tests.warden.test_chaos_checkers import T0, Venue, healthy
+from tests.warden.test_chaos_one_writer import refusal, run, second_daemon
 from warden.chaos import CHECKERS, Evidence, check_all
 from warden.chaos._checkers import exposure_within_limits
 from warden.chaos._history import UnreadableLine
 from warden.chaos._verdicts import CheckResult
+from warden.chaos._writers import one_writer_per_ledger
 
 Checker = Callable[[Evidence], CheckResult]
 Remove = Callable[[Evidence], Evidence]
@@ -155,3 +157,14 @@ def test_a_mistyped_config_value_is_as_good_as_absent() -> None:
     results = {r.name: r.status for r in check_all(attrs.evolve(ev, config=config))}
     assert results["kill_switch_honoured"] == "unknown"
     assert results["restart_intensity_bounded"] == "unknown"
+
+
+def test_a_second_daemon_whose_exit_does_not_say_if_the_first_was_alive_is_unknown() -> None:
+    """Whether the first daemon was alive decides if a takeover was allowed: without
+    it in the journal the second daemon was not 'not judged' (held) but unknown."""
+    start, end = second_daemon(T0 + 5, T0 + 7, code=2, stderr=[refusal()])
+    assert one_writer_per_ledger(run(start, {**end, "first_alive": False})).status == "held"
+    del end["first_alive"]
+    result = one_writer_per_ledger(run(start, end))
+    assert result.status == "unknown"
+    assert result.counts["second_daemons_unfinished"] == 1

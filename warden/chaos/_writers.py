@@ -17,9 +17,8 @@ Violations:
   history shows an order sent): which of them sent it cannot be told, and
   either way both were live against one account (a process whose end is not
   known -- a SIGKILL the harness did not journal -- leaves the answer unknown);
-- a history ``order`` line that names its sender (a ``pid`` field, if the
-  daemon writes one) from a process that exited 2, or two pids sending while
-  both alive;
+- a history ``order`` line (every line names the process that wrote it,
+  ``pid``) from a process that exited 2, or two pids sending while both alive;
 - a second daemon started while the first was alive that did not exit within
   its deadline (the harness killed it), exited with a code other than 2, or
   whose stderr is not exactly one line ``warden run: ledger <db> is held by pid
@@ -211,7 +210,11 @@ def _second_daemons(
         if end is None:
             counts["unfinished"] += 1
             continue
-        if not end.get("first_alive"):
+        first_alive = end.get("first_alive")
+        if not isinstance(first_alive, bool):  # not journaled: cannot be judged either way
+            counts["unfinished"] += 1
+            continue
+        if not first_alive:
             counts["not_judged"] += 1  # the first had gone: taking over was allowed
             continue
         problem = _refusal_problem(start, end)
