@@ -152,3 +152,27 @@ def test_a_torn_last_line_is_counted_not_read(tmp_path: Path) -> None:
 
 def test_no_history_file_reads_as_none(tmp_path: Path) -> None:
     assert read_history(tmp_path / HISTORY_FILE) is None
+
+
+def test_the_runtimes_hang_and_escalation_events_bound_as_supervision_binds_them_are_typed(
+    tmp_path: Path,
+) -> None:
+    """As ``Supervisor._declare_hung`` and the escalations of ``Supervisor`` and
+    ``SupervisionTree`` bind them (no hang or escalation is cheap to cause for real)."""
+    with history_file(tmp_path) as path:
+        logger.bind(
+            event="hang", supervisor="warden/trading", child="risk", epoch=3, reason="hang"
+        ).error("risk#3 hung")
+        logger.bind(
+            event="escalation", supervisor="warden/trading", child="risk", epoch=4, reason="crash"
+        ).error("escalating")
+        logger.bind(
+            event="escalation", supervisor="warden", child="trading", epoch=1, reason="root"
+        ).critical("root supervisor gave up")
+    runtime = of(read_back(path).lines, RuntimeLine)
+    assert [(r.kind, r.actor, r.epoch, r.reason) for r in runtime] == [
+        ("hang", "risk", 3, "hang"),
+        ("escalation", "risk", 4, "crash"),
+        ("escalation", "trading", 1, "root"),
+    ]
+    assert all(r.delay is None and r.group is None for r in runtime)
