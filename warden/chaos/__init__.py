@@ -8,6 +8,8 @@ mechanically that the invariants of DESIGN.md §6 held.
 - :data:`CHECKERS` / :func:`check_all`: one checker per invariant over an
   :class:`Evidence`, each a :class:`CheckResult` (held / violated / unknown,
   counts, minimal witnesses);
+- :func:`read_history`: the daemon's ``history.jsonl`` as typed records
+  (:mod:`actors.history`), with its torn and :class:`UnreadableLine` lines;
 - :func:`build_report` / :func:`write_report`: report.json, summary, timeline.
 
 See docs/chaos.md.
@@ -16,7 +18,7 @@ See docs/chaos.md.
 from warden.chaos._checkers import CHECKERS, check_all
 from warden.chaos._faults import CATALOGUE, FAMILIES, Fault, FaultError
 from warden.chaos._faults import select as select_faults
-from warden.chaos._history import Evidence
+from warden.chaos._history import DaemonHistory, Evidence, UnreadableLine, read_history
 from warden.chaos._report import build as build_report
 from warden.chaos._report import print_summary
 from warden.chaos._report import write as write_report
@@ -32,16 +34,19 @@ __all__ = [
     "EXIT_VIOLATED",
     "FAMILIES",
     "CheckResult",
+    "DaemonHistory",
     "Evidence",
     "Fault",
     "FaultError",
     "Planned",
     "RunOutcome",
     "Schedule",
+    "UnreadableLine",
     "build_report",
     "check_all",
     "plan",
     "print_summary",
+    "read_history",
     "run",
     "select_faults",
     "write_report",
