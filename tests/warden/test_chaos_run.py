@@ -48,3 +48,6 @@ def test_a_short_seeded_run_injects_every_family_and_every_invariant_holds(
     assert families == (set(FAMILIES) if routes else {"actor", "venue", "process", "storage"})
     assert all(row["exercised"] >= 1 for row in written["faults"].values()), summary
     assert (tmp_path / "report" / "timeline.html").read_text().startswith("<!doctype html>")
+    # every line the daemon wrote under these faults read back as its typed record
+    history = written["daemon_history"]
+    assert (history["unreadable_lines"], history["records"] > 0) == (0, True), history
