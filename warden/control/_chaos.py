@@ -84,7 +84,10 @@ def _count(body: dict[str, Any], name: str, default: int | None, most: int) -> i
     return value
 
 
-def _history(fault: str, target: str, **detail: Any) -> None:
+def _history(fault: str, target: str, **detail: float | None) -> None:
+    """A ``kind: fault`` history line (:class:`actors.history.FaultLine`): ``detail`` are
+    the route's parameters, each a field of that record (an unknown one makes the
+    line unreadable, which the chaos harness reports)."""
     logger.bind(child="control", history="fault", fault=fault, target=target, **detail).warning(
         "chaos: {} -> {} {}", fault, target, detail
     )
