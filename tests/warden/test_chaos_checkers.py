@@ -30,6 +30,13 @@ from warden.chaos._checkers import (
     restart_intensity_bounded,
 )
 from warden.chaos._exercised import _rose
+from warden.chaos._history import (
+    LedgerFill,
+    LedgerOrder,
+    LedgerPosition,
+    LedgerReservation,
+    LedgerRows,
+)
 
 T0 = 1_000.0
 
@@ -84,32 +91,48 @@ class Venue:
         return self._add(ts, "order_canceled", {"order_id": order["record"]["order_id"]})
 
 
-def intent(coid: str, side: str, price: int, count: int, created_at: float) -> dict[str, Any]:
-    return {
-        "client_order_id": coid,
-        "ticker": "SIM-001",
-        "side": side,
-        "action": "buy",
-        "price": price,
-        "count": count,
-        "state": "filled",
-        "filled_count": count,
-        "created_at": created_at,
-    }
+def intent(coid: str, side: str, price: int, count: int, created_at: float) -> LedgerOrder:
+    return LedgerOrder(
+        client_order_id=coid,
+        opportunity_id="r1",
+        ticker="SIM-001",
+        side=side,
+        action="buy",
+        price=price,
+        count=count,
+        state="filled",
+        filled_count=count,
+        venue_order_id=None,
+        created_at=created_at,
+        updated_at=created_at,
+    )
 
 
-def ledger_fill(fill: dict[str, Any]) -> dict[str, Any]:
+def ledger_fill(fill: dict[str, Any]) -> LedgerFill:
     r = fill["record"]
-    return {
-        "fill_id": r["trade_id"],
-        "client_order_id": r["client_order_id"],
-        "ticker": r["ticker"],
-        "side": r["side"],
-        "action": r["action"],
-        "price": r["yes_price"] if r["side"] == "yes" else r["no_price"],
-        "count": r["count"],
-        "fee_cents": r["fee"],
-    }
+    return LedgerFill(
+        fill_id=r["trade_id"],
+        client_order_id=r["client_order_id"],
+        ticker=r["ticker"],
+        side=r["side"],
+        action=r["action"],
+        price=r["yes_price"] if r["side"] == "yes" else r["no_price"],
+        count=r["count"],
+        fee_cents=r["fee"],
+        recorded_at=fill["ts"],
+    )
+
+
+def position(yes: int, no: int, cash: int) -> LedgerPosition:
+    return LedgerPosition(
+        ticker="SIM-001", yes_count=yes, no_count=no, cash_cents=cash, payout_cents=100
+    )
+
+
+def reservation(state: str) -> LedgerReservation:
+    return LedgerReservation(
+        reservation_id="r1", ticker="SIM-001", amount_cents=952, state=state, updated_at=T0 + 1.2
+    )
 
 
 def books(actor: str, **counts: int) -> AccountingLine:
@@ -165,23 +188,12 @@ def healthy() -> Evidence:
     fill_yes = venue.fill(T0 + 1.0, yes, 10)
     no = venue.order(T0 + 1.1, "cn", "no", 55, 10)
     fill_no = venue.fill(T0 + 1.1, no, 10)
-    ledger = {
-        "orders": [intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 0.9)],
-        "fills": [ledger_fill(fill_yes), ledger_fill(fill_no)],
-        "positions": [
-            {
-                "ticker": "SIM-001",
-                "yes_count": 10,
-                "no_count": 10,
-                "cash_cents": -952,
-                "payout_cents": 100,
-            }
-        ],
-        "reservations": [
-            {"reservation_id": "r1", "ticker": "SIM-001", "amount_cents": 952, "state": "released"}
-        ],
-        "audit": [],
-    }
+    ledger = LedgerRows(
+        orders=(intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 0.9)),
+        fills=(ledger_fill(fill_yes), ledger_fill(fill_no)),
+        positions=(position(10, 10, -952),),
+        reservations=(reservation("released"),),
+    )
     daemon: list[HistoryLine] = [
         daemon_line(T0, "start", 1),
         reconciled_line(T0 + 0.5),
@@ -250,10 +262,10 @@ def test_an_intent_committed_after_the_venue_accepted_it_is_witnessed() -> None:
     ev = healthy()
     assert ev.ledger is not None
     late = intent("cn", "no", 55, 10, T0 + 1.5)
-    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], late]}
+    ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], late))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger))
     assert result.status == "violated"
-    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": late}]
+    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": attrs.asdict(late)}]
 
 
 def _clock_fault(offset_s: float, start: float, end: float) -> tuple[dict[str, Any], ...]:
@@ -274,29 +286,29 @@ def test_an_intent_written_under_a_shifted_clock_is_judged_in_real_time() -> Non
     shift = 40_000.0
     harness = _clock_fault(shift, T0 + 0.5, T0 + 0.95)
     shifted = intent("cn", "no", 55, 10, T0 + 0.9 + shift)  # committed 0.2 s before the order
-    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], shifted]}
+    ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], shifted))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
     assert (result.status, result.counts["time_order_checked"]) == ("held", 2)
 
     late = intent("cn", "no", 55, 10, T0 + 1.5 + shift)  # 0.4 s after the venue took it
-    ledger = ev.ledger | {"orders": [ev.ledger["orders"][0], late]}
+    ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], late))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
     assert result.status == "violated"
-    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": late}]
+    assert result.witnesses == [{"venue": ev.truth[2], "ledger_intent": attrs.asdict(late)}]
 
 
 def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
     ev = healthy()
     assert ev.ledger is not None
     assert ev.daemon is not None
-    held = {"reservation_id": "r1", "ticker": "SIM-001", "amount_cents": 952, "state": "held"}
+    held = reservation("held")
     daemon = ev.daemon[:3]  # the planted bug: the release never happens
     result = no_reservation_after_quiescence(
-        attrs.evolve(ev, ledger=ev.ledger | {"reservations": [held]}, daemon=daemon)
+        attrs.evolve(ev, ledger=attrs.evolve(ev.ledger, reservations=(held,)), daemon=daemon)
     )
     assert result.status == "violated"
     assert result.witnesses[0] == {
-        "ledger_reservation": held,
+        "ledger_reservation": attrs.asdict(held),
         "history": [unstructure_line(daemon[2])],
     }
     assert result.witnesses[1] == {"history_last": unstructure_line(daemon[2])}
@@ -305,18 +317,7 @@ def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
 def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None:
     ev = healthy()
     assert ev.ledger is not None
-    ledger = ev.ledger | {
-        "fills": ev.ledger["fills"][:1],
-        "positions": [
-            {
-                "ticker": "SIM-001",
-                "yes_count": 10,
-                "no_count": 0,
-                "cash_cents": -401,
-                "payout_cents": 100,
-            }
-        ],
-    }
+    ledger = attrs.evolve(ev.ledger, fills=ev.ledger.fills[:1], positions=(position(10, 0, -401),))
     broken = attrs.evolve(ev, ledger=ledger)
     fills = ledger_fills_equal_venue(broken)
     assert fills.status == "violated"
@@ -331,12 +332,12 @@ def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None
 def test_a_fill_recorded_at_another_price_is_witnessed_with_both_versions() -> None:
     ev = healthy()
     assert ev.ledger is not None
-    altered = ev.ledger["fills"][1] | {"price": 54}
+    altered = attrs.evolve(ev.ledger.fills[1], price=54)
     result = ledger_fills_equal_venue(
-        attrs.evolve(ev, ledger=ev.ledger | {"fills": [ev.ledger["fills"][0], altered]})
+        attrs.evolve(ev, ledger=attrs.evolve(ev.ledger, fills=(ev.ledger.fills[0], altered)))
     )
     assert result.status == "violated"
-    assert result.witnesses[0]["ledger"] == altered
+    assert result.witnesses[0]["ledger"] == attrs.asdict(altered)
     assert result.witnesses[0]["venue"]["price"] == 55
 
 
@@ -362,9 +363,9 @@ def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
     ev = healthy()
     assert ev.ledger is not None
     harness = ({"t": T0 + 0.95, "kind": "halted"}, {"t": T0 + 5.0, "kind": "resume"})
-    orders = [intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 1.05)]
+    orders = (intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 1.05))
     result = kill_switch_honoured(
-        attrs.evolve(ev, harness=harness, ledger=ev.ledger | {"orders": orders})
+        attrs.evolve(ev, harness=harness, ledger=attrs.evolve(ev.ledger, orders=orders))
     )
     assert result.status == "violated"
     assert len(result.witnesses) == 1

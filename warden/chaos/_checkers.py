@@ -20,6 +20,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from actors.fees import FeeModel
 from actors.history import (
     AccountingLine,
@@ -34,7 +36,7 @@ from actors.history import (
     unstructure_line,
 )
 from actors.risk import Holding
-from warden.chaos._history import Evidence, history_gap
+from warden.chaos._history import Evidence, LedgerFill, LedgerPosition, history_gap
 from warden.chaos._money import daily_loss_within_limit, venue_fill
 from warden.chaos._readiness import ready_after_restart, restart_episodes
 from warden.chaos._verdicts import CheckResult, result, unknown
@@ -186,7 +188,7 @@ def _real_time(daemon_t: float, shifts: list[tuple[float, float, float | None]])
 def intent_before_order(ev: Evidence) -> CheckResult:
     if ev.ledger is None:
         return CheckResult("intent_before_order", 3, "unknown", detail="no ledger to read")
-    intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
+    intents = {order.client_order_id: order for order in ev.ledger.orders}
     shifts = _clock_shifts(ev)
     witnesses: list[dict[str, Any]] = []
     checked = skipped = 0
@@ -195,13 +197,13 @@ def intent_before_order(ev: Evidence) -> CheckResult:
         if intent is None:
             witnesses.append({"venue": entry, "ledger_intent": None})
             continue
-        created = _real_time(intent["created_at"], shifts)
+        created = _real_time(intent.created_at, shifts)
         if created is None:
             skipped += 1
             continue
         checked += 1
         if created > entry["ts"]:
-            witnesses.append({"venue": entry, "ledger_intent": intent})
+            witnesses.append({"venue": entry, "ledger_intent": attrs.asdict(intent)})
     counts = {
         "orders_at_venue": len(_orders_accepted(ev)),
         "time_order_checked": checked,
@@ -215,15 +217,16 @@ def intent_before_order(ev: Evidence) -> CheckResult:
 # --- 4, 5 ledger = venue ---------------------------------------------------------------
 
 
-def _fill_key(fill: dict[str, Any]) -> tuple[Any, ...]:
+def _fill_key(fill: dict[str, Any] | LedgerFill) -> tuple[Any, ...]:
+    row = attrs.asdict(fill) if isinstance(fill, LedgerFill) else fill
     return (
-        fill["client_order_id"],
-        fill["ticker"],
-        fill["side"],
-        fill["action"],
-        fill["price"],
-        fill["count"],
-        fill["fee_cents"],
+        row["client_order_id"],
+        row["ticker"],
+        row["side"],
+        row["action"],
+        row["price"],
+        row["count"],
+        row["fee_cents"],
     )
 
 
@@ -244,20 +247,24 @@ def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
             "fee_cents": r["fee"],
             "seq": entry["seq"],
         }
-    ledger_ids = Counter(fill["fill_id"] for fill in ev.ledger["fills"])
-    ledger = {fill["fill_id"]: fill for fill in ev.ledger["fills"]}
+    ledger_ids = Counter(fill.fill_id for fill in ev.ledger.fills)
+    ledger = {fill.fill_id: fill for fill in ev.ledger.fills}
     witnesses: list[dict[str, Any]] = []
     witnesses += [{"missing_in_ledger": fill} for i, fill in venue.items() if i not in ledger]
-    witnesses += [{"not_at_venue": fill} for i, fill in ledger.items() if i not in venue]
     witnesses += [
-        {"duplicated_in_ledger": ledger[i], "times": n} for i, n in ledger_ids.items() if n > 1
+        {"not_at_venue": attrs.asdict(fill)} for i, fill in ledger.items() if i not in venue
     ]
     witnesses += [
-        {"venue": venue[i], "ledger": ledger[i]}
+        {"duplicated_in_ledger": attrs.asdict(ledger[i]), "times": n}
+        for i, n in ledger_ids.items()
+        if n > 1
+    ]
+    witnesses += [
+        {"venue": venue[i], "ledger": attrs.asdict(ledger[i])}
         for i in venue.keys() & ledger.keys()
         if _fill_key(venue[i]) != _fill_key(ledger[i])
     ]
-    counts = {"venue_fills": len(venue), "ledger_fills": len(ev.ledger["fills"])}
+    counts = {"venue_fills": len(venue), "ledger_fills": len(ev.ledger.fills)}
     return result(
         "ledger_fills_equal_venue", 4, counts, witnesses, "fills lost, invented or altered"
     )
@@ -271,21 +278,22 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
     trader_cash = ev.config_int("trader_cash")
     if trader_cash is None:
         return unknown("positions_and_cash_equal", 5, "the config lacks trader_cash")
-    ledger = {p["ticker"]: p for p in ev.ledger["positions"]}
+    ledger: dict[str, LedgerPosition] = {p.ticker: p for p in ev.ledger.positions}
     venue = ev.venue_final["positions"]
     witnesses: list[dict[str, Any]] = []
     for ticker in sorted(set(ledger) | set(venue)):
-        mine = ledger.get(ticker, {"yes_count": 0, "no_count": 0})
-        net = int(mine["yes_count"]) - int(mine["no_count"])
+        mine = ledger.get(ticker)  # no row: the ledger holds nothing there
+        net = mine.yes_count - mine.no_count if mine is not None else 0
         if net != int(venue.get(ticker, 0)):
             witnesses.append(
-                {"ticker": ticker, "ledger": mine, "venue_position": venue.get(ticker, 0)}
+                {
+                    "ticker": ticker,
+                    "ledger": attrs.asdict(mine) if mine is not None else None,
+                    "venue_position": venue.get(ticker, 0),
+                }
             )
-    pairs_paid = sum(
-        min(int(p["yes_count"]), int(p["no_count"])) * int(p["payout_cents"])
-        for p in ledger.values()
-    )
-    ledger_cash = sum(int(p["cash_cents"]) for p in ledger.values()) + pairs_paid
+    pairs_paid = sum(min(p.yes_count, p.no_count) * p.payout_cents for p in ledger.values())
+    ledger_cash = sum(p.cash_cents for p in ledger.values()) + pairs_paid
     venue_cash = int(ev.venue_final["balance"]) + int(ev.venue_final["reserved"])
     venue_cash -= trader_cash
     if ledger_cash != venue_cash:
@@ -331,7 +339,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
     if deadline is None:
         return unknown("kill_switch_honoured", 6, "the config lacks shutdown_timeout_s")
     windows = halt_windows(ev)
-    intents = {order["client_order_id"]: order for order in ev.ledger["orders"]}
+    intents = {order.client_order_id: order for order in ev.ledger.orders}
     shifts = _clock_shifts(ev)
     terminal: dict[str, float] = {}
     unfilled = {
@@ -356,9 +364,10 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
             continue
         in_window += 1
         intent = intents.get(record["client_order_id"])
-        created = entry["ts"] if intent is None else _real_time(intent["created_at"], shifts)
+        created = entry["ts"] if intent is None else _real_time(intent.created_at, shifts)
         if record["action"] == "buy" and created is not None and created > window[0]:
-            witnesses.append({"halted_at": window[0], "order": entry, "intent": intent})
+            row = attrs.asdict(intent) if intent is not None else None
+            witnesses.append({"halted_at": window[0], "order": entry, "intent": row})
         ended = terminal.get(record["order_id"])
         if ended is None or ended > max(window[0], entry["ts"]) + deadline:
             witnesses.append({"halted_at": window[0], "open_past_deadline": entry})
@@ -422,7 +431,9 @@ def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
         )
     witnesses: list[dict[str, Any]] = [{"resting_at_venue": o} for o in ev.venue_final["resting"]]
     witnesses += [
-        {"open_in_ledger": order} for order in ev.ledger["orders"] if order["state"] in _OPEN_STATES
+        {"open_in_ledger": attrs.asdict(order)}
+        for order in ev.ledger.orders
+        if order.state in _OPEN_STATES
     ]
     counts = {"resting_at_venue": len(ev.venue_final["resting"])}
     return result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
@@ -468,11 +479,11 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
         history[line.reservation_id].append(line)
     witnesses: list[dict[str, Any]] = [
         {
-            "ledger_reservation": r,
-            "history": [unstructure_line(line) for line in history.get(r["reservation_id"], [])],
+            "ledger_reservation": attrs.asdict(r),
+            "history": [unstructure_line(line) for line in history.get(r.reservation_id, [])],
         }
-        for r in ev.ledger["reservations"]
-        if r["state"] != "released"
+        for r in ev.ledger.reservations
+        if r.state != "released"
     ]
     gone = 0
     if ev.daemon is not None:
@@ -486,7 +497,7 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
                 witnesses.append({"history_last": unstructure_line(line)})
             else:
                 gone += 1
-    counts = {"ledger_reservations": len(ev.ledger["reservations"]), "died_with_holder": gone}
+    counts = {"ledger_reservations": len(ev.ledger.reservations), "died_with_holder": gone}
     return result(
         "no_reservation_after_quiescence", 8, counts, witnesses, "a reservation still held"
     )

@@ -14,11 +14,12 @@
   process's lifetime (spawned, reaped; second daemons with their exit code and
   stderr), halts, and periodic polls of ``/actors`` and ``/readyz`` (with the
   reasons and failing checks of a 503);
-- the ledger after the daemon stopped (read-only), the venue's positions,
-  balance and resting orders after quiescence.
+- the ledger after the daemon stopped (read-only), as typed rows
+  (:class:`LedgerRows`), and the venue's positions, balance and resting orders
+  after quiescence.
 
-Everything else is plain JSON-able dicts. Checkers are tested on synthetic
-histories.
+Venue truth, the harness journal and the venue's final state are plain
+JSON-able dicts. Checkers are tested on synthetic histories.
 """
 
 from __future__ import annotations
@@ -62,6 +63,76 @@ class DaemonHistory:
     unreadable: tuple[UnreadableLine, ...] = ()
 
 
+@frozen(kw_only=True)
+class LedgerOrder:
+    """An order intent in the ledger (times: the daemon's clock)."""
+
+    client_order_id: str
+    opportunity_id: str | None
+    ticker: str
+    side: str
+    action: str
+    price: int
+    count: int
+    state: str
+    filled_count: int
+    venue_order_id: str | None
+    created_at: float
+    updated_at: float
+
+
+@frozen(kw_only=True)
+class LedgerFill:
+    fill_id: str
+    client_order_id: str
+    ticker: str
+    side: str
+    action: str
+    price: int
+    count: int
+    fee_cents: int
+    recorded_at: float
+
+
+@frozen(kw_only=True)
+class LedgerPosition:
+    ticker: str
+    yes_count: int
+    no_count: int
+    cash_cents: int
+    payout_cents: int
+
+
+@frozen(kw_only=True)
+class LedgerReservation:
+    reservation_id: str
+    ticker: str
+    amount_cents: int
+    state: str
+    updated_at: float
+
+
+@frozen(kw_only=True)
+class LedgerAudit:
+    id: int
+    kind: str
+    detail: str
+    source: str
+    at: float
+
+
+@frozen(kw_only=True)
+class LedgerRows:
+    """The ledger after the daemon stopped, as the checkers read it (witnesses carry
+    rows as ``attrs.asdict``)."""
+
+    orders: tuple[LedgerOrder, ...] = ()
+    fills: tuple[LedgerFill, ...] = ()
+    positions: tuple[LedgerPosition, ...] = ()
+    reservations: tuple[LedgerReservation, ...] = ()
+    audit: tuple[LedgerAudit, ...] = ()
+
+
 @frozen
 class Evidence:
     """What the checkers judge. ``daemon`` is ``None`` without a daemon history;
@@ -70,7 +141,7 @@ class Evidence:
     truth: tuple[dict[str, Any], ...]
     harness: tuple[dict[str, Any], ...]
     daemon: tuple[HistoryLine, ...] | None
-    ledger: dict[str, list[dict[str, Any]]] | None
+    ledger: LedgerRows | None
     venue_final: dict[str, Any]
     config: dict[str, Any] = field(factory=dict)
     daemon_unreadable: tuple[UnreadableLine, ...] = ()
@@ -144,74 +215,70 @@ def read_history(path: Path) -> DaemonHistory | None:
     return DaemonHistory(tuple(lines), torn, tuple(unreadable))
 
 
-def read_ledger(db: Path) -> dict[str, list[dict[str, Any]]]:
-    """The ledger's orders, fills, positions, reservations and audit as dicts.
+def read_ledger(db: Path) -> LedgerRows:
+    """The ledger's orders, fills, positions, reservations and audit.
 
     Read-only, one consistent view. Raises :class:`~actors.errors.LedgerError`.
     """
     with Ledger.open_read_only(db) as ledger, ledger.consistent_view():
-        orders = [
-            {
-                "client_order_id": r.client_order_id,
-                "opportunity_id": r.opportunity_id,
-                "ticker": r.order.intent.ticker,
-                "side": r.order.intent.side.value,
-                "action": r.order.intent.action.value,
-                "price": r.order.intent.price,
-                "count": r.order.intent.count,
-                "state": r.order.state.value,
-                "filled_count": r.order.filled_count,
-                "venue_order_id": r.order.venue_order_id,
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-            }
+        orders = tuple(
+            LedgerOrder(
+                client_order_id=r.client_order_id,
+                opportunity_id=r.opportunity_id,
+                ticker=r.order.intent.ticker,
+                side=r.order.intent.side.value,
+                action=r.order.intent.action.value,
+                price=r.order.intent.price,
+                count=r.order.intent.count,
+                state=r.order.state.value,
+                filled_count=r.order.filled_count,
+                venue_order_id=r.order.venue_order_id,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
             for r in ledger.orders()
-        ]
-        fills = [
-            {
-                "fill_id": r.fill.fill_id,
-                "client_order_id": r.fill.client_order_id,
-                "ticker": r.fill.ticker,
-                "side": r.fill.side.value,
-                "action": r.fill.action.value,
-                "price": r.fill.price,
-                "count": r.fill.count,
-                "fee_cents": r.fill.fee_cents,
-                "recorded_at": r.recorded_at,
-            }
+        )
+        fills = tuple(
+            LedgerFill(
+                fill_id=r.fill.fill_id,
+                client_order_id=r.fill.client_order_id,
+                ticker=r.fill.ticker,
+                side=r.fill.side.value,
+                action=r.fill.action.value,
+                price=r.fill.price,
+                count=r.fill.count,
+                fee_cents=r.fill.fee_cents,
+                recorded_at=r.recorded_at,
+            )
             for r in ledger.fills()
-        ]
-        positions = [
-            {
-                "ticker": p.ticker,
-                "yes_count": p.yes_count,
-                "no_count": p.no_count,
-                "cash_cents": p.cash_cents,
-                "payout_cents": p.payout_cents,
-            }
+        )
+        positions = tuple(
+            LedgerPosition(
+                ticker=p.ticker,
+                yes_count=p.yes_count,
+                no_count=p.no_count,
+                cash_cents=p.cash_cents,
+                payout_cents=p.payout_cents,
+            )
             for p in ledger.positions()
-        ]
-        reservations = [
-            {
-                "reservation_id": r.reservation.reservation_id,
-                "ticker": r.reservation.ticker,
-                "amount_cents": r.reservation.amount_cents,
-                "state": r.reservation.state.value,
-                "updated_at": r.updated_at,
-            }
+        )
+        reservations = tuple(
+            LedgerReservation(
+                reservation_id=r.reservation.reservation_id,
+                ticker=r.reservation.ticker,
+                amount_cents=r.reservation.amount_cents,
+                state=r.reservation.state.value,
+                updated_at=r.updated_at,
+            )
             for r in ledger.reservations()
-        ]
-        audit = [
-            {"id": a.id, "kind": a.kind, "detail": a.detail, "source": a.source, "at": a.at}
+        )
+        audit = tuple(
+            LedgerAudit(id=a.id, kind=a.kind, detail=a.detail, source=a.source, at=a.at)
             for a in ledger.audit()
-        ]
-    return {
-        "orders": orders,
-        "fills": fills,
-        "positions": positions,
-        "reservations": reservations,
-        "audit": audit,
-    }
+        )
+    return LedgerRows(
+        orders=orders, fills=fills, positions=positions, reservations=reservations, audit=audit
+    )
 
 
 def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[dict[str, Any]]:

@@ -56,8 +56,8 @@ def utc_day(ts: float) -> str:
 def worst_reservation_cents(ev: Evidence) -> int | None:
     """The largest amount any reservation set aside (ledger and daemon history), or
     ``None`` when neither shows one."""
-    ledger = ev.ledger["reservations"] if ev.ledger is not None else []
-    amounts = [int(r["amount_cents"]) for r in ledger]
+    ledger = ev.ledger.reservations if ev.ledger is not None else ()
+    amounts = [r.amount_cents for r in ledger]
     amounts += [
         line.amount_cents
         for line in ev.daemon_of(ReservationLine)

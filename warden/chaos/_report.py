@@ -108,7 +108,7 @@ def _orders(outcome: RunOutcome) -> dict[str, Any]:
             "unknown_resolved": phases["resolved"],
         }
     elif ev.ledger is not None:
-        states = Counter(order["state"] for order in ev.ledger["orders"])
+        states = Counter(order.state for order in ev.ledger.orders)
         result |= {"source": "ledger (no daemon history)", "ledger_states": dict(states)}
     return result
 
