@@ -82,7 +82,9 @@ class RunOutcome:
 
 def _write_config(path: Path, runtime_dir: Path) -> dict[str, Any]:
     sections = {name: dict(values) for name, values in CONFIG.items()}
-    sections["daemon"]["runtime_dir"] = str(runtime_dir)
+    # absolute: the daemon resolves a relative path against the config file's
+    # directory, and the harness waits for the runtime file where it put it
+    sections["daemon"]["runtime_dir"] = str(runtime_dir.absolute())
     lines = []
     for section, values in sections.items():
         lines.append(f"[{section}]")
