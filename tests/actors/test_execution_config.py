@@ -37,6 +37,7 @@ YES_ID, NO_ID = RES.client_order_ids
          "rate_limits"),
         (lambda: ExecutionConfig(rest_url="http://x", unwind_slippage_cents=-1), "unwind_slippage"),
         (lambda: ExecutionConfig(rest_url="http://x", dry_run=1), "dry_run"),
+        (lambda: ExecutionConfig(rest_url="http://x", ledger_retry=0.5), "ledger_retry"),
     ],
 )  # fmt: skip
 def test_a_bad_setting_is_refused_naming_its_field(make: object, field: str) -> None:
