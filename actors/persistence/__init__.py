@@ -8,6 +8,9 @@
   such as ``warden report``, and the read API (orders, fills, positions, ...);
 - the records it returns and the errors it adds to the
   :class:`~actors.errors.LedgerError` branch.
+
+Actors write through :class:`actors.ledger_client.LedgerClient` (request ids,
+timeouts, ``Down`` of persistence, retry schedule), never by hand.
 """
 
 from actors.persistence._actor import LedgerSizeLimited, LimitLedgerSize, PersistenceActor
