@@ -48,6 +48,7 @@ from attrs import frozen
 
 __all__ = [
     "KINDS",
+    "LINE_TYPES",
     "RUNTIME_KINDS",
     "AccountingLine",
     "DaemonLine",
@@ -251,18 +252,20 @@ HistoryLine = (
 )
 
 RUNTIME_KINDS: frozenset[str] = frozenset({"down", "restart", "hang", "escalation"})
+LINE_TYPES: tuple[type[HistoryLine], ...] = (
+    OrderLine,
+    ReservationLine,
+    ReconciledLine,
+    HaltLine,
+    ResumeLine,
+    FaultLine,
+    DaemonLine,
+    AccountingLine,
+    RuntimeLine,
+)
+"""Every record class, one per kind (``RuntimeLine`` serves the runtime's four)."""
 _BY_KIND: dict[str, type[HistoryLine]] = {
-    cls.KIND: cls
-    for cls in (
-        OrderLine,
-        ReservationLine,
-        ReconciledLine,
-        HaltLine,
-        ResumeLine,
-        FaultLine,
-        DaemonLine,
-        AccountingLine,
-    )
+    cls.KIND: cls for cls in LINE_TYPES if cls is not RuntimeLine
 }
 KINDS: frozenset[str] = frozenset(_BY_KIND) | RUNTIME_KINDS
 

@@ -14,34 +14,16 @@ from hypothesis import strategies as st
 
 from actors.history import (
     KINDS,
+    LINE_TYPES,
     RUNTIME_KINDS,
-    AccountingLine,
-    DaemonLine,
-    FaultLine,
-    HaltLine,
     HistoryLine,
     MalformedLine,
-    OrderLine,
-    ReconciledLine,
-    ReservationLine,
-    ResumeLine,
-    RuntimeLine,
     read_line,
     unstructure_line,
     write_line,
 )
 
-RECORDS = (
-    OrderLine,
-    ReservationLine,
-    ReconciledLine,
-    HaltLine,
-    ResumeLine,
-    FaultLine,
-    DaemonLine,
-    AccountingLine,
-    RuntimeLine,
-)
+RECORDS = LINE_TYPES
 for _cls in RECORDS:
     attrs.resolve_types(_cls)  # the annotations are strings (postponed evaluation)
 
