@@ -108,9 +108,16 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
         return [e["ts"] for e in entries]
 
     eventually(lambda: len(landed()) == 2, what="the dead incarnation's orders landing")
-    with Ledger.open_read_only(pipeline.db) as ledger:
-        (record,) = [r for r in ledger.reservations() if r.reservation.reservation_id == rid]
-        fills = sorted(ledger.fills(), key=lambda f: f.fill.fill_id)
+
+    def released_in_the_ledger() -> tuple[Any, list[Any]] | None:
+        # risk released it in memory; its Record of RELEASED commits a moment later
+        with Ledger.open_read_only(pipeline.db) as ledger:
+            (found,) = [r for r in ledger.reservations() if r.reservation.reservation_id == rid]
+            if found.reservation.state is not ReservationState.RELEASED:
+                return None
+            return found, sorted(ledger.fills(), key=lambda f: f.fill.fill_id)
+
+    record, fills = eventually(released_in_the_ledger, what="the release recorded")
     assert record.reservation.state is ReservationState.RELEASED
     # Released only once the venue could confirm: after both orders of the pair landed.
     assert max(landed()) <= record.updated_at, (landed(), record.updated_at)
