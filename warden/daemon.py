@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -88,6 +89,10 @@ def venue_config(config: Config) -> VenueConfig:
     return VenueConfig(
         port=0,
         seed=config.venue.seed,
+        # A fresh exchange each start, for a ledger that outlives it: its order and
+        # trade ids must not repeat an earlier start's (the ledger refuses a fill id
+        # reused for another fill, and halts).
+        id_prefix=secrets.token_hex(4),
         markets=config.venue.markets,
         dynamics=DynamicsConfig(
             tick_seconds=tick,

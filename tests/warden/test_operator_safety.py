@@ -424,3 +424,36 @@ def test_a_stop_with_the_venue_unreachable_is_prompt_and_says_what_is_in_doubt(
     assert "still working" not in output
     assert "still open" not in output
     assert "warden: at stop: in doubt: never reconciled with the venue (venue:" in output
+
+
+# -- the embedded default, run again on the same ledger -------------------------------------
+
+
+def test_a_second_run_of_the_embedded_default_on_the_same_ledger_trades_without_halting(
+    tmp_path: Path,
+) -> None:
+    """The embedded venue is a fresh exchange each start; the ledger outlives it, so
+    the second start's order and trade ids must not collide with the first's."""
+    config = _config(tmp_path, venue={"opportunity_every_s": 0.5})
+    db = tmp_path / "warden.db"
+
+    def run_once() -> Process:
+        process = Process(
+            ["run", "--config", str(config), "--db", str(db), "--duration", "6"],
+            name="warden run (embedded)",
+        )
+        try:
+            assert process.wait(timeout=90) == 0, process.output
+        finally:
+            process.close()
+        return process
+
+    first = run_once()
+    with Ledger.open_read_only(db) as ledger:
+        fills_after_first = {f.fill.fill_id for f in ledger.fills()}
+    assert fills_after_first, first.output  # it traded
+    second = run_once()
+    assert "HALTED" not in second.output, second.output
+    with Ledger.open_read_only(db) as ledger:
+        fills = [f.fill.fill_id for f in ledger.fills()]
+    assert len(fills) == len(set(fills)) > len(fills_after_first), second.output

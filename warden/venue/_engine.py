@@ -83,8 +83,13 @@ class MatchingEngine:
         accounts: Mapping[str, int],
         clock: Clock,
         fees: FeeModel | None = None,
+        id_prefix: str = "",
     ) -> None:
+        """``id_prefix`` starts every order and trade id (``o00000001`` becomes
+        ``<prefix>o00000001``): a venue started afresh for a ledger that outlives it
+        must not reuse an earlier venue's ids."""
         self.fees = fees if fees is not None else FeeModel()
+        self._id_prefix = id_prefix
         self.clock = clock
         self.truth = TruthLog()
         self.fees_collected = 0
@@ -246,7 +251,9 @@ class MatchingEngine:
             raise
         now = self.clock.now()
         self._next_order += 1
-        order = OrderState(f"o{self._next_order:08d}", account, request, now, now, request.count)
+        order = OrderState(
+            f"{self._id_prefix}o{self._next_order:08d}", account, request, now, now, request.count
+        )
         state.orders[order.order_id] = order
         if request.client_order_id is not None:
             state.by_client_id[request.client_order_id] = order
@@ -340,7 +347,7 @@ class MatchingEngine:
         maker_state = self._accounts[maker.account]
         now = self.clock.now()
         self._next_trade += 1
-        trade_id = f"t{self._next_trade:08d}"
+        trade_id = f"{self._id_prefix}t{self._next_trade:08d}"
         yes_price = taker_price if taker_side is WireSide.YES else maker_price
 
         self._books[ticker].reduce(taker_side.other, maker_price, maker, count)

@@ -9,6 +9,7 @@ thread and never await.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from attrs import field, frozen
@@ -24,6 +25,10 @@ from warden.venue._stream import StreamHub
 HOUSE_CASH = 10**15
 
 _non_negative_seconds = validators.number(0, inclusive=True, finite=False, unit="seconds")
+_id_prefix = validators.rule(
+    lambda v: isinstance(v, str) and re.fullmatch(r"[a-z0-9]{0,16}", v) is not None,
+    "must be 0-16 characters of [a-z0-9]",
+)
 """Seconds >= 0; infinite is allowed (a heartbeat or tick that never comes)."""
 
 
@@ -45,6 +50,9 @@ class VenueConfig:
     dynamics: DynamicsConfig = field(factory=DynamicsConfig)
     faults: Faults = field(factory=Faults)
     heartbeat_seconds: float = field(default=5.0, validator=_non_negative_seconds)
+    # Starts every order and trade id; the embedded venue of `warden run` sets one per
+    # start, because its ledger outlives it (ids of an earlier run must not recur).
+    id_prefix: str = field(default="", validator=_id_prefix)
 
     @property
     def tickers(self) -> list[str]:
@@ -62,6 +70,7 @@ class SimVenue:
             accounts={TRADER: config.trader_cash, HOUSE: HOUSE_CASH, COMPETITOR: HOUSE_CASH},
             clock=self.clock,
             fees=config.fees,
+            id_prefix=config.id_prefix,
         )
         # separate seeded streams, so turning a fault on does not change the market's path
         self.dynamics = MarketDynamics(
