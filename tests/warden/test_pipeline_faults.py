@@ -149,6 +149,9 @@ def test_a_full_disk_halts_trading_with_a_clear_error_and_nothing_is_sent_until_
     # the cap at least at the pages in use), so it fails once trading fills them.
     pipeline.tree.ask("persistence", LimitLedgerSize(1), timeout=10)
     for _ in range(200):
+        # one opportunity at a time: a cross while the last reservation is still held
+        # is refused as market_busy, and an unchanged book proposes nothing again
+        eventually(lambda: pipeline.reservations() == {"held": [], "in_doubt": []})
         before = accepted_orders(venue)
         cross(venue)
         eventually(
