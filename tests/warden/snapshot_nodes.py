@@ -1,9 +1,12 @@
 """Synthetic tree snapshots for tests of pure functions of a snapshot (readiness,
-the shutdown report): one worker node with a summary, defaults for the rest."""
+the shutdown report, the portfolio, the status line): one worker node with a
+summary, defaults for the rest, and a root over some of them."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import attrs
 
 from supervision import ActorSnapshot
 
@@ -28,3 +31,9 @@ def node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
     }
     values.update(fields)
     return ActorSnapshot(**values)
+
+
+def tree(*children: ActorSnapshot) -> ActorSnapshot:
+    """The root supervisor ``warden`` over ``children``."""
+    root = node("warden", {}, path="warden", kind="supervisor")
+    return attrs.evolve(root, children=children)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from supervision import ActorSnapshot
 from tests.warden.control_harness import serving_plane
+from tests.warden.snapshot_nodes import node as snapshot_node
+from tests.warden.snapshot_nodes import tree
 from warden.control import readiness
 from warden.control._portfolio import portfolio
 
@@ -42,27 +42,7 @@ EXECUTION: dict[str, Any] = {
 
 
 def node(name: str, summary: dict[str, Any], *, stale: bool = False) -> ActorSnapshot:
-    return ActorSnapshot(
-        name=name,
-        path=f"warden/{name}",
-        kind="worker",
-        status="running",
-        epoch=1,
-        restarts=0,
-        uptime_s=1.0,
-        mailbox=0,
-        processed=0,
-        inflight_age_s=None,
-        stale_dropped=0,
-        dead_letters=0,
-        last_failure=None,
-        summary=summary,
-        summary_stale=stale,
-    )
-
-
-def tree(*children: ActorSnapshot) -> ActorSnapshot:
-    return attrs.evolve(node("warden", {}), path="warden", kind="supervisor", children=children)
+    return snapshot_node(name, summary, summary_stale=stale)
 
 
 def view(snapshot: ActorSnapshot) -> dict[str, Any]:

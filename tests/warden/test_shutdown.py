@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from supervision import ActorSnapshot
 from tests.warden.snapshot_nodes import node as _node
+from tests.warden.snapshot_nodes import tree as _tree
 from warden.shutdown import nothing_working, shutdown_report
-
-
-def _tree(*children: ActorSnapshot) -> ActorSnapshot:
-    root = _node("warden", {}, path="warden", kind="supervisor")
-    return attrs.evolve(root, children=children)
 
 
 def _running(execution: dict[str, Any], risk: dict[str, Any] | None = None) -> ActorSnapshot:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from supervision import ActorSnapshot
+from tests.warden.snapshot_nodes import node as snapshot_node
+from tests.warden.snapshot_nodes import tree
 from warden.status import LifetimeCounters, StatusLine
 
 RISK: dict[str, Any] = {
@@ -20,27 +20,7 @@ RISK: dict[str, Any] = {
 
 
 def node(name: str, summary: dict[str, Any], *, epoch: int = 1) -> ActorSnapshot:
-    return ActorSnapshot(
-        name=name,
-        path=f"warden/{name}",
-        kind="worker",
-        status="running",
-        epoch=epoch,
-        restarts=epoch - 1,
-        uptime_s=1.0,
-        mailbox=0,
-        processed=0,
-        inflight_age_s=None,
-        stale_dropped=0,
-        dead_letters=0,
-        last_failure=None,
-        summary=summary,
-    )
-
-
-def tree(*children: ActorSnapshot) -> ActorSnapshot:
-    root = node("warden", {})
-    return attrs.evolve(root, path="warden", kind="supervisor", children=children)
+    return snapshot_node(name, summary, epoch=epoch, restarts=epoch - 1)
 
 
 def snapshot(
