@@ -146,20 +146,11 @@ class Daemon:
     def run(self, *, duration: float | None = None) -> int:
         """Run until stopped; the exit code. 2 (one line on stderr, nothing started)
         when another process holds this ledger or runtime directory, or a lock file
-        cannot be made."""
+        cannot be made. Both directories must exist: ``warden run`` checks and
+        creates them first (:func:`warden.config.check_daemon_paths`)."""
         db, runtime_dir = Path(self.config.daemon.db), self.control.runtime_dir
         with contextlib.ExitStack() as held:
             try:
-                for directory, key in (
-                    (db.parent, "daemon.db"),
-                    (runtime_dir, "daemon.runtime_dir"),
-                ):
-                    try:
-                        directory.mkdir(parents=True, exist_ok=True)
-                    except OSError as error:
-                        raise OSError(
-                            f"{key} {directory}: cannot create directory: {error}"
-                        ) from None
                 held.enter_context(hold_single_writer(db, runtime_dir))
             except (LockHeld, OSError) as error:
                 print(f"warden run: {error}", file=sys.stderr, flush=True)
