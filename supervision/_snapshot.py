@@ -84,10 +84,18 @@ class ActorSnapshot:
 
     def find(self, name: str) -> ActorSnapshot:
         """The node called ``name``; ``KeyError`` naming it if there is none."""
+        node = self.get(name)
+        if node is None:
+            raise KeyError(name)
+        return node
+
+    def get(self, name: str) -> ActorSnapshot | None:
+        """The node called ``name``, or ``None`` if there is none (a reader that must
+        treat an absent actor as "unknown" rather than fail)."""
         for node in self.walk():
             if node.name == name:
                 return node
-        raise KeyError(name)
+        return None
 
 
 _converter = cattrs.Converter()

@@ -24,13 +24,6 @@ from typing import Any
 from supervision import ActorSnapshot
 
 
-def _node(snapshot: ActorSnapshot, name: str) -> ActorSnapshot | None:
-    try:
-        return snapshot.find(name)
-    except KeyError:
-        return None
-
-
 def _reconcile_failed(summary: dict[str, Any]) -> bool:
     """Execution tried to reconcile and the venue (or ledger) refused: it says why."""
     return summary.get("reconciled") is False and bool(summary.get("reconcile_detail"))
@@ -38,7 +31,7 @@ def _reconcile_failed(summary: dict[str, Any]) -> bool:
 
 def nothing_working(snapshot: ActorSnapshot) -> bool:
     """True when the actors may stop without leaving an order working (see module doc)."""
-    node = _node(snapshot, "execution")
+    node = snapshot.get("execution")
     if node is None or node.status != "running":
         return True
     summary = node.summary
@@ -51,7 +44,7 @@ def nothing_working(snapshot: ActorSnapshot) -> bool:
 
 def shutdown_report(snapshot: ActorSnapshot) -> list[str]:
     """One line per fact: what is known about the venue at the stop, what is in doubt."""
-    execution, risk = _node(snapshot, "execution"), _node(snapshot, "risk")
+    execution, risk = snapshot.get("execution"), snapshot.get("risk")
     lines: list[str] = []
     if execution is None or execution.status != "running":
         status = "absent" if execution is None else execution.status

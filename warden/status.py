@@ -49,13 +49,6 @@ def _get(node: ActorSnapshot | None, *path: str) -> Any:
     return value
 
 
-def _find(snapshot: ActorSnapshot, name: str) -> ActorSnapshot | None:
-    try:
-        return snapshot.find(name)
-    except KeyError:
-        return None
-
-
 def _counter(node: ActorSnapshot | None, path: tuple[str, ...]) -> int | None:
     """The counter's value in this incarnation's summary; None when not published."""
     if path[0] == "counts":
@@ -104,7 +97,7 @@ class StatusLine:
 
     def observe(self, snapshot: ActorSnapshot) -> None:
         for name, (actor, path) in COUNTERS.items():
-            node = _find(snapshot, actor)
+            node = snapshot.get(actor)
             value = _counter(node, path)
             if node is not None and value is not None:
                 self.counters.observe(name, node.epoch, value)
@@ -116,7 +109,7 @@ class StatusLine:
     def __call__(self, snapshot: ActorSnapshot) -> str:
         """e.g. ``opps 12 seen / 5 taken, ... since start | exposure $1.20 / $200.00 | ...``"""
         self.observe(snapshot)
-        risk = _find(snapshot, "risk")
+        risk = snapshot.get("risk")
         restarts = sum(node.restarts for node in snapshot.walk())
         down = [n.name for n in snapshot.walk() if n.kind == "worker" and n.status != "running"]
         parts = [

@@ -93,6 +93,16 @@ def test_the_snapshot_round_trips_through_json(journal: Journal, start_tree) -> 
     assert snapshot_to_dict(snapshot) == data
 
 
+def test_a_node_is_found_by_name_or_absent(journal: Journal, start_tree) -> None:
+    tree = start_tree(tree_spec(recorder("a", journal)))
+    snapshot = tree.snapshot()
+    assert snapshot.get("a") is snapshot.find("a")
+    assert snapshot.get("a").name == "a"  # type: ignore[union-attr]
+    assert snapshot.get("nobody") is None
+    with pytest.raises(KeyError, match="nobody"):
+        snapshot.find("nobody")
+
+
 def test_a_manual_restart_gives_a_new_epoch_and_leaves_siblings_alone(
     journal: Journal, start_tree
 ) -> None:

@@ -52,10 +52,8 @@ BREAKER_STATES = ("closed", "open", "half_open")
 
 
 def _summary(snapshot: ActorSnapshot, name: str) -> dict[str, Any]:
-    try:
-        return snapshot.find(name).summary
-    except KeyError:
-        return {}
+    node = snapshot.get(name)
+    return node.summary if node is not None else {}
 
 
 def _actor_families(snapshot: ActorSnapshot) -> Iterator[Metric]:

@@ -36,11 +36,8 @@ from warden.control._readiness import Readiness
 
 def _summary(snapshot: ActorSnapshot, name: str) -> tuple[dict[str, Any], bool]:
     """The actor's summary and whether it is stale; ``({}, False)`` when not in the tree."""
-    try:
-        node = snapshot.find(name)
-    except KeyError:
-        return {}, False
-    return node.summary, node.summary_stale
+    node = snapshot.get(name)
+    return (node.summary, node.summary_stale) if node is not None else ({}, False)
 
 
 def _int(value: Any) -> int | None:

@@ -48,17 +48,10 @@ class Readiness:
         return {"ready": self.ready, "reasons": list(self.reasons), "checks": dict(self.checks)}
 
 
-def _find(snapshot: ActorSnapshot, name: str) -> ActorSnapshot | None:
-    try:
-        return snapshot.find(name)
-    except KeyError:
-        return None
-
-
 def _actors(snapshot: ActorSnapshot, permanent: Iterable[str]) -> list[str]:
     reasons = []
     for name in permanent:
-        node = _find(snapshot, name)
+        node = snapshot.get(name)
         if node is None:
             reasons.append(f"{name} is not in the tree")
         elif node.status != "running":
@@ -115,13 +108,13 @@ def _persistence(persistence: ActorSnapshot | None) -> list[str]:
 
 def readiness(snapshot: ActorSnapshot, permanent: Iterable[str]) -> Readiness:
     """Evaluate the five checks on ``snapshot``; ``permanent`` names the permanent workers."""
-    risk, execution = _find(snapshot, "risk"), _find(snapshot, "execution")
+    risk, execution = snapshot.get("risk"), snapshot.get("execution")
     results = {
         "actors": _actors(snapshot, permanent),
         "reconciliation": _reconciliation(risk, execution),
         "halt": _halt(risk),
-        "feed": _feed(_find(snapshot, "feed")),
-        "persistence": _persistence(_find(snapshot, "persistence")),
+        "feed": _feed(snapshot.get("feed")),
+        "persistence": _persistence(snapshot.get("persistence")),
     }
     reasons = tuple(reason for found in results.values() for reason in found)
     return Readiness(not reasons, reasons, {name: not found for name, found in results.items()})
