@@ -24,6 +24,7 @@ from actors.messages import FillRecorded, IntentRecorded
 from actors.persistence import Ledger
 from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, start_daemon, venue_sim, write_config
+from warden.config import load_config
 
 pytestmark = pytest.mark.slow
 
@@ -101,18 +102,10 @@ def _attach(process: Process, config: Path, db: Path, runtime_dir: Path) -> Runn
 def daemon(base: str, db: Path, config: Path, *extra: str) -> Iterator[Running]:
     process = start_daemon(base, db, config, "--control-port", "0", *extra)
     try:
-        runtime_dir = Path(_toml_runtime_dir(config))
+        runtime_dir = Path(load_config(config).daemon.runtime_dir)
         yield _attach(process, config, db, runtime_dir)
     finally:
         process.close()
-
-
-def _toml_runtime_dir(config: Path) -> str:
-    for line in config.read_text().splitlines():
-        if line.startswith("runtime_dir = "):
-            value: str = json.loads(line.removeprefix("runtime_dir = "))
-            return value
-    raise AssertionError(f"no runtime_dir in {config}")
 
 
 def _refusal(process: Process) -> str:
