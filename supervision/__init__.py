@@ -34,6 +34,9 @@ from supervision._snapshot import (
     snapshot_from_dict,
     snapshot_to_dict,
     snapshot_to_json,
+    status_from_dict,
+    status_to_dict,
+    status_type,
 )
 from supervision._spec import (
     NO_BACKOFF,
@@ -95,5 +98,8 @@ __all__ = [
     "snapshot_from_dict",
     "snapshot_to_dict",
     "snapshot_to_json",
+    "status_from_dict",
+    "status_to_dict",
+    "status_type",
     "validators",
 ]

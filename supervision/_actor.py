@@ -99,8 +99,15 @@ class Binding:
 
 
 class SupervisedActor(pykka.ThreadingActor):
-    """Subclass this and implement ``on_receive`` (and optionally ``on_start``,
+    """Subclass this and declare :meth:`handlers` (and optionally ``on_start``,
     ``on_stop``, ``on_failure``, ``state_summary``).
+
+    Dispatch is one idiom for every actor: :meth:`handlers` maps each message
+    type the actor takes to the method that handles it; :meth:`on_receive`
+    looks the message's exact type up there and hands anything else to
+    :meth:`on_unknown` (counted in ``unknown_messages`` and logged, never
+    raised). An actor that must do something before every message overrides
+    ``on_receive`` and calls ``super().on_receive(message)``.
 
     While running, an incarnation has ``name``, ``epoch``, ``clock`` and ``rng``
     (a generator seeded from the tree seed, the name and the epoch). Use
@@ -122,7 +129,9 @@ class SupervisedActor(pykka.ThreadingActor):
         self._stop_error: BaseException | None = None
         # Introspection: at most one SummaryRequest queued at a time; the last answer kept.
         self._summary_pending = False
-        self._last_summary: dict[str, Any] = {}
+        self._last_summary: object | None = None
+        self._handler_table: dict[type[Any], Callable[[Any], Any]] | None = None
+        self.unknown_messages = 0
         self._latency_counts = [0] * (len(LATENCY_BOUNDS_S) + 1)
         self._latency_sum = 0.0
         self._sampled_at = 0
@@ -171,12 +180,37 @@ class SupervisedActor(pykka.ThreadingActor):
     def demonitor(self, name: str) -> None:
         self.binding.directory.demonitor(name, self.name, self.epoch)
 
-    def state_summary(self) -> Mapping[str, Any]:
-        """A small JSON-able summary of this actor's state for introspection.
-
-        Runs in the actor's thread, between messages. Override it; keep it cheap.
-        """
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        """The actor's message table: exact message type -> handler (a bound method
+        taking the message). Read once per incarnation, on its first message."""
         return {}
+
+    def on_receive(self, message: Any) -> Any:
+        """Hand ``message`` to its handler from :meth:`handlers`, or to :meth:`on_unknown`."""
+        table = self._handler_table
+        if table is None:
+            table = self._handler_table = dict(self.handlers())
+        handler = table.get(type(message))
+        if handler is None:
+            return self.on_unknown(message)
+        return handler(message)
+
+    def on_unknown(self, message: Any) -> None:
+        """A message no handler takes: counted and logged, and otherwise ignored."""
+        self.unknown_messages += 1
+        logger.bind(event="unknown_message", child=self.name, epoch=self.epoch).warning(
+            "{} ignored a {} from {}", self.name, type(message).__name__, self.message_sender
+        )
+
+    def state_summary(self) -> object | None:
+        """This actor's status for introspection: an instance of a frozen attrs class
+        registered with :func:`~supervision.status_type` (so the snapshot can be
+        turned into JSON and back), or ``None`` for nothing to say.
+
+        Runs in the actor's thread, between messages. Override it; keep it cheap,
+        and never hand out a mutable object the actor keeps changing.
+        """
+        return None
 
     # -- runtime internals ------------------------------------------------------
 
@@ -223,7 +257,7 @@ class SupervisedActor(pykka.ThreadingActor):
             return self._receive_tagged(message)
         if kind is SummaryRequest:
             self._runtime_handled += 1
-            self._last_summary = dict(self.state_summary())
+            self._last_summary = self.state_summary()
             self._summary_pending = False
             return self._last_summary
         if kind in _RUNTIME_MESSAGES:

@@ -1,13 +1,45 @@
-"""Introspection: a frozen picture of the tree, serialisable to JSON with cattrs."""
+"""Introspection: a frozen picture of the tree, serialisable to JSON with cattrs.
+
+Each worker's status (its ``state_summary()``) is an instance of a frozen attrs
+class registered with :func:`status_type`. In JSON it is the class's fields plus
+``"type": "<registered name>"``; :func:`snapshot_from_dict` turns it back into
+that class, so a reader across the wire (the CLI, the chaos harness) reads the
+same typed attributes as one in the process. An unregistered status is a
+programming error and raises ``TypeError`` naming the class; JSON naming an
+unknown type raises ``ValueError`` naming it.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+T = TypeVar("T")
+
+_STATUS_TYPES: dict[str, type[Any]] = {}
+
+STATUS_TYPE_KEY = "type"
+
+
+def status_type(cls: type[T]) -> type[T]:
+    """Class decorator: register a frozen attrs class as an actor status, by its name.
+
+    Two different classes may not share a name (``ValueError``); a class that is
+    not a frozen attrs class is refused (``TypeError``).
+    """
+    if not attrs.has(cls) or cls.__setattr__ is object.__setattr__:
+        raise TypeError(f"status type {cls.__qualname__} must be a frozen attrs class")
+    known = _STATUS_TYPES.setdefault(cls.__name__, cls)
+    if known is not cls:
+        raise ValueError(
+            f"status type name {cls.__name__!r} is taken by {known.__module__}.{known.__qualname__}"
+        )
+    return cls
 
 
 @attrs.frozen
@@ -42,8 +74,9 @@ class ActorSnapshot:
     Counters (``processed``, ``stale_dropped``, ``dead_letters``) are totals over
     every incarnation of the name. ``inflight_age_s`` is how long the message in
     progress has been running (``None`` when idle). ``summary`` is the actor's
-    own ``state_summary()``; when the actor could not answer in time (busy or
-    hung) it is the last summary it gave, and ``summary_stale`` is true.
+    own ``state_summary()`` (a registered status class, or ``None``); when the
+    actor could not answer in time (busy or hung) it is the last summary it
+    gave, and ``summary_stale`` is true. Read it with :meth:`status_of`.
     """
 
     name: str
@@ -59,7 +92,7 @@ class ActorSnapshot:
     stale_dropped: int
     dead_letters: int
     last_failure: FailureInfo | None
-    summary: dict[str, Any] = attrs.field(factory=dict)
+    summary: object | None = None
     summary_stale: bool = False
     handler_latency: LatencyHistogram | None = None
     children: tuple[ActorSnapshot, ...] = ()
@@ -97,8 +130,69 @@ class ActorSnapshot:
                 return node
         return None
 
+    def status_of(self, name: str, kind: type[T]) -> T | None:
+        """The status of the node called ``name`` if it is a ``kind``; ``None`` when
+        there is no such node or it has published no status of that kind (yet)."""
+        node = self.get(name)
+        if node is None or not isinstance(node.summary, kind):
+            return None
+        return node.summary
+
 
 _converter = cattrs.Converter()
+
+
+def _unstructure_status(status: object | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    kind = type(status)
+    if _STATUS_TYPES.get(kind.__name__) is not kind:
+        raise TypeError(
+            f"{kind.__module__}.{kind.__qualname__} is not a registered status type "
+            "(decorate it with supervision.status_type)"
+        )
+    data: dict[str, Any] = _converter.unstructure(status, kind)
+    return {STATUS_TYPE_KEY: kind.__name__, **data}
+
+
+def _structure_status(data: dict[str, Any] | None, _: Any) -> object | None:
+    if data is None:
+        return None
+    fields = dict(data)
+    name = fields.pop(STATUS_TYPE_KEY, None)
+    kind = _STATUS_TYPES.get(str(name))
+    if kind is None:
+        raise ValueError(
+            f"unknown status type {name!r} (known: {', '.join(sorted(_STATUS_TYPES))})"
+        )
+    status: object = _converter.structure(fields, kind)
+    return status
+
+
+_converter.register_unstructure_hook(
+    ActorSnapshot,
+    make_dict_unstructure_fn(
+        ActorSnapshot, _converter, summary=override(unstruct_hook=_unstructure_status)
+    ),
+)
+_converter.register_structure_hook(
+    ActorSnapshot,
+    make_dict_structure_fn(
+        ActorSnapshot, _converter, summary=override(struct_hook=_structure_status)
+    ),
+)
+
+
+def status_to_dict(status: object) -> dict[str, Any]:
+    """One status as JSON-able data (with its ``type``); ``TypeError`` if unregistered."""
+    data = _unstructure_status(status)
+    assert data is not None
+    return data
+
+
+def status_from_dict(data: dict[str, Any]) -> object:
+    """The status a :func:`status_to_dict` made; ``ValueError`` for an unknown type."""
+    return _structure_status(data, object)
 
 
 def snapshot_to_dict(snapshot: ActorSnapshot) -> dict[str, Any]:

@@ -306,7 +306,7 @@ class TreeThread:
 
 def _collect_summaries(
     actors: dict[str, SupervisedActor], timeout: float
-) -> dict[str, tuple[dict[str, Any], bool]]:
+) -> dict[str, tuple[object | None, bool]]:
     """Ask every actor at once; wait ``timeout`` in all. Value: (summary, stale)."""
     pending: dict[str, Any] = {}
     for name, actor in actors.items():
@@ -318,20 +318,20 @@ def _collect_summaries(
         except pykka.ActorDeadError:
             continue
     deadline = time.monotonic() + timeout
-    fresh: dict[str, dict[str, Any]] = {}
+    fresh: dict[str, object | None] = {}
     for name, future in pending.items():
         try:
-            fresh[name] = dict(future.get(timeout=max(0.0, deadline - time.monotonic())))
+            fresh[name] = future.get(timeout=max(0.0, deadline - time.monotonic()))
         except Exception:  # noqa: BLE001, S112 - busy, hung or gone: fall back to the last summary
             continue
     return {
-        name: (fresh[name], False) if name in fresh else (dict(actor._last_summary), True)
+        name: (fresh[name], False) if name in fresh else (actor._last_summary, True)
         for name, actor in actors.items()
     }
 
 
 def _attach(
-    node: ActorSnapshot, summaries: dict[str, tuple[dict[str, Any], bool]]
+    node: ActorSnapshot, summaries: dict[str, tuple[object | None, bool]]
 ) -> ActorSnapshot:
     summary, stale = summaries.get(node.name, (node.summary, False))
     return attrs.evolve(

@@ -20,6 +20,7 @@ from supervision import (
     SupervisionTree,
     SupervisorSpec,
     TreeThread,
+    status_type,
 )
 
 DEADLINE = 10.0  # generous: a loaded 2-core machine must still pass
@@ -127,8 +128,16 @@ class Recorder(SupervisedActor):
             self.send(message.to, message.body)
         return ("echo", self.name, self.epoch, message)
 
-    def state_summary(self) -> dict[str, Any]:
-        return {"received": len(self.received)}
+    def state_summary(self) -> RecorderStatus:
+        return RecorderStatus(received=len(self.received))
+
+
+@status_type
+@attrs.frozen
+class RecorderStatus:
+    """What a :class:`Recorder` publishes: how many messages it has handled."""
+
+    received: int
 
 
 def is_running(tree: SupervisionTree, name: str, epoch: int | None = None) -> bool:

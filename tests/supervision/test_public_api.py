@@ -15,6 +15,7 @@ def test_the_public_exports_are_exactly_these() -> None:
         "StartTimedOut", "Strategy", "SupervisedActor", "SupervisionError", "SupervisionTree",
         "SupervisorSpec", "SystemClock", "Tagged", "TreeThread", "TrioLoop",
         "run_until_signalled", "snapshot_from_dict", "snapshot_to_dict", "snapshot_to_json",
+        "status_from_dict", "status_to_dict", "status_type",
         "validators",
     }  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import attrs
 import pytest
 
 from supervision import (
@@ -14,12 +15,16 @@ from supervision import (
     snapshot_from_dict,
     snapshot_to_dict,
     snapshot_to_json,
+    status_from_dict,
+    status_to_dict,
+    status_type,
 )
 from tests.supervision.conftest import (
     Block,
     Crash,
     Journal,
     Recorder,
+    RecorderStatus,
     eventually,
     is_running,
     recorder,
@@ -47,7 +52,7 @@ def test_the_snapshot_reports_restarts_epoch_and_last_error(journal: Journal, st
     assert deep.last_failure is not None
     assert (deep.last_failure.reason, deep.last_failure.type) == ("crash", "KeyError")
     assert deep.last_failure.message == "'missing 1'"
-    assert deep.summary == {"received": 1}  # the actor's own state summary, this incarnation
+    assert deep.summary == RecorderStatus(received=1)  # the actor's own state summary, this incarnation
     assert deep.processed == 3  # two crashes + one hello, over all incarnations
     assert deep.uptime_s is not None
     assert deep.uptime_s >= 0
@@ -68,7 +73,7 @@ def test_the_snapshot_shows_mailbox_depth_and_the_age_of_the_message_in_flight(
         busy = tree.snapshot(summary_timeout=0.05).find("busy")
         assert busy.mailbox == 4  # the runtime's own summary request is not counted
         assert busy.summary_stale  # busy: it could not answer, the last summary is shown
-        assert busy.summary == {}  # ... and it never gave one before
+        assert busy.summary is None  # ... and it never gave one before
     finally:
         release.set()
     eventually(lambda: tree.snapshot().find("busy").mailbox == 0)
@@ -76,7 +81,7 @@ def test_the_snapshot_shows_mailbox_depth_and_the_age_of_the_message_in_flight(
     assert idle.inflight_age_s is None
     assert idle.processed == 5
     assert not idle.summary_stale
-    assert idle.summary == {"received": 5}
+    assert idle.summary == RecorderStatus(received=5)
 
 
 def test_the_snapshot_round_trips_through_json(journal: Journal, start_tree) -> None:
@@ -91,6 +96,47 @@ def test_the_snapshot_round_trips_through_json(journal: Journal, start_tree) -> 
     assert child["last_failure"]["message"] == "for the record"
     assert snapshot_from_dict(data) == snapshot
     assert snapshot_to_dict(snapshot) == data
+
+
+def test_a_status_crosses_json_as_its_own_class_and_is_read_by_type(
+    journal: Journal, start_tree
+) -> None:
+    tree = start_tree(tree_spec(recorder("a", journal)))
+    tree.ask("a", "one")
+    data = json.loads(snapshot_to_json(tree.snapshot()))
+    assert data["children"][0]["summary"] == {"type": "RecorderStatus", "received": 1}
+    back = snapshot_from_dict(data)
+    assert back.status_of("a", RecorderStatus) == RecorderStatus(received=1)
+    assert back.status_of("nobody", RecorderStatus) is None
+    assert back.status_of("a", int) is None  # another kind of status reads as absent
+
+
+def test_an_unregistered_or_unknown_status_is_refused_by_name() -> None:
+    @attrs.frozen
+    class Unregistered:
+        n: int
+
+    with pytest.raises(TypeError, match="Unregistered is not a registered status type"):
+        status_to_dict(Unregistered(1))
+    with pytest.raises(ValueError, match="unknown status type 'Renamed'"):
+        status_from_dict({"type": "Renamed", "n": 1})
+    assert status_from_dict(status_to_dict(RecorderStatus(3))) == RecorderStatus(3)
+
+
+def test_a_status_type_must_be_frozen_and_its_name_unique() -> None:
+    @attrs.define
+    class Mutable:
+        n: int
+
+    with pytest.raises(TypeError, match="must be a frozen attrs class"):
+        status_type(Mutable)
+
+    @attrs.frozen
+    class RecorderStatus:  # the same name as the test actors' status
+        received: int
+
+    with pytest.raises(ValueError, match="'RecorderStatus' is taken"):
+        status_type(RecorderStatus)
 
 
 def test_a_node_is_found_by_name_or_absent(journal: Journal, start_tree) -> None:
