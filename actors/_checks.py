@@ -1,10 +1,16 @@
-"""Field validators shared by the frozen value types of :mod:`actors`.
+"""Field validators of the frozen value types of :mod:`actors`: the domain's own rules.
 
 Each validator has the attrs signature ``(instance, attribute, value)`` and
 raises :class:`~actors.errors.InvalidFieldError` naming the class, the field
 and the bad value, plus the ticker and order id of ``instance`` when it has
 them.  attrs runs validators after every field is assigned, so a validator may
 read sibling fields; it must not trust them, because they may be invalid too.
+
+The generic rules (integers, numbers, seconds, instance-of) are
+:mod:`supervision.validators`, bound here to :func:`invalid_field` so they
+raise the domain's error: ``validators.seconds(error=_checks.invalid_field)``.
+What is left in this module is the domain's own: prices below the payout,
+identifiers, fee rates.
 
 Integers are checked with ``type(value) is int``: ``bool`` is an ``int``
 subclass and ``True`` is never a price or a size.
@@ -14,19 +20,16 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, NoReturn, TypeGuard
+from typing import Any, NoReturn
 
 from actors.errors import InvalidFieldError
+from supervision import validators
+from supervision.validators import is_int
 
 DEFAULT_PAYOUT_CENTS = 100
 """What one Kalshi-style contract pays out at settlement: one dollar."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-
-
-def is_int(value: object) -> TypeGuard[int]:
-    """True for a genuine ``int``: not ``bool``, not ``float``, not ``Decimal``."""
-    return type(value) is int
 
 
 def context_of(instance: object) -> tuple[str | None, str | None]:
@@ -39,12 +42,18 @@ def context_of(instance: object) -> tuple[str | None, str | None]:
     )
 
 
-def fail(instance: object, field: str, value: object, rule: str) -> NoReturn:
-    """Raise :class:`InvalidFieldError` for ``type(instance).field = value``."""
+def invalid_field(instance: object, field: str, value: object, rule: str) -> InvalidFieldError:
+    """The :class:`InvalidFieldError` for ``type(instance).field = value`` breaking ``rule``,
+    with the ticker and order id of ``instance`` (a :data:`validators.ErrorFactory`)."""
     ticker, order_id = context_of(instance)
-    raise InvalidFieldError(
+    return InvalidFieldError(
         type(instance).__name__, field, value, rule, ticker=ticker, order_id=order_id
     )
+
+
+def fail(instance: object, field: str, value: object, rule: str) -> NoReturn:
+    """Raise :func:`invalid_field` for ``type(instance).field = value``."""
+    raise invalid_field(instance, field, value, rule)
 
 
 def payout_of(instance: Any) -> int:
@@ -59,22 +68,14 @@ def payout_of(instance: Any) -> int:
     return payout
 
 
-def positive_int(instance: object, attribute: Any, value: Any) -> None:
-    """A count or size: an ``int`` greater than zero."""
-    if not is_int(value) or value <= 0:
-        fail(instance, attribute.name, value, "must be a positive integer")
+positive_int = validators.integer(1, error=invalid_field)
+"""A count or size: an ``int`` of at least 1."""
 
+non_negative_int = validators.integer(0, error=invalid_field)
+"""A sequence number, a filled quantity or a fee: an ``int`` of zero or more."""
 
-def non_negative_int(instance: object, attribute: Any, value: Any) -> None:
-    """A sequence number, a filled quantity or a fee: an ``int`` of zero or more."""
-    if not is_int(value) or value < 0:
-        fail(instance, attribute.name, value, "must be a non-negative integer")
-
-
-def any_int(instance: object, attribute: Any, value: Any) -> None:
-    """A signed amount such as cash: any ``int``."""
-    if not is_int(value):
-        fail(instance, attribute.name, value, "must be an integer")
+any_int = validators.integer(error=invalid_field)
+"""A signed amount such as cash: any ``int``."""
 
 
 def payout_cents(instance: object, _attribute: Any, _value: Any) -> None:
@@ -94,26 +95,20 @@ def check_price(instance: object, field: str, value: object) -> None:
         fail(instance, field, value, f"must be an integer price in (0, {payout})")
 
 
-def identifier(instance: object, attribute: Any, value: Any) -> None:
-    """A ticker or id: 1-128 characters of letters, digits and ``. _ : -``."""
-    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        fail(instance, attribute.name, value, "must be 1-128 characters of [A-Za-z0-9._:-]")
+identifier = validators.rule(
+    lambda v: isinstance(v, str) and _IDENTIFIER.fullmatch(v) is not None,
+    "must be 1-128 characters of [A-Za-z0-9._:-]",
+    error=invalid_field,
+)
+"""A ticker or id: 1-128 characters of letters, digits and ``. _ : -``."""
+
+optional_identifier = validators.optional(identifier)
+"""``None`` or an :data:`identifier`."""
 
 
-def optional_identifier(instance: object, attribute: Any, value: Any) -> None:
-    """``None`` or an :func:`identifier`."""
-    if value is not None:
-        identifier(instance, attribute, value)
-
-
-def instance_of(kind: type) -> Any:
-    """A validator accepting only instances of ``kind``; for an enum, members, not their values."""
-
-    def check(instance: object, attribute: Any, value: Any) -> None:
-        if not isinstance(value, kind):
-            fail(instance, attribute.name, value, f"must be of type {kind.__name__}")
-
-    return check
+def instance_of(kind: type) -> validators.Rule:
+    """Only instances of ``kind``; for an enum, its members, not their values."""
+    return validators.instance_of(kind, error=invalid_field)
 
 
 def fee_rate(instance: object, attribute: Any, value: Any) -> None:

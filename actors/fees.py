@@ -109,8 +109,8 @@ class FeeModel:
         return price_cents * count + self._fee(self.taker_rate, count, price_cents)
 
     def _check_order(self, count: int, price_cents: int, name: str) -> None:
-        if not _checks.is_int(count) or count <= 0:
-            _checks.fail(self, "count", count, "must be a positive integer")
+        if not _checks.positive_int.check(count):
+            _checks.fail(self, "count", count, _checks.positive_int.wording)
         _checks.check_price(self, name, price_cents)
 
     def _fee(self, rate: Decimal, count: int, price_cents: int) -> int:

@@ -34,11 +34,12 @@ sorts out the runtime's own messages, so ordinary messages pay nothing extra.
 from __future__ import annotations
 
 import enum
-import math
 import threading
+from collections.abc import Callable
 
 import attrs
 
+from supervision import validators
 from supervision._errors import SupervisionError
 
 
@@ -49,18 +50,22 @@ class FaultKind(enum.Enum):
     FLOOD = "flood"
 
 
-def _seconds(_instance: object, _attribute: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"fault seconds must be a number, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"fault seconds must be finite and >= 0, got {value!r}")
+def _is_real(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _count(_instance: object, _attribute: object, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"fault count must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"fault count must be >= 1, got {value!r}")
+def _fault_error(right_type: Callable[[object], bool]) -> validators.ErrorFactory:
+    """``TypeError`` for a value of the wrong type, ``ValueError`` for one out of range."""
+
+    def error(_instance: object, field: str, value: object, rule: str) -> Exception:
+        kind = ValueError if right_type(value) else TypeError
+        return kind(f"fault {field} {rule}, got {value!r}")
+
+    return error
+
+
+_seconds = validators.seconds(0, inclusive=True, error=_fault_error(_is_real))
+_count = validators.integer(1, error=_fault_error(validators.is_int))
 
 
 @attrs.frozen

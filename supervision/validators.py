@@ -18,6 +18,8 @@ rule in words, always starting with "must be"::
     choice(*allowed)                    must be one of ['a', 'b']
     instance_of(kind)                   must be a Kind
     port()                              must be an integer in [0, 65535] (0 = ephemeral)
+    text(noun)                          must be a non-empty string (not only blanks)
+    url(*schemes)                       must be a URL starting with http:// or https://
     optional(rule, none)                must be None or <the rule>
 
 A number is an ``int`` or ``float`` that is neither a ``bool`` nor NaN; an
@@ -54,6 +56,8 @@ __all__ = [
     "probability",
     "rule",
     "seconds",
+    "text",
+    "url",
 ]
 
 MAX_PORT = 65_535
@@ -112,11 +116,11 @@ def integer(
     """An ``int`` within ``[low, high]`` (either bound may be left open)."""
     bounds = [f">= {low}"] * (low is not None) + [f"<= {high}"] * (high is not None)
     wording = " ".join(["must be an integer", " and ".join(bounds)]).strip()
-    return Rule(
-        lambda v: is_int(v) and (low is None or v >= low) and (high is None or v <= high),
-        wording,
-        error,
-    )
+    # open bounds as infinities: one chained comparison (ints compare exactly with inf),
+    # because domain values run this on every construction
+    lowest = -math.inf if low is None else low
+    highest = math.inf if high is None else high
+    return Rule(lambda v: type(v) is int and lowest <= v <= highest, wording, error)
 
 
 def number(
@@ -176,6 +180,29 @@ def port(*, error: ErrorFactory = field_error) -> Rule:
     return Rule(
         lambda v: is_int(v) and 0 <= v <= MAX_PORT,
         f"must be an integer in [0, {MAX_PORT}] (0 = ephemeral)",
+        error,
+    )
+
+
+def text(noun: str = "string", *, error: ErrorFactory = field_error) -> Rule:
+    """A ``str`` holding more than blanks; ``noun`` names it ("must be a non-empty path")."""
+    return Rule(
+        lambda v: isinstance(v, str) and bool(v.strip()), f"must be a non-empty {noun}", error
+    )
+
+
+def url(*schemes: str, error: ErrorFactory = field_error) -> Rule:
+    """A ``str`` starting with ``scheme://`` for one of ``schemes``, with more after it.
+
+    ``url("ws", "wss")`` words its rule "must be a URL starting with ws:// or wss://".
+    Only the scheme is checked: whether the host resolves is the caller's business.
+    """
+    if not schemes:
+        raise ValueError("url() needs at least one scheme")
+    prefixes = tuple(f"{scheme}://" for scheme in schemes)
+    return Rule(
+        lambda v: isinstance(v, str) and any(v.startswith(p) and len(v) > len(p) for p in prefixes),
+        f"must be a URL starting with {' or '.join(prefixes)}",
         error,
     )
 

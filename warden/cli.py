@@ -44,6 +44,21 @@ def _control_host_problem(args: argparse.Namespace) -> str | None:
     )
 
 
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    """The first of ``run``'s numeric flags out of range, as ``--flag <rule>, got value``."""
+    from supervision import validators  # noqa: PLC0415 - fast --help
+
+    flags = (
+        ("control_port", validators.port()),
+        ("duration", validators.optional(validators.seconds(), none="absent (run until stopped)")),
+    )
+    for name, rule in flags:
+        value = getattr(args, name)
+        if not rule.check(value):
+            return f"--{name.replace('_', '-')} {rule.wording}, got {value!r}"
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config,
     bad flags or an unusable ledger/runtime directory -- found before anything starts)."""
@@ -74,13 +89,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         print(f"warden run: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if not 0 <= args.control_port <= 65535:
-        print(
-            f"warden run: --control-port must be 0..65535, got {args.control_port}", file=sys.stderr
-        )
-        return EXIT_USAGE
-    if args.duration is not None and not args.duration > 0:
-        print(f"warden run: --duration must be > 0, got {args.duration}", file=sys.stderr)
+    flag_problem = _flag_problem(args)
+    if flag_problem is not None:
+        print(f"warden run: {flag_problem}", file=sys.stderr)
         return EXIT_USAGE
     host_problem = _control_host_problem(args)
     if host_problem is not None:

@@ -44,14 +44,6 @@ class ConfigError(ValueError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
-class _FieldError(ValueError):
-    """Raised by a field validator; the loader prefixes the section path."""
-
-    def __init__(self, field: str, value: object, rule: str) -> None:
-        self.field = field
-        super().__init__(f"{field} = {value!r}: {rule}")
-
-
 @attrs.frozen
 class _Rule:
     """A rule between two keys of one section: ``holds(section.key, section.other)``."""
@@ -79,27 +71,17 @@ def _enforce(section: object, rules: tuple[_Rule, ...]) -> None:
         raise ValueError("; ".join(problems))
 
 
-def _field_error(_instance: object, field: str, value: object, rule: str) -> _FieldError:
-    return _FieldError(field, value, rule)
-
-
-def _int_range(low: int, high: int | None = None) -> validators.Rule:
-    return validators.integer(low, high, error=_field_error)
-
-
-def _seconds(low: float = 0.0, *, inclusive: bool = False) -> validators.Rule:
-    return validators.seconds(low, inclusive=inclusive, error=_field_error)
-
-
+# Each field's rule is a generic one of supervision.validators; it raises FieldError,
+# which the loader turns into "section.key = value: rule".
+_positive_s = validators.seconds(0.0)
+_non_negative_s = validators.seconds(0.0, inclusive=True)
+_http = validators.url("http", "https")
 _url = validators.rule(
-    lambda v: isinstance(v, str) and (v == "" or v.startswith(("http://", "https://"))),
-    'must be "" (embedded simulator) or an http(s) URL',
-    error=_field_error,
+    lambda v: v == "" or _http.check(v),
+    f'must be "" (embedded simulator) or {_http.wording.removeprefix("must be ")}',
 )
-_path = validators.rule(
-    lambda v: isinstance(v, str) and bool(v.strip()), "must be a non-empty path", error=_field_error
-)
-_flag = validators.flag(error=_field_error)
+_path = validators.text("path")
+_flag = validators.flag()
 
 
 @attrs.frozen
@@ -108,13 +90,11 @@ class DaemonSection:
 
     db: str = attrs.field(default="var/warden.db", validator=_path)
     runtime_dir: str = attrs.field(default="var", validator=_path)
-    status_interval_s: float = attrs.field(default=5.0, validator=_seconds())
-    shutdown_timeout_s: float = attrs.field(default=10.0, validator=_seconds())
+    status_interval_s: float = attrs.field(default=5.0, validator=_positive_s)
+    shutdown_timeout_s: float = attrs.field(default=10.0, validator=_positive_s)
     log_json: bool = attrs.field(default=False, validator=_flag)
     dry_run: bool = attrs.field(default=False, validator=_flag)
-    intent_sync: str = attrs.field(
-        default="full", validator=validators.choice("full", "normal", error=_field_error)
-    )
+    intent_sync: str = attrs.field(default="full", validator=validators.choice("full", "normal"))
 
 
 @attrs.frozen
@@ -122,39 +102,39 @@ class VenueSection:
     """``url = ""`` starts the simulated venue in-process on an ephemeral loopback port."""
 
     url: str = attrs.field(default="", validator=_url)
-    seed: int = attrs.field(default=1, validator=_int_range(0))
-    markets: int = attrs.field(default=3, validator=_int_range(1, 50))
-    opportunity_every_s: float = attrs.field(default=2.0, validator=_seconds())
-    opportunity_lifetime_s: float = attrs.field(default=1.0, validator=_seconds())
+    seed: int = attrs.field(default=1, validator=validators.integer(0))
+    markets: int = attrs.field(default=3, validator=validators.integer(1, 50))
+    opportunity_every_s: float = attrs.field(default=2.0, validator=_positive_s)
+    opportunity_lifetime_s: float = attrs.field(default=1.0, validator=_positive_s)
 
 
 @attrs.frozen
 class FeedSection:
-    stale_after_s: float = attrs.field(default=5.0, validator=_seconds())
-    silence_timeout_s: float = attrs.field(default=3.0, validator=_seconds())
-    max_overlap_cents: int = attrs.field(default=20, validator=_int_range(0, 99))
-    reconnect_base_s: float = attrs.field(default=0.1, validator=_seconds())
-    reconnect_cap_s: float = attrs.field(default=5.0, validator=_seconds())
+    stale_after_s: float = attrs.field(default=5.0, validator=_positive_s)
+    silence_timeout_s: float = attrs.field(default=3.0, validator=_positive_s)
+    max_overlap_cents: int = attrs.field(default=20, validator=validators.integer(0, 99))
+    reconnect_base_s: float = attrs.field(default=0.1, validator=_positive_s)
+    reconnect_cap_s: float = attrs.field(default=5.0, validator=_positive_s)
 
 
 @attrs.frozen
 class StrategySection:
-    min_edge_cents: int = attrs.field(default=1, validator=_int_range(1))
-    max_count: int = attrs.field(default=10, validator=_int_range(1, 10_000))
-    max_book_age_s: float = attrs.field(default=1.0, validator=_seconds())
-    repeat_after_s: float = attrs.field(default=1.0, validator=_seconds(inclusive=True))
+    min_edge_cents: int = attrs.field(default=1, validator=validators.integer(1))
+    max_count: int = attrs.field(default=10, validator=validators.integer(1, 10_000))
+    max_book_age_s: float = attrs.field(default=1.0, validator=_positive_s)
+    repeat_after_s: float = attrs.field(default=1.0, validator=_non_negative_s)
 
 
 @attrs.frozen
 class RiskSection:
-    max_market_exposure_cents: int = attrs.field(default=5_000, validator=_int_range(1))
-    max_total_exposure_cents: int = attrs.field(default=20_000, validator=_int_range(1))
-    max_concurrent_markets: int = attrs.field(default=5, validator=_int_range(1))
-    max_daily_loss_cents: int = attrs.field(default=5_000, validator=_int_range(1))
-    breaker_failures: int = attrs.field(default=5, validator=_int_range(1))
-    breaker_window_s: float = attrs.field(default=10.0, validator=_seconds())
-    breaker_cooldown_s: float = attrs.field(default=5.0, validator=_seconds())
-    breaker_half_open_max: int = attrs.field(default=1, validator=_int_range(1))
+    max_market_exposure_cents: int = attrs.field(default=5_000, validator=validators.integer(1))
+    max_total_exposure_cents: int = attrs.field(default=20_000, validator=validators.integer(1))
+    max_concurrent_markets: int = attrs.field(default=5, validator=validators.integer(1))
+    max_daily_loss_cents: int = attrs.field(default=5_000, validator=validators.integer(1))
+    breaker_failures: int = attrs.field(default=5, validator=validators.integer(1))
+    breaker_window_s: float = attrs.field(default=10.0, validator=_positive_s)
+    breaker_cooldown_s: float = attrs.field(default=5.0, validator=_positive_s)
+    breaker_half_open_max: int = attrs.field(default=1, validator=validators.integer(1))
 
     def __attrs_post_init__(self) -> None:
         _enforce(self, _RULES[RiskSection])
@@ -162,20 +142,35 @@ class RiskSection:
 
 @attrs.frozen
 class ExecutionSection:
-    request_timeout_s: float = attrs.field(default=2.0, validator=_seconds())
-    max_retries: int = attrs.field(default=3, validator=_int_range(0, 20))
-    retry_base_s: float = attrs.field(default=0.05, validator=_seconds())
-    retry_cap_s: float = attrs.field(default=1.0, validator=_seconds())
-    orders_per_second: float = attrs.field(default=20.0, validator=_seconds())
+    request_timeout_s: float = attrs.field(default=2.0, validator=_positive_s)
+    max_retries: int = attrs.field(default=3, validator=validators.integer(0, 20))
+    retry_base_s: float = attrs.field(default=0.05, validator=_positive_s)
+    retry_cap_s: float = attrs.field(default=1.0, validator=_positive_s)
+    orders_per_second: float = attrs.field(default=20.0, validator=validators.number(0.0))
+
+
+@attrs.frozen
+class LedgerSection:
+    """How risk and execution write to the ledger, each through its ledger client
+    (:class:`actors.ledger_client.LedgerClient`): how long a Record may go unanswered
+    before it counts as failed (trading halts, fail closed), and the full-jitter
+    backoff before what failed Records lost is written again."""
+
+    record_timeout_s: float = attrs.field(default=10.0, validator=_positive_s)
+    retry_base_s: float = attrs.field(default=0.5, validator=_positive_s)
+    retry_cap_s: float = attrs.field(default=10.0, validator=_positive_s)
+
+    def __attrs_post_init__(self) -> None:
+        _enforce(self, _RULES[LedgerSection])
 
 
 @attrs.frozen
 class SupervisionSection:
-    intensity: int = attrs.field(default=5, validator=_int_range(0))
-    period_s: float = attrs.field(default=30.0, validator=_seconds())
-    backoff_base_s: float = attrs.field(default=0.1, validator=_seconds(inclusive=True))
-    backoff_cap_s: float = attrs.field(default=5.0, validator=_seconds(inclusive=True))
-    hang_timeout_s: float = attrs.field(default=10.0, validator=_seconds())
+    intensity: int = attrs.field(default=5, validator=validators.integer(0))
+    period_s: float = attrs.field(default=30.0, validator=_positive_s)
+    backoff_base_s: float = attrs.field(default=0.1, validator=_non_negative_s)
+    backoff_cap_s: float = attrs.field(default=5.0, validator=_non_negative_s)
+    hang_timeout_s: float = attrs.field(default=10.0, validator=_positive_s)
 
     def __attrs_post_init__(self) -> None:
         _enforce(self, _RULES[SupervisionSection])
@@ -191,6 +186,7 @@ _RULES: dict[type, tuple[_Rule, ...]] = {
             "must not exceed",
         ),
     ),
+    LedgerSection: (_Rule("ledger", "retry_cap_s", "retry_base_s", operator.ge, "must be >="),),
     SupervisionSection: (
         _Rule("supervision", "backoff_cap_s", "backoff_base_s", operator.ge, "must be >="),
     ),
@@ -207,6 +203,7 @@ class Config:
     strategy: StrategySection = attrs.field(factory=StrategySection)
     risk: RiskSection = attrs.field(factory=RiskSection)
     execution: ExecutionSection = attrs.field(factory=ExecutionSection)
+    ledger: LedgerSection = attrs.field(factory=LedgerSection)
     supervision: SupervisionSection = attrs.field(factory=SupervisionSection)
 
 
@@ -264,8 +261,8 @@ def _section_problems(name: str, section_type: type, raw: dict[str, Any]) -> lis
                 field.validator(None, field, value)
         except TypeError as error:
             problems.append(f"{name}.{field.name}: {error}")
-        except _FieldError as error:
-            problems.append(f"{name}.{error}")
+        except validators.FieldError as error:
+            problems.append(f"{name}.{field.name} = {value!r}: {error.rule}")
         else:
             valid[field.name] = value
     for rule in _RULES.get(section_type, ()):

@@ -31,14 +31,21 @@ import attrs
 from actors.domain import Position, Side
 from actors.errors import LedgerError
 from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord, utc_day
+from supervision import validators
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 
 
-def _positive_limit(_instance: Any, _attribute: Any, value: int | None) -> None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise ValueError(f"--limit must be a whole number >= 1, got {value!r}")
+def _flag_error(_instance: object, field: str, value: object, rule: str) -> ValueError:
+    """A filter field's error names the command-line flag it comes from."""
+    return ValueError(f"--{field} {rule}, got {value!r}")
+
+
+_count = validators.integer(1)
+_limit = validators.rule(
+    lambda v: v is None or _count.check(v), "must be a whole number >= 1", error=_flag_error
+)
 
 
 @attrs.frozen
@@ -48,7 +55,7 @@ class ReportFilter:
 
     since: float | None = None
     market: str | None = None
-    limit: int | None = attrs.field(default=None, validator=_positive_limit)
+    limit: int | None = attrs.field(default=None, validator=_limit)
 
     @classmethod
     def from_flags(
@@ -62,7 +69,7 @@ class ReportFilter:
             try:
                 count = int(limit)
             except ValueError:
-                raise ValueError(f"--limit must be a whole number >= 1, got {limit!r}") from None
+                raise _flag_error(None, "limit", limit, _limit.wording) from None
         return cls(
             since=parse_since(since) if since is not None else None,
             market=market.strip() if market is not None else None,

@@ -58,8 +58,17 @@ def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
     )
 
 
+def ledger_client_settings(config: Config) -> tuple[float, BackoffPolicy]:
+    """``(record_timeout, ledger_retry)`` for risk and execution, from ``[ledger]``:
+    both write through a ledger client, and both treat the ledger the same way."""
+    ledger = config.ledger
+    retry = BackoffPolicy(Jitter.FULL, base=ledger.retry_base_s, cap=ledger.retry_cap_s)
+    return ledger.record_timeout_s, retry
+
+
 def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
     execution = config.execution
+    record_timeout, ledger_retry = ledger_client_settings(config)
     deadline = execution.request_timeout_s
     rate = OrderRateLimit(execution.orders_per_second, max(1, int(execution.orders_per_second)))
     return ExecutionConfig(
@@ -72,6 +81,8 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         ),
         rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
         dry_run=config.daemon.dry_run,
+        record_timeout=record_timeout,
+        ledger_retry=ledger_retry,
         # A request a killed process or crashed incarnation had in flight must land
         # (or die) before reconciliation lists the venue.
         reconcile_settle_s=execution.request_timeout_s + 1.0,
@@ -100,6 +111,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     """The five actors as child specs, in start order."""
     hang = config.supervision.hang_timeout_s
     limits, breaker = risk_limits(config)
+    record_timeout, ledger_retry = ledger_client_settings(config)
     strategy = config.strategy
     arbitrage = ComplementArbitrage(
         min_edge_cents=strategy.min_edge_cents, max_count=strategy.max_count
@@ -124,6 +136,8 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 standing_halt=lambda: standing_halt(db),
                 open_reservations=lambda: open_reservations(db),
                 recorded_fills=lambda: [(r.fill, r.recorded_at) for r in recorded_fills(db)],
+                record_timeout=record_timeout,
+                ledger_retry=ledger_retry,
             ),
             hang_timeout=hang,
         ),

@@ -1,4 +1,4 @@
-"""The value types of the trading domain: markets, books, opportunities, orders, fills.
+"""The value types of the trading domain: sides, books, opportunities, orders, fills.
 
 Every type is a frozen attrs class whose constructor validates each field:
 prices and sizes are ``int`` cents and contracts (never ``float``, never
@@ -10,10 +10,10 @@ position) return a new value and leave the old one untouched.
 """
 
 from actors.domain._book import BookDelta, BookSnapshot, Level, Levels, TopOfBook
-from actors.domain._market import Action, Market, MarketStatus, Side
 from actors.domain._opportunity import Opportunity
 from actors.domain._orders import TRANSITIONS, Fill, Order, OrderIntent, OrderState
 from actors.domain._position import Position
+from actors.domain._sides import Action, Side
 
 __all__ = [
     "TRANSITIONS",
@@ -23,8 +23,6 @@ __all__ = [
     "Fill",
     "Level",
     "Levels",
-    "Market",
-    "MarketStatus",
     "Opportunity",
     "Order",
     "OrderIntent",

@@ -37,8 +37,9 @@ from typing import Any, NoReturn, TypeAlias
 from attrs import field, frozen
 
 from actors import _checks
-from actors.domain._market import Side
+from actors.domain._sides import Side
 from actors.errors import CrossedBookError, InvalidFieldError, NegativeLevelError, SequenceGapError
+from supervision import validators
 
 Levels: TypeAlias = tuple[tuple[int, int], ...]
 """``(price, size)`` pairs in ascending price order, prices unique."""
@@ -60,14 +61,14 @@ def _as_levels(value: LevelsInput) -> Any:
         pairs = tuple((price, size) for price, size in items)
     except (TypeError, ValueError):
         return value
-    if all(_checks.is_int(price) for price, _ in pairs):
+    if all(validators.is_int(price) for price, _ in pairs):
         return tuple(sorted(pairs, key=lambda pair: pair[0]))
     return pairs
 
 
 def _valid_side(*, signed: bool) -> Any:
     """Validate a side: unique in-range prices, sizes > 0 (or, if ``signed``, != 0)."""
-    rule = "must be a non-zero integer" if signed else "must be a positive integer"
+    rule = "must be a non-zero integer" if signed else _checks.positive_int.wording
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
         name = attribute.name
@@ -78,7 +79,7 @@ def _valid_side(*, signed: bool) -> Any:
                 _checks.fail(instance, name, level, "must hold (price, size) pairs")
             price, size = level
             _checks.check_price(instance, f"{name}.price", price)
-            if not _checks.is_int(size) or size == 0 or (size < 0 and not signed):
+            if not validators.is_int(size) or size == 0 or (size < 0 and not signed):
                 _checks.fail(instance, f"{name}[{price}].size", size, rule)
         # every price is an int now, so the converter sorted them: repeats are adjacent
         for (earlier, _), (later, _) in pairwise(value):
@@ -204,7 +205,7 @@ class BookSnapshot:
         ``side`` is not a :class:`~actors.domain.Side`.
         """
         if type(seq) is not int or seq < 0:
-            self._bad_change("seq", seq, "must be a non-negative integer")
+            self._bad_change("seq", seq, _checks.non_negative_int.wording)
         if side is Side.YES:
             name = "yes"
         elif side is Side.NO:
@@ -350,16 +351,6 @@ class TopOfBook:
             self.payout_cents,
             self.crossing_tolerance_cents,
         )
-
-    @property
-    def yes_bid(self) -> Level | None:
-        """The best YES bid, or ``None``."""
-        return self.best_yes_bid
-
-    @property
-    def no_bid(self) -> Level | None:
-        """The best NO bid, or ``None``."""
-        return self.best_no_bid
 
     @property
     def yes_ask(self) -> Level | None:

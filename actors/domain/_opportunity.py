@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from attrs import field, frozen
 
 from actors import _checks
 from actors.errors import UnprofitableOpportunityError
 from actors.fees import FeeModel
-
-
-def _fees_first(instance: Any, _attribute: Any, value: Any) -> None:
-    if not isinstance(value, FeeModel):
-        _checks.fail(instance, "fees", value, "must be of type FeeModel")
 
 
 @frozen
@@ -31,7 +24,8 @@ class Opportunity:
     greater than the cost including fees (``edge_cents <= 0``).
     """
 
-    fees: FeeModel = field(kw_only=True, factory=FeeModel, validator=_fees_first)
+    # first: the price validators read the payout from it
+    fees: FeeModel = field(kw_only=True, factory=FeeModel, validator=_checks.instance_of(FeeModel))
     ticker: str = field(validator=_checks.identifier)
     yes_ask: int = field(validator=_checks.price)
     no_ask: int = field(validator=_checks.price)
@@ -51,8 +45,3 @@ class Opportunity:
     def payout_cents(self) -> int:
         """What one YES+NO pair pays at settlement, from the fee model."""
         return self.fees.payout_cents
-
-    @property
-    def cost_cents(self) -> int:
-        """What buying both legs costs, fees included: ``payout * count - edge``."""
-        return self.payout_cents * self.count - self.edge_cents

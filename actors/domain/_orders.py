@@ -25,8 +25,9 @@ import enum
 from attrs import field, frozen
 
 from actors import _checks
-from actors.domain._market import Action, Side
+from actors.domain._sides import Action, Side
 from actors.errors import IllegalTransitionError
+from supervision import validators
 
 
 class OrderState(enum.Enum):
@@ -182,8 +183,8 @@ class Order:
         ``state`` is neither the current one nor in :data:`TRANSITIONS` from it.
         Checked in that order, so the first broken rule is the one named.
         """
-        if not _checks.is_int(filled_count):
-            _checks.fail(self, "filled_count", filled_count, "must be a non-negative integer")
+        if not validators.is_int(filled_count):
+            _checks.fail(self, "filled_count", filled_count, _checks.non_negative_int.wording)
         if filled_count < self.filled_count:
             _checks.fail(
                 self,

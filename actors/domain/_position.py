@@ -5,8 +5,8 @@ from __future__ import annotations
 from attrs import evolve, field, frozen
 
 from actors import _checks
-from actors.domain._market import Action, Side
 from actors.domain._orders import Fill
+from actors.domain._sides import Action, Side
 from actors.errors import InvalidFieldError
 
 

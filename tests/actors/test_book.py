@@ -115,22 +115,22 @@ def test_a_book_whose_best_bids_reach_the_payout_is_crossed(
 
 def test_a_book_one_cent_below_the_payout_is_not_crossed() -> None:
     top = book({60: 1}, {39: 1}).top_of_book()
-    assert top.yes_bid == Level(60, 1)
+    assert top.best_yes_bid == Level(60, 1)
     assert top.yes_ask == Level(61, 1)
 
 
 def test_the_top_of_book_derives_each_ask_from_the_other_sides_bid() -> None:
     top = book({30: 5, 40: 10}, {50: 7, 20: 1}, seq=9).top_of_book()
     assert top == TopOfBook("KX-A", 9, Level(40, 10), Level(50, 7))
-    assert top.yes_bid == Level(40, 10)
-    assert top.no_bid == Level(50, 7)
+    assert top.best_yes_bid == Level(40, 10)
+    assert top.best_no_bid == Level(50, 7)
     assert top.yes_ask == Level(50, 7)  # 100 - best NO bid 50
     assert top.no_ask == Level(60, 10)  # 100 - best YES bid 40
 
 
 def test_an_empty_side_has_no_bid_and_leaves_the_other_side_without_an_ask() -> None:
     top = book({40: 10}, {}).top_of_book()
-    assert top.no_bid is None
+    assert top.best_no_bid is None
     assert top.yes_ask is None
     assert top.no_ask == Level(60, 10)
 
@@ -142,14 +142,14 @@ def test_the_top_of_book_holds_the_highest_bid_of_each_side(
     yes, no = sides
     top = book(yes, no).top_of_book()
     if yes:
-        assert top.yes_bid == Level(max(yes), yes[max(yes)])
+        assert top.best_yes_bid == Level(max(yes), yes[max(yes)])
         assert top.no_ask == Level(PAYOUT - max(yes), yes[max(yes)])
     else:
-        assert top.yes_bid is None
+        assert top.best_yes_bid is None
     if no:
         assert top.yes_ask == Level(PAYOUT - max(no), no[max(no)])
-    if top.yes_bid is not None and top.yes_ask is not None:
-        assert top.yes_bid.price < top.yes_ask.price
+    if top.best_yes_bid is not None and top.yes_ask is not None:
+        assert top.best_yes_bid.price < top.yes_ask.price
 
 
 def test_a_top_of_book_rejects_crossed_or_malformed_bids() -> None:
@@ -327,7 +327,7 @@ def test_applying_a_delta_keeps_the_tolerance_and_checks_the_result_against_it()
     tolerant = BookSnapshot("KX-A", 1, {60: 2}, {30: 1}, crossing_tolerance_cents=10)
     crossed = tolerant.apply(BookDelta("KX-A", 2, no_changes={45: 4}))
     assert crossed.crossing_tolerance_cents == 10
-    assert crossed.top_of_book().no_bid == Level(45, 4)
+    assert crossed.top_of_book().best_no_bid == Level(45, 4)
     with pytest.raises(CrossedBookError) as caught:
         crossed.apply(BookDelta("KX-A", 3, no_changes={50: 1}))
     assert caught.value.value == 110
@@ -336,8 +336,8 @@ def test_applying_a_delta_keeps_the_tolerance_and_checks_the_result_against_it()
 def test_a_top_of_book_accepts_bids_crossed_within_its_tolerance_only() -> None:
     top = TopOfBook("KX-A", 1, Level(55, 1), Level(50, 2), crossing_tolerance_cents=6)
     assert top.yes_ask == Level(50, 2)
-    assert top.yes_bid is not None
-    assert top.yes_ask.price < top.yes_bid.price  # the opportunity: buy below the bid
+    assert top.best_yes_bid is not None
+    assert top.yes_ask.price < top.best_yes_bid.price  # the opportunity: buy below the bid
     with pytest.raises(CrossedBookError):
         TopOfBook("KX-A", 1, Level(55, 1), Level(51, 2), crossing_tolerance_cents=6)
 

@@ -29,8 +29,6 @@ def test_the_domain_exports_exactly_its_value_types() -> None:
             "Fill",
             "Level",
             "Levels",
-            "Market",
-            "MarketStatus",
             "Opportunity",
             "Order",
             "OrderIntent",

@@ -44,6 +44,13 @@ CASES: list[tuple[Rule, list[object], list[object]]] = [
     (validators.instance_of(Colour), [Colour.RED], ["red", None]),
     (validators.port(), [0, 8080, 65_535], [-1, 65_536, True, 80.0]),
     (validators.optional(validators.integer(1)), [None, 1], [0, "x"]),
+    (validators.text(), ["a", " x "], ["", "  \t", None, 1]),
+    (
+        validators.url("http", "https"),
+        ["http://h", "https://127.0.0.1:8700/x"],
+        ["", "http://", "ftp://h", "HTTP://h", "h", None],
+    ),
+    (validators.url("ws", "wss"), ["ws://h", "wss://h"], ["http://h", "wss:/h"]),
 ]
 
 
@@ -77,6 +84,9 @@ def test_a_validator_accepts_good_values_and_refuses_bad_ones_naming_them(
         (validators.choice("a", "b"), "must be one of ['a', 'b']"),
         (validators.instance_of(Colour), "must be a Colour"),
         (validators.port(), "must be an integer in [0, 65535] (0 = ephemeral)"),
+        (validators.text(), "must be a non-empty string"),
+        (validators.text("path"), "must be a non-empty path"),
+        (validators.url("http", "https"), "must be a URL starting with http:// or https://"),
         (
             validators.optional(validators.number(0), none="None (no deadline)"),
             "must be None (no deadline) or a finite number > 0",
@@ -128,3 +138,8 @@ def test_a_number_is_never_nan_and_finite_unless_told(value: float) -> None:
     finite, unbounded = validators.number(-math.inf), validators.number(-math.inf, finite=False)
     assert finite.check(value) == math.isfinite(value)
     assert unbounded.check(value) == (not math.isnan(value) and value > -math.inf)
+
+
+def test_a_url_rule_without_a_scheme_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="at least one scheme"):
+        validators.url()
