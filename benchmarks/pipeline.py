@@ -40,9 +40,10 @@ from loguru import logger
 
 import actors.execution._client as execution_client
 from actors.domain import Side
-from actors.feed import FeedActor
+from actors.feed import FeedActor, FeedStatus, MarketFeedStatus
 from actors.feed._connection import FrameReceived
 from actors.feed._protocol import Delta
+from actors.risk import RiskStatus
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec, TreeThread
 from warden.config import parse_config
 from warden.daemon import tree_spec
@@ -82,6 +83,21 @@ execution_client.VenueClient.create_order = _stamped_create_order  # type: ignor
 def pct(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _market(tree: SupervisionTree) -> MarketFeedStatus | None:
+    """The feed's status of ``TICKER`` now; None before the feed publishes it."""
+    feed = tree.snapshot().status_of("feed", FeedStatus)
+    return feed.markets[TICKER] if feed is not None and TICKER in feed.markets else None
+
+
+def _live(tree: SupervisionTree) -> bool:
+    market = _market(tree)
+    return market is not None and market.phase == "live"
+
+
+def _risk(tree: SupervisionTree) -> RiskStatus | None:
+    return tree.snapshot().status_of("risk", RiskStatus)
 
 
 def wait_until(predicate: Any, timeout: float = 30.0) -> None:
@@ -261,16 +277,16 @@ def tick_to_order(opportunities: int, intent_sync: str = "full") -> tuple[list[f
         spec = tree_spec(config, urls)
         feed = feed_config(config, urls)
         children = tuple(
-            attrs.evolve(c, factory=lambda: StampedFeed(feed)) if c.name == "feed" else c
+            attrs.evolve(c, factory=lambda: StampedFeed(feed))
+            if isinstance(c, ChildSpec) and c.name == "feed"
+            else c
             for c in spec.children
         )
         host = TreeThread(SupervisionTree(attrs.evolve(spec, children=children))).start()
         tree = host.tree
         try:
-            wait_until(lambda: tree.snapshot().find("risk").summary.get("reconciled") is True)
-            wait_until(
-                lambda: tree.snapshot().find("feed").summary["markets"][TICKER]["phase"] == "live"
-            )
+            wait_until(lambda: (risk := _risk(tree)) is not None and risk.reconciled)
+            wait_until(lambda: _live(tree))
             latencies: list[float] = []
             gaps: list[float] = []
             for round_number in range(1, opportunities + 1):
@@ -286,7 +302,7 @@ def tick_to_order(opportunities: int, intent_sync: str = "full") -> tuple[list[f
                 latencies.append(sent - tick)
                 wait_until(
                     lambda r=round_number: (
-                        tree.snapshot().find("risk").summary["counts"].get("released", 0) >= r
+                        (risk := _risk(tree)) is not None and risk.counts.released >= r
                     )
                 )
             return latencies, gaps
@@ -322,13 +338,15 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
         host = TreeThread(SupervisionTree(spec)).start()
         tree = host.tree
         try:
-            wait_until(
-                lambda: tree.snapshot().find("feed").summary["markets"][TICKER]["phase"] == "live"
-            )
-            summary = tree.snapshot().find("feed").summary
-            connection = summary["connection"]["number"]
-            market = summary["markets"][TICKER]
-            sid, seq = market["sid"], market["seq"]
+            wait_until(lambda: _live(tree))
+            feed = tree.snapshot().status_of("feed", FeedStatus)
+            market = _market(tree)
+            assert feed is not None
+            assert market is not None
+            assert market.sid is not None
+            assert market.seq is not None
+            connection = feed.connection.number
+            sid, seq = market.sid, market.seq
             book = venue.call(venue.sim.engine.book, TICKER)
             price = book.levels("yes")[0][0]  # an existing level: +1 / -1 keeps it alive
             depth = {"feed": 0, "strategy": 0}
@@ -349,9 +367,7 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
                 frame = Delta(sid, seq + i, TICKER, Side.YES, price, change)
                 tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
             wait_until(
-                lambda: (
-                    tree.snapshot().find("feed").summary["markets"][TICKER]["seq"] == seq + deltas
-                ),
+                lambda: (market := _market(tree)) is not None and market.seq == seq + deltas,
                 timeout=120,
             )
             elapsed = time.perf_counter() - started

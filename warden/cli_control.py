@@ -14,6 +14,14 @@ refresh), also when the command fails -- ``{"ok": false, "error": "...", ...}``
 tables. Exit codes: 0 success (``health``: ready), 1 failure (``health``: not
 ready; a refused token; an unknown actor), 2 usage or an unusable ``--config``,
 3 no daemon running -- said in one line on stderr, never with a traceback.
+
+What the daemon serves is read back typed, never by string key: the tree with
+:func:`warden.control.read_snapshot` (each actor's status as its own class), the
+portfolio with :func:`warden.control.portfolio_from_dict`, ``/readyz`` with
+:meth:`warden.control.Readiness.from_json`. A tree that cannot be read (e.g. a
+status type this CLI does not know) fails the command (exit 1); an unreadable
+portfolio is drawn as unavailable, saying why. ``inspect`` shows the whole
+status as JSON (:func:`supervision.status_to_dict`), its ``type`` included.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # rich and httpx load only when a command runs: `warden --help` stays fast
+if TYPE_CHECKING:  # rich, httpx and the actors load only when a command runs: `--help` is fast
     from rich.console import RenderableType
+    from rich.text import Text
 
-    from warden.control import ControlClient
+    from supervision import ActorSnapshot
+    from warden.control import ControlClient, Portfolio
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -61,36 +71,21 @@ PS_FIELDS = (
 # -- data ------------------------------------------------------------------------------
 
 
-def _last_error(node: dict[str, Any]) -> str | None:
-    failure = node.get("last_failure")
-    if not failure:
+def _last_error(node: ActorSnapshot) -> str | None:
+    failure = node.last_failure
+    if failure is None:
         return None
-    return f"{failure['type']}: {failure['message']}" if failure.get("message") else failure["type"]
+    return f"{failure.type}: {failure.message}" if failure.message else failure.type
 
 
-def ps_rows(tree: dict[str, Any]) -> list[dict[str, Any]]:
+def ps_rows(tree: ActorSnapshot) -> list[dict[str, Any]]:
     """One row per node of the ``GET /actors`` tree, depth first in start order."""
     rows: list[dict[str, Any]] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        row = {field: node.get(field) for field in PS_FIELDS}
+    for node in tree.walk():
+        row: dict[str, Any] = {field: getattr(node, field) for field in PS_FIELDS}
         row["last_error"] = _last_error(node)
         rows.append(row)
-        for child in node.get("children", ()):
-            walk(child)
-
-    walk(tree)
     return rows
-
-
-def _find(tree: dict[str, Any], name: str) -> dict[str, Any]:
-    if tree.get("name") == name:
-        return tree
-    for child in tree.get("children", ()):
-        found = _find(child, name)
-        if found:
-            return found
-    return {}
 
 
 # -- rendering -------------------------------------------------------------------------
@@ -107,17 +102,17 @@ def _uptime(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-def _cents(value: Any) -> str:
-    if not isinstance(value, int) or isinstance(value, bool):
+def _cents(value: int | None) -> str:
+    if value is None:
         return "?"
     return f"{'-' if value < 0 else ''}${abs(value) / 100:,.2f}"
 
 
-def _yes(value: Any) -> str:
-    return ("yes" if value else "no") if isinstance(value, bool) else "?"
+def _yes(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "no"
 
 
-def ps_table(tree: dict[str, Any]) -> RenderableType:
+def ps_table(tree: ActorSnapshot) -> RenderableType:
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
@@ -140,84 +135,83 @@ def ps_table(tree: dict[str, Any]) -> RenderableType:
     return table
 
 
-def _state_lines(text: Any, money: dict[str, Any]) -> None:
-    if money.get("ready") is True:
+def _state_lines(text: Text, money: Portfolio) -> None:
+    if money.ready:
         text.append("ready", style="green")
     else:
         text.append("NOT READY", style="bold yellow")
-    reconciled = money.get("reconciled") or {}
     text.append(
-        f"   reconciled: execution {_yes(reconciled.get('execution'))},"
-        f" risk {_yes(reconciled.get('risk'))}   "
+        f"   reconciled: execution {_yes(money.reconciled.execution)},"
+        f" risk {_yes(money.reconciled.risk)}   "
     )
-    if money.get("halted") is True:
-        text.append(f"HALTED: {money.get('halt_reason')}", style="bold red")
-    elif money.get("halted") is False:
+    if money.halted is True:
+        text.append(f"HALTED: {money.halt_reason}", style="bold red")
+    elif money.halted is False:
         text.append("trading", style="green")
     else:
         text.append("halt state unknown", style="yellow")
-    for reason in money.get("reasons") or ():
+    for reason in money.reasons:
         text.append(f"\n  - {reason}", style="yellow")
-    if money.get("stale"):
-        text.append(f"\n  (old summary from {', '.join(money['stale'])}: busy or hung)")
+    if money.stale:
+        text.append(f"\n  (old summary from {', '.join(money.stale)}: busy or hung)")
 
 
-def _money_lines(text: Any, money: dict[str, Any]) -> None:
-    exposure = money.get("exposure") or {}
+def _known(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _money_lines(text: Text, money: Portfolio) -> None:
+    exposure = money.exposure
     text.append(
-        f"\nexposure {_cents(exposure.get('total_cents'))}"
-        f" / {_cents(exposure.get('max_total_cents'))}"
-        f"   markets {exposure.get('markets', '?')} / {exposure.get('max_markets', '?')}"
+        f"\nexposure {_cents(exposure.total_cents)} / {_cents(exposure.max_total_cents)}"
+        f"   markets {_known(exposure.markets)} / {_known(exposure.max_markets)}"
     )
-    for ticker, market in (exposure.get("by_market") or {}).items():
-        text.append(
-            f"\n  {ticker} {_cents(market.get('cents'))} / {_cents(market.get('max_cents'))}"
-        )
-    pnl = money.get("pnl") or {}
+    for ticker, market in (exposure.by_market or {}).items():
+        text.append(f"\n  {ticker} {_cents(market.cents)} / {_cents(market.max_cents)}")
+    pnl = money.pnl
     text.append(
-        f"\nrealised P&L today {_cents(pnl.get('today_cents'))}"
-        f" (daily loss limit {_cents(pnl.get('max_daily_loss_cents'))})"
-        f"   total {_cents(pnl.get('total_cents'))}"
+        f"\nrealised P&L today {_cents(pnl.today_cents)}"
+        f" (daily loss limit {_cents(pnl.max_daily_loss_cents)})"
+        f"   total {_cents(pnl.total_cents)}"
     )
-    positions = money.get("positions")
+    positions = money.positions
     text.append(f"\npositions {'?' if positions is None else len(positions) or 'none'}")
     for ticker, held in (positions or {}).items():
-        text.append(
-            f"\n  {ticker} yes {held.get('yes', '?')} no {held.get('no', '?')}"
-            f" cash {_cents(held.get('cash_cents'))}"
-        )
-    orders = money.get("open_orders")
+        text.append(f"\n  {ticker} yes {held.yes} no {held.no} cash {_cents(held.cash_cents)}")
+    orders = money.open_orders
     text.append(f"\nopen orders {'?' if orders is None else len(orders)}")
     for order in orders or ():
-        legs = ", ".join(f"{cid} {state}" for cid, state in order.get("legs", {}).items())
+        legs = ", ".join(f"{cid} {state}" for cid, state in order.legs.items())
         text.append(
-            f"\n  {order.get('reservation')} {order.get('ticker') or '?'}"
-            f" {_cents(order.get('amount_cents'))} {order.get('phase') or '?'} ({legs})"
+            f"\n  {order.reservation} {order.ticker or '?'}"
+            f" {_cents(order.amount_cents)} {order.phase} ({legs})"
         )
-    reservations = money.get("reservations") or {}
     text.append(
-        f"\nreservations held {reservations.get('held', '?')}"
-        f" in doubt {reservations.get('in_doubt', '?')}"
+        f"\nreservations held {_known(money.reservations.held)}"
+        f" in doubt {_known(money.reservations.in_doubt)}"
     )
 
 
-def portfolio_panel(money: dict[str, Any] | None, tree: dict[str, Any]) -> RenderableType:
-    """The ``GET /portfolio`` view (and risk's breaker from the tree) for a terminal."""
+def portfolio_panel(money: Portfolio | str, tree: ActorSnapshot) -> RenderableType:
+    """The ``GET /portfolio`` view -- or why it is unavailable (``money`` a string) --
+    and risk's breaker from the tree, for a terminal."""
     from rich.panel import Panel  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
+    from actors.risk import RiskStatus  # noqa: PLC0415
+
     text = Text()
-    if money is None or "error" in money:
-        detail = "not served by this daemon" if money is None else money["error"]
-        text.append(f"portfolio unavailable: {detail}", style="yellow")
+    if isinstance(money, str):
+        text.append(f"portfolio unavailable: {money}", style="yellow")
     else:
         _state_lines(text, money)
         _money_lines(text, money)
-    breaker = _find(tree, "risk").get("summary", {}).get("breaker", {})
-    state = breaker.get("state", "?")
+    risk = tree.status_of("risk", RiskStatus)
+    state = risk.breaker.state if risk is not None else "?"
+    opened = risk.breaker.times_opened if risk is not None else "?"
     text.append("\nbreaker ")
     text.append(state, style="green" if state == "closed" else "bold red")
-    text.append(f" (opened {breaker.get('times_opened', '?')} times)")
+    text.append(f" (opened {opened} times)")
     return Panel(text, title="portfolio", expand=False)
 
 
@@ -288,31 +282,48 @@ def _emit(document: Any) -> None:
     print(json.dumps(document, indent=2, sort_keys=True), flush=True)
 
 
-def _tree(client: ControlClient) -> dict[str, Any]:
+def _snapshot(response: Any) -> ActorSnapshot:
+    """The typed snapshot a 200 answer of ``/actors`` or ``/actors/{name}`` carries."""
+    from warden.control import UnreadableSnapshot, read_snapshot  # noqa: PLC0415
+
+    try:
+        return read_snapshot(_json_of(response))
+    except UnreadableSnapshot as error:
+        raise CommandFailed(f"{error} (HTTP {response.status_code})", EXIT_FAILURE) from None
+
+
+def _tree(client: ControlClient) -> ActorSnapshot:
     response = client.get("/actors")
     if response.status_code != 200:
         raise _failed(response)
-    tree: dict[str, Any] = response.json()
-    return tree
+    return _snapshot(response)
 
 
-def _portfolio(client: ControlClient) -> dict[str, Any] | None:
-    """``GET /portfolio``; None from a daemon that does not serve it, ``{"error"}`` if refused."""
+def _portfolio(client: ControlClient) -> tuple[dict[str, Any] | None, Portfolio | str]:
+    """``GET /portfolio``: what ``--json`` shows (the served view; ``None`` from a daemon
+    that does not serve it; ``{"error"}`` if refused or unreadable) and what the panel
+    draws (the typed view, or why it is unavailable)."""
+    from warden.control import UnreadablePortfolio, portfolio_from_dict  # noqa: PLC0415
+
     response = client.get("/portfolio")
     if response.status_code == 404:
-        return None
+        return None, "not served by this daemon"
     answer = _json_of(response)
     if response.status_code != 200 or not isinstance(answer, dict):
-        return {"error": f"{_json_of(response)} (HTTP {response.status_code})"}
-    return answer
+        error = f"{answer} (HTTP {response.status_code})"
+        return {"error": error}, error
+    try:
+        return answer, portfolio_from_dict(answer)
+    except UnreadablePortfolio as failure:
+        return {"error": str(failure)}, str(failure)
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
     with _client(args) as client:
         tree = _tree(client)
-        money = _portfolio(client)
+        served, money = _portfolio(client)
     if args.json:
-        _emit({"actors": ps_rows(tree), "portfolio": money})
+        _emit({"actors": ps_rows(tree), "portfolio": served})
     else:
         console = _console()
         console.print(ps_table(tree))
@@ -325,9 +336,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         response = client.get(f"/actors/{args.name}")
     if response.status_code != 200:
         raise _failed(response)
-    node = response.json()
+    node = _snapshot(response)
+    from supervision import snapshot_to_dict, status_to_dict  # noqa: PLC0415
+
     if args.json:
-        _emit(node)
+        _emit(snapshot_to_dict(node))
         return EXIT_OK
     from rich.json import JSON  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
@@ -337,25 +350,30 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     facts.add_column(style="bold")
     facts.add_column()
     for key in (*PS_FIELDS, "inflight_age_s", "stale_dropped", "dead_letters"):
-        value = node.get(key)
+        value = getattr(node, key)
         facts.add_row(key, _uptime(value) if key == "uptime_s" else Text(str(value)))
     facts.add_row("last_error", Text(_last_error(node) or "-"))
-    facts.add_row("summary_stale", str(node.get("summary_stale")))
+    facts.add_row("summary_stale", str(node.summary_stale))
     console = _console()
     console.print(facts)
     console.print("[bold]summary[/]")
-    console.print(JSON.from_data(node.get("summary", {}), sort_keys=True))
+    status = None if node.summary is None else status_to_dict(node.summary)
+    console.print(JSON.from_data(status, sort_keys=True))
     return EXIT_OK
 
 
-def _watch_frames(client: ControlClient, interval: float) -> Iterator[tuple[Any, Any]]:
+def _watch_frames(
+    client: ControlClient, interval: float
+) -> Iterator[tuple[ActorSnapshot, tuple[dict[str, Any] | None, Portfolio | str]]]:
     """(tree, portfolio) every ``interval`` seconds; :class:`CommandFailed` when refused."""
     while True:
         yield _tree(client), _portfolio(client)
         time.sleep(interval)
 
 
-def _watch_view(client: ControlClient, tree: dict[str, Any], money: Any) -> RenderableType:
+def _watch_view(
+    client: ControlClient, tree: ActorSnapshot, money: Portfolio | str
+) -> RenderableType:
     from rich.console import Group  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
@@ -365,10 +383,10 @@ def _watch_view(client: ControlClient, tree: dict[str, Any], money: Any) -> Rend
     return Group(header, ps_table(tree), portfolio_panel(money, tree))
 
 
-def _readiness_of(money: Any) -> Any:
-    if not isinstance(money, dict) or "ready" not in money:
+def _readiness_of(money: Portfolio | str) -> dict[str, Any] | None:
+    if isinstance(money, str):
         return None
-    return {"ready": money["ready"], "reasons": money.get("reasons", [])}
+    return {"ready": money.ready, "reasons": list(money.reasons)}
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -377,11 +395,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     with _client(args) as client:
         try:
             if args.json:  # one JSON object per refresh, one line each
-                for tree, money in _watch_frames(client, args.interval):
+                for tree, (served, money) in _watch_frames(client, args.interval):
                     frame = {"actors": ps_rows(tree), "ready": _readiness_of(money)}
-                    print(json.dumps(frame | {"portfolio": money}), flush=True)
+                    print(json.dumps(frame | {"portfolio": served}), flush=True)
             with Live(console=_console(), auto_refresh=False) as live:
-                for tree, money in _watch_frames(client, args.interval):
+                for tree, (_served, money) in _watch_frames(client, args.interval):
                     live.update(_watch_view(client, tree, money), refresh=True)
         except KeyboardInterrupt:
             return EXIT_OK
@@ -389,12 +407,16 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _await_halted(client: ControlClient, halted: bool) -> bool:
-    """Poll risk's summary until ``halted`` shows the wanted value; False after the deadline."""
+    """Poll risk's status until ``halted`` shows the wanted value; False after the deadline."""
+    from actors.risk import RiskStatus  # noqa: PLC0415
+
     deadline = time.monotonic() + CONFIRM_WITHIN_S
     while time.monotonic() < deadline:
         response = client.get("/actors/risk")
-        if response.status_code == 200 and response.json()["summary"].get("halted") is halted:
-            return True
+        if response.status_code == 200:
+            risk = _snapshot(response).status_of("risk", RiskStatus)
+            if risk is not None and risk.halted is halted:
+                return True
         time.sleep(0.1)
     return False
 
@@ -455,6 +477,21 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _field(body: Any, key: str) -> Any:
+    """``body[key]`` of a JSON object that has it, else the whole body (to show as is)."""
+    return body[key] if isinstance(body, dict) and key in body else body
+
+
+def _not_ready_because(body: Any) -> list[str]:
+    """The reasons of a ``/readyz`` answer, or its error when it is no readiness."""
+    from warden.control import Readiness  # noqa: PLC0415
+
+    try:
+        return list(Readiness.from_json(body).reasons) or ["no reason given"]
+    except ValueError:
+        return [str(_field(body, "error"))]
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     with _client(args) as client:
         health, ready = client.get("/healthz"), client.get("/readyz")
@@ -468,13 +505,12 @@ def cmd_health(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"healthz {health.status_code} {health_body.get('status', health_body)}")
+        print(f"healthz {health.status_code} {_field(health_body, 'status')}")
         if ready.status_code == 200:
             print("readyz  200 ready")
         else:
-            reasons = ready_body.get("reasons") or [ready_body.get("error", "unknown")]
             print(f"readyz  {ready.status_code} not ready")
-            for reason in reasons:
+            for reason in _not_ready_because(ready_body):
                 print(f"  - {reason}")
     return EXIT_OK if ready.status_code == 200 else EXIT_FAILURE
 

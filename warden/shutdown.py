@@ -1,6 +1,6 @@
 """What a stopping daemon waits for, and what it says about the venue when it stops.
 
-Both are pure functions of one tree snapshot (the actors' published summaries).
+Both are pure functions of one tree snapshot (the actors' published statuses).
 
 - :func:`nothing_working` -- may the actors stop now? Execution sends IOC
   orders only, so nothing works at the venue once no reservation is in flight,
@@ -14,19 +14,20 @@ Both are pure functions of one tree snapshot (the actors' published summaries).
   (nothing in flight, reconciled with the venue) and what is in doubt (orders
   still in flight, a venue never reached, reservations left open), each named.
 
-A summary key an actor does not publish counts as "unknown", never as "fine".
+An actor that publishes no status of its kind counts as "unknown", never as
+"fine".
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from actors.execution import ExecutionStatus
+from actors.risk import RiskStatus
 from supervision import ActorSnapshot
 
 
-def _reconcile_failed(summary: dict[str, Any]) -> bool:
+def _reconcile_failed(execution: ExecutionStatus) -> bool:
     """Execution tried to reconcile and the venue (or ledger) refused: it says why."""
-    return summary.get("reconciled") is False and bool(summary.get("reconcile_detail"))
+    return not execution.reconciled and bool(execution.reconcile_detail)
 
 
 def nothing_working(snapshot: ActorSnapshot) -> bool:
@@ -34,54 +35,62 @@ def nothing_working(snapshot: ActorSnapshot) -> bool:
     node = snapshot.get("execution")
     if node is None or node.status != "running":
         return True
-    summary = node.summary
-    if summary.get("in_flight") or summary.get("resolving_in_doubt"):
+    execution = snapshot.status_of("execution", ExecutionStatus)
+    if execution is None:
+        return False  # running, but what it is doing is unknown
+    if execution.in_flight or execution.resolving_in_doubt or execution.ledger_repair_pending:
         return False
-    if summary.get("ledger_repair_pending"):
-        return False
-    return summary.get("reconciled") is True or _reconcile_failed(summary)
+    return execution.reconciled or _reconcile_failed(execution)
+
+
+def _execution_lines(execution: ExecutionStatus) -> list[str]:
+    lines: list[str] = []
+    in_flight = sorted(execution.in_flight)
+    resolving = sorted(execution.resolving_in_doubt)
+    repair = sorted(execution.ledger_repair_pending)
+    if in_flight:
+        lines.append(f"in doubt: reservation(s) still in flight: {', '.join(in_flight)}")
+    if resolving:
+        lines.append(f"in doubt: reservation(s) still being looked up: {', '.join(resolving)}")
+    if repair:
+        lines.append(f"in doubt: ledger entries awaiting repair for {', '.join(repair)}")
+    if execution.reconciled:
+        if not (in_flight or resolving or repair):
+            lines.append("known: no order in flight; reconciled with the venue")
+    elif _reconcile_failed(execution):
+        lines.append(
+            "in doubt: never reconciled with the venue "
+            f"({execution.reconcile_detail}); this run sent no order before "
+            "reconciling, but orders an earlier run left at the venue are unknown; "
+            "the next start reconciles before it trades"
+        )
+    else:
+        lines.append("in doubt: reconciliation with the venue had not finished")
+    return lines
 
 
 def shutdown_report(snapshot: ActorSnapshot) -> list[str]:
     """One line per fact: what is known about the venue at the stop, what is in doubt."""
-    execution, risk = snapshot.get("execution"), snapshot.get("risk")
+    node = snapshot.get("execution")
+    execution = snapshot.status_of("execution", ExecutionStatus)
     lines: list[str] = []
-    if execution is None or execution.status != "running":
-        status = "absent" if execution is None else execution.status
+    if node is None or node.status != "running":
+        status = "absent" if node is None else node.status
         lines.append(
             f"in doubt: execution is {status}, so whether an order is still working is "
             "unknown; the next start reconciles with the venue before it trades"
         )
+    elif execution is None:
+        lines.append(
+            "in doubt: execution published no status, so whether an order is still "
+            "working is unknown; the next start reconciles with the venue before it trades"
+        )
     else:
-        summary = execution.summary
-        in_flight = sorted(summary.get("in_flight") or {})
-        resolving = sorted(summary.get("resolving_in_doubt") or ())
-        repair = sorted(summary.get("ledger_repair_pending") or ())
-        if in_flight:
-            lines.append(f"in doubt: reservation(s) still in flight: {', '.join(in_flight)}")
-        if resolving:
-            lines.append(f"in doubt: reservation(s) still being looked up: {', '.join(resolving)}")
-        if repair:
-            lines.append(f"in doubt: ledger entries awaiting repair for {', '.join(repair)}")
-        if summary.get("reconciled") is True:
-            if not (in_flight or resolving or repair):
-                lines.append("known: no order in flight; reconciled with the venue")
-        elif _reconcile_failed(summary):
-            lines.append(
-                "in doubt: never reconciled with the venue "
-                f"({summary.get('reconcile_detail')}); this run sent no order before "
-                "reconciling, but orders an earlier run left at the venue are unknown; "
-                "the next start reconciles before it trades"
-            )
-        else:
-            lines.append("in doubt: reconciliation with the venue had not finished")
+        lines.extend(_execution_lines(execution))
+    risk = snapshot.status_of("risk", RiskStatus)
     if risk is not None:
-        reservations = risk.summary.get("reservations") or {}
         open_ids = sorted(
-            str(r.get("id"))
-            for state in ("held", "in_doubt")
-            for r in reservations.get(state, ())
-            if isinstance(r, dict)
+            view.id for view in (*risk.reservations.held, *risk.reservations.in_doubt)
         )
         if open_ids:
             lines.append(

@@ -1,8 +1,9 @@
 """The daemon's one-line human status, computed from tree snapshots.
 
-It reads only what actors publish in their ``state_summary()`` (via the
-snapshot), never their private state. A key an actor does not (yet) publish
-shows as ``?`` rather than a made-up zero.
+It reads only what actors publish in their ``state_summary()`` (their typed
+status, via the snapshot), never their private state. A value of an actor that
+publishes no status of its kind (absent, or a new incarnation that has not
+answered yet) shows as ``?`` rather than a made-up zero.
 
 The line has two kinds of numbers, and says which is which::
 
@@ -25,42 +26,47 @@ process's own: one daemon runs per process, so its totals are the process's.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import attrs
 
+from actors.execution import ExecutionStatus
+from actors.risk import RiskStatus
+from actors.strategy import StrategyStatus
 from supervision import ActorSnapshot
 
-# (actor, path in its summary); a key missing from a published ``counts`` dict is 0.
-COUNTERS = {
-    "opportunities": ("strategy", ("opportunities",)),
-    "reserved": ("risk", ("counts", "reserved")),
-    "orders_sent": ("execution", ("counts", "orders_sent")),
-    "fills": ("risk", ("counts", "fills")),
+
+def _opportunities(snapshot: ActorSnapshot) -> int | None:
+    status = snapshot.status_of("strategy", StrategyStatus)
+    return status.counts.opportunities if status is not None else None
+
+
+def _reserved(snapshot: ActorSnapshot) -> int | None:
+    status = snapshot.status_of("risk", RiskStatus)
+    return status.counts.reserved if status is not None else None
+
+
+def _orders_sent(snapshot: ActorSnapshot) -> int | None:
+    status = snapshot.status_of("execution", ExecutionStatus)
+    return status.counts.orders_sent if status is not None else None
+
+
+def _fills(snapshot: ActorSnapshot) -> int | None:
+    status = snapshot.status_of("risk", RiskStatus)
+    return status.counts.fills if status is not None else None
+
+
+# counter -> (the actor that counts it, its value in that actor's current status or None)
+COUNTERS: dict[str, tuple[str, Callable[[ActorSnapshot], int | None]]] = {
+    "opportunities": ("strategy", _opportunities),
+    "reserved": ("risk", _reserved),
+    "orders_sent": ("execution", _orders_sent),
+    "fills": ("risk", _fills),
 }
 
 
-def _get(node: ActorSnapshot | None, *path: str) -> Any:
-    value: Any = node.summary if node is not None else None
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return "?"
-        value = value[key]
-    return value
-
-
-def _counter(node: ActorSnapshot | None, path: tuple[str, ...]) -> int | None:
-    """The counter's value in this incarnation's summary; None when not published."""
-    if path[0] == "counts":
-        counts = _get(node, "counts")
-        value = counts.get(path[1], 0) if isinstance(counts, dict) else None
-    else:
-        value = _get(node, *path)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _cents(value: Any) -> str:
-    if not isinstance(value, int) or isinstance(value, bool):
+def _cents(value: int | None) -> str:
+    if value is None:
         return "?"
     return f"{'-' if value < 0 else ''}${abs(value) / 100:,.2f}"
 
@@ -96,39 +102,48 @@ class StatusLine:
     counters: LifetimeCounters = attrs.field(factory=LifetimeCounters)
 
     def observe(self, snapshot: ActorSnapshot) -> None:
-        for name, (actor, path) in COUNTERS.items():
+        for name, (actor, read) in COUNTERS.items():
             node = snapshot.get(actor)
-            value = _counter(node, path)
+            value = read(snapshot)
             if node is not None and value is not None:
                 self.counters.observe(name, node.epoch, value)
 
-    def total(self, name: str) -> Any:
+    def total(self, name: str) -> int | str:
         total = self.counters.total(name)
         return "?" if total is None else total
 
     def __call__(self, snapshot: ActorSnapshot) -> str:
         """e.g. ``opps 12 seen / 5 taken, ... since start | exposure $1.20 / $200.00 | ...``"""
         self.observe(snapshot)
-        risk = snapshot.get("risk")
+        risk = snapshot.status_of("risk", RiskStatus)
         restarts = sum(node.restarts for node in snapshot.walk())
         down = [n.name for n in snapshot.walk() if n.kind == "worker" and n.status != "running"]
         parts = [
             f"opps {self.total('opportunities')} seen / {self.total('reserved')} taken,"
             f" orders {self.total('orders_sent')}, fills {self.total('fills')},"
             f" restarts {restarts} since start",
-            f"exposure {_cents(_get(risk, 'exposure_cents', 'total'))}"
-            f" / {_cents(_get(risk, 'limits', 'max_total_exposure_cents'))}",
-            f"pnl today {_cents(_get(risk, 'realised_pnl_today_cents'))}"
-            f" total {_cents(_get(risk, 'realised_pnl_total_cents'))}",
+            _risk_state(risk),
         ]
-        breaker = _get(risk, "breaker", "state")
-        if breaker not in ("closed", "?"):
-            parts.append(f"breaker {breaker}")
-        if _get(risk, "halted") is True:
-            parts.append(f"HALTED ({_get(risk, 'halt_reason')})")
+        if risk is not None and risk.breaker.state != "closed":
+            parts.append(f"breaker {risk.breaker.state}")
+        if risk is not None and risk.halted:
+            parts.append(f"HALTED ({risk.halt_reason})")
         if down:
             parts.append(f"not running: {', '.join(down)}")
         return " | ".join(parts)
+
+
+def _risk_state(risk: RiskStatus | None) -> str:
+    """``exposure $1.20 / $200.00 | pnl today $0.50 total $3.10``; ``?`` for each while
+    risk publishes no status."""
+    if risk is None:
+        return "exposure ? / ? | pnl today ? total ?"
+    return (
+        f"exposure {_cents(risk.exposure_cents.total)}"
+        f" / {_cents(risk.limits.max_total_exposure_cents)}"
+        f" | pnl today {_cents(risk.realised_pnl_today_cents)}"
+        f" total {_cents(risk.realised_pnl_total_cents)}"
+    )
 
 
 _PROCESS = StatusLine()

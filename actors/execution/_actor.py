@@ -2,8 +2,12 @@
 
 A non-blocking state machine.  All venue I/O runs on a private trio loop
 (:class:`~supervision.TrioLoop`, started in ``on_start``, stopped in
-``on_stop``/``on_failure``); loop tasks tell their results back to this
-actor's mailbox, so a ``CancelAll`` is never stuck behind an order.
+``on_stop``/``on_failure``) whose trio clock is the actor's injected clock, so
+every wait and deadline (retries, rate limits, call deadlines, the settle
+period, Record timeouts) is measured on one clock; loop tasks tell their
+results back to this actor's mailbox, so a ``CancelAll`` is never stuck behind
+an order.  Messages are dispatched by exact type through :meth:`handlers`;
+anything else is counted in ``unknown_messages`` and ignored.
 
 Start-up: ``ExecutionReady`` to risk, then reconciliation: cancel every resting
 order at the venue (after a restart we hold no working orders), read every
@@ -59,7 +63,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -73,6 +77,13 @@ from actors.execution import _events, _outcome
 from actors.execution._client import VenueClient
 from actors.execution._config import ExecutionConfig
 from actors.execution._outcome import UnwindNeeded
+from actors.execution._status import (
+    CountName,
+    ExecutionCounts,
+    ExecutionStatus,
+    FlightView,
+    Phase,
+)
 from actors.execution._workflows import LegResult, ReconcileResult, Workflows
 from actors.ledger_client import LedgerClient, RecordOutcome
 from actors.messages import (
@@ -100,8 +111,6 @@ from actors.messages import (
 )
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
 
-Phase = _events.Phase
-
 __all__ = ["ExecutionActor"]
 
 
@@ -118,7 +127,7 @@ class ExecutionActor(SupervisedActor):
         self._work: Workflows | None = None
         self._reconciled = False
         self._reconcile_attempts = 0
-        self._reconcile_detail = ""
+        self._reconcile_detail: str | None = None
         self._reconcile_result: ReconcileResult | None = None
         self._reconciling = False
         self._reconcile_for_risk = False
@@ -135,18 +144,27 @@ class ExecutionActor(SupervisedActor):
             on_retry=self._start_repair,
         )
         self._needs_repair: set[str] = set()
-        self._counts = dict.fromkeys(_events.COUNTERS, 0)
+        self._counts = ExecutionCounts()
         self._last_error: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_start(self) -> None:
-        self._loop = TrioLoop(f"{self.name}-venue", lambda exc: self._tell(_events.LoopFailed(exc)))
+        # One clock: the loop's trio time is this actor's clock, so every wait and
+        # deadline on the loop (retries, rate limits, call deadlines, the settle period)
+        # is measured on the same clock as the ledger client's Record deadlines.
+        self._loop = TrioLoop(
+            f"{self.name}-venue",
+            lambda exc: self._tell(_events.LoopFailed(exc)),
+            clock=self.clock,
+        )
         self._loop.start()
         try:
             client = VenueClient(
                 self.config,
-                on_rate_limit_wait=lambda _e, _s: self._tell(_events.Counted("rate_limit_waits")),
+                on_rate_limit_wait=lambda _e, _s: self._tell(
+                    _events.Counted(CountName.RATE_LIMIT_WAITS)
+                ),
             )
             self._work = Workflows(
                 client,
@@ -185,53 +203,44 @@ class ExecutionActor(SupervisedActor):
 
     # -- dispatch ------------------------------------------------------------------------
 
-    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - one dispatch table
-        if isinstance(message, Execute):
-            return self._on_execute(message.reservation)
-        if isinstance(message, Recorded | RecordFailed):
-            return self._ledger.answer(message)
-        if isinstance(message, _events.LegsDone):
-            return self._on_legs_done(message)
-        if isinstance(message, _events.UnwindPriced):
-            return self._on_unwind_priced(message)
-        if isinstance(message, _events.UnwindDone):
-            return self._on_unwind_done(message)
-        if isinstance(message, RiskReady):
-            return self._on_risk_ready()
-        if isinstance(message, ResolveInDoubt):
-            return self._on_resolve_in_doubt(message.reservation)
-        if isinstance(message, _events.InDoubtDone):
-            return self._on_in_doubt_done(message)
-        if isinstance(message, CancelAll):
-            return self._on_cancel_all(message.reason)
-        if isinstance(message, _events.CancelAllDone):
-            return self._on_cancel_all_done(message)
-        if isinstance(message, _events.ReconcileDone):
-            return self._on_reconcile_done(message.result)
-        if isinstance(message, _events.ReconcileFailed):
-            return self._reconcile_failed(f"venue: {message.error}")
-        if isinstance(message, _events.Reconcile):
-            return self._start_reconcile()
-        if isinstance(message, _events.VenueErrorSeen):
-            return self._on_venue_error(message.error)
-        if isinstance(message, _events.Counted):
-            self._counts[message.counter] = self._counts.get(message.counter, 0) + message.n
-            return None
-        if isinstance(message, _events.LegState):
-            flight = self._flights.get(message.reservation_id)
-            if flight is not None:
-                flight.legs[message.client_order_id] = message.state
-            return None
-        if isinstance(message, _events.RepairDone):
-            return self._on_repair_done(message)
-        if isinstance(message, _events.SweepRecords):
-            return self._ledger.sweep()
-        if isinstance(message, Down):
-            return self._ledger.on_down(message)
-        if isinstance(message, _events.LoopFailed):
-            raise message.error
-        logger.warning("{}: ignoring unexpected message {!r}", self.name, message)
-        return None
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {
+            Execute: self._on_execute,
+            Recorded: self._ledger.answer,
+            RecordFailed: self._ledger.answer,
+            _events.LegsDone: self._on_legs_done,
+            _events.UnwindPriced: self._on_unwind_priced,
+            _events.UnwindDone: self._on_unwind_done,
+            RiskReady: self._on_risk_ready,
+            ResolveInDoubt: self._on_resolve_in_doubt,
+            _events.InDoubtDone: self._on_in_doubt_done,
+            CancelAll: self._on_cancel_all,
+            _events.CancelAllDone: self._on_cancel_all_done,
+            _events.ReconcileDone: self._on_reconcile_done,
+            _events.ReconcileFailed: self._on_reconcile_failed,
+            _events.Reconcile: self._on_reconcile,
+            _events.VenueErrorSeen: self._on_venue_error,
+            _events.Counted: self._on_counted,
+            _events.LegState: self._on_leg_state,
+            _events.RepairDone: self._on_repair_done,
+            _events.SweepRecords: self._on_sweep,
+            Down: self._ledger.on_down,
+            _events.LoopFailed: self._on_loop_failed,
+        }
+
+    def _on_counted(self, message: _events.Counted) -> None:
+        self._counts.add(message.counter, message.n)
+
+    def _on_leg_state(self, message: _events.LegState) -> None:
+        flight = self._flights.get(message.reservation_id)
+        if flight is not None:
+            flight.legs[message.client_order_id] = message.state
+
+    def _on_sweep(self, _message: _events.SweepRecords) -> None:
+        self._ledger.sweep()
+
+    def _on_loop_failed(self, message: _events.LoopFailed) -> None:
+        raise message.error
 
     # -- reconciliation --------------------------------------------------------------------
 
@@ -240,7 +249,13 @@ class ExecutionActor(SupervisedActor):
         self._reconciling = True
         self._spawn(self._reconcile_task)
 
-    def _on_risk_ready(self) -> None:
+    def _on_reconcile(self, _message: _events.Reconcile) -> None:
+        self._start_reconcile()
+
+    def _on_reconcile_failed(self, message: _events.ReconcileFailed) -> None:
+        self._reconcile_failed(f"venue: {message.error}")
+
+    def _on_risk_ready(self, _message: RiskReady) -> None:
         self._send(self._risk, ExecutionReady())
         if self._reconciled:  # else the reconciliation under way answers the new risk
             self._reconcile_for_risk = True
@@ -252,13 +267,12 @@ class ExecutionActor(SupervisedActor):
         read, so the Reconciled that releases what the ledger shows open comes after."""
         if self._reconcile_for_risk and not self._flights and not self._reconciling:
             self._reconcile_for_risk = False
-            self._counts["reconciled_for_risk"] += 1
+            self._counts.reconciled_for_risk += 1
             self._start_reconcile()
 
     async def _reconcile_task(self) -> None:
         assert self._work is not None
-        if self._reconcile_attempts == 1 and self.config.reconcile_settle_s > 0:
-            await trio.sleep(self.config.reconcile_settle_s)  # let in-flight requests land
+        await self._until_settled()  # let the requests of earlier incarnations land
         try:
             result = await self._work.reconcile(cancel=not self.config.dry_run)
         except VenueError as error:
@@ -266,9 +280,9 @@ class ExecutionActor(SupervisedActor):
         else:
             self._tell(_events.ReconcileDone(result))
 
-    def _on_reconcile_done(self, result: ReconcileResult) -> None:
-        self._reconcile_result = result
-        self._record(_events.Purpose.RECONCILE, None, _outcome.reconcile_events(result))
+    def _on_reconcile_done(self, message: _events.ReconcileDone) -> None:
+        self._reconcile_result = message.result
+        self._record(_events.Purpose.RECONCILE, None, _outcome.reconcile_events(message.result))
 
     def _reconcile_recorded(self, error: str | None) -> None:
         result, self._reconcile_result = self._reconcile_result, None
@@ -300,10 +314,11 @@ class ExecutionActor(SupervisedActor):
 
     # -- Execute ----------------------------------------------------------------------------
 
-    def _on_execute(self, reservation: Reservation) -> None:
+    def _on_execute(self, message: Execute) -> None:
+        reservation = message.reservation
         rid = reservation.reservation_id
         if rid in self._seen:
-            self._counts["duplicates_ignored"] += 1
+            self._counts.duplicates_ignored += 1
             return
         if not self._reconciled:
             self._report(ExecutionReport(rid, Outcome.FAILED, detail="not_reconciled"))
@@ -416,25 +431,25 @@ class ExecutionActor(SupervisedActor):
         self._reconcile_for_risk_when_idle()
 
     def _report(self, report: ExecutionReport) -> None:
-        self._counts["reports"] += 1
+        self._counts.reports += 1
         if report.outcome in (Outcome.FAILED, Outcome.PARTIAL):
             logger.info("{}: {} {}", self.name, report.reservation_id, report.detail)
         self._send(self._risk, report)
 
     # -- ResolveInDoubt and CancelAll ------------------------------------------------------
 
-    def _on_resolve_in_doubt(self, reservation: Reservation) -> None:
+    def _on_resolve_in_doubt(self, message: ResolveInDoubt) -> None:
+        reservation = message.reservation
         rid = reservation.reservation_id
         if rid in self._resolving:
             return
         self._resolving.add(rid)
         ids = reservation.client_order_ids + _outcome.unwind_client_order_ids(rid)
-        self._spawn(self._resolve_task, rid, ids, self._settled_at - self.clock.monotonic())
+        self._spawn(self._resolve_task, rid, ids)
 
-    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...], wait: float) -> None:
+    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...]) -> None:
         assert self._work is not None
-        if wait > 0:
-            await trio.sleep(wait)  # the settle period: the dead owner's requests land first
+        await self._until_settled()  # the dead owner's requests land first
         resolution = await self._work.resolve(client_order_ids, rid)
         self._tell(_events.InDoubtDone(rid, resolution))
 
@@ -444,7 +459,8 @@ class ExecutionActor(SupervisedActor):
         self._record_info(_outcome.ledger_events(resolution.orders, resolution.fills))
         self._send(self._risk, InDoubtResolved(message.reservation_id, resolution.fills))
 
-    def _on_cancel_all(self, reason: str) -> None:
+    def _on_cancel_all(self, message: CancelAll) -> None:
+        reason = message.reason
         for flight in self._flights.values():
             if flight.phase is Phase.RECORDING_INTENTS:
                 flight.aborted = f"cancelled before sending: {reason}"
@@ -462,8 +478,9 @@ class ExecutionActor(SupervisedActor):
 
     # -- venue errors ------------------------------------------------------------------------
 
-    def _on_venue_error(self, error: VenueError) -> None:
-        self._counts["venue_errors"] += 1
+    def _on_venue_error(self, message: _events.VenueErrorSeen) -> None:
+        error = message.error
+        self._counts.venue_errors += 1
         self._last_error = f"{type(error).__name__}: {error}"
         critical = isinstance(error, CriticalVenueError)
         self._send(
@@ -513,7 +530,7 @@ class ExecutionActor(SupervisedActor):
         """The ledger client's answer for one Record (exactly once per Record)."""
         pending, error = outcome.context, outcome.detail
         if error is not None:
-            self._counts["records_failed"] += 1
+            self._counts.records_failed += 1
             self._last_error = error
             self._needs_repair.update(_order_ids(outcome.events))
             self._schedule_repair()
@@ -547,7 +564,7 @@ class ExecutionActor(SupervisedActor):
         if not ids:
             return
         self._needs_repair.clear()
-        self._counts["ledger_repairs"] = self._counts.get("ledger_repairs", 0) + 1
+        self._counts.ledger_repairs += 1
         self._spawn(self._repair_task, ids)
 
     async def _repair_task(self, client_order_ids: tuple[str, ...]) -> None:
@@ -590,25 +607,31 @@ class ExecutionActor(SupervisedActor):
         await trio.sleep(delay)
         self._tell(message)
 
+    async def _until_settled(self) -> None:
+        """Wait until ``_settled_at``: a deadline on the actor's clock, which is also the
+        loop's trio clock (see ``on_start``)."""
+        await trio.sleep_until(self._settled_at)
+
     # -- introspection ---------------------------------------------------------------------------
 
-    def state_summary(self) -> Mapping[str, Any]:
-        return {
-            "reconciled": self._reconciled,
-            "reconcile_attempts": self._reconcile_attempts,
-            "reconcile_detail": self._reconcile_detail,
-            "dry_run": self.config.dry_run,
-            "in_flight": {
-                rid: {"phase": flight.phase.value, "legs": dict(flight.legs)}
+    def state_summary(self) -> ExecutionStatus:
+        return ExecutionStatus(
+            reconciled=self._reconciled,
+            reconcile_attempts=self._reconcile_attempts,
+            reconcile_detail=self._reconcile_detail,
+            dry_run=self.config.dry_run,
+            in_flight={
+                rid: FlightView(flight.phase, dict(flight.legs))
                 for rid, flight in self._flights.items()
             },
-            "resolving_in_doubt": sorted(self._resolving),
-            "pending_records": self._ledger.in_flight,
-            "ledger_repair_pending": sorted(self._needs_repair),
-            "counts": dict(self._counts),
-            "last_error": self._last_error,
-            "ledger_client": attrs.asdict(self._ledger.status()),
-        }
+            resolving_in_doubt=tuple(sorted(self._resolving)),
+            pending_records=self._ledger.in_flight,
+            ledger_repair_pending=tuple(sorted(self._needs_repair)),
+            counts=attrs.evolve(self._counts),
+            last_error=self._last_error,
+            ledger_client=self._ledger.status(),
+            unknown_messages=self.unknown_messages,
+        )
 
 
 async def _own_client(client: VenueClient) -> None:

@@ -1,42 +1,37 @@
 """Configuration of the execution actor: data, one validator per field.
 
-Every class is frozen; a bad value raises :class:`ValueError` naming the
-class, the field and the value.  Times are seconds (``float``), money and
+Every class is frozen; a bad value raises
+:class:`~supervision.validators.FieldError` (a ``ValueError``) naming the class,
+the field, the value and the rule it breaks (the validators are the shared
+generic ones of :mod:`supervision.validators`).  Times are seconds (``float``), money and
 prices integer cents.
 """
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 import attrs
 
 from actors.ledger_client import DEFAULT_LEDGER_RETRY
 from supervision import BackoffPolicy
+from supervision.validators import (
+    FieldError,
+    flag,
+    instance_of,
+    integer,
+    optional,
+    rule,
+    seconds,
+    url,
+)
 
 __all__ = ["Deadlines", "ExecutionConfig", "RateLimit", "RetryPolicy"]
 
-
-def _rule(check: Callable[[Any], bool], reason: str) -> Callable[[Any, Any, Any], None]:
-    def validate(instance: Any, attribute: Any, value: Any) -> None:
-        if not check(value):
-            raise ValueError(f"{type(instance).__name__}.{attribute.name}={value!r} {reason}")
-
-    return validate
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-_positive_seconds = _rule(lambda v: _is_number(v) and v > 0, "must be a finite number > 0")
-_non_negative_seconds = _rule(lambda v: _is_number(v) and v >= 0, "must be a finite number >= 0")
-_positive_int = _rule(lambda v: type(v) is int and v > 0, "must be an integer > 0")
-_non_negative_int = _rule(lambda v: type(v) is int and v >= 0, "must be an integer >= 0")
+_positive_seconds = seconds(0)
+_non_negative_seconds = seconds(0, inclusive=True)
 
 
 @attrs.frozen
@@ -47,15 +42,14 @@ class RetryPolicy:
     replaces the delay when it is longer)."""
 
     max_attempts: int | None = attrs.field(
-        default=5,
-        validator=_rule(lambda v: v is None or (type(v) is int and v > 0), "must be None or >= 1"),
+        default=5, validator=optional(integer(1), none="None (no limit)")
     )
     base: float = attrs.field(default=0.05, validator=_non_negative_seconds)
     cap: float = attrs.field(default=2.0, validator=_non_negative_seconds)
 
     def __attrs_post_init__(self) -> None:
         if self.cap < self.base:
-            raise ValueError(f"RetryPolicy.cap={self.cap!r} must be >= base ({self.base!r})")
+            raise FieldError("RetryPolicy", "cap", self.cap, f"must be >= base ({self.base!r})")
 
     def exhausted(self, attempts: int) -> bool:
         """True once ``attempts`` calls have been made and no more are allowed."""
@@ -80,7 +74,7 @@ class RateLimit:
     """A token bucket: ``per_second`` tokens refill continuously up to ``burst``."""
 
     per_second: float = attrs.field(validator=_positive_seconds)
-    burst: int = attrs.field(validator=_positive_int)
+    burst: int = attrs.field(validator=integer(1))
 
 
 DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
@@ -93,15 +87,14 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
 )
 
 
-def _rate_limits(instance: Any, attribute: Any, value: Any) -> None:
-    _rule(
-        lambda v: (
-            isinstance(v, Mapping)
-            and all(isinstance(k, str) and isinstance(r, RateLimit) for k, r in v.items())
-            and "*" in v
-        ),
-        "must map endpoint names (and '*') to RateLimit",
-    )(instance, attribute, value)
+_rate_limits = rule(
+    lambda v: (
+        isinstance(v, Mapping)
+        and all(isinstance(k, str) and isinstance(r, RateLimit) for k, r in v.items())
+        and "*" in v
+    ),
+    "must map endpoint names (and '*') to RateLimit",
+)
 
 
 def _freeze_mapping(value: Mapping[str, RateLimit]) -> Mapping[str, RateLimit]:
@@ -134,27 +127,22 @@ class ExecutionConfig:
       Set it above the submit deadline plus the venue's worst latency.
     """
 
-    rest_url: str = attrs.field(
-        validator=_rule(
-            lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
-            "must be an http(s) URL",
-        )
-    )
+    rest_url: str = attrs.field(validator=url("http", "https"))
     deadlines: Deadlines = attrs.field(
         factory=Deadlines,
-        validator=_rule(lambda v: isinstance(v, Deadlines), "must be Deadlines"),
+        validator=instance_of(Deadlines),
     )
     retry: RetryPolicy = attrs.field(
         factory=RetryPolicy,
-        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+        validator=instance_of(RetryPolicy),
     )
     resolve_retry: RetryPolicy = attrs.field(
         factory=lambda: RetryPolicy(max_attempts=None, base=0.1, cap=5.0),
-        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+        validator=instance_of(RetryPolicy),
     )
     reconcile_retry: RetryPolicy = attrs.field(
         factory=lambda: RetryPolicy(max_attempts=None, base=0.2, cap=10.0),
-        validator=_rule(lambda v: isinstance(v, RetryPolicy), "must be a RetryPolicy"),
+        validator=instance_of(RetryPolicy),
     )
     rate_limits: Mapping[str, RateLimit] = attrs.field(
         default=DEFAULT_RATE_LIMITS,
@@ -162,13 +150,11 @@ class ExecutionConfig:
         validator=_rate_limits,
         eq=False,
     )
-    unwind_slippage_cents: int = attrs.field(default=5, validator=_non_negative_int)
+    unwind_slippage_cents: int = attrs.field(default=5, validator=integer(0))
     record_timeout: float = attrs.field(default=10.0, validator=_positive_seconds)
     ledger_retry: BackoffPolicy = attrs.field(
         default=DEFAULT_LEDGER_RETRY,
-        validator=_rule(lambda v: isinstance(v, BackoffPolicy), "must be a BackoffPolicy"),
+        validator=instance_of(BackoffPolicy),
     )
     reconcile_settle_s: float = attrs.field(default=0.0, validator=_non_negative_seconds)
-    dry_run: bool = attrs.field(
-        default=False, validator=_rule(lambda v: isinstance(v, bool), "must be a bool")
-    )
+    dry_run: bool = attrs.field(default=False, validator=flag())

@@ -2,9 +2,10 @@
 
 Loop tasks never touch the actor's state; they tell these messages to its
 mailbox (:class:`MailboxReporter` for progress and errors as they happen).
-:class:`InFlight` (with its :class:`Phase`) and :class:`RecordFor` (what a
-``Record`` was for: the context it hands the ledger client) are the actor's own
-bookkeeping, touched only from the actor's thread.
+:class:`InFlight` (its phase is the published
+:class:`~actors.execution._status.Phase`) and :class:`RecordFor` (what a
+``Record`` was for: the context it hands the ledger client) are the actor's
+own bookkeeping, touched only from the actor's thread.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from actors.domain import OrderIntent
 from actors.errors import VenueError
 from actors.execution._client import VenueOrder
 from actors.execution._outcome import UnwindNeeded
+from actors.execution._status import CountName, Phase
 from actors.execution._workflows import LegResult, ReconcileResult, Resolution
 from actors.messages import Reservation
 
@@ -78,7 +80,10 @@ class VenueErrorSeen:
 
 @attrs.frozen
 class Counted:
-    counter: str
+    """``n`` more of one counter, counted on the loop (a :class:`CountName`, checked
+    here so a wrong value fails where it is made, not in the actor)."""
+
+    counter: CountName = attrs.field(validator=attrs.validators.instance_of(CountName))
     n: int = 1
 
 
@@ -115,22 +120,11 @@ class RecordFor:
     reservation_id: str | None = None
 
 
-class Phase(enum.Enum):
-    """Where one reservation's execution stands; the value is what ``state_summary``
-    publishes (the daemon's views and shutdown read these strings)."""
-
-    RECORDING_INTENTS = "recording intents"
-    PLACING = "placing"
-    PRICING_UNWIND = "pricing unwind"
-    RECORDING_UNWIND_INTENT = "recording unwind intent"
-    UNWINDING = "unwinding"
-
-
 @attrs.frozen
 class RepairDone:
     """The venue's view of the orders to repair; ``missing`` were never sent."""
 
-    resolution: Any
+    resolution: Resolution
     missing: tuple[str, ...]
 
 
@@ -157,21 +151,8 @@ class MailboxReporter:
     def venue_error(self, error: VenueError) -> None:
         self._tell(VenueErrorSeen(error))
 
-    def count(self, counter: str, n: int = 1) -> None:
+    def count(self, counter: CountName, n: int = 1) -> None:
         self._tell(Counted(counter, n))
 
     def leg_state(self, reservation_id: str, client_order_id: str, state: str) -> None:
         self._tell(LegState(reservation_id, client_order_id, state))
-
-
-COUNTERS = (
-    "orders_sent",
-    "retries",
-    "unknown_outcomes_resolved",
-    "duplicates_ignored",
-    "rate_limit_waits",
-    "venue_errors",
-    "reports",
-    "records_failed",
-    "reconciled_for_risk",
-)

@@ -1,7 +1,9 @@
 """Per-endpoint token buckets that also honour the venue's Retry-After.
 
 Lives on the execution actor's trio loop and reads trio's clock
-(``trio.current_time()``), so tests can drive it with ``trio.testing.MockClock``.
+(``trio.current_time()``): on that loop, the actor's injected clock (see
+:class:`~supervision.TrioLoop`); under a bare ``trio.run`` tests drive it with
+``trio.testing.MockClock``.
 Single-task-at-a-time by construction (trio is cooperative): no locks.
 
 - :meth:`RateLimiter.acquire` waits until the endpoint has a token and is not

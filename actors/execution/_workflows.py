@@ -32,6 +32,7 @@ from actors.errors import CriticalVenueError, TransientVenueError, VenueError, V
 from actors.execution._client import VenueClient, VenueOrder, VenuePosition
 from actors.execution._config import RetryPolicy
 from actors.execution._history import order_line, resolved_line
+from actors.execution._status import CountName
 
 __all__ = [
     "LegResult",
@@ -49,7 +50,7 @@ class Reporter(Protocol):
 
     def venue_error(self, error: VenueError) -> None: ...
 
-    def count(self, counter: str, n: int = 1) -> None: ...
+    def count(self, counter: CountName, n: int = 1) -> None: ...
 
     def leg_state(self, reservation_id: str, client_order_id: str, state: str) -> None: ...
 
@@ -151,7 +152,7 @@ class Workflows:
                 found = await self.find(cid)
                 resolved_line(reservation_id, cid, found, "after an unknown outcome")
                 if found is not None:
-                    self.reporter.count("unknown_outcomes_resolved")
+                    self.reporter.count(CountName.UNKNOWN_OUTCOMES_RESOLVED)
                     order = found
                     break
             except CriticalVenueError as error:
@@ -162,9 +163,9 @@ class Workflows:
             if self.retry.exhausted(attempts):
                 self.reporter.leg_state(reservation_id, cid, f"gave up: {type(last).__name__}")
                 return LegResult(intent, None, (), last)
-            self.reporter.count("retries")
+            self.reporter.count(CountName.RETRIES)
             await trio.sleep(wait)
-        self.reporter.count("orders_sent")
+        self.reporter.count(CountName.ORDERS_SENT)
         order, fills = await self.settle(order)
         self.reporter.leg_state(
             reservation_id, cid, f"{order.status}: filled {order.fill_count}/{intent.count}"
@@ -260,6 +261,6 @@ class Workflows:
                 if self.resolve_retry.exhausted(attempts):
                     raise
                 limited = isinstance(error, VenueRateLimited) and error.retry_after > 0
-            self.reporter.count("retries")
+            self.reporter.count(CountName.RETRIES)
             # after a 429 the client's limiter already holds the endpoint for Retry-After
             await trio.sleep(0 if limited else self.resolve_retry.delay(attempts - 1, self.rng))

@@ -9,18 +9,24 @@ conflated delivery: at most one unacknowledged ``BookUpdate`` per market.
 """
 
 from actors.feed._actor import FeedActor, FeedLoopFailed
-from actors.feed._books import FeedBooks, MarketPhase
+from actors.feed._books import FeedBooks, FeedCounts, MarketPhase
 from actors.feed._config import FeedConfig
-from actors.feed._delivery import Delivery
+from actors.feed._delivery import Delivery, DeliveryCounts
 from actors.feed._protocol import Frame, Rejected, RejectReason, parse_frame
+from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 
 __all__ = [
+    "ConnectionStatus",
     "Delivery",
+    "DeliveryCounts",
     "FeedActor",
     "FeedBooks",
     "FeedConfig",
+    "FeedCounts",
     "FeedLoopFailed",
+    "FeedStatus",
     "Frame",
+    "MarketFeedStatus",
     "MarketPhase",
     "RejectReason",
     "Rejected",

@@ -11,6 +11,10 @@ and ``on_failure``), which parses frames and tells them to the actor; the actor
 owns the books and the sequence state (:class:`._books.FeedBooks`) and the
 conflated delivery to the consumer (:class:`._delivery.Delivery`).
 
+One clock: the loop runs trio on the actor's injected clock, so the loop's
+waits (tick interval, silence timeout, reconnect and resync delays) and the
+actor's deadlines (staleness, subscribe timeout) are measured on the same time.
+
 Messages handled:
 
 - ``BookConsumed(ticker, seq)`` from the consumer: the next (latest) book of
@@ -20,6 +24,11 @@ Messages handled:
 - from its own loop: ``Connected``, ``Disconnected``, ``ConnectAttemptFailed``,
   ``FrameReceived``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
   connection are dropped (counted as ``late_messages``).
+
+Dispatch is the runtime's table (:meth:`FeedActor.handlers`); anything else
+(a ``Down`` of an actor other than the consumer included) is counted in
+``unknown_messages`` and logged. ``state_summary()`` returns a
+:class:`~actors.feed.FeedStatus`.
 
 Messages sent to the consumer: ``BookUpdate`` (at most one unacknowledged per
 market) and ``BookStale`` (once each time a market stops being tradeable: a
@@ -36,7 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -54,6 +63,7 @@ from actors.feed._connection import (
     Tick,
 )
 from actors.feed._delivery import Delivery
+from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate
 from supervision import Down, SupervisedActor, TrioLoop
 
@@ -82,13 +92,12 @@ class FeedActor(SupervisedActor):
         self._delivery: Delivery | None = None
         self._connection = 0  # the live connection's number; 0 while there is none
         self._connection_state = "connecting"
-        self._last_disconnect = ""
+        self._last_disconnect: str | None = None
         self._retry_in: float | None = None
         self._connected_once = False
         self._reconnects = 0
         self._connect_failures = 0
         self._late_messages = 0
-        self._unknown_messages = 0
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -117,7 +126,9 @@ class FeedActor(SupervisedActor):
             report=report,
             backlog=self.actor_inbox.qsize,  # type: ignore[attr-defined]
         )
-        self._loop = TrioLoop(f"{self.name}-io", on_error=lambda exc: report(LoopFailed(exc)))
+        self._loop = TrioLoop(
+            f"{self.name}-io", on_error=lambda exc: report(LoopFailed(exc)), clock=self.clock
+        )
         try:
             self._loop.start()
             self._loop.spawn(self._io.run)
@@ -139,43 +150,60 @@ class FeedActor(SupervisedActor):
 
     # -- messages -----------------------------------------------------------------
 
-    def on_receive(self, message: Any) -> Any:
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {
+            FrameReceived: self._on_frame,
+            BookConsumed: self._on_consumed,
+            Tick: self._on_tick,
+            Connected: self._on_connected,
+            Disconnected: self._on_disconnected,
+            ConnectAttemptFailed: self._on_connect_failed,
+            Down: self._on_down,
+            LoopFailed: self._on_loop_failed,
+        }
+
+    @property
+    def _state(self) -> tuple[FeedBooks, Delivery]:
         books, delivery = self._books, self._delivery
         assert books is not None, "on_start has run"
         assert delivery is not None, "on_start has run"
-        match message:
-            case FrameReceived(connection=connection) if connection == self._connection:
-                self._carry_out(books.on_frame(message.frame, message.received_at))
-            case FrameReceived():
-                self._late_messages += 1
-            case BookConsumed(ticker=ticker, seq=seq):
-                delivery.consumed(ticker, seq)
-            case Tick():
-                self._carry_out(books.check_staleness(self.clock.monotonic()))
-                delivery.flush()
-            case Connected():
-                self._on_connected(message, books)
-            case Disconnected():
-                self._on_disconnected(message, books)
-            case ConnectAttemptFailed(reason=reason, retry_in=retry_in):
-                self._connect_failures += 1
-                self._connection_state, self._last_disconnect = "waiting", reason
-                self._retry_in = retry_in
-                logger.bind(event="connect_failed", child=self.name).warning(
-                    "feed: cannot connect ({}); retrying in {:.2f}s", reason, retry_in
-                )
-            case Down(name=name, epoch=epoch) if name == self.consumer:
-                delivery.consumer_down(epoch)
-            case LoopFailed(error=error):
-                raise FeedLoopFailed(f"the feed's trio loop failed: {error!r}") from error
-            case _:
-                self._unknown_messages += 1
-                logger.bind(event="unknown_message", child=self.name).warning(
-                    "feed: ignored unexpected message {!r}", message
-                )
-        return None
+        return books, delivery
 
-    def _on_connected(self, message: Connected, books: FeedBooks) -> None:
+    def _on_frame(self, message: FrameReceived) -> None:
+        if message.connection != self._connection:
+            self._late_messages += 1  # read before its connection ended
+            return
+        books = self._books  # the hot path: no tuple, one check
+        assert books is not None, "on_start has run"
+        self._carry_out(books.on_frame(message.frame, message.received_at))
+
+    def _on_consumed(self, message: BookConsumed) -> None:
+        self._state[1].consumed(message.ticker, message.seq)
+
+    def _on_tick(self, _message: Tick) -> None:
+        books, delivery = self._state
+        self._carry_out(books.check_staleness(self.clock.monotonic()))
+        delivery.flush()
+
+    def _on_connect_failed(self, message: ConnectAttemptFailed) -> None:
+        self._connect_failures += 1
+        self._connection_state, self._last_disconnect = "waiting", message.reason
+        self._retry_in = message.retry_in
+        logger.bind(event="connect_failed", child=self.name).warning(
+            "feed: cannot connect ({}); retrying in {:.2f}s", message.reason, message.retry_in
+        )
+
+    def _on_down(self, message: Down) -> None:
+        if message.name != self.consumer:
+            self.on_unknown(message)  # we monitor nobody else
+            return
+        self._state[1].consumer_down(message.epoch)
+
+    def _on_loop_failed(self, message: LoopFailed) -> None:
+        raise FeedLoopFailed(f"the feed's trio loop failed: {message.error!r}") from message.error
+
+    def _on_connected(self, message: Connected) -> None:
+        books, _ = self._state
         if self._connected_once:
             self._reconnects += 1
         self._connected_once = True
@@ -188,10 +216,11 @@ class FeedActor(SupervisedActor):
         )
         self._carry_out(books.connected(message.tickers, self.clock.monotonic()))
 
-    def _on_disconnected(self, message: Disconnected, books: FeedBooks) -> None:
+    def _on_disconnected(self, message: Disconnected) -> None:
         if message.connection != self._connection:
             self._late_messages += 1
             return
+        books, _ = self._state
         self._connection, self._connection_state = 0, "waiting"
         self._last_disconnect, self._retry_in = message.reason, message.retry_in
         logger.bind(event="disconnected", child=self.name).warning(
@@ -221,44 +250,44 @@ class FeedActor(SupervisedActor):
 
     # -- introspection ------------------------------------------------------------
 
-    def state_summary(self) -> Mapping[str, Any]:
+    def state_summary(self) -> FeedStatus:
+        """The connection, every market's stream and copies of the counters."""
+        connection = ConnectionStatus(
+            state=self._connection_state if self._books is not None else "starting",
+            number=self._connection,
+            reconnects=self._reconnects,
+            connect_failures=self._connect_failures,
+            last_disconnect=self._last_disconnect,
+            retry_in_s=self._retry_in,
+        )
         books, delivery = self._books, self._delivery
         if books is None or delivery is None:
-            return {"connection": {"state": "starting"}}
+            return FeedStatus(self.consumer, connection, unknown_messages=self.unknown_messages)
         now = self.clock.monotonic()
         in_flight, pending = delivery.in_flight, set(delivery.pending)
         markets = {
-            ticker: {
-                "phase": market.phase.value,
-                "sid": market.sid,
-                "seq": None if market.book is None else market.book.seq,
-                "last_update_age_s": None
+            ticker: MarketFeedStatus(
+                phase=market.phase.value,
+                sid=market.sid,
+                seq=None if market.book is None else market.book.seq,
+                last_update_age_s=None
                 if market.last_update_at is None
                 else round(now - market.last_update_at, 3),
-                "stale": not market.fresh,
-                "gaps": market.gaps,
-                "resyncs": market.resyncs,
-                "in_flight_seq": in_flight.get(ticker),
-                "pending": ticker in pending,
-            }
+                stale=not market.fresh,
+                gaps=market.gaps,
+                resyncs=market.resyncs,
+                in_flight_seq=in_flight.get(ticker),
+                pending=ticker in pending,
+            )
             for ticker, market in sorted(books.markets.items())
         }
-        return {
-            "consumer": self.consumer,
-            "connection": {
-                "state": self._connection_state,
-                "number": self._connection,
-                "reconnects": self._reconnects,
-                "connect_failures": self._connect_failures,
-                "last_disconnect": self._last_disconnect,
-                "retry_in_s": self._retry_in,
-            },
-            "markets": markets,
-            "counts": {
-                **attrs.asdict(books.counts),
-                **{f"updates_{k}": v for k, v in attrs.asdict(delivery.counts).items()},
-                "reconnects": self._reconnects,
-                "late_messages": self._late_messages,
-                "unknown_messages": self._unknown_messages,
-            },
-        }
+        return FeedStatus(
+            consumer=self.consumer,
+            connection=connection,
+            markets=markets,
+            counts=books.counts.copy(),
+            updates=attrs.evolve(delivery.counts),
+            reconnects=self._reconnects,
+            late_messages=self._late_messages,
+            unknown_messages=self.unknown_messages,
+        )

@@ -124,6 +124,8 @@ class MarketFeed:
 
 @attrs.define
 class FeedCounts:
+    """What the books counted; ``rejected`` is reason -> market -> frames rejected."""
+
     frames: int = 0
     heartbeats: int = 0
     books_accepted: int = 0
@@ -135,6 +137,10 @@ class FeedCounts:
     venue_errors: int = 0
     stale_reported: int = 0
     rejected: dict[str, dict[str, int]] = attrs.Factory(dict)
+
+    def copy(self) -> FeedCounts:
+        """An independent copy (the per-market rejection counts included)."""
+        return attrs.evolve(self, rejected={r: dict(m) for r, m in self.rejected.items()})
 
     def reject(self, reason: RejectReason, ticker: str | None) -> None:
         per_market = self.rejected.setdefault(reason.value, {})

@@ -14,6 +14,11 @@ to the actor, in order:
   ``silence_timeout_s`` — a silent socket is closed, never trusted;
 - :class:`Tick` every ``tick_interval_s``, connected or not.
 
+Time is the actor's ``clock`` only: frames are stamped with it, and the loop it
+runs on (the actor's :class:`~supervision.TrioLoop`) measures trio's sleeps and
+timeouts on the same clock. Under a :class:`~supervision.ManualClock` every wait
+here (the backpressure poll included) ends only when the test advances it.
+
 A session ends by closing the TCP stream, without a websocket closing
 handshake, for two reasons found with trio-websocket 0.12: when the venue
 closed first, its ``aclose`` returns early and leaks the socket; and a ping
@@ -139,9 +144,9 @@ class FeedConnection:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._tick)
             while True:
-                started = trio.current_time()
+                started = self._clock.monotonic()
                 connected, reason = await self._session()
-                if trio.current_time() - started >= self.config.reconnect_backoff.reset_after:
+                if self._clock.monotonic() - started >= self.config.reconnect_backoff.reset_after:
                     self._backoff.reset()
                 delay = self._backoff.next_delay()
                 if connected:

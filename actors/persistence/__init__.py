@@ -28,6 +28,7 @@ from actors.persistence._records import (
 )
 from actors.persistence._recovery import open_reservations, recorded_fills
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
+from actors.persistence._status import PersistenceStatus
 
 __all__ = [
     "EVENT_KINDS",
@@ -45,6 +46,7 @@ __all__ = [
     "Migration",
     "OrderRecord",
     "PersistenceActor",
+    "PersistenceStatus",
     "ReservationRecord",
     "WriteResult",
     "decode_event",

@@ -21,11 +21,14 @@ Contract:
   it was opened with; the cap also applies to a reopened connection. The
   answer (also the ``ask`` value) is :class:`LedgerSizeLimited` with the cap
   in force. A cap SQLite refuses raises: an ``ask`` fails, a ``tell`` crashes.
-- Other messages are logged and counted, never guessed at.
+- Other messages are logged and counted (``unknown_messages``), never guessed
+  at: dispatch is the runtime's table (:meth:`PersistenceActor.handlers`).
+- ``state_summary()`` returns a :class:`~actors.persistence.PersistenceStatus`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +38,7 @@ from loguru import logger
 from actors.errors import LedgerError
 from actors.messages import Halt, Record, Recorded, RecordFailed
 from actors.persistence._ledger import Ledger
+from actors.persistence._status import PersistenceStatus
 from supervision import ChildUnavailable, SupervisedActor, validators
 
 
@@ -79,7 +83,6 @@ class PersistenceActor(SupervisedActor):
         self._transactions = 0
         self._events = 0
         self._failures = 0
-        self._unknown_messages = 0
         self._last_commit_at: float | None = None
         self._last_error: str | None = None
         self._size_cap: int | None = None  # set by LimitLedgerSize; kept across reopening
@@ -118,16 +121,8 @@ class PersistenceActor(SupervisedActor):
 
     # -- messages ----------------------------------------------------------------------
 
-    def on_receive(self, message: Any) -> Any:
-        if isinstance(message, Record):
-            return self._record(message)
-        if isinstance(message, LimitLedgerSize):
-            return self._limit(message.max_page_count)
-        self._unknown_messages += 1
-        logger.bind(event="unknown_message", child=self.name, epoch=self.epoch).warning(
-            "persistence ignored a {} from {}", type(message).__name__, self.message_sender
-        )
-        return None
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {Record: self._record, LimitLedgerSize: self._limit}
 
     def _record(self, record: Record) -> Recorded | RecordFailed:
         try:
@@ -147,7 +142,8 @@ class PersistenceActor(SupervisedActor):
         self._reply(reply)
         return reply
 
-    def _limit(self, max_page_count: int | None) -> LedgerSizeLimited:
+    def _limit(self, message: LimitLedgerSize) -> LedgerSizeLimited:
+        max_page_count = message.max_page_count
         self._size_cap = max_page_count
         if self._ledger is None or not self._ledger.is_open:
             self._ledger = self._open()  # applies the new cap
@@ -190,19 +186,17 @@ class PersistenceActor(SupervisedActor):
                 "{} for {} not delivered: {}", type(reply).__name__, reply.request_id, unavailable
             )
 
-    def state_summary(self) -> dict[str, Any]:
-        """``pending`` is always 0 between messages: each Record commits or fails
-        inside its own handler (the queue is the runtime's ``mailbox``)."""
+    def state_summary(self) -> PersistenceStatus:
         ledger = self._ledger
-        return {
-            "db_path": str(self.db_path),
-            "open": ledger is not None and ledger.is_open,
-            "schema_version": ledger.schema_version if ledger is not None else None,
-            "last_commit_at": self._last_commit_at,
-            "transactions": self._transactions,
-            "events": self._events,
-            "failures": self._failures,
-            "last_error": self._last_error,
-            "unknown_messages": self._unknown_messages,
-            "pending": 0,
-        }
+        return PersistenceStatus(
+            db_path=str(self.db_path),
+            open=ledger is not None and ledger.is_open,
+            schema_version=ledger.schema_version if ledger is not None else None,
+            last_commit_at=self._last_commit_at,
+            transactions=self._transactions,
+            events=self._events,
+            failures=self._failures,
+            last_error=self._last_error,
+            pending=0,
+            unknown_messages=self.unknown_messages,
+        )

@@ -6,7 +6,11 @@
   validated (the daemon maps its TOML config into them);
 - :class:`CircuitBreaker`, :class:`Holding`, :class:`ReservationBook`,
   :func:`limit_breached`, :func:`worst_case_cents`: the pure parts it is built
-  from, tested on their own with explicit times.
+  from, tested on their own with explicit times;
+- :class:`RiskStatus` and its parts (:class:`BreakerStatus`,
+  :class:`ReservationsStatus`, :class:`ReservationView`, :class:`ExposureStatus`,
+  :class:`PositionView`) and the counters :class:`RejectionCounts`,
+  :class:`RiskCounts`: what ``RiskActor.state_summary`` reports.
 """
 
 from actors.risk._actor import Rejected, RiskActor
@@ -14,17 +18,35 @@ from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
 from actors.risk._holdings import Holding
 from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
+from actors.risk._status import (
+    BreakerStatus,
+    ExposureStatus,
+    PositionView,
+    RejectionCounts,
+    ReservationsStatus,
+    ReservationView,
+    RiskCounts,
+    RiskStatus,
+)
 
 __all__ = [
     "BreakerConfig",
     "BreakerState",
+    "BreakerStatus",
     "CircuitBreaker",
+    "ExposureStatus",
     "Holding",
+    "PositionView",
     "RejectReason",
     "Rejected",
+    "RejectionCounts",
     "ReservationBook",
+    "ReservationView",
+    "ReservationsStatus",
     "RiskActor",
+    "RiskCounts",
     "RiskLimits",
+    "RiskStatus",
     "limit_breached",
     "worst_case_cents",
 ]

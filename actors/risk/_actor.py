@@ -45,7 +45,8 @@ sink writes them to its JSONL history (see ``warden.history``).
 
 Failure behaviour: no handler raises on bad input.  A fill that cannot be
 booked (another payout, selling more than held) halts trading, since risk's
-books no longer match the venue.  Unknown messages are counted and logged.
+books no longer match the venue.  Unknown messages are counted (the runtime's
+``unknown_messages``) and logged.
 Start: a new incarnation (after a crash, a hang, an operator restart, or a new
 process) rebuilds its positions and the day's realised P&L by booking every fill
 the ledger recorded (``recorded_fills``), so no restart resets the daily loss
@@ -59,8 +60,7 @@ unreadable or its fills unbookable: the incarnation starts halted (fail closed).
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -103,6 +103,16 @@ from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
 from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
 from actors.risk._positions import PositionBook
+from actors.risk._status import (
+    BreakerStatus,
+    ExposureStatus,
+    PositionView,
+    RejectionCounts,
+    ReservationsStatus,
+    ReservationView,
+    RiskCounts,
+    RiskStatus,
+)
 from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.NONE})
@@ -176,8 +186,8 @@ class RiskActor(SupervisedActor):
         self._halt_reason: str | None = None
         self._reconciled = False
         self._reconcile_detail = "waiting for the first Reconciled"
-        self._rejections: Counter[str] = Counter()
-        self._counts: Counter[str] = Counter()
+        self._rejections = RejectionCounts()
+        self._counts = RiskCounts()
         self._ledger: LedgerClient[None] = LedgerClient(
             self,
             self._record_outcome,
@@ -192,19 +202,6 @@ class RiskActor(SupervisedActor):
         self._latest: dict[str, Reservation] = {}
         self._unwritten: dict[str, None] = {}
         self._unwritten_audit: list[LedgerEvent] = []
-        self._handlers: dict[type, Callable[[Any], Any]] = {
-            Reserve: self._on_reserve,
-            ExecutionReport: self._on_execution_report,
-            VenueErrorReport: self._on_venue_error,
-            Down: self._on_down,
-            ExecutionReady: self._on_execution_ready,
-            InDoubtResolved: self._on_in_doubt_resolved,
-            Halt: self._on_halt,
-            Resume: self._on_resume,
-            Reconciled: self._on_reconciled,
-            Recorded: self._on_recorded,
-            RecordFailed: self._on_record_failed,
-        }
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -233,7 +230,7 @@ class RiskActor(SupervisedActor):
             except DomainError as error:
                 self._start_halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
                 return
-        self._counts["fills_rebuilt"] = len(recorded)
+        self._counts.fills_rebuilt = len(recorded)
         if recorded:
             self._log("positions_rebuilt").info(
                 "booked {} recorded fill(s): realised today {} cents, in total {} cents",
@@ -270,7 +267,7 @@ class RiskActor(SupervisedActor):
         recovered, self._recovered = self._recovered, {}
         for reservation in recovered.values():
             released = attrs.evolve(reservation, state=ReservationState.RELEASED)
-            self._counts["recovered_released"] += 1
+            self._counts.recovered_released += 1
             why = "left by a previous incarnation; venue reconciled"
             self._history("released", released, "release", why).info(
                 "released {}: {}", released.reservation_id, why
@@ -295,15 +292,30 @@ class RiskActor(SupervisedActor):
             source,
         )
 
+    # -- dispatch ----------------------------------------------------------------------
+
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {
+            Reserve: self._on_reserve,
+            ExecutionReport: self._on_execution_report,
+            VenueErrorReport: self._on_venue_error,
+            Down: self._on_down,
+            ExecutionReady: self._on_execution_ready,
+            InDoubtResolved: self._on_in_doubt_resolved,
+            Halt: self._on_halt,
+            Resume: self._on_resume,
+            Reconciled: self._on_reconciled,
+            Recorded: self._on_recorded,
+            RecordFailed: self._on_record_failed,
+        }
+
     def on_receive(self, message: Any) -> Any:
-        self._ledger.sweep()  # risk has no timer: every message is a tick of its clock
-        handler = self._handlers.get(type(message))
-        if handler is None:
-            self._counts["unknown_messages"] += 1
-            self._log("unknown_message").warning("risk ignored {!r}", message)
-            return None
+        """Risk has no timer: every message is a tick of its clock.  The ledger
+        client's deadlines are swept and an OPEN breaker whose cooldown has passed
+        turns HALF_OPEN (audited) before the message is handled."""
+        self._ledger.sweep()
         self._set_breaker(self._breaker.at(self.clock.monotonic()), "cooldown over")
-        return handler(message)
+        return super().on_receive(message)
 
     # -- Reserve -----------------------------------------------------------------------
 
@@ -329,7 +341,7 @@ class RiskActor(SupervisedActor):
             self._probe_ids.add(reservation.reservation_id)
         self._breaker = self._breaker.reserve(self.clock.monotonic())
         self._book.add(reservation)
-        self._counts["reserved"] += 1
+        self._counts.reserved += 1
         self._history("reserved", reservation, "reserve", "").info(
             "reserved {} cents for {} in {} (execution#{})",
             amount,
@@ -384,7 +396,7 @@ class RiskActor(SupervisedActor):
         return None
 
     def _reject(self, message: Reserve, reason: RejectReason) -> Rejected:
-        self._rejections[reason.value] += 1
+        self._rejections.add(reason)
         ticker = message.opportunity.ticker
         logger.bind(
             event="reserve_rejected",
@@ -407,14 +419,14 @@ class RiskActor(SupervisedActor):
             self._set_breaker(self._breaker.record_success(now), "a venue call succeeded")
         reservation = self._book.get(message.reservation_id)
         if reservation is None:
-            self._counts["reports_for_unknown_reservations"] += 1
+            self._counts.reports_for_unknown_reservations += 1
             self._log("unknown_report").warning(
                 "execution report for unknown reservation {}", message.reservation_id
             )
             return
         if reservation.state is ReservationState.IN_DOUBT:
             # only InDoubtResolved may release it: it says no order can still be live
-            self._counts["reports_for_in_doubt"] += 1
+            self._counts.reports_for_in_doubt += 1
             self._log("report_for_in_doubt", reservation).warning(
                 "report for in-doubt {} kept until InDoubtResolved", reservation.reservation_id
             )
@@ -431,7 +443,7 @@ class RiskActor(SupervisedActor):
                 self.message_sender or "venue",
             )
             return
-        self._counts["transient_errors"] += 1
+        self._counts.transient_errors += 1
         self._set_breaker(
             self._breaker.record_failure(self.clock.monotonic()),
             f"{message.error_type} at {message.endpoint}",
@@ -441,7 +453,7 @@ class RiskActor(SupervisedActor):
         self._book_fills(message.fills)
         reservation = self._book.get(message.reservation_id)
         if reservation is None or reservation.state is not ReservationState.IN_DOUBT:
-            self._counts["resolutions_not_in_doubt"] += 1
+            self._counts.resolutions_not_in_doubt += 1
             self._log("resolution_not_in_doubt").warning(
                 "InDoubtResolved for {}, which is not in doubt; ignored", message.reservation_id
             )
@@ -457,7 +469,7 @@ class RiskActor(SupervisedActor):
         if message.name != self._execution:
             return
         for reservation in self._book.mark_in_doubt(message.epoch):
-            self._counts["marked_in_doubt"] += 1
+            self._counts.marked_in_doubt += 1
             ended = f"{message.name}#{message.epoch} {message.reason.value}"
             self._history("in_doubt", reservation, "in_doubt", ended).warning(
                 "{} in doubt: {}#{} ended ({}) while owning it",
@@ -480,7 +492,7 @@ class RiskActor(SupervisedActor):
                     reservation.reservation_id,
                 )
                 return
-            self._counts["resolutions_requested"] += 1
+            self._counts.resolutions_requested += 1
             self._record(
                 ReservationChanged(self._book.set_owner(reservation.reservation_id, owner))
             )
@@ -498,7 +510,7 @@ class RiskActor(SupervisedActor):
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
             if differ:
-                self._counts["reconciled_position_mismatches"] += len(differ)
+                self._counts.reconciled_position_mismatches += len(differ)
                 self._log("position_mismatch").warning(
                     "venue positions differ in {}; risk's books kept while reservations are live",
                     differ,
@@ -517,7 +529,7 @@ class RiskActor(SupervisedActor):
     def _halt(self, reason: str, source: str) -> None:
         if not self._halted:
             self._halted, self._halt_reason = True, reason
-        self._counts["halts"] += 1
+        self._counts.halts += 1
         logger.bind(
             event="halt", actor=self.name, reason=reason, source=source, history="halt"
         ).warning("risk halted by {}: {}", source, reason)
@@ -528,7 +540,7 @@ class RiskActor(SupervisedActor):
         if self._halted and self.message_sender == self._persistence:
             # The ledger failed again: auditing that would fail too, and persistence
             # would answer with another Halt -- a loop for as long as the disk is full.
-            self._counts["ledger_halts_while_halted"] += 1
+            self._counts.ledger_halts_while_halted += 1
             return
         self._halt(message.reason, message.source)
 
@@ -544,7 +556,7 @@ class RiskActor(SupervisedActor):
         self._record(AuditEvent("resume", f"was halted: {was}", message.source))
 
     def _on_recorded(self, message: Recorded) -> None:
-        self._counts["records_confirmed"] += 1
+        self._counts.records_confirmed += 1
         self._ledger.answer(message)
         self._flush_unwritten()  # the ledger writes again: catch up
 
@@ -568,14 +580,14 @@ class RiskActor(SupervisedActor):
                 self._unwritten_audit.append(event)
         self._ledger.schedule_retry()
         if outcome.failure is Failure.UNDELIVERED:
-            self._counts["records_undelivered"] += 1
+            self._counts.records_undelivered += 1
             self._log("record_undelivered").warning(
                 "persistence unavailable; {} not recorded yet: {}",
                 outcome.request_id,
                 outcome.events,
             )
             return
-        self._counts["records_failed"] += 1
+        self._counts.records_failed += 1
         if not self._halted:  # already halted: do not audit again, or a dead ledger loops
             self._halt(f"ledger cannot write: {outcome.error}", self._persistence)
 
@@ -583,7 +595,7 @@ class RiskActor(SupervisedActor):
         try:
             self.send(self._execution, CancelAll(reason))
         except ChildUnavailable:
-            self._counts["cancel_all_undelivered"] += 1
+            self._counts.cancel_all_undelivered += 1
             self._log("cancel_all_undelivered").error(
                 "execution unavailable for CancelAll; resent on its next ExecutionReady"
             )
@@ -599,7 +611,7 @@ class RiskActor(SupervisedActor):
         events.extend(self._unwritten_audit)
         self._unwritten.clear()
         self._unwritten_audit.clear()
-        self._counts["ledger_catch_ups"] += 1
+        self._counts.ledger_catch_ups += 1
         self._record(*events)
 
     def _record(self, *events: LedgerEvent) -> None:
@@ -613,7 +625,7 @@ class RiskActor(SupervisedActor):
 
     def _release(self, reservation: Reservation, why: str) -> None:
         released = self._book.release(reservation.reservation_id)
-        self._counts["released"] += 1
+        self._counts.released += 1
         self._history("released", released, "release", why).info(
             "released {}: {}", released.reservation_id, why
         )
@@ -629,9 +641,11 @@ class RiskActor(SupervisedActor):
                 self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
                 continue
             if reconciling:
-                self._counts["fills_from_reconciliation"] += int(booked)
+                self._counts.fills_from_reconciliation += int(booked)
+            elif booked:
+                self._counts.fills += 1
             else:
-                self._counts["fills" if booked else "duplicate_fills"] += 1
+                self._counts.duplicate_fills += 1
 
     def exposure_by_market(self) -> dict[str, int]:
         """Exposure per market that has any: unmatched cost basis plus live reservations."""
@@ -676,47 +690,50 @@ class RiskActor(SupervisedActor):
 
     # -- introspection -----------------------------------------------------------------
 
-    def state_summary(self) -> dict[str, Any]:
+    def state_summary(self) -> RiskStatus:
+        """A :class:`RiskStatus` of fresh copies: nothing in it is a live object."""
         now = self.clock.monotonic()
         breaker = self._breaker.at(now)
         exposure = self.exposure_by_market()
-        return {
-            "halted": self._halted,
-            "halt_reason": self._halt_reason,
-            "reconciled": self._reconciled,
-            "reconcile_detail": self._reconcile_detail,
-            "breaker": {
-                "state": breaker.state.value,
-                "failures_in_window": breaker.failures_in_window(now),
-                "probes_in_flight": breaker.probes,
-                "times_opened": breaker.times_opened,
-                "open_for_s": None if breaker.opened_at is None else now - breaker.opened_at,
-            },
-            "reservations": {
-                "held": [_describe(r) for r in self._book.held()],
-                "in_doubt": [_describe(r) for r in self._book.in_doubt()],
-            },
-            "recovered_pending": sorted(self._recovered),
-            "exposure_cents": {"by_market": exposure, "total": sum(exposure.values())},
-            "limits": attrs.asdict(self._limits),
-            "positions": {
-                t: {"yes": p.yes_count, "no": p.no_count, "cash_cents": p.cash_cents}
+        realised_today = self._positions.realised_today(self.clock.wall())  # sets the day
+        return RiskStatus(
+            halted=self._halted,
+            halt_reason=self._halt_reason,
+            reconciled=self._reconciled,
+            reconcile_detail=self._reconcile_detail,
+            breaker=BreakerStatus(
+                state=breaker.state.value,
+                failures_in_window=breaker.failures_in_window(now),
+                probes_in_flight=breaker.probes,
+                times_opened=breaker.times_opened,
+                open_for_s=None if breaker.opened_at is None else now - breaker.opened_at,
+            ),
+            reservations=ReservationsStatus(
+                held=tuple(_view(r) for r in self._book.held()),
+                in_doubt=tuple(_view(r) for r in self._book.in_doubt()),
+            ),
+            recovered_pending=tuple(sorted(self._recovered)),
+            exposure_cents=ExposureStatus(by_market=exposure, total=sum(exposure.values())),
+            limits=self._limits,
+            positions={
+                t: PositionView(yes=p.yes_count, no=p.no_count, cash_cents=p.cash_cents)
                 for t, p in sorted(self._positions.positions().items())
             },
-            "realised_pnl_today_cents": self._positions.realised_today(self.clock.wall()),
-            "realised_pnl_total_cents": self._positions.realised_total,
-            "day": self._positions.day,
-            "rejections": dict(self._rejections),
-            "counts": dict(self._counts),
-            "records_in_flight": self._ledger.in_flight,
-            "ledger_client": attrs.asdict(self._ledger.status()),
-        }
+            realised_pnl_today_cents=realised_today,
+            realised_pnl_total_cents=self._positions.realised_total,
+            day=self._positions.day,
+            rejections=attrs.evolve(self._rejections),
+            counts=attrs.evolve(self._counts),
+            records_in_flight=self._ledger.in_flight,
+            ledger_client=self._ledger.status(),
+            unknown_messages=self.unknown_messages,
+        )
 
 
-def _describe(reservation: Reservation) -> dict[str, Any]:
-    return {
-        "id": reservation.reservation_id,
-        "ticker": reservation.ticker,
-        "amount_cents": reservation.amount_cents,
-        "owner_epoch": reservation.owner_epoch,
-    }
+def _view(reservation: Reservation) -> ReservationView:
+    return ReservationView(
+        id=reservation.reservation_id,
+        ticker=reservation.ticker,
+        amount_cents=reservation.amount_cents,
+        owner_epoch=reservation.owner_epoch,
+    )

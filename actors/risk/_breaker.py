@@ -21,20 +21,16 @@ made after the cooldown may close the breaker).
 from __future__ import annotations
 
 import enum
-import math
-from typing import Any
 
 import attrs
 from attrs import field, frozen
 
 from actors import _checks
+from supervision import validators
 
-
-def _positive_seconds(instance: object, attribute: Any, value: Any) -> None:
-    """A duration: a finite ``int`` or ``float`` greater than zero (not ``bool``)."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not number or not math.isfinite(value) or value <= 0:
-        _checks.fail(instance, attribute.name, value, "must be a finite number of seconds > 0")
+# A duration: a finite int or float > 0 (not bool, not NaN). _checks.fail raises the
+# InvalidFieldError itself, so the rule never gets an exception back to raise.
+_positive_seconds = validators.seconds(0, error=_checks.fail)
 
 
 @frozen

@@ -6,5 +6,6 @@ A :class:`Strategy` is pure (book in, opportunity or nothing out); the
 
 from actors.strategy._actor import StrategyActor
 from actors.strategy._arbitrage import ComplementArbitrage, Strategy
+from actors.strategy._status import StrategyCounts, StrategyStatus
 
-__all__ = ["ComplementArbitrage", "Strategy", "StrategyActor"]
+__all__ = ["ComplementArbitrage", "Strategy", "StrategyActor", "StrategyCounts", "StrategyStatus"]

@@ -11,22 +11,32 @@ Contract:
 - an opportunity id is unique across restarts (ticker, wall-clock ms, epoch,
   counter), so the client order ids derived from it never collide with an
   earlier opportunity's orders at the venue.
+
+Dispatch is the runtime's table (:meth:`StrategyActor.handlers`); any other
+message is counted in ``unknown_messages`` and logged. ``state_summary()``
+returns a :class:`~actors.strategy.StrategyStatus`.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 from loguru import logger
 
 from actors.domain import BookSnapshot
 from actors.messages import BookConsumed, BookStale, BookUpdate, Reserve
 from actors.strategy._arbitrage import Strategy
+from actors.strategy._status import StrategyCounts, StrategyStatus
 from supervision import ChildUnavailable, SupervisedActor
 
 
 class StrategyActor(SupervisedActor):
+    """Gates ``strategy`` on freshness and proposes its opportunities to ``risk``;
+    acknowledges every book to ``feed``."""
+
     def __init__(
         self,
         strategy: Strategy,
@@ -45,33 +55,28 @@ class StrategyActor(SupervisedActor):
         self._stale: set[str] = set()
         self._last_proposed: dict[tuple[str, int, int], float] = {}
         self._counter = 0
-        self.counts = {
-            "books": 0,
-            "too_old": 0,
-            "stale_market": 0,
-            "opportunities": 0,
-            "repeats_suppressed": 0,
-            "risk_unavailable": 0,
-        }
+        self._counts = StrategyCounts()
         self._last_edge: dict[str, int] = {}
 
-    def on_receive(self, message: Any) -> Any:
-        if isinstance(message, BookUpdate):
-            try:
-                self._consider(message)
-            finally:
-                self._ack(message.book)
-        elif isinstance(message, BookStale):
-            self._stale.add(message.ticker)
-        return None
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {BookUpdate: self._on_update, BookStale: self._on_stale}
+
+    def _on_update(self, update: BookUpdate) -> None:
+        try:
+            self._consider(update)
+        finally:
+            self._ack(update.book)
+
+    def _on_stale(self, stale: BookStale) -> None:
+        self._stale.add(stale.ticker)
 
     def _consider(self, update: BookUpdate) -> None:
-        self.counts["books"] += 1
+        self._counts.books += 1
         book = update.book
         self._stale.discard(book.ticker)  # a new update is the end of staleness
         age = self.clock.monotonic() - update.received_at
         if age > self.max_book_age_s:
-            self.counts["too_old"] += 1
+            self._counts.too_old += 1
             return
         opportunity = self.strategy.evaluate(book)
         if opportunity is None:
@@ -79,7 +84,7 @@ class StrategyActor(SupervisedActor):
         now = self.clock.monotonic()
         key = (book.ticker, opportunity.yes_ask, opportunity.no_ask)
         if now - self._last_proposed.get(key, -1e18) < self.repeat_after_s:
-            self.counts["repeats_suppressed"] += 1
+            self._counts.repeats_suppressed += 1
             return
         self._counter += 1
         opportunity_id = (
@@ -88,11 +93,11 @@ class StrategyActor(SupervisedActor):
         try:
             self.send(self.risk, Reserve(opportunity_id, opportunity, detected_at=now))
         except ChildUnavailable:
-            self.counts["risk_unavailable"] += 1
+            self._counts.risk_unavailable += 1
             return
         self._last_proposed[key] = now
         self._last_edge[book.ticker] = opportunity.edge_cents
-        self.counts["opportunities"] += 1
+        self._counts.opportunities += 1
         logger.bind(event="opportunity", ticker=book.ticker, id=opportunity_id).info(
             "opportunity {} {}x yes@{} no@{} edge {}c",
             opportunity_id,
@@ -107,10 +112,11 @@ class StrategyActor(SupervisedActor):
         with contextlib.suppress(ChildUnavailable):
             self.send(self.feed, BookConsumed(book.ticker, book.seq))
 
-    def state_summary(self) -> dict[str, Any]:
-        return {
-            "strategy": self.strategy.name,
-            "stale_markets": sorted(self._stale),
-            "last_edge_cents": dict(self._last_edge),
-            **self.counts,
-        }
+    def state_summary(self) -> StrategyStatus:
+        return StrategyStatus(
+            strategy=self.strategy.name,
+            stale_markets=tuple(sorted(self._stale)),
+            last_edge_cents=dict(self._last_edge),
+            counts=attrs.evolve(self._counts),
+            unknown_messages=self.unknown_messages,
+        )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -21,11 +21,19 @@ import httpx
 import trio
 
 from actors.domain import Action, Fill, Side
-from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RateLimit, RetryPolicy
+from actors.execution import (
+    Deadlines,
+    ExecutionActor,
+    ExecutionConfig,
+    ExecutionStatus,
+    RateLimit,
+    RetryPolicy,
+)
 from actors.messages import Record, Recorded, RecordFailed, Reservation
 from supervision import (
     NO_BACKOFF,
     ChildSpec,
+    Clock,
     SupervisedActor,
     SupervisionTree,
     SupervisorSpec,
@@ -194,6 +202,8 @@ class Inbox:
 
 
 class FakeRisk(SupervisedActor):
+    """Journals everything it receives (so it takes any type: ``on_receive`` itself)."""
+
     def __init__(self, inbox: Inbox) -> None:
         super().__init__()
         self.inbox = inbox
@@ -212,27 +222,36 @@ class FakePersistence(SupervisedActor):
         self.mode = mode
         self.held: list[tuple[str, str]] = []
 
-    def on_receive(self, message: Any) -> Any:
-        if isinstance(message, CrashPersistence):
-            raise PersistenceCrashed
-        if isinstance(message, SetMode):
-            self.mode = message.mode
-        elif isinstance(message, Release):
-            held, self.held = self.held, []
-            for sender, request_id in held:
-                answer = RecordFailed(request_id, "disk full") if message.fail else None
-                self.send(sender, answer or Recorded(request_id))
-        elif isinstance(message, Record):
-            self.inbox.add(message)
-            sender = self.message_sender
-            assert sender is not None
-            if self.mode == "auto":
-                self.send(sender, Recorded(message.request_id))
-            elif self.mode == "fail":
-                self.send(sender, RecordFailed(message.request_id, "disk full"))
-            else:
-                self.held.append((sender, message.request_id))
-        return None
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {
+            CrashPersistence: self._on_crash,
+            SetMode: self._on_set_mode,
+            Release: self._on_release,
+            Record: self._on_record,
+        }
+
+    def _on_crash(self, _message: CrashPersistence) -> None:
+        raise PersistenceCrashed
+
+    def _on_set_mode(self, message: SetMode) -> None:
+        self.mode = message.mode
+
+    def _on_release(self, message: Release) -> None:
+        held, self.held = self.held, []
+        for sender, request_id in held:
+            answer = RecordFailed(request_id, "disk full") if message.fail else None
+            self.send(sender, answer or Recorded(request_id))
+
+    def _on_record(self, message: Record) -> None:
+        self.inbox.add(message)
+        sender = self.message_sender
+        assert sender is not None
+        if self.mode == "auto":
+            self.send(sender, Recorded(message.request_id))
+        elif self.mode == "fail":
+            self.send(sender, RecordFailed(message.request_id, "disk full"))
+        else:
+            self.held.append((sender, message.request_id))
 
 
 @attrs.define
@@ -247,8 +266,11 @@ class Harness:
             e for record in self.ledger.of(Record) for e in record.events if isinstance(e, kind)
         ]
 
-    def summary(self) -> dict[str, Any]:
-        return dict(self.tree.snapshot().find("execution").summary)
+    def summary(self) -> ExecutionStatus:
+        """Execution's published status (fails the test if it has published none)."""
+        status = self.tree.snapshot().status_of("execution", ExecutionStatus)
+        assert status is not None, "execution published no ExecutionStatus"
+        return status
 
 
 def fast_config(rest_url: str, **overrides: Any) -> ExecutionConfig:
@@ -266,9 +288,14 @@ def fast_config(rest_url: str, **overrides: Any) -> ExecutionConfig:
 
 
 def start_execution(
-    config: ExecutionConfig, *, persistence_mode: str = "auto", venue: VenueThread | None = None
+    config: ExecutionConfig,
+    *,
+    persistence_mode: str = "auto",
+    venue: VenueThread | None = None,
+    clock: Clock | None = None,
 ) -> Iterator[Harness]:
-    """Generator for a fixture: the tree runs until the fixture is torn down."""
+    """Generator for a fixture: the tree runs until the fixture is torn down
+    (on ``clock``, the real one by default)."""
     risk, ledger = Inbox(), Inbox()
     spec = SupervisorSpec(
         name="root",
@@ -280,7 +307,7 @@ def start_execution(
         backoff=NO_BACKOFF,
         intensity=10,
     )
-    host = TreeThread(SupervisionTree(spec, seed=7)).start()
+    host = TreeThread(SupervisionTree(spec, clock=clock, seed=7)).start()
     try:
         yield Harness(host.tree, risk, ledger, venue)
     finally:

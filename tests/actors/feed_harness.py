@@ -9,7 +9,7 @@ venue's own thread, because the venue is single-threaded by design.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -18,12 +18,13 @@ import pytest
 import trio
 
 from actors.domain import BookSnapshot
-from actors.feed import FeedActor, FeedConfig
+from actors.feed import FeedActor, FeedConfig, FeedCounts, FeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate
 from supervision import (
     NO_BACKOFF,
     BackoffPolicy,
     ChildSpec,
+    Clock,
     Jitter,
     SupervisedActor,
     SupervisionTree,
@@ -159,17 +160,16 @@ class RecordingConsumer(SupervisedActor):
         self.auto_ack = auto_ack
         self._unacked: dict[str, int] = {}
 
-    def on_receive(self, message: Any) -> None:
-        if isinstance(message, BookUpdate | BookStale):
-            self.received.append(message)  # list.append is atomic in CPython
-        if isinstance(message, BookUpdate):
-            self._unacked[message.ticker] = message.book.seq
-            if self.auto_ack:
-                self._ack_all()
-        elif isinstance(message, AckAll):
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {BookUpdate: self._on_update, BookStale: self.received.append, AckAll: self._ack_all}
+
+    def _on_update(self, message: BookUpdate) -> None:
+        self.received.append(message)  # list.append is atomic in CPython
+        self._unacked[message.ticker] = message.book.seq
+        if self.auto_ack:
             self._ack_all()
 
-    def _ack_all(self) -> None:
+    def _ack_all(self, _message: object = None) -> None:
         for ticker, seq in self._unacked.items():
             self.send("feed", BookConsumed(ticker, seq))
         self._unacked.clear()
@@ -183,11 +183,14 @@ class FeedRig:
         self.tree = tree
         self.received = received
 
-    def summary(self) -> dict[str, Any]:
-        return dict(self.tree.snapshot(summary_timeout=DEADLINE).find("feed").summary)
+    def status(self) -> FeedStatus:
+        """The feed's published status (fails the test if it published none)."""
+        status = self.tree.snapshot(summary_timeout=DEADLINE).status_of("feed", FeedStatus)
+        assert status is not None, "the feed published no FeedStatus"
+        return status
 
-    def counts(self) -> dict[str, Any]:
-        return dict(self.summary()["counts"])
+    def counts(self) -> FeedCounts:
+        return self.status().counts
 
     def updates(self, ticker: str = "SIM-001") -> list[BookUpdate]:
         return [m for m in list(self.received) if isinstance(m, BookUpdate) and m.ticker == ticker]
@@ -242,8 +245,13 @@ def start_rig() -> Iterator[Callable[..., FeedRig]]:
     started: list[tuple[VenueThread, TreeThread]] = []
 
     def start(
-        venue_config: VenueConfig | None = None, *, auto_ack: bool = True, **feed: Any
+        venue_config: VenueConfig | None = None,
+        *,
+        auto_ack: bool = True,
+        clock: Clock | None = None,
+        **feed: Any,
     ) -> FeedRig:
+        """``clock`` is the tree's (so the feed's, and its trio loop's); default real time."""
         venue = VenueThread(venue_config or quiet_venue()).start()
         received: list[Any] = []
         config = feed_config(venue.server, **feed)
@@ -256,7 +264,7 @@ def start_rig() -> Iterator[Callable[..., FeedRig]]:
             backoff=NO_BACKOFF,
             intensity=10,
         )
-        host = TreeThread(SupervisionTree(spec, seed=11))
+        host = TreeThread(SupervisionTree(spec, seed=11, clock=clock))
         started.append((venue, host))
         host.start()
         return FeedRig(venue, host.tree, received)

@@ -27,7 +27,7 @@ from actors.messages import (
     Reserve,
     client_order_id,
 )
-from actors.risk import BreakerConfig, Rejected, RiskActor, RiskLimits
+from actors.risk import BreakerConfig, Rejected, RiskActor, RiskLimits, RiskStatus
 from supervision import (
     ChildSpec,
     ChildUnavailable,
@@ -180,9 +180,11 @@ class RiskHarness:
             if isinstance(event, ReservationChanged)
         ]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RiskStatus:
+        """Risk's current status (never a stale one: the test waits for a fresh answer)."""
         node = self.tree.snapshot(summary_timeout=ASK_TIMEOUT).find("risk")
         assert not node.summary_stale
+        assert isinstance(node.summary, RiskStatus), node.summary
         return node.summary
 
     def epoch_of(self, name: str) -> int:

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from actors.domain import Action, OrderState, Side
-from actors.execution import ExecutionConfig, RetryPolicy
+from actors.execution import ExecutionConfig, Phase, RetryPolicy
 from actors.messages import (
     ErrorClass,
     Execute,
@@ -117,9 +117,9 @@ def test_a_crossing_reservation_fills_both_legs_and_reports_the_venues_fills(
     updates = {u.client_order_id: u for u in harness.events(OrderUpdated)}
     assert (updates[yes_id].state, updates[yes_id].filled_count) == (OrderState.FILLED, 5)
     assert {e.fill for e in harness.events(FillRecorded)} >= set(report.fills)
-    counts = harness.summary()["counts"]
-    assert counts["orders_sent"] == 2
-    assert harness.summary()["in_flight"] == {}
+    counts = harness.summary().counts
+    assert counts.orders_sent == 2
+    assert harness.summary().in_flight == {}
 
 
 def test_no_order_reaches_the_venue_before_persistence_answers_recorded(
@@ -137,8 +137,8 @@ def test_no_order_reaches_the_venue_before_persistence_answers_recorded(
     assert held == ReservationChanged(attrs.evolve(reservation(), owner_epoch=1))
     assert [type(e) for e in intents] == [IntentRecorded, IntentRecorded]
     summary = harness.summary()
-    assert summary["in_flight"]["opp-1"]["phase"] == "recording intents"
-    assert set(summary["in_flight"]["opp-1"]["legs"]) == set(reservation().client_order_ids)
+    assert summary.in_flight["opp-1"].phase is Phase.RECORDING_INTENTS
+    assert set(summary.in_flight["opp-1"].legs) == set(reservation().client_order_ids)
     assert accepted_ids(venue) == []
 
     harness.tree.tell("persistence", Release())
@@ -186,7 +186,7 @@ def test_a_record_persistence_never_answers_fails_after_record_timeout_with_noth
     (reported_at, _) = harness.risk.timed(ExecutionReport)[0]
     assert reported_at - recorded_at >= 0.35  # not before the timeout (0.4 s, less delivery)
     assert accepted_ids(venue) == []
-    assert harness.summary()["counts"]["records_failed"] == 1
+    assert harness.summary().counts.records_failed == 1
 
 
 def test_a_persistence_crash_alone_fails_the_intents_it_held_and_the_ledger_is_repaired(
@@ -198,7 +198,7 @@ def test_a_persistence_crash_alone_fails_the_intents_it_held_and_the_ledger_is_r
 
     harness.tree.tell("execution", Execute(reservation()))
     eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
-    assert harness.summary()["pending_records"] == 1
+    assert harness.summary().pending_records == 1
     harness.tree.tell("persistence", CrashPersistence())
 
     report = report_of(harness)
@@ -219,8 +219,8 @@ def test_a_persistence_crash_alone_fails_the_intents_it_held_and_the_ledger_is_r
         what="intents abandoned by the ledger repair",
     )
     summary = harness.summary()
-    assert (summary["pending_records"], summary["counts"]["records_failed"]) == (0, 1)
-    assert summary["ledger_client"]["retry_due_in_s"] is None  # repaired: none scheduled
+    assert (summary.pending_records, summary.counts.records_failed) == (0, 1)
+    assert summary.ledger_client.retry_due_in_s is None  # repaired: none scheduled
     assert harness.tree.snapshot().find("execution").epoch == 1  # execution lived on
 
 
@@ -234,7 +234,7 @@ def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
         harness.tree.tell("execution", Execute(reservation()))
 
     assert report_of(harness).outcome is Outcome.FILLED
-    eventually(lambda: harness.summary()["counts"]["duplicates_ignored"] == 2)
+    eventually(lambda: harness.summary().counts.duplicates_ignored == 2)
     assert len(harness.risk.of(ExecutionReport)) == 1
     assert len(accepted_ids(venue)) == 2
 
@@ -271,7 +271,7 @@ def test_a_submit_that_times_out_after_the_venue_applied_it_is_resolved_by_looku
     assert {(e.error_class, e.error_type) for e in errors} == {
         (ErrorClass.TRANSIENT, "VenueTimeout")
     }
-    assert harness.summary()["counts"]["unknown_outcomes_resolved"] == 2
+    assert harness.summary().counts.unknown_outcomes_resolved == 2
 
 
 def test_a_client_order_id_already_used_resolves_to_the_original_order(
@@ -340,7 +340,7 @@ def test_a_persistent_429_storm_gives_up_after_max_attempts_with_nothing_sent(
     assert "VenueRateLimited" in report.detail
     assert time.monotonic() - began >= 1.0
     assert len(harness.risk.of(VenueErrorReport)) == 4  # two attempts per leg
-    assert harness.summary()["counts"]["rate_limit_waits"] >= 1
+    assert harness.summary().counts.rate_limit_waits >= 1
     assert accepted_ids(venue) == []
 
 
@@ -360,7 +360,7 @@ def test_server_errors_are_retried_under_the_same_client_order_id(
     assert report_of(harness).outcome is Outcome.FILLED
     assert {e.error_type for e in harness.risk.of(VenueErrorReport)} == {"VenueServerError"}
     assert sorted(accepted_ids(venue)) == sorted(reservation().client_order_ids)
-    assert harness.summary()["counts"]["retries"] >= 1
+    assert harness.summary().counts.retries >= 1
 
 
 def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(

@@ -78,7 +78,7 @@ def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
         assert states == {"old-fill": "filled", "old-rest-0": "canceled", "old-rest-1": "canceled"}
         (seen,) = harness.events(VenueReconciled)
         assert sorted(seen.client_order_ids_at_venue) == ["old-fill", "old-rest-0", "old-rest-1"]
-        assert harness.summary()["reconciled"] is True
+        assert harness.summary().reconciled is True
 
 
 def test_with_the_venue_down_reconciliation_fails_and_no_order_is_sent() -> None:
@@ -99,8 +99,8 @@ def test_with_the_venue_down_reconciliation_fails_and_no_order_is_sent() -> None
         (report,) = harness.risk.wait_for(ExecutionReport)
         assert (report.outcome, report.detail) == (Outcome.FAILED, "not_reconciled")
         summary = harness.summary()
-        assert summary["reconciled"] is False
-        assert summary["counts"]["orders_sent"] == 0
+        assert summary.reconciled is False
+        assert summary.counts.orders_sent == 0
 
 
 def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
@@ -180,7 +180,7 @@ def test_a_new_risk_incarnation_gets_execution_ready_and_a_fresh_reconciliation(
         assert again.ok
         assert again.positions == first.positions
         assert again.fills == tuple(venue.fills())  # risk books the ones it has not seen
-        assert harness.summary()["counts"]["reconciled_for_risk"] == 1
+        assert harness.summary().counts.reconciled_for_risk == 1
 
 
 def test_the_reconciliation_for_a_new_risk_waits_for_the_reservation_in_flight(
@@ -190,12 +190,12 @@ def test_the_reconciliation_for_a_new_risk_waits_for_the_reservation_in_flight(
         harness.risk.wait_for(Reconciled)
         harness.tree.tell("persistence", SetMode("hold"))
         harness.tree.tell("execution", Execute(reservation("opp-old-risk")))
-        eventually(lambda: harness.summary()["in_flight"], what="the reservation in flight")
+        eventually(lambda: harness.summary().in_flight, what="the reservation in flight")
         harness.tree.tell("execution", RiskReady())
         harness.risk.wait_for(ExecutionReady, count=2)
         summary = harness.summary()
-        assert "opp-old-risk" in summary["in_flight"]
-        assert summary["counts"]["reconciled_for_risk"] == 0  # not while it is in flight
+        assert "opp-old-risk" in summary.in_flight
+        assert summary.counts.reconciled_for_risk == 0  # not while it is in flight
 
         harness.tree.tell("persistence", SetMode("auto"))
         harness.tree.tell("persistence", Release())

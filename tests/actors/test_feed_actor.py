@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from actors.feed import FeedActor, FeedConfig, FeedStatus
+from supervision import ManualClock, snapshot_from_dict, snapshot_to_dict
 from tests.actors.feed_harness import AckAll, FeedRig, levels, start_rig
-from tests.supervision.conftest import eventually
+from tests.supervision.conftest import DEADLINE, eventually
 
 __all__ = ["start_rig"]  # the fixture, re-exported so pytest finds it here
 
@@ -25,12 +27,12 @@ def test_a_snapshot_then_deltas_give_the_consumer_the_venues_book(start_rig: Sta
     book = rig.wait_for_book().book
     assert levels(book) == (((40, 5), (41, 2)), ((50, 1), (55, 7)))
     assert levels(rig.wait_for_book("SIM-002").book) == (((41, 3),), ())
-    summary = rig.summary()
-    assert summary["connection"]["state"] == "connected"
-    assert summary["markets"]["SIM-001"]["phase"] == "live"
-    assert summary["markets"]["SIM-001"]["seq"] == book.seq
-    assert summary["counts"]["gaps"] == 0
-    assert summary["counts"]["rejected"] == {}
+    status = rig.status()
+    assert status.connection.state == "connected"
+    assert status.markets["SIM-001"].phase == "live"
+    assert status.markets["SIM-001"].seq == book.seq
+    assert status.counts.gaps == 0
+    assert status.counts.rejected == {}
     assert rig.stales() == []
 
 
@@ -58,9 +60,9 @@ def test_a_sequence_gap_makes_the_market_stale_then_resyncs_it_from_a_fresh_snap
     assert levels(update.book) == (((30, 1), (31, 2), (40, 5)), ())
     assert update.book.seq == 1  # a new subscription's snapshot
     counts = rig.counts()
-    assert counts["gaps"] == 1
-    assert counts["resyncs"] == 1
-    assert rig.summary()["markets"]["SIM-001"]["resyncs"] == 1
+    assert counts.gaps == 1
+    assert counts.resyncs == 1
+    assert rig.status().markets["SIM-001"].resyncs == 1
     assert rig.stales("SIM-002") == []  # one market's broken stream costs only that market
 
 
@@ -77,7 +79,7 @@ def test_a_duplicated_frame_is_treated_as_a_broken_stream_and_resynced(
 
     assert "duplicate or reordered" in stale.reason
     assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((20, 4),))
-    assert rig.counts()["out_of_order"] >= 1
+    assert rig.counts().out_of_order >= 1
 
 
 def test_a_reordered_frame_is_detected_and_the_market_resynced(start_rig: StartRig) -> None:
@@ -92,7 +94,7 @@ def test_a_reordered_frame_is_detected_and_the_market_resynced(start_rig: StartR
     stale = rig.wait_for_stale()
     assert "expected seq" in stale.reason
     assert levels(rig.wait_for_book(after=before).book) == (((30, 1), (31, 1), (40, 5)), ())
-    assert rig.counts()["resyncs"] >= 1
+    assert rig.counts().resyncs >= 1
 
 
 def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
@@ -107,7 +109,7 @@ def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
 
     def every_kind_rejected() -> bool:
         nonlocal price
-        rejected = rig.counts()["rejected"]
+        rejected = rig.counts().rejected
         if wanted <= {r for r, markets in rejected.items() if markets.get("SIM-001")}:
             return True
         price += 1  # each resync's snapshot is spoiled too; deltas keep coming
@@ -122,7 +124,7 @@ def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
 
     update = rig.wait_for_book(after=before)
     assert levels(update.book) == rig.venue.book()
-    rejected = rig.counts()["rejected"]
+    rejected = rig.counts().rejected
     assert set(rejected) <= wanted
     assert all(set(markets) == {"SIM-001"} for markets in rejected.values())
 
@@ -145,7 +147,7 @@ def test_a_crossed_book_within_the_allowed_overlap_is_forwarded_beyond_it_reject
     rig.venue.bid("no", 75, 1, ticker="SIM-002")  # 40 + 75 = 115: corrupt for this feed
     stale = rig.wait_for_stale("SIM-002")
     assert "crossed" in stale.reason
-    eventually(lambda: rig.counts()["rejected"].get("crossed", {}).get("SIM-002", 0) >= 2)
+    eventually(lambda: rig.counts().rejected.get("crossed", {}).get("SIM-002", 0) >= 2)
     assert all(u.book.no_bids == () for u in rig.updates("SIM-002"))  # never the bad book
 
 
@@ -166,10 +168,10 @@ def test_a_dropped_connection_is_reconnected_and_every_market_resubscribed(
     assert "disconnected" in rig.wait_for_stale("SIM-002").reason
     assert levels(rig.wait_for_book(after=before).book) == (((40, 5), (41, 1)), ())
     assert levels(rig.wait_for_book("SIM-002", after=before_2).book) == (((20, 1),), ())
-    summary = rig.summary()
-    assert summary["connection"]["reconnects"] >= 1
-    assert summary["connection"]["state"] == "connected"
-    assert "closed" in summary["connection"]["last_disconnect"]
+    connection = rig.status().connection
+    assert connection.reconnects >= 1
+    assert connection.state == "connected"
+    assert "closed" in (connection.last_disconnect or "")
 
 
 def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> None:
@@ -183,7 +185,7 @@ def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> N
     rig.venue.bid("no", 30, 2)
 
     assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
-    assert rig.summary()["connection"]["reconnects"] >= 1
+    assert rig.status().connection.reconnects >= 1
 
 
 def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
@@ -194,8 +196,8 @@ def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
 
     stale = rig.wait_for_stale()
     assert "no update" in stale.reason
-    assert rig.summary()["markets"]["SIM-001"]["stale"] is True
-    assert rig.summary()["connection"]["reconnects"] == 0  # the book stays good, only old
+    assert rig.status().markets["SIM-001"].stale is True
+    assert rig.status().connection.reconnects == 0  # the book stays good, only old
 
     rig.venue.bid("no", 30, 2)
     assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
@@ -208,18 +210,18 @@ def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest
     first = rig.wait_for_book()  # the empty snapshot, never acknowledged
     for price in range(10, 15):
         rig.venue.bid("yes", price, 1)
-    eventually(lambda: rig.summary()["markets"]["SIM-001"]["seq"] == 6, what="all deltas read")
+    eventually(lambda: rig.status().markets["SIM-001"].seq == 6, what="all deltas read")
 
     assert rig.updates() == [first]
-    assert rig.counts()["updates_conflated"] == 4  # deltas 3..6 each replaced a pending book
-    assert rig.summary()["markets"]["SIM-001"]["pending"] is True
+    assert rig.status().updates.conflated == 4  # deltas 3..6 each replaced a pending book
+    assert rig.status().markets["SIM-001"].pending is True
 
     rig.tree.tell("strategy", AckAll())
     latest = rig.wait_for_book(after=1)
     assert latest.book.seq == 6
     assert levels(latest.book) == (((10, 1), (11, 1), (12, 1), (13, 1), (14, 1)), ())
     assert len(rig.updates()) == 2
-    assert rig.counts()["updates_sent"] == 3  # SIM-001 twice, SIM-002 once
+    assert rig.status().updates.sent == 3  # SIM-001 twice, SIM-002 once
 
 
 def test_a_restarted_consumer_is_sent_the_latest_book_its_predecessor_never_acked(
@@ -228,9 +230,59 @@ def test_a_restarted_consumer_is_sent_the_latest_book_its_predecessor_never_acke
     rig = start_rig(auto_ack=False)
     rig.wait_for_book()  # the empty snapshot, never acknowledged
     rig.venue.bid("yes", 40, 5)
-    eventually(lambda: rig.summary()["markets"]["SIM-001"]["seq"] == 2, what="bid seen")
+    eventually(lambda: rig.status().markets["SIM-001"].seq == 2, what="bid seen")
 
     rig.tree.restart("strategy")
     again = rig.wait_for_book(after=1)
     assert again.book.seq == 2
-    assert rig.counts()["updates_requeued"] >= 1
+    assert rig.status().updates.requeued >= 1
+
+
+def test_before_it_starts_the_feed_publishes_a_starting_status_with_nothing_counted() -> None:
+    config = FeedConfig(ws_url="ws://127.0.0.1:9/never", tickers=("SIM-001",))
+    status = FeedActor(config).state_summary()
+    assert status.connection.state == "starting"
+    assert (status.consumer, status.markets, status.reconnects) == ("strategy", {}, 0)
+    assert status.counts.frames == status.updates.sent == status.unknown_messages == 0
+
+
+def test_the_status_crosses_json_as_itself_and_counts_messages_it_does_not_take(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig()
+    _live(rig)
+    rig.tree.tell("feed", "not a feed message")
+    eventually(lambda: rig.status().unknown_messages == 1, what="the odd message counted")
+
+    snapshot = rig.tree.snapshot(summary_timeout=DEADLINE)
+    status = snapshot.status_of("feed", FeedStatus)
+    assert status is not None
+    assert status.markets["SIM-001"].phase == "live"
+    assert snapshot_from_dict(snapshot_to_dict(snapshot)).status_of("feed", FeedStatus) == status
+
+
+def test_a_silent_socket_is_declared_dead_on_the_injected_clock_not_on_real_time(
+    start_rig: StartRig,
+) -> None:
+    clock = ManualClock()
+    # Every window far beyond the test's DEADLINE, and only the silence one reached.
+    rig = start_rig(
+        clock=clock, silence_timeout_s=300.0, stale_after_s=1_000.0, subscribe_timeout_s=1_000.0
+    )
+    before = _live(rig)
+
+    rig.venue.faults(silence=True)
+    clock.advance(300.0)  # the loop's silence timeout runs on this clock: it fires now
+    stale = rig.wait_for_stale()
+    assert "silence" in stale.reason
+    assert rig.status().connection.last_disconnect == "silence: no frame for 300.0s"
+    rig.venue.faults()
+    rig.venue.bid("no", 30, 2)
+
+    def reconnected() -> bool:
+        clock.advance(0.05)  # the reconnect backoff (at most 0.05 s) sleeps on it too
+        return rig.status().connection.state == "connected"
+
+    eventually(reconnected, what="the feed reconnected once the clock passed its backoff")
+    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+    assert rig.status().connection.reconnects == 1

@@ -50,12 +50,17 @@ def test_without_tickers_the_market_list_url_is_required() -> None:
 
 def test_the_feed_package_exports_its_public_names() -> None:
     assert sorted(actors.feed.__all__) == [
+        "ConnectionStatus",
         "Delivery",
+        "DeliveryCounts",
         "FeedActor",
         "FeedBooks",
         "FeedConfig",
+        "FeedCounts",
         "FeedLoopFailed",
+        "FeedStatus",
         "Frame",
+        "MarketFeedStatus",
         "MarketPhase",
         "RejectReason",
         "Rejected",

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from actors.messages import AuditEvent, Halt, Record, Recorded, RecordFailed
-from actors.persistence import Ledger, PersistenceActor
+from actors.persistence import SCHEMA_VERSION, Ledger, PersistenceActor, PersistenceStatus
 from supervision import ChildSpec, ManualClock, RestartType, SupervisionTree, TreeThread
 from tests.actors.test_persistence_ledger import WALL, WallClock, fill, intent
 from tests.supervision.conftest import Forward, Journal, eventually, recorder, tree_spec
@@ -54,6 +54,12 @@ def start_tree(journal: Journal) -> Iterator[StartTree]:
     yield start
     for host in reversed(hosts):
         host.stop()
+
+
+def _status(tree: SupervisionTree) -> PersistenceStatus:
+    status = tree.snapshot().status_of("persistence", PersistenceStatus)
+    assert status is not None, "persistence published no PersistenceStatus"
+    return status
 
 
 def received(journal: Journal, name: str, kind: type) -> list[Any]:
@@ -142,8 +148,8 @@ def test_a_read_only_database_file_fails_the_record_and_halts_trading(
         assert "readonly" in failed.error
         (halt, _), *_ = eventually(lambda: received(journal, "risk", Halt))
         assert halt.source == "persistence"
-        summary = tree.snapshot().find("persistence").summary
-        assert (summary["failures"], summary["transactions"]) == (1, 0)
+        status = _status(tree)
+        assert (status.failures, status.transactions) == (1, 0)
         tree.ask("persistence", Record("r-2", (intent("c-2"),)), timeout=10)  # still serving
     assert integrity(db) == "ok"
     with Ledger.open_read_only(db) as reader:
@@ -196,11 +202,10 @@ def test_the_summary_shows_path_commits_failures_and_the_last_error(
     tree.ask("persistence", Record("r-1", (intent(), fill())), timeout=10)
     tree.ask("persistence", Record("r-2", (intent(price=41),)), timeout=10)
     tree.tell("persistence", "not a record")
-    summary = eventually(
-        lambda: (s := tree.snapshot().find("persistence").summary).get("unknown_messages") and s
-    )
-    assert summary["db_path"] == str(db)
-    assert (summary["transactions"], summary["events"], summary["failures"]) == (1, 2, 1)
-    assert summary["last_commit_at"] == WALL
-    assert "price" in summary["last_error"]
-    assert (summary["pending"], summary["open"], summary["unknown_messages"]) == (0, True, 1)
+    status = eventually(lambda: (s := _status(tree)).unknown_messages and s)
+    assert status.db_path == str(db)
+    assert (status.transactions, status.events, status.failures) == (1, 2, 1)
+    assert status.last_commit_at == WALL
+    assert "price" in (status.last_error or "")
+    assert (status.pending, status.open, status.unknown_messages) == (0, True, 1)
+    assert status.schema_version == SCHEMA_VERSION

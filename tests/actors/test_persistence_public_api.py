@@ -25,6 +25,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "Migration",
             "OrderRecord",
             "PersistenceActor",
+            "PersistenceStatus",
             "ReservationRecord",
             "WriteResult",
             "decode_event",

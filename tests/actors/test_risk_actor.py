@@ -25,8 +25,19 @@ from actors.messages import (
     Resume,
     VenueErrorReport,
 )
-from actors.risk import Rejected, RejectReason, RiskLimits
-from supervision import RestartType
+from actors.risk import (
+    BreakerStatus,
+    ExposureStatus,
+    PositionView,
+    Rejected,
+    RejectionCounts,
+    RejectReason,
+    ReservationsStatus,
+    ReservationView,
+    RiskLimits,
+    RiskStatus,
+)
+from supervision import RestartType, status_from_dict, status_to_dict
 from tests.actors.risk_harness import (
     AMOUNT_10_AT_40_55,
     BREAKER,
@@ -80,8 +91,8 @@ def test_no_reservation_is_made_before_a_successful_reconciliation() -> None:
         risk.ask(Reconciled(ok=False, detail="lost the venue"))
         assert _reason(risk.reserve("opp-4")) is RejectReason.NOT_RECONCILED
         summary = risk.summary()
-        assert summary["reconciled"] is False
-        assert summary["rejections"] == {"not_reconciled": 3}
+        assert summary.reconciled is False
+        assert summary.rejections == RejectionCounts(not_reconciled=3)
 
 
 def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release_recorded(
@@ -99,15 +110,15 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
     eventually(lambda: len(risk.execution.of(Execute)) == 1)
     assert risk.execution.of(Execute)[0].reservation.reservation_id == "opp-1"
     summary = risk.summary()
-    assert summary["reservations"]["held"] == [
-        {"id": "opp-1", "ticker": "KX-A", "amount_cents": AMOUNT_10_AT_40_55, "owner_epoch": 1}
-    ]
-    assert summary["exposure_cents"] == {
-        "by_market": {"KX-A": AMOUNT_10_AT_40_55},
-        "total": AMOUNT_10_AT_40_55,
-    }
-    assert summary["limits"] == attrs.asdict(WIDE)
-    assert json.loads(json.dumps(summary)) == summary
+    assert summary.reservations.held == (
+        ReservationView(id="opp-1", ticker="KX-A", amount_cents=AMOUNT_10_AT_40_55, owner_epoch=1),
+    )
+    assert summary.exposure_cents == ExposureStatus(
+        by_market={"KX-A": AMOUNT_10_AT_40_55},
+        total=AMOUNT_10_AT_40_55,
+    )
+    assert summary.limits == WIDE
+    assert status_from_dict(json.loads(json.dumps(status_to_dict(summary)))) == summary
     # HELD is execution's to record (with the intents, one commit); the release is risk's.
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))
     eventually(risk.recorded_reservations)
@@ -127,7 +138,7 @@ def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_o
         assert len(accepted) == 1
         assert [r.reason for r in rejected] == [RejectReason.MARKET_EXPOSURE]
         eventually(lambda: len(risk.execution.of(Execute)) == 1)
-        assert risk.summary()["exposure_cents"]["total"] == AMOUNT_10_AT_40_55
+        assert risk.summary().exposure_cents.total == AMOUNT_10_AT_40_55
 
 
 def test_a_market_takes_one_live_reservation_at_a_time_by_default() -> None:
@@ -139,7 +150,7 @@ def test_a_market_takes_one_live_reservation_at_a_time_by_default() -> None:
         assert isinstance(risk.reserve("opp-3", ticker="KX-B"), Reservation)
         risk.ask(ExecutionReport("opp-1", Outcome.NONE))
         assert isinstance(risk.reserve("opp-4", ticker="KX-A"), Reservation)
-        assert risk.summary()["rejections"] == {"market_busy": 1}
+        assert risk.summary().rejections == RejectionCounts(market_busy=1)
 
 
 def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> None:
@@ -165,8 +176,8 @@ def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> Non
         }
         eventually(lambda: len(risk.execution.of(Execute)) == fits)
         summary = risk.summary()
-        assert summary["exposure_cents"]["total"] == fits * AMOUNT_10_AT_40_55
-        assert summary["rejections"] == {"total_exposure": threads * per_thread - fits}
+        assert summary.exposure_cents.total == fits * AMOUNT_10_AT_40_55
+        assert summary.rejections == RejectionCounts(total_exposure=threads * per_thread - fits)
 
 
 def test_the_number_of_markets_with_exposure_is_limited() -> None:
@@ -185,7 +196,7 @@ def test_an_opportunity_id_is_reserved_once_even_after_its_release(risk: RiskHar
     assert _reason(risk.reserve("opp-1")) is RejectReason.DUPLICATE
     eventually(lambda: risk.execution.of(Execute))
     assert len(risk.execution.of(Execute)) == 1
-    assert risk.summary()["rejections"] == {"duplicate": 2}
+    assert risk.summary().rejections == RejectionCounts(duplicate=2)
 
 
 def test_an_execution_report_releases_the_reservation_and_books_its_fills(
@@ -211,11 +222,11 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
     )
 
     summary = risk.summary()
-    assert summary["reservations"] == {"held": [], "in_doubt": []}
-    assert summary["positions"]["KX-A"]["yes"] == 20
-    assert summary["positions"]["KX-A"]["no"] == 10
-    assert summary["exposure_cents"]["by_market"] == {"KX-A": 417}  # 10 YES at 40 + fee 17
-    assert summary["realised_pnl_today_cents"] == 1000 - 400 - 550 - 35
+    assert summary.reservations == ReservationsStatus(held=(), in_doubt=())
+    assert summary.positions["KX-A"].yes == 20
+    assert summary.positions["KX-A"].no == 10
+    assert summary.exposure_cents.by_market == {"KX-A": 417}  # 10 YES at 40 + fee 17
+    assert summary.realised_pnl_today_cents == 1000 - 400 - 550 - 35
     eventually(
         lambda: {c.reservation_id for c in _released(risk)} == {"opp-1", "opp-2"},
         what="both releases recorded",
@@ -231,7 +242,7 @@ def test_reconciled_positions_seed_the_exposure_of_unmatched_contracts() -> None
 
         summary = risk.summary()
         # 10 unmatched YES cost at most what was paid in all; the pairs risk nothing
-        assert summary["exposure_cents"]["by_market"] == {"KX-A": 1_000}
+        assert summary.exposure_cents.by_market == {"KX-A": 1_000}
         assert _reason(risk.reserve("opp-1")) is RejectReason.MARKET_EXPOSURE
         assert isinstance(risk.reserve("opp-2", ticker="KX-B"), Reservation)
 
@@ -245,21 +256,21 @@ def test_a_halt_cancels_all_orders_rejects_new_risk_and_is_audited(risk: RiskHar
     eventually(lambda: _audits(risk))
     assert _audits(risk)[0] == AuditEvent("halt", "operator pressed the button", "cli")
     summary = risk.summary()
-    assert (summary["halted"], summary["halt_reason"]) == (True, "operator pressed the button")
+    assert (summary.halted, summary.halt_reason) == (True, "operator pressed the button")
 
     risk.ask(Resume("cli"))
     assert isinstance(risk.reserve("opp-2"), Reservation)
     eventually(lambda: [a.kind for a in _audits(risk)] == ["halt", "resume"])
-    assert risk.summary()["halted"] is False
+    assert risk.summary().halted is False
 
 
 def test_a_critical_venue_error_halts_naming_the_error_and_endpoint(risk: RiskHarness) -> None:
     risk.ask(VenueErrorReport(ErrorClass.CRITICAL, "VenueAuthError", "GET /portfolio", "401"))
 
     summary = risk.summary()
-    assert summary["halted"] is True
-    assert "VenueAuthError" in summary["halt_reason"]
-    assert "GET /portfolio" in summary["halt_reason"]
+    assert summary.halted is True
+    assert "VenueAuthError" in str(summary.halt_reason)
+    assert "GET /portfolio" in str(summary.halt_reason)
     eventually(lambda: risk.execution.of(CancelAll))
     assert _reason(risk.reserve("opp-1")) is RejectReason.HALTED
 
@@ -269,19 +280,19 @@ def test_a_storm_of_transient_errors_opens_the_breaker_which_half_opens_and_clos
 ) -> None:
     for _ in range(BREAKER.failure_threshold):
         risk.ask(_transient())
-    assert risk.summary()["breaker"]["state"] == "open"
+    assert risk.summary().breaker.state == "open"
     assert _reason(risk.reserve("opp-1")) is RejectReason.BREAKER_OPEN
 
     risk.clock.advance(BREAKER.cooldown_s - 0.5)
     assert _reason(risk.reserve("opp-2")) is RejectReason.BREAKER_OPEN
     risk.clock.advance(0.5)
     assert isinstance(risk.reserve("probe-1"), Reservation)
-    assert risk.summary()["breaker"]["state"] == "half_open"
+    assert risk.summary().breaker.state == "half_open"
     assert isinstance(risk.reserve("probe-2"), Reservation)
     assert _reason(risk.reserve("probe-3")) is RejectReason.BREAKER_HALF_OPEN
 
     risk.ask(ExecutionReport("probe-1", Outcome.NONE))
-    assert risk.summary()["breaker"]["state"] == "closed"
+    assert risk.summary().breaker.state == "closed"
     assert isinstance(risk.reserve("opp-3"), Reservation)
     eventually(
         lambda: (
@@ -302,9 +313,9 @@ def test_a_failure_while_half_open_reopens_the_breaker(risk: RiskHarness) -> Non
     assert isinstance(risk.reserve("probe-1"), Reservation)
 
     risk.ask(_transient())
-    assert risk.summary()["breaker"]["state"] == "open"
+    assert risk.summary().breaker.state == "open"
     assert _reason(risk.reserve("opp-1")) is RejectReason.BREAKER_OPEN
-    assert risk.summary()["breaker"]["times_opened"] == 2
+    assert risk.summary().breaker.times_opened == 2
 
 
 def test_a_probe_that_fails_for_a_reason_not_the_venues_frees_its_slot(
@@ -319,7 +330,7 @@ def test_a_probe_that_fails_for_a_reason_not_the_venues_frees_its_slot(
 
     risk.ask(ExecutionReport("probe-1", Outcome.FAILED, detail="ledger refused the intent"))
 
-    assert risk.summary()["breaker"]["state"] == "half_open"
+    assert risk.summary().breaker.state == "half_open"
     assert isinstance(risk.reserve("probe-4"), Reservation)
 
 
@@ -329,7 +340,7 @@ def test_transient_errors_spread_beyond_the_window_do_not_open_the_breaker(
     for _ in range(BREAKER.failure_threshold * 3):
         risk.ask(_transient())
         risk.clock.advance(BREAKER.window_s / (BREAKER.failure_threshold - 1) + 0.01)
-    assert risk.summary()["breaker"]["state"] == "closed"
+    assert risk.summary().breaker.state == "closed"
     assert isinstance(risk.reserve("opp-1"), Reservation)
 
 
@@ -337,13 +348,13 @@ def test_a_failed_outcome_alone_does_not_count_against_the_breaker(risk: RiskHar
     for n in range(BREAKER.failure_threshold * 2):
         risk.reserve(f"opp-{n}")
         risk.ask(ExecutionReport(f"opp-{n}", Outcome.FAILED, detail="ledger refused"))
-    assert risk.summary()["breaker"] == {
-        "state": "closed",
-        "failures_in_window": 0,
-        "probes_in_flight": 0,
-        "times_opened": 0,
-        "open_for_s": None,
-    }
+    assert risk.summary().breaker == BreakerStatus(
+        state="closed",
+        failures_in_window=0,
+        probes_in_flight=0,
+        times_opened=0,
+        open_for_s=None,
+    )
 
 
 def test_the_daily_loss_limit_counts_realised_losses_of_the_utc_day() -> None:
@@ -361,12 +372,12 @@ def test_the_daily_loss_limit_counts_realised_losses_of_the_utc_day() -> None:
                 ),
             )
         )
-        assert risk.summary()["realised_pnl_today_cents"] == -(250 + 17 + 9)
+        assert risk.summary().realised_pnl_today_cents == -(250 + 17 + 9)
         assert _reason(risk.reserve("opp-2")) is RejectReason.DAILY_LOSS
         assert isinstance(risk.reserve("opp-3", count=1), Reservation)  # a smaller worst case
 
         risk.clock.advance(24 * 3600)  # the next UTC day starts from zero
-        assert risk.summary()["realised_pnl_today_cents"] == 0
+        assert risk.summary().realised_pnl_today_cents == 0
         assert isinstance(risk.reserve("opp-4"), Reservation)
 
 
@@ -377,7 +388,7 @@ def test_without_a_running_execution_nothing_is_reserved() -> None:
         eventually(lambda: risk.tree.snapshot().find("execution").status != "running")
 
         assert _reason(risk.reserve("opp-1")) is RejectReason.EXECUTION_UNAVAILABLE
-        assert risk.summary()["exposure_cents"]["total"] == 0
+        assert risk.summary().exposure_cents.total == 0
 
 
 def test_a_ledger_that_cannot_write_halts_trading_once(risk: RiskHarness) -> None:
@@ -385,10 +396,10 @@ def test_a_ledger_that_cannot_write_halts_trading_once(risk: RiskHarness) -> Non
     risk.reserve("opp-1")
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))
 
-    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) == 2)
+    eventually(lambda: risk.summary().counts.records_failed == 2)
     summary = risk.summary()
-    assert summary["halted"] is True
-    assert "ledger cannot write: disk full" in summary["halt_reason"]
+    assert summary.halted is True
+    assert "ledger cannot write: disk full" in str(summary.halt_reason)
     # the release's record and the halt's audit; a failed audit does not halt again
     assert len(risk.persistence.of(Record)) == 2
     assert _reason(risk.reserve("opp-2")) is RejectReason.HALTED
@@ -399,7 +410,7 @@ def test_without_persistence_reservations_are_still_made_and_the_loss_counted() 
         risk.reconcile()
         assert isinstance(risk.reserve("opp-1"), Reservation)
         risk.ask(ExecutionReport("opp-1", Outcome.NONE))
-        assert risk.summary()["counts"]["records_undelivered"] == 1
+        assert risk.summary().counts.records_undelivered == 1
 
 
 def test_a_fill_that_does_not_fit_the_books_halts_trading(risk: RiskHarness) -> None:
@@ -408,15 +419,15 @@ def test_a_fill_that_does_not_fit_the_books_halts_trading(risk: RiskHarness) -> 
     risk.ask(ExecutionReport("opp-1", Outcome.PARTIAL, (oversold,)))
 
     summary = risk.summary()
-    assert summary["halted"] is True
-    assert "t-oversold" in summary["halt_reason"]
-    assert summary["reservations"]["held"] == []  # the report itself still ends the reservation
+    assert summary.halted is True
+    assert "t-oversold" in str(summary.halt_reason)
+    assert summary.reservations.held == ()  # the report itself still ends the reservation
 
 
 def test_an_unknown_message_is_counted_and_changes_nothing(risk: RiskHarness) -> None:
     assert risk.ask("what is this") is None
     summary = risk.summary()
-    assert summary["counts"]["unknown_messages"] == 1
+    assert summary.unknown_messages == 1
     assert risk.tree.snapshot().find("risk").epoch == 1
     assert isinstance(risk.reserve("opp-1"), Reservation)
 
@@ -440,12 +451,12 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
     risk.persistence_mode.answer = "fail"
     risk.reserve("opp-1")  # HELD: execution's to write, with the intents
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: this write fails
-    eventually(lambda: risk.summary()["counts"].get("records_failed", 0) >= 2)  # + halt audit
+    eventually(lambda: risk.summary().counts.records_failed >= 2)  # + halt audit
     written_while_full = len(risk.persistence.of(Record))
 
     risk.persistence_mode.answer = "ack"
     risk.ask(Resume("operator"))
-    eventually(lambda: risk.summary()["counts"].get("ledger_catch_ups", 0) >= 1)
+    eventually(lambda: risk.summary().counts.ledger_catch_ups >= 1)
     eventually(lambda: len(risk.persistence.of(Record)) > written_while_full + 1)
     replayed = [
         event
@@ -464,3 +475,41 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
         if isinstance(event, AuditEvent)
     ]
     assert "halt" in audits  # the lost halt audit is written too
+
+
+def test_the_status_crosses_json_and_comes_back_as_an_equal_risk_status() -> None:
+    leftover = Reservation("opp-old", "KX-Z", 1, 40, 55, 100, 1, ReservationState.IN_DOUBT)
+    with risk_tree(open_reservations=lambda: (leftover,)) as risk:
+        statuses = [risk.summary()]  # before reconciling: a leftover pending, all rejected
+        risk.reserve("opp-early")
+        risk.reconcile()
+        risk.reserve("opp-1")
+        risk.crash_execution()  # opp-1 in doubt, owned by the new incarnation
+        risk.reserve("opp-2", ticker="KX-B")
+        risk.reserve("opp-2", ticker="KX-B")  # a duplicate
+        risk.ask(
+            ExecutionReport(
+                "opp-2", Outcome.PARTIAL, (fill("opp-2", Side.YES, 10, 40, ticker="KX-B"),)
+            )
+        )
+        risk.reserve("opp-3", ticker="KX-C")
+        for _ in range(BREAKER.failure_threshold):
+            risk.ask(_transient())
+        risk.clock.advance(1.5)
+        risk.ask("what is this")
+        statuses.append(risk.summary())
+
+        pending, busy = statuses
+        assert pending.recovered_pending == ("opp-old",)
+        assert busy.reservations.in_doubt[0].id == "opp-1"
+        assert [r.id for r in busy.reservations.held] == ["opp-3"]
+        assert busy.positions["KX-B"] == PositionView(yes=10, no=0, cash_cents=-400)
+        assert busy.breaker.open_for_s == 1.5
+        assert busy.rejections == RejectionCounts(not_reconciled=1, duplicate=1)
+        assert (busy.counts.reserved, busy.counts.fills, busy.unknown_messages) == (3, 1, 1)
+        for status in statuses:
+            data = json.loads(json.dumps(status_to_dict(status)))
+            assert data["type"] == "RiskStatus"
+            back = status_from_dict(data)
+            assert type(back) is RiskStatus
+            assert back == status

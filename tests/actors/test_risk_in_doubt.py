@@ -22,7 +22,7 @@ from actors.messages import (
     ReservationState,
     ResolveInDoubt,
 )
-from actors.risk import Rejected, RejectReason, RiskLimits
+from actors.risk import PositionView, Rejected, RejectReason, RiskLimits
 from supervision import Down, DownReason
 from tests.actors.risk_harness import (
     AMOUNT_10_AT_40_55,
@@ -49,11 +49,11 @@ def risk() -> Iterator[RiskHarness]:
 
 
 def _in_doubt(risk: RiskHarness) -> dict[str, int | None]:
-    return {r["id"]: r["owner_epoch"] for r in risk.summary()["reservations"]["in_doubt"]}
+    return {r.id: r.owner_epoch for r in risk.summary().reservations.in_doubt}
 
 
 def _held(risk: RiskHarness) -> list[str]:
-    return [r["id"] for r in risk.summary()["reservations"]["held"]]
+    return [r.id for r in risk.summary().reservations.held]
 
 
 def _resolve_requests(risk: RiskHarness, epoch: int) -> list[str]:
@@ -94,8 +94,8 @@ def test_down_moves_owned_reservations_to_in_doubt_until_in_doubt_resolved(
 
     assert _in_doubt(risk) == {"opp-b": 2}
     summary = risk.summary()
-    assert summary["positions"]["KX-A"] == {"yes": 10, "no": 0, "cash_cents": -417}
-    assert summary["exposure_cents"]["by_market"] == {"KX-A": 417, "KX-B": AMOUNT_10_AT_40_55}
+    assert summary.positions["KX-A"] == PositionView(yes=10, no=0, cash_cents=-417)
+    assert summary.exposure_cents.by_market == {"KX-A": 417, "KX-B": AMOUNT_10_AT_40_55}
     risk.ask(InDoubtResolved("opp-b"))
     assert _in_doubt(risk) == {}
     assert isinstance(risk.reserve("opp-c", ticker="KX-C"), Reservation)
@@ -112,7 +112,7 @@ def test_each_new_incarnation_is_asked_again_and_a_second_down_re_marks_them(
 
     assert _in_doubt(risk) == {"opp-a": 3}
     eventually(lambda: _resolve_requests(risk, 3) == ["opp-a"])
-    marked = risk.summary()["counts"]["marked_in_doubt"]
+    marked = risk.summary().counts.marked_in_doubt
     assert marked == 2
 
 
@@ -128,7 +128,7 @@ def test_execution_ready_re_sends_resolve_in_doubt_for_every_unresolved_reservat
     risk.ask(InDoubtResolved("opp-a"))
     risk.ask(InDoubtResolved("opp-a"))  # the second answer to the same question is harmless
     assert _in_doubt(risk) == {}
-    assert risk.summary()["counts"]["resolutions_not_in_doubt"] == 1
+    assert risk.summary().counts.resolutions_not_in_doubt == 1
 
 
 def test_a_down_of_an_older_incarnation_leaves_newer_reservations_held(
@@ -161,9 +161,9 @@ def test_fills_reported_twice_for_an_in_doubt_reservation_are_booked_once(
     risk.ask(InDoubtResolved("opp-a", fills))
 
     summary = risk.summary()
-    assert summary["positions"]["KX-A"] == {"yes": 10, "no": 4, "cash_cents": -417 - 227}
-    assert summary["counts"]["duplicate_fills"] == 2
-    assert summary["reservations"]["in_doubt"] == []
+    assert summary.positions["KX-A"] == PositionView(yes=10, no=4, cash_cents=-417 - 227)
+    assert summary.counts.duplicate_fills == 2
+    assert summary.reservations.in_doubt == ()
 
 
 def test_a_new_incarnation_of_execution_hears_cancel_all_again_while_halted(
@@ -187,13 +187,13 @@ def test_a_reconciliation_while_reservations_are_in_doubt_does_not_count_their_f
 
     risk.ask(Reconciled(ok=True, positions=(venue_view,)))
     summary = risk.summary()
-    assert summary["positions"] == {}  # risk's books kept: the fill comes with the resolution
-    assert summary["counts"]["reconciled_position_mismatches"] == 1
+    assert summary.positions == {}  # risk's books kept: the fill comes with the resolution
+    assert summary.counts.reconciled_position_mismatches == 1
 
     risk.ask(InDoubtResolved("opp-a", (yes_fill,)))
     risk.ask(Reconciled(ok=True, positions=(venue_view,)))
 
     summary = risk.summary()
-    assert summary["positions"] == {"KX-A": {"yes": 10, "no": 0, "cash_cents": -417}}
-    assert summary["exposure_cents"]["by_market"] == {"KX-A": 417}
-    assert summary["counts"]["reconciled_position_mismatches"] == 1
+    assert summary.positions == {"KX-A": PositionView(yes=10, no=0, cash_cents=-417)}
+    assert summary.exposure_cents.by_market == {"KX-A": 417}
+    assert summary.counts.reconciled_position_mismatches == 1

@@ -44,22 +44,22 @@ def test_risk_halts_and_writes_again_what_persistence_held_when_it_crashes_alone
         risk.reserve("opp-1")
         risk.persistence_mode.answer = "silent"
         risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: in flight, unanswered
-        assert risk.summary()["records_in_flight"] == 1
+        assert risk.summary().records_in_flight == 1
         risk_epoch = risk.epoch_of("risk")
 
         risk.persistence_mode.answer = "ack"  # the successor writes
         successor = risk.crash_persistence()
 
-        eventually(lambda: risk.summary()["halted"], what="risk halted")
+        eventually(lambda: risk.summary().halted, what="risk halted")
         summary = risk.summary()
-        assert summary["halt_reason"] == "ledger cannot write: persistence down (crash)"
-        assert summary["counts"]["records_failed"] == 1
+        assert summary.halt_reason == "ledger cannot write: persistence down (crash)"
+        assert summary.counts.records_failed == 1
         assert risk.execution.of(CancelAll)  # as a refused Record's halt does
         assert isinstance(risk.reserve("opp-2"), Rejected)
         # nothing leaks: the lost release is written again to the successor
         risk.ask(Recorded("sync"))  # the ledger writes again: catch up
         eventually(lambda: _released_in(risk, successor) == ["opp-1"], what="release rewritten")
-        eventually(lambda: risk.summary()["records_in_flight"] == 0, what="nothing in flight")
+        eventually(lambda: risk.summary().records_in_flight == 0, what="nothing in flight")
         assert risk.epoch_of("risk") == risk_epoch  # risk itself was never restarted
 
 
@@ -72,7 +72,7 @@ def test_a_persistence_crash_with_nothing_in_flight_does_not_halt_risk(
         risk.crash_persistence()
         eventually(lambda: risk.tree.snapshot().find("risk").status == "running")
         risk.ask(Recorded("sync"))  # the Down, if any, was handled before this
-        assert risk.summary()["halted"] is False
+        assert risk.summary().halted is False
 
 
 def test_a_record_persistence_never_answers_halts_risk_after_record_timeout() -> None:
@@ -84,14 +84,14 @@ def test_a_record_persistence_never_answers_halts_risk_after_record_timeout() ->
 
         risk.clock.advance(4.5)
         risk.ask("tick")  # risk sweeps its Records at every message
-        assert risk.summary()["halted"] is False
+        assert risk.summary().halted is False
 
         risk.clock.advance(0.6)
         risk.ask("tick")
         summary = risk.summary()
-        assert summary["halted"] is True
-        assert summary["halt_reason"] == "ledger cannot write: no answer from persistence"
-        assert summary["counts"]["records_failed"] == 1
+        assert summary.halted is True
+        assert summary.halt_reason == "ledger cannot write: no answer from persistence"
+        assert summary.counts.records_failed == 1
         refused = risk.reserve("opp-2")
         assert isinstance(refused, Rejected)
         assert refused.reason is RejectReason.HALTED
@@ -103,8 +103,9 @@ def test_what_a_failed_record_lost_is_written_again_when_the_retry_is_due() -> N
         risk.reserve("opp-1")
         risk.persistence_mode.answer = "fail"
         risk.ask(ExecutionReport("opp-1", Outcome.NONE))
-        eventually(lambda: risk.summary()["counts"].get("records_failed", 0) == 2)  # + halt
-        due_in = risk.summary()["ledger_client"]["retry_due_in_s"]
+        eventually(lambda: risk.summary().counts.records_failed == 2)  # + halt
+        due_in = risk.summary().ledger_client.retry_due_in_s
+        assert due_in is not None
         assert 0 <= due_in <= 0.5  # the first step of the jittered backoff
 
         risk.persistence_mode.answer = "ack"
@@ -115,7 +116,7 @@ def test_what_a_failed_record_lost_is_written_again_when_the_retry_is_due() -> N
         eventually(lambda: len(risk.persistence.of(Record)) > written, what="retried")
         retried = risk.persistence.of(Record)[written]
         assert [type(e) for e in retried.events] == [ReservationChanged, AuditEvent]
-        assert risk.summary()["counts"]["ledger_catch_ups"] == 1
+        assert risk.summary().counts.ledger_catch_ups == 1
 
 
 def test_a_resume_is_recorded_after_the_halt_a_failed_record_lost() -> None:
@@ -124,7 +125,7 @@ def test_a_resume_is_recorded_after_the_halt_a_failed_record_lost() -> None:
         risk.reserve("opp-1")
         risk.persistence_mode.answer = "fail"
         risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # fails: halt, its audit fails too
-        eventually(lambda: risk.summary()["counts"].get("records_failed", 0) == 2)
+        eventually(lambda: risk.summary().counts.records_failed == 2)
         written = len(risk.persistence.of(Record))
 
         risk.persistence_mode.answer = "ack"

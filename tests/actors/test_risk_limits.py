@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 import actors.risk
@@ -9,7 +10,14 @@ from actors.domain import Opportunity
 from actors.errors import InvalidFieldError
 from actors.fees import FeeModel
 from actors.messages import Reservation, ReservationState
-from actors.risk import RejectReason, ReservationBook, RiskLimits, limit_breached, worst_case_cents
+from actors.risk import (
+    RejectionCounts,
+    RejectReason,
+    ReservationBook,
+    RiskLimits,
+    limit_breached,
+    worst_case_cents,
+)
 
 LIMITS = RiskLimits(
     max_market_exposure_cents=1_000,
@@ -27,21 +35,37 @@ def _breach(
     )
 
 
-def test_the_risk_package_exports_its_actor_configs_and_pure_parts() -> None:
+def test_the_risk_package_exports_its_actor_configs_pure_parts_and_status() -> None:
     assert sorted(actors.risk.__all__) == [
         "BreakerConfig",
         "BreakerState",
+        "BreakerStatus",
         "CircuitBreaker",
+        "ExposureStatus",
         "Holding",
+        "PositionView",
         "RejectReason",
         "Rejected",
+        "RejectionCounts",
         "ReservationBook",
+        "ReservationView",
+        "ReservationsStatus",
         "RiskActor",
+        "RiskCounts",
         "RiskLimits",
+        "RiskStatus",
         "limit_breached",
         "worst_case_cents",
     ]
     assert all(hasattr(actors.risk, name) for name in actors.risk.__all__)
+
+
+def test_rejection_counts_have_one_field_per_reject_reason_and_count_by_reason() -> None:
+    assert [f.name for f in attrs.fields(RejectionCounts)] == [r.value for r in RejectReason]
+    counts = RejectionCounts()
+    for reason in (RejectReason.DAILY_LOSS, RejectReason.HALTED, RejectReason.DAILY_LOSS):
+        counts.add(reason)
+    assert counts == RejectionCounts(daily_loss=2, halted=1)
 
 
 def test_the_worst_case_is_both_legs_at_their_asks_plus_both_taker_fees() -> None:

@@ -13,7 +13,7 @@ from actors.messages import (
     ReservationState,
 )
 from actors.persistence import Ledger, open_reservations
-from actors.risk import Rejected, RejectReason
+from actors.risk import Rejected, RejectReason, ReservationsStatus
 from tests.actors.risk_harness import RiskHarness, risk_tree
 from tests.supervision.conftest import eventually
 
@@ -36,21 +36,21 @@ def test_open_reservations_are_those_the_ledger_shows_held_or_in_doubt(tmp_path:
 
 def test_leftovers_are_released_at_the_first_successful_reconciliation_and_not_before() -> None:
     with risk_tree(open_reservations=lambda: (HELD, IN_DOUBT)) as risk:
-        assert risk.summary()["recovered_pending"] == ["opp-old-1", "opp-old-2"]
+        assert risk.summary().recovered_pending == ("opp-old-1", "opp-old-2")
         refused = risk.reserve("opp-new")  # not reconciled: nothing trades meanwhile
         assert isinstance(refused, Rejected)
         assert refused.reason is RejectReason.NOT_RECONCILED
         risk.ask(Reconciled(ok=False, detail="venue: unreachable"))
-        assert risk.summary()["recovered_pending"] == ["opp-old-1", "opp-old-2"]
+        assert risk.summary().recovered_pending == ("opp-old-1", "opp-old-2")
         assert _released(risk) == []
 
         risk.reconcile()
 
-        assert risk.summary()["recovered_pending"] == []
+        assert risk.summary().recovered_pending == ()
         eventually(lambda: len(_released(risk)) == 2)
         assert sorted(r.reservation_id for r in _released(risk)) == ["opp-old-1", "opp-old-2"]
-        assert risk.summary()["counts"]["recovered_released"] == 2
-        assert risk.summary()["reservations"] == {"held": [], "in_doubt": []}
+        assert risk.summary().counts.recovered_released == 2
+        assert risk.summary().reservations == ReservationsStatus(held=(), in_doubt=())
 
 
 def test_risk_starts_halted_when_the_leftovers_cannot_be_read() -> None:
@@ -62,4 +62,4 @@ def test_risk_starts_halted_when_the_leftovers_cannot_be_read() -> None:
         refused = risk.reserve("opp-1")
         assert isinstance(refused, Rejected)
         assert refused.reason is RejectReason.HALTED
-        assert "open reservations unknown: disk on fire" in risk.summary()["halt_reason"]
+        assert "open reservations unknown: disk on fire" in str(risk.summary().halt_reason)

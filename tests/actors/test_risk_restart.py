@@ -50,9 +50,9 @@ def test_the_days_realised_loss_survives_a_restart_of_risk() -> None:
         risk.reconcile()
 
         summary = risk.summary()
-        assert summary["realised_pnl_today_cents"] == -LOSS
-        assert summary["realised_pnl_total_cents"] == -LOSS
-        assert summary["counts"]["fills_rebuilt"] == 2
+        assert summary.realised_pnl_today_cents == -LOSS
+        assert summary.realised_pnl_total_cents == -LOSS
+        assert summary.counts.fills_rebuilt == 2
         assert _reason(risk.reserve("opp-3")) is RejectReason.DAILY_LOSS
 
 
@@ -65,8 +65,8 @@ def test_losses_of_an_earlier_utc_day_count_in_the_total_but_not_today() -> None
         risk.reconcile()
 
         summary = risk.summary()
-        assert summary["realised_pnl_today_cents"] == 0
-        assert summary["realised_pnl_total_cents"] == -LOSS
+        assert summary.realised_pnl_today_cents == 0
+        assert summary.realised_pnl_total_cents == -LOSS
         assert _reason(risk.reserve("opp-1")) is None
 
 
@@ -77,8 +77,8 @@ def test_fills_the_venue_lists_at_reconciliation_count_once_against_today() -> N
         risk.ask(Reconciled(ok=True, fills=fills))  # listed again: booked once
 
         summary = risk.summary()
-        assert summary["realised_pnl_today_cents"] == -LOSS
-        assert summary["counts"]["fills_from_reconciliation"] == 2
+        assert summary.realised_pnl_today_cents == -LOSS
+        assert summary.counts.fills_from_reconciliation == 2
         assert _reason(risk.reserve("opp-1")) is RejectReason.DAILY_LOSS
 
 
@@ -100,6 +100,6 @@ def test_a_risk_that_cannot_rebuild_its_books_starts_halted(source: str, expecte
     with risk_tree(LIMITS, recorded_fills=recorded) as risk:
         risk.reconcile()
         summary = risk.summary()
-        assert summary["halted"] is True
-        assert summary["halt_reason"].startswith(expected)
+        assert summary.halted is True
+        assert str(summary.halt_reason).startswith(expected)
         assert _reason(risk.reserve("opp-1")) is RejectReason.HALTED

@@ -52,7 +52,7 @@ def test_a_new_risk_incarnation_starts_halted_when_a_halt_stands() -> None:
         refused = risk.reserve("opp-1")
         assert isinstance(refused, Rejected)
         assert refused.reason is RejectReason.HALTED
-        assert risk.summary()["halt_reason"] == "operator says stop"
+        assert risk.summary().halt_reason == "operator says stop"
 
 
 def test_risk_starts_halted_when_the_halt_state_cannot_be_read() -> None:
@@ -62,7 +62,7 @@ def test_risk_starts_halted_when_the_halt_state_cannot_be_read() -> None:
     with risk_tree(standing_halt=unreadable) as risk:
         risk.reconcile()
         assert isinstance(risk.reserve("opp-1"), Rejected)
-        assert "halt state unknown" in risk.summary()["halt_reason"]
+        assert "halt state unknown" in str(risk.summary().halt_reason)
 
 
 def test_a_halt_survives_a_restart_of_risk(tmp_path: Path) -> None:
@@ -74,10 +74,10 @@ def test_a_halt_survives_a_restart_of_risk(tmp_path: Path) -> None:
         risk.ask(Halt("operator says stop", "control"))
         # The fake persistence does not write; record the audit as the real one would.
         _audit(db, ("halt", "operator says stop", "control"))
-        eventually(lambda: risk.summary()["halted"])
+        eventually(lambda: risk.summary().halted)
         risk.tree.restart("risk")
         risk.reconcile()
-        assert risk.summary()["halted"] is True
+        assert risk.summary().halted is True
         refused = risk.reserve("opp-2", ticker="KX-B")
         assert isinstance(refused, Rejected)
         assert refused.reason is RejectReason.HALTED

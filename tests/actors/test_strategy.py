@@ -9,7 +9,7 @@ import pytest
 from actors.domain import BookSnapshot
 from actors.fees import FeeModel
 from actors.messages import BookConsumed, BookStale, BookUpdate, Reserve
-from actors.strategy import ComplementArbitrage, StrategyActor
+from actors.strategy import ComplementArbitrage, StrategyActor, StrategyStatus
 from supervision import (
     NO_BACKOFF,
     ChildSpec,
@@ -106,6 +106,12 @@ def pipeline():
 CROSSED = {"yes": {52: 7}, "no": {55: 4}}
 
 
+def _status(tree: SupervisionTree) -> StrategyStatus:
+    status = tree.snapshot().status_of("strategy", StrategyStatus)
+    assert status is not None, "the strategy published no StrategyStatus"
+    return status
+
+
 def test_a_fresh_opportunity_goes_to_risk_and_every_update_is_acknowledged(pipeline) -> None:
     tree, clock, to_risk, to_feed = pipeline
     tree.tell(
@@ -127,19 +133,19 @@ def test_an_old_book_yields_no_opportunity(pipeline) -> None:
     tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"]), received_at))
     eventually(lambda: to_feed)
     assert to_risk == []
-    assert tree.snapshot().find("strategy").summary["too_old"] == 1
+    assert _status(tree).counts.too_old == 1
 
 
 def test_a_stale_market_is_not_traded_until_a_new_update_arrives(pipeline) -> None:
     tree, clock, to_risk, to_feed = pipeline
     tree.tell("strategy", BookStale("MKT-1", "gap"))
-    eventually(lambda: tree.snapshot().find("strategy").summary["stale_markets"] == ["MKT-1"])
+    eventually(lambda: _status(tree).stale_markets == ("MKT-1",))
     tree.tell(
         "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq=9), clock.monotonic())
     )
     eventually(lambda: to_feed)
     assert len(to_risk) == 1  # a new, fresh update ends the staleness
-    assert tree.snapshot().find("strategy").summary["stale_markets"] == []
+    assert _status(tree).stale_markets == ()
 
 
 def test_the_same_prices_are_not_proposed_twice_within_the_repeat_window(pipeline) -> None:
@@ -155,3 +161,23 @@ def test_the_same_prices_are_not_proposed_twice_within_the_repeat_window(pipelin
     eventually(lambda: len(to_feed) == 3)
     assert len(to_risk) == 2
     assert to_risk[0].opportunity_id != to_risk[1].opportunity_id
+
+
+def test_a_message_the_strategy_does_not_take_is_counted_and_ignored(pipeline) -> None:
+    tree, _clock, to_risk, to_feed = pipeline
+    tree.tell("strategy", "not a book")
+    eventually(lambda: _status(tree).unknown_messages == 1, what="the odd message counted")
+    assert to_risk == to_feed == []
+
+
+def test_a_published_status_is_a_copy_the_actor_no_longer_changes(pipeline) -> None:
+    tree, clock, to_risk, to_feed = pipeline
+    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], 1), clock.monotonic()))
+    eventually(lambda: len(to_feed) == 1)
+    first = _status(tree)
+    assert (first.counts.books, first.counts.opportunities) == (1, 1)
+    assert first.last_edge_cents == {"MKT-1": to_risk[0].opportunity.edge_cents}
+    clock.advance(2.5)
+    tree.tell("strategy", BookUpdate(_book({53: 7}, {55: 4}, 2), clock.monotonic()))
+    eventually(lambda: _status(tree).counts.books == 2)
+    assert (first.counts.books, first.counts.opportunities) == (1, 1)

@@ -52,7 +52,7 @@ def test_the_snapshot_reports_restarts_epoch_and_last_error(journal: Journal, st
     assert deep.last_failure is not None
     assert (deep.last_failure.reason, deep.last_failure.type) == ("crash", "KeyError")
     assert deep.last_failure.message == "'missing 1'"
-    assert deep.summary == RecorderStatus(received=1)  # the actor's own state summary, this incarnation
+    assert deep.summary == RecorderStatus(received=1)  # its own status, this incarnation
     assert deep.processed == 3  # two crashes + one hello, over all incarnations
     assert deep.uptime_s is not None
     assert deep.uptime_s >= 0

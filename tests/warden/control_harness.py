@@ -1,7 +1,7 @@
 """A real daemon with its control plane, and the real CLI, for the control-plane tests.
 
 :func:`serving_plane` serves the control plane in-process: a real tree of
-light stand-in actors (:class:`StandIn`, publishing :data:`SUMMARIES`) and the
+light stand-in actors (:class:`StandIn`, publishing :data:`STATUSES`) and the
 real HTTP server, sharing the test's trio loop as they share the daemon's;
 requests go over loopback with a real HTTP client.
 
@@ -13,68 +13,80 @@ runs one CLI command as a subprocess and returns its result.
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 import trio
 
+from actors.execution import ExecutionCounts
 from actors.messages import Halt, Record, Recorded, Resume
-from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec
+from actors.risk import RiskCounts, RiskStatus
+from supervision import (
+    ActorSnapshot,
+    ChildSpec,
+    SupervisedActor,
+    SupervisionTree,
+    SupervisorSpec,
+)
 from tests.supervision.conftest import Journal, eventually
+from tests.warden import statuses
 from tests.warden.daemon_harness import ROOT, Process, start_daemon, venue_sim, write_config
-from warden.control import ControlConfig, ControlServer, serve_control
+from warden.control import ControlConfig, ControlServer, read_snapshot, serve_control
+
+S = TypeVar("S")
 
 NAMES = ("persistence", "risk", "execution", "strategy", "feed")
-SUMMARIES: dict[str, dict[str, Any]] = {
-    "persistence": {"open": True, "last_error": None},
-    "risk": {
-        "halted": False,
-        "halt_reason": None,
-        "reconciled": True,
-        "breaker": {"state": "closed", "times_opened": 0},
-        "reservations": {"held": [], "in_doubt": []},
-        "exposure_cents": {"by_market": {"SIM-001": 120}, "total": 120},
-        "limits": {"max_total_exposure_cents": 20_000},
-        "rejections": {},
-        "counts": {"fills": 3},
-    },
-    "execution": {"reconciled": True, "in_flight": {}, "counts": {"orders_sent": 4}},
-    "strategy": {},
-    "feed": {"markets": {"SIM-001": {"seq": 5, "stale": False, "last_update_age_s": 0.2}}},
+STATUSES: dict[str, object] = {
+    "persistence": statuses.persistence(),
+    "risk": statuses.risk(
+        exposure_cents=statuses.exposure({"SIM-001": 120}), counts=RiskCounts(fills=3)
+    ),
+    "execution": statuses.execution(counts=ExecutionCounts(orders_sent=4)),
+    "strategy": statuses.strategy(),
+    "feed": statuses.feed({"SIM-001": statuses.market(seq=5, last_update_age_s=0.2)}),
 }
 
 
 class StandIn(SupervisedActor):
-    """Publishes a fixed summary; risk applies Halt/Resume, persistence answers Record."""
+    """Publishes a fixed status of its name's actor (the real class, as the daemon's
+    actors do); risk applies Halt/Resume to it, persistence answers Record. Every
+    message is journaled."""
 
     def __init__(self, journal: Journal) -> None:
         super().__init__()
         self.journal = journal
-        self.summary: dict[str, Any] = {}
+        self.status: object | None = None
 
     def on_start(self) -> None:
-        self.summary = copy.deepcopy(SUMMARIES[self.name])
+        self.status = STATUSES[self.name]
+
+    def handlers(self) -> Mapping[type, Callable[[Any], Any]]:
+        return {Halt: self._halt, Resume: self._resume, Record: self._record}
 
     def on_receive(self, message: Any) -> Any:
         self.journal.add(self.name, message)
-        if isinstance(message, Halt):
-            self.summary.update(halted=True, halt_reason=message.reason)
-        elif isinstance(message, Resume):
-            self.summary.update(halted=False, halt_reason=None)
-        elif isinstance(message, Record):
-            return Recorded(message.request_id)
-        return None
+        return super().on_receive(message)
 
-    def state_summary(self) -> dict[str, Any]:
-        return self.summary
+    def _halt(self, message: Halt) -> None:
+        if isinstance(self.status, RiskStatus):
+            self.status = attrs.evolve(self.status, halted=True, halt_reason=message.reason)
+
+    def _resume(self, _message: Resume) -> None:
+        if isinstance(self.status, RiskStatus):
+            self.status = attrs.evolve(self.status, halted=False, halt_reason=None)
+
+    def _record(self, message: Record) -> Recorded:
+        return Recorded(message.request_id)
+
+    def state_summary(self) -> object | None:
+        return self.status
 
 
 @attrs.frozen
@@ -136,11 +148,17 @@ class Daemon:
             f"{self.url}{path}", headers=headers, timeout=30, trust_env=False, **kwargs
         )
 
-    def actor(self, name: str) -> dict[str, Any]:
+    def actor(self, name: str) -> ActorSnapshot:
+        """The actor's node as served, read back with its typed status."""
         response = self.get(f"/actors/{name}")
         assert response.status_code == 200, response.text
-        node: dict[str, Any] = response.json()
-        return node
+        return read_snapshot(response.json())
+
+    def status(self, name: str, kind: type[S]) -> S:
+        """The actor's status, which must be a ``kind``."""
+        status = self.actor(name).status_of(name, kind)
+        assert status is not None, f"{name} publishes no {kind.__name__}"
+        return status
 
     def cli(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """``warden ARGS --runtime-file <this daemon's>``."""

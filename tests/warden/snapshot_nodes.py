@@ -1,6 +1,7 @@
 """Synthetic tree snapshots for tests of pure functions of a snapshot (readiness,
 the shutdown report, the portfolio, the status line): one worker node with a
-summary, defaults for the rest, and a root over some of them."""
+status (see :mod:`tests.warden.statuses`), defaults for the rest, and a root over
+some of them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import attrs
 from supervision import ActorSnapshot
 
 
-def node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
-    """A running worker ``warden/<name>`` publishing ``summary``; ``fields`` override."""
+def node(name: str, summary: object | None, **fields: Any) -> ActorSnapshot:
+    """A running worker ``warden/<name>`` publishing the status ``summary`` (None: no
+    status yet); ``fields`` override."""
     values: dict[str, Any] = {
         "name": name,
         "path": f"warden/{name}",
@@ -35,5 +37,5 @@ def node(name: str, summary: dict[str, Any], **fields: Any) -> ActorSnapshot:
 
 def tree(*children: ActorSnapshot) -> ActorSnapshot:
     """The root supervisor ``warden`` over ``children``."""
-    root = node("warden", {}, path="warden", kind="supervisor")
+    root = node("warden", None, path="warden", kind="supervisor")
     return attrs.evolve(root, children=children)

@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from actors.persistence import PersistenceStatus
+from actors.risk import RiskStatus
+from supervision import ActorSnapshot
 from tests.supervision.conftest import eventually
 from tests.warden.control_harness import FAST_MARKET, Daemon, _runtime, poll, running_daemon
 from tests.warden.daemon_harness import start_daemon, venue_sim, write_config
@@ -71,9 +74,9 @@ def inject(daemon: Daemon, **body: Any) -> dict[str, Any]:
     return result
 
 
-def running(daemon: Daemon, name: str, epoch: int) -> dict[str, Any] | None:
+def running(daemon: Daemon, name: str, epoch: int) -> ActorSnapshot | None:
     node = daemon.actor(name)
-    return node if node["status"] == "running" and node["epoch"] == epoch else None
+    return node if node.status == "running" and node.epoch == epoch else None
 
 
 CHAOS_CALLS = (
@@ -138,35 +141,33 @@ def test_a_fault_for_an_unknown_actor_is_a_404(chaos: Daemon) -> None:
 def test_a_crash_fault_ends_that_incarnation_and_the_supervisor_starts_the_next(
     chaos: Daemon,
 ) -> None:
-    before = poll(
-        lambda: chaos.actor("strategy")["status"] == "running" and chaos.actor("strategy")
-    )
+    before = poll(lambda: (node := chaos.actor("strategy")).status == "running" and node)
     answer = inject(chaos, name="strategy", fault="crash")
-    assert answer == {"name": "strategy", "epoch": before["epoch"], "fault": "crash"}
-    after = poll(lambda: running(chaos, "strategy", before["epoch"] + 1), what="a new strategy")
-    assert after["last_failure"]["type"] == "InjectedCrash"
-    assert after["last_failure"]["reason"] == "crash"
+    assert answer == {"name": "strategy", "epoch": before.epoch, "fault": "crash"}
+    after = poll(lambda: running(chaos, "strategy", before.epoch + 1), what="a new strategy")
+    assert after.last_failure.type == "InjectedCrash"
+    assert after.last_failure.reason == "crash"
 
 
 def test_a_hang_past_the_deadline_gets_the_actor_fenced_and_replaced(chaos: Daemon) -> None:
-    before = poll(lambda: (node := chaos.actor("feed"))["status"] == "running" and node)
+    before = poll(lambda: (node := chaos.actor("feed")).status == "running" and node)
     inject(chaos, name="feed", fault="hang", seconds=HANG_TIMEOUT_S * 10)
-    after = poll(lambda: running(chaos, "feed", before["epoch"] + 1), timeout=60, what="a new feed")
-    assert after["last_failure"]["reason"] == "hang"
-    assert after["last_failure"]["type"] == "IncarnationHung"
+    after = poll(lambda: running(chaos, "feed", before.epoch + 1), timeout=60, what="a new feed")
+    assert after.last_failure.reason == "hang"
+    assert after.last_failure.type == "IncarnationHung"
 
 
 def test_a_flood_behind_a_slow_handler_fills_the_mailbox_and_then_drains(
     chaos: Daemon,
 ) -> None:
-    node = poll(lambda: (found := chaos.actor("risk"))["status"] == "running" and found)
+    node = poll(lambda: (found := chaos.actor("risk")).status == "running" and found)
     inject(chaos, name="risk", fault="slow", seconds=HANG_TIMEOUT_S * 0.8)  # below the deadline
     answer = inject(chaos, name="risk", fault="flood", count=20_000)
-    assert answer["epoch"] == node["epoch"]
-    assert chaos.actor("risk")["mailbox"] >= 10_000  # still stuck behind the slow handler
-    drained = poll(lambda: (n := chaos.actor("risk"))["mailbox"] < 100 and n, what="drain")
-    assert drained["processed"] >= node["processed"] + 20_000
-    assert drained["epoch"] == node["epoch"]  # slow, not hung: no restart
+    assert answer["epoch"] == node.epoch
+    assert chaos.actor("risk").mailbox >= 10_000  # still stuck behind the slow handler
+    drained = poll(lambda: (n := chaos.actor("risk")).mailbox < 100 and n, what="drain")
+    assert drained.processed >= node.processed + 20_000
+    assert drained.epoch == node.epoch  # slow, not hung: no restart
 
 
 def _utc_day(wall: float) -> str:
@@ -184,12 +185,12 @@ def test_a_clock_offset_moves_the_wall_clock_that_risk_counts_its_day_by(
     assert answer.json() == {"offset_s": offset}
     try:
         expected = {_utc_day(time.time() + offset), _utc_day(time.time() + offset + 60)}
-        poll(lambda: chaos.actor("risk")["summary"].get("day") in expected, what="risk's day")
+        poll(lambda: chaos.status("risk", RiskStatus).day in expected, what="risk's day")
         assert get(chaos, "/chaos/clock", secret).json() == {"offset_s": offset}
     finally:
         assert chaos.post("/chaos/clock", secret, json={"offset_s": 0}).status_code == 200
     today = {_utc_day(time.time()), _utc_day(time.time() - 60)}
-    poll(lambda: chaos.actor("risk")["summary"].get("day") in today, what="back to today")
+    poll(lambda: chaos.status("risk", RiskStatus).day in today, what="back to today")
 
 
 def test_a_full_ledger_halts_risk_and_lifting_the_cap_lets_a_resume_write_again(
@@ -203,28 +204,30 @@ def test_a_full_ledger_halts_risk_and_lifting_the_cap_lets_a_resume_write_again(
         assert answer.json()["max_page_count"] == 1
         assert answer.json()["pages"] >= 1  # SQLite raised the cap to the file's size
 
-        def halted_by_ledger() -> dict[str, Any] | None:
+        def halted_by_ledger() -> RiskStatus | None:
             # Operator restarts write audit records too, so the file must grow soon.
             daemon.post("/actors/strategy/restart", secret)
-            summary: dict[str, Any] = daemon.actor("risk")["summary"]
-            reason = summary.get("halt_reason") or ""
-            return summary if summary.get("halted") and "ledger" in reason else None
+            risk = daemon.status("risk", RiskStatus)
+            return risk if risk.halted and "ledger" in (risk.halt_reason or "") else None
 
         poll(halted_by_ledger, timeout=60, what="risk halted by the ledger")
         # Auditing the halt fails too; persistence answers with another Halt, which
         # risk (already halted) must absorb rather than audit again: no halt loop.
-        poll(lambda: daemon.actor("persistence")["summary"]["failures"] >= 2, what="failures")
-        counts = daemon.actor("risk")["summary"]["counts"]
-        assert counts["halts"] == 1
-        assert counts["ledger_halts_while_halted"] >= 1
+        poll(
+            lambda: daemon.status("persistence", PersistenceStatus).failures >= 2,
+            what="failures",
+        )
+        counts = daemon.status("risk", RiskStatus).counts
+        assert counts.halts == 1
+        assert counts.ledger_halts_while_halted >= 1
 
         lifted = daemon.post("/chaos/storage", secret, json={"max_page_count": None})
         assert lifted.status_code == 200, lifted.text
         assert lifted.json()["pages"] > 1_000_000
-        committed = daemon.actor("persistence")["summary"]["transactions"]
+        committed = daemon.status("persistence", PersistenceStatus).transactions
         assert daemon.post("/resume", secret).status_code == 202
-        poll(lambda: daemon.actor("risk")["summary"]["halted"] is False, what="resumed")
+        poll(lambda: daemon.status("risk", RiskStatus).halted is False, what="resumed")
         poll(
-            lambda: daemon.actor("persistence")["summary"]["transactions"] > committed,
+            lambda: daemon.status("persistence", PersistenceStatus).transactions > committed,
             what="a write after the cap was lifted",
         )

@@ -52,9 +52,9 @@ def test_the_history_holds_every_order_the_venue_saw_its_reservations_and_restar
     with chaos_daemon(tmp_path) as daemon:
         poll(lambda: len(accepted_client_order_ids(daemon.venue_url)) >= 4, timeout=60)
         secret = token(daemon)
-        before = daemon.actor("execution")["epoch"]
+        before = daemon.actor("execution").epoch
         inject(daemon, name="execution", fault="crash")
-        poll(lambda: daemon.actor("execution")["epoch"] > before, what="execution restarted")
+        poll(lambda: daemon.actor("execution").epoch > before, what="execution restarted")
         poll(
             lambda: len(of(read_history(runtime_dir), "reconciled", ok=True)) >= 2,
             what="the new execution reconciled (after its settle period)",

@@ -14,9 +14,10 @@ import pytest
 import trio
 
 from actors.messages import AuditEvent, Halt, Record, Resume
+from actors.risk import RiskStatus
 from tests.supervision.conftest import Journal
 from tests.warden.control_harness import NAMES, Plane, plane_tree, serving_plane
-from warden.control import ControlConfig, serve_control
+from warden.control import ControlConfig, read_snapshot, serve_control
 
 
 @pytest.fixture
@@ -42,8 +43,8 @@ async def test_a_mutation_without_the_right_bearer_token_is_refused_with_401(
             assert response.headers["www-authenticate"] == "Bearer"
     assert plane.received("risk", Halt) == []
     assert plane.received("risk", Resume) == []
-    actors = (await plane.http.get("/actors")).json()
-    assert [c["epoch"] for c in actors["children"]] == [1] * 5
+    actors = read_snapshot((await plane.http.get("/actors")).json())
+    assert [c.epoch for c in actors.children] == [1] * 5
 
 
 async def test_halt_and_resume_reach_risk_from_the_control_source(plane: Plane) -> None:
@@ -85,8 +86,8 @@ async def test_restart_gives_a_new_epoch_and_records_an_audit_event(plane: Plane
         "epoch": 2,
         "audited": True,
     }
-    actors = (await plane.http.get("/actors")).json()
-    epochs = {child["name"]: (child["epoch"], child["restarts"]) for child in actors["children"]}
+    actors = read_snapshot((await plane.http.get("/actors")).json())
+    epochs = {child.name: (child.epoch, child.restarts) for child in actors.children}
     assert epochs == dict.fromkeys(NAMES, (1, 0)) | {"execution": (2, 1)}
     records = plane.received("persistence", Record)
     assert [event for record in records for event in record.events] == [
@@ -100,9 +101,11 @@ async def test_unknown_actors_are_404_and_the_root_cannot_be_restarted(plane: Pl
         assert response.status_code == 404
         assert response.json() == {"error": f"no actor named {name!r}"}
     assert (await plane.http.get("/actors/nosuch")).status_code == 404
-    one = (await plane.http.get("/actors/risk")).json()
-    assert one["path"] == "warden/risk"
-    assert one["summary"]["exposure_cents"]["total"] == 120
+    one = read_snapshot((await plane.http.get("/actors/risk")).json())
+    assert one.path == "warden/risk"
+    risk = one.status_of("risk", RiskStatus)
+    assert risk is not None
+    assert risk.exposure_cents.total == 120
 
 
 async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(plane: Plane) -> None:

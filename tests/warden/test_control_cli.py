@@ -22,9 +22,14 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from actors.execution import ExecutionStatus
+from actors.feed import FeedStatus
 from actors.persistence import Ledger
+from actors.risk import RiskStatus
 from tests.warden.control_harness import Daemon, poll, running_daemon, warden
 from tests.warden.daemon_harness import ROOT, venue_get
+from warden.control import Portfolio, portfolio_from_dict, read_snapshot
+from warden.control._portfolio import Reconciled
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +68,9 @@ def _settled(daemon: Daemon) -> bool:
     risk approved before it halted, so an empty ``in_flight`` means no order
     approved before the halt can still be sent.
     """
-    execution = daemon.actor("execution")
-    return not execution["summary_stale"] and not execution["summary"]["in_flight"]
+    node = daemon.actor("execution")
+    execution = node.status_of("execution", ExecutionStatus)
+    return not node.summary_stale and execution is not None and not execution.in_flight
 
 
 def test_ps_shows_the_five_actors_running(daemon: Daemon) -> None:
@@ -116,11 +122,16 @@ def test_restart_of_an_unknown_actor_is_a_clear_failure(daemon: Daemon) -> None:
 def test_inspect_shows_one_actors_state_summary(daemon: Daemon) -> None:
     done = daemon.cli("inspect", "risk", "--json")
     assert done.returncode == 0, done.stderr
-    node = json.loads(done.stdout)
-    assert node["name"] == "risk"
-    assert set(node["summary"]) >= {"reservations", "exposure_cents", "limits", "breaker"}
-    feed = json.loads(daemon.cli("inspect", "feed", "--json").stdout)["summary"]
-    assert {m["seq"] is not None for m in feed["markets"].values()} == {True}
+    shown = json.loads(done.stdout)
+    assert shown["summary"]["type"] == "RiskStatus"  # the whole status, as JSON
+    assert set(shown["summary"]) >= {"reservations", "exposure_cents", "limits", "breaker"}
+    node = read_snapshot(shown)
+    assert node.name == "risk"
+    assert isinstance(node.summary, RiskStatus)
+    feed = read_snapshot(json.loads(daemon.cli("inspect", "feed", "--json").stdout))
+    markets = feed.status_of("feed", FeedStatus)
+    assert markets is not None
+    assert {m.seq is not None for m in markets.markets.values()} == {True}
     table = daemon.cli("inspect", "persistence")
     assert table.returncode == 0, table.stderr
     assert "last_commit_at" in table.stdout
@@ -139,9 +150,9 @@ def test_halt_stops_new_orders_and_makes_readyz_503_until_resume(daemon: Daemon)
         assert readyz.json()["checks"]["halt"] is False
         poll(lambda: _settled(daemon), what="orders approved before the halt to finish")
         orders = _venue_orders(daemon)
-        refused = daemon.actor("risk")["summary"]["rejections"].get("halted", 0)
+        refused = daemon.status("risk", RiskStatus).rejections.halted
         poll(
-            lambda: daemon.actor("risk")["summary"]["rejections"].get("halted", 0) >= refused + 3,
+            lambda: daemon.status("risk", RiskStatus).rejections.halted >= refused + 3,
             what="three opportunities refused because of the halt",
         )
         assert _venue_orders(daemon) == orders
@@ -157,19 +168,19 @@ def test_halt_stops_new_orders_and_makes_readyz_503_until_resume(daemon: Daemon)
 
 
 def test_mutating_calls_without_the_token_are_refused(daemon: Daemon, tmp_path: Path) -> None:
-    epoch = daemon.actor("strategy")["epoch"]
+    epoch = daemon.actor("strategy").epoch
     for token in (None, "not-the-token"):
         for path in ("/halt", "/resume", "/actors/strategy/restart", "/actors/nosuch/restart"):
             response = daemon.post(path, token)
             assert response.status_code == 401, (path, token)
-    assert daemon.actor("risk")["summary"]["halted"] is False
-    assert daemon.actor("strategy")["epoch"] == epoch
+    assert daemon.status("risk", RiskStatus).halted is False
+    assert daemon.actor("strategy").epoch == epoch
     wrong = tmp_path / "wrong.token"
     wrong.write_text("not-the-token\n")
     done = warden("halt", "--url", daemon.url, "--token-file", str(wrong))
     assert done.returncode == 1
     assert "401" in done.stderr
-    assert daemon.actor("risk")["summary"]["halted"] is False
+    assert daemon.status("risk", RiskStatus).halted is False
 
 
 def test_metrics_parse_as_prometheus_text_with_restart_counters(daemon: Daemon) -> None:
@@ -286,19 +297,22 @@ def test_ps_shows_positions_orders_exposure_pnl_and_readiness_next_to_the_tree(
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert [row["name"] for row in answer["actors"]] == ["warden", *ACTORS]
-    money = answer["portfolio"]
-    assert money["ready"] is True
-    assert money["reconciled"] == {"execution": True, "risk": True}
-    assert money["halted"] is False
-    assert isinstance(money["positions"], dict)
-    assert isinstance(money["open_orders"], list)
-    assert isinstance(money["exposure"]["total_cents"], int)
-    assert money["exposure"]["max_total_cents"] > 0
-    assert isinstance(money["pnl"]["today_cents"], int)
-    assert money["pnl"]["max_daily_loss_cents"] > 0
+    money = portfolio_from_dict(answer["portfolio"])
+    assert money.ready is True
+    assert money.reconciled == Reconciled(execution=True, risk=True)
+    assert money.halted is False
+    assert money.positions is not None
+    assert money.open_orders is not None
+    assert money.exposure.total_cents is not None
+    assert money.exposure.max_total_cents is not None
+    assert money.exposure.max_total_cents > 0
+    assert money.pnl.today_cents is not None
+    assert money.pnl.max_daily_loss_cents is not None
+    assert money.pnl.max_daily_loss_cents > 0
     served = daemon.get("/portfolio")
     assert served.status_code == 200
-    assert set(served.json()) == set(money)
+    assert set(served.json()) == set(answer["portfolio"])
+    assert isinstance(portfolio_from_dict(served.json()), Portfolio)
     table = daemon.cli("ps")
     assert table.returncode == 0, table.stderr
     for shown in (
@@ -315,9 +329,9 @@ def test_ps_shows_positions_orders_exposure_pnl_and_readiness_next_to_the_tree(
 def test_every_control_command_answers_one_json_document(daemon: Daemon) -> None:
     health = daemon.cli("health", "--json")
     assert (health.returncode, json.loads(health.stdout)["ok"]) == (0, True)
-    inspect = json.loads(daemon.cli("inspect", "execution", "--json").stdout)
-    assert inspect["name"] == "execution"
-    before = daemon.actor("feed")["epoch"]
+    inspect = read_snapshot(json.loads(daemon.cli("inspect", "execution", "--json").stdout))
+    assert inspect.name == "execution"
+    before = daemon.actor("feed").epoch
     restart = daemon.cli("restart", "feed", "--json")
     assert restart.returncode == 0, restart.stderr
     assert json.loads(restart.stdout) == {
@@ -368,8 +382,8 @@ def test_a_halt_reason_with_escapes_reaches_risk_the_log_and_the_ledger_clean(
     try:
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["reason"] == "maint[31m ERROR forged line"
-        risk = daemon.actor("risk")["summary"]
-        assert risk["halt_reason"] == "maint[31m ERROR forged line"
+        risk = daemon.status("risk", RiskStatus)
+        assert risk.halt_reason == "maint[31m ERROR forged line"
         health = daemon.cli("health")
         assert "trading is halted: maint[31m ERROR forged line\n" in health.stdout
     finally:

@@ -2,51 +2,55 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import attrs
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from actors.risk import RejectionCounts, RejectReason, RiskCounts
 from supervision import ActorSnapshot
+from tests.warden import statuses
 from tests.warden.snapshot_nodes import node as _node
-from warden.control import readiness, render_metrics
+from warden.control import Readiness, readiness, render_metrics
 
 PERMANENT = ("persistence", "risk", "execution", "strategy", "feed")
-READY_SUMMARIES: dict[str, dict[str, Any]] = {
-    "persistence": {"open": True, "last_error": None},
-    "risk": {
-        "halted": False,
-        "halt_reason": None,
-        "reconciled": True,
-        "breaker": {"state": "closed", "times_opened": 2},
-        "reservations": {"held": [{"id": "a"}], "in_doubt": [{"id": "b"}, {"id": "c"}]},
-        "exposure_cents": {"by_market": {"SIM-001": 120, "SIM-002": 30}, "total": 150},
-        "limits": {"max_total_exposure_cents": 20_000, "max_concurrent_markets": 5},
-        "rejections": {"halted": 4, "total_exposure": 1},
-        "counts": {"fills": 3},
-    },
-    "execution": {"reconciled": True, "counts": {"orders_sent": 7, "venue_errors": 1}},
-    "strategy": {},
-    "feed": {
-        "markets": {
-            "SIM-001": {"seq": 5, "stale": False, "last_update_age_s": 0.25},
-            "SIM-002": {"seq": 9, "stale": False, "last_update_age_s": 1.5},
+READY_STATUSES: dict[str, object] = {
+    "persistence": statuses.persistence(),
+    "risk": statuses.risk(
+        breaker=statuses.breaker(times_opened=2),
+        reservations=statuses.reservations(
+            held=(statuses.reservation("a"),),
+            in_doubt=(statuses.reservation("b"), statuses.reservation("c")),
+        ),
+        exposure_cents=statuses.exposure({"SIM-001": 120, "SIM-002": 30}),
+        rejections=RejectionCounts(halted=4, total_exposure=1),
+        counts=RiskCounts(fills=3),
+        limits=attrs.evolve(statuses.LIMITS, max_concurrent_markets=5),
+    ),
+    "execution": statuses.execution(
+        counts=attrs.evolve(statuses.execution().counts, orders_sent=7, venue_errors=1)
+    ),
+    "strategy": statuses.strategy(),
+    "feed": statuses.feed(
+        {
+            "SIM-001": statuses.market(seq=5, last_update_age_s=0.25),
+            "SIM-002": statuses.market(seq=9, last_update_age_s=1.5),
         }
-    },
+    ),
 }
 
 
 def _tree(changes: dict[str, dict[str, Any]] | None = None, **node_fields: Any) -> ActorSnapshot:
-    """The ready tree; ``changes`` updates summaries, ``node_fields[name]`` a node's fields."""
-    summaries = copy.deepcopy(READY_SUMMARIES)
+    """The ready tree; ``changes[name]`` replaces fields of a status, ``node_fields[name]``
+    a node's fields."""
+    published = dict(READY_STATUSES)
     for name, update in (changes or {}).items():
-        summaries[name].update(update)
+        published[name] = attrs.evolve(published[name], **update)
     children = tuple(
-        _node(name, summaries[name], **node_fields.get(name, {})) for name in PERMANENT
+        _node(name, published[name], **node_fields.get(name, {})) for name in PERMANENT
     )
-    root = _node("warden", {}, path="warden", kind="supervisor", processed=0)
+    root = _node("warden", None, path="warden", kind="supervisor", processed=0)
     return attrs.evolve(root, children=children)
 
 
@@ -68,7 +72,7 @@ def test_a_tree_with_every_check_passing_is_ready() -> None:
             "reconciliation has not completed (risk: venue unreachable)",
         ),
         (
-            {"execution": {"reconciled": False}},
+            {"execution": {"reconciled": False, "reconcile_detail": None}},
             {},
             "reconciliation",
             "reconciliation has not completed (execution: not yet)",
@@ -80,13 +84,13 @@ def test_a_tree_with_every_check_passing_is_ready() -> None:
             "trading is halted: ledger write failed: disk full",
         ),
         (
-            {"feed": {"markets": {"SIM-001": {"stale": True, "last_update_age_s": 7.5}}}},
+            {"feed": {"markets": {"SIM-001": statuses.market(stale=True, last_update_age_s=7.5)}}},
             {},
             "feed",
             "feed: SIM-001 is stale (last update 7.5s ago)",
         ),
         (
-            {"feed": {"markets": {}, "connection": {"state": "connecting"}}},
+            {"feed": {"markets": {}, "connection": statuses.connection("connecting", 0)}},
             {},
             "feed",
             "feed has no market books yet (connection connecting)",
@@ -114,10 +118,31 @@ def test_each_failing_check_makes_the_daemon_unready_and_says_why(
     assert [name for name, passed in ready.checks.items() if not passed] == [check]
 
 
-def test_a_summary_that_lacks_a_key_fails_closed() -> None:
-    tree = _tree()
-    bare = attrs.evolve(tree, children=tuple(attrs.evolve(c, summary={}) for c in tree.children))
-    ready = readiness(bare, PERMANENT)
+def _without_statuses(tree: ActorSnapshot) -> ActorSnapshot:
+    """Every worker of ``tree`` publishing no status (a new incarnation that has not
+    answered yet)."""
+    return attrs.evolve(tree, children=tuple(attrs.evolve(c, summary=None) for c in tree.children))
+
+
+@attrs.frozen
+class RenamedStatus:
+    """A status of a class no reader asks for (as if an actor renamed its class), with
+    fields named as the readers' own: it must count as no status at all."""
+
+    halted: bool = False
+    reconciled: bool = True
+    open: bool = True
+
+
+def _with_renamed_statuses(tree: ActorSnapshot) -> ActorSnapshot:
+    return attrs.evolve(
+        tree, children=tuple(attrs.evolve(c, summary=RenamedStatus()) for c in tree.children)
+    )
+
+
+@pytest.mark.parametrize("strip", [_without_statuses, _with_renamed_statuses])
+def test_an_absent_or_renamed_status_fails_closed(strip: Any) -> None:
+    ready = readiness(strip(_tree()), PERMANENT)
     assert ready.ready is False
     assert ready.checks == {
         "actors": True,
@@ -126,8 +151,15 @@ def test_a_summary_that_lacks_a_key_fails_closed() -> None:
         "feed": False,
         "persistence": False,
     }
+    assert "risk publishes no halt state" in ready.reasons
+    assert "persistence cannot write: ledger not open" in ready.reasons
+
+
+def test_an_actor_missing_from_the_tree_fails_closed() -> None:
+    tree = _tree()
     missing = readiness(attrs.evolve(tree, children=tree.children[:-1]), PERMANENT)
     assert "feed is not in the tree" in missing.reasons
+    assert missing.checks["feed"] is False
 
 
 def _families(tree: ActorSnapshot) -> dict[str, Any]:
@@ -159,19 +191,26 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
     assert _samples(families["warden_orders_sent"]) == {(): 7.0}
     assert _samples(families["warden_venue_errors"]) == {(): 1.0}
     assert _samples(families["warden_fills"]) == {(): 3.0}
-    assert _samples(families["warden_risk_rejections"]) == {
+    rejections = _samples(families["warden_risk_rejections"])
+    assert {labels: n for labels, n in rejections.items() if n} == {
         (("reason", "halted"),): 4.0,
         (("reason", "total_exposure"),): 1.0,
     }
+    assert {dict(labels)["reason"] for labels in rejections} == {r.value for r in RejectReason}
     assert _samples(families["warden_exposure_cents"]) == {
         (("market", "SIM-001"),): 120.0,
         (("market", "SIM-002"),): 30.0,
     }
     assert _samples(families["warden_exposure_total_cents"]) == {(): 150.0}
     assert _samples(families["warden_exposure_limit_cents"]) == {
+        (("limit", "max_market_exposure"),): 5_000.0,
         (("limit", "max_total_exposure"),): 20_000.0,
+        (("limit", "max_daily_loss"),): 5_000.0,
     }
-    assert _samples(families["warden_risk_limit"]) == {(("limit", "max_concurrent_markets"),): 5.0}
+    assert _samples(families["warden_risk_limit"]) == {
+        (("limit", "max_concurrent_markets"),): 5.0,
+        (("limit", "max_reservations_per_market"),): 1.0,
+    }
     assert _samples(families["warden_breaker_state"])[(("state", "closed"),)] == 1.0
     assert _samples(families["warden_breaker_opened"]) == {(): 2.0}
     assert _samples(families["warden_halted"]) == {(): 0.0}
@@ -186,10 +225,41 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
     assert _samples(families["warden_ready"]) == {(): 1.0}
 
 
-def test_what_an_actor_does_not_publish_is_left_out_of_the_metrics_not_zeroed() -> None:
-    tree = _tree()
-    bare = attrs.evolve(tree, children=tuple(attrs.evolve(c, summary={}) for c in tree.children))
-    families = _families(bare)
-    for absent in ("warden_orders_sent", "warden_fills", "warden_halted", "warden_exposure_cents"):
+@pytest.mark.parametrize("strip", [_without_statuses, _with_renamed_statuses])
+def test_what_an_actor_does_not_publish_is_left_out_of_the_metrics_not_zeroed(
+    strip: Any,
+) -> None:
+    families = _families(strip(_tree()))
+    for absent in (
+        "warden_orders_sent",
+        "warden_venue_errors",
+        "warden_fills",
+        "warden_risk_rejections",
+        "warden_halted",
+        "warden_exposure_cents",
+        "warden_exposure_total_cents",
+        "warden_breaker_state",
+        "warden_reservations",
+        "warden_feed_staleness_seconds",
+        "warden_feed_market_stale",
+    ):
         assert absent not in families
     assert "warden_actor_restarts" in families
+    assert _samples(families["warden_ready"]) == {(): 0.0}
+
+
+def test_the_series_of_one_silent_actor_are_omitted_and_the_others_kept() -> None:
+    tree = _tree()
+    silent = tuple(attrs.evolve(c, summary=None) if c.name == "risk" else c for c in tree.children)
+    families = _families(attrs.evolve(tree, children=silent))
+    assert "warden_fills" not in families
+    assert "warden_halted" not in families
+    assert _samples(families["warden_orders_sent"]) == {(): 7.0}
+    assert (("market", "SIM-001"),) in _samples(families["warden_feed_market_stale"])
+
+
+def test_readiness_comes_back_from_its_json_and_an_error_body_is_refused() -> None:
+    ready = readiness(_tree(risk={"status": "restarting"}), PERMANENT)
+    assert Readiness.from_json(ready.to_json()) == ready
+    with pytest.raises(ValueError, match="not a readiness"):
+        Readiness.from_json({"error": "the supervision tree is not running"})

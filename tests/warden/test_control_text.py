@@ -10,7 +10,9 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.warden.control_harness import serving_plane
+from actors.risk import RiskStatus
+from tests.warden.control_harness import Plane, serving_plane
+from warden.control import read_snapshot
 from warden.control._text import ELLIPSIS, REASON_LIMIT, clean_text, is_unsafe
 
 ANY_TEXT = st.text(
@@ -58,6 +60,14 @@ def test_escapes_and_line_breaks_are_removed_and_spaces_kept() -> None:
         clean_text("x", 0)
 
 
+async def _risk(plane: Plane) -> RiskStatus:
+    """Risk's status as the control plane serves it, read back typed."""
+    node = read_snapshot((await plane.http.get("/actors/risk")).json())
+    status = node.status_of("risk", RiskStatus)
+    assert status is not None
+    return status
+
+
 async def test_a_halt_reason_with_escapes_comes_back_clean_from_risk(tmp_path: Path) -> None:
     async with serving_plane(tmp_path) as plane:
         typed = "maint\x1b[31m\nERROR: forged line\x07 " + "z" * 500
@@ -67,10 +77,9 @@ async def test_a_halt_reason_with_escapes_comes_back_clean_from_risk(tmp_path: P
         assert expected.startswith("maint[31m ERROR: forged line zzz")
         assert response.json()["reason"] == expected
         with trio.fail_after(10):
-            while (await plane.http.get("/actors/risk")).json()["summary"]["halted"] is not True:
+            while not (risk := await _risk(plane)).halted:
                 await trio.sleep(0.01)
-        risk = (await plane.http.get("/actors/risk")).json()["summary"]
-        assert risk["halt_reason"] == expected
+        assert risk.halt_reason == expected
         assert len(expected) == REASON_LIMIT
         ready = (await plane.http.get("/readyz")).json()
         assert ready["reasons"] == [f"trading is halted: {expected}"]

@@ -4,53 +4,61 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.console import Console
 
-from warden.cli_control import portfolio_panel, ps_table
+from supervision import FailureInfo, snapshot_to_dict
+from tests.warden import statuses
+from tests.warden.snapshot_nodes import node, tree
+from warden.cli_control import portfolio_panel, ps_rows, ps_table
+from warden.control import UnreadableSnapshot, read_snapshot
+from warden.control._portfolio import (
+    Exposure,
+    MarketExposure,
+    OpenOrder,
+    Pnl,
+    Portfolio,
+    Reconciled,
+    ReservationCounts,
+)
 
-TREE: dict[str, Any] = {
-    "name": "warden",
-    "path": "warden",
-    "status": "running",
-    "children": [
-        {
-            "name": "risk",
-            "path": "warden/risk",
-            "status": "failed",
-            "epoch": 2,
-            "restarts": 1,
-            "last_failure": {"type": "ValueError", "message": "[bold red]boom[/] \\[x]"},
-            "summary": {"breaker": {"state": "closed", "times_opened": 0}},
-        }
-    ],
-}
-MONEY: dict[str, Any] = {
-    "ready": False,
-    "reasons": ["trading is halted: lunch"],
-    "reconciled": {"execution": True, "risk": None},
-    "halted": True,
-    "halt_reason": "[red]lunch[/red]",
-    "positions": {"SIM-001": {"yes": 3, "no": 2, "cash_cents": -270}},
-    "open_orders": [
-        {
-            "reservation": "r-1",
-            "ticker": "SIM-001",
-            "amount_cents": 95,
-            "phase": "placing",
-            "legs": {"c-1": "sent"},
-        }
-    ],
-    "reservations": {"held": 1, "in_doubt": 0},
-    "exposure": {
-        "total_cents": 95,
-        "max_total_cents": 20_000,
-        "by_market": {"SIM-001": {"cents": 95, "max_cents": 5_000}},
-        "markets": 1,
-        "max_markets": 3,
-    },
-    "pnl": {"today_cents": -30, "total_cents": None, "max_daily_loss_cents": 5_000, "day": "d"},
-    "stale": [],
-}
+TREE = tree(
+    node(
+        "risk",
+        statuses.risk(),
+        status="failed",
+        epoch=2,
+        restarts=1,
+        last_failure=FailureInfo("error", "ValueError", "[bold red]boom[/] \\[x]", 0.0),
+    )
+)
+MONEY = Portfolio(
+    ready=False,
+    reasons=("trading is halted: lunch",),
+    reconciled=Reconciled(execution=True, risk=None),
+    halted=True,
+    halt_reason="[red]lunch[/red]",
+    positions={"SIM-001": statuses.position(3, 2, -270)},
+    open_orders=(
+        OpenOrder(
+            reservation="r-1",
+            ticker="SIM-001",
+            amount_cents=95,
+            phase="placing",
+            legs={"c-1": "sent"},
+        ),
+    ),
+    reservations=ReservationCounts(held=1, in_doubt=0),
+    exposure=Exposure(
+        total_cents=95,
+        max_total_cents=20_000,
+        by_market={"SIM-001": MarketExposure(cents=95, max_cents=5_000)},
+        markets=1,
+        max_markets=3,
+    ),
+    pnl=Pnl(today_cents=-30, total_cents=None, max_daily_loss_cents=5_000, day="d"),
+    stale=(),
+)
 
 
 def _draw(renderable: Any) -> str:
@@ -80,7 +88,7 @@ def test_the_portfolio_panel_shows_money_state_and_unknowns_as_question_marks() 
 
 
 def test_a_daemon_without_a_portfolio_endpoint_is_said_not_guessed() -> None:
-    text = _draw(portfolio_panel(None, TREE))
+    text = _draw(portfolio_panel("not served by this daemon", TREE))
     assert "portfolio unavailable: not served by this daemon" in text
     assert "$" not in text
 
@@ -88,3 +96,27 @@ def test_a_daemon_without_a_portfolio_endpoint_is_said_not_guessed() -> None:
 def test_error_messages_in_the_tree_are_shown_literally() -> None:
     text = _draw(ps_table(TREE))
     assert "ValueError: [bold red]boom[/] \\[x]" in text
+
+
+def test_a_risk_without_a_status_shows_its_breaker_as_unknown() -> None:
+    silent = tree(node("risk", None))
+    text = _draw(portfolio_panel(MONEY, silent))
+    assert "breaker ? (opened ? times)" in text
+
+
+def test_ps_rows_walk_the_tree_depth_first_with_the_last_error() -> None:
+    rows = ps_rows(TREE)
+    assert [row["name"] for row in rows] == ["warden", "risk"]
+    assert rows[1]["status"] == "failed"
+    assert rows[1]["last_error"] == "ValueError: [bold red]boom[/] \\[x]"
+    assert rows[0]["last_error"] is None
+
+
+def test_a_served_snapshot_comes_back_typed_and_an_unknown_status_type_is_refused() -> None:
+    served = snapshot_to_dict(TREE)
+    assert read_snapshot(served) == TREE
+    served["children"][0]["summary"]["type"] = "NoSuchStatus"
+    with pytest.raises(UnreadableSnapshot, match="NoSuchStatus"):
+        read_snapshot(served)
+    with pytest.raises(UnreadableSnapshot, match="expected a JSON object"):
+        read_snapshot(["not", "a", "tree"])

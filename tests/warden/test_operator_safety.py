@@ -13,18 +13,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 import pytest
 
 from actors.domain import Action, Fill, OrderIntent, Side
+from actors.execution import ExecutionStatus
 from actors.messages import FillRecorded, IntentRecorded
 from actors.persistence import Ledger
+from actors.risk import RiskStatus
+from actors.strategy import StrategyStatus
+from supervision import ActorSnapshot
 from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, start_daemon, venue_sim, write_config
 from warden.config import load_config
+from warden.control import read_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +38,7 @@ ACTORS = ("persistence", "risk", "execution", "strategy", "feed")
 # hang deadline 2 s + backoff cap 0.5 s + reconciliation settle (2 s timeout + 1 s)
 # + a fresh snapshot per market, with room for a loaded 2-core machine
 READY_AGAIN_S = 30.0
+S = TypeVar("S")
 
 
 @attrs.frozen
@@ -56,11 +62,15 @@ class Running:
             trust_env=False,
         )
 
-    def node(self, name: str) -> dict[str, Any]:
+    def node(self, name: str) -> ActorSnapshot:
+        """The actor's node as served, read back with its typed status."""
         response = self.get(f"/actors/{name}")
         assert response.status_code == 200, response.text
-        found: dict[str, Any] = response.json()
-        return found
+        return read_snapshot(response.json())
+
+    def status(self, name: str, kind: type[S]) -> S | None:
+        """The actor's status if it publishes a ``kind`` now (None, e.g., just restarted)."""
+        return self.node(name).status_of(name, kind)
 
     def ready(self) -> bool:
         try:
@@ -139,7 +149,7 @@ def test_a_second_daemon_on_the_same_ledger_is_refused_and_the_first_keeps_tradi
         assert first.ready()
         halted = first.post("/halt", {"reason": "the right daemon"})
         assert halted.status_code == 202, halted.text
-        eventually(lambda: first.node("risk")["summary"]["halted"] is True)
+        eventually(lambda: (risk := first.status("risk", RiskStatus)) is not None and risk.halted)
 
 
 def test_a_second_daemon_in_the_same_runtime_directory_is_refused(tmp_path: Path) -> None:
@@ -181,8 +191,7 @@ def test_a_sigkilled_holder_blocks_nothing_and_its_stale_runtime_file_is_replace
 
 
 def _epoch(running: Running, name: str) -> int:
-    epoch: int = running.node(name)["epoch"]
-    return epoch
+    return running.node(name).epoch
 
 
 def _each_actor_recovers(
@@ -196,7 +205,7 @@ def _each_actor_recovers(
         inject(name)
         eventually(
             lambda name=name, before=before: (
-                running.node(name)["status"] == "running" and _epoch(running, name) > before
+                running.node(name).status == "running" and _epoch(running, name) > before
             ),
             timeout=READY_AGAIN_S,
             what=f"{name} restarted",
@@ -225,8 +234,9 @@ def test_after_an_operator_restart_of_each_actor_the_daemon_is_ready_again(
 
         def check(name: str) -> None:
             if name == "risk":  # risk restarted alone heard a fresh reconciliation
-                counts = running.node("execution")["summary"]["counts"]
-                assert counts["reconciled_for_risk"] == 1
+                execution = running.status("execution", ExecutionStatus)
+                assert execution is not None
+                assert execution.counts.reconciled_for_risk == 1
 
         took = _each_actor_recovers(running, restart, check)
         assert set(took) == set(ACTORS)
@@ -278,12 +288,15 @@ def _record_todays_loss(db: Path) -> None:
 
 def _loss_limit_holds(running: Running) -> None:
     def refused_for_daily_loss() -> bool:
-        risk = running.node("risk")["summary"]
-        assert risk["realised_pnl_today_cents"] == -LOSS_CENTS, risk
-        return bool(risk["reconciled"] and risk["rejections"].get("daily_loss"))
+        risk = running.status("risk", RiskStatus)
+        assert risk is not None
+        assert risk.realised_pnl_today_cents == -LOSS_CENTS, risk
+        return risk.reconciled and risk.rejections.daily_loss > 0
 
     eventually(refused_for_daily_loss, timeout=60, what="reservations refused for daily loss")
-    assert running.node("execution")["summary"]["counts"]["orders_sent"] == 0
+    execution = running.status("execution", ExecutionStatus)
+    assert execution is not None
+    assert execution.counts.orders_sent == 0
 
 
 def test_the_days_loss_limit_survives_a_sigkill_and_restart_of_the_daemon(
@@ -377,14 +390,20 @@ def test_a_halt_sent_as_soon_as_the_control_plane_listens_keeps_every_order_out(
             assert answer.status_code == 202
 
             def reconciled_and_seeing_opportunities() -> bool:
-                risk = running.node("risk")["summary"]
-                strategy = running.node("strategy")["summary"]
-                return bool(risk.get("reconciled") and strategy.get("opportunities"))
+                risk = running.status("risk", RiskStatus)
+                strategy = running.status("strategy", StrategyStatus)
+                return (
+                    risk is not None
+                    and risk.reconciled
+                    and strategy is not None
+                    and strategy.counts.opportunities > 0
+                )
 
             eventually(reconciled_and_seeing_opportunities, timeout=60, what="opportunities")
-            risk = running.node("risk")["summary"]
-            assert risk["halted"] is True
-            assert risk["halt_reason"] == "first moment"
+            risk = running.status("risk", RiskStatus)
+            assert risk is not None
+            assert risk.halted is True
+            assert risk.halt_reason == "first moment"
         orders = httpx.get(f"{base}/trade-api/v2/portfolio/orders", timeout=10).json()["orders"]
         assert orders == []
 
@@ -402,8 +421,9 @@ def test_a_stop_with_the_venue_unreachable_is_prompt_and_says_what_is_in_doubt(
     db = tmp_path / "warden.db"
     with daemon(dead, db, config) as running:
         eventually(
-            lambda: str(running.node("execution")["summary"].get("reconcile_detail")).startswith(
-                "venue:"
+            lambda: (
+                (execution := running.status("execution", ExecutionStatus)) is not None
+                and str(execution.reconcile_detail).startswith("venue:")
             ),
             timeout=30,
             what="a failed reconciliation",

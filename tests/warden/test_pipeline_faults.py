@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from actors.execution import ExecutionStatus
 from actors.messages import ReservationState, Resume
 from actors.persistence import Ledger, LimitLedgerSize
+from actors.risk import RiskStatus
 from supervision import InjectFault, SupervisionTree, TreeThread
 from tests.actors.execution_harness import VenueThread
 from tests.supervision.conftest import eventually
@@ -46,12 +48,20 @@ class Pipeline:
         self.host = TreeThread(SupervisionTree(spec, seed=3, fault_injection=True)).start()
         self.tree = self.host.tree
 
-    def summary(self, name: str) -> dict[str, Any]:
-        return dict(self.tree.snapshot().find(name).summary)
+    def risk(self) -> RiskStatus:
+        risk = self.tree.snapshot().status_of("risk", RiskStatus)
+        assert risk is not None, "risk publishes no status"
+        return risk
 
-    def reservations(self) -> dict[str, list[dict[str, Any]]]:
-        reservations: dict[str, list[dict[str, Any]]] = self.summary("risk")["reservations"]
-        return reservations
+    def execution(self) -> ExecutionStatus:
+        execution = self.tree.snapshot().status_of("execution", ExecutionStatus)
+        assert execution is not None, "execution publishes no status"
+        return execution
+
+    def reservations(self) -> dict[str, list[str]]:
+        """The ids of risk's live reservations, by state."""
+        books = self.risk().reservations
+        return {"held": [r.id for r in books.held], "in_doubt": [r.id for r in books.in_doubt]}
 
     def stop(self) -> None:
         self.host.stop()
@@ -63,7 +73,7 @@ def start(tmp_path: Path, venue: VenueThread) -> Iterator[Any]:
 
     def run(**sections: dict[str, Any]) -> Pipeline:
         pipelines.append(Pipeline(tmp_path, venue, **sections))
-        eventually(lambda: pipelines[-1].summary("risk")["reconciled"], timeout=30)
+        eventually(lambda: pipelines[-1].risk().reconciled, timeout=30)
         return pipelines[-1]
 
     yield run
@@ -88,8 +98,8 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
     cross(venue)
 
     def submitting() -> str | None:
-        for rid, flight in pipeline.summary("execution")["in_flight"].items():
-            legs = flight["legs"].values()
+        for rid, flight in pipeline.execution().in_flight.items():
+            legs = flight.legs.values()
             if len(legs) == 2 and all(leg.startswith("submitting") for leg in legs):
                 return str(rid)
         return None
@@ -98,7 +108,7 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
     pipeline.tree.inject_fault("execution", InjectFault("hang", seconds=30))
 
     eventually(
-        lambda: [r["id"] for r in pipeline.reservations()["in_doubt"]] == [rid],
+        lambda: pipeline.reservations()["in_doubt"] == [rid],
         what="the hung incarnation's reservation in doubt",
     )
     eventually(lambda: pipeline.reservations() == {"held": [], "in_doubt": []}, timeout=30)
@@ -128,8 +138,9 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
         p["ticker"]: p["position"]
         for p in venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
     }
-    risk_position = pipeline.summary("risk")["positions"].get(TICKER, {"yes": 0, "no": 0})
-    assert risk_position["yes"] - risk_position["no"] == venue_position.get(TICKER, 0)
+    held = pipeline.risk().positions.get(TICKER)  # none: risk holds nothing in the market
+    risk_position = 0 if held is None else held.yes - held.no
+    assert risk_position == venue_position.get(TICKER, 0)
     assert venue.orders(status="resting") == []
 
 
@@ -155,20 +166,21 @@ def test_a_full_disk_halts_trading_with_a_clear_error_and_nothing_is_sent_until_
         before = accepted_orders(venue)
         cross(venue)
         eventually(
-            lambda b=before: accepted_orders(venue) > b or pipeline.summary("risk")["halted"],
+            lambda b=before: accepted_orders(venue) > b or pipeline.risk().halted,
             what="a trade or a halt",
         )
-        if pipeline.summary("risk")["halted"]:
+        if pipeline.risk().halted:
             break
-    risk = pipeline.summary("risk")
-    assert risk["halted"], "the ledger never filled up"
+    risk = pipeline.risk()
+    assert risk.halted, "the ledger never filled up"
     # which file, SQLite's own words, and which record failed
-    assert risk["halt_reason"].startswith(f"ledger write failed: {pipeline.db}:")
-    assert "database or disk is full (SQLITE_FULL) [record " in risk["halt_reason"]
+    assert risk.halt_reason is not None
+    assert risk.halt_reason.startswith(f"ledger write failed: {pipeline.db}:")
+    assert "database or disk is full (SQLITE_FULL) [record " in risk.halt_reason
     eventually(lambda: pipeline.reservations() == {"held": [], "in_doubt": []})
     halted_at = accepted_orders(venue)
     cross(venue)  # an opportunity while halted: refused, nothing sent
-    eventually(lambda: pipeline.summary("risk")["rejections"].get("halted", 0) >= 1)
+    eventually(lambda: pipeline.risk().rejections.halted >= 1)
     assert accepted_orders(venue) == halted_at
     assert venue.orders(status="resting") == []
     with Ledger.open_read_only(pipeline.db) as ledger:  # every venue order has its intent
@@ -178,7 +190,7 @@ def test_a_full_disk_halts_trading_with_a_clear_error_and_nothing_is_sent_until_
 
     pipeline.tree.ask("persistence", LimitLedgerSize(None), timeout=10)
     pipeline.tree.tell("risk", Resume("operator"))
-    eventually(lambda: not pipeline.summary("risk")["halted"], what="resumed")
+    eventually(lambda: not pipeline.risk().halted, what="resumed")
     cross(venue)
     eventually(lambda: accepted_orders(venue) >= halted_at + 2, timeout=20, what="trading")
 
@@ -194,7 +206,7 @@ def test_a_reservation_whose_risk_incarnation_died_is_released_by_the_next_after
     venue.faults({"http": {"create_order": {"latency_ms": 1000}}})
     cross(venue)
     rid = eventually(
-        lambda: next(iter(pipeline.summary("execution")["in_flight"]), None),
+        lambda: next(iter(pipeline.execution().in_flight), None),
         what="an order pair in flight",
     )
     pipeline.tree.inject_fault("risk", InjectFault("hang", seconds=30))
@@ -211,8 +223,8 @@ def test_a_reservation_whose_risk_incarnation_died_is_released_by_the_next_after
         return states[0] if states else None
 
     eventually(lambda: ledger_state() is ReservationState.RELEASED, timeout=30, what="released")
-    summary = pipeline.summary("risk")
-    assert summary["counts"]["recovered_released"] >= 1
-    assert summary["recovered_pending"] == []
-    assert summary["reconciled"] is True
+    risk = pipeline.risk()
+    assert risk.counts.recovered_released >= 1
+    assert risk.recovered_pending == ()
+    assert risk.reconciled is True
     assert venue.orders(status="resting") == []

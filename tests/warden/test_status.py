@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import attrs
 
+from actors.execution import ExecutionCounts
+from actors.risk import RiskCounts
 from supervision import ActorSnapshot
+from tests.warden import statuses
 from tests.warden.snapshot_nodes import node as snapshot_node
 from tests.warden.snapshot_nodes import tree
 from warden.status import LifetimeCounters, StatusLine
 
-RISK: dict[str, Any] = {
-    "exposure_cents": {"by_market": {}, "total": 120},
-    "limits": {"max_total_exposure_cents": 20_000},
-    "realised_pnl_today_cents": 50,
-    "breaker": {"state": "closed"},
-    "halted": False,
-    "counts": {"reserved": 5, "fills": 9},
-}
+RISK = statuses.risk(
+    exposure_cents=statuses.exposure({"SIM-001": 120}),
+    realised_pnl_today_cents=50,
+    realised_pnl_total_cents=0,
+    counts=RiskCounts(reserved=5, fills=9),
+)
 
 
-def node(name: str, summary: dict[str, Any], *, epoch: int = 1) -> ActorSnapshot:
+def node(name: str, summary: object | None, *, epoch: int = 1) -> ActorSnapshot:
     return snapshot_node(name, summary, epoch=epoch, restarts=epoch - 1)
 
 
@@ -27,9 +28,15 @@ def snapshot(
     *, orders: int, fills: int, opportunities: int, execution: int = 1, risk: int = 1
 ) -> ActorSnapshot:
     return tree(
-        node("risk", RISK | {"counts": {"reserved": fills, "fills": fills}}, epoch=risk),
-        node("execution", {"counts": {"orders_sent": orders}}, epoch=execution),
-        node("strategy", {"opportunities": opportunities}),
+        node(
+            "risk", attrs.evolve(RISK, counts=RiskCounts(reserved=fills, fills=fills)), epoch=risk
+        ),
+        node(
+            "execution",
+            statuses.execution(counts=ExecutionCounts(orders_sent=orders)),
+            epoch=execution,
+        ),
+        node("strategy", statuses.strategy(opportunities=opportunities)),
     )
 
 
@@ -59,8 +66,8 @@ def test_a_restarting_actor_that_publishes_nothing_keeps_the_total_shown() -> No
     line(snapshot(orders=10, fills=9, opportunities=12))
     away = tree(
         node("risk", RISK),
-        node("execution", {}, epoch=2),  # the new incarnation has not answered yet
-        node("strategy", {"opportunities": 12}),
+        node("execution", None, epoch=2),  # the new incarnation has not answered yet
+        node("strategy", statuses.strategy(opportunities=12)),
     )
     assert "orders 10," in line(away)
     assert "orders 13," in line(snapshot(orders=3, fills=9, opportunities=12, execution=2))
@@ -68,7 +75,7 @@ def test_a_restarting_actor_that_publishes_nothing_keeps_the_total_shown() -> No
 
 def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_present() -> None:
     line = StatusLine()
-    bare = line(tree(node("risk", {}), node("execution", {})))
+    bare = line(tree(node("risk", None), node("execution", None)))
     assert bare == (
         "opps ? seen / ? taken, orders ?, fills ?, restarts 0 since start"
         " | exposure ? / ? | pnl today ? total ?"
@@ -77,11 +84,11 @@ def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_pres
         tree(
             node(
                 "risk",
-                RISK | {"realised_pnl_total_cents": -310, "halted": True, "halt_reason": "lunch"},
+                attrs.evolve(RISK, realised_pnl_total_cents=-310, halted=True, halt_reason="lunch"),
             ),
-            node("execution", {"counts": {}}),
+            node("execution", statuses.execution()),
         )
     )
     assert "| exposure $1.20 / $200.00 | pnl today $0.50 total -$3.10 |" in full
-    assert "orders 0," in full  # a published counts dict without the key: nothing sent yet
+    assert "orders 0," in full  # a published status that has counted nothing: nothing sent yet
     assert full.endswith("| HALTED (lunch)")

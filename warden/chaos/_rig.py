@@ -28,11 +28,17 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import httpx
 
+from actors.execution import ExecutionStatus
+from actors.risk import RiskStatus
+from supervision import ActorSnapshot
 from warden.chaos._faults import FaultError
+from warden.control import Readiness, read_snapshot
+
+S = TypeVar("S")
 
 
 class HarnessError(Exception):
@@ -293,22 +299,28 @@ class Rig:
         if answer.status_code == 200:
             return True, [], []
         try:
-            body = answer.json()
-            reasons = [str(reason) for reason in body.get("reasons", [])]
-            checks = body.get("checks")
-        except (ValueError, AttributeError):
+            ready = Readiness.from_json(answer.json())
+        except ValueError:  # not JSON, or no readiness (e.g. the tree is not running)
             return False, [f"/readyz {answer.status_code}"], None
-        failing = (
-            sorted(k for k, ok in checks.items() if not ok) if isinstance(checks, dict) else None
-        )
-        return False, reasons or [f"/readyz {answer.status_code}"], failing
+        failing = sorted(name for name, passed in ready.checks.items() if not passed)
+        return False, list(ready.reasons) or [f"/readyz {answer.status_code}"], failing
 
-    def actors(self, client: httpx.Client | None = None) -> dict[str, dict[str, Any]]:
-        """``{name: node}`` of every worker, or ``{}`` if the daemon does not answer."""
+    def actors(self, client: httpx.Client | None = None) -> ActorSnapshot | None:
+        """The daemon's tree (``GET /actors``) with typed statuses, or ``None`` if the
+        daemon does not answer; :class:`HarnessError` if it answers what cannot be read."""
         answer = self.get("/actors", client)
         if answer is None or answer.status_code != 200:
-            return {}
-        return {child["name"]: child for child in answer.json().get("children", [])}
+            return None
+        try:
+            return read_snapshot(answer.json())
+        except ValueError as error:  # not JSON, or an UnreadableSnapshot
+            raise HarnessError(f"GET /actors: {error}") from error
+
+    def status_of(self, name: str, kind: type[S]) -> S | None:
+        """The status of the actor ``name`` if it publishes a ``kind`` now; ``None`` when
+        the daemon does not answer, the actor is absent or publishes no such status."""
+        tree = self.actors()
+        return tree.status_of(name, kind) if tree is not None else None
 
     # --- Targets ------------------------------------------------------------------------
 
@@ -355,8 +367,8 @@ class Rig:
     def wait_in_flight(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            execution = self.actors().get("execution", {})
-            if execution.get("summary", {}).get("in_flight"):
+            execution = self.status_of("execution", ExecutionStatus)
+            if execution is not None and execution.in_flight:
                 return True
             time.sleep(0.01)  # racing an order in flight, against a deadline
         return False
@@ -458,12 +470,11 @@ class Rig:
     def resume_if_halted_by(self, reason_part: str) -> None:
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
-            summary = self.actors().get("risk", {}).get("summary", {})
-            reason = str(summary.get("halt_reason") or "")
-            if summary.get("halted") and reason_part in reason:
+            risk = self.status_of("risk", RiskStatus)
+            if risk is not None and risk.halted and reason_part in (risk.halt_reason or ""):
                 self.daemon_post("/resume", {})
                 return
-            if summary and not summary.get("halted"):
+            if risk is not None and not risk.halted:
                 return
             time.sleep(0.1)  # waiting for risk to hear of the failure, against a deadline
 

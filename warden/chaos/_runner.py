@@ -19,13 +19,19 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import httpx
 from attrs import field, frozen
 
 from actors.errors import LedgerError
+from actors.execution import ExecutionStatus
+from actors.feed import FeedStatus
 from actors.history import ReconciledLine
+from actors.persistence import PersistenceStatus
+from actors.risk import RiskStatus
+from supervision import ActorSnapshot, snapshot_to_dict
 from warden.chaos._checkers import check_all
 from warden.chaos._faults import BY_NAME, SECOND_DAEMON_DEADLINE_S, FaultError
 from warden.chaos._history import (
@@ -38,6 +44,8 @@ from warden.chaos._history import (
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
 from warden.chaos._schedule import Planned, Schedule
 from warden.chaos._verdicts import CheckResult
+
+S = TypeVar("S")
 
 POLL_S = 0.25
 WARMUP_S = 5.0
@@ -93,6 +101,28 @@ def _write_config(path: Path, runtime_dir: Path) -> dict[str, Any]:
     return sections
 
 
+def _status(tree: ActorSnapshot | None, name: str, kind: type[S]) -> S | None:
+    """The status ``name`` publishes if it is a ``kind``; ``None`` when the daemon did
+    not answer, the actor is absent or publishes no such status (unknown, never idle)."""
+    return tree.status_of(name, kind) if tree is not None else None
+
+
+def _feed_counters(feed: FeedStatus | None) -> dict[str, Any]:
+    """The feed's counters as one flat poll section (``updates_<x>`` for its delivery
+    counters, ``connection_number``); empty while the feed publishes no status."""
+    if feed is None:
+        return {}
+    updates = {f"updates_{name}": count for name, count in attrs.asdict(feed.updates).items()}
+    return {
+        **attrs.asdict(feed.counts),
+        **updates,
+        "reconnects": feed.reconnects,
+        "late_messages": feed.late_messages,
+        "unknown_messages": feed.unknown_messages,
+        "connection_number": feed.connection.number,
+    }
+
+
 class _Run:
     def __init__(self, schedule: Schedule, workdir: Path, chaos_routes: bool) -> None:
         self.schedule = schedule
@@ -106,8 +136,8 @@ class _Run:
         self.pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
         # the last ~50 s of polls, for a fault registered after it already recovered
-        self._recent: collections.deque[tuple[dict[str, Any], dict[str, Any]]] = collections.deque(
-            maxlen=200
+        self._recent: collections.deque[tuple[dict[str, Any], ActorSnapshot | None]] = (
+            collections.deque(maxlen=200)
         )
         self.timings: dict[str, float] = {}
 
@@ -119,45 +149,47 @@ class _Run:
         exits are noted by the main thread, which owns the processes)."""
         if client is None:
             self.rig.note_daemon_exit()
-        nodes = self.rig.actors(client)
-        ready, reasons, failing = self.rig.readiness(client) if nodes else (False, ["down"], None)
-        risk = nodes.get("risk", {}).get("summary", {})
-        execution = nodes.get("execution", {}).get("summary", {})
-        feed = nodes.get("feed", {}).get("summary", {})
-        persistence = nodes.get("persistence", {}).get("summary", {})
-        reservations = risk.get("reservations") or {}
+        tree = self.rig.actors(client)
+        if tree is None:
+            ready, reasons, failing = False, ["down"], None
+        else:
+            ready, reasons, failing = self.rig.readiness(client)
+        workers = tree.children if tree is not None else ()
+        risk = _status(tree, "risk", RiskStatus)
+        execution = _status(tree, "execution", ExecutionStatus)
+        feed = _status(tree, "feed", FeedStatus)
+        persistence = _status(tree, "persistence", PersistenceStatus)
         poll = self.journal.write(
             "poll",
             pid=daemon.pid if (daemon := self.rig.daemon) is not None else None,
-            up=bool(nodes),
+            up=tree is not None,
             ready=ready,
             not_ready=reasons,
             failing=failing,
-            halted=risk.get("halted") if nodes else None,
-            halt_reason=risk.get("halt_reason"),
-            epochs={name: node["epoch"] for name, node in nodes.items()},
-            statuses={name: node["status"] for name, node in nodes.items()},
-            mailboxes={name: node["mailbox"] for name, node in nodes.items()},
-            exposure=(risk.get("exposure_cents") or {}).get("total"),
-            held=len(reservations.get("held") or ()) if nodes else None,
-            in_doubt=len(reservations.get("in_doubt") or ()) if nodes else None,
-            in_flight=len(execution.get("in_flight") or ()) if nodes else None,
-            execution=execution.get("counts") or {},
-            feed=(feed.get("counts") or {})
-            | {"connection_number": (feed.get("connection") or {}).get("number", 0)},
-            persistence_failures=persistence.get("failures"),
+            halted=risk.halted if risk is not None else None,
+            halt_reason=risk.halt_reason if risk is not None else None,
+            epochs={node.name: node.epoch for node in workers},
+            statuses={node.name: node.status for node in workers},
+            mailboxes={node.name: node.mailbox for node in workers},
+            exposure=risk.exposure_cents.total if risk is not None else None,
+            held=len(risk.reservations.held) if risk is not None else None,
+            in_doubt=len(risk.reservations.in_doubt) if risk is not None else None,
+            in_flight=len(execution.in_flight) if execution is not None else None,
+            execution=attrs.asdict(execution.counts) if execution is not None else {},
+            feed=_feed_counters(feed),
+            persistence_failures=persistence.failures if persistence is not None else None,
         )
         with self._pending_lock:
-            self._recent.append((poll, nodes))
-        self._settle(poll, nodes)
+            self._recent.append((poll, tree))
+        self._settle(poll, tree)
         return poll
 
-    def _settle(self, poll: dict[str, Any], nodes: dict[str, dict[str, Any]]) -> None:
+    def _settle(self, poll: dict[str, Any], tree: ActorSnapshot | None) -> None:
         with self._pending_lock:
             pending, self.pending = self.pending, []
         still = []
         for record in pending:
-            if self._recovered(record, poll, nodes):
+            if self._recovered(record, poll, tree):
                 self._mark_recovered(record, poll)
             else:
                 still.append(record)
@@ -170,8 +202,8 @@ class _Run:
         or leave it pending for the polls to come."""
         with self._pending_lock:
             recent = list(self._recent)
-        for poll, nodes in recent:
-            if poll["t"] >= record["recovery_from_t"] and self._recovered(record, poll, nodes):
+        for poll, tree in recent:
+            if poll["t"] >= record["recovery_from_t"] and self._recovered(record, poll, tree):
                 self._mark_recovered(record, poll)
                 return
         with self._pending_lock:
@@ -183,14 +215,19 @@ class _Run:
         self.journal.write("recovered", fault=record["fault"], id=record["id"])
 
     def _recovered(
-        self, record: dict[str, Any], poll: dict[str, Any], nodes: dict[str, dict[str, Any]]
+        self, record: dict[str, Any], poll: dict[str, Any], tree: ActorSnapshot | None
     ) -> bool:
         if record.get("heal_t") is None and record["recovery"] != "epoch":
             return False
         if record["recovery"] == "epoch":
-            node = nodes.get(record["params"].get("actor", ""), {})
+            node = tree.get(record["params"].get("actor", "")) if tree is not None else None
             need = record.get("need_epoch")
-            return need is not None and node.get("status") == "running" and node["epoch"] >= need
+            return (
+                need is not None
+                and node is not None
+                and node.status == "running"
+                and node.epoch >= need
+            )
         history = None
         if record["recovery"] == "reconciled":
             history = read_history(self.rig.runtime_dir / "history.jsonl")
@@ -269,8 +306,8 @@ class _Run:
     def _wait_halted(self, reason: str) -> None:
         deadline = time.monotonic() + 10.0
         while time.monotonic() < deadline:
-            risk = self.rig.actors().get("risk", {}).get("summary", {})
-            if risk.get("halted"):
+            risk = self.rig.status_of("risk", RiskStatus)
+            if risk is not None and risk.halted:
                 self.journal.write("halted", reason=reason)
                 return
             time.sleep(0.05)  # waiting for risk to take the halt, against a deadline
@@ -366,12 +403,13 @@ class _Run:
         deadline = time.monotonic() + QUIESCE_DEADLINE_S
         while time.monotonic() < deadline:
             poll = self.poll()
-            if poll["up"] and poll["held"] == 0 and poll["in_doubt"] == 0 and not poll["in_flight"]:
+            # 0, not None: an actor that publishes no status has not shown it is idle
+            if poll["up"] and poll["held"] == poll["in_doubt"] == poll["in_flight"] == 0:
                 break
             time.sleep(POLL_S)
-        answer = self.rig.get("/actors")
-        if answer is not None and answer.status_code == 200:
-            self.journal.write("final_actors", nodes=answer.json().get("children", []))
+        tree = self.rig.actors()
+        if tree is not None:
+            self.journal.write("final_actors", nodes=[snapshot_to_dict(c) for c in tree.children])
 
     def collect(self, sections: dict[str, Any]) -> Evidence:
         self.journal.write("phase", name="collect")

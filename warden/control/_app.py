@@ -69,7 +69,7 @@ from supervision import (
 from warden.asgi import read_body, serve_lifespan
 from warden.control._hosts import HostPolicy
 from warden.control._metrics import CONTENT_TYPE, render_metrics
-from warden.control._portfolio import portfolio
+from warden.control._portfolio import portfolio, portfolio_to_dict
 from warden.control._readiness import Readiness, readiness
 from warden.control._text import clean_text
 
@@ -294,7 +294,7 @@ async def _actor(app: ControlApp, request: Request) -> Response:
 
 async def _portfolio(app: ControlApp, _request: Request) -> Response:
     snapshot = await app.snapshot()
-    return json_response(200, portfolio(snapshot, app.readiness(snapshot)))
+    return json_response(200, portfolio_to_dict(portfolio(snapshot, app.readiness(snapshot))))
 
 
 async def _halt(app: ControlApp, request: Request) -> Response:

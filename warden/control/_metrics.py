@@ -8,8 +8,10 @@ runtime keeps them (restarts, messages processed); the domain counters live in
 an actor's state and start again from zero when that actor restarts, which
 Prometheus's ``rate()`` treats as a counter reset.
 
-A summary key an actor does not publish (e.g. the feed before it connects) is
-left out of the exposition, never reported as zero.
+The families of an actor that publishes no status of its kind (absent from
+the tree, restarting and not yet answered, or a status of another class) are
+left out of the exposition, never reported as zero. A feed that has not built
+its books yet publishes no markets, so no market series.
 
 Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
 
@@ -32,8 +34,8 @@ Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
+import attrs
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import (
@@ -43,17 +45,15 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 
+from actors.execution import ExecutionStatus
+from actors.feed import FeedStatus
+from actors.risk import RiskLimits, RiskStatus
 from supervision import ActorSnapshot
 from warden.control._readiness import Readiness
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 STATUSES = ("idle", "starting", "running", "stopping", "restarting", "stopped", "failed")
 BREAKER_STATES = ("closed", "open", "half_open")
-
-
-def _summary(snapshot: ActorSnapshot, name: str) -> dict[str, Any]:
-    node = snapshot.get(name)
-    return node.summary if node is not None else {}
 
 
 def _actor_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
@@ -115,86 +115,76 @@ def _handler_latency(workers: list[ActorSnapshot]) -> Metric:
     return family
 
 
-def _counter(name: str, text: str, value: Any) -> Iterator[Metric]:
-    if isinstance(value, int):
-        yield CounterMetricFamily(name, text, value=value)
-
-
 def _trading_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
-    risk, execution = _summary(snapshot, "risk"), _summary(snapshot, "execution")
-    risk_counts, execution_counts = risk.get("counts", {}), execution.get("counts", {})
-    if "counts" in execution:
-        yield from _counter(
-            "warden_orders_sent",
-            "Orders sent to the venue.",
-            execution_counts.get("orders_sent", 0),
+    execution = snapshot.status_of("execution", ExecutionStatus)
+    if execution is not None:
+        yield CounterMetricFamily(
+            "warden_orders_sent", "Orders sent to the venue.", value=execution.counts.orders_sent
         )
-        yield from _counter(
-            "warden_venue_errors",
-            "Venue calls that failed.",
-            execution_counts.get("venue_errors", 0),
+        yield CounterMetricFamily(
+            "warden_venue_errors", "Venue calls that failed.", value=execution.counts.venue_errors
         )
-    if "counts" in risk:
-        yield from _counter("warden_fills", "Fills booked by risk.", risk_counts.get("fills", 0))
-    if isinstance(risk.get("rejections"), dict):
-        rejections = CounterMetricFamily(
-            "warden_risk_rejections", "Reservations refused, by reason.", labels=["reason"]
-        )
-        for reason, count in sorted(risk["rejections"].items()):
-            rejections.add_metric([reason], count)
-        yield rejections
-    exposure = risk.get("exposure_cents")
-    if isinstance(exposure, dict):
-        by_market = GaugeMetricFamily(
-            "warden_exposure_cents", "Worst-case exposure by market.", labels=["market"]
-        )
-        for market, cents in sorted(exposure.get("by_market", {}).items()):
-            by_market.add_metric([market], cents)
-        yield by_market
-        yield GaugeMetricFamily(
-            "warden_exposure_total_cents", "Worst-case exposure, all markets.", exposure["total"]
-        )
-    if isinstance(risk.get("limits"), dict):
-        money = GaugeMetricFamily(
-            "warden_exposure_limit_cents", "Configured limits in cents.", labels=["limit"]
-        )
-        counts = GaugeMetricFamily(
-            "warden_risk_limit", "Configured limits that are counts.", labels=["limit"]
-        )
-        for limit, value in sorted(risk["limits"].items()):
-            if isinstance(value, int) and limit.endswith("_cents"):
-                money.add_metric([limit.removesuffix("_cents")], value)
-            elif isinstance(value, int):
-                counts.add_metric([limit], value)
-        yield from (money, counts)
+    risk = snapshot.status_of("risk", RiskStatus)
+    if risk is None:
+        return
+    yield CounterMetricFamily("warden_fills", "Fills booked by risk.", value=risk.counts.fills)
+    rejections = CounterMetricFamily(
+        "warden_risk_rejections", "Reservations refused, by reason.", labels=["reason"]
+    )
+    for reason, count in sorted(attrs.asdict(risk.rejections).items()):
+        rejections.add_metric([reason], count)
+    yield rejections
+    by_market = GaugeMetricFamily(
+        "warden_exposure_cents", "Worst-case exposure by market.", labels=["market"]
+    )
+    for market, cents in sorted(risk.exposure_cents.by_market.items()):
+        by_market.add_metric([market], cents)
+    yield by_market
+    yield GaugeMetricFamily(
+        "warden_exposure_total_cents",
+        "Worst-case exposure, all markets.",
+        risk.exposure_cents.total,
+    )
+    yield from _limit_families(risk.limits)
     yield from _safety_families(risk)
 
 
-def _safety_families(risk: dict[str, Any]) -> Iterator[Metric]:
-    breaker = risk.get("breaker")
-    if isinstance(breaker, dict):
-        state = GaugeMetricFamily(
-            "warden_breaker_state", "1 for the circuit breaker's state.", labels=["state"]
-        )
-        for name in BREAKER_STATES:
-            state.add_metric([name], 1.0 if breaker.get("state") == name else 0.0)
-        yield state
-        yield from _counter(
-            "warden_breaker_opened", "Times the breaker opened.", breaker.get("times_opened")
-        )
-    if isinstance(risk.get("halted"), bool):
-        yield GaugeMetricFamily("warden_halted", "1 while the kill switch is on.", risk["halted"])
-    reservations = risk.get("reservations")
-    if isinstance(reservations, dict):
-        held = GaugeMetricFamily("warden_reservations", "Reservations by state.", labels=["state"])
-        for name in ("held", "in_doubt"):
-            held.add_metric([name], len(reservations.get(name, ())))
-        yield held
+def _limit_families(limits: RiskLimits) -> Iterator[Metric]:
+    """Every configured limit: money ones (``*_cents``, label without the suffix) and counts."""
+    money = GaugeMetricFamily(
+        "warden_exposure_limit_cents", "Configured limits in cents.", labels=["limit"]
+    )
+    counts = GaugeMetricFamily(
+        "warden_risk_limit", "Configured limits that are counts.", labels=["limit"]
+    )
+    for limit, value in sorted(attrs.asdict(limits).items()):
+        if limit.endswith("_cents"):
+            money.add_metric([limit.removesuffix("_cents")], value)
+        else:
+            counts.add_metric([limit], value)
+    yield from (money, counts)
+
+
+def _safety_families(risk: RiskStatus) -> Iterator[Metric]:
+    state = GaugeMetricFamily(
+        "warden_breaker_state", "1 for the circuit breaker's state.", labels=["state"]
+    )
+    for name in BREAKER_STATES:
+        state.add_metric([name], 1.0 if risk.breaker.state == name else 0.0)
+    yield state
+    yield CounterMetricFamily(
+        "warden_breaker_opened", "Times the breaker opened.", value=risk.breaker.times_opened
+    )
+    yield GaugeMetricFamily("warden_halted", "1 while the kill switch is on.", risk.halted)
+    held = GaugeMetricFamily("warden_reservations", "Reservations by state.", labels=["state"])
+    held.add_metric(["held"], len(risk.reservations.held))
+    held.add_metric(["in_doubt"], len(risk.reservations.in_doubt))
+    yield held
 
 
 def _feed_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
-    markets = _summary(snapshot, "feed").get("markets")
-    if not isinstance(markets, dict):
+    feed = snapshot.status_of("feed", FeedStatus)
+    if feed is None:
         return
     age = GaugeMetricFamily(
         "warden_feed_staleness_seconds",
@@ -204,10 +194,10 @@ def _feed_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
     stale = GaugeMetricFamily(
         "warden_feed_market_stale", "1 while the market is not tradeable.", labels=["market"]
     )
-    for ticker, market in sorted(markets.items()):
-        if market.get("last_update_age_s") is not None:
-            age.add_metric([ticker], market["last_update_age_s"])
-        stale.add_metric([ticker], 0.0 if market.get("stale") is False else 1.0)
+    for ticker, market in sorted(feed.markets.items()):
+        if market.last_update_age_s is not None:
+            age.add_metric([ticker], market.last_update_age_s)
+        stale.add_metric([ticker], 1.0 if market.stale else 0.0)
     yield from (age, stale)
 
 

@@ -1,8 +1,10 @@
 """``GET /portfolio``: the money view of one tree snapshot, for ``warden ps`` and ``watch``.
 
-A pure function of what the actors publish (risk's and execution's
-``state_summary()``) and of the snapshot's readiness; nothing is kept or
-counted here. The answer (all amounts in integer cents)::
+A pure function of what the actors publish (risk's and execution's typed
+statuses) and of the snapshot's readiness; nothing is kept or counted here.
+:func:`portfolio` answers a :class:`Portfolio`; :func:`portfolio_to_dict`
+serves it as JSON and :func:`portfolio_from_dict` reads it back (the CLI), with
+one cattrs converter. The JSON (all amounts in integer cents)::
 
     {
       "ready": true, "reasons": [],             # readiness, as GET /readyz
@@ -19,124 +21,214 @@ counted here. The answer (all amounts in integer cents)::
       "stale": []                               # actors whose summary is an old one
     }
 
-A value an actor does not publish is ``null`` -- never a made-up zero: e.g.
-``pnl.total_cents`` while risk does not publish ``realised_pnl_total_cents``,
-or everything of risk's while risk is restarting. ``open_orders`` are
+A value of an actor that publishes no status of its kind is ``null`` -- never
+a made-up zero: e.g. everything of risk's while risk is restarting (its new
+incarnation has not answered yet) or absent. ``open_orders`` are
 execution's in-flight reservations (both legs with their states), with the
 ticker and amount risk holds for them when risk knows the reservation.
+
+Failure behaviour: :func:`portfolio_from_dict` raises :class:`UnreadablePortfolio`
+(a ``ValueError``) naming what it could not read; never a half-read view.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
+import cattrs
+from cattrs.errors import BaseValidationError
+
+from actors.execution import ExecutionStatus
+from actors.risk import PositionView, ReservationView, RiskStatus
 from supervision import ActorSnapshot
 from warden.control._readiness import Readiness
+from warden.control._statuses import describe
 
 
-def _summary(snapshot: ActorSnapshot, name: str) -> tuple[dict[str, Any], bool]:
-    """The actor's summary and whether it is stale; ``({}, False)`` when not in the tree."""
+@attrs.frozen
+class Reconciled:
+    """Whether each actor says it has reconciled; ``None`` while it publishes no status."""
+
+    execution: bool | None
+    risk: bool | None
+
+
+@attrs.frozen
+class OpenOrder:
+    """One reservation execution has in flight: its phase (a ``Phase`` value), each
+    leg's state by client order id, and the ticker and amount risk holds for it
+    (``None`` when risk does not know the reservation, or publishes no status)."""
+
+    reservation: str
+    ticker: str | None
+    amount_cents: int | None
+    phase: str
+    legs: dict[str, str]
+
+
+@attrs.frozen
+class ReservationCounts:
+    """How many reservations risk holds, by state (``None``: risk publishes no status)."""
+
+    held: int | None
+    in_doubt: int | None
+
+
+@attrs.frozen
+class MarketExposure:
+    """One market's exposure and its limit."""
+
+    cents: int
+    max_cents: int
+
+
+@attrs.frozen
+class Exposure:
+    """Exposure against the limits; every field ``None`` while risk publishes no status.
+    ``markets`` counts the markets with any exposure."""
+
+    total_cents: int | None
+    max_total_cents: int | None
+    by_market: dict[str, MarketExposure] | None
+    markets: int | None
+    max_markets: int | None
+
+
+@attrs.frozen
+class Pnl:
+    """Realised P&L (``day``: the UTC day of ``today_cents``) and the daily loss limit;
+    every field ``None`` while risk publishes no status."""
+
+    today_cents: int | None
+    total_cents: int | None
+    max_daily_loss_cents: int | None
+    day: str | None
+
+
+@attrs.frozen
+class Portfolio:
+    """The money view (see the module docstring); ``stale`` names the actors whose
+    status is an old one (they did not answer the snapshot in time)."""
+
+    ready: bool
+    reasons: tuple[str, ...]
+    reconciled: Reconciled
+    halted: bool | None
+    halt_reason: str | None
+    positions: dict[str, PositionView] | None
+    open_orders: tuple[OpenOrder, ...] | None
+    reservations: ReservationCounts
+    exposure: Exposure
+    pnl: Pnl
+    stale: tuple[str, ...]
+
+
+class UnreadablePortfolio(ValueError):
+    """A served portfolio this code cannot read (``detail`` says why)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"unreadable portfolio: {detail}")
+        self.detail = detail
+
+
+_converter = cattrs.Converter()
+
+
+def portfolio_to_dict(view: Portfolio) -> dict[str, Any]:
+    """``view`` as JSON-able data (the ``GET /portfolio`` body)."""
+    data: dict[str, Any] = _converter.unstructure(view)
+    return data
+
+
+def portfolio_from_dict(data: object) -> Portfolio:
+    """The :class:`Portfolio` a :func:`portfolio_to_dict` made; :class:`UnreadablePortfolio`
+    for anything else."""
+    if not isinstance(data, dict):
+        raise UnreadablePortfolio(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return _converter.structure(data, Portfolio)
+    except (BaseValidationError, ValueError, TypeError, KeyError) as error:
+        raise UnreadablePortfolio(describe(error)) from error
+
+
+def _stale(snapshot: ActorSnapshot, name: str) -> bool:
     node = snapshot.get(name)
-    return (node.summary, node.summary_stale) if node is not None else ({}, False)
+    return node is not None and node.summary_stale
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _dict(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def _reservations(risk: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Risk's reservations by id, held and in doubt alike."""
-    known: dict[str, dict[str, Any]] = {}
-    books = _dict(risk.get("reservations")) or {}
-    for state in ("held", "in_doubt"):
-        for entry in books.get(state) or ():
-            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                known[entry["id"]] = entry
-    return known
-
-
-def _count(risk: dict[str, Any], state: str) -> int | None:
-    books = _dict(risk.get("reservations"))
-    entries = books.get(state) if books is not None else None
-    return len(entries) if isinstance(entries, list) else None
-
-
-def _open_orders(execution: dict[str, Any], risk: dict[str, Any]) -> list[dict[str, Any]] | None:
-    in_flight = _dict(execution.get("in_flight"))
-    if in_flight is None:
+def _open_orders(
+    execution: ExecutionStatus | None, risk: RiskStatus | None
+) -> tuple[OpenOrder, ...] | None:
+    if execution is None:
         return None
-    reservations = _reservations(risk)
+    reservations: dict[str, ReservationView] = {}
+    if risk is not None:
+        for view in (*risk.reservations.held, *risk.reservations.in_doubt):
+            reservations[view.id] = view
     orders = []
-    for rid, published in sorted(in_flight.items()):
-        flight = _dict(published) or {}
-        held = reservations.get(rid, {})
+    for rid, flight in sorted(execution.in_flight.items()):
+        held = reservations.get(rid)  # risk may not know it (yet, or any more)
         orders.append(
-            {
-                "reservation": rid,
-                "ticker": held.get("ticker"),
-                "amount_cents": _int(held.get("amount_cents")),
-                "phase": flight.get("phase"),
-                "legs": _dict(flight.get("legs")) or {},
-            }
+            OpenOrder(
+                reservation=rid,
+                ticker=held.ticker if held is not None else None,
+                amount_cents=held.amount_cents if held is not None else None,
+                phase=flight.phase.value,
+                legs=dict(flight.legs),
+            )
         )
-    return orders
+    return tuple(orders)
 
 
-def _exposure(risk: dict[str, Any]) -> dict[str, Any]:
-    exposure = _dict(risk.get("exposure_cents")) or {}
-    limits = _dict(risk.get("limits")) or {}
-    by_market = _dict(exposure.get("by_market"))
-    per_market_limit = _int(limits.get("max_market_exposure_cents"))
-    return {
-        "total_cents": _int(exposure.get("total")),
-        "max_total_cents": _int(limits.get("max_total_exposure_cents")),
-        "by_market": None
-        if by_market is None
-        else {
-            ticker: {"cents": _int(cents), "max_cents": per_market_limit}
+def _exposure(risk: RiskStatus | None) -> Exposure:
+    if risk is None:
+        return Exposure(None, None, None, None, None)
+    by_market = risk.exposure_cents.by_market
+    per_market_limit = risk.limits.max_market_exposure_cents
+    return Exposure(
+        total_cents=risk.exposure_cents.total,
+        max_total_cents=risk.limits.max_total_exposure_cents,
+        by_market={
+            ticker: MarketExposure(cents, per_market_limit)
             for ticker, cents in sorted(by_market.items())
         },
-        "markets": None if by_market is None else sum(1 for c in by_market.values() if c),
-        "max_markets": _int(limits.get("max_concurrent_markets")),
-    }
+        markets=sum(1 for cents in by_market.values() if cents),
+        max_markets=risk.limits.max_concurrent_markets,
+    )
 
 
-def portfolio(snapshot: ActorSnapshot, ready: Readiness) -> dict[str, Any]:
+def _pnl(risk: RiskStatus | None) -> Pnl:
+    if risk is None:
+        return Pnl(None, None, None, None)
+    return Pnl(
+        today_cents=risk.realised_pnl_today_cents,
+        total_cents=risk.realised_pnl_total_cents,
+        max_daily_loss_cents=risk.limits.max_daily_loss_cents,
+        day=risk.day,
+    )
+
+
+def portfolio(snapshot: ActorSnapshot, ready: Readiness) -> Portfolio:
     """Positions, open orders, exposure against limits, realised P&L and readiness."""
-    risk, risk_stale = _summary(snapshot, "risk")
-    execution, execution_stale = _summary(snapshot, "execution")
-    limits = _dict(risk.get("limits")) or {}
-    positions = _dict(risk.get("positions"))
-    return {
-        "ready": ready.ready,
-        "reasons": list(ready.reasons),
-        "reconciled": {
-            "execution": _bool(execution.get("reconciled")),
-            "risk": _bool(risk.get("reconciled")),
-        },
-        "halted": _bool(risk.get("halted")),
-        "halt_reason": risk.get("halt_reason")
-        if isinstance(risk.get("halt_reason"), str)
-        else None,
-        "positions": None if positions is None else dict(sorted(positions.items())),
-        "open_orders": _open_orders(execution, risk),
-        "reservations": {"held": _count(risk, "held"), "in_doubt": _count(risk, "in_doubt")},
-        "exposure": _exposure(risk),
-        "pnl": {
-            "today_cents": _int(risk.get("realised_pnl_today_cents")),
-            "total_cents": _int(risk.get("realised_pnl_total_cents")),
-            "max_daily_loss_cents": _int(limits.get("max_daily_loss_cents")),
-            "day": risk.get("day") if isinstance(risk.get("day"), str) else None,
-        },
-        "stale": [
-            name for name, stale in (("risk", risk_stale), ("execution", execution_stale)) if stale
-        ],
-    }
+    risk = snapshot.status_of("risk", RiskStatus)
+    execution = snapshot.status_of("execution", ExecutionStatus)
+    return Portfolio(
+        ready=ready.ready,
+        reasons=ready.reasons,
+        reconciled=Reconciled(
+            execution=execution.reconciled if execution is not None else None,
+            risk=risk.reconciled if risk is not None else None,
+        ),
+        halted=risk.halted if risk is not None else None,
+        halt_reason=risk.halt_reason if risk is not None else None,
+        positions=None if risk is None else dict(sorted(risk.positions.items())),
+        open_orders=_open_orders(execution, risk),
+        reservations=ReservationCounts(
+            held=len(risk.reservations.held) if risk is not None else None,
+            in_doubt=len(risk.reservations.in_doubt) if risk is not None else None,
+        ),
+        exposure=_exposure(risk),
+        pnl=_pnl(risk),
+        stale=tuple(name for name in ("risk", "execution") if _stale(snapshot, name)),
+    )
