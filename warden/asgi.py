@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeAlias
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Message: TypeAlias = dict[str, object]
+"""An ASGI event or scope: string keys, values narrowed by the reader (bytes, str, bool)."""
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
 
 
 async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
@@ -19,6 +21,8 @@ async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
         if message["type"] != "http.request":
             return b"".join(chunks)
         chunk = message.get("body", b"")
+        if not isinstance(chunk, bytes):
+            chunk = b""
         size += len(chunk)
         if size > max_bytes:
             return None

@@ -12,7 +12,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warden.chaos import Schedule
 
 EXIT_USAGE = 2
 EXIT_HARNESS = 2  # the harness itself failed (a process would not start, a report bug)
@@ -24,7 +27,7 @@ def _report_dir(given: Path | None, seed: int) -> Path:
     return Path("var") / "chaos" / f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}"
 
 
-def _execute(schedule: Any, report_dir: Path) -> int:
+def _execute(schedule: Schedule, report_dir: Path) -> int:
     from rich.console import Console  # noqa: PLC0415 - keep `warden --help` fast
 
     from warden.chaos import build_report, print_summary, run, write_report  # noqa: PLC0415
@@ -110,7 +113,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``chaos`` (with run, replay, list) to the ``warden`` subcommands."""
     chaos = commands.add_parser("chaos", help="fault injection with invariant checks")
     sub = chaos.add_subparsers(dest="chaos_command", metavar="COMMAND", required=True)

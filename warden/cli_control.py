@@ -32,14 +32,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:  # rich, httpx and the actors load only when a command runs: `--help` is fast
-    from rich.console import RenderableType
+    import httpx
+    from rich.console import Console, RenderableType
     from rich.text import Text
 
     from supervision import ActorSnapshot
     from warden.control import ControlClient, Portfolio
+    from warden.json_types import Json, JsonObject
+
+    SubCommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -78,14 +82,40 @@ def _last_error(node: ActorSnapshot) -> str | None:
     return f"{failure.type}: {failure.message}" if failure.message else failure.type
 
 
-def ps_rows(tree: ActorSnapshot) -> list[dict[str, Any]]:
+class PsRow(TypedDict):
+    """One line of ``warden ps`` (and of ``--json``'s ``actors``): the node's
+    :data:`PS_FIELDS`, in that order, then its last error. A TypedDict, not an attrs
+    class: it is already the JSON object, and ``warden --help`` imports nothing."""
+
+    name: str
+    path: str
+    kind: str
+    status: str
+    epoch: int
+    restarts: int
+    uptime_s: float | None
+    mailbox: int
+    processed: int
+    last_error: str | None
+
+
+def ps_rows(tree: ActorSnapshot) -> list[PsRow]:
     """One row per node of the ``GET /actors`` tree, depth first in start order."""
-    rows: list[dict[str, Any]] = []
-    for node in tree.walk():
-        row: dict[str, Any] = {field: getattr(node, field) for field in PS_FIELDS}
-        row["last_error"] = _last_error(node)
-        rows.append(row)
-    return rows
+    return [
+        PsRow(
+            name=node.name,
+            path=node.path,
+            kind=node.kind,
+            status=node.status,
+            epoch=node.epoch,
+            restarts=node.restarts,
+            uptime_s=node.uptime_s,
+            mailbox=node.mailbox,
+            processed=node.processed,
+            last_error=_last_error(node),
+        )
+        for node in tree.walk()
+    ]
 
 
 # -- rendering -------------------------------------------------------------------------
@@ -215,7 +245,7 @@ def portfolio_panel(money: Portfolio | str, tree: ActorSnapshot) -> RenderableTy
     return Panel(text, title="portfolio", expand=False)
 
 
-def _console() -> Any:
+def _console() -> Console:
     from rich.console import Console  # noqa: PLC0415
 
     # Piped output keeps whole lines (no 80-column wrapping); a terminal uses its width.
@@ -228,7 +258,7 @@ def _console() -> Any:
 class CommandFailed(Exception):
     """The command failed with ``exit_code``; ``document`` is its ``--json`` answer."""
 
-    def __init__(self, message: str, exit_code: int, **details: Any) -> None:
+    def __init__(self, message: str, exit_code: int, **details: Json) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.details = details
@@ -261,14 +291,15 @@ def _client(args: argparse.Namespace) -> ControlClient:
     )
 
 
-def _json_of(response: Any) -> Any:
+def _json_of(response: httpx.Response) -> Json:
     try:
-        return response.json()
+        body: Json = response.json()
     except ValueError:
         return {"error": response.text.strip() or f"HTTP {response.status_code}"}
+    return body
 
 
-def _failed(response: Any) -> CommandFailed:
+def _failed(response: httpx.Response) -> CommandFailed:
     answer = _json_of(response)
     error = answer.get("error") if isinstance(answer, dict) else None
     return CommandFailed(
@@ -278,11 +309,12 @@ def _failed(response: Any) -> CommandFailed:
     )
 
 
-def _emit(document: Any) -> None:
+def _emit(document: object) -> None:
+    """Print ``document`` (JSON data: a :class:`PsRow` is one too) as indented JSON."""
     print(json.dumps(document, indent=2, sort_keys=True), flush=True)
 
 
-def _snapshot(response: Any) -> ActorSnapshot:
+def _snapshot(response: httpx.Response) -> ActorSnapshot:
     """The typed snapshot a 200 answer of ``/actors`` or ``/actors/{name}`` carries."""
     from warden.control import UnreadableSnapshot, read_snapshot  # noqa: PLC0415
 
@@ -299,7 +331,7 @@ def _tree(client: ControlClient) -> ActorSnapshot:
     return _snapshot(response)
 
 
-def _portfolio(client: ControlClient) -> tuple[dict[str, Any] | None, Portfolio | str]:
+def _portfolio(client: ControlClient) -> tuple[JsonObject | None, Portfolio | str]:
     """``GET /portfolio``: what ``--json`` shows (the served view; ``None`` from a daemon
     that does not serve it; ``{"error"}`` if refused or unreadable) and what the panel
     draws (the typed view, or why it is unavailable)."""
@@ -364,7 +396,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def _watch_frames(
     client: ControlClient, interval: float
-) -> Iterator[tuple[ActorSnapshot, tuple[dict[str, Any] | None, Portfolio | str]]]:
+) -> Iterator[tuple[ActorSnapshot, tuple[JsonObject | None, Portfolio | str]]]:
     """(tree, portfolio) every ``interval`` seconds; :class:`CommandFailed` when refused."""
     while True:
         yield _tree(client), _portfolio(client)
@@ -383,10 +415,10 @@ def _watch_view(
     return Group(header, ps_table(tree), portfolio_panel(money, tree))
 
 
-def _readiness_of(money: Portfolio | str) -> dict[str, Any] | None:
+def _readiness_of(money: Portfolio | str) -> JsonObject | None:
     if isinstance(money, str):
         return None
-    return {"ready": money.ready, "reasons": list(money.reasons)}
+    return {"ready": money.ready, "reasons": [*money.reasons]}
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -421,19 +453,19 @@ def _await_halted(client: ControlClient, halted: bool) -> bool:
     return False
 
 
-def _switch(args: argparse.Namespace, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+def _switch(args: argparse.Namespace, path: str, body: JsonObject | None) -> JsonObject:
     """POST the kill switch, then wait until risk shows it; the answer plus ``confirmed``."""
     with _client(args) as client:
         response = client.post(path, body)
         if response.status_code != 202:
             raise _failed(response)
-        answer: dict[str, Any] = response.json()
+        answer: JsonObject = response.json()
         answer["confirmed"] = _await_halted(client, halted=path == "/halt")
     answer["ok"] = answer["confirmed"]
     return answer
 
 
-def _unconfirmed(args: argparse.Namespace, command: str, answer: dict[str, Any]) -> int:
+def _unconfirmed(args: argparse.Namespace, command: str, answer: JsonObject) -> int:
     if args.json:
         _emit(answer | {"error": f"delivered to risk but not confirmed within {CONFIRM_WITHIN_S}s"})
     else:
@@ -468,7 +500,7 @@ def cmd_restart(args: argparse.Namespace) -> int:
         response = client.post(f"/actors/{args.name}/restart")
     if response.status_code != 200:
         raise _failed(response)
-    answer = response.json()
+    answer: JsonObject = response.json()
     if args.json:
         _emit(answer | {"ok": True})
         return EXIT_OK
@@ -477,12 +509,17 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _field(body: Any, key: str) -> Any:
+def _field(body: Json, key: str) -> Json:
     """``body[key]`` of a JSON object that has it, else the whole body (to show as is)."""
     return body[key] if isinstance(body, dict) and key in body else body
 
 
-def _not_ready_because(body: Any) -> list[str]:
+def _object(body: Json) -> JsonObject:
+    """``body`` if it is a JSON object, else an ``{"error"}`` saying what it was."""
+    return body if isinstance(body, dict) else {"error": f"not a JSON object: {body!r}"}
+
+
+def _not_ready_because(body: Json) -> list[str]:
     """The reasons of a ``/readyz`` answer, or its error when it is no readiness."""
     from warden.control import Readiness  # noqa: PLC0415
 
@@ -500,8 +537,8 @@ def cmd_health(args: argparse.Namespace) -> int:
         _emit(
             {
                 "ok": ready.status_code == 200,
-                "healthz": {"code": health.status_code, **health_body},
-                "readyz": {"code": ready.status_code, **ready_body},
+                "healthz": {"code": health.status_code, **_object(health_body)},
+                "readyz": {"code": ready.status_code, **_object(ready_body)},
             }
         )
     else:
@@ -518,7 +555,9 @@ def cmd_health(args: argparse.Namespace) -> int:
 # -- wiring ----------------------------------------------------------------------------
 
 
-def _guarded(command: str, handler: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+def _guarded(
+    command: str, handler: Callable[[argparse.Namespace], int]
+) -> Callable[[argparse.Namespace], int]:
     """A failure is one line on stderr (and, with ``--json``, a document on stdout)."""
 
     def run(args: argparse.Namespace) -> int:
@@ -567,7 +606,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def register(commands: Any) -> None:
+def register(commands: SubCommands) -> None:
     """Add the control commands to ``warden``'s subparsers."""
     ps = commands.add_parser("ps", help="the actor tree, positions, orders, exposure, P&L")
     inspect = commands.add_parser("inspect", help="one actor's full snapshot and state summary")

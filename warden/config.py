@@ -23,9 +23,9 @@ import operator
 import os
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias, TypeGuard
 
 import attrs
 import cattrs
@@ -33,6 +33,10 @@ import cattrs
 from supervision import validators
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+
+RawTable: TypeAlias = Mapping[str, object]
+"""A TOML table as ``tomllib`` parsed it (or a test wrote it): values not yet checked;
+the loader narrows each one before it builds a section."""
 
 
 class ConfigError(ValueError):
@@ -51,16 +55,21 @@ class _Rule:
     section: str
     key: str
     other: str
-    holds: Callable[[Any, Any], bool]
+    holds: Callable[[float, float], bool]
     wording: str  # "must not exceed"
 
-    def broken(self, values: dict[str, Any]) -> str | None:
-        """The problem (full key path) if the rule fails on ``values``, else None."""
+    def broken(self, values: RawTable) -> str | None:
+        """The problem (full key path) if the rule fails on ``values`` (or either value
+        is not a number), else None."""
         value, other = values[self.key], values[self.other]
-        if self.holds(value, other):
+        if _number(value) and _number(other) and self.holds(value, other):
             return None
         where = f"{self.section}.{self.key} = {value!r}"
         return f"{where}: {self.wording} {self.section}.{self.other} ({other!r})"
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float)
 
 
 def _enforce(section: object, rules: tuple[_Rule, ...]) -> None:
@@ -207,8 +216,8 @@ class Config:
     supervision: SupervisionSection = attrs.field(factory=SupervisionSection)
 
 
-def _strict(kind: type, name: str) -> Callable[[Any, type], Any]:
-    def structure(value: Any, _type: type) -> Any:
+def _strict(kind: type, name: str) -> Callable[[object, type], object]:
+    def structure(value: object, _type: type) -> object:
         if kind is float:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
         else:
@@ -220,7 +229,7 @@ def _strict(kind: type, name: str) -> Callable[[Any, type], Any]:
     return structure
 
 
-_HOOKS: dict[type, Callable[[Any, type], Any]] = {
+_HOOKS: dict[type, Callable[[object, type], object]] = {
     int: _strict(int, "an integer"),
     float: _strict(float, "a number"),
     str: _strict(str, "a string"),
@@ -240,7 +249,7 @@ def _section_types() -> list[tuple[str, type]]:
     return [(field.name, field.type) for field in attrs.fields(Config)]  # type: ignore[misc]
 
 
-def _section_problems(name: str, section_type: type, raw: dict[str, Any]) -> list[str]:
+def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]:
     """Every bad key of one section: unknown keys, each field's type and range, then
     each rule between two keys that are both valid (given or defaulted)."""
     attrs.resolve_types(section_type)
@@ -249,7 +258,7 @@ def _section_problems(name: str, section_type: type, raw: dict[str, Any]) -> lis
     unknown = sorted(set(raw) - {field.name for field in fields})
     if unknown:
         problems.append(f"unknown key(s) {unknown} in [{name}]")
-    valid: dict[str, Any] = {}
+    valid: dict[str, object] = {}
     for field in fields:
         if field.name not in raw:
             valid[field.name] = field.default
@@ -273,15 +282,16 @@ def _section_problems(name: str, section_type: type, raw: dict[str, Any]) -> lis
     return problems
 
 
-def _structure_section(name: str, section_type: type, raw: dict[str, Any]) -> tuple[Any, list[str]]:
-    """The section built from ``raw`` (None if it is bad) and every problem found in it."""
+def _structure_problems(name: str, section_type: type, raw: RawTable) -> list[str]:
+    """Every problem found in ``raw`` as section ``name`` (none: cattrs builds it)."""
     problems = _section_problems(name, section_type, raw)
     if problems:
-        return None, problems
+        return problems
     try:
-        return _converter().structure(raw, section_type), []
+        _converter().structure(raw, section_type)
     except cattrs.BaseValidationError as error:  # a check above missed it: still one line
-        return None, [f"{name}: {leaf}" for leaf in error.exceptions]
+        return [f"{name}: {leaf}" for leaf in error.exceptions]
+    return []
 
 
 def _table_problem(name: str, raw: object) -> str:
@@ -300,7 +310,7 @@ def _with_absolute_paths(daemon: DaemonSection, base_dir: Path) -> DaemonSection
     )
 
 
-def _build(data: dict[str, Any], base_dir: Path) -> tuple[Config | None, list[str], dict[str, str]]:
+def _build(data: RawTable, base_dir: Path) -> tuple[Config | None, list[str], dict[str, str]]:
     """Check every key of ``data``; return the config (None if anything is bad), every
     problem, and the daemon's path keys that are valid on their own, made absolute
     (so the filesystem can be checked even when another key is bad)."""
@@ -309,21 +319,18 @@ def _build(data: dict[str, Any], base_dir: Path) -> tuple[Config | None, list[st
     unknown = sorted(set(data) - {name for name, _ in sections})
     if unknown:
         problems.append(f"unknown key(s) {unknown} at the top level")
-    built: dict[str, Any] = {}
     for name, section_type in sections:
         raw = data.get(name, {})
         if not isinstance(raw, dict):
             problems.append(_table_problem(name, raw))
             continue
-        section, found = _structure_section(name, section_type, raw)
-        problems.extend(found)
-        if section is not None:
-            built[name] = section
+        problems.extend(_structure_problems(name, section_type, raw))
     paths = _valid_paths(data.get("daemon", {}), base_dir)
     if problems:
         return None, problems, paths
-    built["daemon"] = _with_absolute_paths(built["daemon"], base_dir)
-    return Config(**built), [], paths
+    # every section is valid on its own, so the whole document structures as one
+    config = _converter().structure(data, Config)
+    return attrs.evolve(config, daemon=_with_absolute_paths(config.daemon, base_dir)), [], paths
 
 
 def _valid_paths(raw: object, base_dir: Path) -> dict[str, str]:
@@ -339,7 +346,7 @@ def _valid_paths(raw: object, base_dir: Path) -> dict[str, str]:
 
 
 def parse_config(
-    data: dict[str, Any], *, source: str = "<config>", base_dir: Path | None = None
+    data: RawTable, *, source: str = "<config>", base_dir: Path | None = None
 ) -> Config:
     """Structure a parsed TOML document; raises :class:`ConfigError` naming every bad key.
 
@@ -352,7 +359,7 @@ def parse_config(
     return config
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> RawTable:
     try:
         text = path.read_text()
     except OSError as exc:

@@ -44,8 +44,9 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import trio
 from loguru import logger
@@ -304,7 +305,7 @@ def _accounting_lines(final: ActorSnapshot) -> None:
         )
 
 
-async def _wait_for_stop(signals: Any, duration: float | None) -> str:
+async def _wait_for_stop(signals: AsyncIterator[int], duration: float | None) -> str:
     with trio.move_on_after(math.inf if duration is None else duration):
         async for signum in signals:
             return signal.Signals(signum).name

@@ -31,27 +31,31 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from loguru import logger
 
 from actors.history import RUNTIME_KINDS, MalformedLine, read_line, write_line
+
+if TYPE_CHECKING:
+    from loguru import Message, Record
 
 HISTORY_FILE = "history.jsonl"
 RUNTIME_EVENTS = RUNTIME_KINDS
 _RUNTIME_FIELDS = ("reason", "supervisor", "delay", "attempt", "group")
 
 
-def is_history(record: Any) -> bool:
+def is_history(record: Record) -> bool:
     """The loguru filter: a ``history=`` record, or one of the runtime's life events."""
     extra = record["extra"]
     return "history" in extra or (extra.get("event") in RUNTIME_EVENTS and "supervisor" in extra)
 
 
-def history_entry(record: Any) -> dict[str, Any]:
-    """The flat fields of one (filtered) loguru record, before they are typed."""
+def history_entry(record: Record) -> dict[str, object]:
+    """The flat fields of one (filtered) loguru record, before they are typed (the
+    values are whatever the logging call bound: :func:`history_line` types them)."""
     extra = record["extra"]
-    entry: dict[str, Any] = {"t": record["time"].timestamp(), "pid": record["process"].id}
+    entry: dict[str, object] = {"t": record["time"].timestamp(), "pid": record["process"].id}
     kind = extra.get("history")
     if kind is not None:
         entry["kind"] = kind
@@ -65,7 +69,7 @@ def history_entry(record: Any) -> dict[str, Any]:
     return entry
 
 
-def history_line(record: Any) -> str:
+def history_line(record: Record) -> str:
     """The line (no newline) of one (filtered) loguru record: its typed record written
     by :func:`actors.history.write_line`, or, when it is not one, its fields as they
     came (the reader reports it as malformed)."""
@@ -92,7 +96,7 @@ class History:
             self._write, level="DEBUG", filter=is_history, format="{message}", catch=True
         )
 
-    def _write(self, message: Any) -> None:
+    def _write(self, message: Message) -> None:
         file = self._file
         if file is None:
             return

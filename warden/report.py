@@ -22,16 +22,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO, TypeVar
 
 import attrs
+import cattrs
 
 from actors.domain import Position, Side
 from actors.errors import LedgerError
 from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord, utc_day
 from supervision import validators
+from warden.json_types import JsonObject
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -76,12 +81,12 @@ class ReportFilter:
             limit=count,
         )
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "since": _iso(self.since) if self.since is not None else None,
-            "market": self.market,
-            "limit": self.limit,
-        }
+    def describe(self) -> Selected:
+        return Selected(
+            since=_iso(self.since) if self.since is not None else None,
+            market=self.market,
+            limit=self.limit,
+        )
 
 
 def parse_since(text: str) -> float:
@@ -121,7 +126,7 @@ def run_report(
         print(f"warden report: {error}", file=err if err is not None else sys.stderr)
         return EXIT_FAILURE
     if as_json:
-        json.dump(report, out, indent=2, sort_keys=True)
+        json.dump(report_to_json(report), out, indent=2, sort_keys=True)
         out.write("\n")
     else:
         _print_tables(report, out)
@@ -132,61 +137,149 @@ def _iso(wall: float) -> str:
     return datetime.fromtimestamp(wall, tz=UTC).isoformat(timespec="seconds")
 
 
-def _order(record: OrderRecord) -> dict[str, Any]:
+@attrs.frozen
+class Selected:
+    """The ``filters`` section: what the report was narrowed to (None: not narrowed)."""
+
+    since: str | None
+    market: str | None
+    limit: int | None
+
+
+@attrs.frozen
+class Matched:
+    """How many rows matched the filters before ``limit`` kept the newest."""
+
+    orders: int
+    fills: int
+    days: int
+
+
+@attrs.frozen
+class OrderRow:
+    client_order_id: str
+    opportunity_id: str
+    ticker: str
+    side: str
+    action: str
+    price: int
+    count: int
+    state: str
+    filled_count: int
+    venue_order_id: str | None
+    created_at: str
+    updated_at: str
+
+
+@attrs.frozen
+class FillRow:
+    fill_id: str
+    client_order_id: str
+    ticker: str
+    side: str
+    action: str
+    price: int
+    count: int
+    fee_cents: int
+    recorded_at: str
+
+
+@attrs.frozen
+class PositionRow:
+    ticker: str
+    yes_count: int
+    no_count: int
+    cash_cents: int
+    matched_pairs: int
+    pnl_if_yes_cents: int
+    pnl_if_no_cents: int
+    worst_case_pnl_cents: int
+
+
+@attrs.frozen
+class Pnl:
+    cash_flow_cents: int
+    fees_cents: int
+    worst_case_pnl_cents: int
+    best_case_pnl_cents: int
+
+
+@attrs.frozen
+class Report:
+    """Everything ``warden report`` prints; ``--json`` prints it as one object whose
+    keys are these fields (each row's keys its class's fields)."""
+
+    ledger: str
+    schema_version: int
+    filters: Selected
+    matched: Matched
+    orders: list[OrderRow]
+    fills: list[FillRow]
+    positions: list[PositionRow]
+    pnl: Pnl
+    daily_stats: list[DailyStats]
+
+
+_converter = cattrs.Converter()
+
+
+def report_to_json(report: Report) -> JsonObject:
+    """``report`` as the JSON object ``warden report --json`` prints."""
+    data: JsonObject = _converter.unstructure(report)
+    return data
+
+
+def _order(record: OrderRecord) -> OrderRow:
     order, intent = record.order, record.order.intent
-    return {
-        "client_order_id": intent.client_order_id,
-        "opportunity_id": record.opportunity_id,
-        "ticker": intent.ticker,
-        "side": intent.side.value,
-        "action": intent.action.value,
-        "price": intent.price,
-        "count": intent.count,
-        "state": order.state.value,
-        "filled_count": order.filled_count,
-        "venue_order_id": order.venue_order_id,
-        "created_at": _iso(record.created_at),
-        "updated_at": _iso(record.updated_at),
-    }
+    return OrderRow(
+        client_order_id=intent.client_order_id,
+        opportunity_id=record.opportunity_id,
+        ticker=intent.ticker,
+        side=intent.side.value,
+        action=intent.action.value,
+        price=intent.price,
+        count=intent.count,
+        state=order.state.value,
+        filled_count=order.filled_count,
+        venue_order_id=order.venue_order_id,
+        created_at=_iso(record.created_at),
+        updated_at=_iso(record.updated_at),
+    )
 
 
-def _fill(record: FillRecord) -> dict[str, Any]:
+def _fill(record: FillRecord) -> FillRow:
     fill = record.fill
-    return {
-        "fill_id": fill.fill_id,
-        "client_order_id": fill.client_order_id,
-        "ticker": fill.ticker,
-        "side": fill.side.value,
-        "action": fill.action.value,
-        "price": fill.price,
-        "count": fill.count,
-        "fee_cents": fill.fee_cents,
-        "recorded_at": _iso(record.recorded_at),
-    }
+    return FillRow(
+        fill_id=fill.fill_id,
+        client_order_id=fill.client_order_id,
+        ticker=fill.ticker,
+        side=fill.side.value,
+        action=fill.action.value,
+        price=fill.price,
+        count=fill.count,
+        fee_cents=fill.fee_cents,
+        recorded_at=_iso(record.recorded_at),
+    )
 
 
-def _position(position: Position) -> dict[str, Any]:
-    return {
-        "ticker": position.ticker,
-        "yes_count": position.yes_count,
-        "no_count": position.no_count,
-        "cash_cents": position.cash_cents,
-        "matched_pairs": position.matched_pairs,
-        "pnl_if_yes_cents": position.pnl_at_settlement(Side.YES),
-        "pnl_if_no_cents": position.pnl_at_settlement(Side.NO),
-        "worst_case_pnl_cents": position.worst_case_pnl_cents,
-    }
+def _position(position: Position) -> PositionRow:
+    return PositionRow(
+        ticker=position.ticker,
+        yes_count=position.yes_count,
+        no_count=position.no_count,
+        cash_cents=position.cash_cents,
+        matched_pairs=position.matched_pairs,
+        pnl_if_yes_cents=position.pnl_at_settlement(Side.YES),
+        pnl_if_no_cents=position.pnl_at_settlement(Side.NO),
+        worst_case_pnl_cents=position.worst_case_pnl_cents,
+    )
 
 
-def _day(stats: DailyStats) -> dict[str, Any]:
-    return attrs.asdict(stats)
-
-
-def _newest(rows: list[Any], limit: int | None) -> list[Any]:
+def _newest(rows: list[T], limit: int | None) -> list[T]:
     return rows[-limit:] if limit is not None else rows
 
 
-def _collect(ledger: Ledger, selection: ReportFilter) -> dict[str, Any]:
+def _collect(ledger: Ledger, selection: ReportFilter) -> Report:
     market, since = selection.market, selection.since
     fills = [r for r in ledger.fills() if market is None or r.fill.ticker == market]
     positions = [p for p in ledger.positions() if market is None or p.ticker == market]
@@ -195,24 +288,24 @@ def _collect(ledger: Ledger, selection: ReportFilter) -> dict[str, Any]:
     listed_fills = [r for r in fills if since is None or r.recorded_at >= since]
     first_day = utc_day(since) if since is not None else ""
     days = [stats for stats in ledger.daily_stats() if stats.day >= first_day]
-    return {
-        "ledger": str(ledger.path),
-        "schema_version": ledger.schema_version,
-        "filters": selection.describe(),
-        "matched": {"orders": len(listed_orders), "fills": len(listed_fills), "days": len(days)},
-        "orders": [_order(record) for record in _newest(listed_orders, selection.limit)],
-        "fills": [_fill(record) for record in _newest(listed_fills, selection.limit)],
-        "positions": [_position(position) for position in positions],
-        "pnl": {
-            "cash_flow_cents": sum(position.cash_cents for position in positions),
-            "fees_cents": sum(record.fill.fee_cents for record in fills),
-            "worst_case_pnl_cents": sum(p.worst_case_pnl_cents for p in positions),
-            "best_case_pnl_cents": sum(
+    return Report(
+        ledger=str(ledger.path),
+        schema_version=ledger.schema_version,
+        filters=selection.describe(),
+        matched=Matched(orders=len(listed_orders), fills=len(listed_fills), days=len(days)),
+        orders=[_order(record) for record in _newest(listed_orders, selection.limit)],
+        fills=[_fill(record) for record in _newest(listed_fills, selection.limit)],
+        positions=[_position(position) for position in positions],
+        pnl=Pnl(
+            cash_flow_cents=sum(position.cash_cents for position in positions),
+            fees_cents=sum(record.fill.fee_cents for record in fills),
+            worst_case_pnl_cents=sum(p.worst_case_pnl_cents for p in positions),
+            best_case_pnl_cents=sum(
                 max(p.pnl_at_settlement(Side.YES), p.pnl_at_settlement(Side.NO)) for p in positions
             ),
-        },
-        "daily_stats": [_day(stats) for stats in _newest(days, selection.limit)],
-    }
+        ),
+        daily_stats=_newest(days, selection.limit),
+    )
 
 
 def _dollars(cents: int) -> str:
@@ -223,7 +316,7 @@ def _dollars(cents: int) -> str:
 
 def _table(
     title: str,
-    rows: list[dict[str, Any]],
+    rows: Sequence[OrderRow | FillRow | PositionRow | DailyStats],
     columns: tuple[str, ...],
     out: TextIO,
     matched: int | None = None,
@@ -234,7 +327,8 @@ def _table(
     if not rows:
         out.write("  (none)\n")
         return
-    cells = [[("-" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+    values = [[getattr(row, column) for column in columns] for row in rows]
+    cells = [[("-" if value is None else str(value)) for value in line] for line in values]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
     for line in [list(columns), *cells]:
         out.write(
@@ -243,16 +337,17 @@ def _table(
         out.write("\n")
 
 
-def _print_tables(report: dict[str, Any], out: TextIO) -> None:
-    out.write(f"ledger {report['ledger']} (schema v{report['schema_version']})\n")
-    chosen = {name: value for name, value in report["filters"].items() if value is not None}
+def _print_tables(report: Report, out: TextIO) -> None:
+    out.write(f"ledger {report.ledger} (schema v{report.schema_version})\n")
+    filters = attrs.asdict(report.filters)
+    chosen = {name: value for name, value in filters.items() if value is not None}
     if chosen:
         out.write("selected: " + ", ".join(f"{name} {value}" for name, value in chosen.items()))
         out.write(" (positions and P&L: holdings now, from every fill to date)\n")
-    matched = report["matched"]
+    matched = report.matched
     _table(
         "ORDERS",
-        report["orders"],
+        report.orders,
         (
             "client_order_id",
             "ticker",
@@ -266,18 +361,18 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
             "updated_at",
         ),
         out,
-        matched["orders"],
+        matched.orders,
     )
     _table(
         "FILLS",
-        report["fills"],
+        report.fills,
         ("fill_id", "client_order_id", "ticker", "side", "action", "price", "count", "fee_cents"),
         out,
-        matched["fills"],
+        matched.fills,
     )
     _table(
         "POSITIONS",
-        report["positions"],
+        report.positions,
         (
             "ticker",
             "yes_count",
@@ -289,15 +384,15 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
         ),
         out,
     )
-    pnl = report["pnl"]
+    pnl = report.pnl
     out.write("\nP&L\n")
-    out.write(f"  cash flow (incl. fees)     {_dollars(pnl['cash_flow_cents'])}\n")
-    out.write(f"  fees                       {_dollars(pnl['fees_cents'])}\n")
-    out.write(f"  at settlement, worst case  {_dollars(pnl['worst_case_pnl_cents'])}\n")
-    out.write(f"  at settlement, best case   {_dollars(pnl['best_case_pnl_cents'])}\n")
+    out.write(f"  cash flow (incl. fees)     {_dollars(pnl.cash_flow_cents)}\n")
+    out.write(f"  fees                       {_dollars(pnl.fees_cents)}\n")
+    out.write(f"  at settlement, worst case  {_dollars(pnl.worst_case_pnl_cents)}\n")
+    out.write(f"  at settlement, best case   {_dollars(pnl.best_case_pnl_cents)}\n")
     _table(
-        "DAILY STATS (UTC, all markets)" if report["filters"]["market"] else "DAILY STATS (UTC)",
-        report["daily_stats"],
+        "DAILY STATS (UTC, all markets)" if report.filters.market else "DAILY STATS (UTC)",
+        report.daily_stats,
         (
             "day",
             "records",
@@ -309,5 +404,5 @@ def _print_tables(report: dict[str, Any], out: TextIO) -> None:
             "cash_flow_cents",
         ),
         out,
-        matched["days"],
+        matched.days,
     )

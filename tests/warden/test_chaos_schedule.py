@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+from typing import cast
 
 import pytest
 
-from warden.chaos import CATALOGUE, FAMILIES, Schedule, plan, select_faults
-from warden.chaos._faults import ACTORS, BY_NAME, RESTART_SLOT_S
+from warden.chaos import CATALOGUE, FAMILIES, FaultError, Schedule, plan, select_faults
+from warden.chaos._faults import ACTORS, BY_NAME, INTENSITIES, RESTART_SLOT_S, Targets
+from warden.chaos._params import ActorParams, EndpointKnobs, NoParams, ParamsError, VenueKnobs
 from warden.chaos._schedule import GAP_S, Planned, related
 from warden.cli_chaos import _cmd_list
 
@@ -29,6 +32,86 @@ def test_a_schedule_survives_its_json_form() -> None:
     assert Schedule.from_json(schedule.to_json()) == schedule
 
 
+def test_a_schedule_reads_back_the_json_an_earlier_report_holds() -> None:
+    entries = [
+        {"fault": "actor.restart", "at_s": 1.0, "for_s": 12.0, "params": {"actor": "risk"}},
+        {
+            "fault": "actor.flood",
+            "at_s": 2.0,
+            "for_s": 3.0,
+            "params": {"actor": "feed", "seconds": 0.0, "count": 1000},
+        },
+        {
+            "fault": "venue.latency",
+            "at_s": 3.0,
+            "for_s": 2.5,
+            "params": {"endpoint": "*", "knobs": {"latency_ms": 120.5, "jitter_ms": 40.0}},
+        },
+        {"fault": "venue.ws_silence", "at_s": 4.0, "for_s": 2.0, "params": {"silence": True}},
+        {"fault": "process.sigkill", "at_s": 9.0, "for_s": 2.0, "params": {}},
+    ]
+    data = {
+        "seed": 7,
+        "duration_s": 30.0,
+        "intensity": "high",
+        "faults_spec": "",
+        "entries": entries,
+    }
+    schedule = Schedule.from_json(data)
+    assert [e.params for e in schedule.entries] == [
+        ActorParams("risk"),
+        ActorParams("feed", 0.0, 1000),
+        EndpointKnobs("*", {"latency_ms": 120.5, "jitter_ms": 40.0}),
+        VenueKnobs({"silence": True}),
+        NoParams(),
+    ]
+    assert json.dumps(schedule.to_json()) == json.dumps(data)  # byte for byte, key order too
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"actor": 3}, "actor"),
+        ({"actor": "risk", "seconds": "long"}, "seconds"),
+        ({"actor": "risk", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_schedule_entry_with_params_its_fault_does_not_take_is_refused(
+    params: dict[str, object], field: str
+) -> None:
+    entry = {"fault": "actor.hang", "at_s": 1.0, "for_s": 2.0, "params": params}
+    data = {"seed": 7, "duration_s": 30.0, "intensity": "low", "entries": [entry]}
+    with pytest.raises(ParamsError, match=field):
+        Schedule.from_json(data)
+
+
+def test_every_fault_draws_parameters_of_its_own_type_that_survive_their_json_form() -> None:
+    rng = random.Random(3)
+    for fault in CATALOGUE:
+        for intensity in INTENSITIES:
+            params = fault.draw(rng, intensity)
+            assert isinstance(params, fault.params_type), fault.name
+            assert fault.params_type.from_json(json.loads(json.dumps(params.to_json()))) == params
+
+
+def test_a_fault_refuses_the_parameters_of_another_fault() -> None:
+    with pytest.raises(FaultError, match="parameters of another fault"):
+        BY_NAME["process.second_daemon"].heal(UNREACHABLE, NoParams())
+    with pytest.raises(FaultError, match="deadline_s"):
+        BY_NAME["process.second_daemon"].heal(UNREACHABLE, {"deadline": 1.0})
+
+
+class _Unreachable:
+    """Targets no fault may reach: parameters are checked before anything is touched."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the fault acted ({name}) on parameters it should refuse")
+
+
+#: any attribute fails the test, so it stands for every method of Targets
+UNREACHABLE = cast("Targets", _Unreachable())
+
+
 def _related(a: Planned, b: Planned) -> bool:
     return any(related(x, y) for x in BY_NAME[a.fault].scopes for y in BY_NAME[b.fault].scopes)
 
@@ -41,7 +124,8 @@ def test_faults_on_related_scopes_never_overlap_and_all_end_within_the_duration(
             assert a.at_s >= 0
             assert a.until_s <= 40.0
             # a hang of 8 s holds its lane for 8 s, whatever slot length was drawn
-            assert a.for_s >= a.params.get("seconds", 0.0) + 1.0 - 1e-9, a
+            seconds = a.params.seconds if isinstance(a.params, ActorParams) else None
+            assert a.for_s >= (seconds or 0.0) + 1.0 - 1e-9, a
             for b in entries[i + 1 :]:
                 apart = a.until_s <= b.at_s or b.until_s <= a.at_s
                 if _related(a, b):
@@ -91,7 +175,9 @@ def test_the_faults_filter_takes_families_and_names_and_refuses_unknown_ones() -
 
 def test_operator_restarts_take_each_of_the_five_actors_in_turn() -> None:
     entries = plan(11, 600.0, "high", CATALOGUE).entries
-    actors = [e.params["actor"] for e in entries if e.fault == "actor.restart"]
+    restarts = [e.params for e in entries if e.fault == "actor.restart"]
+    actors = [params.actor for params in restarts if isinstance(params, ActorParams)]
+    assert len(actors) == len(restarts)
     assert len(actors) >= 10
     assert actors[:5] == ["persistence", "risk", "execution", "strategy", "feed"]
     assert actors == [actors[i % 5] for i in range(len(actors))]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import warden.wiring
@@ -38,7 +36,7 @@ URLS = VenueUrls.from_base("http://127.0.0.1:1")
         ({"record_timeout": 5.0}, "unknown key(s) ['record_timeout'] in [ledger]"),
     ],
 )
-def test_a_bad_ledger_key_is_refused_naming_it(ledger: dict[str, Any], problem: str) -> None:
+def test_a_bad_ledger_key_is_refused_naming_it(ledger: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"ledger": ledger}, source="test.toml")
     assert caught.value.problems == [problem]
@@ -61,9 +59,9 @@ def test_the_ledger_keys_reach_execution_and_risk(monkeypatch: pytest.MonkeyPatc
     execution = execution_config(config, URLS)
     assert (execution.record_timeout, execution.ledger_retry) == (3.5, retry)
 
-    built: dict[str, Any] = {}
+    built: dict[str, object] = {}
 
-    def risk_actor(*_args: Any, **kwargs: Any) -> object:
+    def risk_actor(*_args: object, **kwargs: object) -> object:
         built.update(kwargs)
         return object()
 

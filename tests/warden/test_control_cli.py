@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -28,6 +27,7 @@ from actors.persistence import Ledger
 from actors.risk import RiskStatus
 from tests.warden.control_harness import Daemon, poll, running_daemon, warden
 from tests.warden.daemon_harness import ROOT, venue_get
+from warden.cli_control import PsRow
 from warden.control import Portfolio, portfolio_from_dict, read_snapshot
 from warden.control._portfolio import Reconciled
 
@@ -43,7 +43,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         yield running
 
 
-def _ps(daemon: Daemon) -> dict[str, dict[str, Any]]:
+def _ps(daemon: Daemon) -> dict[str, PsRow]:
     done = daemon.cli("ps", "--json")
     assert done.returncode == 0, done.stderr
     return {row["name"]: row for row in json.loads(done.stdout)["actors"]}

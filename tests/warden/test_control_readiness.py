@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import attrs
 import pytest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from actors.risk import RejectionCounts, RejectReason, RiskCounts
@@ -41,7 +42,9 @@ READY_STATUSES: dict[str, object] = {
 }
 
 
-def _tree(changes: dict[str, dict[str, Any]] | None = None, **node_fields: Any) -> ActorSnapshot:
+def _tree(
+    changes: dict[str, dict[str, object]] | None = None, **node_fields: dict[str, object]
+) -> ActorSnapshot:
     """The ready tree; ``changes[name]`` replaces fields of a status, ``node_fields[name]``
     a node's fields."""
     published = dict(READY_STATUSES)
@@ -110,12 +113,18 @@ def test_a_tree_with_every_check_passing_is_ready() -> None:
     ],
 )
 def test_each_failing_check_makes_the_daemon_unready_and_says_why(
-    changes: dict[str, Any], fields: dict[str, Any], check: str, reason: str
+    changes: dict[str, dict[str, object]],
+    fields: dict[str, dict[str, object]],
+    check: str,
+    reason: str,
 ) -> None:
     ready = readiness(_tree(changes, **fields), PERMANENT)
     assert ready.ready is False
     assert ready.reasons == (reason,)
     assert [name for name, passed in ready.checks.items() if not passed] == [check]
+
+
+Strip = Callable[[ActorSnapshot], ActorSnapshot]
 
 
 def _without_statuses(tree: ActorSnapshot) -> ActorSnapshot:
@@ -141,7 +150,7 @@ def _with_renamed_statuses(tree: ActorSnapshot) -> ActorSnapshot:
 
 
 @pytest.mark.parametrize("strip", [_without_statuses, _with_renamed_statuses])
-def test_an_absent_or_renamed_status_fails_closed(strip: Any) -> None:
+def test_an_absent_or_renamed_status_fails_closed(strip: Strip) -> None:
     ready = readiness(strip(_tree()), PERMANENT)
     assert ready.ready is False
     assert ready.checks == {
@@ -162,12 +171,12 @@ def test_an_actor_missing_from_the_tree_fails_closed() -> None:
     assert missing.checks["feed"] is False
 
 
-def _families(tree: ActorSnapshot) -> dict[str, Any]:
+def _families(tree: ActorSnapshot) -> dict[str, Metric]:
     text = render_metrics(tree, readiness(tree, PERMANENT)).decode()
     return {family.name: family for family in text_string_to_metric_families(text)}
 
 
-def _samples(family: Any) -> dict[tuple[tuple[str, str], ...], float]:
+def _samples(family: Metric) -> dict[tuple[tuple[str, str], ...], float]:
     return {tuple(sorted(s.labels.items())): s.value for s in family.samples}
 
 
@@ -227,7 +236,7 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
 
 @pytest.mark.parametrize("strip", [_without_statuses, _with_renamed_statuses])
 def test_what_an_actor_does_not_publish_is_left_out_of_the_metrics_not_zeroed(
-    strip: Any,
+    strip: Strip,
 ) -> None:
     families = _families(strip(_tree()))
     for absent in (

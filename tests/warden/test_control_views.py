@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from supervision import FailureInfo, snapshot_to_dict
 from tests.warden import statuses
@@ -61,7 +59,7 @@ MONEY = Portfolio(
 )
 
 
-def _draw(renderable: Any) -> str:
+def _draw(renderable: RenderableType) -> str:
     console = Console(width=160, record=True, color_system=None)
     console.print(renderable)
     return console.export_text()

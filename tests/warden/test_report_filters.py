@@ -57,15 +57,15 @@ def two_days(tmp_path: Path) -> Path:
     return path
 
 
-def report(path: Path, selection: ReportFilter) -> dict[str, Any]:
+def report(path: Path, selection: ReportFilter) -> dict[str, Any]:  # Any: indexed freely
     out, err = io.StringIO(), io.StringIO()
     assert run_report(path, as_json=True, out=out, err=err, selection=selection) == 0
     assert err.getvalue() == ""
-    result: dict[str, Any] = json.loads(out.getvalue())
+    result: dict[str, Any] = json.loads(out.getvalue())  # Any: the decoded --json document
     return result
 
 
-def ids(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+def ids(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:  # Any: as report()
     return (
         [o["client_order_id"] for o in data["orders"]],
         [f["fill_id"] for f in data["fills"]],

@@ -20,8 +20,11 @@ from the harness's polls between injection and two seconds after the heal
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import Any
+
+#: a JSON object as journaled (a poll, a venue truth entry, a fault record's JSON)
+Record = Mapping[str, object]
 
 _EXEC_ERRORS = ("venue_errors", "retries", "rate_limit_waits", "unknown_outcomes_resolved")
 _FEED = (
@@ -36,46 +39,66 @@ _FEED = (
 )
 
 
-def _rose(polls: list[dict[str, Any]], section: str, keys: tuple[str, ...]) -> bool:
+def _section(record: Record, key: str) -> Record:
+    """An object-valued field; missing, ``null`` or not an object reads as empty."""
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _time(record: Record, key: str) -> float:
+    """A timestamp field. Raises ``KeyError`` if missing, ``TypeError`` if no number."""
+    value = record[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _rose(polls: Sequence[Record], section: str, keys: tuple[str, ...]) -> bool:
     for before, after in pairwise(polls):
         if before.get("pid") != after.get("pid"):
             continue
-        old, new = before.get(section) or {}, after.get(section) or {}
+        old, new = _section(before, section), _section(after, section)
         if any(_amount(new.get(k)) > _amount(old.get(k)) for k in keys):
             return True
     return False
 
 
-def _amount(value: Any) -> int:
+def _amount(value: object) -> int:
     """A counter as published: a number, or a per-reason/per-market dict of them."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return sum(_amount(v) for v in value.values())
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-def _window(record: dict[str, Any], polls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    start = record["inject_t"] - 0.3
-    end = (record.get("heal_t") or record["inject_t"]) + 2.0
-    return [poll for poll in polls if start <= poll["t"] <= end]
+def _window(record: Record, polls: Sequence[Record]) -> list[Record]:
+    inject_t = _time(record, "inject_t")
+    start = inject_t - 0.3
+    end = (_time(record, "heal_t") if record.get("heal_t") else inject_t) + 2.0
+    return [poll for poll in polls if start <= _time(poll, "t") <= end]
+
+
+def _epoch_rose(window: Sequence[Record], actor: object) -> bool:
+    def epoch(poll: Record) -> int:
+        return _amount(_section(poll, "epochs").get(str(actor), 0))
+
+    return any(a.get("pid") == b.get("pid") and epoch(b) > epoch(a) for a, b in pairwise(window))
 
 
 def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
-    record: dict[str, Any], polls: list[dict[str, Any]], truth: list[dict[str, Any]]
+    record: Record, polls: Sequence[Record], truth: Sequence[Record]
 ) -> bool:
-    """Whether the fault of ``record`` (a runner fault record) touched the daemon."""
+    """Whether the fault of ``record`` (a runner fault record's JSON) touched the daemon.
+    Raises ``KeyError`` / ``TypeError`` for a record, poll or truth entry missing a
+    field it needs (a harness bug, never read as "not exercised")."""
     if not record.get("injected"):
         return False
-    name = record["fault"]
+    name = str(record["fault"])
     window = _window(record, polls)
     if name in ("actor.slow", "actor.flood") or name.startswith("clock."):
         return True
     if name.startswith("actor."):
-        actor = record["params"].get("actor", "")
-        return record.get("recovered_t") is not None or any(
-            a.get("pid") == b.get("pid")
-            and (b.get("epochs") or {}).get(actor, 0) > (a.get("epochs") or {}).get(actor, 0)
-            for a, b in pairwise(window)
-        )
+        actor = _section(record, "params").get("actor", "")
+        return record.get("recovered_t") is not None or _epoch_rose(window, actor)
     if name == "venue.latency":
         return _rose(window, "execution", ("orders_sent",))
     if name in ("venue.rate_limit", "venue.server_error", "venue.hang"):
@@ -89,34 +112,45 @@ def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
     if name == "process.sigkill":
         return record.get("heal_t") is not None and any(p.get("up") for p in window)
     if name == "process.second_daemon":
-        return bool((record.get("heal_answer") or {}).get("first_alive"))
+        return bool(_section(record, "heal_answer").get("first_alive"))
     if name == "process.halt":
         return any(p.get("halted") for p in window)
     if name.startswith("storage."):
         return any(
-            p.get("halted") or not p.get("ready") or (p.get("mailboxes") or {}).get("persistence")
+            p.get("halted") or not p.get("ready") or _section(p, "mailboxes").get("persistence")
             for p in window
         ) or _rose_value(window, "persistence_failures")
     return False
 
 
-def _rose_value(polls: list[dict[str, Any]], key: str) -> bool:
+def _rose_value(polls: Sequence[Record], key: str) -> bool:
     return any(
-        a.get("pid") == b.get("pid") and int(b.get(key) or 0) > int(a.get(key) or 0)
+        a.get("pid") == b.get("pid") and _amount(b.get(key)) > _amount(a.get(key))
         for a, b in pairwise(polls)
     )
 
 
-def _partly_filled(record: dict[str, Any], truth: list[dict[str, Any]]) -> bool:
-    start, end = record["inject_t"], (record.get("heal_t") or record["inject_t"]) + 0.5
-    accepted = {
-        e["record"]["order_id"]: int(e["record"]["initial_count"])
-        for e in truth
-        if e["kind"] == "order_accepted" and start <= e["ts"] <= end
-    }
-    filled: dict[str, int] = {}
+def _partly_filled(record: Record, truth: Sequence[Record]) -> bool:
+    inject_t = _time(record, "inject_t")
+    start = inject_t
+    end = (_time(record, "heal_t") if record.get("heal_t") else inject_t) + 0.5
+    accepted: dict[object, int] = {}
     for entry in truth:
-        if entry["kind"] == "fill" and entry["record"]["order_id"] in accepted:
-            order_id = entry["record"]["order_id"]
-            filled[order_id] = filled.get(order_id, 0) + int(entry["record"]["count"])
+        if entry["kind"] == "order_accepted" and start <= _time(entry, "ts") <= end:
+            order = _section(entry, "record")
+            accepted[order["order_id"]] = _count(order, "initial_count")
+    filled: dict[object, int] = {}
+    for entry in truth:
+        order = _section(entry, "record")
+        if entry["kind"] == "fill" and order["order_id"] in accepted:
+            order_id = order["order_id"]
+            filled[order_id] = filled.get(order_id, 0) + _count(order, "count")
     return any(0 < filled.get(o, 0) < count for o, count in accepted.items())
+
+
+def _count(record: Record, key: str) -> int:
+    """``int(record[key])`` as it was always read (a number or a numeric string)."""
+    value = record[key]
+    if not isinstance(value, str | int | float):
+        raise TypeError(f"{key} must be a count, got {value!r}")
+    return int(value)

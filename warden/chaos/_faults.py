@@ -1,9 +1,10 @@
 """The fault catalogue: every fault the harness can inject, as named, resettable data.
 
 A :class:`Fault` says what it breaks (``family``: actor, venue, process,
-storage, clock), which parameters it draws for an intensity, how to inject
-and how to heal it through a :class:`Targets` (the running venue and daemon),
-and how recovery is measured (``recovery``):
+storage, clock), which parameters it draws for an intensity (an instance of
+its ``params_type``, see :mod:`warden.chaos._params`), how to inject and how
+to heal it through a :class:`Targets` (the running venue and daemon), and how
+recovery is measured (``recovery``):
 
 - ``epoch``: the actor's new incarnation shows ``running`` in ``/actors``
   (timed from injection);
@@ -33,10 +34,21 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Mapping
+from typing import Generic, Literal, Protocol, TypeAlias, TypeVar
 
 from attrs import frozen
+
+from warden.chaos._params import (
+    ActorParams,
+    EndpointKnobs,
+    NoParams,
+    Params,
+    ParamsError,
+    SecondDaemonParams,
+    VenueKnobs,
+)
+from warden.json_types import JsonObject
 
 Intensity = Literal["low", "medium", "high"]
 INTENSITIES: tuple[Intensity, ...] = ("low", "medium", "high")
@@ -61,12 +73,15 @@ class FaultError(Exception):
         super().__init__(f"{fault}: {message}")
 
 
+P = TypeVar("P", NoParams, ActorParams, EndpointKnobs, VenueKnobs, SecondDaemonParams)
+
+
 class Targets(Protocol):
     """What faults act on; implemented by the runner over real processes."""
 
-    def venue_faults(self, knobs: dict[str, Any]) -> None: ...
+    def venue_faults(self, knobs: JsonObject) -> None: ...
     def venue_reset(self, scope: str) -> None: ...
-    def daemon_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def daemon_post(self, path: str, body: JsonObject) -> Mapping[str, object]: ...
     def wait_in_flight(self, timeout_s: float) -> bool: ...
     def kill_daemon(self) -> None: ...
     def restart_daemon(self) -> None: ...
@@ -75,29 +90,67 @@ class Targets(Protocol):
     def resume_if_halted_by(self, reason_part: str) -> None: ...
     def seconds_to_midnight(self) -> float: ...
     def seconds_since_midnight(self) -> float: ...
-    def start_second_daemon(self) -> dict[str, Any]: ...
-    def finish_second_daemon(self, deadline_s: float) -> dict[str, Any]: ...
+    def start_second_daemon(self) -> Mapping[str, object]: ...
+    def finish_second_daemon(self, deadline_s: float) -> Mapping[str, object]: ...
 
 
-Draw = Callable[[random.Random, Intensity], dict[str, Any]]
-Action = Callable[[Targets, dict[str, Any]], dict[str, Any] | None]
+#: an injection's or heal's answer, JSON-able (journaled; the runner reads ``epoch``,
+#: ``sent_t``, the report ``first_alive``)
+Answer: TypeAlias = dict[str, object] | None
 
 
 @frozen
-class Fault:
+class Fault(Generic[P]):
+    """One fault of the catalogue, drawing and acting on parameters of ``params_type``.
+
+    :meth:`inject` and :meth:`heal` take the typed parameters or their JSON form
+    (as journaled and replayed); parameters that do not parse, or are of another
+    fault's type, raise :class:`FaultError` as a failed injection does.
+    """
+
     name: str
     family: str
     summary: str
     params_doc: str
     scopes: tuple[str, ...]
     recovery: Literal["epoch", "ready", "reconciled"]
-    draw: Draw
-    inject: Action
-    heal: Action
+    params_type: type[P]
+    draw: Callable[[random.Random, Intensity], P]
+    on_inject: Callable[[Targets, P], Answer]
+    on_heal: Callable[[Targets, P], Answer]
     needs_chaos: bool = False
     turns: tuple[str, ...] = ()
     blocks: tuple[str, ...] = CHECKS
     min_for_s: float = 0.0
+
+    def parse(self, params: Params | Mapping[str, object]) -> P:
+        """``params`` as this fault's type. Raises :class:`FaultError`."""
+        if isinstance(params, Mapping):
+            try:
+                return self.params_type.from_json(params)
+            except (KeyError, ValueError) as error:
+                raise FaultError(self.name, f"bad parameters {params!r}: {error}") from None
+        if not isinstance(params, self.params_type):
+            raise FaultError(self.name, f"parameters of another fault: {params!r}")
+        return params
+
+    def inject(self, targets: Targets, params: Params | Mapping[str, object]) -> Answer:
+        """Break it; the answer is journaled. Raises :class:`FaultError`."""
+        return self.on_inject(targets, self.parse(params))
+
+    def heal(self, targets: Targets, params: Params | Mapping[str, object]) -> Answer:
+        """Undo it. Raises :class:`FaultError`."""
+        return self.on_heal(targets, self.parse(params))
+
+
+#: any fault of the catalogue
+AnyFault: TypeAlias = (
+    Fault[NoParams]
+    | Fault[ActorParams]
+    | Fault[EndpointKnobs]
+    | Fault[VenueKnobs]
+    | Fault[SecondDaemonParams]
+)
 
 
 def _pick(rng: random.Random, intensity: Intensity, table: dict[str, tuple[float, float]]) -> float:
@@ -116,31 +169,35 @@ def _actor(rng: random.Random) -> str:
 
 # --- venue -------------------------------------------------------------------------------
 
+KnobDraw = Callable[[random.Random, Intensity], VenueKnobs]
 
-def _http(endpoint: str, knobs: Callable[[random.Random, Intensity], dict[str, Any]]) -> Draw:
-    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
-        return {"endpoint": endpoint, "knobs": knobs(rng, intensity)}
+
+def _http(endpoint: str, knobs: KnobDraw) -> Callable[[random.Random, Intensity], EndpointKnobs]:
+    def draw(rng: random.Random, intensity: Intensity) -> EndpointKnobs:
+        return EndpointKnobs(endpoint, knobs(rng, intensity).knobs)
 
     return draw
 
 
-def _inject_http(targets: Targets, params: dict[str, Any]) -> None:
-    targets.venue_faults({"http": {params["endpoint"]: params["knobs"]}})
+def _inject_http(targets: Targets, params: EndpointKnobs) -> None:
+    targets.venue_faults({"http": {params.endpoint: dict(params.knobs)}})
 
 
-def _heal_http(targets: Targets, params: dict[str, Any]) -> None:
-    targets.venue_reset(f"http.{params['endpoint']}")
+def _heal_http(targets: Targets, params: EndpointKnobs) -> None:
+    targets.venue_reset(f"http.{params.endpoint}")
 
 
-def _inject_stream(targets: Targets, params: dict[str, Any]) -> None:
-    targets.venue_faults({"stream": params})
+def _inject_stream(targets: Targets, params: VenueKnobs) -> None:
+    targets.venue_faults({"stream": params.to_json()})
 
 
-def _heal_stream(targets: Targets, _params: dict[str, Any]) -> None:
+def _heal_stream(targets: Targets, _params: VenueKnobs) -> None:
     targets.venue_reset("stream")
 
 
-def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) -> Fault:
+def _venue_http(
+    name: str, summary: str, doc: str, endpoint: str, knobs: KnobDraw
+) -> Fault[EndpointKnobs]:
     # reconciliation waits for orders in flight and reads the venue over REST; a
     # critical venue error halts; every endpoint ("*") includes the feed's snapshots
     blocks = ("reconciliation", "halt", "feed") if endpoint == "*" else ("reconciliation", "halt")
@@ -151,6 +208,7 @@ def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) ->
         doc,
         (f"venue.http.{endpoint}",),
         "ready",
+        EndpointKnobs,
         _http(endpoint, knobs),
         _inject_http,
         _heal_http,
@@ -158,7 +216,7 @@ def _venue_http(name: str, summary: str, doc: str, endpoint: str, knobs: Any) ->
     )
 
 
-def _venue_stream(name: str, summary: str, doc: str, draw: Draw) -> Fault:
+def _venue_stream(name: str, summary: str, doc: str, draw: KnobDraw) -> Fault[VenueKnobs]:
     return Fault(
         name,
         "venue",
@@ -166,6 +224,7 @@ def _venue_stream(name: str, summary: str, doc: str, draw: Draw) -> Fault:
         doc,
         ("venue.stream",),
         "ready",
+        VenueKnobs,
         draw,
         _inject_stream,
         _heal_stream,
@@ -173,29 +232,29 @@ def _venue_stream(name: str, summary: str, doc: str, draw: Draw) -> Fault:
     )
 
 
-def _partial_fills_inject(targets: Targets, params: dict[str, Any]) -> None:
-    targets.venue_faults({"partial_fill_rate": params["partial_fill_rate"]})
+def _partial_fills_inject(targets: Targets, params: VenueKnobs) -> None:
+    targets.venue_faults(params.to_json())
 
 
-def _partial_fills_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _partial_fills_heal(targets: Targets, _params: VenueKnobs) -> None:
     targets.venue_reset("matching")
 
 
 # --- actor (control plane; --chaos routes) -----------------------------------------------
 
 
-def _restart_inject(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
-    in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
+def _restart_inject(targets: Targets, params: ActorParams) -> dict[str, object]:
+    in_flight = targets.wait_in_flight(2.0) if params.actor == "execution" else False
     sent_t = time.time()  # time to recover counts from here, not from the wait above
-    answer = targets.daemon_post(f"/actors/{params['actor']}/restart", {})
+    answer = targets.daemon_post(f"/actors/{params.actor}/restart", {})
     return {"epoch": answer.get("epoch"), "in_flight": in_flight, "sent_t": sent_t}
 
 
-def _chaos_actor(kind: str) -> Action:
-    def inject(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
-        in_flight = targets.wait_in_flight(2.0) if params["actor"] == "execution" else False
-        body = {"name": params["actor"], "fault": kind, "seconds": params["seconds"]}
-        body["count"] = params.get("count", 1)
+def _chaos_actor(kind: str) -> Callable[[Targets, ActorParams], dict[str, object]]:
+    def inject(targets: Targets, params: ActorParams) -> dict[str, object]:
+        in_flight = targets.wait_in_flight(2.0) if params.actor == "execution" else False
+        body: JsonObject = {"name": params.actor, "fault": kind, "seconds": params.seconds}
+        body["count"] = params.count if params.count is not None else 1
         sent_t = time.time()  # time to recover counts from here, not from the wait above
         answer = targets.daemon_post("/chaos/actor", body)
         return {"epoch": answer.get("epoch"), "in_flight": in_flight, "sent_t": sent_t}
@@ -203,16 +262,18 @@ def _chaos_actor(kind: str) -> Action:
     return inject
 
 
-def _nothing(_targets: Targets, _params: dict[str, Any]) -> None:
+def _nothing(_targets: Targets, _params: ActorParams) -> None:
     return None
 
 
-def _actor_draw(seconds: dict[str, tuple[float, float]], count: int = 1) -> Draw:
-    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
-        params: dict[str, Any] = {"actor": _actor(rng), "seconds": _pick(rng, intensity, seconds)}
+def _actor_draw(
+    seconds: dict[str, tuple[float, float]], count: int = 1
+) -> Callable[[random.Random, Intensity], ActorParams]:
+    def draw(rng: random.Random, intensity: Intensity) -> ActorParams:
+        actor, drawn = _actor(rng), _pick(rng, intensity, seconds)
         if count > 1:
-            params["count"] = count * (1 + INTENSITIES.index(intensity))
-        return params
+            return ActorParams(actor, drawn, count * (1 + INTENSITIES.index(intensity)))
+        return ActorParams(actor, drawn)
 
     return draw
 
@@ -220,50 +281,50 @@ def _actor_draw(seconds: dict[str, tuple[float, float]], count: int = 1) -> Draw
 # --- process, storage, clock -------------------------------------------------------------
 
 
-def _sigkill_inject(targets: Targets, _params: dict[str, Any]) -> None:
+def _sigkill_inject(targets: Targets, _params: NoParams) -> None:
     targets.kill_daemon()
 
 
-def _sigkill_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _sigkill_heal(targets: Targets, _params: NoParams) -> None:
     targets.restart_daemon()
 
 
-def _second_daemon_inject(targets: Targets, _params: dict[str, Any]) -> dict[str, Any]:
-    return targets.start_second_daemon()
+def _second_daemon_inject(targets: Targets, _params: SecondDaemonParams) -> dict[str, object]:
+    return dict(targets.start_second_daemon())
 
 
-def _second_daemon_heal(targets: Targets, params: dict[str, Any]) -> dict[str, Any]:
-    return targets.finish_second_daemon(float(params["deadline_s"]))
+def _second_daemon_heal(targets: Targets, params: SecondDaemonParams) -> dict[str, object]:
+    return dict(targets.finish_second_daemon(params.deadline_s))
 
 
-def _halt_inject(targets: Targets, _params: dict[str, Any]) -> None:
+def _halt_inject(targets: Targets, _params: NoParams) -> None:
     targets.daemon_post("/halt", {"reason": "chaos: kill switch"})
 
 
-def _halt_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _halt_heal(targets: Targets, _params: NoParams) -> None:
     targets.daemon_post("/resume", {})
 
 
-def _lock_inject(targets: Targets, _params: dict[str, Any]) -> None:
+def _lock_inject(targets: Targets, _params: NoParams) -> None:
     targets.lock_ledger()
 
 
-def _lock_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _lock_heal(targets: Targets, _params: NoParams) -> None:
     targets.unlock_ledger()
     targets.resume_if_halted_by("ledger")
 
 
-def _disk_full_inject(targets: Targets, _params: dict[str, Any]) -> None:
+def _disk_full_inject(targets: Targets, _params: NoParams) -> None:
     targets.daemon_post("/chaos/storage", {"max_page_count": 1})
 
 
-def _disk_full_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _disk_full_heal(targets: Targets, _params: NoParams) -> None:
     targets.daemon_post("/chaos/storage", {"max_page_count": None})
     targets.resume_if_halted_by("ledger")
 
 
-def _clock_inject(direction: int) -> Action:
-    def inject(targets: Targets, _params: dict[str, Any]) -> dict[str, Any]:
+def _clock_inject(direction: int) -> Callable[[Targets, NoParams], dict[str, object]]:
+    def inject(targets: Targets, _params: NoParams) -> dict[str, object]:
         # land 5 s past the next midnight, or 5 s before the last one
         if direction > 0:
             offset = targets.seconds_to_midnight() + 5.0
@@ -275,22 +336,22 @@ def _clock_inject(direction: int) -> Action:
     return inject
 
 
-def _clock_heal(targets: Targets, _params: dict[str, Any]) -> None:
+def _clock_heal(targets: Targets, _params: NoParams) -> None:
     targets.daemon_post("/chaos/clock", {"offset_s": 0.0})
 
 
-def _empty(_rng: random.Random, _intensity: Intensity) -> dict[str, Any]:
-    return {}
+def _empty(_rng: random.Random, _intensity: Intensity) -> NoParams:
+    return NoParams()
 
 
-def _knobs(**tables: dict[str, tuple[float, float]]) -> Draw:
-    def draw(rng: random.Random, intensity: Intensity) -> dict[str, Any]:
-        return {name: _pick(rng, intensity, table) for name, table in tables.items()}
+def _knobs(**tables: dict[str, tuple[float, float]]) -> KnobDraw:
+    def draw(rng: random.Random, intensity: Intensity) -> VenueKnobs:
+        return VenueKnobs({name: _pick(rng, intensity, table) for name, table in tables.items()})
 
     return draw
 
 
-CATALOGUE: tuple[Fault, ...] = (
+CATALOGUE: tuple[AnyFault, ...] = (
     Fault(
         "actor.restart",
         "actor",
@@ -298,7 +359,8 @@ CATALOGUE: tuple[Fault, ...] = (
         "actor (persistence, risk, execution, strategy, feed in turn)",
         ("daemon.actors",),
         "epoch",
-        lambda _rng, _i: {"actor": ACTORS[0]},
+        ActorParams,
+        lambda _rng, _i: ActorParams(ACTORS[0]),
         _restart_inject,
         _nothing,
         turns=ACTORS,
@@ -311,6 +373,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "actor, seconds (unused), count",
         ("daemon.actors",),
         "epoch",
+        ActorParams,
         _actor_draw({"low": (0.0, 0.0), "medium": (0.0, 0.0), "high": (0.0, 0.0)}),
         _chaos_actor("crash"),
         _nothing,
@@ -323,6 +386,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "actor, seconds",
         ("daemon.actors",),
         "epoch",
+        ActorParams,
         _actor_draw({"low": (4.0, 5.0), "medium": (4.0, 6.0), "high": (5.0, 8.0)}),
         _chaos_actor("hang"),
         _nothing,
@@ -335,6 +399,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "actor, seconds",
         ("daemon.actors",),
         "ready",
+        ActorParams,
         _actor_draw({"low": (1.0, 2.0), "medium": (2.0, 4.0), "high": (3.0, 6.0)}),
         _chaos_actor("slow"),
         _nothing,
@@ -347,6 +412,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "actor, count",
         ("daemon.actors",),
         "ready",
+        ActorParams,
         _actor_draw({"low": (0.0, 0.0), "medium": (0.0, 0.0), "high": (0.0, 0.0)}, count=500),
         _chaos_actor("flood"),
         _nothing,
@@ -394,6 +460,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "partial_fill_rate",
         ("venue.matching",),
         "ready",
+        VenueKnobs,
         _knobs(partial_fill_rate=_rate(0.3, 0.6, 1.0)),
         _partial_fills_inject,
         _partial_fills_heal,
@@ -409,7 +476,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "venue.ws_silence",
         "the websocket stays open and sends nothing, heartbeats included",
         "silence",
-        lambda _rng, _i: {"silence": True},
+        lambda _rng, _i: VenueKnobs({"silence": True}),
     ),
     _venue_stream(
         "venue.seq_gap",
@@ -434,6 +501,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "(duration = time down)",
         ("daemon",),
         "reconciled",
+        NoParams,
         _empty,
         _sigkill_inject,
         _sigkill_heal,
@@ -446,7 +514,8 @@ CATALOGUE: tuple[Fault, ...] = (
         "deadline_s",
         ("daemon.ledger",),
         "ready",
-        lambda _rng, _i: {"deadline_s": SECOND_DAEMON_DEADLINE_S},
+        SecondDaemonParams,
+        lambda _rng, _i: SecondDaemonParams(SECOND_DAEMON_DEADLINE_S),
         _second_daemon_inject,
         _second_daemon_heal,
         blocks=(),  # refused before it opens anything
@@ -458,6 +527,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "(duration = time halted)",
         ("daemon.trading",),
         "ready",
+        NoParams,
         _empty,
         _halt_inject,
         _halt_heal,
@@ -470,6 +540,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "(duration = lock held)",
         ("daemon.trading",),
         "ready",
+        NoParams,
         _empty,
         _lock_inject,
         _lock_heal,
@@ -482,6 +553,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "(duration = disk full)",
         ("daemon.trading",),
         "ready",
+        NoParams,
         _empty,
         _disk_full_inject,
         _disk_full_heal,
@@ -495,6 +567,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "offset_s (computed at injection)",
         ("daemon.clock",),
         "ready",
+        NoParams,
         _empty,
         _clock_inject(+1),
         _clock_heal,
@@ -508,6 +581,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "offset_s (computed at injection)",
         ("daemon.clock",),
         "ready",
+        NoParams,
         _empty,
         _clock_inject(-1),
         _clock_heal,
@@ -519,7 +593,7 @@ CATALOGUE: tuple[Fault, ...] = (
 BY_NAME = {fault.name: fault for fault in CATALOGUE}
 
 
-def select(spec: str | None) -> tuple[Fault, ...]:
+def select(spec: str | None) -> tuple[AnyFault, ...]:
     """The faults named by a comma-separated list of families and/or fault names.
 
     ``None`` or ``""`` selects every fault. Raises :class:`ValueError` naming
@@ -527,7 +601,7 @@ def select(spec: str | None) -> tuple[Fault, ...]:
     """
     if not spec:
         return CATALOGUE
-    chosen: list[Fault] = []
+    chosen: list[AnyFault] = []
     for raw in spec.split(","):
         item = raw.strip()
         if item in FAMILIES:
@@ -539,3 +613,29 @@ def select(spec: str | None) -> tuple[Fault, ...]:
             raise ValueError(f"unknown fault or family {item!r} (known: {known})")
         chosen.extend(fault for fault in matches if fault not in chosen)
     return tuple(fault for fault in CATALOGUE if fault in chosen)
+
+
+__all__ = [
+    "ACTORS",
+    "BY_NAME",
+    "CATALOGUE",
+    "CHECKS",
+    "FAMILIES",
+    "INTENSITIES",
+    "RESTART_SLOT_S",
+    "SECOND_DAEMON_DEADLINE_S",
+    "ActorParams",
+    "Answer",
+    "AnyFault",
+    "EndpointKnobs",
+    "Fault",
+    "FaultError",
+    "Intensity",
+    "NoParams",
+    "Params",
+    "ParamsError",
+    "SecondDaemonParams",
+    "Targets",
+    "VenueKnobs",
+    "select",
+]

@@ -18,7 +18,7 @@ the bound.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Mapping
 
 from actors.domain import Action, Fill, Side
 from actors.history import ReservationLine
@@ -30,27 +30,57 @@ NAME = "daily_loss_within_limit"
 INVARIANT = 11
 
 
-def venue_price(record: dict[str, Any]) -> int:
-    """The price the trader paid for its side of a venue order or fill."""
-    return int(record["yes_price"] if record["side"] == "yes" else record["no_price"])
+def _int(record: Mapping[str, object], key: str) -> int:
+    """``int(record[key])`` of a number or numeric string. Raises ``KeyError`` /
+    ``ValueError``."""
+    value = record[key]
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"{key} must be a number, got {value!r}")  # noqa: TRY004 - the checker's "cannot replay" ValueError
+    return int(value)
 
 
-def venue_fill(record: dict[str, Any]) -> Fill:
-    """A venue truth ``fill`` record as risk's :class:`Fill`. Raises ``ValueError``."""
+def _str(record: Mapping[str, object], key: str) -> str:
+    """``record[key]`` if it is a string. Raises ``KeyError`` / ``ValueError``."""
+    value = record[key]
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, got {value!r}")  # noqa: TRY004 - as _int
+    return value
+
+
+def venue_price(record: Mapping[str, object]) -> int:
+    """The price the trader paid for its side of a venue order or fill. Raises
+    ``KeyError`` / ``ValueError``."""
+    return _int(record, "yes_price" if record["side"] == "yes" else "no_price")
+
+
+def venue_fill(record: Mapping[str, object]) -> Fill:
+    """A venue truth ``fill`` record as risk's :class:`Fill`. Raises ``KeyError`` /
+    ``ValueError``."""
     return Fill(
-        record["trade_id"],
-        record["client_order_id"] or record["order_id"],
-        record["ticker"],
+        _str(record, "trade_id"),
+        _str(record, "client_order_id") if record["client_order_id"] else _str(record, "order_id"),
+        _str(record, "ticker"),
         Side(record["side"]),
         Action(record["action"]),
         venue_price(record),
-        int(record["count"]),
-        fee_cents=int(record["fee"]),
+        _int(record, "count"),
+        fee_cents=_int(record, "fee"),
     )
 
 
 def utc_day(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).date().isoformat()
+
+
+def _replayable(entry: Mapping[str, object]) -> tuple[Fill, str]:
+    """A truth ``fill`` entry's fill and the UTC day of its venue timestamp. Raises
+    ``KeyError`` / ``ValueError``."""
+    record, ts = entry["record"], entry["ts"]
+    if not isinstance(record, Mapping):
+        raise ValueError(f"its record is not an object: {record!r}")  # noqa: TRY004 - as _int
+    if isinstance(ts, bool) or not isinstance(ts, int | float | str):
+        raise ValueError(f"its ts is not a time: {ts!r}")  # noqa: TRY004 - as _int
+    return venue_fill(record), utc_day(float(ts))
 
 
 def worst_reservation_cents(ev: Evidence) -> int | None:
@@ -86,20 +116,18 @@ def daily_loss_within_limit(ev: Evidence) -> CheckResult:
     holdings: dict[str, Holding] = {}
     realised: dict[str, int] = {}
     peak_loss: dict[str, int] = {}
-    losing: dict[str, list[dict[str, Any]]] = {}
-    witnesses: list[dict[str, Any]] = []
+    losing: dict[str, list[dict[str, object]]] = {}
+    witnesses: list[dict[str, object]] = []
     fills = 0
     for entry in ev.truth_of("fill"):
-        record = entry["record"]
         try:
-            fill = venue_fill(record)
+            fill, day = _replayable(entry)
             before = holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout_cents)
             after = before.apply(fill)
         except (KeyError, ValueError) as error:
             return unknown(NAME, INVARIANT, f"cannot replay fill {entry['seq']}: {error}")
         fills += 1
         holdings[fill.ticker] = after
-        day = utc_day(float(entry["ts"]))
         delta = after.realised_cents - before.realised_cents
         realised[day] = realised.get(day, 0) + delta
         if delta < 0:

@@ -17,14 +17,16 @@ turn, in time order, once the schedule is drawn.
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Mapping
 
+import attrs
 from attrs import frozen
 
-from warden.chaos._faults import BY_NAME, FAMILIES, Fault, Intensity
+from warden.chaos._faults import BY_NAME, FAMILIES, INTENSITIES, AnyFault, Intensity
+from warden.chaos._params import ActorParams, Params
 
 #: faults per 10 s of chaos, and (min, max) seconds each lasts
-BUDGET: dict[str, tuple[float, tuple[float, float]]] = {
+BUDGET: dict[Intensity, tuple[float, tuple[float, float]]] = {
     "low": (1.0, (2.0, 4.0)),
     "medium": (2.0, (2.0, 5.0)),
     "high": (11.0, (1.5, 4.0)),
@@ -38,19 +40,51 @@ LANE_GAP_S = 0.5
 
 @frozen
 class Planned:
-    """One fault of a schedule: injected at ``at_s``, healed at ``at_s + for_s``."""
+    """One fault of a schedule: injected at ``at_s``, healed at ``at_s + for_s``, with
+    the parameters it drew (of its fault's ``params_type``)."""
 
     fault: str
     at_s: float
     for_s: float
-    params: dict[str, Any]
+    params: Params
 
     @property
     def until_s(self) -> float:
         return self.at_s + self.for_s
 
-    def to_json(self) -> dict[str, Any]:
-        return {"fault": self.fault, "at_s": self.at_s, "for_s": self.for_s, "params": self.params}
+    def to_json(self) -> dict[str, object]:
+        return {
+            "fault": self.fault,
+            "at_s": self.at_s,
+            "for_s": self.for_s,
+            "params": self.params.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, raw: object) -> Planned:
+        """Raises ``KeyError`` for a missing field, ``ValueError`` for an unknown fault
+        or a mistyped field (:class:`~warden.chaos._params.ParamsError` for its params)."""
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"a schedule entry must be an object, got {raw!r}")  # noqa: TRY004 - from_json's contract: ValueError
+        name = raw["fault"]
+        if not isinstance(name, str) or name not in BY_NAME:
+            raise ValueError(f"unknown fault {name!r} in the schedule")
+        params = raw["params"]
+        if not isinstance(params, Mapping):
+            raise ValueError(f"{name}: params must be an object, got {params!r}")  # noqa: TRY004 - as above
+        return cls(
+            name,
+            _number(raw["at_s"], "at_s"),
+            _number(raw["for_s"], "for_s"),
+            BY_NAME[name].params_type.from_json(params),
+        )
+
+
+def _number(value: object, key: str) -> float:
+    """``float(value)`` of a number or a numeric string, as the schedule was always read."""
+    if isinstance(value, str | int | float):
+        return float(value)
+    raise ValueError(f"{key} must be a number, got {value!r}")
 
 
 @frozen
@@ -61,7 +95,7 @@ class Schedule:
     faults_spec: str
     entries: tuple[Planned, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "seed": self.seed,
             "duration_s": self.duration_s,
@@ -71,22 +105,28 @@ class Schedule:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Schedule:
+    def from_json(cls, data: Mapping[str, object]) -> Schedule:
         """Raises ``KeyError``/``ValueError`` for a malformed or unknown entry."""
-        entries = []
-        for raw in data["entries"]:
-            if raw["fault"] not in BY_NAME:
-                raise ValueError(f"unknown fault {raw['fault']!r} in the schedule")
-            entries.append(
-                Planned(raw["fault"], float(raw["at_s"]), float(raw["for_s"]), dict(raw["params"]))
-            )
+        entries = data["entries"]
+        if not isinstance(entries, list):
+            raise ValueError(f"entries must be a list, got {entries!r}")  # noqa: TRY004 - from_json's contract: ValueError
+        seed = data["seed"]
+        if not isinstance(seed, str | int | float):
+            raise ValueError(f"seed must be an int, got {seed!r}")  # noqa: TRY004 - as above
         return cls(
-            int(data["seed"]),
-            float(data["duration_s"]),
-            data["intensity"],
+            int(seed),
+            _number(data["duration_s"], "duration_s"),
+            _intensity(data["intensity"]),
             str(data.get("faults_spec", "")),
-            tuple(entries),
+            tuple(Planned.from_json(raw) for raw in entries),
         )
+
+
+def _intensity(value: object) -> Intensity:
+    for level in INTENSITIES:
+        if value == level:
+            return level
+    raise ValueError(f"intensity must be one of {INTENSITIES}, got {value!r}")
 
 
 def related(a: str, b: str) -> bool:
@@ -118,7 +158,7 @@ def plan(
     seed: int,
     duration_s: float,
     intensity: Intensity,
-    faults: tuple[Fault, ...],
+    faults: tuple[AnyFault, ...],
     *,
     faults_spec: str = "",
 ) -> Schedule:
@@ -130,7 +170,7 @@ def plan(
     families = [family for family in FAMILIES if any(f.family == family for f in faults)]
     budget = max(len(families), round(per_10s * duration_s / 10.0))
     scopes = {fault.name: fault.scopes for fault in faults}
-    wanted: list[Fault] = [
+    wanted: list[AnyFault] = [
         rng.choice([f for f in faults if f.family == family]) for family in families
     ]
     wanted += [rng.choice(faults) for _ in range(budget - len(wanted))]
@@ -141,7 +181,7 @@ def plan(
             params = fault.draw(rng, intensity)
             # an actor fault lasts as long as its own seconds (a hang outlives a short
             # slot), plus a second: its lane stays taken until it is over
-            for_s = max(for_s, round(float(params.get("seconds", 0.0)) + 1.0, 3))
+            for_s = max(for_s, round(_own_seconds(params) + 1.0, 3))
             for_s = max(for_s, min(fault.min_for_s, duration_s * 0.8))
             at_s = round(rng.uniform(0.0, max(0.0, duration_s - for_s)), 3)
             entry = Planned(fault.name, at_s, for_s, params)
@@ -152,16 +192,24 @@ def plan(
     return Schedule(seed, duration_s, intensity, faults_spec, _take_turns(entries, faults))
 
 
-def _take_turns(entries: list[Planned], faults: tuple[Fault, ...]) -> tuple[Planned, ...]:
-    """The i-th entry of a fault with ``turns`` acts on ``turns[i % len(turns)]``."""
+def _own_seconds(params: Params) -> float:
+    """How long an actor fault itself lasts (a hang's ``seconds``); 0 for the rest."""
+    if isinstance(params, ActorParams) and params.seconds is not None:
+        return params.seconds
+    return 0.0
+
+
+def _take_turns(entries: list[Planned], faults: tuple[AnyFault, ...]) -> tuple[Planned, ...]:
+    """The i-th entry of a fault with ``turns`` acts on ``turns[i % len(turns)]`` (its
+    ``actor``: only actor faults take turns)."""
     turns = {fault.name: fault.turns for fault in faults if fault.turns}
     seen: dict[str, int] = {}
     taken = []
     for entry in entries:
         targets = turns.get(entry.fault)
-        if targets:
+        if targets and isinstance(entry.params, ActorParams):
             i = seen[entry.fault] = seen.get(entry.fault, -1) + 1
-            params = entry.params | {"actor": targets[i % len(targets)]}
+            params = attrs.evolve(entry.params, actor=targets[i % len(targets)])
             entry = Planned(entry.fault, entry.at_s, entry.for_s, params)  # noqa: PLW2901
         taken.append(entry)
     return tuple(taken)

@@ -50,7 +50,6 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 import attrs
 import trio
@@ -66,21 +65,19 @@ from supervision import (
     SupervisorSpec,
     snapshot_to_dict,
 )
-from warden.asgi import read_body, serve_lifespan
+from warden.asgi import Message, Receive, Send, read_body, serve_lifespan
 from warden.control._hosts import HostPolicy
 from warden.control._metrics import CONTENT_TYPE, render_metrics
 from warden.control._portfolio import portfolio, portfolio_to_dict
 from warden.control._readiness import Readiness, readiness
 from warden.control._text import clean_text
+from warden.json_types import Json
 
 MAX_BODY = 16 * 1024
 RESTART_TIMEOUT_S = 30.0
 AUDIT_TIMEOUT_S = 5.0
 SOURCE = "control"
 JSON = b"application/json"
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @attrs.frozen
@@ -91,7 +88,7 @@ class Response:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-def json_response(status: int, body: Any, *headers: tuple[bytes, bytes]) -> Response:
+def json_response(status: int, body: Json, *headers: tuple[bytes, bytes]) -> Response:
     return Response(status, json.dumps(body, sort_keys=True).encode(), JSON, headers)
 
 
@@ -172,7 +169,7 @@ class ControlApp:
         scheme, _, token = given.partition(b" ")
         return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self._token)
 
-    async def tell(self, name: str, message: Any) -> int:
+    async def tell(self, name: str, message: object) -> int:
         try:
             return await trio.to_thread.run_sync(self.tree.tell, name, message)
         except ChildUnavailable as error:
@@ -195,27 +192,27 @@ class ControlApp:
 
     # -- ASGI ------------------------------------------------------------------------
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             response = await self._answer(scope, receive)
             await _respond(send, response)
         elif scope["type"] == "lifespan":
             await serve_lifespan(receive, send)
 
-    async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response:
-        headers = dict(scope.get("headers", []))
+    async def _answer(self, scope: Message, receive: Receive) -> Response:
+        headers = _headers(scope.get("headers"))
         host = headers.get(b"host")
         if not self.hosts.allows(host.decode("latin-1") if host is not None else None):
             return self._misdirected(host)
         return await self._route(scope, headers, receive)
 
     async def _route(
-        self, scope: dict[str, Any], headers: dict[bytes, bytes], receive: Receive
+        self, scope: Message, headers: dict[bytes, bytes], receive: Receive
     ) -> Response:
         body = await read_body(receive, MAX_BODY)
         if body is None:
             return error_response(413, f"body over {MAX_BODY} bytes")
-        method, path = scope["method"], scope["path"]
+        method, path = str(scope["method"]), str(scope["path"])
         handler, params, allowed = _resolve(self.routes, method, path)
         if handler is None:
             if allowed:
@@ -367,6 +364,19 @@ def _resolve(
             return handler, match.groupdict(), []
         allowed.append(route_method)
     return None, {}, allowed
+
+
+def _headers(raw: object) -> dict[bytes, bytes]:
+    """The scope's ``headers`` (a list of ``[name, value]`` byte pairs) as a dict;
+    anything that is not such a pair is ignored."""
+    pairs: dict[bytes, bytes] = {}
+    if isinstance(raw, (list, tuple)):
+        for pair in raw:
+            if isinstance(pair, (list, tuple)) and len(pair) == 2:
+                name, value = pair
+                if isinstance(name, bytes) and isinstance(value, bytes):
+                    pairs[name] = value
+    return pairs
 
 
 async def _respond(send: Send, response: Response) -> None:

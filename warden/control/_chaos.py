@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 from functools import partial
-from typing import Any
 
 import trio
 from loguru import logger
@@ -47,6 +46,7 @@ from warden.control._app import (
     requires_token,
     route,
 )
+from warden.json_types import Json, JsonObject
 
 STORAGE_TIMEOUT_S = 5.0
 MAX_FLOOD = 1_000_000
@@ -58,9 +58,9 @@ class _BadField(Exception):
     """A request body field is missing, of the wrong type or out of range (-> 400)."""
 
 
-def _body(raw: bytes) -> dict[str, Any]:
+def _body(raw: bytes) -> JsonObject:
     try:
-        body = json.loads(raw) if raw else None
+        body: Json = json.loads(raw) if raw else None
     except ValueError:
         body = None
     if not isinstance(body, dict):
@@ -68,14 +68,14 @@ def _body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _number(body: dict[str, Any], name: str, default: float | None = None) -> float:
+def _number(body: JsonObject, name: str, default: float | None = None) -> float:
     value = body.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _BadField(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _count(body: dict[str, Any], name: str, default: int | None, most: int) -> int | None:
+def _count(body: JsonObject, name: str, default: int | None, most: int) -> int | None:
     value = body.get(name, default)
     if value is None:
         return None

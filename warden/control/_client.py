@@ -12,11 +12,11 @@ error statuses are returned, not raised: the caller decides what a 401, 404 or
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from warden.control._runtime import NoDaemon, discover, read_token
+from warden.json_types import Json, JsonObject
 
 
 class ControlError(Exception):
@@ -58,7 +58,7 @@ class ControlClient:
     def get(self, path: str) -> httpx.Response:
         return self._call("GET", path)
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    def post(self, path: str, body: JsonObject | None = None) -> httpx.Response:
         """A mutating call, with the bearer token from the token file."""
         if self.token_file is None:
             self.get("/healthz")  # that no daemon runs at all is the more useful news
@@ -66,9 +66,16 @@ class ControlClient:
         headers = {"Authorization": f"Bearer {read_token(self.token_file)}"}
         return self._call("POST", path, json=body or {}, headers=headers)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Json | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         try:
-            return self._http.request(method, path, **kwargs)
+            return self._http.request(method, path, json=json, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise NoDaemon(f"no daemon running at {self.url} ({error})") from None
         except httpx.HTTPError as error:

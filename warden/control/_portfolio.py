@@ -33,8 +33,6 @@ Failure behaviour: :func:`portfolio_from_dict` raises :class:`UnreadablePortfoli
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import cattrs
 from cattrs.errors import BaseValidationError
@@ -44,6 +42,7 @@ from actors.risk import PositionView, ReservationView, RiskStatus
 from supervision import ActorSnapshot
 from warden.control._readiness import Readiness
 from warden.control._statuses import describe
+from warden.json_types import JsonObject
 
 
 @attrs.frozen
@@ -135,9 +134,9 @@ class UnreadablePortfolio(ValueError):
 _converter = cattrs.Converter()
 
 
-def portfolio_to_dict(view: Portfolio) -> dict[str, Any]:
+def portfolio_to_dict(view: Portfolio) -> JsonObject:
     """``view`` as JSON-able data (the ``GET /portfolio`` body)."""
-    data: dict[str, Any] = _converter.unstructure(view)
+    data: JsonObject = _converter.unstructure(view)
     return data
 
 

@@ -32,7 +32,6 @@ the daemon fails closed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import attrs
 import cattrs
@@ -43,6 +42,7 @@ from actors.feed import FeedStatus
 from actors.persistence import PersistenceStatus
 from actors.risk import RiskStatus
 from supervision import ActorSnapshot
+from warden.json_types import JsonObject
 
 
 @attrs.frozen
@@ -51,8 +51,9 @@ class Readiness:
     reasons: tuple[str, ...]
     checks: dict[str, bool]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"ready": self.ready, "reasons": list(self.reasons), "checks": dict(self.checks)}
+    def to_json(self) -> JsonObject:
+        checks: JsonObject = dict(self.checks)
+        return {"ready": self.ready, "reasons": [*self.reasons], "checks": checks}
 
     @classmethod
     def from_json(cls, data: object) -> Readiness:

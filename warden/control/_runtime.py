@@ -25,9 +25,10 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 import attrs
+
+from warden.json_types import JsonObject
 
 RUNTIME_FILE = "warden.json"
 TOKEN_FILE = "warden.token"  # noqa: S105 - a file name; the token is random per start
@@ -46,7 +47,7 @@ class RuntimeInfo:
     url: str
     token_file: Path
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"pid": self.pid, "url": self.url, "token_file": str(self.token_file)}
 
 

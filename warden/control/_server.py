@@ -21,12 +21,13 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import attrs
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
+from hypercorn.typing import ASGIFramework
 from loguru import logger
 
 from supervision import SupervisionTree, validators
@@ -82,8 +83,8 @@ async def serve_control(
             token = new_token()  # before the bind: the app never runs without one
             extra = ChaosRoutes(chaos).routes() if chaos is not None else ()
             app = ControlApp(tree, token, extra_routes=extra)
-            # a plain ASGI callable; hypercorn's types are narrower
-            asgi: Any = app
+            # a plain ASGI callable: it reads events as dicts, hypercorn names each as a TypedDict
+            asgi = cast("ASGIFramework", app)
             binds = await nursery.start(partial(serve, asgi, _hypercorn_config(config)))
             app.listening(binds[0])  # from now on the Host names of this socket are answered
             files = write_runtime_files(config.runtime_dir, binds[0], token)
