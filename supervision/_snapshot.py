@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import attrs
@@ -140,6 +141,24 @@ class ActorSnapshot:
 
 
 _converter = cattrs.Converter()
+
+
+def _structure_decimal(value: object, _: object) -> Decimal:
+    """A Decimal travels as its exact string; a JSON number (float) or a non-finite
+    value is refused rather than silently made inexact."""
+    if not isinstance(value, str):
+        raise TypeError(f"a decimal must be a string, got {value!r}")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return result
+
+
+_converter.register_unstructure_hook(Decimal, str)
+_converter.register_structure_hook(Decimal, _structure_decimal)
 
 
 def _unstructure_status(status: object | None) -> dict[str, Any] | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 
 import attrs
+import cattrs
 import pytest
 
 from supervision import (
@@ -121,6 +123,23 @@ def test_an_unregistered_or_unknown_status_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown status type 'Renamed'"):
         status_from_dict({"type": "Renamed", "n": 1})
     assert status_from_dict(status_to_dict(RecorderStatus(3))) == RecorderStatus(3)
+
+
+@status_type
+@attrs.frozen
+class MoneyStatus:
+    cash: Decimal
+
+
+def test_a_decimal_in_a_status_crosses_json_as_its_exact_string() -> None:
+    data = status_to_dict(MoneyStatus(Decimal("0.1200")))
+    assert data == {"type": "MoneyStatus", "cash": "0.1200"}
+    back = status_from_dict(json.loads(json.dumps(data)))
+    assert back == MoneyStatus(Decimal("0.1200"))
+    assert str(back.cash) == "0.1200"  # type: ignore[attr-defined]  # the scale survives
+    for bad in (0.12, "NaN", "Infinity", "twelve cents"):
+        with pytest.raises(cattrs.BaseValidationError):
+            status_from_dict({"type": "MoneyStatus", "cash": bad})
 
 
 def test_a_status_type_must_be_frozen_and_its_name_unique() -> None:
