@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from typing import Any
 
 import attrs
+from attrs import define, frozen
 
 from actors.fees import FeeModel
 from actors.history import (
@@ -36,7 +36,7 @@ from actors.history import (
     unstructure_line,
 )
 from actors.risk import Holding
-from warden.chaos._history import Evidence, LedgerFill, LedgerPosition, history_gap
+from warden.chaos._history import Entry, Evidence, LedgerFill, LedgerPosition, history_gap
 from warden.chaos._money import daily_loss_within_limit, venue_fill
 from warden.chaos._readiness import ready_after_restart, restart_episodes
 from warden.chaos._verdicts import CheckResult, result, unknown
@@ -45,12 +45,22 @@ from warden.chaos._writers import one_writer_per_ledger, refused_pids
 _OPEN_STATES = {"new", "accepted", "partially_filled"}
 
 
-def _price(record: dict[str, Any]) -> int:
+def _price(record: Entry) -> int:
     return int(record["yes_price"] if record["side"] == "yes" else record["no_price"])
 
 
-def _orders_accepted(ev: Evidence) -> list[dict[str, Any]]:
+def _orders_accepted(ev: Evidence) -> list[Entry]:
     return ev.truth_of("order_accepted")
+
+
+@define
+class _OpenBuy:
+    """A buy order resting at the venue, as the exposure replay tracks it."""
+
+    ticker: str
+    price: int
+    remaining: int
+    client_order_id: str
 
 
 # --- 1 exposure ------------------------------------------------------------------------
@@ -70,18 +80,18 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
         return unknown(name, invariant, "no venue truth (nothing traded, or it was not read)")
     fees = FeeModel()
     holdings: dict[str, Holding] = {}
-    open_buys: dict[str, dict[str, Any]] = {}
+    open_buys: dict[str, _OpenBuy] = {}
     peak_total, peak_market = 0, 0
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     for entry in ev.truth:
         record, kind = entry["record"], entry["kind"]
         if kind == "order_accepted" and record["action"] == "buy":
-            open_buys[record["order_id"]] = {
-                "ticker": record["ticker"],
-                "price": _price(record),
-                "remaining": int(record["initial_count"]),
-                "client_order_id": record["client_order_id"],
-            }
+            open_buys[record["order_id"]] = _OpenBuy(
+                ticker=record["ticker"],
+                price=_price(record),
+                remaining=int(record["initial_count"]),
+                client_order_id=record["client_order_id"],
+            )
         elif kind == "order_canceled":
             open_buys.pop(record["order_id"], None)
         elif kind == "fill":
@@ -95,14 +105,14 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
                 )
             order = open_buys.get(record["order_id"])
             if order is not None:
-                order["remaining"] -= int(record["count"])
-                if order["remaining"] <= 0:
+                order.remaining -= int(record["count"])
+                if order.remaining <= 0:
                     del open_buys[record["order_id"]]
         by_market: dict[str, int] = {t: h.exposure_cents for t, h in holdings.items()}
         for order in open_buys.values():
-            worst = order["remaining"] * order["price"]
-            worst += fees.taker_fee(order["remaining"], order["price"])
-            by_market[order["ticker"]] = by_market.get(order["ticker"], 0) + worst
+            worst = order.remaining * order.price
+            worst += fees.taker_fee(order.remaining, order.price)
+            by_market[order.ticker] = by_market.get(order.ticker, 0) + worst
         total = sum(by_market.values())
         peak_total = max(peak_total, total)
         worst_market = max(by_market.items(), key=lambda item: item[1], default=("", 0))
@@ -113,7 +123,7 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
                     "entry": entry,
                     "exposure_by_market": by_market,
                     "total": total,
-                    "open_orders": [dict(o) for o in open_buys.values()],
+                    "open_orders": [attrs.asdict(o) for o in open_buys.values()],
                 }
             )
     counts = {
@@ -135,7 +145,7 @@ def client_order_id_accepted_once(ev: Evidence) -> CheckResult:
         return unknown(
             "client_order_id_accepted_once", 2, "no venue truth (nothing traded, or not read)"
         )
-    by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_id: dict[str, list[Entry]] = defaultdict(list)
     for entry in _orders_accepted(ev):
         by_id[entry["record"]["client_order_id"]].append(entry)
     dups = [entries for entries in by_id.values() if len(entries) > 1]
@@ -190,7 +200,7 @@ def intent_before_order(ev: Evidence) -> CheckResult:
         return CheckResult("intent_before_order", 3, "unknown", detail="no ledger to read")
     intents = {order.client_order_id: order for order in ev.ledger.orders}
     shifts = _clock_shifts(ev)
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     checked = skipped = 0
     for entry in _orders_accepted(ev):
         intent = intents.get(entry["record"]["client_order_id"])
@@ -217,40 +227,56 @@ def intent_before_order(ev: Evidence) -> CheckResult:
 # --- 4, 5 ledger = venue ---------------------------------------------------------------
 
 
-def _fill_key(fill: dict[str, Any] | LedgerFill) -> tuple[Any, ...]:
-    row = attrs.asdict(fill) if isinstance(fill, LedgerFill) else fill
+@frozen(kw_only=True)
+class _VenueFill:
+    """A fill in the venue's truth log, in the ledger's terms (its fields as sent)."""
+
+    fill_id: str
+    client_order_id: str
+    ticker: str
+    side: str
+    action: str
+    price: int
+    count: int
+    fee_cents: int
+    seq: int
+
+
+def _fill_key(fill: _VenueFill | LedgerFill) -> tuple[object, ...]:
     return (
-        row["client_order_id"],
-        row["ticker"],
-        row["side"],
-        row["action"],
-        row["price"],
-        row["count"],
-        row["fee_cents"],
+        fill.client_order_id,
+        fill.ticker,
+        fill.side,
+        fill.action,
+        fill.price,
+        fill.count,
+        fill.fee_cents,
     )
 
 
 def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
     if ev.ledger is None:
         return CheckResult("ledger_fills_equal_venue", 4, "unknown", detail="no ledger to read")
-    venue: dict[str, dict[str, Any]] = {}
+    venue: dict[str, _VenueFill] = {}
     for entry in ev.truth_of("fill"):
         r = entry["record"]
-        venue[r["trade_id"]] = {
-            "fill_id": r["trade_id"],
-            "client_order_id": r["client_order_id"],
-            "ticker": r["ticker"],
-            "side": r["side"],
-            "action": r["action"],
-            "price": _price(r),
-            "count": r["count"],
-            "fee_cents": r["fee"],
-            "seq": entry["seq"],
-        }
+        venue[r["trade_id"]] = _VenueFill(
+            fill_id=r["trade_id"],
+            client_order_id=r["client_order_id"],
+            ticker=r["ticker"],
+            side=r["side"],
+            action=r["action"],
+            price=_price(r),
+            count=r["count"],
+            fee_cents=r["fee"],
+            seq=entry["seq"],
+        )
     ledger_ids = Counter(fill.fill_id for fill in ev.ledger.fills)
     ledger = {fill.fill_id: fill for fill in ev.ledger.fills}
-    witnesses: list[dict[str, Any]] = []
-    witnesses += [{"missing_in_ledger": fill} for i, fill in venue.items() if i not in ledger]
+    witnesses: list[dict[str, object]] = []
+    witnesses += [
+        {"missing_in_ledger": attrs.asdict(fill)} for i, fill in venue.items() if i not in ledger
+    ]
     witnesses += [
         {"not_at_venue": attrs.asdict(fill)} for i, fill in ledger.items() if i not in venue
     ]
@@ -260,7 +286,7 @@ def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
         if n > 1
     ]
     witnesses += [
-        {"venue": venue[i], "ledger": attrs.asdict(ledger[i])}
+        {"venue": attrs.asdict(venue[i]), "ledger": attrs.asdict(ledger[i])}
         for i in venue.keys() & ledger.keys()
         if _fill_key(venue[i]) != _fill_key(ledger[i])
     ]
@@ -271,7 +297,8 @@ def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
 
 
 def positions_and_cash_equal(ev: Evidence) -> CheckResult:
-    if ev.ledger is None or not ev.venue_final:
+    venue_final = ev.venue()
+    if ev.ledger is None or venue_final is None:
         return CheckResult(
             "positions_and_cash_equal", 5, "unknown", detail="no ledger or venue final state"
         )
@@ -279,12 +306,12 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
     if trader_cash is None:
         return unknown("positions_and_cash_equal", 5, "the config lacks trader_cash")
     ledger: dict[str, LedgerPosition] = {p.ticker: p for p in ev.ledger.positions}
-    venue = ev.venue_final["positions"]
-    witnesses: list[dict[str, Any]] = []
+    venue = venue_final.positions
+    witnesses: list[dict[str, object]] = []
     for ticker in sorted(set(ledger) | set(venue)):
         mine = ledger.get(ticker)  # no row: the ledger holds nothing there
         net = mine.yes_count - mine.no_count if mine is not None else 0
-        if net != int(venue.get(ticker, 0)):
+        if net != venue.get(ticker, 0):
             witnesses.append(
                 {
                     "ticker": ticker,
@@ -294,8 +321,7 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
             )
     pairs_paid = sum(min(p.yes_count, p.no_count) * p.payout_cents for p in ledger.values())
     ledger_cash = sum(p.cash_cents for p in ledger.values()) + pairs_paid
-    venue_cash = int(ev.venue_final["balance"]) + int(ev.venue_final["reserved"])
-    venue_cash -= trader_cash
+    venue_cash = venue_final.balance + venue_final.reserved - trader_cash
     if ledger_cash != venue_cash:
         witnesses.append({"cash_change_ledger": ledger_cash, "cash_change_venue": venue_cash})
     counts = {
@@ -315,11 +341,10 @@ def halt_windows(ev: Evidence) -> list[tuple[float, float]]:
     the moment the harness sent the resume."""
     windows: list[tuple[float, float]] = []
     run: list[float] = []
-    for poll in ev.harness_of("poll"):
-        halted = poll.get("halted")
-        if halted:
-            run.append(poll["t"])
-        elif halted is False and run:
+    for poll in ev.polls():
+        if poll.halted:
+            run.append(poll.t)
+        elif poll.halted is False and run:
             windows.append((run[0], run[-1]))  # the resume came somewhere after run[-1]
             run = []
     if run:
@@ -355,7 +380,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
             unfilled[record["order_id"]] -= int(record["count"])
             if unfilled[record["order_id"]] <= 0:
                 terminal.setdefault(record["order_id"], entry["ts"])
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     in_window = 0
     for entry in _orders_accepted(ev):
         record = entry["record"]
@@ -405,14 +430,14 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
         if line.phase == "invoke":
             invoked.setdefault(line.client_order_id, []).append(line.t)
 
-    def sent_before(entry: dict[str, Any], start: float) -> bool:
+    def sent_before(entry: Entry, start: float) -> bool:
         """Sent by an earlier process or incarnation and still in flight at ``start``:
         landing during the settle period is what the settle period is for."""
         cid = str(entry["record"]["client_order_id"])
         sends = [t for t in invoked.get(cid, ()) if t <= entry["ts"]]
         return bool(sends) and max(sends) < start
 
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     for start in starts:
         done = next((t for t in reconciled if t >= start), float("inf"))
         early = [e for e in accepted if start < e["ts"] < done and not sent_before(e, start)]
@@ -425,17 +450,18 @@ def no_order_before_reconciliation(ev: Evidence) -> CheckResult:
 
 
 def no_open_orders_after_stop(ev: Evidence) -> CheckResult:
-    if ev.ledger is None or not ev.venue_final:
+    venue_final = ev.venue()
+    if ev.ledger is None or venue_final is None:
         return CheckResult(
             "no_open_orders_after_stop", 7, "unknown", detail="no ledger or venue final state"
         )
-    witnesses: list[dict[str, Any]] = [{"resting_at_venue": o} for o in ev.venue_final["resting"]]
+    witnesses: list[dict[str, object]] = [{"resting_at_venue": o} for o in venue_final.resting]
     witnesses += [
         {"open_in_ledger": attrs.asdict(order)}
         for order in ev.ledger.orders
         if order.state in _OPEN_STATES
     ]
-    counts = {"resting_at_venue": len(ev.venue_final["resting"])}
+    counts = {"resting_at_venue": len(venue_final.resting)}
     return result("no_open_orders_after_stop", 7, counts, witnesses, "an order still open")
 
 
@@ -477,7 +503,7 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
     history: dict[str, list[ReservationLine]] = defaultdict(list)
     for line in ev.daemon_of(ReservationLine):
         history[line.reservation_id].append(line)
-    witnesses: list[dict[str, Any]] = [
+    witnesses: list[dict[str, object]] = [
         {
             "ledger_reservation": attrs.asdict(r),
             "history": [unstructure_line(line) for line in history.get(r.reservation_id, [])],
@@ -516,17 +542,21 @@ def restart_intensity_bounded(ev: Evidence) -> CheckResult:
         return unknown(name, invariant, "no polls of /actors: restarts were not observed")
     episodes = restart_episodes(ev)
     exits = {e["pid"]: e for e in ev.harness_of("daemon_exit")}
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     worst = 0
     for i, first in enumerate(episodes):
-        window = [
-            e for e in episodes[i:] if e["pid"] == first["pid"] and e["t"] - first["t"] <= period
-        ]
-        restarts = sum(max(e["rises"].values()) for e in window)
+        window = [e for e in episodes[i:] if e.pid == first.pid and e.t - first.t <= period]
+        restarts = sum(max(e.rises.values()) for e in window)
         worst = max(worst, restarts)
-        escalated = first["pid"] in exits and exits[first["pid"]].get("code") == 1
+        escalated = first.pid in exits and exits[first.pid].get("code") == 1
         if restarts > intensity and not escalated:
-            witnesses.append({"window_start": first["t"], "restarts": restarts, "episodes": window})
+            witnesses.append(
+                {
+                    "window_start": first.t,
+                    "restarts": restarts,
+                    "episodes": [e.to_json() for e in window],
+                }
+            )
             break
     counts = {
         "restart_episodes": len(episodes),

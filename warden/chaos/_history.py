@@ -18,25 +18,96 @@
   (:class:`LedgerRows`), and the venue's positions, balance and resting orders
   after quiescence.
 
-Venue truth, the harness journal and the venue's final state are plain
-JSON-able dicts. Checkers are tested on synthetic histories.
+Venue truth and the harness journal are plain JSON-able dicts (:data:`Entry`);
+the journal's polls are read typed (:class:`Poll`, :meth:`Evidence.polls`) and so
+is the venue's final state (:class:`VenueFinal`, :meth:`Evidence.venue`); a part
+of the wrong shape raises ``KeyError`` / ``TypeError`` / ``ValueError``, which
+makes the checker reading it ``unknown``. Checkers are tested on synthetic histories.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
+import cattrs
 import httpx
 from attrs import field, frozen
 
 from actors.history import KINDS, HistoryLine, MalformedLine, read_line
 from actors.persistence import Ledger
+from warden.json_types import Json, JsonObject
 
 _Line = TypeVar("_Line", bound=HistoryLine)
+#: one venue truth entry or harness journal line, as decoded: open JSON the checkers
+#: index by ``kind`` and field (polls are read typed, :meth:`Evidence.polls`)
+Entry: TypeAlias = dict[str, Any]  # Any: open JSON read by many checkers, key by key
 #: characters of an unreadable line kept for the report
 UNREADABLE_TEXT = 300
+#: no detailed validation: a malformed poll raises a plain ``KeyError`` /
+#: ``TypeError`` / ``ValueError``, which :func:`~warden.chaos.check_all` turns into
+#: ``unknown`` for the checker that read it
+_converter = cattrs.Converter(detailed_validation=False)
+# open values (the actors' counters) are kept as journaled
+_converter.register_structure_hook_func(lambda cls: cls is object, lambda value, _cls: value)
+
+
+@frozen(kw_only=True)
+class Poll:
+    """One poll of ``/actors`` and ``/readyz`` as the harness journals it (``kind``
+    ``poll``). Every field but ``t`` may be missing from a journal line (a poll the
+    daemon did not answer, a synthetic history): ``None`` or empty then, which is
+    exactly what reading the missing key with ``.get`` gave -- never a value that
+    says the daemon was up, ready or idle."""
+
+    t: float
+    pid: int | None = None
+    up: bool | None = None
+    ready: bool | None = None
+    not_ready: tuple[str, ...] | None = None
+    failing: tuple[str, ...] | None = None
+    halted: bool | None = None
+    halt_reason: str | None = None
+    epochs: dict[str, int] = field(factory=dict)
+    statuses: dict[str, str] = field(factory=dict)
+    mailboxes: dict[str, int] = field(factory=dict)
+    exposure: int | None = None
+    held: int | None = None
+    in_doubt: int | None = None
+    in_flight: int | None = None
+    #: counters as the actors publish them: a number, or a per-reason dict of them
+    execution: dict[str, object] = field(factory=dict)
+    feed: dict[str, object] = field(factory=dict)
+    persistence_failures: int | None = None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, object]) -> Poll:
+        """The poll a journal line holds; ``null`` sections read as empty. Raises
+        ``KeyError`` without ``t``, ``TypeError`` / ``ValueError`` for a mistyped field."""
+        present = {key: value for key, value in event.items() if value is not None}
+        try:
+            poll: Poll = _converter.structure(present, cls)
+        except KeyError:
+            raise
+        except (AttributeError, cattrs.BaseValidationError) as error:  # a section of a wrong type
+            raise TypeError(f"malformed poll {dict(event)!r}: {error}") from error
+        return poll
+
+    def to_event(self) -> dict[str, object]:
+        """The journal line's fields but ``t`` (the journal stamps it), in field order."""
+        data: dict[str, object] = _converter.unstructure(self)
+        for key in ("not_ready", "failing"):
+            value = data[key]
+            data[key] = list(value) if isinstance(value, tuple | list) else None
+        del data["t"]
+        return data
+
+    def brief(self, *keys: str) -> dict[str, object]:
+        """Some fields as they were journaled (for a witness)."""
+        data: dict[str, object] = _converter.unstructure(self)
+        return {key: data[key] for key in keys}
 
 
 @frozen
@@ -49,7 +120,7 @@ class UnreadableLine:
     why: str
     text: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"line": self.number, "kind": self.kind, "why": self.why, "text": self.text}
 
 
@@ -133,21 +204,63 @@ class LedgerRows:
     audit: tuple[LedgerAudit, ...] = ()
 
 
+def _count(data: Mapping[str, object], key: str) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"venue {key} is not a number: {value!r}")
+    return int(value)
+
+
+@frozen(kw_only=True)
+class VenueFinal:
+    """The venue's side after quiescence: net ``positions`` (yes minus no) by ticker,
+    ``balance`` and ``reserved`` cents, and the ``resting`` orders as it sent them."""
+
+    positions: dict[str, int]
+    balance: int
+    reserved: int
+    resting: tuple[object, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> VenueFinal:
+        """Read :attr:`Evidence.venue_final`. Raises ``KeyError`` for a missing part,
+        ``TypeError`` / ``ValueError`` for a mistyped one (the checker is ``unknown``)."""
+        positions, resting = data["positions"], data["resting"]
+        if not isinstance(positions, dict) or not isinstance(resting, list | tuple):
+            raise TypeError(f"venue final state is malformed: {dict(data)!r}")
+        return cls(
+            positions={str(ticker): _count(positions, ticker) for ticker in positions},
+            balance=_count(data, "balance"),
+            reserved=_count(data, "reserved"),
+            resting=tuple(resting),
+        )
+
+
 @frozen
 class Evidence:
     """What the checkers judge. ``daemon`` is ``None`` without a daemon history;
-    ``ledger`` is ``None`` if the ledger could not be read."""
+    ``ledger`` is ``None`` if the ledger could not be read; ``venue_final`` is empty
+    if the venue's final state was not read (see :meth:`venue`)."""
 
-    truth: tuple[dict[str, Any], ...]
-    harness: tuple[dict[str, Any], ...]
+    truth: tuple[Entry, ...]
+    harness: tuple[Entry, ...]
     daemon: tuple[HistoryLine, ...] | None
     ledger: LedgerRows | None
-    venue_final: dict[str, Any]
-    config: dict[str, Any] = field(factory=dict)
+    venue_final: Mapping[str, object]
+    config: Mapping[str, object] = field(factory=dict)
     daemon_unreadable: tuple[UnreadableLine, ...] = ()
 
-    def harness_of(self, kind: str) -> list[dict[str, Any]]:
+    def venue(self) -> VenueFinal | None:
+        """The venue's final state, typed; ``None`` when it was not read. Raises as
+        :meth:`VenueFinal.from_json` if it is malformed."""
+        return VenueFinal.from_json(self.venue_final) if self.venue_final else None
+
+    def harness_of(self, kind: str) -> list[Entry]:
         return [event for event in self.harness if event.get("kind") == kind]
+
+    def polls(self) -> list[Poll]:
+        """The harness's polls, typed (:meth:`Poll.from_event`), in journal order."""
+        return [Poll.from_event(event) for event in self.harness_of("poll")]
 
     def daemon_of(self, record: type[_Line]) -> list[_Line]:
         """The daemon history's lines of one record type, in file order."""
@@ -164,7 +277,7 @@ class Evidence:
         value = self.config.get(key)
         return float(value) if isinstance(value, int | float) and type(value) is not bool else None
 
-    def truth_of(self, kind: str) -> list[dict[str, Any]]:
+    def truth_of(self, kind: str) -> list[Entry]:
         return [entry for entry in self.truth if entry.get("kind") == kind]
 
 
@@ -281,9 +394,22 @@ def read_ledger(db: Path) -> LedgerRows:
     )
 
 
-def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[dict[str, Any]]:
-    """The trader's whole truth log, paged with ``after``. Raises ``httpx.HTTPError``."""
-    entries: list[dict[str, Any]] = []
+def _object(value: Json, what: str) -> JsonObject:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what}: not a JSON object: {value!r}")
+    return value
+
+
+def _array(value: Json, what: str) -> list[Json]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what}: not a JSON array: {value!r}")
+    return value
+
+
+def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[JsonObject]:
+    """The trader's whole truth log, paged with ``after``. Raises ``httpx.HTTPError``,
+    ``ValueError`` (not JSON) or ``TypeError`` for a page not of the truth log's shape."""
+    entries: list[JsonObject] = []
     after = 0
     with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False) as client:
         while True:
@@ -291,27 +417,38 @@ def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[dict[str, An
                 "/sim/truth", params={"after": after, "account": "trader", "limit": 1000}
             )
             answer.raise_for_status()
-            page = answer.json()
-            entries.extend(page["entries"])
-            if not page["entries"]:
+            page = _object(answer.json(), "/sim/truth")
+            found = [
+                _object(entry, "a truth entry") for entry in _array(page["entries"], "entries")
+            ]
+            entries.extend(found)
+            if not found:
                 return entries
-            after = int(page["next_after"])
+            next_after = page["next_after"]
+            if not isinstance(next_after, int | str):
+                raise TypeError(f"/sim/truth next_after: {next_after!r}")
+            after = int(next_after)
 
 
-def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> dict[str, Any]:
-    """The trader's positions, balance and resting orders now. Raises ``httpx.HTTPError``."""
+def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> JsonObject:
+    """The trader's positions, balance and resting orders now. Raises ``httpx.HTTPError``,
+    ``ValueError`` (not JSON) or ``TypeError`` for an answer not of the venue API's shape."""
     with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False) as client:
 
-        def get(path: str, **params: str) -> Any:
+        def get(path: str, **params: str) -> JsonObject:
             answer = client.get(f"/trade-api/v2{path}", params=params)
             answer.raise_for_status()
-            return answer.json()
+            return _object(answer.json(), path)
 
-        positions = get("/portfolio/positions")["market_positions"]
+        positions = _array(get("/portfolio/positions")["market_positions"], "market_positions")
         balance = get("/portfolio/balance")
         resting = get("/portfolio/orders", status="resting")["orders"]
+    by_ticker: JsonObject = {}
+    for position in positions:
+        entry = _object(position, "a market position")
+        by_ticker[str(entry["ticker"])] = entry["position"]
     return {
-        "positions": {p["ticker"]: p["position"] for p in positions},
+        "positions": by_ticker,
         "balance": balance["balance"],
         "reserved": balance["reserved"],
         "resting": resting,

@@ -28,7 +28,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TextIO, TypeVar
 
 import httpx
 
@@ -37,6 +37,7 @@ from actors.risk import RiskStatus
 from supervision import ActorSnapshot
 from warden.chaos._faults import FaultError
 from warden.control import Readiness, read_snapshot
+from warden.json_types import Json, JsonObject
 
 S = TypeVar("S")
 
@@ -63,12 +64,19 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: TextIO = path.open("a")
-        self.events: list[dict[str, Any]] = []
+        # the journal's lines as written: plain JSON-able values (a value json cannot
+        # encode is written as its ``str``)
+        self.events: list[dict[str, object]] = []
         self._lock = threading.Lock()  # the poller thread writes too
 
-    def write(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def write(self, kind: str, **fields: object) -> dict[str, object]:
+        """Append ``{"t": now, "kind": kind, **fields}``; the line as written."""
+        return self.write_at(time.time(), kind, **fields)
+
+    def write_at(self, t: float, kind: str, **fields: object) -> dict[str, object]:
+        """Append a line stamped ``t`` (a record that took its own time, e.g. a poll)."""
         with self._lock:
-            event = {"t": time.time(), "kind": kind, **fields}
+            event = {"t": t, "kind": kind, **fields}
             self.events.append(event)
             self._file.write(json.dumps(event, default=str) + "\n")
             self._file.flush()
@@ -324,7 +332,7 @@ class Rig:
 
     # --- Targets ------------------------------------------------------------------------
 
-    def venue_faults(self, knobs: dict[str, Any]) -> None:
+    def venue_faults(self, knobs: JsonObject) -> None:
         try:
             answer = self.http.post(f"{self.venue_url}/sim/faults", json=knobs)
         except httpx.HTTPError as error:
@@ -340,7 +348,10 @@ class Rig:
         if answer.status_code != 200:
             raise FaultError("venue", f"DELETE /sim/faults {answer.status_code}: {answer.text}")
 
-    def daemon_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def daemon_post(self, path: str, body: JsonObject) -> JsonObject:
+        """POST ``body`` to the daemon's control plane with its token; the JSON object it
+        answers (``{}`` for no body). Raises :class:`FaultError` if the daemon is not
+        running, does not answer, refuses, or answers what is not a JSON object."""
         if not self.daemon_alive():
             raise FaultError("daemon", f"POST {path}: the daemon is not running")
         try:
@@ -354,7 +365,13 @@ class Rig:
             raise FaultError("daemon", f"POST {path}: {error}") from error
         if answer.status_code not in (200, 202):
             raise FaultError("daemon", f"POST {path} {answer.status_code}: {answer.text[:200]}")
-        result: dict[str, Any] = answer.json() if answer.content else {}
+        try:
+            decoded: Json = answer.json() if answer.content else {}
+        except ValueError as error:
+            raise FaultError("daemon", f"POST {path}: not JSON: {error}") from error
+        if not isinstance(decoded, dict):
+            raise FaultError("daemon", f"POST {path}: not a JSON object: {decoded!r}")
+        result = decoded
         if path.endswith("/restart") and "epoch" in result and self.daemon is not None:
             actor = path.split("/")[2]
             self.journal.write(
@@ -387,7 +404,7 @@ class Rig:
         except HarnessError as error:
             raise FaultError("process.sigkill", f"restart failed: {error}") from error
 
-    def start_second_daemon(self) -> dict[str, Any]:
+    def start_second_daemon(self) -> JsonObject:
         """Start another ``warden run`` exactly as the first was started, while it runs."""
         if self.second is not None:
             raise FaultError("process.second_daemon", "a second daemon is already running")
@@ -406,7 +423,7 @@ class Rig:
         )
         return {"pid": self.second.pid, "first_pid": self.second.first_pid}
 
-    def finish_second_daemon(self, deadline_s: float) -> dict[str, Any]:
+    def finish_second_daemon(self, deadline_s: float) -> JsonObject:
         """Wait until ``deadline_s`` after its start for the second daemon to exit;
         SIGKILL it if it has not (that is a violation, journaled as ``killed``).
         Journals and returns its exit code and stderr lines, and whether the first
@@ -418,8 +435,9 @@ class Rig:
         first_alive = (
             self.daemon is not None and self.daemon.pid == second.first_pid and self.daemon.alive()
         )
-        stderr, stderr_count = second.stderr_lines()
-        result = {
+        lines, stderr_count = second.stderr_lines()
+        stderr: list[Json] = list(lines)
+        result: JsonObject = {
             "pid": second.pid,
             "first_pid": second.first_pid,
             "code": second.popen.returncode,

@@ -18,12 +18,13 @@ import collections
 import json
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 import httpx
-from attrs import field, frozen
+from attrs import define, field, frozen
 
 from actors.errors import LedgerError
 from actors.execution import ExecutionStatus
@@ -36,11 +37,13 @@ from warden.chaos._checkers import check_all
 from warden.chaos._faults import BY_NAME, SECOND_DAEMON_DEADLINE_S, FaultError
 from warden.chaos._history import (
     Evidence,
+    Poll,
     fetch_truth,
     fetch_venue_final,
     read_history,
     read_ledger,
 )
+from warden.chaos._params import Params
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
 from warden.chaos._schedule import Planned, Schedule
 from warden.chaos._verdicts import CheckResult
@@ -56,7 +59,9 @@ EXIT_HELD = 0
 EXIT_VIOLATED = 1
 EXIT_HARNESS = 2
 
-CONFIG: dict[str, dict[str, Any]] = {
+#: a config value as the TOML file and report.json hold it
+Value = int | float | str
+CONFIG: dict[str, dict[str, Value]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
     "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
     "risk": {
@@ -76,19 +81,87 @@ CONFIG: dict[str, dict[str, Any]] = {
 TRADER_CASH = 1_000_000
 
 
+def params_json(params: Params | Mapping[str, object]) -> Mapping[str, object]:
+    """A fault's parameters as a schedule's JSON holds them."""
+    return dict(params) if isinstance(params, Mapping) else params.to_json()
+
+
+@define(kw_only=True)
+class FaultRecord:
+    """One scheduled fault as the run went: filled in as it is injected, healed and
+    seen to recover (the poller thread settles recovery, under the run's lock), and
+    by the report with whether it was ``exercised``. :meth:`to_json` is its entry
+    in report.json's ``fault_log``: the keys below ``error`` appear once set."""
+
+    id: int
+    fault: str
+    family: str
+    params: Params | Mapping[str, object]
+    planned_at_s: float
+    planned_for_s: float
+    recovery: str
+    inject_t: float
+    heal_t: float | None = None
+    recovered_t: float | None = None
+    time_to_recover_s: float | None = None
+    error: str | None = None
+    injected: bool | None = None
+    #: the injection's answer (``{}`` when it gave none); ``None`` until injected
+    answer: Mapping[str, object] | None = None
+    need_epoch: int | None = None
+    #: when the clock of its recovery started (the injection went out, or the heal)
+    recovery_from_t: float | None = None
+    heal_answer: Mapping[str, object] | None = None
+    exercised: bool | None = None
+
+    @property
+    def clock_start(self) -> float:
+        """:attr:`recovery_from_t`; only pending records (which have it) are asked."""
+        if self.recovery_from_t is None:
+            raise ValueError(f"fault {self.fault}#{self.id}: its recovery clock never started")
+        return self.recovery_from_t
+
+    def to_json(self) -> dict[str, object]:
+        """The ``fault_log`` entry, its keys in the order they were always written."""
+        out: dict[str, object] = {
+            "id": self.id,
+            "fault": self.fault,
+            "family": self.family,
+            "params": params_json(self.params),
+            "planned_at_s": self.planned_at_s,
+            "planned_for_s": self.planned_for_s,
+            "recovery": self.recovery,
+            "inject_t": self.inject_t,
+            "heal_t": self.heal_t,
+            "recovered_t": self.recovered_t,
+            "time_to_recover_s": self.time_to_recover_s,
+            "error": self.error,
+        }
+        optional: list[tuple[str, object]] = [("injected", self.injected), ("answer", self.answer)]
+        if self.recovery == "epoch":
+            optional += [("need_epoch", self.need_epoch), ("recovery_from_t", self.recovery_from_t)]
+            optional += [("heal_answer", self.heal_answer)]
+        else:
+            optional += [("heal_answer", self.heal_answer)]
+            optional += [("recovery_from_t", self.recovery_from_t)]
+        optional += [("exercised", self.exercised)]
+        out |= {key: value for key, value in optional if value is not None}
+        return out
+
+
 @frozen
 class RunOutcome:
     exit_code: int
     schedule: Schedule
     results: list[CheckResult] = field(factory=list)
-    faults: list[dict[str, Any]] = field(factory=list)
+    faults: list[FaultRecord] = field(factory=list)
     evidence: Evidence | None = None
     error: str = ""
     chaos_routes: bool = False
     timings: dict[str, float] = field(factory=dict)
 
 
-def _write_config(path: Path, runtime_dir: Path) -> dict[str, Any]:
+def _write_config(path: Path, runtime_dir: Path) -> dict[str, dict[str, Value]]:
     sections = {name: dict(values) for name, values in CONFIG.items()}
     # absolute: the daemon resolves a relative path against the config file's
     # directory, and the harness waits for the runtime file where it put it
@@ -107,7 +180,7 @@ def _status(tree: ActorSnapshot | None, name: str, kind: type[S]) -> S | None:
     return tree.status_of(name, kind) if tree is not None else None
 
 
-def _feed_counters(feed: FeedStatus | None) -> dict[str, Any]:
+def _feed_counters(feed: FeedStatus | None) -> dict[str, object]:
     """The feed's counters as one flat poll section (``updates_<x>`` for its delivery
     counters, ``connection_number``); empty while the feed publishes no status."""
     if feed is None:
@@ -132,18 +205,18 @@ class _Run:
         venue_args += ["--arb-rate", "0.05", "--heartbeat", "1", "--trader-cash", str(TRADER_CASH)]
         self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
         self.chaos_routes = chaos_routes
-        self.faults: list[dict[str, Any]] = []
-        self.pending: list[dict[str, Any]] = []
+        self.faults: list[FaultRecord] = []
+        self.pending: list[FaultRecord] = []
         self._pending_lock = threading.Lock()
         # the last ~50 s of polls, for a fault registered after it already recovered
-        self._recent: collections.deque[tuple[dict[str, Any], ActorSnapshot | None]] = (
-            collections.deque(maxlen=200)
+        self._recent: collections.deque[tuple[Poll, ActorSnapshot | None]] = collections.deque(
+            maxlen=200
         )
         self.timings: dict[str, float] = {}
 
     # --- polling and recovery ----------------------------------------------------------
 
-    def poll(self, client: httpx.Client | None = None) -> dict[str, Any]:
+    def poll(self, client: httpx.Client | None = None) -> Poll:
         """One poll of the daemon, journaled; settles the faults that recovered.
         With ``client`` it runs on the poller thread, which only observes (daemon
         exits are noted by the main thread, which owns the processes)."""
@@ -159,13 +232,13 @@ class _Run:
         execution = _status(tree, "execution", ExecutionStatus)
         feed = _status(tree, "feed", FeedStatus)
         persistence = _status(tree, "persistence", PersistenceStatus)
-        poll = self.journal.write(
-            "poll",
+        poll = Poll(
+            t=time.time(),
             pid=daemon.pid if (daemon := self.rig.daemon) is not None else None,
             up=tree is not None,
             ready=ready,
-            not_ready=reasons,
-            failing=failing,
+            not_ready=tuple(reasons),
+            failing=tuple(failing) if failing is not None else None,
             halted=risk.halted if risk is not None else None,
             halt_reason=risk.halt_reason if risk is not None else None,
             epochs={node.name: node.epoch for node in workers},
@@ -179,12 +252,13 @@ class _Run:
             feed=_feed_counters(feed),
             persistence_failures=persistence.failures if persistence is not None else None,
         )
+        self.journal.write_at(poll.t, "poll", **poll.to_event())
         with self._pending_lock:
             self._recent.append((poll, tree))
         self._settle(poll, tree)
         return poll
 
-    def _settle(self, poll: dict[str, Any], tree: ActorSnapshot | None) -> None:
+    def _settle(self, poll: Poll, tree: ActorSnapshot | None) -> None:
         with self._pending_lock:
             pending, self.pending = self.pending, []
         still = []
@@ -196,32 +270,31 @@ class _Run:
         with self._pending_lock:
             self.pending = still + self.pending
 
-    def _await_recovery(self, record: dict[str, Any]) -> None:
+    def _await_recovery(self, record: FaultRecord) -> None:
         """Settle ``record`` at the first poll since its clock started that shows it
         recovered -- polls taken while the injection itself still blocked count --
         or leave it pending for the polls to come."""
         with self._pending_lock:
             recent = list(self._recent)
         for poll, tree in recent:
-            if poll["t"] >= record["recovery_from_t"] and self._recovered(record, poll, tree):
+            if poll.t >= record.clock_start and self._recovered(record, poll, tree):
                 self._mark_recovered(record, poll)
                 return
         with self._pending_lock:
             self.pending.append(record)
 
-    def _mark_recovered(self, record: dict[str, Any], poll: dict[str, Any]) -> None:
-        record["recovered_t"] = poll["t"]
-        record["time_to_recover_s"] = round(poll["t"] - record["recovery_from_t"], 3)
-        self.journal.write("recovered", fault=record["fault"], id=record["id"])
+    def _mark_recovered(self, record: FaultRecord, poll: Poll) -> None:
+        record.recovered_t = poll.t
+        record.time_to_recover_s = round(poll.t - record.clock_start, 3)
+        self.journal.write("recovered", fault=record.fault, id=record.id)
 
-    def _recovered(
-        self, record: dict[str, Any], poll: dict[str, Any], tree: ActorSnapshot | None
-    ) -> bool:
-        if record.get("heal_t") is None and record["recovery"] != "epoch":
+    def _recovered(self, record: FaultRecord, poll: Poll, tree: ActorSnapshot | None) -> bool:
+        if record.heal_t is None and record.recovery != "epoch":
             return False
-        if record["recovery"] == "epoch":
-            node = tree.get(record["params"].get("actor", "")) if tree is not None else None
-            need = record.get("need_epoch")
+        if record.recovery == "epoch":
+            actor = params_json(record.params).get("actor", "")
+            node = tree.get(actor) if tree is not None and isinstance(actor, str) else None
+            need = record.need_epoch
             return (
                 need is not None
                 and node is not None
@@ -229,78 +302,76 @@ class _Run:
                 and node.epoch >= need
             )
         history = None
-        if record["recovery"] == "reconciled":
+        if record.recovery == "reconciled":
             history = read_history(self.rig.runtime_dir / "history.jsonl")
         if history is not None:
             return any(
-                isinstance(line, ReconciledLine) and line.ok and line.t >= record["recovery_from_t"]
+                isinstance(line, ReconciledLine) and line.ok and line.t >= record.clock_start
                 for line in history.lines
             )
-        return bool(poll["ready"])
+        return bool(poll.ready)
 
     # --- faults ------------------------------------------------------------------------
 
-    def inject(self, planned: Planned, index: int) -> dict[str, Any]:
+    def inject(self, planned: Planned, index: int) -> FaultRecord:
         fault = BY_NAME[planned.fault]
-        record: dict[str, Any] = {
-            "id": index,
-            "fault": fault.name,
-            "family": fault.family,
-            "params": planned.params,
-            "planned_at_s": planned.at_s,
-            "planned_for_s": planned.for_s,
-            "recovery": fault.recovery,
-            "inject_t": time.time(),
-            "heal_t": None,
-            "recovered_t": None,
-            "time_to_recover_s": None,
-            "error": None,
-        }
+        record = FaultRecord(
+            id=index,
+            fault=fault.name,
+            family=fault.family,
+            params=planned.params,
+            planned_at_s=planned.at_s,
+            planned_for_s=planned.for_s,
+            recovery=fault.recovery,
+            inject_t=time.time(),
+        )
         self.faults.append(record)
         if fault.needs_chaos and not self.chaos_routes:
-            record["error"] = "not available: the daemon has no --chaos routes"
-            record["injected"] = False
-            self.journal.write("skip", fault=fault.name, id=index, reason=record["error"])
+            record.error = "not available: the daemon has no --chaos routes"
+            record.injected = False
+            self.journal.write("skip", fault=fault.name, id=index, reason=record.error)
             return record
-        self.journal.write("inject", fault=fault.name, id=index, params=planned.params)
+        self.journal.write("inject", fault=fault.name, id=index, params=params_json(planned.params))
         try:
             answer = fault.inject(self.rig, planned.params) or {}
         except FaultError as error:
-            record["error"] = str(error)
-            record["injected"] = False
+            record.error = str(error)
+            record.injected = False
             self.journal.write("inject_failed", fault=fault.name, id=index, error=str(error))
             return record
-        record["injected"] = True
-        record["answer"] = answer
+        record.injected = True
+        record.answer = answer
         if answer:  # the checkers map clock offsets back and time actor restarts from it
             self.journal.write("injected", fault=fault.name, id=index, answer=answer)
-        if fault.recovery == "epoch" and answer.get("epoch") is not None:
-            epoch = int(answer["epoch"])
-            record["need_epoch"] = epoch if fault.name == "actor.restart" else epoch + 1
+        epoch = answer.get("epoch")
+        if fault.recovery == "epoch" and isinstance(epoch, int | float | str):
+            record.need_epoch = int(epoch) if fault.name == "actor.restart" else int(epoch) + 1
             # from the moment the fault went out (an execution fault may first wait up
             # to 2 s for an order to be in flight; that wait is the harness's, not
             # the daemon's time to recover)
-            record["recovery_from_t"] = answer.get("sent_t", record["inject_t"])
+            sent = answer.get("sent_t")
+            sent_t = float(sent) if isinstance(sent, int | float) else None
+            record.recovery_from_t = sent_t if sent_t is not None else record.inject_t
             self._await_recovery(record)
         if planned.fault == "process.halt":
             self._wait_halted("chaos: kill switch")
         return record
 
-    def heal(self, record: dict[str, Any]) -> None:
-        if not record.get("injected"):
+    def heal(self, record: FaultRecord) -> None:
+        if not record.injected:
             return
-        fault = BY_NAME[record["fault"]]
-        record["heal_t"] = time.time()
-        self.journal.write("heal", fault=fault.name, id=record["id"])
+        fault = BY_NAME[record.fault]
+        record.heal_t = time.time()
+        self.journal.write("heal", fault=fault.name, id=record.id)
         try:
-            answer = fault.heal(self.rig, record["params"])
+            answer = fault.heal(self.rig, record.params)
             if answer:
-                record["heal_answer"] = answer
+                record.heal_answer = answer
         except FaultError as error:
-            record["error"] = f"heal: {error}"
-            self.journal.write("heal_failed", fault=fault.name, id=record["id"], error=str(error))
+            record.error = f"heal: {error}"
+            self.journal.write("heal_failed", fault=fault.name, id=record.id, error=str(error))
         if fault.recovery != "epoch":
-            record["recovery_from_t"] = record["heal_t"]
+            record.recovery_from_t = record.heal_t
             self._await_recovery(record)
 
     def _wait_halted(self, reason: str) -> None:
@@ -317,7 +388,7 @@ class _Run:
     def wait_ready(self, deadline_s: float) -> bool:
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
-            if self.poll()["ready"]:
+            if self.poll().ready:
                 return True
             time.sleep(POLL_S)
         return False
@@ -333,7 +404,7 @@ class _Run:
             events.append((planned.at_s, 1, "inject", planned))
             events.append((planned.until_s, 0, "heal", planned))
         events.sort(key=lambda event: (event[0], event[1]))
-        live: dict[int, dict[str, Any]] = {}
+        live: dict[int, FaultRecord] = {}
         ids = {id(planned): i for i, planned in enumerate(self.schedule.entries)}
         # Recovery is observed by a poller thread of its own, so an injection that
         # blocks the timeline (waiting for a halt to land, an order to be in flight,
@@ -404,14 +475,14 @@ class _Run:
         while time.monotonic() < deadline:
             poll = self.poll()
             # 0, not None: an actor that publishes no status has not shown it is idle
-            if poll["up"] and poll["held"] == poll["in_doubt"] == poll["in_flight"] == 0:
+            if poll.up and poll.held == poll.in_doubt == poll.in_flight == 0:
                 break
             time.sleep(POLL_S)
         tree = self.rig.actors()
         if tree is not None:
             self.journal.write("final_actors", nodes=[snapshot_to_dict(c) for c in tree.children])
 
-    def collect(self, sections: dict[str, Any]) -> Evidence:
+    def collect(self, sections: dict[str, dict[str, Value]]) -> Evidence:
         self.journal.write("phase", name="collect")
         self.rig.stop_daemon(float(sections["daemon"]["shutdown_timeout_s"]) + 20.0)
         try:
@@ -429,7 +500,7 @@ class _Run:
         (self.workdir / "venue-truth.jsonl").write_text(
             "".join(json.dumps(entry) + "\n" for entry in truth)
         )
-        config = {
+        config: dict[str, object] = {
             "trader_cash": TRADER_CASH,
             **sections["risk"],
             "intensity": sections["supervision"]["intensity"],

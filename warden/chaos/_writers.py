@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from itertools import combinations
-from typing import Any
 
 from attrs import frozen
 
@@ -68,7 +68,7 @@ class Life:
     def refused(self) -> bool:
         return self.exit_code == REFUSED_EXIT
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         end = None if math.isinf(self.end) else self.end
         return {"pid": self.pid, "start": self.start, "end": end, "exit_code": self.exit_code}
 
@@ -79,7 +79,7 @@ def lifetimes(ev: Evidence) -> dict[int, Life]:
     ends: dict[int, float] = {}
     codes: dict[int, int | None] = {}
 
-    def note(pid: Any, t: float, *, start: bool, code: Any = None) -> None:
+    def note(pid: object, t: float, *, start: bool, code: object = None) -> None:
         if not isinstance(pid, int):
             return
         if start:
@@ -125,9 +125,9 @@ def _sends(ev: Evidence) -> tuple[list[float], dict[int, list[float]]]:
     return sorted(times), by_pid
 
 
-def _overlaps(lives: dict[int, Life], ev: Evidence) -> list[dict[str, Any]]:
+def _overlaps(lives: dict[int, Life], ev: Evidence) -> list[dict[str, object]]:
     times, by_pid = _sends(ev)
-    witnesses: list[dict[str, Any]] = []
+    witnesses: list[dict[str, object]] = []
     for pid, sent in by_pid.items():
         life = lives.get(pid)
         if life is not None and life.refused:
@@ -154,17 +154,24 @@ def _overlaps(lives: dict[int, Life], ev: Evidence) -> list[dict[str, Any]]:
 
 
 def _refusal_problem(  # noqa: PLR0911 - one answer per way a refusal can be wrong
-    start: dict[str, Any], end: dict[str, Any]
+    start: Mapping[str, object], end: Mapping[str, object]
 ) -> str | None:
+    """What is wrong with a second daemon's end (``second_daemon_exit``) against its
+    start, or ``None``. Raises ``TypeError`` for stderr that is not a list of strings
+    (the checker is then ``unknown``, never held)."""
     if end.get("by") == "killed":
         return "did not exit within its deadline: killed by the harness"
     if end.get("code") != REFUSED_EXIT:
         return f"exited {end.get('code')}, not {REFUSED_EXIT}"
-    lines = end.get("stderr") or []
-    count = end.get("stderr_lines", len(lines))
+    stderr = end.get("stderr") or []
+    if not isinstance(stderr, list):
+        raise TypeError(f"second daemon stderr is not a list: {stderr!r}")
+    count = end.get("stderr_lines", len(stderr))
     if count != 1:
         return f"{count} lines on stderr, not one"
-    match = REFUSAL.match(lines[0])
+    if not isinstance(stderr[0], str):
+        raise TypeError(f"second daemon stderr line is not text: {stderr[0]!r}")
+    match = REFUSAL.match(stderr[0])
     if match is None:
         return "its stderr line is not the refusal"
     if int(match["pid"]) != end.get("first_pid"):
@@ -175,28 +182,36 @@ def _refusal_problem(  # noqa: PLR0911 - one answer per way a refusal can be wro
 
 
 def _first_kept_going(
-    ev: Evidence, end: dict[str, Any], first: Life | None
+    ev: Evidence, end: Mapping[str, object], first: Life | None
 ) -> tuple[str | None, bool]:
     """Whether the first daemon served and traded after the refusal ``end`` (a
     problem, or ``None``); and whether the venue accepted an order from it since."""
-    pid, after = end.get("first_pid"), float(end["t"])
+    pid, after = end.get("first_pid"), _time(end)
     until = first.end if first is not None else math.inf
-    polls = [p for p in ev.harness_of("poll") if p.get("pid") == pid and p["t"] > after]
+    polls = [p for p in ev.polls() if p.pid == pid and p.t > after]
     ordered = any(after < float(e["ts"]) <= until for e in ev.truth_of("order_accepted"))
-    if polls and not any(p.get("up") for p in polls) and until > after + SERVING_GRACE_S:
+    if polls and not any(p.up for p in polls) and until > after + SERVING_GRACE_S:
         return "the first daemon stopped answering after the refusal", ordered
-    traded = ordered or any(p.get("ready") for p in polls)
+    traded = ordered or any(p.ready for p in polls)
     if not traded and until > after + TRADING_GRACE_S:
         return "the first daemon was never ready again and traded no more", False
     return None, ordered
 
 
+def _time(event: Mapping[str, object]) -> float:
+    """A journal event's ``t``. Raises ``KeyError`` / ``TypeError`` (checker unknown)."""
+    t = event["t"]
+    if isinstance(t, bool) or not isinstance(t, int | float):
+        raise TypeError(f"journal time is not a number: {t!r}")
+    return float(t)
+
+
 def _second_daemons(
     ev: Evidence, lives: dict[int, Life]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[dict[str, object]], dict[str, int | float]]:
     ends = {e.get("pid"): e for e in ev.harness_of("second_daemon_exit")}
-    witnesses: list[dict[str, Any]] = []
-    counts: dict[str, Any] = {
+    witnesses: list[dict[str, object]] = []
+    counts: dict[str, int | float] = {
         "started": 0,
         "refused": 0,
         "not_judged": 0,
@@ -222,9 +237,11 @@ def _second_daemons(
             witnesses.append({"second_daemon": end, "problem": problem})
             continue
         counts["refused"] += 1
-        if isinstance(end.get("lived_s"), int | float):
-            refusal_s.append(float(end["lived_s"]))
-        problem, ordered = _first_kept_going(ev, end, lives.get(end.get("first_pid", -1)))
+        lived_s, first_pid = end.get("lived_s"), end.get("first_pid")
+        if isinstance(lived_s, int | float):
+            refusal_s.append(float(lived_s))
+        first = lives.get(first_pid) if isinstance(first_pid, int) else None
+        problem, ordered = _first_kept_going(ev, end, first)
         counts["first_ordered_after"] += ordered
         if problem is not None:
             witnesses.append({"second_daemon": end, "problem": problem})
