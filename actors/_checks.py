@@ -9,25 +9,43 @@ read sibling fields; it must not trust them, because they may be invalid too.
 The generic rules (integers, numbers, seconds, instance-of) are
 :mod:`supervision.validators`, bound here to :func:`invalid_field` so they
 raise the domain's error: ``validators.seconds(error=_checks.invalid_field)``.
-What is left in this module is the domain's own: prices below the payout,
-identifiers, fee rates.
+What is left in this module is the domain's own: money, prices below the
+payout, sizes, identifiers, fee rates.
 
-Integers are checked with ``type(value) is int``: ``bool`` is an ``int``
-subclass and ``True`` is never a price or a size.
+Money is exact (docs/money.md): every price, payout, cash amount and fee is a
+finite ``decimal.Decimal`` in dollars and every size (contract count) a finite
+``Decimal`` in contracts.  A price lies in ``(0, payout)`` with at most
+:data:`PRICE_PLACES` decimals; a size is a multiple of :data:`SIZE_STEP` (at
+most :data:`SIZE_PLACES` decimals).  ``bool``, ``int`` and ``float`` are
+refused wherever a ``Decimal`` is expected (``Decimal(0.1)`` is not a price and
+``True`` is never a size), as are NaN and infinity.  The grid of one market
+(its tick) is checked where that grid is known: the feed and execution.
+
+Integers (sequence numbers) are checked with ``type(value) is int``: ``bool``
+is an ``int`` subclass and ``True`` is never a sequence number.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
-from typing import Any, NoReturn
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn, TypeGuard
 
 from actors.errors import InvalidFieldError
+from actors.money import EXACT, ONE
 from supervision import validators
-from supervision.validators import is_int
 
-DEFAULT_PAYOUT_CENTS = 100
+DEFAULT_PAYOUT = ONE
 """What one Kalshi-style contract pays out at settlement: one dollar."""
+
+PRICE_PLACES = 4
+"""The most decimals a price may carry (Kalshi's sub-penny grids reach $0.0001)."""
+
+SIZE_PLACES = 2
+"""The most decimals a size may carry (Kalshi's fractional contracts: 0.01)."""
+
+PRICE_STEP = Decimal(1).scaleb(-PRICE_PLACES)
+SIZE_STEP = Decimal(1).scaleb(-SIZE_PLACES)
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
@@ -56,43 +74,111 @@ def fail(instance: object, field: str, value: object, rule: str) -> NoReturn:
     raise invalid_field(instance, field, value, rule)
 
 
-def payout_of(instance: Any) -> int:
-    """``instance.payout_cents``, checked first so a price check can rely on it.
+def is_decimal(value: object) -> TypeGuard[Decimal]:
+    """A finite ``Decimal``: not ``bool``, ``int``, ``float``, NaN or infinity."""
+    return type(value) is Decimal and value.is_finite()
 
-    Raises :class:`InvalidFieldError` naming ``payout_cents`` if it is not an
-    integer of at least 2 (the smallest payout that leaves room for a price).
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    """True if ``value`` is an exact multiple of ``step`` (no rounding involved)."""
+    try:
+        return not EXACT.remainder(value, step)
+    except InvalidOperation:  # the quotient needs more than 80 digits: no amount is that big
+        return False
+
+
+def is_price(value: object, payout: Decimal) -> TypeGuard[Decimal]:
+    """A ``Decimal`` in ``(0, payout)`` with at most :data:`PRICE_PLACES` decimals."""
+    return is_decimal(value) and 0 < value < payout and is_multiple(value, PRICE_STEP)
+
+
+def is_size(value: object) -> TypeGuard[Decimal]:
+    """A ``Decimal`` > 0 with at most :data:`SIZE_PLACES` decimals."""
+    return is_decimal(value) and value > 0 and is_multiple(value, SIZE_STEP)
+
+
+def is_size_change(value: object) -> TypeGuard[Decimal]:
+    """A non-zero ``Decimal`` with at most :data:`SIZE_PLACES` decimals (a signed book change)."""
+    return is_decimal(value) and value != 0 and is_multiple(value, SIZE_STEP)
+
+
+def price_rule(payout: object) -> str:
+    """The wording of a broken price rule."""
+    return f"must be a Decimal price in (0, {payout}) with at most {PRICE_PLACES} decimals"
+
+
+SIZE_RULE = f"must be a Decimal > 0 with at most {SIZE_PLACES} decimals"
+SIZE_CHANGE_RULE = f"must be a non-zero Decimal with at most {SIZE_PLACES} decimals"
+
+
+def payout_of(instance: Any) -> Decimal:
+    """``instance.payout``, checked first so a price check can rely on it.
+
+    Raises :class:`InvalidFieldError` naming ``payout`` if it is not a finite
+    ``Decimal`` > 0 with at most :data:`PRICE_PLACES` decimals.
     """
-    payout: object = instance.payout_cents
-    if not is_int(payout) or payout < 2:
-        fail(instance, "payout_cents", payout, "must be an integer >= 2")
+    payout: object = instance.payout
+    if not is_decimal(payout) or payout <= 0 or not is_multiple(payout, PRICE_STEP):
+        fail(
+            instance,
+            "payout",
+            payout,
+            f"must be a Decimal > 0 with at most {PRICE_PLACES} decimals",
+        )
     return payout
 
 
 positive_int = validators.integer(1, error=invalid_field)
-"""A count or size: an ``int`` of at least 1."""
+"""A positive whole number that is not money (a limit on markets, reservations): an ``int``."""
 
 non_negative_int = validators.integer(0, error=invalid_field)
-"""A sequence number, a filled quantity or a fee: an ``int`` of zero or more."""
-
-any_int = validators.integer(error=invalid_field)
-"""A signed amount such as cash: any ``int``."""
+"""A sequence number: an ``int`` of zero or more."""
 
 
-def payout_cents(instance: object, _attribute: Any, _value: Any) -> None:
-    """The settlement value of one contract in cents: an ``int`` >= 2."""
+def payout(instance: object, _attribute: Any, _value: Any) -> None:
+    """The settlement value of one contract in dollars: a ``Decimal`` > 0."""
     payout_of(instance)
 
 
 def price(instance: object, attribute: Any, value: Any) -> None:
-    """A price in cents strictly between 0 and ``instance.payout_cents``."""
+    """A price in dollars strictly between 0 and ``instance.payout``, at most 4 decimals."""
     check_price(instance, attribute.name, value)
 
 
 def check_price(instance: object, field: str, value: object) -> None:
-    """Raise unless ``value`` is an ``int`` in ``(0, instance.payout_cents)``."""
+    """Raise unless ``value`` is a ``Decimal`` price in ``(0, instance.payout)``."""
     payout = payout_of(instance)
-    if not is_int(value) or not 0 < value < payout:
-        fail(instance, field, value, f"must be an integer price in (0, {payout})")
+    if not is_price(value, payout):
+        fail(instance, field, value, price_rule(payout))
+
+
+def size(instance: object, attribute: Any, value: Any) -> None:
+    """A count of contracts: a ``Decimal`` > 0 with at most 2 decimals."""
+    if not is_size(value):
+        fail(instance, attribute.name, value, SIZE_RULE)
+
+
+def non_negative_size(instance: object, attribute: Any, value: Any) -> None:
+    """A count held or filled: a ``Decimal`` >= 0 with at most 2 decimals."""
+    if not (is_decimal(value) and value >= 0 and is_multiple(value, SIZE_STEP)):
+        fail(
+            instance,
+            attribute.name,
+            value,
+            f"must be a Decimal >= 0 with at most {SIZE_PLACES} decimals",
+        )
+
+
+def amount(instance: object, attribute: Any, value: Any) -> None:
+    """A signed amount of money such as cash: any finite ``Decimal``."""
+    if not is_decimal(value):
+        fail(instance, attribute.name, value, "must be a finite Decimal")
+
+
+def non_negative_amount(instance: object, attribute: Any, value: Any) -> None:
+    """An amount of money that cannot be negative (a fee, a tolerance): a ``Decimal`` >= 0."""
+    if not is_decimal(value) or value < 0:
+        fail(instance, attribute.name, value, "must be a finite Decimal >= 0")
 
 
 identifier = validators.rule(
@@ -113,5 +199,5 @@ def instance_of(kind: type) -> validators.Rule:
 
 def fee_rate(instance: object, attribute: Any, value: Any) -> None:
     """A fee rate: a finite ``Decimal`` in ``[0, 1)``."""
-    if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value < 1:
+    if not is_decimal(value) or not 0 <= value < 1:
         fail(instance, attribute.name, value, "must be a finite Decimal in [0, 1)")

@@ -34,6 +34,8 @@ matching strings: only :class:`TransientVenueError` is retried.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 __all__ = [
     "ActorsError",
     "CriticalVenueError",
@@ -125,24 +127,25 @@ class InvalidFieldError(DomainError):
 
 class CrossedBookError(DomainError):
     """The best YES bid and the best NO bid add up to the payout plus
-    ``tolerance_cents`` or more (the tolerance is 0 unless the book's holder
+    ``tolerance`` or more (the tolerance is 0 unless the book's holder
     accepts crossed books, which are complement-arbitrage opportunities).
 
     With no tolerance: the best YES bid is at or above the YES ask
-    (``payout - best NO bid``).  ``value`` is the sum of the two bids.
+    (``payout - best NO bid``).  ``value`` is the sum of the two bids.  All
+    amounts are ``Decimal`` dollars.
     """
 
     def __init__(
         self,
         ticker: str | None,
-        best_yes_bid: int,
-        best_no_bid: int,
-        payout: int,
+        best_yes_bid: Decimal,
+        best_no_bid: Decimal,
+        payout: Decimal,
         *,
-        tolerance_cents: int = 0,
+        tolerance: Decimal = Decimal(0),
     ) -> None:
         total = best_yes_bid + best_no_bid
-        limit = f"payout {payout}" + (f" + tolerance {tolerance_cents}" if tolerance_cents else "")
+        limit = f"payout {payout}" + (f" + tolerance {tolerance}" if tolerance else "")
         super().__init__(
             f"crossed book: best_yes_bid={best_yes_bid} + best_no_bid={best_no_bid} = {total}"
             f" >= {limit}",
@@ -153,13 +156,16 @@ class CrossedBookError(DomainError):
         self.best_yes_bid = best_yes_bid
         self.best_no_bid = best_no_bid
         self.payout = payout
-        self.tolerance_cents = tolerance_cents
+        self.tolerance = tolerance
 
 
 class NegativeLevelError(DomainError):
-    """Applying ``change`` to the level at ``price`` would leave a negative size."""
+    """Applying ``change`` to the level at ``price`` would leave a negative size
+    (``Decimal`` dollars and contracts)."""
 
-    def __init__(self, ticker: str, side: str, price: int, size: int, change: int) -> None:
+    def __init__(
+        self, ticker: str, side: str, price: Decimal, size: Decimal, change: Decimal
+    ) -> None:
         field = f"{side}_bids[{price}]"
         super().__init__(
             f"{field}: size {size} + change {change} = {size + change} < 0",
@@ -209,18 +215,20 @@ class IllegalTransitionError(DomainError):
 class UnprofitableOpportunityError(DomainError):
     """Buying both legs costs the payout or more once fees are counted.
 
-    ``value`` is the net edge in cents (zero or negative).
+    ``value`` is the net edge in ``Decimal`` dollars (zero or negative).
     """
 
-    def __init__(self, ticker: str, edge_cents: int, yes_ask: int, no_ask: int, count: int) -> None:
+    def __init__(
+        self, ticker: str, edge: Decimal, yes_ask: Decimal, no_ask: Decimal, count: Decimal
+    ) -> None:
         super().__init__(
-            f"edge_cents={edge_cents} is not positive for {count} x (yes_ask={yes_ask}"
+            f"edge={edge} is not positive for {count} x (yes_ask={yes_ask}"
             f" + no_ask={no_ask}) incl. fees",
-            field="edge_cents",
-            value=edge_cents,
+            field="edge",
+            value=edge,
             ticker=ticker,
         )
-        self.edge_cents = edge_cents
+        self.edge = edge
         self.yes_ask = yes_ask
         self.no_ask = no_ask
         self.count = count

@@ -1,122 +1,157 @@
 """The venue fee model and the break-even arithmetic of complement arbitrage.
 
-Kalshi charges a taker fee of ``ceil_to_cent(0.07 x C x P x (1 - P))`` dollars
-for ``C`` contracts at price ``P`` dollars.  :class:`FeeModel` computes that in
-exact integer arithmetic (``Decimal`` rates, integer cents, never ``float``).
+Every amount is a ``Decimal`` in dollars and every count a ``Decimal`` in
+contracts (docs/money.md).  :class:`FeeModel` holds the rates and the payout
+a strategy and risk work with; the fee arithmetic itself is Kalshi's, in
+:class:`actors.money.KalshiFees` (one implementation; this module only
+delegates).  Kalshi's rounding, for one fill (``fee_rounding.md``):
+
+1. trade fee = ``rate x C x P x (1 - P)``, **rounded up to $0.0001**;
+2. the balance change ``revenue - trade fee`` is **floored to $0.01** (a
+   non-direct member); the difference is the "rounding fee".
+
+A buy of ``C`` at ``P`` therefore costs ``buy_cost = ceil_to_cent(P x C +
+trade fee)`` and :meth:`FeeModel.taker_fee` is everything above the notional:
+``buy_cost - P x C`` (trade fee plus rounding fee).  On whole-cent prices and
+whole contracts that is the classic ``ceil_to_cent(0.07 x C x P x (1 - P))``.
 
 Complement arbitrage buys ``C`` YES at ``ask_yes`` and ``C`` NO at ``ask_no``;
 exactly one leg pays ``payout`` per contract at settlement, so the net profit
-in cents is ``payout*C - (ask_yes + ask_no)*C - fee(yes leg) - fee(no leg)``.
+is ``payout x C - (ask_yes + ask_no) x C - taker_fee(yes leg) - taker_fee(no leg)``.
 """
 
 from __future__ import annotations
 
-import enum
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import field, frozen
 
 from actors import _checks
+from actors.money import EXACT, BreakEven, KalshiFees, PriceGrid
 
 __all__ = ["BreakEven", "FeeModel"]
 
+_CENT = Decimal("0.01")
 
-class BreakEven(enum.Enum):
-    """The answer of :meth:`FeeModel.break_even_price` when no price works."""
 
-    IMPOSSIBLE = "impossible"
-    """No price of the other leg in ``(0, payout)`` gives a net profit >= 0."""
+def _balance_precision(instance: object, attribute: Any, value: Any) -> None:
+    if not _checks.is_decimal(value) or value <= 0:
+        _checks.fail(instance, attribute.name, value, "must be a finite Decimal > 0")
 
 
 @frozen
 class FeeModel:
-    """Fees per order, in integer cents, for a venue of ``payout_cents`` contracts.
+    """Kalshi fees per order in ``Decimal`` dollars, for contracts paying ``payout``.
 
     ``taker_rate`` and ``maker_rate`` are finite ``Decimal`` in ``[0, 1)``; the
-    default is Kalshi's 7% taker fee and no maker fee.  The fee scales with the
-    contract: in cents it is ``ceil(rate x C x P x (1 - P) x payout_cents)``
-    with ``P = price_cents / payout_cents``, which for the Kalshi payout of 100
-    cents is exactly Kalshi's "0.07 x C x P x (1 - P) dollars, rounded up to
-    the next cent".
+    default is Kalshi's 7% taker fee and no maker fee.  ``payout`` (default
+    $1) scales the formula: the fee is ``rate x C x P x (1 - P) x payout`` with
+    ``P = price / payout``.  ``balance_precision`` is what a balance change is
+    floored to: $0.01 for a non-direct member (the default), $0.0001 for a
+    direct member.  The arithmetic is :class:`actors.money.KalshiFees`.
 
     Construction raises :class:`~actors.errors.InvalidFieldError` for a float,
-    NaN, infinite, negative or >= 1 rate, or a payout that is not an integer
-    >= 2.
+    NaN, infinite, negative or >= 1 rate, or a payout that is not a
+    ``Decimal`` > 0 with at most 4 decimals.  Every method raises it for a
+    count that is not a ``Decimal`` > 0 with at most 2 decimals or a price
+    that is not a ``Decimal`` in ``(0, payout)`` with at most 4 decimals
+    (``int``, ``bool`` and ``float`` included).
     """
 
     taker_rate: Decimal = field(default=Decimal("0.07"), validator=_checks.fee_rate)
-    maker_rate: Decimal = field(default=Decimal("0"), validator=_checks.fee_rate)
-    payout_cents: int = field(default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents)
+    maker_rate: Decimal = field(default=Decimal(0), validator=_checks.fee_rate)
+    payout: Decimal = field(default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
+    balance_precision: Decimal = field(default=_CENT, kw_only=True, validator=_balance_precision)
+    schedule: KalshiFees = field(init=False, eq=False, repr=False)
 
-    def taker_fee(self, count: int, price_cents: int) -> int:
-        """The fee in cents for taking ``count`` contracts at ``price_cents``.
+    @schedule.default
+    def _schedule(self) -> KalshiFees:
+        return KalshiFees(
+            taker_rate=self.taker_rate,
+            maker_rate=self.maker_rate,
+            balance_precision=self.balance_precision,
+        )
 
-        Never negative.  Raises :class:`~actors.errors.InvalidFieldError` if
-        ``count`` is not a positive ``int`` or ``price_cents`` is not an ``int``
-        in ``(0, payout_cents)``.
+    def trade_fee(self, count: Decimal, price: Decimal, *, maker: bool = False) -> Decimal:
+        """Kalshi's step 1 alone: ``rate x C x P x (1 - P)`` rounded up to $0.0001."""
+        self._check_order(count, price, "price")
+        return self.schedule.trade_fee(count, price, self.payout, maker=maker)
+
+    def taker_fee(self, count: Decimal, price: Decimal) -> Decimal:
+        """What taking (buying) ``count`` at ``price`` in one fill costs above the notional.
+
+        The trade fee plus the rounding fee: ``buy_cost(count, price) - price x
+        count``.  Never negative.
         """
-        return self._fee(self.taker_rate, count, price_cents)
+        return self._fee(count, price, maker=False)
 
-    def maker_fee(self, count: int, price_cents: int) -> int:
-        """The fee in cents for ``count`` contracts resting and filled at ``price_cents``.
+    def maker_fee(self, count: Decimal, price: Decimal) -> Decimal:
+        """The same as :meth:`taker_fee` for a resting order filled, with ``maker_rate``."""
+        return self._fee(count, price, maker=True)
 
-        Same formula and failures as :meth:`taker_fee`, with ``maker_rate``.
+    def buy_cost(self, count: Decimal, price: Decimal, *, maker: bool = False) -> Decimal:
+        """The cash a buy of ``count`` at ``price`` takes in one fill, fees included."""
+        self._check_order(count, price, "price")
+        return self.schedule.buy_cost(count, price, self.payout, maker=maker)
+
+    def complement_edge(self, count: Decimal, ask_yes: Decimal, ask_no: Decimal) -> Decimal:
+        """Net profit of taking ``count`` YES at ``ask_yes`` and ``count`` NO at ``ask_no``.
+
+        ``payout x count - buy_cost(yes leg) - buy_cost(no leg)``, exact; both
+        legs pay the taker fee (buying at the ask crosses the spread).  The
+        result may be zero or negative.
         """
-        return self._fee(self.maker_rate, count, price_cents)
-
-    def complement_edge_cents(self, count: int, ask_yes: int, ask_no: int) -> int:
-        """Net profit in cents of taking ``count`` YES at ``ask_yes`` and NO at ``ask_no``.
-
-        Both legs pay the taker fee (buying at the ask crosses the spread).
-        The result may be zero or negative.  Raises
-        :class:`~actors.errors.InvalidFieldError` for a bad count or price.
-        """
-        cost = self._leg_cost(count, ask_yes, "ask_yes") + self._leg_cost(count, ask_no, "ask_no")
-        return self.payout_cents * count - cost
+        cost = EXACT.add(
+            self._leg_cost(count, ask_yes, "ask_yes"), self._leg_cost(count, ask_no, "ask_no")
+        )
+        return EXACT.subtract(EXACT.multiply(self.payout, count), cost)
 
     def break_even_price(
-        self, count: int, other_leg_price: int
-    ) -> int | Literal[BreakEven.IMPOSSIBLE]:
+        self, count: Decimal, other_leg_price: Decimal, grid: PriceGrid | None = None
+    ) -> Decimal | Literal[BreakEven.IMPOSSIBLE]:
         """The highest price of one leg that still nets >= 0 with the other at ``other_leg_price``.
 
-        Returns the largest ``p`` in ``(0, payout_cents)`` with
-        ``complement_edge_cents(count, other_leg_price, p) >= 0``, or
-        :attr:`BreakEven.IMPOSSIBLE` when even a price of 1 loses money.  The
-        two legs are symmetric, so it does not matter which one is given.
-
-        The leg cost ``p*C + fee(C, p)`` never decreases as ``p`` rises while
-        the fee rate is below 1 (one more cent of price adds ``C`` cents of
-        cost and removes less than ``C`` cents of fee), so a binary search
-        finds the boundary.  Raises :class:`~actors.errors.InvalidFieldError`
-        for a bad count or price.
+        Returns the largest price ``p`` on ``grid`` (default: Kalshi's
+        ``linear_cent`` grid, tick $0.01, for this payout) with
+        ``complement_edge(count, other_leg_price, p) >= 0``, or
+        :attr:`BreakEven.IMPOSSIBLE` when even the grid's lowest price loses
+        money.  The two legs are symmetric, so it does not matter which one is
+        given.  A leg's cost never decreases as its price rises while the fee
+        rate is below 1, so a binary search over the grid finds the boundary.
+        Raises :class:`~actors.errors.InvalidFieldError` for a bad count or
+        price, or a grid whose payout is not this model's.
         """
+        grid = grid if grid is not None else PriceGrid(_CENT, payout=self.payout, places=4)
+        if grid.payout != self.payout:
+            _checks.fail(self, "grid.payout", grid.payout, f"must equal payout {self.payout}")
         other_cost = self._leg_cost(count, other_leg_price, "other_leg_price")
-        budget = self.payout_cents * count - other_cost
-        if self._leg_cost(count, 1, "price_cents") > budget:
+        budget = EXACT.subtract(EXACT.multiply(self.payout, count), other_cost)
+
+        def affordable(index: int) -> bool:
+            return self._leg_cost(count, grid.price_at(index), "price") <= budget
+
+        if not affordable(0):
             return BreakEven.IMPOSSIBLE
-        low, high = 1, self.payout_cents - 1  # invariant: low is affordable, above high is not
+        low, high = 0, grid.steps  # invariant: low is affordable, above high is not
         while low < high:
             middle = (low + high + 1) // 2
-            if self._leg_cost(count, middle, "price_cents") <= budget:
+            if affordable(middle):
                 low = middle
             else:
                 high = middle - 1
-        return low
+        return grid.price_at(low)
 
-    def _leg_cost(self, count: int, price_cents: int, name: str) -> int:
-        self._check_order(count, price_cents, name)
-        return price_cents * count + self._fee(self.taker_rate, count, price_cents)
+    def _leg_cost(self, count: Decimal, price: Decimal, name: str) -> Decimal:
+        self._check_order(count, price, name)
+        return self.schedule.buy_cost(count, price, self.payout)
 
-    def _check_order(self, count: int, price_cents: int, name: str) -> None:
-        if not _checks.positive_int.check(count):
-            _checks.fail(self, "count", count, _checks.positive_int.wording)
-        _checks.check_price(self, name, price_cents)
+    def _fee(self, count: Decimal, price: Decimal, *, maker: bool) -> Decimal:
+        self._check_order(count, price, "price")
+        cost = self.schedule.buy_cost(count, price, self.payout, maker=maker)
+        return EXACT.subtract(cost, EXACT.multiply(count, price))
 
-    def _fee(self, rate: Decimal, count: int, price_cents: int) -> int:
-        self._check_order(count, price_cents, "price_cents")
-        numerator, denominator = rate.as_integer_ratio()
-        payout = self.payout_cents
-        # rate*C*P*(1-P)*payout with P = price/payout, as one exact fraction
-        top = numerator * count * price_cents * (payout - price_cents)
-        return -(-top // (denominator * payout))
+    def _check_order(self, count: Decimal, price: Decimal, name: str) -> None:
+        if not _checks.is_size(count):
+            _checks.fail(self, "count", count, _checks.SIZE_RULE)
+        _checks.check_price(self, name, price)

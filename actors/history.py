@@ -29,18 +29,26 @@ and :func:`write_line`, so every line in the file has exactly the shape below
 actor incarnation that logged (``None`` when the line was logged outside an
 actor's thread).
 
+Money is exact (issue 12): a price, a count of contracts or an amount in
+dollars is a ``Decimal``, written as its exact fixed-point string (``"0.4200"``,
+``"2.00"``; never a JSON number) and read from such a string, or from a
+``Decimal`` (what the actors bind before the sink writes the line).
+
 Failure behaviour: :func:`read_line` raises :class:`MalformedLine` for anything
 that is not exactly one record -- an unknown ``kind``, a missing field, an
 unknown field, a value of the wrong type (no coercion: ``"3"`` is not an int,
-``true`` is not 1). Readers count such lines and report them; they never take
-them as evidence.
+``true`` is not 1, ``0.42`` is not a decimal: a float may already have lost the
+value). Readers count such lines and report them; they never take them as
+evidence. :func:`write_line` raises ``TypeError`` for a non-finite ``Decimal``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import cattrs
@@ -87,7 +95,8 @@ class OrderLine:
     ``ticker``/``side``/``action``/``price``/``count`` are ``None`` on a ``resolved``
     line for an id the venue does not know; ``error`` is set on ``fail``/``unknown``;
     ``status``/``fill_count`` on ``ok``/``resolved`` (``status`` ``None``: no such
-    order at the venue)."""
+    order at the venue). ``price`` is in dollars, ``count``/``fill_count`` in
+    contracts, all exact ``Decimal``."""
 
     KIND: ClassVar[str] = "order"
     t: float
@@ -99,11 +108,11 @@ class OrderLine:
     ticker: str | None = None
     side: str | None = None
     action: str | None = None
-    price: int | None = None
-    count: int | None = None
+    price: Decimal | None = None
+    count: Decimal | None = None
     error: str | None = None
     status: str | None = None
-    fill_count: int | None = None
+    fill_count: Decimal | None = None
     child: str | None = None
     epoch: int | None = None
 
@@ -111,7 +120,8 @@ class OrderLine:
 @frozen(kw_only=True)
 class ReservationLine:
     """Risk reserved, released, lost track of (``in_doubt``) or rejected a reservation;
-    ``amount_cents`` is ``None`` on ``reject``; ``reason`` says why (empty on reserve)."""
+    ``amount`` (dollars, exact) is ``None`` on ``reject``; ``reason`` says why (empty
+    on reserve)."""
 
     KIND: ClassVar[str] = "reservation"
     t: float
@@ -121,7 +131,7 @@ class ReservationLine:
     ticker: str
     reservation_id: str
     phase: ReservationPhase
-    amount_cents: int | None
+    amount: Decimal | None
     reason: str
     child: str | None = None
     epoch: int | None = None
@@ -279,6 +289,25 @@ def _strict(kind: type, check: Any) -> Any:
     return structure
 
 
+_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _structure_decimal(value: object, _type: object) -> Decimal:
+    """A finite ``Decimal`` as bound by a writer, or its fixed-point string as read
+    back; a JSON number, an exponent, NaN or infinity is refused."""
+    if type(value) is Decimal and value.is_finite():
+        return value
+    if type(value) is str and _DECIMAL_TEXT.fullmatch(value):
+        return Decimal(value)
+    raise TypeError(f"expected a fixed-point decimal string, got {value!r}")
+
+
+def _unstructure_decimal(value: object) -> str:
+    if type(value) is not Decimal or not value.is_finite():
+        raise TypeError(f"expected a finite Decimal, got {value!r}")
+    return f"{value:f}"
+
+
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(str, _strict(str, lambda value: type(value) is str))
@@ -290,6 +319,8 @@ def _converter() -> cattrs.Converter:
             _strict(float, lambda v: type(v) in (int, float) and math.isfinite(v))(value, _type)
         ),
     )
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
     converter.register_unstructure_hook_func(lambda kind: kind == tuple[str, ...], list)
     return converter
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from decimal import Decimal
 
 import attrs
 
@@ -112,15 +113,17 @@ def client_order_id(opportunity_id: str, leg: Side) -> str:
 class Reservation:
     """Exposure risk has set aside for one opportunity: both legs, ``count`` each.
 
-    ``amount_cents`` is the worst-case cash at risk: both legs' cost plus taker fees.
+    ``count`` is ``Decimal`` contracts, the prices ``Decimal`` dollars; ``amount``
+    is the worst-case cash at risk in ``Decimal`` dollars: both legs' cost plus
+    taker fees.
     """
 
     reservation_id: str
     ticker: str
-    count: int
-    yes_price: int
-    no_price: int
-    amount_cents: int
+    count: Decimal
+    yes_price: Decimal
+    no_price: Decimal
+    amount: Decimal
     owner_epoch: int | None = None
     state: ReservationState = ReservationState.HELD
 
@@ -269,7 +272,7 @@ class IntentRecorded:
 class OrderUpdated:
     client_order_id: str
     state: OrderState
-    filled_count: int
+    filled_count: Decimal
     venue_order_id: str | None = None
 
 

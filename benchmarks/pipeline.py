@@ -7,7 +7,7 @@
 2. Tick-to-order: the five real actors (persistence on a real SQLite file,
    risk, execution, strategy, feed) against the simulated venue on loopback.
    The benchmark makes the venue's house account post an arbitrage (a YES bid
-   and a NO bid that overlap by 6c); the clock starts when the feed actor
+   and a NO bid that overlap by $0.04); the clock starts when the feed actor
    receives the websocket frame that completes the overlap and stops when the
    execution actor's venue client starts the first ``create_order`` request.
    Venue I/O is excluded; the ledger write of the order intents (SQLite,
@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -267,9 +268,9 @@ def tick_to_order(opportunities: int, intent_sync: str = "full") -> tuple[list[f
                 "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
                 "strategy": {"repeat_after_s": 0.0},
                 "risk": {
-                    "max_market_exposure_cents": 10**9,
-                    "max_total_exposure_cents": 10**9,
-                    "max_daily_loss_cents": 10**9,
+                    "max_market_exposure": "10000000.00",
+                    "max_total_exposure": "10000000.00",
+                    "max_daily_loss": "10000000.00",
                 },
             }
         )
@@ -363,7 +364,7 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
             sampler.start()
             started = time.perf_counter()
             for i in range(1, deltas + 1):
-                change = 1 if i % 2 else -1
+                change = Decimal(1) if i % 2 else Decimal(-1)
                 frame = Delta(sid, seq + i, TICKER, Side.YES, price, change)
                 tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
             wait_until(

@@ -4,7 +4,7 @@
 
 Prints ``url <base>`` once serving (127.0.0.1, ephemeral port, markets frozen),
 then for every ``cross TICKER`` line on stdin makes the house account post a
-YES bid and a NO bid that each overlap the other side's best bid by 4c (an
+YES bid and a NO bid that each overlap the other side's best bid by $0.04 (an
 arbitrage), and answers ``ok``. Exits when stdin closes.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from decimal import Decimal
 
 import trio
 
@@ -23,8 +24,9 @@ def _cross(sim: object, ticker: str) -> None:
     book = engine.book(ticker)
     best_yes = max(price for price, _ in book.levels("yes"))
     best_no = max(price for price, _ in book.levels("no"))
-    for side, price in (("yes", 104 - best_no), ("no", 104 - best_yes)):
-        engine.place(HOUSE, OrderRequest(ticker, side, "buy", 10, price))
+    crossed = Decimal("1.04")  # payout $1 plus the $0.04 overlap
+    for side, price in (("yes", crossed - best_no), ("no", crossed - best_yes)):
+        engine.place(HOUSE, OrderRequest(ticker, side, "buy", Decimal(10), price))
 
 
 async def main(markets: int) -> None:

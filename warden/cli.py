@@ -11,9 +11,11 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from warden import __version__
@@ -22,6 +24,18 @@ from warden.cli_control import register as register_control_commands
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+
+_DOLLARS = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,2})?")
+
+
+def _dollars(text: str) -> Decimal:
+    """An argparse type: exact dollars such as ``10000.00`` (no sign, at most 2 decimals)."""
+    if _DOLLARS.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an amount of dollars such as 10000.00 (at most 2 decimals)"
+        )
+    return Decimal(text)
 
 
 def _is_loopback(host: str) -> bool:
@@ -281,7 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--arb-lifetime", type=float, default=2.0, help="seconds before competitors take it"
     )
-    sim.add_argument("--trader-cash", type=int, default=1_000_000, help="starting cash, cents")
+    sim.add_argument(
+        "--trader-cash",
+        type=_dollars,
+        default=Decimal("10000.00"),
+        help="starting cash in dollars (default 10000.00)",
+    )
     sim.add_argument("--heartbeat", type=float, default=5.0, help="websocket heartbeat seconds")
     sim.add_argument(
         "--faults", default="{}", help="fault knobs as JSON, or @file.json (see docs/venue-sim.md)"

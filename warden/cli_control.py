@@ -132,12 +132,6 @@ def _uptime(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-def _cents(value: int | None) -> str:
-    if value is None:
-        return "?"
-    return f"{'-' if value < 0 else ''}${abs(value) / 100:,.2f}"
-
-
 def _yes(value: bool | None) -> str:
     return "?" if value is None else "yes" if value else "no"
 
@@ -191,30 +185,32 @@ def _known(value: int | None) -> str:
 
 
 def _money_lines(text: Text, money: Portfolio) -> None:
+    from warden.status import dollars  # noqa: PLC0415
+
     exposure = money.exposure
     text.append(
-        f"\nexposure {_cents(exposure.total_cents)} / {_cents(exposure.max_total_cents)}"
+        f"\nexposure {dollars(exposure.total)} / {dollars(exposure.max_total)}"
         f"   markets {_known(exposure.markets)} / {_known(exposure.max_markets)}"
     )
     for ticker, market in (exposure.by_market or {}).items():
-        text.append(f"\n  {ticker} {_cents(market.cents)} / {_cents(market.max_cents)}")
+        text.append(f"\n  {ticker} {dollars(market.amount)} / {dollars(market.limit)}")
     pnl = money.pnl
     text.append(
-        f"\nrealised P&L today {_cents(pnl.today_cents)}"
-        f" (daily loss limit {_cents(pnl.max_daily_loss_cents)})"
-        f"   total {_cents(pnl.total_cents)}"
+        f"\nrealised P&L today {dollars(pnl.today)}"
+        f" (daily loss limit {dollars(pnl.max_daily_loss)})"
+        f"   total {dollars(pnl.total)}"
     )
     positions = money.positions
     text.append(f"\npositions {'?' if positions is None else len(positions) or 'none'}")
     for ticker, held in (positions or {}).items():
-        text.append(f"\n  {ticker} yes {held.yes} no {held.no} cash {_cents(held.cash_cents)}")
+        text.append(f"\n  {ticker} yes {held.yes} no {held.no} cash {dollars(held.cash)}")
     orders = money.open_orders
     text.append(f"\nopen orders {'?' if orders is None else len(orders)}")
     for order in orders or ():
         legs = ", ".join(f"{cid} {state}" for cid, state in order.legs.items())
         text.append(
             f"\n  {order.reservation} {order.ticker or '?'}"
-            f" {_cents(order.amount_cents)} {order.phase} ({legs})"
+            f" {dollars(order.amount)} {order.phase} ({legs})"
         )
     text.append(
         f"\nreservations held {_known(money.reservations.held)}"

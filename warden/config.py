@@ -3,7 +3,14 @@
 Every section is a frozen class with one validator per field. Loading is
 strict: an unknown key, a wrong type (no silent ``"5"`` → 5 or 1.5 → 1) or an
 out-of-range value raises :class:`ConfigError`, whose message names the full
-key path (``risk.max_total_exposure_cents = -1: must be an integer >= 1``).
+key path (``risk.max_concurrent_markets = -1: must be an integer >= 1``).
+Money keys are exact dollar amounts written as strings (``max_total_exposure
+= "200.00"``) and become ``decimal.Decimal``; a float, a number or a malformed
+string is refused naming the key. A count (``strategy.max_count``) may be a
+string or an integer and becomes a ``Decimal`` of contracts. The old
+``*_cents`` keys are refused naming the new key and the converted value
+(``risk.max_total_exposure_cents is gone: use max_total_exposure = "200.00"
+(dollars)``).
 Every key is checked before anything is reported, so one :class:`ConfigError`
 lists every bad key of every section, and the rules that relate two keys.
 
@@ -21,9 +28,11 @@ from __future__ import annotations
 import errno
 import operator
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeAlias, TypeGuard
 
@@ -55,7 +64,7 @@ class _Rule:
     section: str
     key: str
     other: str
-    holds: Callable[[float, float], bool]
+    holds: Callable[[Decimal | float, Decimal | float], bool]
     wording: str  # "must not exceed"
 
     def broken(self, values: RawTable) -> str | None:
@@ -64,12 +73,17 @@ class _Rule:
         value, other = values[self.key], values[self.other]
         if _number(value) and _number(other) and self.holds(value, other):
             return None
-        where = f"{self.section}.{self.key} = {value!r}"
-        return f"{where}: {self.wording} {self.section}.{self.other} ({other!r})"
+        where = f"{self.section}.{self.key} = {_shown(value)}"
+        return f"{where}: {self.wording} {self.section}.{self.other} ({_shown(other)})"
 
 
-def _number(value: object) -> TypeGuard[float]:
-    return isinstance(value, int | float)
+def _shown(value: object) -> str:
+    """A value as the config file writes it: a ``Decimal`` as its string (``"200.00"``)."""
+    return f'"{value}"' if isinstance(value, Decimal) else repr(value)
+
+
+def _number(value: object) -> TypeGuard[Decimal | float]:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def _enforce(section: object, rules: tuple[_Rule, ...]) -> None:
@@ -91,6 +105,44 @@ _url = validators.rule(
 )
 _path = validators.text("path")
 _flag = validators.flag()
+
+_DOLLAR_PLACES = 4  # Kalshi's finest money unit is $0.0001
+_COUNT_PLACES = 2  # Kalshi's lot: 0.01 contract
+_FIXED_POINT = re.compile(r"(?:0|[1-9][0-9]*)(?:\.([0-9]+))?")
+_MAX_TEXT = 24  # longer than any sensible amount; bounds the work on a hostile file
+_KIND = "warden.config.kind"  # attrs metadata: "money" or "count" for a Decimal key
+
+
+def _decimal(low: Decimal, *, inclusive: bool, high: Decimal | None = None) -> validators.Rule:
+    """A finite ``Decimal`` > ``low`` (>= if ``inclusive``) and < ``high`` if given."""
+    sign = ">=" if inclusive else ">"
+    wording = (
+        f"must be {sign} {low}" + (f" and < {high}" if high is not None else "") + " (dollars)"
+    )
+
+    def check(value: object) -> bool:
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return False
+        above = value >= low if inclusive else value > low
+        return above and (high is None or value < high)
+
+    return validators.rule(check, wording)
+
+
+_MONEY = {_KIND: "money"}  # read from a string of dollars (see _dollars)
+_COUNT = {_KIND: "count"}  # read from an integer or a string of contracts (see _contracts)
+_positive_dollars = _decimal(Decimal(0), inclusive=False)
+_overlap_dollars = _decimal(Decimal(0), inclusive=True, high=Decimal(1))
+_MAX_COUNT = Decimal(10_000)
+_contract_count = validators.rule(
+    lambda v: _positive_dollars.check(v) and v <= _MAX_COUNT and _fits(v, _COUNT_PLACES),
+    f"must be > 0 and <= {_MAX_COUNT}, with at most {_COUNT_PLACES} decimals (contracts)",
+)
+
+
+def _fits(value: Decimal, places: int) -> bool:
+    """``value`` needs at most ``places`` decimals (trailing zeros do not count)."""
+    return value == value.quantize(Decimal(1).scaleb(-places))
 
 
 @attrs.frozen
@@ -121,25 +173,37 @@ class VenueSection:
 class FeedSection:
     stale_after_s: float = attrs.field(default=5.0, validator=_positive_s)
     silence_timeout_s: float = attrs.field(default=3.0, validator=_positive_s)
-    max_overlap_cents: int = attrs.field(default=20, validator=validators.integer(0, 99))
+    max_overlap: Decimal = attrs.field(
+        default=Decimal("0.20"), validator=_overlap_dollars, metadata=_MONEY
+    )
     reconnect_base_s: float = attrs.field(default=0.1, validator=_positive_s)
     reconnect_cap_s: float = attrs.field(default=5.0, validator=_positive_s)
 
 
 @attrs.frozen
 class StrategySection:
-    min_edge_cents: int = attrs.field(default=1, validator=validators.integer(1))
-    max_count: int = attrs.field(default=10, validator=validators.integer(1, 10_000))
+    min_edge: Decimal = attrs.field(
+        default=Decimal("0.01"), validator=_positive_dollars, metadata=_MONEY
+    )
+    max_count: Decimal = attrs.field(
+        default=Decimal(10), validator=_contract_count, metadata=_COUNT
+    )
     max_book_age_s: float = attrs.field(default=1.0, validator=_positive_s)
     repeat_after_s: float = attrs.field(default=1.0, validator=_non_negative_s)
 
 
 @attrs.frozen
 class RiskSection:
-    max_market_exposure_cents: int = attrs.field(default=5_000, validator=validators.integer(1))
-    max_total_exposure_cents: int = attrs.field(default=20_000, validator=validators.integer(1))
+    max_market_exposure: Decimal = attrs.field(
+        default=Decimal("50.00"), validator=_positive_dollars, metadata=_MONEY
+    )
+    max_total_exposure: Decimal = attrs.field(
+        default=Decimal("200.00"), validator=_positive_dollars, metadata=_MONEY
+    )
     max_concurrent_markets: int = attrs.field(default=5, validator=validators.integer(1))
-    max_daily_loss_cents: int = attrs.field(default=5_000, validator=validators.integer(1))
+    max_daily_loss: Decimal = attrs.field(
+        default=Decimal("50.00"), validator=_positive_dollars, metadata=_MONEY
+    )
     breaker_failures: int = attrs.field(default=5, validator=validators.integer(1))
     breaker_window_s: float = attrs.field(default=10.0, validator=_positive_s)
     breaker_cooldown_s: float = attrs.field(default=5.0, validator=_positive_s)
@@ -189,8 +253,8 @@ _RULES: dict[type, tuple[_Rule, ...]] = {
     RiskSection: (
         _Rule(
             "risk",
-            "max_market_exposure_cents",
-            "max_total_exposure_cents",
+            "max_market_exposure",
+            "max_total_exposure",
             operator.le,
             "must not exceed",
         ),
@@ -229,6 +293,46 @@ def _strict(kind: type, name: str) -> Callable[[object, type], object]:
     return structure
 
 
+def _fixed_point(value: object, places: int, expected: str) -> Decimal:
+    """``value`` (plain fixed-point text, at most ``places`` decimals) as a ``Decimal``;
+    raises :class:`TypeError` saying what was ``expected`` otherwise."""
+    match = (
+        _FIXED_POINT.fullmatch(value)
+        if isinstance(value, str) and len(value) <= _MAX_TEXT
+        else None
+    )
+    if match is None or len(match.group(1) or "") > places:
+        raise TypeError(f"expected {expected}, got {type(value).__name__} {value!r}")
+    return Decimal(match.string)
+
+
+def _dollars(value: object, _type: type = Decimal) -> Decimal:
+    """A money key: a string of dollars such as ``"200.00"`` (never a TOML number: a
+    float is inexact and an integer would be ambiguous with the old cents keys)."""
+    return _fixed_point(
+        value,
+        _DOLLAR_PLACES,
+        f'dollars as a string such as "200.00" (at most {_DOLLAR_PLACES} decimals)',
+    )
+
+
+def _contracts(value: object, _type: type = Decimal) -> Decimal:
+    """A count key: an integer, or a string of contracts with at most 2 decimals."""
+    if type(value) is int:
+        return Decimal(value)
+    return _fixed_point(
+        value,
+        _COUNT_PLACES,
+        f'an integer or a string such as "10.00" (at most {_COUNT_PLACES} decimals)',
+    )
+
+
+def _either(value: object, _type: type) -> Decimal:
+    """cattrs' hook for every ``Decimal`` key, run only after each key passed its own
+    check (:func:`_section_problems`): an integer is a count, a string either kind."""
+    return _contracts(value) if type(value) is int else _dollars(value)
+
+
 _HOOKS: dict[type, Callable[[object, type], object]] = {
     int: _strict(int, "an integer"),
     float: _strict(float, "a number"),
@@ -237,11 +341,37 @@ _HOOKS: dict[type, Callable[[object, type], object]] = {
 }
 
 
+def _hook(field: attrs.Attribute[object]) -> Callable[[object, type], object]:
+    """The loader's check and conversion of one key's raw TOML value."""
+    kind = field.metadata.get(_KIND)
+    if kind == "money":
+        return _dollars
+    if kind == "count":
+        return _contracts
+    assert isinstance(field.type, type)  # resolved by attrs.resolve_types
+    return _HOOKS[field.type]
+
+
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     for kind, hook in _HOOKS.items():
         converter.register_structure_hook(kind, hook)
+    converter.register_structure_hook(Decimal, _either)
     return converter
+
+
+def _gone(section: str, key: str, value: object, fields: set[str]) -> str | None:
+    """The problem of an old ``*_cents`` key whose dollar key is in ``fields``: names the
+    new key and, for an integer, the converted value; None for any other key."""
+    new = key.removesuffix("_cents")
+    if new == key or new not in fields:
+        return None
+    if type(value) is int:
+        dollars = (Decimal(value) / 100).quantize(Decimal("0.01"))
+        use = f'{new} = "{dollars}" (dollars)'
+    else:
+        use = f'{new} as a string of dollars (e.g. "2.50" for 250 cents)'
+    return f"{section}.{key} is gone: use {use}"
 
 
 def _section_types() -> list[tuple[str, type]]:
@@ -249,15 +379,26 @@ def _section_types() -> list[tuple[str, type]]:
     return [(field.name, field.type) for field in attrs.fields(Config)]  # type: ignore[misc]
 
 
+def _unknown_problems(name: str, raw: RawTable, names: set[str]) -> list[str]:
+    """Each old ``*_cents`` key (naming its replacement), then every other unknown key."""
+    problems, unknown = [], []
+    for key in sorted(set(raw) - names):
+        gone = _gone(name, key, raw[key], names)
+        if gone is None:
+            unknown.append(key)
+        else:
+            problems.append(gone)
+    if unknown:
+        problems.append(f"unknown key(s) {unknown} in [{name}]")
+    return problems
+
+
 def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]:
     """Every bad key of one section: unknown keys, each field's type and range, then
     each rule between two keys that are both valid (given or defaulted)."""
     attrs.resolve_types(section_type)
     fields = attrs.fields(section_type)
-    problems = []
-    unknown = sorted(set(raw) - {field.name for field in fields})
-    if unknown:
-        problems.append(f"unknown key(s) {unknown} in [{name}]")
+    problems = _unknown_problems(name, raw, {field.name for field in fields})
     valid: dict[str, object] = {}
     for field in fields:
         if field.name not in raw:
@@ -265,15 +406,15 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
             continue
         value = raw[field.name]
         try:
-            _HOOKS[field.type](value, field.type)
+            converted = _hook(field)(value, field.type)
             if field.validator is not None:
-                field.validator(None, field, value)
+                field.validator(None, field, converted)
         except TypeError as error:
             problems.append(f"{name}.{field.name}: {error}")
         except validators.FieldError as error:
             problems.append(f"{name}.{field.name} = {value!r}: {error.rule}")
         else:
-            valid[field.name] = value
+            valid[field.name] = converted
     for rule in _RULES.get(section_type, ()):
         if rule.key in valid and rule.other in valid:
             broken = rule.broken(valid)

@@ -5,6 +5,10 @@ Read-only and safe while the daemon runs: the ledger is opened with
 block the writer) and everything is read in one read transaction, so the
 report is one consistent committed state.
 
+Money is exact ``Decimal`` dollars and counts ``Decimal`` contracts (sums
+under :data:`actors.money.EXACT`: never rounded); the text prints money as
+dollars (``$1.25``, ``-$0.0175``), ``--json`` each value as its exact string.
+
 P&L: ``cash flow`` is what the fills moved (buys spend price x count + fee,
 sells bring price x count - fee). Contracts are valued at settlement: a
 position's P&L if YES wins is cash + YES contracts x payout, likewise for NO;
@@ -24,17 +28,20 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TextIO, TypeVar
 
 import attrs
 import cattrs
 
+from actors import money
 from actors.domain import Position, Side
 from actors.errors import LedgerError
 from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord, utc_day
 from supervision import validators
 from warden.json_types import JsonObject
+from warden.status import dollars
 
 T = TypeVar("T")
 
@@ -162,10 +169,10 @@ class OrderRow:
     ticker: str
     side: str
     action: str
-    price: int
-    count: int
+    price: Decimal
+    count: Decimal
     state: str
-    filled_count: int
+    filled_count: Decimal
     venue_order_id: str | None
     created_at: str
     updated_at: str
@@ -178,30 +185,30 @@ class FillRow:
     ticker: str
     side: str
     action: str
-    price: int
-    count: int
-    fee_cents: int
+    price: Decimal
+    count: Decimal
+    fee: Decimal
     recorded_at: str
 
 
 @attrs.frozen
 class PositionRow:
     ticker: str
-    yes_count: int
-    no_count: int
-    cash_cents: int
-    matched_pairs: int
-    pnl_if_yes_cents: int
-    pnl_if_no_cents: int
-    worst_case_pnl_cents: int
+    yes_count: Decimal
+    no_count: Decimal
+    cash: Decimal
+    matched_pairs: Decimal
+    pnl_if_yes: Decimal
+    pnl_if_no: Decimal
+    worst_case_pnl: Decimal
 
 
 @attrs.frozen
 class Pnl:
-    cash_flow_cents: int
-    fees_cents: int
-    worst_case_pnl_cents: int
-    best_case_pnl_cents: int
+    cash_flow: Decimal
+    fees: Decimal
+    worst_case_pnl: Decimal
+    best_case_pnl: Decimal
 
 
 @attrs.frozen
@@ -221,6 +228,7 @@ class Report:
 
 
 _converter = cattrs.Converter()
+_converter.register_unstructure_hook(Decimal, str)  # exact: "0.4200", never a JSON number
 
 
 def report_to_json(report: Report) -> JsonObject:
@@ -257,21 +265,35 @@ def _fill(record: FillRecord) -> FillRow:
         action=fill.action.value,
         price=fill.price,
         count=fill.count,
-        fee_cents=fill.fee_cents,
+        fee=fill.fee,
         recorded_at=_iso(record.recorded_at),
     )
+
+
+_DOLLAR_PLACES = Decimal("0.0001")  # Kalshi's finest money unit
+_CONTRACT_PLACES = Decimal("0.01")  # Kalshi's lot
+
+
+def _tidy(amount: Decimal, places: Decimal = _DOLLAR_PLACES) -> Decimal:
+    """``amount`` with a fixed number of decimals (dollars ``-1.920000`` -> ``-1.9200``,
+    contracts ``0`` -> ``0.00``) when that is exact; unchanged when it needs more (a
+    sub-penny tick times a fractional count): never rounded."""
+    try:
+        return amount.quantize(places, context=money.EXACT)
+    except (Inexact, InvalidOperation):
+        return amount
 
 
 def _position(position: Position) -> PositionRow:
     return PositionRow(
         ticker=position.ticker,
-        yes_count=position.yes_count,
-        no_count=position.no_count,
-        cash_cents=position.cash_cents,
-        matched_pairs=position.matched_pairs,
-        pnl_if_yes_cents=position.pnl_at_settlement(Side.YES),
-        pnl_if_no_cents=position.pnl_at_settlement(Side.NO),
-        worst_case_pnl_cents=position.worst_case_pnl_cents,
+        yes_count=_tidy(position.yes_count, _CONTRACT_PLACES),
+        no_count=_tidy(position.no_count, _CONTRACT_PLACES),
+        cash=_tidy(position.cash),
+        matched_pairs=_tidy(position.matched_pairs, _CONTRACT_PLACES),
+        pnl_if_yes=_tidy(position.pnl_at_settlement(Side.YES)),
+        pnl_if_no=_tidy(position.pnl_at_settlement(Side.NO)),
+        worst_case_pnl=_tidy(position.worst_case_pnl),
     )
 
 
@@ -296,22 +318,36 @@ def _collect(ledger: Ledger, selection: ReportFilter) -> Report:
         orders=[_order(record) for record in _newest(listed_orders, selection.limit)],
         fills=[_fill(record) for record in _newest(listed_fills, selection.limit)],
         positions=[_position(position) for position in positions],
-        pnl=Pnl(
-            cash_flow_cents=sum(position.cash_cents for position in positions),
-            fees_cents=sum(record.fill.fee_cents for record in fills),
-            worst_case_pnl_cents=sum(p.worst_case_pnl_cents for p in positions),
-            best_case_pnl_cents=sum(
-                max(p.pnl_at_settlement(Side.YES), p.pnl_at_settlement(Side.NO)) for p in positions
-            ),
-        ),
+        pnl=_pnl(positions, fills),
         daily_stats=_newest(days, selection.limit),
     )
 
 
-def _dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{rest:02d}"
+def _pnl(positions: list[Position], fills: list[FillRecord]) -> Pnl:
+    """Sums over ``positions`` and ``fills``, exact (a sum that would round raises)."""
+    zero = Decimal(0)
+    with localcontext(money.EXACT):
+        best = (max(p.pnl_at_settlement(Side.YES), p.pnl_at_settlement(Side.NO)) for p in positions)
+        return Pnl(
+            cash_flow=_tidy(sum((position.cash for position in positions), zero)),
+            fees=_tidy(sum((record.fill.fee for record in fills), zero)),
+            worst_case_pnl=_tidy(sum((p.worst_case_pnl for p in positions), zero)),
+            best_case_pnl=_tidy(sum(best, zero)),
+        )
+
+
+# columns of money (dollars): printed as $1.25 in the tables
+_MONEY_COLUMNS = frozenset(
+    {"fee", "cash", "pnl_if_yes", "pnl_if_no", "worst_case_pnl", "fees", "cash_flow"}
+)
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if column in _MONEY_COLUMNS and isinstance(value, Decimal):
+        return dollars(value)
+    return str(value)
 
 
 def _table(
@@ -328,7 +364,10 @@ def _table(
         out.write("  (none)\n")
         return
     values = [[getattr(row, column) for column in columns] for row in rows]
-    cells = [[("-" if value is None else str(value)) for value in line] for line in values]
+    cells = [
+        [_cell(column, value) for column, value in zip(columns, line, strict=True)]
+        for line in values
+    ]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
     for line in [list(columns), *cells]:
         out.write(
@@ -366,7 +405,7 @@ def _print_tables(report: Report, out: TextIO) -> None:
     _table(
         "FILLS",
         report.fills,
-        ("fill_id", "client_order_id", "ticker", "side", "action", "price", "count", "fee_cents"),
+        ("fill_id", "client_order_id", "ticker", "side", "action", "price", "count", "fee"),
         out,
         matched.fills,
     )
@@ -377,19 +416,19 @@ def _print_tables(report: Report, out: TextIO) -> None:
             "ticker",
             "yes_count",
             "no_count",
-            "cash_cents",
-            "pnl_if_yes_cents",
-            "pnl_if_no_cents",
-            "worst_case_pnl_cents",
+            "cash",
+            "pnl_if_yes",
+            "pnl_if_no",
+            "worst_case_pnl",
         ),
         out,
     )
     pnl = report.pnl
     out.write("\nP&L\n")
-    out.write(f"  cash flow (incl. fees)     {_dollars(pnl.cash_flow_cents)}\n")
-    out.write(f"  fees                       {_dollars(pnl.fees_cents)}\n")
-    out.write(f"  at settlement, worst case  {_dollars(pnl.worst_case_pnl_cents)}\n")
-    out.write(f"  at settlement, best case   {_dollars(pnl.best_case_pnl_cents)}\n")
+    out.write(f"  cash flow (incl. fees)     {dollars(pnl.cash_flow)}\n")
+    out.write(f"  fees                       {dollars(pnl.fees)}\n")
+    out.write(f"  at settlement, worst case  {dollars(pnl.worst_case_pnl)}\n")
+    out.write(f"  at settlement, best case   {dollars(pnl.best_case_pnl)}\n")
     _table(
         "DAILY STATS (UTC, all markets)" if report.filters.market else "DAILY STATS (UTC)",
         report.daily_stats,
@@ -400,8 +439,8 @@ def _print_tables(report: Report, out: TextIO) -> None:
             "orders_expired",
             "fills",
             "contracts",
-            "fees_cents",
-            "cash_flow_cents",
+            "fees",
+            "cash_flow",
         ),
         out,
         matched.days,

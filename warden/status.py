@@ -27,6 +27,7 @@ process's own: one daemon runs per process, so its totals are the process's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import attrs
 
@@ -65,10 +66,14 @@ COUNTERS: dict[str, tuple[str, Callable[[ActorSnapshot], int | None]]] = {
 }
 
 
-def _cents(value: int | None) -> str:
+def dollars(value: Decimal | None) -> str:
+    """An exact amount of dollars as an operator reads it: ``$1,234.50``, ``-$0.0175``
+    (at least 2 decimals, more when the amount has them: never rounded); ``?`` for None."""
     if value is None:
         return "?"
-    return f"{'-' if value < 0 else ''}${abs(value) / 100:,.2f}"
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{'-' if value < 0 else ''}${abs(value):,.{places}f}"
 
 
 @attrs.define
@@ -139,10 +144,10 @@ def _risk_state(risk: RiskStatus | None) -> str:
     if risk is None:
         return "exposure ? / ? | pnl today ? total ?"
     return (
-        f"exposure {_cents(risk.exposure_cents.total)}"
-        f" / {_cents(risk.limits.max_total_exposure_cents)}"
-        f" | pnl today {_cents(risk.realised_pnl_today_cents)}"
-        f" total {_cents(risk.realised_pnl_total_cents)}"
+        f"exposure {dollars(risk.exposure.total)}"
+        f" / {dollars(risk.limits.max_total_exposure)}"
+        f" | pnl today {dollars(risk.realised_pnl_today)}"
+        f" total {dollars(risk.realised_pnl_total)}"
     )
 
 

@@ -49,7 +49,7 @@ def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
     return FeedConfig(
         ws_url=urls.ws,
         rest_url=urls.rest,
-        max_overlap_cents=feed.max_overlap_cents,
+        max_overlap=feed.max_overlap,
         stale_after_s=feed.stale_after_s,
         silence_timeout_s=feed.silence_timeout_s,
         reconnect_backoff=BackoffPolicy(
@@ -93,10 +93,10 @@ def risk_limits(config: Config) -> tuple[RiskLimits, BreakerConfig]:
     risk = config.risk
     return (
         RiskLimits(
-            max_market_exposure_cents=risk.max_market_exposure_cents,
-            max_total_exposure_cents=risk.max_total_exposure_cents,
+            max_market_exposure=risk.max_market_exposure,
+            max_total_exposure=risk.max_total_exposure,
             max_concurrent_markets=risk.max_concurrent_markets,
-            max_daily_loss_cents=risk.max_daily_loss_cents,
+            max_daily_loss=risk.max_daily_loss,
         ),
         BreakerConfig(
             failure_threshold=risk.breaker_failures,
@@ -113,9 +113,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     limits, breaker = risk_limits(config)
     record_timeout, ledger_retry = ledger_client_settings(config)
     strategy = config.strategy
-    arbitrage = ComplementArbitrage(
-        min_edge_cents=strategy.min_edge_cents, max_count=strategy.max_count
-    )
+    arbitrage = ComplementArbitrage(min_edge=strategy.min_edge, max_count=strategy.max_count)
     feed = feed_config(config, urls)
     execution = execution_config(config, urls)
     db = Path(config.daemon.db)

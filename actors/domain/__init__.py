@@ -1,8 +1,10 @@
 """The value types of the trading domain: sides, books, opportunities, orders, fills.
 
 Every type is a frozen attrs class whose constructor validates each field:
-prices and sizes are ``int`` cents and contracts (never ``float``, never
-``bool``), prices lie strictly between 0 and the payout, and a bad value raises
+prices, payouts, cash and fees are ``Decimal`` dollars and sizes ``Decimal``
+contracts (never ``float``, ``int`` or ``bool``; docs/money.md), prices lie
+strictly between 0 and the payout with at most 4 decimals, sizes have at most
+2 decimals, and a bad value raises
 a subclass of :class:`~actors.errors.DomainError` (a ``ValueError``) naming the
 field, the value, and the ticker and order id when known.  Operations that
 "change" a value (applying a book delta, an order transition, a fill to a

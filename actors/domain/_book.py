@@ -5,11 +5,17 @@ at ``payout - p``, so the YES ask is ``payout - best NO bid`` and the NO ask is
 ``payout - best YES bid``; the book is crossed when the best YES bid plus the
 best NO bid reaches the payout.
 
+Prices and the payout are ``Decimal`` dollars (a price in ``(0, payout)``
+with at most 4 decimals) and sizes ``Decimal`` contracts (> 0, at most 2
+decimals); ``bool``, ``int`` and ``float`` are refused (see
+:mod:`actors._checks`).  Sizes are added exactly (:data:`actors.money.EXACT`):
+applying a change never rounds.
+
 A crossed binary book is exactly a complement-arbitrage opportunity (YES ask
 plus NO ask below the payout), and a venue whose makers never trade with
 themselves can show one for a while.  A holder of a book that must accept such
-books sets ``crossing_tolerance_cents``: the book is then rejected as crossed
-only when the best bids reach ``payout + crossing_tolerance_cents``, and a
+books sets ``crossing_tolerance`` (dollars): the book is then rejected as
+crossed only when the best bids reach ``payout + crossing_tolerance``, and a
 larger overlap is treated as corrupt data.  The default ``0`` rejects every
 crossed book.
 
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from itertools import pairwise
 from operator import itemgetter
 from typing import Any, NoReturn, TypeAlias
@@ -39,12 +46,17 @@ from attrs import field, frozen
 from actors import _checks
 from actors.domain._sides import Side
 from actors.errors import CrossedBookError, InvalidFieldError, NegativeLevelError, SequenceGapError
-from supervision import validators
+from actors.money import EXACT
 
-Levels: TypeAlias = tuple[tuple[int, int], ...]
+Levels: TypeAlias = tuple[tuple[Decimal, Decimal], ...]
 """``(price, size)`` pairs in ascending price order, prices unique."""
 
-LevelsInput: TypeAlias = Mapping[int, int] | Iterable[tuple[int, int]]
+LevelsInput: TypeAlias = Mapping[Decimal, Decimal] | Iterable[tuple[Decimal, Decimal]]
+
+_ZERO = Decimal(0)
+_add = EXACT.add  # exact: raises rather than round
+_sub = EXACT.subtract
+_remainder = EXACT.remainder
 
 _price_of = itemgetter(0)
 _set = object.__setattr__  # how a frozen attrs instance is filled in, as its __init__ does
@@ -61,14 +73,15 @@ def _as_levels(value: LevelsInput) -> Any:
         pairs = tuple((price, size) for price, size in items)
     except (TypeError, ValueError):
         return value
-    if all(validators.is_int(price) for price, _ in pairs):
+    if all(_checks.is_decimal(price) for price, _ in pairs):
         return tuple(sorted(pairs, key=lambda pair: pair[0]))
     return pairs
 
 
 def _valid_side(*, signed: bool) -> Any:
     """Validate a side: unique in-range prices, sizes > 0 (or, if ``signed``, != 0)."""
-    rule = "must be a non-zero integer" if signed else _checks.positive_int.wording
+    rule = _checks.SIZE_CHANGE_RULE if signed else _checks.SIZE_RULE
+    valid = _checks.is_size_change if signed else _checks.is_size
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
         name = attribute.name
@@ -79,14 +92,27 @@ def _valid_side(*, signed: bool) -> Any:
                 _checks.fail(instance, name, level, "must hold (price, size) pairs")
             price, size = level
             _checks.check_price(instance, f"{name}.price", price)
-            if not validators.is_int(size) or size == 0 or (size < 0 and not signed):
+            if not valid(size):
                 _checks.fail(instance, f"{name}[{price}].size", size, rule)
-        # every price is an int now, so the converter sorted them: repeats are adjacent
+        # every price is a Decimal now, so the converter sorted them: repeats are adjacent
         for (earlier, _), (later, _) in pairwise(value):
             if earlier == later:
                 _checks.fail(instance, f"{name}.price", later, "appears more than once")
 
     return check
+
+
+def _positive_price(instance: Any, attribute: Any, value: Any) -> None:
+    """A level's price: a ``Decimal`` > 0 with at most 4 decimals (its holder checks the payout)."""
+    if not (
+        _checks.is_decimal(value) and value > 0 and _checks.is_multiple(value, _checks.PRICE_STEP)
+    ):
+        _checks.fail(
+            instance,
+            attribute.name,
+            value,
+            f"must be a Decimal > 0 with at most {_checks.PRICE_PLACES} decimals",
+        )
 
 
 def _best(levels: Levels) -> Level | None:
@@ -97,16 +123,18 @@ def _best(levels: Levels) -> Level | None:
 
 
 def _check_not_crossed(
-    ticker: str, yes_bid: Level | None, no_bid: Level | None, payout: int, tolerance: int
+    ticker: str,
+    yes_bid: Level | None,
+    no_bid: Level | None,
+    payout: Decimal,
+    tolerance: Decimal,
 ) -> None:
     if (
         yes_bid is not None
         and no_bid is not None
-        and yes_bid.price + no_bid.price >= payout + tolerance
+        and _add(yes_bid.price, no_bid.price) >= _add(payout, tolerance)
     ):
-        raise CrossedBookError(
-            ticker, yes_bid.price, no_bid.price, payout, tolerance_cents=tolerance
-        )
+        raise CrossedBookError(ticker, yes_bid.price, no_bid.price, payout, tolerance=tolerance)
 
 
 def _bid(instance: Any, attribute: Any, value: Any) -> None:
@@ -120,13 +148,16 @@ def _bid(instance: Any, attribute: Any, value: Any) -> None:
 
 @frozen
 class Level:
-    """One price level: ``size`` contracts at ``price`` cents, both positive ``int``.
+    """One price level: ``size`` contracts at ``price`` dollars, both positive ``Decimal``.
 
-    The upper bound of ``price`` is the payout, checked by whoever holds the level.
+    ``price`` has at most 4 decimals, ``size`` at most 2.  The upper bound of
+    ``price`` is the payout, checked by whoever holds the level.  Raises
+    :class:`~actors.errors.InvalidFieldError` otherwise (``bool``, ``int`` and
+    ``float`` included).
     """
 
-    price: int = field(validator=_checks.positive_int)
-    size: int = field(validator=_checks.positive_int)
+    price: Decimal = field(validator=_positive_price)
+    size: Decimal = field(validator=_checks.size)
 
 
 @frozen
@@ -134,22 +165,21 @@ class BookSnapshot:
     """The full book of one market as of subscription sequence number ``seq``.
 
     Raises :class:`~actors.errors.InvalidFieldError` for a bad ticker, a
-    negative or non-``int`` ``seq``, a price outside ``(0, payout)``, a
-    duplicated price, a size that is not a positive ``int``, or a
-    ``crossing_tolerance_cents`` that is not a non-negative ``int``; raises
+    negative or non-``int`` ``seq``, a price that is not a ``Decimal`` in
+    ``(0, payout)`` with at most 4 decimals, a duplicated price, a size that
+    is not a ``Decimal`` > 0 with at most 2 decimals, or a
+    ``crossing_tolerance`` that is not a ``Decimal`` >= 0; raises
     :class:`~actors.errors.CrossedBookError` if the best bids add up to
-    ``payout + crossing_tolerance_cents`` or more (see the module docstring).
+    ``payout + crossing_tolerance`` or more (see the module docstring).
     """
 
     ticker: str = field(validator=_checks.identifier)
     seq: int = field(validator=_checks.non_negative_int)
     yes_bids: Levels = field(converter=_as_levels, validator=_valid_side(signed=False))
     no_bids: Levels = field(converter=_as_levels, validator=_valid_side(signed=False))
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
-    crossing_tolerance_cents: int = field(
-        kw_only=True, default=0, validator=_checks.non_negative_int
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
+    crossing_tolerance: Decimal = field(
+        kw_only=True, default=_ZERO, validator=_checks.non_negative_amount
     )
 
     def __attrs_post_init__(self) -> None:
@@ -157,8 +187,8 @@ class BookSnapshot:
             self.ticker,
             _best(self.yes_bids),
             _best(self.no_bids),
-            self.payout_cents,
-            self.crossing_tolerance_cents,
+            self.payout,
+            self.crossing_tolerance,
         )
 
     def apply(self, delta: BookDelta) -> BookSnapshot:
@@ -170,10 +200,10 @@ class BookSnapshot:
         ``delta.seq == self.seq + 1``, :class:`~actors.errors.NegativeLevelError`
         if a size would drop below 0, and
         :class:`~actors.errors.CrossedBookError` if the result is crossed beyond
-        ``self.crossing_tolerance_cents`` (which the result keeps).
+        ``self.crossing_tolerance`` (which the result keeps).
         ``self`` is never changed.
         """
-        for name in ("ticker", "payout_cents"):
+        for name in ("ticker", "payout"):
             if getattr(delta, name) != getattr(self, name):
                 raise InvalidFieldError(
                     "BookDelta",
@@ -190,15 +220,18 @@ class BookSnapshot:
             self._merge("no", self.no_bids, delta.no_changes),
         )
 
-    def with_level_change(self, side: Side, price: int, change: int, seq: int) -> BookSnapshot:
+    def with_level_change(
+        self, side: Side, price: Decimal, change: Decimal, seq: int
+    ) -> BookSnapshot:
         """The snapshot after ``change`` contracts at ``price`` on ``side``'s bids, as of ``seq``.
 
         The same as ``self.apply(BookDelta(self.ticker, seq, ...))`` with that one
-        change on ``side``, payout ``self.payout_cents``, and the same errors in
+        change on ``side``, payout ``self.payout``, and the same errors in
         the same order: :class:`~actors.errors.InvalidFieldError` (owner
         ``BookDelta``) for a ``seq`` that is not a non-negative ``int``, a
-        ``price`` outside ``(0, payout)`` or a ``change`` that is not a non-zero
-        ``int``, then :class:`~actors.errors.SequenceGapError`,
+        ``price`` that is not a ``Decimal`` in ``(0, payout)`` with at most 4
+        decimals or a ``change`` that is not a non-zero ``Decimal`` with at most
+        2 decimals, then :class:`~actors.errors.SequenceGapError`,
         :class:`~actors.errors.NegativeLevelError` and
         :class:`~actors.errors.CrossedBookError`; but no delta is built.  Raises
         :class:`~actors.errors.InvalidFieldError` (owner ``BookSnapshot``) if
@@ -212,12 +245,18 @@ class BookSnapshot:
             name = "no"
         else:
             _checks.fail(self, "side", side, "must be a Side")
-        payout = self.payout_cents
-        if type(price) is not int or not 0 < price < payout:
-            rule = f"must be an integer price in (0, {payout})"
-            self._bad_change(f"{name}_changes.price", price, rule)
-        if type(change) is not int or change == 0:
-            self._bad_change(f"{name}_changes[{price}].size", change, "must be a non-zero integer")
+        payout = self.payout
+        # _checks.is_price inlined: this is the feed's hot path (the range check comes
+        # first, so the remainder's quotient is small and exact)
+        if not (
+            type(price) is Decimal
+            and price.is_finite()
+            and 0 < price < payout
+            and not _remainder(price, _checks.PRICE_STEP)
+        ):
+            self._bad_change(f"{name}_changes.price", price, _checks.price_rule(payout))
+        if not _checks.is_size_change(change):
+            self._bad_change(f"{name}_changes[{price}].size", change, _checks.SIZE_CHANGE_RULE)
         if seq != self.seq + 1:
             raise SequenceGapError(self.ticker, self.seq + 1, seq)
         if name == "yes":
@@ -231,8 +270,8 @@ class BookSnapshot:
             self.seq,
             _best(self.yes_bids),
             _best(self.no_bids),
-            payout_cents=self.payout_cents,
-            crossing_tolerance_cents=self.crossing_tolerance_cents,
+            payout=self.payout,
+            crossing_tolerance=self.crossing_tolerance,
         )
 
     def _trusted(self, seq: int, yes_bids: Levels | None, no_bids: Levels | None) -> BookSnapshot:
@@ -240,26 +279,25 @@ class BookSnapshot:
         only for crossing.
 
         Trusted, not validated: the caller guarantees ``seq`` is a non-negative
-        ``int`` and each new side holds unique ascending in-range prices with
-        positive ``int`` sizes, which holds for a side of this (validated, frozen)
-        snapshot with validated changes merged in.  Fills the slots the way the
-        attrs ``__init__`` does, minus converters and validators.  Raises
-        :class:`~actors.errors.CrossedBookError` like the constructor.
+        ``int`` and each new side holds unique ascending in-range ``Decimal``
+        prices with valid positive ``Decimal`` sizes, which holds for a side of
+        this (validated, frozen) snapshot with validated changes merged in.
+        Fills the slots the way the attrs ``__init__`` does, minus converters
+        and validators.  Raises :class:`~actors.errors.CrossedBookError` like
+        the constructor.
         """
         yes = self.yes_bids if yes_bids is None else yes_bids
         no = self.no_bids if no_bids is None else no_bids
-        payout, tolerance = self.payout_cents, self.crossing_tolerance_cents
-        if yes and no and yes[-1][0] + no[-1][0] >= payout + tolerance:
-            raise CrossedBookError(
-                self.ticker, yes[-1][0], no[-1][0], payout, tolerance_cents=tolerance
-            )
+        payout, tolerance = self.payout, self.crossing_tolerance
+        if yes and no and _add(yes[-1][0], no[-1][0]) >= _add(payout, tolerance):
+            raise CrossedBookError(self.ticker, yes[-1][0], no[-1][0], payout, tolerance=tolerance)
         book = object.__new__(BookSnapshot)
         _set(book, "ticker", self.ticker)
         _set(book, "seq", seq)
         _set(book, "yes_bids", yes)
         _set(book, "no_bids", no)
-        _set(book, "payout_cents", payout)
-        _set(book, "crossing_tolerance_cents", tolerance)
+        _set(book, "payout", payout)
+        _set(book, "crossing_tolerance", tolerance)
         return book
 
     def _merge(self, side: str, levels: Levels, changes: Levels) -> Levels:
@@ -271,27 +309,28 @@ class BookSnapshot:
             return levels
         sizes = dict(levels)
         for price, change in changes:
-            size = sizes.get(price, 0)
-            if size + change < 0:
+            size = sizes.get(price, _ZERO)
+            new_size = _add(size, change)
+            if new_size < 0:
                 raise NegativeLevelError(self.ticker, side, price, size, change)
-            if size + change == 0:
+            if new_size == 0:
                 sizes.pop(price, None)
             else:
-                sizes[price] = size + change
+                sizes[price] = new_size
         return tuple(sorted(sizes.items()))
 
-    def _change_level(self, side: str, levels: Levels, price: int, change: int) -> Levels:
+    def _change_level(self, side: str, levels: Levels, price: Decimal, change: Decimal) -> Levels:
         """``levels`` with the size at ``price`` changed by ``change``; a level at 0 is removed."""
         at = bisect_left(levels, price, key=_price_of)
         if at < len(levels) and levels[at][0] == price:
-            size = levels[at][1] + change
+            size = _add(levels[at][1], change)
             if size > 0:
                 return (*levels[:at], (price, size), *levels[at + 1 :])
             if size == 0:
                 return levels[:at] + levels[at + 1 :]
             raise NegativeLevelError(self.ticker, side, price, levels[at][1], change)
         if change < 0:
-            raise NegativeLevelError(self.ticker, side, price, 0, change)
+            raise NegativeLevelError(self.ticker, side, price, _ZERO, change)
         return (*levels[:at], (price, change), *levels[at:])
 
     def _bad_change(self, field_name: str, value: object, rule: str) -> NoReturn:
@@ -303,10 +342,11 @@ class BookSnapshot:
 class BookDelta:
     """Signed size changes to the levels of one market, message ``seq`` of its subscription.
 
-    ``yes_changes`` and ``no_changes`` map prices to non-zero ``int`` changes.
-    Raises :class:`~actors.errors.InvalidFieldError` for a bad ticker or
-    ``seq``, a price outside ``(0, payout)``, a duplicated price, or a change
-    that is not a non-zero ``int``.
+    ``yes_changes`` and ``no_changes`` map ``Decimal`` prices to non-zero
+    ``Decimal`` changes (at most 2 decimals).  Raises
+    :class:`~actors.errors.InvalidFieldError` for a bad ticker or ``seq``, a
+    price that is not a ``Decimal`` in ``(0, payout)`` with at most 4
+    decimals, a duplicated price, or a bad change.
     """
 
     ticker: str = field(validator=_checks.identifier)
@@ -315,9 +355,7 @@ class BookDelta:
         default=(), converter=_as_levels, validator=_valid_side(signed=True)
     )
     no_changes: Levels = field(default=(), converter=_as_levels, validator=_valid_side(signed=True))
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
 
 
 @frozen
@@ -327,8 +365,8 @@ class TopOfBook:
     ``best_yes_bid`` / ``best_no_bid`` are ``None`` when that side is empty.
     Raises :class:`~actors.errors.InvalidFieldError` for a bid that is not a
     :class:`Level` with a price below the payout or a bad
-    ``crossing_tolerance_cents``, and :class:`~actors.errors.CrossedBookError`
-    if the bids add up to ``payout + crossing_tolerance_cents`` or more.  Within
+    ``crossing_tolerance``, and :class:`~actors.errors.CrossedBookError`
+    if the bids add up to ``payout + crossing_tolerance`` or more.  Within
     the tolerance a YES ask may lie below the YES bid: that is the opportunity.
     """
 
@@ -336,11 +374,9 @@ class TopOfBook:
     seq: int = field(validator=_checks.non_negative_int)
     best_yes_bid: Level | None = field(validator=_bid)
     best_no_bid: Level | None = field(validator=_bid)
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
-    crossing_tolerance_cents: int = field(
-        kw_only=True, default=0, validator=_checks.non_negative_int
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
+    crossing_tolerance: Decimal = field(
+        kw_only=True, default=_ZERO, validator=_checks.non_negative_amount
     )
 
     def __attrs_post_init__(self) -> None:
@@ -348,8 +384,8 @@ class TopOfBook:
             self.ticker,
             self.best_yes_bid,
             self.best_no_bid,
-            self.payout_cents,
-            self.crossing_tolerance_cents,
+            self.payout,
+            self.crossing_tolerance,
         )
 
     @property
@@ -363,4 +399,4 @@ class TopOfBook:
         return self._complement(self.best_yes_bid)
 
     def _complement(self, bid: Level | None) -> Level | None:
-        return None if bid is None else Level(self.payout_cents - bid.price, bid.size)
+        return None if bid is None else Level(_sub(self.payout, bid.price), bid.size)

@@ -14,6 +14,10 @@ arrives.  ``REJECTED`` is only reachable from ``NEW``.  ``FILLED``,
 ``CANCELED``, ``REJECTED`` and ``EXPIRED`` are terminal: nothing leaves them.
 The filled quantity never decreases and never exceeds the order's count.
 
+Prices are ``Decimal`` dollars in ``(0, payout)`` with at most 4 decimals,
+counts ``Decimal`` contracts with at most 2 decimals and fees ``Decimal``
+dollars; ``bool``, ``int`` and ``float`` are refused (:mod:`actors._checks`).
+
 :meth:`Order.advance` is the machine's only transition, and the ledger
 (:mod:`actors.persistence`) applies every order update through it.
 """
@@ -21,13 +25,13 @@ The filled quantity never decreases and never exceeds the order's count.
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 
 from attrs import field, frozen
 
 from actors import _checks
 from actors.domain._sides import Action, Side
 from actors.errors import IllegalTransitionError
-from supervision import validators
 
 
 class OrderState(enum.Enum):
@@ -84,19 +88,18 @@ class OrderIntent:
     ``client_order_id`` is our idempotency key at the venue.  Raises
     :class:`~actors.errors.InvalidFieldError` naming the field, value, ticker
     and order id for a bad id or ticker, a side or action that is not a
-    :class:`Side` / :class:`Action`, a price outside ``(0, payout)`` or a
-    count that is not a positive ``int``.
+    :class:`Side` / :class:`Action`, a price that is not a ``Decimal`` in
+    ``(0, payout)`` with at most 4 decimals, or a count that is not a
+    ``Decimal`` > 0 with at most 2 decimals.
     """
 
     client_order_id: str = field(validator=_checks.identifier)
     ticker: str = field(validator=_checks.identifier)
     side: Side = field(validator=_checks.instance_of(Side))
     action: Action = field(validator=_checks.instance_of(Action))
-    price: int = field(validator=_checks.price)
-    count: int = field(validator=_checks.positive_int)
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
+    price: Decimal = field(validator=_checks.price)
+    count: Decimal = field(validator=_checks.size)
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
 
 
 @frozen
@@ -104,9 +107,9 @@ class Fill:
     """An execution at the venue: ``count`` contracts of an order traded at ``price``.
 
     ``fill_id`` is the venue's trade id (the key for de-duplicating fills);
-    ``fee_cents`` is what the venue charged for it.  Raises
-    :class:`~actors.errors.InvalidFieldError` like :class:`OrderIntent`, and
-    for a fee that is not a non-negative ``int``.
+    ``fee`` is what the venue charged for it, in dollars (Kalshi's
+    ``fee_cost``).  Raises :class:`~actors.errors.InvalidFieldError` like
+    :class:`OrderIntent`, and for a fee that is not a ``Decimal`` >= 0.
     """
 
     fill_id: str = field(validator=_checks.identifier)
@@ -114,12 +117,10 @@ class Fill:
     ticker: str = field(validator=_checks.identifier)
     side: Side = field(validator=_checks.instance_of(Side))
     action: Action = field(validator=_checks.instance_of(Action))
-    price: int = field(validator=_checks.price)
-    count: int = field(validator=_checks.positive_int)
-    fee_cents: int = field(default=0, kw_only=True, validator=_checks.non_negative_int)
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
+    price: Decimal = field(validator=_checks.price)
+    count: Decimal = field(validator=_checks.size)
+    fee: Decimal = field(default=Decimal(0), kw_only=True, validator=_checks.non_negative_amount)
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
 
 
 @frozen
@@ -130,15 +131,15 @@ class Order:
     :class:`~actors.errors.IllegalTransitionError` (naming the order id and both
     states) when :data:`TRANSITIONS` forbids the move; ``self`` never changes.
     Construction raises
-    :class:`~actors.errors.InvalidFieldError` if ``filled_count`` is not an
-    ``int`` in ``[0, count]`` or does not agree with ``state`` (0 while
+    :class:`~actors.errors.InvalidFieldError` if ``filled_count`` is not a
+    ``Decimal`` in ``[0, count]`` with at most 2 decimals or does not agree with ``state`` (0 while
     ``NEW``/``ACCEPTED``/``REJECTED``, ``count`` iff ``FILLED``, in between
     while ``PARTIALLY_FILLED``, below ``count`` once ``CANCELED``/``EXPIRED``).
     """
 
     intent: OrderIntent = field(validator=_checks.instance_of(OrderIntent))
     state: OrderState = field(default=OrderState.NEW, validator=_checks.instance_of(OrderState))
-    filled_count: int = field(default=0, validator=_checks.non_negative_int)
+    filled_count: Decimal = field(default=Decimal(0), validator=_checks.non_negative_size)
     venue_order_id: str | None = field(default=None, validator=_checks.optional_identifier)
 
     def __attrs_post_init__(self) -> None:
@@ -165,7 +166,7 @@ class Order:
         return self.intent.ticker
 
     def advance(
-        self, state: OrderState, filled_count: int, venue_order_id: str | None = None
+        self, state: OrderState, filled_count: Decimal, venue_order_id: str | None = None
     ) -> Order:
         """The order as the venue now reports it: in ``state`` with ``filled_count`` filled.
 
@@ -177,14 +178,15 @@ class Order:
         known id. Returns a new ``Order``; ``self`` never changes.
 
         Raises :class:`~actors.errors.InvalidFieldError` naming ``filled_count``
-        if it is not an ``int`` or would decrease, ``venue_order_id`` if a known
-        id would change, and whatever construction raises for a count that
-        contradicts ``state``; :class:`~actors.errors.IllegalTransitionError` if
-        ``state`` is neither the current one nor in :data:`TRANSITIONS` from it.
+        if it is not a ``Decimal`` (at most 2 decimals, >= 0) or would
+        decrease, ``venue_order_id`` if a known id would change, and whatever
+        construction raises for a count that contradicts ``state``;
+        :class:`~actors.errors.IllegalTransitionError` if ``state`` is neither
+        the current one nor in :data:`TRANSITIONS` from it.
         Checked in that order, so the first broken rule is the one named.
         """
-        if not validators.is_int(filled_count):
-            _checks.fail(self, "filled_count", filled_count, _checks.non_negative_int.wording)
+        if not _checks.is_decimal(filled_count):
+            _checks.fail(self, "filled_count", filled_count, "must be a finite Decimal")
         if filled_count < self.filled_count:
             _checks.fail(
                 self,

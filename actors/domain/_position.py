@@ -2,48 +2,51 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from attrs import evolve, field, frozen
 
 from actors import _checks
 from actors.domain._orders import Fill
 from actors.domain._sides import Action, Side
 from actors.errors import InvalidFieldError
+from actors.money import EXACT
 
 
 @frozen
 class Position:
     """Contracts held in ``ticker`` and the cash that flowed to get them.
 
-    ``yes_count`` and ``no_count`` are non-negative (short positions are not
-    held); ``cash_cents`` is signed: buying spends (price x count + fee),
-    selling receives (price x count - fee).  Holding one YES and one NO is a
-    pair worth exactly the payout at settlement.  Construction raises
-    :class:`~actors.errors.InvalidFieldError` naming the field and value.
+    ``yes_count`` and ``no_count`` are non-negative ``Decimal`` contracts
+    (short positions are not held); ``cash`` is signed ``Decimal`` dollars:
+    buying spends (price x count + fee), selling receives (price x count -
+    fee), computed exactly (:data:`actors.money.EXACT`).  Holding one YES and
+    one NO is a pair worth exactly the payout at settlement.  Construction
+    raises :class:`~actors.errors.InvalidFieldError` naming the field and
+    value (``bool``, ``int`` and ``float`` included).
     """
 
     ticker: str = field(validator=_checks.identifier)
-    yes_count: int = field(default=0, validator=_checks.non_negative_int)
-    no_count: int = field(default=0, validator=_checks.non_negative_int)
-    cash_cents: int = field(default=0, validator=_checks.any_int)
-    payout_cents: int = field(
-        kw_only=True, default=_checks.DEFAULT_PAYOUT_CENTS, validator=_checks.payout_cents
-    )
+    yes_count: Decimal = field(default=Decimal(0), validator=_checks.non_negative_size)
+    no_count: Decimal = field(default=Decimal(0), validator=_checks.non_negative_size)
+    cash: Decimal = field(default=Decimal(0), validator=_checks.amount)
+    payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
 
     @property
-    def matched_pairs(self) -> int:
+    def matched_pairs(self) -> Decimal:
         """YES+NO pairs held; each pays the payout whatever the outcome."""
         return min(self.yes_count, self.no_count)
 
-    def count(self, side: Side) -> int:
+    def count(self, side: Side) -> Decimal:
         """Contracts held on ``side``."""
         return self.yes_count if side is Side.YES else self.no_count
 
-    def pnl_at_settlement(self, outcome: Side) -> int:
-        """Profit in cents if the market settles ``outcome`` (that side pays the payout)."""
-        return self.cash_cents + self.count(outcome) * self.payout_cents
+    def pnl_at_settlement(self, outcome: Side) -> Decimal:
+        """Profit in dollars if the market settles ``outcome`` (that side pays the payout)."""
+        return EXACT.add(self.cash, EXACT.multiply(self.count(outcome), self.payout))
 
     @property
-    def worst_case_pnl_cents(self) -> int:
+    def worst_case_pnl(self) -> Decimal:
         """The lower of the two settlement outcomes' profit."""
         return min(self.pnl_at_settlement(Side.YES), self.pnl_at_settlement(Side.NO))
 
@@ -53,7 +56,7 @@ class Position:
         Raises :class:`~actors.errors.InvalidFieldError` if the fill is for
         another ticker or payout, or sells more contracts than are held.
         """
-        for name in ("ticker", "payout_cents"):
+        for name in ("ticker", "payout"):
             if getattr(fill, name) != getattr(self, name):
                 raise InvalidFieldError(
                     "Fill",
@@ -63,13 +66,13 @@ class Position:
                     ticker=self.ticker,
                     order_id=fill.client_order_id,
                 )
-        notional = fill.price * fill.count
+        notional = EXACT.multiply(fill.price, fill.count)
         if fill.action is Action.BUY:
-            change, cash = fill.count, -notional - fill.fee_cents
+            change, cash = fill.count, EXACT.subtract(EXACT.minus(notional), fill.fee)
         else:
-            change, cash = -fill.count, notional - fill.fee_cents
+            change, cash = EXACT.minus(fill.count), EXACT.subtract(notional, fill.fee)
         name = "yes_count" if fill.side is Side.YES else "no_count"
-        held = self.count(fill.side) + change
+        held = EXACT.add(self.count(fill.side), change)
         if held < 0:
             raise InvalidFieldError(
                 "Position",
@@ -79,7 +82,7 @@ class Position:
                 ticker=self.ticker,
                 order_id=fill.client_order_id,
             )
-        cash_cents = self.cash_cents + cash
+        new_cash = EXACT.add(self.cash, cash)
         if fill.side is Side.YES:
-            return evolve(self, yes_count=held, cash_cents=cash_cents)
-        return evolve(self, no_count=held, cash_cents=cash_cents)
+            return evolve(self, yes_count=held, cash=new_cash)
+        return evolve(self, no_count=held, cash=new_cash)

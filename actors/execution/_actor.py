@@ -28,17 +28,20 @@ queued behind a slow reconciliation would be stale, and the refusal releases
 the reservation at once (no order was sent).
 
 ``Execute(reservation)``: a reservation id is executed at most once per
-incarnation (a repeat is ignored and counted).  Both intents are recorded, with
-the reservation's HELD state in the same transaction, and nothing is sent before
-persistence answers ``Recorded``; ``RecordFailed`` (or no answer within
-``record_timeout``, or persistence going down) means no order and
-``ExecutionReport(FAILED)``.  Every ``Record`` goes through the actor's
-:class:`~actors.ledger_client.LedgerClient`, which times it out, fails it when
-persistence goes down, and schedules the ledger repair that follows a failure
-(see "ledger repair" below).  Then both legs go out concurrently as IOC
-limit buys (see :mod:`actors.execution._workflows` for retries and unknown
-outcomes); uneven fills are unwound after the unwind intent is recorded too
-(see :mod:`actors.execution._outcome`).  Order states and fills go to
+incarnation (a repeat is ignored and counted).  A price off the market's grid
+(read from the venue's market list at reconciliation; Kalshi's ``linear_cent``
+for a market it did not list) fails it at once with
+``ExecutionReport(FAILED, "invalid: ...")``: nothing recorded, nothing sent.
+Both intents are recorded, with the reservation's HELD state in the same
+transaction, and nothing is sent before persistence answers ``Recorded``;
+``RecordFailed`` (or no answer within ``record_timeout``, or persistence going
+down) means no order and ``ExecutionReport(FAILED)``. Every ``Record`` goes
+through the actor's :class:`~actors.ledger_client.LedgerClient`, which times it
+out, fails it when persistence goes down, and schedules the ledger repair that
+follows a failure (see "ledger repair" below). Then both legs go out
+concurrently as IOC limit buys (see :mod:`actors.execution._workflows` for
+retries and unknown outcomes); uneven fills are unwound after the unwind intent
+is recorded too (see :mod:`actors.execution._outcome`).  Order states and fills go to
 persistence; the report goes to risk.  Every venue error is forwarded to risk
 as a ``VenueErrorReport`` classified by type.
 
@@ -84,6 +87,7 @@ from actors.execution._status import (
     FlightView,
     Phase,
 )
+from actors.execution._wire import DEFAULT_GRID
 from actors.execution._workflows import LegResult, ReconcileResult, Workflows
 from actors.ledger_client import LedgerClient, RecordOutcome
 from actors.messages import (
@@ -109,6 +113,7 @@ from actors.messages import (
     RiskReady,
     VenueErrorReport,
 )
+from actors.money import PriceGrid
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
 
 __all__ = ["ExecutionActor"]
@@ -129,6 +134,7 @@ class ExecutionActor(SupervisedActor):
         self._reconcile_attempts = 0
         self._reconcile_detail: str | None = None
         self._reconcile_result: ReconcileResult | None = None
+        self._grids: Mapping[str, PriceGrid] = {}
         self._reconciling = False
         self._reconcile_for_risk = False
         self._settled_at = 0.0
@@ -292,6 +298,7 @@ class ExecutionActor(SupervisedActor):
         self._reconciling = False
         self._reconciled = True
         self._reconcile_detail = "ok"
+        self._grids = result.grids
         self._send(
             self._risk,
             Reconciled(
@@ -325,7 +332,9 @@ class ExecutionActor(SupervisedActor):
             return
         self._seen.add(rid)
         try:
-            intents = _outcome.intents_for(reservation)
+            intents = _outcome.intents_for(
+                reservation, self._grids.get(reservation.ticker, DEFAULT_GRID)
+            )
         except DomainError as error:
             self._report(ExecutionReport(rid, Outcome.FAILED, detail=f"invalid: {error}"))
             return
@@ -378,7 +387,7 @@ class ExecutionActor(SupervisedActor):
         assert self._work is not None
         try:
             price = await self._work.unwind_price(
-                res.ticker, need.side, self.config.unwind_slippage_cents
+                res.ticker, need.side, self.config.unwind_slippage
             )
         except VenueError as error:
             self._tell(_events.UnwindPriced(rid, None, f"{type(error).__name__}: {error}"))

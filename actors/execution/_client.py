@@ -12,6 +12,15 @@ typed :class:`~actors.errors.VenueError`; nothing else escapes::
     400 "insufficient_balance"               InsufficientBalance
     any other 4xx                            InvalidOrder
 
+Money crosses the wire as Kalshi's fixed-point strings: an order is sent with
+``count_fp`` (2 decimals) and ``yes_price_dollars`` or ``no_price_dollars``
+(4 decimals), formatted exactly by :mod:`actors.money`, and answers are read
+into ``Decimal`` by :mod:`._wire` (malformed money is a ``VenueServerError``
+naming the field and the order).  Before anything is sent, the price is checked
+against the market's :class:`~actors.money.PriceGrid` (learnt from the venue's
+market list by :meth:`VenueClient.list_markets`; Kalshi's ``linear_cent`` until
+then): a price off the grid is refused with ``InvalidOrder`` and no request.
+
 Two answers are not errors: a 409 on create (the ``client_order_id`` was
 already used) returns the original order, and cancelling an order that is no
 longer resting returns the order as it is.  The client never retries; that is
@@ -22,28 +31,43 @@ task, inside ``async with``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import httpx
 import trio
 
 from actors.domain import Fill, OrderIntent
-from actors.errors import VenueDisconnected, VenueRateLimited, VenueServerError, VenueTimeout
+from actors.errors import (
+    InvalidFieldError,
+    InvalidOrder,
+    VenueDisconnected,
+    VenueRateLimited,
+    VenueServerError,
+    VenueTimeout,
+)
 from actors.execution._config import ExecutionConfig
 from actors.execution._rate_limit import RateLimiter
 from actors.execution._wire import (
+    DEFAULT_GRID,
+    PRICE_PLACES,
+    SIZE_PLACES,
     Malformed,
     VenueBook,
     VenueOrder,
     VenuePosition,
+    balance_from_wire,
     error_for,
     fill_from_wire,
     get,
+    grids_from_wire,
     levels_from_wire,
     order_from_wire,
     position_from_wire,
 )
+from actors.money import PriceGrid, format_price, format_size
 
 __all__ = ["ENDPOINTS", "VenueBook", "VenueClient", "VenueOrder", "VenuePosition"]
 
@@ -51,6 +75,7 @@ IOC = "immediate_or_cancel"
 _T = TypeVar("_T")
 
 ENDPOINTS = {
+    "list_markets": "GET /markets",
     "create_order": "POST /portfolio/orders",
     "list_orders": "GET /portfolio/orders",
     "get_order": "GET /portfolio/orders/{order_id}",
@@ -83,6 +108,7 @@ class VenueClient:
         self.config = config
         self.limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
         self._on_wait = on_rate_limit_wait
+        self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
         # Each call's deadline is a trio cancel scope around the whole exchange (not the
         # rate-limit wait before it); httpx's per-phase timeouts would only split it up.
         self._http = httpx.AsyncClient(
@@ -104,31 +130,40 @@ class VenueClient:
 
     async def create_order(self, intent: OrderIntent, *, time_in_force: str = IOC) -> VenueOrder:
         """Place ``intent`` as a limit order. A 409 (client order id already used)
-        returns the original order: the venue accepts each client order id once."""
-        body = {
-            "ticker": intent.ticker,
-            "side": intent.side.value,
-            "action": intent.action.value,
-            "count": intent.count,
-            "type": "limit",
-            f"{intent.side.value}_price": intent.price,
-            "time_in_force": time_in_force,
-            "client_order_id": intent.client_order_id,
-        }
+        returns the original order: the venue accepts each client order id once.
+
+        Raises ``InvalidOrder`` before any request if the price is off the market's
+        grid (:meth:`grid`) or the count or price cannot be written exactly."""
+        cid = intent.client_order_id
+        try:
+            price = self.grid(intent.ticker).check(intent.price, f"{intent.side.value}_price")
+            body = {
+                "ticker": intent.ticker,
+                "side": intent.side.value,
+                "action": intent.action.value,
+                "type": "limit",
+                "client_order_id": cid,
+                "time_in_force": time_in_force,
+                "count_fp": format_size(intent.count, SIZE_PLACES),
+                f"{intent.side.value}_price_dollars": format_price(price, PRICE_PLACES),
+            }
+        except InvalidFieldError as error:
+            raise InvalidOrder(
+                f"not sent: {intent.ticker}: {error}",
+                endpoint=ENDPOINTS["create_order"],
+                client_order_id=cid,
+            ) from None
         _, answer = await self._call(
             "create_order",
             "POST",
             "/portfolio/orders",
             json_body=body,
             deadline=self.config.deadlines.submit,
-            client_order_id=intent.client_order_id,
+            client_order_id=cid,
             accept=(409,),
         )
         return self._parse(
-            "create_order",
-            lambda a: order_from_wire(get(a, "order", dict)),
-            answer,
-            intent.client_order_id,
+            "create_order", lambda a: order_from_wire(get(a, "order", dict)), answer, cid
         )
 
     async def find_order(self, client_order_id: str) -> VenueOrder | None:
@@ -198,13 +233,12 @@ class VenueClient:
         records = self._parse("list_positions", lambda a: get(a, "market_positions", list), answer)
         return [self._parse("list_positions", position_from_wire, r) for r in records]
 
-    async def get_balance(self) -> int:
-        """Free cash in cents."""
+    async def get_balance(self) -> Decimal:
+        """Free cash in dollars (``balance_dollars``)."""
         _, answer = await self._call(
             "get_balance", "GET", "/portfolio/balance", deadline=self.config.deadlines.query
         )
-        balance: int = self._parse("get_balance", lambda a: get(a, "balance", int), answer)
-        return balance
+        return self._parse("get_balance", balance_from_wire, answer)
 
     async def get_orderbook(self, ticker: str) -> VenueBook:
         _, answer = await self._call(
@@ -215,10 +249,29 @@ class VenueClient:
         )
 
         def parse(a: Any) -> VenueBook:
-            book = get(a, "orderbook", dict)
-            return VenueBook(levels_from_wire(book, "yes"), levels_from_wire(book, "no"))
+            book = get(a, "orderbook_fp", dict)
+            return VenueBook(
+                levels_from_wire(book, "yes_dollars"), levels_from_wire(book, "no_dollars")
+            )
 
         return self._parse("get_orderbook", parse, answer)
+
+    async def list_markets(self) -> Mapping[str, PriceGrid]:
+        """Every market's price grid, from the venue's market list; remembered, so
+        :meth:`grid` (and the check before every order) uses it from now on."""
+        _, answer = await self._call(
+            "list_markets", "GET", "/markets", deadline=self.config.deadlines.query
+        )
+        grids = self._parse(
+            "list_markets", lambda a: grids_from_wire(get(a, "markets", list)), answer
+        )
+        self._grids = MappingProxyType(dict(grids))
+        return self._grids
+
+    def grid(self, ticker: str) -> PriceGrid:
+        """The price grid of ``ticker``: as the last market list gave it, else Kalshi's
+        ``linear_cent`` (tick $0.01)."""
+        return self._grids.get(ticker, DEFAULT_GRID)
 
     # -- plumbing ----------------------------------------------------------------------
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 
 import attrs
 
 from actors.ledger_client import DEFAULT_LEDGER_RETRY
+from actors.money import decimals_of
 from supervision import BackoffPolicy
 from supervision.validators import (
     FieldError,
@@ -97,6 +99,20 @@ _rate_limits = rule(
 )
 
 
+_MAX_SLIPPAGE_PLACES = 4
+
+_slippage = rule(
+    lambda v: (
+        type(v) is Decimal
+        and v.is_finite()
+        and 0 <= v < 1
+        and decimals_of(v) <= _MAX_SLIPPAGE_PLACES
+    ),
+    f"must be a Decimal of dollars in [0, 1) with at most {_MAX_SLIPPAGE_PLACES} decimals"
+    ' (e.g. Decimal("0.05"))',
+)
+
+
 def _freeze_mapping(value: Mapping[str, RateLimit]) -> Mapping[str, RateLimit]:
     return MappingProxyType(dict(value)) if isinstance(value, Mapping) else value
 
@@ -113,7 +129,8 @@ class ExecutionConfig:
       giving up would leave an order possibly live and unrecorded.
     - ``reconcile_retry``: backoff between start-up reconciliation attempts.
     - ``rate_limits``: token bucket per endpoint name (``"*"`` for the rest).
-    - ``unwind_slippage_cents``: an unwind sells at ``best bid - this`` (>= 1 cent).
+    - ``unwind_slippage``: dollars (``Decimal``); an unwind sells at ``best bid - this``,
+      moved up onto the market's price grid and at least its lowest price.
     - ``record_timeout``: how long to wait for persistence's answer to a ``Record``
       before treating it as failed.
     - ``ledger_retry``: the jittered backoff between ledger repairs after a failed
@@ -150,7 +167,7 @@ class ExecutionConfig:
         validator=_rate_limits,
         eq=False,
     )
-    unwind_slippage_cents: int = attrs.field(default=5, validator=integer(0))
+    unwind_slippage: Decimal = attrs.field(default=Decimal("0.05"), validator=_slippage)
     record_timeout: float = attrs.field(default=10.0, validator=_positive_seconds)
     ledger_retry: BackoffPolicy = attrs.field(
         default=DEFAULT_LEDGER_RETRY,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -36,7 +37,7 @@ class LegsDone:
 @attrs.frozen
 class UnwindPriced:
     reservation_id: str
-    price: int | None
+    price: Decimal | None
     why: str = ""
 
 

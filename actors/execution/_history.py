@@ -1,7 +1,9 @@
 """Execution's lines in the daemon's history (``kind: order``): what was asked of the venue.
 
 Logged at DEBUG with ``history="order"`` bound; the daemon's history sink turns
-each call into one JSONL line (see ``warden.history``); no sink, no file. The
+each call into one JSONL line (see ``warden.history``); no sink, no file.
+``price`` (dollars) and ``count``/``fill_count`` (contracts) are ``Decimal``
+and reach the line as their exact strings (``"0.42"``, ``"5.00"``). The
 phases of one client order id:
 
 ``invoke``
@@ -19,6 +21,8 @@ phases of one client order id:
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from loguru import logger
 
@@ -87,7 +91,7 @@ def _line(
         outcome["error"] = error
     if phase in ("ok", "resolved"):
         outcome["status"] = order.status if order is not None else None
-        outcome["fill_count"] = order.fill_count if order is not None else 0
+        outcome["fill_count"] = order.fill_count if order is not None else Decimal(0)
     logger.bind(
         history="order",
         phase=phase,

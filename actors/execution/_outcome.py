@@ -12,8 +12,14 @@ Outcomes of a reservation of ``count`` per leg (``y``, ``n`` contracts filled):
   is sold the result is PARTIAL with no missing leg, otherwise PARTIAL with
   ``missing_leg`` = the shorter side, the detail naming both client order ids.
 
+Counts are ``Decimal`` contracts and prices and cash ``Decimal`` dollars; sums
+and products run under :data:`actors.money.EXACT`, so nothing is rounded.
+Both legs' prices are checked against the market's price grid before anything
+is recorded or sent (:func:`intents_for`).
+
 Unwind price: the unwind sells the excess IOC at ``best bid - unwind_slippage``
-(at least 1 cent) read from the book just before.  A resting bid at or above
+(moved up onto the market's grid, at least its lowest price) read from the book
+just before.  A resting bid at or above
 the limit fills at its own price (the resting order sets the price), so the
 unwind takes the best bids first and never sells below the limit: the loss of
 leaving the hedge is bounded by the slippage allowance, and whatever the book
@@ -23,10 +29,10 @@ cannot absorb within it is reported as a partial position instead.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 import attrs
 
-from actors._checks import DEFAULT_PAYOUT_CENTS
 from actors.domain import Action, Fill, OrderIntent, Position, Side
 from actors.execution._client import VenueOrder, VenuePosition
 from actors.execution._workflows import LegResult, ReconcileResult
@@ -40,6 +46,7 @@ from actors.messages import (
     VenueReconciled,
     client_order_id,
 )
+from actors.money import EXACT, ONE, PriceGrid
 
 __all__ = [
     "UnwindNeeded",
@@ -60,13 +67,19 @@ class UnwindNeeded:
     """The legs filled unevenly: sell ``count`` of ``side`` (the longer leg)."""
 
     side: Side
-    count: int
+    count: Decimal
 
 
-def intents_for(reservation: Reservation) -> tuple[OrderIntent, OrderIntent]:
+def intents_for(
+    reservation: Reservation, grid: PriceGrid | None = None
+) -> tuple[OrderIntent, OrderIntent]:
     """Buy YES at ``yes_price`` and NO at ``no_price``, ``count`` each, with the
-    reservation's deterministic client order ids. Raises ``InvalidFieldError``."""
+    reservation's deterministic client order ids. Raises ``InvalidFieldError`` for
+    a bad field, or for a price off ``grid`` (the market's grid, when known)."""
     yes_id, no_id = reservation.client_order_ids
+    if grid is not None:
+        grid.check(reservation.yes_price, "yes_price")
+        grid.check(reservation.no_price, "no_price")
     return (
         OrderIntent(
             yes_id, reservation.ticker, Side.YES, Action.BUY, reservation.yes_price,
@@ -87,7 +100,7 @@ def unwind_client_order_ids(reservation_id: str) -> tuple[str, str]:
     )
 
 
-def unwind_intent(reservation: Reservation, need: UnwindNeeded, price: int) -> OrderIntent:
+def unwind_intent(reservation: Reservation, need: UnwindNeeded, price: Decimal) -> OrderIntent:
     yes_id, no_id = unwind_client_order_ids(reservation.reservation_id)
     return OrderIntent(
         yes_id if need.side is Side.YES else no_id,
@@ -133,7 +146,7 @@ def pair_outcome(
     detail = f"{_describe(yes)}; {_describe(no)}"
     if yes.filled != no.filled:
         longer = Side.YES if yes.filled > no.filled else Side.NO
-        return UnwindNeeded(longer, abs(yes.filled - no.filled))
+        return UnwindNeeded(longer, abs(EXACT.subtract(yes.filled, no.filled)))
     if yes.filled == count:
         return ExecutionReport(rid, Outcome.FILLED, fills, detail)
     if yes.filled > 0:
@@ -151,7 +164,7 @@ def unwind_outcome(
 ) -> ExecutionReport:
     """The report after an unwind attempt (``unwind`` None: none was sent, see ``why``)."""
     fills = legs[0].fills + legs[1].fills + (unwind.fills if unwind is not None else ())
-    sold = unwind.filled if unwind is not None else 0
+    sold = unwind.filled if unwind is not None else Decimal(0)
     detail = f"{_describe(legs[0])}; {_describe(legs[1])}; unwind {need.side.value} "
     if unwind is not None:
         detail += f"{unwind.intent.client_order_id} sold {sold}/{need.count}"
@@ -176,25 +189,40 @@ def positions_from(
 ) -> tuple[Position, ...]:
     """Positions as the venue holds them: YES/NO counts from the venue's net
     position (it nets pairs at once), cash from the fills (price x count and fees)
-    plus the payout of every pair the venue netted."""
-    cash: dict[str, int] = {}
-    bought: dict[str, dict[Side, int]] = {}
+    plus the payout of every pair the venue netted.  All in exact ``Decimal``."""
+    zero = Decimal(0)
+    cash: dict[str, Decimal] = {}
+    payouts: dict[str, Decimal] = {}
+    bought: dict[str, dict[Side, Decimal]] = {}
     for fill in fills:
-        sign = -1 if fill.action is Action.BUY else 1
-        cash[fill.ticker] = cash.get(fill.ticker, 0) + sign * fill.price * fill.count
-        cash[fill.ticker] -= fill.fee_cents
-        held = bought.setdefault(fill.ticker, {Side.YES: 0, Side.NO: 0})
-        held[fill.side] -= sign * fill.count
+        notional = EXACT.multiply(fill.price, fill.count)
+        change = notional if fill.action is Action.SELL else EXACT.minus(notional)
+        so_far = cash.get(fill.ticker, zero)
+        cash[fill.ticker] = EXACT.subtract(EXACT.add(so_far, change), fill.fee)
+        payouts[fill.ticker] = fill.payout
+        held = bought.setdefault(fill.ticker, {Side.YES: zero, Side.NO: zero})
+        if fill.action is Action.BUY:
+            held[fill.side] = EXACT.add(held[fill.side], fill.count)
+        else:
+            held[fill.side] = EXACT.subtract(held[fill.side], fill.count)
     net = {p.ticker: p.position for p in venue_positions}
     positions = []
     for ticker in sorted(set(cash) | {t for t, n in net.items() if n}):
+        held = bought.get(ticker, {Side.YES: zero, Side.NO: zero})
         position = net.get(ticker)
-        held = bought.get(ticker, {Side.YES: 0, Side.NO: 0})
         if position is None:
-            position = held[Side.YES] - held[Side.NO]
-        yes, no = max(position, 0), max(-position, 0)
-        netted_pairs = max(0, held[Side.YES] - yes)
+            position = EXACT.subtract(held[Side.YES], held[Side.NO])
+        yes, no = max(position, zero), max(EXACT.minus(position), zero)
+        netted_pairs = max(zero, EXACT.subtract(held[Side.YES], yes))
+        payout = payouts.get(ticker, ONE)
+        settled = EXACT.multiply(payout, netted_pairs)
         positions.append(
-            Position(ticker, yes, no, cash.get(ticker, 0) + DEFAULT_PAYOUT_CENTS * netted_pairs)
+            Position(
+                ticker,
+                yes_count=yes,
+                no_count=no,
+                cash=EXACT.add(cash.get(ticker, zero), settled),
+                payout=payout,
+            )
         )
     return tuple(positions)

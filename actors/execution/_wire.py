@@ -1,12 +1,22 @@
-"""The venue's JSON, read strictly: orders, fills, positions, books, and error answers.
+"""The venue's JSON, read strictly: orders, fills, positions, books, markets, errors.
 
-Parsing raises ``Malformed`` (a 2xx answer we cannot read); the client turns
-that into a :class:`~actors.errors.VenueServerError`.  :func:`error_for` maps a
-non-2xx answer onto the typed venue errors (table in :mod:`._client`).
+Money arrives as Kalshi's fixed-point strings and leaves as ``Decimal``
+(docs/money.md): prices as ``*_dollars`` (1-4 decimals, inside ``(0, 1)``),
+counts as ``*_fp`` (0-2 decimals), other dollar amounts (``fee_cost``,
+``*_dollars`` of positions and balance) with up to 6 decimals, the most
+Kalshi's responses emit.  A JSON number where a string is required, a
+malformed or over-precise string, or a missing field raises ``Malformed``
+naming the field and the order (or fill, or market) it belongs to; the client
+turns that into a :class:`~actors.errors.VenueServerError`, so malformed venue
+data fails closed exactly like any other unreadable answer.
+:func:`error_for` maps a non-2xx answer onto the typed venue errors (table in
+:mod:`._client`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -14,6 +24,7 @@ import attrs
 from actors.domain import Action, Fill, OrderState, Side
 from actors.errors import (
     InsufficientBalance,
+    InvalidFieldError,
     InvalidOrder,
     VenueAuthError,
     VenueError,
@@ -21,21 +32,47 @@ from actors.errors import (
     VenueServerError,
 )
 from actors.messages import OrderUpdated
+from actors.money import EXACT, ONE, LotSize, PriceGrid, parse_price, parse_size
 
 __all__ = [
+    "DEFAULT_GRID",
+    "PRICE_PLACES",
+    "SIZE_PLACES",
     "Malformed",
     "VenueBook",
     "VenueOrder",
     "VenuePosition",
+    "balance_from_wire",
     "error_for",
     "fill_from_wire",
     "get",
+    "grids_from_wire",
     "levels_from_wire",
     "order_from_wire",
     "position_from_wire",
 ]
 
 _ORDER_STATUSES = frozenset({"resting", "executed", "canceled"})
+
+PRICE_PLACES = 4
+"""Decimals of a Kalshi price string: always 4 on output, 1-4 accepted."""
+
+SIZE_PLACES = 2
+"""Decimals of a Kalshi count string (``*_fp``): always 2 on output, 0-2 accepted."""
+
+_AMOUNT_PLACES = 6
+"""Kalshi's ``FixedPointDollars`` responses carry up to 6 decimals."""
+
+DEFAULT_GRID = PriceGrid(Decimal("0.01"), places=PRICE_PLACES)
+"""Kalshi's ``linear_cent`` structure: what a market's grid is unless its ``price_ranges``
+say otherwise."""
+
+_WIRE_PRICES = PriceGrid(Decimal("0.0001"), places=PRICE_PLACES)
+"""Any price the wire can carry: 4 decimals, inside ``(0, 1)``.  Prices read back from
+the venue are checked against this, not a market's grid (the venue is the grid's owner)."""
+
+_WIRE_COUNTS = LotSize(Decimal("0.01"), places=SIZE_PLACES)
+_WIRE_AMOUNTS = LotSize(Decimal("0.000001"), places=_AMOUNT_PLACES)
 
 
 class Malformed(Exception):
@@ -44,7 +81,8 @@ class Malformed(Exception):
 
 @attrs.frozen
 class VenueOrder:
-    """An order as the venue reports it. ``price`` is the price of ``side``."""
+    """An order as the venue reports it. ``price`` (dollars) is the price of ``side``;
+    the counts are contracts."""
 
     order_id: str
     client_order_id: str | None
@@ -52,10 +90,10 @@ class VenueOrder:
     side: Side
     action: Action
     status: str  # resting | executed | canceled
-    price: int
-    initial_count: int
-    fill_count: int
-    remaining_count: int
+    price: Decimal
+    initial_count: Decimal
+    fill_count: Decimal
+    remaining_count: Decimal
     cancel_reason: str | None = None
 
     @property
@@ -80,22 +118,29 @@ class VenueOrder:
 
 @attrs.frozen
 class VenuePosition:
-    """``position`` is YES minus NO contracts held (the venue nets pairs at once)."""
+    """One market's position as the venue reports it, in contracts and dollars.
+
+    ``position`` is YES minus NO contracts held (the venue nets pairs at once);
+    ``market_exposure`` is the cost of what is held; ``realized_pnl`` (signed)
+    and ``fees_paid`` are what trading the market has realised and paid so far.
+    """
 
     ticker: str
-    position: int
-    fees_paid: int
-    resting_orders_count: int
+    position: Decimal
+    market_exposure: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
 
 
 @attrs.frozen
 class VenueBook:
-    """Resting bids per side, ``(price, size)`` ascending by price."""
+    """Resting bids per side, ``(price, size)`` in dollars and contracts, as the venue
+    lists them."""
 
-    yes: tuple[tuple[int, int], ...]
-    no: tuple[tuple[int, int], ...]
+    yes: tuple[tuple[Decimal, Decimal], ...]
+    no: tuple[tuple[Decimal, Decimal], ...]
 
-    def best_bid(self, side: Side) -> int | None:
+    def best_bid(self, side: Side) -> Decimal | None:
         levels = self.yes if side is Side.YES else self.no
         return max((price for price, size in levels if size > 0), default=None)
 
@@ -121,13 +166,75 @@ def _optional_str(record: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def _side_price(record: dict[str, Any], side: Side) -> int:
-    price: int = get(record, f"{side.value}_price", int)
-    return price
+def _fixed(
+    key: str, value: object, parse: Callable[[object], Decimal], *, signed: bool = False
+) -> Decimal:
+    """``value`` read by ``parse`` (a checked money parser); ``signed`` allows one leading
+    ``-``.  Raises ``Malformed`` naming ``key`` and saying which rule the value broke."""
+    negative = signed and isinstance(value, str) and value.startswith("-")
+    try:
+        parsed = parse(value[1:] if negative and isinstance(value, str) else value)
+    except InvalidFieldError as error:
+        raise Malformed(f"{key!r} {error.rule}, got {value!r}") from None
+    return -parsed if negative else parsed
+
+
+def _price(text: object, key: str = "price") -> Decimal:
+    return _fixed(key, text, lambda v: parse_price(v, _WIRE_PRICES))
+
+
+def _count(text: object, key: str = "count", *, signed: bool = False) -> Decimal:
+    return _fixed(key, text, lambda v: parse_size(v, _WIRE_COUNTS), signed=signed)
+
+
+def _amount(text: object, key: str = "amount", *, signed: bool = False) -> Decimal:
+    """A dollar amount with the decimals the venue sent (``"0.0100"`` stays 0.0100):
+    unlike prices and counts, amounts have no one canonical width (Kalshi: up to 6)."""
+
+    def as_sent(value: object) -> Decimal:
+        parse_size(value, _WIRE_AMOUNTS)  # the format check; raises
+        assert isinstance(value, str)  # parse_size accepts only strings
+        return Decimal(value)
+
+    return _fixed(key, text, as_sent, signed=signed)
+
+
+def _field(record: Any, key: str, read: Callable[[object, str], Decimal]) -> Decimal:
+    if not isinstance(record, dict) or key not in record:
+        raise Malformed(f"missing {key!r}")
+    return read(record[key], key)
+
+
+def _signed_count(text: object, key: str) -> Decimal:
+    return _count(text, key, signed=True)
+
+
+def _signed_amount(text: object, key: str) -> Decimal:
+    return _amount(text, key, signed=True)
+
+
+def _naming(record: Any, kind: str, *keys: str) -> str:
+    """``order order_id 'o1', client_order_id 'c1'``: how an error names its record."""
+    if not isinstance(record, dict):
+        return kind
+    parts = [f"{key} {record[key]!r}" for key in keys if isinstance(record.get(key), str)]
+    return f"{kind} {', '.join(parts)}" if parts else kind
+
+
+def _side_price(record: dict[str, Any], side: Side) -> Decimal:
+    return _field(record, f"{side.value}_price_dollars", _price)
 
 
 def order_from_wire(record: Any) -> VenueOrder:
-    """Parse the venue's order object; raises ``Malformed``."""
+    """Parse the venue's order object; raises ``Malformed`` naming the order."""
+    try:
+        return _order(record)
+    except Malformed as error:
+        naming = _naming(record, "order", "order_id", "client_order_id")
+        raise Malformed(f"{naming}: {error}") from None
+
+
+def _order(record: Any) -> VenueOrder:
     try:
         side, action = Side(get(record, "side", str)), Action(get(record, "action", str))
     except ValueError as error:
@@ -143,19 +250,27 @@ def order_from_wire(record: Any) -> VenueOrder:
         action=action,
         status=status,
         price=_side_price(record, side),
-        initial_count=get(record, "initial_count", int),
-        fill_count=get(record, "fill_count", int),
-        remaining_count=get(record, "remaining_count", int),
+        initial_count=_field(record, "initial_count_fp", _count),
+        fill_count=_field(record, "fill_count_fp", _count),
+        remaining_count=_field(record, "remaining_count_fp", _count),
         cancel_reason=_optional_str(record, "cancel_reason"),
     )
 
 
 def fill_from_wire(record: Any) -> Fill:
-    """Parse the venue's fill object into a domain :class:`Fill`; raises ``Malformed``.
+    """Parse the venue's fill object into a domain :class:`Fill`; raises ``Malformed``
+    naming the fill (trade id and order id).
 
     A fill of an order placed without a client order id (by hand, not by us)
     gets ``venue-<order_id>`` so it can still be recorded and de-duplicated.
     """
+    try:
+        return _fill(record)
+    except Malformed as error:
+        raise Malformed(f"{_naming(record, 'fill', 'trade_id', 'order_id')}: {error}") from None
+
+
+def _fill(record: Any) -> Fill:
     try:
         side, action = Side(get(record, "side", str)), Action(get(record, "action", str))
         client_id = _optional_str(record, "client_order_id")
@@ -168,30 +283,99 @@ def fill_from_wire(record: Any) -> Fill:
             side=side,
             action=action,
             price=_side_price(record, side),
-            count=get(record, "count", int),
-            fee_cents=get(record, "fee", int),
+            count=_field(record, "count_fp", _count),
+            fee=_field(record, "fee_cost", _amount),
         )
     except ValueError as error:  # a domain validator refused a field
         raise Malformed(str(error)) from None
 
 
 def position_from_wire(record: Any) -> VenuePosition:
-    return VenuePosition(
-        ticker=get(record, "ticker", str),
-        position=get(record, "position", int),
-        fees_paid=get(record, "fees_paid", int),
-        resting_orders_count=get(record, "resting_orders_count", int),
-    )
+    """Parse one of the venue's ``market_positions``; raises ``Malformed`` naming it."""
+    try:
+        return VenuePosition(
+            ticker=get(record, "ticker", str),
+            position=_field(record, "position_fp", _signed_count),
+            market_exposure=_field(record, "market_exposure_dollars", _amount),
+            realized_pnl=_field(record, "realized_pnl_dollars", _signed_amount),
+            fees_paid=_field(record, "fees_paid_dollars", _amount),
+        )
+    except Malformed as error:
+        raise Malformed(f"{_naming(record, 'position', 'ticker')}: {error}") from None
 
 
-def levels_from_wire(book: Any, side: str) -> tuple[tuple[int, int], ...]:
-    levels = get(book, side, list)
+def balance_from_wire(answer: Any) -> Decimal:
+    """Free cash in dollars, from ``balance_dollars`` (the integer ``balance`` in
+    cents is Kalshi's legacy copy and is not read).  Signed: the simulated venue's
+    free cash can dip below zero by rounding fees (docs/venue-sim.md)."""
+    return _field(answer, "balance_dollars", _signed_amount)
+
+
+def levels_from_wire(book: Any, key: str) -> tuple[tuple[Decimal, Decimal], ...]:
+    """One side of a book: ``[[price_dollars, count_fp], ...]`` under ``key``.
+
+    An absent key is an empty side (as on Kalshi's websocket snapshot); a level
+    that is not a pair of fixed-point strings raises ``Malformed`` naming it.
+    """
+    if not isinstance(book, dict):
+        raise Malformed(f"book is not an object: {book!r}")
+    if key not in book:
+        return ()
+    levels = get(book, key, list)
     out = []
     for level in levels:
-        if not (isinstance(level, list) and len(level) == 2 and all(type(x) is int for x in level)):
-            raise Malformed(f"bad {side} level {level!r}")
-        out.append((level[0], level[1]))
+        if not (isinstance(level, list) and len(level) == 2):
+            raise Malformed(f"bad {key} level {level!r}")
+        out.append((_price(level[0], f"{key} price"), _count(level[1], f"{key} count")))
     return tuple(out)
+
+
+def grids_from_wire(markets: Any) -> Mapping[str, PriceGrid]:
+    """Each listed market's :class:`PriceGrid`, from its ``price_ranges``.
+
+    A market without ``price_ranges`` is on :data:`DEFAULT_GRID` (``linear_cent``).
+    Raises ``Malformed`` naming the market for ranges that are not Kalshi's
+    ``[{"start", "end", "step"}]`` dollar strings or do not make a grid.
+    """
+    if not isinstance(markets, list):
+        raise Malformed(f"markets is not a list: {markets!r}")
+    grids: dict[str, PriceGrid] = {}
+    for market in markets:
+        ticker = get(market, "ticker", str)
+        try:
+            grids[ticker] = _grid(ticker, market.get("price_ranges"))
+        except Malformed as error:
+            raise Malformed(f"market {ticker!r}: {error}") from None
+    return grids
+
+
+def _grid(ticker: str, ranges: object) -> PriceGrid:
+    if ranges is None:
+        return attrs.evolve(DEFAULT_GRID, ticker=ticker)
+    if not isinstance(ranges, list) or not ranges:
+        raise Malformed(f"'price_ranges' is not a non-empty list: {ranges!r}")
+    # normalised, so the grid (and every error about it) says 0.001, not 0.001000
+    bands = [
+        tuple(_field(band, key, _amount).normalize(EXACT) for key in ("start", "end", "step"))
+        for band in ranges
+    ]
+    # One grid per market for now: with several bands (a tapered structure) the finest
+    # step is used over the whole range, which accepts every valid price and a few more;
+    # one grid per band comes with issue 13.
+    start = min(band[0] for band in bands)
+    end = max(band[1] for band in bands)
+    step = min(band[2] for band in bands)
+    try:
+        return PriceGrid(
+            step,
+            payout=ONE,
+            min_price=start if start > 0 else step,
+            max_price=end if end < ONE else ONE - step,
+            places=PRICE_PLACES,
+            ticker=ticker,
+        )
+    except InvalidFieldError as error:
+        raise Malformed(f"'price_ranges' {ranges!r} make no grid: {error}") from None
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Protocol, TypeVar
 
 import attrs
@@ -33,6 +34,7 @@ from actors.execution._client import VenueClient, VenueOrder, VenuePosition
 from actors.execution._config import RetryPolicy
 from actors.execution._history import order_line, resolved_line
 from actors.execution._status import CountName
+from actors.money import EXACT, PriceGrid
 
 __all__ = [
     "LegResult",
@@ -40,6 +42,7 @@ __all__ = [
     "Reporter",
     "Resolution",
     "Workflows",
+    "limit_below",
 ]
 
 T = TypeVar("T")
@@ -66,8 +69,12 @@ class LegResult:
     error: VenueError | None = None
 
     @property
-    def filled(self) -> int:
-        return sum(fill.count for fill in self.fills)
+    def filled(self) -> Decimal:
+        """Contracts filled, summed exactly."""
+        total = Decimal(0)
+        for fill in self.fills:
+            total = EXACT.add(total, fill.count)
+        return total
 
 
 @attrs.frozen
@@ -82,12 +89,13 @@ class Resolution:
 
 @attrs.frozen
 class ReconcileResult:
-    """The venue after start-up reconciliation."""
+    """The venue after start-up reconciliation, with every market's price grid."""
 
     cancelled: tuple[VenueOrder, ...]
     orders: tuple[VenueOrder, ...]
     fills: tuple[Fill, ...]
     positions: tuple[VenuePosition, ...]
+    grids: Mapping[str, PriceGrid] = attrs.field(factory=dict)
 
 
 class Workflows:
@@ -187,12 +195,15 @@ class Workflows:
         """The order with ``client_order_id`` at the venue, or None (lookup retried)."""
         return await self.resolving(lambda: self.client.find_order(client_order_id))
 
-    async def unwind_price(self, ticker: str, side: Side, slippage_cents: int) -> int | None:
-        """The limit for selling ``side``: ``best bid - slippage`` (at least 1), or
-        None when nobody bids for it."""
+    async def unwind_price(self, ticker: str, side: Side, slippage: Decimal) -> Decimal | None:
+        """The limit for selling ``side``, or None when nobody bids for it.
+
+        ``best bid - slippage`` (dollars), moved up to the market's grid (so the
+        sale never goes below ``best bid - slippage``) and at least the grid's
+        lowest price."""
         book = await self.resolving(lambda: self.client.get_orderbook(ticker))
         best = book.best_bid(side)
-        return None if best is None else max(1, best - slippage_cents)
+        return None if best is None else limit_below(best, slippage, self.client.grid(ticker))
 
     # -- looking back ----------------------------------------------------------------------
 
@@ -231,13 +242,15 @@ class Workflows:
         return tuple(done)
 
     async def reconcile(self, *, cancel: bool) -> ReconcileResult:
-        """One reconciliation attempt: cancel resting orders (if ``cancel``), then read
-        every order, fill and position. Any venue error ends the attempt (raised)."""
+        """One reconciliation attempt: read the markets' price grids, cancel resting
+        orders (if ``cancel``), then read every order, fill and position. Any venue
+        error ends the attempt (raised)."""
+        grids = await self.reported(self.client.list_markets())
         cancelled = await self.cancel_resting(persist=False) if cancel else ()
         orders = await self.reported(self.client.list_orders())
         fills = await self.reported(self.client.list_fills())
         positions = await self.reported(self.client.list_positions())
-        return ReconcileResult(cancelled, tuple(orders), tuple(fills), tuple(positions))
+        return ReconcileResult(cancelled, tuple(orders), tuple(fills), tuple(positions), grids)
 
     # -- retry plumbing ----------------------------------------------------------------------
 
@@ -264,3 +277,14 @@ class Workflows:
             self.reporter.count(CountName.RETRIES)
             # after a 429 the client's limiter already holds the endpoint for Retry-After
             await trio.sleep(0 if limited else self.resolve_retry.delay(attempts - 1, self.rng))
+
+
+def limit_below(best: Decimal, slippage: Decimal, grid: PriceGrid) -> Decimal:
+    """The lowest limit on ``grid`` at or above ``best - slippage``, within the grid's
+    bounds: ``best - slippage`` rounded *up* to a tick (exactly), at least
+    ``grid.min_price`` and at most ``grid.max_price``."""
+    units, rest = EXACT.divmod(EXACT.subtract(best, slippage), grid.tick)
+    if rest > 0:
+        units += 1
+    limit = EXACT.multiply(units, grid.tick)
+    return min(max(limit, grid.min_price), grid.max_price)

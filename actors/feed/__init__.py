@@ -4,11 +4,13 @@ Snapshot plus sequenced deltas per market, contiguous ``seq`` per
 subscription (a gap, a duplicate or a reordered frame resubscribes that market
 for a fresh snapshot), reconnect with jittered backoff, heartbeat silence
 detection, per-market staleness, rejection (counted per reason and market) of
-malformed, non-finite, negative, non-integer or over-crossed data, and
+malformed, non-finite, negative, off-grid, over-precise or over-crossed data
+(prices and sizes are exact ``Decimal`` dollars and contracts), and
 conflated delivery: at most one unacknowledged ``BookUpdate`` per market.
 """
 
 from actors.feed._actor import FeedActor, FeedLoopFailed
+from actors.feed._amounts import PriceGrids
 from actors.feed._books import FeedBooks, FeedCounts, MarketPhase
 from actors.feed._config import FeedConfig
 from actors.feed._delivery import Delivery, DeliveryCounts
@@ -28,6 +30,7 @@ __all__ = [
     "Frame",
     "MarketFeedStatus",
     "MarketPhase",
+    "PriceGrids",
     "RejectReason",
     "Rejected",
     "parse_frame",

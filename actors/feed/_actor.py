@@ -104,8 +104,8 @@ class FeedActor(SupervisedActor):
     def on_start(self) -> None:
         config = self.config
         self._books = FeedBooks(
-            payout_cents=config.payout_cents,
-            max_overlap_cents=config.max_overlap_cents,
+            payout=config.payout,
+            max_overlap=config.max_overlap,
             stale_after_s=config.stale_after_s,
             subscribe_timeout_s=config.subscribe_timeout_s,
             resync_backoff=config.resync_backoff,

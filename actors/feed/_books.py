@@ -42,6 +42,7 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 import attrs
 from loguru import logger
@@ -149,20 +150,24 @@ class FeedCounts:
 
 
 class FeedBooks:
-    """Books and subscriptions of every market; see the module docstring."""
+    """Books and subscriptions of every market; see the module docstring.
+
+    ``payout`` and ``max_overlap`` are ``Decimal`` dollars: every book is built
+    with that payout and ``crossing_tolerance=max_overlap``.
+    """
 
     def __init__(
         self,
         *,
-        payout_cents: int,
-        max_overlap_cents: int,
+        payout: Decimal,
+        max_overlap: Decimal,
         stale_after_s: float,
         subscribe_timeout_s: float,
         resync_backoff: BackoffPolicy,
         rng: random.Random,
     ) -> None:
-        self.payout_cents = payout_cents
-        self.max_overlap_cents = max_overlap_cents
+        self.payout = payout
+        self.max_overlap = max_overlap
         self.stale_after_s = stale_after_s
         self.subscribe_timeout_s = subscribe_timeout_s
         self.resync_backoff = resync_backoff
@@ -359,8 +364,8 @@ class FeedBooks:
             frame.seq,
             frame.yes,
             frame.no,
-            payout_cents=self.payout_cents,
-            crossing_tolerance_cents=self.max_overlap_cents,
+            payout=self.payout,
+            crossing_tolerance=self.max_overlap,
         )
 
     # -- subscriptions --------------------------------------------------------------

@@ -7,13 +7,16 @@ A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from actors import _checks
 from actors.errors import InvalidFieldError
+from actors.feed._amounts import PriceGrids, kalshi_grid
+from actors.money import ONE
 from supervision import BackoffPolicy, Jitter, validators
 
 TICKER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -45,6 +48,24 @@ def _valid_tickers(value: object) -> bool:
     return all(isinstance(t, str) and TICKER.fullmatch(t) for t in value)
 
 
+def _ticks(value: object) -> object:
+    """A mapping (or pairs) of ticker -> tick as sorted pairs; anything else is left to fail."""
+    items = value.items() if isinstance(value, Mapping) else value
+    try:
+        return tuple(sorted((ticker, tick) for ticker, tick in items))  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return value
+
+
+def _valid_ticks(value: object) -> bool:
+    if not isinstance(value, tuple) or len({ticker for ticker, _ in value}) != len(value):
+        return False
+    return all(
+        isinstance(ticker, str) and TICKER.fullmatch(ticker) and _checks.is_decimal(tick)
+        for ticker, tick in value
+    )
+
+
 _seconds = validators.seconds(0, error=_error)
 _backoff = validators.instance_of(BackoffPolicy, error=_error)
 _non_negative_int = validators.integer(0, error=_error)
@@ -57,10 +78,15 @@ class FeedConfig:
     - ``ws_url``: the venue's websocket (``ws://…/trade-api/ws/v2``).
     - ``tickers``: the markets to follow; empty means every market that
       ``GET {rest_url}/markets`` lists when the feed connects.
-    - ``max_overlap_cents``: how far the best YES bid plus the best NO bid may
-      exceed the payout before the book counts as corrupt (a smaller overlap is
-      a complement-arbitrage opportunity, not an error); see
-      :class:`~actors.domain.BookSnapshot`.
+    - ``max_overlap``: how many dollars the best YES bid plus the best NO bid
+      may exceed the payout by before the book counts as corrupt (a smaller
+      overlap is a complement-arbitrage opportunity, not an error); see
+      :class:`~actors.domain.BookSnapshot`.  A ``Decimal`` >= 0.
+    - ``payout``: what one contract pays (``Decimal`` dollars, Kalshi's $1).
+    - ``ticks``: ticker -> tick (``Decimal`` dollars) of the markets whose price
+      grid is not Kalshi's ``linear_cent`` 0.01 (e.g. ``{"X": Decimal("0.001")}``);
+      a market the venue's market list describes (``price_ranges``) takes its
+      grid from there.  Every price the feed reads is checked against its grid.
     - ``stale_after_s``: a market with no accepted frame for this long is
       reported stale (``BookStale``); see :attr:`tick_interval_s`.
     - ``silence_timeout_s``: no frame at all (heartbeats included) for this long
@@ -96,10 +122,22 @@ class FeedConfig:
         converter=_tickers,
         validator=_rule(_valid_tickers, "must be unique tickers of [A-Za-z0-9._:-]"),
     )
-    max_overlap_cents: int = attrs.field(default=20, validator=_non_negative_int)
-    payout_cents: int = attrs.field(
-        default=_checks.DEFAULT_PAYOUT_CENTS,
-        validator=validators.integer(2, error=_error),
+    max_overlap: Decimal = attrs.field(
+        default=Decimal("0.20"),
+        validator=_rule(
+            lambda v: _checks.is_decimal(v) and v >= 0, "must be a finite Decimal >= 0 (dollars)"
+        ),
+    )
+    payout: Decimal = attrs.field(
+        default=ONE,
+        validator=_rule(
+            lambda v: _checks.is_decimal(v) and v > 0, "must be a finite Decimal > 0 (dollars)"
+        ),
+    )
+    ticks: tuple[tuple[str, Decimal], ...] = attrs.field(
+        default=(),
+        converter=_ticks,
+        validator=_rule(_valid_ticks, "must map unique tickers to Decimal ticks"),
     )
     stale_after_s: float = attrs.field(default=10.0, validator=_seconds)
     silence_timeout_s: float = attrs.field(default=15.0, validator=_seconds)
@@ -122,6 +160,17 @@ class FeedConfig:
             raise InvalidFieldError(
                 "FeedConfig", "rest_url", self.rest_url, "is needed when no tickers are given"
             )
+        try:
+            self.price_grids()
+        except InvalidFieldError as bad:
+            raise InvalidFieldError(
+                "FeedConfig", "ticks", dict(self.ticks), f"makes no price grid: {bad}"
+            ) from None
+
+    def price_grids(self) -> PriceGrids:
+        """Kalshi's 0.01 grid for every market, but the ones :attr:`ticks` names."""
+        grids = {ticker: kalshi_grid(tick, self.payout, ticker) for ticker, tick in self.ticks}
+        return PriceGrids(kalshi_grid(payout=self.payout), grids)
 
     @property
     def tick_interval_s(self) -> float:

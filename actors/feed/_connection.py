@@ -3,7 +3,9 @@
 :class:`FeedConnection` runs on the feed actor's private
 :class:`~supervision.TrioLoop` and owns no trading state.  It lists the markets
 (``GET {rest_url}/markets``, only when the config names none), connects,
-parses every frame it reads (:func:`._protocol.parse_frame`) and ``report``\\ s
+parses every frame it reads (:func:`._protocol.parse_frame`, checking prices
+against each market's grid: the config's ``ticks``, or the ``price_ranges``
+of the market list when it lists the markets) and ``report``\\ s
 to the actor, in order:
 
 - :class:`ConnectAttemptFailed` when a connection could not be made;
@@ -50,8 +52,10 @@ from trio_websocket import (
     open_websocket_url,
 )
 
+from actors.feed._amounts import PriceGrids, grid_of_price_ranges
 from actors.feed._config import TICKER, FeedConfig
 from actors.feed._protocol import Frame, parse_frame
+from actors.money import PriceGrid
 from supervision import Backoff, Clock
 
 COMMAND_QUEUE_SIZE = 4_096
@@ -122,6 +126,7 @@ class FeedConnection:
         self._backoff = Backoff(config.reconnect_backoff, rng)
         self._report = report
         self._connection = 0
+        self._grids: PriceGrids = config.price_grids()
         self._outbox: trio.MemorySendChannel[tuple[str, float]] | None = None
         self._session_scope: trio.CancelScope | None = None
         self._end_reason = ""
@@ -197,7 +202,24 @@ class FeedConnection:
         good = tuple(t for t in tickers if isinstance(t, str) and TICKER.fullmatch(t))
         if len(good) != len(tickers):
             raise MarketListError(f"GET /markets: bad tickers {tickers!r}")
+        self._grids = self.config.price_grids().with_grids(self._grids_of(markets))
         return good
+
+    def _grids_of(self, markets: list[Any]) -> dict[str, PriceGrid]:
+        """The grid of each listed market that carries Kalshi's ``price_ranges``."""
+        grids = {}
+        for market in markets:
+            ranges = market.get("price_ranges") if isinstance(market, dict) else None
+            if ranges is None:
+                continue  # the configured or default grid
+            ticker = market["ticker"]
+            try:
+                grids[ticker] = grid_of_price_ranges(
+                    ranges, payout=self.config.payout, ticker=ticker
+                )
+            except ValueError as bad:
+                raise MarketListError(f"GET /markets: {ticker}: bad price_ranges: {bad}") from None
+        return grids
 
     async def _serve(self, ws: WebSocketConnection, tickers: tuple[str, ...]) -> str:
         self._connection += 1
@@ -219,7 +241,7 @@ class FeedConnection:
 
     async def _read(self, ws: WebSocketConnection, connection: int) -> str:
         silence = self.config.silence_timeout_s
-        payout = self.config.payout_cents
+        grids = self._grids
         while True:
             while self._backlog() > self.config.max_backlog_frames:
                 await trio.sleep(0.001)  # backpressure; the venue is not silent, we are busy
@@ -230,7 +252,7 @@ class FeedConnection:
                     return f"closed by the venue: {closed.reason}"
             if quiet.cancelled_caught:
                 return f"silence: no frame for {silence}s"
-            frame = parse_frame(message, payout_cents=payout)
+            frame = parse_frame(message, grids=grids)
             self._report(FrameReceived(connection, frame, self._clock.monotonic()))
 
     async def _write(

@@ -1,55 +1,75 @@
 """The venue's websocket frames, parsed into typed frames; anything bad becomes :class:`Rejected`.
 
-Wire shapes (Kalshi trade API v2, see docs/venue-sim.md)::
+Wire shapes (Kalshi trade API v2 with fixed-point money, see docs/venue-sim.md)::
 
     {"type": "subscribed", "id": 1, "msg": {"channel": "orderbook_delta", "sid": 1}}
     {"type": "orderbook_snapshot", "sid": 1, "seq": 1,
-     "msg": {"market_ticker": "SIM-001", "yes": [[55, 40]], "no": [[42, 30]]}}
+     "msg": {"market_ticker": "SIM-001", "yes_dollars_fp": [["0.5500", "40.00"]],
+             "no_dollars_fp": [["0.4200", "30.00"]]}}
     {"type": "orderbook_delta", "sid": 1, "seq": 2,
-     "msg": {"market_ticker": "SIM-001", "price": 42, "delta": -5, "side": "no"}}
+     "msg": {"market_ticker": "SIM-001", "price_dollars": "0.4200", "delta_fp": "-5.00",
+             "side": "no"}}
     {"type": "heartbeat", "ts": 1700000000.0}
     {"type": "unsubscribed", "id": 2, "sid": 1}
     {"type": "error", "id": 3, "msg": {"code": "bad_sids", "msg": "..."}}
 
+A snapshot side's key is absent when that side is empty.  Prices and sizes
+become exact ``Decimal`` dollars and contracts (:mod:`._amounts`): a price is
+checked against its market's grid (:class:`~._amounts.PriceGrids`, Kalshi's
+``linear_cent`` 0.01 unless told otherwise) and never rounded.
+
 :func:`parse_frame` never raises for bad input: text that is not JSON, a
 ``NaN`` or ``Infinity`` (which Python's ``json`` would otherwise accept), a
-float, bool or string where an integer belongs, a negative or out-of-range
-number, a repeated price or a missing field all yield a :class:`Rejected`
-naming the reason, the field and, as far as they could be read, the market,
-``sid`` and ``seq`` (even from cut-off JSON, so the caller can tell which
-market's stream is broken).  Book-level checks (crossing, a level driven below
-zero, seq contiguity) belong to the holder of the book: see ``_books``.
+number where a decimal string belongs, a string that is not plain fixed point,
+too many decimals, a price off its grid or outside ``(0, payout)``, a negative
+size, a zero size or change, a float, bool or string where an integer (``sid``,
+``seq``) belongs, a repeated price or a missing field all yield a
+:class:`Rejected` naming the reason, the field and, as far as they could be
+read, the market, ``sid`` and ``seq`` (even from cut-off JSON, so the caller
+can tell which market's stream is broken).  Book-level checks (crossing, a
+level driven below zero, seq contiguity) belong to the holder of the book: see
+``_books``.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import attrs
 
 from actors.domain import Levels, Side
+from actors.feed._amounts import (
+    CHANGES,
+    SIZES,
+    AmountError,
+    NonFinite,
+    PriceGrids,
+    PriceParser,
+    parse_change,
+    parse_size,
+)
 from actors.feed._config import TICKER
+from actors.feed._reasons import RejectReason
 
-
-class RejectReason(enum.Enum):
-    """Why a frame (or the book it would make) was refused."""
-
-    BAD_JSON = "bad_json"  # not JSON at all (e.g. cut off)
-    NOT_FINITE = "not_finite"  # NaN or +-Infinity where a number belongs
-    NOT_INTEGER = "not_integer"  # float, bool, string ... where an integer belongs
-    NEGATIVE = "negative"  # a negative price, size, sid or seq
-    OUT_OF_RANGE = "out_of_range"  # price outside (0, payout), zero size or change
-    BAD_SHAPE = "bad_shape"  # missing field, wrong container, unknown side
-    DUPLICATE_PRICE = "duplicate_price"  # a snapshot lists one price twice on a side
-    UNKNOWN_TYPE = "unknown_type"  # a frame type the feed does not subscribe to
-    WRONG_MARKET = "wrong_market"  # the frame's market is not its subscription's
-    CROSSED = "crossed"  # best bids overlap by more than the allowed overlap
-    NEGATIVE_LEVEL = "negative_level"  # a delta would leave a level below zero
+__all__ = [
+    "Delta",
+    "ErrorReply",
+    "Frame",
+    "Heartbeat",
+    "RejectReason",
+    "Rejected",
+    "Snapshot",
+    "Subscribed",
+    "Unsubscribed",
+    "parse_frame",
+    "subscribe_command",
+    "unsubscribe_command",
+]
 
 
 @attrs.frozen
@@ -67,7 +87,10 @@ class Unsubscribed:
 
 @attrs.frozen
 class Snapshot:
-    """The full book of ``ticker``: frame ``seq`` of subscription ``sid``."""
+    """The full book of ``ticker``: frame ``seq`` of subscription ``sid``.
+
+    ``yes`` and ``no`` are ``(price, size)`` pairs of ``Decimal`` dollars and
+    contracts in ascending price order."""
 
     sid: int
     seq: int
@@ -78,14 +101,15 @@ class Snapshot:
 
 @attrs.frozen
 class Delta:
-    """``change`` contracts (signed, non-zero) at ``price`` on the ``side`` bid book."""
+    """``change`` contracts (signed, non-zero ``Decimal``) at ``price`` dollars on the
+    ``side`` bid book."""
 
     sid: int
     seq: int
     ticker: str
     side: Side
-    price: int
-    change: int
+    price: Decimal
+    change: Decimal
 
 
 @attrs.frozen
@@ -117,18 +141,6 @@ class Rejected:
 Frame: TypeAlias = Subscribed | Unsubscribed | Snapshot | Delta | Heartbeat | ErrorReply | Rejected
 
 
-class _NonFinite:
-    """What a ``NaN`` / ``Infinity`` literal parses to, so the field that held it can be named."""
-
-    __slots__ = ("literal",)
-
-    def __init__(self, literal: str) -> None:
-        self.literal = literal
-
-    def __repr__(self) -> str:
-        return self.literal
-
-
 class _Bad(Exception):
     """Internal control flow of the parser; never leaves this module."""
 
@@ -145,13 +157,19 @@ _SALVAGE = {
     "seq": re.compile(r'"seq"\s*:\s*(\d{1,18})\b'),
 }
 
+_KALSHI = PriceGrids()
+"""Every market on Kalshi's ``linear_cent`` grid, payout $1: the default of :func:`parse_frame`."""
 
-def parse_frame(text: str | bytes, *, payout_cents: int = 100) -> Frame:
-    """The typed frame ``text`` holds, or :class:`Rejected` saying what is wrong with it."""
+
+def parse_frame(text: str | bytes, *, grids: PriceGrids = _KALSHI) -> Frame:
+    """The typed frame ``text`` holds, or :class:`Rejected` saying what is wrong with it.
+
+    Prices are checked against ``grids.grid(ticker)``.
+    """
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text, parse_constant=_NonFinite)
+        data = json.loads(text, parse_constant=NonFinite)
     except (ValueError, RecursionError):
         return _salvaged(text)
     if not isinstance(data, dict):
@@ -162,7 +180,7 @@ def parse_frame(text: str | bytes, *, payout_cents: int = 100) -> Frame:
         return Rejected(RejectReason.UNKNOWN_TYPE, "type", f"unexpected frame type {kind!r}")
     context: dict[str, Any] = {}
     try:
-        return parse(data, context, payout_cents)
+        return parse(data, context, grids)
     except _Bad as bad:
         return Rejected(bad.reason, bad.field, bad.detail, **context)
 
@@ -181,7 +199,7 @@ def _salvaged(text: str) -> Rejected:
 
 def _int(value: object, field: str, *, low: int, high: int | None = None) -> int:
     """``value`` if it is an ``int`` in ``[low, high]``; else :class:`_Bad` with the reason."""
-    if isinstance(value, _NonFinite) or (isinstance(value, float) and not math.isfinite(value)):
+    if isinstance(value, NonFinite) or (isinstance(value, float) and not math.isfinite(value)):
         raise _Bad(RejectReason.NOT_FINITE, field, f"{field}={value!r} is not a finite number")
     if value is None:
         raise _Bad(RejectReason.BAD_SHAPE, field, f"{field} is missing")
@@ -193,6 +211,16 @@ def _int(value: object, field: str, *, low: int, high: int | None = None) -> int
         bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
         raise _Bad(RejectReason.OUT_OF_RANGE, field, f"{field}={value} is not in {bounds}")
     return value
+
+
+def _amount(parse: Callable[[object], Decimal], value: object, field: str) -> Decimal:
+    """``parse(value)``, or :class:`_Bad` naming ``field`` (a missing value is ``bad_shape``)."""
+    if value is None:
+        raise _Bad(RejectReason.BAD_SHAPE, field, f"{field} is missing")
+    try:
+        return parse(value)
+    except AmountError as bad:
+        raise _Bad(bad.reason, field, f"{field}: {bad.detail}") from None
 
 
 def _object(value: object, field: str) -> dict[str, Any]:
@@ -220,43 +248,59 @@ def _sequenced(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str,
     return msg, context["ticker"]
 
 
-def _levels(value: object, field: str, payout: int) -> Levels:
-    if not isinstance(value, list):
+def _levels(value: object, field: str, prices: PriceParser) -> Levels:
+    """One snapshot side: ``[[price_dollars, count_fp], ...]``; absent (``None``) is empty."""
+    if value is None:
+        return ()
+    if type(value) is not list:
         raise _Bad(RejectReason.BAD_SHAPE, field, f"{field} must be a list of [price, size]")
-    levels: dict[int, int] = {}
+    known_prices, known_sizes = prices.accepted, SIZES  # the hot path: one dict lookup each
+    levels: dict[Decimal, Decimal] = {}
     for pair in value:
-        if not isinstance(pair, list) or len(pair) != 2:
+        if type(pair) is not list or len(pair) != 2:
             raise _Bad(RejectReason.BAD_SHAPE, field, f"{field} must hold [price, size] pairs")
-        price = _int(pair[0], f"{field}.price", low=1, high=payout - 1)
-        size = _int(pair[1], f"{field}[{price}].size", low=1)
+        price_text, size_text = pair
+        price = known_prices.get(price_text) if type(price_text) is str else None
+        if price is None:
+            price = _amount(prices.parse, price_text, f"{field}.price")
+        size = known_sizes.get(size_text) if type(size_text) is str else None
+        if size is None:
+            size = _amount(parse_size, size_text, f"{field}[{price_text}].size")
         if price in levels:
-            raise _Bad(
-                RejectReason.DUPLICATE_PRICE, f"{field}.price", f"{field} lists {price} twice"
-            )
+            detail = f"{field} lists {price_text} twice"
+            raise _Bad(RejectReason.DUPLICATE_PRICE, f"{field}.price", detail)
         levels[price] = size
     return tuple(sorted(levels.items()))
 
 
-def _snapshot(data: dict[str, Any], context: dict[str, Any], payout: int) -> Snapshot:
+def _snapshot(data: dict[str, Any], context: dict[str, Any], grids: PriceGrids) -> Snapshot:
     msg, ticker = _sequenced(data, context)
-    yes = _levels(msg.get("yes"), "yes", payout)
-    no = _levels(msg.get("no"), "no", payout)
+    prices = grids.parser(ticker)
+    yes = _levels(msg.get("yes_dollars_fp"), "yes_dollars_fp", prices)
+    no = _levels(msg.get("no_dollars_fp"), "no_dollars_fp", prices)
     return Snapshot(context["sid"], context["seq"], ticker, yes, no)
 
 
-def _delta(data: dict[str, Any], context: dict[str, Any], payout: int) -> Delta:
+def _delta(data: dict[str, Any], context: dict[str, Any], grids: PriceGrids) -> Delta:
     msg, ticker = _sequenced(data, context)
-    price = _int(msg.get("price"), "price", low=1, high=payout - 1)
-    change = _int(msg.get("delta"), "delta", low=-(2**63), high=2**63)
-    if change == 0:
-        raise _Bad(RejectReason.OUT_OF_RANGE, "delta", "delta=0 changes nothing")
+    prices = grids.parser(ticker)
+    text = msg.get("price_dollars")
+    price = prices.accepted.get(text) if type(text) is str else None
+    if price is None:
+        price = _amount(prices.parse, text, "price_dollars")
+    text = msg.get("delta_fp")
+    change = CHANGES.get(text) if type(text) is str else None
+    if change is None:
+        change = _amount(parse_change, text, "delta_fp")
     side = msg.get("side")
-    if side not in ("yes", "no"):
-        raise _Bad(RejectReason.BAD_SHAPE, "side", f"side={side!r} is not 'yes' or 'no'")
-    return Delta(context["sid"], context["seq"], ticker, Side(side), price, change)
+    if side == "yes":
+        return Delta(context["sid"], context["seq"], ticker, Side.YES, price, change)
+    if side == "no":
+        return Delta(context["sid"], context["seq"], ticker, Side.NO, price, change)
+    raise _Bad(RejectReason.BAD_SHAPE, "side", f"side={side!r} is not 'yes' or 'no'")
 
 
-def _subscribed(data: dict[str, Any], _context: dict[str, Any], _payout: int) -> Subscribed:
+def _subscribed(data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids) -> Subscribed:
     msg = _object(data.get("msg"), "msg")
     channel = msg.get("channel")
     if not isinstance(channel, str):
@@ -264,21 +308,23 @@ def _subscribed(data: dict[str, Any], _context: dict[str, Any], _payout: int) ->
     return Subscribed(_request_id(data), channel, _int(msg.get("sid"), "msg.sid", low=1))
 
 
-def _unsubscribed(data: dict[str, Any], _context: dict[str, Any], _payout: int) -> Unsubscribed:
+def _unsubscribed(
+    data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids
+) -> Unsubscribed:
     return Unsubscribed(_request_id(data), _int(data.get("sid"), "sid", low=1))
 
 
-def _heartbeat(_data: dict[str, Any], _context: dict[str, Any], _payout: int) -> Heartbeat:
+def _heartbeat(_data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids) -> Heartbeat:
     return Heartbeat()
 
 
-def _error(data: dict[str, Any], _context: dict[str, Any], _payout: int) -> ErrorReply:
+def _error(data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids) -> ErrorReply:
     msg = data.get("msg")
     msg = msg if isinstance(msg, dict) else {}
     return ErrorReply(_request_id(data), str(msg.get("code", "")), str(msg.get("msg", "")))
 
 
-_PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any], int], Frame]] = {
+_PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any], PriceGrids], Frame]] = {
     "orderbook_snapshot": _snapshot,
     "orderbook_delta": _delta,
     "subscribed": _subscribed,

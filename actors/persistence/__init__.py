@@ -9,6 +9,11 @@
 - the records it returns and the errors it adds to the
   :class:`~actors.errors.LedgerError` branch.
 
+Money is exact (schema version 3): every price, count, fee and amount is
+stored as fixed-point TEXT and read back as the ``Decimal`` it was written as;
+an older file is migrated by the writer's open, or refused naming the row that
+cannot be converted exactly.
+
 Actors write through :class:`actors.ledger_client.LedgerClient` (request ids,
 timeouts, ``Down`` of persistence, retry schedule), never by hand.
 """

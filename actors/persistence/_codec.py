@@ -3,10 +3,17 @@
 :func:`encode_event` turns one :data:`~actors.messages.LedgerEvent` into its
 kind and a JSON payload, and proves the payload faithful: it structures the
 payload back with a strict converter and requires the result to equal the
-event. So a float or ``bool`` where an ``int`` belongs, a plain string where an
-enum belongs, a list where a tuple belongs, or an unknown event type raises
+event. So a float or ``bool`` where an ``int`` belongs, a ``float`` or ``int``
+where a ``Decimal`` belongs, a plain string where an enum belongs, a list where a
+tuple belongs, or an unknown event type raises
 :class:`~actors.errors.LedgerSerializationError` naming the field
 (``events[2].filled_count``) -- nothing is ever coerced or defaulted.
+
+Exact money: a ``Decimal`` is written as its exact fixed-point string
+(``"0.4200"``, ``"-1.5"``; never a JSON number, never an exponent) and read back
+only from such a string (or a ``Decimal``): a JSON number in a payload -- a
+float, which may already have lost the value -- is refused, as are ``NaN``,
+infinities and exponents.
 
 :func:`structure_row` builds a domain value from a row's columns with the same
 strict converter; a row that breaks a domain rule raises
@@ -18,6 +25,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -67,6 +75,23 @@ def _strict_str(value: Any, _type: type) -> str:
     return value
 
 
+_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _strict_decimal(value: object, _type: type) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value
+    if type(value) is str and _DECIMAL_TEXT.fullmatch(value):
+        return Decimal(value)
+    raise TypeError(f"expected a fixed-point decimal string, got {type(value).__name__} {value!r}")
+
+
+def _decimal_text(value: object) -> str:
+    if type(value) is not Decimal or not value.is_finite():
+        raise TypeError(f"expected a finite Decimal, got {type(value).__name__} {value!r}")
+    return f"{value:f}"
+
+
 def _tolerant_enum(value: Any) -> Any:
     # A non-member is passed through unchanged, so the round trip (not this hook)
     # reports it with its field path.
@@ -77,6 +102,8 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(Decimal, _strict_decimal)
+    converter.register_unstructure_hook(Decimal, _decimal_text)
     converter.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _tolerant_enum
     )
@@ -130,10 +157,21 @@ def encode_event(event: object, *, index: int, operation: str) -> EncodedEvent:
 
 
 def decode_event(kind: str, payload: str) -> LedgerEvent:
-    """The event stored as ``kind``/``payload`` (for audits and tests of the journal)."""
+    """The event stored as ``kind``/``payload`` (for audits and tests of the journal).
+
+    Raises :class:`LedgerSerializationError` naming the field for an unknown kind,
+    text that is not JSON, or a payload that is not exactly one such event (a JSON
+    number where a decimal string belongs, a missing or unknown key, ...).
+    """
     for cls, name in EVENT_KINDS.items():
         if name == kind:
-            event: LedgerEvent = _converter.structure(json.loads(payload), cls)
+            try:
+                event: LedgerEvent = _converter.structure(json.loads(payload), cls)
+            except Exception as error:
+                path, reason = _first_failure(error)
+                raise LedgerSerializationError(
+                    f"cannot decode {kind}: {reason}", operation="decode event", field=path or kind
+                ) from error
             return event
     raise LedgerSerializationError(
         f"unknown stored event kind {kind!r}", operation="decode event", field="kind"

@@ -27,14 +27,17 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Literal
 
 from actors.domain import Position
 from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
 from actors.messages import IntentRecorded, LedgerEvent, ReservationState
+from actors.money import EXACT
 from actors.persistence import _rows
 from actors.persistence._codec import encode_event, structure_row
+from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerSchemaError
 from actors.persistence._records import (
     AuditRecord,
@@ -395,39 +398,50 @@ class Ledger:
 
     def positions(self) -> tuple[Position, ...]:
         """Per ticker, contracts held and cash spent, from the fills (buying costs
-        price x count + fee; selling brings price x count - fee), by ticker.
+        price x count + fee; selling brings price x count - fee), by ticker; exact
+        ``Decimal`` sums (contracts and dollars).
 
         Raises :class:`LedgerSerializationError` if the fills of a ticker sell
-        more than they bought or disagree on the payout.
+        more than they bought or disagree on the payout, or a row holds no
+        exact amount.
         """
+        operation = "read positions"
         rows = self._rows(
-            "read positions",
-            """SELECT ticker, MIN(payout_cents) AS payout_cents,
-                      COUNT(DISTINCT payout_cents) AS payouts,
-                      SUM(CASE WHEN side = 'yes' THEN
-                          CASE action WHEN 'buy' THEN count ELSE -count END ELSE 0 END) AS yes,
-                      SUM(CASE WHEN side = 'no' THEN
-                          CASE action WHEN 'buy' THEN count ELSE -count END ELSE 0 END) AS no,
-                      SUM(CASE action WHEN 'buy' THEN -price * count ELSE price * count END
-                          - fee_cents) AS cash
-               FROM fills GROUP BY ticker ORDER BY ticker""",
+            operation,
+            "SELECT ticker, side, action, price, count, fee, payout FROM fills"
+            " ORDER BY ticker, rowid",
         )
-        positions = []
-        for row in rows:
-            if row["payouts"] != 1:
-                raise LedgerSerializationError(
-                    f"fills of {row['ticker']} disagree on the payout",
-                    operation="read positions",
-                    field="payout_cents",
+        totals: dict[str, dict[str, Decimal]] = {}
+        with localcontext(EXACT):
+            for row in rows:
+                price, count, fee, payout = (
+                    _rows.stored_amount(row, name, operation=operation)
+                    for name in ("price", "count", "fee", "payout")
                 )
+                total = totals.setdefault(
+                    row["ticker"],
+                    {"yes": Decimal(0), "no": Decimal(0), "cash": Decimal(0), "payout": payout},
+                )
+                if total["payout"] != payout:
+                    raise LedgerSerializationError(
+                        f"fills of {row['ticker']} disagree on the payout",
+                        operation=operation,
+                        field="payout",
+                    )
+                buy = row["action"] == "buy"
+                side = "yes" if row["side"] == "yes" else "no"
+                total[side] += count if buy else -count
+                total["cash"] += (-price * count if buy else price * count) - fee
+        positions = []
+        for ticker, total in totals.items():
             columns = {
-                "ticker": row["ticker"],
-                "yes_count": row["yes"],
-                "no_count": row["no"],
-                "cash_cents": row["cash"],
-                "payout_cents": row["payout_cents"],
+                "ticker": ticker,
+                "yes_count": total["yes"],
+                "no_count": total["no"],
+                "cash": total["cash"],
+                "payout": total["payout"],
             }
-            positions.append(structure_row(columns, Position, operation="read positions"))
+            positions.append(structure_row(columns, Position, operation=operation))
         return tuple(positions)
 
     def reservations(self, state: ReservationState | None = None) -> tuple[ReservationRecord, ...]:
@@ -452,20 +466,32 @@ class Ledger:
 
 
 def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:
-    values = {
+    """Add ``tally`` to ``day``'s row: integer tallies in SQL, exact amounts in Python
+    (SQLite would add TEXT as floating point). Inside the Record's transaction."""
+    counts = {
         "records": 1,
         "orders_recorded": tally.orders_recorded,
         "orders_expired": tally.orders_expired,
         "fills": tally.fills,
-        "contracts": tally.contracts,
-        "fees_cents": tally.fees_cents,
-        "cash_flow_cents": tally.cash_flow_cents,
         "audit_events": tally.audit_events,
     }
-    names = ", ".join(values)
-    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in values)
+    row = conn.execute("SELECT * FROM daily_stats WHERE day = ?", (day,)).fetchone()
+    operation = f"add daily_stats {day}"
+    before = _rows.daily_stats(row, operation=operation) if row is not None else DailyStats(day)
+    with localcontext(EXACT):
+        amounts = {
+            "contracts": to_text(before.contracts + tally.contracts, COUNT_PLACES),
+            "fees": to_text(before.fees + tally.fees, DOLLAR_PLACES),
+            "cash_flow": to_text(before.cash_flow + tally.cash_flow, DOLLAR_PLACES),
+        }
+    names = ", ".join((*counts, *amounts))
+    updates = ", ".join(
+        [f"{name} = {name} + excluded.{name}" for name in counts]
+        + [f"{name} = excluded.{name}" for name in amounts]
+    )
+    marks = ", ".join("?" * (len(counts) + len(amounts)))
     conn.execute(
-        f"INSERT INTO daily_stats (day, {names}) VALUES (?, {', '.join('?' * len(values))})"  # noqa: S608 - fixed names, placeholders
+        f"INSERT INTO daily_stats (day, {names}) VALUES (?, {marks})"  # noqa: S608 - fixed names, placeholders
         f" ON CONFLICT (day) DO UPDATE SET {updates}",
-        (day, *values.values()),
+        (day, *counts.values(), *amounts.values()),
     )

@@ -6,6 +6,8 @@ when the transaction that wrote the row committed; days are ISO dates in UTC.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 
 from actors.domain import Fill, Order
@@ -49,17 +51,18 @@ class AuditRecord:
 
 @attrs.frozen
 class DailyStats:
-    """Counters for one UTC day. ``cash_flow_cents`` is what fills moved: sells
-    bring in price x count, buys spend it, fees always cost."""
+    """Counters for one UTC day. ``contracts`` (filled, in contracts), ``fees`` and
+    ``cash_flow`` (dollars) are exact ``Decimal`` sums; ``cash_flow`` is what fills
+    moved: sells bring in price x count, buys spend it, fees always cost."""
 
     day: str
     records: int = 0
     orders_recorded: int = 0
     orders_expired: int = 0
     fills: int = 0
-    contracts: int = 0
-    fees_cents: int = 0
-    cash_flow_cents: int = 0
+    contracts: Decimal = Decimal("0.00")
+    fees: Decimal = Decimal("0.0000")
+    cash_flow: Decimal = Decimal("0.0000")
     audit_events: int = 0
 
 

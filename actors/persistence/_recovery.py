@@ -19,8 +19,9 @@ from actors.persistence._records import FillRecord
 
 
 def open_reservations(path: Path) -> tuple[Reservation, ...]:
-    """Every reservation whose last recorded state is held or in doubt; none if the
-    ledger does not exist yet. Raises :class:`~actors.errors.LedgerError` when the
+    """Every reservation whose last recorded state is held or in doubt (its count,
+    prices and amount exact ``Decimal``, as recorded); none if the ledger does not
+    exist yet. Raises :class:`~actors.errors.LedgerError` when the
     ledger exists but cannot be read (callers fail closed)."""
     if not path.exists():
         return ()
@@ -34,7 +35,8 @@ def open_reservations(path: Path) -> tuple[Reservation, ...]:
 
 def recorded_fills(path: Path) -> tuple[FillRecord, ...]:
     """Every fill in the ledger, in the order recorded, each with the time it was
-    recorded; none if the ledger does not exist yet. A new risk incarnation books
+    recorded (its price, count, fee and payout exact ``Decimal``, as recorded);
+    none if the ledger does not exist yet. A new risk incarnation books
     them to rebuild its positions and the day's realised P&L (so a restart never
     resets the daily loss limit). Raises :class:`~actors.errors.LedgerError` when
     the ledger exists but cannot be read (callers fail closed)."""

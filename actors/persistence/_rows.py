@@ -2,16 +2,21 @@
 
 Each function takes a ``sqlite3.Row`` and raises
 :class:`~actors.errors.LedgerSerializationError` naming the column if the row
-does not make a valid domain value (a hand-edited or corrupted file).
+does not make a valid domain value (a hand-edited or corrupted file). Amounts
+are stored as exact fixed-point TEXT (:mod:`actors.persistence._decimals`) and
+come back as ``Decimal``; a number where that text belongs is refused.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 from actors.domain import Fill, Order
+from actors.errors import LedgerSerializationError
 from actors.messages import Reservation
 from actors.persistence._codec import structure_row
+from actors.persistence._decimals import from_text
 from actors.persistence._records import (
     AuditRecord,
     DailyStats,
@@ -20,7 +25,7 @@ from actors.persistence._records import (
     ReservationRecord,
 )
 
-INTENT_COLUMNS = ("client_order_id", "ticker", "side", "action", "price", "count", "payout_cents")
+INTENT_COLUMNS = ("client_order_id", "ticker", "side", "action", "price", "count", "payout")
 FILL_COLUMNS = (
     "fill_id",
     "client_order_id",
@@ -29,8 +34,8 @@ FILL_COLUMNS = (
     "action",
     "price",
     "count",
-    "fee_cents",
-    "payout_cents",
+    "fee",
+    "payout",
 )
 RESERVATION_COLUMNS = (
     "reservation_id",
@@ -38,19 +43,9 @@ RESERVATION_COLUMNS = (
     "count",
     "yes_price",
     "no_price",
-    "amount_cents",
+    "amount",
     "owner_epoch",
     "state",
-)
-DAILY_COLUMNS = (
-    "records",
-    "orders_recorded",
-    "orders_expired",
-    "fills",
-    "contracts",
-    "fees_cents",
-    "cash_flow_cents",
-    "audit_events",
 )
 
 
@@ -91,5 +86,24 @@ def audit_record(row: sqlite3.Row) -> AuditRecord:
     )
 
 
-def daily_stats(row: sqlite3.Row) -> DailyStats:
-    return DailyStats(row["day"], *(row[name] for name in DAILY_COLUMNS))
+def stored_amount(row: sqlite3.Row, column: str, *, operation: str) -> Decimal:
+    """The exact value of a decimal TEXT column; raises
+    :class:`LedgerSerializationError` naming it if it holds anything else."""
+    try:
+        return from_text(row[column])
+    except ValueError as error:
+        raise LedgerSerializationError(str(error), operation=operation, field=column) from None
+
+
+def daily_stats(row: sqlite3.Row, *, operation: str = "read daily_stats") -> DailyStats:
+    return DailyStats(
+        row["day"],
+        records=row["records"],
+        orders_recorded=row["orders_recorded"],
+        orders_expired=row["orders_expired"],
+        fills=row["fills"],
+        contracts=stored_amount(row, "contracts", operation=operation),
+        fees=stored_amount(row, "fees", operation=operation),
+        cash_flow=stored_amount(row, "cash_flow", operation=operation),
+        audit_events=row["audit_events"],
+    )

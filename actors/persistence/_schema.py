@@ -11,6 +11,12 @@ Migrations are append-only: a released migration is never edited; a change is a
 new migration at the end. Version 2 exists because the first ledger shape
 (orders, fills, reservations, audit) predates the per-record journal and the
 daily statistics; its backfill shows how a migration carries old data forward.
+Version 3 is exact money (issue 12): every price, count, fee, amount and money
+total becomes canonical fixed-point TEXT (:mod:`actors.persistence._decimals`)
+and the ``_cents`` columns lose their suffix; its Python step
+(:mod:`actors.persistence._migrate_v3`) converts the rows and the stored event
+payloads, or refuses the whole open, naming the row, when one cannot be
+converted exactly.
 """
 
 from __future__ import annotations
@@ -21,14 +27,21 @@ from pathlib import Path
 
 import attrs
 
+from actors.persistence import _migrate_v3
+from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, column_check
 from actors.persistence._errors import LedgerSchemaError
+from actors.persistence._migrate_v3 import Unmigratable
 
 
 @attrs.frozen
 class Migration:
+    """``statements`` run in order, then ``step`` (if any) with the connection and the
+    file's path; ``step`` raises :class:`Unmigratable` to refuse the file."""
+
     version: int
     description: str
     statements: tuple[str, ...]
+    step: Callable[[sqlite3.Connection, Path], None] | None = None
 
 
 _STATES = "'new','accepted','partially_filled','filled','canceled','rejected','expired'"
@@ -136,7 +149,100 @@ _V2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+
+def _price(column: str) -> str:
+    return (
+        f"{column_check(column, DOLLAR_PLACES, exact=True)}"
+        f" AND CAST({column} AS REAL) > 0 AND CAST({column} AS REAL) < CAST(payout AS REAL)"
+    )
+
+
+def _count(column: str) -> str:
+    return f"{column_check(column, COUNT_PLACES, exact=True)} AND CAST({column} AS REAL) > 0"
+
+
+def _dollars(column: str, *, signed: bool = False) -> str:
+    return column_check(column, DOLLAR_PLACES, exact=False, signed=signed)
+
+
+# Generated at import from the helpers above: once released, neither they nor this SQL
+# may change (append-only, like every migration).
+_V3 = Migration(
+    3,
+    "exact money: prices, counts and amounts as fixed-point TEXT, _cents columns renamed",
+    (
+        "DROP INDEX orders_by_state",
+        "DROP INDEX fills_by_order",
+        "DROP INDEX fills_by_ticker",
+        "ALTER TABLE orders RENAME TO orders_v2",
+        "ALTER TABLE fills RENAME TO fills_v2",
+        "ALTER TABLE reservations RENAME TO reservations_v2",
+        "ALTER TABLE daily_stats RENAME TO daily_stats_v2",
+        f"""CREATE TABLE orders (
+            client_order_id TEXT PRIMARY KEY,
+            opportunity_id TEXT NOT NULL,
+            ticker TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('yes', 'no')),
+            action TEXT NOT NULL CHECK (action IN ('buy', 'sell')),
+            price TEXT NOT NULL CONSTRAINT price_exact CHECK ({_price("price")}),
+            count TEXT NOT NULL CONSTRAINT count_exact CHECK ({_count("count")}),
+            payout TEXT NOT NULL CONSTRAINT payout_exact CHECK ({_dollars("payout")}
+                AND CAST(payout AS REAL) > 0),
+            state TEXT NOT NULL CHECK (state IN ({_STATES})),
+            filled_count TEXT NOT NULL CONSTRAINT filled_count_exact CHECK (
+                {column_check("filled_count", COUNT_PLACES, exact=True)}
+                AND CAST(filled_count AS REAL) <= CAST(count AS REAL)),
+            venue_order_id TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX orders_by_state ON orders (state)",
+        f"""CREATE TABLE fills (
+            fill_id TEXT PRIMARY KEY,
+            client_order_id TEXT NOT NULL,
+            ticker TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('yes', 'no')),
+            action TEXT NOT NULL CHECK (action IN ('buy', 'sell')),
+            price TEXT NOT NULL CONSTRAINT price_exact CHECK ({_price("price")}),
+            count TEXT NOT NULL CONSTRAINT count_exact CHECK ({_count("count")}),
+            fee TEXT NOT NULL CONSTRAINT fee_exact CHECK ({_dollars("fee")}),
+            payout TEXT NOT NULL CONSTRAINT payout_exact CHECK ({_dollars("payout")}
+                AND CAST(payout AS REAL) > 0),
+            recorded_at REAL NOT NULL
+        )""",
+        "CREATE INDEX fills_by_order ON fills (client_order_id)",
+        "CREATE INDEX fills_by_ticker ON fills (ticker)",
+        f"""CREATE TABLE reservations (
+            reservation_id TEXT PRIMARY KEY,
+            ticker TEXT NOT NULL,
+            count TEXT NOT NULL CONSTRAINT count_exact CHECK ({_count("count")}),
+            yes_price TEXT NOT NULL CONSTRAINT yes_price_exact CHECK (
+                {column_check("yes_price", DOLLAR_PLACES, exact=True)}),
+            no_price TEXT NOT NULL CONSTRAINT no_price_exact CHECK (
+                {column_check("no_price", DOLLAR_PLACES, exact=True)}),
+            amount TEXT NOT NULL CONSTRAINT amount_exact CHECK ({_dollars("amount")}),
+            owner_epoch INTEGER,
+            state TEXT NOT NULL CHECK (state IN ('held', 'in_doubt', 'released')),
+            updated_at REAL NOT NULL
+        )""",
+        f"""CREATE TABLE daily_stats (
+            day TEXT PRIMARY KEY,
+            records INTEGER NOT NULL DEFAULT 0,
+            orders_recorded INTEGER NOT NULL DEFAULT 0,
+            orders_expired INTEGER NOT NULL DEFAULT 0,
+            fills INTEGER NOT NULL DEFAULT 0,
+            contracts TEXT NOT NULL DEFAULT '0.00' CONSTRAINT contracts_exact CHECK (
+                {column_check("contracts", COUNT_PLACES, exact=False)}),
+            fees TEXT NOT NULL DEFAULT '0.0000' CONSTRAINT fees_exact CHECK ({_dollars("fees")}),
+            cash_flow TEXT NOT NULL DEFAULT '0.0000' CONSTRAINT cash_flow_exact CHECK (
+                {_dollars("cash_flow", signed=True)}),
+            audit_events INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
+    _migrate_v3.convert,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 """Every migration, in order; version ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -191,7 +297,8 @@ def migrate(
     transaction; return the version reached.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``). Raises
-    :class:`LedgerSchemaError` for a newer or foreign file and lets
+    :class:`LedgerSchemaError` for a newer or foreign file, or for data a
+    migration cannot carry forward exactly (nothing is changed then), and lets
     ``sqlite3.Error`` through (after rolling back) for the caller to wrap.
     ``target`` below :data:`SCHEMA_VERSION` exists to build old files in tests.
     """
@@ -207,6 +314,17 @@ def migrate(
         for migration in MIGRATIONS[version:target]:
             for statement in migration.statements:
                 conn.execute(statement)
+            if migration.step is not None:
+                try:
+                    migration.step(conn, path)
+                except Unmigratable as refusal:
+                    raise LedgerSchemaError(
+                        f"cannot migrate to schema version {migration.version}"
+                        f" ({migration.description}): {refusal}",
+                        path=path,
+                        found=version,
+                        supported=SCHEMA_VERSION,
+                    ) from None
             conn.execute(
                 "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.description, wall()),

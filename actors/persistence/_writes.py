@@ -24,6 +24,11 @@ the id and the field; the caller rolls the whole Record back):
   becomes EXPIRED.
 - ``IntentsAbandoned``: each listed order still NEW becomes EXPIRED (never sent);
   unknown ids are ignored.
+
+Amounts are written as canonical fixed-point TEXT
+(:mod:`actors.persistence._decimals`: one spelling per value), so "the same
+content" is a comparison of the stored text; the day's totals are summed as
+``Decimal`` under :data:`actors.money.EXACT` (nothing rounds).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from decimal import Decimal, localcontext
 
 import attrs
 
@@ -47,6 +53,8 @@ from actors.messages import (
     ReservationState,
     VenueReconciled,
 )
+from actors.money import EXACT
+from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerConflictError
 from actors.persistence._rows import FILL_COLUMNS, INTENT_COLUMNS, order_of
 
@@ -60,9 +68,9 @@ class Tally:
     orders_recorded: int = 0
     orders_expired: int = 0
     fills: int = 0
-    contracts: int = 0
-    fees_cents: int = 0
-    cash_flow_cents: int = 0
+    contracts: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    cash_flow: Decimal = Decimal(0)
     audit_events: int = 0
     duplicates: int = 0
 
@@ -91,6 +99,14 @@ def apply_event(
         tally.orders_expired += _expire_missing(conn, event, at)
 
 
+def _dollars(value: Decimal) -> str:
+    return to_text(value, DOLLAR_PLACES)
+
+
+def _contracts(value: Decimal) -> str:
+    return to_text(value, COUNT_PLACES)
+
+
 def _first_difference(names: Sequence[str], stored: Sequence[object], new: Sequence[object]) -> str:
     return next(name for name, a, b in zip(names, stored, new, strict=True) if a != b)
 
@@ -104,9 +120,9 @@ def _record_intent(
         intent.ticker,
         intent.side.value,
         intent.action.value,
-        intent.price,
-        intent.count,
-        intent.payout_cents,
+        _dollars(intent.price),
+        _contracts(intent.count),
+        _dollars(intent.payout),
         event.opportunity_id,
     )
     names = (*INTENT_COLUMNS, "opportunity_id")
@@ -117,7 +133,7 @@ def _record_intent(
     if stored is None:
         conn.execute(
             f"INSERT INTO orders ({', '.join(names)}, state, filled_count, created_at, updated_at)"  # noqa: S608 - fixed names, placeholders
-            f" VALUES ({', '.join('?' * len(names))}, ?, 0, ?, ?)",
+            f" VALUES ({', '.join('?' * len(names))}, ?, '0.00', ?, ?)",
             (*new, OrderState.NEW.value, at, at),
         )
         tally.orders_recorded += 1
@@ -157,7 +173,13 @@ def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, oper
     conn.execute(
         "UPDATE orders SET state = ?, filled_count = ?, venue_order_id = ?, updated_at = ?"
         " WHERE client_order_id = ?",
-        (updated.state.value, updated.filled_count, updated.venue_order_id, at, key),
+        (
+            updated.state.value,
+            _contracts(updated.filled_count),
+            updated.venue_order_id,
+            at,
+            key,
+        ),
     )
 
 
@@ -171,10 +193,10 @@ def _record_fill(
         fill.ticker,
         fill.side.value,
         fill.action.value,
-        fill.price,
-        fill.count,
-        fill.fee_cents,
-        fill.payout_cents,
+        _dollars(fill.price),
+        _contracts(fill.count),
+        _dollars(fill.fee),
+        _dollars(fill.payout),
     )
     stored = conn.execute(
         f"SELECT {', '.join(FILL_COLUMNS)} FROM fills WHERE fill_id = ?",  # noqa: S608 - fixed column names
@@ -197,13 +219,12 @@ def _record_fill(
         f" VALUES ({', '.join('?' * len(FILL_COLUMNS))}, ?)",
         (*new, at),
     )
-    notional = fill.price * fill.count
     tally.fills += 1
-    tally.contracts += fill.count
-    tally.fees_cents += fill.fee_cents
-    tally.cash_flow_cents += (
-        notional if fill.action is Action.SELL else -notional
-    ) - fill.fee_cents
+    with localcontext(EXACT):
+        notional = fill.price * fill.count
+        tally.contracts += fill.count
+        tally.fees += fill.fee
+        tally.cash_flow += (notional if fill.action is Action.SELL else -notional) - fill.fee
 
 
 def _state_rank(column: str) -> str:
@@ -214,10 +235,10 @@ def _state_rank(column: str) -> str:
 
 _UPSERT_RESERVATION = (
     "INSERT INTO reservations (reservation_id, ticker, count, yes_price, no_price,"  # noqa: S608 - ranks from the enum
-    " amount_cents, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " amount, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (reservation_id) DO UPDATE SET ticker = excluded.ticker,"
     " count = excluded.count, yes_price = excluded.yes_price, no_price = excluded.no_price,"
-    " amount_cents = excluded.amount_cents, owner_epoch = excluded.owner_epoch,"
+    " amount = excluded.amount, owner_epoch = excluded.owner_epoch,"
     " state = excluded.state, updated_at = excluded.updated_at"
     f" WHERE {_state_rank('excluded.state')} >= {_state_rank('reservations.state')}"
 )
@@ -232,10 +253,10 @@ def _upsert_reservation(conn: sqlite3.Connection, event: ReservationChanged, at:
         (
             r.reservation_id,
             r.ticker,
-            r.count,
-            r.yes_price,
-            r.no_price,
-            r.amount_cents,
+            _contracts(r.count),
+            _dollars(r.yes_price),
+            _dollars(r.no_price),
+            _dollars(r.amount),
             r.owner_epoch,
             r.state.value,
             at,

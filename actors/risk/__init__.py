@@ -3,9 +3,10 @@
 - :class:`RiskActor`: the actor (DESIGN.md §5 "Risk"); its module docstring lists
   every message it handles and sends;
 - :class:`RiskLimits`, :class:`BreakerConfig`: its configuration, frozen and
-  validated (the daemon maps its TOML config into them);
+  validated (the daemon maps its TOML config into them); money limits are
+  exact ``Decimal`` dollars;
 - :class:`CircuitBreaker`, :class:`Holding`, :class:`ReservationBook`,
-  :func:`limit_breached`, :func:`worst_case_cents`: the pure parts it is built
+  :func:`limit_breached`, :func:`worst_case`: the pure parts it is built
   from, tested on their own with explicit times;
 - :class:`RiskStatus` and its parts (:class:`BreakerStatus`,
   :class:`ReservationsStatus`, :class:`ReservationView`, :class:`ExposureStatus`,
@@ -17,7 +18,7 @@ from actors.risk._actor import Rejected, RiskActor
 from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
 from actors.risk._holdings import Holding
-from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
+from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case
 from actors.risk._status import (
     BreakerStatus,
     ExposureStatus,
@@ -48,5 +49,5 @@ __all__ = [
     "RiskLimits",
     "RiskStatus",
     "limit_breached",
-    "worst_case_cents",
+    "worst_case",
 ]

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal, localcontext
 from typing import Any
 
 import attrs
@@ -99,9 +100,16 @@ from actors.messages import (
     RiskReady,
     VenueErrorReport,
 )
+from actors.money import EXACT
 from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
-from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case_cents
+from actors.risk._limits import (
+    RejectReason,
+    RiskLimits,
+    exact_sum,
+    limit_breached,
+    worst_case,
+)
 from actors.risk._positions import PositionBook
 from actors.risk._status import (
     BreakerStatus,
@@ -116,6 +124,7 @@ from actors.risk._status import (
 from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.NONE})
+_ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -227,13 +236,13 @@ class RiskActor(SupervisedActor):
         for fill, at in recorded:
             try:
                 self._positions.book(fill, at)
-            except DomainError as error:
+            except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
                 self._start_halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
                 return
         self._counts.fills_rebuilt = len(recorded)
         if recorded:
             self._log("positions_rebuilt").info(
-                "booked {} recorded fill(s): realised today {} cents, in total {} cents",
+                "booked {} recorded fill(s): realised today ${}, in total ${}",
                 len(recorded),
                 self._positions.realised_today(self.clock.wall()),
                 self._positions.realised_total,
@@ -330,7 +339,7 @@ class RiskActor(SupervisedActor):
             count=opportunity.count,
             yes_price=opportunity.yes_ask,
             no_price=opportunity.no_ask,
-            amount_cents=amount,
+            amount=amount,
         )
         try:
             owner = self.send(self._execution, Execute(reservation))
@@ -343,7 +352,7 @@ class RiskActor(SupervisedActor):
         self._book.add(reservation)
         self._counts.reserved += 1
         self._history("reserved", reservation, "reserve", "").info(
-            "reserved {} cents for {} in {} (execution#{})",
+            "reserved ${} for {} in {} (execution#{})",
             amount,
             reservation.reservation_id,
             reservation.ticker,
@@ -356,23 +365,24 @@ class RiskActor(SupervisedActor):
         self._latest[reservation.reservation_id] = reservation
         return reservation
 
-    def _refusal(self, message: Reserve) -> tuple[RejectReason | None, int]:
+    def _refusal(self, message: Reserve) -> tuple[RejectReason | None, Decimal]:
         """Why ``message`` cannot be reserved (or ``None``) and its worst-case amount."""
         closed = self._closed_reason(message.opportunity_id)
         if closed is not None:
-            return closed, 0
+            return closed, _ZERO
         if self._market_busy(message.opportunity.ticker):
-            return RejectReason.MARKET_BUSY, 0
+            return RejectReason.MARKET_BUSY, _ZERO
         try:
-            amount = worst_case_cents(self._fees, message.opportunity)
-        except DomainError:
-            return RejectReason.INVALID, 0
+            amount = worst_case(self._fees, message.opportunity)
+        except (DomainError, ArithmeticError):  # decimal signals are ArithmeticErrors
+            return RejectReason.INVALID, _ZERO
+        realised_today = self._positions.realised_today(self.clock.wall())
         breached = limit_breached(
             self._limits,
             self.exposure_by_market(),
             ticker=message.opportunity.ticker,
-            amount_cents=amount,
-            realised_loss_today_cents=max(0, -self._positions.realised_today(self.clock.wall())),
+            amount=amount,
+            realised_loss_today=max(_ZERO, EXACT.minus(realised_today)),
         )
         return breached, amount
 
@@ -406,7 +416,7 @@ class RiskActor(SupervisedActor):
             reason=reason.value,
             history="reservation",
             phase="reject",
-            amount_cents=None,
+            amount=None,
         ).info("risk rejected {} in {}: {}", message.opportunity_id, ticker, reason.value)
         return Rejected(message.opportunity_id, ticker, reason)
 
@@ -637,7 +647,7 @@ class RiskActor(SupervisedActor):
         for fill in fills:
             try:
                 booked = self._positions.book(fill, self.clock.wall())
-            except DomainError as exc:
+            except (DomainError, ArithmeticError) as exc:  # decimal signals: ArithmeticError
                 self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
                 continue
             if reconciling:
@@ -647,11 +657,13 @@ class RiskActor(SupervisedActor):
             else:
                 self._counts.duplicate_fills += 1
 
-    def exposure_by_market(self) -> dict[str, int]:
-        """Exposure per market that has any: unmatched cost basis plus live reservations."""
+    def exposure_by_market(self) -> dict[str, Decimal]:
+        """Exposure in dollars per market that has any: unmatched cost basis plus live
+        reservations, summed exactly."""
         exposure = self._book.amounts_by_market()
-        for ticker, cents in self._positions.exposure_by_market().items():
-            exposure[ticker] = exposure.get(ticker, 0) + cents
+        with localcontext(EXACT):
+            for ticker, amount in self._positions.exposure_by_market().items():
+                exposure[ticker] = exposure.get(ticker, _ZERO) + amount
         return exposure
 
     def _abandon_probe(self, reservation_id: str) -> None:
@@ -674,7 +686,7 @@ class RiskActor(SupervisedActor):
         return self._log(event, reservation).bind(
             history="reservation",
             phase=phase,
-            amount_cents=reservation.amount_cents,
+            amount=reservation.amount,
             reason=reason,
         )
 
@@ -713,14 +725,14 @@ class RiskActor(SupervisedActor):
                 in_doubt=tuple(_view(r) for r in self._book.in_doubt()),
             ),
             recovered_pending=tuple(sorted(self._recovered)),
-            exposure_cents=ExposureStatus(by_market=exposure, total=sum(exposure.values())),
+            exposure=ExposureStatus(by_market=exposure, total=exact_sum(exposure)),
             limits=self._limits,
             positions={
-                t: PositionView(yes=p.yes_count, no=p.no_count, cash_cents=p.cash_cents)
+                t: PositionView(yes=p.yes_count, no=p.no_count, cash=p.cash)
                 for t, p in sorted(self._positions.positions().items())
             },
-            realised_pnl_today_cents=realised_today,
-            realised_pnl_total_cents=self._positions.realised_total,
+            realised_pnl_today=realised_today,
+            realised_pnl_total=self._positions.realised_total,
             day=self._positions.day,
             rejections=attrs.evolve(self._rejections),
             counts=attrs.evolve(self._counts),
@@ -734,6 +746,6 @@ def _view(reservation: Reservation) -> ReservationView:
     return ReservationView(
         id=reservation.reservation_id,
         ticker=reservation.ticker,
-        amount_cents=reservation.amount_cents,
+        amount=reservation.amount,
         owner_epoch=reservation.owner_epoch,
     )

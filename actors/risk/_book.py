@@ -14,10 +14,12 @@ twice.  The table is a plain mutable object owned by one actor; it does no I/O.
 from __future__ import annotations
 
 from collections import OrderedDict
+from decimal import Decimal, localcontext
 
 import attrs
 
 from actors.messages import Reservation, ReservationState
+from actors.money import EXACT
 
 
 class ReservationBook:
@@ -85,11 +87,11 @@ class ReservationBook:
         self._live[reservation_id] = reservation
         return reservation
 
-    def amounts_by_market(self) -> dict[str, int]:
-        """Sum of live reservations' ``amount_cents`` per ticker."""
-        amounts: dict[str, int] = {}
-        for reservation in self._live.values():
-            amounts[reservation.ticker] = (
-                amounts.get(reservation.ticker, 0) + reservation.amount_cents
-            )
+    def amounts_by_market(self) -> dict[str, Decimal]:
+        """Exact sum of live reservations' ``amount`` (dollars) per ticker."""
+        amounts: dict[str, Decimal] = {}
+        with localcontext(EXACT):
+            for reservation in self._live.values():
+                ticker = reservation.ticker
+                amounts[ticker] = amounts.get(ticker, Decimal(0)) + reservation.amount
         return amounts

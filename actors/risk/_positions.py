@@ -2,9 +2,11 @@
 once each, and the profit or loss realised today (UTC day of the wall clock).
 
 A plain mutable object owned by the risk actor; no I/O, no clock reads (the
-caller passes wall time).  Fills are de-duplicated by (venue fill id, client
-order id): the same fill may reach risk twice, in an ``ExecutionReport`` and in
-an ``InDoubtResolved``, and must count once.
+caller passes wall time).  Amounts are exact ``Decimal`` dollars and counts
+``Decimal`` contracts, summed under :data:`actors.money.EXACT`.  Fills are
+de-duplicated by (venue fill id, client order id): the same fill may reach risk
+twice, in an ``ExecutionReport`` and in an ``InDoubtResolved``, and must count
+once.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from __future__ import annotations
 import datetime
 from collections import OrderedDict
 from collections.abc import Iterable
+from decimal import Decimal, localcontext
 
 from actors.domain import Fill, Position
+from actors.money import EXACT
 from actors.risk._holdings import Holding
+
+ZERO = Decimal(0)
 
 
 class PositionBook:
@@ -26,41 +32,47 @@ class PositionBook:
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember_fills
         self._day: str | None = None
-        self._realised_by_day: dict[str, int] = {}
-        self._realised_total = 0
+        self._realised_by_day: dict[str, Decimal] = {}
+        self._realised_total = ZERO
 
     def book(self, fill: Fill, wall: float) -> bool:
         """Book ``fill`` at wall time ``wall``; False if it was booked before.
 
         Raises :class:`~actors.errors.DomainError` (and books nothing) for a fill
-        that does not fit the holding: another payout, or a sale of more than is held.
+        that does not fit the holding: another payout, or a sale of more than is held;
+        a ``decimal.DecimalException`` (and books nothing) if an amount would need
+        rounding (beyond 80 digits: never a real fill).
         """
         key = (fill.fill_id, fill.client_order_id)
         if key in self._seen:
             return False
-        before = self._holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout_cents)
+        before = self._holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout)
         after = before.apply(fill)
+        day = _utc_day(wall)
+        with localcontext(EXACT):  # everything computed before anything changes
+            realised = after.realised - before.realised
+            today = self._realised_by_day.get(day, ZERO) + realised
+            in_total = self._realised_total + realised
         self._seen[key] = None
         while len(self._seen) > self._remember:
             self._seen.popitem(last=False)
         self._holdings[fill.ticker] = after
-        realised = after.realised_cents - before.realised_cents
-        day = _utc_day(wall)
-        self._realised_by_day[day] = self._realised_by_day.get(day, 0) + realised
-        self._realised_total += realised
+        self._realised_by_day[day] = today
+        self._realised_total = in_total
         return True
 
-    def realised_today(self, wall: float) -> int:
-        """Profit (negative: loss) realised by fills booked during the UTC day of ``wall``.
+    def realised_today(self, wall: float) -> Decimal:
+        """Profit in dollars (negative: loss) realised by fills booked during the UTC
+        day of ``wall``.
 
         Kept per day, so a clock that steps back (or a ledger replayed at start with
         fills of earlier days) never resets or mixes another day's total."""
         self._day = _utc_day(wall)
-        return self._realised_by_day.get(self._day, 0)
+        return self._realised_by_day.get(self._day, ZERO)
 
     @property
-    def realised_total(self) -> int:
-        """Profit (negative: loss) realised by every fill booked, whatever its day."""
+    def realised_total(self) -> Decimal:
+        """Profit in dollars (negative: loss) realised by every fill booked, whatever its day."""
         return self._realised_total
 
     @property
@@ -68,13 +80,15 @@ class PositionBook:
         """The UTC day (ISO date) ``realised_today`` belongs to."""
         return self._day
 
-    def exposure_by_market(self) -> dict[str, int]:
-        """Cost basis of unmatched contracts per market, for markets that have any."""
-        return {t: h.exposure_cents for t, h in self._holdings.items() if h.exposure_cents > 0}
+    def exposure_by_market(self) -> dict[str, Decimal]:
+        """Cost basis (dollars) of unmatched contracts per market, for markets that have any."""
+        return {t: h.exposure for t, h in self._holdings.items() if h.exposure > 0}
 
     def positions(self) -> dict[str, Position]:
         """Non-flat positions by ticker."""
-        return {t: h.position for t, h in self._holdings.items() if _counts(h.position) != (0, 0)}
+        return {
+            t: h.position for t, h in self._holdings.items() if _counts(h.position) != (ZERO, ZERO)
+        }
 
     def differences(self, venue: Iterable[Position]) -> list[str]:
         """Tickers whose net position (YES minus NO) differs between ``venue`` and ours.
@@ -108,9 +122,10 @@ def _utc_day(wall: float) -> str:
     return datetime.datetime.fromtimestamp(wall, tz=datetime.UTC).date().isoformat()
 
 
-def _counts(position: Position) -> tuple[int, int]:
+def _counts(position: Position) -> tuple[Decimal, Decimal]:
     return position.yes_count, position.no_count
 
 
-def _net(position: Position) -> int:
-    return position.yes_count - position.no_count
+def _net(position: Position) -> Decimal:
+    with localcontext(EXACT):
+        return position.yes_count - position.no_count

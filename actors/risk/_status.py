@@ -5,9 +5,14 @@ so a snapshot carries them across threads and through JSON (the control plane,
 the CLI) as the same classes.  The two counter classes, :class:`RejectionCounts`
 and :class:`RiskCounts`, are mutable: the actor keeps one of each and counts
 into it, and a status holds a copy (``attrs.evolve``), never the live one.
+
+Money is ``Decimal`` dollars and contract counts ``Decimal`` contracts; in JSON
+each travels as its exact string (``"9.8413"``), never a number.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import attrs
 
@@ -79,11 +84,12 @@ class BreakerStatus:
 
 @attrs.frozen
 class ReservationView:
-    """One live reservation: its id, market, worst-case amount and owning execution epoch."""
+    """One live reservation: its id, market, worst-case amount (dollars) and owning
+    execution epoch."""
 
     id: str
     ticker: str
-    amount_cents: int
+    amount: Decimal
     owner_epoch: int | None  # None only before execution took it; never in the book
 
 
@@ -97,19 +103,20 @@ class ReservationsStatus:
 
 @attrs.frozen
 class ExposureStatus:
-    """Exposure in cents per market that has any, and summed over all markets."""
+    """Exposure in dollars per market that has any, and summed over all markets."""
 
-    by_market: dict[str, int]
-    total: int
+    by_market: dict[str, Decimal]
+    total: Decimal
 
 
 @attrs.frozen
 class PositionView:
-    """One market's holding: contracts on each side and the cash paid (negative) or received."""
+    """One market's holding: contracts on each side and the cash in dollars paid
+    (negative) or received."""
 
-    yes: int
-    no: int
-    cash_cents: int
+    yes: Decimal
+    no: Decimal
+    cash: Decimal
 
 
 @status_type
@@ -119,7 +126,8 @@ class RiskStatus:
 
     ``recovered_pending``: ids of a previous incarnation's reservations still to be
     released at the first successful reconciliation; ``day``: the UTC day
-    ``realised_pnl_today_cents`` belongs to; ``unknown_messages``: messages no
+    ``realised_pnl_today`` belongs to; ``exposure``, ``realised_pnl_today`` and
+    ``realised_pnl_total`` are dollars; ``unknown_messages``: messages no
     handler took (counted by the runtime).
     """
 
@@ -130,11 +138,11 @@ class RiskStatus:
     breaker: BreakerStatus
     reservations: ReservationsStatus
     recovered_pending: tuple[str, ...]
-    exposure_cents: ExposureStatus
+    exposure: ExposureStatus
     limits: RiskLimits
     positions: dict[str, PositionView]
-    realised_pnl_today_cents: int
-    realised_pnl_total_cents: int
+    realised_pnl_today: Decimal
+    realised_pnl_total: Decimal
     day: str | None
     rejections: RejectionCounts
     counts: RiskCounts

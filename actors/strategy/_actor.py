@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -53,10 +54,10 @@ class StrategyActor(SupervisedActor):
         self.risk = risk
         self.feed = feed
         self._stale: set[str] = set()
-        self._last_proposed: dict[tuple[str, int, int], float] = {}
+        self._last_proposed: dict[tuple[str, Decimal, Decimal], float] = {}
         self._counter = 0
         self._counts = StrategyCounts()
-        self._last_edge: dict[str, int] = {}
+        self._last_edge: dict[str, Decimal] = {}
 
     def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
         return {BookUpdate: self._on_update, BookStale: self._on_stale}
@@ -96,15 +97,15 @@ class StrategyActor(SupervisedActor):
             self._counts.risk_unavailable += 1
             return
         self._last_proposed[key] = now
-        self._last_edge[book.ticker] = opportunity.edge_cents
+        self._last_edge[book.ticker] = opportunity.edge
         self._counts.opportunities += 1
         logger.bind(event="opportunity", ticker=book.ticker, id=opportunity_id).info(
-            "opportunity {} {}x yes@{} no@{} edge {}c",
+            "opportunity {} {}x yes@{} no@{} edge ${}",
             opportunity_id,
             opportunity.count,
             opportunity.yes_ask,
             opportunity.no_ask,
-            opportunity.edge_cents,
+            opportunity.edge,
         )
 
     def _ack(self, book: BookSnapshot) -> None:
@@ -116,7 +117,7 @@ class StrategyActor(SupervisedActor):
         return StrategyStatus(
             strategy=self.strategy.name,
             stale_markets=tuple(sorted(self._stale)),
-            last_edge_cents=dict(self._last_edge),
+            last_edge=dict(self._last_edge),
             counts=attrs.evolve(self._counts),
             unknown_messages=self.unknown_messages,
         )

@@ -12,7 +12,10 @@ market settles YES.  So, for ``N`` outcomes and contracts that pay ``payout``:
 Every leg has the same size (otherwise the payout would depend on the
 winner), taken at the best ask, so the size is the thinnest leg's depth,
 capped by ``max_size`` and rounded down to a size valid on every leg's lot.
-Fees are taker fees for one fill per leg (:class:`~actors.money.FeeSchedule`).
+Fees are taker fees for one fill per leg (:class:`~actors.money.FeeSchedule`);
+for Kalshi pass :attr:`actors.fees.FeeModel.schedule`, the same
+:class:`~actors.money.KalshiFees` the complement strategy and risk price with,
+so a two-leg basket's edge is exactly :meth:`FeeModel.complement_edge`.
 The two-leg complement (YES and NO of one market) is the case ``N = 2``.
 
 Nothing here checks that the event *is* mutually exclusive and exhaustive:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 
 from supervision import status_type
@@ -28,10 +30,10 @@ class StrategyCounts:
 @attrs.frozen
 class StrategyStatus:
     """The strategy's name, the markets marked stale (sorted), the edge of the last
-    opportunity proposed per market, and a copy of the counters."""
+    opportunity proposed per market (``Decimal`` dollars), and a copy of the counters."""
 
     strategy: str
     stale_markets: tuple[str, ...] = ()
-    last_edge_cents: dict[str, int] = attrs.Factory(dict)
+    last_edge: dict[str, Decimal] = attrs.Factory(dict)
     counts: StrategyCounts = attrs.Factory(StrategyCounts)
     unknown_messages: int = 0

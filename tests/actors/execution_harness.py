@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -95,12 +96,12 @@ class VenueThread:
         """Run ``fn`` on the venue's thread (the engine is single-threaded)."""
         return trio.from_thread.run_sync(fn, trio_token=self._token)
 
-    def house_bid(self, side: str, price: int, count: int, ticker: str = "SIM-001") -> None:
+    def house_bid(self, side: str, price: str, count: int, ticker: str = "SIM-001") -> None:
+        """The house bids ``count`` contracts of ``side`` at ``price`` dollars (``"0.58"``)."""
         assert self.server is not None
         engine = self.server.sim.engine
-        order = self.on_venue(
-            lambda: engine.place(HOUSE, OrderRequest(ticker, side, "buy", count, price))
-        )
+        request = OrderRequest(ticker, side, "buy", Decimal(count), Decimal(price))
+        order = self.on_venue(lambda: engine.place(HOUSE, request))
         assert order["status"] == "resting"
 
     # -- over HTTP, as any client would --------------------------------------------------
@@ -112,9 +113,15 @@ class VenueThread:
         return reply.json()
 
     def place(self, **fields: Any) -> httpx.Response:
-        """POST an order for the trader account (GTC unless ``time_in_force`` given)."""
+        """POST an order for the trader account (GTC unless ``time_in_force`` given);
+        ``fields`` are wire fields (``yes_price_dollars="0.42"``, ``count_fp="3"``)."""
         assert self.http is not None
-        body: dict[str, Any] = {"ticker": "SIM-001", "type": "limit", "action": "buy", "count": 1}
+        body: dict[str, Any] = {
+            "ticker": "SIM-001",
+            "type": "limit",
+            "action": "buy",
+            "count_fp": "1.00",
+        }
         body.update(fields)
         return self.http.post(f"{REST}/portfolio/orders", json=body)
 
@@ -140,6 +147,8 @@ class VenueThread:
 
 
 def venue_fill(record: dict[str, Any]) -> Fill:
+    """A fill of the venue's ground truth as a domain :class:`Fill` (read independently
+    of the client: ``Decimal`` of each fixed-point string)."""
     side = Side(record["side"])
     return Fill(
         fill_id=record["trade_id"],
@@ -147,9 +156,9 @@ def venue_fill(record: dict[str, Any]) -> Fill:
         ticker=record["ticker"],
         side=side,
         action=Action(record["action"]),
-        price=record[f"{side.value}_price"],
-        count=record["count"],
-        fee_cents=record["fee"],
+        price=Decimal(record[f"{side.value}_price_dollars"]),
+        count=Decimal(record["count_fp"]),
+        fee=Decimal(record["fee_cost"]),
     )
 
 
@@ -315,13 +324,9 @@ def start_execution(
 
 
 def reservation(
-    rid: str = "opp-1", *, count: int = 5, yes_price: int = 42, no_price: int = 55
+    rid: str = "opp-1", *, count: str = "5", yes_price: str = "0.42", no_price: str = "0.55"
 ) -> Reservation:
-    return Reservation(
-        reservation_id=rid,
-        ticker="SIM-001",
-        count=count,
-        yes_price=yes_price,
-        no_price=no_price,
-        amount_cents=count * (yes_price + no_price) + 10,
-    )
+    """Both legs of ``count`` contracts at ``yes_price`` / ``no_price`` dollars."""
+    size, yes, no = Decimal(count), Decimal(yes_price), Decimal(no_price)
+    amount = size * (yes + no) + Decimal("0.10")  # both legs' cost, fees included
+    return Reservation(rid, "SIM-001", size, yes, no, amount)

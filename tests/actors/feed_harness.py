@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -111,23 +112,26 @@ class VenueThread:
 
     # -- what tests do to the venue -------------------------------------------------
 
-    def bid(self, side: str, price: int, count: int, ticker: str = "SIM-001") -> None:
-        """Rest a house bid (the house never trades with itself, so books may cross)."""
+    def bid(self, side: str, price: str, count: int | str, ticker: str = "SIM-001") -> None:
+        """Rest a house bid of ``count`` contracts at ``price`` dollars (``"0.40"``); the
+        house never trades with itself, so books may cross."""
 
         def place() -> None:
-            order = self.server.sim.engine.place(
-                HOUSE, OrderRequest(ticker, side, "buy", count, price)
-            )
+            request = OrderRequest(ticker, side, "buy", Decimal(count), Decimal(price))
+            order = self.server.sim.engine.place(HOUSE, request)
             assert order["status"] == "resting", order
 
         self.run(place)
 
-    def book(self, ticker: str = "SIM-001") -> tuple[tuple[tuple[int, int], ...], ...]:
-        """The venue's own book of ``ticker`` as (yes levels, no levels)."""
+    def book(self, ticker: str = "SIM-001") -> tuple[tuple[tuple[Decimal, Decimal], ...], ...]:
+        """The venue's own book of ``ticker`` as (yes levels, no levels), ``Decimal`` pairs."""
 
-        def read() -> tuple[tuple[tuple[int, int], ...], ...]:
+        def read() -> tuple[tuple[tuple[Decimal, Decimal], ...], ...]:
             book = self.server.sim.engine.book(ticker)
-            return tuple(tuple((p, s) for p, s in book.levels(side)) for side in ("yes", "no"))
+            return tuple(
+                tuple((Decimal(p), Decimal(s)) for p, s in book.levels(side))
+                for side in ("yes", "no")
+            )
 
         return self.run(read)
 
@@ -142,7 +146,7 @@ class VenueThread:
         response.raise_for_status()
 
 
-def levels(book: BookSnapshot) -> tuple[tuple[tuple[int, int], ...], ...]:
+def levels(book: BookSnapshot) -> tuple[tuple[tuple[Decimal, Decimal], ...], ...]:
     return (book.yes_bids, book.no_bids)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -42,16 +43,18 @@ from tests.supervision.conftest import eventually, tree_spec
 
 ASK_TIMEOUT = 10.0  # generous: a loaded 2-core machine must still pass
 WIDE = RiskLimits(
-    max_market_exposure_cents=1_000_000,
-    max_total_exposure_cents=10_000_000,
+    max_market_exposure=Decimal("10000.00"),
+    max_total_exposure=Decimal("100000.00"),
     max_concurrent_markets=1_000,
-    max_daily_loss_cents=1_000_000,
+    max_daily_loss=Decimal("10000.00"),
     max_reservations_per_market=1_000,
 )
 BREAKER = BreakerConfig(
     failure_threshold=3, window_s=10.0, cooldown_s=30.0, half_open_max_reservations=2
 )
-AMOUNT_10_AT_40_55 = 10 * (40 + 55) + 17 + 18  # taker fees: ceil(16.8), ceil(17.325)
+# 10 x (0.40 + 0.55) plus the taker fees: trade fees 0.1680 and 0.1733 (0.168 and 0.17325
+# rounded up to $0.0001), each leg's balance change floored to the cent: 0.17 and 0.18
+AMOUNT_10_AT_40_55 = Decimal("9.50") + Decimal("0.17") + Decimal("0.18")
 
 
 @attrs.frozen
@@ -125,19 +128,24 @@ class FakePersistence(SupervisedActor):
         return None
 
 
-def opportunity(ticker: str = "KX-A", yes: int = 40, no: int = 55, count: int = 10) -> Opportunity:
+def opportunity(
+    ticker: str = "KX-A",
+    yes: Decimal = Decimal("0.40"),
+    no: Decimal = Decimal("0.55"),
+    count: Decimal = Decimal(10),
+) -> Opportunity:
     return Opportunity(ticker, yes, no, count)
 
 
 def fill(
     reservation_id: str,
     side: Side,
-    count: int,
-    price: int,
+    count: Decimal,
+    price: Decimal,
     *,
     ticker: str = "KX-A",
     action: Action = Action.BUY,
-    fee: int = 0,
+    fee: Decimal = Decimal(0),
     fill_id: str | None = None,
 ) -> Fill:
     order_id = client_order_id(reservation_id, side)
@@ -149,7 +157,7 @@ def fill(
         action,
         price,
         count,
-        fee_cents=fee,
+        fee=fee,
     )
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from actors.domain import Side
 from actors.errors import InvalidFieldError
+from actors.fees import FeeModel
 from actors.money import KalshiFees, LotSize, PolymarketFees, PriceGrid
 from actors.strategy._basket import (
     Ask,
@@ -223,6 +224,29 @@ def test_the_two_leg_complement_is_the_degenerate_basket(
     assert basket.worst_case_edge * 100 == edge_cents
     proposal = propose_basket([market_yes, market_no], payout=ONE, min_edge=Decimal("0.01"))
     assert (proposal is not None) == (edge_cents >= 1)
+
+
+@given(
+    st.integers(min_value=1, max_value=9_998),
+    st.integers(min_value=1, max_value=9_998),
+    st.integers(min_value=1, max_value=100_000),
+    st.integers(min_value=1, max_value=100_000),
+)
+def test_the_basket_and_the_complement_fee_model_agree_on_any_price_and_size(
+    yes_units: int, no_units: int, yes_depth: int, no_depth: int
+) -> None:
+    """One fee implementation: the two-leg basket built on ``FeeModel().schedule`` has
+    exactly the edge :meth:`FeeModel.complement_edge` computes, sub-penny and fractional."""
+    model = FeeModel()
+    grid, lot = PriceGrid(Decimal("0.0001")), LotSize(Decimal("0.01"))
+    yes, no = Decimal(yes_units).scaleb(-4), Decimal(no_units).scaleb(-4)
+    depths = Decimal(yes_depth).scaleb(-2), Decimal(no_depth).scaleb(-2)
+    market_yes = OutcomeBook("MKT.yes", Ask(yes, depths[0]), None, grid, lot, model.schedule)
+    market_no = OutcomeBook("MKT.no", Ask(no, depths[1]), None, grid, lot, model.schedule)
+    basket = price_basket([market_yes, market_no], BasketKind.ALL_YES, payout=ONE)
+    assert basket is not None
+    assert basket.size == min(depths)
+    assert basket.worst_case_edge == model.complement_edge(basket.size, yes, no)
 
 
 def test_a_three_way_event_sized_by_its_thinnest_leg() -> None:

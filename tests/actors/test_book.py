@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
+from decimal import Decimal as D
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -20,24 +23,37 @@ from actors.errors import (
 )
 from tests.actors.strategies import (
     PAYOUT,
+    PRICE_STEP,
+    SIZE_STEP,
     bad_counts,
     bad_prices,
     counts,
+    not_a_decimal,
     not_an_int,
+    payouts,
     prices,
+    prices_between,
     sides,
+    size_units,
     tickers,
     uncrossed_sides,
 )
 
+Side_ = dict[Decimal, Decimal]
 
-def book(yes: dict[int, int], no: dict[int, int], seq: int = 1) -> BookSnapshot:
+
+def cents(n: int) -> Decimal:
+    """``n`` cents as dollars (``cents(5) == Decimal("0.05")``)."""
+    return Decimal(n).scaleb(-2)
+
+
+def book(yes: Any, no: Any, seq: int = 1) -> BookSnapshot:
     return BookSnapshot("KX-A", seq, yes, no)
 
 
 @given(tickers, st.integers(min_value=0), uncrossed_sides())
 def test_an_uncrossed_book_constructs_with_levels_sorted_by_price(
-    ticker: str, seq: int, sides: tuple[dict[int, int], dict[int, int]]
+    ticker: str, seq: int, sides: tuple[Side_, Side_]
 ) -> None:
     yes, no = sides
     snapshot = BookSnapshot(ticker, seq, list(reversed(yes.items())), no)
@@ -48,7 +64,7 @@ def test_an_uncrossed_book_constructs_with_levels_sorted_by_price(
 
 
 def test_a_snapshot_cannot_be_changed_in_place() -> None:
-    snapshot = book({40: 1}, {50: 2})
+    snapshot = book({D("0.40"): D(1)}, {D("0.50"): D(2)})
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         snapshot.yes_bids = ()  # type: ignore[misc]
     assert isinstance(snapshot.no_bids, tuple)
@@ -57,8 +73,8 @@ def test_a_snapshot_cannot_be_changed_in_place() -> None:
 
 @given(bad_prices, st.sampled_from(["yes_bids", "no_bids"]))
 def test_a_snapshot_rejects_a_price_outside_the_payout(price: object, side: str) -> None:
-    levels: dict[str, list[tuple[object, int]]] = {"yes_bids": [], "no_bids": []}
-    levels[side] = [(price, 1)]  # a list: Decimal("sNaN") cannot be a dict key
+    levels: dict[str, list[tuple[object, Decimal]]] = {"yes_bids": [], "no_bids": []}
+    levels[side] = [(price, D(1))]  # a list: Decimal("sNaN") cannot be a dict key
     with pytest.raises(InvalidFieldError) as caught:
         BookSnapshot("KX-A", 1, **levels)  # type: ignore[arg-type]
     assert caught.value.field == f"{side}.price"
@@ -68,7 +84,7 @@ def test_a_snapshot_rejects_a_price_outside_the_payout(price: object, side: str)
 
 
 @given(bad_counts, prices)
-def test_a_snapshot_rejects_a_size_that_is_not_positive(size: object, price: int) -> None:
+def test_a_snapshot_rejects_a_size_that_is_not_positive(size: object, price: Decimal) -> None:
     with pytest.raises(InvalidFieldError) as caught:
         BookSnapshot("KX-A", 1, {price: size}, {})  # type: ignore[arg-type]
     assert caught.value.field == f"yes_bids[{price}].size"
@@ -91,7 +107,17 @@ def test_a_snapshot_rejects_a_malformed_ticker(ticker: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "levels", [None, 5, "ab", [(1, 2, 3)], [(40, 1), (40, 2)], [1, 2], [[40, 1, 9]]]
+    "levels",
+    [
+        None,
+        5,
+        "ab",
+        [(D("0.01"), D(2), D(3))],
+        [(D("0.40"), D(1)), (D("0.40"), D(2))],
+        [(D("0.40"), D(1)), (D("0.4000"), D(2))],
+        [D(1), D(2)],
+        [[D("0.40"), D(1), D(9)]],
+    ],
 )
 def test_a_snapshot_rejects_levels_that_are_not_unique_price_size_pairs(levels: object) -> None:
     with pytest.raises(InvalidFieldError) as caught:
@@ -99,13 +125,16 @@ def test_a_snapshot_rejects_levels_that_are_not_unique_price_size_pairs(levels: 
     assert caught.value.field.startswith("yes_bids")
 
 
-@given(st.integers(min_value=1, max_value=PAYOUT - 1), st.data())
+@given(prices, st.data())
 def test_a_book_whose_best_bids_reach_the_payout_is_crossed(
-    yes_bid: int, data: st.DataObject
+    yes_bid: Decimal, data: st.DataObject
 ) -> None:
-    no_bid = data.draw(st.integers(min_value=PAYOUT - yes_bid, max_value=PAYOUT - 1))
+    no_bid = data.draw(prices_between(PAYOUT - yes_bid, PAYOUT - PRICE_STEP))
     with pytest.raises(CrossedBookError) as caught:
-        book({yes_bid: 1, 1: 5}, {no_bid: 3})
+        book(
+            {PRICE_STEP: D(5), yes_bid: D(1)},
+            {no_bid: D(3)},
+        )
     assert caught.value.best_yes_bid == yes_bid
     assert caught.value.best_no_bid == no_bid
     assert caught.value.value == yes_bid + no_bid
@@ -113,31 +142,36 @@ def test_a_book_whose_best_bids_reach_the_payout_is_crossed(
     assert isinstance(caught.value, ValueError)
 
 
-def test_a_book_one_cent_below_the_payout_is_not_crossed() -> None:
-    top = book({60: 1}, {39: 1}).top_of_book()
-    assert top.best_yes_bid == Level(60, 1)
-    assert top.yes_ask == Level(61, 1)
+def test_a_book_one_tick_below_the_payout_is_not_crossed() -> None:
+    top = book({D("0.6000"): D(1)}, {D("0.3999"): D("0.01")}).top_of_book()
+    assert top.yes_ask == Level(D("0.6001"), D("0.01"))
+    top = book({D("0.60"): D(1)}, {D("0.39"): D(1)}).top_of_book()
+    assert top.best_yes_bid == Level(D("0.60"), D(1))
+    assert top.yes_ask == Level(D("0.61"), D(1))
+    assert top.yes_ask.price == D("0.61")  # exact: 1 - 0.39
 
 
 def test_the_top_of_book_derives_each_ask_from_the_other_sides_bid() -> None:
-    top = book({30: 5, 40: 10}, {50: 7, 20: 1}, seq=9).top_of_book()
-    assert top == TopOfBook("KX-A", 9, Level(40, 10), Level(50, 7))
-    assert top.best_yes_bid == Level(40, 10)
-    assert top.best_no_bid == Level(50, 7)
-    assert top.yes_ask == Level(50, 7)  # 100 - best NO bid 50
-    assert top.no_ask == Level(60, 10)  # 100 - best YES bid 40
+    top = book(
+        {D("0.30"): D(5), D("0.40"): D(10)}, {D("0.50"): D(7), D("0.20"): D(1)}, seq=9
+    ).top_of_book()
+    assert top == TopOfBook("KX-A", 9, Level(D("0.40"), D(10)), Level(D("0.50"), D(7)))
+    assert top.best_yes_bid == Level(D("0.40"), D(10))
+    assert top.best_no_bid == Level(D("0.50"), D(7))
+    assert top.yes_ask == Level(D("0.50"), D(7))  # $1 - best NO bid $0.50
+    assert top.no_ask == Level(D("0.60"), D(10))  # $1 - best YES bid $0.40
 
 
 def test_an_empty_side_has_no_bid_and_leaves_the_other_side_without_an_ask() -> None:
-    top = book({40: 10}, {}).top_of_book()
+    top = book({D("0.40"): D(10)}, {}).top_of_book()
     assert top.best_no_bid is None
     assert top.yes_ask is None
-    assert top.no_ask == Level(60, 10)
+    assert top.no_ask == Level(D("0.60"), D(10))
 
 
 @given(uncrossed_sides())
 def test_the_top_of_book_holds_the_highest_bid_of_each_side(
-    sides: tuple[dict[int, int], dict[int, int]],
+    sides: tuple[Side_, Side_],
 ) -> None:
     yes, no = sides
     top = book(yes, no).top_of_book()
@@ -154,27 +188,42 @@ def test_the_top_of_book_holds_the_highest_bid_of_each_side(
 
 def test_a_top_of_book_rejects_crossed_or_malformed_bids() -> None:
     with pytest.raises(CrossedBookError):
-        TopOfBook("KX-A", 1, Level(50, 1), Level(50, 1))
+        TopOfBook("KX-A", 1, Level(D("0.50"), D(1)), Level(D("0.50"), D(1)))
     with pytest.raises(InvalidFieldError) as caught:
-        TopOfBook("KX-A", 1, (50, 1), None)  # type: ignore[arg-type]
+        TopOfBook("KX-A", 1, (D("0.50"), D(1)), None)  # type: ignore[arg-type]
     assert caught.value.field == "best_yes_bid"
     with pytest.raises(InvalidFieldError) as caught:
-        TopOfBook("KX-A", 1, None, Level(100, 1))
+        TopOfBook("KX-A", 1, None, Level(D("1.00"), D(1)))
     assert caught.value.field == "best_no_bid.price"
-    assert caught.value.value == 100
+    assert caught.value.value == 1
 
 
-@pytest.mark.parametrize(("price", "size"), [(0, 1), (50, 0), (50.0, 1), (True, 1), (50, -2)])
+@pytest.mark.parametrize(
+    ("price", "size"),
+    [
+        (D(0), D(1)),
+        (D("0.50"), D(0)),
+        (0.5, D(1)),
+        (True, D(1)),
+        (D("0.50"), D(-2)),
+        (50, D(1)),
+        (D("0.50"), 1),
+        (D("0.00005"), D(1)),
+        (D("0.50"), D("0.001")),
+        (D("NaN"), D(1)),
+        (D("0.50"), D("Infinity")),
+    ],
+)
 def test_a_level_rejects_a_price_or_size_that_is_not_positive(price: object, size: object) -> None:
     with pytest.raises(InvalidFieldError):
         Level(price, size)  # type: ignore[arg-type]
 
 
-def apply_to_model(levels: dict[int, int], changes: dict[int, int]) -> dict[int, int] | None:
+def apply_to_model(levels: Side_, changes: Side_) -> Side_ | None:
     """What applying ``changes`` should give, or None if some size goes negative."""
     result = dict(levels)
     for price, change in changes.items():
-        result[price] = result.get(price, 0) + change
+        result[price] = result.get(price, D(0)) + change
         if result[price] < 0:
             return None
         if result[price] == 0:
@@ -184,11 +233,11 @@ def apply_to_model(levels: dict[int, int], changes: dict[int, int]) -> dict[int,
 
 @given(uncrossed_sides(), st.data())
 def test_applying_a_delta_adds_signed_changes_and_drops_empty_levels(
-    sides: tuple[dict[int, int], dict[int, int]], data: st.DataObject
+    sides: tuple[Side_, Side_], data: st.DataObject
 ) -> None:
     yes, no = sides
     before = book(yes, no, seq=4)
-    changes = st.integers(min_value=-20, max_value=20).filter(bool)
+    changes = size_units(-2000, 2000).filter(bool)
     yes_changes = data.draw(st.dictionaries(prices, changes, max_size=5))
     no_changes = data.draw(st.dictionaries(prices, changes, max_size=5))
     delta = BookDelta("KX-A", 5, yes_changes, no_changes)
@@ -206,32 +255,39 @@ def test_applying_a_delta_adds_signed_changes_and_drops_empty_levels(
     after = before.apply(delta)
     assert after == book(expected_yes, expected_no, seq=5)
     assert all(size > 0 for _, size in after.yes_bids + after.no_bids)
+    # exact: every size is the model's sum, to the cent of a contract
+    assert dict(after.yes_bids) == expected_yes
+    assert all(size % SIZE_STEP == 0 for _, size in after.yes_bids + after.no_bids)
     assert before == book(yes, no, seq=4)  # the old snapshot is untouched
 
 
 def test_a_level_that_reaches_zero_is_removed() -> None:
-    after = book({40: 3, 45: 1}, {}).apply(BookDelta("KX-A", 2, {45: -1}))
-    assert after.yes_bids == ((40, 3),)
+    after = book({D("0.40"): D(3), D("0.45"): D(1)}, {}).apply(
+        BookDelta("KX-A", 2, {D("0.45"): D(-1)})
+    )
+    assert after.yes_bids == ((D("0.40"), D(3)),)
 
 
 def test_a_delta_that_drives_a_level_negative_is_an_error_naming_the_level() -> None:
     with pytest.raises(NegativeLevelError) as caught:
-        book({40: 3}, {20: 1}).apply(BookDelta("KX-A", 2, no_changes={20: -2}))
-    assert caught.value.field == "no_bids[20]"
+        book({D("0.40"): D(3)}, {D("0.20"): D(1)}).apply(
+            BookDelta("KX-A", 2, no_changes={D("0.20"): D(-2)})
+        )
+    assert caught.value.field == "no_bids[0.20]"
     assert caught.value.value == -1
     assert caught.value.ticker == "KX-A"
-    assert "no_bids[20]" in str(caught.value)
+    assert "no_bids[0.20]" in str(caught.value)
 
 
 def test_a_delta_that_crosses_the_book_is_rejected() -> None:
     with pytest.raises(CrossedBookError):
-        book({40: 3}, {50: 1}).apply(BookDelta("KX-A", 2, {60: 1}))
+        book({D("0.40"): D(3)}, {D("0.50"): D(1)}).apply(BookDelta("KX-A", 2, {D("0.60"): D(1)}))
 
 
 @pytest.mark.parametrize("seq", [1, 3, 100, 0])
 def test_a_delta_out_of_sequence_is_a_gap(seq: int) -> None:
     with pytest.raises(SequenceGapError) as caught:
-        book({40: 3}, {}, seq=1).apply(BookDelta("KX-A", seq, {40: 1}))
+        book({D("0.40"): D(3)}, {}, seq=1).apply(BookDelta("KX-A", seq, {D("0.40"): D(1)}))
     assert caught.value.expected == 2
     assert caught.value.received == seq
     assert caught.value.field == "seq"
@@ -239,7 +295,7 @@ def test_a_delta_out_of_sequence_is_a_gap(seq: int) -> None:
 
 def test_a_delta_for_another_market_is_rejected() -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        book({40: 3}, {}).apply(BookDelta("KX-B", 2, {40: 1}))
+        book({D("0.40"): D(3)}, {}).apply(BookDelta("KX-B", 2, {D("0.40"): D(1)}))
     assert caught.value.field == "ticker"
     assert caught.value.value == "KX-B"
     assert caught.value.ticker == "KX-A"
@@ -247,12 +303,14 @@ def test_a_delta_for_another_market_is_rejected() -> None:
 
 def test_a_delta_for_another_payout_is_rejected() -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        book({40: 3}, {}).apply(BookDelta("KX-A", 2, {40: 1}, payout_cents=1000))
-    assert caught.value.field == "payout_cents"
+        book({D("0.40"): D(3)}, {}).apply(BookDelta("KX-A", 2, {D("0.40"): D(1)}, payout=D(10)))
+    assert caught.value.field == "payout"
 
 
-@given(st.one_of(not_an_int, st.just(0)), prices)
-def test_a_delta_rejects_a_change_that_is_not_a_non_zero_int(change: object, price: int) -> None:
+@given(st.one_of(not_a_decimal, st.just(D(0)), st.just(D("0.001")), st.just(D("-1.005"))), prices)
+def test_a_delta_rejects_a_change_that_is_not_a_non_zero_decimal_of_two_places(
+    change: object, price: Decimal
+) -> None:
     with pytest.raises(InvalidFieldError) as caught:
         BookDelta("KX-A", 2, no_changes={price: change})  # type: ignore[arg-type]
     assert caught.value.field == f"no_changes[{price}].size"
@@ -260,95 +318,107 @@ def test_a_delta_rejects_a_change_that_is_not_a_non_zero_int(change: object, pri
 
 
 def test_a_negative_change_is_allowed_in_a_delta_but_not_in_a_snapshot() -> None:
-    assert BookDelta("KX-A", 2, {40: -3}).yes_changes == ((40, -3),)
+    assert BookDelta("KX-A", 2, {D("0.40"): D(-3)}).yes_changes == ((D("0.40"), D(-3)),)
     with pytest.raises(InvalidFieldError):
-        book({40: -3}, {})
+        book({D("0.40"): D(-3)}, {})
 
 
-@given(st.integers(min_value=2, max_value=1000), st.data())
-def test_prices_are_bounded_by_the_books_own_payout(payout: int, data: st.DataObject) -> None:
-    price = data.draw(st.integers(min_value=1, max_value=payout - 1))
+@given(payouts, st.data())
+def test_prices_are_bounded_by_the_books_own_payout(payout: Decimal, data: st.DataObject) -> None:
+    price = data.draw(prices_between(PRICE_STEP, payout - PRICE_STEP))
     size = data.draw(counts)
-    snapshot = BookSnapshot("KX-A", 0, {price: size}, {}, payout_cents=payout)
+    snapshot = BookSnapshot("KX-A", 0, {price: size}, {}, payout=payout)
     assert snapshot.top_of_book().no_ask == Level(payout - price, size)
     with pytest.raises(InvalidFieldError):
-        BookSnapshot("KX-A", 0, {payout: size}, {}, payout_cents=payout)
+        BookSnapshot("KX-A", 0, {payout: size}, {}, payout=payout)
 
 
 def test_an_unsortable_side_reports_the_bad_price_not_a_repeat() -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        book([(50, 1), (40, 1), (1.5, 1)], {})  # type: ignore[arg-type]
+        book([(D("0.50"), D(1)), (D("0.40"), D(1)), (0.15, D(1))], {})
     assert caught.value.field == "yes_bids.price"
-    assert caught.value.value == 1.5
+    assert caught.value.value == 0.15
 
 
 # -- crossing tolerance: a crossed binary book is an arbitrage opportunity ---------------
 
 
-@given(st.integers(min_value=1, max_value=39), st.data())
+@given(prices_between(PRICE_STEP, D("0.39")), st.data())
 def test_a_book_crossed_by_less_than_the_tolerance_is_accepted_and_shows_cheap_asks(
-    tolerance: int, data: st.DataObject
+    tolerance: Decimal, data: st.DataObject
 ) -> None:
-    overlap = data.draw(st.integers(min_value=0, max_value=tolerance - 1))
-    no_bid = PAYOUT - 60 + overlap
-    snapshot = BookSnapshot("KX-A", 1, {60: 2}, {no_bid: 3}, crossing_tolerance_cents=tolerance)
+    overlap = data.draw(prices_between(D(0), tolerance - PRICE_STEP))
+    no_bid = PAYOUT - D("0.60") + overlap
+    snapshot = BookSnapshot(
+        "KX-A", 1, {D("0.60"): D(2)}, {no_bid: D(3)}, crossing_tolerance=tolerance
+    )
     top = snapshot.top_of_book()
-    assert top.crossing_tolerance_cents == tolerance
-    assert top.yes_ask == Level(PAYOUT - no_bid, 3)
+    assert top.crossing_tolerance == tolerance
+    assert top.yes_ask == Level(PAYOUT - no_bid, D(3))
     assert top.yes_ask.price + top.no_ask.price == PAYOUT - overlap  # type: ignore[union-attr]
 
 
-@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=30))
+@given(prices_between(D(0), D("0.40")), prices_between(D(0), D("0.30")))
 def test_a_book_crossed_by_the_tolerance_or_more_is_rejected_naming_the_tolerance(
-    tolerance: int, beyond: int
+    tolerance: Decimal, beyond: Decimal
 ) -> None:
-    yes_bid = 70
+    yes_bid = D("0.70")
     no_bid = PAYOUT - yes_bid + tolerance + beyond
     if no_bid >= PAYOUT:
         return  # not a price: another rule rejects it
     with pytest.raises(CrossedBookError) as caught:
-        BookSnapshot("KX-A", 1, {yes_bid: 1}, {no_bid: 1}, crossing_tolerance_cents=tolerance)
+        BookSnapshot("KX-A", 1, {yes_bid: D(1)}, {no_bid: D(1)}, crossing_tolerance=tolerance)
     assert caught.value.value == PAYOUT + tolerance + beyond
-    assert caught.value.tolerance_cents == tolerance
+    assert caught.value.tolerance == tolerance
     assert caught.value.ticker == "KX-A"
     if tolerance:
         assert f"tolerance {tolerance}" in str(caught.value)
 
 
 def test_the_default_tolerance_keeps_rejecting_every_crossed_book() -> None:
-    assert book({60: 1}, {39: 1}).crossing_tolerance_cents == 0
+    assert book({D("0.60"): D(1)}, {D("0.39"): D(1)}).crossing_tolerance == 0
     with pytest.raises(CrossedBookError) as caught:
-        book({60: 1}, {40: 1})
-    assert caught.value.tolerance_cents == 0
+        book({D("0.60"): D(1)}, {D("0.40"): D(1)})
+    assert caught.value.tolerance == 0
     assert "tolerance" not in str(caught.value)
 
 
 def test_applying_a_delta_keeps_the_tolerance_and_checks_the_result_against_it() -> None:
-    tolerant = BookSnapshot("KX-A", 1, {60: 2}, {30: 1}, crossing_tolerance_cents=10)
-    crossed = tolerant.apply(BookDelta("KX-A", 2, no_changes={45: 4}))
-    assert crossed.crossing_tolerance_cents == 10
-    assert crossed.top_of_book().best_no_bid == Level(45, 4)
+    tolerant = BookSnapshot(
+        "KX-A", 1, {D("0.60"): D(2)}, {D("0.30"): D(1)}, crossing_tolerance=cents(10)
+    )
+    crossed = tolerant.apply(BookDelta("KX-A", 2, no_changes={D("0.45"): D(4)}))
+    assert crossed.crossing_tolerance == D("0.10")
+    assert crossed.top_of_book().best_no_bid == Level(D("0.45"), D(4))
     with pytest.raises(CrossedBookError) as caught:
-        crossed.apply(BookDelta("KX-A", 3, no_changes={50: 1}))
-    assert caught.value.value == 110
+        crossed.apply(BookDelta("KX-A", 3, no_changes={D("0.50"): D(1)}))
+    assert caught.value.value == D("1.10")
 
 
 def test_a_top_of_book_accepts_bids_crossed_within_its_tolerance_only() -> None:
-    top = TopOfBook("KX-A", 1, Level(55, 1), Level(50, 2), crossing_tolerance_cents=6)
-    assert top.yes_ask == Level(50, 2)
+    top = TopOfBook(
+        "KX-A", 1, Level(D("0.55"), D(1)), Level(D("0.50"), D(2)), crossing_tolerance=cents(6)
+    )
+    assert top.yes_ask == Level(D("0.50"), D(2))
     assert top.best_yes_bid is not None
     assert top.yes_ask.price < top.best_yes_bid.price  # the opportunity: buy below the bid
     with pytest.raises(CrossedBookError):
-        TopOfBook("KX-A", 1, Level(55, 1), Level(51, 2), crossing_tolerance_cents=6)
+        TopOfBook(
+            "KX-A", 1, Level(D("0.55"), D(1)), Level(D("0.51"), D(2)), crossing_tolerance=cents(6)
+        )
 
 
-@pytest.mark.parametrize("tolerance", [-1, 1.5, True, "5", None])
-def test_a_tolerance_that_is_not_a_non_negative_int_is_an_invalid_field(tolerance: object) -> None:
+@pytest.mark.parametrize(
+    "tolerance", [D(-1), D("-0.01"), 1.5, 0.05, True, 5, 0, "5", None, D("NaN"), D("Infinity")]
+)
+def test_a_tolerance_that_is_not_a_non_negative_decimal_is_an_invalid_field(
+    tolerance: object,
+) -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        BookSnapshot("KX-A", 1, {}, {}, crossing_tolerance_cents=tolerance)  # type: ignore[arg-type]
-    assert caught.value.field == "crossing_tolerance_cents"
+        BookSnapshot("KX-A", 1, {}, {}, crossing_tolerance=tolerance)  # type: ignore[arg-type]
+    assert caught.value.field == "crossing_tolerance"
     with pytest.raises(InvalidFieldError):
-        TopOfBook("KX-A", 1, None, None, crossing_tolerance_cents=tolerance)  # type: ignore[arg-type]
+        TopOfBook("KX-A", 1, None, None, crossing_tolerance=tolerance)  # type: ignore[arg-type]
 
 
 # -- the trusted fast path: the same books and the same errors as full validation ------
@@ -365,7 +435,7 @@ def validated_apply(before: BookSnapshot, delta: BookDelta) -> BookSnapshot:
     ):
         sizes = dict(levels)
         for price, change in changes:
-            size = sizes.get(price, 0)
+            size = sizes.get(price, D(0))
             if size + change < 0:
                 raise NegativeLevelError(before.ticker, side, price, size, change)
             sizes[price] = size + change
@@ -375,8 +445,8 @@ def validated_apply(before: BookSnapshot, delta: BookDelta) -> BookSnapshot:
         delta.seq,
         merged[0],
         merged[1],
-        payout_cents=before.payout_cents,
-        crossing_tolerance_cents=before.crossing_tolerance_cents,
+        payout=before.payout,
+        crossing_tolerance=before.crossing_tolerance,
     )
 
 
@@ -396,40 +466,40 @@ def assert_fully_valid(after: BookSnapshot) -> None:
         after.seq,
         after.yes_bids,
         after.no_bids,
-        payout_cents=after.payout_cents,
-        crossing_tolerance_cents=after.crossing_tolerance_cents,
+        payout=after.payout,
+        crossing_tolerance=after.crossing_tolerance,
     )
     assert after == rebuilt
     assert hash(after) == hash(rebuilt)
     assert rebuilt.yes_bids == after.yes_bids  # the converter found them already sorted
-    assert all(type(n) is int for level in after.yes_bids + after.no_bids for n in level)
+    assert all(type(n) is Decimal for level in after.yes_bids + after.no_bids for n in level)
 
 
 @st.composite
 def tolerant_books(draw: st.DrawFn) -> BookSnapshot:
     """A valid book, possibly crossed by less than its (random) tolerance."""
-    tolerance = draw(st.integers(min_value=0, max_value=30))
+    tolerance = draw(st.one_of(st.just(D(0)), prices_between(D(0), D("0.30"))))
     yes = draw(st.dictionaries(prices, counts, max_size=8))
-    ceiling = PAYOUT - 1 if not yes else min(PAYOUT - 1, PAYOUT + tolerance - max(yes) - 1)
+    top = PAYOUT - PRICE_STEP
+    ceiling = top if not yes else min(top, PAYOUT + tolerance - max(yes) - PRICE_STEP)
     no = {}
-    if ceiling >= 1:
-        no_prices = st.integers(min_value=1, max_value=ceiling)
-        no = draw(st.dictionaries(no_prices, counts, max_size=8))
+    if ceiling >= PRICE_STEP:
+        no = draw(st.dictionaries(prices_between(PRICE_STEP, ceiling), counts, max_size=8))
     seq = draw(st.integers(min_value=0, max_value=2**40))
-    return BookSnapshot("KX-A", seq, yes, no, crossing_tolerance_cents=tolerance)
+    return BookSnapshot("KX-A", seq, yes, no, crossing_tolerance=tolerance)
 
 
-def near_a_level(before: BookSnapshot, side: Side) -> st.SearchStrategy[int]:
+def near_a_level(before: BookSnapshot, side: Side) -> st.SearchStrategy[Decimal]:
     """Prices where the edge cases are: ``side``'s levels and their neighbours (removals,
-    negatives), and the bids that bring the book to its crossing limit or one cent short."""
+    negatives), and the bids that bring the book to its crossing limit or one tick short."""
     levels, other = (
         (before.yes_bids, before.no_bids) if side is Side.YES else (before.no_bids, before.yes_bids)
     )
-    near = {p + step for p, _ in levels for step in (-1, 0, 1)}
+    near = {p + step for p, _ in levels for step in (-PRICE_STEP, D(0), PRICE_STEP)}
     if other:
-        limit = before.payout_cents + before.crossing_tolerance_cents - other[-1][0]
-        near |= {limit - 1, limit}
-    near &= set(range(1, before.payout_cents))
+        limit = before.payout + before.crossing_tolerance - other[-1][0]
+        near |= {limit - PRICE_STEP, limit}
+    near = {p for p in near if 0 < p < before.payout}
     return st.sampled_from(sorted(near)) if near else prices
 
 
@@ -442,18 +512,20 @@ def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.Sear
 def test_a_single_level_change_gives_the_book_or_the_error_of_the_validated_path(
     before: BookSnapshot, side: Side, data: st.DataObject
 ) -> None:
-    edges = st.sampled_from([-1, 0, PAYOUT, PAYOUT + 1])
+    edges = st.sampled_from([-PRICE_STEP, D(0), PAYOUT, PAYOUT + PRICE_STEP, D("0.00005")])
     price = data.draw(
         mostly(st.one_of(near_a_level(before, side), prices), st.one_of(edges, bad_prices))
     )
     levels = before.yes_bids if side is Side.YES else before.no_bids
-    size = next((n for p, n in levels if type(price) is int and p == price), 0)
+    size = next((n for p, n in levels if type(price) is Decimal and p == price), D(0))
+    units = int(size / SIZE_STEP)
     changes = st.one_of(
-        st.integers(min_value=-size - 2, max_value=size + 2).filter(bool),
+        size_units(-units - 200, units + 200).filter(bool),
         st.just(-size) if size else st.nothing(),  # empties the level
-        st.integers(min_value=-(2**70), max_value=2**70).filter(bool),
+        size_units(-(2**70), 2**70).filter(bool),
     )
-    change = data.draw(mostly(changes, st.one_of(st.just(0), not_an_int)))
+    bad_changes = st.one_of(st.just(D(0)), st.just(D("0.005")), not_a_decimal)
+    change = data.draw(mostly(changes, bad_changes))
     expected = before.seq + 1
     seq = data.draw(
         mostly(
@@ -478,7 +550,7 @@ def test_a_single_level_change_gives_the_book_or_the_error_of_the_validated_path
         before.seq,
         before.yes_bids,
         before.no_bids,
-        crossing_tolerance_cents=before.crossing_tolerance_cents,
+        crossing_tolerance=before.crossing_tolerance,
     )  # untouched
 
 
@@ -486,7 +558,7 @@ def test_a_single_level_change_gives_the_book_or_the_error_of_the_validated_path
 def test_applying_any_delta_gives_the_book_or_the_error_of_the_validated_path(
     before: BookSnapshot, data: st.DataObject
 ) -> None:
-    changes = st.integers(min_value=-30, max_value=30).filter(bool)
+    changes = size_units(-3000, 3000).filter(bool)
     yes_prices = st.one_of(near_a_level(before, Side.YES), prices)
     no_prices = st.one_of(near_a_level(before, Side.NO), prices)
     delta = BookDelta(
@@ -507,27 +579,46 @@ def test_applying_any_delta_gives_the_book_or_the_error_of_the_validated_path(
 
 
 def test_a_level_change_reports_a_bad_side_and_keeps_the_book_frozen() -> None:
-    before = book({40: 3}, {20: 1})
+    before = book({D("0.40"): D(3)}, {D("0.20"): D(1)})
     with pytest.raises(InvalidFieldError) as caught:
-        before.with_level_change("yes", 40, 1, 2)  # type: ignore[arg-type]
+        before.with_level_change("yes", D("0.40"), D(1), 2)  # type: ignore[arg-type]
     assert caught.value.field == "side"
     assert caught.value.ticker == "KX-A"
-    after = before.with_level_change(Side.NO, 20, 4, 2)
-    assert after.no_bids == ((20, 5),)
+    after = before.with_level_change(Side.NO, D("0.20"), D(4), 2)
+    assert after.no_bids == ((D("0.20"), D(5)),)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         after.no_bids = ()  # type: ignore[misc]
-    assert before.no_bids == ((20, 1),)
+    assert before.no_bids == ((D("0.20"), D(1)),)
 
 
-@pytest.mark.parametrize("price", [0, -1, PAYOUT, PAYOUT + 1, True, 50.0])
+@pytest.mark.parametrize(
+    "price", [D(0), D(-1), PAYOUT, PAYOUT + PRICE_STEP, True, 0.5, 50, D("0.12345")]
+)
 @pytest.mark.parametrize("side", list(Side))
 def test_a_level_change_rejects_a_price_outside_the_payout_like_a_delta_does(
     price: object, side: Side
 ) -> None:
-    before = BookSnapshot("KX-A", 1, {40: 3}, {20: 1}, crossing_tolerance_cents=5)
+    before = BookSnapshot(
+        "KX-A", 1, {D("0.40"): D(3)}, {D("0.20"): D(1)}, crossing_tolerance=cents(5)
+    )
     with pytest.raises(InvalidFieldError) as fast:
-        before.with_level_change(side, price, 1, 2)  # type: ignore[arg-type]
+        before.with_level_change(side, price, D(1), 2)  # type: ignore[arg-type]
     with pytest.raises(InvalidFieldError) as validated:
-        BookDelta("KX-A", 2, **{f"{side.value}_changes": [(price, 1)]})  # type: ignore[arg-type]
+        BookDelta("KX-A", 2, **{f"{side.value}_changes": [(price, D(1))]})  # type: ignore[arg-type]
     assert fast.value.field == f"{side.value}_changes.price"
     assert str(fast.value) == str(validated.value)
+
+
+@given(prices, size_units(1, 10**9), size_units(-(10**9), 10**9).filter(bool))
+def test_a_level_change_keeps_the_size_exact_to_the_hundredth_of_a_contract(
+    price: Decimal, size: Decimal, change: Decimal
+) -> None:
+    before = BookSnapshot("KX-A", 1, {price: size}, {})
+    exact = Fraction(size) + Fraction(change)
+    if exact < 0:
+        with pytest.raises(NegativeLevelError):
+            before.with_level_change(Side.YES, price, change, 2)
+        return
+    after = before.with_level_change(Side.YES, price, change, 2)
+    assert Fraction(dict(after.yes_bids).get(price, D(0))) == exact
+    assert after == before.apply(BookDelta("KX-A", 2, {price: change}))

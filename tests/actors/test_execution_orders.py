@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -72,9 +73,9 @@ def start(venue: VenueThread) -> Iterator[Start]:
 
 
 def crossing_book(venue: VenueThread, *, yes_depth: int = 5, no_depth: int = 5) -> None:
-    """YES ask 42 (house NO bid 58) and NO ask 55 (house YES bid 45): 97 < 100."""
-    venue.house_bid("no", 58, yes_depth)
-    venue.house_bid("yes", 45, no_depth)
+    """YES ask $0.42 (house NO bid 0.58) and NO ask $0.55 (house YES bid 0.45): 0.97 < 1."""
+    venue.house_bid("no", "0.58", yes_depth)
+    venue.house_bid("yes", "0.45", no_depth)
 
 
 def answer_reconciliation(harness: Harness) -> None:
@@ -109,13 +110,16 @@ def test_a_crossing_reservation_fills_both_legs_and_reports_the_venues_fills(
     assert report.outcome is Outcome.FILLED
     assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
     assert {(f.side, f.price, f.count) for f in report.fills} == {
-        (Side.YES, 42, 5),
-        (Side.NO, 55, 5),
+        (Side.YES, Decimal("0.42"), Decimal(5)),
+        (Side.NO, Decimal("0.55"), Decimal(5)),
     }
     yes_id, no_id = reservation().client_order_ids
     assert sorted(accepted_ids(venue)) == sorted([yes_id, no_id])
     updates = {u.client_order_id: u for u in harness.events(OrderUpdated)}
-    assert (updates[yes_id].state, updates[yes_id].filled_count) == (OrderState.FILLED, 5)
+    assert (updates[yes_id].state, updates[yes_id].filled_count) == (
+        OrderState.FILLED,
+        Decimal(5),
+    )
     assert {e.fill for e in harness.events(FillRecorded)} >= set(report.fills)
     counts = harness.summary().counts
     assert counts.orders_sent == 2
@@ -224,6 +228,23 @@ def test_a_persistence_crash_alone_fails_the_intents_it_held_and_the_ledger_is_r
     assert harness.tree.snapshot().find("execution").epoch == 1  # execution lived on
 
 
+def test_a_reservation_priced_off_the_markets_grid_fails_with_nothing_recorded_or_sent(
+    venue: VenueThread, start: Start
+) -> None:
+    crossing_book(venue)
+    harness = start()  # the venue's market list puts SIM-001 on a one-cent grid
+
+    harness.tree.tell("execution", Execute(reservation(yes_price="0.425")))
+
+    report = report_of(harness)
+    assert report.outcome is Outcome.FAILED
+    assert report.detail.startswith("invalid:")
+    assert "yes_price" in report.detail
+    assert "0.425" in report.detail
+    assert harness.events(IntentRecorded) == []
+    assert accepted_ids(venue) == []
+
+
 def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
     venue: VenueThread, start: Start
 ) -> None:
@@ -241,7 +262,7 @@ def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
 
 def test_dry_run_records_the_intents_and_sends_nothing(venue: VenueThread, start: Start) -> None:
     crossing_book(venue)
-    venue.place(side="yes", yes_price=10, client_order_id="mine", count=1)  # rests
+    venue.place(side="yes", yes_price_dollars="0.10", client_order_id="mine", count_fp="1")  # rests
     harness = start(fast_config(venue.rest_url, dry_run=True))
 
     harness.tree.tell("execution", Execute(reservation()))
@@ -281,8 +302,8 @@ def test_a_client_order_id_already_used_resolves_to_the_original_order(
     yes_id, _ = reservation().client_order_ids
     original = venue.place(
         side="yes",
-        yes_price=42,
-        count=2,
+        yes_price_dollars="0.4200",
+        count_fp="2.00",
         client_order_id=yes_id,
         time_in_force="immediate_or_cancel",
     )
@@ -294,7 +315,9 @@ def test_a_client_order_id_already_used_resolves_to_the_original_order(
     report = report_of(harness)
     assert accepted_ids(venue).count(yes_id) == 1
     yes_fills = [f for f in report.fills if f.side is Side.YES]
-    assert sum(f.count for f in yes_fills) == 2  # the original order's fills, not a new order
+    assert sum(f.count for f in yes_fills) == Decimal(
+        2
+    )  # the original order's fills, not a new order
     assert report.outcome is Outcome.PARTIAL  # 2 YES vs 5 NO: the NO excess was unwound
     assert report.missing_leg is None
     assert {f.fill_id for f in yes_fills} <= {f.fill_id for f in venue.fills()}
@@ -367,7 +390,7 @@ def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
     venue: VenueThread, start: Start
 ) -> None:
     crossing_book(venue, yes_depth=5, no_depth=2)  # NO leg can only fill 2 of 5
-    venue.house_bid("yes", 40, 10)  # the bid the YES excess is sold into
+    venue.house_bid("yes", "0.40", 10)  # the bid the YES excess is sold into
     harness = start()
 
     harness.tree.tell("execution", Execute(reservation()))
@@ -377,13 +400,13 @@ def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
     unwind_id = client_order_id("opp-1:unwind", Side.YES)
     sells = [f for f in report.fills if f.action is Action.SELL]
     assert [(f.client_order_id, f.side, f.price, f.count) for f in sells] == [
-        (unwind_id, Side.YES, 40, 3)
+        (unwind_id, Side.YES, Decimal("0.40"), Decimal(3))
     ]
     assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
     intents = [e.intent for e in harness.events(IntentRecorded)]
     assert [i.client_order_id for i in intents][-1] == unwind_id  # recorded before sending
     positions = venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
-    assert [p["position"] for p in positions] == [0]
+    assert [Decimal(p["position_fp"]) for p in positions] == [0]
 
 
 def test_uneven_fills_that_cannot_be_unwound_are_partial_with_the_missing_leg_named(
@@ -406,10 +429,10 @@ def test_uneven_fills_that_cannot_be_unwound_are_partial_with_the_missing_leg_na
 def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed: int) -> None:
     thread = VenueThread(quiet_config(seed=seed, faults=Faults(partial_fill_rate=1.0))).start()
     try:
-        thread.house_bid("no", 58, 5)
-        thread.house_bid("yes", 45, 5)
-        thread.house_bid("yes", 40, 10)
-        thread.house_bid("no", 50, 10)
+        thread.house_bid("no", "0.58", 5)
+        thread.house_bid("yes", "0.45", 5)
+        thread.house_bid("yes", "0.40", 10)
+        thread.house_bid("no", "0.50", 10)
         with contextlib.contextmanager(start_execution)(
             fast_config(thread.rest_url), venue=thread
         ) as harness:
@@ -419,7 +442,7 @@ def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed:
             report = report_of(harness)
             assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
             positions = thread.get("/trade-api/v2/portfolio/positions")["market_positions"]
-            net = positions[0]["position"] if positions else 0
+            net = Decimal(positions[0]["position_fp"]) if positions else Decimal(0)
             if report.missing_leg is None:
                 assert net == 0
             else:
@@ -429,11 +452,43 @@ def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed:
         thread.stop()
 
 
-def test_a_refused_order_is_not_retried_and_is_reported_as_critical() -> None:
-    thread = VenueThread(quiet_config(trader_cash=100)).start()  # cannot afford 5 x 42
+def test_on_a_sub_penny_market_fractional_legs_fill_at_their_exact_prices() -> None:
+    deci_cent = quiet_config(ticks={"SIM-001": Decimal("0.001")})
+    thread = VenueThread(deci_cent).start()
     try:
-        thread.house_bid("no", 58, 5)
-        thread.house_bid("yes", 45, 5)
+        thread.house_bid("no", "0.575", 3)  # YES ask 0.425
+        thread.house_bid("yes", "0.445", 3)  # NO ask 0.555
+        with contextlib.contextmanager(start_execution)(
+            fast_config(thread.rest_url), venue=thread
+        ) as harness:
+            harness.risk.wait_for(Reconciled)  # the market list gave SIM-001 its 0.001 grid
+            res = reservation(count="2.5", yes_price="0.425", no_price="0.555")
+            harness.tree.tell("execution", Execute(res))
+
+            report = report_of(harness)
+            assert report.outcome is Outcome.FILLED
+            assert {(f.side, f.price, f.count) for f in report.fills} == {
+                (Side.YES, Decimal("0.425"), Decimal("2.5")),
+                (Side.NO, Decimal("0.555"), Decimal("2.5")),
+            }
+            assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
+            sent = {o["client_order_id"]: o for o in thread.truth("order_accepted")}
+            yes_id, no_id = res.client_order_ids
+            assert (sent[yes_id]["yes_price_dollars"], sent[yes_id]["initial_count_fp"]) == (
+                "0.4250",
+                "2.50",
+            )
+            assert sent[no_id]["no_price_dollars"] == "0.5550"
+    finally:
+        thread.stop()
+
+
+def test_a_refused_order_is_not_retried_and_is_reported_as_critical() -> None:
+    # cannot afford 5 x $0.42
+    thread = VenueThread(quiet_config(trader_cash=Decimal("1.00"))).start()
+    try:
+        thread.house_bid("no", "0.58", 5)
+        thread.house_bid("yes", "0.45", 5)
         with contextlib.contextmanager(start_execution)(
             fast_config(thread.rest_url), venue=thread
         ) as harness:

@@ -7,6 +7,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
@@ -54,10 +55,14 @@ def running(venue: VenueThread) -> Iterator[Harness]:
 def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
     venue: VenueThread,
 ) -> None:
-    venue.house_bid("no", 58, 3)
-    assert venue.place(side="yes", yes_price=42, count=3, client_order_id="old-fill").is_success
-    for n, price in enumerate((10, 11)):
-        reply = venue.place(side="yes", yes_price=price, count=2, client_order_id=f"old-rest-{n}")
+    venue.house_bid("no", "0.58", 3)
+    assert venue.place(
+        side="yes", yes_price_dollars="0.42", count_fp="3", client_order_id="old-fill"
+    ).is_success
+    for n, price in enumerate(("0.10", "0.11")):
+        reply = venue.place(
+            side="yes", yes_price_dollars=price, count_fp="2", client_order_id=f"old-rest-{n}"
+        )
         assert reply.json()["order"]["status"] == "resting"
 
     with running(venue) as harness:
@@ -71,8 +76,9 @@ def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
         )
         assert venue.orders(status="resting") == []
         (position,) = reconciled.positions
-        fee = venue.fills()[0].fee_cents
-        assert position == Position("SIM-001", 3, 0, -3 * 42 - fee)
+        fee = venue.fills()[0].fee
+        cost = Decimal(3) * Decimal("0.42") + fee
+        assert position == Position("SIM-001", Decimal(3), Decimal(0), -cost)
         assert [e.fill for e in harness.events(FillRecorded)] == venue.fills()
         states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
         assert states == {"old-fill": "filled", "old-rest-0": "canceled", "old-rest-1": "canceled"}
@@ -111,9 +117,13 @@ def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
     with running(venue) as harness:
         harness.risk.wait_for(Reconciled)
         # What a dead incarnation left behind: one leg resting, one filled.
-        venue.house_bid("yes", 45, 5)
-        assert venue.place(side="no", no_price=55, count=5, client_order_id=no_id).is_success
-        reply = venue.place(side="yes", yes_price=20, count=5, client_order_id=yes_id)
+        venue.house_bid("yes", "0.45", 5)
+        assert venue.place(
+            side="no", no_price_dollars="0.55", count_fp="5", client_order_id=no_id
+        ).is_success
+        reply = venue.place(
+            side="yes", yes_price_dollars="0.20", count_fp="5", client_order_id=yes_id
+        )
         assert reply.json()["order"]["status"] == "resting"
 
         harness.tree.tell("execution", ResolveInDoubt(res))
@@ -121,7 +131,7 @@ def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
         (resolved,) = harness.risk.wait_for(InDoubtResolved)
         assert resolved.reservation_id == "opp-doubt"
         assert list(resolved.fills) == venue.fills()
-        assert [(f.side, f.count) for f in resolved.fills] == [(Side.NO, 5)]
+        assert [(f.side, f.count) for f in resolved.fills] == [(Side.NO, Decimal(5))]
         assert venue.orders(status="resting") == []
         states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
         assert (states[yes_id], states[no_id]) == ("canceled", "filled")
@@ -133,7 +143,10 @@ def test_cancel_all_cancels_every_resting_order_and_leaves_an_audit_record(
     with running(venue) as harness:
         harness.risk.wait_for(Reconciled)
         for n in range(3):
-            venue.place(side="yes", yes_price=10 + n, count=1, client_order_id=f"rest-{n}")
+            price = f"0.{10 + n}"
+            venue.place(
+                side="yes", yes_price_dollars=price, count_fp="1", client_order_id=f"rest-{n}"
+            )
         assert len(venue.orders(status="resting")) == 3
 
         harness.tree.tell("execution", CancelAll("operator halt"))
@@ -151,7 +164,9 @@ def test_a_restarted_incarnation_reconciles_again_and_its_old_loop_is_gone(
 ) -> None:
     with running(venue) as harness:
         harness.risk.wait_for(Reconciled)
-        venue.place(side="yes", yes_price=10, count=1, client_order_id="left-behind")
+        venue.place(
+            side="yes", yes_price_dollars="0.10", count_fp="1", client_order_id="left-behind"
+        )
 
         epoch = harness.tree.restart("execution")
 
@@ -169,8 +184,10 @@ def test_a_restarted_incarnation_reconciles_again_and_its_old_loop_is_gone(
 def test_a_new_risk_incarnation_gets_execution_ready_and_a_fresh_reconciliation(
     venue: VenueThread,
 ) -> None:
-    venue.house_bid("no", 58, 3)
-    assert venue.place(side="yes", yes_price=42, count=3, client_order_id="old-fill").is_success
+    venue.house_bid("no", "0.58", 3)
+    assert venue.place(
+        side="yes", yes_price_dollars="0.42", count_fp="3", client_order_id="old-fill"
+    ).is_success
     with running(venue) as harness:
         harness.risk.wait_for(Reconciled)
         harness.tree.tell("execution", RiskReady())  # risk restarted alone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from actors.feed import FeedActor, FeedConfig, FeedStatus
 from supervision import ManualClock, snapshot_from_dict, snapshot_to_dict
@@ -12,21 +13,25 @@ from tests.supervision.conftest import DEADLINE, eventually
 __all__ = ["start_rig"]  # the fixture, re-exported so pytest finds it here
 
 StartRig = Callable[..., FeedRig]
+D = Decimal
 
 
 def test_a_snapshot_then_deltas_give_the_consumer_the_venues_book(start_rig: StartRig) -> None:
     rig = start_rig(tickers=())  # no tickers configured: the feed lists the markets itself
-    rig.venue.bid("yes", 40, 5)
-    rig.venue.bid("no", 55, 7)
+    rig.venue.bid("yes", "0.40", 5)
+    rig.venue.bid("no", "0.55", 7)
     first = rig.wait_for_book()
     assert first.book.ticker == "SIM-001"
 
-    rig.venue.bid("yes", 41, 2)
-    rig.venue.bid("no", 50, 1)
-    rig.venue.bid("yes", 41, 3, ticker="SIM-002")
+    rig.venue.bid("yes", "0.41", 2)
+    rig.venue.bid("no", "0.50", 1)
+    rig.venue.bid("yes", "0.41", 3, ticker="SIM-002")
     book = rig.wait_for_book().book
-    assert levels(book) == (((40, 5), (41, 2)), ((50, 1), (55, 7)))
-    assert levels(rig.wait_for_book("SIM-002").book) == (((41, 3),), ())
+    assert levels(book) == (
+        ((D("0.40"), D(5)), (D("0.41"), D(2))),
+        ((D("0.50"), D(1)), (D("0.55"), D(7))),
+    )
+    assert levels(rig.wait_for_book("SIM-002").book) == (((D("0.41"), D(3)),), ())
     status = rig.status()
     assert status.connection.state == "connected"
     assert status.markets["SIM-001"].phase == "live"
@@ -38,7 +43,7 @@ def test_a_snapshot_then_deltas_give_the_consumer_the_venues_book(start_rig: Sta
 
 def _live(rig: FeedRig) -> int:
     """Wait for SIM-001 to be live with one resting bid; returns how many updates it had."""
-    rig.venue.bid("yes", 40, 5)
+    rig.venue.bid("yes", "0.40", 5)
     rig.wait_for_book()
     return len(rig.updates())
 
@@ -50,14 +55,14 @@ def test_a_sequence_gap_makes_the_market_stale_then_resyncs_it_from_a_fresh_snap
     before = _live(rig)
 
     rig.venue.faults(gap_rate=1.0)
-    rig.venue.bid("yes", 30, 1)  # its delta is never sent: the next one shows a gap
+    rig.venue.bid("yes", "0.30", 1)  # its delta is never sent: the next one shows a gap
     rig.venue.faults()
-    rig.venue.bid("yes", 31, 2)
+    rig.venue.bid("yes", "0.31", 2)
 
     stale = rig.wait_for_stale()
     assert "gap" in stale.reason
     update = rig.wait_for_book(after=before)
-    assert levels(update.book) == (((30, 1), (31, 2), (40, 5)), ())
+    assert levels(update.book) == (((D("0.30"), D(1)), (D("0.31"), D(2)), (D("0.40"), D(5))), ())
     assert update.book.seq == 1  # a new subscription's snapshot
     counts = rig.counts()
     assert counts.gaps == 1
@@ -73,12 +78,15 @@ def test_a_duplicated_frame_is_treated_as_a_broken_stream_and_resynced(
     before = _live(rig)
 
     rig.venue.faults(duplicate_rate=1.0)
-    rig.venue.bid("no", 20, 4)
+    rig.venue.bid("no", "0.20", 4)
     stale = rig.wait_for_stale()
     rig.venue.faults()
 
     assert "duplicate or reordered" in stale.reason
-    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((20, 4),))
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.40"), D(5)),),
+        ((D("0.20"), D(4)),),
+    )
     assert rig.counts().out_of_order >= 1
 
 
@@ -87,13 +95,16 @@ def test_a_reordered_frame_is_detected_and_the_market_resynced(start_rig: StartR
     before = _live(rig)
 
     rig.venue.faults(reorder_rate=1.0)
-    rig.venue.bid("yes", 30, 1)  # held back by the venue ...
-    rig.venue.bid("yes", 31, 1)  # ... and sent after this one
+    rig.venue.bid("yes", "0.30", 1)  # held back by the venue ...
+    rig.venue.bid("yes", "0.31", 1)  # ... and sent after this one
     rig.venue.faults()
 
     stale = rig.wait_for_stale()
     assert "expected seq" in stale.reason
-    assert levels(rig.wait_for_book(after=before).book) == (((30, 1), (31, 1), (40, 5)), ())
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.30"), D(1)), (D("0.31"), D(1)), (D("0.40"), D(5))),
+        (),
+    )
     assert rig.counts().resyncs >= 1
 
 
@@ -113,14 +124,14 @@ def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
         if wanted <= {r for r, markets in rejected.items() if markets.get("SIM-001")}:
             return True
         price += 1  # each resync's snapshot is spoiled too; deltas keep coming
-        rig.venue.bid("no", price % 50 + 1, 1)
+        rig.venue.bid("no", f"0.{price % 50 + 1:02d}", 1)
         return False
 
     eventually(every_kind_rejected, what="bad JSON, NaN and negative size all rejected")
     assert len(rig.updates()) == before  # nothing spoiled reached the consumer
     assert "bad frame" in rig.stales()[0].reason
     rig.venue.faults()
-    rig.venue.bid("yes", 41, 1)
+    rig.venue.bid("yes", "0.41", 1)
 
     update = rig.wait_for_book(after=before)
     assert levels(update.book) == rig.venue.book()
@@ -132,19 +143,19 @@ def test_malformed_frames_are_rejected_counted_per_market_and_never_forwarded(
 def test_a_crossed_book_within_the_allowed_overlap_is_forwarded_beyond_it_rejected(
     start_rig: StartRig,
 ) -> None:
-    rig = start_rig(max_overlap_cents=10)
-    rig.venue.bid("yes", 60, 3)
-    rig.venue.bid("no", 45, 2)  # 60 + 45 = 105: an arbitrage opportunity, not an error
+    rig = start_rig(max_overlap=D("0.10"))
+    rig.venue.bid("yes", "0.60", 3)
+    rig.venue.bid("no", "0.45", 2)  # 0.60 + 0.45 = 1.05: an arbitrage opportunity, not an error
     book = rig.wait_for_book().book
-    assert levels(book) == (((60, 3),), ((45, 2),))
+    assert levels(book) == (((D("0.60"), D(3)),), ((D("0.45"), D(2)),))
     top = book.top_of_book()
     assert top.yes_ask is not None
     assert top.no_ask is not None
-    assert top.yes_ask.price + top.no_ask.price == 95
+    assert top.yes_ask.price + top.no_ask.price == D("0.95")
 
-    rig.venue.bid("yes", 40, 1, ticker="SIM-002")
+    rig.venue.bid("yes", "0.40", 1, ticker="SIM-002")
     rig.wait_for_book("SIM-002")
-    rig.venue.bid("no", 75, 1, ticker="SIM-002")  # 40 + 75 = 115: corrupt for this feed
+    rig.venue.bid("no", "0.75", 1, ticker="SIM-002")  # 0.40 + 0.75 = 1.15: corrupt for this feed
     stale = rig.wait_for_stale("SIM-002")
     assert "crossed" in stale.reason
     eventually(lambda: rig.counts().rejected.get("crossed", {}).get("SIM-002", 0) >= 2)
@@ -156,18 +167,21 @@ def test_a_dropped_connection_is_reconnected_and_every_market_resubscribed(
 ) -> None:
     rig = start_rig()
     before = _live(rig)
-    rig.venue.bid("yes", 20, 1, ticker="SIM-002")
+    rig.venue.bid("yes", "0.20", 1, ticker="SIM-002")
     before_2 = len(rig.wait_for_book("SIM-002", after=0) and rig.updates("SIM-002"))
 
     rig.venue.faults(drop_rate=1.0)
-    rig.venue.bid("yes", 41, 1)  # the venue closes the socket instead of sending this
+    rig.venue.bid("yes", "0.41", 1)  # the venue closes the socket instead of sending this
     stale = rig.wait_for_stale()
     rig.venue.faults()
 
     assert "disconnected" in stale.reason
     assert "disconnected" in rig.wait_for_stale("SIM-002").reason
-    assert levels(rig.wait_for_book(after=before).book) == (((40, 5), (41, 1)), ())
-    assert levels(rig.wait_for_book("SIM-002", after=before_2).book) == (((20, 1),), ())
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.40"), D(5)), (D("0.41"), D(1))),
+        (),
+    )
+    assert levels(rig.wait_for_book("SIM-002", after=before_2).book) == (((D("0.20"), D(1)),), ())
     connection = rig.status().connection
     assert connection.reconnects >= 1
     assert connection.state == "connected"
@@ -182,9 +196,12 @@ def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> N
     stale = rig.wait_for_stale()
     assert "silence" in stale.reason
     rig.venue.faults()
-    rig.venue.bid("no", 30, 2)
+    rig.venue.bid("no", "0.30", 2)
 
-    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.40"), D(5)),),
+        ((D("0.30"), D(2)),),
+    )
     assert rig.status().connection.reconnects >= 1
 
 
@@ -199,8 +216,11 @@ def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
     assert rig.status().markets["SIM-001"].stale is True
     assert rig.status().connection.reconnects == 0  # the book stays good, only old
 
-    rig.venue.bid("no", 30, 2)
-    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+    rig.venue.bid("no", "0.30", 2)
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.40"), D(5)),),
+        ((D("0.30"), D(2)),),
+    )
 
 
 def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest(
@@ -209,7 +229,7 @@ def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest
     rig = start_rig(auto_ack=False)
     first = rig.wait_for_book()  # the empty snapshot, never acknowledged
     for price in range(10, 15):
-        rig.venue.bid("yes", price, 1)
+        rig.venue.bid("yes", f"0.{price}", 1)
     eventually(lambda: rig.status().markets["SIM-001"].seq == 6, what="all deltas read")
 
     assert rig.updates() == [first]
@@ -219,7 +239,16 @@ def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest
     rig.tree.tell("strategy", AckAll())
     latest = rig.wait_for_book(after=1)
     assert latest.book.seq == 6
-    assert levels(latest.book) == (((10, 1), (11, 1), (12, 1), (13, 1), (14, 1)), ())
+    assert levels(latest.book) == (
+        (
+            (D("0.10"), D(1)),
+            (D("0.11"), D(1)),
+            (D("0.12"), D(1)),
+            (D("0.13"), D(1)),
+            (D("0.14"), D(1)),
+        ),
+        (),
+    )
     assert len(rig.updates()) == 2
     assert rig.status().updates.sent == 3  # SIM-001 twice, SIM-002 once
 
@@ -229,7 +258,7 @@ def test_a_restarted_consumer_is_sent_the_latest_book_its_predecessor_never_acke
 ) -> None:
     rig = start_rig(auto_ack=False)
     rig.wait_for_book()  # the empty snapshot, never acknowledged
-    rig.venue.bid("yes", 40, 5)
+    rig.venue.bid("yes", "0.40", 5)
     eventually(lambda: rig.status().markets["SIM-001"].seq == 2, what="bid seen")
 
     rig.tree.restart("strategy")
@@ -277,12 +306,15 @@ def test_a_silent_socket_is_declared_dead_on_the_injected_clock_not_on_real_time
     assert "silence" in stale.reason
     assert rig.status().connection.last_disconnect == "silence: no frame for 300.0s"
     rig.venue.faults()
-    rig.venue.bid("no", 30, 2)
+    rig.venue.bid("no", "0.30", 2)
 
     def reconnected() -> bool:
         clock.advance(0.05)  # the reconnect backoff (at most 0.05 s) sleeps on it too
         return rig.status().connection.state == "connected"
 
     eventually(reconnected, what="the feed reconnected once the clock passed its backoff")
-    assert levels(rig.wait_for_book(after=before).book) == (((40, 5),), ((30, 2),))
+    assert levels(rig.wait_for_book(after=before).book) == (
+        ((D("0.40"), D(5)),),
+        ((D("0.30"), D(2)),),
+    )
     assert rig.status().connection.reconnects == 1

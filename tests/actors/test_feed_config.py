@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 import actors.feed
@@ -14,7 +16,9 @@ WS = "ws://127.0.0.1:1/trade-api/ws/v2"
 def test_defaults_need_only_a_websocket_and_a_market_list_source() -> None:
     config = FeedConfig(ws_url=WS, tickers=["SIM-001"])  # type: ignore[arg-type]
     assert config.tickers == ("SIM-001",)
-    assert config.max_overlap_cents == 20
+    assert config.max_overlap == Decimal("0.20")
+    assert config.payout == Decimal(1)
+    assert config.price_grids().grid("SIM-001").tick == Decimal("0.01")
     assert config.tick_interval_s == min(config.stale_after_s, config.subscribe_timeout_s) / 4
 
 
@@ -25,9 +29,16 @@ def test_defaults_need_only_a_websocket_and_a_market_list_source() -> None:
         ("rest_url", "ftp://x"),
         ("tickers", ("A", "A")),
         ("tickers", ("bad ticker",)),
-        ("max_overlap_cents", -1),
-        ("max_overlap_cents", 2.5),
-        ("payout_cents", 1),
+        ("max_overlap", Decimal("-0.01")),
+        ("max_overlap", 0.2),
+        ("max_overlap", 20),
+        ("max_overlap", "0.20"),
+        ("max_overlap", Decimal("NaN")),
+        ("payout", Decimal(0)),
+        ("payout", 1),
+        ("ticks", {"SIM-001": 0.001}),
+        ("ticks", {"SIM-001": Decimal("0.003")}),
+        ("ticks", {"bad ticker": Decimal("0.001")}),
         ("stale_after_s", 0),
         ("silence_timeout_s", float("nan")),
         ("subscribe_timeout_s", float("inf")),
@@ -40,6 +51,14 @@ def test_a_bad_field_is_rejected_by_name(field: str, value: object) -> None:
     with pytest.raises(InvalidFieldError) as caught:
         FeedConfig(**settings)  # type: ignore[arg-type]
     assert (caught.value.owner, caught.value.field) == ("FeedConfig", field)
+
+
+def test_ticks_give_their_markets_a_grid_and_the_rest_keep_kalshis_cent_grid() -> None:
+    config = FeedConfig(ws_url=WS, tickers=("A", "B"), ticks={"A": Decimal("0.001")})
+    grids = config.price_grids()
+    assert (grids.grid("A").tick, grids.grid("A").places) == (Decimal("0.001"), 4)
+    assert grids.grid("B").tick == Decimal("0.01")
+    assert grids.grid("B") == grids.default
 
 
 def test_without_tickers_the_market_list_url_is_required() -> None:
@@ -62,6 +81,7 @@ def test_the_feed_package_exports_its_public_names() -> None:
         "Frame",
         "MarketFeedStatus",
         "MarketPhase",
+        "PriceGrids",
         "RejectReason",
         "Rejected",
         "parse_frame",

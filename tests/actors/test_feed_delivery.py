@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ class FakeConsumer:
 
 
 def _update(seq: int, ticker: str = "A") -> BookUpdate:
-    return BookUpdate(BookSnapshot(ticker, seq, {40: seq}, {}), float(seq))
+    return BookUpdate(BookSnapshot(ticker, seq, {Decimal("0.40"): Decimal(seq)}, {}), float(seq))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -18,6 +19,7 @@ from actors.history import (
     RUNTIME_KINDS,
     HistoryLine,
     MalformedLine,
+    OrderLine,
     read_line,
     unstructure_line,
     write_line,
@@ -29,12 +31,30 @@ for _cls in RECORDS:
 
 
 def _finite(record: HistoryLine) -> bool:
-    """JSON has no NaN or infinity: no writer can produce one."""
+    """JSON has no NaN or infinity, and money is never NaN or infinite: no writer can
+    produce one."""
     values = attrs.asdict(record).values()
-    return all(not isinstance(v, float) or math.isfinite(v) for v in values)
+    return all(
+        (not isinstance(v, float) or math.isfinite(v))
+        and (not isinstance(v, Decimal) or v.is_finite())
+        for v in values
+    )
 
 
-records = st.one_of(*(st.builds(cls) for cls in RECORDS)).filter(_finite)
+# Exact money: prices to $0.0001, counts to 0.01 contract, amounts of any precision.
+money = st.decimals(
+    allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
+)
+_MONEY_FIELDS = {
+    "OrderLine": ("price", "count", "fill_count"),
+    "ReservationLine": ("amount",),
+}
+records = st.one_of(
+    *(
+        st.builds(cls, **{name: st.none() | money for name in _MONEY_FIELDS.get(cls.__name__, ())})
+        for cls in RECORDS
+    )
+).filter(_finite)
 
 
 @given(records)
@@ -73,6 +93,81 @@ def test_a_line_that_is_not_exactly_one_record_is_refused(line: dict[str, Any], 
         read_line(line)
     assert why in caught.value.why
     assert caught.value.line == line
+
+
+ORDER_OK: dict[str, Any] = {
+    "t": 1.0,
+    "pid": 7,
+    "kind": "order",
+    "phase": "ok",
+    "client_order_id": "c-1",
+    "reservation_id": "r-1",
+    "detail": "",
+    "ticker": "KX-A",
+    "side": "yes",
+    "action": "buy",
+    "price": "0.4213",
+    "count": "1.37",
+    "error": None,
+    "status": "executed",
+    "fill_count": "1.37",
+    "child": "execution",
+    "epoch": 1,
+}
+
+
+def test_money_is_written_as_exact_strings_and_read_back_as_decimals() -> None:
+    record = read_line(ORDER_OK)
+    assert isinstance(record, OrderLine)
+    assert (record.price, record.count, record.fill_count) == (
+        Decimal("0.4213"),
+        Decimal("1.37"),
+        Decimal("1.37"),
+    )
+    assert json.loads(write_line(record)) == ORDER_OK  # strings, exactly as read
+    bound = {**ORDER_OK, "price": Decimal("0.4213"), "count": Decimal("1.37")}
+    assert read_line(bound) == record  # what an actor binds: Decimals
+    reservation = {
+        "t": 1.0,
+        "pid": 7,
+        "kind": "reservation",
+        "event": "reserve",
+        "actor": "risk",
+        "ticker": "KX-A",
+        "reservation_id": "r-1",
+        "phase": "reserve",
+        "amount": "1.8900",
+        "reason": "",
+        "child": "risk",
+        "epoch": 1,
+    }
+    assert json.loads(write_line(read_line(reservation)))["amount"] == "1.8900"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("price", 0.42),  # a JSON number: a float may already have lost the value
+        ("price", 42),
+        ("price", True),
+        ("price", "4.2e-1"),
+        ("price", "NaN"),
+        ("price", " 0.42"),
+        ("count", Decimal("Infinity")),
+        ("fill_count", 1.0),
+    ],
+)
+def test_money_that_is_not_an_exact_decimal_string_is_refused(field: str, value: object) -> None:
+    line = {**ORDER_OK, field: value}
+    with pytest.raises(MalformedLine) as caught:
+        read_line(line)
+    assert field in caught.value.why
+
+
+def test_a_record_holding_a_non_finite_decimal_cannot_be_written() -> None:
+    record = read_line(ORDER_OK)
+    with pytest.raises(TypeError, match="finite Decimal"):
+        write_line(attrs.evolve(record, price=Decimal("NaN")))
 
 
 def test_a_line_that_is_not_an_object_is_refused() -> None:

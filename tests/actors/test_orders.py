@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from decimal import Decimal as D
+
 import attrs
 import pytest
 from hypothesis import given
@@ -14,21 +17,24 @@ from tests.actors.strategies import (
     bad_counts,
     bad_prices,
     counts,
-    not_an_int,
+    not_a_decimal,
     order_ids,
     prices,
     sides,
+    size_units,
     tickers,
 )
 
 TERMINAL = [OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED]
 
 
-def intent(count: int = 10, price: int = 45, action: Action = Action.BUY) -> OrderIntent:
+def intent(
+    count: Decimal = D(10), price: Decimal = D("0.45"), action: Action = Action.BUY
+) -> OrderIntent:
     return OrderIntent("opp-1-yes", "KX-A", Side.YES, action, price, count)
 
 
-def fill(count: int, price: int = 45, **changes: object) -> Fill:
+def fill(count: object, price: Decimal = D("0.45"), **changes: object) -> Fill:
     values: dict[str, object] = {
         "fill_id": "t-1",
         "client_order_id": "opp-1-yes",
@@ -56,7 +62,7 @@ def fill(count: int, price: int = 45, **changes: object) -> Fill:
 )
 def test_a_valid_order_intent_constructs(values: dict[str, object]) -> None:
     made = OrderIntent(**values)  # type: ignore[arg-type]
-    assert attrs.asdict(made, recurse=False) == {**values, "payout_cents": 100}
+    assert attrs.asdict(made, recurse=False) == {**values, "payout": 1}
 
 
 BAD_INTENT_FIELDS = {
@@ -87,18 +93,18 @@ def test_an_order_intent_rejects_a_bad_field_naming_it_and_the_order(
 
 
 def test_an_order_goes_through_its_normal_life() -> None:
-    order = Order(intent(count=10))
+    order = Order(intent(count=D(10)))
     assert order.state is OrderState.NEW
-    accepted = order.advance(OrderState.ACCEPTED, 0, "venue-7")
-    partly = accepted.advance(OrderState.PARTIALLY_FILLED, 4)
-    done = partly.advance(OrderState.FILLED, 10)
+    accepted = order.advance(OrderState.ACCEPTED, D(0), "venue-7")
+    partly = accepted.advance(OrderState.PARTIALLY_FILLED, D(4))
+    done = partly.advance(OrderState.FILLED, D(10))
     assert [o.state for o in (order, accepted, partly, done)] == [
         OrderState.NEW,
         OrderState.ACCEPTED,
         OrderState.PARTIALLY_FILLED,
         OrderState.FILLED,
     ]
-    assert (partly.filled_count, partly.intent.count - partly.filled_count) == (4, 6)
+    assert (partly.filled_count, partly.intent.count - partly.filled_count) == (D(4), D(6))
     assert done.venue_order_id == "venue-7"
     assert done.state.is_terminal
     assert order.filled_count == 0  # transitions return new orders
@@ -107,13 +113,13 @@ def test_an_order_goes_through_its_normal_life() -> None:
 @pytest.mark.parametrize("state", TERMINAL)
 @pytest.mark.parametrize("target", list(OrderState))
 def test_an_order_cannot_leave_a_terminal_state(state: OrderState, target: OrderState) -> None:
-    filled = {OrderState.FILLED: 10, OrderState.CANCELED: 3}.get(state, 0)
-    order = Order(intent(count=10), state, filled)
+    filled = {OrderState.FILLED: D(10), OrderState.CANCELED: D(3)}.get(state, D(0))
+    order = Order(intent(count=D(10)), state, filled)
     if target is state:
         assert order.advance(target, filled) == order  # the same report again changes nothing
         return
     with pytest.raises(IllegalTransitionError) as caught:
-        order.advance(target, 10 if target is OrderState.FILLED else filled)
+        order.advance(target, D(10) if target is OrderState.FILLED else filled)
     assert caught.value.from_state == state.name
     assert caught.value.order_id == "opp-1-yes"
     assert caught.value.ticker == "KX-A"
@@ -122,27 +128,27 @@ def test_an_order_cannot_leave_a_terminal_state(state: OrderState, target: Order
 
 
 def test_an_accepted_order_cannot_be_rejected_or_new_again() -> None:
-    accepted = Order(intent()).advance(OrderState.ACCEPTED, 0)
+    accepted = Order(intent()).advance(OrderState.ACCEPTED, D(0))
     for target in (OrderState.REJECTED, OrderState.NEW):
         with pytest.raises(IllegalTransitionError) as caught:
-            accepted.advance(target, 0)
+            accepted.advance(target, D(0))
         assert caught.value.from_state == "ACCEPTED"
         assert caught.value.to_state in {"REJECTED", "NEW"}
 
 
 def test_a_canceled_order_may_be_corrected_upward_by_a_fill_that_raced_the_cancel() -> None:
-    canceled = Order(intent(count=10), OrderState.CANCELED, 3)
-    assert canceled.advance(OrderState.CANCELED, 5).filled_count == 5
+    canceled = Order(intent(count=D(10)), OrderState.CANCELED, D(3))
+    assert canceled.advance(OrderState.CANCELED, D(5)).filled_count == 5
 
 
 def test_a_fill_before_the_acknowledgement_is_accepted() -> None:
-    assert Order(intent(count=2)).advance(OrderState.FILLED, 2).state is OrderState.FILLED
+    assert Order(intent(count=D(2))).advance(OrderState.FILLED, D(2)).state is OrderState.FILLED
 
 
 def test_an_order_cannot_fill_more_than_its_count() -> None:
-    order = Order(intent(count=5)).advance(OrderState.PARTIALLY_FILLED, 3)
+    order = Order(intent(count=D(5))).advance(OrderState.PARTIALLY_FILLED, D(3))
     with pytest.raises(InvalidFieldError) as caught:
-        order.advance(OrderState.FILLED, 6)
+        order.advance(OrderState.FILLED, D(6))
     assert caught.value.field == "filled_count"
     assert caught.value.value == 6
     assert caught.value.order_id == "opp-1-yes"
@@ -150,23 +156,23 @@ def test_an_order_cannot_fill_more_than_its_count() -> None:
 
 
 def test_a_filled_count_never_decreases() -> None:
-    order = Order(intent(count=5)).advance(OrderState.PARTIALLY_FILLED, 3)
+    order = Order(intent(count=D(5))).advance(OrderState.PARTIALLY_FILLED, D(3))
     with pytest.raises(InvalidFieldError) as caught:
-        order.advance(OrderState.PARTIALLY_FILLED, 2)
+        order.advance(OrderState.PARTIALLY_FILLED, D(2))
     assert (caught.value.field, caught.value.value) == ("filled_count", 2)
     assert "from 3 to 2" in str(caught.value)
 
 
 def test_a_known_venue_order_id_never_changes_and_none_keeps_it() -> None:
-    order = Order(intent()).advance(OrderState.ACCEPTED, 0, "v-1")
-    assert order.advance(OrderState.ACCEPTED, 0).venue_order_id == "v-1"
+    order = Order(intent()).advance(OrderState.ACCEPTED, D(0), "v-1")
+    assert order.advance(OrderState.ACCEPTED, D(0)).venue_order_id == "v-1"
     with pytest.raises(InvalidFieldError) as caught:
-        order.advance(OrderState.ACCEPTED, 0, "v-2")
+        order.advance(OrderState.ACCEPTED, D(0), "v-2")
     assert (caught.value.field, caught.value.value) == ("venue_order_id", "v-2")
 
 
-@given(st.one_of(not_an_int, st.integers(max_value=-1)))
-def test_a_filled_count_must_be_a_non_negative_int(count: object) -> None:
+@given(st.one_of(not_a_decimal, size_units(-(10**6), -1), st.just(D("0.005"))))
+def test_a_filled_count_must_be_a_non_negative_decimal_of_two_places(count: object) -> None:
     with pytest.raises(InvalidFieldError) as caught:
         Order(intent()).advance(OrderState.ACCEPTED, count)  # type: ignore[arg-type]
     assert caught.value.field == "filled_count"
@@ -176,22 +182,22 @@ def test_a_filled_count_must_be_a_non_negative_int(count: object) -> None:
 @pytest.mark.parametrize(
     ("state", "filled"),
     [
-        (OrderState.NEW, 1),
-        (OrderState.ACCEPTED, 2),
-        (OrderState.REJECTED, 1),
-        (OrderState.PARTIALLY_FILLED, 0),
-        (OrderState.PARTIALLY_FILLED, 10),
-        (OrderState.FILLED, 9),
-        (OrderState.CANCELED, 10),
-        (OrderState.EXPIRED, 10),
-        (OrderState.NEW, 11),
+        (OrderState.NEW, D(1)),
+        (OrderState.ACCEPTED, D(2)),
+        (OrderState.REJECTED, D(1)),
+        (OrderState.PARTIALLY_FILLED, D(0)),
+        (OrderState.PARTIALLY_FILLED, D(10)),
+        (OrderState.FILLED, D("9.99")),
+        (OrderState.CANCELED, D(10)),
+        (OrderState.EXPIRED, D(10)),
+        (OrderState.NEW, D(11)),
     ],
 )
 def test_an_order_whose_filled_count_contradicts_its_state_is_invalid(
-    state: OrderState, filled: int
+    state: OrderState, filled: Decimal
 ) -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        Order(intent(count=10), state, filled)
+        Order(intent(count=D(10)), state, filled)
     assert caught.value.field == "filled_count"
     assert caught.value.value == filled
     assert caught.value.order_id == "opp-1-yes"
@@ -199,22 +205,29 @@ def test_an_order_whose_filled_count_contradicts_its_state_is_invalid(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("intent", None), ("state", "new"), ("filled_count", -1), ("filled_count", 1.0)],
+    [
+        ("intent", None),
+        ("state", "new"),
+        ("filled_count", D(-1)),
+        ("filled_count", 1.0),
+        ("filled_count", 0),
+        ("filled_count", D("0.001")),
+    ],
 )
 def test_an_order_rejects_a_malformed_field(name: str, value: object) -> None:
-    values: dict[str, object] = {"intent": intent(), "state": OrderState.NEW, "filled_count": 0}
+    values: dict[str, object] = {"intent": intent(), "state": OrderState.NEW, "filled_count": D(0)}
     values[name] = value
     with pytest.raises(InvalidFieldError) as caught:
         Order(**values)  # type: ignore[arg-type]
     assert caught.value.field == name
 
 
-UPDATES = st.tuples(st.sampled_from(OrderState), st.integers(min_value=0, max_value=12))
+UPDATES = st.tuples(st.sampled_from(OrderState), size_units(0, 1_200))
 
 
-@given(st.integers(min_value=1, max_value=10), st.lists(UPDATES, max_size=25))
+@given(size_units(1, 1_000), st.lists(UPDATES, max_size=25))
 def test_random_updates_follow_the_table_and_never_lose_or_invent_fills(
-    count: int, updates: list[tuple[OrderState, int]]
+    count: Decimal, updates: list[tuple[OrderState, Decimal]]
 ) -> None:
     order = Order(intent(count=count))
     for target, filled in updates:
@@ -255,10 +268,20 @@ def test_terminal_states_have_no_way_out_and_rejection_only_comes_from_new() -> 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("fill_id", ""), ("price", 100), ("count", 0), ("fee_cents", -1), ("fee_cents", 0.5)],
+    [
+        ("fill_id", ""),
+        ("price", D(1)),
+        ("price", 45),
+        ("count", D(0)),
+        ("count", 1),
+        ("fee", D(-1)),
+        ("fee", 0.5),
+        ("fee", 0),
+        ("fee", D("NaN")),
+    ],
 )
 def test_a_fill_rejects_a_bad_field(name: str, value: object) -> None:
     with pytest.raises(InvalidFieldError) as caught:
-        fill(1, **{name: value}) if name != "count" else fill(value)  # type: ignore[arg-type]
+        fill(D(1), **{name: value}) if name != "count" else fill(value)
     assert caught.value.field == name
-    assert caught.value.value == value
+    assert caught.value.value is value

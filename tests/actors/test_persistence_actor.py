@@ -112,7 +112,7 @@ def test_a_record_from_another_actor_is_committed_and_answered_with_recorded(
 def test_an_ask_gets_the_answer_as_its_result(start_tree: StartTree, db: Path) -> None:
     tree = start_tree(lambda: PersistenceActor(db))
     assert tree.ask("persistence", Record("r-1", (intent(),)), timeout=10) == Recorded("r-1")
-    failed = tree.ask("persistence", Record("r-2", (intent(price=41),)), timeout=10)
+    failed = tree.ask("persistence", Record("r-2", (intent(price="0.41"),)), timeout=10)
     assert isinstance(failed, RecordFailed)
     assert failed.request_id == "r-2"
     assert "c-yes" in failed.error
@@ -123,7 +123,7 @@ def test_a_record_with_a_bad_event_after_good_ones_writes_none_of_them_and_halts
 ) -> None:
     tree = start_tree(lambda: PersistenceActor(db))
     audit = AuditEvent("halt", "operator", "cli")
-    record_via_execution(tree, Record("r-1", (intent(), fill(), audit, intent(price=41))))
+    record_via_execution(tree, Record("r-1", (intent(), fill(), audit, intent(price="0.41"))))
     (failed, sender), *_ = eventually(lambda: received(journal, "execution", RecordFailed))
     assert (failed.request_id, sender) == ("r-1", "persistence")
     assert "events[3] intent_recorded" in failed.error  # the operation that failed
@@ -178,7 +178,7 @@ def test_a_halt_target_that_is_gone_does_not_stop_the_answer(
     start_tree: StartTree, journal: Journal, db: Path
 ) -> None:
     tree = start_tree(lambda: PersistenceActor(db, halt_target="nobody"))
-    record_via_execution(tree, Record("r-1", (intent(), intent(price=41))))
+    record_via_execution(tree, Record("r-1", (intent(), intent(price="0.41"))))
     (failed, _), *_ = eventually(lambda: received(journal, "execution", RecordFailed))
     assert failed.request_id == "r-1"
     assert tree.ask("persistence", Record("r-2", (fill(),)), timeout=10) == Recorded("r-2")
@@ -200,7 +200,7 @@ def test_the_summary_shows_path_commits_failures_and_the_last_error(
 ) -> None:
     tree = start_tree(lambda: PersistenceActor(db))
     tree.ask("persistence", Record("r-1", (intent(), fill())), timeout=10)
-    tree.ask("persistence", Record("r-2", (intent(price=41),)), timeout=10)
+    tree.ask("persistence", Record("r-2", (intent(price="0.41"),)), timeout=10)
     tree.tell("persistence", "not a record")
     status = eventually(lambda: (s := _status(tree)).unknown_messages and s)
     assert status.db_path == str(db)

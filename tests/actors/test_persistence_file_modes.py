@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ def _mode(path: Path) -> int:
 
 
 def _intent(cid: str) -> IntentRecorded:
-    return IntentRecorded(OrderIntent(cid, "SIM-001", Side.YES, Action.BUY, 40, 1), "opp-1")
+    return IntentRecorded(
+        OrderIntent(cid, "SIM-001", Side.YES, Action.BUY, Decimal("0.40"), Decimal(1)), "opp-1"
+    )
 
 
 def test_a_new_ledger_and_its_wal_and_shm_files_are_created_0600(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,15 @@ from actors.messages import (
     ReservationState,
     VenueReconciled,
 )
-from actors.persistence import DailyStats, Ledger, LedgerConflictError, OrderRecord, utc_day
+from actors.persistence import (
+    DailyStats,
+    Ledger,
+    LedgerConflictError,
+    OrderRecord,
+    open_reservations,
+    recorded_fills,
+    utc_day,
+)
 
 WALL = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
@@ -35,8 +44,13 @@ class WallClock:
         return self.now
 
 
-def intent(cid: str = "c-yes", *, side: Side = Side.YES, price: int = 40, count: int = 2):
-    return IntentRecorded(OrderIntent(cid, "KX-A", side, Action.BUY, price, count), "opp-1")
+D = Decimal
+
+
+def intent(
+    cid: str = "c-yes", *, side: Side = Side.YES, price: str = "0.40", count: str = "2"
+) -> IntentRecorded:
+    return IntentRecorded(OrderIntent(cid, "KX-A", side, Action.BUY, D(price), D(count)), "opp-1")
 
 
 def fill(
@@ -45,12 +59,12 @@ def fill(
     *,
     side: Side = Side.YES,
     action: Action = Action.BUY,
-    price: int = 40,
-    count: int = 2,
-    fee: int = 1,
+    price: str = "0.40",
+    count: str = "2",
+    fee: str = "0.01",
     ticker: str = "KX-A",
 ) -> FillRecorded:
-    return FillRecorded(Fill(fill_id, cid, ticker, side, action, price, count, fee_cents=fee))
+    return FillRecorded(Fill(fill_id, cid, ticker, side, action, D(price), D(count), fee=D(fee)))
 
 
 def open_intents(ledger: Ledger) -> tuple[OrderRecord, ...]:
@@ -59,7 +73,9 @@ def open_intents(ledger: Ledger) -> tuple[OrderRecord, ...]:
 
 
 def reservation(state: ReservationState = ReservationState.HELD) -> ReservationChanged:
-    return ReservationChanged(Reservation("opp-1", "KX-A", 2, 40, 50, 184, 1, state))
+    return ReservationChanged(
+        Reservation("opp-1", "KX-A", D("2"), D("0.40"), D("0.50"), D("1.84"), 1, state)
+    )
 
 
 @pytest.fixture
@@ -104,10 +120,11 @@ def test_the_same_intent_twice_is_a_no_op_but_other_content_is_a_conflict(
     again = ledger.write("r2", (intent(),))
     assert (again.orders_recorded, again.duplicates) == (0, 1)
     with pytest.raises(LedgerConflictError) as raised:
-        ledger.write("r3", (intent(price=41),))
+        ledger.write("r3", (intent(price="0.41"),))
     assert (raised.value.key, raised.value.field) == ("c-yes", "price")
     assert "c-yes" in str(raised.value)
-    assert [r.order.intent.price for r in ledger.orders()] == [40]
+    assert "'0.4000', now '0.4100'" in str(raised.value)  # the stored text, exact
+    assert [r.order.intent.price for r in ledger.orders()] == [D("0.40")]
 
 
 def test_an_order_update_moves_state_fill_count_and_venue_id(
@@ -115,35 +132,41 @@ def test_an_order_update_moves_state_fill_count_and_venue_id(
 ) -> None:
     ledger.write("r1", (intent(),))
     clock.now += 5
-    ledger.write("r2", (OrderUpdated("c-yes", OrderState.ACCEPTED, 0, "v-9"),))
-    ledger.write("r3", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 1),))
+    ledger.write("r2", (OrderUpdated("c-yes", OrderState.ACCEPTED, D(0), "v-9"),))
+    ledger.write("r3", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, D("1.5")),))
     (record,) = ledger.orders()
-    assert (record.order.state, record.order.filled_count) == (OrderState.PARTIALLY_FILLED, 1)
+    assert (record.order.state, record.order.filled_count) == (
+        OrderState.PARTIALLY_FILLED,
+        D("1.5"),
+    )
     assert record.order.venue_order_id == "v-9"  # None in an update keeps the known id
     assert (record.created_at, record.updated_at) == (WALL, WALL + 5)
 
 
 def test_filled_count_never_decreases(ledger: Ledger) -> None:
-    ledger.write("r1", (intent(count=3), OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 2)))
+    ledger.write(
+        "r1", (intent(count="3"), OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, D(2)))
+    )
     with pytest.raises(LedgerConflictError) as raised:
-        ledger.write("r2", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, 1),))
+        ledger.write("r2", (OrderUpdated("c-yes", OrderState.PARTIALLY_FILLED, D("1.99")),))
     assert (raised.value.key, raised.value.field) == ("c-yes", "filled_count")
-    assert "from 2 to 1" in str(raised.value)
-    assert ledger.orders()[0].order.filled_count == 2
+    assert "from 2" in str(raised.value)
+    assert "to 1.99" in str(raised.value)
+    assert ledger.orders()[0].order.filled_count == D(2)
 
 
 @pytest.mark.parametrize(
     ("update", "field"),
     [
-        (OrderUpdated("c-yes", OrderState.CANCELED, 2), "state"),  # FILLED is terminal
-        (OrderUpdated("c-yes", OrderState.FILLED, 2, "v-other"), "venue_order_id"),
-        (OrderUpdated("c-nope", OrderState.ACCEPTED, 0), "client_order_id"),
+        (OrderUpdated("c-yes", OrderState.CANCELED, D(2)), "state"),  # FILLED is terminal
+        (OrderUpdated("c-yes", OrderState.FILLED, D(2), "v-other"), "venue_order_id"),
+        (OrderUpdated("c-nope", OrderState.ACCEPTED, D(0)), "client_order_id"),
     ],
 )
 def test_an_update_that_contradicts_the_ledger_is_refused_naming_the_field(
     ledger: Ledger, update: OrderUpdated, field: str
 ) -> None:
-    ledger.write("r1", (intent(), OrderUpdated("c-yes", OrderState.FILLED, 2, "v-1")))
+    ledger.write("r1", (intent(), OrderUpdated("c-yes", OrderState.FILLED, D(2), "v-1")))
     with pytest.raises(LedgerConflictError) as raised:
         ledger.write("r2", (update,))
     assert (raised.value.key, raised.value.field) == (update.client_order_id, field)
@@ -152,7 +175,7 @@ def test_an_update_that_contradicts_the_ledger_is_refused_naming_the_field(
 def test_an_update_inconsistent_with_the_order_machine_is_refused(ledger: Ledger) -> None:
     ledger.write("r1", (intent(),))
     with pytest.raises(LedgerConflictError) as raised:  # FILLED with 1 of 2 filled
-        ledger.write("r2", (OrderUpdated("c-yes", OrderState.FILLED, 1),))
+        ledger.write("r2", (OrderUpdated("c-yes", OrderState.FILLED, D(1)),))
     assert raised.value.field == "filled_count"
 
 
@@ -162,13 +185,13 @@ def test_the_same_fill_twice_is_a_no_op_so_venue_fills_can_be_reimported(ledger:
     assert (first.fills_recorded, second.fills_recorded, second.duplicates) == (1, 0, 2)
     assert [r.fill for r in ledger.fills()] == [fill().fill]
     (day,) = ledger.daily_stats()
-    assert (day.fills, day.contracts, day.fees_cents) == (1, 2, 1)
+    assert (day.fills, day.contracts, day.fees) == (1, D(2), D("0.01"))
 
 
 def test_a_fill_id_reused_for_another_fill_is_a_conflict(ledger: Ledger) -> None:
     ledger.write("r1", (fill(),))
     with pytest.raises(LedgerConflictError) as raised:
-        ledger.write("r2", (fill(count=1),))
+        ledger.write("r2", (fill(count="1"),))
     assert (raised.value.key, raised.value.field) == ("f-1", "count")
 
 
@@ -181,8 +204,8 @@ def test_a_record_is_atomic_a_conflict_after_good_events_leaves_nothing(
         fill(),
         reservation(),
         AuditEvent("halt", "operator", "cli"),
-        OrderUpdated("c-old", OrderState.ACCEPTED, 0),
-        OrderUpdated("c-unknown", OrderState.ACCEPTED, 0),  # fails here, inside the txn
+        OrderUpdated("c-old", OrderState.ACCEPTED, D(0)),
+        OrderUpdated("c-unknown", OrderState.ACCEPTED, D(0)),  # fails here, inside the txn
     )
     with pytest.raises(LedgerConflictError) as raised:
         ledger.write("r1", events)
@@ -197,6 +220,9 @@ def test_a_record_is_atomic_a_conflict_after_good_events_leaves_nothing(
 
 def test_an_event_that_cannot_be_encoded_fails_fast_naming_the_field(ledger: Ledger) -> None:
     bad = OrderUpdated("c-yes", OrderState.ACCEPTED, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(LedgerSerializationError) as raised:
+        ledger.write("r0", (intent(), OrderUpdated("c-yes", OrderState.ACCEPTED, 0)))  # type: ignore[arg-type]
+    assert raised.value.field == "events[1].filled_count"  # an int is not a Decimal either
     with pytest.raises(LedgerSerializationError) as raised:
         ledger.write("r1", (intent(), bad))
     assert raised.value.field == "events[1].filled_count"
@@ -213,11 +239,11 @@ def test_venue_reconciled_expires_open_intents_missing_at_the_venue(ledger: Ledg
         (
             intent("c-live"),
             intent("c-never-sent"),
-            intent("c-partial", count=3),
+            intent("c-partial", count="3"),
             intent("c-done"),
-            OrderUpdated("c-live", OrderState.ACCEPTED, 0),
-            OrderUpdated("c-partial", OrderState.PARTIALLY_FILLED, 1),
-            OrderUpdated("c-done", OrderState.FILLED, 2),
+            OrderUpdated("c-live", OrderState.ACCEPTED, D(0)),
+            OrderUpdated("c-partial", OrderState.PARTIALLY_FILLED, D(1)),
+            OrderUpdated("c-done", OrderState.FILLED, D(2)),
         ),
     )
     result = ledger.write("r2", (VenueReconciled(("c-live", "c-elsewhere")),))
@@ -237,18 +263,89 @@ def test_positions_and_cash_come_from_the_fills(ledger: Ledger) -> None:
     ledger.write(
         "r1",
         (
-            fill("f-1", price=40, count=3, fee=2),
-            fill("f-2", "c-no", side=Side.NO, price=55, count=3, fee=2),
-            fill("f-3", "c-sell", action=Action.SELL, price=45, count=1, fee=1),
-            fill("f-4", "c-b", price=30, count=1, fee=0, ticker="KX-B"),
+            fill("f-1", price="0.40", count="3", fee="0.02"),
+            fill("f-2", "c-no", side=Side.NO, price="0.55", count="3", fee="0.02"),
+            fill("f-3", "c-sell", action=Action.SELL, price="0.45", count="1", fee="0.01"),
+            fill("f-4", "c-b", price="0.30", count="1", fee="0", ticker="KX-B"),
         ),
     )
     assert ledger.positions() == (
-        Position("KX-A", yes_count=2, no_count=3, cash_cents=-120 - 2 - 165 - 2 + 45 - 1),
-        Position("KX-B", yes_count=1, no_count=0, cash_cents=-30),
+        Position(
+            "KX-A",
+            yes_count=D(2),
+            no_count=D(3),
+            cash=D("-1.20") - D("0.02") - D("1.65") - D("0.02") + D("0.45") - D("0.01"),
+        ),
+        Position("KX-B", yes_count=D(1), no_count=D(0), cash=D("-0.30")),
     )
     (day,) = ledger.daily_stats()
-    assert day.cash_flow_cents == sum(p.cash_cents for p in ledger.positions())
+    assert day.cash_flow == sum(p.cash for p in ledger.positions())
+
+
+def test_sub_penny_prices_and_fractional_counts_are_kept_exactly(ledger: Ledger, db: Path) -> None:
+    ledger.write(
+        "r1",
+        (
+            intent("c-frac", price="0.4213", count="1.38"),
+            fill("f-1", "c-frac", price="0.4213", count="1.37", fee="0.0405"),
+            fill("f-2", "c-frac", price="0.4213", count="0.01", fee="0.0001"),
+        ),
+    )
+    # 0.4213 x 1.37 = 0.577181 and 0.4213 x 0.01 = 0.004213: six decimals, not rounded
+    (position,) = ledger.positions()
+    assert (position.yes_count, position.cash) == (D("1.38"), D("-0.621994"))
+    (day,) = ledger.daily_stats()
+    assert (day.contracts, day.fees, day.cash_flow) == (D("1.38"), D("0.0406"), D("-0.621994"))
+    assert [r.fill.price for r in ledger.fills()] == [D("0.4213"), D("0.4213")]
+    assert ledger.orders()[0].order.intent.count == D("1.38")
+    with sqlite3.connect(db) as raw:  # stored as canonical fixed-point TEXT
+        assert raw.execute(
+            "SELECT price, typeof(price), count, fee, payout FROM fills WHERE fill_id = 'f-1'"
+        ).fetchone() == ("0.4213", "text", "1.37", "0.0405", "1.0000")
+        assert raw.execute("SELECT contracts, fees, cash_flow FROM daily_stats").fetchone() == (
+            "1.38",
+            "0.0406",
+            "-0.621994",
+        )
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("price", 0.4),  # a number, not text
+        ("price", "0.4"),  # not 4 decimals
+        ("price", "1.0000"),  # not below the payout
+        ("price", "0.0000"),  # not above 0
+        ("price", "4e-1"),
+        ("count", "0.00"),
+        ("count", "2.5"),
+        ("count", 2),
+        ("fee", "-0.0100"),
+        ("fee", "0.01"),
+        ("payout", "01.0000"),
+    ],
+)
+def test_the_schema_refuses_a_stored_amount_that_is_not_exact_canonical_text(
+    ledger: Ledger, db: Path, column: str, value: object
+) -> None:
+    good = {
+        "fill_id": "f-x",
+        "client_order_id": "c-x",
+        "ticker": "KX-A",
+        "side": "yes",
+        "action": "buy",
+        "price": "0.4000",
+        "count": "2.00",
+        "fee": "0.0100",
+        "payout": "1.0000",
+        "recorded_at": WALL,
+    }
+    insert = f"INSERT INTO fills ({', '.join(good)}) VALUES ({', '.join('?' * len(good))})"  # noqa: S608 - fixed names
+    with sqlite3.connect(db) as raw:
+        raw.execute(insert, tuple(good.values()))  # the good row is accepted
+        raw.execute("DELETE FROM fills")
+        with pytest.raises(sqlite3.IntegrityError, match=f"CHECK constraint failed: {column}"):
+            raw.execute(insert, tuple({**good, column: value}.values()))
 
 
 def test_reservations_are_upserted_and_filtered_by_state(ledger: Ledger, clock: WallClock) -> None:
@@ -299,9 +396,9 @@ def test_daily_stats_are_kept_per_utc_day_of_the_wall_clock(
             records=1,
             orders_recorded=1,
             fills=1,
-            contracts=2,
-            fees_cents=1,
-            cash_flow_cents=-81,
+            contracts=D(2),
+            fees=D("0.01"),
+            cash_flow=D("-0.81"),
         ),
         DailyStats("2027-01-16", records=1, orders_recorded=1, audit_events=1),
     )
@@ -365,7 +462,29 @@ def test_abandoned_intents_expire_only_if_still_new_and_unknown_ids_are_ignored(
     ledger: Ledger,
 ) -> None:
     ledger.write("r1", (intent("c-sent"), intent("c-never", side=Side.NO)))
-    ledger.write("r2", (OrderUpdated("c-sent", OrderState.ACCEPTED, 0, "v-1"),))
+    ledger.write("r2", (OrderUpdated("c-sent", OrderState.ACCEPTED, D(0), "v-1"),))
     ledger.write("r3", (IntentsAbandoned(("c-sent", "c-never", "c-unknown"), "record timed out"),))
     states = {o.order.client_order_id: o.order.state for o in ledger.orders()}
     assert states == {"c-sent": OrderState.ACCEPTED, "c-never": OrderState.EXPIRED}
+
+
+def test_the_start_up_readers_return_exact_decimal_domain_values(ledger: Ledger, db: Path) -> None:
+    ledger.write("r1", (fill("f-1", price="0.4213", count="1.37", fee="0.0405"), reservation()))
+    ((recorded, at),) = [(r.fill, r.recorded_at) for r in recorded_fills(db)]
+    assert recorded == fill("f-1", price="0.4213", count="1.37", fee="0.0405").fill
+    assert (recorded.price, recorded.count, recorded.fee, at) == (
+        D("0.4213"),
+        D("1.37"),
+        D("0.0405"),
+        WALL,
+    )
+    assert all(type(v) is Decimal for v in (recorded.price, recorded.count, recorded.fee))
+    (held,) = open_reservations(db)
+    assert held == reservation().reservation
+    assert (held.count, held.yes_price, held.no_price, held.amount) == (
+        D(2),
+        D("0.40"),
+        D("0.50"),
+        D("1.84"),
+    )
+    assert all(type(v) is Decimal for v in (held.count, held.yes_price, held.amount))

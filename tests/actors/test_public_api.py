@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 import actors.domain
@@ -17,6 +18,7 @@ from actors.errors import (
     SequenceGapError,
     UnprofitableOpportunityError,
 )
+from actors.strategy import ComplementArbitrage, StrategyStatus
 
 
 def test_the_domain_exports_exactly_its_value_types() -> None:
@@ -74,3 +76,11 @@ def test_an_invalid_field_error_carries_its_context() -> None:
     )
     assert (error.ticker, error.order_id) == ("KX-A", "o-1")
     assert str(error) == "OrderIntent.price=1.5 is bad (ticker='KX-A', order_id='o-1')"
+
+
+def test_no_money_field_of_the_domain_fees_or_strategy_is_named_in_cents() -> None:
+    classes = [getattr(actors.domain, name) for name in actors.domain.__all__]
+    classes += [actors.fees.FeeModel, ComplementArbitrage, StrategyStatus]
+    names = [f.name for kind in classes if attrs.has(kind) for f in attrs.fields(kind)]
+    assert "payout" in names
+    assert [name for name in names if name.endswith("_cents")] == []

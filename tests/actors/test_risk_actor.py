@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
+from decimal import Decimal as D
 
 import attrs
 import pytest
 
 from actors.domain import Action, Position, Side
+from actors.fees import FeeModel
 from actors.messages import (
     AuditEvent,
     CancelAll,
@@ -36,6 +39,7 @@ from actors.risk import (
     ReservationView,
     RiskLimits,
     RiskStatus,
+    worst_case,
 )
 from supervision import RestartType, status_from_dict, status_to_dict
 from tests.actors.risk_harness import (
@@ -45,6 +49,7 @@ from tests.actors.risk_harness import (
     Crash,
     RiskHarness,
     fill,
+    opportunity,
     risk_tree,
     start_together,
 )
@@ -58,16 +63,8 @@ def risk() -> Iterator[RiskHarness]:
         yield harness
 
 
-def _limits(**overrides: int) -> RiskLimits:
-    values = {
-        "max_market_exposure_cents": WIDE.max_market_exposure_cents,
-        "max_total_exposure_cents": WIDE.max_total_exposure_cents,
-        "max_concurrent_markets": WIDE.max_concurrent_markets,
-        "max_daily_loss_cents": WIDE.max_daily_loss_cents,
-        "max_reservations_per_market": WIDE.max_reservations_per_market,
-    }
-    values.update(overrides)
-    return RiskLimits(**values)
+def _limits(**overrides: D | int) -> RiskLimits:
+    return attrs.evolve(WIDE, **overrides)
 
 
 def _reason(result: object) -> RejectReason:
@@ -102,23 +99,26 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
 
     assert isinstance(reservation, Reservation)
     assert reservation.reservation_id == "opp-1"
-    assert (reservation.ticker, reservation.count) == ("KX-A", 10)
-    assert (reservation.yes_price, reservation.no_price) == (40, 55)
-    assert reservation.amount_cents == AMOUNT_10_AT_40_55
+    assert (reservation.ticker, reservation.count) == ("KX-A", D(10))
+    assert (reservation.yes_price, reservation.no_price) == (D("0.40"), D("0.55"))
+    assert reservation.amount == AMOUNT_10_AT_40_55 == D("9.85")
     assert reservation.owner_epoch == 1
     assert reservation.state is ReservationState.HELD
     eventually(lambda: len(risk.execution.of(Execute)) == 1)
     assert risk.execution.of(Execute)[0].reservation.reservation_id == "opp-1"
     summary = risk.summary()
     assert summary.reservations.held == (
-        ReservationView(id="opp-1", ticker="KX-A", amount_cents=AMOUNT_10_AT_40_55, owner_epoch=1),
+        ReservationView(id="opp-1", ticker="KX-A", amount=AMOUNT_10_AT_40_55, owner_epoch=1),
     )
-    assert summary.exposure_cents == ExposureStatus(
+    assert summary.exposure == ExposureStatus(
         by_market={"KX-A": AMOUNT_10_AT_40_55},
         total=AMOUNT_10_AT_40_55,
     )
     assert summary.limits == WIDE
-    assert status_from_dict(json.loads(json.dumps(status_to_dict(summary)))) == summary
+    data = json.loads(json.dumps(status_to_dict(summary)))
+    assert data["exposure"]["total"] == "9.85"  # exact text, never a JSON number
+    assert data["limits"]["max_total_exposure"] == "100000.00"
+    assert status_from_dict(data) == summary
     # HELD is execution's to record (with the intents, one commit); the release is risk's.
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))
     eventually(risk.recorded_reservations)
@@ -128,7 +128,7 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
 
 
 def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_only_one() -> None:
-    limits = _limits(max_market_exposure_cents=AMOUNT_10_AT_40_55 * 3 // 2)
+    limits = _limits(max_market_exposure=AMOUNT_10_AT_40_55 * D("1.5"))
     with risk_tree(limits) as risk:
         risk.reconcile()
         results = start_together(2, lambda i: risk.reserve(f"opp-{i}"))
@@ -138,7 +138,7 @@ def test_two_simultaneous_opportunities_that_together_exceed_the_limit_reserve_o
         assert len(accepted) == 1
         assert [r.reason for r in rejected] == [RejectReason.MARKET_EXPOSURE]
         eventually(lambda: len(risk.execution.of(Execute)) == 1)
-        assert risk.summary().exposure_cents.total == AMOUNT_10_AT_40_55
+        assert risk.summary().exposure.total == AMOUNT_10_AT_40_55
 
 
 def test_a_market_takes_one_live_reservation_at_a_time_by_default() -> None:
@@ -155,7 +155,7 @@ def test_a_market_takes_one_live_reservation_at_a_time_by_default() -> None:
 
 def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> None:
     fits = 7
-    limits = _limits(max_total_exposure_cents=AMOUNT_10_AT_40_55 * fits + AMOUNT_10_AT_40_55 // 2)
+    limits = _limits(max_total_exposure=AMOUNT_10_AT_40_55 * fits + AMOUNT_10_AT_40_55 / 2)
     threads, per_thread = 8, 25
     with risk_tree(limits) as risk:
         risk.reconcile()
@@ -170,14 +170,58 @@ def test_many_concurrent_reserves_never_together_exceed_the_total_limit() -> Non
 
         accepted = [r for r in results if isinstance(r, Reservation)]
         assert len(accepted) == fits
-        assert sum(r.amount_cents for r in accepted) <= limits.max_total_exposure_cents
+        assert sum(r.amount for r in accepted) <= limits.max_total_exposure
         assert {_reason(r) for r in results if isinstance(r, Rejected)} == {
             RejectReason.TOTAL_EXPOSURE
         }
         eventually(lambda: len(risk.execution.of(Execute)) == fits)
         summary = risk.summary()
-        assert summary.exposure_cents.total == fits * AMOUNT_10_AT_40_55
+        assert summary.exposure.total == fits * AMOUNT_10_AT_40_55
         assert summary.rejections == RejectionCounts(total_exposure=threads * per_thread - fits)
+
+
+def test_a_random_sequence_of_reserves_and_releases_never_holds_more_than_the_total_limit() -> None:
+    limits = _limits(
+        max_total_exposure=D("30.00"),
+        max_market_exposure=D("12.00"),
+        max_concurrent_markets=4,
+        max_reservations_per_market=3,
+    )
+    rng = random.Random(20261201)  # seeded: the same sequence every run
+    tick, cent = D("0.0001"), D("0.01")
+    live: dict[str, D] = {}  # what execution was handed and not yet released
+    reasons: set[RejectReason] = set()
+    with risk_tree(limits) as risk:
+        risk.reconcile()
+        for n in range(150):
+            if live and rng.random() < 0.35:
+                released = rng.choice(sorted(live))
+                risk.ask(ExecutionReport(released, Outcome.NONE))
+                del live[released]
+                continue
+            wanted = {
+                "ticker": rng.choice(["KX-A", "KX-B", "KX-C", "KX-D", "KX-E"]),
+                "yes": rng.randint(1, 4_500) * tick,  # sub-penny prices up to 0.45
+                "no": rng.randint(1, 4_500) * tick,
+                "count": rng.randint(100, 1_500) * cent,  # 1.00 to 15.00 contracts
+            }
+            answer = risk.reserve(f"opp-{n}", **wanted)
+            amount = worst_case(FeeModel(), opportunity(**wanted))
+            if isinstance(answer, Reservation):
+                assert answer.amount == amount
+                live[answer.reservation_id] = amount
+            else:
+                reasons.add(answer.reason)
+                if answer.reason is RejectReason.TOTAL_EXPOSURE:  # never a spurious refusal
+                    assert sum(live.values(), D(0)) + amount > limits.max_total_exposure
+            assert sum(live.values(), D(0)) <= limits.max_total_exposure
+            if n % 10 == 0:
+                assert risk.summary().exposure.total == sum(live.values(), D(0))
+        summary = risk.summary()
+        assert summary.exposure.total == sum(live.values(), D(0)) <= limits.max_total_exposure
+        assert {v.id: v.amount for v in summary.reservations.held} == live
+        assert RejectReason.TOTAL_EXPOSURE in reasons  # the limit was reached, and held
+        assert summary.counts.reserved > 20
 
 
 def test_the_number_of_markets_with_exposure_is_limited() -> None:
@@ -209,24 +253,27 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
         ExecutionReport(
             "opp-1",
             Outcome.FILLED,
-            (fill("opp-1", Side.YES, 10, 40, fee=17), fill("opp-1", Side.NO, 10, 55, fee=18)),
+            (
+                fill("opp-1", Side.YES, D(10), D("0.40"), fee=D("0.17")),
+                fill("opp-1", Side.NO, D(10), D("0.55"), fee=D("0.18")),
+            ),
         )
     )
     risk.ask(
         ExecutionReport(
             "opp-2",
             Outcome.PARTIAL,
-            (fill("opp-2", Side.YES, 10, 40, fee=17),),
+            (fill("opp-2", Side.YES, D(10), D("0.40"), fee=D("0.17")),),
             missing_leg=Side.NO,
         )
     )
 
     summary = risk.summary()
     assert summary.reservations == ReservationsStatus(held=(), in_doubt=())
-    assert summary.positions["KX-A"].yes == 20
-    assert summary.positions["KX-A"].no == 10
-    assert summary.exposure_cents.by_market == {"KX-A": 417}  # 10 YES at 40 + fee 17
-    assert summary.realised_pnl_today_cents == 1000 - 400 - 550 - 35
+    assert summary.positions["KX-A"].yes == D(20)
+    assert summary.positions["KX-A"].no == D(10)
+    assert summary.exposure.by_market == {"KX-A": D("4.17")}  # 10 YES at 0.40 + fee 0.17
+    assert summary.realised_pnl_today == D("10.00") - D("4.00") - D("5.50") - D("0.35")
     eventually(
         lambda: {c.reservation_id for c in _released(risk)} == {"opp-1", "opp-2"},
         what="both releases recorded",
@@ -234,15 +281,15 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
 
 
 def test_reconciled_positions_seed_the_exposure_of_unmatched_contracts() -> None:
-    limits = _limits(max_market_exposure_cents=AMOUNT_10_AT_40_55 + 500)
+    limits = _limits(max_market_exposure=AMOUNT_10_AT_40_55 + D("5.00"))
     with risk_tree(limits) as risk:
-        held = Position("KX-A", yes_count=15, no_count=5, cash_cents=-1_000)
-        paired = Position("KX-B", yes_count=5, no_count=5, cash_cents=-480)
+        held = Position("KX-A", yes_count=D(15), no_count=D(5), cash=D("-10.00"))
+        paired = Position("KX-B", yes_count=D(5), no_count=D(5), cash=D("-4.80"))
         risk.reconcile(held, paired)
 
         summary = risk.summary()
         # 10 unmatched YES cost at most what was paid in all; the pairs risk nothing
-        assert summary.exposure_cents.by_market == {"KX-A": 1_000}
+        assert summary.exposure.by_market == {"KX-A": D("10.00")}
         assert _reason(risk.reserve("opp-1")) is RejectReason.MARKET_EXPOSURE
         assert isinstance(risk.reserve("opp-2", ticker="KX-B"), Reservation)
 
@@ -358,26 +405,26 @@ def test_a_failed_outcome_alone_does_not_count_against_the_breaker(risk: RiskHar
 
 
 def test_the_daily_loss_limit_counts_realised_losses_of_the_utc_day() -> None:
-    with risk_tree(_limits(max_daily_loss_cents=AMOUNT_10_AT_40_55 + 200)) as risk:
+    with risk_tree(_limits(max_daily_loss=AMOUNT_10_AT_40_55 + D("2.00"))) as risk:
         risk.reconcile()
         risk.reserve("opp-1")
-        # only YES filled; the unwind sold it 25 cents lower: a realised loss of 250 + fees
+        # only YES filled; the unwind sold it $0.25 lower: a realised loss of $2.50 + fees
         risk.ask(
             ExecutionReport(
                 "opp-1",
                 Outcome.PARTIAL,
                 (
-                    fill("opp-1", Side.YES, 10, 40, fee=17),
-                    fill("opp-1", Side.YES, 10, 15, action=Action.SELL, fee=9),
+                    fill("opp-1", Side.YES, D(10), D("0.40"), fee=D("0.17")),
+                    fill("opp-1", Side.YES, D(10), D("0.15"), action=Action.SELL, fee=D("0.09")),
                 ),
             )
         )
-        assert risk.summary().realised_pnl_today_cents == -(250 + 17 + 9)
+        assert risk.summary().realised_pnl_today == -(D("2.50") + D("0.17") + D("0.09"))
         assert _reason(risk.reserve("opp-2")) is RejectReason.DAILY_LOSS
-        assert isinstance(risk.reserve("opp-3", count=1), Reservation)  # a smaller worst case
+        assert isinstance(risk.reserve("opp-3", count=D(1)), Reservation)  # a smaller worst case
 
         risk.clock.advance(24 * 3600)  # the next UTC day starts from zero
-        assert risk.summary().realised_pnl_today_cents == 0
+        assert risk.summary().realised_pnl_today == 0
         assert isinstance(risk.reserve("opp-4"), Reservation)
 
 
@@ -388,7 +435,7 @@ def test_without_a_running_execution_nothing_is_reserved() -> None:
         eventually(lambda: risk.tree.snapshot().find("execution").status != "running")
 
         assert _reason(risk.reserve("opp-1")) is RejectReason.EXECUTION_UNAVAILABLE
-        assert risk.summary().exposure_cents.total == 0
+        assert risk.summary().exposure.total == 0
 
 
 def test_a_ledger_that_cannot_write_halts_trading_once(risk: RiskHarness) -> None:
@@ -415,7 +462,7 @@ def test_without_persistence_reservations_are_still_made_and_the_loss_counted() 
 
 def test_a_fill_that_does_not_fit_the_books_halts_trading(risk: RiskHarness) -> None:
     risk.reserve("opp-1")
-    oversold = fill("opp-1", Side.NO, 5, 50, action=Action.SELL, fill_id="t-oversold")
+    oversold = fill("opp-1", Side.NO, D(5), D("0.50"), action=Action.SELL, fill_id="t-oversold")
     risk.ask(ExecutionReport("opp-1", Outcome.PARTIAL, (oversold,)))
 
     summary = risk.summary()
@@ -478,7 +525,9 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
 
 
 def test_the_status_crosses_json_and_comes_back_as_an_equal_risk_status() -> None:
-    leftover = Reservation("opp-old", "KX-Z", 1, 40, 55, 100, 1, ReservationState.IN_DOUBT)
+    leftover = Reservation(
+        "opp-old", "KX-Z", D(1), D("0.40"), D("0.55"), D("1.00"), 1, ReservationState.IN_DOUBT
+    )
     with risk_tree(open_reservations=lambda: (leftover,)) as risk:
         statuses = [risk.summary()]  # before reconciling: a leftover pending, all rejected
         risk.reserve("opp-early")
@@ -489,7 +538,9 @@ def test_the_status_crosses_json_and_comes_back_as_an_equal_risk_status() -> Non
         risk.reserve("opp-2", ticker="KX-B")  # a duplicate
         risk.ask(
             ExecutionReport(
-                "opp-2", Outcome.PARTIAL, (fill("opp-2", Side.YES, 10, 40, ticker="KX-B"),)
+                "opp-2",
+                Outcome.PARTIAL,
+                (fill("opp-2", Side.YES, D(10), D("0.40"), ticker="KX-B"),),
             )
         )
         risk.reserve("opp-3", ticker="KX-C")
@@ -503,7 +554,7 @@ def test_the_status_crosses_json_and_comes_back_as_an_equal_risk_status() -> Non
         assert pending.recovered_pending == ("opp-old",)
         assert busy.reservations.in_doubt[0].id == "opp-1"
         assert [r.id for r in busy.reservations.held] == ["opp-3"]
-        assert busy.positions["KX-B"] == PositionView(yes=10, no=0, cash_cents=-400)
+        assert busy.positions["KX-B"] == PositionView(yes=D(10), no=D(0), cash=D("-4.00"))
         assert busy.breaker.open_for_s == 1.5
         assert busy.rejections == RejectionCounts(not_reconciled=1, duplicate=1)
         assert (busy.counts.reserved, busy.counts.fills, busy.unknown_messages) == (3, 1, 1)

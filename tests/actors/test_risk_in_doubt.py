@@ -4,6 +4,7 @@ in doubt until the venue says none of its orders can still be live."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal as D
 
 import pytest
 
@@ -33,10 +34,10 @@ from tests.actors.risk_harness import (
 from tests.supervision.conftest import eventually
 
 LIMITS = RiskLimits(
-    max_market_exposure_cents=10_000_000,
-    max_total_exposure_cents=AMOUNT_10_AT_40_55 * 2,
+    max_market_exposure=D("100000.00"),
+    max_total_exposure=AMOUNT_10_AT_40_55 * 2,
     max_concurrent_markets=100,
-    max_daily_loss_cents=10_000_000,
+    max_daily_loss=D("100000.00"),
     max_reservations_per_market=1_000,
 )
 
@@ -90,12 +91,12 @@ def test_down_moves_owned_reservations_to_in_doubt_until_in_doubt_resolved(
     assert isinstance(rejected, Rejected)
     assert rejected.reason is RejectReason.TOTAL_EXPOSURE
 
-    risk.ask(InDoubtResolved("opp-a", (fill("opp-a", Side.YES, 10, 40, fee=17),)))
+    risk.ask(InDoubtResolved("opp-a", (fill("opp-a", Side.YES, D(10), D("0.40"), fee=D("0.17")),)))
 
     assert _in_doubt(risk) == {"opp-b": 2}
     summary = risk.summary()
-    assert summary.positions["KX-A"] == PositionView(yes=10, no=0, cash_cents=-417)
-    assert summary.exposure_cents.by_market == {"KX-A": 417, "KX-B": AMOUNT_10_AT_40_55}
+    assert summary.positions["KX-A"] == PositionView(yes=D(10), no=D(0), cash=D("-4.17"))
+    assert summary.exposure.by_market == {"KX-A": D("4.17"), "KX-B": AMOUNT_10_AT_40_55}
     risk.ask(InDoubtResolved("opp-b"))
     assert _in_doubt(risk) == {}
     assert isinstance(risk.reserve("opp-c", ticker="KX-C"), Reservation)
@@ -156,12 +157,17 @@ def test_fills_reported_twice_for_an_in_doubt_reservation_are_booked_once(
 ) -> None:
     risk.reserve("opp-a")
     risk.crash_execution()
-    fills = (fill("opp-a", Side.YES, 10, 40, fee=17), fill("opp-a", Side.NO, 4, 55, fee=7))
+    fills = (
+        fill("opp-a", Side.YES, D(10), D("0.40"), fee=D("0.17")),
+        fill("opp-a", Side.NO, D(4), D("0.55"), fee=D("0.07")),
+    )
     risk.ask(ExecutionReport("opp-a", Outcome.PARTIAL, fills))
     risk.ask(InDoubtResolved("opp-a", fills))
 
     summary = risk.summary()
-    assert summary.positions["KX-A"] == PositionView(yes=10, no=4, cash_cents=-417 - 227)
+    assert summary.positions["KX-A"] == PositionView(
+        yes=D(10), no=D(4), cash=D("-4.17") - D("2.27")
+    )
     assert summary.counts.duplicate_fills == 2
     assert summary.reservations.in_doubt == ()
 
@@ -182,8 +188,8 @@ def test_a_reconciliation_while_reservations_are_in_doubt_does_not_count_their_f
 ) -> None:
     risk.reserve("opp-a")
     risk.crash_execution()
-    yes_fill = fill("opp-a", Side.YES, 10, 40, fee=17)
-    venue_view = Position("KX-A", yes_count=10, cash_cents=-417)  # already holds opp-a's fill
+    yes_fill = fill("opp-a", Side.YES, D(10), D("0.40"), fee=D("0.17"))
+    venue_view = Position("KX-A", yes_count=D(10), cash=D("-4.17"))  # already holds opp-a's fill
 
     risk.ask(Reconciled(ok=True, positions=(venue_view,)))
     summary = risk.summary()
@@ -194,6 +200,6 @@ def test_a_reconciliation_while_reservations_are_in_doubt_does_not_count_their_f
     risk.ask(Reconciled(ok=True, positions=(venue_view,)))
 
     summary = risk.summary()
-    assert summary.positions == {"KX-A": PositionView(yes=10, no=0, cash_cents=-417)}
-    assert summary.exposure_cents.by_market == {"KX-A": 417}
+    assert summary.positions == {"KX-A": PositionView(yes=D(10), no=D(0), cash=D("-4.17"))}
+    assert summary.exposure.by_market == {"KX-A": D("4.17")}
     assert summary.counts.reconciled_position_mismatches == 1

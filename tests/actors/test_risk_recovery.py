@@ -4,6 +4,7 @@ once execution has reconciled with the venue -- never before, never forgotten.""
 from __future__ import annotations
 
 import time
+from decimal import Decimal as D
 from pathlib import Path
 
 from actors.messages import (
@@ -17,8 +18,10 @@ from actors.risk import Rejected, RejectReason, ReservationsStatus
 from tests.actors.risk_harness import RiskHarness, risk_tree
 from tests.supervision.conftest import eventually
 
-HELD = Reservation("opp-old-1", "KX-A", 10, 40, 55, 985, owner_epoch=3)
-IN_DOUBT = Reservation("opp-old-2", "KX-B", 5, 30, 60, 470, 2, ReservationState.IN_DOUBT)
+HELD = Reservation("opp-old-1", "KX-A", D(10), D("0.40"), D("0.55"), D("9.85"), owner_epoch=3)
+IN_DOUBT = Reservation(
+    "opp-old-2", "KX-B", D(5), D("0.30"), D("0.60"), D("4.70"), 2, ReservationState.IN_DOUBT
+)
 
 
 def _released(risk: RiskHarness) -> list[Reservation]:
@@ -28,7 +31,9 @@ def _released(risk: RiskHarness) -> list[Reservation]:
 def test_open_reservations_are_those_the_ledger_shows_held_or_in_doubt(tmp_path: Path) -> None:
     db = tmp_path / "ledger.db"
     assert open_reservations(db) == ()  # no ledger yet
-    done = Reservation("opp-done", "KX-C", 1, 10, 10, 20, 1, ReservationState.RELEASED)
+    done = Reservation(
+        "opp-done", "KX-C", D(1), D("0.10"), D("0.10"), D("0.20"), 1, ReservationState.RELEASED
+    )
     with Ledger.open(db, wall=time.time) as ledger:
         ledger.write("r1", tuple(ReservationChanged(r) for r in (HELD, IN_DOUBT, done)))
     assert sorted(open_reservations(db), key=lambda r: r.reservation_id) == [HELD, IN_DOUBT]

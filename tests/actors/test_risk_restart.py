@@ -3,6 +3,8 @@ loss survives restarts, and a risk started alone asks execution to reconcile aga
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
 
 from actors.domain import Action, Fill, Side
@@ -12,20 +14,21 @@ from tests.actors.risk_harness import AMOUNT_10_AT_40_55, WIDE, fill, risk_tree
 from tests.supervision.conftest import eventually
 
 DAY = 24 * 3600
-LOSS = 250 + 17 + 9  # bought 10 YES at 40 (fee 17), sold them at 15 (fee 9)
+LOSS = D("2.50") + D("0.17") + D("0.09")  # bought 10 YES at 0.40 (fee 0.17), sold at 0.15
 LIMITS = RiskLimits(
-    max_market_exposure_cents=WIDE.max_market_exposure_cents,
-    max_total_exposure_cents=WIDE.max_total_exposure_cents,
+    max_market_exposure=WIDE.max_market_exposure,
+    max_total_exposure=WIDE.max_total_exposure,
     max_concurrent_markets=WIDE.max_concurrent_markets,
-    max_daily_loss_cents=AMOUNT_10_AT_40_55 + 200,  # the loss + one more such reservation breaks it
+    # the loss + one more such reservation breaks it
+    max_daily_loss=AMOUNT_10_AT_40_55 + D("2.00"),
     max_reservations_per_market=WIDE.max_reservations_per_market,
 )
 
 
 def _losing_fills(rid: str) -> tuple[Fill, Fill]:
     return (
-        fill(rid, Side.YES, 10, 40, fee=17),
-        fill(rid, Side.YES, 10, 15, action=Action.SELL, fee=9),
+        fill(rid, Side.YES, D(10), D("0.40"), fee=D("0.17")),
+        fill(rid, Side.YES, D(10), D("0.15"), action=Action.SELL, fee=D("0.09")),
     )
 
 
@@ -50,8 +53,8 @@ def test_the_days_realised_loss_survives_a_restart_of_risk() -> None:
         risk.reconcile()
 
         summary = risk.summary()
-        assert summary.realised_pnl_today_cents == -LOSS
-        assert summary.realised_pnl_total_cents == -LOSS
+        assert summary.realised_pnl_today == -LOSS
+        assert summary.realised_pnl_total == -LOSS
         assert summary.counts.fills_rebuilt == 2
         assert _reason(risk.reserve("opp-3")) is RejectReason.DAILY_LOSS
 
@@ -65,8 +68,8 @@ def test_losses_of_an_earlier_utc_day_count_in_the_total_but_not_today() -> None
         risk.reconcile()
 
         summary = risk.summary()
-        assert summary.realised_pnl_today_cents == 0
-        assert summary.realised_pnl_total_cents == -LOSS
+        assert summary.realised_pnl_today == 0
+        assert summary.realised_pnl_total == -LOSS
         assert _reason(risk.reserve("opp-1")) is None
 
 
@@ -77,7 +80,7 @@ def test_fills_the_venue_lists_at_reconciliation_count_once_against_today() -> N
         risk.ask(Reconciled(ok=True, fills=fills))  # listed again: booked once
 
         summary = risk.summary()
-        assert summary.realised_pnl_today_cents == -LOSS
+        assert summary.realised_pnl_today == -LOSS
         assert summary.counts.fills_from_reconciliation == 2
         assert _reason(risk.reserve("opp-1")) is RejectReason.DAILY_LOSS
 
@@ -94,7 +97,9 @@ def test_a_risk_that_cannot_rebuild_its_books_starts_halted(source: str, expecte
         if source == "unreadable":
             raise OSError("disk on fire")
         # selling what was never bought: the ledger does not add up
-        sold = fill("x", Side.YES, 5, 50, action=Action.SELL, fill_id="t-x-yes-sell-5-50-x")
+        sold = fill(
+            "x", Side.YES, D(5), D("0.50"), action=Action.SELL, fill_id="t-x-yes-sell-5-50-x"
+        )
         return [(sold, 0.0)]
 
     with risk_tree(LIMITS, recorded_fills=recorded) as risk:

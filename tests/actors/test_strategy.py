@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -22,49 +24,90 @@ from supervision import (
 from tests.supervision.conftest import eventually
 
 
-def _book(yes: dict[int, int], no: dict[int, int], seq: int = 1) -> BookSnapshot:
+def _book(yes: Any, no: Any, seq: int = 1) -> BookSnapshot:
     # Overlapping bids are how an arbitrage looks in a bids-only book.
-    return BookSnapshot("MKT-1", seq, yes, no, crossing_tolerance_cents=50)
+    return BookSnapshot("MKT-1", seq, yes, no, crossing_tolerance=D("0.50"))
+
+
+def levels(mapping: dict[str, int | str]) -> dict[Decimal, Decimal]:
+    """``{"0.50": 9}`` as Decimal dollars and contracts."""
+    return {D(price): D(size) for price, size in mapping.items()}
 
 
 def test_an_overlap_wider_than_the_fees_is_an_opportunity_at_the_top_prices() -> None:
-    strategy = ComplementArbitrage(FeeModel(), min_edge_cents=1, max_count=10)
-    # YES ask = 100 - 55 = 45 (size 4); NO ask = 100 - 52 = 48 (size 7)
-    opportunity = strategy.evaluate(_book({50: 9, 52: 7}, {55: 4, 30: 100}))
+    strategy = ComplementArbitrage(FeeModel(), min_edge=D("0.01"), max_count=D(10))
+    # YES ask = 1 - 0.55 = 0.45 (size 4); NO ask = 1 - 0.52 = 0.48 (size 7)
+    opportunity = strategy.evaluate(
+        _book(levels({"0.50": 9, "0.52": 7}), levels({"0.55": 4, "0.30": 100}))
+    )
     assert opportunity is not None
-    assert (opportunity.yes_ask, opportunity.no_ask, opportunity.count) == (45, 48, 4)
+    assert (opportunity.yes_ask, opportunity.no_ask, opportunity.count) == (
+        D("0.45"),
+        D("0.48"),
+        D(4),
+    )
     fees = FeeModel()
-    expected = 4 * (100 - 45 - 48) - fees.taker_fee(4, 45) - fees.taker_fee(4, 48)
-    assert opportunity.edge_cents == expected == 28 - 7 - 7
+    expected = (
+        D(4) * (1 - D("0.45") - D("0.48"))
+        - fees.taker_fee(D(4), D("0.45"))
+        - fees.taker_fee(D(4), D("0.48"))
+    )
+    assert opportunity.edge == expected == D("0.28") - D("0.07") - D("0.07")
 
 
 def test_no_opportunity_when_fees_eat_the_edge() -> None:
-    strategy = ComplementArbitrage(FeeModel(), min_edge_cents=1)
-    # asks 49 + 50 = 99 < 100, but one contract pays 2c fees per leg: edge 1 - 4 < 0
-    assert strategy.evaluate(_book({50: 1}, {51: 1})) is None
+    strategy = ComplementArbitrage(FeeModel(), min_edge=D("0.01"))
+    # asks 0.49 + 0.50 = 0.99 < 1, but one contract pays 2c fees per leg: edge 0.01 - 0.04 < 0
+    assert strategy.evaluate(_book(levels({"0.50": 1}), levels({"0.51": 1}))) is None
 
 
 def test_no_opportunity_from_an_uncrossed_or_one_sided_book() -> None:
     strategy = ComplementArbitrage()
-    assert strategy.evaluate(_book({40: 10}, {55: 10})) is None
-    assert strategy.evaluate(_book({40: 10}, {})) is None
+    assert strategy.evaluate(_book(levels({"0.40": 10}), levels({"0.55": 10}))) is None
+    assert strategy.evaluate(_book(levels({"0.40": 10}), {})) is None
     assert strategy.evaluate(_book({}, {})) is None
 
 
 def test_the_count_is_capped_and_shrunk_until_the_edge_clears_the_minimum() -> None:
     fees = FeeModel()
-    strategy = ComplementArbitrage(fees, min_edge_cents=1, max_count=3)
-    opportunity = strategy.evaluate(_book({52: 50}, {55: 50}))
+    strategy = ComplementArbitrage(fees, min_edge=D("0.01"), max_count=D(3))
+    book = _book(levels({"0.52": 50}), levels({"0.55": 50}))
+    opportunity = strategy.evaluate(book)
     assert opportunity is not None
     assert opportunity.count == 3
-    demanding = ComplementArbitrage(fees, min_edge_cents=10**6, max_count=3)
-    assert demanding.evaluate(_book({52: 50}, {55: 50})) is None
+    demanding = ComplementArbitrage(fees, min_edge=D(10**4), max_count=D(3))
+    assert demanding.evaluate(book) is None
 
 
-@pytest.mark.parametrize("bad", [0, -1, True, 1.5])
-def test_strategy_parameters_are_validated(bad: Any) -> None:
+def test_a_fractional_top_level_is_taken_whole_and_rounded_down_to_the_lot() -> None:
+    # YES ask 0.45 (size 2.75), NO ask 0.48 (size 7): 2.75 pairs
+    book = _book(levels({"0.52": 7}), levels({"0.55": "2.75"}))
+    opportunity = ComplementArbitrage(max_count=D("2.5")).evaluate(book)
+    assert opportunity is not None
+    assert opportunity.count == D("2.50")
+    assert opportunity.edge == FeeModel().complement_edge(D("2.50"), D("0.45"), D("0.48"))
+
+
+def test_a_count_below_one_contract_is_an_opportunity_when_it_clears_the_edge() -> None:
+    # YES ask 1 - 0.70 = 0.30, NO ask 1 - 0.60 = 0.40, half a contract each:
+    # 0.50 - ceil(0.15 + 0.0074) - ceil(0.20 + 0.0084) = 0.50 - 0.16 - 0.21 = 0.13
+    book = _book(levels({"0.60": "0.50"}), levels({"0.70": "0.50"}))
+    opportunity = ComplementArbitrage().evaluate(book)
+    assert opportunity is not None
+    assert (opportunity.count, opportunity.edge) == (D("0.50"), D("0.13"))
+    assert ComplementArbitrage(min_edge=D("0.14")).evaluate(book) is None
+
+
+@pytest.mark.parametrize("bad", [D(0), D(-1), True, 1.5, 10, D("0.001"), D("NaN")])
+def test_the_count_cap_is_validated(bad: Any) -> None:
     with pytest.raises(ValueError, match="max_count"):
         ComplementArbitrage(max_count=bad)
+
+
+@pytest.mark.parametrize("bad", [D(0), D(-1), True, 0.01, 1, D("Infinity")])
+def test_the_minimum_edge_is_validated_in_dollars(bad: Any) -> None:
+    with pytest.raises(ValueError, match="min_edge"):
+        ComplementArbitrage(min_edge=bad)
 
 
 class Sink(SupervisedActor):
@@ -103,7 +146,7 @@ def pipeline():
     host.stop()
 
 
-CROSSED = {"yes": {52: 7}, "no": {55: 4}}
+CROSSED = {"yes": levels({"0.52": 7}), "no": levels({"0.55": 4})}
 
 
 def _status(tree: SupervisionTree) -> StrategyStatus:
@@ -176,8 +219,12 @@ def test_a_published_status_is_a_copy_the_actor_no_longer_changes(pipeline) -> N
     eventually(lambda: len(to_feed) == 1)
     first = _status(tree)
     assert (first.counts.books, first.counts.opportunities) == (1, 1)
-    assert first.last_edge_cents == {"MKT-1": to_risk[0].opportunity.edge_cents}
+    assert first.last_edge == {"MKT-1": to_risk[0].opportunity.edge}
+    assert type(first.last_edge["MKT-1"]) is Decimal
     clock.advance(2.5)
-    tree.tell("strategy", BookUpdate(_book({53: 7}, {55: 4}, 2), clock.monotonic()))
+    tree.tell(
+        "strategy",
+        BookUpdate(_book(levels({"0.53": 7}), levels({"0.55": 4}), 2), clock.monotonic()),
+    )
     eventually(lambda: _status(tree).counts.books == 2)
     assert (first.counts.books, first.counts.opportunities) == (1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ def quiet_config(**overrides: object) -> VenueConfig:
     settings: dict[str, object] = {
         "seed": 1,
         "markets": 2,
-        "trader_cash": 100_000,
+        "trader_cash": Decimal("1000.00"),
         "dynamics": QUIET,
         "heartbeat_seconds": 0,
     }
@@ -38,22 +39,31 @@ async def rest(venue: VenueServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def rest_bid(
-    server: VenueServer, side: str, price: int, count: int, ticker: str = "SIM-001"
+    server: VenueServer,
+    side: str,
+    price: str | Decimal,
+    count: str | Decimal,
+    ticker: str = "SIM-001",
 ) -> str:
-    """Rest a house bid straight through the engine; returns its order id."""
-    order = server.sim.engine.place(HOUSE, OrderRequest(ticker, side, "buy", count, price))
+    """Rest a house bid straight through the engine (``price`` dollars, ``count``
+    contracts, each a ``Decimal`` or its string, e.g. ``"0.40"``, ``"5"``); returns
+    its order id."""
+    request = OrderRequest(ticker, side, "buy", Decimal(count), Decimal(price))
+    order = server.sim.engine.place(HOUSE, request)
     assert order["status"] == "resting"
     return str(order["order_id"])
 
 
 def order_body(**fields: object) -> dict[str, object]:
+    """A valid ``POST /portfolio/orders`` body (Kalshi's fixed-point strings: one
+    contract at $0.50), ``fields`` added or replacing."""
     body: dict[str, object] = {
         "ticker": "SIM-001",
         "side": "yes",
         "action": "buy",
-        "count": 1,
+        "count_fp": "1.00",
         "type": "limit",
-        "yes_price": 50,
+        "yes_price_dollars": "0.5000",
     }
     body.update(fields)
     return body

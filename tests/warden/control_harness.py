@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,7 +47,7 @@ NAMES = ("persistence", "risk", "execution", "strategy", "feed")
 STATUSES: dict[str, object] = {
     "persistence": statuses.persistence(),
     "risk": statuses.risk(
-        exposure_cents=statuses.exposure({"SIM-001": 120}), counts=RiskCounts(fills=3)
+        exposure=statuses.exposure({"SIM-001": Decimal("1.20")}), counts=RiskCounts(fills=3)
     ),
     "execution": statuses.execution(counts=ExecutionCounts(orders_sent=4)),
     "strategy": statuses.strategy(),

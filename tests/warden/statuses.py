@@ -6,6 +6,7 @@ reconciled, idle actor."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -37,10 +38,10 @@ LEDGER_CLIENT = LedgerClientStatus(
     late_answers=0,
 )
 LIMITS = RiskLimits(
-    max_market_exposure_cents=5_000,
-    max_total_exposure_cents=20_000,
+    max_market_exposure=Decimal("50.00"),
+    max_total_exposure=Decimal("200.00"),
     max_concurrent_markets=3,
-    max_daily_loss_cents=5_000,
+    max_daily_loss=Decimal("50.00"),
     max_reservations_per_market=1,
 )
 CLOSED = BreakerStatus(
@@ -52,8 +53,10 @@ def breaker(**changes: Any) -> BreakerStatus:
     return attrs.evolve(CLOSED, **changes)
 
 
-def reservation(rid: str, ticker: str = "SIM-001", amount_cents: int = 95) -> ReservationView:
-    return ReservationView(id=rid, ticker=ticker, amount_cents=amount_cents, owner_epoch=1)
+def reservation(
+    rid: str, ticker: str = "SIM-001", amount: Decimal = Decimal("0.95")
+) -> ReservationView:
+    return ReservationView(id=rid, ticker=ticker, amount=amount, owner_epoch=1)
 
 
 def reservations(
@@ -62,12 +65,12 @@ def reservations(
     return ReservationsStatus(held=held, in_doubt=in_doubt)
 
 
-def exposure(by_market: dict[str, int]) -> ExposureStatus:
-    return ExposureStatus(by_market=by_market, total=sum(by_market.values()))
+def exposure(by_market: dict[str, Decimal]) -> ExposureStatus:
+    return ExposureStatus(by_market=by_market, total=sum(by_market.values(), Decimal(0)))
 
 
-def position(yes: int, no: int, cash_cents: int) -> PositionView:
-    return PositionView(yes=yes, no=no, cash_cents=cash_cents)
+def position(yes: Decimal, no: Decimal, cash: Decimal) -> PositionView:
+    return PositionView(yes=yes, no=no, cash=cash)
 
 
 def risk(**changes: Any) -> RiskStatus:
@@ -80,11 +83,11 @@ def risk(**changes: Any) -> RiskStatus:
         breaker=CLOSED,
         reservations=reservations(),
         recovered_pending=(),
-        exposure_cents=exposure({}),
+        exposure=exposure({}),
         limits=LIMITS,
         positions={},
-        realised_pnl_today_cents=0,
-        realised_pnl_total_cents=0,
+        realised_pnl_today=Decimal(0),
+        realised_pnl_total=Decimal(0),
         day="2026-12-01",
         rejections=RejectionCounts(),
         counts=RiskCounts(),
@@ -167,7 +170,7 @@ def strategy(**counts: int) -> StrategyStatus:
     return StrategyStatus(
         strategy="complement_arbitrage",
         stale_markets=(),
-        last_edge_cents={},
+        last_edge={},
         counts=StrategyCounts(**counts),
         unknown_messages=0,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -39,10 +40,23 @@ from warden.chaos._history import (
 )
 
 T0 = 1_000.0
+D = Decimal
+FEE = D("0.01")  # a synthetic fill's fee
+
+
+def dollars(value: Decimal) -> str:
+    """A price or fee as the venue writes it: a string with 4 decimals."""
+    return f"{value:.4f}"
+
+
+def contracts(value: Decimal) -> str:
+    """A count as the venue writes it: a string with 2 decimals (``count_fp``)."""
+    return f"{value:.2f}"
 
 
 class Venue:
-    """Builds a trader truth log like ``GET /sim/truth?account=trader``."""
+    """Builds a trader truth log like ``GET /sim/truth?account=trader``, with the
+    venue's fixed-point fields (``*_price_dollars``, ``*count_fp``, ``fee_cost``)."""
 
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
@@ -56,7 +70,14 @@ class Venue:
         return entry
 
     def order(
-        self, ts: float, coid: str, side: str, price: int, count: int, *, action: str = "buy"
+        self,
+        ts: float,
+        coid: str,
+        side: str,
+        price: Decimal,
+        count: Decimal,
+        *,
+        action: str = "buy",
     ) -> dict[str, Any]:
         self.orders += 1
         record = {
@@ -65,14 +86,16 @@ class Venue:
             "ticker": "SIM-001",
             "side": side,
             "action": action,
-            "yes_price": price if side == "yes" else 100 - price,
-            "no_price": price if side == "no" else 100 - price,
-            "initial_count": count,
+            "yes_price_dollars": dollars(price if side == "yes" else 1 - price),
+            "no_price_dollars": dollars(price if side == "no" else 1 - price),
+            "initial_count_fp": contracts(count),
             "status": "resting",
         }
         return self._add(ts, "order_accepted", record)
 
-    def fill(self, ts: float, order: dict[str, Any], count: int, fee: int = 1) -> dict[str, Any]:
+    def fill(
+        self, ts: float, order: dict[str, Any], count: Decimal, fee: Decimal = FEE
+    ) -> dict[str, Any]:
         self.trades += 1
         record = {
             key: order["record"][key]
@@ -80,10 +103,10 @@ class Venue:
         }
         record |= {
             "trade_id": f"t{self.trades}",
-            "count": count,
-            "yes_price": order["record"]["yes_price"],
-            "no_price": order["record"]["no_price"],
-            "fee": fee,
+            "count_fp": contracts(count),
+            "yes_price_dollars": order["record"]["yes_price_dollars"],
+            "no_price_dollars": order["record"]["no_price_dollars"],
+            "fee_cost": dollars(fee),
         }
         return self._add(ts, "fill", record)
 
@@ -91,7 +114,7 @@ class Venue:
         return self._add(ts, "order_canceled", {"order_id": order["record"]["order_id"]})
 
 
-def intent(coid: str, side: str, price: int, count: int, created_at: float) -> LedgerOrder:
+def intent(coid: str, side: str, price: Decimal, count: Decimal, created_at: float) -> LedgerOrder:
     return LedgerOrder(
         client_order_id=coid,
         opportunity_id="r1",
@@ -116,22 +139,20 @@ def ledger_fill(fill: dict[str, Any]) -> LedgerFill:
         ticker=r["ticker"],
         side=r["side"],
         action=r["action"],
-        price=r["yes_price"] if r["side"] == "yes" else r["no_price"],
-        count=r["count"],
-        fee_cents=r["fee"],
+        price=D(r["yes_price_dollars"] if r["side"] == "yes" else r["no_price_dollars"]),
+        count=D(r["count_fp"]),
+        fee=D(r["fee_cost"]),
         recorded_at=fill["ts"],
     )
 
 
-def position(yes: int, no: int, cash: int) -> LedgerPosition:
-    return LedgerPosition(
-        ticker="SIM-001", yes_count=yes, no_count=no, cash_cents=cash, payout_cents=100
-    )
+def position(yes: Decimal, no: Decimal, cash: Decimal) -> LedgerPosition:
+    return LedgerPosition(ticker="SIM-001", yes_count=yes, no_count=no, cash=cash, payout=D(1))
 
 
 def reservation(state: str) -> LedgerReservation:
     return LedgerReservation(
-        reservation_id="r1", ticker="SIM-001", amount_cents=952, state=state, updated_at=T0 + 1.2
+        reservation_id="r1", ticker="SIM-001", amount=D("9.52"), state=state, updated_at=T0 + 1.2
     )
 
 
@@ -171,7 +192,7 @@ def reservation_line(
 ) -> ReservationLine:
     return ReservationLine(
         t=t, pid=1, event=phase, actor="risk", ticker="SIM-001", reservation_id=rid,
-        phase=phase, amount_cents=952, reason="", child=child, epoch=epoch,  # type: ignore[arg-type]
+        phase=phase, amount=D("9.52"), reason="", child=child, epoch=epoch,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -184,14 +205,17 @@ def order_line(t: float, cid: str, phase: str = "invoke", *, pid: int = 1) -> Or
 def healthy() -> Evidence:
     """One pair traded cleanly: both legs accepted, filled, recorded, reservation released."""
     venue = Venue()
-    yes = venue.order(T0 + 1.0, "cy", "yes", 40, 10)
-    fill_yes = venue.fill(T0 + 1.0, yes, 10)
-    no = venue.order(T0 + 1.1, "cn", "no", 55, 10)
-    fill_no = venue.fill(T0 + 1.1, no, 10)
+    yes = venue.order(T0 + 1.0, "cy", "yes", D("0.40"), D(10))
+    fill_yes = venue.fill(T0 + 1.0, yes, D(10))
+    no = venue.order(T0 + 1.1, "cn", "no", D("0.55"), D(10))
+    fill_no = venue.fill(T0 + 1.1, no, D(10))
     ledger = LedgerRows(
-        orders=(intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 0.9)),
+        orders=(
+            intent("cy", "yes", D("0.40"), D(10), T0 + 0.9),
+            intent("cn", "no", D("0.55"), D(10), T0 + 0.9),
+        ),
         fills=(ledger_fill(fill_yes), ledger_fill(fill_no)),
-        positions=(position(10, 10, -952),),
+        positions=(position(D(10), D(10), D("-9.52")),),
         reservations=(reservation("released"),),
     )
     daemon: list[HistoryLine] = [
@@ -209,19 +233,19 @@ def healthy() -> Evidence:
         daemon=tuple(daemon),
         ledger=ledger,
         venue_final={
-            "positions": {"SIM-001": 0},
-            "balance": 1_000_000 - 952 + 1000,
-            "reserved": 0,
+            "positions": {"SIM-001": "0.00"},
+            "balance_dollars": "10000.4800",  # 10000.00 - 9.52 paid + 10 pairs paid back
+            "reserved_dollars": "0.0000",
             "resting": [],
         },
         config={
-            "trader_cash": 1_000_000,
-            "max_market_exposure_cents": 5000,
-            "max_total_exposure_cents": 20000,
+            "trader_cash": "10000.00",
+            "max_market_exposure": "50.00",
+            "max_total_exposure": "200.00",
             "intensity": 3,
             "period_s": 30.0,
             "shutdown_timeout_s": 10.0,
-            "max_daily_loss_cents": 5000,
+            "max_daily_loss": "50.00",
             "hang_timeout_s": 3.0,
             "backoff_cap_s": 0.5,
             "request_timeout_s": 2.0,
@@ -241,7 +265,7 @@ def test_a_client_order_id_accepted_twice_is_witnessed_by_both_acceptances() -> 
     venue = Venue()
     venue.entries = list(ev.truth)
     venue.orders = 2
-    again = venue.order(T0 + 2.0, "cy", "yes", 40, 10)  # the planted bug: a re-send
+    again = venue.order(T0 + 2.0, "cy", "yes", D("0.40"), D(10))  # the planted bug: a re-send
     result = client_order_id_accepted_once(attrs.evolve(ev, truth=tuple(venue.entries)))
     assert result.status == "violated"
     assert result.witnesses == [{"client_order_id": "cy", "accepted": [ev.truth[0], again]}]
@@ -252,7 +276,7 @@ def test_resending_under_a_new_id_without_an_intent_is_witnessed() -> None:
     venue = Venue()
     venue.entries = list(ev.truth)
     venue.orders = 2
-    rogue = venue.order(T0 + 2.0, "cy-retry-2", "yes", 40, 10)
+    rogue = venue.order(T0 + 2.0, "cy-retry-2", "yes", D("0.40"), D(10))
     result = intent_before_order(attrs.evolve(ev, truth=tuple(venue.entries)))
     assert result.status == "violated"
     assert result.witnesses == [{"venue": rogue, "ledger_intent": None}]
@@ -261,7 +285,7 @@ def test_resending_under_a_new_id_without_an_intent_is_witnessed() -> None:
 def test_an_intent_committed_after_the_venue_accepted_it_is_witnessed() -> None:
     ev = healthy()
     assert ev.ledger is not None
-    late = intent("cn", "no", 55, 10, T0 + 1.5)
+    late = intent("cn", "no", D("0.55"), D(10), T0 + 1.5)
     ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], late))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger))
     assert result.status == "violated"
@@ -285,12 +309,14 @@ def test_an_intent_written_under_a_shifted_clock_is_judged_in_real_time() -> Non
     assert ev.ledger is not None
     shift = 40_000.0
     harness = _clock_fault(shift, T0 + 0.5, T0 + 0.95)
-    shifted = intent("cn", "no", 55, 10, T0 + 0.9 + shift)  # committed 0.2 s before the order
+    shifted = intent(
+        "cn", "no", D("0.55"), D(10), T0 + 0.9 + shift
+    )  # committed 0.2 s before the order
     ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], shifted))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
     assert (result.status, result.counts["time_order_checked"]) == ("held", 2)
 
-    late = intent("cn", "no", 55, 10, T0 + 1.5 + shift)  # 0.4 s after the venue took it
+    late = intent("cn", "no", D("0.55"), D(10), T0 + 1.5 + shift)  # 0.4 s after the venue took it
     ledger = attrs.evolve(ev.ledger, orders=(ev.ledger.orders[0], late))
     result = intent_before_order(attrs.evolve(ev, ledger=ledger, harness=harness))
     assert result.status == "violated"
@@ -317,7 +343,9 @@ def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
 def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None:
     ev = healthy()
     assert ev.ledger is not None
-    ledger = attrs.evolve(ev.ledger, fills=ev.ledger.fills[:1], positions=(position(10, 0, -401),))
+    ledger = attrs.evolve(
+        ev.ledger, fills=ev.ledger.fills[:1], positions=(position(D(10), D(0), D("-4.01")),)
+    )
     broken = attrs.evolve(ev, ledger=ledger)
     fills = ledger_fills_equal_venue(broken)
     assert fills.status == "violated"
@@ -326,44 +354,50 @@ def test_a_fill_lost_by_the_ledger_is_witnessed_and_positions_disagree() -> None
     positions = positions_and_cash_equal(broken)
     assert positions.status == "violated"
     assert positions.witnesses[0]["ticker"] == "SIM-001"
-    assert positions.witnesses[1] == {"cash_change_ledger": -401, "cash_change_venue": 48}
+    assert positions.witnesses[1] == {
+        "cash_change_ledger": D("-4.01"),
+        "cash_change_venue": D("0.48"),
+    }
 
 
 def test_a_fill_recorded_at_another_price_is_witnessed_with_both_versions() -> None:
     ev = healthy()
     assert ev.ledger is not None
-    altered = attrs.evolve(ev.ledger.fills[1], price=54)
+    altered = attrs.evolve(ev.ledger.fills[1], price=D("0.54"))
     result = ledger_fills_equal_venue(
         attrs.evolve(ev, ledger=attrs.evolve(ev.ledger, fills=(ev.ledger.fills[0], altered)))
     )
     assert result.status == "violated"
     assert result.witnesses[0]["ledger"] == attrs.asdict(altered)
-    assert result.witnesses[0]["venue"]["price"] == 55
+    assert result.witnesses[0]["venue"]["price"] == D("0.55")
 
 
 def test_exposure_over_the_market_limit_is_witnessed_at_the_first_event_over_it() -> None:
     venue = Venue()
-    big = venue.order(T0, "big", "yes", 60, 100)  # 6000c + fee worst case > 5000c
+    big = venue.order(T0, "big", "yes", D("0.60"), D(100))  # $60.00 + fee worst case > $50.00
     venue.cancel(T0 + 0.1, big)
     result = exposure_within_limits(attrs.evolve(healthy(), truth=tuple(venue.entries)))
     assert result.status == "violated"
     assert result.counts["events_over_limit"] == 1
     assert result.witnesses[0]["entry"] == big
-    assert result.counts["peak_market_cents"] > 6000
+    assert result.counts["peak_market"] > D("60.00")
 
 
 def test_unmatched_contracts_count_their_cost_and_a_hedged_pair_counts_nothing() -> None:
     result = exposure_within_limits(healthy())
     assert result.status == "held"
-    # the YES leg alone (400c + 1c fee) was the peak, before the NO leg hedged it
-    assert result.counts["peak_total_cents"] >= 401
+    # the YES leg alone ($4.00 + $0.01 fee) was the peak, before the NO leg hedged it
+    assert result.counts["peak_total"] >= D("4.01")
 
 
 def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
     ev = healthy()
     assert ev.ledger is not None
     harness = ({"t": T0 + 0.95, "kind": "halted"}, {"t": T0 + 5.0, "kind": "resume"})
-    orders = (intent("cy", "yes", 40, 10, T0 + 0.9), intent("cn", "no", 55, 10, T0 + 1.05))
+    orders = (
+        intent("cy", "yes", D("0.40"), D(10), T0 + 0.9),
+        intent("cn", "no", D("0.55"), D(10), T0 + 1.05),
+    )
     result = kill_switch_honoured(
         attrs.evolve(ev, harness=harness, ledger=attrs.evolve(ev.ledger, orders=orders))
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,9 @@ def test_the_history_holds_every_order_the_venue_saw_its_reservations_and_restar
     released = {line["reservation_id"] for line in of(history, "reservation", phase="release")}
     assert reserved
     assert released <= reserved
+    # exact money: each amount a decimal-dollar string, never a JSON number
     assert all(
-        isinstance(line["amount_cents"], int)
+        isinstance(line["amount"], str) and Decimal(line["amount"]) > 0
         for line in of(history, "reservation", phase="reserve")
     )
 

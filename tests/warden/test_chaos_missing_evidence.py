@@ -9,7 +9,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from tests.warden.test_chaos_checkers import T0, Venue, healthy
+from tests.warden.test_chaos_checkers import T0, D, Venue, healthy
 from tests.warden.test_chaos_one_writer import refusal, run, second_daemon
 from warden.chaos import CHECKERS, Evidence, check_all
 from warden.chaos._checkers import exposure_within_limits
@@ -70,8 +70,8 @@ def no_lifetimes(ev: Evidence) -> Evidence:
 
 CASES: dict[str, tuple[Remove, ...]] = {
     "exposure_within_limits": (
-        without_config("max_market_exposure_cents"),
-        without_config("max_total_exposure_cents"),
+        without_config("max_market_exposure"),
+        without_config("max_total_exposure"),
         no_truth,
     ),
     "client_order_id_accepted_once": (no_truth,),
@@ -100,7 +100,7 @@ CASES: dict[str, tuple[Remove, ...]] = {
     ),
     "message_accounting": (no_daemon_history, unreadable("accounting"), unreadable("daemon")),
     "daily_loss_within_limit": (
-        without_config("max_daily_loss_cents"),
+        without_config("max_daily_loss"),
         no_truth,
         no_reservation_amounts,
         unreadable("reservation"),
@@ -140,15 +140,35 @@ def test_a_renamed_exposure_limit_leaves_an_order_over_it_unknown_not_held() -> 
     """Issue 11: the limits were read with ``config.get(..., 0)`` and a 0 limit skipped
     the comparison, so a renamed config key made invariant 1 'held'."""
     venue = Venue()
-    big = venue.order(T0, "big", "yes", 60, 100)  # 6000c + fee worst case > 5000c
+    big = venue.order(T0, "big", "yes", D("0.60"), D(100))  # $60.00 + fee worst case > $50.00
     venue.cancel(T0 + 0.1, big)
     ev = attrs.evolve(healthy(), truth=tuple(venue.entries))
     assert exposure_within_limits(ev).status == "violated"
     config = dict(ev.config)
-    config["max_market_exposure"] = config.pop("max_market_exposure_cents")
+    config["max_market_exposure_cents"] = config.pop("max_market_exposure")
     result = exposure_within_limits(attrs.evolve(ev, config=config))
     assert result.status == "unknown"
-    assert "max_market_exposure_cents" in result.detail
+    assert "max_market_exposure" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("max_market_exposure", 5000),  # a cents-era integer
+        ("max_total_exposure", 200.0),  # a float is not exact money
+        ("max_daily_loss", "5e1"),  # not fixed point
+        ("trader_cash", True),
+    ],
+)
+def test_a_money_limit_that_is_not_a_decimal_dollar_string_is_as_good_as_absent(
+    key: str, value: object
+) -> None:
+    ev = healthy()
+    results = {r.name: r for r in check_all(attrs.evolve(ev, config=ev.config | {key: value}))}
+    undecided = {name for name, r in results.items() if r.status == "unknown"}
+    assert len(undecided) == 1, undecided
+    (name,) = undecided
+    assert key in results[name].detail
 
 
 def test_a_mistyped_config_value_is_as_good_as_absent() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from tests.warden.test_chaos_checkers import T0, Venue, daemon_line, healthy, order_line
+from tests.warden.test_chaos_checkers import T0, D, Venue, daemon_line, healthy, order_line
 from warden.chaos import Evidence
 from warden.chaos._checkers import message_accounting, no_order_before_reconciliation
 from warden.chaos._writers import one_writer_per_ledger
@@ -41,7 +41,7 @@ def run(*events: dict[str, Any], trading_until: float = T0 + 30) -> Evidence:
     venue = Venue()
     t = T0
     while t < trading_until:
-        venue.order(t, f"c{t}", "yes", 40, 1)
+        venue.order(t, f"c{t}", "yes", D("0.40"), D(1))
         t += 1.0
     lifetime = (
         {"t": T0 - 10, "kind": "daemon_start", "pid": FIRST},

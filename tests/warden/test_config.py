@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from warden.config import (
     DEFAULT_CONFIG,
@@ -30,18 +33,22 @@ def test_the_default_file_equals_the_built_in_defaults_run_from_the_repo_root() 
     ("data", "message"),
     [
         (
-            {"risk": {"max_total_exposure_cents": -1}},
-            "risk.max_total_exposure_cents = -1: must be an integer >= 1",
+            {"risk": {"max_total_exposure": "0.00"}},
+            "risk.max_total_exposure = '0.00': must be > 0 (dollars)",
+        ),
+        (
+            {"risk": {"max_concurrent_markets": -1}},
+            "risk.max_concurrent_markets = -1: must be an integer >= 1",
         ),
         ({"risk": {"max_totl": 1}}, "unknown key(s) ['max_totl'] in [risk]"),
         ({"riskk": {}}, "unknown key(s) ['riskk'] at the top level"),
         (
             {"strategy": {"max_count": 1.5}},
-            "strategy.max_count: expected an integer, got float 1.5",
+            "strategy.max_count: expected an integer or a string such as",
         ),
         (
-            {"risk": {"max_daily_loss_cents": "5"}},
-            "risk.max_daily_loss_cents: expected an integer, got str '5'",
+            {"risk": {"max_daily_loss": 5}},
+            'risk.max_daily_loss: expected dollars as a string such as "200.00"',
         ),
         ({"daemon": {"log_json": 1}}, "daemon.log_json: expected true or false, got int 1"),
         (
@@ -51,8 +58,8 @@ def test_the_default_file_equals_the_built_in_defaults_run_from_the_repo_root() 
         ({"venue": {"url": "ftp://x"}}, "venue.url = 'ftp://x': must be"),
         ({"venue": {"markets": 0}}, "venue.markets = 0: must be an integer >= 1 and <= 50"),
         (
-            {"risk": {"max_market_exposure_cents": 30_000}},
-            "risk.max_market_exposure_cents = 30000: must not exceed risk.max_total_exposure_cents",
+            {"risk": {"max_market_exposure": "300.00"}},
+            'risk.max_market_exposure = "300.00": must not exceed risk.max_total_exposure',
         ),
     ],
 )
@@ -65,7 +72,7 @@ def test_a_bad_key_is_named_by_its_full_path(data: dict, message: str) -> None:
 
 def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text("[risk]\nmax_total_exposure_cents = = 3\n")
+    bad.write_text('[risk]\nmax_total_exposure = = "3"\n')
     with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML: .*line 2"):
         load_config(bad)
 
@@ -73,7 +80,10 @@ def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_every_key_is_documented_with_its_default() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for key, default in config_reference():
-        shown = "true" if default is True else "false" if default is False else repr(default)
+        if isinstance(default, Decimal):  # written as a string in TOML
+            shown = f'"{default}"'
+        else:
+            shown = "true" if default is True else "false" if default is False else repr(default)
         shown = shown.replace("'", '"')
         row = re.search(rf"^\| `{re.escape(key)}` \| `([^`]*)` \|", doc, re.MULTILINE)
         assert row is not None, f"{key} missing from docs/configuration.md"
@@ -113,8 +123,8 @@ def test_every_bad_key_of_every_section_is_reported_at_once() -> None:
     problems = problems_of(
         {
             "daemon": {"status_interval_s": -1, "log_json": "yes", "db": ""},
-            "risk": {"max_total_exposure_cents": -1, "max_daily_loss_cents": 0, "typo": 1},
-            "feed": {"max_overlap_cents": 200},
+            "risk": {"max_total_exposure": "-1", "max_daily_loss": "0", "typo": 1},
+            "feed": {"max_overlap": "2.00"},
             "supervision": {"intensity": 1.5, "backoff_base_s": 1.0, "backoff_cap_s": 0.5},
             "nonsense": {},
         }
@@ -126,9 +136,10 @@ def test_every_bad_key_of_every_section_is_reported_at_once() -> None:
             "daemon.status_interval_s = -1: must be a finite number of seconds > 0.0",
             "daemon.log_json: expected true or false, got str 'yes'",
             "unknown key(s) ['typo'] in [risk]",
-            "risk.max_total_exposure_cents = -1: must be an integer >= 1",
-            "risk.max_daily_loss_cents = 0: must be an integer >= 1",
-            "feed.max_overlap_cents = 200: must be an integer >= 0 and <= 99",
+            'risk.max_total_exposure: expected dollars as a string such as "200.00"'
+            " (at most 4 decimals), got str '-1'",
+            "risk.max_daily_loss = '0': must be > 0 (dollars)",
+            "feed.max_overlap = '2.00': must be >= 0 and < 1 (dollars)",
             "supervision.intensity: expected an integer, got float 1.5",
             "supervision.backoff_cap_s = 0.5: must be >= supervision.backoff_base_s (1.0)",
         ]
@@ -137,13 +148,12 @@ def test_every_bad_key_of_every_section_is_reported_at_once() -> None:
 
 def test_a_rule_between_two_keys_is_checked_only_when_both_are_valid() -> None:
     # the total is bad on its own: comparing the market limit with it would be noise
-    assert problems_of(
-        {"risk": {"max_market_exposure_cents": 30_000, "max_total_exposure_cents": -1}}
-    ) == ["risk.max_total_exposure_cents = -1: must be an integer >= 1"]
+    assert problems_of({"risk": {"max_market_exposure": "300.00", "max_total_exposure": "0"}}) == [
+        "risk.max_total_exposure = '0': must be > 0 (dollars)"
+    ]
     # a defaulted key takes part in the rule
-    assert problems_of({"risk": {"max_market_exposure_cents": 30_000}}) == [
-        "risk.max_market_exposure_cents = 30000: must not exceed "
-        "risk.max_total_exposure_cents (20000)"
+    assert problems_of({"risk": {"max_market_exposure": "300.00"}}) == [
+        'risk.max_market_exposure = "300.00": must not exceed risk.max_total_exposure ("200.00")'
     ]
 
 
@@ -151,14 +161,14 @@ def test_a_section_of_the_wrong_type_is_named_readably() -> None:
     problems = problems_of({"risk": 5, "feed": [1, 2], "strategy": {"max_count": 0}})
     assert problems == [  # in the sections' order, as docs/configuration.md lists them
         "feed: must be a table ([feed] with keys), got list [1, 2]",
-        "strategy.max_count = 0: must be an integer >= 1 and <= 10000",
+        "strategy.max_count = 0: must be > 0 and <= 10000, with at most 2 decimals (contracts)",
         "risk: must be a table ([risk] with keys), got int 5",
     ]
 
 
 def test_a_section_built_directly_still_refuses_a_broken_rule() -> None:
-    with pytest.raises(ValueError, match=r"must not exceed risk\.max_total_exposure_cents"):
-        RiskSection(max_market_exposure_cents=9, max_total_exposure_cents=8)
+    with pytest.raises(ValueError, match=r"must not exceed risk\.max_total_exposure \("):
+        RiskSection(max_market_exposure=Decimal("9"), max_total_exposure=Decimal("8"))
 
 
 def test_relative_paths_resolve_against_the_config_files_directory(
@@ -209,3 +219,144 @@ def test_run_with_a_config_reads_that_file(tmp_path: Path) -> None:
     config = tmp_path / "w.toml"
     config.write_text('[daemon]\nruntime_dir = "state"\n')
     assert resolve_run_config(config).daemon.runtime_dir == str(tmp_path / "state")
+
+
+@pytest.mark.parametrize(
+    ("section", "old", "cents", "message"),
+    [
+        (
+            "risk",
+            "max_total_exposure_cents",
+            20_000,
+            'risk.max_total_exposure_cents is gone: use max_total_exposure = "200.00" (dollars)',
+        ),
+        (
+            "risk",
+            "max_market_exposure_cents",
+            5_000,
+            'risk.max_market_exposure_cents is gone: use max_market_exposure = "50.00" (dollars)',
+        ),
+        (
+            "risk",
+            "max_daily_loss_cents",
+            1_234,
+            'risk.max_daily_loss_cents is gone: use max_daily_loss = "12.34" (dollars)',
+        ),
+        (
+            "strategy",
+            "min_edge_cents",
+            1,
+            'strategy.min_edge_cents is gone: use min_edge = "0.01" (dollars)',
+        ),
+        (
+            "feed",
+            "max_overlap_cents",
+            20,
+            'feed.max_overlap_cents is gone: use max_overlap = "0.20" (dollars)',
+        ),
+    ],
+)
+def test_an_old_cents_key_names_its_dollar_key_and_the_converted_value(
+    section: str, old: str, cents: int, message: str
+) -> None:
+    assert problems_of({section: {old: cents}}) == [message]
+
+
+def test_an_old_cents_key_that_is_not_an_integer_still_names_its_replacement() -> None:
+    assert problems_of({"risk": {"max_daily_loss_cents": "x", "max_dayly_loss": 1}}) == [
+        "risk.max_daily_loss_cents is gone: use max_daily_loss as a string of dollars"
+        ' (e.g. "2.50" for 250 cents)',
+        "unknown key(s) ['max_dayly_loss'] in [risk]",
+    ]
+
+
+def test_money_keys_load_as_exact_decimal_dollars_and_counts_as_decimal_contracts() -> None:
+    config = parse_config(
+        {
+            "risk": {
+                "max_market_exposure": "12.5",
+                "max_total_exposure": "100.0001",
+                "max_daily_loss": "7",
+            },
+            "strategy": {"min_edge": "0.0050", "max_count": "2.50"},
+            "feed": {"max_overlap": "0"},
+        }
+    )
+    assert (
+        config.risk.max_market_exposure,
+        config.risk.max_total_exposure,
+        config.risk.max_daily_loss,
+    ) == (Decimal("12.5"), Decimal("100.0001"), Decimal("7"))
+    assert all(
+        isinstance(value, Decimal)
+        for value in (config.strategy.min_edge, config.strategy.max_count, config.feed.max_overlap)
+    )
+    assert (config.strategy.min_edge, config.strategy.max_count) == (
+        Decimal("0.005"),
+        Decimal("2.5"),
+    )
+    assert config.feed.max_overlap == 0
+    assert parse_config({"strategy": {"max_count": 25}}).strategy.max_count == Decimal(25)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        200.0,
+        200,
+        True,
+        "",
+        " 200.00",
+        "200.00 ",
+        "-1.00",
+        "+1",
+        "1e3",
+        "2,00",
+        "NaN",
+        "inf",
+        "200.00001",
+        ".5",
+        "5.",
+        "0x10",
+    ],
+)
+def test_a_money_key_that_is_not_a_plain_dollar_string_is_refused_naming_the_key(
+    value: object,
+) -> None:
+    problems = problems_of({"risk": {"max_total_exposure": value}})
+    assert len(problems) == 1
+    assert problems[0].startswith("risk.max_total_exposure: expected dollars as a string")
+    assert repr(value) in problems[0]
+
+
+@pytest.mark.parametrize("value", [1.5, "1.234", "-2", True, "ten", 0, "0.00", 10_001])
+def test_a_bad_count_is_refused_naming_the_key(value: object) -> None:
+    problems = problems_of({"strategy": {"max_count": value}})
+    assert len(problems) == 1
+    assert problems[0].startswith("strategy.max_count")
+
+
+@given(
+    st.decimals(
+        min_value=Decimal("0.0001"), max_value=Decimal("1000000"), places=4, allow_nan=False
+    )
+)
+def test_any_dollar_string_with_up_to_4_decimals_loads_as_exactly_that_decimal(
+    amount: Decimal,
+) -> None:
+    text = f"{amount:f}"
+    limit = parse_config({"risk": {"max_total_exposure": text, "max_market_exposure": text}})
+    assert limit.risk.max_total_exposure == amount
+    assert str(limit.risk.max_total_exposure) == text  # digits kept: nothing was rounded
+
+
+@given(
+    st.decimals(min_value=Decimal("0.00001"), max_value=Decimal("1000"), places=6).filter(
+        lambda d: d != d.quantize(Decimal("0.0001"))
+    )
+)
+def test_a_dollar_string_with_more_than_4_decimals_is_refused_never_rounded(
+    amount: Decimal,
+) -> None:
+    (problem,) = problems_of({"strategy": {"min_edge": f"{amount:f}"}})
+    assert problem.startswith("strategy.min_edge: expected dollars as a string")

@@ -7,6 +7,7 @@ daemon's; requests go over loopback with a real HTTP client.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -105,7 +106,7 @@ async def test_unknown_actors_are_404_and_the_root_cannot_be_restarted(plane: Pl
     assert one.path == "warden/risk"
     risk = one.status_of("risk", RiskStatus)
     assert risk is not None
-    assert risk.exposure_cents.total == 120
+    assert risk.exposure.total == Decimal("1.20")
 
 
 async def test_bad_requests_get_json_errors_and_the_server_keeps_serving(plane: Plane) -> None:

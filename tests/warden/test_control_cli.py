@@ -124,7 +124,7 @@ def test_inspect_shows_one_actors_state_summary(daemon: Daemon) -> None:
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
     assert shown["summary"]["type"] == "RiskStatus"  # the whole status, as JSON
-    assert set(shown["summary"]) >= {"reservations", "exposure_cents", "limits", "breaker"}
+    assert set(shown["summary"]) >= {"reservations", "exposure", "limits", "breaker"}
     node = read_snapshot(shown)
     assert node.name == "risk"
     assert isinstance(node.summary, RiskStatus)
@@ -207,8 +207,8 @@ def test_metrics_parse_as_prometheus_text_with_restart_counters(daemon: Daemon) 
         "warden_actor_messages_processed",
         "warden_orders_sent",
         "warden_fills",
-        "warden_exposure_total_cents",
-        "warden_exposure_limit_cents",
+        "warden_exposure_total_dollars",
+        "warden_exposure_limit_dollars",
         "warden_breaker_state",
         "warden_halted",
         "warden_feed_staleness_seconds",
@@ -303,12 +303,12 @@ def test_ps_shows_positions_orders_exposure_pnl_and_readiness_next_to_the_tree(
     assert money.halted is False
     assert money.positions is not None
     assert money.open_orders is not None
-    assert money.exposure.total_cents is not None
-    assert money.exposure.max_total_cents is not None
-    assert money.exposure.max_total_cents > 0
-    assert money.pnl.today_cents is not None
-    assert money.pnl.max_daily_loss_cents is not None
-    assert money.pnl.max_daily_loss_cents > 0
+    assert money.exposure.total is not None
+    assert money.exposure.max_total is not None
+    assert money.exposure.max_total > 0
+    assert money.pnl.today is not None
+    assert money.pnl.max_daily_loss is not None
+    assert money.pnl.max_daily_loss > 0
     served = daemon.get("/portfolio")
     assert served.status_code == 200
     assert set(served.json()) == set(answer["portfolio"])

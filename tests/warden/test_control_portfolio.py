@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -28,16 +29,18 @@ from warden.control._portfolio import (
 
 RISK = statuses.risk(
     reservations=statuses.reservations(
-        held=(statuses.reservation("r-1", "SIM-001", 95),),
-        in_doubt=(statuses.reservation("r-0", "SIM-002", 90),),
+        held=(statuses.reservation("r-1", "SIM-001", Decimal("0.9500")),),
+        in_doubt=(statuses.reservation("r-0", "SIM-002", Decimal("0.9000")),),
     ),
-    exposure_cents=statuses.exposure({"SIM-001": 95, "SIM-002": 90, "SIM-003": 0}),
+    exposure=statuses.exposure(
+        {"SIM-001": Decimal("0.9500"), "SIM-002": Decimal("0.9000"), "SIM-003": Decimal(0)}
+    ),
     positions={
-        "SIM-002": statuses.position(1, 0, -45),
-        "SIM-001": statuses.position(3, 3, -270),
+        "SIM-002": statuses.position(Decimal("1.00"), Decimal("0.00"), Decimal("-0.4517")),
+        "SIM-001": statuses.position(Decimal("3.00"), Decimal("3.00"), Decimal("-2.7000")),
     },
-    realised_pnl_today_cents=-30,
-    realised_pnl_total_cents=412,
+    realised_pnl_today=Decimal("-0.30"),
+    realised_pnl_total=Decimal("4.12"),
     day="2026-12-01",
 )
 EXECUTION = statuses.execution(
@@ -58,35 +61,35 @@ def test_the_portfolio_shows_positions_open_orders_exposure_against_limits_and_p
     assert portfolio_from_dict(portfolio_to_dict(money)) == money
     answer = portfolio_to_dict(money)  # the JSON GET /portfolio serves
     assert answer["positions"] == {
-        "SIM-001": {"yes": 3, "no": 3, "cash_cents": -270},
-        "SIM-002": {"yes": 1, "no": 0, "cash_cents": -45},
+        "SIM-001": {"yes": "3.00", "no": "3.00", "cash": "-2.7000"},
+        "SIM-002": {"yes": "1.00", "no": "0.00", "cash": "-0.4517"},
     }
     assert list(answer["positions"]) == ["SIM-001", "SIM-002"]
     assert answer["open_orders"] == [
         {
             "reservation": "r-1",
             "ticker": "SIM-001",
-            "amount_cents": 95,
+            "amount": "0.9500",
             "phase": "placing",
             "legs": {"c-1": "sent", "c-2": "accepted"},
         }
     ]
     assert answer["reservations"] == {"held": 1, "in_doubt": 1}
     assert answer["exposure"] == {
-        "total_cents": 185,
-        "max_total_cents": 20_000,
+        "total": "1.8500",
+        "max_total": "200.00",
         "by_market": {
-            "SIM-001": {"cents": 95, "max_cents": 5_000},
-            "SIM-002": {"cents": 90, "max_cents": 5_000},
-            "SIM-003": {"cents": 0, "max_cents": 5_000},
+            "SIM-001": {"amount": "0.9500", "limit": "50.00"},
+            "SIM-002": {"amount": "0.9000", "limit": "50.00"},
+            "SIM-003": {"amount": "0", "limit": "50.00"},
         },
         "markets": 2,
         "max_markets": 3,
     }
     assert answer["pnl"] == {
-        "today_cents": -30,
-        "total_cents": 412,
-        "max_daily_loss_cents": 5_000,
+        "today": "-0.30",
+        "total": "4.12",
+        "max_daily_loss": "50.00",
         "day": "2026-12-01",
     }
     assert answer["reconciled"] == {"execution": True, "risk": True}
@@ -107,7 +110,7 @@ def test_while_risk_is_away_every_value_of_its_is_null_and_readiness_says_why() 
     assert money.halted is None
     assert money.reservations == ReservationCounts(held=None, in_doubt=None)
     assert money.exposure == Exposure(
-        total_cents=None, max_total_cents=None, by_market=None, markets=None, max_markets=None
+        total=None, max_total=None, by_market=None, markets=None, max_markets=None
     )
     assert set(attrs.astuple(money.pnl)) == {None}
     assert money.ready is False
@@ -115,7 +118,7 @@ def test_while_risk_is_away_every_value_of_its_is_null_and_readiness_says_why() 
     # execution's orders are still shown, without risk's ticker and amount
     assert money.open_orders is not None
     assert money.open_orders[0].ticker is None
-    assert money.open_orders[0].amount_cents is None
+    assert money.open_orders[0].amount is None
 
 
 def test_unready_and_stale_and_halted_are_said() -> None:
@@ -134,9 +137,9 @@ def test_unready_and_stale_and_halted_are_said() -> None:
 def test_statuses_of_another_kind_are_null_not_trusted() -> None:
     # each actor publishing the other's status, as if a class had been renamed
     money = view(tree(node("risk", EXECUTION), node("execution", RISK)))
-    assert money.pnl.today_cents is None
+    assert money.pnl.today is None
     assert money.positions is None
-    assert money.exposure.total_cents is None
+    assert money.exposure.total is None
     assert money.reconciled == Reconciled(execution=None, risk=None)
     assert money.open_orders is None
 
@@ -147,9 +150,11 @@ async def test_get_portfolio_serves_the_same_view_as_json(tmp_path: Path) -> Non
         assert response.status_code == 200
         money = portfolio_from_dict(response.json())
         assert money.ready is True
-        assert money.exposure.total_cents == 120
-        assert money.exposure.by_market == {"SIM-001": MarketExposure(cents=120, max_cents=5_000)}
-        assert money.pnl.total_cents == 0
+        assert money.exposure.total == Decimal("1.20")
+        assert money.exposure.by_market == {
+            "SIM-001": MarketExposure(amount=Decimal("1.20"), limit=Decimal("50.00"))
+        }
+        assert money.pnl.total == 0
         assert money.open_orders == ()
         assert money.reconciled == Reconciled(execution=True, risk=True)
 
@@ -158,4 +163,19 @@ def test_a_served_portfolio_missing_a_field_is_refused_naming_it() -> None:
     served = portfolio_to_dict(view(tree(node("risk", RISK), node("execution", EXECUTION))))
     del served["reconciled"]["risk"]
     with pytest.raises(UnreadablePortfolio, match=r"missing @ \$\.reconciled\.risk"):
+        portfolio_from_dict(served)
+
+
+def test_money_in_the_served_json_is_an_exact_string_and_a_number_is_refused() -> None:
+    served = portfolio_to_dict(view(tree(node("risk", RISK), node("execution", EXECUTION))))
+    # exact both ways: the string read back is the same Decimal, digits kept
+    back = portfolio_from_dict(served)
+    assert back.pnl.total == Decimal("4.12")
+    assert back.positions is not None
+    assert str(back.positions["SIM-002"].cash) == "-0.4517"
+    served["pnl"]["total"] = 4.12  # a float is inexact: never read as money
+    with pytest.raises(UnreadablePortfolio, match=r"pnl\.total"):
+        portfolio_from_dict(served)
+    served["pnl"]["total"] = "NaN"
+    with pytest.raises(UnreadablePortfolio, match=r"pnl\.total"):
         portfolio_from_dict(served)

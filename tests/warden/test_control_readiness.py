@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -24,7 +25,7 @@ READY_STATUSES: dict[str, object] = {
             held=(statuses.reservation("a"),),
             in_doubt=(statuses.reservation("b"), statuses.reservation("c")),
         ),
-        exposure_cents=statuses.exposure({"SIM-001": 120, "SIM-002": 30}),
+        exposure=statuses.exposure({"SIM-001": Decimal("1.20"), "SIM-002": Decimal("0.30")}),
         rejections=RejectionCounts(halted=4, total_exposure=1),
         counts=RiskCounts(fills=3),
         limits=attrs.evolve(statuses.LIMITS, max_concurrent_markets=5),
@@ -206,15 +207,16 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
         (("reason", "total_exposure"),): 1.0,
     }
     assert {dict(labels)["reason"] for labels in rejections} == {r.value for r in RejectReason}
-    assert _samples(families["warden_exposure_cents"]) == {
-        (("market", "SIM-001"),): 120.0,
-        (("market", "SIM-002"),): 30.0,
+    # Decimal dollars become floats only here, at exposition
+    assert _samples(families["warden_exposure_dollars"]) == {
+        (("market", "SIM-001"),): 1.2,
+        (("market", "SIM-002"),): 0.3,
     }
-    assert _samples(families["warden_exposure_total_cents"]) == {(): 150.0}
-    assert _samples(families["warden_exposure_limit_cents"]) == {
-        (("limit", "max_market_exposure"),): 5_000.0,
-        (("limit", "max_total_exposure"),): 20_000.0,
-        (("limit", "max_daily_loss"),): 5_000.0,
+    assert _samples(families["warden_exposure_total_dollars"]) == {(): 1.5}
+    assert _samples(families["warden_exposure_limit_dollars"]) == {
+        (("limit", "max_market_exposure"),): 50.0,
+        (("limit", "max_total_exposure"),): 200.0,
+        (("limit", "max_daily_loss"),): 50.0,
     }
     assert _samples(families["warden_risk_limit"]) == {
         (("limit", "max_concurrent_markets"),): 5.0,
@@ -245,8 +247,8 @@ def test_what_an_actor_does_not_publish_is_left_out_of_the_metrics_not_zeroed(
         "warden_fills",
         "warden_risk_rejections",
         "warden_halted",
-        "warden_exposure_cents",
-        "warden_exposure_total_cents",
+        "warden_exposure_dollars",
+        "warden_exposure_total_dollars",
         "warden_breaker_state",
         "warden_reservations",
         "warden_feed_staleness_seconds",

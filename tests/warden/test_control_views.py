@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from rich.console import Console, RenderableType
 
@@ -36,25 +38,25 @@ MONEY = Portfolio(
     reconciled=Reconciled(execution=True, risk=None),
     halted=True,
     halt_reason="[red]lunch[/red]",
-    positions={"SIM-001": statuses.position(3, 2, -270)},
+    positions={"SIM-001": statuses.position(Decimal("3.00"), Decimal("2.00"), Decimal("-2.7017"))},
     open_orders=(
         OpenOrder(
             reservation="r-1",
             ticker="SIM-001",
-            amount_cents=95,
+            amount=Decimal("0.9500"),
             phase="placing",
             legs={"c-1": "sent"},
         ),
     ),
     reservations=ReservationCounts(held=1, in_doubt=0),
     exposure=Exposure(
-        total_cents=95,
-        max_total_cents=20_000,
-        by_market={"SIM-001": MarketExposure(cents=95, max_cents=5_000)},
+        total=Decimal("0.9500"),
+        max_total=Decimal("200.00"),
+        by_market={"SIM-001": MarketExposure(amount=Decimal("0.9500"), limit=Decimal("50.00"))},
         markets=1,
         max_markets=3,
     ),
-    pnl=Pnl(today_cents=-30, total_cents=None, max_daily_loss_cents=5_000, day="d"),
+    pnl=Pnl(today=Decimal("-0.30"), total=None, max_daily_loss=Decimal("50.00"), day="d"),
     stale=(),
 )
 
@@ -76,7 +78,7 @@ def test_the_portfolio_panel_shows_money_state_and_unknowns_as_question_marks() 
         "SIM-001 $0.95 / $50.00",
         "realised P&L today -$0.30 (daily loss limit $50.00)   total ?",
         "positions 1",
-        "SIM-001 yes 3 no 2 cash -$2.70",
+        "SIM-001 yes 3.00 no 2.00 cash -$2.7017",  # exact: a fee's $0.0001 is kept
         "open orders 1",
         "r-1 SIM-001 $0.95 placing (c-1 sent)",
         "reservations held 1 in doubt 0",

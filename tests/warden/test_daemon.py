@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from tests.warden.daemon_harness import (
 pytestmark = pytest.mark.slow
 
 FAST_MARKET = ("--seed", "7", "--markets", "3", "--tick", "0.1", "--arb-rate", "0.05")
-LIMITS = {"max_market_exposure_cents": 2_000, "max_total_exposure_cents": 3_000}
+LIMITS = {"max_market_exposure": "20.00", "max_total_exposure": "30.00"}  # dollars
+PAYOUT = Decimal(1)
 
 
 def _config(tmp_path: Path) -> Path:
@@ -45,34 +47,36 @@ def _trader_truth(base: str, kind: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _worst_case_exposure_over_time(fills: list[dict[str, Any]]) -> tuple[int, int]:
-    """The largest worst-case loss, per market and in total, after each venue fill."""
-    yes: dict[str, int] = defaultdict(int)
-    no: dict[str, int] = defaultdict(int)
-    cost: dict[str, int] = defaultdict(int)
-    peak_market = peak_total = 0
+def _worst_case_exposure_over_time(fills: list[dict[str, Any]]) -> tuple[Decimal, Decimal]:
+    """The largest worst-case loss in dollars, per market and in total, after each venue
+    fill (the venue's fixed-point strings, read exactly)."""
+    yes: dict[str, Decimal] = defaultdict(Decimal)
+    no: dict[str, Decimal] = defaultdict(Decimal)
+    cost: dict[str, Decimal] = defaultdict(Decimal)
+    peak_market = peak_total = Decimal(0)
     for entry in fills:
         fill = entry["record"]
-        ticker, count = fill["ticker"], fill["count"]
-        price = fill["yes_price"] if fill["side"] == "yes" else fill["no_price"]
+        ticker, count = fill["ticker"], Decimal(fill["count_fp"])
+        price = Decimal(fill[f"{fill['side']}_price_dollars"])
         sign = 1 if fill["action"] == "buy" else -1
         (yes if fill["side"] == "yes" else no)[ticker] += sign * count
-        cost[ticker] += sign * count * price + fill["fee"]
+        cost[ticker] += sign * count * price + Decimal(fill["fee_cost"])
         losses = {
-            t: max(0, cost[t] - 100 * min(yes[t], no[t])) for t in cost
+            t: max(Decimal(0), cost[t] - PAYOUT * min(yes[t], no[t])) for t in cost
         }  # the worse outcome pays only the smaller side
         peak_market = max(peak_market, *losses.values())
         peak_total = max(peak_total, sum(losses.values()))
     return peak_market, peak_total
 
 
-def _ledger_fills(db: Path) -> set[tuple[str, str, int]]:
-    return {(f["fill_id"], f["client_order_id"], f["count"]) for f in ledger(db)["fills"]}
+def _ledger_fills(db: Path) -> set[tuple[str, str, Decimal]]:
+    fills = ledger(db)["fills"]  # warden report --json: counts as exact strings
+    return {(f["fill_id"], f["client_order_id"], Decimal(f["count"])) for f in fills}
 
 
-def _venue_fills(base: str) -> set[tuple[str, str, int]]:
+def _venue_fills(base: str) -> set[tuple[str, str, Decimal]]:
     fills = venue_get(base, f"{REST}/portfolio/fills?limit=1000")["fills"]
-    return {(f["trade_id"], f["client_order_id"], f["count"]) for f in fills}
+    return {(f["trade_id"], f["client_order_id"], Decimal(f["count_fp"])) for f in fills}
 
 
 def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: Path) -> None:
@@ -91,8 +95,8 @@ def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: P
         assert _ledger_fills(db) == venue_fills
         assert venue_get(base, f"{REST}/portfolio/orders?status=resting")["orders"] == []
         peak_market, peak_total = _worst_case_exposure_over_time(_trader_truth(base, "fill"))
-        assert peak_market <= LIMITS["max_market_exposure_cents"]
-        assert peak_total <= LIMITS["max_total_exposure_cents"]
+        assert peak_market <= Decimal(LIMITS["max_market_exposure"])
+        assert peak_total <= Decimal(LIMITS["max_total_exposure"])
 
 
 def test_a_daemon_killed_mid_trading_reconciles_before_its_first_new_order(
@@ -170,16 +174,18 @@ def _gtc(client_order_id: str) -> dict[str, Any]:
         "ticker": "SIM-001",
         "side": "yes",
         "action": "buy",
-        "count": 1,
+        "count_fp": "1.00",
         "type": "limit",
-        "yes_price": 1,
+        "yes_price_dollars": "0.0100",
         "client_order_id": client_order_id,
         "time_in_force": "good_till_canceled",
     }
 
 
 def _record_intent(db: Path, client_order_id: str) -> None:
-    intent = OrderIntent(client_order_id, "SIM-001", Side.YES, Action.BUY, 1, 1)
+    intent = OrderIntent(
+        client_order_id, "SIM-001", Side.YES, Action.BUY, Decimal("0.01"), Decimal(1)
+    )
     with Ledger.open(db, wall=time.time) as writer:
         writer.write("test-orphan", (IntentRecorded(intent, "test-orphan"),))
 
@@ -241,12 +247,17 @@ def test_sigterm_stops_the_daemon_gracefully_with_exit_0(tmp_path: Path) -> None
 
 
 def test_a_bad_config_exits_2_naming_the_key_before_anything_starts(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "bad.toml", risk={"max_total_exposure_cents": 0})
+    config = write_config(
+        tmp_path / "bad.toml", risk={"max_total_exposure": "0", "max_daily_loss_cents": 5_000}
+    )
     daemon = start_daemon("http://127.0.0.1:9", tmp_path / "w.db", config)
     try:
         assert daemon.wait(timeout=60) == 2
     finally:
         daemon.close()
-    assert "risk.max_total_exposure_cents = 0: must be an integer >= 1" in daemon.output
+    assert "risk.max_total_exposure = '0': must be > 0 (dollars)" in daemon.output
+    assert (
+        'risk.max_daily_loss_cents is gone: use max_daily_loss = "50.00" (dollars)' in daemon.output
+    )
     assert "Traceback" not in daemon.output
     assert not (tmp_path / "w.db").exists()

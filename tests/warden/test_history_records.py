@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -87,8 +88,9 @@ def test_every_line_risk_writes_is_a_typed_record(tmp_path: Path) -> None:
 
 
 def test_every_order_line_execution_writes_is_a_typed_record(tmp_path: Path) -> None:
-    intent = OrderIntent("c-1", "KX-A", Side.YES, Action.BUY, 40, 10)
-    venue = VenueOrder("o-1", "c-1", "KX-A", Side.YES, Action.BUY, "resting", 40, 10, 0, 10)
+    price, ten, none = Decimal("0.40"), Decimal("10.00"), Decimal("0.00")
+    intent = OrderIntent("c-1", "KX-A", Side.YES, Action.BUY, price, ten)
+    venue = VenueOrder("o-1", "c-1", "KX-A", Side.YES, Action.BUY, "resting", price, ten, none, ten)
     with history_file(tmp_path) as path:
         order_line("invoke", "r-1", intent)
         order_line("ok", "r-1", intent, order=venue)
@@ -99,7 +101,10 @@ def test_every_order_line_execution_writes_is_a_typed_record(tmp_path: Path) -> 
     lines = of(read_back(path).lines, OrderLine)
     phases = [line.phase for line in lines]
     assert phases == ["invoke", "ok", "fail", "unknown", "resolved", "resolved"]
-    assert (lines[1].status, lines[1].fill_count, lines[1].side) == ("resting", 0, "yes")
+    assert (lines[1].status, lines[1].fill_count, lines[1].side) == ("resting", none, "yes")
+    # exact both ways: the Decimal read back is the one written, digits and all
+    assert (str(lines[0].price), str(lines[0].count)) == ("0.40", "10.00")
+    assert isinstance(lines[1].fill_count, Decimal)
     assert lines[2].error == "VenueRejected"
     assert (lines[5].status, lines[5].ticker, lines[5].reservation_id) == (None, None, None)
 

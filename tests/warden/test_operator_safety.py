@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -264,16 +265,29 @@ def test_after_a_crash_or_hang_of_each_actor_the_daemon_is_ready_again(
 # -- the day's loss survives restarts --------------------------------------------------------
 
 
-LOSS_CENTS = 10 * 40 + 17 - (10 * 15 - 9)  # bought 10 YES at 40, sold them at 15, with fees
+# bought 10 YES at $0.40, sold them at $0.15, with fees: $2.76, exactly
+LOSS = 10 * Decimal("0.40") + Decimal("0.17") - (10 * Decimal("0.15") - Decimal("0.09"))
 
 
 def _record_todays_loss(db: Path) -> None:
-    """What an earlier run recorded: a unwound leg, today, at a loss of LOSS_CENTS."""
-    buy = OrderIntent("old-buy", "SIM-001", Side.YES, Action.BUY, 40, 10)
-    sell = OrderIntent("old-sell", "SIM-001", Side.YES, Action.SELL, 15, 10)
+    """What an earlier run recorded: a unwound leg, today, at a loss of LOSS."""
+    ten, buy_at, sell_at = Decimal(10), Decimal("0.40"), Decimal("0.15")
+    buy = OrderIntent("old-buy", "SIM-001", Side.YES, Action.BUY, buy_at, ten)
+    sell = OrderIntent("old-sell", "SIM-001", Side.YES, Action.SELL, sell_at, ten)
     fills = (
-        Fill("t-old-1", "old-buy", "SIM-001", Side.YES, Action.BUY, 40, 10, fee_cents=17),
-        Fill("t-old-2", "old-sell", "SIM-001", Side.YES, Action.SELL, 15, 10, fee_cents=9),
+        Fill(
+            "t-old-1", "old-buy", "SIM-001", Side.YES, Action.BUY, buy_at, ten, fee=Decimal("0.17")
+        ),
+        Fill(
+            "t-old-2",
+            "old-sell",
+            "SIM-001",
+            Side.YES,
+            Action.SELL,
+            sell_at,
+            ten,
+            fee=Decimal("0.09"),
+        ),
     )
     with Ledger.open(db, wall=time.time) as ledger:
         ledger.write(
@@ -290,7 +304,7 @@ def _loss_limit_holds(running: Running) -> None:
     def refused_for_daily_loss() -> bool:
         risk = running.status("risk", RiskStatus)
         assert risk is not None
-        assert risk.realised_pnl_today_cents == -LOSS_CENTS, risk
+        assert risk.realised_pnl_today == -LOSS, risk
         return risk.reconciled and risk.rejections.daily_loss > 0
 
     eventually(refused_for_daily_loss, timeout=60, what="reservations refused for daily loss")
@@ -305,7 +319,7 @@ def test_the_days_loss_limit_survives_a_sigkill_and_restart_of_the_daemon(
     db = tmp_path / "warden.db"
     _record_todays_loss(db)
     # any reservation's worst case is more than the limit left
-    config = _config(tmp_path, risk={"max_daily_loss_cents": LOSS_CENTS + 50})
+    config = _config(tmp_path, risk={"max_daily_loss": str(LOSS + Decimal("0.50"))})
     with venue_sim(*FAST_MARKET) as (_venue, base):
         with daemon(base, db, config) as first:
             _loss_limit_holds(first)

@@ -5,6 +5,7 @@ faults that cross actor boundaries (the per-actor tests use light fakes)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,9 @@ def start(tmp_path: Path, venue: VenueThread) -> Iterator[Any]:
 
 
 def cross(venue: VenueThread) -> None:
-    """House bids leaving YES asked at 35 and NO at 55: 10c under the payout."""
-    venue.house_bid("no", 65, 5)
-    venue.house_bid("yes", 45, 5)
+    """House bids leaving YES asked at $0.35 and NO at $0.55: $0.10 under the payout."""
+    venue.house_bid("no", "0.65", 5)
+    venue.house_bid("yes", "0.45", 5)
 
 
 @pytest.mark.slow
@@ -135,12 +136,12 @@ def test_an_execution_hang_mid_order_releases_the_reservation_only_after_the_ven
     # position is the venue's.
     assert [f.fill for f in fills] == sorted(venue.fills(), key=lambda f: f.fill_id)
     venue_position = {
-        p["ticker"]: p["position"]
+        p["ticker"]: Decimal(p["position_fp"])
         for p in venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
     }
     held = pipeline.risk().positions.get(TICKER)  # none: risk holds nothing in the market
-    risk_position = 0 if held is None else held.yes - held.no
-    assert risk_position == venue_position.get(TICKER, 0)
+    risk_position = Decimal(0) if held is None else held.yes - held.no
+    assert risk_position == venue_position.get(TICKER, Decimal(0))
     assert venue.orders(status="resting") == []
 
 

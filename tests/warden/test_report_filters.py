@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,35 +24,37 @@ DAY_1 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 DAY_2 = DAY_1 + 86_400 + 3_600  # 2027-01-16T09:00:00Z
 
 
-def intent(cid: str, ticker: str, side: Side = Side.YES, price: int = 40) -> IntentRecorded:
-    return IntentRecorded(OrderIntent(cid, ticker, side, Action.BUY, price, 2), "opp-" + cid)
+def intent(cid: str, ticker: str, side: Side = Side.YES, price: str = "0.40") -> IntentRecorded:
+    order = OrderIntent(cid, ticker, side, Action.BUY, Decimal(price), Decimal(2))
+    return IntentRecorded(order, "opp-" + cid)
 
 
 @pytest.fixture
 def two_days(tmp_path: Path) -> Path:
-    """Day 1: KX-A YES 2 @ 40. Day 2: KX-B YES 2 @ 30, then KX-A NO 2 @ 55."""
+    """Day 1: KX-A YES 2 @ $0.40. Day 2: KX-B YES 2 @ $0.30, then KX-A NO 2 @ $0.55."""
     path = tmp_path / "ledger.db"
     clock = WallClock(DAY_1)
     with Ledger.open(path, wall=clock) as ledger:
         ledger.write("r-1", (intent("c-a1", "KX-A"),))
         ledger.write(
-            "r-2", (OrderUpdated("c-a1", OrderState.FILLED, 2, "v-1"), fill("f-a1", "c-a1"))
+            "r-2",
+            (OrderUpdated("c-a1", OrderState.FILLED, Decimal(2), "v-1"), fill("f-a1", "c-a1")),
         )
         clock.now = DAY_2
-        ledger.write("r-3", (intent("c-b1", "KX-B", price=30),))
+        ledger.write("r-3", (intent("c-b1", "KX-B", price="0.30"),))
         ledger.write(
             "r-4",
             (
-                OrderUpdated("c-b1", OrderState.FILLED, 2, "v-2"),
-                fill("f-b1", "c-b1", price=30, ticker="KX-B"),
+                OrderUpdated("c-b1", OrderState.FILLED, Decimal(2), "v-2"),
+                fill("f-b1", "c-b1", price="0.30", ticker="KX-B"),
             ),
         )
-        ledger.write("r-5", (intent("c-a2", "KX-A", side=Side.NO, price=55),))
+        ledger.write("r-5", (intent("c-a2", "KX-A", side=Side.NO, price="0.55"),))
         ledger.write(
             "r-6",
             (
-                OrderUpdated("c-a2", OrderState.FILLED, 2, "v-3"),
-                fill("f-a2", "c-a2", side=Side.NO, price=55),
+                OrderUpdated("c-a2", OrderState.FILLED, Decimal(2), "v-3"),
+                fill("f-a2", "c-a2", side=Side.NO, price="0.55"),
             ),
         )
     return path
@@ -91,8 +94,8 @@ def test_since_lists_what_changed_from_that_moment_and_keeps_holdings_whole(
     assert data["filters"]["since"] == "2027-01-16T00:00:00+00:00"
     # KX-A's position still counts the day-1 YES fill: holdings are not a window
     assert {p["ticker"]: (p["yes_count"], p["no_count"]) for p in data["positions"]} == {
-        "KX-A": (2, 2),
-        "KX-B": (2, 0),
+        "KX-A": ("2.00", "2.00"),
+        "KX-B": ("2.00", "0.00"),
     }
 
 
@@ -116,8 +119,8 @@ def test_market_keeps_one_tickers_orders_fills_position_and_pnl(two_days: Path) 
     assert ids(data)[:2] == (["c-b1"], ["f-b1"])
     (position,) = data["positions"]
     assert position["ticker"] == "KX-B"
-    assert data["pnl"]["cash_flow_cents"] == -(30 * 2 + 1)
-    assert data["pnl"]["fees_cents"] == 1
+    assert Decimal(data["pnl"]["cash_flow"]) == -(Decimal("0.30") * 2 + Decimal("0.01"))
+    assert data["pnl"]["fees"] == "0.0100"
 
 
 def test_limit_keeps_the_newest_rows_and_says_how_many_matched(two_days: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 
 from actors.execution import ExecutionCounts
@@ -10,12 +12,12 @@ from supervision import ActorSnapshot
 from tests.warden import statuses
 from tests.warden.snapshot_nodes import node as snapshot_node
 from tests.warden.snapshot_nodes import tree
-from warden.status import LifetimeCounters, StatusLine
+from warden.status import LifetimeCounters, StatusLine, dollars
 
 RISK = statuses.risk(
-    exposure_cents=statuses.exposure({"SIM-001": 120}),
-    realised_pnl_today_cents=50,
-    realised_pnl_total_cents=0,
+    exposure=statuses.exposure({"SIM-001": Decimal("1.20")}),
+    realised_pnl_today=Decimal("0.50"),
+    realised_pnl_total=Decimal(0),
     counts=RiskCounts(reserved=5, fills=9),
 )
 
@@ -84,7 +86,9 @@ def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_pres
         tree(
             node(
                 "risk",
-                attrs.evolve(RISK, realised_pnl_total_cents=-310, halted=True, halt_reason="lunch"),
+                attrs.evolve(
+                    RISK, realised_pnl_total=Decimal("-3.10"), halted=True, halt_reason="lunch"
+                ),
             ),
             node("execution", statuses.execution()),
         )
@@ -92,3 +96,16 @@ def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_pres
     assert "| exposure $1.20 / $200.00 | pnl today $0.50 total -$3.10 |" in full
     assert "orders 0," in full  # a published status that has counted nothing: nothing sent yet
     assert full.endswith("| HALTED (lunch)")
+
+
+def test_money_is_shown_as_exact_dollars_never_rounded() -> None:
+    assert dollars(None) == "?"
+    assert dollars(Decimal(0)) == "$0.00"
+    assert dollars(Decimal("1234.5")) == "$1,234.50"
+    assert dollars(Decimal("-0.0175")) == "-$0.0175"  # a fee to the $0.0001: never rounded
+    assert dollars(Decimal("200.00")) == "$200.00"
+    assert dollars(Decimal("1E+3")) == "$1,000.00"
+    line = StatusLine()(
+        tree(node("risk", attrs.evolve(RISK, realised_pnl_today=Decimal("-0.0175"))))
+    )
+    assert "pnl today -$0.0175 total $0.00" in line

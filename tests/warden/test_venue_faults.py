@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
 import httpx
 import pytest
 import trio
 
-from tests.warden.conftest import order_body, quiet_config, rest_bid
+from tests.warden.test_venue_support import order_body, quiet_config, rest_bid, served
 from warden.venue import Faults, HttpFaults, VenueServer, open_venue
 
 ORDERS = "/trade-api/v2/portfolio/orders"
+
+
+@pytest.fixture
+async def venue_and_rest() -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
+    async with served() as pair:
+        yield pair
+
+
+@pytest.fixture
+def venue(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> VenueServer:
+    return venue_and_rest[0]
+
+
+@pytest.fixture
+def rest(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return venue_and_rest[1]
 
 
 async def test_timeout_after_apply_leaves_an_order_a_client_order_id_lookup_finds(
@@ -78,22 +97,26 @@ async def test_latency_delays_the_answer_by_at_least_the_configured_time(
 async def test_the_partial_fill_knob_lets_a_competitor_take_part_of_the_liquidity(
     venue: VenueServer, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "no", 60, 6)
-    rest_bid(venue, "no", 59, 4)
+    rest_bid(venue, "no", "0.60", "6")
+    rest_bid(venue, "no", "0.59", "4")
     await rest.post("/sim/faults", json={"partial_fill_rate": 1.0})
     money_before = venue.sim.engine.conservation().total
 
     order = (
         await rest.post(
-            ORDERS, json=order_body(count=10, yes_price=41, time_in_force="immediate_or_cancel")
+            ORDERS,
+            json=order_body(
+                count_fp="10", yes_price_dollars="0.41", time_in_force="immediate_or_cancel"
+            ),
         )
     ).json()["order"]
 
-    assert 1 <= order["fill_count"] < 10
+    filled = Decimal(order["fill_count_fp"])
+    assert 1 <= filled < 10
     assert order["status"] == "canceled"
     truth = (await rest.get("/sim/truth", params={"account": "competitor"})).json()["entries"]
-    competitor_fills = sum(e["record"]["count"] for e in truth if e["kind"] == "fill")
-    assert competitor_fills + order["fill_count"] == 10
+    competitor_fills = sum(Decimal(e["record"]["count_fp"]) for e in truth if e["kind"] == "fill")
+    assert competitor_fills + filled == 10
     assert venue.sim.engine.conservation().total == money_before
 
 

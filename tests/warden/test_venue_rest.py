@@ -1,65 +1,103 @@
-"""The REST API over a real hypercorn server on loopback."""
+"""The REST API over a real hypercorn server on loopback, in Kalshi's fixed-point fields."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import httpx
 import pytest
 import trio
 
-from actors.fees import FeeModel
-from tests.warden.conftest import order_body, rest_bid
+from actors.money import KalshiFees
+from tests.warden.test_venue_support import order_body, rest_bid, served
 from warden.venue import VenueServer
 
 ORDERS = "/trade-api/v2/portfolio/orders"
-FEES = FeeModel()
+FEES = KalshiFees()
+D = Decimal
 
 
-async def test_markets_are_listed_with_their_best_bids_and_asks(
+@pytest.fixture
+async def venue_and_rest() -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
+    async with served(ticks={"SIM-002": D("0.001")}) as pair:
+        yield pair
+
+
+@pytest.fixture
+def venue(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> VenueServer:
+    return venue_and_rest[0]
+
+
+@pytest.fixture
+def rest(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return venue_and_rest[1]
+
+
+def _fee(count: str, price: str) -> Decimal:
+    return FEES.buy_cost(D(count), D(price)) - D(count) * D(price)
+
+
+async def test_markets_are_listed_with_their_best_bids_asks_and_price_ranges(
     venue: VenueServer, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "yes", 40, 5)
-    rest_bid(venue, "no", 55, 5)
+    rest_bid(venue, "yes", "0.40", "5")
+    rest_bid(venue, "no", "0.55", "5")
 
     markets = (await rest.get("/trade-api/v2/markets")).json()["markets"]
 
     assert [m["ticker"] for m in markets] == ["SIM-001", "SIM-002"]
-    assert {k: markets[0][k] for k in ("yes_bid", "yes_ask", "no_bid", "no_ask")} == {
-        "yes_bid": 40,
-        "yes_ask": 45,
-        "no_bid": 55,
-        "no_ask": 60,
+    keys = ("yes_bid_dollars", "yes_ask_dollars", "no_bid_dollars", "no_ask_dollars")
+    assert {k: markets[0][k] for k in keys} == {
+        "yes_bid_dollars": "0.4000",
+        "yes_ask_dollars": "0.4500",
+        "no_bid_dollars": "0.5500",
+        "no_ask_dollars": "0.6000",
     }
-    book = (await rest.get("/trade-api/v2/markets/SIM-001/orderbook")).json()["orderbook"]
-    assert book == {"yes": [[40, 5]], "no": [[55, 5]]}
+    assert [m["price_ranges"] for m in markets] == [
+        [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
+        [{"start": "0.0000", "end": "1.0000", "step": "0.0010"}],
+    ]
+    book = (await rest.get("/trade-api/v2/markets/SIM-001/orderbook")).json()["orderbook_fp"]
+    assert book == {"yes_dollars": [["0.4000", "5.00"]], "no_dollars": [["0.5500", "5.00"]]}
 
 
 async def test_an_order_crossing_the_book_fills_across_levels_with_taker_fees_and_rests_the_rest(
     venue: VenueServer, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "no", 58, 4)  # YES ask 42
-    rest_bid(venue, "no", 56, 6)  # YES ask 44
+    rest_bid(venue, "no", "0.58", "4")  # YES ask 0.42
+    rest_bid(venue, "no", "0.56", "6")  # YES ask 0.44
 
     reply = await rest.post(
-        ORDERS, json=order_body(count=15, yes_price=44, client_order_id="cross-1")
+        ORDERS,
+        json=order_body(count_fp="15", yes_price_dollars="0.44", client_order_id="cross-1"),
     )
 
     assert reply.status_code == 201
     order = reply.json()["order"]
-    assert (order["status"], order["fill_count"], order["remaining_count"]) == ("resting", 10, 5)
-    expected_fees = FEES.taker_fee(4, 42) + FEES.taker_fee(6, 44)
-    assert order["taker_fees"] == expected_fees
+    assert (order["status"], order["fill_count_fp"], order["remaining_count_fp"]) == (
+        "resting",
+        "10.00",
+        "5.00",
+    )
+    expected_fees = _fee("4", "0.42") + _fee("6", "0.44")
+    assert D(order["taker_fees_dollars"]) == expected_fees
     fills = (await rest.get("/trade-api/v2/portfolio/fills")).json()["fills"]
-    assert [(f["count"], f["yes_price"], f["fee"]) for f in fills] == [
-        (4, 42, FEES.taker_fee(4, 42)),
-        (6, 44, FEES.taker_fee(6, 44)),
+    assert [(f["count_fp"], f["yes_price_dollars"], D(f["fee_cost"])) for f in fills] == [
+        ("4.00", "0.4200", _fee("4", "0.42")),
+        ("6.00", "0.4400", _fee("6", "0.44")),
     ]
     balance = (await rest.get("/trade-api/v2/portfolio/balance")).json()
+    free = D("1000.00") - 4 * D("0.42") - 6 * D("0.44") - expected_fees - 5 * D("0.44")
     assert balance == {
-        "balance": 100_000 - 4 * 42 - 6 * 44 - expected_fees - 5 * 44,
-        "reserved": 5 * 44,
+        "balance": int(free * 100),
+        "balance_dollars": f"{free:.4f}",
+        "reserved_dollars": "2.2000",
     }
     positions = (await rest.get("/trade-api/v2/portfolio/positions")).json()["market_positions"]
-    assert positions[0]["position"] == 10
+    assert positions[0]["position_fp"] == "10.00"
+    assert D(positions[0]["market_exposure_dollars"]) == 4 * D("0.42") + 6 * D("0.44")
+    assert D(positions[0]["fees_paid_dollars"]) == expected_fees
     assert positions[0]["resting_orders_count"] == 1
     resting = (await rest.get(ORDERS, params={"status": "resting"})).json()["orders"]
     assert [o["order_id"] for o in resting] == [order["order_id"]]
@@ -68,23 +106,28 @@ async def test_an_order_crossing_the_book_fills_across_levels_with_taker_fees_an
 async def test_a_fill_or_kill_order_that_cannot_fill_is_canceled_whole(
     venue: VenueServer, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "no", 58, 4)
+    rest_bid(venue, "no", "0.58", "4")
 
     reply = await rest.post(
-        ORDERS, json=order_body(count=5, yes_price=42, time_in_force="fill_or_kill")
+        ORDERS,
+        json=order_body(count_fp="5", yes_price_dollars="0.42", time_in_force="fill_or_kill"),
     )
 
     order = reply.json()["order"]
-    assert (reply.status_code, order["status"], order["fill_count"]) == (201, "canceled", 0)
+    assert (reply.status_code, order["status"], order["fill_count_fp"]) == (201, "canceled", "0.00")
     assert (await rest.get("/trade-api/v2/portfolio/fills")).json()["fills"] == []
-    assert venue.sim.engine.book("SIM-001").levels("no") == [[58, 4]]
+    assert venue.sim.engine.book("SIM-001").levels("no") == [[D("0.58"), D(4)]]
 
 
 async def test_a_duplicate_client_order_id_answers_409_with_the_original_order(
     rest: httpx.AsyncClient,
 ) -> None:
-    first = await rest.post(ORDERS, json=order_body(yes_price=30, client_order_id="dup"))
-    again = await rest.post(ORDERS, json=order_body(yes_price=31, count=3, client_order_id="dup"))
+    first = await rest.post(
+        ORDERS, json=order_body(yes_price_dollars="0.30", client_order_id="dup")
+    )
+    again = await rest.post(
+        ORDERS, json=order_body(yes_price_dollars="0.31", count_fp="3", client_order_id="dup")
+    )
 
     assert (first.status_code, again.status_code) == (201, 409)
     assert again.json()["order"] == first.json()["order"]
@@ -95,7 +138,7 @@ async def test_a_duplicate_client_order_id_answers_409_with_the_original_order(
 async def test_an_order_can_be_read_found_by_client_order_id_and_canceled(
     rest: httpx.AsyncClient,
 ) -> None:
-    placed = (await rest.post(ORDERS, json=order_body(count=3, client_order_id="c-7"))).json()
+    placed = (await rest.post(ORDERS, json=order_body(count_fp="3", client_order_id="c-7"))).json()
     order_id = placed["order"]["order_id"]
 
     found = (await rest.get(ORDERS, params={"client_order_id": "c-7"})).json()["orders"]
@@ -104,7 +147,10 @@ async def test_an_order_can_be_read_found_by_client_order_id_and_canceled(
 
     assert [o["order_id"] for o in found] == [order_id]
     assert canceled.status_code == 200
-    assert (canceled.json()["order"]["status"], canceled.json()["reduced_by"]) == ("canceled", 3)
+    assert (canceled.json()["order"]["status"], canceled.json()["reduced_by_fp"]) == (
+        "canceled",
+        "3.00",
+    )
     assert (await rest.get(f"{ORDERS}/{order_id}")).json()["order"]["status"] == "canceled"
     assert (again.status_code, again.json()["error"]["code"]) == (400, "order_not_cancelable")
     assert (await rest.get(f"{ORDERS}/nope")).status_code == 404
@@ -113,14 +159,22 @@ async def test_an_order_can_be_read_found_by_client_order_id_and_canceled(
 async def test_the_truth_log_holds_exactly_the_fills_reported_to_the_trader(
     venue: VenueServer, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "no", 60, 3)
-    rest_bid(venue, "yes", 45, 4)
-    await rest.post(ORDERS, json=order_body(count=5, yes_price=40, client_order_id="a"))
+    rest_bid(venue, "no", "0.60", "3")
+    rest_bid(venue, "yes", "0.45", "4")
+    await rest.post(
+        ORDERS, json=order_body(count_fp="5", yes_price_dollars="0.40", client_order_id="a")
+    )
     await rest.post(
         ORDERS,
-        json=order_body(side="no", count=6, yes_price=None, no_price=55, client_order_id="b"),
+        json=order_body(
+            side="no",
+            count_fp="6",
+            yes_price_dollars=None,
+            no_price_dollars="0.55",
+            client_order_id="b",
+        ),
     )
-    await rest.post(ORDERS, json=order_body(count=1, yes_price=0))  # rejected: bad price
+    await rest.post(ORDERS, json=order_body(yes_price_dollars="0"))  # rejected: bad price
 
     fills = (await rest.get("/trade-api/v2/portfolio/fills")).json()["fills"]
     truth = (await rest.get("/sim/truth", params={"account": "trader"})).json()["entries"]
@@ -130,7 +184,7 @@ async def test_the_truth_log_holds_exactly_the_fills_reported_to_the_trader(
     kinds = [e["kind"] for e in truth]
     assert kinds.count("order_accepted") == 2
     assert kinds[-1] == "order_rejected"
-    assert truth[-1]["record"]["field"] == "yes_price"
+    assert truth[-1]["record"]["field"] == "yes_price_dollars"
     assert [e["seq"] for e in truth] == sorted(e["seq"] for e in truth)
 
 
@@ -139,7 +193,7 @@ async def test_the_truth_log_holds_exactly_the_fills_reported_to_the_trader(
     [
         (("POST", ORDERS, b"{not json"), 400, "body"),
         (("POST", ORDERS, b"[1, 2]"), 400, "body"),
-        (("POST", ORDERS, b'{"ticker": "SIM-001", "count": NaN}'), 400, "body"),
+        (("POST", ORDERS, b'{"ticker": "SIM-001", "count_fp": NaN}'), 400, "body"),
         (("POST", ORDERS, b"\xff\xfe"), 400, "body"),
         (("POST", ORDERS, b"[" * 100_000 + b"]" * 100_000), 413, None),
         (("POST", ORDERS, b"[" * 50_000), 400, "body"),
@@ -169,13 +223,21 @@ async def test_garbage_gets_a_4xx_naming_the_problem_and_the_venue_keeps_serving
         ({"ticker": 5}, "ticker"),
         ({"side": "maybe"}, "side"),
         ({"action": "hold"}, "action"),
-        ({"count": 0}, "count"),
-        ({"count": 2.5}, "count"),
-        ({"count": True}, "count"),
-        ({"yes_price": 100}, "yes_price"),
-        ({"yes_price": -3}, "yes_price"),
-        ({"yes_price": "50"}, "yes_price"),
-        ({"no_price": 40}, "yes_price"),  # both prices given
+        ({"count_fp": "0"}, "count_fp"),
+        ({"count_fp": "2.555"}, "count_fp"),  # more than 2 decimals
+        ({"count_fp": "-1.00"}, "count_fp"),
+        ({"count_fp": 2}, "count_fp"),  # a number where a string is required
+        ({"count_fp": True}, "count_fp"),
+        ({"yes_price_dollars": "1.0000"}, "yes_price_dollars"),
+        ({"yes_price_dollars": "-0.30"}, "yes_price_dollars"),
+        ({"yes_price_dollars": 0.5}, "yes_price_dollars"),  # a number, not a string
+        ({"yes_price_dollars": "0.45001"}, "yes_price_dollars"),  # more than 4 decimals
+        ({"yes_price_dollars": "0.455"}, "yes_price_dollars"),  # off SIM-001's 0.01 grid
+        ({"yes_price_dollars": "0.5e0"}, "yes_price_dollars"),
+        ({"ticker": "SIM-002", "yes_price_dollars": "0.4555"}, "yes_price_dollars"),  # 0.001
+        ({"no_price_dollars": "0.40"}, "yes_price_dollars"),  # both prices given
+        ({"count": 1}, "count"),  # the old integer fields are gone
+        ({"yes_price": 50}, "yes_price"),
         ({"type": "market"}, "type"),
         ({"time_in_force": "forever"}, "time_in_force"),
         ({"client_order_id": ""}, "client_order_id"),
@@ -189,10 +251,26 @@ async def test_a_bad_order_field_is_named_in_a_400(
 
     assert reply.status_code == 400
     assert reply.json()["error"]["field"] == field
+    assert (await rest.get(ORDERS)).json()["orders"] == []
+
+
+async def test_an_off_grid_price_names_the_tick_and_an_on_grid_sub_penny_price_is_taken(
+    rest: httpx.AsyncClient,
+) -> None:
+    off = await rest.post(ORDERS, json=order_body(yes_price_dollars="0.455"))
+    on = await rest.post(
+        ORDERS, json=order_body(ticker="SIM-002", yes_price_dollars="0.455", count_fp="0.5")
+    )
+
+    assert off.status_code == 400
+    assert "0.01" in off.json()["error"]["message"]
+    assert on.status_code == 201
+    order = on.json()["order"]
+    assert (order["yes_price_dollars"], order["initial_count_fp"]) == ("0.4550", "0.50")
 
 
 async def test_orders_the_venue_refuses_are_400_with_a_reason(rest: httpx.AsyncClient) -> None:
-    broke = await rest.post(ORDERS, json=order_body(count=100_000, yes_price=90))
+    broke = await rest.post(ORDERS, json=order_body(count_fp="100000", yes_price_dollars="0.90"))
     short = await rest.post(ORDERS, json=order_body(action="sell"))
     unknown = await rest.post(ORDERS, json=order_body(ticker="SIM-999"))
 
@@ -205,7 +283,9 @@ async def test_many_concurrent_clients_are_served(rest: httpx.AsyncClient) -> No
     statuses: list[int] = []
 
     async def one(number: int) -> None:
-        reply = await rest.post(ORDERS, json=order_body(yes_price=10, client_order_id=f"n{number}"))
+        reply = await rest.post(
+            ORDERS, json=order_body(yes_price_dollars="0.10", client_order_id=f"n{number}")
+        )
         statuses.append(reply.status_code)
 
     async with trio.open_nursery() as nursery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
-from tests.warden.conftest import order_body, quiet_config, rest_bid
+from tests.warden.test_venue_support import order_body, quiet_config, rest_bid, served
 from warden.venue import VenueServer, open_venue
 
 DEADLINE = 10  # seconds; generous for a loaded 2-core machine, never waited on when green
@@ -43,34 +44,64 @@ async def _subscribe(
 
 
 @pytest.fixture
+async def venue_and_rest() -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
+    async with served() as pair:
+        yield pair
+
+
+@pytest.fixture
+def venue(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> VenueServer:
+    return venue_and_rest[0]
+
+
+@pytest.fixture
+def rest(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return venue_and_rest[1]
+
+
+@pytest.fixture
 async def ws(venue: VenueServer) -> AsyncIterator[WebSocketConnection]:
     async with open_websocket_url(venue.ws_url) as connection:
         yield connection
 
 
-def _apply(book: dict[str, dict[int, int]], delta: dict[str, Any]) -> None:
+def _apply(book: dict[str, dict[Decimal, Decimal]], delta: dict[str, Any]) -> None:
     side = book[delta["side"]]
-    side[delta["price"]] = side.get(delta["price"], 0) + delta["delta"]
-    if side[delta["price"]] == 0:
-        del side[delta["price"]]
+    assert isinstance(delta["price_dollars"], str)
+    assert isinstance(delta["delta_fp"], str)
+    price = Decimal(delta["price_dollars"])
+    side[price] = side.get(price, Decimal(0)) + Decimal(delta["delta_fp"])
+    if side[price] == 0:
+        del side[price]
+
+
+def _levels(msg: dict[str, Any], key: str) -> dict[Decimal, Decimal]:
+    return {Decimal(price): Decimal(size) for price, size in msg.get(key, [])}
 
 
 async def test_a_subscription_gets_a_snapshot_then_contiguous_deltas_that_rebuild_the_book(
     venue: VenueServer, ws: WebSocketConnection, rest: httpx.AsyncClient
 ) -> None:
-    rest_bid(venue, "yes", 40, 5)
-    rest_bid(venue, "no", 55, 7)
+    rest_bid(venue, "yes", "0.40", "5")
+    rest_bid(venue, "no", "0.55", "7.5")
     (sid,) = await _subscribe(ws, ["orderbook_delta"], ["SIM-001"])
 
     snapshot = await _next(ws)
     assert (snapshot["type"], snapshot["sid"], snapshot["seq"]) == ("orderbook_snapshot", sid, 1)
-    assert snapshot["msg"] == {"market_ticker": "SIM-001", "yes": [[40, 5]], "no": [[55, 7]]}
+    assert snapshot["msg"] == {
+        "market_ticker": "SIM-001",
+        "yes_dollars_fp": [["0.4000", "5.00"]],
+        "no_dollars_fp": [["0.5500", "7.50"]],
+    }
 
-    await rest.post("/trade-api/v2/portfolio/orders", json=order_body(count=10, yes_price=45))
-    rest_bid(venue, "yes", 41, 2, ticker="SIM-002")  # another market: not on this subscription
-    rest_bid(venue, "yes", 39, 3)
+    await rest.post(
+        "/trade-api/v2/portfolio/orders",
+        json=order_body(count_fp="10", yes_price_dollars="0.45"),
+    )
+    rest_bid(venue, "yes", "0.41", "2", ticker="SIM-002")  # another market: not subscribed
+    rest_bid(venue, "yes", "0.39", "3")
 
-    book = {side: dict(snapshot["msg"][side]) for side in ("yes", "no")}
+    book = {side: _levels(snapshot["msg"], f"{side}_dollars_fp") for side in ("yes", "no")}
     seqs = [1]
     expected = venue.sim.engine.book("SIM-001")
     with trio.fail_after(DEADLINE):
@@ -81,7 +112,25 @@ async def test_a_subscription_gets_a_snapshot_then_contiguous_deltas_that_rebuil
             seqs.append(frame["seq"])
             _apply(book, frame["msg"])
     assert seqs == list(range(1, len(seqs) + 1))
-    assert book == {"yes": {39: 3, 40: 5, 45: 3}, "no": {}}
+    assert book == {
+        "yes": {Decimal("0.39"): 3, Decimal("0.40"): 5, Decimal("0.45"): Decimal("2.5")},
+        "no": {},
+    }
+
+
+async def test_a_snapshot_leaves_out_an_empty_side_and_deltas_are_signed_strings(
+    venue: VenueServer, ws: WebSocketConnection
+) -> None:
+    rest_bid(venue, "no", "0.55", "2")
+    await _subscribe(ws, ["orderbook_delta"], ["SIM-001"])
+    snapshot = await _next(ws)
+    assert snapshot["msg"] == {"market_ticker": "SIM-001", "no_dollars_fp": [["0.5500", "2.00"]]}
+
+    venue.sim.engine.cancel("house", rest_bid(venue, "yes", "0.30", "1.25"))
+
+    added, removed = (await _next(ws))["msg"], (await _next(ws))["msg"]
+    assert (added["price_dollars"], added["delta_fp"], added["side"]) == ("0.3000", "1.25", "yes")
+    assert (removed["price_dollars"], removed["delta_fp"]) == ("0.3000", "-1.25")
 
 
 async def test_the_sequence_gap_knob_makes_a_detectable_gap(
@@ -91,23 +140,23 @@ async def test_the_sequence_gap_knob_makes_a_detectable_gap(
     assert (await _next(ws))["seq"] == 1
 
     await rest.post("/sim/faults", json={"stream": {"gap_rate": 1.0}})
-    rest_bid(venue, "yes", 30, 1)  # seq 2, withheld
+    rest_bid(venue, "yes", "0.30", "1")  # seq 2, withheld
     await rest.delete("/sim/faults", params={"scope": "stream"})
-    rest_bid(venue, "yes", 31, 1)  # seq 3
+    rest_bid(venue, "yes", "0.31", "1")  # seq 3
 
     frame = await _next(ws)
-    assert (frame["seq"], frame["msg"]["price"]) == (3, 31)
+    assert (frame["seq"], frame["msg"]["price_dollars"]) == (3, "0.3100")
 
 
 async def test_fills_and_order_updates_reach_the_private_channels(
     venue: VenueServer, ws: WebSocketConnection, rest: httpx.AsyncClient
 ) -> None:
     fill_sid, orders_sid = await _subscribe(ws, ["fill", "orders"])
-    rest_bid(venue, "no", 60, 2)
+    rest_bid(venue, "no", "0.60", "2")
 
     await rest.post(
         "/trade-api/v2/portfolio/orders",
-        json=order_body(count=3, yes_price=40, client_order_id="p-1"),
+        json=order_body(count_fp="3", yes_price_dollars="0.40", client_order_id="p-1"),
     )
 
     fill, order = await _next(ws), await _next(ws)
@@ -116,7 +165,8 @@ async def test_fills_and_order_updates_reach_the_private_channels(
     assert {k: v for k, v in fill["msg"].items() if k != "market_ticker"} == reported[0]
     assert (order["type"], order["sid"], order["seq"]) == ("order", orders_sid, 1)
     assert (order["msg"]["client_order_id"], order["msg"]["status"]) == ("p-1", "resting")
-    assert order["msg"]["fill_count"] == 2
+    assert order["msg"]["fill_count_fp"] == "2.00"
+    assert fill["msg"]["count_fp"] == "2.00"
 
 
 async def test_bad_commands_get_error_frames_and_the_connection_keeps_working(
@@ -158,17 +208,17 @@ async def test_stream_faults_duplicate_reorder_and_malform_frames(
     assert (await _next(ws))["seq"] == 1
 
     await rest.post("/sim/faults", json={"stream": {"duplicate_rate": 1.0}})
-    rest_bid(venue, "yes", 30, 1)
+    rest_bid(venue, "yes", "0.30", "1")
     assert [(await _next(ws))["seq"] for _ in range(2)] == [2, 2]
 
     await rest.post("/sim/faults", json={"stream": {"reorder_rate": 1.0}})
-    rest_bid(venue, "yes", 31, 1)
-    rest_bid(venue, "yes", 32, 1)
+    rest_bid(venue, "yes", "0.31", "1")
+    rest_bid(venue, "yes", "0.32", "1")
     assert [(await _next(ws))["seq"] for _ in range(2)] == [4, 3]
 
     await rest.post("/sim/faults", json={"stream": {"malformed_rate": 1.0}})
-    for price in range(33, 39):
-        rest_bid(venue, "yes", price, 1)
+    for cents in range(33, 39):
+        rest_bid(venue, "yes", f"0.{cents}", "1")
     with trio.fail_after(DEADLINE):
         spoiled = [await ws.get_message() for _ in range(6)]
     for text in spoiled:
@@ -199,7 +249,7 @@ async def test_the_drop_knob_closes_the_connection(
     await _subscribe(ws, ["orderbook_delta"], ["SIM-001"])
     await _next(ws)
     await rest.post("/sim/faults", json={"stream": {"drop_rate": 1.0}})
-    rest_bid(venue, "yes", 30, 1)
+    rest_bid(venue, "yes", "0.30", "1")
 
     with trio.fail_after(DEADLINE), pytest.raises(ConnectionClosed):
         await ws.get_message()

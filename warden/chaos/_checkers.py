@@ -8,6 +8,14 @@ kind it reads; ``detail`` says which). A checker never defaults a missing piece
 of evidence to a value that lets it pass. Checkers are pure functions of the
 evidence, so they are tested on synthetic histories.
 
+Money is exact: prices, fees, cash, exposure and limits are ``Decimal`` dollars,
+counts ``Decimal`` contracts, read from the venue's fixed-point wire strings
+(:func:`~warden.chaos._history.wire_decimal`) and the config's decimal-dollar
+strings (:meth:`~warden.chaos._history.Evidence.config_money`), summed under
+:data:`actors.money.EXACT` (an inexact step raises, never rounds) and compared
+exactly. Counts and witnesses carry the ``Decimal`` values; report.json writes
+them as strings.
+
 Times: venue truth ``ts``, harness ``t`` and daemon history ``t`` are all the
 real wall clock of this machine. Ledger ``created_at`` is the daemon's clock,
 which a clock fault shifts, so time comparisons against it are skipped inside
@@ -18,10 +26,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from decimal import Decimal, DecimalException, localcontext
 
 import attrs
 from attrs import define, frozen
 
+from actors import money
 from actors.fees import FeeModel
 from actors.history import (
     AccountingLine,
@@ -36,17 +46,23 @@ from actors.history import (
     unstructure_line,
 )
 from actors.risk import Holding
-from warden.chaos._history import Entry, Evidence, LedgerFill, LedgerPosition, history_gap
+from warden.chaos._history import (
+    Entry,
+    Evidence,
+    LedgerFill,
+    LedgerPosition,
+    VenueFinal,
+    history_gap,
+    wire_decimal,
+    wire_price,
+)
 from warden.chaos._money import daily_loss_within_limit, venue_fill
 from warden.chaos._readiness import ready_after_restart, restart_episodes
 from warden.chaos._verdicts import CheckResult, result, unknown
 from warden.chaos._writers import one_writer_per_ledger, refused_pids
 
 _OPEN_STATES = {"new", "accepted", "partially_filled"}
-
-
-def _price(record: Entry) -> int:
-    return int(record["yes_price"] if record["side"] == "yes" else record["no_price"])
+ZERO = Decimal(0)
 
 
 def _orders_accepted(ev: Evidence) -> list[Entry]:
@@ -58,8 +74,8 @@ class _OpenBuy:
     """A buy order resting at the venue, as the exposure replay tracks it."""
 
     ticker: str
-    price: int
-    remaining: int
+    price: Decimal
+    remaining: Decimal
     client_order_id: str
 
 
@@ -68,54 +84,61 @@ class _OpenBuy:
 
 def exposure_within_limits(ev: Evidence) -> CheckResult:
     """Replays venue truth; after each entry, exposure = cost basis of unmatched
-    contracts + worst case (remaining x price + taker fee) of open buy orders."""
+    contracts + worst case (remaining x price + taker fee, Kalshi-rounded) of open
+    buy orders, in exact dollars."""
     name, invariant = "exposure_within_limits", 1
-    market_limit = ev.config_int("max_market_exposure_cents")
-    total_limit = ev.config_int("max_total_exposure_cents")
+    market_limit = ev.config_money("max_market_exposure")
+    total_limit = ev.config_money("max_total_exposure")
     if market_limit is None or total_limit is None:
         return unknown(
-            name, invariant, "the config lacks max_market_exposure_cents / max_total_exposure_cents"
+            name,
+            invariant,
+            "the config lacks max_market_exposure / max_total_exposure (decimal dollars)",
         )
     if not ev.truth:
         return unknown(name, invariant, "no venue truth (nothing traded, or it was not read)")
+    with localcontext(money.EXACT):  # an inexact sum raises, never rounds
+        return _replay_exposure(ev, market_limit, total_limit)
+
+
+def _replay_exposure(ev: Evidence, market_limit: Decimal, total_limit: Decimal) -> CheckResult:
     fees = FeeModel()
     holdings: dict[str, Holding] = {}
     open_buys: dict[str, _OpenBuy] = {}
-    peak_total, peak_market = 0, 0
+    peak_total, peak_market = ZERO, ZERO
     witnesses: list[dict[str, object]] = []
     for entry in ev.truth:
         record, kind = entry["record"], entry["kind"]
-        if kind == "order_accepted" and record["action"] == "buy":
-            open_buys[record["order_id"]] = _OpenBuy(
-                ticker=record["ticker"],
-                price=_price(record),
-                remaining=int(record["initial_count"]),
-                client_order_id=record["client_order_id"],
-            )
-        elif kind == "order_canceled":
-            open_buys.pop(record["order_id"], None)
-        elif kind == "fill":
-            ticker = record["ticker"]
-            holding = holdings.get(ticker) or Holding.empty(ticker, 100)
-            try:
-                holdings[ticker] = holding.apply(venue_fill(record))
-            except ValueError as error:
-                return CheckResult(
-                    "exposure_within_limits", 1, "unknown", detail=f"cannot replay: {error}"
+        try:
+            if kind == "order_accepted" and record["action"] == "buy":
+                open_buys[record["order_id"]] = _OpenBuy(
+                    ticker=record["ticker"],
+                    price=wire_price(record),
+                    remaining=wire_decimal(record, "initial_count_fp"),
+                    client_order_id=record["client_order_id"],
                 )
-            order = open_buys.get(record["order_id"])
-            if order is not None:
-                order.remaining -= int(record["count"])
-                if order.remaining <= 0:
-                    del open_buys[record["order_id"]]
-        by_market: dict[str, int] = {t: h.exposure_cents for t, h in holdings.items()}
-        for order in open_buys.values():
-            worst = order.remaining * order.price
-            worst += fees.taker_fee(order.remaining, order.price)
-            by_market[order.ticker] = by_market.get(order.ticker, 0) + worst
-        total = sum(by_market.values())
+            elif kind == "order_canceled":
+                open_buys.pop(record["order_id"], None)
+            elif kind == "fill":
+                fill = venue_fill(record)
+                holding = holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout)
+                holdings[fill.ticker] = holding.apply(fill)
+                order = open_buys.get(record["order_id"])
+                if order is not None:
+                    order.remaining -= fill.count
+                    if order.remaining <= 0:
+                        del open_buys[record["order_id"]]
+            by_market: dict[str, Decimal] = {t: h.exposure for t, h in holdings.items()}
+            for order in open_buys.values():
+                worst = fees.buy_cost(order.remaining, order.price)  # price x count + taker fee
+                by_market[order.ticker] = by_market.get(order.ticker, ZERO) + worst
+        except ValueError as error:
+            return unknown(
+                "exposure_within_limits", 1, f"cannot replay entry {entry['seq']}: {error}"
+            )
+        total = sum(by_market.values(), ZERO)
         peak_total = max(peak_total, total)
-        worst_market = max(by_market.items(), key=lambda item: item[1], default=("", 0))
+        worst_market = max(by_market.items(), key=lambda item: item[1], default=("", ZERO))
         peak_market = max(peak_market, worst_market[1])
         if worst_market[1] > market_limit or total > total_limit:
             witnesses.append(
@@ -128,10 +151,10 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
             )
     counts = {
         "venue_entries": len(ev.truth),
-        "peak_total_cents": peak_total,
-        "peak_market_cents": peak_market,
-        "max_total_exposure_cents": total_limit,
-        "max_market_exposure_cents": market_limit,
+        "peak_total": peak_total,
+        "peak_market": peak_market,
+        "max_total_exposure": total_limit,
+        "max_market_exposure": market_limit,
         "events_over_limit": len(witnesses),
     }
     return result("exposure_within_limits", 1, counts, witnesses, "exposure over a limit")
@@ -236,9 +259,9 @@ class _VenueFill:
     ticker: str
     side: str
     action: str
-    price: int
-    count: int
-    fee_cents: int
+    price: Decimal
+    count: Decimal
+    fee: Decimal
     seq: int
 
 
@@ -250,7 +273,7 @@ def _fill_key(fill: _VenueFill | LedgerFill) -> tuple[object, ...]:
         fill.action,
         fill.price,
         fill.count,
-        fill.fee_cents,
+        fill.fee,
     )
 
 
@@ -266,9 +289,9 @@ def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:
             ticker=r["ticker"],
             side=r["side"],
             action=r["action"],
-            price=_price(r),
-            count=r["count"],
-            fee_cents=r["fee"],
+            price=wire_price(r),
+            count=wire_decimal(r, "count_fp"),
+            fee=wire_decimal(r, "fee_cost"),
             seq=entry["seq"],
         )
     ledger_ids = Counter(fill.fill_id for fill in ev.ledger.fills)
@@ -302,32 +325,40 @@ def positions_and_cash_equal(ev: Evidence) -> CheckResult:
         return CheckResult(
             "positions_and_cash_equal", 5, "unknown", detail="no ledger or venue final state"
         )
-    trader_cash = ev.config_int("trader_cash")
+    trader_cash = ev.config_money("trader_cash")
     if trader_cash is None:
-        return unknown("positions_and_cash_equal", 5, "the config lacks trader_cash")
+        return unknown(
+            "positions_and_cash_equal", 5, "the config lacks trader_cash (decimal dollars)"
+        )
+    with localcontext(money.EXACT):  # an inexact sum raises, never rounds
+        return _compare_positions(ev, venue_final, trader_cash)
+
+
+def _compare_positions(ev: Evidence, venue_final: VenueFinal, trader_cash: Decimal) -> CheckResult:
+    assert ev.ledger is not None  # positions_and_cash_equal checked it
     ledger: dict[str, LedgerPosition] = {p.ticker: p for p in ev.ledger.positions}
     venue = venue_final.positions
     witnesses: list[dict[str, object]] = []
     for ticker in sorted(set(ledger) | set(venue)):
         mine = ledger.get(ticker)  # no row: the ledger holds nothing there
-        net = mine.yes_count - mine.no_count if mine is not None else 0
-        if net != venue.get(ticker, 0):
+        net = mine.yes_count - mine.no_count if mine is not None else ZERO
+        if net != venue.get(ticker, ZERO):
             witnesses.append(
                 {
                     "ticker": ticker,
                     "ledger": attrs.asdict(mine) if mine is not None else None,
-                    "venue_position": venue.get(ticker, 0),
+                    "venue_position": venue.get(ticker, ZERO),
                 }
             )
-    pairs_paid = sum(min(p.yes_count, p.no_count) * p.payout_cents for p in ledger.values())
-    ledger_cash = sum(p.cash_cents for p in ledger.values()) + pairs_paid
+    pairs_paid = sum((min(p.yes_count, p.no_count) * p.payout for p in ledger.values()), ZERO)
+    ledger_cash = sum((p.cash for p in ledger.values()), ZERO) + pairs_paid
     venue_cash = venue_final.balance + venue_final.reserved - trader_cash
     if ledger_cash != venue_cash:
         witnesses.append({"cash_change_ledger": ledger_cash, "cash_change_venue": venue_cash})
     counts = {
         "markets": len(set(ledger) | set(venue)),
-        "cash_change_ledger_cents": ledger_cash,
-        "cash_change_venue_cents": venue_cash,
+        "cash_change_ledger": ledger_cash,
+        "cash_change_venue": venue_cash,
     }
     return result("positions_and_cash_equal", 5, counts, witnesses, "positions or cash differ")
 
@@ -368,7 +399,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
     shifts = _clock_shifts(ev)
     terminal: dict[str, float] = {}
     unfilled = {
-        e["record"]["order_id"]: int(e["record"]["initial_count"])
+        e["record"]["order_id"]: wire_decimal(e["record"], "initial_count_fp")
         for e in ev.truth
         if e["kind"] == "order_accepted"
     }
@@ -377,7 +408,7 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
         if entry["kind"] == "order_canceled":
             terminal.setdefault(record["order_id"], entry["ts"])
         elif entry["kind"] == "fill" and record["order_id"] in unfilled:
-            unfilled[record["order_id"]] -= int(record["count"])
+            unfilled[record["order_id"]] -= wire_decimal(record, "count_fp")
             if unfilled[record["order_id"]] <= 0:
                 terminal.setdefault(record["order_id"], entry["ts"])
     witnesses: list[dict[str, object]] = []
@@ -645,12 +676,13 @@ CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (
 
 
 def check_all(ev: Evidence) -> list[CheckResult]:
-    """Every checker; one that raises is reported ``unknown`` with the error."""
+    """Every checker; one that raises (a malformed piece of evidence, an inexact
+    money step) is reported ``unknown`` with the error."""
     results = []
     for checker in CHECKERS:
         try:
             results.append(checker(ev))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, DecimalException) as error:
             name = checker.__name__
             detail = f"checker failed: {type(error).__name__}: {error}"
             results.append(CheckResult(name, 0, "unknown", detail=detail))

@@ -21,7 +21,10 @@ from the harness's polls between injection and two seconds after the heal
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from itertools import pairwise
+
+from warden.chaos._history import wire_decimal
 
 #: a JSON object as journaled (a poll, a venue truth entry, a fault record's JSON)
 Record = Mapping[str, object]
@@ -88,8 +91,9 @@ def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
     record: Record, polls: Sequence[Record], truth: Sequence[Record]
 ) -> bool:
     """Whether the fault of ``record`` (a runner fault record's JSON) touched the daemon.
-    Raises ``KeyError`` / ``TypeError`` for a record, poll or truth entry missing a
-    field it needs (a harness bug, never read as "not exercised")."""
+    Raises ``KeyError`` / ``TypeError`` / ``ValueError`` for a record, poll or truth
+    entry missing a field it needs or holding it mistyped (a count that is not a
+    fixed-point string): a harness bug, never read as "not exercised"."""
     if not record.get("injected"):
         return False
     name = str(record["fault"])
@@ -134,23 +138,21 @@ def _partly_filled(record: Record, truth: Sequence[Record]) -> bool:
     inject_t = _time(record, "inject_t")
     start = inject_t
     end = (_time(record, "heal_t") if record.get("heal_t") else inject_t) + 0.5
-    accepted: dict[object, int] = {}
+    accepted: dict[object, Decimal] = {}
     for entry in truth:
         if entry["kind"] == "order_accepted" and start <= _time(entry, "ts") <= end:
             order = _section(entry, "record")
-            accepted[order["order_id"]] = _count(order, "initial_count")
-    filled: dict[object, int] = {}
+            accepted[order["order_id"]] = _count(order, "initial_count_fp")
+    filled: dict[object, Decimal] = {}
     for entry in truth:
         order = _section(entry, "record")
         if entry["kind"] == "fill" and order["order_id"] in accepted:
             order_id = order["order_id"]
-            filled[order_id] = filled.get(order_id, 0) + _count(order, "count")
-    return any(0 < filled.get(o, 0) < count for o, count in accepted.items())
+            filled[order_id] = filled.get(order_id, Decimal(0)) + _count(order, "count_fp")
+    return any(0 < filled.get(o, Decimal(0)) < count for o, count in accepted.items())
 
 
-def _count(record: Record, key: str) -> int:
-    """``int(record[key])`` as it was always read (a number or a numeric string)."""
-    value = record[key]
-    if not isinstance(value, str | int | float):
-        raise TypeError(f"{key} must be a count, got {value!r}")
-    return int(value)
+def _count(record: Record, key: str) -> Decimal:
+    """A count of contracts as the venue writes it (a ``*_fp`` fixed-point string),
+    exact. Raises ``KeyError`` if missing, ``ValueError`` if not such a string."""
+    return wire_decimal(record, key)

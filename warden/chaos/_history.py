@@ -18,6 +18,14 @@
   (:class:`LedgerRows`), and the venue's positions, balance and resting orders
   after quiescence.
 
+Money is exact: every price, fee, cash amount and count is a ``Decimal``
+(dollars, contracts). The venue's truth records carry Kalshi's fixed-point
+strings (``yes_price_dollars``, ``count_fp``, ``initial_count_fp``,
+``fee_cost``), read with :func:`wire_decimal`, which refuses anything but a
+fixed-point decimal string (a JSON number included) with ``ValueError``; the
+config's money (limits, ``trader_cash``) is read with
+:meth:`Evidence.config_money`.
+
 Venue truth and the harness journal are plain JSON-able dicts (:data:`Entry`);
 the journal's polls are read typed (:class:`Poll`, :meth:`Evidence.polls`) and so
 is the venue's final state (:class:`VenueFinal`, :meth:`Evidence.venue`); a part
@@ -28,7 +36,9 @@ makes the checker reading it ``unknown``. Checkers are tested on synthetic histo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
@@ -52,6 +62,51 @@ UNREADABLE_TEXT = 300
 _converter = cattrs.Converter(detailed_validation=False)
 # open values (the actors' counters) are kept as journaled
 _converter.register_structure_hook_func(lambda cls: cls is object, lambda value, _cls: value)
+# money as a decimal string, exact both ways; a number is refused (ValueError)
+_converter.register_structure_hook(Decimal, lambda value, _cls: _poll_decimal(value))
+_converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
+
+
+def _poll_decimal(value: object) -> Decimal:
+    """A journaled amount: a fixed-point string (or a ``Decimal`` not yet written)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    return fixed_point(value, "poll exposure")
+
+
+#: a fixed-point decimal as Kalshi's wire and the config write it: an optional
+#: minus, digits, an optional fraction (no exponent, space, NaN or infinity)
+_FIXED_POINT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: longest fixed-point text read (a ledger-sized amount is far shorter)
+_MAX_FIXED_POINT = 40
+
+
+def fixed_point(value: object, what: str) -> Decimal:
+    """``value`` as an exact ``Decimal`` if it is a fixed-point decimal string
+    (``"0.4200"``, ``"-3.00"``, ``"10000.00"``). Raises ``ValueError`` naming
+    ``what`` for anything else: a JSON number (an integer-cent field of the old
+    wire included), a bool, an exponent, NaN, whitespace."""
+    if (
+        not isinstance(value, str)
+        or len(value) > _MAX_FIXED_POINT
+        or _FIXED_POINT.fullmatch(value) is None
+    ):
+        raise ValueError(f"{what} must be a fixed-point decimal string, got {value!r}")
+    return Decimal(value)
+
+
+def wire_decimal(record: Mapping[str, object], key: str) -> Decimal:
+    """``record[key]`` read with :func:`fixed_point`. Raises ``KeyError`` when the
+    field is missing, ``ValueError`` when it is not a fixed-point string."""
+    return fixed_point(record[key], key)
+
+
+def wire_price(record: Mapping[str, object]) -> Decimal:
+    """The price in dollars the trader paid for its side of a venue order or fill
+    (``yes_price_dollars`` or ``no_price_dollars``). Raises ``KeyError`` / ``ValueError``."""
+    return wire_decimal(
+        record, "yes_price_dollars" if record["side"] == "yes" else "no_price_dollars"
+    )
 
 
 @frozen(kw_only=True)
@@ -73,7 +128,8 @@ class Poll:
     epochs: dict[str, int] = field(factory=dict)
     statuses: dict[str, str] = field(factory=dict)
     mailboxes: dict[str, int] = field(factory=dict)
-    exposure: int | None = None
+    #: risk's total exposure in dollars (journaled as a decimal string)
+    exposure: Decimal | None = None
     held: int | None = None
     in_doubt: int | None = None
     in_flight: int | None = None
@@ -143,10 +199,10 @@ class LedgerOrder:
     ticker: str
     side: str
     action: str
-    price: int
-    count: int
+    price: Decimal
+    count: Decimal
     state: str
-    filled_count: int
+    filled_count: Decimal
     venue_order_id: str | None
     created_at: float
     updated_at: float
@@ -159,26 +215,26 @@ class LedgerFill:
     ticker: str
     side: str
     action: str
-    price: int
-    count: int
-    fee_cents: int
+    price: Decimal
+    count: Decimal
+    fee: Decimal
     recorded_at: float
 
 
 @frozen(kw_only=True)
 class LedgerPosition:
     ticker: str
-    yes_count: int
-    no_count: int
-    cash_cents: int
-    payout_cents: int
+    yes_count: Decimal
+    no_count: Decimal
+    cash: Decimal
+    payout: Decimal
 
 
 @frozen(kw_only=True)
 class LedgerReservation:
     reservation_id: str
     ticker: str
-    amount_cents: int
+    amount: Decimal
     state: str
     updated_at: float
 
@@ -195,7 +251,8 @@ class LedgerAudit:
 @frozen(kw_only=True)
 class LedgerRows:
     """The ledger after the daemon stopped, as the checkers read it (witnesses carry
-    rows as ``attrs.asdict``)."""
+    rows as ``attrs.asdict``). Prices, fees, cash, payouts and amounts are
+    ``Decimal`` dollars; counts ``Decimal`` contracts."""
 
     orders: tuple[LedgerOrder, ...] = ()
     fills: tuple[LedgerFill, ...] = ()
@@ -204,34 +261,31 @@ class LedgerRows:
     audit: tuple[LedgerAudit, ...] = ()
 
 
-def _count(data: Mapping[str, object], key: str) -> int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"venue {key} is not a number: {value!r}")
-    return int(value)
-
-
 @frozen(kw_only=True)
 class VenueFinal:
-    """The venue's side after quiescence: net ``positions`` (yes minus no) by ticker,
-    ``balance`` and ``reserved`` cents, and the ``resting`` orders as it sent them."""
+    """The venue's side after quiescence: net ``positions`` (yes minus no, ``Decimal``
+    contracts) by ticker, the free ``balance`` and the ``reserved`` cash (``Decimal``
+    dollars: the venue's ``balance_dollars`` and ``reserved_dollars``), and the
+    ``resting`` orders as it sent them."""
 
-    positions: dict[str, int]
-    balance: int
-    reserved: int
+    positions: dict[str, Decimal]
+    balance: Decimal
+    reserved: Decimal
     resting: tuple[object, ...]
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> VenueFinal:
-        """Read :attr:`Evidence.venue_final`. Raises ``KeyError`` for a missing part,
+        """Read :attr:`Evidence.venue_final` (as :func:`fetch_venue_final` builds it:
+        ``positions`` of ``position_fp`` strings, ``balance_dollars``,
+        ``reserved_dollars``, ``resting``). Raises ``KeyError`` for a missing part,
         ``TypeError`` / ``ValueError`` for a mistyped one (the checker is ``unknown``)."""
         positions, resting = data["positions"], data["resting"]
         if not isinstance(positions, dict) or not isinstance(resting, list | tuple):
             raise TypeError(f"venue final state is malformed: {dict(data)!r}")
         return cls(
-            positions={str(ticker): _count(positions, ticker) for ticker in positions},
-            balance=_count(data, "balance"),
-            reserved=_count(data, "reserved"),
+            positions={str(ticker): wire_decimal(positions, ticker) for ticker in positions},
+            balance=wire_decimal(data, "balance_dollars"),
+            reserved=wire_decimal(data, "reserved_dollars"),
             resting=tuple(resting),
         )
 
@@ -271,6 +325,18 @@ class Evidence:
         mistyped: the checker that needs it answers ``unknown``, never a default)."""
         value = self.config.get(key)
         return value if type(value) is int else None
+
+    def config_money(self, key: str) -> Decimal | None:
+        """The run's config value ``key`` as exact dollars if it is a decimal-dollar
+        string (``"50.00"``) or a ``Decimal``, else ``None``: an integer (a
+        cents-era value), a float or a bool is as good as absent (as :meth:`config_int`)."""
+        value = self.config.get(key)
+        if isinstance(value, Decimal):
+            return value if value.is_finite() else None
+        try:
+            return fixed_point(value, key)
+        except ValueError:
+            return None
 
     def config_float(self, key: str) -> float | None:
         """The run's config value ``key`` as a number, else ``None`` (as :meth:`config_int`)."""
@@ -360,7 +426,7 @@ def read_ledger(db: Path) -> LedgerRows:
                 action=r.fill.action.value,
                 price=r.fill.price,
                 count=r.fill.count,
-                fee_cents=r.fill.fee_cents,
+                fee=r.fill.fee,
                 recorded_at=r.recorded_at,
             )
             for r in ledger.fills()
@@ -370,8 +436,8 @@ def read_ledger(db: Path) -> LedgerRows:
                 ticker=p.ticker,
                 yes_count=p.yes_count,
                 no_count=p.no_count,
-                cash_cents=p.cash_cents,
-                payout_cents=p.payout_cents,
+                cash=p.cash,
+                payout=p.payout,
             )
             for p in ledger.positions()
         )
@@ -379,7 +445,7 @@ def read_ledger(db: Path) -> LedgerRows:
             LedgerReservation(
                 reservation_id=r.reservation.reservation_id,
                 ticker=r.reservation.ticker,
-                amount_cents=r.reservation.amount_cents,
+                amount=r.reservation.amount,
                 state=r.reservation.state.value,
                 updated_at=r.updated_at,
             )
@@ -431,8 +497,11 @@ def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[JsonObject]:
 
 
 def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> JsonObject:
-    """The trader's positions, balance and resting orders now. Raises ``httpx.HTTPError``,
-    ``ValueError`` (not JSON) or ``TypeError`` for an answer not of the venue API's shape."""
+    """The trader's positions, balance and resting orders now: ``positions`` (ticker to
+    its ``position_fp`` string), ``balance_dollars``, ``reserved_dollars`` and
+    ``resting``, as the venue sent them (read by :meth:`VenueFinal.from_json`).
+    Raises ``httpx.HTTPError``, ``ValueError`` (not JSON) or ``TypeError`` for an
+    answer not of the venue API's shape."""
     with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False) as client:
 
         def get(path: str, **params: str) -> JsonObject:
@@ -446,10 +515,10 @@ def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> JsonObject:
     by_ticker: JsonObject = {}
     for position in positions:
         entry = _object(position, "a market position")
-        by_ticker[str(entry["ticker"])] = entry["position"]
+        by_ticker[str(entry["ticker"])] = entry["position_fp"]
     return {
         "positions": by_ticker,
-        "balance": balance["balance"],
-        "reserved": balance["reserved"],
+        "balance_dollars": balance["balance_dollars"],
+        "reserved_dollars": balance["reserved_dollars"],
         "resting": resting,
     }

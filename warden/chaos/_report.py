@@ -7,7 +7,9 @@ invariant with counts and witnesses, orders ok/failed/unknown and resolved,
 peak exposure against the limit. ``timeline.html`` is self-contained (inline
 SVG): one row per fault, the daemon's readiness and halts, the venue's
 orders. Writing a report never raises for a partial run: missing parts are
-``null``.
+``null``. Money (the checkers' ``Decimal`` counts and witnesses, the config's
+limits) is written as exact fixed-point strings (``"50.00"``, ``"-5.5200"``),
+never as a JSON number (:func:`plain`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import json
 import math
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import cattrs
@@ -178,10 +181,25 @@ _converter.register_unstructure_hook_func(
 )
 
 
+def plain(value: object) -> object:
+    """``value`` with every ``Decimal`` in it (through mappings, lists and tuples)
+    turned into its exact fixed-point string (``Decimal("-5.52")`` -> ``"-5.52"``,
+    never an exponent); anything else as it is."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
 def to_json(report: Report) -> dict[str, object]:
-    """report.json's object."""
+    """report.json's object; money as strings (:func:`plain`)."""
     data: dict[str, object] = _converter.unstructure(report)
-    return data
+    plain_data = plain(data)
+    assert isinstance(plain_data, dict)  # a mapping stays a mapping
+    return plain_data
 
 
 def _fault_table(outcome: RunOutcome) -> dict[str, FaultRow]:
@@ -309,7 +327,7 @@ def print_summary(report: Report, console: Console) -> None:
     for column in ("#", "invariant", "status", "counts / detail"):
         invariants.add_column(column)
     for result in report.invariants:
-        counts = ", ".join(f"{k}={v}" for k, v in result.counts.items())
+        counts = ", ".join(f"{k}={plain(v)}" for k, v in result.counts.items())
         style = STATUS_STYLE[result.status]
         invariants.add_row(
             str(result.invariant),

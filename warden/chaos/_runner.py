@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -64,10 +65,11 @@ Value = int | float | str
 CONFIG: dict[str, dict[str, Value]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
     "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
+    # money as decimal-dollar strings (exact; docs/money.md)
     "risk": {
-        "max_market_exposure_cents": 5000,
-        "max_total_exposure_cents": 20000,
-        "max_daily_loss_cents": 5000,
+        "max_market_exposure": "50.00",
+        "max_total_exposure": "200.00",
+        "max_daily_loss": "50.00",
     },
     "execution": {"request_timeout_s": 2.0},
     "supervision": {
@@ -78,7 +80,8 @@ CONFIG: dict[str, dict[str, Value]] = {
         "hang_timeout_s": 3.0,
     },
 }
-TRADER_CASH = 1_000_000
+#: the trader's starting cash at the venue, exact dollars (``--trader-cash``)
+TRADER_CASH = Decimal("10000.00")
 
 
 def params_json(params: Params | Mapping[str, object]) -> Mapping[str, object]:
@@ -202,7 +205,8 @@ class _Run:
         self.workdir = workdir
         self.journal = Journal(workdir / "harness.jsonl")
         venue_args = ["--seed", str(schedule.seed), "--markets", "3", "--tick", "0.1"]
-        venue_args += ["--arb-rate", "0.05", "--heartbeat", "1", "--trader-cash", str(TRADER_CASH)]
+        venue_args += ["--arb-rate", "0.05", "--heartbeat", "1"]
+        venue_args += ["--trader-cash", f"{TRADER_CASH:f}"]  # dollars
         self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
         self.chaos_routes = chaos_routes
         self.faults: list[FaultRecord] = []
@@ -244,7 +248,7 @@ class _Run:
             epochs={node.name: node.epoch for node in workers},
             statuses={node.name: node.status for node in workers},
             mailboxes={node.name: node.mailbox for node in workers},
-            exposure=risk.exposure_cents.total if risk is not None else None,
+            exposure=risk.exposure.total if risk is not None else None,
             held=len(risk.reservations.held) if risk is not None else None,
             in_doubt=len(risk.reservations.in_doubt) if risk is not None else None,
             in_flight=len(execution.in_flight) if execution is not None else None,
@@ -501,7 +505,7 @@ class _Run:
             "".join(json.dumps(entry) + "\n" for entry in truth)
         )
         config: dict[str, object] = {
-            "trader_cash": TRADER_CASH,
+            "trader_cash": f"{TRADER_CASH:f}",  # read back as exact dollars
             **sections["risk"],
             "intensity": sections["supervision"]["intensity"],
             "period_s": sections["supervision"]["period_s"],

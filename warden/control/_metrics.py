@@ -23,8 +23,11 @@ Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
   ``warden_actor_handler_seconds`` (histogram; sampled on 1 message in 16)
 - ``warden_orders_sent_total``, ``warden_venue_errors_total``,
   ``warden_fills_total``, ``warden_risk_rejections_total{reason}``
-- ``warden_exposure_cents{market}``, ``warden_exposure_total_cents``,
-  ``warden_exposure_limit_cents{limit}``, ``warden_risk_limit{limit}`` (count limits)
+- ``warden_exposure_dollars{market}``, ``warden_exposure_total_dollars``,
+  ``warden_exposure_limit_dollars{limit}``, ``warden_risk_limit{limit}`` (count limits)
+
+Money is exact ``Decimal`` dollars everywhere else; it becomes a float only
+here, at exposition (Prometheus samples are floats by nature).
 - ``warden_breaker_state{state}``, ``warden_breaker_opened_total``,
   ``warden_halted``, ``warden_ready``
 - ``warden_feed_staleness_seconds{market}``, ``warden_feed_market_stale{market}``
@@ -34,6 +37,7 @@ Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import attrs
 from prometheus_client import CollectorRegistry, generate_latest
@@ -135,31 +139,31 @@ def _trading_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
         rejections.add_metric([reason], count)
     yield rejections
     by_market = GaugeMetricFamily(
-        "warden_exposure_cents", "Worst-case exposure by market.", labels=["market"]
+        "warden_exposure_dollars", "Worst-case exposure by market, dollars.", labels=["market"]
     )
-    for market, cents in sorted(risk.exposure_cents.by_market.items()):
-        by_market.add_metric([market], cents)
+    for market, dollars in sorted(risk.exposure.by_market.items()):
+        by_market.add_metric([market], float(dollars))
     yield by_market
     yield GaugeMetricFamily(
-        "warden_exposure_total_cents",
-        "Worst-case exposure, all markets.",
-        risk.exposure_cents.total,
+        "warden_exposure_total_dollars",
+        "Worst-case exposure, all markets, dollars.",
+        float(risk.exposure.total),
     )
     yield from _limit_families(risk.limits)
     yield from _safety_families(risk)
 
 
 def _limit_families(limits: RiskLimits) -> Iterator[Metric]:
-    """Every configured limit: money ones (``*_cents``, label without the suffix) and counts."""
+    """Every configured limit: money ones (``Decimal`` dollars) and counts."""
     money = GaugeMetricFamily(
-        "warden_exposure_limit_cents", "Configured limits in cents.", labels=["limit"]
+        "warden_exposure_limit_dollars", "Configured money limits, dollars.", labels=["limit"]
     )
     counts = GaugeMetricFamily(
         "warden_risk_limit", "Configured limits that are counts.", labels=["limit"]
     )
     for limit, value in sorted(attrs.asdict(limits).items()):
-        if limit.endswith("_cents"):
-            money.add_metric([limit.removesuffix("_cents")], value)
+        if isinstance(value, Decimal):
+            money.add_metric([limit], float(value))
         else:
             counts.add_metric([limit], value)
     yield from (money, counts)

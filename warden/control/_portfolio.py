@@ -4,20 +4,21 @@ A pure function of what the actors publish (risk's and execution's typed
 statuses) and of the snapshot's readiness; nothing is kept or counted here.
 :func:`portfolio` answers a :class:`Portfolio`; :func:`portfolio_to_dict`
 serves it as JSON and :func:`portfolio_from_dict` reads it back (the CLI), with
-one cattrs converter. The JSON (all amounts in integer cents)::
+one cattrs converter. Money is exact ``Decimal`` dollars and counts ``Decimal``
+contracts; in the JSON each is its exact string, never a number::
 
     {
       "ready": true, "reasons": [],             # readiness, as GET /readyz
       "reconciled": {"execution": true, "risk": true},
       "halted": false, "halt_reason": null,
-      "positions": {"SIM-001": {"yes": 3, "no": 3, "cash_cents": -270}},
-      "open_orders": [{"reservation": "r-1", "ticker": "SIM-001", "amount_cents": 95,
+      "positions": {"SIM-001": {"yes": "3.00", "no": "3.00", "cash": "-2.7000"}},
+      "open_orders": [{"reservation": "r-1", "ticker": "SIM-001", "amount": "0.9500",
                        "phase": "placing", "legs": {"c-1": "sent", "c-2": "sent"}}],
       "reservations": {"held": 1, "in_doubt": 0},
-      "exposure": {"total_cents": 95, "max_total_cents": 20000,
-                   "by_market": {"SIM-001": {"cents": 95, "max_cents": 5000}},
+      "exposure": {"total": "0.9500", "max_total": "200.00",
+                   "by_market": {"SIM-001": {"amount": "0.9500", "limit": "50.00"}},
                    "markets": 1, "max_markets": 3},
-      "pnl": {"today_cents": 30, "total_cents": 120, "max_daily_loss_cents": 5000, "day": "..."},
+      "pnl": {"today": "0.30", "total": "1.20", "max_daily_loss": "50.00", "day": "..."},
       "stale": []                               # actors whose summary is an old one
     }
 
@@ -32,6 +33,8 @@ Failure behaviour: :func:`portfolio_from_dict` raises :class:`UnreadablePortfoli
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 import attrs
 import cattrs
@@ -61,7 +64,7 @@ class OpenOrder:
 
     reservation: str
     ticker: str | None
-    amount_cents: int | None
+    amount: Decimal | None
     phase: str
     legs: dict[str, str]
 
@@ -76,19 +79,19 @@ class ReservationCounts:
 
 @attrs.frozen
 class MarketExposure:
-    """One market's exposure and its limit."""
+    """One market's exposure and its limit, dollars."""
 
-    cents: int
-    max_cents: int
+    amount: Decimal
+    limit: Decimal
 
 
 @attrs.frozen
 class Exposure:
-    """Exposure against the limits; every field ``None`` while risk publishes no status.
-    ``markets`` counts the markets with any exposure."""
+    """Exposure (dollars) against the limits; every field ``None`` while risk publishes
+    no status. ``markets`` counts the markets with any exposure."""
 
-    total_cents: int | None
-    max_total_cents: int | None
+    total: Decimal | None
+    max_total: Decimal | None
     by_market: dict[str, MarketExposure] | None
     markets: int | None
     max_markets: int | None
@@ -96,12 +99,12 @@ class Exposure:
 
 @attrs.frozen
 class Pnl:
-    """Realised P&L (``day``: the UTC day of ``today_cents``) and the daily loss limit;
-    every field ``None`` while risk publishes no status."""
+    """Realised P&L in dollars (``day``: the UTC day of ``today``) and the daily loss
+    limit; every field ``None`` while risk publishes no status."""
 
-    today_cents: int | None
-    total_cents: int | None
-    max_daily_loss_cents: int | None
+    today: Decimal | None
+    total: Decimal | None
+    max_daily_loss: Decimal | None
     day: str | None
 
 
@@ -131,7 +134,22 @@ class UnreadablePortfolio(ValueError):
         self.detail = detail
 
 
+def _decimal_from_json(value: object, _type: type) -> Decimal:
+    """A ``Decimal`` from its JSON string; a number (inexact) or a non-finite value is refused."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a decimal string, got {type(value).__name__} {value!r}")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return number
+
+
 _converter = cattrs.Converter()
+_converter.register_unstructure_hook(Decimal, str)
+_converter.register_structure_hook(Decimal, _decimal_from_json)
 
 
 def portfolio_to_dict(view: Portfolio) -> JsonObject:
@@ -172,7 +190,7 @@ def _open_orders(
             OpenOrder(
                 reservation=rid,
                 ticker=held.ticker if held is not None else None,
-                amount_cents=held.amount_cents if held is not None else None,
+                amount=held.amount if held is not None else None,
                 phase=flight.phase.value,
                 legs=dict(flight.legs),
             )
@@ -183,16 +201,16 @@ def _open_orders(
 def _exposure(risk: RiskStatus | None) -> Exposure:
     if risk is None:
         return Exposure(None, None, None, None, None)
-    by_market = risk.exposure_cents.by_market
-    per_market_limit = risk.limits.max_market_exposure_cents
+    by_market = risk.exposure.by_market
+    per_market_limit = risk.limits.max_market_exposure
     return Exposure(
-        total_cents=risk.exposure_cents.total,
-        max_total_cents=risk.limits.max_total_exposure_cents,
+        total=risk.exposure.total,
+        max_total=risk.limits.max_total_exposure,
         by_market={
-            ticker: MarketExposure(cents, per_market_limit)
-            for ticker, cents in sorted(by_market.items())
+            ticker: MarketExposure(amount, per_market_limit)
+            for ticker, amount in sorted(by_market.items())
         },
-        markets=sum(1 for cents in by_market.values() if cents),
+        markets=sum(1 for amount in by_market.values() if amount),
         max_markets=risk.limits.max_concurrent_markets,
     )
 
@@ -201,9 +219,9 @@ def _pnl(risk: RiskStatus | None) -> Pnl:
     if risk is None:
         return Pnl(None, None, None, None)
     return Pnl(
-        today_cents=risk.realised_pnl_today_cents,
-        total_cents=risk.realised_pnl_total_cents,
-        max_daily_loss_cents=risk.limits.max_daily_loss_cents,
+        today=risk.realised_pnl_today,
+        total=risk.realised_pnl_total,
+        max_daily_loss=risk.limits.max_daily_loss,
         day=risk.day,
     )
 

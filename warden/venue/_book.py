@@ -1,8 +1,9 @@
 """One market's order book: two bid books (YES and NO) with price-time priority.
 
 A Kalshi-style binary market has no asks: a YES bid at ``p`` and a NO bid
-at ``q`` trade with each other when ``p + q >= 100``.  The best YES ask is
-therefore ``100 - best NO bid`` and the best NO ask ``100 - best YES bid``.
+at ``q`` trade with each other when ``p + q >= 1`` (dollars).  The best YES
+ask is therefore ``1 - best NO bid`` and the best NO ask ``1 - best YES bid``.
+Prices and sizes are exact ``Decimal``; the book never rounds.
 
 The book only stores and orders resting entries; deciding who trades with
 whom is :mod:`warden.venue._engine`'s job.  Entries are any object with
@@ -15,15 +16,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Protocol
 
-from warden.venue._model import PAYOUT_CENTS, WireSide
+from warden.venue._model import PAYOUT, ZERO, WireSide
 
 
 class Resting(Protocol):
     order_id: str
     account: str
-    remaining: int
+    remaining: Decimal
 
 
 class OrderBook:
@@ -31,19 +33,19 @@ class OrderBook:
 
     def __init__(self, ticker: str) -> None:
         self.ticker = ticker
-        self._queues: dict[WireSide, dict[int, deque[Resting]]] = {
+        self._queues: dict[WireSide, dict[Decimal, deque[Resting]]] = {
             WireSide.YES: {},
             WireSide.NO: {},
         }
-        self._sizes: dict[WireSide, dict[int, int]] = {WireSide.YES: {}, WireSide.NO: {}}
+        self._sizes: dict[WireSide, dict[Decimal, Decimal]] = {WireSide.YES: {}, WireSide.NO: {}}
 
-    def add(self, side: WireSide, price: int, entry: Resting) -> None:
+    def add(self, side: WireSide, price: Decimal, entry: Resting) -> None:
         """Queue ``entry`` at the back of its level (it arrived last)."""
         assert entry.remaining > 0, entry
         self._queues[side].setdefault(price, deque()).append(entry)
-        self._sizes[side][price] = self._sizes[side].get(price, 0) + entry.remaining
+        self._sizes[side][price] = self._sizes[side].get(price, ZERO) + entry.remaining
 
-    def reduce(self, side: WireSide, price: int, entry: Resting, count: int) -> None:
+    def reduce(self, side: WireSide, price: Decimal, entry: Resting, count: Decimal) -> None:
         """Take ``count`` off ``entry`` (it traded); drop it once nothing remains."""
         assert 0 < count <= entry.remaining, (count, entry)
         entry.remaining -= count
@@ -52,45 +54,45 @@ class OrderBook:
             self._queues[side][price].remove(entry)
             self._drop_empty(side, price)
 
-    def remove(self, side: WireSide, price: int, entry: Resting) -> int:
+    def remove(self, side: WireSide, price: Decimal, entry: Resting) -> Decimal:
         """Take ``entry`` off the book (it was canceled); return the size it had."""
         self._queues[side][price].remove(entry)
         self._shrink(side, price, entry.remaining)
         self._drop_empty(side, price)
         return entry.remaining
 
-    def levels(self, side: WireSide) -> list[list[int]]:
+    def levels(self, side: WireSide) -> list[list[Decimal]]:
         """``[[price, size], ...]`` in ascending price, as Kalshi sends it."""
         side = WireSide(side)
         return [[price, size] for price, size in sorted(self._sizes[side].items())]
 
-    def best_bid(self, side: WireSide) -> int | None:
+    def best_bid(self, side: WireSide) -> Decimal | None:
         sizes = self._sizes[WireSide(side)]
         return max(sizes) if sizes else None
 
-    def best_ask(self, side: WireSide) -> int | None:
-        """The cheapest price at which ``side`` can be bought now: 100 - best opposite bid."""
+    def best_ask(self, side: WireSide) -> Decimal | None:
+        """The cheapest price at which ``side`` can be bought now: 1 - best opposite bid."""
         bid = self.best_bid(WireSide(side).other)
-        return None if bid is None else PAYOUT_CENTS - bid
+        return None if bid is None else PAYOUT - bid
 
-    def makers_for(self, side: WireSide, limit: int) -> Iterator[tuple[int, Resting]]:
+    def makers_for(self, side: WireSide, limit: Decimal) -> Iterator[tuple[Decimal, Resting]]:
         """Resting entries an incoming ``side`` bid at ``limit`` may trade with.
 
-        Those are bids on the other side at ``>= 100 - limit``, best price
+        Those are bids on the other side at ``>= 1 - limit``, best price
         first, oldest first within a price.  Iterate over a copy if the book is
         changed meanwhile.
         """
         other = side.other
-        floor = PAYOUT_CENTS - limit
+        floor = PAYOUT - limit
         for price in sorted((p for p in self._queues[other] if p >= floor), reverse=True):
             for entry in list(self._queues[other][price]):
                 yield price, entry
 
-    def _shrink(self, side: WireSide, price: int, count: int) -> None:
+    def _shrink(self, side: WireSide, price: Decimal, count: Decimal) -> None:
         self._sizes[side][price] -= count
         assert self._sizes[side][price] >= 0
 
-    def _drop_empty(self, side: WireSide, price: int) -> None:
+    def _drop_empty(self, side: WireSide, price: Decimal) -> None:
         if not self._queues[side][price]:
             del self._queues[side][price]
             assert self._sizes[side][price] == 0

@@ -6,27 +6,41 @@ websocket stream and the market dynamics.
 
 Matching (Kalshi semantics).  Every order is booked as a bid on one side
 (see :attr:`OrderRequest.book_side`).  An incoming YES bid at ``p`` trades
-with resting NO bids at ``q >= 100 - p``, best ``q`` first and oldest first
+with resting NO bids at ``q >= 1 - p``, best ``q`` first and oldest first
 within a level; the resting (maker) order sets the price, so the taker pays
-``100 - q`` and the maker ``q``: each matched YES+NO pair is backed by
-exactly 100 cents.  Orders never trade with resting orders of the *same
+``1 - q`` and the maker ``q``: each matched YES+NO pair is backed by
+exactly one dollar.  Orders never trade with resting orders of the *same
 account* (self-trade prevention: those are skipped and stay resting) —
 which is also how the simulated makers can show a crossed book, the only
 shape a complement-arbitrage opportunity can take in a bids-only book.
 
-Money.  Taker fees (and maker fees, zero by default) follow
-:class:`actors.fees.FeeModel`, charged per fill and paid into the venue's
-fee account.  An account holding YES and NO of one market has the pairs
-netted at once: each pair pays back 100 cents.  So at every moment::
+Markets.  Each market has a tick grid (:func:`~warden.venue._model.grid_for`;
+0.01 unless configured, e.g. 0.001); an order priced off its market's grid
+is rejected (``off_grid_price``).  Counts are multiples of 0.01 contracts.
 
-    sum(cash of all accounts) + fees collected + 100 * open pairs == constant
+Money is exact ``Decimal`` dollars, computed under :data:`actors.money.EXACT`
+(any accidental rounding raises).  Fees follow Kalshi's fee rounding
+(:class:`actors.money.KalshiFees`, docs/money.md), per fill: the trade fee
+``rate x C x P x (1 - P)`` is rounded up to $0.0001, and the balance change
+``-(C x P) - trade fee`` is floored to the balance precision ($0.01).  What
+the account pays beyond ``C x P`` (trade fee plus rounding fee) is the fill's
+``fee`` (``fee_cost`` on the wire) and goes to the venue's fee account.
+Kalshi's per-order rebate of accumulated rounding fees is not modelled: an
+order filled in pieces pays each piece's rounding.  A sell is booked as the
+complementary buy, so every fill is a buy of the book side.  An account
+holding YES and NO of one market has the pairs netted at once: each pair
+pays back one dollar.  So at every moment::
 
-and per market the YES and NO contracts held across accounts both equal the
-open pairs (:meth:`MatchingEngine.conservation`).  A resting order holds
-``remaining * price + maker fee`` of its account's cash; an order is
-rejected (``insufficient_balance``) unless the free cash covers
-``count * price + taker fee`` at its limit.  A sell is booked as the
-complementary buy and collateralised like one; it is rejected
+    sum(cash of all accounts) + fees collected + 1 x open pairs == constant
+
+exactly, and per market the YES and NO contracts held across accounts both
+equal the open pairs (:meth:`MatchingEngine.conservation`).  A resting order
+holds what it would cost if it filled in one piece (``remaining x price``
+plus maker fee, rounded like a fill) of its account's cash; an order is
+rejected (``insufficient_balance``) unless the free cash covers its cost as
+one taker fill at its limit.  A maker filled in many sub-cent pieces pays a
+rounding fee per piece, so its free cash can fall below zero by less than a
+cent per piece (docs/venue-sim.md).  A sell is rejected
 (``insufficient_position``) unless the account holds ``count`` of that side
 when it arrives.
 
@@ -38,9 +52,10 @@ the engine's state is unchanged by a rejected order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any
 
-from actors.fees import FeeModel
+from actors import money
 from warden.venue._book import OrderBook
 from warden.venue._errors import (
     DuplicateClientOrderId,
@@ -51,7 +66,10 @@ from warden.venue._errors import (
 )
 from warden.venue._ledger import Account, Conservation, Holding, OrderState
 from warden.venue._model import (
-    PAYOUT_CENTS,
+    DEFAULT_TICK,
+    LOT,
+    PAYOUT,
+    ZERO,
     BookDelta,
     Clock,
     Fill,
@@ -63,6 +81,12 @@ from warden.venue._model import (
     VenueEvent,
     WireAction,
     WireSide,
+    count_fp,
+    dollars,
+    grid_for,
+    price_fp,
+    signed_count_fp,
+    signed_dollars,
 )
 from warden.venue._truth import TruthKind, TruthLog
 
@@ -72,6 +96,18 @@ COMPETITOR = "competitor"
 
 Listener = Callable[[VenueEvent], None]
 
+_COST_PLACES = Decimal("0.000001")
+"""Position cost moved out by netting is apportioned to 6 decimals (a report, not cash)."""
+_REPORT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[])
+"""Rounding on purpose (half even), for the apportioned cost only."""
+
+_STRUCTURES = {
+    Decimal("0.01"): "linear_cent",
+    Decimal("0.001"): "deci_cent",
+    Decimal("0.0001"): "centi_cent",
+}
+"""Kalshi's ``price_level_structure`` label of a single-band grid."""
+
 
 class MatchingEngine:
     """Books, accounts and orders of every market of one simulated venue."""
@@ -80,22 +116,33 @@ class MatchingEngine:
         self,
         tickers: Iterable[str],
         *,
-        accounts: Mapping[str, int],
+        accounts: Mapping[str, Decimal],
         clock: Clock,
-        fees: FeeModel | None = None,
+        fees: money.KalshiFees | None = None,
+        ticks: Mapping[str, Decimal] | None = None,
         id_prefix: str = "",
     ) -> None:
-        """``id_prefix`` starts every order and trade id (``o00000001`` becomes
+        """``accounts`` maps names to starting cash (``Decimal`` dollars).  ``ticks``
+        gives a market's tick (default 0.01); a tick must divide one dollar.
+        ``id_prefix`` starts every order and trade id (``o00000001`` becomes
         ``<prefix>o00000001``): a venue started afresh for a ledger that outlives it
-        must not reuse an earlier venue's ids."""
-        self.fees = fees if fees is not None else FeeModel()
+        must not reuse an earlier venue's ids.  Raises ``ValueError`` (an
+        :class:`~actors.errors.InvalidFieldError`) for a bad tick or cash."""
+        self.fees = fees if fees is not None else money.KalshiFees()
         self._id_prefix = id_prefix
         self.clock = clock
         self.truth = TruthLog()
-        self.fees_collected = 0
+        self.fees_collected = ZERO
         self._books = {ticker: OrderBook(ticker) for ticker in tickers}
-        self._open_pairs = dict.fromkeys(self._books, 0)
-        self._volume = dict.fromkeys(self._books, 0)
+        ticks = ticks or {}
+        self.grids = {
+            ticker: grid_for(ticks.get(ticker, DEFAULT_TICK), ticker) for ticker in self._books
+        }
+        self._open_pairs = dict.fromkeys(self._books, ZERO)
+        self._volume = dict.fromkeys(self._books, ZERO)
+        for name, cash in accounts.items():
+            if type(cash) is not Decimal or not cash.is_finite() or cash < 0:
+                raise ValueError(f"account {name!r}: cash must be a Decimal >= 0, got {cash!r}")
         self._accounts = {name: Account(name, cash) for name, cash in accounts.items()}
         self._listeners: list[Listener] = []
         self._next_order = 0
@@ -114,23 +161,46 @@ class MatchingEngine:
         except KeyError:
             raise UnknownMarket(ticker) from None
 
+    def grid(self, ticker: str) -> money.PriceGrid:
+        """The tick grid of ``ticker``; :class:`UnknownMarket` if there is no such market."""
+        try:
+            return self.grids[ticker]
+        except KeyError:
+            raise UnknownMarket(ticker) from None
+
     def market(self, ticker: str) -> dict[str, Any]:
-        book = self.book(ticker)
+        """The market as Kalshi's Market object spells it, with its ``price_ranges``."""
+        book, tick = self.book(ticker), self.grid(ticker).tick
+
+        def price(value: Decimal | None) -> str | None:
+            return None if value is None else price_fp(value)
+
         return {
             "ticker": ticker,
             "title": f"Simulated market {ticker}",
             "status": "open",
-            "yes_bid": book.best_bid(WireSide.YES),
-            "yes_ask": book.best_ask(WireSide.YES),
-            "no_bid": book.best_bid(WireSide.NO),
-            "no_ask": book.best_ask(WireSide.NO),
-            "volume": self._volume[ticker],
-            "open_interest": self._open_pairs[ticker],
+            "yes_bid_dollars": price(book.best_bid(WireSide.YES)),
+            "yes_ask_dollars": price(book.best_ask(WireSide.YES)),
+            "no_bid_dollars": price(book.best_bid(WireSide.NO)),
+            "no_ask_dollars": price(book.best_ask(WireSide.NO)),
+            "volume_fp": count_fp(self._volume[ticker]),
+            "open_interest_fp": count_fp(self._open_pairs[ticker]),
+            "price_level_structure": _STRUCTURES.get(tick, "custom"),
+            "price_ranges": [
+                {"start": price_fp(ZERO), "end": price_fp(PAYOUT), "step": price_fp(tick)}
+            ],
         }
 
     def order(self, account: str, order_id: str) -> dict[str, Any]:
         try:
             return self._accounts[account].orders[order_id].to_wire()
+        except KeyError:
+            raise OrderNotFound(order_id) from None
+
+    def order_state(self, account: str, order_id: str) -> OrderState:
+        """The live state of one order (read only; for the simulator's own makers)."""
+        try:
+            return self._accounts[account].orders[order_id]
         except KeyError:
             raise OrderNotFound(order_id) from None
 
@@ -161,7 +231,12 @@ class MatchingEngine:
             and (order_id is None or fill.order_id == order_id)
         ]
 
+    def fill_values(self, account: str) -> list[Fill]:
+        """The account's fills as values (exact ``Decimal``), oldest first."""
+        return list(self._accounts[account].fills)
+
     def positions(self, account: str) -> list[dict[str, Any]]:
+        """Kalshi's ``market_positions``: signed position, exposure, P&L and fees per market."""
         state = self._accounts[account]
         resting: dict[str, int] = {}
         for order in state.orders.values():
@@ -170,47 +245,68 @@ class MatchingEngine:
         return [
             {
                 "ticker": ticker,
-                "position": holding.yes - holding.no,
-                "fees_paid": holding.fees_paid,
-                "total_traded": holding.traded,
+                "position_fp": signed_count_fp(holding.yes - holding.no),
+                "market_exposure_dollars": dollars(holding.yes_cost + holding.no_cost),
+                "realized_pnl_dollars": signed_dollars(holding.realized_pnl),
+                "fees_paid_dollars": dollars(holding.fees_paid),
+                "total_traded_dollars": dollars(holding.traded),
                 "resting_orders_count": resting.get(ticker, 0),
             }
             for ticker, holding in state.holdings.items()
         ]
 
-    def balance(self, account: str) -> dict[str, int]:
-        """``balance`` is free cash (Kalshi's meaning); ``reserved`` is held by resting orders."""
-        state = self._accounts[account]
-        return {"balance": state.free, "reserved": state.held}
+    def balance(self, account: str) -> dict[str, Any]:
+        """Free cash (Kalshi's ``balance``, in cents and dollars) and what resting orders hold.
 
-    def holding(self, account: str, ticker: str) -> tuple[int, int]:
+        A balance is never negative on the wire: the rare sub-cent shortfall of
+        a maker filled in pieces (module docstring) shows as 0 (:meth:`cash`
+        has the exact figure)."""
+        state = self._accounts[account]
+        free = max(state.free, ZERO)
+        cents = (free * 100).to_integral_value(rounding=ROUND_FLOOR)
+        return {
+            "balance": int(cents),
+            "balance_dollars": dollars(free),
+            "reserved_dollars": dollars(state.held),
+        }
+
+    def cash(self, account: str) -> tuple[Decimal, Decimal]:
+        """(free, held) cash of ``account``, exact dollars."""
+        state = self._accounts[account]
+        return state.free, state.held
+
+    def holding(self, account: str, ticker: str) -> tuple[Decimal, Decimal]:
         """(YES, NO) contracts ``account`` holds in ``ticker`` (one of them is 0)."""
         holding = self._accounts[account].holdings.get(ticker, Holding())
         return holding.yes, holding.no
 
-    def crossing_quantity(self, account: str, request: OrderRequest) -> int:
+    def crossing_quantity(self, account: str, request: OrderRequest) -> Decimal:
         """Contracts other accounts' resting orders offer within ``request``'s limit."""
         return sum(
-            entry.remaining
-            for _, entry in self.book(request.ticker).makers_for(
-                request.book_side, request.book_price
-            )
-            if entry.account != account
+            (
+                entry.remaining
+                for _, entry in self.book(request.ticker).makers_for(
+                    request.book_side, request.book_price
+                )
+                if entry.account != account
+            ),
+            ZERO,
         )
 
     def conservation(self) -> Conservation:
-        yes = no = 0
-        for state in self._accounts.values():
-            for holding in state.holdings.values():
-                yes += holding.yes
-                no += holding.no
-        return Conservation(
-            cash=sum(state.cash for state in self._accounts.values()),
-            fees=self.fees_collected,
-            open_pairs=sum(self._open_pairs.values()),
-            yes_held=yes,
-            no_held=no,
-        )
+        with localcontext(money.EXACT):
+            yes = no = ZERO
+            for state in self._accounts.values():
+                for holding in state.holdings.values():
+                    yes += holding.yes
+                    no += holding.no
+            return Conservation(
+                cash=sum((state.cash for state in self._accounts.values()), ZERO),
+                fees=self.fees_collected,
+                open_pairs=sum(self._open_pairs.values(), ZERO),
+                yes_held=yes,
+                no_held=no,
+            )
 
     # ------------------------------------------------------------- listeners
 
@@ -238,29 +334,29 @@ class MatchingEngine:
     def place(self, account: str, request: OrderRequest) -> dict[str, Any]:
         """Accept, match and (for GTC) rest ``request``; return the order's wire form."""
         state = self._accounts[account]
-        try:
-            self._check(state, request)
-        except (UnknownMarket, OrderRejected, DuplicateClientOrderId) as error:
-            self.reject(
-                account,
-                error.code,
-                str(error),
-                ticker=request.ticker,
-                client_order_id=request.client_order_id,
-            )
-            raise
-        now = self.clock.now()
-        self._next_order += 1
-        order = OrderState(
-            f"{self._id_prefix}o{self._next_order:08d}", account, request, now, now, request.count
-        )
-        state.orders[order.order_id] = order
-        if request.client_order_id is not None:
-            state.by_client_id[request.client_order_id] = order
-        state.holdings.setdefault(request.ticker, Holding())
-        self.truth.append(now, TruthKind.ORDER_ACCEPTED, account, order.to_wire())
-        self._match(state, order)
-        self._finish(state, order)
+        with localcontext(money.EXACT):
+            try:
+                self._check(state, request)
+            except (UnknownMarket, OrderRejected, DuplicateClientOrderId) as error:
+                self.reject(
+                    account,
+                    error.code,
+                    str(error),
+                    ticker=request.ticker,
+                    client_order_id=request.client_order_id,
+                )
+                raise
+            now = self.clock.now()
+            self._next_order += 1
+            order_id = f"{self._id_prefix}o{self._next_order:08d}"
+            order = OrderState(order_id, account, request, now, now, request.count)
+            state.orders[order.order_id] = order
+            if request.client_order_id is not None:
+                state.by_client_id[request.client_order_id] = order
+            state.holdings.setdefault(request.ticker, Holding())
+            self.truth.append(now, TruthKind.ORDER_ACCEPTED, account, order.to_wire())
+            self._match(state, order)
+            self._finish(state, order)
         self._flush()
         return order.to_wire()
 
@@ -273,19 +369,32 @@ class MatchingEngine:
             raise OrderNotCancelable(order_id, str(order.status))
         request = order.request
         side, price = request.book_side, request.book_price
-        size = self._books[request.ticker].remove(side, price, order)
-        self._pending.append(BookDelta(request.ticker, side, price, -size))
-        self._close(state, order, reason)
+        with localcontext(money.EXACT):
+            size = self._books[request.ticker].remove(side, price, order)
+            self._pending.append(BookDelta(request.ticker, side, price, -size))
+            self._close(state, order, reason)
         self._flush()
         return order.to_wire()
 
     # ------------------------------------------------------------- internals
 
+    def _cost(self, count: Decimal, price: Decimal, *, maker: bool) -> Decimal:
+        """Cash one fill of ``count`` at ``price`` takes: Kalshi's rounded balance change."""
+        return self.fees.buy_cost(count, price, PAYOUT, maker=maker)
+
     def _check(self, state: Account, request: OrderRequest) -> None:
-        self.book(request.ticker)
+        grid = self.grid(request.ticker)
         cid = request.client_order_id
         if cid is not None and cid in state.by_client_id:
             raise DuplicateClientOrderId(cid, state.by_client_id[cid].to_wire())
+        if not grid.contains(request.price):
+            raise OrderRejected(
+                "off_grid_price",
+                f"price {request.price} is not a multiple of tick {grid.tick}"
+                f" in [{grid.min_price}, {grid.max_price}]",
+                ticker=request.ticker,
+                client_order_id=cid,
+            )
         if request.action is WireAction.SELL:
             holding = state.holdings.get(request.ticker, Holding())
             held = holding.yes if request.side is WireSide.YES else holding.no
@@ -296,20 +405,32 @@ class MatchingEngine:
                     ticker=request.ticker,
                     client_order_id=cid,
                 )
-        price = request.book_price
-        needed = request.count * price + self.fees.taker_fee(request.count, price)
+        needed = self._cost(request.count, request.book_price, maker=False)
         if state.free < needed:
             raise OrderRejected(
                 "insufficient_balance",
-                f"needs {needed} cents, {state.free} free",
+                f"needs ${needed}, ${state.free} free",
                 ticker=request.ticker,
                 client_order_id=cid,
             )
 
+    def _affordable(self, most: Decimal, price: Decimal, free: Decimal) -> Decimal:
+        """The largest count ``<= most`` (a multiple of the lot) one taker fill can pay for."""
+        if free <= 0:
+            return ZERO
+        low, high = 0, int(min(most, free // price) / LOT.step)  # in lots; low is affordable
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._cost(middle * LOT.step, price, maker=False) <= free:
+                low = middle
+            else:
+                high = middle - 1
+        return low * LOT.step
+
     def _match(self, state: Account, order: OrderState) -> None:
         request = order.request
         book = self._books[request.ticker]
-        plan: list[tuple[int, OrderState, int]] = []
+        plan: list[tuple[Decimal, OrderState, Decimal]] = []
         need, free = order.remaining, state.free
         for maker_price, entry in book.makers_for(request.book_side, request.book_price):
             if need == 0:
@@ -317,15 +438,13 @@ class MatchingEngine:
             if entry.account == order.account:
                 continue
             assert isinstance(entry, OrderState)
-            price = PAYOUT_CENTS - maker_price
-            count = min(need, entry.remaining, free // price)
-            while count > 0 and count * price + self.fees.taker_fee(count, price) > free:
-                count -= 1
+            price = PAYOUT - maker_price
+            count = self._affordable(min(need, entry.remaining), price, free)
             if count == 0:
                 break
             plan.append((maker_price, entry, count))
             need -= count
-            free -= count * price + self.fees.taker_fee(count, price)
+            free -= self._cost(count, price, maker=False)
         if request.time_in_force is TimeInForce.FILL_OR_KILL and need > 0:
             return
         for maker_price, maker, count in plan:
@@ -336,14 +455,14 @@ class MatchingEngine:
         taker_state: Account,
         taker: OrderState,
         maker: OrderState,
-        maker_price: int,
-        count: int,
+        maker_price: Decimal,
+        count: Decimal,
     ) -> None:
         request = taker.request
         ticker, taker_side = request.ticker, request.book_side
-        taker_price = PAYOUT_CENTS - maker_price
-        taker_fee = self.fees.taker_fee(count, taker_price)
-        maker_fee = self.fees.maker_fee(count, maker_price)
+        taker_price = PAYOUT - maker_price
+        taker_fee = self._cost(count, taker_price, maker=False) - count * taker_price
+        maker_fee = self._cost(count, maker_price, maker=True) - count * maker_price
         maker_state = self._accounts[maker.account]
         now = self.clock.now()
         self._next_trade += 1
@@ -375,20 +494,7 @@ class MatchingEngine:
             (taker_state, taker, taker_side, taker_price, taker_fee, True),
             (maker_state, maker, taker_side.other, maker_price, maker_fee, False),
         ):
-            state.cash -= count * price + fee
-            holding = state.holdings.setdefault(ticker, Holding())
-            holding.fees_paid += fee
-            holding.traded += count
-            if side is WireSide.YES:
-                holding.yes += count
-            else:
-                holding.no += count
-            pairs = min(holding.yes, holding.no)
-            if pairs:
-                holding.yes -= pairs
-                holding.no -= pairs
-                state.cash += PAYOUT_CENTS * pairs
-                self._open_pairs[ticker] -= pairs
+            self._settle(state, ticker, side, count, price, fee)
             fill = Fill(
                 trade_id=trade_id,
                 order_id=order.order_id,
@@ -399,7 +505,7 @@ class MatchingEngine:
                 action=order.request.action,
                 count=count,
                 yes_price=yes_price,
-                no_price=PAYOUT_CENTS - yes_price,
+                no_price=PAYOUT - yes_price,
                 is_taker=is_taker,
                 fee=fee,
                 ts=now,
@@ -408,6 +514,40 @@ class MatchingEngine:
             self.truth.append(now, TruthKind.FILL, state.name, fill.to_wire())
             self._pending.append(FillEvent(fill))
         self._pending.append(OrderEvent(maker.account, maker.to_wire()))
+
+    def _settle(  # noqa: PLR0917 - one fill's facts, called from one place
+        self,
+        state: Account,
+        ticker: str,
+        side: WireSide,
+        count: Decimal,
+        price: Decimal,
+        fee: Decimal,
+    ) -> None:
+        """Debit one fill (a buy of ``side``) and net YES+NO pairs back into cash."""
+        state.cash -= count * price + fee
+        holding = state.holdings.setdefault(ticker, Holding())
+        holding.fees_paid += fee
+        holding.traded += count * price
+        if side is WireSide.YES:
+            holding.yes += count
+            holding.yes_cost += count * price
+        else:
+            holding.no += count
+            holding.no_cost += count * price
+        pairs = min(holding.yes, holding.no)
+        if not pairs:
+            return
+        yes_cost = _share(holding.yes_cost, pairs, holding.yes)
+        no_cost = _share(holding.no_cost, pairs, holding.no)
+        holding.yes_cost -= yes_cost
+        holding.no_cost -= no_cost
+        cost = yes_cost + no_cost
+        holding.yes -= pairs
+        holding.no -= pairs
+        holding.realized_pnl += PAYOUT * pairs - cost
+        state.cash += PAYOUT * pairs
+        self._open_pairs[ticker] -= pairs
 
     def _finish(self, state: Account, order: OrderState) -> None:
         request = order.request
@@ -435,7 +575,7 @@ class MatchingEngine:
 
     def _close(self, state: Account, order: OrderState, reason: str) -> None:
         state.held -= order.held
-        order.held = 0
+        order.held = ZERO
         order.status = OrderStatus.CANCELED
         order.cancel_reason = reason
         order.updated = self.clock.now()
@@ -443,7 +583,15 @@ class MatchingEngine:
         self.truth.append(order.updated, TruthKind.ORDER_CANCELED, state.name, wire)
         self._pending.append(OrderEvent(state.name, wire))
 
-    def _hold(self, remaining: int, price: int) -> int:
+    def _hold(self, remaining: Decimal, price: Decimal) -> Decimal:
         if remaining == 0:
-            return 0
-        return remaining * price + self.fees.maker_fee(remaining, price)
+            return ZERO
+        return self._cost(remaining, price, maker=True)
+
+
+def _share(cost: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``cost x part / whole``: all of it when ``part == whole``, else to 6 decimals."""
+    if part == whole:
+        return cost
+    with localcontext(_REPORT):
+        return (cost * part / whole).quantize(_COST_PLACES)

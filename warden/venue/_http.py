@@ -1,6 +1,7 @@
 """The venue's ASGI application: a tiny router over REST handlers, plus the websocket hand-off.
 
-REST lives under ``/trade-api/v2`` (Kalshi shapes, integer cents) and the
+REST lives under ``/trade-api/v2`` (Kalshi shapes with its fixed-point fields:
+prices ``*_dollars`` with 4 decimals, counts ``*_fp`` with 2) and the
 simulator's own controls under ``/sim``.  Every answer is JSON.  Errors are
 ``{"error": {"code": ..., "message": ..., "field": ...}}`` with a 4xx; an
 unexpected exception in a handler is logged and answered with a 500, and
@@ -30,7 +31,7 @@ from warden.venue._errors import (
 )
 from warden.venue._faults import parse_faults
 from warden.venue._model import WireSide
-from warden.venue._stream import Receive, Send
+from warden.venue._stream import Receive, Send, wire_levels
 from warden.venue._truth import TruthKind
 from warden.venue._venue import SimVenue
 from warden.venue._wire import dump_json, load_json, parse_order, query_int, query_status
@@ -89,13 +90,13 @@ def _get_market(sim: SimVenue, request: Request) -> Response:
 
 def _get_orderbook(sim: SimVenue, request: Request) -> Response:
     book = sim.engine.book(request.path_params["ticker"])
-    levels = {"yes": book.levels(WireSide.YES), "no": book.levels(WireSide.NO)}
-    return _ok({"orderbook": levels})
+    levels = {f"{side}_dollars": wire_levels(book, side) for side in WireSide}
+    return _ok({"orderbook_fp": levels})
 
 
 def _create_order(sim: SimVenue, request: Request) -> Response:
     try:
-        order = parse_order(request.json())
+        order = parse_order(request.json(), sim.engine.grids)
     except BadRequest as error:
         sim.engine.reject(TRADER, error.code, str(error), field=error.field)
         raise
@@ -118,9 +119,9 @@ def _get_order(sim: SimVenue, request: Request) -> Response:
 
 def _cancel_order(sim: SimVenue, request: Request) -> Response:
     order_id = request.path_params["order_id"]
-    before = sim.engine.order(TRADER, order_id)["remaining_count"]
+    before = sim.engine.order(TRADER, order_id)["remaining_count_fp"]
     order = sim.engine.cancel(TRADER, order_id)
-    return _ok({"order": order, "reduced_by": before})
+    return _ok({"order": order, "reduced_by_fp": before})
 
 
 def _list_fills(sim: SimVenue, request: Request) -> Response:

@@ -1,16 +1,29 @@
 """The engine's mutable bookkeeping: orders, holdings and accounts, plus the conservation sums.
 
 Only :class:`~warden.venue._engine.MatchingEngine` mutates these; everything
-it hands out is a wire dict or a frozen value built from them.
+it hands out is a wire dict or a frozen value built from them.  Every amount
+is an exact ``Decimal`` (dollars, or contracts for counts).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from attrs import define, field, frozen
 
-from warden.venue._model import PAYOUT_CENTS, Fill, OrderRequest, OrderStatus, WireSide, iso_time
+from warden.venue._model import (
+    PAYOUT,
+    ZERO,
+    Fill,
+    OrderRequest,
+    OrderStatus,
+    WireSide,
+    count_fp,
+    dollars,
+    iso_time,
+    price_fp,
+)
 
 
 @define(eq=False)
@@ -20,19 +33,21 @@ class OrderState:
     request: OrderRequest
     created: float
     updated: float
-    remaining: int
+    remaining: Decimal
     status: OrderStatus = OrderStatus.RESTING
-    fill_count: int = 0
-    held: int = 0
-    taker_fees: int = 0
-    maker_fees: int = 0
-    taker_fill_cost: int = 0
-    maker_fill_cost: int = 0
+    fill_count: Decimal = ZERO
+    held: Decimal = ZERO
+    taker_fees: Decimal = ZERO
+    maker_fees: Decimal = ZERO
+    taker_fill_cost: Decimal = ZERO
+    maker_fill_cost: Decimal = ZERO
     cancel_reason: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
+        """The order as Kalshi's Order object spells it (fixed-point strings)."""
         request = self.request
-        yes_price = request.price if request.side is WireSide.YES else PAYOUT_CENTS - request.price
+        yes_price = request.price if request.side is WireSide.YES else PAYOUT - request.price
+        remaining = self.remaining if self.status is OrderStatus.RESTING else ZERO
         return {
             "order_id": self.order_id,
             "client_order_id": request.client_order_id,
@@ -42,15 +57,15 @@ class OrderState:
             "type": "limit",
             "time_in_force": str(request.time_in_force),
             "status": str(self.status),
-            "yes_price": yes_price,
-            "no_price": PAYOUT_CENTS - yes_price,
-            "initial_count": request.count,
-            "fill_count": self.fill_count,
-            "remaining_count": self.remaining if self.status is OrderStatus.RESTING else 0,
-            "taker_fees": self.taker_fees,
-            "maker_fees": self.maker_fees,
-            "taker_fill_cost": self.taker_fill_cost,
-            "maker_fill_cost": self.maker_fill_cost,
+            "yes_price_dollars": price_fp(yes_price),
+            "no_price_dollars": price_fp(PAYOUT - yes_price),
+            "initial_count_fp": count_fp(request.count),
+            "fill_count_fp": count_fp(self.fill_count),
+            "remaining_count_fp": count_fp(remaining),
+            "taker_fees_dollars": dollars(self.taker_fees),
+            "maker_fees_dollars": dollars(self.maker_fees),
+            "taker_fill_cost_dollars": dollars(self.taker_fill_cost),
+            "maker_fill_cost_dollars": dollars(self.maker_fill_cost),
             "cancel_reason": self.cancel_reason,
             "created_time": iso_time(self.created),
             "last_update_time": iso_time(self.updated),
@@ -59,37 +74,50 @@ class OrderState:
 
 @define
 class Holding:
-    yes: int = 0
-    no: int = 0
-    fees_paid: int = 0
-    traded: int = 0
+    """What one account holds in one market.
+
+    ``yes_cost``/``no_cost`` are what the held contracts cost (price times
+    count, fees excluded); ``realized_pnl`` is what netted pairs paid back
+    beyond their cost; ``traded`` is the dollar volume of the account's fills.
+    """
+
+    yes: Decimal = ZERO
+    no: Decimal = ZERO
+    yes_cost: Decimal = ZERO
+    no_cost: Decimal = ZERO
+    fees_paid: Decimal = ZERO
+    traded: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
 
 
 @define
 class Account:
     name: str
-    cash: int
-    held: int = 0
+    cash: Decimal
+    held: Decimal = ZERO
     holdings: dict[str, Holding] = field(factory=dict)
     orders: dict[str, OrderState] = field(factory=dict)
     by_client_id: dict[str, OrderState] = field(factory=dict)
     fills: list[Fill] = field(factory=list)
 
     @property
-    def free(self) -> int:
+    def free(self) -> Decimal:
         return self.cash - self.held
 
 
 @frozen
 class Conservation:
-    """The engine's money, summed: ``total`` must never change."""
+    """The engine's money, summed (dollars; pairs and held contracts in contracts).
 
-    cash: int
-    fees: int
-    open_pairs: int
-    yes_held: int
-    no_held: int
+    ``total`` must never change, to the last digit.
+    """
+
+    cash: Decimal
+    fees: Decimal
+    open_pairs: Decimal
+    yes_held: Decimal
+    no_held: Decimal
 
     @property
-    def total(self) -> int:
-        return self.cash + self.fees + PAYOUT_CENTS * self.open_pairs
+    def total(self) -> Decimal:
+        return self.cash + self.fees + PAYOUT * self.open_pairs

@@ -1,8 +1,13 @@
 """Value types of the simulated venue: sides, orders as requested, fills, book deltas, clocks.
 
-Prices are integer cents in ``[1, 99]`` and sizes integer contracts; nothing
-here is a float except clock readings.  Every class is frozen: the engine
-hands these out and never mutates them afterwards.
+Money is exact: every price, cost and fee is a :class:`decimal.Decimal` in
+dollars and every size a ``Decimal`` count of contracts (multiples of
+:data:`LOT`, 0.01).  A price lies in ``(0, PAYOUT)`` with at most
+:data:`PRICE_PLACES` decimals; whether it is on a market's tick grid is
+checked where the market is known (:mod:`warden.venue._wire`,
+:mod:`warden.venue._engine`).  Nothing here is a float except clock
+readings.  Every class is frozen: the engine hands these out and never
+mutates them afterwards.
 """
 
 from __future__ import annotations
@@ -10,15 +15,60 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
+from decimal import Decimal
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
+from actors import money
 from supervision import validators
 
-PAYOUT_CENTS = 100
-MIN_PRICE = 1
-MAX_PRICE = PAYOUT_CENTS - 1
+PAYOUT = money.ONE
+"""What one contract pays at settlement: one dollar (Kalshi)."""
+PRICE_PLACES = 4
+"""Prices go out with exactly 4 decimals (``"0.4200"``) and come in with 1 to 4."""
+COUNT_PLACES = 2
+"""Counts go out with exactly 2 decimals (``"10.00"``) and come in with 0 to 2."""
+DEFAULT_TICK = Decimal("0.01")
+"""Kalshi's ``linear_cent`` grid: the tick of a market whose config gives none."""
+LOT = money.LotSize(Decimal("0.01"), places=COUNT_PLACES)
+"""Every market takes fractional contracts in steps of 0.01 (Kalshi's granularity)."""
+ZERO = Decimal(0)
+
+
+def grid_for(tick: Decimal, ticker: str | None = None) -> money.PriceGrid:
+    """The price grid of a market with this tick: multiples of ``tick`` in ``[tick, 1 - tick]``."""
+    return money.PriceGrid(tick, PAYOUT, places=PRICE_PLACES, ticker=ticker)
+
+
+def dollars(value: Decimal) -> str:
+    """A money amount as a wire string: 4 decimals, or up to 6 when it needs them.
+
+    Prices always fit 4 decimals; a fee on a fractional count at a sub-penny
+    price can need 6 (Kalshi's own example: a rounding fee of $0.009597).
+    """
+    places = max(PRICE_PLACES, money.decimals_of(value))
+    return money.format_price(value, places)
+
+
+def signed_dollars(value: Decimal) -> str:
+    """Like :func:`dollars`, with a leading ``-`` for a negative amount (P&L)."""
+    return f"-{dollars(-value)}" if value < 0 else dollars(value)
+
+
+def count_fp(value: Decimal) -> str:
+    """A count as a wire string with exactly 2 decimals (``"10.00"``)."""
+    return money.format_size(value, COUNT_PLACES)
+
+
+def signed_count_fp(value: Decimal) -> str:
+    """Like :func:`count_fp`, with a leading ``-`` for a negative count (a delta, a position)."""
+    return f"-{count_fp(-value)}" if value < 0 else count_fp(value)
+
+
+def price_fp(value: Decimal) -> str:
+    """A price as a wire string with exactly 4 decimals (``"0.4200"``)."""
+    return money.format_price(value, PRICE_PLACES)
 
 
 class WireSide(enum.StrEnum):
@@ -51,25 +101,40 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-_price = validators.integer(MIN_PRICE, MAX_PRICE)
-_count = validators.integer(1)
+def _count(instance: object, attribute: Any, value: Any) -> None:
+    if not LOT.contains(value):
+        rule = f"must be a Decimal multiple of {LOT.step} > 0"
+        raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
+
+
+def _price(instance: object, attribute: Any, value: Any) -> None:
+    if (
+        type(value) is not Decimal
+        or not value.is_finite()
+        or not ZERO < value < PAYOUT
+        or money.decimals_of(value) > PRICE_PLACES
+    ):
+        rule = f"must be a Decimal in (0, {PAYOUT}) with at most {PRICE_PLACES} decimals"
+        raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
 @frozen
 class OrderRequest:
     """A limit order as the client asked for it.
 
-    ``price`` is the price of ``side`` (the ``yes_price`` of a YES order, the
-    ``no_price`` of a NO order).  The engine books every order as a *bid* on
-    one side: buying YES at p bids YES at p; selling YES at p bids NO at
-    ``100 - p`` (and symmetrically for NO) — see :attr:`book_side`.
+    ``price`` is the price of ``side`` in dollars (the YES price of a YES
+    order, the NO price of a NO order); ``count`` is in contracts.  The engine
+    books every order as a *bid* on one side: buying YES at p bids YES at p;
+    selling YES at p bids NO at ``1 - p`` (and symmetrically for NO) — see
+    :attr:`book_side`.  Construction raises a ``ValueError`` naming the field
+    for an int, float or off-range value.
     """
 
     ticker: str = field(validator=validators.instance_of(str))
     side: WireSide = field(converter=WireSide)
     action: WireAction = field(converter=WireAction)
-    count: int = field(validator=_count)
-    price: int = field(validator=_price)
+    count: Decimal = field(validator=_count)
+    price: Decimal = field(validator=_price)
     time_in_force: TimeInForce = field(
         default=TimeInForce.GOOD_TILL_CANCELED, converter=TimeInForce
     )
@@ -80,16 +145,17 @@ class OrderRequest:
         return self.side if self.action is WireAction.BUY else self.side.other
 
     @property
-    def book_price(self) -> int:
-        return self.price if self.action is WireAction.BUY else PAYOUT_CENTS - self.price
+    def book_price(self) -> Decimal:
+        return self.price if self.action is WireAction.BUY else PAYOUT - self.price
 
 
 @frozen
 class Fill:
     """One side of one trade, as seen by the account that owned the order.
 
-    ``yes_price + no_price == 100``; ``fee`` is what this account paid in cents
-    (taker fee if ``is_taker``, else maker fee).
+    ``yes_price + no_price == 1``; ``fee`` is what this account paid beyond
+    ``count x its price`` (Kalshi's trade fee plus rounding fee, see
+    :mod:`warden.venue._engine`).
     """
 
     trade_id: str
@@ -99,11 +165,11 @@ class Fill:
     ticker: str
     side: WireSide
     action: WireAction
-    count: int
-    yes_price: int
-    no_price: int
+    count: Decimal
+    yes_price: Decimal
+    no_price: Decimal
     is_taker: bool
-    fee: int
+    fee: Decimal
     ts: float
 
     def to_wire(self) -> dict[str, Any]:
@@ -114,11 +180,11 @@ class Fill:
             "ticker": self.ticker,
             "side": str(self.side),
             "action": str(self.action),
-            "count": self.count,
-            "yes_price": self.yes_price,
-            "no_price": self.no_price,
+            "count_fp": count_fp(self.count),
+            "yes_price_dollars": price_fp(self.yes_price),
+            "no_price_dollars": price_fp(self.no_price),
             "is_taker": self.is_taker,
-            "fee": self.fee,
+            "fee_cost": dollars(self.fee),
             "created_time": iso_time(self.ts),
         }
 
@@ -129,8 +195,8 @@ class BookDelta:
 
     ticker: str
     side: WireSide
-    price: int
-    delta: int
+    price: Decimal
+    delta: Decimal
 
 
 @frozen

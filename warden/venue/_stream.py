@@ -6,16 +6,20 @@ Protocol (Kalshi trade API v2 shapes)::
         "params": {"channels": ["orderbook_delta"], "market_tickers": ["SIM-001"]}}
     <- {"type": "subscribed", "id": 1, "msg": {"channel": "orderbook_delta", "sid": 1}}
     <- {"type": "orderbook_snapshot", "sid": 1, "seq": 1,
-        "msg": {"market_ticker": "SIM-001", "yes": [[price, size], ...], "no": [...]}}
+        "msg": {"market_ticker": "SIM-001",
+                "yes_dollars_fp": [["0.4500", "10.00"], ...], "no_dollars_fp": [...]}}
     <- {"type": "orderbook_delta", "sid": 1, "seq": 2,
-        "msg": {"market_ticker": "SIM-001", "price": 45, "delta": -3, "side": "no"}}
+        "msg": {"market_ticker": "SIM-001", "price_dollars": "0.4500", "delta_fp": "-3.00",
+                "side": "no"}}
     <- {"type": "heartbeat", "ts": 1700000000.0}          (every heartbeat_seconds)
     -> {"id": 2, "cmd": "unsubscribe", "params": {"sids": [1]}}
     <- {"type": "unsubscribed", "id": 2, "sid": 1}
 
 Each subscribed channel gets its own ``sid``; every frame of a subscription
 carries ``seq``, contiguous from 1 (one snapshot per market first, then
-deltas).  Omitting ``market_tickers`` means every market.  The private
+deltas).  Prices and counts are Kalshi's fixed-point strings (4 and 2
+decimals); a snapshot side with no levels is left out of the message, as
+Kalshi does.  Omitting ``market_tickers`` means every market.  The private
 channels ``fill`` (type ``fill``) and ``orders`` (type ``order``) carry the
 trader account's fills and order updates, sequenced the same way.  A bad
 command gets ``{"type": "error", "id": ..., "msg": {"code": ..., "msg": ...}}``
@@ -39,9 +43,19 @@ import trio
 from attrs import define, field
 from loguru import logger
 
+from warden.venue._book import OrderBook
 from warden.venue._engine import TRADER, MatchingEngine
 from warden.venue._faults import FaultDice
-from warden.venue._model import BookDelta, FillEvent, OrderEvent, VenueEvent, WireSide
+from warden.venue._model import (
+    BookDelta,
+    FillEvent,
+    OrderEvent,
+    VenueEvent,
+    WireSide,
+    count_fp,
+    price_fp,
+    signed_count_fp,
+)
 from warden.venue._wire import dump_json
 
 WS_PATH = "/trade-api/ws/v2"
@@ -174,12 +188,7 @@ class _Session:
             self.enqueue(reply)
             if channel == "orderbook_delta":
                 for ticker in tickers or engine.tickers:
-                    book = engine.book(ticker)
-                    msg = {
-                        "market_ticker": ticker,
-                        "yes": book.levels(WireSide.YES),
-                        "no": book.levels(WireSide.NO),
-                    }
+                    msg = {"market_ticker": ticker, **snapshot_sides(engine.book(ticker))}
                     self.publish(sub, "orderbook_snapshot", msg)
 
     def _unsubscribe(self, ident: int | None, params: dict[str, Any]) -> None:
@@ -195,13 +204,24 @@ class _Session:
         self.enqueue({"type": "error", "id": ident, "msg": {"code": code, "msg": message}})
 
 
+def wire_levels(book: OrderBook, side: WireSide) -> list[list[str]]:
+    """One side of ``book`` as ``[[price_dollars, count_fp], ...]``, ascending price."""
+    return [[price_fp(price), count_fp(size)] for price, size in book.levels(side)]
+
+
+def snapshot_sides(book: OrderBook) -> dict[str, list[list[str]]]:
+    """``yes_dollars_fp`` / ``no_dollars_fp`` of a snapshot; an empty side's key is absent."""
+    sides = {f"{side}_dollars_fp": wire_levels(book, side) for side in WireSide}
+    return {key: levels for key, levels in sides.items() if levels}
+
+
 def _route(event: VenueEvent) -> tuple[str, str, str, dict[str, Any]] | None:
     """(channel, frame type, ticker, msg) of an engine event, or None if no client sees it."""
     if isinstance(event, BookDelta):
         msg = {
             "market_ticker": event.ticker,
-            "price": event.price,
-            "delta": event.delta,
+            "price_dollars": price_fp(event.price),
+            "delta_fp": signed_count_fp(event.delta),
             "side": str(event.side),
         }
         return "orderbook_delta", "orderbook_delta", event.ticker, msg
@@ -286,7 +306,8 @@ class StreamHub:
 
 
 def _malformed(frame: dict[str, Any], dice: FaultDice) -> str:
-    """``frame`` spoiled: cut-off JSON, a NaN number, or a negative snapshot size."""
+    """``frame`` spoiled: cut-off JSON, a NaN number where a string belongs, or (snapshots)
+    a negative level size."""
     kinds = ["bad_json", "nan"]
     if frame["type"] == "orderbook_snapshot":
         kinds.append("negative_size")
@@ -296,11 +317,11 @@ def _malformed(frame: dict[str, Any], dice: FaultDice) -> str:
         return text[: len(text) // 2]
     msg = copy.deepcopy(frame["msg"])
     if kind == "negative_size":
-        msg["yes"] = [[50, -7], *msg["yes"]]
+        msg["yes_dollars_fp"] = [["0.5000", "-7.00"], *msg.get("yes_dollars_fp", [])]
     else:
-        key = next((k for k in ("price", "count", "delta") if k in msg), None)
+        key = next((k for k in ("price_dollars", "count_fp", "delta_fp") if k in msg), None)
         if key is None:
-            msg["yes"] = [[math.nan, 1], *msg.get("yes", [])]
+            msg["yes_dollars_fp"] = [[math.nan, "1.00"], *msg.get("yes_dollars_fp", [])]
         else:
             msg[key] = math.nan
     return json.dumps({**frame, "msg": msg})

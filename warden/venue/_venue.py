@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from attrs import field, frozen
 
-from actors.fees import FeeModel
+from actors import money
 from supervision import validators
 from warden.venue._dynamics import DynamicsConfig, MarketDynamics
 from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
 from warden.venue._faults import FaultDice, Faults
-from warden.venue._model import Clock, OrderRequest, TimeInForce, WallClock
+from warden.venue._model import (
+    PAYOUT,
+    Clock,
+    OrderRequest,
+    TimeInForce,
+    WallClock,
+    count_fp,
+    dollars,
+)
 from warden.venue._stream import StreamHub
 
-HOUSE_CASH = 10**15
+HOUSE_CASH = Decimal(10**13)
+"""Dollars each of the simulator's own accounts (house, competitor) starts with."""
 
 _non_negative_seconds = validators.number(0, inclusive=True, finite=False, unit="seconds")
 _id_prefix = validators.rule(
@@ -32,21 +43,51 @@ _id_prefix = validators.rule(
 """Seconds >= 0; infinite is allowed (a heartbeat or tick that never comes)."""
 
 
+def _cash(instance: object, attribute: Any, value: Any) -> None:
+    if type(value) is not Decimal or not value.is_finite() or value < 0:
+        rule = 'must be a Decimal >= 0 in dollars (e.g. Decimal("10000.00"))'
+        raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
+
+
+def _ticks(instance: Any, attribute: Any, value: Any) -> None:
+    """Each key a ticker of the venue, each value a ``Decimal`` tick that divides one dollar."""
+    owner = type(instance).__name__
+    if not isinstance(value, Mapping):
+        raise validators.FieldError(owner, attribute.name, value, "must map tickers to ticks")
+    for ticker, tick in value.items():
+        where = f"{attribute.name}[{ticker!r}]"
+        if ticker not in instance.tickers:
+            rule = f"names no market; the markets are {instance.tickers}"
+            raise validators.FieldError(owner, where, tick, rule)
+        if type(tick) is not Decimal or not tick.is_finite() or not 0 < tick < PAYOUT:
+            raise validators.FieldError(owner, where, tick, "must be a Decimal in (0, 1)")
+        if money.decimals_of(tick) > 4 or PAYOUT % tick:
+            rule = "must divide one dollar with at most 4 decimals (0.01, 0.001, 0.0001, ...)"
+            raise validators.FieldError(owner, where, tick, rule)
+
+
 @frozen
 class VenueConfig:
     """How to run a simulated venue; the server always binds 127.0.0.1.
 
     ``port=0`` picks a free port (the bound one is reported by
     :func:`serve_venue`).  ``markets`` are named ``SIM-001``, ``SIM-002``,
-    ...; the trader account starts with ``trader_cash`` cents.
+    ...; the trader account starts with ``trader_cash`` dollars (a ``Decimal``).
+    ``ticks`` gives a market its tick grid by ticker (``{"SIM-003":
+    Decimal("0.001")}``); a market not named there ticks in cents (0.01).
+    The default market set has no sub-penny market: that is opt-in.
+    ``fees`` is Kalshi's fee schedule with its rounding.
     ``heartbeat_seconds=0`` turns websocket heartbeats off.
     """
 
     port: int = field(default=0, validator=validators.port())
     seed: int = field(default=0, validator=validators.instance_of(int))
     markets: int = field(default=3, validator=validators.integer(1))
-    trader_cash: int = field(default=1_000_000, validator=validators.integer(0))
-    fees: FeeModel = field(factory=FeeModel)
+    trader_cash: Decimal = field(default=Decimal("10000.00"), validator=_cash)
+    fees: money.KalshiFees = field(
+        factory=money.KalshiFees, validator=validators.instance_of(money.KalshiFees)
+    )
+    ticks: Mapping[str, Decimal] = field(factory=dict, validator=_ticks)
     dynamics: DynamicsConfig = field(factory=DynamicsConfig)
     faults: Faults = field(factory=Faults)
     heartbeat_seconds: float = field(default=5.0, validator=_non_negative_seconds)
@@ -70,6 +111,7 @@ class SimVenue:
             accounts={TRADER: config.trader_cash, HOUSE: HOUSE_CASH, COMPETITOR: HOUSE_CASH},
             clock=self.clock,
             fees=config.fees,
+            ticks=config.ticks,
             id_prefix=config.id_prefix,
         )
         # separate seeded streams, so turning a fault on does not change the market's path
@@ -95,7 +137,9 @@ class SimVenue:
         if self.dice.roll(self.dice.faults.partial_fill_rate):
             crossing = self.engine.crossing_quantity(TRADER, request)
             if request.count >= 2 and crossing >= 2:
-                keep = self.dice.rng.randint(1, min(request.count, crossing) - 1)
+                # whole contracts kept, as before exact money; k in [1, min(count, crossing) - 1]
+                most = int(min(request.count, crossing) - 1)
+                keep = Decimal(self.dice.rng.randint(1, most))
                 competitor = OrderRequest(
                     request.ticker,
                     request.book_side,
@@ -108,7 +152,7 @@ class SimVenue:
         return self.engine.place(TRADER, request)
 
     def stats(self) -> dict[str, Any]:
-        money = self.engine.conservation()
+        totals = self.engine.conservation()
         dynamics = self.dynamics.stats
         return {
             "truth_entries": len(self.engine.truth),
@@ -117,12 +161,17 @@ class SimVenue:
                 "steps": dynamics.steps,
                 "opportunities_opened": dynamics.opportunities_opened,
                 "opportunities_expired": dynamics.opportunities_expired,
-                "contracts_taken_by_competitors": dynamics.contracts_taken_by_competitors,
+                "contracts_taken_by_competitors_fp": count_fp(
+                    dynamics.contracts_taken_by_competitors
+                ),
             },
             "conservation": {
-                "cash": money.cash,
-                "fees": money.fees,
-                "open_pairs": money.open_pairs,
-                "total": money.total,
+                "cash": dollars(totals.cash),
+                "fees": dollars(totals.fees),
+                "open_pairs_fp": count_fp(totals.open_pairs),
+                "total": dollars(totals.total),
+            },
+            "markets": {
+                ticker: {"tick": dollars(grid.tick)} for ticker, grid in self.engine.grids.items()
             },
         }

@@ -8,13 +8,17 @@ garbage with a 4xx and keep serving.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from actors import money
+from actors.errors import InvalidFieldError
 from warden.venue._errors import BadRequest
 from warden.venue._model import (
-    MAX_PRICE,
-    MIN_PRICE,
-    PAYOUT_CENTS,
+    LOT,
+    PAYOUT,
+    PRICE_PLACES,
     OrderRequest,
     OrderStatus,
     TimeInForce,
@@ -24,21 +28,23 @@ from warden.venue._model import (
 
 _E = TypeVar("_E", WireSide, WireAction, TimeInForce, OrderStatus)
 
-MAX_COUNT = 1_000_000
+MAX_COUNT = Decimal(1_000_000)
 MAX_CLIENT_ORDER_ID = 100
+PRICE_FIELDS = ("yes_price_dollars", "no_price_dollars")
 ORDER_FIELDS = frozenset(
     {
         "ticker",
         "side",
         "action",
-        "count",
+        "count_fp",
         "type",
-        "yes_price",
-        "no_price",
+        *PRICE_FIELDS,
         "time_in_force",
         "client_order_id",
     }
 )
+_ANY_PRICE = money.PriceGrid(Decimal("0.0001"), PAYOUT, places=PRICE_PLACES)
+"""The finest grid: checks the format of a price for a ticker the venue does not know."""
 
 
 def _reject_constant(name: str) -> object:
@@ -69,19 +75,51 @@ def _int(field: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def parse_order(body: object) -> OrderRequest:
+def _wire_text(field: str, value: object) -> str:
+    """``value`` if it is a string; a JSON number where a string is required is refused."""
+    if not isinstance(value, str):
+        raise BadRequest(field, f"must be a fixed-point decimal string, not {value!r}")
+    return value
+
+
+def _count(field: str, value: object) -> Decimal:
+    text = _wire_text(field, value)
+    try:
+        count = money.parse_size(text, LOT)
+    except InvalidFieldError as error:
+        raise BadRequest(field, f"{text!r} {error.rule}") from None
+    if not LOT.contains(count) or count > MAX_COUNT:
+        raise BadRequest(field, f"must be a multiple of {LOT.step} in [{LOT.step}, {MAX_COUNT}]")
+    return count
+
+
+def _price(field: str, value: object, grid: money.PriceGrid) -> Decimal:
+    text = _wire_text(field, value)
+    try:
+        return money.parse_price(text, grid)
+    except InvalidFieldError as error:
+        raise BadRequest(field, f"{text!r} {error.rule}") from None
+
+
+def parse_order(body: object, grids: Mapping[str, money.PriceGrid]) -> OrderRequest:
     """A ``POST /portfolio/orders`` body as an :class:`OrderRequest`.
 
-    Exactly one of ``yes_price`` and ``no_price`` must be given; a YES order
-    may give its price as ``no_price`` (meaning ``yes_price = 100 - no_price``)
-    and vice versa.  Unknown fields are refused rather than ignored.
+    Kalshi's fixed-point fields: ``count_fp`` (a string, 0 to 2 decimals)
+    and exactly one of ``yes_price_dollars`` and ``no_price_dollars`` (a
+    string, 1 to 4 decimals, on the market's tick grid from ``grids``).  A
+    YES order may give its price as ``no_price_dollars`` (meaning ``yes price
+    = 1 - no price``) and vice versa.  A JSON number where a string is
+    required, an over-precise or off-grid price, and unknown fields (the old
+    integer ``count``/``yes_price`` among them) are refused, naming the field.
+    An unknown ticker passes here (its price is checked for format only) and
+    is refused by the engine with a 404.
     """
     if not isinstance(body, dict):
         raise BadRequest("body", "must be a JSON object")
     unknown = sorted(set(body) - ORDER_FIELDS)
     if unknown:
         raise BadRequest(str(unknown[0]), "unknown field")
-    for name in ("ticker", "side", "action", "count", "type"):
+    for name in ("ticker", "side", "action", "count_fp", "type"):
         if name not in body:
             raise BadRequest(name, "required")
     ticker = body["ticker"]
@@ -91,15 +129,17 @@ def parse_order(body: object) -> OrderRequest:
         raise BadRequest("type", "only 'limit' orders are supported")
     side = _choice(WireSide, "side", body["side"])
     action = _choice(WireAction, "action", body["action"])
-    count = _int("count", body["count"], 1, MAX_COUNT)
+    count = _count("count_fp", body["count_fp"])
     tif = _choice(TimeInForce, "time_in_force", body.get("time_in_force", "good_till_canceled"))
-    prices = {k: body[k] for k in ("yes_price", "no_price") if body.get(k) is not None}
+    prices = {k: body[k] for k in PRICE_FIELDS if body.get(k) is not None}
     if len(prices) != 1:
-        raise BadRequest("yes_price", "give exactly one of yes_price and no_price")
+        raise BadRequest(
+            "yes_price_dollars", "give exactly one of yes_price_dollars and no_price_dollars"
+        )
     ((name, value),) = prices.items()
-    price = _int(name, value, MIN_PRICE, MAX_PRICE)
-    if name != f"{side}_price":
-        price = PAYOUT_CENTS - price
+    price = _price(name, value, grids.get(ticker, _ANY_PRICE))
+    if name != f"{side}_price_dollars":
+        price = PAYOUT - price
     client_order_id = body.get("client_order_id")
     if client_order_id is not None and (
         not isinstance(client_order_id, str) or not 0 < len(client_order_id) <= MAX_CLIENT_ORDER_ID
