@@ -408,6 +408,27 @@ def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
     assert result.counts["orders_accepted_while_halted"] == 2
 
 
+def test_a_halt_seen_in_polls_ends_when_the_last_halted_poll_was_asked() -> None:
+    """A poll's answer held at some moment between its asking and its journaling: an
+    order accepted in between is not proved to be inside the halt."""
+    ev = healthy()  # both legs intended at T0+0.9, accepted at T0+1.0 and T0+1.1
+    first = {"t": T0 + 0.5, "kind": "poll", "halted": True}
+    resumed = {"t": T0 + 1.5, "kind": "poll", "halted": False}
+
+    def judged(last: dict[str, Any]) -> Any:
+        return kill_switch_honoured(attrs.evolve(ev, harness=(first, last, resumed)))
+
+    asked_before = judged({"t": T0 + 1.3, "asked_t": T0 + 0.95, "kind": "poll", "halted": True})
+    assert asked_before.status == "held", asked_before
+    assert asked_before.counts["orders_accepted_while_halted"] == 0
+    asked_after = judged({"t": T0 + 1.3, "asked_t": T0 + 1.2, "kind": "poll", "halted": True})
+    assert asked_after.status == "violated"
+    assert asked_after.counts["orders_accepted_while_halted"] == 2
+    # a journal from before asked_t was recorded: the answer's time, as before
+    old_journal = judged({"t": T0 + 1.3, "kind": "poll", "halted": True})
+    assert old_journal.counts["orders_accepted_while_halted"] == 2
+
+
 def test_an_order_before_reconciliation_after_a_restart_is_witnessed() -> None:
     ev = healthy()
     assert ev.daemon is not None

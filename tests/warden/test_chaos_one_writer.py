@@ -21,8 +21,11 @@ def refusal(pid: int = FIRST, db: str = DB) -> str:
     return f"warden run: ledger {db} is held by pid {pid} (lock {db}.lock); refusing to start"
 
 
-def poll(t: float, *, up: bool = True, ready: bool = True) -> dict[str, Any]:
-    return {"t": t, "kind": "poll", "pid": FIRST, "up": up, "ready": ready}
+def poll(
+    t: float, *, up: bool = True, ready: bool = True, halt: str | None = None
+) -> dict[str, Any]:
+    halted = {"halted": True, "halt_reason": halt} if halt is not None else {"halted": False}
+    return {"t": t, "kind": "poll", "pid": FIRST, "up": up, "ready": ready, **halted}
 
 
 def second_daemon(
@@ -94,6 +97,24 @@ def test_a_first_daemon_that_stops_answering_after_the_refusal_is_witnessed() ->
     )
     (witness,) = one_writer_per_ledger(ev).witnesses
     assert witness["problem"] == "the first daemon stopped answering after the refusal"
+
+
+def test_a_first_daemon_never_ready_again_is_witnessed_unless_it_kept_its_own_earlier_halt() -> (
+    None
+):
+    refused = second_daemon(T0 + 5, T0 + 7, code=2, stderr=[refusal()])
+    idle = [poll(T0 + 8 + i, ready=False) for i in range(40)]
+    (witness,) = one_writer_per_ledger(run(*refused, *idle, trading_until=T0)).witnesses
+    assert witness["problem"] == "the first daemon was never ready again and traded no more"
+    # halted for its own reason before the second daemon came, and still, by that reason
+    own = "critical venue error"
+    halted = [poll(T0 + 8 + i, ready=False, halt=own) for i in range(40)]
+    kept = run(poll(T0 + 4, ready=False, halt=own), *refused, *halted, trading_until=T0)
+    assert one_writer_per_ledger(kept).status == "held"
+    # a halt that began only after the refusal is not excused
+    late = run(poll(T0 + 4, ready=True), *refused, *halted, trading_until=T0)
+    (witness,) = one_writer_per_ledger(late).witnesses
+    assert witness["problem"] == "the first daemon was never ready again and traded no more"
 
 
 def test_two_daemons_in_the_history_alive_at_once_while_orders_went_out_are_witnessed() -> None:

@@ -51,6 +51,7 @@ from warden.chaos._history import (
     Evidence,
     LedgerFill,
     LedgerPosition,
+    Poll,
     VenueFinal,
     history_gap,
     wire_decimal,
@@ -367,25 +368,35 @@ def _compare_positions(ev: Evidence, venue_final: VenueFinal, trader_cash: Decim
 
 
 def halt_windows(ev: Evidence) -> list[tuple[float, float]]:
-    """Times the daemon was surely halted: runs of polls where risk said halted
-    (first to last such poll), plus harness halts from their acknowledgement to
-    the moment the harness sent the resume."""
+    """Times the daemon was surely halted: runs of polls where risk's fresh status
+    said halted, from the first such answer (when it was journaled) to the moment
+    the last such poll was asked (its answer held somewhere in between), plus
+    harness halts from their acknowledgement to the moment the harness sent the
+    resume."""
     windows: list[tuple[float, float]] = []
-    run: list[float] = []
+    run: list[Poll] = []
     for poll in ev.polls():
         if poll.halted:
-            run.append(poll.t)
+            run.append(poll)
         elif poll.halted is False and run:
-            windows.append((run[0], run[-1]))  # the resume came somewhere after run[-1]
+            windows.append(_surely_halted(run))  # the resume came somewhere after
             run = []
     if run:
-        windows.append((run[0], float("inf")))
+        windows.append((run[0].t, float("inf")))
     acks = [e["t"] for e in ev.harness_of("halted")]
     resumes = sorted(e["t"] for e in ev.harness_of("resume"))
     for ack in acks:
         end = next((t for t in resumes if t > ack), float("inf"))
         windows.append((ack, end))
     return sorted(windows)
+
+
+def _surely_halted(run: list[Poll]) -> tuple[float, float]:
+    """The window a run of halted polls proves: from the first answer to the asking
+    of the last (a journal without ``asked_t`` gives the last answer's time)."""
+    last = run[-1]
+    end = last.asked_t if last.asked_t is not None else last.t
+    return (run[0].t, max(run[0].t, end))
 
 
 def kill_switch_honoured(ev: Evidence) -> CheckResult:

@@ -118,11 +118,16 @@ class Poll:
     says the daemon was up, ready or idle."""
 
     t: float
+    #: when the harness asked (``t`` is when the answer was journaled); what the
+    #: answer says held at some moment in between. Older journals lack it.
+    asked_t: float | None = None
     pid: int | None = None
     up: bool | None = None
     ready: bool | None = None
     not_ready: tuple[str, ...] | None = None
     failing: tuple[str, ...] | None = None
+    #: risk's kill switch as its fresh status says; ``None`` when risk published
+    #: none or only a stale one (busy or hung: it may have changed since)
     halted: bool | None = None
     halt_reason: str | None = None
     epochs: dict[str, int] = field(factory=dict)

@@ -183,6 +183,12 @@ def _status(tree: ActorSnapshot | None, name: str, kind: type[S]) -> S | None:
     return tree.status_of(name, kind) if tree is not None else None
 
 
+def _stale(tree: ActorSnapshot, name: str) -> bool:
+    """Whether ``name``'s status is an old one (it was busy or hung when asked)."""
+    node = tree.get(name)
+    return node is None or node.summary_stale
+
+
 def _feed_counters(feed: FeedStatus | None) -> dict[str, object]:
     """The feed's counters as one flat poll section (``updates_<x>`` for its delivery
     counters, ``connection_number``); empty while the feed publishes no status."""
@@ -226,6 +232,7 @@ class _Run:
         exits are noted by the main thread, which owns the processes)."""
         if client is None:
             self.rig.note_daemon_exit()
+        asked_t = time.time()
         tree = self.rig.actors(client)
         if tree is None:
             ready, reasons, failing = False, ["down"], None
@@ -233,17 +240,19 @@ class _Run:
             ready, reasons, failing = self.rig.readiness(client)
         workers = tree.children if tree is not None else ()
         risk = _status(tree, "risk", RiskStatus)
+        risk_fresh = risk is not None and tree is not None and not _stale(tree, "risk")
         execution = _status(tree, "execution", ExecutionStatus)
         feed = _status(tree, "feed", FeedStatus)
         persistence = _status(tree, "persistence", PersistenceStatus)
         poll = Poll(
             t=time.time(),
+            asked_t=asked_t,
             pid=daemon.pid if (daemon := self.rig.daemon) is not None else None,
             up=tree is not None,
             ready=ready,
             not_ready=tuple(reasons),
             failing=tuple(failing) if failing is not None else None,
-            halted=risk.halted if risk is not None else None,
+            halted=risk.halted if risk is not None and risk_fresh else None,
             halt_reason=risk.halt_reason if risk is not None else None,
             epochs={node.name: node.epoch for node in workers},
             statuses={node.name: node.status for node in workers},

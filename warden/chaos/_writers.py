@@ -25,7 +25,8 @@ Violations:
   <first pid> (lock <path>); refusing to start``;
 - the first daemon stopped answering ``/actors`` after a refusal (judged when the
   harness polled it), or was never ready again and the venue accepted no order
-  from it although it lived on.
+  from it although it lived on (unless every answer it gave kept the very halt it
+  already had before the second daemon came: that is not the second's doing).
 """
 
 from __future__ import annotations
@@ -194,6 +195,13 @@ def _first_kept_going(
         return "the first daemon stopped answering after the refusal", ordered
     traded = ordered or any(p.ready for p in polls)
     if not traded and until > after + TRADING_GRACE_S:
+        before = [p for p in ev.polls() if p.pid == pid and p.t <= after and p.up]
+        answered = [p for p in polls if p.up]
+        reason = before[-1].halt_reason if before and before[-1].halted else None
+        if reason and answered and all(p.halted and p.halt_reason == reason for p in answered):
+            # it served, under a halt it already had before the second daemon came
+            # (a standing halt only an operator clears): not being ready says nothing
+            return None, False
         return "the first daemon was never ready again and traded no more", False
     return None, ordered
 
