@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import cattrs
 from attrs import frozen
+
+from supervision.decimal_json import register_decimal_hooks
 
 __all__ = [
     "KINDS",
@@ -289,25 +290,6 @@ def _strict(kind: type, check: Any) -> Any:
     return structure
 
 
-_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-
-
-def _structure_decimal(value: object, _type: object) -> Decimal:
-    """A finite ``Decimal`` as bound by a writer, or its fixed-point string as read
-    back; a JSON number, an exponent, NaN or infinity is refused."""
-    if type(value) is Decimal and value.is_finite():
-        return value
-    if type(value) is str and _DECIMAL_TEXT.fullmatch(value):
-        return Decimal(value)
-    raise TypeError(f"expected a fixed-point decimal string, got {value!r}")
-
-
-def _unstructure_decimal(value: object) -> str:
-    if type(value) is not Decimal or not value.is_finite():
-        raise TypeError(f"expected a finite Decimal, got {value!r}")
-    return f"{value:f}"
-
-
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(str, _strict(str, lambda value: type(value) is str))
@@ -319,8 +301,7 @@ def _converter() -> cattrs.Converter:
             _strict(float, lambda v: type(v) in (int, float) and math.isfinite(v))(value, _type)
         ),
     )
-    converter.register_structure_hook(Decimal, _structure_decimal)
-    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
+    register_decimal_hooks(converter)
     converter.register_unstructure_hook_func(lambda kind: kind == tuple[str, ...], list)
     return converter
 

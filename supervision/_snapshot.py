@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from supervision.decimal_json import register_decimal_hooks
 
 T = TypeVar("T")
 
@@ -143,22 +144,7 @@ class ActorSnapshot:
 _converter = cattrs.Converter()
 
 
-def _structure_decimal(value: object, _: object) -> Decimal:
-    """A Decimal travels as its exact string; a JSON number (float) or a non-finite
-    value is refused rather than silently made inexact."""
-    if not isinstance(value, str):
-        raise TypeError(f"a decimal must be a string, got {value!r}")
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"not a decimal: {value!r}") from None
-    if not result.is_finite():
-        raise ValueError(f"not a finite decimal: {value!r}")
-    return result
-
-
-_converter.register_unstructure_hook(Decimal, str)
-_converter.register_structure_hook(Decimal, _structure_decimal)
+register_decimal_hooks(_converter)
 
 
 def _unstructure_status(status: object | None) -> dict[str, Any] | None:

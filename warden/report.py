@@ -40,6 +40,7 @@ from actors.domain import Position, Side
 from actors.errors import LedgerError
 from actors.persistence import DailyStats, FillRecord, Ledger, OrderRecord, utc_day
 from supervision import validators
+from supervision.decimal_json import register_decimal_hooks
 from warden.json_types import JsonObject
 from warden.status import dollars
 
@@ -228,7 +229,7 @@ class Report:
 
 
 _converter = cattrs.Converter()
-_converter.register_unstructure_hook(Decimal, str)  # exact: "0.4200", never a JSON number
+register_decimal_hooks(_converter)  # exact: "0.4200", never a JSON number
 
 
 def report_to_json(report: Report) -> JsonObject:

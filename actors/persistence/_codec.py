@@ -25,7 +25,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -42,6 +41,7 @@ from actors.messages import (
     ReservationChanged,
     VenueReconciled,
 )
+from supervision.decimal_json import register_decimal_hooks
 
 T = TypeVar("T")
 
@@ -75,23 +75,6 @@ def _strict_str(value: Any, _type: type) -> str:
     return value
 
 
-_DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-
-
-def _strict_decimal(value: object, _type: type) -> Decimal:
-    if type(value) is Decimal and value.is_finite():
-        return value
-    if type(value) is str and _DECIMAL_TEXT.fullmatch(value):
-        return Decimal(value)
-    raise TypeError(f"expected a fixed-point decimal string, got {type(value).__name__} {value!r}")
-
-
-def _decimal_text(value: object) -> str:
-    if type(value) is not Decimal or not value.is_finite():
-        raise TypeError(f"expected a finite Decimal, got {type(value).__name__} {value!r}")
-    return f"{value:f}"
-
-
 def _tolerant_enum(value: Any) -> Any:
     # A non-member is passed through unchanged, so the round trip (not this hook)
     # reports it with its field path.
@@ -102,8 +85,7 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(str, _strict_str)
-    converter.register_structure_hook(Decimal, _strict_decimal)
-    converter.register_unstructure_hook(Decimal, _decimal_text)
+    register_decimal_hooks(converter)
     converter.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _tolerant_enum
     )

@@ -211,3 +211,13 @@ def test_handler_latency_is_sampled_into_buckets_by_the_injected_clock(
     tree.tell("slow", Crash(RuntimeError("restart keeps the history")))
     eventually(lambda: is_running(tree, "slow", epoch=2))
     assert sum(tree.snapshot().find("slow").handler_latency.counts) == 2
+
+
+def test_a_tiny_or_scaled_decimal_is_written_in_fixed_point_never_with_an_exponent() -> None:
+    for value in (Decimal("0E-8"), Decimal("0.00000001"), Decimal("1E+2"), Decimal("-0.5000")):
+        text = status_to_dict(MoneyStatus(value))["cash"]
+        assert "E" not in text.upper()
+        assert Decimal(text) == value
+        assert status_from_dict({"type": "MoneyStatus", "cash": text}) == MoneyStatus(value)
+    with pytest.raises(cattrs.BaseValidationError):
+        status_from_dict({"type": "MoneyStatus", "cash": "1E+2"})  # only fixed point is read

@@ -48,6 +48,7 @@ from attrs import field, frozen
 
 from actors.history import KINDS, HistoryLine, MalformedLine, read_line
 from actors.persistence import Ledger
+from supervision.decimal_json import register_decimal_hooks
 from warden.json_types import Json, JsonObject
 
 _Line = TypeVar("_Line", bound=HistoryLine)
@@ -63,15 +64,7 @@ _converter = cattrs.Converter(detailed_validation=False)
 # open values (the actors' counters) are kept as journaled
 _converter.register_structure_hook_func(lambda cls: cls is object, lambda value, _cls: value)
 # money as a decimal string, exact both ways; a number is refused (ValueError)
-_converter.register_structure_hook(Decimal, lambda value, _cls: _poll_decimal(value))
-_converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
-
-
-def _poll_decimal(value: object) -> Decimal:
-    """A journaled amount: a fixed-point string (or a ``Decimal`` not yet written)."""
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    return fixed_point(value, "poll exposure")
+register_decimal_hooks(_converter)
 
 
 #: a fixed-point decimal as Kalshi's wire and the config write it: an optional

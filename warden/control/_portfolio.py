@@ -34,7 +34,7 @@ Failure behaviour: :func:`portfolio_from_dict` raises :class:`UnreadablePortfoli
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import attrs
 import cattrs
@@ -43,6 +43,7 @@ from cattrs.errors import BaseValidationError
 from actors.execution import ExecutionStatus
 from actors.risk import PositionView, ReservationView, RiskStatus
 from supervision import ActorSnapshot
+from supervision.decimal_json import register_decimal_hooks
 from warden.control._readiness import Readiness
 from warden.control._statuses import describe
 from warden.json_types import JsonObject
@@ -134,22 +135,8 @@ class UnreadablePortfolio(ValueError):
         self.detail = detail
 
 
-def _decimal_from_json(value: object, _type: type) -> Decimal:
-    """A ``Decimal`` from its JSON string; a number (inexact) or a non-finite value is refused."""
-    if not isinstance(value, str):
-        raise TypeError(f"expected a decimal string, got {type(value).__name__} {value!r}")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"not a decimal: {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"not a finite decimal: {value!r}")
-    return number
-
-
 _converter = cattrs.Converter()
-_converter.register_unstructure_hook(Decimal, str)
-_converter.register_structure_hook(Decimal, _decimal_from_json)
+register_decimal_hooks(_converter)
 
 
 def portfolio_to_dict(view: Portfolio) -> JsonObject:
