@@ -181,6 +181,7 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
     from warden.venue import (  # noqa: PLC0415
         BadRequest,
         DynamicsConfig,
+        RealismConfig,
         VenueConfig,
         parse_faults,
         serve_venue,
@@ -203,6 +204,7 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
             ),
             faults=faults,
             heartbeat_seconds=args.heartbeat,
+            realism=RealismConfig() if args.realism else None,
         )
     except (OSError, ValueError, BadRequest) as error:
         print(f"warden venue-sim: {error}", file=sys.stderr)
@@ -302,6 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="starting cash in dollars (default 10000.00)",
     )
     sim.add_argument("--heartbeat", type=float, default=5.0, help="websocket heartbeat seconds")
+    sim.add_argument(
+        "--realism",
+        action="store_true",
+        help="reciprocal never-crossed books, events, lagging makers (docs/venue-sim.md);"
+        " --markets is then ignored: the events decide the markets",
+    )
     sim.add_argument(
         "--faults", default="{}", help="fault knobs as JSON, or @file.json (see docs/venue-sim.md)"
     )

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -32,6 +33,40 @@ async def test_venue_sim_serves_on_the_port_it_reports_and_exits_0_on_ctrl_c() -
             markets = (await client.get("/trade-api/v2/markets")).json()["markets"]
         assert [m["ticker"] for m in markets] == ["SIM-001", "SIM-002"]
 
+        process.send_signal(signal.SIGINT)
+        with trio.fail_after(DEADLINE):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        if process.stdout is not None:
+            await process.stdout.aclose()
+
+
+async def test_venue_sim_realism_serves_events_and_an_uncrossed_book() -> None:
+    command = [sys.executable, "-m", "warden", "venue-sim", "--port", "0", "--seed", "5"]
+    process = await trio.lowlevel.open_process([*command, "--realism"], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        output = b""
+        with trio.fail_after(DEADLINE):
+            while b"\n" not in output:
+                output += await process.stdout.receive_some()
+        match = re.match(rb"venue-sim listening on (http://127\.0\.0\.1:\d+)\n", output)
+        assert match is not None, output
+        async with httpx.AsyncClient(base_url=match.group(1).decode()) as client:
+            events = (await client.get("/trade-api/v2/events")).json()["events"]
+            assert any(event["mutually_exclusive"] for event in events)
+            markets = (await client.get("/trade-api/v2/markets")).json()["markets"]
+            assert markets and all(m["event_ticker"] for m in markets)
+            for market in markets:
+                url = f"/trade-api/v2/markets/{market['ticker']}/orderbook"
+                book = (await client.get(url)).json()["orderbook_fp"]
+                yes = max((Decimal(p) for p, _ in book.get("yes_dollars") or ()), default=None)
+                no = max((Decimal(p) for p, _ in book.get("no_dollars") or ()), default=None)
+                if yes is not None and no is not None:
+                    assert yes + no < 1, (market["ticker"], yes, no)  # never crossed
         process.send_signal(signal.SIGINT)
         with trio.fail_after(DEADLINE):
             assert await process.wait() == 0

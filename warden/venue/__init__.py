@@ -15,6 +15,7 @@ from warden.venue._errors import (
     UnknownMarket,
     VenueError,
 )
+from warden.venue._events import EventDynamics, Mispricing
 from warden.venue._faults import ENDPOINTS, Faults, HttpFaults, StreamFaults, parse_faults
 from warden.venue._ledger import Conservation
 from warden.venue._model import (
@@ -26,11 +27,13 @@ from warden.venue._model import (
     OrderEvent,
     OrderRequest,
     OrderStatus,
+    SelfTradePrevention,
     TimeInForce,
     WallClock,
     WireAction,
     WireSide,
 )
+from warden.venue._realism import Event, EventSpec, RealismConfig
 from warden.venue._server import VenueServer, open_venue, serve_venue
 from warden.venue._stream import WS_PATH
 from warden.venue._truth import TruthEntry, TruthKind, TruthLog
@@ -49,6 +52,9 @@ __all__ = [
     "DuplicateClientOrderId",
     "DynamicsConfig",
     "DynamicsStats",
+    "Event",
+    "EventDynamics",
+    "EventSpec",
     "Faults",
     "Fill",
     "FillEvent",
@@ -56,12 +62,15 @@ __all__ = [
     "ManualClock",
     "MarketDynamics",
     "MatchingEngine",
+    "Mispricing",
     "OrderEvent",
     "OrderNotCancelable",
     "OrderNotFound",
     "OrderRejected",
     "OrderRequest",
     "OrderStatus",
+    "RealismConfig",
+    "SelfTradePrevention",
     "SimVenue",
     "StreamFaults",
     "TimeInForce",

@@ -66,6 +66,10 @@ class OrderBook:
         side = WireSide(side)
         return [[price, size] for price, size in sorted(self._sizes[side].items())]
 
+    def size_at(self, side: WireSide, price: Decimal) -> Decimal:
+        """The resting size at ``price`` on the ``side`` bid book (0 if no level)."""
+        return self._sizes[WireSide(side)].get(price, ZERO)
+
     def best_bid(self, side: WireSide) -> Decimal | None:
         sizes = self._sizes[WireSide(side)]
         return max(sizes) if sizes else None

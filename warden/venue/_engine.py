@@ -14,6 +14,12 @@ account* (self-trade prevention: those are skipped and stay resting) —
 which is also how the simulated makers can show a crossed book, the only
 shape a complement-arbitrage opportunity can take in a bids-only book.
 
+Reciprocal mode (``reciprocal=True``, the venue's realistic mode) is what a
+real exchange does: an order that meets its own account applies Kalshi's
+self-trade prevention (``taker_at_cross`` unless the order says ``maker``;
+see :meth:`MatchingEngine._match`), and a remainder never rests while it
+still crosses, so the book is never crossed (:meth:`MatchingEngine.is_crossed`).
+
 Markets.  Each market has a tick grid (:func:`~warden.venue._model.grid_for`;
 0.01 unless configured, e.g. 0.001); an order priced off its market's grid
 is rejected (``off_grid_price``).  Counts are multiples of 0.01 contracts.
@@ -55,6 +61,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any
 
+from attrs import evolve
+
 from actors import money
 from warden.venue._book import OrderBook
 from warden.venue._errors import (
@@ -77,6 +85,7 @@ from warden.venue._model import (
     OrderEvent,
     OrderRequest,
     OrderStatus,
+    SelfTradePrevention,
     TimeInForce,
     VenueEvent,
     WireAction,
@@ -95,6 +104,9 @@ HOUSE = "house"
 COMPETITOR = "competitor"
 
 Listener = Callable[[VenueEvent], None]
+
+_SELF_TRADE = "self_trade_prevention"
+"""``cancel_reason`` of an order canceled by self-trade prevention (reciprocal mode)."""
 
 _COST_PLACES = Decimal("0.000001")
 """Position cost moved out by netting is apportioned to 6 decimals (a report, not cash)."""
@@ -121,14 +133,19 @@ class MatchingEngine:
         fees: money.KalshiFees | None = None,
         ticks: Mapping[str, Decimal] | None = None,
         id_prefix: str = "",
+        reciprocal: bool = False,
     ) -> None:
         """``accounts`` maps names to starting cash (``Decimal`` dollars).  ``ticks``
         gives a market's tick (default 0.01); a tick must divide one dollar.
         ``id_prefix`` starts every order and trade id (``o00000001`` becomes
         ``<prefix>o00000001``): a venue started afresh for a ledger that outlives it
-        must not reuse an earlier venue's ids.  Raises ``ValueError`` (an
+        must not reuse an earlier venue's ids.  ``reciprocal=True`` is the realistic
+        mode: self-trade prevention as Kalshi documents it instead of skipping, and a
+        remainder that would still cross the book never rests (so the book is never
+        crossed).  Raises ``ValueError`` (an
         :class:`~actors.errors.InvalidFieldError`) for a bad tick or cash."""
         self.fees = fees if fees is not None else money.KalshiFees()
+        self.reciprocal = reciprocal
         self._id_prefix = id_prefix
         self.clock = clock
         self.truth = TruthLog()
@@ -334,6 +351,8 @@ class MatchingEngine:
     def place(self, account: str, request: OrderRequest) -> dict[str, Any]:
         """Accept, match and (for GTC) rest ``request``; return the order's wire form."""
         state = self._accounts[account]
+        if self.reciprocal and request.self_trade_prevention is None:
+            request = evolve(request, self_trade_prevention=SelfTradePrevention.TAKER_AT_CROSS)
         with localcontext(money.EXACT):
             try:
                 self._check(state, request)
@@ -355,8 +374,8 @@ class MatchingEngine:
                 state.by_client_id[request.client_order_id] = order
             state.holdings.setdefault(request.ticker, Holding())
             self.truth.append(now, TruthKind.ORDER_ACCEPTED, account, order.to_wire())
-            self._match(state, order)
-            self._finish(state, order)
+            stopped = self._match(state, order)
+            self._finish(state, order, stopped)
         self._flush()
         return order.to_wire()
 
@@ -367,14 +386,16 @@ class MatchingEngine:
             raise OrderNotFound(order_id)
         if order.status is not OrderStatus.RESTING:
             raise OrderNotCancelable(order_id, str(order.status))
-        request = order.request
-        side, price = request.book_side, request.book_price
         with localcontext(money.EXACT):
-            size = self._books[request.ticker].remove(side, price, order)
-            self._pending.append(BookDelta(request.ticker, side, price, -size))
-            self._close(state, order, reason)
+            self._withdraw(state, order, reason)
         self._flush()
         return order.to_wire()
+
+    def is_crossed(self, ticker: str) -> bool:
+        """Whether some resting YES bid and NO bid of ``ticker`` sum to the payout or more."""
+        book = self.book(ticker)
+        yes, no = book.best_bid(WireSide.YES), book.best_bid(WireSide.NO)
+        return yes is not None and no is not None and yes + no >= PAYOUT
 
     # ------------------------------------------------------------- internals
 
@@ -427,17 +448,32 @@ class MatchingEngine:
                 high = middle - 1
         return low * LOT.step
 
-    def _match(self, state: Account, order: OrderState) -> None:
+    def _match(self, state: Account, order: OrderState) -> str | None:
+        """Trade ``order`` against the book; return why matching stopped early, if it did.
+
+        Default mode: the account's own resting orders are skipped.  Reciprocal mode
+        applies the order's self-trade prevention on meeting one: ``taker_at_cross``
+        stops here (fills already matched stand, the rest of the order is canceled),
+        ``maker`` cancels the resting order and goes on.  A fill-or-kill order that
+        self-crosses is treated as immediate-or-cancel (Kalshi changelog, Sep 25, 2025).
+        """
         request = order.request
         book = self._books[request.ticker]
-        plan: list[tuple[Decimal, OrderState, Decimal]] = []
+        plan: list[tuple[Decimal, OrderState, Decimal] | OrderState] = []
         need, free = order.remaining, state.free
+        stopped: str | None = None
         for maker_price, entry in book.makers_for(request.book_side, request.book_price):
             if need == 0:
                 break
-            if entry.account == order.account:
-                continue
             assert isinstance(entry, OrderState)
+            if entry.account == order.account:
+                if not self.reciprocal:
+                    continue
+                stopped = _SELF_TRADE
+                if request.self_trade_prevention is SelfTradePrevention.MAKER:
+                    plan.append(entry)
+                    continue
+                break
             price = PAYOUT - maker_price
             count = self._affordable(min(need, entry.remaining), price, free)
             if count == 0:
@@ -445,10 +481,17 @@ class MatchingEngine:
             plan.append((maker_price, entry, count))
             need -= count
             free -= self._cost(count, price, maker=False)
-        if request.time_in_force is TimeInForce.FILL_OR_KILL and need > 0:
-            return
-        for maker_price, maker, count in plan:
-            self._trade(state, order, maker, maker_price, count)
+        if request.time_in_force is TimeInForce.FILL_OR_KILL and need > 0 and stopped is None:
+            return None
+        for step in plan:
+            if isinstance(step, OrderState):
+                self._withdraw(self._accounts[step.account], step, _SELF_TRADE)
+            else:
+                maker_price, maker, count = step
+                self._trade(state, order, maker, maker_price, count)
+        if request.self_trade_prevention is SelfTradePrevention.MAKER:
+            return None if request.time_in_force is not TimeInForce.FILL_OR_KILL else stopped
+        return stopped
 
     def _trade(
         self,
@@ -549,11 +592,15 @@ class MatchingEngine:
         state.cash += PAYOUT * pairs
         self._open_pairs[ticker] -= pairs
 
-    def _finish(self, state: Account, order: OrderState) -> None:
+    def _finish(self, state: Account, order: OrderState, stopped: str | None = None) -> None:
         request = order.request
+        book = self._books[request.ticker]
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
             self._pending.append(OrderEvent(state.name, order.to_wire()))
+            return
+        if stopped is not None:
+            self._close(state, order, stopped)
             return
         if request.time_in_force is TimeInForce.FILL_OR_KILL:
             self._close(state, order, "fill_or_kill_unfilled")
@@ -562,16 +609,27 @@ class MatchingEngine:
             self._close(state, order, "immediate_or_cancel_remainder")
             return
         hold = self._hold(order.remaining, request.book_price)
-        if hold > state.free:
+        makers = book.makers_for(request.book_side, request.book_price)
+        crossing = self.reciprocal and next(makers, None) is not None
+        if hold > state.free or crossing:
+            # reciprocal mode: a remainder the taker could not pay for must not rest crossed
             self._close(state, order, "insufficient_balance")
             return
         order.held = hold
         state.held += hold
-        self._books[request.ticker].add(request.book_side, request.book_price, order)
+        book.add(request.book_side, request.book_price, order)
         self._pending.append(
             BookDelta(request.ticker, request.book_side, request.book_price, order.remaining)
         )
         self._pending.append(OrderEvent(state.name, order.to_wire()))
+
+    def _withdraw(self, state: Account, order: OrderState, reason: str) -> None:
+        """Take a resting ``order`` off its book and close it (canceled for ``reason``)."""
+        request = order.request
+        side, price = request.book_side, request.book_price
+        size = self._books[request.ticker].remove(side, price, order)
+        self._pending.append(BookDelta(request.ticker, side, price, -size))
+        self._close(state, order, reason)
 
     def _close(self, state: Account, order: OrderState, reason: str) -> None:
         state.held -= order.held

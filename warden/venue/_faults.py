@@ -40,6 +40,8 @@ ENDPOINTS = frozenset(
         "list_fills",
         "list_positions",
         "get_balance",
+        "get_events",
+        "get_event",
     }
 )
 SCOPES = ("all", "http", "stream", "matching")

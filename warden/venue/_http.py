@@ -29,8 +29,10 @@ from warden.venue._errors import (
     DuplicateClientOrderId,
     VenueError,
 )
+from warden.venue._events import EventDynamics
 from warden.venue._faults import parse_faults
 from warden.venue._model import WireSide
+from warden.venue._realism import Event
 from warden.venue._stream import Receive, Send, wire_levels
 from warden.venue._truth import TruthKind
 from warden.venue._venue import SimVenue
@@ -80,12 +82,66 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
 # ------------------------------------------------------------------ handlers
 
 
-def _list_markets(sim: SimVenue, _request: Request) -> Response:
-    return _ok({"markets": [sim.engine.market(t) for t in sim.engine.tickers], "cursor": ""})
+def _list_markets(sim: SimVenue, request: Request) -> Response:
+    tickers = sim.engine.tickers
+    event_ticker = request.query.get("event_ticker")
+    if sim.events and event_ticker is not None:  # realistic mode: Kalshi's event filter
+        tickers = [t for t in tickers if sim.event_of[t].event_ticker == event_ticker]
+    return _ok({"markets": [sim.market(t) for t in tickers], "cursor": ""})
 
 
 def _get_market(sim: SimVenue, request: Request) -> Response:
-    return _ok({"market": sim.engine.market(request.path_params["ticker"])})
+    return _ok({"market": sim.market(request.path_params["ticker"])})
+
+
+def _event_wire(sim: SimVenue, event: Event, *, nested: bool) -> dict[str, Any]:
+    return event.to_wire([sim.market(t) for t in event.tickers] if nested else None)
+
+
+def _get_events(sim: SimVenue, request: Request) -> Response:
+    """Kalshi's ``GET /events``: ``limit`` (1-200, default 100), ``cursor``, and
+    ``with_nested_markets``; the answer's ``cursor`` is ``""`` on the last page."""
+    if not sim.events:
+        return _error(404, "not_found", "no events: the venue is not in the realistic mode")
+    events = list(sim.events.values())
+    limit = query_int("limit", request.query.get("limit"), 100, 1, 200)
+    cursor = request.query.get("cursor") or ""
+    start = 0
+    if cursor:
+        if not cursor.startswith("ev") or not cursor[2:].isdigit():
+            raise BadRequest("cursor", "not a cursor this venue returned")
+        start = int(cursor[2:])
+        if not 0 < start < len(events):
+            raise BadRequest("cursor", "not a cursor this venue returned")
+    page = events[start : start + limit]
+    end = start + len(page)
+    nested = _flag("with_nested_markets", request.query.get("with_nested_markets"))
+    return _ok(
+        {
+            "events": [_event_wire(sim, event, nested=nested) for event in page],
+            "cursor": f"ev{end}" if end < len(events) else "",
+        }
+    )
+
+
+def _get_event(sim: SimVenue, request: Request) -> Response:
+    """Kalshi's ``GET /events/{event_ticker}``: markets nested in the event with
+    ``with_nested_markets=true``, else as a top-level ``markets`` field."""
+    event = sim.events.get(request.path_params["event_ticker"])
+    if event is None:
+        return _error(404, "not_found", f"unknown event {request.path_params['event_ticker']!r}")
+    if _flag("with_nested_markets", request.query.get("with_nested_markets")):
+        return _ok({"event": _event_wire(sim, event, nested=True)})
+    markets = [sim.market(t) for t in event.tickers]
+    return _ok({"event": _event_wire(sim, event, nested=False), "markets": markets})
+
+
+def _flag(field: str, value: str | None) -> bool:
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise BadRequest(field, "must be true or false")
 
 
 def _get_orderbook(sim: SimVenue, request: Request) -> Response:
@@ -96,7 +152,7 @@ def _get_orderbook(sim: SimVenue, request: Request) -> Response:
 
 def _create_order(sim: SimVenue, request: Request) -> Response:
     try:
-        order = parse_order(request.json(), sim.engine.grids)
+        order = parse_order(request.json(), sim.engine.grids, stp=sim.engine.reciprocal)
     except BadRequest as error:
         sim.engine.reject(TRADER, error.code, str(error), field=error.field)
         raise
@@ -181,6 +237,12 @@ def _stats(sim: SimVenue, _request: Request) -> Response:
     return _ok(sim.stats())
 
 
+def _fair_values(sim: SimVenue, _request: Request) -> Response:
+    if not isinstance(sim.dynamics, EventDynamics):
+        return _error(404, "not_found", "no fair values: the venue is not in the realistic mode")
+    return _ok(sim.dynamics.to_wire())
+
+
 def _route(method: str, path: str, endpoint: str | None, handler: Handler) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
     return Route(method, re.compile(f"^{regex}$"), endpoint, handler)
@@ -197,12 +259,15 @@ ROUTES = (
     _route("GET", f"{REST}/portfolio/fills", "list_fills", _list_fills),
     _route("GET", f"{REST}/portfolio/positions", "list_positions", _list_positions),
     _route("GET", f"{REST}/portfolio/balance", "get_balance", _get_balance),
+    _route("GET", f"{REST}/events", "get_events", _get_events),
+    _route("GET", f"{REST}/events/{{event_ticker}}", "get_event", _get_event),
     _route("GET", "/sim/truth", None, _truth),
     _route("GET", "/sim/faults", None, _get_faults),
     _route("POST", "/sim/faults", None, _set_faults),
     _route("DELETE", "/sim/faults", None, _reset_faults),
     _route("POST", "/sim/step", None, _step),
     _route("GET", "/sim/stats", None, _stats),
+    _route("GET", "/sim/fair_values", None, _fair_values),
 )
 
 

@@ -48,7 +48,7 @@ class OrderState:
         request = self.request
         yes_price = request.price if request.side is WireSide.YES else PAYOUT - request.price
         remaining = self.remaining if self.status is OrderStatus.RESTING else ZERO
-        return {
+        wire: dict[str, Any] = {
             "order_id": self.order_id,
             "client_order_id": request.client_order_id,
             "ticker": request.ticker,
@@ -70,6 +70,9 @@ class OrderState:
             "created_time": iso_time(self.created),
             "last_update_time": iso_time(self.updated),
         }
+        if request.self_trade_prevention is not None:  # realistic mode only
+            wire["self_trade_prevention_type"] = str(request.self_trade_prevention)
+        return wire
 
 
 @define

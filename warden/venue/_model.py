@@ -18,7 +18,7 @@ import time
 from decimal import Decimal
 from typing import Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import converters, define, field, frozen
 
 from actors import money
 from supervision import validators
@@ -95,6 +95,19 @@ class TimeInForce(enum.StrEnum):
     FILL_OR_KILL = "fill_or_kill"
 
 
+class SelfTradePrevention(enum.StrEnum):
+    """Kalshi's ``self_trade_prevention_type``: what happens when an order meets its own account.
+
+    ``taker_at_cross`` (Kalshi's default when unset) cancels the incoming order: matching
+    stops and fills already matched stand.  ``maker`` cancels the resting order and matching
+    goes on.  Only the realistic mode (:class:`~warden.venue._realism.RealismConfig`) applies
+    it; the default mode skips the account's own orders and leaves them resting.
+    """
+
+    TAKER_AT_CROSS = "taker_at_cross"
+    MAKER = "maker"
+
+
 class OrderStatus(enum.StrEnum):
     RESTING = "resting"
     EXECUTED = "executed"
@@ -139,6 +152,9 @@ class OrderRequest:
         default=TimeInForce.GOOD_TILL_CANCELED, converter=TimeInForce
     )
     client_order_id: str | None = None
+    self_trade_prevention: SelfTradePrevention | None = field(
+        default=None, converter=converters.optional(SelfTradePrevention)
+    )
 
     @property
     def book_side(self) -> WireSide:

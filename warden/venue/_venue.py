@@ -20,6 +20,7 @@ from actors import money
 from supervision import validators
 from warden.venue._dynamics import DynamicsConfig, MarketDynamics
 from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
+from warden.venue._events import EventDynamics
 from warden.venue._faults import FaultDice, Faults
 from warden.venue._model import (
     PAYOUT,
@@ -30,6 +31,7 @@ from warden.venue._model import (
     count_fp,
     dollars,
 )
+from warden.venue._realism import Event, RealismConfig
 from warden.venue._stream import StreamHub
 
 HOUSE_CASH = Decimal(10**13)
@@ -94,10 +96,28 @@ class VenueConfig:
     # Starts every order and trade id; the embedded venue of `warden run` sets one per
     # start, because its ledger outlives it (ids of an earlier run must not recur).
     id_prefix: str = field(default="", validator=_id_prefix)
+    # None: today's venue, byte for byte. A RealismConfig: reciprocal never-crossed books,
+    # Kalshi's self-trade prevention, events and event dynamics (docs/venue-sim.md).
+    realism: RealismConfig | None = field(
+        default=None, validator=validators.optional(validators.instance_of(RealismConfig))
+    )
 
     @property
     def tickers(self) -> list[str]:
+        """``SIM-001`` ... (``markets`` of them), or the events' markets in the realistic mode."""
+        if self.realism is not None:
+            return [ticker for event in self.realism.layout for ticker in event.tickers]
         return [f"SIM-{number:03d}" for number in range(1, self.markets + 1)]
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The events of the realistic mode; none otherwise."""
+        return self.realism.layout if self.realism is not None else ()
+
+    def market_ticks(self) -> dict[str, Decimal]:
+        """Each market's tick where it is not a cent: its event's, then ``ticks`` overrides."""
+        ticks = {t: event.tick for event in self.events for t in event.tickers}
+        return {**ticks, **self.ticks}
 
 
 class SimVenue:
@@ -111,13 +131,19 @@ class SimVenue:
             accounts={TRADER: config.trader_cash, HOUSE: HOUSE_CASH, COMPETITOR: HOUSE_CASH},
             clock=self.clock,
             fees=config.fees,
-            ticks=config.ticks,
+            ticks=config.market_ticks(),
             id_prefix=config.id_prefix,
+            reciprocal=config.realism is not None,
         )
+        self.events = {event.event_ticker: event for event in config.events}
+        self.event_of = {t: event for event in config.events for t in event.tickers}
         # separate seeded streams, so turning a fault on does not change the market's path
-        self.dynamics = MarketDynamics(
-            self.engine, config.dynamics, random.Random(f"{config.seed}:dynamics"), self.clock
-        )
+        rng = random.Random(f"{config.seed}:dynamics")
+        self.dynamics: MarketDynamics | EventDynamics
+        if config.realism is None:
+            self.dynamics = MarketDynamics(self.engine, config.dynamics, rng, self.clock)
+        else:
+            self.dynamics = EventDynamics(self.engine, config.realism, rng, self.clock)
         self.dice = FaultDice(config.faults, random.Random(f"{config.seed}:faults"))
         self.hub = StreamHub(self.engine, self.dice, config.heartbeat_seconds)
         if config.dynamics.seed_books:
@@ -151,9 +177,20 @@ class SimVenue:
                 self.engine.place(COMPETITOR, competitor)
         return self.engine.place(TRADER, request)
 
+    def market(self, ticker: str) -> dict[str, Any]:
+        """The engine's market object, with its ``event_ticker`` in the realistic mode."""
+        market = self.engine.market(ticker)
+        event = self.event_of.get(ticker)
+        if event is not None:
+            market["event_ticker"] = event.event_ticker
+        return market
+
     def stats(self) -> dict[str, Any]:
         totals = self.engine.conservation()
         dynamics = self.dynamics.stats
+        realism = {}
+        if isinstance(self.dynamics, EventDynamics):
+            realism = {"realism": _realism_stats(self.dynamics)}
         return {
             "truth_entries": len(self.engine.truth),
             "stream_connections": self.hub.connections,
@@ -174,4 +211,23 @@ class SimVenue:
             "markets": {
                 ticker: {"tick": dollars(grid.tick)} for ticker, grid in self.engine.grids.items()
             },
+            **realism,
         }
+
+
+def _realism_stats(dynamics: EventDynamics) -> dict[str, Any]:
+    return {
+        "requotes": dynamics.requotes,
+        "jumps": dynamics.jumps,
+        "mispricings": [
+            {
+                "event_ticker": m.event_ticker,
+                "side": str(m.side),
+                "opened": m.opened,
+                "cost_dollars": dollars(m.cost),
+                "closed": m.closed,
+                "taken_by_competitor": m.taken_by_competitor,
+            }
+            for m in dynamics.mispricings
+        ],
+    }

@@ -21,16 +21,18 @@ from warden.venue._model import (
     PRICE_PLACES,
     OrderRequest,
     OrderStatus,
+    SelfTradePrevention,
     TimeInForce,
     WireAction,
     WireSide,
 )
 
-_E = TypeVar("_E", WireSide, WireAction, TimeInForce, OrderStatus)
+_E = TypeVar("_E", WireSide, WireAction, TimeInForce, OrderStatus, SelfTradePrevention)
 
 MAX_COUNT = Decimal(1_000_000)
 MAX_CLIENT_ORDER_ID = 100
 PRICE_FIELDS = ("yes_price_dollars", "no_price_dollars")
+STP_FIELD = "self_trade_prevention_type"
 ORDER_FIELDS = frozenset(
     {
         "ticker",
@@ -101,7 +103,9 @@ def _price(field: str, value: object, grid: money.PriceGrid) -> Decimal:
         raise BadRequest(field, f"{text!r} {error.rule}") from None
 
 
-def parse_order(body: object, grids: Mapping[str, money.PriceGrid]) -> OrderRequest:
+def parse_order(
+    body: object, grids: Mapping[str, money.PriceGrid], *, stp: bool = False
+) -> OrderRequest:
     """A ``POST /portfolio/orders`` body as an :class:`OrderRequest`.
 
     Kalshi's fixed-point fields: ``count_fp`` (a string, 0 to 2 decimals)
@@ -112,11 +116,14 @@ def parse_order(body: object, grids: Mapping[str, money.PriceGrid]) -> OrderRequ
     required, an over-precise or off-grid price, and unknown fields (the old
     integer ``count``/``yes_price`` among them) are refused, naming the field.
     An unknown ticker passes here (its price is checked for format only) and
-    is refused by the engine with a 404.
+    is refused by the engine with a 404.  With ``stp`` (the realistic mode)
+    ``self_trade_prevention_type`` (``taker_at_cross`` or ``maker``) is accepted;
+    otherwise it is an unknown field like any other.
     """
     if not isinstance(body, dict):
         raise BadRequest("body", "must be a JSON object")
-    unknown = sorted(set(body) - ORDER_FIELDS)
+    allowed = ORDER_FIELDS | {STP_FIELD} if stp else ORDER_FIELDS
+    unknown = sorted(set(body) - allowed)
     if unknown:
         raise BadRequest(str(unknown[0]), "unknown field")
     for name in ("ticker", "side", "action", "count_fp", "type"):
@@ -145,7 +152,10 @@ def parse_order(body: object, grids: Mapping[str, money.PriceGrid]) -> OrderRequ
         not isinstance(client_order_id, str) or not 0 < len(client_order_id) <= MAX_CLIENT_ORDER_ID
     ):
         raise BadRequest("client_order_id", f"must be a string of 1 to {MAX_CLIENT_ORDER_ID}")
-    return OrderRequest(ticker, side, action, count, price, tif, client_order_id)
+    prevention = None
+    if body.get(STP_FIELD) is not None:
+        prevention = _choice(SelfTradePrevention, STP_FIELD, body[STP_FIELD])
+    return OrderRequest(ticker, side, action, count, price, tif, client_order_id, prevention)
 
 
 def query_status(value: str | None) -> OrderStatus | None:
