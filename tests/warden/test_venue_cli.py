@@ -59,7 +59,8 @@ async def test_venue_sim_realism_serves_events_and_an_uncrossed_book() -> None:
             events = (await client.get("/trade-api/v2/events")).json()["events"]
             assert any(event["mutually_exclusive"] for event in events)
             markets = (await client.get("/trade-api/v2/markets")).json()["markets"]
-            assert markets and all(m["event_ticker"] for m in markets)
+            assert markets
+            assert all(m["event_ticker"] for m in markets)
             for market in markets:
                 url = f"/trade-api/v2/markets/{market['ticker']}/orderbook"
                 book = (await client.get(url)).json()["orderbook_fp"]
