@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import httpx
@@ -24,6 +25,16 @@ def quiet_config(**overrides: object) -> VenueConfig:
     }
     settings.update(overrides)
     return VenueConfig(**settings)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def served(**overrides: object) -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
+    """A quiet venue (``quiet_config(**overrides)``) on loopback and an HTTP client for it."""
+    async with (
+        open_venue(quiet_config(**overrides)) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+    ):
+        yield server, client
 
 
 @pytest.fixture
@@ -56,7 +67,8 @@ def rest_bid(
 
 def order_body(**fields: object) -> dict[str, object]:
     """A valid ``POST /portfolio/orders`` body (Kalshi's fixed-point strings: one
-    contract at $0.50), ``fields`` added or replacing."""
+    contract at $0.50), ``fields`` added or replacing; a field given as ``None`` is
+    left out (e.g. ``yes_price_dollars=None`` with a ``no_price_dollars``)."""
     body: dict[str, object] = {
         "ticker": "SIM-001",
         "side": "yes",
@@ -66,4 +78,4 @@ def order_body(**fields: object) -> dict[str, object]:
         "yes_price_dollars": "0.5000",
     }
     body.update(fields)
-    return body
+    return {key: value for key, value in body.items() if value is not None}

@@ -10,7 +10,7 @@ import trio
 from trio_websocket import open_websocket_url
 
 from actors.money import KalshiFees
-from tests.warden.test_venue_support import quiet_config
+from tests.warden.conftest import quiet_config
 from warden.venue import (
     TRADER,
     DynamicsConfig,

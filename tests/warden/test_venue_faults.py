@@ -9,7 +9,7 @@ import httpx
 import pytest
 import trio
 
-from tests.warden.test_venue_support import order_body, quiet_config, rest_bid, served
+from tests.warden.conftest import order_body, quiet_config, rest_bid, served
 from warden.venue import Faults, HttpFaults, VenueServer, open_venue
 
 ORDERS = "/trade-api/v2/portfolio/orders"

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trio_websocket import open_websocket_url
 
-from tests.warden.test_venue_support import order_body
+from tests.warden.conftest import order_body
 from warden.venue import (
     COMPETITOR,
     HOUSE,

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from actors.money import KalshiFees
-from tests.warden.test_venue_support import order_body, rest_bid, served
+from tests.warden.conftest import order_body, rest_bid, served
 from warden.venue import VenueServer
 
 ORDERS = "/trade-api/v2/portfolio/orders"

@@ -13,7 +13,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
-from tests.warden.test_venue_support import order_body, quiet_config, rest_bid, served
+from tests.warden.conftest import order_body, quiet_config, rest_bid, served
 from warden.venue import VenueServer, open_venue
 
 DEADLINE = 10  # seconds; generous for a loaded 2-core machine, never waited on when green
