@@ -188,6 +188,12 @@ async def test_bad_commands_get_error_frames_and_the_connection_keeps_working(
 
     (sid,) = await _subscribe(ws, ["orderbook_delta"], ["SIM-002"])
     assert (await _next(ws))["type"] == "orderbook_snapshot"
+    # a repeated, boolean, float or nested sid is one bad_sids error, and the
+    # connection lives on (these used to end it with close 1011)
+    for bad in ([sid, sid], [True], [float(sid)], [[sid]]):
+        unsubscribe = {"id": 8, "cmd": "unsubscribe", "params": {"sids": bad}}
+        await ws.send_message(json.dumps(unsubscribe))
+        assert (await _next(ws))["msg"]["code"] == "bad_sids", bad
     await ws.send_message(json.dumps({"id": 7, "cmd": "unsubscribe", "params": {"sids": [sid]}}))
     assert await _next(ws) == {"type": "unsubscribed", "id": 7, "sid": sid}
 

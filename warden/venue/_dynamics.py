@@ -32,28 +32,29 @@ from __future__ import annotations
 import contextlib
 import random
 from decimal import Decimal
-from typing import Any
 
+import attrs
 from attrs import define, field, frozen
 
 from supervision import validators
 from warden.venue._engine import COMPETITOR, HOUSE, MatchingEngine
 from warden.venue._errors import OrderNotCancelable, OrderRejected
 from warden.venue._model import LOT, PAYOUT, Clock, OrderRequest, TimeInForce, WireSide
+from warden.venue._shapes import OrderWire
 
 _positive = validators.integer(1)
 _probability = validators.probability()
 _non_negative_seconds = validators.number(0, inclusive=True, finite=False, unit="seconds")
 
 
-def _positive_amount(instance: object, attribute: Any, value: Any) -> None:
+def _positive_amount(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     """A finite ``Decimal`` > 0 (dollars or contracts); never an int or float."""
     if type(value) is not Decimal or not value.is_finite() or value <= 0:
         rule = 'must be a Decimal > 0 (write it as a string, e.g. "0.01")'
         raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
-def _lot_multiple(instance: object, attribute: Any, value: Any) -> None:
+def _lot_multiple(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     _positive_amount(instance, attribute, value)
     if not LOT.contains(value):
         rule = f"must be a multiple of {LOT.step} contracts"
@@ -263,7 +264,7 @@ class MarketDynamics:
             if self.engine.order_state(HOUSE, order_id).status == "resting":
                 self.engine.cancel(HOUSE, order_id, reason="stale_quote_withdrawn")
 
-    def _place(self, account: str, request: OrderRequest) -> dict[str, Any] | None:
+    def _place(self, account: str, request: OrderRequest) -> OrderWire | None:
         try:
             return self.engine.place(account, request)
         except OrderRejected:

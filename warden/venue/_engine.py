@@ -58,8 +58,8 @@ the engine's state is unchanged by a rejected order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
-from typing import Any
+from decimal import Decimal, localcontext
+from typing import Unpack
 
 from attrs import evolve
 
@@ -91,11 +91,17 @@ from warden.venue._model import (
     WireAction,
     WireSide,
     count_fp,
-    dollars,
     grid_for,
     price_fp,
-    signed_count_fp,
-    signed_dollars,
+)
+from warden.venue._shapes import (
+    BalanceWire,
+    FillWire,
+    MarketWire,
+    OrderWire,
+    PositionWire,
+    Rejection,
+    RejectionContext,
 )
 from warden.venue._truth import TruthKind, TruthLog
 
@@ -107,11 +113,6 @@ Listener = Callable[[VenueEvent], None]
 
 _SELF_TRADE = "self_trade_prevention"
 """``cancel_reason`` of an order canceled by self-trade prevention (reciprocal mode)."""
-
-_COST_PLACES = Decimal("0.000001")
-"""Position cost moved out by netting is apportioned to 6 decimals (a report, not cash)."""
-_REPORT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[])
-"""Rounding on purpose (half even), for the apportioned cost only."""
 
 _STRUCTURES = {
     Decimal("0.01"): "linear_cent",
@@ -185,7 +186,7 @@ class MatchingEngine:
         except KeyError:
             raise UnknownMarket(ticker) from None
 
-    def market(self, ticker: str) -> dict[str, Any]:
+    def market(self, ticker: str) -> MarketWire:
         """The market as Kalshi's Market object spells it, with its ``price_ranges``."""
         book, tick = self.book(ticker), self.grid(ticker).tick
 
@@ -208,7 +209,7 @@ class MatchingEngine:
             ],
         }
 
-    def order(self, account: str, order_id: str) -> dict[str, Any]:
+    def order(self, account: str, order_id: str) -> OrderWire:
         try:
             return self._accounts[account].orders[order_id].to_wire()
         except KeyError:
@@ -228,7 +229,7 @@ class MatchingEngine:
         client_order_id: str | None = None,
         status: OrderStatus | None = None,
         ticker: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[OrderWire]:
         """The account's orders, oldest first, filtered by each given criterion."""
         return [
             order.to_wire()
@@ -240,7 +241,7 @@ class MatchingEngine:
 
     def fills(
         self, account: str, *, ticker: str | None = None, order_id: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[FillWire]:
         return [
             fill.to_wire()
             for fill in self._accounts[account].fills
@@ -252,40 +253,17 @@ class MatchingEngine:
         """The account's fills as values (exact ``Decimal``), oldest first."""
         return list(self._accounts[account].fills)
 
-    def positions(self, account: str) -> list[dict[str, Any]]:
+    def positions(self, account: str) -> list[PositionWire]:
         """Kalshi's ``market_positions``: signed position, exposure, P&L and fees per market."""
-        state = self._accounts[account]
-        resting: dict[str, int] = {}
-        for order in state.orders.values():
-            if order.status is OrderStatus.RESTING:
-                resting[order.request.ticker] = resting.get(order.request.ticker, 0) + 1
-        return [
-            {
-                "ticker": ticker,
-                "position_fp": signed_count_fp(holding.yes - holding.no),
-                "market_exposure_dollars": dollars(holding.yes_cost + holding.no_cost),
-                "realized_pnl_dollars": signed_dollars(holding.realized_pnl),
-                "fees_paid_dollars": dollars(holding.fees_paid),
-                "total_traded_dollars": dollars(holding.traded),
-                "resting_orders_count": resting.get(ticker, 0),
-            }
-            for ticker, holding in state.holdings.items()
-        ]
+        return self._accounts[account].positions_wire()
 
-    def balance(self, account: str) -> dict[str, Any]:
+    def balance(self, account: str) -> BalanceWire:
         """Free cash (Kalshi's ``balance``, in cents and dollars) and what resting orders hold.
 
         A balance is never negative on the wire: the rare sub-cent shortfall of
         a maker filled in pieces (module docstring) shows as 0 (:meth:`cash`
         has the exact figure)."""
-        state = self._accounts[account]
-        free = max(state.free, ZERO)
-        cents = (free * 100).to_integral_value(rounding=ROUND_FLOOR)
-        return {
-            "balance": int(cents),
-            "balance_dollars": dollars(free),
-            "reserved_dollars": dollars(state.held),
-        }
+        return self._accounts[account].balance_wire()
 
     def cash(self, account: str) -> tuple[Decimal, Decimal]:
         """(free, held) cash of ``account``, exact dollars."""
@@ -343,12 +321,14 @@ class MatchingEngine:
 
     # -------------------------------------------------------------- commands
 
-    def reject(self, account: str, code: str, reason: str, **context: Any) -> None:
+    def reject(
+        self, account: str, code: str, reason: str, **context: Unpack[RejectionContext]
+    ) -> None:
         """Log a refused order request to truth (the HTTP layer uses it for bad fields)."""
-        record = {"code": code, "message": reason, **context}
+        record: Rejection = {"code": code, "message": reason, **context}
         self.truth.append(self.clock.now(), TruthKind.ORDER_REJECTED, account, record)
 
-    def place(self, account: str, request: OrderRequest) -> dict[str, Any]:
+    def place(self, account: str, request: OrderRequest) -> OrderWire:
         """Accept, match and (for GTC) rest ``request``; return the order's wire form."""
         state = self._accounts[account]
         if self.reciprocal and request.self_trade_prevention is None:
@@ -379,7 +359,7 @@ class MatchingEngine:
         self._flush()
         return order.to_wire()
 
-    def cancel(self, account: str, order_id: str, reason: str = "requested") -> dict[str, Any]:
+    def cancel(self, account: str, order_id: str, reason: str = "requested") -> OrderWire:
         state = self._accounts[account]
         order = state.orders.get(order_id)
         if order is None:
@@ -537,7 +517,9 @@ class MatchingEngine:
             (taker_state, taker, taker_side, taker_price, taker_fee, True),
             (maker_state, maker, taker_side.other, maker_price, maker_fee, False),
         ):
-            self._settle(state, ticker, side, count, price, fee)
+            pairs = state.settle(ticker, side, count, price, fee)
+            if pairs:
+                self._open_pairs[ticker] -= pairs
             fill = Fill(
                 trade_id=trade_id,
                 order_id=order.order_id,
@@ -557,40 +539,6 @@ class MatchingEngine:
             self.truth.append(now, TruthKind.FILL, state.name, fill.to_wire())
             self._pending.append(FillEvent(fill))
         self._pending.append(OrderEvent(maker.account, maker.to_wire()))
-
-    def _settle(  # noqa: PLR0917 - one fill's facts, called from one place
-        self,
-        state: Account,
-        ticker: str,
-        side: WireSide,
-        count: Decimal,
-        price: Decimal,
-        fee: Decimal,
-    ) -> None:
-        """Debit one fill (a buy of ``side``) and net YES+NO pairs back into cash."""
-        state.cash -= count * price + fee
-        holding = state.holdings.setdefault(ticker, Holding())
-        holding.fees_paid += fee
-        holding.traded += count * price
-        if side is WireSide.YES:
-            holding.yes += count
-            holding.yes_cost += count * price
-        else:
-            holding.no += count
-            holding.no_cost += count * price
-        pairs = min(holding.yes, holding.no)
-        if not pairs:
-            return
-        yes_cost = _share(holding.yes_cost, pairs, holding.yes)
-        no_cost = _share(holding.no_cost, pairs, holding.no)
-        holding.yes_cost -= yes_cost
-        holding.no_cost -= no_cost
-        cost = yes_cost + no_cost
-        holding.yes -= pairs
-        holding.no -= pairs
-        holding.realized_pnl += PAYOUT * pairs - cost
-        state.cash += PAYOUT * pairs
-        self._open_pairs[ticker] -= pairs
 
     def _finish(self, state: Account, order: OrderState, stopped: str | None = None) -> None:
         request = order.request
@@ -645,11 +593,3 @@ class MatchingEngine:
         if remaining == 0:
             return ZERO
         return self._cost(remaining, price, maker=True)
-
-
-def _share(cost: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    """``cost x part / whole``: all of it when ``part == whole``, else to 6 decimals."""
-    if part == whole:
-        return cost
-    with localcontext(_REPORT):
-        return (cost * part / whole).quantize(_COST_PLACES)

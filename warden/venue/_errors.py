@@ -17,7 +17,7 @@ None of them is transient: the simulated venue's transient failures (429,
 
 from __future__ import annotations
 
-from typing import Any
+from warden.venue._shapes import OrderWire
 
 
 class VenueError(Exception):
@@ -84,7 +84,7 @@ class DuplicateClientOrderId(VenueError):
 
     code = "order_already_exists"
 
-    def __init__(self, client_order_id: str, order: dict[str, Any]) -> None:
+    def __init__(self, client_order_id: str, order: OrderWire) -> None:
         super().__init__(f"client_order_id {client_order_id!r} already used by {order['order_id']}")
         self.client_order_id = client_order_id
         self.order = order

@@ -31,7 +31,6 @@ import contextlib
 import math
 import random
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
 
 from attrs import define, frozen
 
@@ -49,6 +48,7 @@ from warden.venue._model import (
     price_fp,
 )
 from warden.venue._realism import Event, RealismConfig
+from warden.venue._shapes import EventFairWire, FairValuesWire, OrderWire
 
 FAIR_UNIT = Decimal("0.0001")
 """Fair values are multiples of this (the finest Kalshi tick)."""
@@ -115,9 +115,9 @@ class EventDynamics:
         """Every market's current fair YES value (exact dollars)."""
         return dict(self._fair)
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> FairValuesWire:
         """``GET /sim/fair_values``: per event, each market's fair value and their sum."""
-        events = []
+        events: list[EventFairWire] = []
         for event in self.events:
             fair = {t: self._fair[t] for t in event.tickers if t in self._fair}
             events.append(
@@ -287,7 +287,7 @@ class EventDynamics:
                     filled = self.engine.order_state(COMPETITOR, taken["order_id"]).fill_count
                     self.stats.contracts_taken_by_competitors += filled
 
-    def _place(self, account: str, request: OrderRequest) -> dict[str, Any] | None:
+    def _place(self, account: str, request: OrderRequest) -> OrderWire | None:
         try:
             return self.engine.place(account, request)
         except OrderRejected:

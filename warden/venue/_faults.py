@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
 
+import attrs
 import cattrs
 from attrs import evolve, field, frozen
 from cattrs.v import format_exception
 
 from supervision import validators
+from warden.json_types import Json, JsonObject
 from warden.venue._errors import BadRequest
 
 ENDPOINTS = frozenset(
@@ -51,7 +52,11 @@ _rate = validators.probability()
 _non_negative = validators.integer(0)
 
 
-def _endpoints(_instance: object, _attribute: Any, value: Mapping[str, Any]) -> None:
+def _endpoints(
+    _instance: object,
+    _attribute: attrs.Attribute[Mapping[str, HttpFaults]],
+    value: Mapping[str, HttpFaults],
+) -> None:
     unknown = sorted(set(value) - ENDPOINTS - {"*"})
     if unknown:
         raise ValueError(f"unknown endpoint(s) {unknown}; known: {sorted(ENDPOINTS)} or '*'")
@@ -107,7 +112,7 @@ class Faults:
     def for_endpoint(self, endpoint: str) -> HttpFaults:
         return self.http.get(endpoint) or self.http.get("*") or HttpFaults()
 
-    def merged(self, patch: Faults, given: Mapping[str, Any]) -> Faults:
+    def merged(self, patch: Faults, given: Mapping[str, object]) -> Faults:
         """``self`` with the sections named in ``given`` (a parsed body) taken from ``patch``."""
         result = self
         if "http" in given:
@@ -135,8 +140,10 @@ class Faults:
             return evolve(self, partial_fill_rate=0.0)
         raise BadRequest("scope", f"must be one of {SCOPES} or http.<endpoint>")
 
-    def to_wire(self) -> dict[str, Any]:
-        return _converter.unstructure(self)  # type: ignore[no-any-return]
+    def to_wire(self) -> JsonObject:
+        """The knobs as ``GET /sim/faults`` shows them (every field, defaults too)."""
+        wire: JsonObject = _converter.unstructure(self)
+        return wire
 
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
@@ -151,7 +158,7 @@ def _strict_bool(value: object, _target: type) -> bool:
 _converter.register_structure_hook(bool, _strict_bool)
 
 
-def parse_faults(body: object) -> Faults:
+def parse_faults(body: Json) -> Faults:
     """Structure a JSON body into :class:`Faults`; ``BadRequest`` names the bad key's path."""
     if not isinstance(body, dict):
         raise BadRequest("body", "must be a JSON object")

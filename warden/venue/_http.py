@@ -14,15 +14,16 @@ endpoint name first (see :class:`HttpFaults`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
 from urllib.parse import parse_qs
 
 import trio
 from attrs import frozen
 from loguru import logger
 
-from warden.asgi import read_body, serve_lifespan
+from warden.asgi import Message, Receive, Send, read_body, serve_lifespan
+from warden.json_types import Json
 from warden.venue._engine import TRADER
 from warden.venue._errors import (
     BadRequest,
@@ -33,7 +34,8 @@ from warden.venue._events import EventDynamics
 from warden.venue._faults import parse_faults
 from warden.venue._model import WireSide
 from warden.venue._realism import Event
-from warden.venue._stream import Receive, Send, wire_levels
+from warden.venue._shapes import EventWire
+from warden.venue._stream import wire_levels
 from warden.venue._truth import TruthKind
 from warden.venue._venue import SimVenue
 from warden.venue._wire import dump_json, load_json, parse_order, query_int, query_status
@@ -42,6 +44,10 @@ REST = "/trade-api/v2"
 MAX_BODY = 64 * 1024
 HTTP_ERRORS = (500, 502, 503)
 
+Body: TypeAlias = Mapping[str, object]
+"""A JSON object to send: built from the shapes of :mod:`warden.venue._shapes`, plain
+dicts and lists, strings, numbers, booleans and None (:func:`dump_json` encodes it)."""
+
 
 @frozen
 class Request:
@@ -49,14 +55,15 @@ class Request:
     query: dict[str, str]
     body: bytes
 
-    def json(self) -> Any:
+    def json(self) -> Json:
+        """The body as JSON (``{}`` when empty); ``BadRequest`` if it is not valid JSON."""
         return load_json(self.body) if self.body else {}
 
 
 @frozen
 class Response:
     status: int
-    body: Any
+    body: Body
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
@@ -71,11 +78,11 @@ class Route:
     handler: Handler
 
 
-def _ok(body: Any, status: int = 200) -> Response:
+def _ok(body: Body, status: int = 200) -> Response:
     return Response(status, body)
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+def _error(status: int, code: str, message: str, **extra: str) -> Response:
     return Response(status, {"error": {"code": code, "message": message, **extra}})
 
 
@@ -94,7 +101,7 @@ def _get_market(sim: SimVenue, request: Request) -> Response:
     return _ok({"market": sim.market(request.path_params["ticker"])})
 
 
-def _event_wire(sim: SimVenue, event: Event, *, nested: bool) -> dict[str, Any]:
+def _event_wire(sim: SimVenue, event: Event, *, nested: bool) -> EventWire:
     return event.to_wire([sim.market(t) for t in event.tickers] if nested else None)
 
 
@@ -218,7 +225,9 @@ def _get_faults(sim: SimVenue, _request: Request) -> Response:
 
 def _set_faults(sim: SimVenue, request: Request) -> Response:
     body = request.json()
-    sim.dice.faults = sim.dice.faults.merged(parse_faults(body), body)
+    patch = parse_faults(body)  # BadRequest unless body is an object of known knobs
+    if isinstance(body, dict):
+        sim.dice.faults = sim.dice.faults.merged(patch, body)
     return _get_faults(sim, request)
 
 
@@ -300,7 +309,7 @@ class VenueApp:
     def __init__(self, sim: SimVenue) -> None:
         self.sim = sim
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -308,22 +317,24 @@ class VenueApp:
         elif scope["type"] == "lifespan":
             await serve_lifespan(receive, send)
 
-    async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
         response = await self._answer(scope, receive)
         if response is not None:
             await _respond(send, response)
 
-    async def _answer(self, scope: dict[str, Any], receive: Receive) -> Response | None:
+    async def _answer(self, scope: Message, receive: Receive) -> Response | None:
         """The response to send, or None to send nothing at all (an injected hang)."""
         body = await read_body(receive, MAX_BODY)
         if body is None:
             return _error(413, "body_too_large", f"body over {MAX_BODY} bytes")
-        route, match, allowed = _resolve(scope["method"], scope["path"])
+        path = str(scope["path"])
+        route, match, allowed = _resolve(str(scope["method"]), path)
         if route is None or match is None:
             if allowed:
                 return _error(405, "method_not_allowed", f"allowed: {allowed}")
-            return _error(404, "not_found", f"no route {scope['path']}")
-        query_string = scope.get("query_string", b"").decode("latin-1")
+            return _error(404, "not_found", f"no route {path}")
+        raw_query = scope.get("query_string", b"")
+        query_string = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else ""
         query = {k: v[0] for k, v in parse_qs(query_string).items()}
         request = Request(match.groupdict(), query, body)
         if route.endpoint is None:

@@ -16,12 +16,14 @@ import datetime as dt
 import enum
 import time
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
+import attrs
 from attrs import converters, define, field, frozen
 
 from actors import money
 from supervision import validators
+from warden.venue._shapes import FillWire, OrderWire
 
 PAYOUT = money.ONE
 """What one contract pays at settlement: one dollar (Kalshi)."""
@@ -114,13 +116,13 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
 
 
-def _count(instance: object, attribute: Any, value: Any) -> None:
+def _count(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if not LOT.contains(value):
         rule = f"must be a Decimal multiple of {LOT.step} > 0"
         raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
-def _price(instance: object, attribute: Any, value: Any) -> None:
+def _price(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if (
         type(value) is not Decimal
         or not value.is_finite()
@@ -188,7 +190,7 @@ class Fill:
     fee: Decimal
     ts: float
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> FillWire:
         return {
             "trade_id": self.trade_id,
             "order_id": self.order_id,
@@ -225,7 +227,7 @@ class OrderEvent:
     """An order of ``account`` changed; ``order`` is its wire form after the change."""
 
     account: str
-    order: dict[str, Any]
+    order: OrderWire
 
 
 VenueEvent = BookDelta | FillEvent | OrderEvent

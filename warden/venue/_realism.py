@@ -19,20 +19,21 @@ dollars and times are seconds of the venue clock.  See docs/venue-sim.md.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from actors import money
 from supervision import validators
 from warden.venue._model import PAYOUT
+from warden.venue._shapes import EventWire, MarketWire
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _probability = validators.probability()
 _seconds = validators.number(0, inclusive=True, finite=True, unit="seconds")
 
 
-def _amount(instance: object, attribute: Any, value: Any) -> None:
+def _amount(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     """A finite ``Decimal`` > 0 with at most 4 decimals (dollars or score units)."""
     if (
         type(value) is not Decimal
@@ -44,14 +45,16 @@ def _amount(instance: object, attribute: Any, value: Any) -> None:
         raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
-def _tick(instance: object, attribute: Any, value: Any) -> None:
+def _tick(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     _amount(instance, attribute, value)
     if not value < PAYOUT or PAYOUT % value:
         rule = "must divide one dollar (0.01, 0.001, 0.0001, ...)"
         raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
-def _lag_range(instance: object, attribute: Any, value: Any) -> None:
+def _lag_range(
+    instance: object, attribute: attrs.Attribute[tuple[float, float]], value: tuple[float, float]
+) -> None:
     if (
         not isinstance(value, tuple)
         or len(value) != 2
@@ -76,7 +79,11 @@ class EventSpec:
     tick: Decimal = field(default=Decimal("0.01"), validator=_tick)
 
 
-def _events(instance: object, attribute: Any, value: Any) -> None:
+def _events(
+    instance: object,
+    attribute: attrs.Attribute[tuple[EventSpec, ...]],
+    value: tuple[EventSpec, ...],
+) -> None:
     if (
         not isinstance(value, tuple)
         or not value
@@ -148,9 +155,9 @@ class Event:
     mutually_exclusive: bool
     tick: Decimal
 
-    def to_wire(self, markets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def to_wire(self, markets: list[MarketWire] | None = None) -> EventWire:
         """Kalshi's Event object (``markets`` nested only when given)."""
-        wire: dict[str, Any] = {
+        wire: EventWire = {
             "event_ticker": self.event_ticker,
             "series_ticker": "SIMEV",
             "title": f"Simulated event {self.event_ticker}",

@@ -18,12 +18,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import cast
 
 import trio
 from attrs import frozen
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
+from hypercorn.typing import ASGIFramework
 
 from warden.venue._http import REST, VenueApp
 from warden.venue._model import Clock
@@ -77,8 +78,8 @@ async def serve_venue(
     config = config if config is not None else VenueConfig()
     sim = SimVenue(config, clock)
     async with trio.open_nursery() as nursery:
-        # VenueApp is an ASGI 3 callable; hypercorn's annotation is a narrower union
-        app: Any = VenueApp(sim)
+        # a plain ASGI 3 callable: it reads events as dicts, hypercorn names each as a TypedDict
+        app = cast("ASGIFramework", VenueApp(sim))
         binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
         url = binds[0]
         port = int(url.rsplit(":", 1)[1])

@@ -36,13 +36,13 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import trio
 from attrs import define, field
 from loguru import logger
 
+from warden.asgi import Message, Receive, Send
+from warden.json_types import Json, JsonObject
 from warden.venue._book import OrderBook
 from warden.venue._engine import TRADER, MatchingEngine
 from warden.venue._faults import FaultDice
@@ -56,15 +56,21 @@ from warden.venue._model import (
     price_fp,
     signed_count_fp,
 )
+from warden.venue._shapes import (
+    BookDeltaMsg,
+    ControlFrame,
+    DataFrame,
+    FillMsg,
+    SnapshotMsg,
+    SnapshotSides,
+    StreamMsg,
+)
 from warden.venue._wire import dump_json
 
 WS_PATH = "/trade-api/ws/v2"
 CHANNELS = ("orderbook_delta", "fill", "orders")
 OUTBOX_LIMIT = 10_000
 CLOSE_GOING_AWAY = 1011
-
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 @define
@@ -86,22 +92,31 @@ class _Session:
     scope: trio.CancelScope = field(factory=trio.CancelScope)
     held: str | None = None  # a frame kept back by the reorder fault
 
-    def enqueue(self, frame: dict[str, Any], *, sequenced: bool = False) -> None:
-        """Queue ``frame`` for sending, through the stream faults.
+    def enqueue(self, frame: ControlFrame) -> None:
+        """Queue an unsequenced ``frame`` for sending, through the silence and drop faults.
 
-        Faults are decided here, synchronously with the event that made the
-        frame, so a knob set between two events applies exactly from the
-        second one on.
+        Faults are decided here (and in :meth:`_enqueue_data`), synchronously
+        with the event that made the frame, so a knob set between two events
+        applies exactly from the second one on.
         """
+        if not self._withheld():
+            self._put(dump_json(frame).decode())
+
+    def _withheld(self) -> bool:
+        """Whether silence or a drop (the connection closes) takes the next frame."""
         faults, dice = self.hub.dice.faults.stream, self.hub.dice
         if faults.silence:
-            return
+            return True
         if dice.roll(faults.drop_rate):
             self._put(_CLOSE)
+            return True
+        return False
+
+    def _enqueue_data(self, frame: DataFrame) -> None:
+        """Queue a sequenced ``frame`` through every stream fault (see :meth:`enqueue`)."""
+        if self._withheld():
             return
-        if not sequenced:
-            self._put(dump_json(frame).decode())
-            return
+        faults, dice = self.hub.dice.faults.stream, self.hub.dice
         if dice.roll(faults.gap_rate):
             return
         malformed = dice.roll(faults.malformed_rate)
@@ -123,10 +138,15 @@ class _Session:
             logger.warning("venue stream: client too slow, disconnecting")
             self.scope.cancel()
 
-    def publish(self, subscription: _Subscription, kind: str, msg: dict[str, Any]) -> None:
+    def publish(self, subscription: _Subscription, kind: str, msg: StreamMsg) -> None:
         subscription.seq += 1
-        frame = {"type": kind, "sid": subscription.sid, "seq": subscription.seq, "msg": msg}
-        self.enqueue(frame, sequenced=True)
+        frame: DataFrame = {
+            "type": kind,
+            "sid": subscription.sid,
+            "seq": subscription.seq,
+            "msg": msg,
+        }
+        self._enqueue_data(frame)
 
     def on_event(self, event: VenueEvent) -> None:
         routed = _route(event)
@@ -140,7 +160,7 @@ class _Session:
     def command(self, text: str) -> None:
         """Handle one client frame; every problem is answered with an error frame."""
         try:
-            request = json.loads(text, parse_constant=_no_constants)
+            request: Json = json.loads(text, parse_constant=_no_constants)
         except (ValueError, RecursionError):
             self._error(None, "bad_json", "frame is not valid JSON")
             return
@@ -161,42 +181,54 @@ class _Session:
         else:
             self._error(ident, "unknown_command", "cmd must be 'subscribe' or 'unsubscribe'")
 
-    def _subscribe(self, ident: int | None, params: dict[str, Any]) -> None:
+    def _subscribe(self, ident: int | None, params: JsonObject) -> None:
         engine = self.hub.engine
-        channels = params.get("channels")
-        if (
-            not isinstance(channels, list)
-            or not channels
-            or not all(c in CHANNELS for c in channels)
-        ):
+        given = params.get("channels")
+        if not isinstance(given, list) or not given or not all(c in CHANNELS for c in given):
             self._error(ident, "bad_channels", f"channels must be a non-empty list of {CHANNELS}")
             return
-        tickers = params.get("market_tickers", params.get("market_ticker"))
-        if isinstance(tickers, str):
-            tickers = [tickers]
-        if tickers is not None and (
-            not isinstance(tickers, list)
-            or not all(isinstance(t, str) and t in engine.tickers for t in tickers)
+        channels = [c for c in given if isinstance(c, str)]  # all of them: each is in CHANNELS
+        named = params.get("market_tickers", params.get("market_ticker"))
+        if isinstance(named, str):
+            named = [named]
+        if named is not None and (
+            not isinstance(named, list)
+            or not all(isinstance(t, str) and t in engine.tickers for t in named)
         ):
             self._error(ident, "bad_market_tickers", "market_tickers must list known tickers")
             return
+        # an empty or absent list means every market
+        tickers = [t for t in named or () if isinstance(t, str)] or engine.tickers
         for channel in channels:
             self.hub.next_sid += 1
-            sub = _Subscription(self.hub.next_sid, channel, frozenset(tickers or engine.tickers))
+            sub = _Subscription(self.hub.next_sid, channel, frozenset(tickers))
             self.subscriptions[sub.sid] = sub
-            reply = {"type": "subscribed", "id": ident, "msg": {"channel": channel, "sid": sub.sid}}
-            self.enqueue(reply)
+            self.enqueue(
+                {"type": "subscribed", "id": ident, "msg": {"channel": channel, "sid": sub.sid}}
+            )
             if channel == "orderbook_delta":
-                for ticker in tickers or engine.tickers:
-                    msg = {"market_ticker": ticker, **snapshot_sides(engine.book(ticker))}
+                for ticker in tickers:
+                    msg: SnapshotMsg = {
+                        "market_ticker": ticker,
+                        **snapshot_sides(engine.book(ticker)),
+                    }
                     self.publish(sub, "orderbook_snapshot", msg)
 
-    def _unsubscribe(self, ident: int | None, params: dict[str, Any]) -> None:
+    def _unsubscribe(self, ident: int | None, params: JsonObject) -> None:
+        """Every sid must be an integer (not a bool or float) this connection holds, each
+        once; otherwise one ``bad_sids`` error and nothing is unsubscribed."""
         sids = params.get("sids")
-        if not isinstance(sids, list) or not all(s in self.subscriptions for s in sids):
+        valid = (
+            isinstance(sids, list)
+            and all(type(sid) is int and sid in self.subscriptions for sid in sids)
+            and len(set(sids)) == len(sids)
+        )
+        if not valid:
             self._error(ident, "bad_sids", "sids must list this connection's subscriptions")
             return
+        assert isinstance(sids, list)
         for sid in sids:
+            assert type(sid) is int
             del self.subscriptions[sid]
             self.enqueue({"type": "unsubscribed", "id": ident, "sid": sid})
 
@@ -209,16 +241,21 @@ def wire_levels(book: OrderBook, side: WireSide) -> list[list[str]]:
     return [[price_fp(price), count_fp(size)] for price, size in book.levels(side)]
 
 
-def snapshot_sides(book: OrderBook) -> dict[str, list[list[str]]]:
+def snapshot_sides(book: OrderBook) -> SnapshotSides:
     """``yes_dollars_fp`` / ``no_dollars_fp`` of a snapshot; an empty side's key is absent."""
-    sides = {f"{side}_dollars_fp": wire_levels(book, side) for side in WireSide}
-    return {key: levels for key, levels in sides.items() if levels}
+    sides: SnapshotSides = {}
+    yes, no = wire_levels(book, WireSide.YES), wire_levels(book, WireSide.NO)
+    if yes:
+        sides["yes_dollars_fp"] = yes
+    if no:
+        sides["no_dollars_fp"] = no
+    return sides
 
 
-def _route(event: VenueEvent) -> tuple[str, str, str, dict[str, Any]] | None:
+def _route(event: VenueEvent) -> tuple[str, str, str, StreamMsg] | None:
     """(channel, frame type, ticker, msg) of an engine event, or None if no client sees it."""
     if isinstance(event, BookDelta):
-        msg = {
+        msg: BookDeltaMsg = {
             "market_ticker": event.ticker,
             "price_dollars": price_fp(event.price),
             "delta_fp": signed_count_fp(event.delta),
@@ -227,7 +264,8 @@ def _route(event: VenueEvent) -> tuple[str, str, str, dict[str, Any]] | None:
         return "orderbook_delta", "orderbook_delta", event.ticker, msg
     if isinstance(event, FillEvent) and event.fill.account == TRADER:
         fill = event.fill
-        return "fill", "fill", fill.ticker, {"market_ticker": fill.ticker, **fill.to_wire()}
+        fill_msg: FillMsg = {"market_ticker": fill.ticker, **fill.to_wire()}
+        return "fill", "fill", fill.ticker, fill_msg
     if isinstance(event, OrderEvent) and event.account == TRADER:
         return "orders", "order", event.order["ticker"], event.order
     return None
@@ -256,7 +294,7 @@ class StreamHub:
         for session in list(self._sessions):
             session.on_event(event)
 
-    async def serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def serve(self, scope: Message, receive: Receive, send: Send) -> None:
         """Run one ASGI websocket connection until either side closes it."""
         if (await receive())["type"] != "websocket.connect":
             return
@@ -286,8 +324,9 @@ class StreamHub:
                 return
             text = message.get("text")
             if text is None:
-                text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
-            session.command(text)
+                data = message.get("bytes") or b""
+                text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else ""
+            session.command(str(text))
 
     async def _heartbeats(self, session: _Session) -> None:
         while True:
@@ -305,7 +344,7 @@ class StreamHub:
             await send({"type": "websocket.send", "text": text})
 
 
-def _malformed(frame: dict[str, Any], dice: FaultDice) -> str:
+def _malformed(frame: DataFrame, dice: FaultDice) -> str:
     """``frame`` spoiled: cut-off JSON, a NaN number where a string belongs, or (snapshots)
     a negative level size."""
     kinds = ["bad_json", "nan"]
@@ -315,13 +354,15 @@ def _malformed(frame: dict[str, Any], dice: FaultDice) -> str:
     text = dump_json(frame).decode()
     if kind == "bad_json":
         return text[: len(text) // 2]
-    msg = copy.deepcopy(frame["msg"])
+    msg: dict[str, object] = copy.deepcopy(dict(frame["msg"]))
+    levels = msg.get("yes_dollars_fp", [])
+    levels = levels if isinstance(levels, list) else []  # a snapshot's levels, or none
     if kind == "negative_size":
-        msg["yes_dollars_fp"] = [["0.5000", "-7.00"], *msg.get("yes_dollars_fp", [])]
+        msg["yes_dollars_fp"] = [["0.5000", "-7.00"], *levels]
     else:
         key = next((k for k in ("price_dollars", "count_fp", "delta_fp") if k in msg), None)
         if key is None:
-            msg["yes_dollars_fp"] = [[math.nan, "1.00"], *msg.get("yes_dollars_fp", [])]
+            msg["yes_dollars_fp"] = [[math.nan, "1.00"], *levels]
         else:
             msg[key] = math.nan
     return json.dumps({**frame, "msg": msg})

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from typing import Any
 
 from attrs import frozen
+
+from warden.venue._shapes import TruthEntryWire, TruthRecord
 
 
 class TruthKind(enum.StrEnum):
@@ -29,9 +30,9 @@ class TruthEntry:
     ts: float
     kind: TruthKind
     account: str
-    record: dict[str, Any]
+    record: TruthRecord
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> TruthEntryWire:
         return {
             "seq": self.seq,
             "ts": self.ts,
@@ -47,7 +48,7 @@ class TruthLog:
     def __init__(self) -> None:
         self._entries: list[TruthEntry] = []
 
-    def append(self, ts: float, kind: TruthKind, account: str, record: dict[str, Any]) -> None:
+    def append(self, ts: float, kind: TruthKind, account: str, record: TruthRecord) -> None:
         self._entries.append(TruthEntry(len(self._entries) + 1, ts, kind, account, record))
 
     def __len__(self) -> int:

@@ -12,8 +12,8 @@ import random
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from actors import money
@@ -32,6 +32,7 @@ from warden.venue._model import (
     dollars,
 )
 from warden.venue._realism import Event, RealismConfig
+from warden.venue._shapes import MarketWire, OrderWire, RealismStatsWire, StatsWire
 from warden.venue._stream import StreamHub
 
 HOUSE_CASH = Decimal(10**13)
@@ -45,13 +46,17 @@ _id_prefix = validators.rule(
 """Seconds >= 0; infinite is allowed (a heartbeat or tick that never comes)."""
 
 
-def _cash(instance: object, attribute: Any, value: Any) -> None:
+def _cash(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if type(value) is not Decimal or not value.is_finite() or value < 0:
         rule = 'must be a Decimal >= 0 in dollars (e.g. Decimal("10000.00"))'
         raise validators.FieldError(type(instance).__name__, attribute.name, value, rule)
 
 
-def _ticks(instance: Any, attribute: Any, value: Any) -> None:
+def _ticks(
+    instance: VenueConfig,
+    attribute: attrs.Attribute[Mapping[str, Decimal]],
+    value: Mapping[str, Decimal],
+) -> None:
     """Each key a ticker of the venue, each value a ``Decimal`` tick that divides one dollar."""
     owner = type(instance).__name__
     if not isinstance(value, Mapping):
@@ -149,7 +154,7 @@ class SimVenue:
         if config.dynamics.seed_books:
             self.dynamics.seed()
 
-    def place_order(self, request: OrderRequest) -> dict[str, Any]:
+    def place_order(self, request: OrderRequest) -> OrderWire:
         """Place a trader order, first letting a competitor take part of the liquidity.
 
         With probability ``faults.partial_fill_rate``, when the order could
@@ -177,7 +182,7 @@ class SimVenue:
                 self.engine.place(COMPETITOR, competitor)
         return self.engine.place(TRADER, request)
 
-    def market(self, ticker: str) -> dict[str, Any]:
+    def market(self, ticker: str) -> MarketWire:
         """The engine's market object, with its ``event_ticker`` in the realistic mode."""
         market = self.engine.market(ticker)
         event = self.event_of.get(ticker)
@@ -185,13 +190,11 @@ class SimVenue:
             market["event_ticker"] = event.event_ticker
         return market
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> StatsWire:
+        """``GET /sim/stats``: truth size, connections, dynamics, money, ticks (and realism)."""
         totals = self.engine.conservation()
         dynamics = self.dynamics.stats
-        realism = {}
-        if isinstance(self.dynamics, EventDynamics):
-            realism = {"realism": _realism_stats(self.dynamics)}
-        return {
+        stats: StatsWire = {
             "truth_entries": len(self.engine.truth),
             "stream_connections": self.hub.connections,
             "dynamics": {
@@ -211,11 +214,13 @@ class SimVenue:
             "markets": {
                 ticker: {"tick": dollars(grid.tick)} for ticker, grid in self.engine.grids.items()
             },
-            **realism,
         }
+        if isinstance(self.dynamics, EventDynamics):
+            stats["realism"] = _realism_stats(self.dynamics)
+        return stats
 
 
-def _realism_stats(dynamics: EventDynamics) -> dict[str, Any]:
+def _realism_stats(dynamics: EventDynamics) -> RealismStatsWire:
     return {
         "requotes": dynamics.requotes,
         "jumps": dynamics.jumps,

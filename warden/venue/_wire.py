@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from actors import money
 from actors.errors import InvalidFieldError
+from warden.json_types import Json
 from warden.venue._errors import BadRequest
 from warden.venue._model import (
     LOT,
@@ -53,15 +54,20 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def load_json(raw: bytes, field: str = "body") -> Any:
+def load_json(raw: bytes, field: str = "body") -> Json:
     """Decode strict JSON (no NaN or Infinity); ``BadRequest(field)`` otherwise."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        value: Json = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadRequest(field, f"not valid JSON: {error}") from None
+    return value
 
 
-def dump_json(value: Any) -> bytes:
+def dump_json(value: object) -> bytes:
+    """``value`` (JSON data: dicts, lists, strings, numbers, bools, None) as compact JSON.
+
+    Raises ``ValueError`` for a NaN or infinite float and ``TypeError`` for anything
+    ``json`` cannot encode."""
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
@@ -104,7 +110,7 @@ def _price(field: str, value: object, grid: money.PriceGrid) -> Decimal:
 
 
 def parse_order(
-    body: object, grids: Mapping[str, money.PriceGrid], *, stp: bool = False
+    body: Json, grids: Mapping[str, money.PriceGrid], *, stp: bool = False
 ) -> OrderRequest:
     """A ``POST /portfolio/orders`` body as an :class:`OrderRequest`.
 
