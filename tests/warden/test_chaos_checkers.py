@@ -427,6 +427,10 @@ def test_a_halt_seen_in_polls_ends_when_the_last_halted_poll_was_asked() -> None
     # a journal from before asked_t was recorded: the answer's time, as before
     old_journal = judged({"t": T0 + 1.3, "kind": "poll", "halted": True})
     assert old_journal.counts["orders_accepted_while_halted"] == 2
+    # an old (stale) status saying halted proves nothing about that moment
+    stale = judged({"t": T0 + 1.3, "kind": "poll", "halted": True, "risk_stale": True})
+    assert stale.status == "held", stale
+    assert stale.counts["orders_accepted_while_halted"] == 0
 
 
 def test_an_order_before_reconciliation_after_a_restart_is_witnessed() -> None:

@@ -204,10 +204,11 @@ def test_a_halt_the_daemon_names_is_why_it_is_not_ready_but_an_unnamed_one_is_ju
     """A critical venue error halts risk until an operator resumes: /readyz says so.
     A halt check failing with no halt reason (risk publishes none) is still judged."""
 
-    def halted(reason: str | None) -> Evidence:
+    def halted(reason: str | None, *, stale: bool = False) -> Evidence:
         late = polls(T0 + 10, T0 + 40, ready=False, risk_epoch=2, failing=("halt",))
         for poll in late:
             poll |= {"halted": True if reason else None, "halt_reason": reason}
+            poll |= {"risk_stale": stale}
         return with_harness(
             polls(T0, T0 + 10, ready=True, risk_epoch=1), risk_restart(T0 + 10), late
         )
@@ -217,6 +218,11 @@ def test_a_halt_the_daemon_names_is_why_it_is_not_ready_but_an_unnamed_one_is_ju
     )
     assert named.status == "held", named
     assert named.counts["masked_by_other_faults"] == 1
+    # risk busy when asked: its last status still names the halt (journaled as stale)
+    busy = ready_after_restart(
+        halted("critical venue error InvalidOrder at POST /portfolio/orders", stale=True)
+    )
+    assert busy.status == "held", busy
     unnamed = ready_after_restart(halted(None))
     assert unnamed.status == "violated", unnamed
     assert unnamed.witnesses[0]["unexcused_checks"] == ["halt"]

@@ -376,7 +376,7 @@ def halt_windows(ev: Evidence) -> list[tuple[float, float]]:
     windows: list[tuple[float, float]] = []
     run: list[Poll] = []
     for poll in ev.polls():
-        if poll.halted:
+        if poll.halted and not poll.risk_stale:  # an old answer proves nothing now
             run.append(poll)
         elif poll.halted is False and run:
             windows.append(_surely_halted(run))  # the resume came somewhere after

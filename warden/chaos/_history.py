@@ -119,10 +119,12 @@ class Poll:
     ready: bool | None = None
     not_ready: tuple[str, ...] | None = None
     failing: tuple[str, ...] | None = None
-    #: risk's kill switch as its fresh status says; ``None`` when risk published
-    #: none or only a stale one (busy or hung: it may have changed since)
+    #: risk's kill switch as its status says (``None``: risk published none)
     halted: bool | None = None
     halt_reason: str | None = None
+    #: whether that status was an old one (risk busy or hung when asked: the
+    #: switch may have changed since); ``None`` in journals from before it
+    risk_stale: bool | None = None
     epochs: dict[str, int] = field(factory=dict)
     statuses: dict[str, str] = field(factory=dict)
     mailboxes: dict[str, int] = field(factory=dict)

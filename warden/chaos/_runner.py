@@ -240,7 +240,6 @@ class _Run:
             ready, reasons, failing = self.rig.readiness(client)
         workers = tree.children if tree is not None else ()
         risk = _status(tree, "risk", RiskStatus)
-        risk_fresh = risk is not None and tree is not None and not _stale(tree, "risk")
         execution = _status(tree, "execution", ExecutionStatus)
         feed = _status(tree, "feed", FeedStatus)
         persistence = _status(tree, "persistence", PersistenceStatus)
@@ -252,8 +251,9 @@ class _Run:
             ready=ready,
             not_ready=tuple(reasons),
             failing=tuple(failing) if failing is not None else None,
-            halted=risk.halted if risk is not None and risk_fresh else None,
+            halted=risk.halted if risk is not None else None,
             halt_reason=risk.halt_reason if risk is not None else None,
+            risk_stale=_stale(tree, "risk") if risk is not None and tree is not None else None,
             epochs={node.name: node.epoch for node in workers},
             statuses={node.name: node.status for node in workers},
             mailboxes={node.name: node.mailbox for node in workers},
