@@ -36,7 +36,6 @@ makes the checker reading it ``unknown``. Checkers are tested on synthetic histo
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -48,7 +47,7 @@ from attrs import field, frozen
 
 from actors.history import KINDS, HistoryLine, MalformedLine, read_line
 from actors.persistence import Ledger
-from supervision.decimal_json import register_decimal_hooks
+from supervision.decimal_json import FIXED_POINT, register_decimal_hooks
 from warden.json_types import Json, JsonObject
 
 _Line = TypeVar("_Line", bound=HistoryLine)
@@ -63,13 +62,9 @@ UNREADABLE_TEXT = 300
 _converter = cattrs.Converter(detailed_validation=False)
 # open values (the actors' counters) are kept as journaled
 _converter.register_structure_hook_func(lambda cls: cls is object, lambda value, _cls: value)
-# money as a decimal string, exact both ways; a number is refused (ValueError)
+# money as a decimal string, exact both ways; a number is refused (TypeError)
 register_decimal_hooks(_converter)
 
-
-#: a fixed-point decimal as Kalshi's wire and the config write it: an optional
-#: minus, digits, an optional fraction (no exponent, space, NaN or infinity)
-_FIXED_POINT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 #: longest fixed-point text read (a ledger-sized amount is far shorter)
 _MAX_FIXED_POINT = 40
 
@@ -82,7 +77,7 @@ def fixed_point(value: object, what: str) -> Decimal:
     if (
         not isinstance(value, str)
         or len(value) > _MAX_FIXED_POINT
-        or _FIXED_POINT.fullmatch(value) is None
+        or FIXED_POINT.fullmatch(value) is None
     ):
         raise ValueError(f"{what} must be a fixed-point decimal string, got {value!r}")
     return Decimal(value)

@@ -189,13 +189,14 @@ def _first_kept_going(
     problem, or ``None``); and whether the venue accepted an order from it since."""
     pid, after = end.get("first_pid"), _time(end)
     until = first.end if first is not None else math.inf
-    polls = [p for p in ev.polls() if p.pid == pid and p.t > after]
+    mine = [p for p in ev.polls() if p.pid == pid]  # parsed once, split at the refusal
+    polls = [p for p in mine if p.t > after]
     ordered = any(after < float(e["ts"]) <= until for e in ev.truth_of("order_accepted"))
     if polls and not any(p.up for p in polls) and until > after + SERVING_GRACE_S:
         return "the first daemon stopped answering after the refusal", ordered
     traded = ordered or any(p.ready for p in polls)
     if not traded and until > after + TRADING_GRACE_S:
-        before = [p for p in ev.polls() if p.pid == pid and p.t <= after and p.up]
+        before = [p for p in mine if p.t <= after and p.up]
         answered = [p for p in polls if p.up]
         reason = before[-1].halt_reason if before and before[-1].halted else None
         if reason and answered and all(p.halted and p.halt_reason == reason for p in answered):
