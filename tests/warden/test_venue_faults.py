@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
 import pytest
 import trio
 
-from tests.warden.conftest import order_body, quiet_config, rest_bid, served
+from tests.warden.conftest import order_body, quiet_config, rest_bid
 from warden.venue import Faults, HttpFaults, VenueServer, open_venue
 
 ORDERS = "/trade-api/v2/portfolio/orders"
-
-
-@pytest.fixture
-async def venue_and_rest() -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
-    async with served() as pair:
-        yield pair
-
-
-@pytest.fixture
-def venue(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> VenueServer:
-    return venue_and_rest[0]
-
-
-@pytest.fixture
-def rest(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> httpx.AsyncClient:
-    return venue_and_rest[1]
 
 
 async def test_timeout_after_apply_leaves_an_order_a_client_order_id_lookup_finds(

@@ -13,7 +13,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
-from tests.warden.conftest import order_body, quiet_config, rest_bid, served
+from tests.warden.conftest import order_body, quiet_config, rest_bid
 from warden.venue import VenueServer, open_venue
 
 DEADLINE = 10  # seconds; generous for a loaded 2-core machine, never waited on when green
@@ -41,22 +41,6 @@ async def _subscribe(
         assert (reply["id"], reply["msg"]["channel"]) == (1, channel)
         sids.append(reply["msg"]["sid"])
     return sids
-
-
-@pytest.fixture
-async def venue_and_rest() -> AsyncIterator[tuple[VenueServer, httpx.AsyncClient]]:
-    async with served() as pair:
-        yield pair
-
-
-@pytest.fixture
-def venue(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> VenueServer:
-    return venue_and_rest[0]
-
-
-@pytest.fixture
-def rest(venue_and_rest: tuple[VenueServer, httpx.AsyncClient]) -> httpx.AsyncClient:
-    return venue_and_rest[1]
 
 
 @pytest.fixture
