@@ -181,8 +181,13 @@ def non_negative_amount(instance: object, attribute: Any, value: Any) -> None:
         fail(instance, attribute.name, value, "must be a finite Decimal >= 0")
 
 
+def is_identifier(value: object) -> bool:
+    """Whether ``value`` is a ticker or id: 1-128 characters of ``[A-Za-z0-9._:-]``."""
+    return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
+
+
 identifier = validators.rule(
-    lambda v: isinstance(v, str) and _IDENTIFIER.fullmatch(v) is not None,
+    is_identifier,
     "must be 1-128 characters of [A-Za-z0-9._:-]",
     error=invalid_field,
 )

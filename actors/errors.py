@@ -51,6 +51,7 @@ __all__ = [
     "NegativeLevelError",
     "SequenceGapError",
     "TransientVenueError",
+    "UnprofitableBasketError",
     "UnprofitableOpportunityError",
     "VenueAuthError",
     "VenueDisconnected",
@@ -232,6 +233,23 @@ class UnprofitableOpportunityError(DomainError):
         self.yes_ask = yes_ask
         self.no_ask = no_ask
         self.count = count
+
+
+class UnprofitableBasketError(DomainError):
+    """An arbitrage basket that does not pay more than it costs, fees included, in
+    every outcome. ``value`` is its worst-case edge in ``Decimal`` dollars (<= 0)."""
+
+    def __init__(self, basket_id: str, event_ticker: str, edge: Decimal) -> None:
+        super().__init__(
+            f"basket {basket_id} of event {event_ticker}: worst-case edge={edge} is not"
+            " positive incl. fees",
+            field="worst_case_edge",
+            value=edge,
+            ticker=event_ticker,
+        )
+        self.basket_id = basket_id
+        self.event_ticker = event_ticker
+        self.edge = edge
 
 
 class VenueError(ActorsError):

@@ -9,6 +9,7 @@ kind             record (fields beyond ``t``, ``pid``)
 ===============  ==========================================================
 ``order``        :class:`OrderLine` (execution: what was asked of the venue)
 ``reservation``  :class:`ReservationLine` (risk: reserve / release / ...)
+``basket``       :class:`BasketLine` (execution: a basket's step)
 ``reconciled``   :class:`ReconciledLine` (risk heard execution's Reconciled)
 ``halt``         :class:`HaltLine`
 ``resume``       :class:`ResumeLine`
@@ -60,6 +61,7 @@ __all__ = [
     "LINE_TYPES",
     "RUNTIME_KINDS",
     "AccountingLine",
+    "BasketLine",
     "DaemonLine",
     "FaultLine",
     "HaltLine",
@@ -78,6 +80,8 @@ __all__ = [
 OrderPhase = Literal["invoke", "ok", "fail", "unknown", "resolved"]
 ReservationPhase = Literal["reserve", "release", "in_doubt", "reject"]
 RuntimeKind = Literal["down", "restart", "hang", "escalation"]
+BasketPhaseName = Literal["placing", "legs_settled", "completing", "unwinding", "settled"]
+OutcomeName = Literal["filled", "partial", "unhedged", "none", "failed"]
 
 
 class MalformedLine(ValueError):
@@ -122,7 +126,10 @@ class OrderLine:
 class ReservationLine:
     """Risk reserved, released, lost track of (``in_doubt``) or rejected a reservation;
     ``amount`` (dollars, exact) is ``None`` on ``reject``; ``reason`` says why (empty
-    on reserve)."""
+    on reserve). ``ticker`` is the reservation's event ticker (a single-market
+    event's is its market's) and ``tickers`` its legs' markets (``None`` on
+    ``reject``). On ``release``: ``outcome``, and ``missing`` the indexes of the
+    legs left short (``()`` when hedged)."""
 
     KIND: ClassVar[str] = "reservation"
     t: float
@@ -134,6 +141,31 @@ class ReservationLine:
     phase: ReservationPhase
     amount: Decimal | None
     reason: str
+    tickers: tuple[str, ...] | None = None
+    outcome: OutcomeName | None = None
+    missing: tuple[int, ...] | None = None
+    child: str | None = None
+    epoch: int | None = None
+
+
+@frozen(kw_only=True)
+class BasketLine:
+    """Execution's step of a basket (``actors.messages.BasketProgress``), logged with
+    it: ``placing`` when the entry orders are sent, ``unwinding`` when unwind orders
+    are; ``held`` per leg (contracts, exact), ``missing`` the short legs' indexes,
+    ``outcome`` on ``settled``."""
+
+    KIND: ClassVar[str] = "basket"
+    t: float
+    pid: int
+    reservation_id: str
+    event_ticker: str
+    phase: BasketPhaseName
+    attempt: int
+    held: tuple[Decimal, ...]
+    missing: tuple[int, ...]
+    outcome: OutcomeName | None
+    detail: str
     child: str | None = None
     epoch: int | None = None
 
@@ -253,6 +285,7 @@ class RuntimeLine:
 HistoryLine = (
     OrderLine
     | ReservationLine
+    | BasketLine
     | ReconciledLine
     | HaltLine
     | ResumeLine
@@ -266,6 +299,7 @@ RUNTIME_KINDS: frozenset[str] = frozenset({"down", "restart", "hang", "escalatio
 LINE_TYPES: tuple[type[HistoryLine], ...] = (
     OrderLine,
     ReservationLine,
+    BasketLine,
     ReconciledLine,
     HaltLine,
     ResumeLine,
@@ -303,6 +337,7 @@ def _converter() -> cattrs.Converter:
     )
     register_decimal_hooks(converter)
     converter.register_unstructure_hook_func(lambda kind: kind == tuple[str, ...], list)
+    converter.register_unstructure_hook_func(lambda kind: kind == tuple[int, ...], list)
     return converter
 
 

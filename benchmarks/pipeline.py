@@ -326,13 +326,19 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory():
         config = parse_config({"feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0}})
         urls = VenueUrls.from_base(venue.url)
+        from actors.fees import FeeModel  # noqa: PLC0415
         from actors.strategy import ComplementArbitrage, StrategyActor  # noqa: PLC0415
 
         spec = SupervisorSpec(
             name="ingest",
             children=(
                 ChildSpec(name="risk", factory=Sink),
-                ChildSpec(name="strategy", factory=lambda: StrategyActor(ComplementArbitrage())),
+                ChildSpec(
+                    name="strategy",
+                    factory=lambda: StrategyActor(
+                        [ComplementArbitrage()], schedule=FeeModel().schedule
+                    ),
+                ),
                 ChildSpec(name="feed", factory=lambda: FeedActor(feed_config(config, urls))),
             ),
         )

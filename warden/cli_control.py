@@ -209,7 +209,7 @@ def _money_lines(text: Text, money: Portfolio) -> None:
     for order in orders or ():
         legs = ", ".join(f"{cid} {state}" for cid, state in order.legs.items())
         text.append(
-            f"\n  {order.reservation} {order.ticker or '?'}"
+            f"\n  {order.reservation} {order.event_ticker or '?'}"
             f" {dollars(order.amount)} {order.phase} ({legs})"
         )
     text.append(

@@ -39,6 +39,8 @@ from typing import TypeAlias, TypeGuard
 import attrs
 import cattrs
 
+from actors.fees import FeeModel
+from actors.strategy import StrategySettings, check_strategies, largest_event
 from supervision import validators
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
@@ -71,6 +73,8 @@ class _Rule:
         """The problem (full key path) if the rule fails on ``values`` (or either value
         is not a number), else None."""
         value, other = values[self.key], values[self.other]
+        if value is None:  # an optional key left unset: nothing to compare
+            return None
         if _number(value) and _number(other) and self.holds(value, other):
             return None
         where = f"{self.section}.{self.key} = {_shown(value)}"
@@ -131,8 +135,15 @@ def _decimal(low: Decimal, *, inclusive: bool, high: Decimal | None = None) -> v
 
 _MONEY = {_KIND: "money"}  # read from a string of dollars (see _dollars)
 _COUNT = {_KIND: "count"}  # read from an integer or a string of contracts (see _contracts)
+_ENTRIES = {_KIND: "entries"}  # a TOML array of strings (see _entries)
+_TABLES = {_KIND: "tables"}  # a TOML table of tables (see _tables)
 _positive_dollars = _decimal(Decimal(0), inclusive=False)
 _overlap_dollars = _decimal(Decimal(0), inclusive=True, high=Decimal(1))
+_slippage_dollars = _decimal(Decimal(0), inclusive=True, high=Decimal(1))
+_MAX_COMPLETE_ATTEMPTS = 9  # client order ids carry the attempt in one digit
+_non_empty = validators.rule(
+    lambda v: isinstance(v, tuple) and len(v) > 0, "must name at least one strategy"
+)
 _MAX_COUNT = Decimal(10_000)
 _contract_count = validators.rule(
     lambda v: _positive_dollars.check(v) and v <= _MAX_COUNT and _fits(v, _COUNT_PLACES),
@@ -160,9 +171,15 @@ class DaemonSection:
 
 @attrs.frozen
 class VenueSection:
-    """``url = ""`` starts the simulated venue in-process on an ephemeral loopback port."""
+    """``url = ""`` starts the simulated venue in-process on an ephemeral loopback port;
+    ``realism`` (default) makes it serve what a real exchange shows (events of
+    mutually exclusive markets, reciprocal books that never cross: docs/venue-sim.md),
+    ``false`` the legacy mode (``markets`` independent markets whose house quotes
+    cross every ``opportunity_every_s``). The other keys apply to the embedded
+    simulator only."""
 
     url: str = attrs.field(default="", validator=_url)
+    realism: bool = attrs.field(default=True, validator=_flag)
     seed: int = attrs.field(default=1, validator=validators.integer(0))
     markets: int = attrs.field(default=3, validator=validators.integer(1, 50))
     opportunity_every_s: float = attrs.field(default=2.0, validator=_positive_s)
@@ -180,8 +197,26 @@ class FeedSection:
     reconnect_cap_s: float = attrs.field(default=5.0, validator=_positive_s)
 
 
+StrategyOptions: TypeAlias = dict[str, dict[str, object]]
+"""``[strategy.options."<entry>"]`` tables: each ``strategy.use`` entry's options."""
+
+
 @attrs.frozen
 class StrategySection:
+    """``use``: the strategies, in order (built-in names or ``"package.module:Class"``;
+    by default both arbitrage built-ins: baskets trade the books real venues show,
+    the two-leg complement only ever fires on a book that lets YES + NO cost less
+    than the payout, as the simulator's legacy mode serves);
+    ``options``: per entry, its keyword options. ``min_edge`` and ``max_count`` feed the
+    arbitrage built-ins (an entry's own options override them). The entries are checked
+    (built) when the config is loaded: see :func:`actors.strategy.check_strategies`."""
+
+    use: tuple[str, ...] = attrs.field(
+        default=("basket_arbitrage", "complement_arbitrage"),
+        validator=_non_empty,
+        metadata=_ENTRIES,
+    )
+    options: StrategyOptions = attrs.field(factory=dict, hash=False, metadata=_TABLES)
     min_edge: Decimal = attrs.field(
         default=Decimal("0.01"), validator=_positive_dollars, metadata=_MONEY
     )
@@ -200,7 +235,12 @@ class RiskSection:
     max_total_exposure: Decimal = attrs.field(
         default=Decimal("200.00"), validator=_positive_dollars, metadata=_MONEY
     )
+    # unset: no limit of its own, the total limit applies to each event
+    max_event_exposure: Decimal | None = attrs.field(
+        default=None, validator=validators.optional(_positive_dollars), metadata=_MONEY
+    )
     max_concurrent_markets: int = attrs.field(default=5, validator=validators.integer(1))
+    max_reservations_per_event: int = attrs.field(default=1, validator=validators.integer(1))
     max_daily_loss: Decimal = attrs.field(
         default=Decimal("50.00"), validator=_positive_dollars, metadata=_MONEY
     )
@@ -211,6 +251,22 @@ class RiskSection:
 
     def __attrs_post_init__(self) -> None:
         _enforce(self, _RULES[RiskSection])
+
+
+@attrs.frozen
+class BasketsSection:
+    """How a basket whose legs filled unevenly is completed (risk writes these into each
+    reservation; execution follows them): within ``complete_within_s`` of placing, up to
+    ``max_complete_attempts`` buys of the short legs at most ``complete_slippage`` dollars
+    above each leg's price; then the excess is unwound. 0 attempts: unwind at once."""
+
+    complete_within_s: float = attrs.field(default=2.0, validator=_non_negative_s)
+    complete_slippage: Decimal = attrs.field(
+        default=Decimal("0.02"), validator=_slippage_dollars, metadata=_MONEY
+    )
+    max_complete_attempts: int = attrs.field(
+        default=1, validator=validators.integer(0, _MAX_COMPLETE_ATTEMPTS)
+    )
 
 
 @attrs.frozen
@@ -258,6 +314,13 @@ _RULES: dict[type, tuple[_Rule, ...]] = {
             operator.le,
             "must not exceed",
         ),
+        _Rule(
+            "risk",
+            "max_event_exposure",
+            "max_total_exposure",
+            operator.le,
+            "must not exceed",
+        ),
     ),
     LedgerSection: (_Rule("ledger", "retry_cap_s", "retry_base_s", operator.ge, "must be >="),),
     SupervisionSection: (
@@ -275,6 +338,7 @@ class Config:
     feed: FeedSection = attrs.field(factory=FeedSection)
     strategy: StrategySection = attrs.field(factory=StrategySection)
     risk: RiskSection = attrs.field(factory=RiskSection)
+    baskets: BasketsSection = attrs.field(factory=BasketsSection)
     execution: ExecutionSection = attrs.field(factory=ExecutionSection)
     ledger: LedgerSection = attrs.field(factory=LedgerSection)
     supervision: SupervisionSection = attrs.field(factory=SupervisionSection)
@@ -327,6 +391,28 @@ def _contracts(value: object, _type: type = Decimal) -> Decimal:
     )
 
 
+def _entries(value: object, _type: type = tuple) -> tuple[str, ...]:
+    """``strategy.use``: a TOML array of strings, as a tuple."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(
+            f'expected an array of strings such as ["basket_arbitrage"],'
+            f" got {type(value).__name__} {value!r}"
+        )
+    return tuple(value)
+
+
+def _tables(value: object, _type: type = dict) -> StrategyOptions:
+    """``strategy.options``: a table of tables (``[strategy.options."<entry>"]``)."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, Mapping) for k, v in value.items()
+    ):
+        raise TypeError(
+            'expected tables such as [strategy.options."basket_arbitrage"],'
+            f" got {type(value).__name__} {value!r}"
+        )
+    return {entry: dict(options) for entry, options in value.items()}
+
+
 def _either(value: object, _type: type) -> Decimal:
     """cattrs' hook for every ``Decimal`` key, run only after each key passed its own
     check (:func:`_section_problems`): an integer is a count, a string either kind."""
@@ -348,6 +434,10 @@ def _hook(field: attrs.Attribute[object]) -> Callable[[object, type], object]:
         return _dollars
     if kind == "count":
         return _contracts
+    if kind == "entries":
+        return _entries
+    if kind == "tables":
+        return _tables
     assert isinstance(field.type, type)  # resolved by attrs.resolve_types
     return _HOOKS[field.type]
 
@@ -357,6 +447,7 @@ def _converter() -> cattrs.Converter:
     for kind, hook in _HOOKS.items():
         converter.register_structure_hook(kind, hook)
     converter.register_structure_hook(Decimal, _either)
+    converter.register_structure_hook_func(lambda kind: kind == StrategyOptions, _tables)
     return converter
 
 
@@ -393,6 +484,12 @@ def _unknown_problems(name: str, raw: RawTable, names: set[str]) -> list[str]:
     return problems
 
 
+def _default_of(field: attrs.Attribute[object]) -> object:
+    """A field's default; for one a factory makes (``strategy.options``), what it makes."""
+    factory = getattr(field.default, "factory", None)
+    return factory() if callable(factory) else field.default
+
+
 def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]:
     """Every bad key of one section: unknown keys, each field's type and range, then
     each rule between two keys that are both valid (given or defaulted)."""
@@ -402,7 +499,7 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
     valid: dict[str, object] = {}
     for field in fields:
         if field.name not in raw:
-            valid[field.name] = field.default
+            valid[field.name] = _default_of(field)
             continue
         value = raw[field.name]
         try:
@@ -420,7 +517,53 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
             broken = rule.broken(valid)
             if broken is not None:
                 problems.append(broken)
+    if section_type is StrategySection:
+        problems.extend(_strategy_problems(valid))
     return problems
+
+
+_STRATEGY_KEYS = ("use", "options", "min_edge", "max_count")
+
+
+def _strategy_settings(valid: Mapping[str, object]) -> StrategySettings:
+    min_edge, max_count = valid["min_edge"], valid["max_count"]
+    assert isinstance(min_edge, Decimal)
+    assert isinstance(max_count, Decimal)
+    return StrategySettings(FeeModel(), min_edge, max_count)
+
+
+def _strategy_problems(valid: Mapping[str, object]) -> list[str]:
+    """Each ``strategy.use`` entry built (when the keys it needs are valid): every entry
+    that cannot be, and every options table for no entry, named by its key."""
+    if not all(key in valid for key in _STRATEGY_KEYS):
+        return []
+    use, options = valid["use"], valid["options"]
+    assert isinstance(use, tuple)
+    assert isinstance(options, dict)
+    return check_strategies(use, options, _strategy_settings(valid))[1]
+
+
+def _concurrency_problems(strategy_raw: RawTable, risk_raw: RawTable) -> list[str]:
+    """``risk.max_concurrent_markets`` against the largest event a strategy in use may
+    trade (where the strategy says: :func:`actors.strategy.largest_event`). Both sections
+    are valid on their own."""
+    converter = _converter()
+    strategy = converter.structure(strategy_raw, StrategySection)
+    risk = converter.structure(risk_raw, RiskSection)
+    built, problems = check_strategies(
+        strategy.use, strategy.options, _strategy_settings(attrs.asdict(strategy))
+    )
+    bounds = [(bound, index) for index, s in enumerate(built) if (bound := largest_event(s))]
+    if problems or not bounds:
+        return []
+    largest, index = max(bounds, key=lambda pair: (pair[0], -pair[1]))
+    if risk.max_concurrent_markets >= largest:
+        return []
+    return [
+        f"risk.max_concurrent_markets = {risk.max_concurrent_markets}: must be >= {largest},"
+        f" the markets of the largest event strategy.use[{index}] = {strategy.use[index]!r}"
+        " may trade (a basket holds every leg market at once)"
+    ]
 
 
 def _structure_problems(name: str, section_type: type, raw: RawTable) -> list[str]:
@@ -460,12 +603,18 @@ def _build(data: RawTable, base_dir: Path) -> tuple[Config | None, list[str], di
     unknown = sorted(set(data) - {name for name, _ in sections})
     if unknown:
         problems.append(f"unknown key(s) {unknown} at the top level")
+    valid: dict[str, RawTable] = {}
     for name, section_type in sections:
         raw = data.get(name, {})
         if not isinstance(raw, dict):
             problems.append(_table_problem(name, raw))
             continue
-        problems.extend(_structure_problems(name, section_type, raw))
+        found = _structure_problems(name, section_type, raw)
+        problems.extend(found)
+        if not found:
+            valid[name] = raw
+    if "strategy" in valid and "risk" in valid:
+        problems.extend(_concurrency_problems(valid["strategy"], valid["risk"]))
     paths = _valid_paths(data.get("daemon", {}), base_dir)
     if problems:
         return None, problems, paths
@@ -662,9 +811,10 @@ def _write_probe(directory: Path) -> str | None:
 
 
 def config_reference() -> list[tuple[str, object]]:
-    """Every key as ``(section.key, default)``, in declaration order (for docs and tests)."""
+    """Every key as ``(section.key, default)``, in declaration order (for docs and tests);
+    a default made by a factory is given as what the factory makes."""
     rows: list[tuple[str, object]] = []
     for name, section_type in _section_types():
         attrs.resolve_types(section_type)
-        rows.extend((f"{name}.{f.name}", f.default) for f in attrs.fields(section_type))
+        rows.extend((f"{name}.{f.name}", _default_of(f)) for f in attrs.fields(section_type))
     return rows

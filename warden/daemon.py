@@ -70,7 +70,7 @@ from warden.history import open_history
 from warden.shutdown import nothing_working, shutdown_report
 from warden.single_writer import LockHeld, hold_single_writer
 from warden.status import status_line
-from warden.venue import DynamicsConfig, VenueConfig, serve_venue
+from warden.venue import DynamicsConfig, RealismConfig, VenueConfig, serve_venue
 from warden.wiring import VenueUrls, build_children
 
 EXIT_OK = 0
@@ -95,6 +95,7 @@ def venue_config(config: Config) -> VenueConfig:
         # reused for another fill, and halts).
         id_prefix=secrets.token_hex(4),
         markets=config.venue.markets,
+        realism=RealismConfig() if config.venue.realism else None,
         dynamics=DynamicsConfig(
             tick_seconds=tick,
             arb_rate=min(1.0, per_market_per_tick),

@@ -18,16 +18,22 @@ import attrs
 from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RetryPolicy
 from actors.execution import RateLimit as OrderRateLimit
 from actors.feed import FeedActor, FeedConfig
+from actors.fees import FeeModel
 from actors.persistence import (
     PersistenceActor,
     open_reservations,
+    recorded_events,
     recorded_fills,
     standing_halt,
 )
-from actors.risk import BreakerConfig, RiskActor, RiskLimits
-from actors.strategy import ComplementArbitrage, StrategyActor
+from actors.risk import BasketPolicy, BreakerConfig, RiskActor, RiskLimits
+from actors.strategy import Strategy, StrategyActor, StrategySettings, build_strategies
 from supervision import BackoffPolicy, ChildSpec, Jitter
 from warden.config import Config
+
+FEES = FeeModel()
+"""The fees every actor prices with: Kalshi's (7% taker, no maker fee, $0.01 balance
+steps). Strategies, the strategy actor's baskets and risk must agree on them."""
 
 
 @attrs.frozen
@@ -89,6 +95,27 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
     )
 
 
+def strategy_settings(config: Config) -> StrategySettings:
+    """What the built-in strategies take from the config besides their own options."""
+    strategy = config.strategy
+    return StrategySettings(FEES, strategy.min_edge, strategy.max_count)
+
+
+def strategies_of(config: Config) -> tuple[Strategy, ...]:
+    """``strategy.use`` built, fresh (strategies keep state: one set per incarnation).
+    The config was checked when loaded; raises ``StrategyLoadError`` only if operator
+    code changed since."""
+    strategy = config.strategy
+    return build_strategies(strategy.use, strategy.options, strategy_settings(config))
+
+
+def basket_policy(config: Config) -> BasketPolicy:
+    baskets = config.baskets
+    return BasketPolicy(
+        baskets.complete_within_s, baskets.complete_slippage, baskets.max_complete_attempts
+    )
+
+
 def risk_limits(config: Config) -> tuple[RiskLimits, BreakerConfig]:
     risk = config.risk
     return (
@@ -97,6 +124,8 @@ def risk_limits(config: Config) -> tuple[RiskLimits, BreakerConfig]:
             max_total_exposure=risk.max_total_exposure,
             max_concurrent_markets=risk.max_concurrent_markets,
             max_daily_loss=risk.max_daily_loss,
+            max_event_exposure=risk.max_event_exposure,
+            max_reservations_per_event=risk.max_reservations_per_event,
         ),
         BreakerConfig(
             failure_threshold=risk.breaker_failures,
@@ -113,7 +142,8 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     limits, breaker = risk_limits(config)
     record_timeout, ledger_retry = ledger_client_settings(config)
     strategy = config.strategy
-    arbitrage = ComplementArbitrage(min_edge=strategy.min_edge, max_count=strategy.max_count)
+    policy = basket_policy(config)
+    strategies_of(config)  # fail here, before anything starts, if operator code broke
     feed = feed_config(config, urls)
     execution = execution_config(config, urls)
     db = Path(config.daemon.db)
@@ -131,6 +161,10 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
             factory=lambda: RiskActor(
                 limits,
                 breaker,
+                basket_policy=policy,
+                fees=FEES,
+                recorded_events=lambda: recorded_events(db),
+                strategy="strategy",
                 standing_halt=lambda: standing_halt(db),
                 open_reservations=lambda: open_reservations(db),
                 recorded_fills=lambda: [(r.fill, r.recorded_at) for r in recorded_fills(db)],
@@ -143,7 +177,8 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
         ChildSpec(
             name="strategy",
             factory=lambda: StrategyActor(
-                arbitrage,
+                strategies_of(config),
+                schedule=FEES.schedule,
                 max_book_age_s=strategy.max_book_age_s,
                 repeat_after_s=strategy.repeat_after_s,
             ),

@@ -1,4 +1,4 @@
-"""The value types of the trading domain: sides, books, opportunities, orders, fills.
+"""The value types of the trading domain: sides, books, events, baskets, orders, fills.
 
 Every type is a frozen attrs class whose constructor validates each field:
 prices, payouts, cash and fees are ``Decimal`` dollars and sizes ``Decimal``
@@ -11,25 +11,33 @@ field, the value, and the ticker and order id when known.  Operations that
 position) return a new value and leave the old one untouched.
 """
 
+from actors.domain._basket import MAX_LEGS, Basket, Leg, OrderRole, Purpose
 from actors.domain._book import BookDelta, BookSnapshot, Level, Levels, TopOfBook
+from actors.domain._event import Event
 from actors.domain._opportunity import Opportunity
 from actors.domain._orders import TRANSITIONS, Fill, Order, OrderIntent, OrderState
 from actors.domain._position import Position
 from actors.domain._sides import Action, Side
 
 __all__ = [
+    "MAX_LEGS",
     "TRANSITIONS",
     "Action",
+    "Basket",
     "BookDelta",
     "BookSnapshot",
+    "Event",
     "Fill",
+    "Leg",
     "Level",
     "Levels",
     "Opportunity",
     "Order",
     "OrderIntent",
+    "OrderRole",
     "OrderState",
     "Position",
+    "Purpose",
     "Side",
     "TopOfBook",
 ]

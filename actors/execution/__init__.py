@@ -1,8 +1,9 @@
 """The execution actor and its venue REST client (DESIGN.md §5, "Execution").
 
-- :class:`ExecutionActor`: places both legs of a reservation at the venue,
+- :class:`ExecutionActor`: places every leg of a reservation at the venue,
   never before their intents are durable, never twice, resolving unknown
-  outcomes by client order id; reconciles with the venue on start.
+  outcomes by client order id; completes or unwinds a partly filled basket
+  (docs/baskets.md section 4); reconciles with the venue on start.
 - :class:`VenueClient`: typed async calls to the venue's REST API, every call
   with a deadline, failures mapped onto :mod:`actors.errors`.
 - :class:`ExecutionConfig` (with :class:`Deadlines`, :class:`RetryPolicy`,

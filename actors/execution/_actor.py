@@ -1,60 +1,53 @@
 """The execution actor: turns risk's reservations into orders at the venue, safely.
 
-A non-blocking state machine.  All venue I/O runs on a private trio loop
-(:class:`~supervision.TrioLoop`, started in ``on_start``, stopped in
-``on_stop``/``on_failure``) whose trio clock is the actor's injected clock, so
-every wait and deadline (retries, rate limits, call deadlines, the settle
-period, Record timeouts) is measured on one clock; loop tasks tell their
-results back to this actor's mailbox, so a ``CancelAll`` is never stuck behind
-an order.  Messages are dispatched by exact type through :meth:`handlers`;
-anything else is counted in ``unknown_messages`` and ignored.
+A non-blocking state machine (its plumbing, reconciliation and ledger repair
+are :class:`~actors.execution._base.ExecutionBase`'s). All venue I/O runs on a
+private trio loop whose clock is the actor's injected clock; loop tasks tell
+their results back to the mailbox, so a ``CancelAll`` is never stuck behind an
+order. Messages are dispatched by exact type through :meth:`handlers`; anything
+else is counted in ``unknown_messages`` and ignored.
 
-Start-up: ``ExecutionReady`` to risk, then reconciliation: cancel every resting
-order at the venue (after a restart we hold no working orders), read every
-order, fill and position, ``Record`` them with persistence (fills are inserted
-idempotently by fill id), and only once persistence answered ``Recorded`` send
-risk ``Reconciled(ok=True, ...)``.  If the venue (or the ledger) fails,
-``Reconciled(ok=False, detail)`` goes to risk and the attempt is repeated after
-a jittered backoff, for ever.
+Start-up: ``ExecutionReady`` to risk, then reconciliation (cancel every resting
+order, read orders, fills, positions and price grids, ``Record`` them, then
+``Reconciled``). ``Execute`` before that is refused with
+``ExecutionReport(FAILED, "not_reconciled")``, never queued. ``RiskReady``:
+answer ``ExecutionReady`` and reconcile again once nothing is in flight.
 
-``RiskReady`` (a new risk incarnation, e.g. risk restarted alone): answer
-``ExecutionReady``; if this incarnation had reconciled already, reconcile again
-once no reservation is in flight (their reports reach the new risk first), so
-the new risk hears a fresh ``Reconciled`` and the daemon becomes ready again.
+``Execute(reservation)`` starts a **flight** (docs/baskets.md section 4), once per
+reservation id per incarnation (repeats are counted and ignored):
 
-``Execute`` before reconciliation finished is refused with
-``ExecutionReport(FAILED, "not_reconciled")``, never queued: an opportunity
-queued behind a slow reconciliation would be stale, and the refusal releases
-the reservation at once (no order was sent).
+1. every leg's ``price`` is checked on its market's grid and its ``max_price``
+   floored onto it; one bad leg fails it (``FAILED "invalid: ..."``), nothing
+   recorded or sent;
+2. RECORDING_INTENTS: **R1** = ``ReservationChanged(HELD, this epoch)``, an
+   ``IntentRecorded`` (leg, ENTRY) per leg and ``BasketProgress(PLACING)`` in one
+   Record; nothing is sent before ``Recorded`` (failed, timed out, ``CancelAll``
+   or dry run: ``FAILED``/``NONE`` and the intents abandoned);
+3. PLACING: every leg at once, IOC (``basket placing`` history line); then
+   **R2** (orders, fills, ``BasketProgress(LEGS_SETTLED, held, deadline_at)``) and
+   the policy decides (:func:`~actors.execution._outcome.next_step`);
+4. an unbalanced basket is completed while the deadline lasts
+   (RECORDING_COMPLETION: **R3**, then COMPLETING: BUY IOC at ``max_price``), unless
+   halted; otherwise unwound down to its least-held leg (PRICING_UNWIND: the books
+   are read; RECORDING_UNWIND: **R4**; UNWINDING: SELL IOC at ``best bid -
+   unwind_slippage``, ``basket unwinding`` line). ``CancelAll`` stops completions,
+   never unwinds;
+5. SETTLED: **R5** ``BasketProgress(SETTLED)``, ``ExecutionReport(outcome, fills,
+   held, missing)`` to risk. An unwind that fails (no bid, a refused or partly
+   filled order, a ledger failure) settles UNHEDGED, ``missing`` naming every short
+   leg. EXIT reservations: one SELL IOC, PLACING then SETTLED.
 
-``Execute(reservation)``: a reservation id is executed at most once per
-incarnation (a repeat is ignored and counted).  A price off the market's grid
-(read from the venue's market list at reconciliation; Kalshi's ``linear_cent``
-for a market it did not list) fails it at once with
-``ExecutionReport(FAILED, "invalid: ...")``: nothing recorded, nothing sent.
-Both intents are recorded, with the reservation's HELD state in the same
-transaction, and nothing is sent before persistence answers ``Recorded``;
-``RecordFailed`` (or no answer within ``record_timeout``, or persistence going
-down) means no order and ``ExecutionReport(FAILED)``. Every ``Record`` goes
-through the actor's :class:`~actors.ledger_client.LedgerClient`, which times it
-out, fails it when persistence goes down, and schedules the ledger repair that
-follows a failure (see "ledger repair" below). Then both legs go out
-concurrently as IOC limit buys (see :mod:`actors.execution._workflows` for
-retries and unknown outcomes); uneven fills are unwound after the unwind intent
-is recorded too (see :mod:`actors.execution._outcome`).  Order states and fills go to
-persistence; the report goes to risk.  Every venue error is forwarded to risk
-as a ``VenueErrorReport`` classified by type.
-
-``ResolveInDoubt``: once the settle period since this incarnation started has
-passed (``reconcile_settle_s``: a request the dead owner had in flight may land
-until then, so an earlier "not found" would prove nothing), look both legs (and
-any unwind) up by client order id, cancel what rests, record fills, answer
-``InDoubtResolved``.  ``CancelAll``:
-cancel every resting order (retried until it gets through), abort reservations
-still waiting for their intents to be recorded, record an ``AuditEvent``.
+``ResolveInDoubt``: once the settle period has passed, look up every id the
+reservation may ever have sent (``order_ids()``), cancel what rests, record the
+orders and fills; balanced: answer ``InDoubtResolved(outcome, held, missing)``;
+unbalanced: unwind (never buy after a crash) under the first unwind attempt
+after the last one found at the venue (never the owner's attempt 0: its intents
+may sit in the ledger unsent), then answer. ``CancelAll``: cancel every resting
+order (retried until it gets through), abort flights still recording their
+intents, stop completions, record an ``AuditEvent``.
 
 Dry run: intents are recorded, no order is created; the report is
-``NONE "dry-run"``.  Start-up reconciliation only reads (it cancels nothing);
+``NONE "dry-run"``. Start-up reconciliation only reads (it cancels nothing);
 ``CancelAll`` and ``ResolveInDoubt`` still cancel, as safety commands.
 
 Failure: a loop task that fails unexpectedly (a bug, or a critical venue error
@@ -64,148 +57,41 @@ while finding out what an order did) crashes this incarnation; risk then sees
 
 from __future__ import annotations
 
-import contextlib
-import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
-import pykka
-import trio
 from loguru import logger
 
-from actors.domain import OrderIntent
-from actors.errors import CriticalVenueError, DomainError, VenueError
-from actors.execution import _events, _outcome
-from actors.execution._client import VenueClient
-from actors.execution._config import ExecutionConfig
-from actors.execution._outcome import UnwindNeeded
-from actors.execution._status import (
-    CountName,
-    ExecutionCounts,
-    ExecutionStatus,
-    FlightView,
-    Phase,
-)
+from actors.domain import OrderIntent, OrderRole, Purpose
+from actors.errors import DomainError, VenueError
+from actors.execution import _bookkeeping, _events, _history, _orders, _outcome
+from actors.execution._base import ExecutionBase
+from actors.execution._status import ExecutionStatus, FlightView, Phase
 from actors.execution._wire import DEFAULT_GRID
-from actors.execution._workflows import LegResult, ReconcileResult, Workflows
-from actors.ledger_client import LedgerClient, RecordOutcome
 from actors.messages import (
-    AuditEvent,
+    BasketPhase,
+    BasketProgress,
     CancelAll,
-    ErrorClass,
     Execute,
-    ExecutionReady,
     ExecutionReport,
-    FillRecorded,
     InDoubtResolved,
-    IntentRecorded,
-    IntentsAbandoned,
-    LedgerEvent,
-    OrderUpdated,
     Outcome,
-    Reconciled,
     Recorded,
     RecordFailed,
     Reservation,
     ReservationChanged,
     ResolveInDoubt,
     RiskReady,
-    VenueErrorReport,
 )
-from actors.money import PriceGrid
-from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
+from supervision import Down
 
 __all__ = ["ExecutionActor"]
 
 
-class ExecutionActor(SupervisedActor):
+class ExecutionActor(ExecutionBase):
     """See the module docstring. ``risk`` and ``persistence`` name the actors it talks to."""
-
-    def __init__(
-        self, config: ExecutionConfig, *, risk: str = "risk", persistence: str = "persistence"
-    ) -> None:
-        super().__init__()
-        self.config = config
-        self._risk = risk
-        self._loop: TrioLoop | None = None
-        self._work: Workflows | None = None
-        self._reconciled = False
-        self._reconcile_attempts = 0
-        self._reconcile_detail: str | None = None
-        self._reconcile_result: ReconcileResult | None = None
-        self._grids: Mapping[str, PriceGrid] = {}
-        self._reconciling = False
-        self._reconcile_for_risk = False
-        self._settled_at = 0.0
-        self._flights: dict[str, _events.InFlight] = {}
-        self._seen: set[str] = set()
-        self._resolving: set[str] = set()
-        self._ledger: LedgerClient[_events.RecordFor] = LedgerClient(
-            self,
-            self._record_outcome,
-            persistence=persistence,
-            timeout=config.record_timeout,
-            retry=config.ledger_retry,
-            on_retry=self._start_repair,
-        )
-        self._needs_repair: set[str] = set()
-        self._counts = ExecutionCounts()
-        self._last_error: str | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------
-
-    def on_start(self) -> None:
-        # One clock: the loop's trio time is this actor's clock, so every wait and
-        # deadline on the loop (retries, rate limits, call deadlines, the settle period)
-        # is measured on the same clock as the ledger client's Record deadlines.
-        self._loop = TrioLoop(
-            f"{self.name}-venue",
-            lambda exc: self._tell(_events.LoopFailed(exc)),
-            clock=self.clock,
-        )
-        self._loop.start()
-        try:
-            client = VenueClient(
-                self.config,
-                on_rate_limit_wait=lambda _e, _s: self._tell(
-                    _events.Counted(CountName.RATE_LIMIT_WAITS)
-                ),
-            )
-            self._work = Workflows(
-                client,
-                retry=self.config.retry,
-                resolve_retry=self.config.resolve_retry,
-                rng=random.Random(self.rng.getrandbits(64)),  # the loop's own generator
-                reporter=_events.MailboxReporter(self._tell),
-            )
-            self._loop.spawn(_own_client, client)
-            self._loop.spawn(self._sweep_records_task)
-            self._ledger.start()
-        except BaseException:
-            self._loop.stop()
-            raise
-        # Until then, a request a previous incarnation (or a killed process) had in
-        # flight may still land at the venue: a lookup before it proves nothing.
-        self._settled_at = self.clock.monotonic() + self.config.reconcile_settle_s
-        self._send(self._risk, ExecutionReady())
-        self._start_reconcile()
-
-    def on_stop(self) -> None:
-        self._stop_loop()
-
-    def on_fenced(self) -> None:
-        # Hung (or crashed): no request of this incarnation may start from now on; the
-        # successor treats its reservations as in doubt. Cancel, do not wait.
-        if self._loop is not None:
-            self._loop.stop(timeout=0)
-
-    def on_failure(self, *_exc_info: object) -> None:
-        self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        if self._loop is not None:
-            self._loop.stop()
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -215,8 +101,8 @@ class ExecutionActor(SupervisedActor):
             Recorded: self._ledger.answer,
             RecordFailed: self._ledger.answer,
             _events.LegsDone: self._on_legs_done,
+            _events.CompletionDue: self._on_completion_due,
             _events.UnwindPriced: self._on_unwind_priced,
-            _events.UnwindDone: self._on_unwind_done,
             RiskReady: self._on_risk_ready,
             ResolveInDoubt: self._on_resolve_in_doubt,
             _events.InDoubtDone: self._on_in_doubt_done,
@@ -234,92 +120,7 @@ class ExecutionActor(SupervisedActor):
             _events.LoopFailed: self._on_loop_failed,
         }
 
-    def _on_counted(self, message: _events.Counted) -> None:
-        self._counts.add(message.counter, message.n)
-
-    def _on_leg_state(self, message: _events.LegState) -> None:
-        flight = self._flights.get(message.reservation_id)
-        if flight is not None:
-            flight.legs[message.client_order_id] = message.state
-
-    def _on_sweep(self, _message: _events.SweepRecords) -> None:
-        self._ledger.sweep()
-
-    def _on_loop_failed(self, message: _events.LoopFailed) -> None:
-        raise message.error
-
-    # -- reconciliation --------------------------------------------------------------------
-
-    def _start_reconcile(self) -> None:
-        self._reconcile_attempts += 1
-        self._reconciling = True
-        self._spawn(self._reconcile_task)
-
-    def _on_reconcile(self, _message: _events.Reconcile) -> None:
-        self._start_reconcile()
-
-    def _on_reconcile_failed(self, message: _events.ReconcileFailed) -> None:
-        self._reconcile_failed(f"venue: {message.error}")
-
-    def _on_risk_ready(self, _message: RiskReady) -> None:
-        self._send(self._risk, ExecutionReady())
-        if self._reconciled:  # else the reconciliation under way answers the new risk
-            self._reconcile_for_risk = True
-            self._reconcile_for_risk_when_idle()
-
-    def _reconcile_for_risk_when_idle(self) -> None:
-        """Reconcile for a new risk once nothing is in flight: a reservation of the old
-        risk still placing its orders is reported (fills and all) before the venue is
-        read, so the Reconciled that releases what the ledger shows open comes after."""
-        if self._reconcile_for_risk and not self._flights and not self._reconciling:
-            self._reconcile_for_risk = False
-            self._counts.reconciled_for_risk += 1
-            self._start_reconcile()
-
-    async def _reconcile_task(self) -> None:
-        assert self._work is not None
-        await self._until_settled()  # let the requests of earlier incarnations land
-        try:
-            result = await self._work.reconcile(cancel=not self.config.dry_run)
-        except VenueError as error:
-            self._tell(_events.ReconcileFailed(error))
-        else:
-            self._tell(_events.ReconcileDone(result))
-
-    def _on_reconcile_done(self, message: _events.ReconcileDone) -> None:
-        self._reconcile_result = message.result
-        self._record(_events.Purpose.RECONCILE, None, _outcome.reconcile_events(message.result))
-
-    def _reconcile_recorded(self, error: str | None) -> None:
-        result, self._reconcile_result = self._reconcile_result, None
-        if error is not None or result is None:
-            self._reconcile_failed(f"ledger: {error}")
-            return
-        self._reconciling = False
-        self._reconciled = True
-        self._reconcile_detail = "ok"
-        self._grids = result.grids
-        self._send(
-            self._risk,
-            Reconciled(
-                ok=True,
-                open_orders_cancelled=len(result.cancelled),
-                fills_recovered=len(result.fills),
-                positions=_outcome.positions_from(result.fills, result.positions),
-                fills=result.fills,
-            ),
-        )
-        self._reconcile_for_risk_when_idle()
-
-    def _reconcile_failed(self, detail: str) -> None:
-        self._reconciling = False  # the retry below starts another attempt
-        self._reconcile_detail = detail
-        self._last_error = detail
-        self._send(self._risk, Reconciled(ok=False, detail=detail))
-        delay = self.config.reconcile_retry.delay(self._reconcile_attempts - 1, self.rng)
-        self._spawn(self._tell_after, delay, _events.Reconcile())
-
-    # -- Execute ----------------------------------------------------------------------------
+    # -- Execute: one flight per reservation -------------------------------------------------
 
     def _on_execute(self, message: Execute) -> None:
         reservation = message.reservation
@@ -331,117 +132,254 @@ class ExecutionActor(SupervisedActor):
             self._report(ExecutionReport(rid, Outcome.FAILED, detail="not_reconciled"))
             return
         self._seen.add(rid)
+        grids = {t: self._grids.get(t, DEFAULT_GRID) for t in reservation.tickers}
         try:
-            intents = _outcome.intents_for(
-                reservation, self._grids.get(reservation.ticker, DEFAULT_GRID)
-            )
-        except DomainError as error:
+            priced = _orders.priced_for(reservation, grids)
+            intents = _orders.entry_intents(reservation)
+        except (DomainError, ArithmeticError) as error:
             self._report(ExecutionReport(rid, Outcome.FAILED, detail=f"invalid: {error}"))
             return
-        self._flights[rid] = _events.InFlight(
+        flight = _events.InFlight(
             reservation,
-            intents,
-            phase=Phase.RECORDING_INTENTS,
+            priced,
+            Phase.RECORDING_INTENTS,
             legs={i.client_order_id: "recording intent" for i in intents},
+            pending=intents,
         )
+        self._flights[rid] = flight
         held = ReservationChanged(attrs.evolve(reservation, owner_epoch=self.epoch))
-        self._record(_events.Purpose.INTENTS, rid, (held, *_outcome.intent_events(rid, intents)))
+        placing = BasketProgress(rid, BasketPhase.PLACING)
+        events = (held, *_orders.intent_events(reservation, intents), placing)
+        self._record(_events.Purpose.INTENTS, rid, events)
 
     def _intents_recorded(self, rid: str, error: str | None) -> None:
         flight = self._flights.get(rid)
         if flight is None:
             return
+        intents, flight.pending = flight.pending, ()
         if error is not None:
             # The intents may still commit late (a locked ledger): the ledger repair
             # marks them abandoned once it can write (see _record_answered).
             self._finish(ExecutionReport(rid, Outcome.FAILED, detail=f"ledger: {error}"))
         elif flight.aborted is not None:
-            self._abandon(flight.intents, flight.aborted)
+            self._abandon(intents, flight.aborted)
             self._finish(ExecutionReport(rid, Outcome.FAILED, detail=flight.aborted))
         elif self.config.dry_run:
-            self._abandon(flight.intents, "dry-run: never sent")
+            self._abandon(intents, "dry-run: never sent")
             self._finish(ExecutionReport(rid, Outcome.NONE, detail="dry-run"))
         else:
-            flight.phase = Phase.PLACING
-            self._spawn(self._place_pair_task, rid, flight.intents)
+            now = self.clock.monotonic()
+            cws = flight.reservation.complete_within_s
+            flight.phase, flight.placed_at, flight.deadline = Phase.PLACING, now, now + cws
+            flight.deadline_at = self.clock.wall() + cws
+            _history.basket_line(flight.reservation, BasketProgress(rid, BasketPhase.PLACING))
+            self._spawn(self._place_task, rid, OrderRole.ENTRY, intents)
 
-    async def _place_pair_task(self, rid: str, intents: tuple[OrderIntent, OrderIntent]) -> None:
+    async def _place_task(
+        self, rid: str, role: OrderRole, intents: tuple[OrderIntent, ...]
+    ) -> None:
         assert self._work is not None
-        self._tell(_events.LegsDone(rid, await self._work.place_pair(rid, intents)))
+        self._tell(_events.LegsDone(rid, role, await self._work.place_all(rid, intents)))
 
     def _on_legs_done(self, message: _events.LegsDone) -> None:
         flight = self._flights[message.reservation_id]
-        flight.results = legs = message.legs
-        self._record_info(
-            _outcome.ledger_events((leg.order for leg in legs), legs[0].fills + legs[1].fills)
-        )
-        self._abandon_unplaced(legs)
-        decision = _outcome.pair_outcome(flight.reservation, legs)
-        if isinstance(decision, ExecutionReport):
-            self._finish(decision)
-            return
-        flight.unwind, flight.phase = decision, Phase.PRICING_UNWIND
-        self._spawn(self._unwind_price_task, message.reservation_id, flight.reservation, decision)
-
-    async def _unwind_price_task(self, rid: str, res: Reservation, need: UnwindNeeded) -> None:
-        assert self._work is not None
-        try:
-            price = await self._work.unwind_price(
-                res.ticker, need.side, self.config.unwind_slippage
+        legs = message.legs
+        flight.results.extend(legs)
+        flight.errored = flight.errored or any(leg.error is not None for leg in legs)
+        fills = tuple(fill for leg in legs for fill in leg.fills)
+        events = _bookkeeping.ledger_events((leg.order for leg in legs), fills)
+        if message.role is OrderRole.COMPLETE:
+            flight.completions_used += 1
+        if message.role is OrderRole.UNWIND:
+            flight.unwound, flight.may_unwind = True, False
+        elif flight.reservation.purpose is Purpose.ARBITRAGE:
+            settled = BasketProgress(
+                flight.reservation.reservation_id,
+                BasketPhase.LEGS_SETTLED,
+                attempt=flight.completions_used,
+                deadline_at=flight.deadline_at,
+                held=self._held(flight),
             )
-        except VenueError as error:
-            self._tell(_events.UnwindPriced(rid, None, f"{type(error).__name__}: {error}"))
+            events += (settled,)
+            _history.basket_line(flight.reservation, settled)
+        self._record_info(events)
+        self._abandon_unplaced(legs)
+        self._decide(flight)
+
+    def _held(self, flight: _events.InFlight) -> tuple[Decimal, ...]:
+        return flight.reservation.settlement(flight.fills()).held
+
+    def _decide(self, flight: _events.InFlight) -> None:
+        """Ask the policy (:func:`_outcome.next_step`) and do what it says."""
+        now = self.clock.monotonic()
+        step = _outcome.next_step(
+            flight.priced,
+            self._held(flight),
+            now=now,
+            deadline=flight.deadline,
+            completions_used=flight.completions_used,
+            unwinds_used=flight.unwinds_used,
+            may_complete=not (flight.halted or flight.resolving),
+            errored=flight.errored,
+            unwound=flight.unwound,
+            may_unwind=flight.may_unwind,
+        )
+        if isinstance(step, _outcome.Settle):
+            self._settle(flight, step)
+        elif isinstance(step, _outcome.Complete):
+            if step.due_at > now:  # a later attempt: wait for its time
+                flight.phase, flight.waiting_for = Phase.COMPLETING, step.attempt
+                due = _events.CompletionDue(flight.reservation.reservation_id, step.attempt)
+                self._spawn(self._tell_at, step.due_at, due)
+            else:
+                self._record_completion(flight, step)
         else:
-            self._tell(_events.UnwindPriced(rid, price, "" if price is not None else "no bid"))
+            flight.phase, flight.unwind = Phase.PRICING_UNWIND, step
+            self._spawn(self._unwind_price_task, flight.priced, step)
+
+    def _on_completion_due(self, message: _events.CompletionDue) -> None:
+        flight = self._flights.get(message.reservation_id)
+        if flight is not None and flight.waiting_for == message.attempt:
+            flight.waiting_for = None
+            self._decide(flight)
+
+    def _record_completion(self, flight: _events.InFlight, step: _outcome.Complete) -> None:
+        rid = flight.reservation.reservation_id
+        flight.phase, flight.pending = Phase.RECORDING_COMPLETION, step.intents
+        for intent in step.intents:
+            flight.legs[intent.client_order_id] = "recording intent"
+        progress = BasketProgress(
+            rid, BasketPhase.COMPLETING, attempt=step.attempt, held=self._held(flight)
+        )
+        events = (*_orders.intent_events(flight.reservation, step.intents), progress)
+        self._record(_events.Purpose.COMPLETION, rid, events)
+        _history.basket_line(flight.reservation, progress)
+
+    def _completion_recorded(self, rid: str, error: str | None) -> None:
+        flight = self._flights.get(rid)
+        if flight is None or flight.phase is not Phase.RECORDING_COMPLETION:
+            return
+        intents, flight.pending = flight.pending, ()
+        if error is not None or flight.halted:
+            # No new buy: with a halt none may go out, and a completion the ledger may
+            # not hold must not either. What is held unbalanced is unwound instead.
+            why = f"ledger: {error}" if error is not None else "halted"
+            self._abandon(intents, f"completion not sent: {why}")
+            flight.completions_used = flight.reservation.max_complete_attempts
+            flight.phase = Phase.PRICING_UNWIND
+            self._decide(flight)
+            return
+        flight.phase = Phase.COMPLETING
+        self._spawn(self._place_task, rid, OrderRole.COMPLETE, intents)
+
+    async def _unwind_price_task(self, reservation: Reservation, step: _outcome.Unwind) -> None:
+        assert self._work is not None
+        prices: list[_events.LegPrice] = []
+        for index, _count in step.need:
+            leg = reservation.legs[index]
+            try:
+                price = await self._work.unwind_price(
+                    leg.ticker, leg.side, self.config.unwind_slippage
+                )
+            except VenueError as error:
+                prices.append(_events.LegPrice(index, None, f"{type(error).__name__}: {error}"))
+            else:
+                prices.append(_events.LegPrice(index, price, "" if price is not None else "no bid"))
+        self._tell(_events.UnwindPriced(reservation.reservation_id, tuple(prices)))
 
     def _on_unwind_priced(self, message: _events.UnwindPriced) -> None:
         flight = self._flights[message.reservation_id]
-        assert flight.unwind is not None
-        if message.price is None:
-            self._finish_unwind(flight, None, message.why)
+        step = flight.unwind
+        assert step is not None
+        counts = dict(step.need)
+        intents = tuple(
+            _orders.unwind_intent(flight.priced, p.index, counts[p.index], p.price, step.attempt)
+            for p in message.prices
+            if p.price is not None
+        )
+        unpriced = [f"leg {p.index}: {p.why}" for p in message.prices if p.price is None]
+        if not intents:
+            why = f"unwind not sent: {'; '.join(unpriced)}"
+            self._settle(flight, self._unhedged(flight, why))
             return
-        intent = _outcome.unwind_intent(flight.reservation, flight.unwind, message.price)
-        flight.unwind_intent, flight.phase = intent, Phase.RECORDING_UNWIND_INTENT
-        flight.legs[intent.client_order_id] = "recording intent"
         rid = message.reservation_id
-        self._record(_events.Purpose.UNWIND, rid, _outcome.intent_events(rid, (intent,)))
+        flight.notes.extend(f"not unwound: {why}" for why in unpriced)
+        flight.phase, flight.pending = Phase.RECORDING_UNWIND, intents
+        flight.unwinds_used = step.attempt + 1
+        for intent in intents:
+            flight.legs[intent.client_order_id] = "recording intent"
+        progress = BasketProgress(
+            rid,
+            BasketPhase.UNWINDING,
+            attempt=step.attempt,
+            held=self._held(flight),
+            detail="; ".join(unpriced),
+        )
+        events = (*_orders.intent_events(flight.reservation, intents), progress)
+        self._record(_events.Purpose.UNWIND, rid, events)
 
     def _unwind_recorded(self, rid: str, error: str | None) -> None:
         flight = self._flights.get(rid)
-        if flight is None or flight.unwind_intent is None:
+        if flight is None or flight.phase is not Phase.RECORDING_UNWIND:
             return
+        intents, flight.pending = flight.pending, ()
         if error is not None:
-            self._finish_unwind(flight, None, f"ledger: {error}")
+            self._abandon(intents, f"unwind not sent: ledger: {error}")
+            self._settle(flight, self._unhedged(flight, f"unwind not sent: ledger: {error}"))
             return
         flight.phase = Phase.UNWINDING
-        self._spawn(self._unwind_task, rid, flight.unwind_intent)
-
-    async def _unwind_task(self, rid: str, intent: OrderIntent) -> None:
-        assert self._work is not None
-        self._tell(_events.UnwindDone(rid, await self._work.place(rid, intent)))
-
-    def _on_unwind_done(self, message: _events.UnwindDone) -> None:
-        flight = self._flights[message.reservation_id]
-        leg = message.leg
-        self._record_info(_outcome.ledger_events((leg.order,), leg.fills))
-        self._abandon_unplaced((leg,))
-        self._finish_unwind(flight, leg, "")
-
-    def _finish_unwind(self, flight: _events.InFlight, leg: LegResult | None, why: str) -> None:
-        assert flight.results is not None
         assert flight.unwind is not None
-        self._finish(
-            _outcome.unwind_outcome(flight.reservation, flight.results, flight.unwind, leg, why)
+        progress = BasketProgress(
+            rid, BasketPhase.UNWINDING, attempt=flight.unwind.attempt, held=self._held(flight)
         )
+        _history.basket_line(flight.reservation, progress)  # the unwind goes out now
+        self._spawn(self._place_task, rid, OrderRole.UNWIND, intents)
+
+    def _unhedged(self, flight: _events.InFlight, why: str) -> _outcome.Settle:
+        held = self._held(flight)
+        return _outcome.Settle(Outcome.UNHEDGED, _outcome.shortfall(flight.reservation, held), why)
+
+    def _settle(self, flight: _events.InFlight, step: _outcome.Settle) -> None:
+        """The flight is over: record SETTLED (R5), log it, answer risk."""
+        reservation, fills = flight.reservation, flight.fills()
+        rid = reservation.reservation_id
+        settlement = reservation.settlement(fills)
+        flight.phase = Phase.SETTLED
+        why = "; ".join([*flight.notes, step.why])
+        detail = _history.describe(reservation, flight.results, why)
+        progress = BasketProgress(
+            rid,
+            BasketPhase.SETTLED,
+            attempt=flight.unwinds_used,
+            held=settlement.held,
+            outcome=step.outcome,
+            detail=detail,
+        )
+        self._record_info((progress,))
+        _history.basket_line(reservation, progress, settlement.missing)
+        self._flights.pop(rid, None)
+        if flight.resolving:
+            self._resolving.discard(rid)
+            answer = InDoubtResolved(
+                rid, fills, step.outcome, settlement.held, settlement.missing, detail
+            )
+            self._send(self._risk, answer)
+        else:
+            report = ExecutionReport(
+                rid, step.outcome, fills, detail, settlement.held, settlement.missing
+            )
+            self._report(report)
+        self._reconcile_for_risk_when_idle()
 
     def _finish(self, report: ExecutionReport) -> None:
+        """A flight that sent nothing ends (failed, aborted, dry run)."""
         self._flights.pop(report.reservation_id, None)
         self._report(report)
         self._reconcile_for_risk_when_idle()
 
     def _report(self, report: ExecutionReport) -> None:
         self._counts.reports += 1
-        if report.outcome in (Outcome.FAILED, Outcome.PARTIAL):
+        if report.outcome in (Outcome.FAILED, Outcome.PARTIAL, Outcome.UNHEDGED):
             logger.info("{}: {} {}", self.name, report.reservation_id, report.detail)
         self._send(self._risk, report)
 
@@ -450,178 +388,75 @@ class ExecutionActor(SupervisedActor):
     def _on_resolve_in_doubt(self, message: ResolveInDoubt) -> None:
         reservation = message.reservation
         rid = reservation.reservation_id
-        if rid in self._resolving:
+        if rid in self._resolving or rid in self._flights:
             return
         self._resolving.add(rid)
-        ids = reservation.client_order_ids + _outcome.unwind_client_order_ids(rid)
-        self._spawn(self._resolve_task, rid, ids)
+        self._spawn(self._resolve_task, reservation)
 
-    async def _resolve_task(self, rid: str, client_order_ids: tuple[str, ...]) -> None:
+    async def _resolve_task(self, reservation: Reservation) -> None:
         assert self._work is not None
         await self._until_settled()  # the dead owner's requests land first
-        resolution = await self._work.resolve(client_order_ids, rid)
-        self._tell(_events.InDoubtDone(rid, resolution))
+        ids = tuple(reservation.order_ids())
+        resolution = await self._work.resolve(ids, reservation.reservation_id)
+        self._tell(_events.InDoubtDone(reservation, resolution))
 
     def _on_in_doubt_done(self, message: _events.InDoubtDone) -> None:
-        self._resolving.discard(message.reservation_id)
-        resolution = message.resolution
-        self._record_info(_outcome.ledger_events(resolution.orders, resolution.fills))
-        self._send(self._risk, InDoubtResolved(message.reservation_id, resolution.fills))
+        """Every order found is settled: balanced, answer; unbalanced, unwind (never
+        buy after a crash) under the first unwind attempt no earlier one reached."""
+        reservation, resolution = message.reservation, message.resolution
+        rid = reservation.reservation_id
+        self._record_info(_bookkeeping.ledger_events(resolution.orders, resolution.fills))
+        orders = reservation.order_ids()
+        unwinds = [
+            orders[o.client_order_id].attempt
+            for o in resolution.orders
+            if o.client_order_id in orders and orders[o.client_order_id].role is OrderRole.UNWIND
+        ]
+        # After the last unwind attempt seen at the venue, and never the owner's (0): its
+        # intents may be in the ledger unsent, and the same ids at another price conflict.
+        first = max([*unwinds, 0]) + 1
+        flight = _events.InFlight(
+            reservation,
+            reservation,
+            Phase.PRICING_UNWIND,
+            legs={},
+            found=resolution.fills,
+            deadline=self.clock.monotonic(),
+            completions_used=reservation.max_complete_attempts,
+            unwinds_used=first,
+            unwound=bool(unwinds),
+            resolving=True,
+        )
+        self._flights[rid] = flight
+        self._decide(flight)
 
     def _on_cancel_all(self, message: CancelAll) -> None:
         reason = message.reason
         for flight in self._flights.values():
+            flight.halted = True  # no completion buys from now on; unwinds go on
             if flight.phase is Phase.RECORDING_INTENTS:
                 flight.aborted = f"cancelled before sending: {reason}"
+        for flight in list(self._flights.values()):
+            if flight.waiting_for is not None:  # waiting for a completion: unwind now
+                flight.waiting_for = None
+                self._decide(flight)
         self._spawn(self._cancel_all_task, reason)
 
-    async def _cancel_all_task(self, reason: str) -> None:
-        assert self._work is not None
-        self._tell(_events.CancelAllDone(reason, await self._work.cancel_resting(persist=True)))
-
-    def _on_cancel_all_done(self, message: _events.CancelAllDone) -> None:
-        audit = AuditEvent(
-            "cancel_all", f"{len(message.cancelled)} orders cancelled: {message.reason}", self.name
-        )
-        self._record_info((*_outcome.ledger_events(message.cancelled, ()), audit))
-
-    # -- venue errors ------------------------------------------------------------------------
-
-    def _on_venue_error(self, message: _events.VenueErrorSeen) -> None:
-        error = message.error
-        self._counts.venue_errors += 1
-        self._last_error = f"{type(error).__name__}: {error}"
-        critical = isinstance(error, CriticalVenueError)
-        self._send(
-            self._risk,
-            VenueErrorReport(
-                ErrorClass.CRITICAL if critical else ErrorClass.TRANSIENT,
-                type(error).__name__,
-                error.endpoint,
-                str(error),
-            ),
-        )
-
-    # -- persistence ---------------------------------------------------------------------------
-
-    def _record(
-        self, purpose: _events.Purpose, rid: str | None, events: Iterable[LedgerEvent]
-    ) -> None:
-        self._ledger.record(events, _events.RecordFor(purpose, rid))
-
-    async def _sweep_records_task(self) -> None:
-        """One timer for every pending Record (a timer task per Record would wake the
-        loop thread on the tick-to-order path): the ledger client fails a Record at
-        the first sweep past its deadline on the actor's clock, between
-        ``record_timeout`` and 1.25 x ``record_timeout`` after it was sent."""
-        while True:
-            await trio.sleep(self.config.record_timeout / 4)
-            self._tell(_events.SweepRecords())
-
-    def _abandon(self, intents: Iterable[OrderIntent], reason: str) -> None:
-        """Recorded intents whose orders will never be sent: no open order in the ledger."""
-        ids = tuple(intent.client_order_id for intent in intents)
-        self._record_info((IntentsAbandoned(ids, reason),))
-
-    def _abandon_unplaced(self, legs: Iterable[LegResult]) -> None:
-        """A leg without an order was never accepted by the venue (refused, or given up
-        on after a lookup found nothing): its intent must not stay open in the ledger."""
-        unplaced = [leg.intent for leg in legs if leg.order is None]
-        if unplaced:
-            reasons = {type(leg.error).__name__ for leg in legs if leg.order is None and leg.error}
-            self._abandon(unplaced, f"not placed: {', '.join(sorted(reasons)) or 'no order'}")
-
-    def _record_info(self, events: tuple[LedgerEvent, ...]) -> None:
-        if events:
-            self._record(_events.Purpose.INFO, None, events)
-
-    def _record_outcome(self, outcome: RecordOutcome[_events.RecordFor]) -> None:
-        """The ledger client's answer for one Record (exactly once per Record)."""
-        pending, error = outcome.context, outcome.detail
-        if error is not None:
-            self._counts.records_failed += 1
-            self._last_error = error
-            self._needs_repair.update(_order_ids(outcome.events))
-            self._schedule_repair()
-        if pending.purpose is _events.Purpose.INTENTS and pending.reservation_id is not None:
-            self._intents_recorded(pending.reservation_id, error)
-        elif pending.purpose is _events.Purpose.UNWIND and pending.reservation_id is not None:
-            self._unwind_recorded(pending.reservation_id, error)
-        elif pending.purpose is _events.Purpose.RECONCILE:
-            self._reconcile_recorded(error)
-
-    # -- ledger repair ---------------------------------------------------------------------------
-    #
-    # A Record that failed or timed out may or may not have committed (a locked ledger
-    # commits it late; a full one never). Retrying the same events is unsafe (an old
-    # order update after a newer one is a conflict), so the venue is asked instead: the
-    # orders' current state and fills are recorded again (idempotent), and intents
-    # whose order the venue never saw are marked abandoned. Retried after the ledger
-    # client's jittered backoff (``config.ledger_retry``) until a repair finds nothing
-    # left to repair.
-
-    def _schedule_repair(self) -> None:
-        if not self._needs_repair:
-            return
-        delay = self._ledger.schedule_retry()
-        if delay is not None:  # else one is scheduled already: it repairs these ids too
-            self._spawn(self._tell_after, delay, _events.SweepRecords())  # wakes the sweep
-
-    def _start_repair(self) -> None:
-        """The ledger client's retry: due now."""
-        ids = tuple(sorted(self._needs_repair))
-        if not ids:
-            return
-        self._needs_repair.clear()
-        self._counts.ledger_repairs += 1
-        self._spawn(self._repair_task, ids)
-
-    async def _repair_task(self, client_order_ids: tuple[str, ...]) -> None:
-        assert self._work is not None
-        resolution = await self._work.resolve(client_order_ids)
-        found = {order.client_order_id for order in resolution.orders}
-        missing = tuple(cid for cid in client_order_ids if cid not in found)
-        self._tell(_events.RepairDone(resolution, missing))
-
-    def _on_repair_done(self, message: _events.RepairDone) -> None:
-        resolution = message.resolution
-        events: tuple[LedgerEvent, ...] = _outcome.ledger_events(
-            resolution.orders, resolution.fills
-        )
-        if message.missing:
-            events += (IntentsAbandoned(message.missing, "ledger repair: not at the venue"),)
-        if events:
-            self._record(_events.Purpose.INFO, None, events)
-        if not self._needs_repair:
-            self._ledger.retry_succeeded()
-
-    # -- plumbing --------------------------------------------------------------------------------
-
-    def _send(self, to: str, message: Any) -> None:
-        try:
-            self.send(to, message)
-        except ChildUnavailable:
-            logger.warning("{}: {} unavailable, dropped {!r}", self.name, to, message)
-
-    def _tell(self, message: Any) -> None:
-        """From the loop: into our mailbox (dropped once this incarnation has ended)."""
-        with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
-
-    def _spawn(self, async_fn: Any, *args: Any) -> None:
-        assert self._loop is not None
-        self._loop.spawn(async_fn, *args)
-
-    async def _tell_after(self, delay: float, message: Any) -> None:
-        await trio.sleep(delay)
-        self._tell(message)
-
-    async def _until_settled(self) -> None:
-        """Wait until ``_settled_at``: a deadline on the actor's clock, which is also the
-        loop's trio clock (see ``on_start``)."""
-        await trio.sleep_until(self._settled_at)
+    def _flight_recorded(self, purpose: _events.Purpose, rid: str, error: str | None) -> None:
+        if purpose is _events.Purpose.INTENTS:
+            self._intents_recorded(rid, error)
+        elif purpose is _events.Purpose.COMPLETION:
+            self._completion_recorded(rid, error)
+        elif purpose is _events.Purpose.UNWIND:
+            self._unwind_recorded(rid, error)
 
     # -- introspection ---------------------------------------------------------------------------
+
+    def _view(self, flight: _events.InFlight) -> FlightView:
+        deadline_in_s = None
+        if flight.placed_at is not None and flight.reservation.complete_within_s > 0:
+            deadline_in_s = flight.deadline - self.clock.monotonic()
+        return FlightView(flight.phase, dict(flight.legs), deadline_in_s)
 
     def state_summary(self) -> ExecutionStatus:
         return ExecutionStatus(
@@ -629,10 +464,7 @@ class ExecutionActor(SupervisedActor):
             reconcile_attempts=self._reconcile_attempts,
             reconcile_detail=self._reconcile_detail,
             dry_run=self.config.dry_run,
-            in_flight={
-                rid: FlightView(flight.phase, dict(flight.legs))
-                for rid, flight in self._flights.items()
-            },
+            in_flight={rid: self._view(flight) for rid, flight in self._flights.items()},
             resolving_in_doubt=tuple(sorted(self._resolving)),
             pending_records=self._ledger.in_flight,
             ledger_repair_pending=tuple(sorted(self._needs_repair)),
@@ -641,27 +473,3 @@ class ExecutionActor(SupervisedActor):
             ledger_client=self._ledger.status(),
             unknown_messages=self.unknown_messages,
         )
-
-
-async def _own_client(client: VenueClient) -> None:
-    """Keep the client open while the loop runs; close it when the loop is cancelled."""
-    try:
-        await trio.sleep_forever()
-    finally:
-        with trio.CancelScope(shield=True), trio.move_on_after(1.0):
-            await client.aclose()
-
-
-def _order_ids(events: tuple[LedgerEvent, ...]) -> tuple[str, ...]:
-    """The client order ids a Record's events are about (for a ledger repair)."""
-    ids: list[str] = []
-    for event in events:
-        if isinstance(event, IntentRecorded):
-            ids.append(event.intent.client_order_id)
-        elif isinstance(event, OrderUpdated):
-            ids.append(event.client_order_id)
-        elif isinstance(event, FillRecorded):
-            ids.append(event.fill.client_order_id)
-        elif isinstance(event, IntentsAbandoned):
-            ids.extend(event.client_order_ids)
-    return tuple(dict.fromkeys(ids))

@@ -2,8 +2,9 @@
 
 Loop tasks never touch the actor's state; they tell these messages to its
 mailbox (:class:`MailboxReporter` for progress and errors as they happen).
-:class:`InFlight` (its phase is the published
-:class:`~actors.execution._status.Phase`) and :class:`RecordFor` (what a
+:class:`InFlight` (a flight: its phase is the published
+:class:`~actors.execution._status.Phase`, its counters the inputs of
+:func:`~actors.execution._outcome.next_step`) and :class:`RecordFor` (what a
 ``Record`` was for: the context it hands the ledger client) are the actor's
 own bookkeeping, touched only from the actor's thread.
 """
@@ -17,10 +18,10 @@ from typing import Any
 
 import attrs
 
-from actors.domain import OrderIntent
+from actors.domain import Fill, OrderIntent, OrderRole
 from actors.errors import VenueError
 from actors.execution._client import VenueOrder
-from actors.execution._outcome import UnwindNeeded
+from actors.execution._outcome import Unwind
 from actors.execution._status import CountName, Phase
 from actors.execution._workflows import LegResult, ReconcileResult, Resolution
 from actors.messages import Reservation
@@ -30,21 +31,34 @@ from actors.messages import Reservation
 
 @attrs.frozen
 class LegsDone:
+    """Orders of one role (entry, completion or unwind) are settled at the venue."""
+
     reservation_id: str
-    legs: tuple[LegResult, LegResult]
+    role: OrderRole
+    legs: tuple[LegResult, ...]
 
 
 @attrs.frozen
-class UnwindPriced:
-    reservation_id: str
+class LegPrice:
+    """The unwind limit of leg ``index`` (``None``: not priceable, ``why``)."""
+
+    index: int
     price: Decimal | None
     why: str = ""
 
 
 @attrs.frozen
-class UnwindDone:
+class UnwindPriced:
     reservation_id: str
-    leg: LegResult
+    prices: tuple[LegPrice, ...]
+
+
+@attrs.frozen
+class CompletionDue:
+    """Completion attempt ``attempt`` of a reservation is due (a timer fired)."""
+
+    reservation_id: str
+    attempt: int
 
 
 @attrs.frozen
@@ -64,7 +78,7 @@ class Reconcile:
 
 @attrs.frozen
 class InDoubtDone:
-    reservation_id: str
+    reservation: Reservation
     resolution: Resolution
 
 
@@ -108,6 +122,7 @@ class LoopFailed:
 
 class Purpose(enum.Enum):
     INTENTS = "intents"
+    COMPLETION = "completion"
     UNWIND = "unwind"
     RECONCILE = "reconcile"
     INFO = "info"
@@ -131,16 +146,45 @@ class RepairDone:
 
 @attrs.define
 class InFlight:
-    """One reservation being executed (owned by the actor thread only)."""
+    """One reservation being executed, or unwound by an in-doubt resolution (owned by
+    the actor thread only).
+
+    ``reservation`` is what risk sent (recorded as is); ``priced`` the same with every
+    leg's ``max_price`` on its grid (what orders are built from). ``found`` are the
+    fills an in-doubt lookup found; ``results`` every order this flight placed, in
+    order. ``placed_at``/``deadline`` are on the actor's monotonic clock,
+    ``deadline_at`` on its wall clock. ``completions_used``/``unwinds_used`` are the
+    next attempt numbers; ``pending`` the completion or unwind intents being
+    recorded; ``waiting_for``: the completion attempt whose time has not come;
+    ``halted``: a ``CancelAll`` came (no more completion buys);
+    ``resolving``: an in-doubt resolution (answers ``InDoubtResolved``); ``notes``
+    what the report's detail must say beyond the orders (legs not unwound, and why)."""
 
     reservation: Reservation
-    intents: tuple[OrderIntent, OrderIntent]
+    priced: Reservation
     phase: Phase
     legs: dict[str, str]
-    results: tuple[LegResult, LegResult] | None = None
-    unwind: UnwindNeeded | None = None
-    unwind_intent: OrderIntent | None = None
+    results: list[LegResult] = attrs.Factory(list)
+    found: tuple[Fill, ...] = ()
+    placed_at: float | None = None
+    deadline: float = 0.0
+    deadline_at: float | None = None
+    completions_used: int = 0
+    unwinds_used: int = 0
+    unwound: bool = False
+    may_unwind: bool = True
+    errored: bool = False
+    halted: bool = False
+    resolving: bool = False
+    pending: tuple[OrderIntent, ...] = ()
+    waiting_for: int | None = None
+    unwind: Unwind | None = None
+    notes: list[str] = attrs.Factory(list)
     aborted: str | None = None
+
+    def fills(self) -> tuple[Fill, ...]:
+        """Every fill of this reservation known to the flight, found ones first."""
+        return self.found + tuple(fill for leg in self.results for fill in leg.fills)
 
 
 class MailboxReporter:

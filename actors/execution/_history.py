@@ -1,4 +1,5 @@
-"""Execution's lines in the daemon's history (``kind: order``): what was asked of the venue.
+"""Execution's lines in the daemon's history: what was asked of the venue (``kind:
+order``) and each step of a basket (``kind: basket``, :func:`basket_line`).
 
 Logged at DEBUG with ``history="order"`` bound; the daemon's history sink turns
 each call into one JSONL line (see ``warden.history``); no sink, no file.
@@ -22,12 +23,18 @@ phases of one client order id:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from actors.domain import OrderIntent
 from actors.execution._wire import VenueOrder
+from actors.messages import BasketProgress, MissingLeg, Reservation
+
+if TYPE_CHECKING:
+    from actors.execution._workflows import LegResult
 
 
 def order_line(
@@ -101,3 +108,39 @@ def _line(
         **order_fields,
         **outcome,
     ).debug("order {} {}", client_order_id, phase)
+
+
+def basket_line(
+    reservation: Reservation, progress: BasketProgress, missing: Iterable[MissingLeg] = ()
+) -> None:
+    """One ``kind: basket`` line for ``progress`` (``actors.history.BasketLine``):
+    ``placing`` when the entry orders are sent, ``unwinding`` when unwind orders are,
+    the other phases when they are recorded; ``missing`` names the short legs by index."""
+    logger.bind(
+        history="basket",
+        reservation_id=progress.reservation_id,
+        event_ticker=reservation.event_ticker,
+        phase=progress.phase.value,
+        attempt=progress.attempt,
+        held=progress.held,
+        missing=tuple(leg.index for leg in missing),
+        outcome=None if progress.outcome is None else progress.outcome.value,
+        detail=progress.detail,
+    ).debug("basket {} {}", progress.reservation_id, progress.phase.value)
+
+
+def describe(reservation: Reservation, results: Iterable[LegResult], why: str) -> str:
+    """A report's detail: every order the flight placed (leg, role, id, filled, error),
+    then ``why`` it settled as it did."""
+    orders = reservation.order_ids()
+    parts: list[str] = []
+    for leg in results:
+        intent = leg.intent
+        known = orders.get(intent.client_order_id)
+        name = f"leg {known.index} {known.role.value}" if known else "order"
+        state = f"filled {leg.filled}/{intent.count}"
+        if leg.error is not None:
+            state += f" ({type(leg.error).__name__}: {leg.error})"
+        parts.append(f"{name} {intent.side.value} {intent.client_order_id} {state}")
+    parts.append(why)
+    return "; ".join(part for part in parts if part)

@@ -1,228 +1,178 @@
-"""Pure decisions of the execution actor: which orders to send, what their fills mean.
+"""The partial-fill policy of a flight: one pure function, :func:`next_step`.
 
-No I/O and no state: every function maps values to values, so the rules are
-tested directly.
+No I/O, no clock, no state: the flight's facts go in (the reservation, the
+contracts held per leg, the time, the counters), one decision comes out:
 
-Outcomes of a reservation of ``count`` per leg (``y``, ``n`` contracts filled):
+- :class:`Settle`: the flight is over with this :class:`~actors.messages.Outcome`
+  (``missing`` names every leg short of the most-held one);
+- :class:`Complete`: buy what the short legs lack, IOC at their (grid-floored)
+  ``max_price``, once ``due_at`` has come (completion attempt ``a`` is due at
+  ``placed_at + a x complete_within_s / max_complete_attempts``);
+- :class:`Unwind`: sell the excess of every leg above the least-held one
+  (``held_i - low``), IOC at ``limit_below(best bid, unwind_slippage)`` read
+  just before (the actor prices it: that is I/O).
 
-- ``y == n == count``: FILLED;
-- ``y == n == 0``: NONE, or FAILED when a leg could not be placed (error named);
-- ``y == n`` otherwise: PARTIAL with no missing leg (hedged, just smaller);
-- ``y != n``: the excess of the longer leg is unwound (sold IOC); if all of it
-  is sold the result is PARTIAL with no missing leg, otherwise PARTIAL with
-  ``missing_leg`` = the shorter side, the detail naming both client order ids.
+The rules (docs/baskets.md section 4), with ``top = max(held)``, ``low = min(held)``:
 
-Counts are ``Decimal`` contracts and prices and cash ``Decimal`` dollars; sums
-and products run under :data:`actors.money.EXACT`, so nothing is rounded.
-Both legs' prices are checked against the market's price grid before anything
-is recorded or sent (:func:`intents_for`).
+=================================================  =================================
+facts                                              step
+=================================================  =================================
+EXIT (one SELL leg; ``held`` = contracts sold)     Settle FILLED / PARTIAL / NONE,
+                                                   FAILED if none sold and it errored
+every leg holds its ``count``                      Settle FILLED
+balanced below ``count``, ``top > 0``              Settle PARTIAL
+balanced at 0 after an unwind                      Settle PARTIAL (unwound to 0)
+balanced at 0 otherwise                            Settle NONE (FAILED if a leg errored)
+unbalanced, ``may_complete``, ``now < deadline``,  Complete(attempt
+completion attempts left, not unwound              ``completions_used``)
+unbalanced, not ``may_unwind`` (it unwound)        Settle UNHEDGED
+unbalanced, ``unwinds_used >= MAX_UNWIND_...``     Settle UNHEDGED
+unbalanced otherwise                               Unwind(attempt ``unwinds_used``)
+=================================================  =================================
 
-Unwind price: the unwind sells the excess IOC at ``best bid - unwind_slippage``
-(moved up onto the market's grid, at least its lowest price) read from the book
-just before.  A resting bid at or above
-the limit fills at its own price (the resting order sets the price), so the
-unwind takes the best bids first and never sells below the limit: the loss of
-leaving the hedge is bounded by the slippage allowance, and whatever the book
-cannot absorb within it is reported as a partial position instead.
+Counts are exact ``Decimal`` contracts (:data:`actors.money.EXACT`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
 
-from actors.domain import Action, Fill, OrderIntent, Position, Side
-from actors.execution._client import VenueOrder, VenuePosition
-from actors.execution._workflows import LegResult, ReconcileResult
-from actors.messages import (
-    ExecutionReport,
-    FillRecorded,
-    IntentRecorded,
-    LedgerEvent,
-    Outcome,
-    Reservation,
-    VenueReconciled,
-    client_order_id,
-)
-from actors.money import EXACT, ONE, PriceGrid
+from actors.domain import OrderIntent, Purpose
+from actors.execution._orders import completion_intent
+from actors.messages import MAX_UNWIND_ATTEMPTS, MissingLeg, Outcome, Reservation
+from actors.money import EXACT
 
 __all__ = [
-    "UnwindNeeded",
-    "intent_events",
-    "intents_for",
-    "ledger_events",
-    "pair_outcome",
-    "positions_from",
-    "reconcile_events",
-    "unwind_client_order_ids",
-    "unwind_intent",
-    "unwind_outcome",
+    "MAX_UNWIND_ATTEMPTS",
+    "Complete",
+    "Settle",
+    "Step",
+    "Unwind",
+    "next_step",
+    "shortfall",
 ]
 
 
 @attrs.frozen
-class UnwindNeeded:
-    """The legs filled unevenly: sell ``count`` of ``side`` (the longer leg)."""
+class Settle:
+    """The flight ends: report ``outcome``; ``missing`` names the short legs; ``why``
+    says how it came to this (for the report's detail)."""
 
-    side: Side
-    count: Decimal
-
-
-def intents_for(
-    reservation: Reservation, grid: PriceGrid | None = None
-) -> tuple[OrderIntent, OrderIntent]:
-    """Buy YES at ``yes_price`` and NO at ``no_price``, ``count`` each, with the
-    reservation's deterministic client order ids. Raises ``InvalidFieldError`` for
-    a bad field, or for a price off ``grid`` (the market's grid, when known)."""
-    yes_id, no_id = reservation.client_order_ids
-    if grid is not None:
-        grid.check(reservation.yes_price, "yes_price")
-        grid.check(reservation.no_price, "no_price")
-    return (
-        OrderIntent(
-            yes_id, reservation.ticker, Side.YES, Action.BUY, reservation.yes_price,
-            reservation.count,
-        ),
-        OrderIntent(
-            no_id, reservation.ticker, Side.NO, Action.BUY, reservation.no_price,
-            reservation.count,
-        ),
-    )  # fmt: skip
+    outcome: Outcome
+    missing: tuple[MissingLeg, ...] = ()
+    why: str = ""
 
 
-def unwind_client_order_ids(reservation_id: str) -> tuple[str, str]:
-    """The ids an unwind of the YES / NO leg of ``reservation_id`` is sent under."""
-    return (
-        client_order_id(f"{reservation_id}:unwind", Side.YES),
-        client_order_id(f"{reservation_id}:unwind", Side.NO),
-    )
+@attrs.frozen
+class Complete:
+    """Completion attempt ``attempt``: send ``intents`` (one BUY per short leg) once the
+    actor's monotonic clock reaches ``due_at``."""
+
+    attempt: int
+    intents: tuple[OrderIntent, ...]
+    due_at: float
 
 
-def unwind_intent(reservation: Reservation, need: UnwindNeeded, price: Decimal) -> OrderIntent:
-    yes_id, no_id = unwind_client_order_ids(reservation.reservation_id)
-    return OrderIntent(
-        yes_id if need.side is Side.YES else no_id,
-        reservation.ticker,
-        need.side,
-        Action.SELL,
-        price,
-        need.count,
-    )
+@attrs.frozen
+class Unwind:
+    """Unwind attempt ``attempt``: sell ``count`` of each ``(leg index, count)`` in ``need``."""
+
+    attempt: int
+    need: tuple[tuple[int, Decimal], ...]
 
 
-def intent_events(reservation_id: str, intents: Iterable[OrderIntent]) -> tuple[LedgerEvent, ...]:
-    return tuple(IntentRecorded(intent, reservation_id) for intent in intents)
+Step = Settle | Complete | Unwind
 
 
-def ledger_events(
-    orders: Iterable[VenueOrder | None], fills: Iterable[Fill]
-) -> tuple[LedgerEvent, ...]:
-    """``OrderUpdated`` for each order with a client order id, ``FillRecorded`` per fill."""
-    events: list[LedgerEvent] = []
-    for order in orders:
-        update = None if order is None else order.update()
-        if update is not None:
-            events.append(update)
-    events.extend(FillRecorded(fill) for fill in fills)
-    return tuple(events)
-
-
-def _describe(leg: LegResult) -> str:
-    state = f"filled {leg.filled}/{leg.intent.count}"
-    if leg.error is not None:
-        state += f" ({type(leg.error).__name__}: {leg.error})"
-    return f"{leg.intent.side.value} {leg.intent.client_order_id} {state}"
-
-
-def pair_outcome(
-    reservation: Reservation, legs: tuple[LegResult, LegResult]
-) -> ExecutionReport | UnwindNeeded:
-    """The report for two settled legs, or the unwind they need first."""
-    yes, no = legs
-    fills = yes.fills + no.fills
-    rid, count = reservation.reservation_id, reservation.count
-    detail = f"{_describe(yes)}; {_describe(no)}"
-    if yes.filled != no.filled:
-        longer = Side.YES if yes.filled > no.filled else Side.NO
-        return UnwindNeeded(longer, abs(EXACT.subtract(yes.filled, no.filled)))
-    if yes.filled == count:
-        return ExecutionReport(rid, Outcome.FILLED, fills, detail)
-    if yes.filled > 0:
-        return ExecutionReport(rid, Outcome.PARTIAL, fills, f"balanced, {detail}")
-    errors = yes.error is not None or no.error is not None
-    return ExecutionReport(rid, Outcome.FAILED if errors else Outcome.NONE, (), detail)
-
-
-def unwind_outcome(
-    reservation: Reservation,
-    legs: tuple[LegResult, LegResult],
-    need: UnwindNeeded,
-    unwind: LegResult | None,
-    why: str = "",
-) -> ExecutionReport:
-    """The report after an unwind attempt (``unwind`` None: none was sent, see ``why``)."""
-    fills = legs[0].fills + legs[1].fills + (unwind.fills if unwind is not None else ())
-    sold = unwind.filled if unwind is not None else Decimal(0)
-    detail = f"{_describe(legs[0])}; {_describe(legs[1])}; unwind {need.side.value} "
-    if unwind is not None:
-        detail += f"{unwind.intent.client_order_id} sold {sold}/{need.count}"
-        if unwind.error is not None:
-            detail += f" ({type(unwind.error).__name__}: {unwind.error})"
-    else:
-        detail += f"not sent: {why}"
-    missing = None if sold == need.count else need.side.other
-    return ExecutionReport(reservation.reservation_id, Outcome.PARTIAL, fills, detail, missing)
-
-
-def reconcile_events(result: ReconcileResult) -> tuple[LedgerEvent, ...]:
-    """Every venue fill, every venue order with a client order id, then what was seen."""
-    seen = tuple(o.client_order_id for o in result.orders if o.client_order_id is not None)
-    fills = tuple(FillRecorded(fill) for fill in result.fills)
-    updates = ledger_events(result.orders, ())
-    return (*fills, *updates, VenueReconciled(seen))
-
-
-def positions_from(
-    fills: Iterable[Fill], venue_positions: Iterable[VenuePosition]
-) -> tuple[Position, ...]:
-    """Positions as the venue holds them: YES/NO counts from the venue's net
-    position (it nets pairs at once), cash from the fills (price x count and fees)
-    plus the payout of every pair the venue netted.  All in exact ``Decimal``."""
-    zero = Decimal(0)
-    cash: dict[str, Decimal] = {}
-    payouts: dict[str, Decimal] = {}
-    bought: dict[str, dict[Side, Decimal]] = {}
-    for fill in fills:
-        notional = EXACT.multiply(fill.price, fill.count)
-        change = notional if fill.action is Action.SELL else EXACT.minus(notional)
-        so_far = cash.get(fill.ticker, zero)
-        cash[fill.ticker] = EXACT.subtract(EXACT.add(so_far, change), fill.fee)
-        payouts[fill.ticker] = fill.payout
-        held = bought.setdefault(fill.ticker, {Side.YES: zero, Side.NO: zero})
-        if fill.action is Action.BUY:
-            held[fill.side] = EXACT.add(held[fill.side], fill.count)
-        else:
-            held[fill.side] = EXACT.subtract(held[fill.side], fill.count)
-    net = {p.ticker: p.position for p in venue_positions}
-    positions = []
-    for ticker in sorted(set(cash) | {t for t, n in net.items() if n}):
-        held = bought.get(ticker, {Side.YES: zero, Side.NO: zero})
-        position = net.get(ticker)
-        if position is None:
-            position = EXACT.subtract(held[Side.YES], held[Side.NO])
-        yes, no = max(position, zero), max(EXACT.minus(position), zero)
-        netted_pairs = max(zero, EXACT.subtract(held[Side.YES], yes))
-        payout = payouts.get(ticker, ONE)
-        settled = EXACT.multiply(payout, netted_pairs)
-        positions.append(
-            Position(
-                ticker,
-                yes_count=yes,
-                no_count=no,
-                cash=EXACT.add(cash.get(ticker, zero), settled),
-                payout=payout,
-            )
+def shortfall(reservation: Reservation, held: Sequence[Decimal]) -> tuple[MissingLeg, ...]:
+    """Every leg holding less than the most-held leg, and how much less (its hedge)."""
+    if not held:
+        return ()
+    top = max(held)
+    return tuple(
+        MissingLeg(
+            index=leg.index,
+            ticker=leg.ticker,
+            side=leg.side,
+            short=EXACT.subtract(top, have),
+            client_order_id=leg.client_order_id,
         )
-    return tuple(positions)
+        for leg, have in zip(reservation.legs, held, strict=True)
+        if have < top
+    )
+
+
+def next_step(
+    reservation: Reservation,
+    held: Sequence[Decimal],
+    *,
+    now: float,
+    deadline: float,
+    completions_used: int,
+    unwinds_used: int,
+    may_complete: bool,
+    errored: bool = False,
+    unwound: bool = False,
+    may_unwind: bool = True,
+) -> Step:
+    """What a flight does next (see the module's table).
+
+    ``reservation`` has its legs' ``max_price`` on their grids already
+    (:func:`~actors.execution._orders.priced_for`); ``held`` is per leg, net contracts
+    held (for an EXIT: contracts sold); ``now`` and ``deadline`` are on one monotonic
+    clock (``deadline = placed_at + complete_within_s``); ``completions_used`` /
+    ``unwinds_used`` are the next attempt numbers; ``may_complete`` is false after
+    ``CancelAll`` and in an in-doubt resolution (never buy after a crash);
+    ``errored``: a leg could not be placed; ``unwound``: an unwind of this
+    reservation went out (so a level of 0 is PARTIAL, and no completion follows);
+    ``may_unwind``: false once this flight has sent its own unwind. Raises
+    ``ValueError`` if ``held`` does not have one entry per leg.
+    """
+    if len(held) != len(reservation.legs):
+        raise ValueError(f"held {tuple(held)} for {len(reservation.legs)} legs")
+    if reservation.purpose is Purpose.EXIT:
+        return _exit(reservation, held[0], errored)
+    top, low = max(held), min(held)
+    if top == low:
+        return _balanced(reservation, top, errored=errored, unwound=unwound)
+    cws = reservation.complete_within_s
+    attempts = reservation.max_complete_attempts
+    if may_complete and not unwound and completions_used < attempts and now < deadline:
+        intents = tuple(
+            completion_intent(reservation, leg.index, EXACT.subtract(top, have), completions_used)
+            for leg, have in zip(reservation.legs, held, strict=True)
+            if have < top
+        )
+        due_at = deadline - cws + completions_used * cws / attempts
+        return Complete(completions_used, intents, due_at)
+    if not may_unwind:
+        return Settle(Outcome.UNHEDGED, shortfall(reservation, held), "unwind left it unhedged")
+    if unwinds_used >= MAX_UNWIND_ATTEMPTS:
+        return Settle(Outcome.UNHEDGED, shortfall(reservation, held), "no unwind attempt left")
+    need = tuple(
+        (leg.index, EXACT.subtract(have, low))
+        for leg, have in zip(reservation.legs, held, strict=True)
+        if have > low
+    )
+    return Unwind(unwinds_used, need)
+
+
+def _exit(reservation: Reservation, sold: Decimal, errored: bool) -> Settle:
+    if sold == reservation.legs[0].count:
+        return Settle(Outcome.FILLED, why="sold")
+    if sold > 0:
+        return Settle(Outcome.PARTIAL, why="sold in part")
+    return Settle(Outcome.FAILED if errored else Outcome.NONE, why="nothing sold")
+
+
+def _balanced(reservation: Reservation, level: Decimal, *, errored: bool, unwound: bool) -> Settle:
+    if all(level == leg.count for leg in reservation.legs):
+        return Settle(Outcome.FILLED, why="every leg filled")
+    if unwound:
+        return Settle(Outcome.PARTIAL, why=f"unwound to {level}")
+    if level > 0:
+        return Settle(Outcome.PARTIAL, why=f"balanced at {level}")
+    return Settle(Outcome.FAILED if errored else Outcome.NONE, why="nothing filled")

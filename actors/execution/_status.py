@@ -30,9 +30,12 @@ class Phase(enum.Enum):
 
     RECORDING_INTENTS = "recording intents"
     PLACING = "placing"
+    RECORDING_COMPLETION = "recording completion"
+    COMPLETING = "completing"
     PRICING_UNWIND = "pricing unwind"
-    RECORDING_UNWIND_INTENT = "recording unwind intent"
+    RECORDING_UNWIND = "recording unwind"
     UNWINDING = "unwinding"
+    SETTLED = "settled"
 
 
 @attrs.define
@@ -93,11 +96,13 @@ _check_count_names()
 
 @attrs.frozen
 class FlightView:
-    """One reservation in flight: its phase and each leg's state in words, by client
-    order id."""
+    """One reservation in flight: its phase and each order's state in words, by client
+    order id; ``deadline_in_s``: seconds left to complete short legs (``None`` before
+    the entry orders went out, or with no completion; negative once past)."""
 
     phase: Phase
     legs: dict[str, str]
+    deadline_in_s: float | None = None
 
 
 @status_type

@@ -118,19 +118,20 @@ class Workflows:
 
     # -- placing orders -------------------------------------------------------------------
 
-    async def place_pair(
-        self, reservation_id: str, intents: tuple[OrderIntent, OrderIntent]
-    ) -> tuple[LegResult, LegResult]:
-        """Both legs concurrently; returns (first, second) once both are settled."""
+    async def place_all(
+        self, reservation_id: str, intents: tuple[OrderIntent, ...]
+    ) -> tuple[LegResult, ...]:
+        """Every order concurrently (each as :meth:`place`); returns their results in
+        the order of ``intents`` once all are settled."""
         results: dict[int, LegResult] = {}
 
-        async def leg(index: int) -> None:
+        async def one(index: int) -> None:
             results[index] = await self.place(reservation_id, intents[index])
 
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(leg, 0)
-            nursery.start_soon(leg, 1)
-        return results[0], results[1]
+            for index in range(len(intents)):
+                nursery.start_soon(one, index)
+        return tuple(results[index] for index in range(len(intents)))
 
     async def place(self, reservation_id: str, intent: OrderIntent) -> LegResult:
         """Place one IOC order and find out exactly what it did (see the module rules)."""
@@ -200,8 +201,19 @@ class Workflows:
 
         ``best bid - slippage`` (dollars), moved up to the market's grid (so the
         sale never goes below ``best bid - slippage``) and at least the grid's
-        lowest price."""
-        book = await self.resolving(lambda: self.client.get_orderbook(ticker))
+        lowest price. The book read is tried once per ``retry`` attempt (a venue
+        error of the last one is raised): an unwind waits for no one."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                book = await self.reported(self.client.get_orderbook(ticker))
+                break
+            except TransientVenueError:
+                if self.retry.exhausted(attempts):
+                    raise
+            self.reporter.count(CountName.RETRIES)
+            await trio.sleep(self.retry.delay(attempts - 1, self.rng))
         best = book.best_bid(side)
         return None if best is None else limit_below(best, slippage, self.client.grid(ticker))
 
@@ -210,7 +222,8 @@ class Workflows:
     async def resolve(
         self, client_order_ids: Iterable[str], reservation_id: str | None = None
     ) -> Resolution:
-        """Look each id up; cancel what rests; collect the final orders and their fills."""
+        """Look each id up; cancel what rests; collect the final orders and their fills
+        (in the order of ``client_order_ids``; ids the venue does not know are skipped)."""
         orders: list[VenueOrder] = []
         fills: list[Fill] = []
         cancelled = 0

@@ -2,8 +2,9 @@
 
 ::
 
-    venue ──ws──▶ FeedConnection (trio loop) ──parsed frames──▶ FeedActor ──BookUpdate──▶ consumer
-                                                                       ◀──BookConsumed──
+    venue ──ws──▶ FeedConnection (trio loop) ──parsed frames──▶ FeedActor ──EventsListed──▶ consumer
+          ◀─REST: /markets, /events─┘                                    ──BookUpdate──▶
+                                                                         ◀─BookConsumed──
 
 The actor is a non-blocking state machine: the websocket lives on a private
 :class:`~supervision.TrioLoop` (started in ``on_start``, stopped in ``on_stop``
@@ -30,7 +31,12 @@ Dispatch is the runtime's table (:meth:`FeedActor.handlers`); anything else
 ``unknown_messages`` and logged. ``state_summary()`` returns a
 :class:`~actors.feed.FeedStatus`.
 
-Messages sent to the consumer: ``BookUpdate`` (at most one unacknowledged per
+Messages sent to the consumer: ``EventsListed`` (the venue's events and each
+market's grid and lot, read by the loop before each connection: sent when the
+connection is up, before any market is subscribed, and again to each new
+incarnation of the consumer; while it cannot be delivered no held-back book
+is flushed either, though a book offered the moment a restarted consumer
+comes up may precede it by a tick), ``BookUpdate`` (at most one unacknowledged per
 market) and ``BookStale`` (once each time a market stops being tradeable: a
 gap, a duplicate or reordered frame, bad data, a disconnect, or no update for
 ``stale_after_s``).
@@ -64,8 +70,8 @@ from actors.feed._connection import (
 )
 from actors.feed._delivery import Delivery
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
-from actors.messages import BookConsumed, BookStale, BookUpdate
-from supervision import Down, SupervisedActor, TrioLoop
+from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
+from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
 
 
 @attrs.frozen(eq=False)
@@ -98,6 +104,8 @@ class FeedActor(SupervisedActor):
         self._reconnects = 0
         self._connect_failures = 0
         self._late_messages = 0
+        self._listed: EventsListed | None = None  # this session's, for the consumer
+        self._listed_due = False  # not yet delivered to the consumer's current incarnation
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -183,7 +191,8 @@ class FeedActor(SupervisedActor):
     def _on_tick(self, _message: Tick) -> None:
         books, delivery = self._state
         self._carry_out(books.check_staleness(self.clock.monotonic()))
-        delivery.flush()
+        if self._deliver_listed():
+            delivery.flush()
 
     def _on_connect_failed(self, message: ConnectAttemptFailed) -> None:
         self._connect_failures += 1
@@ -197,6 +206,8 @@ class FeedActor(SupervisedActor):
         if message.name != self.consumer:
             self.on_unknown(message)  # we monitor nobody else
             return
+        self._listed_due = self._listed is not None  # its next incarnation knows nothing
+        self._deliver_listed()
         self._state[1].consumer_down(message.epoch)
 
     def _on_loop_failed(self, message: LoopFailed) -> None:
@@ -209,12 +220,27 @@ class FeedActor(SupervisedActor):
         self._connected_once = True
         self._connection, self._connection_state = message.connection, "connected"
         self._retry_in = None
+        self._listed, self._listed_due = message.listed, True
         logger.bind(event="connected", child=self.name).info(
-            "feed: connection {} up, subscribing {} markets",
+            "feed: connection {} up, {} events listed, subscribing {} markets",
             message.connection,
+            len(message.listed.events),
             len(message.tickers),
         )
+        self._deliver_listed()  # before any subscription, so before any book
         self._carry_out(books.connected(message.tickers, self.clock.monotonic()))
+
+    def _deliver_listed(self) -> bool:
+        """Send this session's ``EventsListed`` if the consumer's incarnation lacks it;
+        False while it cannot be delivered (retried on every tick)."""
+        if not self._listed_due or self._listed is None:
+            return True
+        try:
+            self.send(self.consumer, self._listed)
+        except ChildUnavailable:
+            return False
+        self._listed_due = False
+        return True
 
     def _on_disconnected(self, message: Disconnected) -> None:
         if message.connection != self._connection:

@@ -2,14 +2,18 @@
 
 :class:`FeedConnection` runs on the feed actor's private
 :class:`~supervision.TrioLoop` and owns no trading state.  It lists the markets
-(``GET {rest_url}/markets``, only when the config names none), connects,
+(``GET {rest_url}/markets``, only when the config names none) and their events
+(``GET {rest_url}/events?with_nested_markets=true``, all pages; a 404, as on
+the legacy simulated venue, means the venue has no events: every market is its
+own single event, and so is every configured ticker), connects,
 parses every frame it reads (:func:`._protocol.parse_frame`, checking prices
 against each market's grid: the config's ``ticks``, or the ``price_ranges``
 of the market list when it lists the markets) and ``report``\\ s
 to the actor, in order:
 
 - :class:`ConnectAttemptFailed` when a connection could not be made;
-- :class:`Connected` (with a connection number and the tickers) when one is up;
+- :class:`Connected` (with a connection number, the tickers and the
+  :class:`~actors.messages.EventsListed` of this session) when one is up;
 - :class:`FrameReceived` for each frame, stamped with the actor's clock;
 - :class:`Disconnected` when it ends: closed by the venue, failed, or declared
   dead because nothing at all (heartbeats included) arrived for
@@ -52,20 +56,34 @@ from trio_websocket import (
     open_websocket_url,
 )
 
+from actors import _checks
+from actors.domain import Event
 from actors.feed._amounts import PriceGrids, grid_of_price_ranges
 from actors.feed._config import TICKER, FeedConfig
 from actors.feed._protocol import Frame, parse_frame
-from actors.money import PriceGrid
+from actors.messages import EventsListed, MarketInfo
+from actors.money import LotSize, PriceGrid
 from supervision import Backoff, Clock
 
 COMMAND_QUEUE_SIZE = 4_096
 """Commands waiting to be written; more means the socket is stuck, so it is reconnected."""
+
+EVENTS_PAGE = 200
+"""Events asked per ``GET /events`` page (Kalshi's maximum)."""
+
+MAX_EVENT_PAGES = 1_000
+"""Pages followed before the listing is refused: a venue whose cursor never ends."""
+
+LOT = LotSize(_checks.SIZE_STEP)
+"""Every market's lot: Kalshi trades multiples of 0.01 contract (its market objects
+carry no lot of their own)."""
 
 
 @attrs.frozen
 class Connected:
     connection: int
     tickers: tuple[str, ...]
+    listed: EventsListed
 
 
 @attrs.frozen
@@ -94,7 +112,8 @@ class Tick:
 
 
 class MarketListError(ValueError):
-    """``GET /markets`` answered something that is not a list of markets."""
+    """``GET /markets`` or ``GET /events`` answered something that is not a list of
+    markets or events."""
 
 
 _NETWORK_ERRORS = (
@@ -169,14 +188,14 @@ class FeedConnection:
         """One connection from handshake to end: (whether it was up, why it ended)."""
         ws: WebSocketConnection | None = None
         try:
-            tickers = await self._list_markets()
+            tickers, listed = await self._list_markets()
             async with open_websocket_url(
                 self.config.ws_url,
                 connect_timeout=self.config.connect_timeout_s,
                 disconnect_timeout=self.config.close_timeout_s,
             ) as ws:
                 try:
-                    return True, await self._serve(ws, tickers)
+                    return True, await self._serve(ws, tickers, listed)
                 finally:
                     self._outbox = None
                     with trio.CancelScope(shield=True):
@@ -186,24 +205,96 @@ class FeedConnection:
         except _NETWORK_ERRORS as error:
             return ws is not None, f"{type(error).__name__}: {error}"
 
-    async def _list_markets(self) -> tuple[str, ...]:
+    async def _list_markets(self) -> tuple[tuple[str, ...], EventsListed]:
+        """The markets to follow and what the strategy is told of them (see the module
+        docstring); raises :class:`MarketListError` or an ``httpx`` error."""
         if self.config.tickers:
-            return self.config.tickers
+            return self.config.tickers, self._listed(self.config.tickers, None)
         async with httpx.AsyncClient(
             base_url=self.config.rest_url, timeout=self.config.rest_timeout_s
         ) as client:
             response = await client.get("/markets")
             response.raise_for_status()
             body = response.json()
-        markets = body.get("markets") if isinstance(body, dict) else None
-        if not isinstance(markets, list):
-            raise MarketListError("GET /markets: no 'markets' list")
-        tickers = [m.get("ticker") if isinstance(m, dict) else m for m in markets]
-        good = tuple(t for t in tickers if isinstance(t, str) and TICKER.fullmatch(t))
-        if len(good) != len(tickers):
-            raise MarketListError(f"GET /markets: bad tickers {tickers!r}")
-        self._grids = self.config.price_grids().with_grids(self._grids_of(markets))
-        return good
+            markets = body.get("markets") if isinstance(body, dict) else None
+            if not isinstance(markets, list):
+                raise MarketListError("GET /markets: no 'markets' list")
+            tickers = [m.get("ticker") if isinstance(m, dict) else m for m in markets]
+            good = tuple(t for t in tickers if isinstance(t, str) and TICKER.fullmatch(t))
+            if len(good) != len(tickers):
+                raise MarketListError(f"GET /markets: bad tickers {tickers!r}")
+            self._grids = self.config.price_grids().with_grids(self._grids_of(markets))
+            events = await self._list_events(client)
+        return good, self._listed(good, events)
+
+    async def _list_events(self, client: httpx.AsyncClient) -> list[Event] | None:
+        """Every event of ``GET /events?with_nested_markets=true``, page by page; None
+        when the venue answers 404 (it has no events)."""
+        events: list[Event] = []
+        cursor = ""
+        for _page in range(MAX_EVENT_PAGES):
+            params = {"with_nested_markets": "true", "limit": str(EVENTS_PAGE)}
+            if cursor:
+                params["cursor"] = cursor
+            response = await client.get("/events", params=params)
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            body = response.json()
+            page = body.get("events") if isinstance(body, dict) else None
+            if not isinstance(page, list):
+                raise MarketListError("GET /events: no 'events' list")
+            events.extend(event for wire in page if (event := self._event_of(wire)) is not None)
+            following = body.get("cursor") or ""
+            if not following:
+                return events
+            if not isinstance(following, str) or following == cursor:
+                raise MarketListError(f"GET /events: bad cursor {following!r}")
+            cursor = following
+        raise MarketListError(f"GET /events: more than {MAX_EVENT_PAGES} pages")
+
+    def _event_of(self, wire: object) -> Event | None:
+        """One Kalshi event object as an :class:`Event`; None for an event of no market.
+        A ``mutually_exclusive`` event of a single market is taken as not exclusive
+        (nothing to hedge it with)."""
+        if not isinstance(wire, dict):
+            raise MarketListError(f"GET /events: not an event: {wire!r}")
+        event_ticker, markets = wire.get("event_ticker"), wire.get("markets")
+        exclusive = wire.get("mutually_exclusive")
+        if not isinstance(markets, list) or not isinstance(exclusive, bool):
+            raise MarketListError(f"GET /events: event {event_ticker!r} lacks markets or flag")
+        tickers = tuple(m.get("ticker") if isinstance(m, dict) else m for m in markets)
+        names = tuple(t for t in tickers if isinstance(t, str))
+        if not isinstance(event_ticker, str) or len(names) != len(tickers):
+            raise MarketListError(f"GET /events: event {event_ticker!r}: bad tickers {tickers!r}")
+        if not names:
+            return None
+        try:
+            return Event(
+                event_ticker, names, exclusive and len(names) >= 2, payout=self.config.payout
+            )
+        except ValueError as bad:
+            raise MarketListError(f"GET /events: event {event_ticker!r}: {bad}") from None
+
+    def _listed(self, tickers: tuple[str, ...], events: list[Event] | None) -> EventsListed:
+        """``events`` (every market in none of them its own single event) and every
+        followed market's grid and lot. A market two events name is refused."""
+        event_of: dict[str, str] = {}
+        for event in events or ():
+            for ticker in event.markets:
+                if ticker in event_of:
+                    raise MarketListError(
+                        f"GET /events: {ticker} is in {event_of[ticker]} and {event.event_ticker}"
+                    )
+                event_of[ticker] = event.event_ticker
+        singles = [
+            Event.single(ticker, self.config.payout) for ticker in tickers if ticker not in event_of
+        ]
+        markets = tuple(
+            MarketInfo(ticker, event_of.get(ticker, ticker), self._grids.grid(ticker), LOT)
+            for ticker in tickers
+        )
+        return EventsListed((*(events or ()), *singles), markets)
 
     def _grids_of(self, markets: list[Any]) -> dict[str, PriceGrid]:
         """The grid of each listed market that carries Kalshi's ``price_ranges``."""
@@ -221,14 +312,16 @@ class FeedConnection:
                 raise MarketListError(f"GET /markets: {ticker}: bad price_ranges: {bad}") from None
         return grids
 
-    async def _serve(self, ws: WebSocketConnection, tickers: tuple[str, ...]) -> str:
+    async def _serve(
+        self, ws: WebSocketConnection, tickers: tuple[str, ...], listed: EventsListed
+    ) -> str:
         self._connection += 1
         connection = self._connection
         outbox, commands = trio.open_memory_channel[tuple[str, float]](COMMAND_QUEUE_SIZE)
         self._end_reason = "command queue overflow"
         async with trio.open_nursery() as nursery:
             self._outbox, self._session_scope = outbox, nursery.cancel_scope
-            self._report(Connected(connection, tickers))
+            self._report(Connected(connection, tickers, listed))
             nursery.start_soon(self._write, ws, commands, nursery)
             self._end_reason = await self._read(ws, connection)
             nursery.cancel_scope.cancel()

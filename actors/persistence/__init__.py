@@ -9,10 +9,12 @@
 - the records it returns and the errors it adds to the
   :class:`~actors.errors.LedgerError` branch.
 
-Money is exact (schema version 3): every price, count, fee and amount is
-stored as fixed-point TEXT and read back as the ``Decimal`` it was written as;
-an older file is migrated by the writer's open, or refused naming the row that
-cannot be converted exactly.
+Money is exact (since schema version 3): every price, count, fee and amount is
+stored as fixed-point TEXT and read back as the ``Decimal`` it was written as.
+Baskets (schema version 4): a reservation is stored with its event and legs,
+execution's :class:`~actors.messages.BasketProgress` steps are appended, and
+each order knows its leg and role. An older file is migrated by the writer's
+open, or refused naming the row that cannot be converted exactly.
 
 Actors write through :class:`actors.ledger_client.LedgerClient` (request ids,
 timeouts, ``Down`` of persistence, retry schedule), never by hand.
@@ -25,13 +27,14 @@ from actors.persistence._halts import TRANSIENT_HALT_SOURCES, standing_halt
 from actors.persistence._ledger import Ledger, utc_day
 from actors.persistence._records import (
     AuditRecord,
+    BasketProgressRecord,
     DailyStats,
     FillRecord,
     OrderRecord,
     ReservationRecord,
     WriteResult,
 )
-from actors.persistence._recovery import open_reservations, recorded_fills
+from actors.persistence._recovery import open_reservations, recorded_events, recorded_fills
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
 from actors.persistence._status import PersistenceStatus
 
@@ -41,6 +44,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TRANSIENT_HALT_SOURCES",
     "AuditRecord",
+    "BasketProgressRecord",
     "DailyStats",
     "FillRecord",
     "Ledger",
@@ -57,6 +61,7 @@ __all__ = [
     "decode_event",
     "encode_event",
     "open_reservations",
+    "recorded_events",
     "recorded_fills",
     "standing_halt",
     "utc_day",

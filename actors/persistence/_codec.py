@@ -4,10 +4,13 @@
 kind and a JSON payload, and proves the payload faithful: it structures the
 payload back with a strict converter and requires the result to equal the
 event. So a float or ``bool`` where an ``int`` belongs, a ``float`` or ``int``
-where a ``Decimal`` belongs, a plain string where an enum belongs, a list where a
-tuple belongs, or an unknown event type raises
-:class:`~actors.errors.LedgerSerializationError` naming the field
-(``events[2].filled_count``) -- nothing is ever coerced or defaulted.
+where a ``Decimal`` belongs, anything but a ``bool`` where a ``bool`` belongs
+(or anything but a number where a ``float`` of seconds belongs),
+a plain string where an enum belongs, a list where a tuple belongs, or an
+unknown event type raises :class:`~actors.errors.LedgerSerializationError`
+naming the field (``events[2].filled_count``) -- nothing is ever coerced or
+defaulted: a stored payload must carry every field, even one with a default
+(``reservation.legs[1].payout``), or it is refused naming the missing key.
 
 Exact money: a ``Decimal`` is written as its exact fixed-point string
 (``"0.4200"``, ``"-1.5"``; never a JSON number, never an exponent) and read back
@@ -25,14 +28,18 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs import AttributeValidationNote, ClassValidationError
+from cattrs.gen import make_dict_structure_fn
 
 from actors.errors import LedgerSerializationError
 from actors.messages import (
     AuditEvent,
+    BasketProgress,
     FillRecorded,
     IntentRecorded,
     IntentsAbandoned,
@@ -53,6 +60,7 @@ EVENT_KINDS: dict[type, str] = {
     AuditEvent: "audit_event",
     VenueReconciled: "venue_reconciled",
     IntentsAbandoned: "intents_abandoned",
+    BasketProgress: "basket_progress",
 }
 """The stored name of each event type; any other type is refused."""
 
@@ -75,6 +83,46 @@ def _strict_str(value: Any, _type: type) -> str:
     return value
 
 
+def _strict_float(value: Any, _type: type) -> float:
+    # Seconds, never money: an int is the same number; a bool or a string is not one.
+    if type(value) not in (int, float):
+        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _strict_bool(value: Any, _type: type) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"expected bool, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _every_key_required(converter: cattrs.Converter) -> None:
+    """Structure attrs classes as cattrs does, but refuse a mapping that lacks any
+    field (cattrs would fill in the default): a missing key is reported like a
+    missing required field, with its path."""
+
+    def factory(cls: type) -> Callable[[Any, type], Any]:
+        structure: Callable[[Any, type], Any] = make_dict_structure_fn(cls, converter)
+        names = tuple(a.alias for a in attrs.fields(cls) if a.init)
+
+        def hook(value: Any, type_: type) -> Any:
+            if isinstance(value, Mapping):
+                missing = [name for name in names if name not in value]
+                if missing:
+                    errors = []
+                    for name in missing:
+                        error = KeyError(name)
+                        note = f"Structuring class {cls.__qualname__} @ attribute {name}"
+                        error.__notes__ = [AttributeValidationNote(note, name, Any)]
+                        errors.append(error)
+                    raise ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
+            return structure(value, type_)
+
+        return hook
+
+    converter.register_structure_hook_factory(attrs.has, factory)
+
+
 def _tolerant_enum(value: Any) -> Any:
     # A non-member is passed through unchanged, so the round trip (not this hook)
     # reports it with its field path.
@@ -85,6 +133,9 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(float, _strict_float)
+    _every_key_required(converter)
     register_decimal_hooks(converter)
     converter.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _tolerant_enum
@@ -200,8 +251,15 @@ def _leaves(error: BaseException) -> list[BaseException]:
 
 
 def _unencodable_field(value: object, prefix: str = "") -> str:
-    """The path of the first field of ``value`` that cannot be unstructured as its type."""
+    """The path of the first field of ``value`` that cannot be unstructured as its type
+    (into tuples: ``legs[1].price``)."""
     cls = type(value)
+    if isinstance(value, tuple):
+        for index, item in enumerate(value):
+            try:
+                _converter.unstructure(item)
+            except Exception:  # noqa: BLE001 - any failure marks the culprit
+                return _unencodable_field(item, f"{prefix}[{index}]")
     if not attrs.has(cls):
         return prefix
     for attribute in attrs.fields(attrs.resolve_types(cls)):
@@ -215,6 +273,10 @@ def _unencodable_field(value: object, prefix: str = "") -> str:
 
 def _first_difference(original: object, back: object, prefix: str = "") -> str:
     cls = type(original)
+    if isinstance(original, tuple) and isinstance(back, tuple) and len(back) == len(original):
+        for index, (mine, theirs) in enumerate(zip(original, back, strict=True)):
+            if type(mine) is not type(theirs) or mine != theirs:
+                return _first_difference(mine, theirs, f"{prefix}[{index}]")
     if type(back) is not cls or not attrs.has(cls):
         return prefix
     for attribute in attrs.fields(cls):
@@ -224,10 +286,14 @@ def _first_difference(original: object, back: object, prefix: str = "") -> str:
     return prefix
 
 
+_STEP = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
+
+
 def _value_at(event: object, path: str) -> object:
-    value = event
-    for name in filter(None, path.split(".")):
-        value = getattr(value, name)
+    """The value at ``path`` (``reservation.legs[1].price``) in ``event``."""
+    value: Any = event
+    for name, index in _STEP.findall(path):
+        value = getattr(value, name) if name else value[int(index)]
     return value
 
 

@@ -22,9 +22,12 @@ from actors.errors import LedgerError
 class LedgerConflictError(LedgerError):
     """An event contradicts the ledger: a client order id recorded again with other
     content, a fill id reused for another fill, an update to an unknown order, a
-    filled count that would decrease, or a state change the order machine forbids.
+    filled count that would decrease, a state change the order machine forbids,
+    or a reservation's legs recorded again with other content (or a leg's id
+    owned by another reservation).
 
-    ``key`` is the id concerned and ``field`` the column that conflicts.
+    ``key`` is the id concerned and ``field`` the column that conflicts
+    (``legs[1].count`` for a leg).
     """
 
     def __init__(self, message: str, *, operation: str, key: str, field: str) -> None:

@@ -23,6 +23,7 @@ A :class:`Ledger` is not thread-safe: use it from the thread that opened it
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +42,7 @@ from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerSchemaError
 from actors.persistence._records import (
     AuditRecord,
+    BasketProgressRecord,
     DailyStats,
     FillRecord,
     OrderRecord,
@@ -445,14 +447,41 @@ class Ledger:
         return tuple(positions)
 
     def reservations(self, state: ReservationState | None = None) -> tuple[ReservationRecord, ...]:
-        """Reservations (only those in ``state`` if given), by last update."""
-        where, params = ("WHERE state = ?", (state.value,)) if state is not None else ("", ())
+        """Reservations (only those in ``state`` if given), by last update, each with its
+        legs (one query: one committed state).
+
+        Raises :class:`LedgerSerializationError` naming the column for a row that is
+        not a valid reservation (no legs, legs disagreeing on the payout, ...).
+        """
+        operation = "read reservations"
+        where, params = ("WHERE r.state = ?", (state.value,)) if state is not None else ("", ())
         rows = self._rows(
-            "read reservations",
-            f"SELECT * FROM reservations {where} ORDER BY updated_at, rowid",  # noqa: S608 - fixed names, placeholders
+            operation,
+            f"{_rows.RESERVATIONS_WITH_LEGS} {where} ORDER BY r.updated_at, r.rowid, l.leg",
             params,
         )
-        return tuple(_rows.reservation_record(row, operation="read reservations") for row in rows)
+        return tuple(
+            _rows.reservation_record(list(group), operation=operation)
+            for _, group in itertools.groupby(rows, key=lambda row: row["reservation_id"])
+        )
+
+    def basket_progress(
+        self, reservation_id: str | None = None
+    ) -> tuple[BasketProgressRecord, ...]:
+        """Every basket progress step (only ``reservation_id``'s if given), in the order
+        appended."""
+        operation = "read basket_progress"
+        where, params = (
+            ("WHERE reservation_id = ?", (reservation_id,))
+            if reservation_id is not None
+            else ("", ())
+        )
+        rows = self._rows(
+            operation,
+            f"SELECT * FROM basket_progress {where} ORDER BY id",  # noqa: S608 - fixed names, placeholders
+            params,
+        )
+        return tuple(_rows.basket_progress_record(row, operation=operation) for row in rows)
 
     def daily_stats(self) -> tuple[DailyStats, ...]:
         """One entry per UTC day with activity, oldest first."""

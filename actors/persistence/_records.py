@@ -10,18 +10,23 @@ from decimal import Decimal
 
 import attrs
 
-from actors.domain import Fill, Order
-from actors.messages import Reservation
+from actors.domain import Fill, Order, OrderRole
+from actors.messages import BasketProgress, Reservation
 
 
 @attrs.frozen
 class OrderRecord:
-    """One order intent and its latest recorded state."""
+    """One order intent and its latest recorded state. ``opportunity_id`` holds its
+    reservation's id; ``leg``/``role`` say which order of the reservation it is
+    (``None`` only for orders migrated from schema version 3 that no version 3
+    reservation could have sent)."""
 
     order: Order
     opportunity_id: str
     created_at: float
     updated_at: float
+    leg: int | None = None
+    role: OrderRole | None = None
 
     @property
     def client_order_id(self) -> str:
@@ -36,8 +41,20 @@ class FillRecord:
 
 @attrs.frozen
 class ReservationRecord:
+    """A reservation (its legs joined, and at release their ``held``/``missing``) as
+    last recorded."""
+
     reservation: Reservation
     updated_at: float
+
+
+@attrs.frozen
+class BasketProgressRecord:
+    """One appended step of a basket's execution; ``id`` orders them."""
+
+    id: int
+    progress: BasketProgress
+    at: float
 
 
 @attrs.frozen

@@ -1,5 +1,6 @@
 """What a new risk incarnation reads from the ledger at start: the reservations a
-previous incarnation (or process) left open, and the fills recorded so far.
+previous incarnation (or process) left open, the fills recorded so far, and the
+events its reservations were made in.
 
 A reservation lives in risk's memory; the ledger has its last recorded state.
 When risk restarts (alone, with everything after persistence, or with the
@@ -13,14 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from actors.domain import Event
 from actors.messages import Reservation, ReservationState
 from actors.persistence._ledger import Ledger
 from actors.persistence._records import FillRecord
 
 
 def open_reservations(path: Path) -> tuple[Reservation, ...]:
-    """Every reservation whose last recorded state is held or in doubt (its count,
-    prices and amount exact ``Decimal``, as recorded); none if the ledger does not
+    """Every reservation whose last recorded state is held or in doubt (with its legs:
+    counts, prices and amounts exact ``Decimal``, as recorded); none if the ledger does not
     exist yet. Raises :class:`~actors.errors.LedgerError` when the
     ledger exists but cannot be read (callers fail closed)."""
     if not path.exists():
@@ -44,3 +46,26 @@ def recorded_fills(path: Path) -> tuple[FillRecord, ...]:
         return ()
     with Ledger.open_read_only(path) as ledger:
         return ledger.fills()
+
+
+def recorded_events(path: Path) -> tuple[Event, ...]:
+    """The event definitions the ledger's reservations were made in, to seed risk's
+    event map: per market, the latest recorded definition that names it (a
+    reservation's event is rewritten with each of its states, so latest is by
+    last update). Each event once, the oldest first, so adding them in order
+    leaves the latest definition of every market in place. None if the ledger
+    does not exist yet. Raises :class:`~actors.errors.LedgerError` when the
+    ledger exists but cannot be read (callers fail closed)."""
+    if not path.exists():
+        return ()
+    with Ledger.open_read_only(path) as ledger:
+        records = ledger.reservations()
+    claimed: set[str] = set()
+    latest: list[Event] = []
+    for record in reversed(records):
+        event = record.reservation.event
+        unclaimed = set(event.markets) - claimed
+        if unclaimed and event not in latest:
+            latest.append(event)
+        claimed |= unclaimed
+    return tuple(reversed(latest))

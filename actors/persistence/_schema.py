@@ -16,7 +16,11 @@ total becomes canonical fixed-point TEXT (:mod:`actors.persistence._decimals`)
 and the ``_cents`` columns lose their suffix; its Python step
 (:mod:`actors.persistence._migrate_v3`) converts the rows and the stored event
 payloads, or refuses the whole open, naming the row, when one cannot be
-converted exactly.
+converted exactly. Version 4 is baskets (docs/baskets.md §5): a reservation
+holds an event and 1..64 legs (``reservation_legs``), execution appends
+``basket_progress``, and each order knows its leg and role; its Python step
+(:mod:`actors.persistence._migrate_v4`) turns every version 3 reservation into a
+two-leg basket under its legacy client order ids.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import attrs
 
-from actors.persistence import _migrate_v3
+from actors.persistence import _migrate_v3, _migrate_v4
 from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, column_check
 from actors.persistence._errors import LedgerSchemaError
 from actors.persistence._migrate_v3 import Unmigratable
@@ -242,7 +246,86 @@ _V3 = Migration(
     _migrate_v3.convert,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+_OUTCOMES = "'filled','partial','unhedged','none','failed'"
+
+# Written out, not generated from the enums: a released migration never changes.
+_V4 = Migration(
+    4,
+    "baskets: reservations with legs, basket progress, order legs",
+    (
+        "ALTER TABLE reservations RENAME TO reservations_v3",
+        f"""CREATE TABLE reservations (
+            reservation_id TEXT PRIMARY KEY,
+            event_ticker TEXT NOT NULL,
+            event_markets TEXT NOT NULL CONSTRAINT event_markets_json CHECK (
+                CASE WHEN typeof(event_markets) = 'text' AND json_valid(event_markets)
+                THEN json_type(event_markets) = 'array' AND json_array_length(event_markets) >= 1
+                ELSE 0 END),
+            exclusive INTEGER NOT NULL CONSTRAINT exclusive_flag CHECK (
+                typeof(exclusive) = 'integer' AND exclusive IN (0, 1)),
+            purpose TEXT NOT NULL CONSTRAINT purpose_known CHECK (purpose IN ('arbitrage', 'exit')),
+            amount TEXT NOT NULL CONSTRAINT amount_exact CHECK ({_dollars("amount")}),
+            complete_within_s REAL NOT NULL CONSTRAINT complete_within_s_range CHECK (
+                typeof(complete_within_s) = 'real' AND complete_within_s >= 0),
+            max_complete_attempts INTEGER NOT NULL CONSTRAINT max_complete_attempts_range CHECK (
+                typeof(max_complete_attempts) = 'integer'
+                AND max_complete_attempts BETWEEN 0 AND 9),
+            owner_epoch INTEGER,
+            state TEXT NOT NULL CONSTRAINT state_known CHECK (
+                state IN ('held', 'in_doubt', 'released')),
+            outcome TEXT CONSTRAINT outcome_known CHECK (
+                outcome IS NULL OR outcome IN ({_OUTCOMES})),
+            detail TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        f"""CREATE TABLE reservation_legs (
+            reservation_id TEXT NOT NULL REFERENCES reservations (reservation_id),
+            leg INTEGER NOT NULL CONSTRAINT leg_range CHECK (
+                typeof(leg) = 'integer' AND leg BETWEEN 0 AND 63),
+            ticker TEXT NOT NULL,
+            side TEXT NOT NULL CONSTRAINT side_known CHECK (side IN ('yes', 'no')),
+            action TEXT NOT NULL CONSTRAINT action_known CHECK (action IN ('buy', 'sell')),
+            price TEXT NOT NULL CONSTRAINT price_exact CHECK ({_price("price")}),
+            max_price TEXT NOT NULL CONSTRAINT max_price_exact CHECK ({_price("max_price")}),
+            count TEXT NOT NULL CONSTRAINT count_exact CHECK ({_count("count")}),
+            amount TEXT NOT NULL CONSTRAINT amount_exact CHECK ({_dollars("amount")}),
+            payout TEXT NOT NULL CONSTRAINT payout_exact CHECK ({_dollars("payout")}
+                AND CAST(payout AS REAL) > 0),
+            client_order_id TEXT NOT NULL UNIQUE,
+            held TEXT CONSTRAINT held_exact CHECK (
+                held IS NULL OR {column_check("held", COUNT_PLACES, exact=False, signed=True)}),
+            missing TEXT CONSTRAINT missing_exact CHECK (
+                missing IS NULL OR ({column_check("missing", COUNT_PLACES, exact=False)}
+                AND CAST(missing AS REAL) > 0)),
+            PRIMARY KEY (reservation_id, leg)
+        )""",
+        f"""CREATE TABLE basket_progress (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            reservation_id TEXT NOT NULL,
+            phase TEXT NOT NULL CONSTRAINT phase_known CHECK (phase IN (
+                'placing', 'legs_settled', 'completing', 'unwinding', 'settled')),
+            attempt INTEGER NOT NULL CONSTRAINT attempt_range CHECK (
+                typeof(attempt) = 'integer' AND attempt >= 0),
+            deadline_at REAL,
+            held TEXT NOT NULL CONSTRAINT held_json CHECK (
+                CASE WHEN typeof(held) = 'text' AND json_valid(held)
+                THEN json_type(held) = 'array' ELSE 0 END),
+            outcome TEXT CONSTRAINT outcome_known CHECK (
+                outcome IS NULL OR outcome IN ({_OUTCOMES})),
+            detail TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX basket_progress_by_reservation ON basket_progress (reservation_id)",
+        """ALTER TABLE orders ADD COLUMN leg INTEGER CONSTRAINT leg_range CHECK (
+            leg IS NULL OR (typeof(leg) = 'integer' AND leg BETWEEN 0 AND 63))""",
+        """ALTER TABLE orders ADD COLUMN role TEXT CONSTRAINT role_known CHECK (
+            role IS NULL OR role IN ('entry', 'complete', 'unwind'))""",
+    ),
+    _migrate_v4.convert,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 """Every migration, in order; version ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

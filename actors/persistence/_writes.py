@@ -3,9 +3,9 @@
 The rules, per event (a broken rule raises :class:`LedgerConflictError` naming
 the id and the field; the caller rolls the whole Record back):
 
-- ``IntentRecorded``: inserts the order in state NEW. The same client order id
-  with the same content is a no-op (counted as a duplicate); with other content
-  it is a conflict.
+- ``IntentRecorded``: inserts the order in state NEW with its reservation id,
+  leg and role. The same client order id with the same content is a no-op
+  (counted as a duplicate); with other content it is a conflict.
 - ``OrderUpdated``: the order must exist, and the update goes through the
   domain's state machine, :meth:`~actors.domain.Order.advance`: ``filled_count``
   never decreases; the state stays or moves along
@@ -18,7 +18,17 @@ the id and the field; the caller rolls the whole Record back):
 - ``FillRecorded``: inserts the fill; the same fill id with the same content is
   a no-op (so reconciliation can re-import venue fills), with other content a
   conflict.
-- ``ReservationChanged``: upsert, the latest state wins.
+- ``ReservationChanged``: upsert of the reservation row, states only moving
+  forward (held -> in_doubt -> released: a late HELD never overwrites a later
+  state); its legs are inserted once: the same legs again are a no-op, other
+  legs (another count, price, id, ... or another number of legs) a conflict
+  naming the leg, and a leg's ENTRY id used by another reservation's leg is a
+  conflict too. A RELEASED state that carries ``held``/``missing`` writes them
+  on the legs. A ``held`` that is not one value per leg, or a ``missing`` leg
+  that is not one of its legs (same ticker, side and id, in leg order), or a
+  leg whose payout is not the event's cannot be stored faithfully and raises
+  :class:`~actors.errors.LedgerSerializationError` naming it.
+- ``BasketProgress``: appended.
 - ``AuditEvent``: appended.
 - ``VenueReconciled``: every non-terminal order not among the ids at the venue
   becomes EXPIRED.
@@ -41,14 +51,16 @@ from decimal import Decimal, localcontext
 import attrs
 
 from actors.domain import Action, OrderState
-from actors.errors import DomainError
+from actors.errors import DomainError, LedgerSerializationError
 from actors.messages import (
     AuditEvent,
+    BasketProgress,
     FillRecorded,
     IntentRecorded,
     IntentsAbandoned,
     LedgerEvent,
     OrderUpdated,
+    Reservation,
     ReservationChanged,
     ReservationState,
     VenueReconciled,
@@ -56,7 +68,7 @@ from actors.messages import (
 from actors.money import EXACT
 from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerConflictError
-from actors.persistence._rows import FILL_COLUMNS, INTENT_COLUMNS, order_of
+from actors.persistence._rows import FILL_COLUMNS, INTENT_COLUMNS, LEG_COLUMNS, order_of
 
 _OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
 
@@ -86,7 +98,9 @@ def apply_event(
     elif isinstance(event, FillRecorded):
         _record_fill(conn, event, at, operation, tally)
     elif isinstance(event, ReservationChanged):
-        _upsert_reservation(conn, event, at)
+        _upsert_reservation(conn, event, at, operation)
+    elif isinstance(event, BasketProgress):
+        _append_progress(conn, event, at)
     elif isinstance(event, AuditEvent):
         conn.execute(
             "INSERT INTO audit (kind, detail, source, at) VALUES (?, ?, ?, ?)",
@@ -124,8 +138,10 @@ def _record_intent(
         _contracts(intent.count),
         _dollars(intent.payout),
         event.opportunity_id,
+        event.leg,
+        event.role.value,
     )
-    names = (*INTENT_COLUMNS, "opportunity_id")
+    names = (*INTENT_COLUMNS, "opportunity_id", "leg", "role")
     stored = conn.execute(
         f"SELECT {', '.join(names)} FROM orders WHERE client_order_id = ?",  # noqa: S608 - fixed column names
         (intent.client_order_id,),
@@ -233,32 +249,174 @@ def _state_rank(column: str) -> str:
     return f"(CASE {column} {cases} END)"
 
 
+_RESERVATION_COLUMNS = (
+    "reservation_id",
+    "event_ticker",
+    "event_markets",
+    "exclusive",
+    "purpose",
+    "amount",
+    "complete_within_s",
+    "max_complete_attempts",
+    "owner_epoch",
+    "state",
+    "outcome",
+    "detail",
+    "updated_at",
+)
 _UPSERT_RESERVATION = (
-    "INSERT INTO reservations (reservation_id, ticker, count, yes_price, no_price,"  # noqa: S608 - ranks from the enum
-    " amount, owner_epoch, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (reservation_id) DO UPDATE SET ticker = excluded.ticker,"
-    " count = excluded.count, yes_price = excluded.yes_price, no_price = excluded.no_price,"
-    " amount = excluded.amount, owner_epoch = excluded.owner_epoch,"
-    " state = excluded.state, updated_at = excluded.updated_at"
-    f" WHERE {_state_rank('excluded.state')} >= {_state_rank('reservations.state')}"
+    f"INSERT INTO reservations ({', '.join(_RESERVATION_COLUMNS)}, created_at)"  # noqa: S608 - fixed names, ranks from the enum
+    f" VALUES ({', '.join('?' * len(_RESERVATION_COLUMNS))}, ?)"
+    " ON CONFLICT (reservation_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _RESERVATION_COLUMNS[1:])
+    + f" WHERE {_state_rank('excluded.state')} >= {_state_rank('reservations.state')}"
 )
 
 
-def _upsert_reservation(conn: sqlite3.Connection, event: ReservationChanged, at: float) -> None:
+def _upsert_reservation(
+    conn: sqlite3.Connection, event: ReservationChanged, at: float, operation: str
+) -> None:
     """Insert or update; states only move forward (held -> in_doubt -> released), so a
-    late commit of an older state (execution's HELD after risk's RELEASED) is a no-op."""
+    late commit of an older state (execution's HELD after risk's RELEASED) is a no-op.
+    Then the legs (see the module docstring)."""
     r = event.reservation
+    _check_faithful(r, operation)
     conn.execute(
         _UPSERT_RESERVATION,
         (
             r.reservation_id,
-            r.ticker,
-            _contracts(r.count),
-            _dollars(r.yes_price),
-            _dollars(r.no_price),
+            r.event.event_ticker,
+            json.dumps(list(r.event.markets)),
+            int(r.event.exclusive),
+            r.purpose.value,
             _dollars(r.amount),
+            r.complete_within_s,
+            r.max_complete_attempts,
             r.owner_epoch,
             r.state.value,
+            None if r.outcome is None else r.outcome.value,
+            r.detail,
+            at,
+            at,
+        ),
+    )
+    _insert_legs(conn, r, operation)
+    if r.state is ReservationState.RELEASED and (r.held or r.missing):
+        shorts = {missing.index: _contracts(missing.short) for missing in r.missing}
+        for leg in r.legs:
+            conn.execute(
+                "UPDATE reservation_legs SET held = ?, missing = ?"
+                " WHERE reservation_id = ? AND leg = ?",
+                (
+                    _contracts(r.held[leg.index]) if r.held else None,
+                    shorts.get(leg.index),
+                    r.reservation_id,
+                    leg.index,
+                ),
+            )
+
+
+def _check_faithful(r: Reservation, operation: str) -> None:
+    """Refuse what the tables cannot give back unchanged (see the module docstring)."""
+
+    def refuse(field: str, reason: str) -> None:
+        raise LedgerSerializationError(
+            f"reservation {r.reservation_id!r}: {reason}: the ledger cannot store it faithfully",
+            operation=operation,
+            field=f"reservation.{field}",
+        )
+
+    for leg in r.legs:
+        if leg.payout != r.event.payout:
+            refuse(f"legs[{leg.index}].payout", f"{leg.payout} is not the event's {r.event.payout}")
+    if r.held and len(r.held) != len(r.legs):
+        refuse("held", f"{len(r.held)} values for {len(r.legs)} legs")
+    after = -1
+    for position, missing in enumerate(r.missing):
+        if not after < missing.index < len(r.legs):
+            refuse(f"missing[{position}].index", f"{missing.index} is not a later leg")
+        leg = r.legs[missing.index]
+        for name in ("ticker", "side", "client_order_id"):
+            if getattr(missing, name) != getattr(leg, name):
+                refuse(f"missing[{position}].{name}", f"not leg {leg.index}'s")
+        after = missing.index
+
+
+def _insert_legs(conn: sqlite3.Connection, r: Reservation, operation: str) -> None:
+    """Insert the legs the first time; later the same legs are a no-op, other legs a
+    :class:`LedgerConflictError` naming the leg (``legs[i].column``)."""
+    rid = r.reservation_id
+    stored = {
+        row["leg"]: row
+        for row in conn.execute(
+            f"SELECT leg, {', '.join(LEG_COLUMNS)} FROM reservation_legs"  # noqa: S608 - fixed names
+            " WHERE reservation_id = ?",
+            (rid,),
+        )
+    }
+    if stored and len(stored) != len(r.legs):
+        raise LedgerConflictError(
+            f"reservation recorded again with {len(r.legs)} legs, it has {len(stored)}",
+            operation=operation,
+            key=rid,
+            field="legs",
+        )
+    for leg in r.legs:
+        new = (
+            leg.ticker,
+            leg.side.value,
+            leg.action.value,
+            _dollars(leg.price),
+            _dollars(leg.max_price),
+            _contracts(leg.count),
+            _dollars(leg.amount),
+            _dollars(leg.payout),
+            leg.client_order_id,
+        )
+        row = stored.get(leg.index)
+        if row is not None:
+            old = tuple(row[name] for name in LEG_COLUMNS)
+            if old != new:
+                column = _first_difference(LEG_COLUMNS, old, new)
+                raise LedgerConflictError(
+                    f"leg {leg.index} recorded again with other content: {column} was"
+                    f" {row[column]!r}, now {new[LEG_COLUMNS.index(column)]!r}",
+                    operation=operation,
+                    key=rid,
+                    field=f"legs[{leg.index}].{column}",
+                )
+            continue
+        owner = conn.execute(
+            "SELECT reservation_id, leg FROM reservation_legs WHERE client_order_id = ?",
+            (leg.client_order_id,),
+        ).fetchone()
+        if owner is not None:
+            raise LedgerConflictError(
+                f"leg {leg.index}'s client order id {leg.client_order_id!r} is already leg"
+                f" {owner['leg']} of reservation {owner['reservation_id']!r}",
+                operation=operation,
+                key=rid,
+                field=f"legs[{leg.index}].client_order_id",
+            )
+        conn.execute(
+            f"INSERT INTO reservation_legs (reservation_id, leg, {', '.join(LEG_COLUMNS)})"  # noqa: S608 - fixed names, placeholders
+            f" VALUES (?, ?, {', '.join('?' * len(LEG_COLUMNS))})",
+            (rid, leg.index, *new),
+        )
+
+
+def _append_progress(conn: sqlite3.Connection, event: BasketProgress, at: float) -> None:
+    conn.execute(
+        "INSERT INTO basket_progress (reservation_id, phase, attempt, deadline_at, held,"
+        " outcome, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.reservation_id,
+            event.phase.value,
+            event.attempt,
+            event.deadline_at,
+            json.dumps([_contracts(held) for held in event.held]),
+            None if event.outcome is None else event.outcome.value,
+            event.detail,
             at,
         ),
     )

@@ -2,12 +2,14 @@
 
 - :class:`RiskActor`: the actor (DESIGN.md §5 "Risk"); its module docstring lists
   every message it handles and sends;
-- :class:`RiskLimits`, :class:`BreakerConfig`: its configuration, frozen and
-  validated (the daemon maps its TOML config into them); money limits are
-  exact ``Decimal`` dollars;
+- :class:`RiskLimits`, :class:`BreakerConfig`, :class:`BasketPolicy`: its
+  configuration, frozen and validated (the daemon maps its TOML config into
+  them); money limits are exact ``Decimal`` dollars;
 - :class:`CircuitBreaker`, :class:`Holding`, :class:`ReservationBook`,
-  :func:`limit_breached`, :func:`worst_case`: the pure parts it is built
-  from, tested on their own with explicit times;
+  :class:`Exposure`, :func:`limit_breached`, :func:`reservation_for`: the pure
+  parts it is built from, tested on their own with explicit times;
+- :func:`complete_sets`, :func:`event_exposure`: the exposure model of one
+  event (shared with the chaos checker);
 - :class:`RiskStatus` and its parts (:class:`BreakerStatus`,
   :class:`ReservationsStatus`, :class:`ReservationView`, :class:`ExposureStatus`,
   :class:`PositionView`) and the counters :class:`RejectionCounts`,
@@ -15,10 +17,12 @@
 """
 
 from actors.risk._actor import Rejected, RiskActor
+from actors.risk._amounts import BasketPolicy, reservation_for
 from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
+from actors.risk._events import complete_sets, event_exposure
 from actors.risk._holdings import Holding
-from actors.risk._limits import RejectReason, RiskLimits, limit_breached, worst_case
+from actors.risk._limits import Exposure, RejectReason, RiskLimits, limit_breached
 from actors.risk._status import (
     BreakerStatus,
     ExposureStatus,
@@ -31,10 +35,12 @@ from actors.risk._status import (
 )
 
 __all__ = [
+    "BasketPolicy",
     "BreakerConfig",
     "BreakerState",
     "BreakerStatus",
     "CircuitBreaker",
+    "Exposure",
     "ExposureStatus",
     "Holding",
     "PositionView",
@@ -48,6 +54,8 @@ __all__ = [
     "RiskCounts",
     "RiskLimits",
     "RiskStatus",
+    "complete_sets",
+    "event_exposure",
     "limit_breached",
-    "worst_case",
+    "reservation_for",
 ]

@@ -7,19 +7,28 @@ opportunities can never both pass a check that only one of them fits.
 
 Messages handled (see :mod:`actors.messages` for the contract):
 
-- ``Reserve`` -> ``Execute`` to execution (which records the HELD reservation
-  with its order intents); answers an ``ask`` with the :class:`Reservation` or a
-  :class:`Rejected`.  Refused when halted, before ``Reconciled(ok=True)``, while
-  the breaker is OPEN (or HALF_OPEN with its probes in use), for an opportunity id
-  already used, or when a limit would break.
-- ``ExecutionReport`` -> fills booked, the HELD reservation released; a
-  FILLED/PARTIAL/NONE outcome is a breaker success; FAILED counts nothing.
+- ``Reserve(basket)`` -> ``Execute`` to execution (which records the HELD
+  reservation with its order intents); answers an ``ask`` with the
+  :class:`Reservation` or a :class:`Rejected`.  All legs or none: every check
+  runs against the books with all legs added, in one handler.  Refused, in this
+  order: when halted, before ``Reconciled(ok=True)``, while the breaker is OPEN
+  (or HALF_OPEN with its probes in use), for a basket id already used
+  (closed); when a leg's market or the event has its live reservations
+  (busy); when risk's own fee schedule refuses the basket or finds no edge
+  (invalid); an exit selling more than the unbound contracts held
+  (``NOT_HELD``); or when a limit would break (docs/baskets.md §3).
+- ``ExecutionReport`` -> fills booked, the HELD reservation released with the
+  report's outcome, held and missing legs; a FILLED/PARTIAL/UNHEDGED/NONE
+  outcome is a breaker success; FAILED counts nothing.
 - ``VenueErrorReport`` -> TRANSIENT: breaker failure; CRITICAL: halt.
 - ``Down(execution)`` -> the dead incarnation's reservations become IN_DOUBT.
 - ``ExecutionReady`` -> ``ResolveInDoubt`` for each IN_DOUBT reservation (now
   owned by the new incarnation), and ``CancelAll`` again while halted.
-- ``InDoubtResolved`` -> fills booked, the IN_DOUBT reservation released.  This
-  is the only way an IN_DOUBT reservation is ever released: no timeout does it.
+- ``InDoubtResolved`` -> fills booked, the IN_DOUBT reservation released (with
+  its outcome, held and missing legs).  This is the only way an IN_DOUBT
+  reservation is ever released: no timeout does it.
+- ``HoldingsWanted`` -> ``Holdings`` to the strategy (also sent whenever fills
+  or an adoption change what is held; the strategy unavailable: dropped).
 - ``Halt`` / ``Resume`` -> kill switch on (with ``CancelAll``) / off; audited.
   ``Resume`` does not touch the breaker: the breaker measures the venue and
   heals by itself through HALF_OPEN probes; an operator clears decisions, not facts.
@@ -38,10 +47,12 @@ Messages handled (see :mod:`actors.messages` for the contract):
   goes through the actor's :class:`~actors.ledger_client.LedgerClient`; its
   deadlines are swept each time risk handles a message.
 
-History: each reservation's reserve / reject / in_doubt / release, each halt
-and resume, and each ``Reconciled`` heard is logged with ``history=`` bound
-(``reservation``, ``halt``, ``resume``, ``reconciled``); the daemon's history
-sink writes them to its JSONL history (see ``warden.history``).
+History: each reservation's reserve / reject / in_doubt / release (with its
+outcome and the indexes of the legs left short), each halt and resume, and each
+``Reconciled`` heard is logged with ``history=`` bound (``reservation``,
+``halt``, ``resume``, ``reconciled``; the fields are
+:class:`actors.history.ReservationLine`'s); the daemon's history sink writes
+them to its JSONL history (see ``warden.history``).
 
 Failure behaviour: no handler raises on bad input.  A fill that cannot be
 booked (another payout, selling more than held) halts trading, since risk's
@@ -50,8 +61,10 @@ books no longer match the venue.  Unknown messages are counted (the runtime's
 Start: a new incarnation (after a crash, a hang, an operator restart, or a new
 process) rebuilds its positions and the day's realised P&L by booking every fill
 the ledger recorded (``recorded_fills``), so no restart resets the daily loss
-limit; it restores a standing halt and the reservations left open, then tells
-execution ``RiskReady``.  It refuses every ``Reserve`` until execution answers
+limit; it restores a standing halt, the events it knew (``recorded_events``) and
+the reservations left open, then tells execution ``RiskReady``.  The leftovers
+are settled at the first ``Reconciled(ok=True)`` from the ledger's and the
+venue's fills (``Reservation.settlement``).  It refuses every ``Reserve`` until execution answers
 with a ``Reconciled`` -- re-run for this incarnation if execution had reconciled
 already, so a restart of risk alone returns to ready by itself.  Ledger
 unreadable or its fills unbookable: the incarnation starts halted (fail closed).
@@ -61,13 +74,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import attrs
 from loguru import logger
 
-from actors.domain import Fill
+from actors.domain import Basket, Event, Fill
 from actors.errors import DomainError
 from actors.fees import FeeModel
 from actors.ledger_client import (
@@ -85,8 +98,11 @@ from actors.messages import (
     ExecutionReady,
     ExecutionReport,
     Halt,
+    Holdings,
+    HoldingsWanted,
     InDoubtResolved,
     LedgerEvent,
+    MissingLeg,
     Outcome,
     Reconciled,
     Recorded,
@@ -101,15 +117,12 @@ from actors.messages import (
     VenueErrorReport,
 )
 from actors.money import EXACT
-from actors.risk._book import ReservationBook
+from actors.risk._admission import Books, admit
+from actors.risk._amounts import BasketPolicy
+from actors.risk._book import ReservationBook, settled_outcome
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
-from actors.risk._limits import (
-    RejectReason,
-    RiskLimits,
-    exact_sum,
-    limit_breached,
-    worst_case,
-)
+from actors.risk._exposure import EventMap, exposure_of, unbound_contracts
+from actors.risk._limits import Exposure, RejectReason, RiskLimits
 from actors.risk._positions import PositionBook
 from actors.risk._status import (
     BreakerStatus,
@@ -123,25 +136,27 @@ from actors.risk._status import (
 )
 from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
-_SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.NONE})
+_SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.UNHEDGED, Outcome.NONE})
 _ZERO = Decimal(0)
 
 
 @attrs.frozen
 class Rejected:
-    """The answer to an asked ``Reserve`` that risk refused."""
+    """The answer to an asked ``Reserve`` that risk refused: nothing of it was booked."""
 
-    opportunity_id: str
-    ticker: str
+    reservation_id: str
+    event_ticker: str
     reason: RejectReason
 
 
 class RiskActor(SupervisedActor):
     """Owns exposure, reservations, the circuit breaker and the kill switch.
 
-    ``execution`` and ``persistence`` are the supervision names it talks to;
-    ``fees`` is the fee model it prices a reservation's worst case with (its
-    own, never the strategy's).  Raises ``TypeError`` for a config of the wrong type.
+    ``execution``, ``persistence`` and ``strategy`` are the supervision names it
+    talks to; ``fees`` is the fee model it prices a basket with (its own, never
+    the strategy's); ``basket_policy`` the partial-fill policy every arbitrage
+    reservation carries (it sets the legs' ``max_price`` and ``amount``).
+    Raises ``TypeError`` for a config of the wrong type.
     """
 
     def __init__(
@@ -149,6 +164,9 @@ class RiskActor(SupervisedActor):
         limits: RiskLimits,
         breaker: BreakerConfig,
         *,
+        basket_policy: BasketPolicy,
+        recorded_events: Callable[[], Iterable[Event]] | None = None,
+        strategy: str = "strategy",
         execution: str = "execution",
         persistence: str = "persistence",
         fees: FeeModel | None = None,
@@ -163,10 +181,15 @@ class RiskActor(SupervisedActor):
         incarnation starts halted. Without it, risk starts unhalted.
 
         ``open_reservations`` gives the reservations the ledger still shows held
-        or in doubt: a previous incarnation's, gone with it. They are released
-        (recorded RELEASED) at the first ``Reconciled(ok=True)``, which comes after
-        execution has cancelled every resting order and recorded every fill. If
-        they cannot be read (raises), the incarnation starts halted.
+        or in doubt: a previous incarnation's, gone with it. They are settled and
+        released (recorded RELEASED with their outcome and missing legs) at the
+        first ``Reconciled(ok=True)``, which comes after execution has cancelled
+        every resting order and recorded every fill. If they cannot be read
+        (raises), the incarnation starts halted.
+
+        ``recorded_events`` gives the events the ledger knows (of its
+        reservations): which markets settle together. If they cannot be read
+        (raises), the incarnation starts halted.
 
         ``recorded_fills`` gives every fill the ledger holds with the wall time it
         was recorded, oldest first; they are booked at start (positions, the day's
@@ -180,10 +203,17 @@ class RiskActor(SupervisedActor):
         self._standing_halt = standing_halt
         self._open_reservations = open_reservations
         self._recorded_fills = recorded_fills
+        self._recorded_events = recorded_events
         self._recovered: dict[str, Reservation] = {}
+        self._recovered_fills: list[Fill] = []  # the ledger's fills of _recovered's orders
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
+        if not isinstance(basket_policy, BasketPolicy):
+            raise TypeError("RiskActor needs a BasketPolicy")
         self._limits = limits
+        self._policy = basket_policy
+        self._strategy = strategy
+        self._events = EventMap()
         self._execution = execution
         self._persistence = persistence
         self._fees = fees if fees is not None else FeeModel()
@@ -219,6 +249,7 @@ class RiskActor(SupervisedActor):
         self._ledger.start()  # Down(persistence) fails the Records it held
         self._restore_halt()
         self._recover_reservations()
+        self._rebuild_events()
         self._rebuild_positions()
         # Unavailable: execution reconciles when it starts, and tells this incarnation.
         with contextlib.suppress(ChildUnavailable):
@@ -233,12 +264,15 @@ class RiskActor(SupervisedActor):
         except Exception as error:  # noqa: BLE001 - unknown fills: unknown loss, fail closed
             self._start_halted(f"recorded fills unknown: {error}")
             return
+        leftover_ids = {i for r in self._recovered.values() for i in r.order_ids()}
         for fill, at in recorded:
             try:
                 self._positions.book(fill, at)
             except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
                 self._start_halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
                 return
+            if fill.client_order_id in leftover_ids:
+                self._recovered_fills.append(fill)
         self._counts.fills_rebuilt = len(recorded)
         if recorded:
             self._log("positions_rebuilt").info(
@@ -247,6 +281,18 @@ class RiskActor(SupervisedActor):
                 self._positions.realised_today(self.clock.wall()),
                 self._positions.realised_total,
             )
+
+    def _rebuild_events(self) -> None:
+        """Learn the events the ledger knows: which markets settle together."""
+        if self._recorded_events is None:
+            return
+        try:
+            events = list(self._recorded_events())
+        except Exception as error:  # noqa: BLE001 - unknown events: unknown hedges, fail closed
+            self._start_halted(f"recorded events unknown: {error}")
+            return
+        for event in events:
+            self._events.learn(event)
 
     def _start_halted(self, reason: str) -> None:
         self._halted, self._halt_reason = True, reason
@@ -262,6 +308,8 @@ class RiskActor(SupervisedActor):
             self._start_halted(f"open reservations unknown: {error}")
             return
         self._recovered = {r.reservation_id: r for r in found}
+        for reservation in found:
+            self._events.learn(reservation.event)
         if found:
             self._log("reservations_recovered").warning(
                 "{} reservation(s) left open by a previous incarnation: {}; released at"
@@ -270,16 +318,29 @@ class RiskActor(SupervisedActor):
                 sorted(self._recovered),
             )
 
-    def _release_recovered(self) -> None:
+    def _release_recovered(self, venue_fills: tuple[Fill, ...]) -> None:
         """Execution reconciled: every resting order was cancelled and every fill read,
-        so nothing of a previous incarnation's reservations can still be live."""
+        so nothing of a previous incarnation's reservations can still be live. Each
+        is settled from the ledger's and the venue's fills of its orders and released
+        with that outcome and its missing legs (nothing is unwound here: the
+        reconciliation cancelled everything; an exit or the operator sells later)."""
         recovered, self._recovered = self._recovered, {}
+        fills = (*self._recovered_fills, *venue_fills)
+        self._recovered_fills = []
+        why = "left by a previous incarnation; venue reconciled"
         for reservation in recovered.values():
-            released = attrs.evolve(reservation, state=ReservationState.RELEASED)
+            settlement = reservation.settlement(fills)
+            released = attrs.evolve(
+                reservation,
+                state=ReservationState.RELEASED,
+                outcome=settled_outcome(reservation, settlement),
+                held=settlement.held,
+                missing=settlement.missing,
+                detail=why,
+            )
             self._counts.recovered_released += 1
-            why = "left by a previous incarnation; venue reconciled"
             self._history("released", released, "release", why).info(
-                "released {}: {}", released.reservation_id, why
+                "released {} ({}): {}", released.reservation_id, released.outcome, why
             )
             self._record(ReservationChanged(released))
 
@@ -314,6 +375,7 @@ class RiskActor(SupervisedActor):
             Halt: self._on_halt,
             Resume: self._on_resume,
             Reconciled: self._on_reconciled,
+            HoldingsWanted: self._on_holdings_wanted,
             Recorded: self._on_recorded,
             RecordFailed: self._on_record_failed,
         }
@@ -329,33 +391,26 @@ class RiskActor(SupervisedActor):
     # -- Reserve -----------------------------------------------------------------------
 
     def _on_reserve(self, message: Reserve) -> Reservation | Rejected:
-        opportunity = message.opportunity
-        reason, amount = self._refusal(message)
-        if reason is not None:
-            return self._reject(message, reason)
-        reservation = Reservation(
-            reservation_id=message.opportunity_id,
-            ticker=opportunity.ticker,
-            count=opportunity.count,
-            yes_price=opportunity.yes_ask,
-            no_price=opportunity.no_ask,
-            amount=amount,
-        )
+        admitted = self._admit(message.basket)
+        if isinstance(admitted, RejectReason):
+            return self._reject(message, admitted)
         try:
-            owner = self.send(self._execution, Execute(reservation))
+            owner = self.send(self._execution, Execute(admitted))
         except ChildUnavailable:
             return self._reject(message, RejectReason.EXECUTION_UNAVAILABLE)
-        reservation = attrs.evolve(reservation, owner_epoch=owner)
+        reservation = attrs.evolve(admitted, owner_epoch=owner)
+        self._events.learn(reservation.event)
         if self._breaker.state is BreakerState.HALF_OPEN:
             self._probe_ids.add(reservation.reservation_id)
         self._breaker = self._breaker.reserve(self.clock.monotonic())
         self._book.add(reservation)
         self._counts.reserved += 1
         self._history("reserved", reservation, "reserve", "").info(
-            "reserved ${} for {} in {} (execution#{})",
-            amount,
+            "reserved ${} for {} in {} {} (execution#{})",
+            reservation.amount,
             reservation.reservation_id,
-            reservation.ticker,
+            reservation.event_ticker,
+            list(reservation.tickers),
             owner,
         )
         # Its HELD state is written by execution, in the same transaction as the
@@ -365,33 +420,23 @@ class RiskActor(SupervisedActor):
         self._latest[reservation.reservation_id] = reservation
         return reservation
 
-    def _refusal(self, message: Reserve) -> tuple[RejectReason | None, Decimal]:
-        """Why ``message`` cannot be reserved (or ``None``) and its worst-case amount."""
-        closed = self._closed_reason(message.opportunity_id)
+    def _admit(self, basket: Basket) -> Reservation | RejectReason:
+        """The reservation of ``basket``, or why it cannot be made; changes nothing."""
+        closed = self._closed_reason(basket.basket_id)
         if closed is not None:
-            return closed, _ZERO
-        if self._market_busy(message.opportunity.ticker):
-            return RejectReason.MARKET_BUSY, _ZERO
-        try:
-            amount = worst_case(self._fees, message.opportunity)
-        except (DomainError, ArithmeticError):  # decimal signals are ArithmeticErrors
-            return RejectReason.INVALID, _ZERO
+            return closed
         realised_today = self._positions.realised_today(self.clock.wall())
-        breached = limit_breached(
-            self._limits,
-            self.exposure_by_market(),
-            ticker=message.opportunity.ticker,
-            amount=amount,
-            realised_loss_today=max(_ZERO, EXACT.minus(realised_today)),
+        books = Books(
+            book=self._book,
+            holdings=self._positions.holdings(),
+            events=self._events,
+            realised_loss=max(_ZERO, EXACT.minus(realised_today)),
         )
-        return breached, amount
+        return admit(
+            basket, books, limits=self._limits, policy=self._policy, schedule=self._fees.schedule
+        )
 
-    def _market_busy(self, ticker: str) -> bool:
-        """``ticker`` already has as many live (HELD or IN_DOUBT) reservations as allowed."""
-        live = sum(1 for r in (*self._book.held(), *self._book.in_doubt()) if r.ticker == ticker)
-        return live >= self._limits.max_reservations_per_market
-
-    def _closed_reason(self, opportunity_id: str) -> RejectReason | None:
+    def _closed_reason(self, reservation_id: str) -> RejectReason | None:
         """Why no reservation at all may be made now, whatever its size."""
         if self._halted:
             return RejectReason.HALTED
@@ -401,24 +446,24 @@ class RiskActor(SupervisedActor):
             if self._breaker.state is BreakerState.HALF_OPEN:
                 return RejectReason.BREAKER_HALF_OPEN
             return RejectReason.BREAKER_OPEN
-        if self._book.is_used(opportunity_id):
+        if self._book.is_used(reservation_id):
             return RejectReason.DUPLICATE
         return None
 
     def _reject(self, message: Reserve, reason: RejectReason) -> Rejected:
         self._rejections.add(reason)
-        ticker = message.opportunity.ticker
+        event_ticker = message.basket.event_ticker
         logger.bind(
             event="reserve_rejected",
             actor=self.name,
-            ticker=ticker,
-            reservation_id=message.opportunity_id,
+            ticker=event_ticker,
+            reservation_id=message.reservation_id,
             reason=reason.value,
             history="reservation",
             phase="reject",
             amount=None,
-        ).info("risk rejected {} in {}: {}", message.opportunity_id, ticker, reason.value)
-        return Rejected(message.opportunity_id, ticker, reason)
+        ).info("risk rejected {} in {}: {}", message.reservation_id, event_ticker, reason.value)
+        return Rejected(message.reservation_id, event_ticker, reason)
 
     # -- what execution reports --------------------------------------------------------
 
@@ -443,7 +488,14 @@ class RiskActor(SupervisedActor):
             return
         if message.outcome is Outcome.FAILED:
             self._abandon_probe(reservation.reservation_id)
-        self._release(reservation, f"execution report: {message.outcome.value}")
+        self._release(
+            reservation,
+            f"execution report: {message.outcome.value}",
+            outcome=message.outcome,
+            held=message.held,
+            missing=message.missing,
+            detail=message.detail,
+        )
 
     def _on_venue_error(self, message: VenueErrorReport) -> None:
         if message.error_class is ErrorClass.CRITICAL:
@@ -469,7 +521,14 @@ class RiskActor(SupervisedActor):
             )
             return
         self._abandon_probe(reservation.reservation_id)
-        self._release(reservation, "resolved at the venue")
+        self._release(
+            reservation,
+            f"resolved at the venue: {message.outcome.value}",
+            outcome=message.outcome,
+            held=message.held,
+            missing=message.missing,
+            detail=message.detail,
+        )
 
     # -- execution's lifecycle ---------------------------------------------------------
 
@@ -515,7 +574,7 @@ class RiskActor(SupervisedActor):
                 history="reconciled", ok=False, detail=message.detail
             ).warning("reconciliation failed: {}", message.detail)
             return
-        self._release_recovered()
+        self._release_recovered(message.fills)
         self._book_fills(message.fills, reconciling=True)
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
@@ -529,6 +588,7 @@ class RiskActor(SupervisedActor):
             changed = self._positions.adopt(message.positions)
             if changed:
                 self._log("positions_adopted").info("positions taken from the venue: {}", changed)
+                self._tell_holdings()
         self._reconciled = True
         self._log("reconciled").bind(history="reconciled", ok=True, detail=message.detail).info(
             "reconciled: trading allowed"
@@ -633,38 +693,71 @@ class RiskActor(SupervisedActor):
 
     # -- books -------------------------------------------------------------------------
 
-    def _release(self, reservation: Reservation, why: str) -> None:
-        released = self._book.release(reservation.reservation_id)
+    def _release(
+        self,
+        reservation: Reservation,
+        why: str,
+        *,
+        outcome: Outcome,
+        held: tuple[Decimal, ...],
+        missing: tuple[MissingLeg, ...],
+        detail: str,
+    ) -> None:
+        """Release a live reservation with what its execution reported, copied onto the
+        RELEASED state risk records (so the ledger's record of a partial is risk's)."""
+        released = attrs.evolve(
+            self._book.release(reservation.reservation_id),
+            outcome=outcome,
+            held=held,
+            missing=missing,
+            detail=detail,
+        )
         self._counts.released += 1
         self._history("released", released, "release", why).info(
-            "released {}: {}", released.reservation_id, why
+            "released {}: {}{}", released.reservation_id, why, _short(missing)
         )
         self._record(ReservationChanged(released))
 
     def _book_fills(self, fills: Iterable[Fill], *, reconciling: bool = False) -> None:
         """Book each fill once; one that does not fit the holding halts trading.
-        At reconciliation the venue lists every fill: only the new ones are counted."""
+        At reconciliation the venue lists every fill: only the new ones are counted.
+        When any was booked, the strategy is told the new holdings."""
+        changed = False
         for fill in fills:
             try:
                 booked = self._positions.book(fill, self.clock.wall())
             except (DomainError, ArithmeticError) as exc:  # decimal signals: ArithmeticError
                 self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
                 continue
+            changed = changed or booked
             if reconciling:
                 self._counts.fills_from_reconciliation += int(booked)
             elif booked:
                 self._counts.fills += 1
             else:
                 self._counts.duplicate_fills += 1
+        if changed:
+            self._tell_holdings()
 
-    def exposure_by_market(self) -> dict[str, Decimal]:
-        """Exposure in dollars per market that has any: unmatched cost basis plus live
-        reservations, summed exactly."""
-        exposure = self._book.amounts_by_market()
-        with localcontext(EXACT):
-            for ticker, amount in self._positions.exposure_by_market().items():
-                exposure[ticker] = exposure.get(ticker, _ZERO) + amount
-        return exposure
+    def _on_holdings_wanted(self, _message: HoldingsWanted) -> Holdings:
+        return self._tell_holdings()
+
+    def _tell_holdings(self) -> Holdings:
+        """Send the strategy what is held outside complete sets (unavailable: dropped;
+        it asks with ``HoldingsWanted`` when it starts)."""
+        holdings = Holdings(tuple(unbound_contracts(self._events, self._positions.holdings())))
+        try:
+            self.send(self._strategy, holdings)
+        except ChildUnavailable:
+            self._counts.holdings_undelivered += 1
+        else:
+            self._counts.holdings_sent += 1
+        return holdings
+
+    def exposure(self) -> Exposure:
+        """Exposure in dollars per market, per event and in total: what is held can still
+        lose plus the live reservations' amounts (docs/baskets.md §3), summed exactly."""
+        return exposure_of(self._events, self._positions.holdings(), self._book)
 
     def _abandon_probe(self, reservation_id: str) -> None:
         if reservation_id in self._probe_ids:
@@ -682,12 +775,18 @@ class RiskActor(SupervisedActor):
         self._record(AuditEvent("breaker", detail, self.name))
 
     def _history(self, event: str, reservation: Reservation, phase: str, reason: str) -> Any:
-        """A logger for a line that is also a ``kind: reservation`` history line."""
+        """A logger for a line that is also a ``kind: reservation`` history line
+        (:class:`actors.history.ReservationLine`: ``ticker`` is the event's; a
+        released reservation's outcome and the indexes of its short legs)."""
+        released = reservation.state is ReservationState.RELEASED
         return self._log(event, reservation).bind(
             history="reservation",
             phase=phase,
             amount=reservation.amount,
             reason=reason,
+            tickers=reservation.tickers,
+            outcome=reservation.outcome.value if reservation.outcome is not None else None,
+            missing=tuple(m.index for m in reservation.missing) if released else None,
         )
 
     def _log(self, event: str, reservation: Reservation | None = None) -> Any:
@@ -696,7 +795,7 @@ class RiskActor(SupervisedActor):
         return logger.bind(
             event=event,
             actor=self.name,
-            ticker=reservation.ticker,
+            ticker=reservation.event_ticker,
             reservation_id=reservation.reservation_id,
         )
 
@@ -706,7 +805,7 @@ class RiskActor(SupervisedActor):
         """A :class:`RiskStatus` of fresh copies: nothing in it is a live object."""
         now = self.clock.monotonic()
         breaker = self._breaker.at(now)
-        exposure = self.exposure_by_market()
+        exposure = self.exposure()
         realised_today = self._positions.realised_today(self.clock.wall())  # sets the day
         return RiskStatus(
             halted=self._halted,
@@ -725,7 +824,9 @@ class RiskActor(SupervisedActor):
                 in_doubt=tuple(_view(r) for r in self._book.in_doubt()),
             ),
             recovered_pending=tuple(sorted(self._recovered)),
-            exposure=ExposureStatus(by_market=exposure, total=exact_sum(exposure)),
+            exposure=ExposureStatus(
+                by_market=exposure.by_market, by_event=exposure.by_event, total=exposure.total
+            ),
             limits=self._limits,
             positions={
                 t: PositionView(yes=p.yes_count, no=p.no_count, cash=p.cash)
@@ -745,7 +846,16 @@ class RiskActor(SupervisedActor):
 def _view(reservation: Reservation) -> ReservationView:
     return ReservationView(
         id=reservation.reservation_id,
-        ticker=reservation.ticker,
+        event_ticker=reservation.event_ticker,
+        tickers=reservation.tickers,
         amount=reservation.amount,
         owner_epoch=reservation.owner_epoch,
     )
+
+
+def _short(missing: tuple[MissingLeg, ...]) -> str:
+    """`` (short: leg 1 KX-B no 2)`` for a log line, or nothing when hedged."""
+    if not missing:
+        return ""
+    legs = ", ".join(f"leg {m.index} {m.ticker} {m.side.value} {m.short}" for m in missing)
+    return f" (short: {legs})"

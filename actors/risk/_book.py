@@ -7,7 +7,7 @@ Both count against the limits.  It leaves the table only through
 its ``ExecutionReport`` and for an IN_DOUBT one on ``InDoubtResolved`` only.
 
 Released ids are remembered (the most recent ``remember`` of them) so that the
-same opportunity id, which maps to the same client order ids, is not reserved
+same basket id, which maps to the same client order ids, is not reserved
 twice.  The table is a plain mutable object owned by one actor; it does no I/O.
 """
 
@@ -18,7 +18,8 @@ from decimal import Decimal, localcontext
 
 import attrs
 
-from actors.messages import Reservation, ReservationState
+from actors.domain import Purpose
+from actors.messages import Outcome, Reservation, ReservationState, Settlement
 from actors.money import EXACT
 
 
@@ -87,11 +88,46 @@ class ReservationBook:
         self._live[reservation_id] = reservation
         return reservation
 
+    def live(self) -> list[Reservation]:
+        """Every live reservation, HELD and IN_DOUBT, in the order they were added."""
+        return list(self._live.values())
+
     def amounts_by_market(self) -> dict[str, Decimal]:
-        """Exact sum of live reservations' ``amount`` (dollars) per ticker."""
+        """Exact sum of live reservations' leg amounts (dollars) per market."""
         amounts: dict[str, Decimal] = {}
         with localcontext(EXACT):
             for reservation in self._live.values():
-                ticker = reservation.ticker
-                amounts[ticker] = amounts.get(ticker, Decimal(0)) + reservation.amount
+                for ticker, amount in reservation.amount_by_market().items():
+                    amounts[ticker] = amounts.get(ticker, Decimal(0)) + amount
         return amounts
+
+    def amounts_by_event(self) -> dict[str, Decimal]:
+        """Exact sum of live reservations' ``amount`` (dollars) per event ticker."""
+        amounts: dict[str, Decimal] = {}
+        with localcontext(EXACT):
+            for reservation in self._live.values():
+                event = reservation.event_ticker
+                amounts[event] = amounts.get(event, Decimal(0)) + reservation.amount
+        return amounts
+
+    def in_market(self, ticker: str) -> int:
+        """How many live reservations have a leg in ``ticker`` (each counts once)."""
+        return sum(1 for r in self._live.values() if ticker in r.tickers)
+
+    def in_event(self, event_ticker: str) -> int:
+        """How many live reservations belong to the event ``event_ticker``."""
+        return sum(1 for r in self._live.values() if r.event_ticker == event_ticker)
+
+
+def settled_outcome(reservation: Reservation, settlement: Settlement) -> Outcome:
+    """The outcome ``settlement`` (what the reservation's fills hold) amounts to once
+    nothing of it can still be live: UNHEDGED when a leg is short of another,
+    FILLED when every leg holds its count (an exit: sold it all), PARTIAL when
+    something but less is held (sold), NONE when nothing is."""
+    if settlement.missing and reservation.purpose is not Purpose.EXIT:
+        return Outcome.UNHEDGED
+    if all(h >= leg.count for h, leg in zip(settlement.held, reservation.legs, strict=True)):
+        return Outcome.FILLED
+    if any(h > 0 for h in settlement.held):
+        return Outcome.PARTIAL
+    return Outcome.NONE

@@ -56,6 +56,17 @@ def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
         return floored
 
 
+def share_up(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``amount x part / whole`` (the same domain as :func:`_share`) rounded *up* to
+    :data:`SHARE_QUANTUM` when not exact: a cost that bounds a loss from above."""
+    with localcontext(EXACT):
+        numerator = amount * part
+        units, rest = divmod(numerator, whole * SHARE_QUANTUM)
+        if rest:
+            return (units + 1) * SHARE_QUANTUM
+        return numerator / whole
+
+
 @frozen
 class Holding:
     """One market's position plus ``open_cost`` (cost basis of the unmatched

@@ -84,6 +84,10 @@ class PositionBook:
         """Cost basis (dollars) of unmatched contracts per market, for markets that have any."""
         return {t: h.exposure for t, h in self._holdings.items() if h.exposure > 0}
 
+    def holdings(self) -> dict[str, Holding]:
+        """Every market's holding by ticker (a fresh dict of frozen values)."""
+        return dict(self._holdings)
+
     def positions(self) -> dict[str, Position]:
         """Non-flat positions by ticker."""
         return {

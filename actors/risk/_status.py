@@ -31,8 +31,11 @@ class RejectionCounts:
     breaker_half_open: int = 0
     duplicate: int = 0
     market_busy: int = 0
+    event_busy: int = 0
     invalid: int = 0
+    not_held: int = 0
     market_exposure: int = 0
+    event_exposure: int = 0
     total_exposure: int = 0
     concurrent_markets: int = 0
     daily_loss: int = 0
@@ -69,6 +72,8 @@ class RiskCounts:
     records_undelivered: int = 0
     ledger_catch_ups: int = 0
     cancel_all_undelivered: int = 0
+    holdings_sent: int = 0
+    holdings_undelivered: int = 0
 
 
 @attrs.frozen
@@ -84,11 +89,12 @@ class BreakerStatus:
 
 @attrs.frozen
 class ReservationView:
-    """One live reservation: its id, market, worst-case amount (dollars) and owning
-    execution epoch."""
+    """One live reservation: its id, event, its legs' markets (each once, in leg
+    order), worst-case amount (dollars) and owning execution epoch."""
 
     id: str
-    ticker: str
+    event_ticker: str
+    tickers: tuple[str, ...]
     amount: Decimal
     owner_epoch: int | None  # None only before execution took it; never in the book
 
@@ -103,9 +109,11 @@ class ReservationsStatus:
 
 @attrs.frozen
 class ExposureStatus:
-    """Exposure in dollars per market that has any, and summed over all markets."""
+    """Exposure in dollars per market and per event (by event ticker) that has any,
+    and in total (the sum over events; docs/baskets.md §3)."""
 
     by_market: dict[str, Decimal]
+    by_event: dict[str, Decimal]
     total: Decimal
 
 

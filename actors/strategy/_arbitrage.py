@@ -1,38 +1,28 @@
-"""Strategies: pure functions from a book to at most one opportunity.
+"""Complement arbitrage: buy YES and NO of one market for less than one payout.
 
-A strategy never sees time, I/O or actor state: the strategy actor decides
-*whether* a book may be traded (fresh, not stale); the strategy decides
-*what* is worth trading in it. That split keeps the money logic testable
-with nothing but values.
+The strategy is pure money logic on the book it is given; the strategy actor
+decides *whether* the book may be traded (fresh, not stale, not a repeat) and
+prices the two legs into a :class:`~actors.domain.Basket`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
 from actors import _checks
-from actors.domain import BookSnapshot, Opportunity
-from actors.errors import UnprofitableOpportunityError
+from actors.domain import Action, BookSnapshot, Leg, Side
 from actors.fees import FeeModel
+from actors.messages import EventsListed, Holdings
 from actors.money import LotSize
+from actors.strategy._catalog import Catalog
+from actors.strategy._protocol import Proposal
 
 _LOT = LotSize(_checks.SIZE_STEP)
 """Order sizes on Kalshi: multiples of 0.01 contract."""
-
-
-class Strategy(Protocol):
-    """Anything that turns a validated, fresh book into an opportunity or nothing."""
-
-    @property
-    def name(self) -> str:
-        """A short name for logs and introspection."""
-
-    def evaluate(self, book: BookSnapshot) -> Opportunity | None:
-        """The opportunity in ``book``, or ``None``. Must not raise for a valid book."""
 
 
 def _min_edge(instance: Any, attribute: Any, value: Any) -> None:
@@ -51,7 +41,7 @@ def _counts(largest: Decimal) -> Iterator[Decimal]:
         whole -= 1
 
 
-@attrs.frozen
+@attrs.define
 class ComplementArbitrage:
     """Buy YES and NO of one market when ``ask_yes + ask_no + fees < payout``.
 
@@ -63,8 +53,11 @@ class ComplementArbitrage:
     count below it, largest first, until the net edge (after both taker fees,
     with Kalshi's rounding; :meth:`FeeModel.complement_edge`) is at least
     ``min_edge`` dollars — fees are not linear in the count, so a smaller count
-    can clear a threshold a larger one misses, and vice versa.  No opportunity
-    (``None``) when a side is empty or no count clears it.
+    can clear a threshold a larger one misses, and vice versa.
+
+    :meth:`on_book` answers one two-leg proposal (index 0 YES, 1 NO) in the
+    market's event as the last ``EventsListed`` gave it (a single event if
+    none), or nothing when a side is empty or no count clears ``min_edge``.
 
     ``min_edge`` is a ``Decimal`` > 0 in dollars; ``max_count`` a ``Decimal``
     > 0 with at most 2 decimals.  Construction raises
@@ -76,8 +69,41 @@ class ComplementArbitrage:
     min_edge: Decimal = attrs.field(default=Decimal("0.01"), validator=_min_edge)
     max_count: Decimal = attrs.field(default=Decimal(10), validator=_checks.size)
     name: str = "complement_arbitrage"
+    wants_holdings: bool = attrs.field(default=False, init=False)
+    max_event_markets: int | None = attrs.field(default=1, init=False)
+    _catalog: Catalog = attrs.field(factory=Catalog, init=False)
 
-    def evaluate(self, book: BookSnapshot) -> Opportunity | None:
+    def on_events(self, listed: EventsListed) -> None:
+        self._catalog.update(listed)
+
+    def on_stale(self, ticker: str) -> None:
+        """Nothing to forget: every proposal is made from the book just given."""
+
+    def on_holdings(self, holdings: Holdings) -> None:
+        """Not used."""
+
+    # `now` is the protocol's; this strategy needs no clock
+    def on_book(self, book: BookSnapshot, now: float) -> Sequence[Proposal]:  # noqa: ARG002
+        found = self.best(book)
+        if found is None:
+            return ()
+        count, yes_ask, no_ask = found
+        payout = self.fees.payout
+        legs = (
+            Leg(book.ticker, Side.YES, Action.BUY, yes_ask, count, payout=payout),
+            Leg(book.ticker, Side.NO, Action.BUY, no_ask, count, payout=payout),
+        )
+        edge = self.fees.complement_edge(count, yes_ask, no_ask)
+        return (
+            Proposal(
+                self._catalog.event_of(book.ticker, payout),
+                legs,
+                reason=f"complement {count}x yes@{yes_ask} no@{no_ask} edge ${edge}",
+            ),
+        )
+
+    def best(self, book: BookSnapshot) -> tuple[Decimal, Decimal, Decimal] | None:
+        """``(count, yes_ask, no_ask)`` of the trade :meth:`on_book` proposes, or None."""
         top = book.top_of_book()
         yes_ask, no_ask = top.yes_ask, top.no_ask
         if yes_ask is None or no_ask is None:
@@ -88,12 +114,6 @@ class ComplementArbitrage:
         if largest <= 0:
             return None
         for count in _counts(largest):
-            edge = self.fees.complement_edge(count, yes_ask.price, no_ask.price)
-            if edge >= self.min_edge:
-                try:
-                    return Opportunity(
-                        book.ticker, yes_ask.price, no_ask.price, count, fees=self.fees
-                    )
-                except UnprofitableOpportunityError:  # pragma: no cover - edge checked above
-                    return None
+            if self.fees.complement_edge(count, yes_ask.price, no_ask.price) >= self.min_edge:
+                return count, yes_ask.price, no_ask.price
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ import attrs
 import httpx
 import trio
 
-from actors.domain import Action, Fill, Side
+from actors.domain import Action, Event, Fill, Purpose, Side
 from actors.execution import (
     Deadlines,
     ExecutionActor,
@@ -30,7 +30,14 @@ from actors.execution import (
     RateLimit,
     RetryPolicy,
 )
-from actors.messages import Record, Recorded, RecordFailed, Reservation
+from actors.messages import (
+    Record,
+    Recorded,
+    RecordFailed,
+    Reservation,
+    ReservedLeg,
+    leg_client_order_id,
+)
 from supervision import (
     NO_BACKOFF,
     ChildSpec,
@@ -323,10 +330,78 @@ def start_execution(
         host.stop()
 
 
-def reservation(
-    rid: str = "opp-1", *, count: str = "5", yes_price: str = "0.42", no_price: str = "0.55"
+def basket(
+    rid: str,
+    legs: Sequence[tuple[str, Side, str, str]],
+    *,
+    max_prices: Sequence[str] | None = None,
+    complete_within_s: float = 0.0,
+    max_complete_attempts: int = 0,
+    exclusive: bool | None = None,
 ) -> Reservation:
-    """Both legs of ``count`` contracts at ``yes_price`` / ``no_price`` dollars."""
-    size, yes, no = Decimal(count), Decimal(yes_price), Decimal(no_price)
-    amount = size * (yes + no) + Decimal("0.10")  # both legs' cost, fees included
-    return Reservation(rid, "SIM-001", size, yes, no, amount)
+    """An ARBITRAGE reservation of BUY legs ``(ticker, side, price, count)`` (dollars and
+    contracts as strings); ``max_prices`` per leg (default: each leg's price). The
+    event is exclusive over the legs' markets when they are several (``exclusive``
+    overrides), else the single market's own. Amounts: each leg's ``max_price x
+    count`` plus $0.05 (the fake risk does not check them)."""
+    tickers = tuple(dict.fromkeys(ticker for ticker, *_ in legs))
+    if exclusive is None:
+        exclusive = len(tickers) > 1
+    event = Event("EV-" + tickers[0], tickers, exclusive) if exclusive else Event.single(tickers[0])
+    reserved = []
+    for index, (ticker, side, price, count) in enumerate(legs):
+        ceiling = Decimal(max_prices[index]) if max_prices is not None else Decimal(price)
+        reserved.append(
+            ReservedLeg(
+                index=index,
+                ticker=ticker,
+                side=side,
+                action=Action.BUY,
+                count=Decimal(count),
+                price=Decimal(price),
+                max_price=ceiling,
+                amount=ceiling * Decimal(count) + Decimal("0.05"),
+                client_order_id=leg_client_order_id(rid, index),
+            )
+        )
+    return Reservation(
+        rid,
+        event,
+        Purpose.ARBITRAGE,
+        tuple(reserved),
+        sum((leg.amount for leg in reserved), Decimal(0)),
+        complete_within_s,
+        max_complete_attempts,
+    )
+
+
+def reservation(
+    rid: str = "opp-1",
+    *,
+    count: str = "5",
+    yes_price: str = "0.42",
+    no_price: str = "0.55",
+    ticker: str = "SIM-001",
+    **policy: Any,
+) -> Reservation:
+    """The two-leg complement on ``ticker``: leg 0 buys YES at ``yes_price``, leg 1 NO
+    at ``no_price``, ``count`` contracts each; no completion unless ``policy``
+    (:func:`basket`'s keywords) asks for it."""
+    legs = [(ticker, Side.YES, yes_price, count), (ticker, Side.NO, no_price, count)]
+    return basket(rid, legs, **policy)
+
+
+def exit_reservation(rid: str, ticker: str, side: Side, price: str, count: str) -> Reservation:
+    """An EXIT: sell ``count`` of ``side`` at ``price``."""
+    leg = ReservedLeg(
+        index=0,
+        ticker=ticker,
+        side=side,
+        action=Action.SELL,
+        count=Decimal(count),
+        price=Decimal(price),
+        max_price=Decimal(price),
+        amount=Decimal(0),
+        client_order_id=leg_client_order_id(rid, 0),
+    )
+    return Reservation(rid, Event.single(ticker), Purpose.EXIT, (leg,), Decimal(0), 0.0, 0)

@@ -20,7 +20,7 @@ import trio
 
 from actors.domain import BookSnapshot
 from actors.feed import FeedActor, FeedConfig, FeedCounts, FeedStatus
-from actors.messages import BookConsumed, BookStale, BookUpdate
+from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
 from supervision import (
     NO_BACKOFF,
     BackoffPolicy,
@@ -165,7 +165,12 @@ class RecordingConsumer(SupervisedActor):
         self._unacked: dict[str, int] = {}
 
     def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
-        return {BookUpdate: self._on_update, BookStale: self.received.append, AckAll: self._ack_all}
+        return {
+            BookUpdate: self._on_update,
+            BookStale: self.received.append,
+            EventsListed: self.received.append,
+            AckAll: self._ack_all,
+        }
 
     def _on_update(self, message: BookUpdate) -> None:
         self.received.append(message)  # list.append is atomic in CPython
@@ -202,9 +207,14 @@ class FeedRig:
     def stales(self, ticker: str = "SIM-001") -> list[BookStale]:
         return [m for m in list(self.received) if isinstance(m, BookStale) and m.ticker == ticker]
 
+    def listed(self) -> list[EventsListed]:
+        """Every ``EventsListed`` the consumer got, in order."""
+        return [m for m in list(self.received) if isinstance(m, EventsListed)]
+
     def latest(self, ticker: str = "SIM-001") -> Any:
         """The last thing the consumer got about ``ticker`` (update or stale), or None."""
-        mine = [m for m in list(self.received) if m.ticker == ticker]
+        books = (m for m in list(self.received) if isinstance(m, BookUpdate | BookStale))
+        mine = [m for m in books if m.ticker == ticker]
         return mine[-1] if mine else None
 
     def wait_for_book(self, ticker: str = "SIM-001", *, after: int = 0) -> BookUpdate:

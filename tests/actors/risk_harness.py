@@ -16,7 +16,8 @@ from typing import Any
 
 import attrs
 
-from actors.domain import Action, Fill, Opportunity, Side
+from actors.domain import Action, Basket, Event, Fill, Leg, OrderRole, Purpose, Side
+from actors.fees import FeeModel
 from actors.messages import (
     ExecutionReady,
     Reconciled,
@@ -25,10 +26,19 @@ from actors.messages import (
     RecordFailed,
     Reservation,
     ReservationChanged,
+    ReservationState,
     Reserve,
-    client_order_id,
+    leg_client_order_id,
 )
-from actors.risk import BreakerConfig, Rejected, RiskActor, RiskLimits, RiskStatus
+from actors.risk import (
+    BasketPolicy,
+    BreakerConfig,
+    Rejected,
+    RiskActor,
+    RiskLimits,
+    RiskStatus,
+    reservation_for,
+)
 from supervision import (
     ChildSpec,
     ChildUnavailable,
@@ -48,7 +58,12 @@ WIDE = RiskLimits(
     max_concurrent_markets=1_000,
     max_daily_loss=Decimal("10000.00"),
     max_reservations_per_market=1_000,
+    max_reservations_per_event=1_000,
 )
+NO_COMPLETION = BasketPolicy(
+    complete_within_s=0.0, complete_slippage=Decimal(0), max_complete_attempts=0
+)
+"""Each leg bought by its entry order only: a leg's amount is its ``buy_cost`` (today's)."""
 BREAKER = BreakerConfig(
     failure_threshold=3, window_s=10.0, cooldown_s=30.0, half_open_max_reservations=2
 )
@@ -128,13 +143,61 @@ class FakePersistence(SupervisedActor):
         return None
 
 
-def opportunity(
+class FakeStrategy(SupervisedActor):
+    """Journals what risk tells the strategy (``Holdings``)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    def on_receive(self, message: Any) -> Any:
+        self.inbox.add(self.epoch, message)
+        return None
+
+
+def complement(
+    basket_id: str,
     ticker: str = "KX-A",
     yes: Decimal = Decimal("0.40"),
     no: Decimal = Decimal("0.55"),
     count: Decimal = Decimal(10),
-) -> Opportunity:
-    return Opportunity(ticker, yes, no, count)
+) -> Basket:
+    """The two-leg complement on ``ticker`` (leg 0 YES, leg 1 NO), its own single event."""
+    return Basket(
+        basket_id,
+        Event.single(ticker),
+        (
+            Leg(ticker, Side.YES, Action.BUY, yes, count),
+            Leg(ticker, Side.NO, Action.BUY, no, count),
+        ),
+    )
+
+
+def reservation(
+    basket_id: str,
+    ticker: str = "KX-A",
+    yes: Decimal = Decimal("0.40"),
+    no: Decimal = Decimal("0.55"),
+    count: Decimal = Decimal(10),
+    *,
+    owner_epoch: int | None = None,
+    state: ReservationState = ReservationState.HELD,
+) -> Reservation:
+    """The reservation risk makes of ``complement(...)`` without completion (its amount
+    is both legs' ``buy_cost``), owned by ``owner_epoch``, in ``state``."""
+    made = reservation_for(
+        complement(basket_id, ticker, yes, no, count), NO_COMPLETION, FeeModel().schedule
+    )
+    return attrs.evolve(made, owner_epoch=owner_epoch, state=state)
+
+
+def exit_basket(
+    basket_id: str, ticker: str, side: Side, *, price: Decimal, count: Decimal, event: Event
+) -> Basket:
+    """An exit: sell ``count`` of ``side`` of ``ticker`` at ``price``."""
+    return Basket(
+        basket_id, event, (Leg(ticker, side, Action.SELL, price, count),), purpose=Purpose.EXIT
+    )
 
 
 def fill(
@@ -147,8 +210,14 @@ def fill(
     action: Action = Action.BUY,
     fee: Decimal = Decimal(0),
     fill_id: str | None = None,
+    leg: int | None = None,
+    role: OrderRole = OrderRole.ENTRY,
+    attempt: int = 0,
 ) -> Fill:
-    order_id = client_order_id(reservation_id, side)
+    """A fill of the order of (reservation, leg, role, attempt); the leg defaults to the
+    complement's (0 for YES, 1 for NO)."""
+    index = leg if leg is not None else (0 if side is Side.YES else 1)
+    order_id = leg_client_order_id(reservation_id, index, role, attempt)
     return Fill(
         fill_id or f"t-{reservation_id}-{side.value}-{action.value}-{count}-{price}",
         order_id,
@@ -168,13 +237,18 @@ class RiskHarness:
     execution: Inbox
     persistence: Inbox
     persistence_mode: PersistenceMode
+    strategy: Inbox
 
     def ask(self, message: Any) -> Any:
         """Deliver ``message`` to risk and wait until it was handled; returns its answer."""
         return self.tree.ask("risk", message, timeout=ASK_TIMEOUT)
 
-    def reserve(self, opportunity_id: str, **kwargs: Any) -> Reservation | Rejected:
-        return self.ask(Reserve(opportunity_id, opportunity(**kwargs), self.clock.monotonic()))
+    def reserve(self, basket_id: str, **kwargs: Any) -> Reservation | Rejected:
+        """Reserve the complement ``basket_id`` (``ticker``, ``yes``, ``no``, ``count``)."""
+        return self.reserve_basket(complement(basket_id, **kwargs))
+
+    def reserve_basket(self, basket: Basket) -> Reservation | Rejected:
+        return self.ask(Reserve(basket, self.clock.monotonic()))
 
     def reconcile(self, *positions: Any) -> None:
         self.ask(Reconciled(ok=True, positions=positions))
@@ -242,21 +316,28 @@ def risk_tree(
     standing_halt: Callable[[], tuple[str, str] | None] | None = None,
     open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
     recorded_fills: Callable[[], list[tuple[Fill, float]]] | None = None,
+    recorded_events: Callable[[], list[Event]] | None = None,
     record_timeout: float | None = None,
     strategy: Strategy = Strategy.ONE_FOR_ONE,
+    basket_policy: BasketPolicy = NO_COMPLETION,
+    with_strategy: bool = True,
 ) -> Iterator[RiskHarness]:
-    """persistence, risk, execution under one root, on a ManualClock; stopped at the end.
+    """persistence, risk, execution (and a fake strategy) under one root, on a
+    ManualClock; stopped at the end.
 
     ``record_timeout`` is off by default: the tests jump the manual clock by hours
     while the fake persistence's answers are still on their way in real time."""
     clock = ManualClock()
     execution, persistence, mode = Inbox(), Inbox(), PersistenceMode()
+    strategy_inbox = Inbox()
     children = [
         ChildSpec(
             name="risk",
             factory=lambda: RiskActor(
                 limits,
                 breaker,
+                basket_policy=basket_policy,
+                recorded_events=recorded_events,
                 standing_halt=standing_halt,
                 open_reservations=open_reservations,
                 recorded_fills=recorded_fills,
@@ -269,13 +350,15 @@ def risk_tree(
             restart=execution_restart,
         ),
     ]
+    if with_strategy:
+        children.append(ChildSpec(name="strategy", factory=lambda: FakeStrategy(strategy_inbox)))
     if with_persistence:
         children.insert(
             0, ChildSpec(name="persistence", factory=lambda: FakePersistence(persistence, mode))
         )
     host = TreeThread(SupervisionTree(tree_spec(*children, strategy=strategy), clock=clock)).start()
     try:
-        harness = RiskHarness(host.tree, clock, execution, persistence, mode)
+        harness = RiskHarness(host.tree, clock, execution, persistence, mode, strategy_inbox)
         eventually(lambda: (1, "started") in execution.entries)
         harness.ask(Recorded("sync"))  # the first ExecutionReady is behind us
         yield harness

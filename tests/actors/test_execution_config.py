@@ -1,4 +1,4 @@
-"""The execution configuration as validated data, and the pure outcome rules."""
+"""The execution configuration as validated data, and positions from the venue's fills."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ from decimal import Decimal
 import pytest
 
 from actors.domain import Action, Fill, Position, Side
-from actors.errors import InvalidFieldError, InvalidOrder, VenueError
 from actors.execution import Deadlines, ExecutionConfig, RateLimit, RetryPolicy
-from actors.execution._client import VenueOrder, VenuePosition
-from actors.execution._outcome import (
-    UnwindNeeded,
-    intents_for,
-    pair_outcome,
-    positions_from,
-    unwind_outcome,
-)
-from actors.execution._workflows import LegResult
-from actors.messages import ExecutionReport, Outcome, Reservation
-from actors.money import PriceGrid
+from actors.execution._bookkeeping import positions_from
+from actors.execution._client import VenuePosition
 
 FIVE = Decimal(5)
-RES = Reservation("opp-1", "SIM-001", FIVE, Decimal("0.42"), Decimal("0.55"), Decimal("5.00"))
-YES_ID, NO_ID = RES.client_order_ids
 
 
 @pytest.mark.parametrize(
@@ -65,63 +53,6 @@ def test_retry_delays_are_full_jitter_capped_and_seeded() -> None:
 
 def test_the_unwind_slippage_is_five_cents_in_dollars_by_default() -> None:
     assert ExecutionConfig(rest_url="http://x").unwind_slippage == Decimal("0.05")
-
-
-def leg(side: Side, filled: int | str, *, error: VenueError | None = None) -> LegResult:
-    intent = intents_for(RES)[0 if side is Side.YES else 1]
-    cid, price, done = intent.client_order_id, intent.price, Decimal(filled)
-    fills = (Fill(f"t-{cid}", cid, "SIM-001", side, Action.BUY, price, done),) if done else ()
-    status = "executed" if done == FIVE else "canceled"
-    order = VenueOrder(
-        "o1", cid, "SIM-001", side, Action.BUY, status, price, FIVE, done, FIVE - done
-    )
-    return LegResult(intent, None if error else order, fills, error)
-
-
-def test_the_intents_are_checked_against_the_markets_grid() -> None:
-    deci_cent = PriceGrid(Decimal("0.001"), places=4)
-    sub_penny = Reservation(
-        "opp-2", "SIM-001", FIVE, Decimal("0.42"), Decimal("0.555"), Decimal("4.90")
-    )
-    yes, no = intents_for(sub_penny, deci_cent)
-    assert (yes.price, no.price, yes.count) == (Decimal("0.42"), Decimal("0.555"), FIVE)
-    with pytest.raises(InvalidFieldError, match="no_price"):
-        intents_for(sub_penny, PriceGrid(Decimal("0.01"), places=4))
-
-
-def report_for(yes: LegResult, no: LegResult) -> ExecutionReport:
-    report = pair_outcome(RES, (yes, no))
-    assert isinstance(report, ExecutionReport)
-    return report
-
-
-def test_even_fills_are_filled_partial_or_none_and_errors_make_it_failed() -> None:
-    assert report_for(leg(Side.YES, 5), leg(Side.NO, 5)).outcome is Outcome.FILLED
-    balanced = report_for(leg(Side.YES, 2), leg(Side.NO, 2))
-    assert (balanced.outcome, balanced.missing_leg) == (Outcome.PARTIAL, None)
-    assert report_for(leg(Side.YES, 0), leg(Side.NO, 0)).outcome is Outcome.NONE
-    refused = InvalidOrder("bad", endpoint="POST /portfolio/orders")
-    failed = report_for(leg(Side.YES, 0, error=refused), leg(Side.NO, 0))
-    assert failed.outcome is Outcome.FAILED
-    assert "InvalidOrder" in failed.detail
-
-
-def test_uneven_fills_ask_for_an_unwind_of_the_longer_leg() -> None:
-    need = pair_outcome(RES, (leg(Side.YES, 5), leg(Side.NO, 2)))
-    assert need == UnwindNeeded(Side.YES, Decimal(3))
-
-    report = unwind_outcome(RES, (leg(Side.YES, 5), leg(Side.NO, 2)), need, None, "no bid")
-    assert (report.outcome, report.missing_leg) == (Outcome.PARTIAL, Side.NO)
-    assert YES_ID in report.detail
-    assert NO_ID in report.detail
-    assert "no bid" in report.detail
-
-
-def test_fractional_fills_are_compared_and_unwound_exactly() -> None:
-    need = pair_outcome(RES, (leg(Side.YES, "2.5"), leg(Side.NO, "2.49")))
-    assert need == UnwindNeeded(Side.YES, Decimal("0.01"))
-    balanced = report_for(leg(Side.YES, "2.50"), leg(Side.NO, "2.5"))
-    assert (balanced.outcome, balanced.missing_leg) == (Outcome.PARTIAL, None)
 
 
 def test_positions_take_counts_from_the_venue_and_cash_from_fills_plus_netted_pairs() -> None:

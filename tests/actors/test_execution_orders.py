@@ -11,22 +11,25 @@ from typing import Any
 import attrs
 import pytest
 
-from actors.domain import Action, OrderState, Side
+from actors.domain import Action, OrderRole, OrderState, Side
 from actors.execution import ExecutionConfig, Phase, RetryPolicy
 from actors.messages import (
+    BasketPhase,
+    BasketProgress,
     ErrorClass,
     Execute,
     ExecutionReport,
     FillRecorded,
     IntentRecorded,
     IntentsAbandoned,
+    MissingLeg,
     OrderUpdated,
     Outcome,
     Reconciled,
     Record,
     ReservationChanged,
     VenueErrorReport,
-    client_order_id,
+    leg_client_order_id,
 )
 from tests.actors.execution_harness import (
     CrashPersistence,
@@ -136,10 +139,12 @@ def test_no_order_reaches_the_venue_before_persistence_answers_recorded(
     harness.tree.tell("execution", Execute(reservation()))
     eventually(lambda: harness.events(IntentRecorded), what="intents recorded")
     (intents_record,) = [r for r in harness.ledger.of(Record) if "execution" in r.request_id][-1:]
-    # one transaction: the reservation HELD by this incarnation, then both intents
-    held, *intents = intents_record.events
+    # one transaction: the reservation HELD by this incarnation, both intents, PLACING
+    held, *intents, placing = intents_record.events
     assert held == ReservationChanged(attrs.evolve(reservation(), owner_epoch=1))
-    assert [type(e) for e in intents] == [IntentRecorded, IntentRecorded]
+    assert [(e.leg, e.role) for e in intents] == [(0, OrderRole.ENTRY), (1, OrderRole.ENTRY)]
+    assert [e.intent.client_order_id for e in intents] == list(reservation().client_order_ids)
+    assert placing == BasketProgress("opp-1", BasketPhase.PLACING)
     summary = harness.summary()
     assert summary.in_flight["opp-1"].phase is Phase.RECORDING_INTENTS
     assert set(summary.in_flight["opp-1"].legs) == set(reservation().client_order_ids)
@@ -239,7 +244,7 @@ def test_a_reservation_priced_off_the_markets_grid_fails_with_nothing_recorded_o
     report = report_of(harness)
     assert report.outcome is Outcome.FAILED
     assert report.detail.startswith("invalid:")
-    assert "yes_price" in report.detail
+    assert "legs[0].price" in report.detail
     assert "0.425" in report.detail
     assert harness.events(IntentRecorded) == []
     assert accepted_ids(venue) == []
@@ -319,7 +324,7 @@ def test_a_client_order_id_already_used_resolves_to_the_original_order(
         2
     )  # the original order's fills, not a new order
     assert report.outcome is Outcome.PARTIAL  # 2 YES vs 5 NO: the NO excess was unwound
-    assert report.missing_leg is None
+    assert (report.held, report.missing) == ((Decimal(2), Decimal(2)), ())
     assert {f.fill_id for f in yes_fills} <= {f.fill_id for f in venue.fills()}
 
 
@@ -396,8 +401,9 @@ def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
     harness.tree.tell("execution", Execute(reservation()))
 
     report = report_of(harness)
-    assert (report.outcome, report.missing_leg) == (Outcome.PARTIAL, None)
-    unwind_id = client_order_id("opp-1:unwind", Side.YES)
+    assert (report.outcome, report.missing) == (Outcome.PARTIAL, ())
+    assert report.held == (Decimal(2), Decimal(2))
+    unwind_id = leg_client_order_id("opp-1", 0, OrderRole.UNWIND, 0)
     sells = [f for f in report.fills if f.action is Action.SELL]
     assert [(f.client_order_id, f.side, f.price, f.count) for f in sells] == [
         (unwind_id, Side.YES, Decimal("0.40"), Decimal(3))
@@ -409,7 +415,7 @@ def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
     assert [Decimal(p["position_fp"]) for p in positions] == [0]
 
 
-def test_uneven_fills_that_cannot_be_unwound_are_partial_with_the_missing_leg_named(
+def test_uneven_fills_that_cannot_be_unwound_are_unhedged_with_the_missing_leg_named(
     venue: VenueThread, start: Start
 ) -> None:
     crossing_book(venue, yes_depth=5, no_depth=2)  # no YES bid left to sell into
@@ -418,10 +424,13 @@ def test_uneven_fills_that_cannot_be_unwound_are_partial_with_the_missing_leg_na
     harness.tree.tell("execution", Execute(reservation()))
 
     report = report_of(harness)
-    assert (report.outcome, report.missing_leg) == (Outcome.PARTIAL, Side.NO)
     yes_id, no_id = reservation().client_order_ids
+    assert report.outcome is Outcome.UNHEDGED
+    assert report.held == (Decimal(5), Decimal(2))
+    assert report.missing == (MissingLeg(1, "SIM-001", Side.NO, Decimal(3), no_id),)
     assert yes_id in report.detail
     assert no_id in report.detail
+    assert "no bid" in report.detail
     assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
 
 
@@ -443,11 +452,13 @@ def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed:
             assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
             positions = thread.get("/trade-api/v2/portfolio/positions")["market_positions"]
             net = Decimal(positions[0]["position_fp"]) if positions else Decimal(0)
-            if report.missing_leg is None:
+            if not report.missing:
                 assert net == 0
             else:
-                assert report.outcome is Outcome.PARTIAL
-                assert (net > 0) == (report.missing_leg is Side.NO)
+                (missing,) = report.missing
+                assert report.outcome is Outcome.UNHEDGED
+                assert (net > 0) == (missing.side is Side.NO)
+                assert abs(net) == missing.short
     finally:
         thread.stop()
 

@@ -20,6 +20,7 @@ from actors.messages import (
     ExecutionReport,
     FillRecorded,
     InDoubtResolved,
+    MissingLeg,
     OrderUpdated,
     Outcome,
     Reconciled,
@@ -132,6 +133,10 @@ def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
         assert resolved.reservation_id == "opp-doubt"
         assert list(resolved.fills) == venue.fills()
         assert [(f.side, f.count) for f in resolved.fills] == [(Side.NO, Decimal(5))]
+        # unbalanced, and nobody bids for the NO excess: unhedged, the YES leg named
+        assert (resolved.outcome, resolved.held) == (Outcome.UNHEDGED, (Decimal(0), Decimal(5)))
+        assert resolved.missing == (MissingLeg(0, "SIM-001", Side.YES, Decimal(5), yes_id),)
+        assert "no bid" in resolved.detail
         assert venue.orders(status="resting") == []
         states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
         assert (states[yes_id], states[no_id]) == ("canceled", "filled")

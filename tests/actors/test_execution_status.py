@@ -31,7 +31,10 @@ def test_an_execution_status_crosses_json_and_comes_back_as_the_same_classes() -
         reconcile_attempts=2,
         reconcile_detail="ok",
         dry_run=False,
-        in_flight={"opp-1": FlightView(Phase.PLACING, {"c-yes": "submitting (attempt 1)"})},
+        in_flight={
+            "opp-1": FlightView(Phase.PLACING, {"c-yes": "submitting (attempt 1)"}, 1.5),
+            "opp-2": FlightView(Phase.RECORDING_UNWIND, {}),
+        },
         resolving_in_doubt=("opp-0",),
         pending_records=1,
         ledger_repair_pending=("c-no",),
@@ -45,6 +48,7 @@ def test_an_execution_status_crosses_json_and_comes_back_as_the_same_classes() -
 
     assert data["type"] == "ExecutionStatus"
     assert data["in_flight"]["opp-1"]["phase"] == "placing"  # the phase's value, for JSON
+    assert data["in_flight"]["opp-1"]["deadline_in_s"] == 1.5
     assert status_from_dict(data) == status
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
+from actors.domain import Event
 from actors.feed import FeedActor, FeedConfig, FeedStatus
+from actors.messages import BookStale, BookUpdate, EventsListed
 from supervision import ManualClock, snapshot_from_dict, snapshot_to_dict
-from tests.actors.feed_harness import AckAll, FeedRig, levels, start_rig
+from tests.actors.feed_harness import AckAll, FeedRig, levels, quiet_venue, start_rig
 from tests.supervision.conftest import DEADLINE, eventually
+from warden.venue import RealismConfig
 
 __all__ = ["start_rig"]  # the fixture, re-exported so pytest finds it here
 
@@ -318,3 +323,101 @@ def test_a_silent_socket_is_declared_dead_on_the_injected_clock_not_on_real_time
         ((D("0.30"), D(2)),),
     )
     assert rig.status().connection.reconnects == 1
+
+
+# -- EventsListed: the venue's events, before any book of the session ------------------
+
+
+def _first_listed_precedes_every_book(rig: FeedRig) -> EventsListed:
+    listed: EventsListed = eventually(lambda: rig.listed() and rig.listed()[0], what="listed")
+    first_book = next(
+        (i for i, m in enumerate(list(rig.received)) if isinstance(m, BookUpdate)), None
+    )
+    assert first_book is None or list(rig.received).index(listed) < first_book
+    return listed
+
+
+def test_the_realistic_venues_events_are_listed_to_the_consumer_before_any_book(
+    start_rig: StartRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("actors.feed._connection.EVENTS_PAGE", 2)  # 3 events: two pages
+    rig = start_rig(quiet_venue(realism=RealismConfig()), tickers=())
+    rig.wait_for_book("SIMEV-01-A")
+    listed = _first_listed_precedes_every_book(rig)
+
+    assert [(e.event_ticker, e.markets, e.exclusive) for e in listed.events] == [
+        ("SIMEV-01", ("SIMEV-01-A", "SIMEV-01-B", "SIMEV-01-C"), True),
+        ("SIMEV-02", ("SIMEV-02-A", "SIMEV-02-B", "SIMEV-02-C", "SIMEV-02-D"), True),
+        ("SIMEV-03", ("SIMEV-03-A", "SIMEV-03-B"), False),
+    ]
+    markets = {m.ticker: m for m in listed.markets}
+    assert len(markets) == 9
+    assert markets["SIMEV-01-B"].event_ticker == "SIMEV-01"
+    assert markets["SIMEV-01-B"].grid.tick == D("0.01")
+    assert markets["SIMEV-02-D"].grid.tick == D("0.001")  # the sub-penny event's grid
+    assert markets["SIMEV-03-A"].lot.step == D("0.01")
+    assert rig.status().connection.state == "connected"
+
+
+def test_a_venue_without_events_404_lists_every_market_as_its_own_event(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(tickers=())  # the legacy venue answers GET /events with 404
+    rig.wait_for_book("SIM-002")
+    listed = _first_listed_precedes_every_book(rig)
+
+    assert listed.events == (Event.single("SIM-001"), Event.single("SIM-002"))
+    assert [(m.ticker, m.event_ticker, m.grid.tick) for m in listed.markets] == [
+        ("SIM-001", "SIM-001", D("0.01")),
+        ("SIM-002", "SIM-002", D("0.01")),
+    ]
+
+
+def test_configured_tickers_are_listed_as_single_events_without_asking_the_venue(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(quiet_venue(realism=RealismConfig()), tickers=("SIMEV-01-A",))
+    rig.wait_for_book("SIMEV-01-A")
+    listed = _first_listed_precedes_every_book(rig)
+    assert listed.events == (Event.single("SIMEV-01-A"),)
+    assert [m.event_ticker for m in listed.markets] == ["SIMEV-01-A"]
+
+
+def test_each_session_lists_the_events_again_before_resubscribing(start_rig: StartRig) -> None:
+    rig = start_rig(tickers=())
+    before = _live(rig)
+    assert len(rig.listed()) == 1
+
+    rig.venue.faults(drop_rate=1.0)
+    rig.venue.bid("yes", "0.41", 1)  # the venue closes the socket instead of sending this
+    rig.wait_for_stale()
+    rig.venue.faults()
+    rig.wait_for_book(after=before)
+
+    received = list(rig.received)
+    assert len(rig.listed()) >= 2  # one per session (under load the drop may strike twice)
+    dropped = max(
+        i for i, m in enumerate(received) if isinstance(m, BookStale) and "disconnected" in m.reason
+    )
+    after = received[dropped + 1 :]
+    listed_at = next(i for i, m in enumerate(after) if isinstance(m, EventsListed))
+    first_book = next(i for i, m in enumerate(after) if isinstance(m, BookUpdate))
+    assert listed_at < first_book
+    assert after[first_book].book.seq == 1  # the new session's snapshot
+
+
+def test_a_restarted_consumer_is_sent_the_events_again_before_its_books(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(auto_ack=False)
+    rig.wait_for_book()
+    rig.venue.bid("yes", "0.40", 5)
+    eventually(lambda: rig.status().markets["SIM-001"].seq == 2, what="bid seen")
+
+    rig.tree.restart("strategy")
+    again = rig.wait_for_book(after=1)
+    received = list(rig.received)
+    listed_at = [i for i, m in enumerate(received) if isinstance(m, EventsListed)]
+    first_book = next(i for i, m in enumerate(received) if isinstance(m, BookUpdate))
+    assert len(listed_at) >= 2
+    assert first_book < listed_at[-1] < received.index(again)  # told again, before its books

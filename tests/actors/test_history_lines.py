@@ -37,6 +37,9 @@ def _finite(record: HistoryLine) -> bool:
     return all(
         (not isinstance(v, float) or math.isfinite(v))
         and (not isinstance(v, Decimal) or v.is_finite())
+        and (
+            not isinstance(v, tuple) or all(not isinstance(x, Decimal) or x.is_finite() for x in v)
+        )
         for v in values
     )
 
@@ -49,12 +52,19 @@ _MONEY_FIELDS = {
     "OrderLine": ("price", "count", "fill_count"),
     "ReservationLine": ("amount",),
 }
-records = st.one_of(
-    *(
-        st.builds(cls, **{name: st.none() | money for name in _MONEY_FIELDS.get(cls.__name__, ())})
-        for cls in RECORDS
-    )
-).filter(_finite)
+_MONEY_TUPLES = {"BasketLine": ("held",)}
+
+
+def _fields(cls: type) -> dict[str, st.SearchStrategy[object]]:
+    fields: dict[str, st.SearchStrategy[object]] = {
+        name: st.none() | money for name in _MONEY_FIELDS.get(cls.__name__, ())
+    }
+    for name in _MONEY_TUPLES.get(cls.__name__, ()):
+        fields[name] = st.lists(money, max_size=4).map(tuple)
+    return fields
+
+
+records = st.one_of(*(st.builds(cls, **_fields(cls)) for cls in RECORDS)).filter(_finite)
 
 
 @given(records)

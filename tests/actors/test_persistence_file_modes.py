@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.domain import Action, OrderIntent, Side
+from actors.domain import Action, OrderIntent, OrderRole, Side
 from actors.messages import IntentRecorded
 from actors.persistence import Ledger
 
@@ -30,7 +30,10 @@ def _mode(path: Path) -> int:
 
 def _intent(cid: str) -> IntentRecorded:
     return IntentRecorded(
-        OrderIntent(cid, "SIM-001", Side.YES, Action.BUY, Decimal("0.40"), Decimal(1)), "opp-1"
+        OrderIntent(cid, "SIM-001", Side.YES, Action.BUY, Decimal("0.40"), Decimal(1)),
+        "opp-1",
+        0,
+        OrderRole.ENTRY,
     )
 
 

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from actors.domain import Action, Fill, OrderIntent, OrderState, Position, Side
+from actors.domain import (
+    Action,
+    Event,
+    Fill,
+    OrderIntent,
+    OrderRole,
+    OrderState,
+    Position,
+    Purpose,
+    Side,
+)
 from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
 from actors.messages import (
     AuditEvent,
@@ -19,7 +29,9 @@ from actors.messages import (
     Reservation,
     ReservationChanged,
     ReservationState,
+    ReservedLeg,
     VenueReconciled,
+    leg_client_order_id,
 )
 from actors.persistence import (
     DailyStats,
@@ -48,9 +60,17 @@ D = Decimal
 
 
 def intent(
-    cid: str = "c-yes", *, side: Side = Side.YES, price: str = "0.40", count: str = "2"
+    cid: str = "c-yes",
+    *,
+    side: Side = Side.YES,
+    price: str = "0.40",
+    count: str = "2",
+    leg: int = 0,
+    role: OrderRole = OrderRole.ENTRY,
 ) -> IntentRecorded:
-    return IntentRecorded(OrderIntent(cid, "KX-A", side, Action.BUY, D(price), D(count)), "opp-1")
+    return IntentRecorded(
+        OrderIntent(cid, "KX-A", side, Action.BUY, D(price), D(count)), "opp-1", leg, role
+    )
 
 
 def fill(
@@ -72,10 +92,25 @@ def open_intents(ledger: Ledger) -> tuple[OrderRecord, ...]:
     return tuple(record for record in ledger.orders() if not record.order.state.is_terminal)
 
 
-def reservation(state: ReservationState = ReservationState.HELD) -> ReservationChanged:
-    return ReservationChanged(
-        Reservation("opp-1", "KX-A", D("2"), D("0.40"), D("0.50"), D("1.84"), 1, state)
+def complement(state: ReservationState = ReservationState.HELD, rid: str = "opp-1") -> Reservation:
+    """The two-leg complement of KX-A: 2 contracts each, YES at 0.40 and NO at 0.50."""
+    legs = (
+        ReservedLeg(
+            0, "KX-A", Side.YES, Action.BUY, D(2), D("0.40"), D("0.42"), D("0.86"),
+            leg_client_order_id(rid, 0),
+        ),
+        ReservedLeg(
+            1, "KX-A", Side.NO, Action.BUY, D(2), D("0.50"), D("0.52"), D("1.06"),
+            leg_client_order_id(rid, 1),
+        ),
+    )  # fmt: skip
+    return Reservation(
+        rid, Event.single("KX-A"), Purpose.ARBITRAGE, legs, D("1.92"), 2.0, 1, 1, state
     )
+
+
+def reservation(state: ReservationState = ReservationState.HELD) -> ReservationChanged:
+    return ReservationChanged(complement(state))
 
 
 @pytest.fixture
@@ -481,10 +516,13 @@ def test_the_start_up_readers_return_exact_decimal_domain_values(ledger: Ledger,
     assert all(type(v) is Decimal for v in (recorded.price, recorded.count, recorded.fee))
     (held,) = open_reservations(db)
     assert held == reservation().reservation
-    assert (held.count, held.yes_price, held.no_price, held.amount) == (
+    yes, no = held.legs
+    assert (yes.count, yes.price, no.price, no.max_price, no.amount, held.amount) == (
         D(2),
         D("0.40"),
         D("0.50"),
-        D("1.84"),
+        D("0.52"),
+        D("1.06"),
+        D("1.92"),
     )
-    assert all(type(v) is Decimal for v in (held.count, held.yes_price, held.amount))
+    assert all(type(v) is Decimal for v in (yes.count, yes.price, no.amount, held.amount))

@@ -13,14 +13,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.domain import Action, Fill, Order, OrderIntent, OrderState, Position, Side
+from actors.domain import (
+    Action,
+    Fill,
+    Order,
+    OrderIntent,
+    OrderRole,
+    OrderState,
+    Position,
+    Side,
+)
 from actors.messages import (
     AuditEvent,
     FillRecorded,
     IntentRecorded,
     IntentsAbandoned,
     OrderUpdated,
-    Reservation,
     ReservationChanged,
     ReservationState,
     VenueReconciled,
@@ -37,6 +45,7 @@ from actors.persistence._decimals import from_text, to_text
 from actors.persistence._migrate_v3 import contracts, convert_payload, dollars
 from actors.persistence._schema import migrate
 from tests.actors.test_persistence_ledger import WALL, WallClock, fill, intent
+from tests.actors.test_persistence_v4_migration import legacy_complement
 
 D = Decimal
 
@@ -230,7 +239,7 @@ def test_a_version_two_ledger_is_migrated_to_exact_dollars_and_contracts(tmp_pat
     path = tmp_path / "ledger.db"
     _version_two_file(path)
     with Ledger.open(path, wall=WallClock()) as ledger:
-        assert _versions(path) == [1, 2, 3]
+        assert _versions(path) == list(range(1, SCHEMA_VERSION + 1))
         (order,) = ledger.orders()
         assert order.order == Order(
             OrderIntent("c-1", "KX-A", Side.YES, Action.BUY, D("0.41"), D(3), payout=D(1)),
@@ -243,7 +252,7 @@ def test_a_version_two_ledger_is_migrated_to_exact_dollars_and_contracts(tmp_pat
             Fill("f-0", "c-0", "KX-B", Side.NO, Action.BUY, D("0.07"), D(1), fee=D(0)),
         ]
         (reservation,) = ledger.reservations()
-        assert reservation.reservation == Reservation(
+        assert reservation.reservation == legacy_complement(
             "opp-1", "KX-A", D(3), D("0.41"), D("0.58"), D("1.89"), 1, ReservationState.HELD
         )
         assert ledger.positions() == (
@@ -278,9 +287,14 @@ def test_a_version_two_ledger_is_migrated_to_exact_dollars_and_contracts(tmp_pat
     assert texts == ("0.4100", "3.00", "1.0000", "2.00")  # 4-decimal dollars, 2-decimal counts
     assert day == ("3.00", "0.0200", "-0.9100")
     assert [decode_event(kind, payload) for kind, payload in stored] == [
-        IntentRecorded(OrderIntent("c-1", "KX-A", Side.YES, Action.BUY, D("0.41"), D(3)), "opp-1"),
+        IntentRecorded(  # not an id version 3 sent: leg and role by its convention
+            OrderIntent("c-1", "KX-A", Side.YES, Action.BUY, D("0.41"), D(3)),
+            "opp-1",
+            0,
+            OrderRole.ENTRY,
+        ),
         ReservationChanged(
-            Reservation(
+            legacy_complement(
                 "opp-1", "KX-A", D(3), D("0.41"), D("0.58"), D("1.89"), 1, ReservationState.HELD
             )
         ),

@@ -24,18 +24,24 @@ from actors.strategy import ComplementArbitrage, StrategyStatus
 def test_the_domain_exports_exactly_its_value_types() -> None:
     assert sorted(actors.domain.__all__) == sorted(
         [
+            "MAX_LEGS",
             "TRANSITIONS",
             "Action",
+            "Basket",
             "BookDelta",
             "BookSnapshot",
+            "Event",
             "Fill",
+            "Leg",
             "Level",
             "Levels",
             "Opportunity",
             "Order",
             "OrderIntent",
+            "OrderRole",
             "OrderState",
             "Position",
+            "Purpose",
             "Side",
             "TopOfBook",
         ]

@@ -11,7 +11,6 @@ import attrs
 import pytest
 
 from actors.domain import Action, Position, Side
-from actors.fees import FeeModel
 from actors.messages import (
     AuditEvent,
     CancelAll,
@@ -19,6 +18,7 @@ from actors.messages import (
     Execute,
     ExecutionReport,
     Halt,
+    MissingLeg,
     Outcome,
     Reconciled,
     Record,
@@ -27,6 +27,7 @@ from actors.messages import (
     ReservationState,
     Resume,
     VenueErrorReport,
+    leg_client_order_id,
 )
 from actors.risk import (
     BreakerStatus,
@@ -39,7 +40,6 @@ from actors.risk import (
     ReservationView,
     RiskLimits,
     RiskStatus,
-    worst_case,
 )
 from supervision import RestartType, status_from_dict, status_to_dict
 from tests.actors.risk_harness import (
@@ -49,7 +49,7 @@ from tests.actors.risk_harness import (
     Crash,
     RiskHarness,
     fill,
-    opportunity,
+    reservation,
     risk_tree,
     start_together,
 )
@@ -99,8 +99,12 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
 
     assert isinstance(reservation, Reservation)
     assert reservation.reservation_id == "opp-1"
-    assert (reservation.ticker, reservation.count) == ("KX-A", D(10))
-    assert (reservation.yes_price, reservation.no_price) == (D("0.40"), D("0.55"))
+    assert (reservation.event_ticker, reservation.tickers) == ("KX-A", ("KX-A",))
+    assert [(leg.side, leg.count, leg.price) for leg in reservation.legs] == [
+        (Side.YES, D(10), D("0.40")),
+        (Side.NO, D(10), D("0.55")),
+    ]
+    assert [leg.amount for leg in reservation.legs] == [D("4.17"), D("5.68")]
     assert reservation.amount == AMOUNT_10_AT_40_55 == D("9.85")
     assert reservation.owner_epoch == 1
     assert reservation.state is ReservationState.HELD
@@ -108,10 +112,17 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
     assert risk.execution.of(Execute)[0].reservation.reservation_id == "opp-1"
     summary = risk.summary()
     assert summary.reservations.held == (
-        ReservationView(id="opp-1", ticker="KX-A", amount=AMOUNT_10_AT_40_55, owner_epoch=1),
+        ReservationView(
+            id="opp-1",
+            event_ticker="KX-A",
+            tickers=("KX-A",),
+            amount=AMOUNT_10_AT_40_55,
+            owner_epoch=1,
+        ),
     )
     assert summary.exposure == ExposureStatus(
         by_market={"KX-A": AMOUNT_10_AT_40_55},
+        by_event={"KX-A": AMOUNT_10_AT_40_55},
         total=AMOUNT_10_AT_40_55,
     )
     assert summary.limits == WIDE
@@ -123,7 +134,7 @@ def test_a_reservation_is_handed_to_execution_owned_by_its_epoch_and_its_release
     risk.ask(ExecutionReport("opp-1", Outcome.NONE))
     eventually(risk.recorded_reservations)
     assert risk.recorded_reservations() == [
-        attrs.evolve(reservation, state=ReservationState.RELEASED)
+        attrs.evolve(reservation, state=ReservationState.RELEASED, outcome=Outcome.NONE)
     ]
 
 
@@ -206,7 +217,7 @@ def test_a_random_sequence_of_reserves_and_releases_never_holds_more_than_the_to
                 "count": rng.randint(100, 1_500) * cent,  # 1.00 to 15.00 contracts
             }
             answer = risk.reserve(f"opp-{n}", **wanted)
-            amount = worst_case(FeeModel(), opportunity(**wanted))
+            amount = reservation(f"opp-{n}", **wanted).amount
             if isinstance(answer, Reservation):
                 assert answer.amount == amount
                 live[answer.reservation_id] = amount
@@ -248,7 +259,8 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
 ) -> None:
     risk.reserve("opp-1")
     risk.reserve("opp-2")
-    # opp-1 filled both legs: a pair, no exposure left; opp-2 filled only YES
+    short = MissingLeg(1, "KX-A", Side.NO, D(10), leg_client_order_id("opp-2", 1))
+    # opp-1 filled both legs: a pair, no exposure left; opp-2 filled only YES, NO short
     risk.ask(
         ExecutionReport(
             "opp-1",
@@ -262,9 +274,11 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
     risk.ask(
         ExecutionReport(
             "opp-2",
-            Outcome.PARTIAL,
+            Outcome.UNHEDGED,
             (fill("opp-2", Side.YES, D(10), D("0.40"), fee=D("0.17")),),
-            missing_leg=Side.NO,
+            detail="NO leg: no liquidity",
+            held=(D(10), D(0)),
+            missing=(short,),
         )
     )
 
@@ -278,6 +292,15 @@ def test_an_execution_report_releases_the_reservation_and_books_its_fills(
         lambda: {c.reservation_id for c in _released(risk)} == {"opp-1", "opp-2"},
         what="both releases recorded",
     )
+    released = {c.reservation_id: c for c in _released(risk)}
+    assert (released["opp-1"].outcome, released["opp-1"].missing) == (Outcome.FILLED, ())
+    unhedged = released["opp-2"]
+    assert (unhedged.outcome, unhedged.held, unhedged.missing) == (
+        Outcome.UNHEDGED,
+        (D(10), D(0)),
+        (short,),
+    )
+    assert unhedged.detail == "NO leg: no liquidity"
 
 
 def test_reconciled_positions_seed_the_exposure_of_unmatched_contracts() -> None:
@@ -525,8 +548,8 @@ def test_what_a_failed_write_lost_is_written_again_latest_state_first_once_the_l
 
 
 def test_the_status_crosses_json_and_comes_back_as_an_equal_risk_status() -> None:
-    leftover = Reservation(
-        "opp-old", "KX-Z", D(1), D("0.40"), D("0.55"), D("1.00"), 1, ReservationState.IN_DOUBT
+    leftover = reservation(
+        "opp-old", "KX-Z", count=D(1), owner_epoch=1, state=ReservationState.IN_DOUBT
     )
     with risk_tree(open_reservations=lambda: (leftover,)) as risk:
         statuses = [risk.summary()]  # before reconciling: a leftover pending, all rejected

@@ -1,17 +1,33 @@
-"""Complement arbitrage: the right opportunities, and none from a stale or old book."""
+"""The strategy actor with scripted strategies: freshness across legs, repeats, ids, errors.
+
+The built-in strategies' money logic has its own files (test_strategy_complement.py,
+test_strategy_basket.py, test_strategy_exit.py); here a fake strategy answers what each
+test scripts, so what is checked is the actor's gate between strategies and risk.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal as D
 from typing import Any
 
+import attrs
 import pytest
 
-from actors.domain import BookSnapshot
-from actors.fees import FeeModel
-from actors.messages import BookConsumed, BookStale, BookUpdate, Reserve
-from actors.strategy import ComplementArbitrage, StrategyActor, StrategyStatus
+from actors.domain import Action, BookSnapshot, Event, Leg, Purpose, Side
+from actors.messages import (
+    BookConsumed,
+    BookStale,
+    BookUpdate,
+    EventsListed,
+    HeldContracts,
+    Holdings,
+    HoldingsWanted,
+    Reserve,
+)
+from actors.money import KalshiFees
+from actors.strategy import Proposal, StrategyActor, StrategyStatus, repeat_key
 from supervision import (
     NO_BACKOFF,
     ChildSpec,
@@ -20,94 +36,49 @@ from supervision import (
     SupervisionTree,
     SupervisorSpec,
     TreeThread,
+    snapshot_from_dict,
+    snapshot_to_dict,
 )
 from tests.supervision.conftest import eventually
 
-
-def _book(yes: Any, no: Any, seq: int = 1) -> BookSnapshot:
-    # Overlapping bids are how an arbitrage looks in a bids-only book.
-    return BookSnapshot("MKT-1", seq, yes, no, crossing_tolerance=D("0.50"))
+EVENT = Event("EV", ("EV-A", "EV-B", "EV-C"), True)
+FEES = KalshiFees(taker_rate=D("0.07"))
 
 
-def levels(mapping: dict[str, int | str]) -> dict[Decimal, Decimal]:
-    """``{"0.50": 9}`` as Decimal dollars and contracts."""
-    return {D(price): D(size) for price, size in mapping.items()}
+def all_yes(price: str = "0.30", count: str = "1") -> Proposal:
+    """YES of every market of EVENT at ``price``: pays $1 x count whoever wins."""
+    legs = tuple(Leg(t, Side.YES, Action.BUY, D(price), D(count)) for t in EVENT.markets)
+    return Proposal(EVENT, legs, reason="all_yes")
 
 
-def test_an_overlap_wider_than_the_fees_is_an_opportunity_at_the_top_prices() -> None:
-    strategy = ComplementArbitrage(FeeModel(), min_edge=D("0.01"), max_count=D(10))
-    # YES ask = 1 - 0.55 = 0.45 (size 4); NO ask = 1 - 0.52 = 0.48 (size 7)
-    opportunity = strategy.evaluate(
-        _book(levels({"0.50": 9, "0.52": 7}), levels({"0.55": 4, "0.30": 100}))
-    )
-    assert opportunity is not None
-    assert (opportunity.yes_ask, opportunity.no_ask, opportunity.count) == (
-        D("0.45"),
-        D("0.48"),
-        D(4),
-    )
-    fees = FeeModel()
-    expected = (
-        D(4) * (1 - D("0.45") - D("0.48"))
-        - fees.taker_fee(D(4), D("0.45"))
-        - fees.taker_fee(D(4), D("0.48"))
-    )
-    assert opportunity.edge == expected == D("0.28") - D("0.07") - D("0.07")
+def book(ticker: str, seq: int = 1) -> BookSnapshot:
+    return BookSnapshot(ticker, seq, {D("0.20"): D(5)}, {D("0.60"): D(5)})
 
 
-def test_no_opportunity_when_fees_eat_the_edge() -> None:
-    strategy = ComplementArbitrage(FeeModel(), min_edge=D("0.01"))
-    # asks 0.49 + 0.50 = 0.99 < 1, but one contract pays 2c fees per leg: edge 0.01 - 0.04 < 0
-    assert strategy.evaluate(_book(levels({"0.50": 1}), levels({"0.51": 1}))) is None
+@attrs.define
+class Scripted:
+    """A strategy that records what it hears and answers ``script(book)`` on each book."""
 
+    name: str = "scripted"
+    wants_holdings: bool = False
+    script: Callable[[BookSnapshot], Any] = lambda _book: ()
+    heard: list[Any] = attrs.Factory(list)
+    nows: list[float] = attrs.Factory(list)
 
-def test_no_opportunity_from_an_uncrossed_or_one_sided_book() -> None:
-    strategy = ComplementArbitrage()
-    assert strategy.evaluate(_book(levels({"0.40": 10}), levels({"0.55": 10}))) is None
-    assert strategy.evaluate(_book(levels({"0.40": 10}), {})) is None
-    assert strategy.evaluate(_book({}, {})) is None
+    def on_events(self, listed: EventsListed) -> None:
+        self.heard.append(listed)
 
+    def on_book(self, book: BookSnapshot, now: float) -> Sequence[Proposal]:
+        self.heard.append(book)
+        self.nows.append(now)
+        result: Sequence[Proposal] = self.script(book)
+        return result
 
-def test_the_count_is_capped_and_shrunk_until_the_edge_clears_the_minimum() -> None:
-    fees = FeeModel()
-    strategy = ComplementArbitrage(fees, min_edge=D("0.01"), max_count=D(3))
-    book = _book(levels({"0.52": 50}), levels({"0.55": 50}))
-    opportunity = strategy.evaluate(book)
-    assert opportunity is not None
-    assert opportunity.count == 3
-    demanding = ComplementArbitrage(fees, min_edge=D(10**4), max_count=D(3))
-    assert demanding.evaluate(book) is None
+    def on_stale(self, ticker: str) -> None:
+        self.heard.append(("stale", ticker))
 
-
-def test_a_fractional_top_level_is_taken_whole_and_rounded_down_to_the_lot() -> None:
-    # YES ask 0.45 (size 2.75), NO ask 0.48 (size 7): 2.75 pairs
-    book = _book(levels({"0.52": 7}), levels({"0.55": "2.75"}))
-    opportunity = ComplementArbitrage(max_count=D("2.5")).evaluate(book)
-    assert opportunity is not None
-    assert opportunity.count == D("2.50")
-    assert opportunity.edge == FeeModel().complement_edge(D("2.50"), D("0.45"), D("0.48"))
-
-
-def test_a_count_below_one_contract_is_an_opportunity_when_it_clears_the_edge() -> None:
-    # YES ask 1 - 0.70 = 0.30, NO ask 1 - 0.60 = 0.40, half a contract each:
-    # 0.50 - ceil(0.15 + 0.0074) - ceil(0.20 + 0.0084) = 0.50 - 0.16 - 0.21 = 0.13
-    book = _book(levels({"0.60": "0.50"}), levels({"0.70": "0.50"}))
-    opportunity = ComplementArbitrage().evaluate(book)
-    assert opportunity is not None
-    assert (opportunity.count, opportunity.edge) == (D("0.50"), D("0.13"))
-    assert ComplementArbitrage(min_edge=D("0.14")).evaluate(book) is None
-
-
-@pytest.mark.parametrize("bad", [D(0), D(-1), True, 1.5, 10, D("0.001"), D("NaN")])
-def test_the_count_cap_is_validated(bad: Any) -> None:
-    with pytest.raises(ValueError, match="max_count"):
-        ComplementArbitrage(max_count=bad)
-
-
-@pytest.mark.parametrize("bad", [D(0), D(-1), True, 0.01, 1, D("Infinity")])
-def test_the_minimum_edge_is_validated_in_dollars(bad: Any) -> None:
-    with pytest.raises(ValueError, match="min_edge"):
-        ComplementArbitrage(min_edge=bad)
+    def on_holdings(self, holdings: Holdings) -> None:
+        self.heard.append(holdings)
 
 
 class Sink(SupervisedActor):
@@ -122,109 +93,273 @@ class Sink(SupervisedActor):
         return None
 
 
+@attrs.define
+class Rig:
+    tree: SupervisionTree
+    clock: ManualClock
+    to_risk: list[Any]
+    to_feed: list[Any]
+
+    def update(self, ticker: str, seq: int = 1, *, age: float = 0.0) -> None:
+        """A book of ``ticker`` received ``age`` seconds ago; waits for its ack."""
+        acked = len(self.to_feed)
+        received_at = self.clock.monotonic() - age
+        self.tree.tell("strategy", BookUpdate(book(ticker, seq), received_at))
+        eventually(lambda: len(self.to_feed) > acked, what=f"{ticker} acknowledged")
+
+    def reserves(self) -> list[Reserve]:
+        return [m for m in list(self.to_risk) if isinstance(m, Reserve)]
+
+    def status(self) -> StrategyStatus:
+        status = self.tree.snapshot().status_of("strategy", StrategyStatus)
+        assert status is not None, "the strategy published no StrategyStatus"
+        return status
+
+    def settle(self, message: Any, done: Callable[[StrategyStatus], bool]) -> None:
+        self.tree.tell("strategy", message)
+        eventually(lambda: done(self.status()), what=f"{type(message).__name__} handled")
+
+
 @pytest.fixture
-def pipeline():
-    clock = ManualClock()
-    to_risk: list[Any] = []
-    to_feed: list[Any] = []
-    spec = SupervisorSpec(
-        name="root",
-        children=(
-            ChildSpec(name="risk", factory=lambda: Sink(to_risk)),
-            ChildSpec(name="feed", factory=lambda: Sink(to_feed)),
-            ChildSpec(
-                name="strategy",
-                factory=lambda: StrategyActor(
-                    ComplementArbitrage(), max_book_age_s=0.5, repeat_after_s=2.0
+def start() -> Iterator[Callable[..., Rig]]:
+    hosts: list[TreeThread] = []
+
+    def start(*strategies: Any) -> Rig:
+        clock = ManualClock()
+        clock.advance(100.0)  # so a test can date a book in the past
+        to_risk: list[Any] = []
+        to_feed: list[Any] = []
+        spec = SupervisorSpec(
+            name="root",
+            children=(
+                ChildSpec(name="risk", factory=lambda: Sink(to_risk)),
+                ChildSpec(name="feed", factory=lambda: Sink(to_feed)),
+                ChildSpec(
+                    name="strategy",
+                    factory=lambda: StrategyActor(
+                        strategies, schedule=FEES, max_book_age_s=0.5, repeat_after_s=2.0
+                    ),
                 ),
             ),
-        ),
-        backoff=NO_BACKOFF,
-    )
-    host = TreeThread(SupervisionTree(spec, clock=clock)).start()
-    yield host.tree, clock, to_risk, to_feed
-    host.stop()
-
-
-CROSSED = {"yes": levels({"0.52": 7}), "no": levels({"0.55": 4})}
-
-
-def _status(tree: SupervisionTree) -> StrategyStatus:
-    status = tree.snapshot().status_of("strategy", StrategyStatus)
-    assert status is not None, "the strategy published no StrategyStatus"
-    return status
-
-
-def test_a_fresh_opportunity_goes_to_risk_and_every_update_is_acknowledged(pipeline) -> None:
-    tree, clock, to_risk, to_feed = pipeline
-    tree.tell(
-        "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq=3), clock.monotonic())
-    )
-    eventually(lambda: to_feed)
-    assert to_feed == [BookConsumed("MKT-1", 3)]
-    assert len(to_risk) == 1
-    reserve = to_risk[0]
-    assert isinstance(reserve, Reserve)
-    assert reserve.opportunity.ticker == "MKT-1"
-    assert reserve.opportunity_id.startswith("MKT-1-")
-
-
-def test_an_old_book_yields_no_opportunity(pipeline) -> None:
-    tree, clock, to_risk, to_feed = pipeline
-    received_at = clock.monotonic()
-    clock.advance(0.6)  # older than max_book_age_s = 0.5
-    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"]), received_at))
-    eventually(lambda: to_feed)
-    assert to_risk == []
-    assert _status(tree).counts.too_old == 1
-
-
-def test_a_stale_market_is_not_traded_until_a_new_update_arrives(pipeline) -> None:
-    tree, clock, to_risk, to_feed = pipeline
-    tree.tell("strategy", BookStale("MKT-1", "gap"))
-    eventually(lambda: _status(tree).stale_markets == ("MKT-1",))
-    tree.tell(
-        "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq=9), clock.monotonic())
-    )
-    eventually(lambda: to_feed)
-    assert len(to_risk) == 1  # a new, fresh update ends the staleness
-    assert _status(tree).stale_markets == ()
-
-
-def test_the_same_prices_are_not_proposed_twice_within_the_repeat_window(pipeline) -> None:
-    tree, clock, to_risk, to_feed = pipeline
-    for seq in (1, 2):
-        tree.tell(
-            "strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], seq), clock.monotonic())
+            backoff=NO_BACKOFF,
         )
-    eventually(lambda: len(to_feed) == 2)
-    assert len(to_risk) == 1
-    clock.advance(2.5)
-    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], 3), clock.monotonic()))
-    eventually(lambda: len(to_feed) == 3)
-    assert len(to_risk) == 2
-    assert to_risk[0].opportunity_id != to_risk[1].opportunity_id
+        host = TreeThread(SupervisionTree(spec, clock=clock)).start()
+        hosts.append(host)
+        return Rig(host.tree, clock, to_risk, to_feed)
+
+    yield start
+    for host in hosts:
+        host.stop()
 
 
-def test_a_message_the_strategy_does_not_take_is_counted_and_ignored(pipeline) -> None:
-    tree, _clock, to_risk, to_feed = pipeline
-    tree.tell("strategy", "not a book")
-    eventually(lambda: _status(tree).unknown_messages == 1, what="the odd message counted")
-    assert to_risk == to_feed == []
+def on(ticker: str, proposal: Proposal) -> Callable[[BookSnapshot], Sequence[Proposal]]:
+    """A script proposing ``proposal`` on every book of ``ticker``."""
+    return lambda b: (proposal,) if b.ticker == ticker else ()
 
 
-def test_a_published_status_is_a_copy_the_actor_no_longer_changes(pipeline) -> None:
-    tree, clock, to_risk, to_feed = pipeline
-    tree.tell("strategy", BookUpdate(_book(CROSSED["yes"], CROSSED["no"], 1), clock.monotonic()))
-    eventually(lambda: len(to_feed) == 1)
-    first = _status(tree)
-    assert (first.counts.books, first.counts.opportunities) == (1, 1)
-    assert first.last_edge == {"MKT-1": to_risk[0].opportunity.edge}
-    assert type(first.last_edge["MKT-1"]) is Decimal
-    clock.advance(2.5)
-    tree.tell(
-        "strategy",
-        BookUpdate(_book(levels({"0.53": 7}), levels({"0.55": 4}), 2), clock.monotonic()),
+def test_a_fresh_proposal_is_one_reserve_of_a_basket_priced_with_the_configured_fees(
+    start: Callable[..., Rig],
+) -> None:
+    scripted = Scripted(script=on("EV-C", all_yes()))
+    rig = start(scripted)
+    for seq, ticker in enumerate(EVENT.markets, start=1):
+        rig.update(ticker, seq)
+    assert scripted.nows == [rig.clock.monotonic()] * 3  # the actor's clock, nothing else
+
+    (reserve,) = rig.reserves()
+    basket = reserve.basket
+    assert re.fullmatch(r"EV-\d{13}-\d+-1", basket.basket_id), basket.basket_id
+    assert reserve.reservation_id == basket.basket_id
+    assert reserve.detected_at == rig.clock.monotonic()
+    assert (basket.event, basket.legs, basket.purpose) == (EVENT, all_yes().legs, Purpose.ARBITRAGE)
+    assert basket.schedule is FEES
+    # 3 x 0.30 + 3 fees of ceil_to_cent(0.07 x 0.3 x 0.7) = 0.02: edge 1 - 0.90 - 0.06
+    assert basket.worst_case_edge == D("0.04")
+    assert rig.to_feed == [BookConsumed(t, s) for s, t in enumerate(EVENT.markets, start=1)]
+    status = rig.status()
+    assert (status.counts.books, status.counts.opportunities) == (3, 1)
+    assert status.last_edge == {"EV": D("0.04")}
+
+
+def test_a_proposal_touching_a_market_never_seen_is_not_fresh(start: Callable[..., Rig]) -> None:
+    rig = start(Scripted(script=on("EV-B", all_yes())))
+    rig.update("EV-A")
+    rig.update("EV-B")  # EV-C has never had a book: the basket's third leg is blind
+    assert rig.reserves() == []
+    assert rig.status().counts.not_fresh == 1
+
+
+def test_a_stale_leg_market_blocks_the_whole_basket_until_its_next_book(
+    start: Callable[..., Rig],
+) -> None:
+    scripted = Scripted(script=on("EV-A", all_yes()))
+    rig = start(scripted)
+    for ticker in ("EV-B", "EV-C"):
+        rig.update(ticker)
+    rig.settle(BookStale("EV-B", "gap"), lambda s: s.stale_markets == ("EV-B",))
+    assert ("stale", "EV-B") in scripted.heard  # the strategy is told too
+
+    rig.update("EV-A")  # proposes across EV-B, which is stale
+    assert rig.reserves() == []
+    assert rig.status().counts.not_fresh == 1
+
+    rig.update("EV-B", seq=2)  # EV-B's next book ends its staleness
+    rig.update("EV-A", seq=2)
+    assert len(rig.reserves()) == 1
+    assert rig.status().stale_markets == ()
+
+
+def test_an_old_book_of_any_leg_drops_the_basket_but_the_strategy_still_sees_it(
+    start: Callable[..., Rig],
+) -> None:
+    scripted = Scripted(script=on("EV-A", all_yes()))
+    rig = start(scripted)
+    rig.update("EV-B")
+    rig.update("EV-C")
+    rig.clock.advance(0.6)  # EV-B and EV-C's books are now older than max_book_age_s = 0.5
+    rig.update("EV-A")
+    assert rig.reserves() == []
+    assert rig.status().counts.not_fresh == 1
+
+    rig.update("EV-B", seq=2, age=0.7)  # arrives already too old
+    assert rig.status().counts.too_old == 1
+    assert [b.ticker for b in scripted.heard if isinstance(b, BookSnapshot)][-1] == "EV-B"
+
+
+def test_the_same_event_and_leg_prices_are_suppressed_within_the_repeat_window(
+    start: Callable[..., Rig],
+) -> None:
+    proposals = [all_yes("0.30"), all_yes("0.30", count="2"), all_yes("0.29"), all_yes("0.30")]
+    script = iter(proposals)
+    rig = start(Scripted(script=lambda b: (next(script),) if b.ticker == "EV-A" else ()))
+    rig.update("EV-B")
+    rig.update("EV-C")
+
+    rig.update("EV-A", 1)  # sent
+    rig.update("EV-A", 2)  # same (ticker, side, price) legs, another count: a repeat
+    rig.update("EV-A", 3)  # another price: a new key
+    assert [r.basket.legs[0].price for r in rig.reserves()] == [D("0.30"), D("0.29")]
+    assert rig.status().counts.repeats_suppressed == 1
+
+    rig.clock.advance(2.1)  # past repeat_after_s = 2.0
+    rig.update("EV-B", 2)
+    rig.update("EV-C", 2)
+    rig.update("EV-A", 4)
+    ids = [r.basket.basket_id for r in rig.reserves()]
+    assert len(ids) == len(set(ids)) == 3
+    assert [int(i.rsplit("-", 1)[1]) for i in ids] == [1, 2, 3]
+
+
+def test_the_repeat_key_is_the_event_and_each_legs_ticker_side_and_price() -> None:
+    assert repeat_key(all_yes("0.30")) == (
+        "EV",
+        tuple((t, Side.YES, D("0.30")) for t in EVENT.markets),
     )
-    eventually(lambda: _status(tree).counts.books == 2)
-    assert (first.counts.books, first.counts.opportunities) == (1, 1)
+    assert repeat_key(all_yes("0.30", count="3")) == repeat_key(all_yes("0.30"))
+    assert repeat_key(all_yes("0.31")) != repeat_key(all_yes("0.30"))
+
+
+def test_a_strategy_that_raises_or_answers_nonsense_is_counted_and_the_others_carry_on(
+    start: Callable[..., Rig],
+) -> None:
+    def boom(_book: BookSnapshot) -> Sequence[Proposal]:
+        raise RuntimeError("bug")
+
+    rig = start(
+        Scripted(name="boom", script=boom),
+        Scripted(name="nonsense", script=lambda _b: None),
+        Scripted(name="good", script=on("EV-C", all_yes())),
+    )
+    for ticker in EVENT.markets:
+        rig.update(ticker)
+    assert len(rig.reserves()) == 1
+    assert len(rig.to_feed) == 3  # every book acknowledged all the same
+    assert rig.status().counts.strategy_errors == 6  # two bad strategies, three books
+    assert rig.status().strategy == "boom, nonsense, good"
+
+
+def test_a_proposal_the_basket_refuses_is_counted_invalid_and_never_sent(
+    start: Callable[..., Rig],
+) -> None:
+    outside = Proposal(EVENT, (Leg("EV-A", Side.YES, Action.BUY, D("0.30"), D(1)),))
+    rig = start(Scripted(script=lambda b: (all_yes("0.40"), outside) if b.ticker == "EV-C" else ()))
+    for ticker in EVENT.markets:
+        rig.update(ticker)
+    assert rig.reserves() == []  # 3 x 0.40 > $1: no edge; one leg: not an arbitrage
+    assert rig.status().counts.invalid_proposals == 2
+
+
+def test_holdings_are_asked_for_at_start_and_given_only_to_the_strategies_that_want_them(
+    start: Callable[..., Rig],
+) -> None:
+    exits = Scripted(name="exits", wants_holdings=True)
+    other = Scripted(name="other")
+    rig = start(exits, other)
+    eventually(lambda: HoldingsWanted() in rig.to_risk, what="HoldingsWanted sent to risk")
+
+    held = Holdings((HeldContracts("EV-A", Side.YES, D(2), D("0.62"), "EV"),))
+    rig.settle(held, lambda s: s.counts.holdings == 1)
+    listed = EventsListed((EVENT,), ())
+    rig.settle(listed, lambda s: s.counts.events_listed == 1)
+    assert exits.heard == [held, listed]
+    assert other.heard == [listed]
+
+
+def test_no_holdings_are_asked_for_when_no_strategy_wants_them(start: Callable[..., Rig]) -> None:
+    rig = start(Scripted())
+    rig.update("EV-A")
+    assert rig.to_risk == []
+
+
+def test_an_exit_proposal_is_sent_as_an_exit_basket(start: Callable[..., Rig]) -> None:
+    sell = Proposal(
+        Event.single("EV-A"),
+        (Leg("EV-A", Side.YES, Action.SELL, D("0.20"), D(2)),),
+        Purpose.EXIT,
+        "exit",
+    )
+    rig = start(Scripted(script=on("EV-A", sell)))
+    rig.update("EV-A")
+    (reserve,) = rig.reserves()
+    assert reserve.basket.purpose is Purpose.EXIT
+    assert reserve.basket.basket_id.startswith("EV-A-")
+    assert (rig.status().counts.exits, rig.status().last_edge) == (1, {})
+
+
+def test_a_message_the_strategy_does_not_take_is_counted_and_ignored(
+    start: Callable[..., Rig],
+) -> None:
+    rig = start(Scripted())
+    rig.settle("not a book", lambda s: s.unknown_messages == 1)
+    assert rig.to_risk == rig.to_feed == []
+
+
+@attrs.define
+class CountingScripted(Scripted):
+    def counts(self) -> dict[str, int]:
+        return {"exits_impossible": 3}
+
+
+def test_the_status_is_a_copy_that_crosses_json_with_each_strategys_own_counts(
+    start: Callable[..., Rig],
+) -> None:
+    rig = start(CountingScripted(name="counting", script=on("EV-C", all_yes())))
+    for ticker in EVENT.markets:
+        rig.update(ticker)
+    first = rig.status()
+    assert first.strategy_counts == {"counting": {"exits_impossible": 3}}
+    rig.clock.advance(2.5)
+    rig.update("EV-A", 2)
+    assert (first.counts.books, first.counts.opportunities) == (3, 1)
+    snapshot = rig.tree.snapshot()
+    assert snapshot_from_dict(snapshot_to_dict(snapshot)).status_of(
+        "strategy", StrategyStatus
+    ) == snapshot.status_of("strategy", StrategyStatus)
+
+
+def test_a_proposal_checks_its_shapes_and_names_its_markets_once() -> None:
+    assert all_yes().tickers == EVENT.markets
+    with pytest.raises(ValueError, match="legs"):
+        Proposal(EVENT, ())
+    with pytest.raises(ValueError, match="event"):
+        Proposal("EV", all_yes().legs)  # type: ignore[arg-type]

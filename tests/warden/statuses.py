@@ -56,7 +56,10 @@ def breaker(**changes: Any) -> BreakerStatus:
 def reservation(
     rid: str, ticker: str = "SIM-001", amount: Decimal = Decimal("0.95")
 ) -> ReservationView:
-    return ReservationView(id=rid, ticker=ticker, amount=amount, owner_epoch=1)
+    """A single-market reservation (its event is its market)."""
+    return ReservationView(
+        id=rid, event_ticker=ticker, tickers=(ticker,), amount=amount, owner_epoch=1
+    )
 
 
 def reservations(
@@ -65,8 +68,14 @@ def reservations(
     return ReservationsStatus(held=held, in_doubt=in_doubt)
 
 
-def exposure(by_market: dict[str, Decimal]) -> ExposureStatus:
-    return ExposureStatus(by_market=by_market, total=sum(by_market.values(), Decimal(0)))
+def exposure(
+    by_market: dict[str, Decimal], by_event: dict[str, Decimal] | None = None
+) -> ExposureStatus:
+    """Single-market events unless ``by_event`` says otherwise."""
+    events = dict(by_market) if by_event is None else by_event
+    return ExposureStatus(
+        by_market=by_market, by_event=events, total=sum(events.values(), Decimal(0))
+    )
 
 
 def position(yes: Decimal, no: Decimal, cash: Decimal) -> PositionView:

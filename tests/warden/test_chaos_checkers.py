@@ -9,6 +9,7 @@ import attrs
 
 from actors.history import (
     AccountingLine,
+    BasketLine,
     DaemonLine,
     HistoryLine,
     OrderLine,
@@ -19,7 +20,6 @@ from actors.history import (
 from warden.chaos import Evidence, check_all
 from warden.chaos._checkers import (
     client_order_id_accepted_once,
-    exposure_within_limits,
     intent_before_order,
     kill_switch_honoured,
     ledger_fills_equal_venue,
@@ -31,8 +31,10 @@ from warden.chaos._checkers import (
     restart_intensity_bounded,
 )
 from warden.chaos._exercised import _rose
-from warden.chaos._history import (
+from warden.chaos._exposure import exposure_within_limits
+from warden.chaos._ledger import (
     LedgerFill,
+    LedgerLeg,
     LedgerOrder,
     LedgerPosition,
     LedgerReservation,
@@ -78,12 +80,13 @@ class Venue:
         count: Decimal,
         *,
         action: str = "buy",
+        ticker: str = "SIM-001",
     ) -> dict[str, Any]:
         self.orders += 1
         record = {
             "order_id": f"o{self.orders}",
             "client_order_id": coid,
-            "ticker": "SIM-001",
+            "ticker": ticker,
             "side": side,
             "action": action,
             "yes_price_dollars": dollars(price if side == "yes" else 1 - price),
@@ -114,7 +117,15 @@ class Venue:
         return self._add(ts, "order_canceled", {"order_id": order["record"]["order_id"]})
 
 
-def intent(coid: str, side: str, price: Decimal, count: Decimal, created_at: float) -> LedgerOrder:
+def intent(
+    coid: str,
+    side: str,
+    price: Decimal,
+    count: Decimal,
+    created_at: float,
+    *,
+    leg: int | None = None,
+) -> LedgerOrder:
     return LedgerOrder(
         client_order_id=coid,
         opportunity_id="r1",
@@ -128,6 +139,8 @@ def intent(coid: str, side: str, price: Decimal, count: Decimal, created_at: flo
         venue_order_id=None,
         created_at=created_at,
         updated_at=created_at,
+        leg=leg,
+        role=None if leg is None else "entry",
     )
 
 
@@ -150,10 +163,58 @@ def position(yes: Decimal, no: Decimal, cash: Decimal) -> LedgerPosition:
     return LedgerPosition(ticker="SIM-001", yes_count=yes, no_count=no, cash=cash, payout=D(1))
 
 
-def reservation(state: str) -> LedgerReservation:
-    return LedgerReservation(
-        reservation_id="r1", ticker="SIM-001", amount=D("9.52"), state=state, updated_at=T0 + 1.2
-    )
+def reservation(
+    state: str, *, rid: str = "r1", event: tuple[str, ...] = ("SIM-001",), **fields: Any
+) -> LedgerReservation:
+    """A ledger ``reservations`` row (schema v4) of an arbitrage basket in ``event``."""
+    row: dict[str, Any] = {
+        "reservation_id": rid,
+        "event_ticker": event[0] if len(event) == 1 else "SIMEV",
+        "event_markets": event,
+        "exclusive": len(event) > 1,
+        "purpose": "arbitrage",
+        "amount": D("9.52"),
+        "complete_within_s": 2.0,
+        "max_complete_attempts": 1,
+        "owner_epoch": None,
+        "state": state,
+        "outcome": "filled" if state == "released" else None,
+        "detail": "",
+        "created_at": T0 + 0.8,
+        "updated_at": T0 + 1.2,
+    }
+    return LedgerReservation(**(row | fields))
+
+
+def leg(
+    index: int, coid: str, side: str, price: Decimal, *, rid: str = "r1", **fields: Any
+) -> LedgerLeg:
+    """A ledger ``reservation_legs`` row: leg ``index`` buys 10 ``side`` at ``price``."""
+    row: dict[str, Any] = {
+        "reservation_id": rid,
+        "leg": index,
+        "ticker": "SIM-001",
+        "side": side,
+        "action": "buy",
+        "price": price,
+        "max_price": price + D("0.02"),
+        "count": D(10),
+        "amount": D("5.00"),
+        "payout": D(1),
+        "client_order_id": coid,
+        "held": None,
+        "missing": None,
+    }
+    return LedgerLeg(**(row | fields))
+
+
+def basket_line(
+    t: float, rid: str, phase: str, *, pid: int = 1, missing: tuple[int, ...] = ()
+) -> BasketLine:
+    return BasketLine(
+        t=t, pid=pid, reservation_id=rid, event_ticker="SIM-001", phase=phase,  # type: ignore[arg-type]
+        attempt=0, held=(), missing=missing, outcome=None, detail="",
+    )  # fmt: skip
 
 
 def books(actor: str, **counts: int) -> AccountingLine:
@@ -188,11 +249,18 @@ def reconciled_line(
 
 
 def reservation_line(
-    t: float, rid: str, phase: str, *, child: str | None = None, epoch: int | None = None
+    t: float,
+    rid: str,
+    phase: str,
+    *,
+    child: str | None = None,
+    epoch: int | None = None,
+    missing: tuple[int, ...] | None = None,
 ) -> ReservationLine:
     return ReservationLine(
         t=t, pid=1, event=phase, actor="risk", ticker="SIM-001", reservation_id=rid,
         phase=phase, amount=D("9.52"), reason="", child=child, epoch=epoch,  # type: ignore[arg-type]
+        tickers=("SIM-001",), missing=missing,
     )  # fmt: skip
 
 
@@ -211,18 +279,23 @@ def healthy() -> Evidence:
     fill_no = venue.fill(T0 + 1.1, no, D(10))
     ledger = LedgerRows(
         orders=(
-            intent("cy", "yes", D("0.40"), D(10), T0 + 0.9),
-            intent("cn", "no", D("0.55"), D(10), T0 + 0.9),
+            intent("cy", "yes", D("0.40"), D(10), T0 + 0.9, leg=0),
+            intent("cn", "no", D("0.55"), D(10), T0 + 0.9, leg=1),
         ),
         fills=(ledger_fill(fill_yes), ledger_fill(fill_no)),
         positions=(position(D(10), D(10), D("-9.52")),),
         reservations=(reservation("released"),),
+        legs=(
+            leg(0, "cy", "yes", D("0.40"), held=D(10), missing=D(0)),
+            leg(1, "cn", "no", D("0.55"), held=D(10), missing=D(0)),
+        ),
     )
     daemon: list[HistoryLine] = [
         daemon_line(T0, "start", 1),
         reconciled_line(T0 + 0.5),
         reservation_line(T0 + 0.8, "r1", "reserve"),
-        reservation_line(T0 + 1.2, "r1", "release"),
+        basket_line(T0 + 0.95, "r1", "placing"),
+        reservation_line(T0 + 1.2, "r1", "release", missing=()),
         books("risk", processed=12, runtime_handled=3, dead_letters=1, stale_dropped=1),
         books("execution", processed=30, runtime_handled=2, lost_after_end=1),
         daemon_line(T0 + 2.0, "stop", 1),
@@ -241,6 +314,7 @@ def healthy() -> Evidence:
         config={
             "trader_cash": "10000.00",
             "max_market_exposure": "50.00",
+            "max_event_exposure": "100.00",
             "max_total_exposure": "200.00",
             "intensity": 3,
             "period_s": 30.0,
@@ -249,7 +323,9 @@ def healthy() -> Evidence:
             "hang_timeout_s": 3.0,
             "backoff_cap_s": 0.5,
             "request_timeout_s": 2.0,
+            "basket_grace_s": 15.0,
         },
+        venue_events=(),  # the legacy venue: every market its own event
     )
 
 
@@ -335,6 +411,7 @@ def test_a_reservation_never_released_is_witnessed_with_its_history() -> None:
     assert result.status == "violated"
     assert result.witnesses[0] == {
         "ledger_reservation": attrs.asdict(held),
+        "ledger_legs": [attrs.asdict(row) for row in ev.ledger.legs],
         "history": [unstructure_line(daemon[2])],
     }
     assert result.witnesses[1] == {"history_last": unstructure_line(daemon[2])}

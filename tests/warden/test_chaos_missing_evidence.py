@@ -12,7 +12,7 @@ import pytest
 from tests.warden.test_chaos_checkers import T0, D, Venue, healthy
 from tests.warden.test_chaos_one_writer import refusal, run, second_daemon
 from warden.chaos import CHECKERS, Evidence, check_all
-from warden.chaos._checkers import exposure_within_limits
+from warden.chaos._exposure import exposure_within_limits
 from warden.chaos._history import UnreadableLine
 from warden.chaos._verdicts import CheckResult
 from warden.chaos._writers import one_writer_per_ledger
@@ -68,11 +68,17 @@ def no_lifetimes(ev: Evidence) -> Evidence:
     return attrs.evolve(ev, harness=(), daemon=None)
 
 
+def no_venue_events(ev: Evidence) -> Evidence:
+    return attrs.evolve(ev, venue_events=None)
+
+
 CASES: dict[str, tuple[Remove, ...]] = {
     "exposure_within_limits": (
         without_config("max_market_exposure"),
+        without_config("max_event_exposure"),
         without_config("max_total_exposure"),
         no_truth,
+        no_venue_events,
     ),
     "client_order_id_accepted_once": (no_truth,),
     "intent_before_order": (no_ledger,),
@@ -110,6 +116,17 @@ CASES: dict[str, tuple[Remove, ...]] = {
         without_config("hang_timeout_s"),
         without_config("backoff_cap_s"),
         without_config("request_timeout_s"),
+    ),
+    "baskets_hedged_or_named": (
+        without_config("basket_grace_s"),
+        no_truth,
+        no_ledger,
+        no_daemon_history,
+        unreadable("basket"),
+        unreadable("reservation"),
+        unreadable("reconciled"),
+        unreadable("daemon"),
+        unreadable(None),
     ),
 }
 BY_NAME: dict[str, Checker] = {checker.__name__: checker for checker in CHECKERS}
@@ -155,6 +172,7 @@ def test_a_renamed_exposure_limit_leaves_an_order_over_it_unknown_not_held() -> 
     ("key", "value"),
     [
         ("max_market_exposure", 5000),  # a cents-era integer
+        ("max_event_exposure", 100),  # an integer: cents or dollars?
         ("max_total_exposure", 200.0),  # a float is not exact money
         ("max_daily_loss", "5e1"),  # not fixed point
         ("trader_cash", True),

@@ -14,11 +14,8 @@ from hypothesis import strategies as st
 
 from tests.warden.test_chaos_checkers import T0, D, Venue, healthy, ledger_fill
 from warden.chaos import check_all
-from warden.chaos._checkers import (
-    exposure_within_limits,
-    ledger_fills_equal_venue,
-    positions_and_cash_equal,
-)
+from warden.chaos._checkers import ledger_fills_equal_venue, positions_and_cash_equal
+from warden.chaos._exposure import exposure_within_limits
 from warden.chaos._history import Poll, VenueFinal, fixed_point
 from warden.chaos._report import plain
 

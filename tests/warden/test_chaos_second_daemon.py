@@ -13,10 +13,11 @@ from warden.chaos import Evidence
 from warden.chaos._faults import SECOND_DAEMON_DEADLINE_S
 from warden.chaos._history import fetch_truth, read_history
 from warden.chaos._rig import Journal, Rig
-from warden.chaos._runner import TRADER_CASH, _write_config
+from warden.chaos._runner import TRADER_CASH, VENUE_MODE, _write_config
 from warden.chaos._writers import REFUSAL, one_writer_per_ledger
 
-VENUE = ["--seed", "5", "--markets", "2", "--tick", "0.1", "--arb-rate", "0.2"]
+# the harness's venue mode
+VENUE = ["--seed", "5", *VENUE_MODE, "--tick", "0.1"]
 VENUE += ["--heartbeat", "1", "--trader-cash", str(TRADER_CASH)]
 
 

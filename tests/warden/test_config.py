@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -80,8 +81,12 @@ def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_every_key_is_documented_with_its_default() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for key, default in config_reference():
-        if isinstance(default, Decimal):  # written as a string in TOML
+        if default is None:  # an optional key, unset by default
+            shown = "unset"
+        elif isinstance(default, Decimal):  # written as a string in TOML
             shown = f'"{default}"'
+        elif isinstance(default, tuple | dict):  # a TOML array or table
+            shown = json.dumps(list(default) if isinstance(default, tuple) else default)
         else:
             shown = "true" if default is True else "false" if default is False else repr(default)
         shown = shown.replace("'", '"')
@@ -345,7 +350,15 @@ def test_any_dollar_string_with_up_to_4_decimals_loads_as_exactly_that_decimal(
     amount: Decimal,
 ) -> None:
     text = f"{amount:f}"
-    limit = parse_config({"risk": {"max_total_exposure": text, "max_market_exposure": text}})
+    limit = parse_config(
+        {
+            "risk": {
+                "max_total_exposure": text,
+                "max_market_exposure": text,
+                "max_event_exposure": text,
+            }
+        }
+    )
     assert limit.risk.max_total_exposure == amount
     assert str(limit.risk.max_total_exposure) == text  # digits kept: nothing was rounded
 

@@ -68,7 +68,7 @@ def test_the_portfolio_shows_positions_open_orders_exposure_against_limits_and_p
     assert answer["open_orders"] == [
         {
             "reservation": "r-1",
-            "ticker": "SIM-001",
+            "event_ticker": "SIM-001",
             "amount": "0.9500",
             "phase": "placing",
             "legs": {"c-1": "sent", "c-2": "accepted"},
@@ -117,7 +117,7 @@ def test_while_risk_is_away_every_value_of_its_is_null_and_readiness_says_why() 
     assert "risk is not in the tree" in money.reasons
     # execution's orders are still shown, without risk's ticker and amount
     assert money.open_orders is not None
-    assert money.open_orders[0].ticker is None
+    assert money.open_orders[0].event_ticker is None
     assert money.open_orders[0].amount is None
 
 

@@ -212,6 +212,10 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
         (("market", "SIM-001"),): 1.2,
         (("market", "SIM-002"),): 0.3,
     }
+    assert _samples(families["warden_exposure_event_dollars"]) == {
+        (("event", "SIM-001"),): 1.2,
+        (("event", "SIM-002"),): 0.3,
+    }
     assert _samples(families["warden_exposure_total_dollars"]) == {(): 1.5}
     assert _samples(families["warden_exposure_limit_dollars"]) == {
         (("limit", "max_market_exposure"),): 50.0,
@@ -220,6 +224,7 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
     }
     assert _samples(families["warden_risk_limit"]) == {
         (("limit", "max_concurrent_markets"),): 5.0,
+        (("limit", "max_reservations_per_event"),): 1.0,
         (("limit", "max_reservations_per_market"),): 1.0,
     }
     assert _samples(families["warden_breaker_state"])[(("state", "closed"),)] == 1.0

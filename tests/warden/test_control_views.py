@@ -42,7 +42,7 @@ MONEY = Portfolio(
     open_orders=(
         OpenOrder(
             reservation="r-1",
-            ticker="SIM-001",
+            event_ticker="SIM-001",
             amount=Decimal("0.9500"),
             phase="placing",
             legs={"c-1": "sent"},

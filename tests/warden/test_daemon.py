@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from actors.domain import Action, OrderIntent, Side
+from actors.domain import Action, OrderIntent, OrderRole, Side
 from actors.messages import IntentRecorded
 from actors.persistence import Ledger
 from tests.supervision.conftest import eventually
@@ -187,7 +187,7 @@ def _record_intent(db: Path, client_order_id: str) -> None:
         client_order_id, "SIM-001", Side.YES, Action.BUY, Decimal("0.01"), Decimal(1)
     )
     with Ledger.open(db, wall=time.time) as writer:
-        writer.write("test-orphan", (IntentRecorded(intent, "test-orphan"),))
+        writer.write("test-orphan", (IntentRecorded(intent, "test-orphan", 0, OrderRole.ENTRY),))
 
 
 def test_a_5xx_storm_opens_the_circuit_and_trading_resumes_after_it_heals(

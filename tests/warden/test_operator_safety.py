@@ -20,7 +20,7 @@ import attrs
 import httpx
 import pytest
 
-from actors.domain import Action, Fill, OrderIntent, Side
+from actors.domain import Action, Fill, OrderIntent, OrderRole, Side
 from actors.execution import ExecutionStatus
 from actors.messages import FillRecorded, IntentRecorded
 from actors.persistence import Ledger
@@ -293,8 +293,8 @@ def _record_todays_loss(db: Path) -> None:
         ledger.write(
             "seed",
             (
-                IntentRecorded(buy, "old"),
-                IntentRecorded(sell, "old"),
+                IntentRecorded(buy, "old", 0, OrderRole.ENTRY),
+                IntentRecorded(sell, "old", 0, OrderRole.UNWIND),
                 *(FillRecorded(f) for f in fills),
             ),
         )
@@ -460,8 +460,9 @@ def test_a_second_run_of_the_embedded_default_on_the_same_ledger_trades_without_
     tmp_path: Path,
 ) -> None:
     """The embedded venue is a fresh exchange each start; the ledger outlives it, so
-    the second start's order and trade ids must not collide with the first's."""
-    config = _config(tmp_path, venue={"opportunity_every_s": 0.5})
+    the second start's order and trade ids must not collide with the first's. The
+    legacy mode, whose frequent crossed quotes fill within seconds, makes both runs trade."""
+    config = _config(tmp_path, venue={"opportunity_every_s": 0.5, "realism": False})
     db = tmp_path / "warden.db"
 
     def run_once() -> Process:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from actors.domain import Action, OrderIntent, OrderState, Side
+from actors.domain import Action, OrderIntent, OrderRole, OrderState, Side
 from actors.messages import IntentRecorded, OrderUpdated
 from actors.persistence import Ledger
 from tests.actors.test_persistence_ledger import WallClock, fill
@@ -26,7 +26,7 @@ DAY_2 = DAY_1 + 86_400 + 3_600  # 2027-01-16T09:00:00Z
 
 def intent(cid: str, ticker: str, side: Side = Side.YES, price: str = "0.40") -> IntentRecorded:
     order = OrderIntent(cid, ticker, side, Action.BUY, Decimal(price), Decimal(2))
-    return IntentRecorded(order, "opp-" + cid)
+    return IntentRecorded(order, "opp-" + cid, 0 if side is Side.YES else 1, OrderRole.ENTRY)
 
 
 @pytest.fixture

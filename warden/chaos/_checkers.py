@@ -29,10 +29,9 @@ from collections.abc import Callable
 from decimal import Decimal, DecimalException, localcontext
 
 import attrs
-from attrs import define, frozen
+from attrs import frozen
 
 from actors import money
-from actors.fees import FeeModel
 from actors.history import (
     AccountingLine,
     DaemonLine,
@@ -45,19 +44,19 @@ from actors.history import (
     RuntimeLine,
     unstructure_line,
 )
-from actors.risk import Holding
+from warden.chaos._baskets import baskets_hedged_or_named
+from warden.chaos._exposure import exposure_within_limits
 from warden.chaos._history import (
     Entry,
     Evidence,
-    LedgerFill,
-    LedgerPosition,
     Poll,
     VenueFinal,
     history_gap,
     wire_decimal,
     wire_price,
 )
-from warden.chaos._money import daily_loss_within_limit, venue_fill
+from warden.chaos._ledger import LedgerFill, LedgerPosition
+from warden.chaos._money import daily_loss_within_limit
 from warden.chaos._readiness import ready_after_restart, restart_episodes
 from warden.chaos._verdicts import CheckResult, result, unknown
 from warden.chaos._writers import one_writer_per_ledger, refused_pids
@@ -70,95 +69,7 @@ def _orders_accepted(ev: Evidence) -> list[Entry]:
     return ev.truth_of("order_accepted")
 
 
-@define
-class _OpenBuy:
-    """A buy order resting at the venue, as the exposure replay tracks it."""
-
-    ticker: str
-    price: Decimal
-    remaining: Decimal
-    client_order_id: str
-
-
-# --- 1 exposure ------------------------------------------------------------------------
-
-
-def exposure_within_limits(ev: Evidence) -> CheckResult:
-    """Replays venue truth; after each entry, exposure = cost basis of unmatched
-    contracts + worst case (remaining x price + taker fee, Kalshi-rounded) of open
-    buy orders, in exact dollars."""
-    name, invariant = "exposure_within_limits", 1
-    market_limit = ev.config_money("max_market_exposure")
-    total_limit = ev.config_money("max_total_exposure")
-    if market_limit is None or total_limit is None:
-        return unknown(
-            name,
-            invariant,
-            "the config lacks max_market_exposure / max_total_exposure (decimal dollars)",
-        )
-    if not ev.truth:
-        return unknown(name, invariant, "no venue truth (nothing traded, or it was not read)")
-    with localcontext(money.EXACT):  # an inexact sum raises, never rounds
-        return _replay_exposure(ev, market_limit, total_limit)
-
-
-def _replay_exposure(ev: Evidence, market_limit: Decimal, total_limit: Decimal) -> CheckResult:
-    fees = FeeModel()
-    holdings: dict[str, Holding] = {}
-    open_buys: dict[str, _OpenBuy] = {}
-    peak_total, peak_market = ZERO, ZERO
-    witnesses: list[dict[str, object]] = []
-    for entry in ev.truth:
-        record, kind = entry["record"], entry["kind"]
-        try:
-            if kind == "order_accepted" and record["action"] == "buy":
-                open_buys[record["order_id"]] = _OpenBuy(
-                    ticker=record["ticker"],
-                    price=wire_price(record),
-                    remaining=wire_decimal(record, "initial_count_fp"),
-                    client_order_id=record["client_order_id"],
-                )
-            elif kind == "order_canceled":
-                open_buys.pop(record["order_id"], None)
-            elif kind == "fill":
-                fill = venue_fill(record)
-                holding = holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout)
-                holdings[fill.ticker] = holding.apply(fill)
-                order = open_buys.get(record["order_id"])
-                if order is not None:
-                    order.remaining -= fill.count
-                    if order.remaining <= 0:
-                        del open_buys[record["order_id"]]
-            by_market: dict[str, Decimal] = {t: h.exposure for t, h in holdings.items()}
-            for order in open_buys.values():
-                worst = fees.buy_cost(order.remaining, order.price)  # price x count + taker fee
-                by_market[order.ticker] = by_market.get(order.ticker, ZERO) + worst
-        except ValueError as error:
-            return unknown(
-                "exposure_within_limits", 1, f"cannot replay entry {entry['seq']}: {error}"
-            )
-        total = sum(by_market.values(), ZERO)
-        peak_total = max(peak_total, total)
-        worst_market = max(by_market.items(), key=lambda item: item[1], default=("", ZERO))
-        peak_market = max(peak_market, worst_market[1])
-        if worst_market[1] > market_limit or total > total_limit:
-            witnesses.append(
-                {
-                    "entry": entry,
-                    "exposure_by_market": by_market,
-                    "total": total,
-                    "open_orders": [attrs.asdict(o) for o in open_buys.values()],
-                }
-            )
-    counts = {
-        "venue_entries": len(ev.truth),
-        "peak_total": peak_total,
-        "peak_market": peak_market,
-        "max_total_exposure": total_limit,
-        "max_market_exposure": market_limit,
-        "events_over_limit": len(witnesses),
-    }
-    return result("exposure_within_limits", 1, counts, witnesses, "exposure over a limit")
+# --- 1 exposure: warden.chaos._exposure -----------------------------------------------
 
 
 # --- 2 at most once --------------------------------------------------------------------
@@ -548,6 +459,7 @@ def no_reservation_after_quiescence(ev: Evidence) -> CheckResult:
     witnesses: list[dict[str, object]] = [
         {
             "ledger_reservation": attrs.asdict(r),
+            "ledger_legs": [attrs.asdict(leg) for leg in ev.ledger.legs_of(r.reservation_id)],
             "history": [unstructure_line(line) for line in history.get(r.reservation_id, [])],
         }
         for r in ev.ledger.reservations
@@ -683,6 +595,7 @@ CHECKERS: tuple[Callable[[Evidence], CheckResult], ...] = (
     daily_loss_within_limit,
     one_writer_per_ledger,
     ready_after_restart,
+    baskets_hedged_or_named,
 )
 
 

@@ -1,4 +1,4 @@
-"""The evidence a run leaves: the histories of both sides and the final states.
+r"""The evidence a run leaves: the histories of both sides and the final states.
 
 - the venue's truth log (``GET /sim/truth?account=trader``): every accepted,
   rejected and cancelled order and every fill, in venue order;
@@ -15,8 +15,12 @@
   stderr), halts, and periodic polls of ``/actors`` and ``/readyz`` (with the
   reasons and failing checks of a 503);
 - the ledger after the daemon stopped (read-only), as typed rows
-  (:class:`LedgerRows`), and the venue's positions, balance and resting orders
-  after quiescence.
+  (:class:`~warden.chaos._ledger.LedgerRows`), and the venue's positions,
+  balance and resting orders after quiescence;
+- the venue's events (``GET /events?with_nested_markets=true``) as domain
+  :class:`~actors.domain.Event`\ s (:attr:`Evidence.venue_events`): ``()`` when
+  the venue lists none (the legacy mode answers 404: every market is its own
+  event), ``None`` when they could not be read.
 
 Money is exact: every price, fee, cash amount and count is a ``Decimal``
 (dollars, contracts). The venue's truth records carry Kalshi's fixed-point
@@ -45,9 +49,10 @@ import cattrs
 import httpx
 from attrs import field, frozen
 
+from actors.domain import Event
 from actors.history import KINDS, HistoryLine, MalformedLine, read_line
-from actors.persistence import Ledger
 from supervision.decimal_json import FIXED_POINT, register_decimal_hooks
+from warden.chaos._ledger import LedgerRows
 from warden.json_types import Json, JsonObject
 
 _Line = TypeVar("_Line", bound=HistoryLine)
@@ -186,77 +191,6 @@ class DaemonHistory:
 
 
 @frozen(kw_only=True)
-class LedgerOrder:
-    """An order intent in the ledger (times: the daemon's clock)."""
-
-    client_order_id: str
-    opportunity_id: str | None
-    ticker: str
-    side: str
-    action: str
-    price: Decimal
-    count: Decimal
-    state: str
-    filled_count: Decimal
-    venue_order_id: str | None
-    created_at: float
-    updated_at: float
-
-
-@frozen(kw_only=True)
-class LedgerFill:
-    fill_id: str
-    client_order_id: str
-    ticker: str
-    side: str
-    action: str
-    price: Decimal
-    count: Decimal
-    fee: Decimal
-    recorded_at: float
-
-
-@frozen(kw_only=True)
-class LedgerPosition:
-    ticker: str
-    yes_count: Decimal
-    no_count: Decimal
-    cash: Decimal
-    payout: Decimal
-
-
-@frozen(kw_only=True)
-class LedgerReservation:
-    reservation_id: str
-    ticker: str
-    amount: Decimal
-    state: str
-    updated_at: float
-
-
-@frozen(kw_only=True)
-class LedgerAudit:
-    id: int
-    kind: str
-    detail: str
-    source: str
-    at: float
-
-
-@frozen(kw_only=True)
-class LedgerRows:
-    """The ledger after the daemon stopped, as the checkers read it (witnesses carry
-    rows as ``attrs.asdict``). Prices, fees, cash, payouts and amounts are
-    ``Decimal`` dollars; counts ``Decimal`` contracts."""
-
-    orders: tuple[LedgerOrder, ...] = ()
-    fills: tuple[LedgerFill, ...] = ()
-    positions: tuple[LedgerPosition, ...] = ()
-    reservations: tuple[LedgerReservation, ...] = ()
-    audit: tuple[LedgerAudit, ...] = ()
-
-
-@frozen(kw_only=True)
 class VenueFinal:
     """The venue's side after quiescence: net ``positions`` (yes minus no, ``Decimal``
     contracts) by ticker, the free ``balance`` and the ``reserved`` cash (``Decimal``
@@ -289,7 +223,9 @@ class VenueFinal:
 class Evidence:
     """What the checkers judge. ``daemon`` is ``None`` without a daemon history;
     ``ledger`` is ``None`` if the ledger could not be read; ``venue_final`` is empty
-    if the venue's final state was not read (see :meth:`venue`)."""
+    if the venue's final state was not read (see :meth:`venue`); ``venue_events``
+    is ``None`` if the venue's events were not read, ``()`` if it lists none
+    (every market is then its own event)."""
 
     truth: tuple[Entry, ...]
     harness: tuple[Entry, ...]
@@ -298,6 +234,7 @@ class Evidence:
     venue_final: Mapping[str, object]
     config: Mapping[str, object] = field(factory=dict)
     daemon_unreadable: tuple[UnreadableLine, ...] = ()
+    venue_events: tuple[Event, ...] | None = None
 
     def venue(self) -> VenueFinal | None:
         """The venue's final state, typed; ``None`` when it was not read. Raises as
@@ -387,72 +324,6 @@ def read_history(path: Path) -> DaemonHistory | None:
                 )
             )
     return DaemonHistory(tuple(lines), torn, tuple(unreadable))
-
-
-def read_ledger(db: Path) -> LedgerRows:
-    """The ledger's orders, fills, positions, reservations and audit.
-
-    Read-only, one consistent view. Raises :class:`~actors.errors.LedgerError`.
-    """
-    with Ledger.open_read_only(db) as ledger, ledger.consistent_view():
-        orders = tuple(
-            LedgerOrder(
-                client_order_id=r.client_order_id,
-                opportunity_id=r.opportunity_id,
-                ticker=r.order.intent.ticker,
-                side=r.order.intent.side.value,
-                action=r.order.intent.action.value,
-                price=r.order.intent.price,
-                count=r.order.intent.count,
-                state=r.order.state.value,
-                filled_count=r.order.filled_count,
-                venue_order_id=r.order.venue_order_id,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-            )
-            for r in ledger.orders()
-        )
-        fills = tuple(
-            LedgerFill(
-                fill_id=r.fill.fill_id,
-                client_order_id=r.fill.client_order_id,
-                ticker=r.fill.ticker,
-                side=r.fill.side.value,
-                action=r.fill.action.value,
-                price=r.fill.price,
-                count=r.fill.count,
-                fee=r.fill.fee,
-                recorded_at=r.recorded_at,
-            )
-            for r in ledger.fills()
-        )
-        positions = tuple(
-            LedgerPosition(
-                ticker=p.ticker,
-                yes_count=p.yes_count,
-                no_count=p.no_count,
-                cash=p.cash,
-                payout=p.payout,
-            )
-            for p in ledger.positions()
-        )
-        reservations = tuple(
-            LedgerReservation(
-                reservation_id=r.reservation.reservation_id,
-                ticker=r.reservation.ticker,
-                amount=r.reservation.amount,
-                state=r.reservation.state.value,
-                updated_at=r.updated_at,
-            )
-            for r in ledger.reservations()
-        )
-        audit = tuple(
-            LedgerAudit(id=a.id, kind=a.kind, detail=a.detail, source=a.source, at=a.at)
-            for a in ledger.audit()
-        )
-    return LedgerRows(
-        orders=orders, fills=fills, positions=positions, reservations=reservations, audit=audit
-    )
 
 
 def _object(value: Json, what: str) -> JsonObject:

@@ -27,6 +27,7 @@ import attrs
 import httpx
 from attrs import define, field, frozen
 
+from actors.domain import Event
 from actors.errors import LedgerError
 from actors.execution import ExecutionStatus
 from actors.feed import FeedStatus
@@ -42,11 +43,12 @@ from warden.chaos._history import (
     fetch_truth,
     fetch_venue_final,
     read_history,
-    read_ledger,
 )
+from warden.chaos._ledger import read_ledger
 from warden.chaos._params import Params
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
 from warden.chaos._schedule import Planned, Schedule
+from warden.chaos._venue_events import event_json, fetch_venue_events
 from warden.chaos._verdicts import CheckResult
 
 S = TypeVar("S")
@@ -68,6 +70,7 @@ CONFIG: dict[str, dict[str, Value]] = {
     # money as decimal-dollar strings (exact; docs/money.md)
     "risk": {
         "max_market_exposure": "50.00",
+        "max_event_exposure": "100.00",
         "max_total_exposure": "200.00",
         "max_daily_loss": "50.00",
     },
@@ -82,6 +85,18 @@ CONFIG: dict[str, dict[str, Value]] = {
 }
 #: the trader's starting cash at the venue, exact dollars (``--trader-cash``)
 TRADER_CASH = Decimal("10000.00")
+#: the venue's mode: the realistic one (events of exclusive markets, never-crossed
+#: books, lagging makers that misprice baskets), where ``basket_arbitrage`` trades
+#: baskets of 2-4 legs and exposure nets per event (invariants 1 and 14); the
+#: legacy venue (``--markets 3 --arb-rate 0.05``, ``()`` here) serves only the
+#: two-leg complements of crossed books
+VENUE_MODE = ("--realism",)
+#: how long after a basket's completion window (or a restarted daemon's first
+#: reconciliation) an unhedged basket may go unanswered (invariant 14): pricing
+#: the unwind (a book read: ``request_timeout_s``, retried), recording it, one
+#: hang detected and replaced (``hang_timeout_s``), the in-doubt settle period,
+#: and a loaded 2-core machine
+BASKET_GRACE_S = 15.0
 
 
 def params_json(params: Params | Mapping[str, object]) -> Mapping[str, object]:
@@ -210,9 +225,8 @@ class _Run:
         self.schedule = schedule
         self.workdir = workdir
         self.journal = Journal(workdir / "harness.jsonl")
-        venue_args = ["--seed", str(schedule.seed), "--markets", "3", "--tick", "0.1"]
-        venue_args += ["--arb-rate", "0.05", "--heartbeat", "1"]
-        venue_args += ["--trader-cash", f"{TRADER_CASH:f}"]  # dollars
+        venue_args = ["--seed", str(schedule.seed), *VENUE_MODE, "--tick", "0.1"]
+        venue_args += ["--heartbeat", "1", "--trader-cash", f"{TRADER_CASH:f}"]  # dollars
         self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
         self.chaos_routes = chaos_routes
         self.faults: list[FaultRecord] = []
@@ -503,6 +517,15 @@ class _Run:
             venue_final = fetch_venue_final(self.rig.venue_url)
         except Exception as error:  # any failure to read the venue is the harness's
             raise HarnessError(f"cannot read the venue's truth: {error}") from error
+        venue_events: tuple[Event, ...] | None = None  # exposure per event is then unknown
+        try:
+            venue_events = fetch_venue_events(self.rig.venue_url)
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
+            self.journal.write("venue_events_unreadable", error=str(error))
+        else:
+            (self.workdir / "venue-events.json").write_text(
+                json.dumps([event_json(event) for event in venue_events], indent=1) + "\n"
+            )
         try:
             ledger = read_ledger(self.rig.db)
         except LedgerError as error:
@@ -522,6 +545,7 @@ class _Run:
             "hang_timeout_s": sections["supervision"]["hang_timeout_s"],
             "backoff_cap_s": sections["supervision"]["backoff_cap_s"],
             "request_timeout_s": sections["execution"]["request_timeout_s"],
+            "basket_grace_s": BASKET_GRACE_S,
             "ledger": str(self.rig.db.absolute()),
             "daemon_history_torn_lines": history.torn if history is not None else 0,
             "daemon_history_unreadable_lines": len(history.unreadable) if history else 0,
@@ -534,6 +558,7 @@ class _Run:
             venue_final=venue_final,
             config=config,
             daemon_unreadable=history.unreadable if history is not None else (),
+            venue_events=venue_events,
         )
 
 

@@ -23,7 +23,8 @@ Families (``actor`` / ``market`` / ``reason`` / ``state`` labels):
   ``warden_actor_handler_seconds`` (histogram; sampled on 1 message in 16)
 - ``warden_orders_sent_total``, ``warden_venue_errors_total``,
   ``warden_fills_total``, ``warden_risk_rejections_total{reason}``
-- ``warden_exposure_dollars{market}``, ``warden_exposure_total_dollars``,
+- ``warden_exposure_dollars{market}``, ``warden_exposure_event_dollars{event}``,
+  ``warden_exposure_total_dollars``,
   ``warden_exposure_limit_dollars{limit}``, ``warden_risk_limit{limit}`` (count limits)
 
 Money is exact ``Decimal`` dollars everywhere else; it becomes a float only
@@ -144,9 +145,17 @@ def _trading_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
     for market, dollars in sorted(risk.exposure.by_market.items()):
         by_market.add_metric([market], float(dollars))
     yield by_market
+    by_event = GaugeMetricFamily(
+        "warden_exposure_event_dollars",
+        "Worst-case exposure by event (only complete sets hedge), dollars.",
+        labels=["event"],
+    )
+    for event, dollars in sorted(risk.exposure.by_event.items()):
+        by_event.add_metric([event], float(dollars))
+    yield by_event
     yield GaugeMetricFamily(
         "warden_exposure_total_dollars",
-        "Worst-case exposure, all markets, dollars.",
+        "Worst-case exposure, all events, dollars.",
         float(risk.exposure.total),
     )
     yield from _limit_families(risk.limits)
@@ -162,6 +171,8 @@ def _limit_families(limits: RiskLimits) -> Iterator[Metric]:
         "warden_risk_limit", "Configured limits that are counts.", labels=["limit"]
     )
     for limit, value in sorted(attrs.asdict(limits).items()):
+        if value is None:  # an optional limit not set (max_event_exposure: the total's applies)
+            continue
         if isinstance(value, Decimal):
             money.add_metric([limit], float(value))
         else:

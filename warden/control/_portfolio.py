@@ -60,11 +60,11 @@ class Reconciled:
 @attrs.frozen
 class OpenOrder:
     """One reservation execution has in flight: its phase (a ``Phase`` value), each
-    leg's state by client order id, and the ticker and amount risk holds for it
+    leg's state by client order id, and the event ticker and amount risk holds for it
     (``None`` when risk does not know the reservation, or publishes no status)."""
 
     reservation: str
-    ticker: str | None
+    event_ticker: str | None
     amount: Decimal | None
     phase: str
     legs: dict[str, str]
@@ -176,7 +176,7 @@ def _open_orders(
         orders.append(
             OpenOrder(
                 reservation=rid,
-                ticker=held.ticker if held is not None else None,
+                event_ticker=held.event_ticker if held is not None else None,
                 amount=held.amount if held is not None else None,
                 phase=flight.phase.value,
                 legs=dict(flight.legs),
