@@ -316,15 +316,18 @@ class Reservation:
 
     def settlement(self, fills: tuple[Fill, ...] | list[Fill]) -> Settlement:
         """What ``fills`` leave held per leg (pure). Fills of ids it does not own are
-        ignored. Arbitrage: held = BUY fills - SELL fills of the leg's ids; legs below
-        the most-held one are ``missing`` by the difference. Exit: held = contracts
-        sold, never missing."""
+        ignored, and a fill id met again is counted once (the ledger's and the venue's
+        lists of one fill may both be given). Arbitrage: held = BUY fills - SELL fills
+        of the leg's ids; legs below the most-held one are ``missing`` by the
+        difference. Exit: held = contracts sold, never missing."""
         ids = self.order_ids()
         held = [Decimal(0)] * len(self.legs)
+        seen: set[str] = set()
         for fill in fills:
             order = ids.get(fill.client_order_id)
-            if order is None:
+            if order is None or fill.fill_id in seen:
                 continue
+            seen.add(fill.fill_id)
             bought = fill.action is Action.BUY
             if self.purpose is Purpose.EXIT:
                 change = fill.count if not bought else -fill.count

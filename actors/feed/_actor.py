@@ -41,6 +41,24 @@ market) and ``BookStale`` (once each time a market stops being tradeable: a
 gap, a duplicate or reordered frame, bad data, a disconnect, or no update for
 ``stale_after_s``).
 
+Bursts: a venue re-quotes a market as a burst of deltas (the cancels, then
+the new levels), and a book in the middle of one is a book nobody quoted.
+So a book is offered at the end of a burst of frames: while another message
+of the actor's own waits in its mailbox, each frame's book is held (the
+latest per market; one replacing an older held book counts as
+``updates.coalesced``, or as ``updates.conflated`` if the market has a book
+in flight anyway), and everything held is offered once a frame finds the
+mailbox empty, but at most ``BURST_MAX_FRAMES`` (256) held frames or
+``BURST_MAX_S`` (10 ms, on the injected clock) after the first held frame:
+a never-empty mailbox delays a book, it cannot starve the consumer.  Nothing
+is lost (the held book is the market's latest); the runtime's own envelopes
+(stop, summary requests) do not count as waiting frames.  Whatever is held is
+offered before any other message is handled, and before a ``BookStale`` or a
+command to the venue goes out, so a market's book never follows its
+staleness.  The one exception is ``BookConsumed``: an acknowledgement in the
+middle of a burst sends the book that was pending before the burst, never
+the half-applied one.
+
 Recovery is local: a broken market stream resubscribes that market only; a
 dead or silent socket reconnects with jittered backoff and resubscribes every
 market.  If the loop itself fails (a bug, not a network error) the actor
@@ -72,6 +90,19 @@ from actors.feed._delivery import Delivery
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
+
+BURST_MAX_FRAMES = 256
+"""A burst's books are offered after this many held frames, even if more wait."""
+
+BURST_MAX_S = 0.01
+"""... or once this long (on the actor's clock) has passed since its first held frame."""
+
+_RUNTIME_QUEUED_AT_MOST = 2
+"""The runtime queues at most one summary request and one stop for an actor: more
+envelopes than that waiting means a message of the feed's own is among them."""
+
+_KEEPS_A_BURST = frozenset({FrameReceived, BookConsumed})
+"""Messages handled without first offering the held books (see the module docstring)."""
 
 
 @attrs.frozen(eq=False)
@@ -106,6 +137,8 @@ class FeedActor(SupervisedActor):
         self._late_messages = 0
         self._listed: EventsListed | None = None  # this session's, for the consumer
         self._listed_due = False  # not yet delivered to the consumer's current incarnation
+        self._burst_frames = 0  # frames whose book is held; 0 while nothing is held
+        self._burst_since = 0.0  # when the first of them was held
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -177,13 +210,41 @@ class FeedActor(SupervisedActor):
         assert delivery is not None, "on_start has run"
         return books, delivery
 
+    def on_receive(self, message: Any) -> Any:
+        if self._burst_frames and type(message) not in _KEEPS_A_BURST:
+            self._release()  # whatever this message does comes after the books it followed
+        return super().on_receive(message)
+
     def _on_frame(self, message: FrameReceived) -> None:
         if message.connection != self._connection:
             self._late_messages += 1  # read before its connection ended
-            return
-        books = self._books  # the hot path: no tuple, one check
-        assert books is not None, "on_start has run"
-        self._carry_out(books.on_frame(message.frame, message.received_at))
+        else:
+            books = self._books  # the hot path: no tuple, one check
+            assert books is not None, "on_start has run"
+            effects = books.on_frame(message.frame, message.received_at)
+            if effects:
+                self._carry_out(effects, hold=True)
+        if self._burst_frames and not self._burst_goes_on():
+            self._release()
+
+    def _burst_goes_on(self) -> bool:
+        """Whether to keep holding: more frames wait and the burst is within its bounds."""
+        if self._burst_frames >= BURST_MAX_FRAMES:
+            return False
+        if self.clock.monotonic() - self._burst_since >= BURST_MAX_S:
+            return False
+        inbox = self.actor_inbox
+        waiting: int = inbox.qsize()  # type: ignore[attr-defined]
+        # The runtime's own envelopes are not frames: holding a book for a summary
+        # request would leave it unoffered until the next message (a tick away).
+        return waiting > _RUNTIME_QUEUED_AT_MOST or waiting > inbox.queued_runtime()  # type: ignore[attr-defined]
+
+    def _release(self) -> None:
+        """Offer the held books: the burst is over (or a bound, or another message, ends it)."""
+        delivery = self._delivery
+        assert delivery is not None, "on_start has run"
+        self._burst_frames = 0
+        delivery.release()
 
     def _on_consumed(self, message: BookConsumed) -> None:
         self._state[1].consumed(message.ticker, message.seq)
@@ -257,7 +318,11 @@ class FeedActor(SupervisedActor):
         )
         self._carry_out(books.disconnected(message.reason))
 
-    def _carry_out(self, effects: list[Publish | GoStale | SendCommand]) -> None:
+    def _carry_out(
+        self, effects: list[Publish | GoStale | SendCommand], *, hold: bool = False
+    ) -> None:
+        """Carry ``effects`` out in order; with ``hold`` (a frame's), books are held as part
+        of a burst instead of offered."""
         delivery, loop, io = self._delivery, self._loop, self._io
         assert delivery is not None, "on_start has run"
         assert loop is not None, "on_start has run"
@@ -265,10 +330,20 @@ class FeedActor(SupervisedActor):
         for effect in effects:
             match effect:
                 case Publish(book=book, received_at=received_at):
-                    delivery.offer(BookUpdate(book, received_at))
+                    if not hold:
+                        delivery.offer(BookUpdate(book, received_at))
+                        continue
+                    if not self._burst_frames:
+                        self._burst_since = self.clock.monotonic()
+                    self._burst_frames += 1
+                    delivery.hold(BookUpdate(book, received_at))
                 case GoStale(ticker=ticker, reason=reason):
+                    if self._burst_frames:
+                        self._release()  # a market's book before its staleness
                     delivery.stale(BookStale(ticker, reason))
                 case SendCommand(text=text, delay=delay):
+                    if self._burst_frames:
+                        self._release()
                     loop.call(io.send, self._connection, text, delay)
 
     def _send_to_consumer(self, message: Any) -> int:

@@ -17,8 +17,19 @@ Failure behaviour:
 - a market goes stale: its pending book is discarded (counted) and ``BookStale``
   is sent at once (not conflated: at most one per loss of freshness).
 
-Accounting: ``offered + requeued = sent + conflated + discarded + len(pending)``,
-where ``requeued`` counts books queued again for a new consumer incarnation.
+Accounting: ``offered + requeued = sent + conflated + coalesced + discarded +
+len(pending) + held``, where ``requeued`` counts books queued again for a new
+consumer incarnation.
+
+Bursts: the feed actor may :meth:`Delivery.hold` a market's book (offered,
+but not yet delivered) while more frames of the same burst wait in its mailbox; a newer
+held book of the market replaces the older one in place, and
+:meth:`Delivery.release` offers what is held, in the order each market was
+first held.  A replaced held book counts as ``coalesced`` if the market had
+nothing in flight (it would have been sent: the consumer was spared a
+half-applied burst) and as ``conflated`` if it had (it would only have
+replaced the pending book).  When to release is the actor's policy (see
+:mod:`actors.feed._actor`).
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ class DeliveryCounts:
     stale_sent: int = 0
     unavailable: int = 0
     unmatched_acks: int = 0
+    coalesced: int = 0
 
 
 class Delivery:
@@ -53,6 +65,7 @@ class Delivery:
         self._in_flight: dict[str, tuple[int, int]] = {}  # ticker -> (seq, consumer epoch)
         self._pending: dict[str, BookUpdate] = {}
         self._latest: dict[str, BookUpdate] = {}  # the last fresh update of each market
+        self._held: dict[str, BookUpdate] = {}  # this burst's latest of each market
 
     @property
     def in_flight(self) -> dict[str, int]:
@@ -63,8 +76,11 @@ class Delivery:
         return tuple(sorted(self._pending))
 
     def offer(self, update: BookUpdate) -> None:
-        """Send ``update`` now, or hold it (replacing an older held one) until the ack."""
+        """Send ``update`` now, or keep it pending (replacing an older one) until the ack."""
         self.counts.offered += 1
+        self._deliver(update)
+
+    def _deliver(self, update: BookUpdate) -> None:
         ticker = update.ticker
         self._latest[ticker] = update
         if ticker in self._in_flight:
@@ -75,6 +91,31 @@ class Delivery:
         if self._pending.pop(ticker, None) is not None:  # held back while the consumer was away
             self.counts.conflated += 1
         self._try_send(update)
+
+    @property
+    def held(self) -> int:
+        """How many markets have a book held back until the end of a burst."""
+        return len(self._held)
+
+    def hold(self, update: BookUpdate) -> None:
+        """Keep ``update`` back until :meth:`release`, replacing an older held book of its
+        market (``coalesced``, or ``conflated`` if one is in flight); the market keeps its
+        place in the release order."""
+        self.counts.offered += 1
+        ticker = update.ticker
+        if ticker in self._held:
+            if ticker in self._in_flight:
+                self.counts.conflated += 1
+            else:
+                self.counts.coalesced += 1
+        self._held[ticker] = update  # an existing key keeps its insertion position
+
+    def release(self) -> None:
+        """Deliver every held book (sent, or pending behind one in flight), in the order
+        the markets were first held."""
+        held, self._held = self._held, {}
+        for update in held.values():
+            self._deliver(update)
 
     def consumed(self, ticker: str, seq: int) -> None:
         """The consumer is done with ``ticker`` at ``seq``: send its pending book, if any."""

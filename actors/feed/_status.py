@@ -57,8 +57,8 @@ class MarketFeedStatus:
 @attrs.frozen
 class FeedStatus:
     """The feed actor's status. ``counts`` (frames, books, gaps, rejections per reason
-    and market ...) and ``updates`` (conflated delivery) are copies of the actor's
-    counters. Before ``on_start`` has built the books, ``connection.state`` is
+    and market ...) and ``updates`` (conflated delivery, coalesced bursts) are copies
+    of the actor's counters. Before ``on_start`` has built the books, ``connection.state`` is
     ``starting``, ``markets`` is empty and every count is 0."""
 
     consumer: str | None

@@ -41,33 +41,26 @@ Messages handled (see :mod:`actors.messages` for the contract):
   with ``InDoubtResolved`` and would otherwise count twice.
 - ``RecordFailed`` (from persistence), a Record unanswered past ``record_timeout``,
   or ``Down(persistence)`` while Records are in flight -> halt: the ledger cannot
-  write (fail closed).  What the lost Records held is written again (latest
-  state of each reservation, then the audits) at the next ``Recorded``, on
-  ``Resume``, or when the ledger client's jittered retry is due.  Every Record
-  goes through the actor's :class:`~actors.ledger_client.LedgerClient`; its
-  deadlines are swept each time risk handles a message.
+  write (fail closed).  What the lost Records held is written again at the next
+  ``Recorded``, on ``Resume``, or at the ledger client's jittered retry
+  (:mod:`actors.risk._records`); its deadlines are swept at every message.
 
-History: each reservation's reserve / reject / in_doubt / release (with its
-outcome and the indexes of the legs left short), each halt and resume, and each
-``Reconciled`` heard is logged with ``history=`` bound (``reservation``,
-``halt``, ``resume``, ``reconciled``; the fields are
-:class:`actors.history.ReservationLine`'s); the daemon's history sink writes
-them to its JSONL history (see ``warden.history``).
+History: each reservation's reserve / reject / in_doubt / release, each halt and
+resume, and each ``Reconciled`` heard is a line of the daemon's JSONL history
+(see :mod:`actors.risk._history`).
 
 Failure behaviour: no handler raises on bad input.  A fill that cannot be
 booked (another payout, selling more than held) halts trading, since risk's
 books no longer match the venue.  Unknown messages are counted (the runtime's
 ``unknown_messages``) and logged.
-Start: a new incarnation (after a crash, a hang, an operator restart, or a new
-process) rebuilds its positions and the day's realised P&L by booking every fill
-the ledger recorded (``recorded_fills``), so no restart resets the daily loss
-limit; it restores a standing halt, the events it knew (``recorded_events``) and
-the reservations left open, then tells execution ``RiskReady``.  The leftovers
-are settled at the first ``Reconciled(ok=True)`` from the ledger's and the
-venue's fills (``Reservation.settlement``).  It refuses every ``Reserve`` until execution answers
-with a ``Reconciled`` -- re-run for this incarnation if execution had reconciled
-already, so a restart of risk alone returns to ready by itself.  Ledger
-unreadable or its fills unbookable: the incarnation starts halted (fail closed).
+Start: a new incarnation restores from the ledger a standing halt, the
+reservations left open, the events it knew and every recorded fill (positions and
+realised P&L, so no restart resets the daily loss limit), then tells execution
+``RiskReady``; the leftovers are settled at the first ``Reconciled(ok=True)`` (see
+:mod:`actors.risk._recovery`; ledger unreadable or its fills unbookable: it starts
+halted).  It refuses every ``Reserve`` until execution answers with a
+``Reconciled`` -- re-run for this incarnation if execution had reconciled
+already, so a restart of risk alone returns to ready by itself.
 """
 
 from __future__ import annotations
@@ -81,14 +74,10 @@ import attrs
 from loguru import logger
 
 from actors.domain import Basket, Event, Fill
-from actors.errors import DomainError
 from actors.fees import FeeModel
 from actors.ledger_client import (
     DEFAULT_LEDGER_RETRY,
     DEFAULT_RECORD_TIMEOUT,
-    Failure,
-    LedgerClient,
-    RecordOutcome,
 )
 from actors.messages import (
     AuditEvent,
@@ -102,7 +91,6 @@ from actors.messages import (
     HoldingsWanted,
     InDoubtResolved,
     LedgerEvent,
-    MissingLeg,
     Outcome,
     Reconciled,
     Recorded,
@@ -117,23 +105,25 @@ from actors.messages import (
     VenueErrorReport,
 )
 from actors.money import EXACT
+from actors.risk import _history as history
 from actors.risk._admission import Books, admit
 from actors.risk._amounts import BasketPolicy
-from actors.risk._book import ReservationBook, settled_outcome
+from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
-from actors.risk._exposure import EventMap, exposure_of, unbound_contracts
+from actors.risk._exposure import EventMap, exposure_of
+from actors.risk._fills import book_fills, holdings_of
+from actors.risk._history import risk_log
 from actors.risk._limits import Exposure, RejectReason, RiskLimits
 from actors.risk._positions import PositionBook
-from actors.risk._status import (
-    BreakerStatus,
-    ExposureStatus,
-    PositionView,
-    RejectionCounts,
-    ReservationsStatus,
-    ReservationView,
-    RiskCounts,
-    RiskStatus,
+from actors.risk._records import RiskRecords
+from actors.risk._recovery import SETTLED_WHY, LedgerSources, Leftovers, restore
+from actors.risk._snapshot import (
+    breaker_status,
+    exposure_status,
+    position_views,
+    reservations_status,
 )
+from actors.risk._status import RejectionCounts, RiskCounts, RiskStatus
 from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.UNHEDGED, Outcome.NONE})
@@ -176,36 +166,22 @@ class RiskActor(SupervisedActor):
         record_timeout: float | None = DEFAULT_RECORD_TIMEOUT,
         ledger_retry: BackoffPolicy = DEFAULT_LEDGER_RETRY,
     ) -> None:
-        """``standing_halt`` tells a new incarnation whether a halt taken before it
-        is still in force (``(reason, source)``); if it cannot tell (raises), the
-        incarnation starts halted. Without it, risk starts unhalted.
-
-        ``open_reservations`` gives the reservations the ledger still shows held
-        or in doubt: a previous incarnation's, gone with it. They are settled and
-        released (recorded RELEASED with their outcome and missing legs) at the
-        first ``Reconciled(ok=True)``, which comes after execution has cancelled
-        every resting order and recorded every fill. If they cannot be read
-        (raises), the incarnation starts halted.
-
-        ``recorded_events`` gives the events the ledger knows (of its
-        reservations): which markets settle together. If they cannot be read
-        (raises), the incarnation starts halted.
-
-        ``recorded_fills`` gives every fill the ledger holds with the wall time it
-        was recorded, oldest first; they are booked at start (positions, the day's
-        and the total realised P&L). If they cannot be read or booked, the
-        incarnation starts halted.
+        """``standing_halt``, ``open_reservations``, ``recorded_events`` and
+        ``recorded_fills`` read the ledger when an incarnation starts (what each
+        gives: :class:`~actors.risk._recovery.LedgerSources`); if one cannot be read
+        (raises), the incarnation starts halted.  Without them, nothing is restored.
 
         ``record_timeout`` (seconds, ``None``: wait for ever) and ``ledger_retry``
         configure the ledger client: how long a Record may go unanswered, and the
         jittered backoff before what failed Records lost is written again."""
         super().__init__()
-        self._standing_halt = standing_halt
-        self._open_reservations = open_reservations
-        self._recorded_fills = recorded_fills
-        self._recorded_events = recorded_events
-        self._recovered: dict[str, Reservation] = {}
-        self._recovered_fills: list[Fill] = []  # the ledger's fills of _recovered's orders
+        self._sources = LedgerSources(
+            standing_halt=standing_halt,
+            open_reservations=open_reservations,
+            recorded_events=recorded_events,
+            recorded_fills=recorded_fills,
+        )
+        self._leftovers = Leftovers()
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
         if not isinstance(basket_policy, BasketPolicy):
@@ -227,140 +203,36 @@ class RiskActor(SupervisedActor):
         self._reconcile_detail = "waiting for the first Reconciled"
         self._rejections = RejectionCounts()
         self._counts = RiskCounts()
-        self._ledger: LedgerClient[None] = LedgerClient(
+        self._records = RiskRecords(
             self,
-            self._record_outcome,
             persistence=persistence,
             timeout=record_timeout,
             retry=ledger_retry,
-            on_retry=self._flush_unwritten,
+            counts=self._counts,
+            is_live=self._book.is_live,
+            on_failed=self._ledger_failed,
         )
-        # What failed Records lost (written again once the ledger answers Recorded, on
-        # Resume, or at the ledger client's retry): reservation ids (ordered set) whose
-        # latest state is in _latest, and audit events.
-        self._latest: dict[str, Reservation] = {}
-        self._unwritten: dict[str, None] = {}
-        self._unwritten_audit: list[LedgerEvent] = []
+        self._ledger = self._records.client
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def on_start(self) -> None:
         self.monitor(self._execution)
         self._ledger.start()  # Down(persistence) fails the Records it held
-        self._restore_halt()
-        self._recover_reservations()
-        self._rebuild_events()
-        self._rebuild_positions()
+        restored = restore(
+            self._sources,
+            actor=self.name,
+            events=self._events,
+            positions=self._positions,
+            leftovers=self._leftovers,
+            wall=self.clock.wall,
+        )
+        if restored.halt_reason is not None:
+            self._halted, self._halt_reason = True, restored.halt_reason
+        self._counts.fills_rebuilt = restored.fills_rebuilt
         # Unavailable: execution reconciles when it starts, and tells this incarnation.
         with contextlib.suppress(ChildUnavailable):
             self.send(self._execution, RiskReady())
-
-    def _rebuild_positions(self) -> None:
-        """Book what the ledger recorded: positions and realised P&L survive restarts."""
-        if self._recorded_fills is None:
-            return
-        try:
-            recorded = list(self._recorded_fills())
-        except Exception as error:  # noqa: BLE001 - unknown fills: unknown loss, fail closed
-            self._start_halted(f"recorded fills unknown: {error}")
-            return
-        leftover_ids = {i for r in self._recovered.values() for i in r.order_ids()}
-        for fill, at in recorded:
-            try:
-                self._positions.book(fill, at)
-            except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
-                self._start_halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
-                return
-            if fill.client_order_id in leftover_ids:
-                self._recovered_fills.append(fill)
-        self._counts.fills_rebuilt = len(recorded)
-        if recorded:
-            self._log("positions_rebuilt").info(
-                "booked {} recorded fill(s): realised today ${}, in total ${}",
-                len(recorded),
-                self._positions.realised_today(self.clock.wall()),
-                self._positions.realised_total,
-            )
-
-    def _rebuild_events(self) -> None:
-        """Learn the events the ledger knows: which markets settle together."""
-        if self._recorded_events is None:
-            return
-        try:
-            events = list(self._recorded_events())
-        except Exception as error:  # noqa: BLE001 - unknown events: unknown hedges, fail closed
-            self._start_halted(f"recorded events unknown: {error}")
-            return
-        for event in events:
-            self._events.learn(event)
-
-    def _start_halted(self, reason: str) -> None:
-        self._halted, self._halt_reason = True, reason
-        self._log("recovery_failed").error("risk starts halted: {}", reason)
-
-    def _recover_reservations(self) -> None:
-        """What a previous incarnation left open in the ledger (see ``__init__``)."""
-        if self._open_reservations is None:
-            return
-        try:
-            found = self._open_reservations()
-        except Exception as error:  # noqa: BLE001 - unknown leftovers: fail closed
-            self._start_halted(f"open reservations unknown: {error}")
-            return
-        self._recovered = {r.reservation_id: r for r in found}
-        for reservation in found:
-            self._events.learn(reservation.event)
-        if found:
-            self._log("reservations_recovered").warning(
-                "{} reservation(s) left open by a previous incarnation: {}; released at"
-                " the first successful reconciliation",
-                len(found),
-                sorted(self._recovered),
-            )
-
-    def _release_recovered(self, venue_fills: tuple[Fill, ...]) -> None:
-        """Execution reconciled: every resting order was cancelled and every fill read,
-        so nothing of a previous incarnation's reservations can still be live. Each
-        is settled from the ledger's and the venue's fills of its orders and released
-        with that outcome and its missing legs (nothing is unwound here: the
-        reconciliation cancelled everything; an exit or the operator sells later)."""
-        recovered, self._recovered = self._recovered, {}
-        fills = (*self._recovered_fills, *venue_fills)
-        self._recovered_fills = []
-        why = "left by a previous incarnation; venue reconciled"
-        for reservation in recovered.values():
-            settlement = reservation.settlement(fills)
-            released = attrs.evolve(
-                reservation,
-                state=ReservationState.RELEASED,
-                outcome=settled_outcome(reservation, settlement),
-                held=settlement.held,
-                missing=settlement.missing,
-                detail=why,
-            )
-            self._counts.recovered_released += 1
-            self._history("released", released, "release", why).info(
-                "released {} ({}): {}", released.reservation_id, released.outcome, why
-            )
-            self._record(ReservationChanged(released))
-
-    def _restore_halt(self) -> None:
-        """A halt outlives the incarnation that took it (fail closed if unknown)."""
-        if self._standing_halt is None:
-            return
-        try:
-            found = self._standing_halt()
-        except Exception as error:  # noqa: BLE001 - unknown halt state: stay halted
-            found = (f"halt state unknown: {error}", self.name)
-        if found is None:
-            return
-        reason, source = found
-        self._halted, self._halt_reason = True, reason
-        self._log("halt_restored").warning(
-            "risk starts halted: {} (halted by {} before this incarnation; resume to trade)",
-            reason,
-            source,
-        )
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -405,19 +277,12 @@ class RiskActor(SupervisedActor):
         self._breaker = self._breaker.reserve(self.clock.monotonic())
         self._book.add(reservation)
         self._counts.reserved += 1
-        self._history("reserved", reservation, "reserve", "").info(
-            "reserved ${} for {} in {} {} (execution#{})",
-            reservation.amount,
-            reservation.reservation_id,
-            reservation.event_ticker,
-            list(reservation.tickers),
-            owner,
-        )
+        history.reserved(self.name, reservation, owner)
         # Its HELD state is written by execution, in the same transaction as the
         # reservation's order intents (one commit on the tick-to-order path; a
         # reservation nothing was recorded for cannot have an order at the venue).
         # Every later state is risk's to write.
-        self._latest[reservation.reservation_id] = reservation
+        self._records.track(reservation)
         return reservation
 
     def _admit(self, basket: Basket) -> Reservation | RejectReason:
@@ -453,16 +318,7 @@ class RiskActor(SupervisedActor):
     def _reject(self, message: Reserve, reason: RejectReason) -> Rejected:
         self._rejections.add(reason)
         event_ticker = message.basket.event_ticker
-        logger.bind(
-            event="reserve_rejected",
-            actor=self.name,
-            ticker=event_ticker,
-            reservation_id=message.reservation_id,
-            reason=reason.value,
-            history="reservation",
-            phase="reject",
-            amount=None,
-        ).info("risk rejected {} in {}: {}", message.reservation_id, event_ticker, reason.value)
+        history.rejected(self.name, message.reservation_id, event_ticker, reason.value)
         return Rejected(message.reservation_id, event_ticker, reason)
 
     # -- what execution reports --------------------------------------------------------
@@ -488,14 +344,7 @@ class RiskActor(SupervisedActor):
             return
         if message.outcome is Outcome.FAILED:
             self._abandon_probe(reservation.reservation_id)
-        self._release(
-            reservation,
-            f"execution report: {message.outcome.value}",
-            outcome=message.outcome,
-            held=message.held,
-            missing=message.missing,
-            detail=message.detail,
-        )
+        self._release(reservation, f"execution report: {message.outcome.value}", message)
 
     def _on_venue_error(self, message: VenueErrorReport) -> None:
         if message.error_class is ErrorClass.CRITICAL:
@@ -521,14 +370,7 @@ class RiskActor(SupervisedActor):
             )
             return
         self._abandon_probe(reservation.reservation_id)
-        self._release(
-            reservation,
-            f"resolved at the venue: {message.outcome.value}",
-            outcome=message.outcome,
-            held=message.held,
-            missing=message.missing,
-            detail=message.detail,
-        )
+        self._release(reservation, f"resolved at the venue: {message.outcome.value}", message)
 
     # -- execution's lifecycle ---------------------------------------------------------
 
@@ -539,13 +381,8 @@ class RiskActor(SupervisedActor):
             return
         for reservation in self._book.mark_in_doubt(message.epoch):
             self._counts.marked_in_doubt += 1
-            ended = f"{message.name}#{message.epoch} {message.reason.value}"
-            self._history("in_doubt", reservation, "in_doubt", ended).warning(
-                "{} in doubt: {}#{} ended ({}) while owning it",
-                reservation.reservation_id,
-                message.name,
-                message.epoch,
-                message.reason.value,
+            history.in_doubt(
+                self.name, reservation, message.name, message.epoch, message.reason.value
             )
             self._record(ReservationChanged(reservation))
 
@@ -570,11 +407,12 @@ class RiskActor(SupervisedActor):
         self._reconcile_detail = message.detail
         if not message.ok:
             self._reconciled = False
-            self._log("reconcile_failed").bind(
-                history="reconciled", ok=False, detail=message.detail
-            ).warning("reconciliation failed: {}", message.detail)
+            history.reconciled(self.name, False, message.detail)
             return
-        self._release_recovered(message.fills)
+        for released in self._leftovers.settle(message.fills):
+            self._counts.recovered_released += 1
+            history.released(self.name, released, SETTLED_WHY, settled=True)
+            self._record(ReservationChanged(released))
         self._book_fills(message.fills, reconciling=True)
         if len(self._book) > 0:
             differ = self._positions.differences(message.positions)
@@ -590,9 +428,7 @@ class RiskActor(SupervisedActor):
                 self._log("positions_adopted").info("positions taken from the venue: {}", changed)
                 self._tell_holdings()
         self._reconciled = True
-        self._log("reconciled").bind(history="reconciled", ok=True, detail=message.detail).info(
-            "reconciled: trading allowed"
-        )
+        history.reconciled(self.name, True, message.detail)
 
     # -- kill switch and ledger --------------------------------------------------------
 
@@ -600,9 +436,7 @@ class RiskActor(SupervisedActor):
         if not self._halted:
             self._halted, self._halt_reason = True, reason
         self._counts.halts += 1
-        logger.bind(
-            event="halt", actor=self.name, reason=reason, source=source, history="halt"
-        ).warning("risk halted by {}: {}", source, reason)
+        history.halted(self.name, reason, source)
         self._cancel_all(reason)
         self._record(AuditEvent("halt", reason, source))
 
@@ -617,49 +451,21 @@ class RiskActor(SupervisedActor):
     def _on_resume(self, message: Resume) -> None:
         was = self._halt_reason
         self._halted, self._halt_reason = False, None
-        logger.bind(
-            event="resume", actor=self.name, source=message.source, history="resume"
-        ).warning("risk resumed by {} (was halted: {})", message.source, was)
+        history.resumed(self.name, message.source, was)
         # What was lost first: a lost halt audit written after this resume would make
         # the audit trail end halted, and the next incarnation start halted.
-        self._flush_unwritten()
+        self._records.catch_up()
         self._record(AuditEvent("resume", f"was halted: {was}", message.source))
 
     def _on_recorded(self, message: Recorded) -> None:
-        self._counts.records_confirmed += 1
-        self._ledger.answer(message)
-        self._flush_unwritten()  # the ledger writes again: catch up
+        self._records.recorded(message)
 
     def _on_record_failed(self, message: RecordFailed) -> None:
-        self._ledger.answer(message)  # one not in flight was failed already (timeout, Down)
+        self._records.record_failed(message)
 
-    def _record_outcome(self, outcome: RecordOutcome[None]) -> None:
-        """The ledger client's answer for one Record (exactly once per Record)."""
-        if outcome.ok:
-            self._ledger.retry_succeeded()
-            for event in outcome.events:
-                if isinstance(event, ReservationChanged):
-                    rid = event.reservation.reservation_id
-                    if rid not in self._unwritten and not self._book.is_live(rid):
-                        self._latest.pop(rid, None)  # released and on disk: forget it
-            return
-        for event in outcome.events:
-            if isinstance(event, ReservationChanged):
-                self._unwritten[event.reservation.reservation_id] = None
-            else:
-                self._unwritten_audit.append(event)
-        self._ledger.schedule_retry()
-        if outcome.failure is Failure.UNDELIVERED:
-            self._counts.records_undelivered += 1
-            self._log("record_undelivered").warning(
-                "persistence unavailable; {} not recorded yet: {}",
-                outcome.request_id,
-                outcome.events,
-            )
-            return
-        self._counts.records_failed += 1
+    def _ledger_failed(self, reason: str) -> None:
         if not self._halted:  # already halted: do not audit again, or a dead ledger loops
-            self._halt(f"ledger cannot write: {outcome.error}", self._persistence)
+            self._halt(reason, self._persistence)
 
     def _cancel_all(self, reason: str) -> None:
         try:
@@ -670,73 +476,41 @@ class RiskActor(SupervisedActor):
                 "execution unavailable for CancelAll; resent on its next ExecutionReady"
             )
 
-    def _flush_unwritten(self) -> None:
-        """Write again what a failed Record lost: each reservation's LATEST state (an
-        upsert, so an older state can never overwrite a newer one) and the audits."""
-        if not self._unwritten and not self._unwritten_audit:
-            return
-        events: list[LedgerEvent] = [
-            ReservationChanged(self._latest[rid]) for rid in self._unwritten if rid in self._latest
-        ]
-        events.extend(self._unwritten_audit)
-        self._unwritten.clear()
-        self._unwritten_audit.clear()
-        self._counts.ledger_catch_ups += 1
-        self._record(*events)
-
     def _record(self, *events: LedgerEvent) -> None:
-        for event in events:
-            if isinstance(event, ReservationChanged):
-                self._latest[event.reservation.reservation_id] = event.reservation
-                self._unwritten.pop(event.reservation.reservation_id, None)  # superseded
-        self._ledger.record(events, None)
+        self._records.record(*events)
 
     # -- books -------------------------------------------------------------------------
 
     def _release(
-        self,
-        reservation: Reservation,
-        why: str,
-        *,
-        outcome: Outcome,
-        held: tuple[Decimal, ...],
-        missing: tuple[MissingLeg, ...],
-        detail: str,
+        self, reservation: Reservation, why: str, report: ExecutionReport | InDoubtResolved
     ) -> None:
-        """Release a live reservation with what its execution reported, copied onto the
-        RELEASED state risk records (so the ledger's record of a partial is risk's)."""
+        """Release a live reservation with what its execution reported (``outcome``,
+        ``held``, ``missing``, ``detail``), copied onto the RELEASED state risk
+        records (so the ledger's record of a partial is risk's)."""
         released = attrs.evolve(
             self._book.release(reservation.reservation_id),
-            outcome=outcome,
-            held=held,
-            missing=missing,
-            detail=detail,
+            outcome=report.outcome,
+            held=report.held,
+            missing=report.missing,
+            detail=report.detail,
         )
         self._counts.released += 1
-        self._history("released", released, "release", why).info(
-            "released {}: {}{}", released.reservation_id, why, _short(missing)
-        )
+        history.released(self.name, released, why)
         self._record(ReservationChanged(released))
 
     def _book_fills(self, fills: Iterable[Fill], *, reconciling: bool = False) -> None:
         """Book each fill once; one that does not fit the holding halts trading.
         At reconciliation the venue lists every fill: only the new ones are counted.
         When any was booked, the strategy is told the new holdings."""
-        changed = False
-        for fill in fills:
-            try:
-                booked = self._positions.book(fill, self.clock.wall())
-            except (DomainError, ArithmeticError) as exc:  # decimal signals: ArithmeticError
-                self._halt(f"fill {fill.fill_id} cannot be booked: {exc}", self.name)
-                continue
-            changed = changed or booked
-            if reconciling:
-                self._counts.fills_from_reconciliation += int(booked)
-            elif booked:
-                self._counts.fills += 1
-            else:
-                self._counts.duplicate_fills += 1
-        if changed:
+        booked = book_fills(self._positions, fills, self.clock.wall)
+        for fill, error in booked.unbookable:
+            self._halt(f"fill {fill.fill_id} cannot be booked: {error}", self.name)
+        if reconciling:
+            self._counts.fills_from_reconciliation += booked.new
+        else:
+            self._counts.fills += booked.new
+            self._counts.duplicate_fills += booked.duplicates
+        if booked.new:
             self._tell_holdings()
 
     def _on_holdings_wanted(self, _message: HoldingsWanted) -> Holdings:
@@ -745,7 +519,7 @@ class RiskActor(SupervisedActor):
     def _tell_holdings(self) -> Holdings:
         """Send the strategy what is held outside complete sets (unavailable: dropped;
         it asks with ``HoldingsWanted`` when it starts)."""
-        holdings = Holdings(tuple(unbound_contracts(self._events, self._positions.holdings())))
+        holdings = holdings_of(self._events, self._positions)
         try:
             self.send(self._strategy, holdings)
         except ChildUnavailable:
@@ -774,64 +548,27 @@ class RiskActor(SupervisedActor):
         logger.bind(event="breaker", actor=self.name, reason=detail).warning("breaker {}", detail)
         self._record(AuditEvent("breaker", detail, self.name))
 
-    def _history(self, event: str, reservation: Reservation, phase: str, reason: str) -> Any:
-        """A logger for a line that is also a ``kind: reservation`` history line
-        (:class:`actors.history.ReservationLine`: ``ticker`` is the event's; a
-        released reservation's outcome and the indexes of its short legs)."""
-        released = reservation.state is ReservationState.RELEASED
-        return self._log(event, reservation).bind(
-            history="reservation",
-            phase=phase,
-            amount=reservation.amount,
-            reason=reason,
-            tickers=reservation.tickers,
-            outcome=reservation.outcome.value if reservation.outcome is not None else None,
-            missing=tuple(m.index for m in reservation.missing) if released else None,
-        )
-
     def _log(self, event: str, reservation: Reservation | None = None) -> Any:
-        if reservation is None:
-            return logger.bind(event=event, actor=self.name)
-        return logger.bind(
-            event=event,
-            actor=self.name,
-            ticker=reservation.event_ticker,
-            reservation_id=reservation.reservation_id,
-        )
+        return risk_log(self.name, event, reservation)
 
     # -- introspection -----------------------------------------------------------------
 
     def state_summary(self) -> RiskStatus:
         """A :class:`RiskStatus` of fresh copies: nothing in it is a live object."""
         now = self.clock.monotonic()
-        breaker = self._breaker.at(now)
-        exposure = self.exposure()
+        exposure = exposure_status(self.exposure())
         realised_today = self._positions.realised_today(self.clock.wall())  # sets the day
         return RiskStatus(
             halted=self._halted,
             halt_reason=self._halt_reason,
             reconciled=self._reconciled,
             reconcile_detail=self._reconcile_detail,
-            breaker=BreakerStatus(
-                state=breaker.state.value,
-                failures_in_window=breaker.failures_in_window(now),
-                probes_in_flight=breaker.probes,
-                times_opened=breaker.times_opened,
-                open_for_s=None if breaker.opened_at is None else now - breaker.opened_at,
-            ),
-            reservations=ReservationsStatus(
-                held=tuple(_view(r) for r in self._book.held()),
-                in_doubt=tuple(_view(r) for r in self._book.in_doubt()),
-            ),
-            recovered_pending=tuple(sorted(self._recovered)),
-            exposure=ExposureStatus(
-                by_market=exposure.by_market, by_event=exposure.by_event, total=exposure.total
-            ),
+            breaker=breaker_status(self._breaker.at(now), now),
+            reservations=reservations_status(self._book),
+            recovered_pending=self._leftovers.pending(),
+            exposure=exposure,
             limits=self._limits,
-            positions={
-                t: PositionView(yes=p.yes_count, no=p.no_count, cash=p.cash)
-                for t, p in sorted(self._positions.positions().items())
-            },
+            positions=position_views(self._positions),
             realised_pnl_today=realised_today,
             realised_pnl_total=self._positions.realised_total,
             day=self._positions.day,
@@ -841,21 +578,3 @@ class RiskActor(SupervisedActor):
             ledger_client=self._ledger.status(),
             unknown_messages=self.unknown_messages,
         )
-
-
-def _view(reservation: Reservation) -> ReservationView:
-    return ReservationView(
-        id=reservation.reservation_id,
-        event_ticker=reservation.event_ticker,
-        tickers=reservation.tickers,
-        amount=reservation.amount,
-        owner_epoch=reservation.owner_epoch,
-    )
-
-
-def _short(missing: tuple[MissingLeg, ...]) -> str:
-    """`` (short: leg 1 KX-B no 2)`` for a log line, or nothing when hedged."""
-    if not missing:
-        return ""
-    legs = ", ".join(f"leg {m.index} {m.ticker} {m.side.value} {m.short}" for m in missing)
-    return f" (short: {legs})"

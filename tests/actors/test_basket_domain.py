@@ -227,3 +227,13 @@ def test_settlement_names_the_legs_short_of_the_most_held() -> None:
     assert done.balanced
     assert done.missing == ()
     assert held.settlement(()).balanced
+
+
+def test_settlement_counts_a_fill_given_twice_once() -> None:
+    """Recovery settles with the ledger's fills and the venue's list of the same fills."""
+    held = reservation()
+    entry = held.client_order_ids
+    fills = (fill(entry[0], "A", "2"), fill(entry[1], "B", "1"))
+    twice = held.settlement((*fills, *fills))
+    assert twice == held.settlement(fills)
+    assert twice.held == (D(2), D(1), D(0))
