@@ -7,7 +7,7 @@ answered yet) shows as ``?`` rather than a made-up zero.
 
 The line has two kinds of numbers, and says which is which::
 
-    opps 12 seen / 5 taken, orders 10, fills 9, restarts 1 since start
+    baskets 12 proposed / 5 reserved, orders 10, fills 9, restarts 1 since start
         | exposure $1.20 / $200.00 | pnl today $0.50 total $3.10
 
 (one line; wrapped here). State (exposure, P&L, breaker, halt) is what risk
@@ -118,13 +118,13 @@ class StatusLine:
         return "?" if total is None else total
 
     def __call__(self, snapshot: ActorSnapshot) -> str:
-        """e.g. ``opps 12 seen / 5 taken, ... since start | exposure $1.20 / $200.00 | ...``"""
+        """e.g. ``baskets 12 proposed / 5 reserved, ... | exposure $1.20 / $200.00 | ...``"""
         self.observe(snapshot)
         risk = snapshot.status_of("risk", RiskStatus)
         restarts = sum(node.restarts for node in snapshot.walk())
         down = [n.name for n in snapshot.walk() if n.kind == "worker" and n.status != "running"]
         parts = [
-            f"opps {self.total('opportunities')} seen / {self.total('reserved')} taken,"
+            f"baskets {self.total('opportunities')} proposed / {self.total('reserved')} reserved,"
             f" orders {self.total('orders_sent')}, fills {self.total('fills')},"
             f" restarts {restarts} since start",
             _risk_state(risk),

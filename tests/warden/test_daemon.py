@@ -89,7 +89,7 @@ def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: P
             daemon.close()
 
         assert "warden: stopped (duration 8.0s elapsed), exit 0" in daemon.output
-        assert any(line.startswith("opps ") for line in daemon.lines)  # the status line
+        assert any(line.startswith("baskets ") for line in daemon.lines)  # the status line
         venue_fills = _venue_fills(base)
         assert len(venue_fills) >= 2, daemon.output  # it found and traded opportunities
         assert _ledger_fills(db) == venue_fills
@@ -204,7 +204,7 @@ def test_a_5xx_storm_opens_the_circuit_and_trading_resumes_after_it_heals(
     with venue_sim(*FAST_MARKET, "--faults", storm) as (_venue, base):
         daemon = start_daemon(base, db, config, "--duration", "12")
         try:
-            daemon.wait_for_line("opps ", timeout=60)
+            daemon.wait_for_line("baskets ", timeout=60)
             eventually(
                 lambda: any("breaker open" in line for line in daemon.lines),
                 timeout=60,
@@ -217,7 +217,7 @@ def test_a_5xx_storm_opens_the_circuit_and_trading_resumes_after_it_heals(
             assert daemon.wait(timeout=90) == 0, daemon.output
         finally:
             daemon.close()
-        statuses = [line for line in daemon.lines if line.startswith("opps ")]
+        statuses = [line for line in daemon.lines if line.startswith("baskets ")]
         opened = next(i for i, line in enumerate(statuses) if "breaker open" in line)
         assert any("breaker" not in line for line in statuses[opened:])  # closed again
         assert _ledger_fills(db) == _venue_fills(base)
@@ -228,7 +228,7 @@ def test_sigterm_stops_the_daemon_gracefully_with_exit_0(tmp_path: Path) -> None
     with venue_sim(*FAST_MARKET) as (_venue, base):
         daemon = start_daemon(base, db, _config(tmp_path))
         try:
-            daemon.wait_for_line("opps ", timeout=60)  # up and trading
+            daemon.wait_for_line("baskets ", timeout=60)  # up and trading
             daemon.popen.send_signal(signal.SIGTERM)
             assert daemon.wait(timeout=60) == 0, daemon.output
         finally:

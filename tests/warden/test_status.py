@@ -45,7 +45,9 @@ def snapshot(
 def test_counters_survive_a_restart_of_the_actor_that_keeps_them() -> None:
     line = StatusLine()
     before = line(snapshot(orders=10, fills=9, opportunities=12))
-    assert before.startswith("opps 12 seen / 9 taken, orders 10, fills 9, restarts 0 since start |")
+    assert before.startswith(
+        "baskets 12 proposed / 9 reserved, orders 10, fills 9, restarts 0 since start |"
+    )
     line(snapshot(orders=14, fills=9, opportunities=15))
     after = line(snapshot(orders=2, fills=1, opportunities=16, execution=2, risk=2))
     assert "orders 16, fills 10" in after  # 14 from epoch 1, 2 from epoch 2
@@ -79,7 +81,7 @@ def test_values_not_published_are_question_marks_and_total_pnl_is_read_when_pres
     line = StatusLine()
     bare = line(tree(node("risk", None), node("execution", None)))
     assert bare == (
-        "opps ? seen / ? taken, orders ?, fills ?, restarts 0 since start"
+        "baskets ? proposed / ? reserved, orders ?, fills ?, restarts 0 since start"
         " | exposure ? / ? | pnl today ? total ?"
     )
     full = StatusLine()(
