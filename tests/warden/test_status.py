@@ -51,7 +51,7 @@ def test_counters_survive_a_restart_of_the_actor_that_keeps_them() -> None:
     line(snapshot(orders=14, fills=9, opportunities=15))
     after = line(snapshot(orders=2, fills=1, opportunities=16, execution=2, risk=2))
     assert "orders 16, fills 10" in after  # 14 from epoch 1, 2 from epoch 2
-    assert "/ 10 taken" in after
+    assert "/ 10 reserved" in after
     assert "restarts 2 since start" in after
     again = line(snapshot(orders=5, fills=3, opportunities=17, execution=2, risk=2))
     assert "orders 19, fills 12" in again
