@@ -64,7 +64,7 @@ from typing import Any
 import attrs
 from loguru import logger
 
-from actors.domain import OrderIntent, OrderRole, Purpose
+from actors.domain import OrderIntent, OrderRole, Purpose, Side
 from actors.errors import DomainError, VenueError
 from actors.execution import _bookkeeping, _events, _history, _orders, _outcome
 from actors.execution._base import ExecutionBase
@@ -273,18 +273,31 @@ class ExecutionActor(ExecutionBase):
         self._spawn(self._place_task, rid, OrderRole.COMPLETE, intents)
 
     async def _unwind_price_task(self, reservation: Reservation, step: _outcome.Unwind) -> None:
+        """Price each leg's unwind, never selling more than the venue holds of its side:
+        a leg bought into a market where the account held the other side was netted
+        at once (each pair paid out), so that part is already flat and selling it
+        would be refused (``insufficient_position``)."""
         assert self._work is not None
+        net = await self._work.held_at_venue()
         prices: list[_events.LegPrice] = []
-        for index, _count in step.need:
+        for index, count in step.need:
             leg = reservation.legs[index]
+            sellable = count if net is None else min(count, _held(net, leg.ticker, leg.side))
+            if sellable <= 0:
+                why = f"the venue holds no {leg.side.value} of {leg.ticker} (netted)"
+                prices.append(_events.LegPrice(index, None, why))
+                continue
             try:
                 price = await self._work.unwind_price(
                     leg.ticker, leg.side, self.config.unwind_slippage
                 )
             except VenueError as error:
                 prices.append(_events.LegPrice(index, None, f"{type(error).__name__}: {error}"))
-            else:
-                prices.append(_events.LegPrice(index, price, "" if price is not None else "no bid"))
+                continue
+            why = "" if price is not None else "no bid"
+            if price is not None and sellable < count:
+                why = f"sells {sellable} of {count}: the rest was netted at the venue"
+            prices.append(_events.LegPrice(index, price, why, count=sellable))
         self._tell(_events.UnwindPriced(reservation.reservation_id, tuple(prices)))
 
     def _on_unwind_priced(self, message: _events.UnwindPriced) -> None:
@@ -293,10 +306,17 @@ class ExecutionActor(ExecutionBase):
         assert step is not None
         counts = dict(step.need)
         intents = tuple(
-            _orders.unwind_intent(flight.priced, p.index, counts[p.index], p.price, step.attempt)
+            _orders.unwind_intent(
+                flight.priced,
+                p.index,
+                p.count if p.count is not None else counts[p.index],
+                p.price,
+                step.attempt,
+            )
             for p in message.prices
             if p.price is not None
         )
+        flight.notes.extend(f"leg {p.index}: {p.why}" for p in message.prices if p.price and p.why)
         unpriced = [f"leg {p.index}: {p.why}" for p in message.prices if p.price is None]
         if not intents:
             why = f"unwind not sent: {'; '.join(unpriced)}"
@@ -473,3 +493,9 @@ class ExecutionActor(ExecutionBase):
             ledger_client=self._ledger.status(),
             unknown_messages=self.unknown_messages,
         )
+
+
+def _held(net: dict[str, Decimal], ticker: str, side: Side) -> Decimal:
+    """Contracts of ``side`` the venue holds in ``ticker``, from its net position."""
+    position = net.get(ticker, Decimal(0))
+    return max(position, Decimal(0)) if side is Side.YES else max(-position, Decimal(0))

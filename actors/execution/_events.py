@@ -40,11 +40,13 @@ class LegsDone:
 
 @attrs.frozen
 class LegPrice:
-    """The unwind limit of leg ``index`` (``None``: not priceable, ``why``)."""
+    """The unwind limit of leg ``index`` (``None``: not priceable, ``why``); ``count``:
+    what may be sold, when the venue holds less than the unwind needs (``None``: all)."""
 
     index: int
     price: Decimal | None
     why: str = ""
+    count: Decimal | None = None
 
 
 @attrs.frozen

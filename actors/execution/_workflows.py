@@ -196,6 +196,16 @@ class Workflows:
         """The order with ``client_order_id`` at the venue, or None (lookup retried)."""
         return await self.resolving(lambda: self.client.find_order(client_order_id))
 
+    async def held_at_venue(self) -> dict[str, Decimal] | None:
+        """Each market's net position at the venue (YES minus NO contracts: the venue
+        nets a YES against a NO of one market at once), or None when the read failed
+        (reported; the caller goes on without it)."""
+        try:
+            positions = await self.reported(self.client.list_positions())
+        except VenueError:
+            return None
+        return {position.ticker: position.position for position in positions}
+
     async def unwind_price(self, ticker: str, side: Side, slippage: Decimal) -> Decimal | None:
         """The limit for selling ``side``, or None when nobody bids for it.
 

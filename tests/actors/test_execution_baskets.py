@@ -39,6 +39,7 @@ from actors.messages import (
 )
 from supervision import ManualClock
 from tests.actors.execution_harness import (
+    REST,
     Harness,
     Release,
     SetMode,
@@ -286,6 +287,36 @@ def test_an_unwind_that_sells_only_where_bids_are_leaves_every_short_leg_named(
     assert report.held == (D(2), D(5), D(2))
     assert report.missing == (missing(res, 0, "3"), missing(res, 2, "3"))
     assert "not unwound: leg 1: no bid" in report.detail
+
+
+def test_an_unwind_sells_only_what_the_venue_holds_after_netting_the_other_side(
+    venue: VenueThread, harness: Harness
+) -> None:
+    """The account already holds 2 NO of SIM-001; buying 5 YES there nets 2 pairs at
+    once, so the venue holds 3 YES. The unwind sells those 3 (selling 5 would be
+    refused as ``insufficient_position``, a critical error that halts trading)."""
+    venue.house_bid("yes", "0.30", 2)  # a NO ask at $0.70
+    placed = venue.place(
+        side="no", no_price_dollars="0.70", count_fp="2.00", time_in_force="immediate_or_cancel"
+    )
+    assert placed.status_code in (200, 201), placed.text
+    assert venue.get(f"{REST}/portfolio/positions")["market_positions"][0]["position_fp"] == "-2.00"
+    asks(venue, (5, 0, 0), price="0.70")  # YES asks at $0.30 in SIM-001 only
+    venue.house_bid("yes", "0.28", 10)  # someone to sell the excess to
+    res = three_legs(max_complete_attempts=0, complete_within_s=0.0)
+
+    harness.tree.tell("execution", Execute(res))
+
+    report = report_of(harness, "b-1")
+    sells = [(f.client_order_id, f.count) for f in report.fills if f.action is Action.SELL]
+    assert sells == [(cid("b-1", 0, OrderRole.UNWIND), D(3))]
+    assert report.held == (D(2), D(0), D(0))  # by the basket's own fills
+    assert report.outcome is Outcome.UNHEDGED
+    assert report.missing == (missing(res, 1, "2"), missing(res, 2, "2"))
+    assert "sells 3.00 of 5.00: the rest was netted at the venue" in report.detail
+    assert not [e for e in harness.risk.of(VenueErrorReport) if "insufficient" in e.detail]
+    positions = venue.get(f"{REST}/portfolio/positions")["market_positions"]
+    assert {p["ticker"]: p["position_fp"] for p in positions}.get("SIM-001", "0.00") == "0.00"
 
 
 def test_an_unwind_whose_book_cannot_be_read_is_unhedged_and_sends_nothing(
