@@ -36,7 +36,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from actors.messages import LedgerEvent, Record, Recorded, RecordFailed
-from supervision import Backoff, BackoffPolicy, ChildUnavailable, Clock, Down, Jitter
+from supervision import Backoff, BackoffPolicy, ChildUnavailable, Clock, Down, DownReason, Jitter
 
 __all__ = [
     "DEFAULT_LEDGER_RETRY",
@@ -83,7 +83,8 @@ class Failure(enum.Enum):
 
     REFUSED = "refused"  # persistence answered RecordFailed: nothing of it committed
     TIMED_OUT = "timed_out"  # no answer by the deadline: it may still commit late
-    PERSISTENCE_DOWN = "persistence_down"  # the incarnation holding it ended
+    PERSISTENCE_DOWN = "persistence_down"  # the incarnation holding it ended abnormally
+    STOPPED = "stopped"  # it was stopped in order (shutdown, restart) before it read the Record
     UNDELIVERED = "undelivered"  # no running persistence to deliver it to
 
 
@@ -226,10 +227,19 @@ class LedgerClient(Generic[C]):
         if message.name != self.persistence:
             return False
         held = [rid for rid, p in self._in_flight.items() if p.delivered_to == message.epoch]
+        # Stopped in order, the incarnation handled every message queued before its stop
+        # and answered each (the answers reach the owner before this Down): a Record
+        # still unanswered was never read, so nothing of it was written (STOPPED). Any
+        # other end (crash, hang, abandoned stop) may have left it half done.
+        failure = (
+            Failure.STOPPED
+            if message.reason in (DownReason.SHUTDOWN, DownReason.NORMAL)
+            else Failure.PERSISTENCE_DOWN
+        )
         for request_id in held:
             pending = self._in_flight.pop(request_id)
             why = f"persistence down ({message.reason.value})"
-            self._fail(request_id, pending, Failure.PERSISTENCE_DOWN, why)
+            self._fail(request_id, pending, failure, why)
         return True
 
     def sweep(self) -> None:

@@ -102,10 +102,14 @@ class RiskRecords:
             return
         self._unwritten.lost(outcome.events)
         self.client.schedule_retry()
-        if outcome.failure is Failure.UNDELIVERED:
+        if outcome.failure in (Failure.UNDELIVERED, Failure.STOPPED):
+            # nothing of it was written and the ledger is not known to be broken: it
+            # is written again when persistence answers (no halt, as for a Record
+            # with no persistence to take it)
             self._counts.records_undelivered += 1
             risk_log(self._owner.name, "record_undelivered").warning(
-                "persistence unavailable; {} not recorded yet: {}",
+                "persistence unavailable ({}); {} not recorded yet: {}",
+                outcome.error,
                 outcome.request_id,
                 outcome.events,
             )

@@ -131,6 +131,16 @@ def test_down_of_persistence_fails_exactly_what_that_incarnation_held(owner: Own
     assert client.answer(Recorded(newer))
 
 
+def test_an_orderly_stop_of_persistence_fails_its_unread_records_as_stopped(owner: Owner) -> None:
+    """Stopped in order, persistence answered all it read: the rest was never written."""
+    client, outcomes, _ = _client(owner)
+    held = client.record(AUDIT, "held by #1")
+    assert client.on_down(Down("persistence", 1, DownReason.SHUTDOWN))
+    assert [(o.request_id, o.failure, o.error) for o in outcomes] == [
+        (held, Failure.STOPPED, "persistence down (shutdown)")
+    ]
+
+
 def test_a_record_with_no_persistence_to_take_it_fails_before_record_returns(
     owner: Owner,
 ) -> None:

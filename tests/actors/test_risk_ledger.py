@@ -13,6 +13,7 @@ from actors.messages import (
     Outcome,
     Record,
     Recorded,
+    Reservation,
     ReservationChanged,
     ReservationState,
     Resume,
@@ -61,6 +62,28 @@ def test_risk_halts_and_writes_again_what_persistence_held_when_it_crashes_alone
         eventually(lambda: _released_in(risk, successor) == ["opp-1"], what="release rewritten")
         eventually(lambda: risk.summary().records_in_flight == 0, what="nothing in flight")
         assert risk.epoch_of("risk") == risk_epoch  # risk itself was never restarted
+
+
+def test_an_orderly_persistence_restart_with_a_record_in_flight_does_not_halt_risk() -> None:
+    """Stopped in order, persistence never read the Record still unanswered: nothing of
+    it was written and the ledger is not broken, so risk writes it again to the
+    successor instead of halting (an operator's `warden restart persistence`)."""
+    with risk_tree(strategy=Strategy.ONE_FOR_ONE) as risk:
+        risk.reconcile()
+        risk.reserve("opp-1")
+        risk.persistence_mode.answer = "silent"
+        risk.ask(ExecutionReport("opp-1", Outcome.NONE))  # RELEASED: in flight, unanswered
+        assert risk.summary().records_in_flight == 1
+
+        risk.persistence_mode.answer = "ack"  # the successor writes
+        successor = risk.tree.restart("persistence")
+
+        eventually(lambda: risk.summary().records_in_flight == 0, what="the Record failed")
+        assert risk.summary().halted is False
+        assert risk.summary().counts.records_undelivered == 1
+        risk.ask(Recorded("sync"))  # the ledger writes again: catch up
+        eventually(lambda: _released_in(risk, successor) == ["opp-1"], what="release rewritten")
+        assert isinstance(risk.reserve("opp-2"), Reservation)
 
 
 @pytest.mark.parametrize("strategy", [Strategy.ONE_FOR_ONE, Strategy.REST_FOR_ONE])
