@@ -110,6 +110,12 @@ class Rig:
     def reserves(self) -> list[Reserve]:
         return [m for m in list(self.to_risk) if isinstance(m, Reserve)]
 
+    def wait_reserves(self, count: int) -> list[Reserve]:
+        """The Reserves once ``count`` arrived: the fake risk records them on its own
+        thread, so a book's ack may reach the test before its Reserve does."""
+        eventually(lambda: len(self.reserves()) >= count, what=f"{count} reserves")
+        return self.reserves()
+
     def status(self) -> StrategyStatus:
         status = self.tree.snapshot().status_of("strategy", StrategyStatus)
         assert status is not None, "the strategy published no StrategyStatus"
@@ -166,7 +172,7 @@ def test_a_fresh_proposal_is_one_reserve_of_a_basket_priced_with_the_configured_
         rig.update(ticker, seq)
     assert scripted.nows == [rig.clock.monotonic()] * 3  # the actor's clock, nothing else
 
-    (reserve,) = rig.reserves()
+    (reserve,) = rig.wait_reserves(1)
     basket = reserve.basket
     assert re.fullmatch(r"EV-\d{13}-\d+-1", basket.basket_id), basket.basket_id
     assert reserve.reservation_id == basket.basket_id
@@ -205,7 +211,7 @@ def test_a_stale_leg_market_blocks_the_whole_basket_until_its_next_book(
 
     rig.update("EV-B", seq=2)  # EV-B's next book ends its staleness
     rig.update("EV-A", seq=2)
-    assert len(rig.reserves()) == 1
+    assert len(rig.wait_reserves(1)) == 1
     assert rig.status().stale_markets == ()
 
 
@@ -238,14 +244,15 @@ def test_the_same_event_and_leg_prices_are_suppressed_within_the_repeat_window(
     rig.update("EV-A", 1)  # sent
     rig.update("EV-A", 2)  # same (ticker, side, price) legs, another count: a repeat
     rig.update("EV-A", 3)  # another price: a new key
-    assert [r.basket.legs[0].price for r in rig.reserves()] == [D("0.30"), D("0.29")]
+    prices = [r.basket.legs[0].price for r in rig.wait_reserves(2)]
+    assert prices == [D("0.30"), D("0.29")]
     assert rig.status().counts.repeats_suppressed == 1
 
     rig.clock.advance(2.1)  # past repeat_after_s = 2.0
     rig.update("EV-B", 2)
     rig.update("EV-C", 2)
     rig.update("EV-A", 4)
-    ids = [r.basket.basket_id for r in rig.reserves()]
+    ids = [r.basket.basket_id for r in rig.wait_reserves(3)]
     assert len(ids) == len(set(ids)) == 3
     assert [int(i.rsplit("-", 1)[1]) for i in ids] == [1, 2, 3]
 
@@ -272,7 +279,7 @@ def test_a_strategy_that_raises_or_answers_nonsense_is_counted_and_the_others_ca
     )
     for ticker in EVENT.markets:
         rig.update(ticker)
-    assert len(rig.reserves()) == 1
+    assert len(rig.wait_reserves(1)) == 1
     assert len(rig.to_feed) == 3  # every book acknowledged all the same
     assert rig.status().counts.strategy_errors == 6  # two bad strategies, three books
     assert rig.status().strategy == "boom, nonsense, good"
@@ -320,7 +327,7 @@ def test_an_exit_proposal_is_sent_as_an_exit_basket(start: Callable[..., Rig]) -
     )
     rig = start(Scripted(script=on("EV-A", sell)))
     rig.update("EV-A")
-    (reserve,) = rig.reserves()
+    (reserve,) = rig.wait_reserves(1)
     assert reserve.basket.purpose is Purpose.EXIT
     assert reserve.basket.basket_id.startswith("EV-A-")
     assert (rig.status().counts.exits, rig.status().last_edge) == (1, {})
