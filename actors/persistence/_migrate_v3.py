@@ -173,7 +173,7 @@ def convert(conn: sqlite3.Connection, _path: Path) -> None:
     for table, (key, columns) in _TABLES.items():
         _copy(conn, table, key, columns)
         conn.execute(f"DROP TABLE {table}_v2")
-    _convert_payloads(conn)
+    rewrite_payloads(conn, convert_payload)
 
 
 def _copy(
@@ -204,12 +204,17 @@ def _copy(
             ) from None
 
 
-def _convert_payloads(conn: sqlite3.Connection) -> None:
+def rewrite_payloads(
+    conn: sqlite3.Connection, convert: Callable[[object, object], str | None]
+) -> None:
+    """Every stored event's payload through ``convert(kind, payload)`` (``None``: kept
+    as it is). Raises :class:`Unmigratable` naming the event row for a payload that
+    ``convert`` refuses (``TypeError``/``ValueError``)."""
     rows = conn.execute("SELECT id, record_id, position, kind, payload FROM events ORDER BY id")
     for event_id, record_id, position, kind, payload in rows.fetchall():
         where = f"table events, row id={event_id} (record {record_id}, position {position}, {kind})"
         try:
-            new = convert_payload(kind, payload)
+            new = convert(kind, payload)
         except (TypeError, ValueError) as error:
             raise Unmigratable(f"{where}: {error}. {WHAT_TO_DO}") from None
         if new is not None:

@@ -43,7 +43,7 @@ from typing import Any
 
 from actors.money import EXACT
 from actors.persistence._decimals import DOLLAR_PLACES, from_text, to_text
-from actors.persistence._migrate_v3 import WHAT_TO_DO, Unmigratable
+from actors.persistence._migrate_v3 import WHAT_TO_DO, Unmigratable, rewrite_payloads
 
 LEGACY_PAYOUT = "1.0000"
 """Version 3 traded only $1 contracts (its intents never set a payout)."""
@@ -112,7 +112,7 @@ def convert(conn: sqlite3.Connection, _path: Path) -> None:
         conn.execute(
             "UPDATE orders SET leg = ?, role = ? WHERE client_order_id = ?", (leg, role, order_id)
         )
-    _convert_payloads(conn)
+    rewrite_payloads(conn, convert_payload)
     conn.execute("DROP TABLE reservations_v3")
 
 
@@ -172,18 +172,6 @@ def _carry_reservation(conn: sqlite3.Connection, row: tuple[Any, ...]) -> None:
         raise Unmigratable(
             f"{where}: the converted row is refused ({error}). {WHAT_TO_DO}"
         ) from None
-
-
-def _convert_payloads(conn: sqlite3.Connection) -> None:
-    rows = conn.execute("SELECT id, record_id, position, kind, payload FROM events ORDER BY id")
-    for event_id, record_id, position, kind, payload in rows.fetchall():
-        where = f"table events, row id={event_id} (record {record_id}, position {position}, {kind})"
-        try:
-            new = convert_payload(kind, payload)
-        except (TypeError, ValueError) as error:
-            raise Unmigratable(f"{where}: {error}. {WHAT_TO_DO}") from None
-        if new is not None:
-            conn.execute("UPDATE events SET payload = ? WHERE id = ?", (new, event_id))
 
 
 _UNCHANGED = frozenset(
