@@ -358,9 +358,11 @@ def test_an_unwind_filled_in_part_is_unhedged_naming_the_short_leg(
     assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
 
 
-def test_an_unwind_the_venue_refuses_is_unhedged_and_reported_as_critical(
+def unwind_recorded(
     venue: VenueThread, venue_harness: Callable[..., Harness]
-) -> None:
+) -> tuple[Harness, Reservation]:
+    """YES fills 5 and NO 2 of ``reservation()``; its unwind of the YES excess (a bid
+    at $0.40) is recorded and held unanswered by the ledger until the test releases it."""
     venue.house_bid("no", "0.58", 5)
     venue.house_bid("yes", "0.45", 2)
     venue.house_bid("yes", "0.40", 10)
@@ -370,6 +372,13 @@ def test_an_unwind_the_venue_refuses_is_unhedged_and_reported_as_critical(
     record_with(harness, OrderRole.ENTRY)
     harness.tree.tell("persistence", Release())
     record_with(harness, OrderRole.UNWIND)
+    return harness, res
+
+
+def test_an_unwind_the_venue_refuses_is_unhedged_and_reported_as_critical(
+    venue: VenueThread, venue_harness: Callable[..., Harness]
+) -> None:
+    harness, res = unwind_recorded(venue, venue_harness)
     # Before the unwind goes out the contracts are gone (sold by someone else):
     sold = venue.place(
         side="yes", action="sell", yes_price_dollars="0.40", count_fp="3",
@@ -396,15 +405,7 @@ def test_an_unwind_the_venue_refuses_is_unhedged_and_reported_as_critical(
 def test_an_unwind_the_ledger_cannot_record_is_not_sent_and_is_unhedged(
     venue: VenueThread, venue_harness: Callable[..., Harness]
 ) -> None:
-    venue.house_bid("no", "0.58", 5)
-    venue.house_bid("yes", "0.45", 2)
-    venue.house_bid("yes", "0.40", 10)
-    harness = venue_harness(persistence_mode="hold")
-    res = reservation()
-    harness.tree.tell("execution", Execute(res))
-    record_with(harness, OrderRole.ENTRY)
-    harness.tree.tell("persistence", Release())
-    record_with(harness, OrderRole.UNWIND)
+    harness, res = unwind_recorded(venue, venue_harness)
 
     harness.tree.tell("persistence", Release(fail=True))
 
@@ -517,15 +518,7 @@ def test_an_in_doubt_basket_left_mid_unwind_is_unwound_once_and_never_bought(
 def test_after_a_crash_mid_unwind_the_next_incarnation_unwinds_once(
     venue: VenueThread, venue_harness: Callable[..., Harness]
 ) -> None:
-    venue.house_bid("no", "0.58", 5)
-    venue.house_bid("yes", "0.45", 2)
-    venue.house_bid("yes", "0.40", 10)
-    harness = venue_harness(persistence_mode="hold")
-    res = reservation()
-    harness.tree.tell("execution", Execute(res))
-    record_with(harness, OrderRole.ENTRY)
-    harness.tree.tell("persistence", Release())
-    record_with(harness, OrderRole.UNWIND)  # recorded, not yet answered: then it dies
+    harness, res = unwind_recorded(venue, venue_harness)  # recorded, not yet answered: then it dies
 
     assert harness.tree.restart("execution") == 2
     harness.tree.tell("persistence", SetMode("auto"))
