@@ -369,8 +369,9 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             started = time.perf_counter()
+            up, down = Decimal(1), Decimal(-1)
             for i in range(1, deltas + 1):
-                change = Decimal(1) if i % 2 else Decimal(-1)
+                change = up if i % 2 else down
                 frame = Delta(sid, seq + i, TICKER, Side.YES, price, change)
                 tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
             wait_until(

@@ -234,7 +234,9 @@ class FeedActor(SupervisedActor):
         if self.clock.monotonic() - self._burst_since >= BURST_MAX_S:
             return False
         inbox = self.actor_inbox
-        waiting: int = inbox.qsize()  # type: ignore[attr-defined]
+        # The deque's length without the queue's lock: a hint is enough here, and
+        # taking the lock on every frame contends with the thread that sends them.
+        waiting = len(inbox.queue)  # type: ignore[attr-defined]
         # The runtime's own envelopes are not frames: holding a book for a summary
         # request would leave it unoffered until the next message (a tick away).
         return waiting > _RUNTIME_QUEUED_AT_MOST or waiting > inbox.queued_runtime()  # type: ignore[attr-defined]
