@@ -39,11 +39,11 @@ import pykka
 import trio
 from loguru import logger
 
-import actors.execution._client as execution_client
+import actors.venues.kalshi._client as kalshi_client
 from actors.domain import Side
 from actors.feed import FeedActor, FeedStatus, MarketFeedStatus
 from actors.feed._connection import FrameReceived
-from actors.feed._protocol import Delta
+from actors.venues import Delta
 from actors.risk import RiskStatus
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec, TreeThread
 from warden.config import parse_config
@@ -67,7 +67,7 @@ class StampedFeed(FeedActor):
         return super().on_receive(message)
 
 
-_original_create_order = execution_client.VenueClient.create_order
+_original_create_order = kalshi_client.KalshiClient.create_order
 
 
 async def _stamped_create_order(self: Any, intent: Any, **kwargs: Any) -> Any:
@@ -75,7 +75,7 @@ async def _stamped_create_order(self: Any, intent: Any, **kwargs: Any) -> Any:
     return await _original_create_order(self, intent, **kwargs)
 
 
-execution_client.VenueClient.create_order = _stamped_create_order  # type: ignore[method-assign]
+kalshi_client.KalshiClient.create_order = _stamped_create_order  # type: ignore[method-assign]
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -69,7 +69,6 @@ from actors.errors import DomainError, VenueError
 from actors.execution import _bookkeeping, _events, _history, _orders, _outcome
 from actors.execution._base import ExecutionBase
 from actors.execution._status import ExecutionStatus, FlightView, Phase
-from actors.execution._wire import DEFAULT_GRID
 from actors.messages import (
     BasketPhase,
     BasketProgress,
@@ -132,7 +131,8 @@ class ExecutionActor(ExecutionBase):
             self._report(ExecutionReport(rid, Outcome.FAILED, detail="not_reconciled"))
             return
         self._seen.add(rid)
-        grids = {t: self._grids.get(t, DEFAULT_GRID) for t in reservation.tickers}
+        default = self.config.venue.default_grid
+        grids = {t: self._grids.get(t, default) for t in reservation.tickers}
         try:
             priced = _orders.priced_for(reservation, grids)
             intents = _orders.entry_intents(reservation)

@@ -23,7 +23,6 @@ from loguru import logger
 from actors.domain import OrderIntent
 from actors.errors import CriticalVenueError, VenueError
 from actors.execution import _bookkeeping, _events
-from actors.execution._client import VenueClient
 from actors.execution._config import ExecutionConfig
 from actors.execution._status import CountName, ExecutionCounts
 from actors.execution._workflows import LegResult, ReconcileResult, Workflows
@@ -42,6 +41,7 @@ from actors.messages import (
     VenueErrorReport,
 )
 from actors.money import PriceGrid
+from actors.venues import TradingClient
 from supervision import ChildUnavailable, SupervisedActor, TrioLoop
 
 __all__ = ["ExecutionBase"]
@@ -94,7 +94,7 @@ class ExecutionBase(SupervisedActor):
         )
         self._loop.start()
         try:
-            client = VenueClient(
+            client = self.config.venue.open_client(
                 self.config,
                 on_rate_limit_wait=lambda _e, _s: self._tell(
                     _events.Counted(CountName.RATE_LIMIT_WAITS)
@@ -375,7 +375,7 @@ class ExecutionBase(SupervisedActor):
         await trio.sleep_until(self._settled_at)
 
 
-async def _own_client(client: VenueClient) -> None:
+async def _own_client(client: TradingClient) -> None:
     """Keep the client open while the loop runs; close it when the loop is cancelled."""
     try:
         await trio.sleep_forever()

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from actors.domain import Action, Fill, Position, Side
-from actors.execution._client import VenueOrder, VenuePosition
 from actors.execution._workflows import ReconcileResult
 from actors.messages import FillRecorded, LedgerEvent, VenueReconciled
 from actors.money import EXACT, ONE
+from actors.venues import VenueOrder, VenuePosition
 
 __all__ = ["ledger_events", "positions_from", "reconcile_events"]
 

@@ -18,6 +18,8 @@ import attrs
 
 from actors.ledger_client import DEFAULT_LEDGER_RETRY
 from actors.money import decimals_of
+from actors.venues import Deadlines, RateLimit, TradingVenue
+from actors.venues.kalshi import KALSHI_TRADING
 from supervision import BackoffPolicy
 from supervision.validators import (
     FieldError,
@@ -60,23 +62,6 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The wait after the ``attempt``-th failure (0-based), drawn from ``rng``."""
         return rng.uniform(0.0, min(self.cap, self.base * 2 ** min(attempt, 62)))
-
-
-@attrs.frozen
-class Deadlines:
-    """The longest each kind of venue call may take before it counts as a timeout."""
-
-    submit: float = attrs.field(default=5.0, validator=_positive_seconds)
-    query: float = attrs.field(default=5.0, validator=_positive_seconds)
-    cancel: float = attrs.field(default=5.0, validator=_positive_seconds)
-
-
-@attrs.frozen
-class RateLimit:
-    """A token bucket: ``per_second`` tokens refill continuously up to ``burst``."""
-
-    per_second: float = attrs.field(validator=_positive_seconds)
-    burst: int = attrs.field(validator=integer(1))
 
 
 DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
@@ -175,3 +160,4 @@ class ExecutionConfig:
     )
     reconcile_settle_s: float = attrs.field(default=0.0, validator=_non_negative_seconds)
     dry_run: bool = attrs.field(default=False, validator=flag())
+    venue: TradingVenue = attrs.field(default=KALSHI_TRADING, eq=False)

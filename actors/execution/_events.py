@@ -20,11 +20,11 @@ import attrs
 
 from actors.domain import Fill, OrderIntent, OrderRole
 from actors.errors import VenueError
-from actors.execution._client import VenueOrder
 from actors.execution._outcome import Unwind
 from actors.execution._status import CountName, Phase
 from actors.execution._workflows import LegResult, ReconcileResult, Resolution
 from actors.messages import Reservation
+from actors.venues import VenueOrder
 
 # -- what the loop tells the actor ------------------------------------------------------
 

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from actors.domain import OrderIntent
-from actors.execution._wire import VenueOrder
 from actors.messages import BasketProgress, MissingLeg, Reservation
+from actors.venues import VenueOrder
 
 if TYPE_CHECKING:
     from actors.execution._workflows import LegResult

@@ -30,11 +30,11 @@ import trio
 
 from actors.domain import Fill, OrderIntent, Side
 from actors.errors import CriticalVenueError, TransientVenueError, VenueError, VenueRateLimited
-from actors.execution._client import VenueClient, VenueOrder, VenuePosition
 from actors.execution._config import RetryPolicy
 from actors.execution._history import order_line, resolved_line
 from actors.execution._status import CountName
 from actors.money import EXACT, PriceGrid
+from actors.venues import TradingClient, VenueOrder, VenuePosition
 
 __all__ = [
     "LegResult",
@@ -103,7 +103,7 @@ class Workflows:
 
     def __init__(
         self,
-        client: VenueClient,
+        client: TradingClient,
         *,
         retry: RetryPolicy,
         resolve_retry: RetryPolicy,

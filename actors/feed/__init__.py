@@ -10,12 +10,12 @@ conflated delivery: at most one unacknowledged ``BookUpdate`` per market.
 """
 
 from actors.feed._actor import FeedActor, FeedLoopFailed
-from actors.feed._amounts import PriceGrids
 from actors.feed._books import FeedBooks, FeedCounts, MarketPhase
 from actors.feed._config import FeedConfig
 from actors.feed._delivery import Delivery, DeliveryCounts
-from actors.feed._protocol import Frame, Rejected, RejectReason, parse_frame
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
+from actors.venues import Frame, PriceGrids, Rejected, RejectReason
+from actors.venues.kalshi import parse_frame
 
 __all__ = [
     "ConnectionStatus",

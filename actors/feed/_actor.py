@@ -151,6 +151,7 @@ class FeedActor(SupervisedActor):
             subscribe_timeout_s=config.subscribe_timeout_s,
             resync_backoff=config.resync_backoff,
             rng=random.Random(self.rng.random()),
+            protocol=config.market_data,
         )
         self._delivery = Delivery(self._send_to_consumer)
         self.monitor(self.consumer)

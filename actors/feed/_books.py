@@ -49,19 +49,19 @@ from loguru import logger
 
 from actors.domain import BookSnapshot
 from actors.errors import CrossedBookError, DomainError, NegativeLevelError
-from actors.feed._protocol import (
+from actors.venues import (
     Delta,
     ErrorReply,
     Frame,
     Heartbeat,
+    MarketDataProtocol,
     Rejected,
     RejectReason,
     Snapshot,
     Subscribed,
     Unsubscribed,
-    subscribe_command,
-    unsubscribe_command,
 )
+from actors.venues.kalshi import KALSHI_MARKET_DATA
 from supervision import Backoff, BackoffPolicy
 
 UNKNOWN_MARKET = "?"
@@ -165,8 +165,10 @@ class FeedBooks:
         subscribe_timeout_s: float,
         resync_backoff: BackoffPolicy,
         rng: random.Random,
+        protocol: MarketDataProtocol = KALSHI_MARKET_DATA,
     ) -> None:
         self.payout = payout
+        self.protocol = protocol
         self.max_overlap = max_overlap
         self.stale_after_s = stale_after_s
         self.subscribe_timeout_s = subscribe_timeout_s
@@ -246,7 +248,7 @@ class FeedBooks:
         market = self._by_request.pop(frame.request_id, None) if frame.request_id else None
         if market is None or market.request_id != frame.request_id:
             # not (or no longer) ours: do not let the venue stream it for nothing
-            return [SendCommand(unsubscribe_command(self._request_id(), frame.sid))]
+            return [SendCommand(self.protocol.unsubscribe_command(self._request_id(), frame.sid))]
         market.request_id, market.sid = None, frame.sid
         market.phase = MarketPhase.AWAITING_SNAPSHOT
         self._by_sid[frame.sid] = market
@@ -375,7 +377,9 @@ class FeedBooks:
         effects = self._unfresh(market, reason)
         if market.sid is not None:
             self._retire(market.sid)
-            effects.append(SendCommand(unsubscribe_command(self._request_id(), market.sid)))
+            effects.append(
+                SendCommand(self.protocol.unsubscribe_command(self._request_id(), market.sid))
+            )
         live_for = None if market.live_since is None else now - market.live_since
         if live_for is not None and live_for >= self.resync_backoff.reset_after:
             market.backoff.reset()
@@ -392,7 +396,7 @@ class FeedBooks:
         market.phase, market.book, market.sid = MarketPhase.SUBSCRIBING, None, None
         market.request_id, market.requested_at = request_id, now + delay
         self._by_request[request_id] = market
-        return SendCommand(subscribe_command(request_id, market.ticker), delay)
+        return SendCommand(self.protocol.subscribe_command(request_id, market.ticker), delay)
 
     def _unfresh(self, market: MarketFeed, reason: str) -> list[Effect]:
         if not market.fresh:

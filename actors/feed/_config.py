@@ -6,7 +6,6 @@ A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,12 +14,12 @@ import attrs
 
 from actors import _checks
 from actors.errors import InvalidFieldError
-from actors.feed._amounts import PriceGrids, kalshi_grid
 from actors.money import ONE
+from actors.venues._amounts import PriceGrids, kalshi_grid
+from actors.venues._frames import TICKER
+from actors.venues._market_data import MarketDataProtocol
+from actors.venues.kalshi._stream import KALSHI_MARKET_DATA
 from supervision import BackoffPolicy, Jitter, validators
-
-TICKER = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-"""What a ticker may look like (the same rule as the domain's identifiers)."""
 
 
 def _error(_instance: object, field: str, value: object, rule: str) -> InvalidFieldError:
@@ -107,6 +106,9 @@ class FeedConfig:
       control then pushes back on the venue; a venue that drops slow clients
       makes the feed reconnect and resync from fresh snapshots). Bounds the
       feed's mailbox, and so how stale a book can get behind a backlog.
+    - ``market_data``: the venue's stream protocol (the venue seam,
+      :class:`~actors.venues.MarketDataProtocol`); Kalshi's by default, which the
+      embedded simulated venue speaks.
     """
 
     ws_url: str = attrs.field(validator=_url("ws", "wss"))
@@ -154,6 +156,7 @@ class FeedConfig:
     close_timeout_s: float = attrs.field(default=2.0, validator=_seconds)
     rest_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
     max_backlog_frames: int = attrs.field(default=2_000, validator=_non_negative_int)
+    market_data: MarketDataProtocol = attrs.field(default=KALSHI_MARKET_DATA, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.tickers and not self.rest_url:

@@ -6,7 +6,7 @@
 (``GET {rest_url}/events?with_nested_markets=true``, all pages; a 404, as on
 the legacy simulated venue, means the venue has no events: every market is its
 own single event, and so is every configured ticker), connects,
-parses every frame it reads (:func:`._protocol.parse_frame`, checking prices
+parses every frame it reads (the market-data protocol of ``config.market_data``, checking prices
 against each market's grid: the config's ``ticks``, or the ``price_ranges``
 of the market list when it lists the markets) and ``report``\\ s
 to the actor, in order:
@@ -58,11 +58,11 @@ from trio_websocket import (
 
 from actors import _checks
 from actors.domain import Event
-from actors.feed._amounts import PriceGrids, grid_of_price_ranges
-from actors.feed._config import TICKER, FeedConfig
-from actors.feed._protocol import Frame, parse_frame
+from actors.feed._config import FeedConfig
 from actors.messages import EventsListed, MarketInfo
 from actors.money import LotSize, PriceGrid
+from actors.venues import TICKER, Frame
+from actors.venues._amounts import PriceGrids, grid_of_price_ranges
 from supervision import Backoff, Clock
 
 COMMAND_QUEUE_SIZE = 4_096
@@ -335,6 +335,7 @@ class FeedConnection:
     async def _read(self, ws: WebSocketConnection, connection: int) -> str:
         silence = self.config.silence_timeout_s
         grids = self._grids
+        parse = self.config.market_data.parse_frame
         while True:
             while self._backlog() > self.config.max_backlog_frames:
                 await trio.sleep(0.001)  # backpressure; the venue is not silent, we are busy
@@ -345,7 +346,7 @@ class FeedConnection:
                     return f"closed by the venue: {closed.reason}"
             if quiet.cancelled_caught:
                 return f"silence: no frame for {silence}s"
-            frame = parse_frame(message, grids=grids)
+            frame = parse(message, grids=grids)
             self._report(FrameReceived(connection, frame, self._clock.monotonic()))
 
     async def _write(

@@ -33,8 +33,10 @@ from actors.errors import (
     VenueServerError,
     VenueTimeout,
 )
-from actors.execution import Deadlines, ExecutionConfig, RateLimit, VenueClient, VenuePosition
-from actors.execution._wire import error_for
+from actors.execution import Deadlines, ExecutionConfig, RateLimit
+from actors.venues import VenuePosition
+from actors.venues.kalshi import KalshiClient
+from actors.venues.kalshi._wire import error_for
 from actors.execution._workflows import limit_below
 from actors.money import ONE, PriceGrid
 
@@ -90,10 +92,10 @@ def markets_json(*ranges: dict[str, str], ticker: str = "SIM-001") -> dict[str, 
 DECI_CENT = {"start": "0.0000", "end": "1.0000", "step": "0.0010"}
 
 
-def client_for(handler: Callable[[httpx.Request], httpx.Response], **config: Any) -> VenueClient:
+def client_for(handler: Callable[[httpx.Request], httpx.Response], **config: Any) -> KalshiClient:
     settings: dict[str, Any] = {"rest_url": URL, "rate_limits": {"*": RateLimit(1000.0, 1000)}}
     settings.update(config)
-    return VenueClient(ExecutionConfig(**settings), transport=httpx.MockTransport(handler))
+    return KalshiClient(ExecutionConfig(**settings), transport=httpx.MockTransport(handler))
 
 
 def answer(status: int, body: Any = None, **headers: str) -> Callable[[httpx.Request], Any]:

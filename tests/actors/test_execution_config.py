@@ -10,7 +10,7 @@ import pytest
 from actors.domain import Action, Fill, Position, Side
 from actors.execution import Deadlines, ExecutionConfig, RateLimit, RetryPolicy
 from actors.execution._bookkeeping import positions_from
-from actors.execution._client import VenuePosition
+from actors.venues import VenuePosition
 
 FIVE = Decimal(5)
 

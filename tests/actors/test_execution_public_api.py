@@ -15,12 +15,14 @@ def test_the_execution_package_exports_exactly_its_public_names() -> None:
         "FlightView",
         "Phase",
         "RateLimit",
-        "RateLimiter",
         "RetryPolicy",
-        "TokenBucket",
-        "VenueBook",
-        "VenueClient",
-        "VenueOrder",
-        "VenuePosition",
     ]
     assert all(hasattr(actors.execution, name) for name in actors.execution.__all__)
+
+
+def test_the_venue_seam_exports_the_trading_and_market_data_interfaces() -> None:
+    import actors.venues  # noqa: PLC0415
+
+    for name in ("TradingVenue", "TradingClient", "MarketDataProtocol", "VenueOrder", "Frame"):
+        assert name in actors.venues.__all__
+    assert all(hasattr(actors.venues, name) for name in actors.venues.__all__)

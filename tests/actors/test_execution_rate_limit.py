@@ -6,7 +6,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors.execution import RateLimit, RateLimiter
+from actors.venues import RateLimit, RateLimiter
 
 
 async def test_a_burst_passes_at_once_then_calls_are_spaced_by_the_refill_rate(

@@ -8,7 +8,7 @@ import pytest
 
 from actors.errors import InvalidFieldError
 from actors.feed import PriceGrids
-from actors.feed._amounts import (
+from actors.venues._amounts import (
     SIZES,
     AmountError,
     PriceParser,
@@ -16,7 +16,7 @@ from actors.feed._amounts import (
     kalshi_grid,
     parse_size,
 )
-from actors.feed._reasons import RejectReason
+from actors.venues import RejectReason
 
 D = Decimal
 

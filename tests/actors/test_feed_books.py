@@ -11,7 +11,7 @@ import pytest
 from actors.domain import Side
 from actors.feed import FeedBooks, MarketPhase, parse_frame
 from actors.feed._books import Effect, GoStale, Publish, SendCommand
-from actors.feed._protocol import Delta, Rejected, RejectReason, Snapshot, Subscribed
+from actors.venues import Delta, Rejected, RejectReason, Snapshot, Subscribed
 from supervision import BackoffPolicy, Jitter
 
 D = Decimal

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from actors.domain import Side
 from actors.feed import PriceGrids, Rejected, RejectReason, parse_frame
-from actors.feed._amounts import kalshi_grid
-from actors.feed._protocol import Delta, Heartbeat, Snapshot, Subscribed, subscribe_command
+from actors.venues import Delta, Heartbeat, Snapshot, Subscribed
+from actors.venues._amounts import kalshi_grid
+from actors.venues.kalshi import subscribe_command
 from actors.money import format_price, format_size
 
 D = Decimal

@@ -19,7 +19,7 @@ from loguru import logger
 
 from actors.domain import Action, OrderIntent, Side
 from actors.execution._history import order_line, resolved_line
-from actors.execution._wire import VenueOrder
+from actors.venues import VenueOrder
 from actors.history import (
     HaltLine,
     HistoryLine,

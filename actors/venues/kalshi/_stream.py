@@ -38,12 +38,12 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 
 from actors.domain import Levels, Side
-from actors.feed._amounts import (
+from actors.venues._amounts import (
     CHANGES,
     SIZES,
     AmountError,
@@ -53,8 +53,18 @@ from actors.feed._amounts import (
     parse_change,
     parse_size,
 )
-from actors.feed._config import TICKER
-from actors.feed._reasons import RejectReason
+from actors.venues._frames import (
+    TICKER,
+    Delta,
+    ErrorReply,
+    Frame,
+    Heartbeat,
+    Rejected,
+    Snapshot,
+    Subscribed,
+    Unsubscribed,
+)
+from actors.venues._reasons import RejectReason
 
 __all__ = [
     "Delta",
@@ -70,75 +80,6 @@ __all__ = [
     "subscribe_command",
     "unsubscribe_command",
 ]
-
-
-@attrs.frozen
-class Subscribed:
-    request_id: int | None
-    channel: str
-    sid: int
-
-
-@attrs.frozen
-class Unsubscribed:
-    request_id: int | None
-    sid: int
-
-
-@attrs.frozen
-class Snapshot:
-    """The full book of ``ticker``: frame ``seq`` of subscription ``sid``.
-
-    ``yes`` and ``no`` are ``(price, size)`` pairs of ``Decimal`` dollars and
-    contracts in ascending price order."""
-
-    sid: int
-    seq: int
-    ticker: str
-    yes: Levels
-    no: Levels
-
-
-@attrs.frozen
-class Delta:
-    """``change`` contracts (signed, non-zero ``Decimal``) at ``price`` dollars on the
-    ``side`` bid book."""
-
-    sid: int
-    seq: int
-    ticker: str
-    side: Side
-    price: Decimal
-    change: Decimal
-
-
-@attrs.frozen
-class Heartbeat:
-    """The venue is alive; carries nothing the feed relies on."""
-
-
-@attrs.frozen
-class ErrorReply:
-    """The venue refused command ``request_id``."""
-
-    request_id: int | None
-    code: str
-    message: str
-
-
-@attrs.frozen
-class Rejected:
-    """A frame the feed refuses. ``ticker``, ``sid`` and ``seq`` are whatever could be read."""
-
-    reason: RejectReason
-    field: str
-    detail: str
-    ticker: str | None = None
-    sid: int | None = None
-    seq: int | None = None
-
-
-Frame: TypeAlias = Subscribed | Unsubscribed | Snapshot | Delta | Heartbeat | ErrorReply | Rejected
 
 
 class _Bad(Exception):
@@ -342,3 +283,21 @@ def subscribe_command(request_id: int, ticker: str) -> str:
 
 def unsubscribe_command(request_id: int, sid: int) -> str:
     return json.dumps({"id": request_id, "cmd": "unsubscribe", "params": {"sids": [sid]}})
+
+
+@attrs.frozen
+class KalshiMarketData:
+    """Kalshi's ``orderbook_delta`` channel as the feed's
+    :class:`~actors.venues.MarketDataProtocol`."""
+
+    def parse_frame(self, text: str | bytes, *, grids: PriceGrids) -> Frame:
+        return parse_frame(text, grids=grids)
+
+    def subscribe_command(self, request_id: int, ticker: str) -> str:
+        return subscribe_command(request_id, ticker)
+
+    def unsubscribe_command(self, request_id: int, sid: int) -> str:
+        return unsubscribe_command(request_id, sid)
+
+
+KALSHI_MARKET_DATA = KalshiMarketData()

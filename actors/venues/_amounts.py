@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from actors.errors import InvalidFieldError
-from actors.feed._reasons import RejectReason
 from actors.money import EXACT, ONE, PriceGrid, decimals_of, parse_price
+from actors.venues._reasons import RejectReason
 
 KALSHI_TICK = Decimal("0.01")
 """The tick of Kalshi's ``linear_cent`` markets: the grid of a market nobody says more about."""

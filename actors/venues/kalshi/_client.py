@@ -36,6 +36,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import attrs
 import httpx
 import trio
 
@@ -48,16 +49,14 @@ from actors.errors import (
     VenueServerError,
     VenueTimeout,
 )
-from actors.execution._config import ExecutionConfig
-from actors.execution._rate_limit import RateLimiter
-from actors.execution._wire import (
+from actors.money import PriceGrid, format_price, format_size
+from actors.venues._rate_limit import RateLimiter
+from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
+from actors.venues.kalshi._wire import (
     DEFAULT_GRID,
     PRICE_PLACES,
     SIZE_PLACES,
     Malformed,
-    VenueBook,
-    VenueOrder,
-    VenuePosition,
     balance_from_wire,
     error_for,
     fill_from_wire,
@@ -67,9 +66,8 @@ from actors.execution._wire import (
     order_from_wire,
     position_from_wire,
 )
-from actors.money import PriceGrid, format_price, format_size
 
-__all__ = ["ENDPOINTS", "VenueBook", "VenueClient", "VenueOrder", "VenuePosition"]
+__all__ = ["ENDPOINTS", "KALSHI_TRADING", "KalshiClient", "KalshiTrading"]
 
 IOC = "immediate_or_cancel"
 _T = TypeVar("_T")
@@ -90,7 +88,7 @@ ENDPOINTS = {
 # -- the client ------------------------------------------------------------------------
 
 
-class VenueClient:
+class KalshiClient:
     """Typed calls to the venue at ``config.rest_url``.
 
     ``transport`` replaces the network (``httpx.MockTransport`` in unit tests);
@@ -99,7 +97,7 @@ class VenueClient:
 
     def __init__(
         self,
-        config: ExecutionConfig,
+        config: ClientSettings,
         *,
         limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -117,7 +115,7 @@ class VenueClient:
             timeout=None,  # noqa: S113 - bounded by trio.fail_after in _call
         )
 
-    async def __aenter__(self) -> VenueClient:
+    async def __aenter__(self) -> KalshiClient:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -341,3 +339,24 @@ class VenueClient:
         if isinstance(failure, VenueRateLimited):
             self.limiter.defer(endpoint, failure.retry_after)
         raise failure
+
+
+@attrs.frozen
+class KalshiTrading:
+    """Kalshi's trading side of the venue seam (:class:`~actors.venues.TradingVenue`)."""
+
+    @property
+    def default_grid(self) -> PriceGrid:
+        return DEFAULT_GRID
+
+    def open_client(
+        self,
+        settings: ClientSettings,
+        *,
+        on_rate_limit_wait: Callable[[str, float], None] | None = None,
+    ) -> KalshiClient:
+        return KalshiClient(settings, on_rate_limit_wait=on_rate_limit_wait)
+
+
+KALSHI_TRADING = KalshiTrading()
+"""Unsigned: the embedded simulated venue, which speaks Kalshi's wire."""

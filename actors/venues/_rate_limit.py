@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import trio
 
-from actors.execution._config import RateLimit
+from actors.venues._trading import RateLimit
 
 __all__ = ["RateLimiter", "TokenBucket"]
 

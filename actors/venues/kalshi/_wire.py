@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from actors.domain import Action, Fill, OrderState, Side
+from actors.domain import Action, Fill, Side
 from actors.errors import (
     InsufficientBalance,
     InvalidFieldError,
@@ -31,17 +31,14 @@ from actors.errors import (
     VenueRateLimited,
     VenueServerError,
 )
-from actors.messages import OrderUpdated
 from actors.money import EXACT, ONE, LotSize, PriceGrid, parse_price, parse_size
+from actors.venues._trading import VenueOrder, VenuePosition
 
 __all__ = [
     "DEFAULT_GRID",
     "PRICE_PLACES",
     "SIZE_PLACES",
     "Malformed",
-    "VenueBook",
-    "VenueOrder",
-    "VenuePosition",
     "balance_from_wire",
     "error_for",
     "fill_from_wire",
@@ -77,72 +74,6 @@ _WIRE_AMOUNTS = LotSize(Decimal("0.000001"), places=_AMOUNT_PLACES)
 
 class Malformed(Exception):
     """The venue answered 2xx with a body we cannot read."""
-
-
-@attrs.frozen
-class VenueOrder:
-    """An order as the venue reports it. ``price`` (dollars) is the price of ``side``;
-    the counts are contracts."""
-
-    order_id: str
-    client_order_id: str | None
-    ticker: str
-    side: Side
-    action: Action
-    status: str  # resting | executed | canceled
-    price: Decimal
-    initial_count: Decimal
-    fill_count: Decimal
-    remaining_count: Decimal
-    cancel_reason: str | None = None
-
-    @property
-    def is_resting(self) -> bool:
-        return self.status == "resting"
-
-    @property
-    def state(self) -> OrderState:
-        """The normalised state (see :class:`~actors.domain.OrderState`)."""
-        if self.status == "executed":
-            return OrderState.FILLED
-        if self.status == "canceled":
-            return OrderState.CANCELED
-        return OrderState.PARTIALLY_FILLED if self.fill_count else OrderState.ACCEPTED
-
-    def update(self) -> OrderUpdated | None:
-        """The ledger event for this order, or None if it has no client order id."""
-        if self.client_order_id is None:
-            return None
-        return OrderUpdated(self.client_order_id, self.state, self.fill_count, self.order_id)
-
-
-@attrs.frozen
-class VenuePosition:
-    """One market's position as the venue reports it, in contracts and dollars.
-
-    ``position`` is YES minus NO contracts held (the venue nets pairs at once);
-    ``market_exposure`` is the cost of what is held; ``realized_pnl`` (signed)
-    and ``fees_paid`` are what trading the market has realised and paid so far.
-    """
-
-    ticker: str
-    position: Decimal
-    market_exposure: Decimal
-    realized_pnl: Decimal
-    fees_paid: Decimal
-
-
-@attrs.frozen
-class VenueBook:
-    """Resting bids per side, ``(price, size)`` in dollars and contracts, as the venue
-    lists them."""
-
-    yes: tuple[tuple[Decimal, Decimal], ...]
-    no: tuple[tuple[Decimal, Decimal], ...]
-
-    def best_bid(self, side: Side) -> Decimal | None:
-        levels = self.yes if side is Side.YES else self.no
-        return max((price for price, size in levels if size > 0), default=None)
 
 
 # -- parsing ---------------------------------------------------------------------------

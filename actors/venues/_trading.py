@@ -1,0 +1,208 @@
+"""The trading half of the venue seam: what the execution actor asks of a venue.
+
+A venue adapter (``actors.venues.<venue>``) provides a :class:`TradingVenue`;
+the execution actor opens one :class:`TradingClient` per incarnation from it and
+speaks only this interface, so a new venue changes no execution code.
+
+Every client call has a deadline and either returns these values or raises a
+typed :class:`~actors.errors.VenueError`; nothing else escapes::
+
+    no answer within the deadline            VenueTimeout      (outcome unknown)
+    connection refused / reset / dropped     VenueDisconnected (outcome unknown)
+    the venue's rate limit                   VenueRateLimited
+    5xx, or an answer that cannot be read    VenueServerError
+    refused credentials or signature         VenueAuthError
+    not enough money                         InsufficientBalance
+    any other refusal of the request         InvalidOrder
+
+Two answers are not errors on any venue: a submit whose id the venue already
+holds (the first submit landed) resolves to that order, and cancelling an order
+that is no longer resting returns it as it is. Clients never retry: retrying is
+the caller's policy (:mod:`actors.execution._workflows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Protocol
+
+import attrs
+
+from actors.domain import Action, Fill, OrderIntent, OrderState, Side
+from actors.messages import OrderUpdated
+from actors.money import PriceGrid
+from supervision.validators import integer, seconds
+
+__all__ = [
+    "ClientSettings",
+    "Deadlines",
+    "RateLimit",
+    "TradingClient",
+    "TradingVenue",
+    "VenueBook",
+    "VenueOrder",
+    "VenuePosition",
+]
+
+_positive_seconds = seconds(0)
+
+
+@attrs.frozen
+class Deadlines:
+    """The longest each kind of venue call may take before it counts as a timeout."""
+
+    submit: float = attrs.field(default=5.0, validator=_positive_seconds)
+    query: float = attrs.field(default=5.0, validator=_positive_seconds)
+    cancel: float = attrs.field(default=5.0, validator=_positive_seconds)
+
+
+@attrs.frozen
+class RateLimit:
+    """A token bucket: ``per_second`` tokens refill continuously up to ``burst``."""
+
+    per_second: float = attrs.field(validator=_positive_seconds)
+    burst: int = attrs.field(validator=integer(1))
+
+
+@attrs.frozen
+class VenueOrder:
+    """An order as the venue reports it. ``price`` (dollars) is the price of ``side``;
+    the counts are contracts."""
+
+    order_id: str
+    client_order_id: str | None
+    ticker: str
+    side: Side
+    action: Action
+    status: str  # resting | executed | canceled
+    price: Decimal
+    initial_count: Decimal
+    fill_count: Decimal
+    remaining_count: Decimal
+    cancel_reason: str | None = None
+
+    @property
+    def is_resting(self) -> bool:
+        return self.status == "resting"
+
+    @property
+    def state(self) -> OrderState:
+        """The normalised state (see :class:`~actors.domain.OrderState`)."""
+        if self.status == "executed":
+            return OrderState.FILLED
+        if self.status == "canceled":
+            return OrderState.CANCELED
+        return OrderState.PARTIALLY_FILLED if self.fill_count else OrderState.ACCEPTED
+
+    def update(self) -> OrderUpdated | None:
+        """The ledger event for this order, or None if it has no client order id."""
+        if self.client_order_id is None:
+            return None
+        return OrderUpdated(self.client_order_id, self.state, self.fill_count, self.order_id)
+
+
+@attrs.frozen
+class VenuePosition:
+    """One market's position as the venue reports it, in contracts and dollars.
+
+    ``position`` is YES minus NO contracts held (the venue nets pairs at once);
+    ``market_exposure`` is the cost of what is held; ``realized_pnl`` (signed)
+    and ``fees_paid`` are what trading the market has realised and paid so far.
+    """
+
+    ticker: str
+    position: Decimal
+    market_exposure: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+
+
+@attrs.frozen
+class VenueBook:
+    """Resting bids per side, ``(price, size)`` in dollars and contracts, as the venue
+    lists them."""
+
+    yes: tuple[tuple[Decimal, Decimal], ...]
+    no: tuple[tuple[Decimal, Decimal], ...]
+
+    def best_bid(self, side: Side) -> Decimal | None:
+        levels = self.yes if side is Side.YES else self.no
+        return max((price for price, size in levels if size > 0), default=None)
+
+
+class ClientSettings(Protocol):
+    """What a client is opened with (the execution actor's config provides it)."""
+
+    @property
+    def rest_url(self) -> str: ...
+
+    @property
+    def deadlines(self) -> Deadlines: ...
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]: ...
+
+
+class TradingClient(Protocol):
+    """One venue's trading API, as the execution actor uses it (see the module docstring).
+
+    Lists (orders, fills, positions) are complete: a client follows the venue's
+    paging to the end. Use it from a trio task, inside ``async with``."""
+
+    async def __aenter__(self) -> TradingClient: ...
+
+    async def __aexit__(self, *_exc: object) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    async def create_order(self, intent: OrderIntent, *, time_in_force: str = ...) -> VenueOrder:
+        """Place ``intent`` as a limit order under its client order id (or the venue's
+        equivalent key); raises ``InvalidOrder`` before any request if its price is off
+        the market's grid."""
+        ...
+
+    async def find_order(self, client_order_id: str) -> VenueOrder | None:
+        """The order placed under ``client_order_id``, or None if the venue has none."""
+        ...
+
+    async def list_orders(
+        self, *, client_order_id: str | None = None, status: str | None = None
+    ) -> list[VenueOrder]: ...
+
+    async def get_order(self, order_id: str) -> VenueOrder: ...
+
+    async def cancel_order(self, order: VenueOrder) -> VenueOrder:
+        """Cancel the rest of ``order``; returns it afterwards (as it is, if it was no
+        longer resting)."""
+        ...
+
+    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]: ...
+
+    async def list_positions(self) -> list[VenuePosition]: ...
+
+    async def get_balance(self) -> Decimal: ...
+
+    async def get_orderbook(self, ticker: str) -> VenueBook: ...
+
+    async def list_markets(self) -> Mapping[str, PriceGrid]:
+        """Every market's price grid; remembered for :meth:`grid`."""
+        ...
+
+    def grid(self, ticker: str) -> PriceGrid: ...
+
+
+class TradingVenue(Protocol):
+    """A venue adapter's trading side: opens clients; knows the default grid."""
+
+    @property
+    def default_grid(self) -> PriceGrid:
+        """A market's grid until the venue's market list says otherwise."""
+        ...
+
+    def open_client(
+        self,
+        settings: ClientSettings,
+        *,
+        on_rate_limit_wait: Callable[[str, float], None] | None = None,
+    ) -> TradingClient: ...

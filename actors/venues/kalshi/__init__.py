@@ -1,0 +1,29 @@
+"""Kalshi's Trade API v2: the first real venue behind the seam of :mod:`actors.venues`.
+
+- :data:`KALSHI_TRADING`: the trading side (:class:`~actors.venues.TradingVenue`),
+  unsigned: what the embedded simulated venue (which speaks Kalshi's wire) takes.
+- :class:`KalshiClient`: the REST client (fixed-point money, V2 order endpoints).
+- :data:`KALSHI_MARKET_DATA` (:class:`~actors.venues.MarketDataProtocol`),
+  :func:`parse_frame`, :func:`subscribe_command`, :func:`unsubscribe_command`:
+  the ``orderbook_delta`` websocket channel.
+"""
+
+from actors.venues.kalshi._client import KALSHI_TRADING, KalshiClient, KalshiTrading
+from actors.venues.kalshi._stream import (
+    KALSHI_MARKET_DATA,
+    KalshiMarketData,
+    parse_frame,
+    subscribe_command,
+    unsubscribe_command,
+)
+
+__all__ = [
+    "KALSHI_MARKET_DATA",
+    "KALSHI_TRADING",
+    "KalshiClient",
+    "KalshiMarketData",
+    "KalshiTrading",
+    "parse_frame",
+    "subscribe_command",
+    "unsubscribe_command",
+]
