@@ -314,6 +314,18 @@ class Reservation:
                 ids[order_id] = LegOrder(leg.index, OrderRole.UNWIND, attempt)
         return ids
 
+    def _as_sent(self, fill: Fill, order: LegOrder) -> Fill:
+        """``fill`` stated as the order ``order`` was sent (an unwind sells its leg's
+        side; entries and completions trade as the leg does): a venue that reports
+        only the outcome a fill is long says "bought NO" for a sale of YES
+        (:meth:`~actors.domain.Fill.as_direction`). A fill that is neither statement
+        of its order is counted as given."""
+        leg = self.legs[order.index]
+        action = Action.SELL if order.role is OrderRole.UNWIND else leg.action
+        if (fill.side is leg.side) != (fill.action is action):
+            return fill
+        return fill.as_direction(leg.side, action)
+
     def settlement(self, fills: tuple[Fill, ...] | list[Fill]) -> Settlement:
         """What ``fills`` leave held per leg (pure). Fills of ids it does not own are
         ignored, and a fill id met again is counted once (the ledger's and the venue's
@@ -323,11 +335,12 @@ class Reservation:
         ids = self.order_ids()
         held = [Decimal(0)] * len(self.legs)
         seen: set[str] = set()
-        for fill in fills:
-            order = ids.get(fill.client_order_id)
-            if order is None or fill.fill_id in seen:
+        for given in fills:
+            order = ids.get(given.client_order_id)
+            if order is None or given.fill_id in seen:
                 continue
-            seen.add(fill.fill_id)
+            seen.add(given.fill_id)
+            fill = self._as_sent(given, order)
             bought = fill.action is Action.BUY
             if self.purpose is Purpose.EXIT:
                 change = fill.count if not bought else -fill.count

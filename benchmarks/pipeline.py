@@ -1,6 +1,6 @@
 """Benchmark: tick-to-order latency and feed ingest of the real pipeline, in one run.
 
-    python benchmarks/pipeline.py [--opportunities N] [--deltas N]
+    python benchmarks/pipeline.py [--opportunities N] [--deltas N] [--wire]
 
 1. Raw pykka hop (baseline): one-way latency of a ``tell`` between two bare
    pykka actors, measured in the same run.
@@ -18,11 +18,15 @@
    strategy with conflation; reports deltas/s and the largest mailbox depth
    seen at the feed and at the strategy (conflation should keep the latter
    at most one per market).
+4. With ``--wire``: the same ingest with the sending thread parsing each delta
+   from Kalshi's wire text with the Kalshi adapter's parser (what the feed's
+   network thread does), and the cost of signing one Kalshi request.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import statistics
 import subprocess
@@ -37,14 +41,18 @@ from typing import Any
 import attrs
 import pykka
 import trio
+from cryptography.hazmat.primitives.asymmetric import rsa
 from loguru import logger
 
 import actors.venues.kalshi._client as kalshi_client
 from actors.domain import Side
 from actors.feed import FeedActor, FeedStatus, MarketFeedStatus
 from actors.feed._connection import FrameReceived
-from actors.venues import Delta
+from actors.money import format_price
 from actors.risk import RiskStatus
+from actors.venues import Delta, PriceGrids
+from actors.venues.kalshi import KALSHI_MARKET_DATA
+from actors.venues.kalshi._signing import KalshiSigner
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, SupervisorSpec, TreeThread
 from warden.config import parse_config
 from warden.daemon import tree_spec
@@ -321,7 +329,11 @@ class Sink(SupervisedActor):
         return None
 
 
-def feed_ingest(deltas: int) -> tuple[float, int, int]:
+def feed_ingest(deltas: int, *, wire: bool = False) -> tuple[float, int, int]:
+    """Deltas/s through feed and strategy, and the largest mailbox depths seen. With
+    ``wire`` the sending thread parses each delta from Kalshi's wire text (fixed-point
+    strings, as the venue sends them) with the Kalshi adapter's parser first, as the
+    feed's network thread does; without, it sends parsed frames."""
     venue = VenueHost(markets=2)
     with tempfile.TemporaryDirectory():
         config = parse_config({"feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0}})
@@ -368,11 +380,17 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
+            texts = [
+                _delta_text(sid, seq + i, price, 1 if i % 2 else -1) for i in range(1, deltas + 1)
+            ]
+            parse, grids = KALSHI_MARKET_DATA.parse_frame, PriceGrids()
             started = time.perf_counter()
             up, down = Decimal(1), Decimal(-1)
             for i in range(1, deltas + 1):
-                change = up if i % 2 else down
-                frame = Delta(sid, seq + i, TICKER, Side.YES, price, change)
+                if wire:
+                    frame: Any = parse(texts[i - 1], grids=grids)
+                else:
+                    frame = Delta(sid, seq + i, TICKER, Side.YES, price, up if i % 2 else down)
                 tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
             wait_until(
                 lambda: (market := _market(tree)) is not None and market.seq == seq + deltas,
@@ -387,10 +405,40 @@ def feed_ingest(deltas: int) -> tuple[float, int, int]:
             venue.stop()
 
 
+def _delta_text(sid: int, seq: int, price: Decimal, change: int) -> str:
+    """An ``orderbook_delta`` frame as Kalshi documents it (asyncapi.yaml)."""
+    msg = {
+        "market_ticker": TICKER,
+        "market_id": "9b0f6b43-5b68-4f6a-9f0e-5b0d3c1c6a11",
+        "price_dollars": format_price(price, 4),
+        "delta_fp": f"{change}.00",
+        "side": "yes",
+        "ts_ms": 1_764_633_600_000 + seq,
+    }
+    return json.dumps({"type": "orderbook_delta", "sid": sid, "seq": seq, "msg": msg})
+
+
+def signing_cost(orders: int) -> list[float]:
+    """Seconds to sign one Kalshi request (RSA-PSS, 2048-bit key), per order."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = KalshiSigner("a952bcbe-ec3b-4b5b-b8f9-11dae589608c", key)
+    samples = []
+    for _ in range(orders):
+        began = time.perf_counter()
+        signer.headers("POST", "/trade-api/v2/portfolio/events/orders")
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opportunities", type=int, default=200)
     parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument(
+        "--wire",
+        action="store_true",
+        help="also: ingest of Kalshi wire text through the adapter's parser, and signing cost",
+    )
     parser.add_argument(
         "--intent-sync", choices=("full", "normal"), default="full", help="daemon.intent_sync"
     )
@@ -428,6 +476,19 @@ def main() -> None:
     print(f"feed ingest, {args.deltas:,} deltas through feed + strategy:")
     print(f"  {rate:,.0f} deltas/s   max mailbox: feed {feed_depth:,}, strategy {strategy_depth}")
     print("  (target >= 50k deltas/s; strategy mailbox bounded by markets with conflation)")
+    if args.wire:
+        wire_rate, feed_depth, strategy_depth = feed_ingest(args.deltas, wire=True)
+        print(f"feed ingest of Kalshi wire text, parsed by the adapter, {args.deltas:,} deltas:")
+        print(
+            f"  {wire_rate:,.0f} deltas/s   ({wire_rate / rate:.2f}x the parsed-frame figure"
+            f" above)   max mailbox: feed {feed_depth:,}, strategy {strategy_depth}"
+        )
+        signing = signing_cost(2_000)
+        print("Kalshi request signing (RSA-PSS SHA-256, 2048-bit), per order:")
+        print(
+            f"  p50 {pct(signing, 50) * 1e6:7.1f} µs   p99 {pct(signing, 99) * 1e6:7.1f} µs"
+            f"   (tick-to-order p50 above: {pct(latencies, 50) * 1e6:.1f} µs)"
+        )
 
 
 if __name__ == "__main__":

@@ -117,6 +117,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if path_problems:
         print(f"warden run: {'; '.join(map(str, path_problems))}", file=sys.stderr)
         return EXIT_USAGE
+    if config.venue.kind == "kalshi":
+        from warden.venue_target import key_problems, venue_notices  # noqa: PLC0415
+
+        problems = key_problems(config.venue.private_key_path, os.environ)
+        if problems:
+            print(f"warden run: {'; '.join(problems)}", file=sys.stderr)
+            return EXIT_USAGE
+        for notice in venue_notices(config.venue):
+            print(f"warden run: {notice}", file=sys.stderr, flush=True)
     if not _is_loopback(args.control_host):
         print(
             f"warden run: WARNING: the control plane listens on {args.control_host}, "
@@ -136,14 +145,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate a config file: exit 0 and print "ok", or exit 2 naming every bad key and
-    every unusable path (checked without creating anything)."""
-    from warden.config import check_config_file  # noqa: PLC0415 - fast --help
+    """Validate a config file offline: exit 0 and print "ok", or exit 2 naming every bad
+    key, every unusable path (checked without creating anything) and, for a Kalshi
+    venue, what is wrong with its private key (never the key itself). A valid config
+    that trades real money (Kalshi production) also prints a notice line first."""
+    from warden.config import check_config_file, load_config  # noqa: PLC0415 - fast --help
+    from warden.venue_target import venue_notices  # noqa: PLC0415
 
     problems = check_config_file(args.path)
     if problems:
         print(f"warden check-config: {args.path}: {'; '.join(problems)}", file=sys.stderr)
         return EXIT_USAGE
+    for notice in venue_notices(load_config(args.path).venue):
+        print(f"{args.path}: {notice}")
     print(f"{args.path}: ok")
     return 0
 
@@ -172,6 +186,18 @@ def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
     return [error]
+
+
+def _public_keys(given: list[str]) -> dict[str, str]:
+    """``KEY_ID=PEM_FILE`` pairs as key id -> PEM text; ``ValueError`` naming a bad one
+    (the file is a public key: nothing secret is read or printed)."""
+    keys: dict[str, str] = {}
+    for pair in given:
+        key_id, sep, path = pair.partition("=")
+        if not sep or not key_id or not path:
+            raise ValueError(f"--kalshi-public-key {pair!r}: expected KEY_ID=PEM_FILE")
+        keys[key_id] = Path(path).read_text()
+    return keys
 
 
 def _cmd_venue_sim(args: argparse.Namespace) -> int:
@@ -203,8 +229,10 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
                 arb_lifetime_seconds=args.arb_lifetime,
             ),
             faults=faults,
-            heartbeat_seconds=args.heartbeat,
+            ping_interval_s=args.ping_interval if args.heartbeat is None else args.heartbeat,
             realism=RealismConfig() if args.realism else None,
+            kalshi_public_keys=_public_keys(args.kalshi_public_key),
+            legacy_fields=args.legacy_fields,
         )
     except (OSError, ValueError, BadRequest) as error:
         print(f"warden venue-sim: {error}", file=sys.stderr)
@@ -278,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="machine-readable output")
     report.set_defaults(handler=_cmd_report)
 
-    check = commands.add_parser("check-config", help="validate a TOML config file")
+    check = commands.add_parser(
+        "check-config", help="validate a TOML config file (and a Kalshi key), offline"
+    )
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_cmd_check_config)
 
@@ -303,7 +333,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=Decimal("10000.00"),
         help="starting cash in dollars (default 10000.00)",
     )
-    sim.add_argument("--heartbeat", type=float, default=5.0, help="websocket heartbeat seconds")
+    sim.add_argument(
+        "--ping-interval",
+        type=float,
+        default=10.0,
+        help="seconds between websocket PING frames (Kalshi: 10); 0 = none",
+    )
+    sim.add_argument(
+        "--heartbeat", type=float, default=None, help="the old name of --ping-interval"
+    )
+    sim.add_argument(
+        "--kalshi-public-key",
+        action="append",
+        default=[],
+        metavar="KEY_ID=PEM_FILE",
+        help="check Kalshi signatures: requests must be signed by this key (repeatable)",
+    )
+    sim.add_argument(
+        "--legacy-fields",
+        action="store_true",
+        help="add Kalshi's transition-era integer fields (older clients, the official SDK)",
+    )
     sim.add_argument(
         "--realism",
         action="store_true",

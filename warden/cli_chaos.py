@@ -27,7 +27,7 @@ def _report_dir(given: Path | None, seed: int) -> Path:
     return Path("var") / "chaos" / f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}"
 
 
-def _execute(schedule: Schedule, report_dir: Path) -> int:
+def _execute(schedule: Schedule, report_dir: Path, venue_kind: str = "sim") -> int:
     from rich.console import Console  # noqa: PLC0415 - keep `warden --help` fast
 
     from warden.chaos import build_report, print_summary, run, write_report  # noqa: PLC0415
@@ -37,8 +37,9 @@ def _execute(schedule: Schedule, report_dir: Path) -> int:
         return EXIT_USAGE
     print(
         f"warden chaos: seed {schedule.seed}, {len(schedule.entries)} faults, report {report_dir}"
+        + (" (venue: Kalshi wire, signed)" if venue_kind == "kalshi" else "")
     )
-    outcome = run(schedule, report_dir)
+    outcome = run(schedule, report_dir, venue_kind=venue_kind)
     try:
         report = build_report(outcome, report_dir)
         write_report(report, report_dir)
@@ -64,7 +65,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
     schedule = plan(seed, args.duration, args.intensity, faults, faults_spec=args.faults or "")
-    return _execute(schedule, _report_dir(args.report, seed))
+    return _execute(schedule, _report_dir(args.report, seed), args.venue)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -126,6 +127,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--intensity", choices=("low", "medium", "high"), default="medium", help="fault budget"
     )
     run.add_argument("--report", type=Path, help="report directory (default var/chaos/...)")
+    run.add_argument(
+        "--venue",
+        choices=("sim", "kalshi"),
+        default="sim",
+        help="kalshi: the daemon configured as for Kalshi (signed requests), the simulated"
+        " venue checking every signature",
+    )
     run.set_defaults(handler=_cmd_run)
 
     replay = sub.add_parser("replay", help="re-run the seed and fault schedule of a report")

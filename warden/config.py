@@ -14,10 +14,17 @@ string or an integer and becomes a ``Decimal`` of contracts. The old
 Every key is checked before anything is reported, so one :class:`ConfigError`
 lists every bad key of every section, and the rules that relate two keys.
 
-Paths (``daemon.db``, ``daemon.runtime_dir``) are made absolute when loaded:
-relative to the directory of the config file, or to the current directory for
-the built-in defaults. :func:`check_daemon_paths` checks them against the
+Paths (``daemon.db``, ``daemon.runtime_dir``, ``venue.private_key_path``) are
+made absolute when loaded: relative to the directory of the config file, or to
+the current directory for the built-in defaults (``~`` in the key path is the
+home directory). :func:`check_daemon_paths` checks the daemon's against the
 filesystem (``warden check-config``) or prepares them (``warden run``).
+
+``[venue]`` has a ``kind``: ``"sim"`` (the simulated venue) or ``"kalshi"``; a
+key of the other kind is an error naming the key and the kind. A problem never
+quotes what looks like a private key (PEM armour), whichever key it was put in.
+``check_config_file`` also reads and parses a kalshi venue's private key
+(:mod:`warden.venue_target`), offline.
 
 docs/configuration.md lists every key, its default and its range; a test keeps
 the two in step.
@@ -26,12 +33,14 @@ the two in step.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import operator
 import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+import urllib.parse
+from collections.abc import Callable, Collection, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeAlias, TypeGuard
@@ -44,6 +53,8 @@ from actors.strategy import StrategySettings, check_strategies, largest_event
 from supervision import validators
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+PRIVATE_KEY_ENV = "WARDEN_KALSHI_PRIVATE_KEY"
+"""Holds the Kalshi private key's PEM text when ``venue.private_key_path`` is unset."""
 
 RawTable: TypeAlias = Mapping[str, object]
 """A TOML table as ``tomllib`` parsed it (or a test wrote it): values not yet checked;
@@ -103,9 +114,31 @@ def _enforce(section: object, rules: tuple[_Rule, ...]) -> None:
 _positive_s = validators.seconds(0.0)
 _non_negative_s = validators.seconds(0.0, inclusive=True)
 _http = validators.url("http", "https")
+
+
+def _base_url(value: object) -> bool:
+    """``http(s)://host[:port]`` (a trailing ``/`` allowed): the venue's API paths are
+    appended to it, so a path, query, fragment or user name would be wrong."""
+    if not isinstance(value, str) or not _http.check(value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return False
+    return (
+        bool(parts.hostname)
+        and "@" not in parts.netloc
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 _url = validators.rule(
-    lambda v: v == "" or _http.check(v),
-    f'must be "" (embedded simulator) or {_http.wording.removeprefix("must be ")}',
+    lambda v: v == "" or _base_url(v),
+    'must be "" (the embedded simulator; for kalshi, the environment\'s URLs) or a URL'
+    " http://host[:port] or https://host[:port], with no path",
 )
 _path = validators.text("path")
 _flag = validators.flag()
@@ -136,6 +169,7 @@ def _decimal(low: Decimal, *, inclusive: bool, high: Decimal | None = None) -> v
 _MONEY = {_KIND: "money"}  # read from a string of dollars (see _dollars)
 _COUNT = {_KIND: "count"}  # read from an integer or a string of contracts (see _contracts)
 _ENTRIES = {_KIND: "entries"}  # a TOML array of strings (see _entries)
+_TICKERS = {_KIND: "tickers"}  # a TOML array of strings (see _ticker_entries)
 _TABLES = {_KIND: "tables"}  # a TOML table of tables (see _tables)
 _positive_dollars = _decimal(Decimal(0), inclusive=False)
 _overlap_dollars = _decimal(Decimal(0), inclusive=True, high=Decimal(1))
@@ -169,27 +203,162 @@ class DaemonSection:
     intent_sync: str = attrs.field(default="full", validator=validators.choice("full", "normal"))
 
 
+_KALSHI_TIERS = ("basic", "advanced", "expert", "premier", "paragon", "prime", "prestige")
+_SIM_KEYS = ("realism", "seed", "markets", "opportunity_every_s", "opportunity_lifetime_s")
+_KALSHI_KEYS = ("environment", "key_id", "private_key_path", "tier", "tickers", "series", "events")
+_SELECTORS = ("tickers", "series", "events")
+# Kalshi's documented key id (getting_started/quick_start_authenticated_requests.md):
+# "a952bcbe-ec3b-4b5b-b8f9-11dae589608c", sent as-is in KALSHI-ACCESS-KEY.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Tickers in Kalshi's examples ("FED-23DEC-T3.00", "HIGHNY-22DEC23-B53.5", "KXHIGHNY"):
+# upper-case letters, digits, '-' and '.'; asyncapi's pattern ^[A-Z0-9-]+$ contradicts its
+# own examples, so '.' is taken, and '_' too (no example shows one; refusing a real
+# ticker would be worse than letting the venue say it does not know it).
+_TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
+_TICKER_WORDING = "must be a Kalshi ticker: upper-case letters, digits, '-', '.' or '_'"
+_MAX_KEY_ID_SHOWN = 64  # a longer bad key id is not echoed: it may be a pasted key
+
+
+def _maybe_key_material(text: str) -> bool:
+    """Text an error must not echo: PEM armour or the words of a private key."""
+    return "-----BEGIN" in text or "-----END" in text or "PRIVATE KEY" in text.upper()
+
+
+_key_id = validators.rule(
+    lambda v: isinstance(v, str) and (v == "" or _UUID.fullmatch(v) is not None),
+    'must be a Kalshi API key id, a UUID such as "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"',
+)
+_key_path = validators.rule(
+    lambda v: (
+        isinstance(v, str)
+        and (v == "" or (bool(v.strip()) and "\n" not in v and not _maybe_key_material(v)))
+    ),
+    f'must be "" (the key is in {PRIVATE_KEY_ENV}) or the path of a PEM file, not the key itself',
+)
+
+
+class _EntriesError(validators.FieldError):
+    """Some entries of an array key are bad: ``bad`` holds ``(index, entry)`` of each."""
+
+    def __init__(self, field: str, value: object, bad: list[tuple[int, str]], rule: str) -> None:
+        super().__init__("VenueSection", field, value, rule)
+        self.bad = bad
+
+
+def _tickers(_: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
+    """Every entry is a ticker, listed once (each bad entry is named by its index)."""
+    if not isinstance(value, tuple) or not all(isinstance(entry, str) for entry in value):
+        raise validators.FieldError(
+            "VenueSection", attribute.name, value, "must be an array of tickers"
+        )
+    bad = [(i, e) for i, e in enumerate(value) if _TICKER.fullmatch(e) is None]
+    if bad:
+        raise _EntriesError(attribute.name, value, bad, _TICKER_WORDING)
+    twice = [(i, e) for i, e in enumerate(value) if e in value[:i]]
+    if twice:
+        raise _EntriesError(attribute.name, value, twice, "must be listed once")
+
+
 @attrs.frozen
 class VenueSection:
-    """``url = ""`` starts the simulated venue in-process on an ephemeral loopback port;
-    ``realism`` (default) makes it serve what a real exchange shows (events of
-    mutually exclusive markets, reciprocal books that never cross: docs/venue-sim.md),
-    ``false`` the legacy mode (``markets`` independent markets whose house quotes
-    cross every ``opportunity_every_s``). The other keys apply to the embedded
-    simulator only."""
+    """Which venue warden trades on: ``kind = "sim"`` (default), the simulated venue;
+    ``kind = "kalshi"``, Kalshi's Trade API v2 (docs/venues/kalshi.md).
 
+    ``url``, either kind: ``""`` is the embedded simulator (sim) or the
+    ``environment``'s documented URLs (kalshi); else ``http(s)://host[:port]``, a
+    venue speaking Kalshi's wire there (:mod:`warden.venue_target` derives the REST
+    and websocket URLs). For kalshi, plain ``http://`` only to a loopback host.
+
+    Sim only: ``realism`` (default) makes the embedded simulator serve what a real
+    exchange shows (events of mutually exclusive markets, reciprocal books that never
+    cross: docs/venue-sim.md), ``false`` the legacy mode (``markets`` independent
+    markets whose house quotes cross every ``opportunity_every_s``).
+
+    Kalshi only: ``environment`` (demo or production), ``key_id`` (required),
+    ``private_key_path`` (absolute once loaded; ``""``: the PEM is in the environment
+    variable ``WARDEN_KALSHI_PRIVATE_KEY``), ``tier`` (rate-limit tier), and the
+    markets: ``tickers``, ``series``, ``events`` (at least one entry in all).
+
+    A key of the other kind is an error naming the key and its kind, so a config
+    never carries a setting that silently does nothing.
+    """
+
+    kind: str = attrs.field(default="sim", validator=validators.choice("sim", "kalshi"))
     url: str = attrs.field(default="", validator=_url)
     realism: bool = attrs.field(default=True, validator=_flag)
     seed: int = attrs.field(default=1, validator=validators.integer(0))
     markets: int = attrs.field(default=3, validator=validators.integer(1, 50))
     opportunity_every_s: float = attrs.field(default=2.0, validator=_positive_s)
     opportunity_lifetime_s: float = attrs.field(default=1.0, validator=_positive_s)
+    environment: str = attrs.field(
+        default="demo", validator=validators.choice("demo", "production")
+    )
+    key_id: str = attrs.field(default="", validator=_key_id)
+    private_key_path: str = attrs.field(default="", validator=_key_path)
+    tier: str = attrs.field(default="basic", validator=validators.choice(*_KALSHI_TIERS))
+    tickers: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
+    series: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
+    events: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
+
+    def __attrs_post_init__(self) -> None:
+        # built directly (not loaded): a key counts as given when it differs from its default
+        values = {f.name: getattr(self, f.name) for f in attrs.fields(VenueSection)}
+        given = {f.name for f in attrs.fields(VenueSection) if values[f.name] != f.default}
+        problems = _venue_problems(values, given)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def _venue_problems(values: Mapping[str, object], given: Collection[str]) -> list[str]:
+    """The rules of ``[venue]`` between keys, on the keys valid on their own
+    (``values``; ``given``: the keys the file set): no key of the other kind, and
+    for kalshi a key id, at least one market, and TLS to any host but loopback."""
+    kind = values.get("kind")
+    if kind not in ("sim", "kalshi"):
+        return []
+    other, other_kind = (_KALSHI_KEYS, "kalshi") if kind == "sim" else (_SIM_KEYS, "sim")
+    problems = [
+        f'venue.{key} is only for kind = "{other_kind}" (this venue is kind = "{kind}")'
+        for key in other
+        if key in given
+    ]
+    if kind == "sim":
+        return problems
+    if values.get("key_id") == "":
+        problems.append(
+            'venue.key_id: required for kind = "kalshi": the Key ID Kalshi shows beside'
+            ' the API key, e.g. "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"'
+        )
+    selected = [values.get(key) for key in _SELECTORS]
+    if all(isinstance(chosen, tuple) for chosen in selected) and not any(selected):
+        problems.append(
+            'venue.tickers, venue.series, venue.events: kind = "kalshi" needs at least one'
+            " market: list tickers, series or events"
+        )
+    url = values.get("url")
+    if isinstance(url, str) and url.startswith("http://") and not _loopback_url(url):
+        problems.append(
+            f"venue.url = {url!r}: plain http:// only to a loopback host (127.0.0.1, ::1,"
+            " localhost); signed requests to any other host need https://"
+        )
+    return problems
+
+
+def _loopback_url(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @attrs.frozen
 class FeedSection:
     stale_after_s: float = attrs.field(default=5.0, validator=_positive_s)
     silence_timeout_s: float = attrs.field(default=3.0, validator=_positive_s)
+    ping_interval_s: float = attrs.field(default=5.0, validator=_positive_s)
     max_overlap: Decimal = attrs.field(
         default=Decimal("0.20"), validator=_overlap_dollars, metadata=_MONEY
     )
@@ -401,6 +570,16 @@ def _entries(value: object, _type: type = tuple) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _ticker_entries(value: object, _type: type = tuple) -> tuple[str, ...]:
+    """``venue.tickers``, ``series``, ``events``: a TOML array of strings, as a tuple."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(
+            f'expected an array of strings such as ["HIGHNY-22DEC23-B53.5"],'
+            f" got {type(value).__name__} {value!r}"
+        )
+    return tuple(value)
+
+
 def _tables(value: object, _type: type = dict) -> StrategyOptions:
     """``strategy.options``: a table of tables (``[strategy.options."<entry>"]``)."""
     if not isinstance(value, Mapping) or not all(
@@ -436,6 +615,8 @@ def _hook(field: attrs.Attribute[object]) -> Callable[[object, type], object]:
         return _contracts
     if kind == "entries":
         return _entries
+    if kind == "tickers":
+        return _ticker_entries
     if kind == "tables":
         return _tables
     assert isinstance(field.type, type)  # resolved by attrs.resolve_types
@@ -508,8 +689,10 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
                 field.validator(None, field, converted)
         except TypeError as error:
             problems.append(f"{name}.{field.name}: {error}")
+        except _EntriesError as error:
+            problems.extend(f"{name}.{field.name}[{i}] = {e!r}: {error.rule}" for i, e in error.bad)
         except validators.FieldError as error:
-            problems.append(f"{name}.{field.name} = {value!r}: {error.rule}")
+            problems.append(f"{name}.{field.name} = {_echo(field.name, value)}: {error.rule}")
         else:
             valid[field.name] = converted
     for rule in _RULES.get(section_type, ()):
@@ -519,7 +702,27 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
                 problems.append(broken)
     if section_type is StrategySection:
         problems.extend(_strategy_problems(valid))
-    return problems
+    if section_type is VenueSection:
+        problems.extend(_venue_problems(valid, raw.keys()))
+    # a private key pasted into the wrong key must not reach a terminal or a log
+    return [_unechoed(name, problem) for problem in problems]
+
+
+def _echo(key: str, value: object) -> str:
+    """A bad value as a problem shows it: its repr, except a long bad ``key_id`` (it
+    may be a pasted key; a real one is 36 characters)."""
+    if key == "key_id" and isinstance(value, str) and len(value) > _MAX_KEY_ID_SHOWN:
+        return f"<{len(value)} characters, not shown>"
+    return repr(value)
+
+
+def _unechoed(section: str, problem: str) -> str:
+    """``problem``, or, if it may quote key material, a line that does not."""
+    if not _maybe_key_material(problem):
+        return problem
+    key = problem.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
+    where = key if key.startswith(f"{section}.") else f"[{section}]"
+    return f"{where}: holds what looks like a private key (not shown); keys go in a PEM file"
 
 
 _STRATEGY_KEYS = ("use", "options", "min_edge", "max_count")
@@ -594,6 +797,20 @@ def _with_absolute_paths(daemon: DaemonSection, base_dir: Path) -> DaemonSection
     )
 
 
+def _absolute_key_path(path: str, base_dir: Path) -> str:
+    """``venue.private_key_path`` made absolute: ``~`` is the user's home (key files
+    usually live there), any other relative path the config file's directory."""
+    return _absolute(str(Path(path).expanduser()), base_dir)
+
+
+def _with_absolute_key_path(venue: VenueSection, base_dir: Path) -> VenueSection:
+    if not venue.private_key_path:
+        return venue
+    return attrs.evolve(
+        venue, private_key_path=_absolute_key_path(venue.private_key_path, base_dir)
+    )
+
+
 def _build(data: RawTable, base_dir: Path) -> tuple[Config | None, list[str], dict[str, str]]:
     """Check every key of ``data``; return the config (None if anything is bad), every
     problem, and the daemon's path keys that are valid on their own, made absolute
@@ -620,7 +837,15 @@ def _build(data: RawTable, base_dir: Path) -> tuple[Config | None, list[str], di
         return None, problems, paths
     # every section is valid on its own, so the whole document structures as one
     config = _converter().structure(data, Config)
-    return attrs.evolve(config, daemon=_with_absolute_paths(config.daemon, base_dir)), [], paths
+    return (
+        attrs.evolve(
+            config,
+            daemon=_with_absolute_paths(config.daemon, base_dir),
+            venue=_with_absolute_key_path(config.venue, base_dir),
+        ),
+        [],
+        paths,
+    )
 
 
 def _valid_paths(raw: object, base_dir: Path) -> dict[str, str]:
@@ -685,10 +910,14 @@ def resolve_run_config(path: Path | None) -> Config:
     return parse_config({}, source="built-in defaults")
 
 
-def check_config_file(path: Path) -> list[str]:
-    """Every problem of the config at ``path``: its keys, and its paths against the
+def check_config_file(path: Path, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the config at ``path``: its keys, its paths against the
     filesystem (as :func:`check_daemon_paths` with ``create=False``; nothing is
-    created). An empty list means ``warden run --config path`` would accept it."""
+    created) and, for ``kind = "kalshi"``, its private key (the file of
+    ``venue.private_key_path``, else ``WARDEN_KALSHI_PRIVATE_KEY`` in ``environ``,
+    default ``os.environ``: :func:`warden.venue_target.key_problems`), read and
+    parsed offline. An empty list means ``warden run --config path`` would accept it.
+    No problem quotes key material."""
     try:
         data = _read_toml(path)
     except ConfigError as error:
@@ -696,7 +925,24 @@ def check_config_file(path: Path) -> list[str]:
     _, problems, paths = _build(data, path.parent)
     targets = [(key, Path(value)) for key, value in paths.items()]
     problems.extend(str(problem) for problem in _check_paths(targets, create=False))
+    key_path = _kalshi_key_path(data.get("venue", {}), path.parent)
+    if key_path is not None:
+        from warden.venue_target import key_problems  # noqa: PLC0415 - cryptography: kalshi only
+
+        problems.extend(key_problems(key_path, os.environ if environ is None else environ))
     return problems
+
+
+def _kalshi_key_path(raw: object, base_dir: Path) -> str | None:
+    """For a kalshi ``[venue]`` whose ``private_key_path`` is valid on its own, that
+    path made absolute, or ``""`` when unset (the environment holds the key); None
+    for any other venue (nothing to read)."""
+    if not isinstance(raw, dict) or raw.get("kind") != "kalshi":
+        return None
+    value = raw.get("private_key_path", "")
+    if not _key_path.check(value):
+        return None
+    return _absolute_key_path(value, base_dir) if value else ""
 
 
 @attrs.frozen

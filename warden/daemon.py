@@ -71,6 +71,7 @@ from warden.shutdown import nothing_working, shutdown_report
 from warden.single_writer import LockHeld, hold_single_writer
 from warden.status import status_line
 from warden.venue import DynamicsConfig, RealismConfig, VenueConfig, serve_venue
+from warden.venue_target import venue_target
 from warden.wiring import VenueUrls, build_children
 
 EXIT_OK = 0
@@ -231,11 +232,22 @@ class Daemon:
         return server
 
     async def _venue(self, services: trio.Nursery) -> VenueUrls:
-        if self.config.venue.url:
-            return VenueUrls.from_base(self.config.venue.url)
-        venue = await services.start(serve_venue, venue_config(self.config))
-        self._say(f"warden: embedded simulated venue at {venue.url}")
-        return VenueUrls.from_base(venue.url)
+        """The venue's URLs (and, for Kalshi, its signer, loaded from the key now:
+        ``warden run`` checked the key before anything started)."""
+        venue = self.config.venue
+        if venue.kind == "kalshi":
+            target = venue_target(venue)
+            assert target.signer is not None, "kind = kalshi has a signer"
+            where = target.environment or target.rest_url
+            self._say(f"warden: Kalshi ({where}), key {venue.key_id}, tier {venue.tier}")
+            return VenueUrls.of(
+                target.rest_url, target.ws_url, signer=target.signer(), tier=venue.tier
+            )
+        if venue.url:
+            return VenueUrls.from_base(venue.url)
+        embedded = await services.start(serve_venue, venue_config(self.config))
+        self._say(f"warden: embedded simulated venue at {embedded.url}")
+        return VenueUrls.from_base(embedded.url)
 
     async def _print_status(self) -> None:
         assert self.tree is not None

@@ -28,6 +28,15 @@ from actors.persistence import (
 )
 from actors.risk import BasketPolicy, BreakerConfig, RiskActor, RiskLimits
 from actors.strategy import Strategy, StrategyActor, StrategySettings, build_strategies
+from actors.venues import TradingVenue
+from actors.venues.kalshi import (
+    KALSHI_MARKET_DATA,
+    KALSHI_TRADING,
+    KalshiMarketData,
+    KalshiTrading,
+)
+from actors.venues.kalshi._limits import KalshiRateLimiter
+from actors.venues.kalshi._signing import KalshiSigner
 from supervision import BackoffPolicy, ChildSpec, Jitter
 from warden.config import Config
 
@@ -38,26 +47,59 @@ steps). Strategies, the strategy actor's baskets and risk must agree on them."""
 
 @attrs.frozen
 class VenueUrls:
+    """Where the venue is, and how to speak to it: ``signer`` signs every request
+    (Kalshi; None: the simulated venue, unsigned) and ``tier`` names Kalshi's
+    rate-limit tier (None: the ``[execution]`` per-endpoint limits)."""
+
     base: str
     rest: str
     ws: str
+    signer: KalshiSigner | None = attrs.field(default=None, repr=False, eq=False)
+    tier: str | None = None
 
     @classmethod
-    def from_base(cls, base: str) -> VenueUrls:
+    def from_base(
+        cls, base: str, *, signer: KalshiSigner | None = None, tier: str | None = None
+    ) -> VenueUrls:
         """``http://host:port`` → Kalshi-v2-shaped REST and websocket URLs."""
         base = base.rstrip("/")
         ws_base = "ws" + base.removeprefix("http")  # http→ws, https→wss
-        return cls(base, f"{base}/trade-api/v2", f"{ws_base}/trade-api/ws/v2")
+        return cls(base, f"{base}/trade-api/v2", f"{ws_base}/trade-api/ws/v2", signer, tier)
+
+    @classmethod
+    def of(cls, rest: str, ws: str, *, signer: KalshiSigner | None, tier: str | None) -> VenueUrls:
+        """A venue given by its REST base (ending ``/trade-api/v2``) and websocket URL."""
+        return cls(rest.removesuffix("/trade-api/v2"), rest, ws, signer, tier)
+
+
+def trading_venue(urls: VenueUrls) -> TradingVenue:
+    """Execution's side of the venue seam: Kalshi's wire (which the simulated venue
+    speaks), signed and paced by Kalshi's token buckets when ``urls`` says so."""
+    if urls.signer is None and urls.tier is None:
+        return KALSHI_TRADING
+    tier = urls.tier
+    limiter = (lambda: KalshiRateLimiter(tier)) if tier is not None else None
+    return KalshiTrading(signer=urls.signer, limiter_factory=limiter)
 
 
 def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
-    feed = config.feed
+    """The feed's side: Kalshi's stream (which the simulated venue speaks), its
+    handshake and discovery signed when ``urls`` carries a signer; a Kalshi venue's
+    markets are those ``[venue]`` selects (tickers, series, events)."""
+    feed, venue = config.feed, config.venue
+    kalshi = venue.kind == "kalshi"
+    market_data = KALSHI_MARKET_DATA if urls.signer is None else KalshiMarketData(urls.signer)
     return FeedConfig(
         ws_url=urls.ws,
         rest_url=urls.rest,
+        tickers=tuple(venue.tickers) if kalshi else (),
+        series=tuple(venue.series) if kalshi else (),
+        events=tuple(venue.events) if kalshi else (),
+        market_data=market_data,
         max_overlap=feed.max_overlap,
         stale_after_s=feed.stale_after_s,
         silence_timeout_s=feed.silence_timeout_s,
+        ping_interval_s=feed.ping_interval_s,
         reconnect_backoff=BackoffPolicy(
             Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s
         ),
@@ -87,6 +129,7 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         ),
         rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
         dry_run=config.daemon.dry_run,
+        venue=trading_venue(urls),
         record_timeout=record_timeout,
         ledger_retry=ledger_retry,
         # A request a killed process or crashed incarnation had in flight must land

@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 from decimal import Decimal
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from actors import _checks
 from actors.domain._sides import Action, Side
@@ -121,6 +121,21 @@ class Fill:
     count: Decimal = field(validator=_checks.size)
     fee: Decimal = field(default=Decimal(0), kw_only=True, validator=_checks.non_negative_amount)
     payout: Decimal = field(kw_only=True, default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
+
+    def as_direction(self, side: Side, action: Action) -> Fill:
+        """This fill stated as ``action`` of ``side``: itself, or, for the equivalent
+        opposite (buying YES at ``p`` is selling NO at ``payout - p``), the same
+        trade restated. Venues that report only the outcome a trade is long (Kalshi's
+        ``outcome_side``) say "bought NO" for our "sold YES".
+
+        Raises :class:`~actors.errors.InvalidFieldError` if the fill is not
+        ``action`` of ``side`` in either statement (it belongs to another order).
+        """
+        if (self.side, self.action) == (side, action):
+            return self
+        if self.side is side or self.action is action:
+            _checks.fail(self, "side", self.side, f"is not {action.value} {side.value} either way")
+        return evolve(self, side=side, action=action, price=self.payout - self.price)
 
 
 @frozen

@@ -158,11 +158,11 @@ class Workflows:
                 self.reporter.venue_error(error)
                 last = error
                 self.reporter.leg_state(reservation_id, cid, "outcome unknown: looking up")
-                found = await self.find(cid)
+                found = await self.find(cid, ticker=intent.ticker)
                 resolved_line(reservation_id, cid, found, "after an unknown outcome")
                 if found is not None:
                     self.reporter.count(CountName.UNKNOWN_OUTCOMES_RESOLVED)
-                    order = found
+                    order = found.as_direction(intent.side, intent.action)
                     break
             except CriticalVenueError as error:
                 order_line("fail", reservation_id, intent, error=type(error).__name__)
@@ -182,19 +182,21 @@ class Workflows:
         return LegResult(intent, order, fills)
 
     async def settle(self, order: VenueOrder) -> tuple[VenueOrder, tuple[Fill, ...]]:
-        """Cancel what still rests of ``order``, then fetch its fills."""
+        """Cancel what still rests of ``order``, then fetch its fills, stated as the
+        order is (a venue that reports only the outcome a fill is long says "bought
+        NO" for a sale of YES: :meth:`~actors.domain.Fill.as_direction`)."""
         if order.is_resting:
             order = await self.resolving(lambda: self.client.cancel_order(order))
         fills: tuple[Fill, ...] = ()
         if order.fill_count:
-            fills = tuple(
-                await self.resolving(lambda: self.client.list_fills(order_id=order.order_id))
-            )
+            listed = await self.resolving(lambda: self.client.list_fills(order_id=order.order_id))
+            fills = tuple(fill.as_direction(order.side, order.action) for fill in listed)
         return order, fills
 
-    async def find(self, client_order_id: str) -> VenueOrder | None:
-        """The order with ``client_order_id`` at the venue, or None (lookup retried)."""
-        return await self.resolving(lambda: self.client.find_order(client_order_id))
+    async def find(self, client_order_id: str, *, ticker: str | None = None) -> VenueOrder | None:
+        """The order with ``client_order_id`` (of ``ticker``, when known) at the venue,
+        or None (lookup retried)."""
+        return await self.resolving(lambda: self.client.find_order(client_order_id, ticker=ticker))
 
     async def held_at_venue(self) -> dict[str, Decimal] | None:
         """Each market's net position at the venue (YES minus NO contracts: the venue

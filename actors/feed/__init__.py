@@ -1,12 +1,15 @@
 """The feed actor: order books from the venue's websocket to the strategy (DESIGN.md §5).
 
 Snapshot plus sequenced deltas per market, contiguous ``seq`` per
-subscription (a gap, a duplicate or a reordered frame resubscribes that market
-for a fresh snapshot), reconnect with jittered backoff, heartbeat silence
-detection, per-market staleness, rejection (counted per reason and market) of
+subscription (a gap, a duplicate or a reordered frame asks the venue for a
+fresh snapshot of that market, or resubscribes it), reconnect with jittered
+backoff, liveness by websocket ping and pong (a quiet market is not a dead
+connection), per-market staleness, rejection (counted per reason and market) of
 malformed, non-finite, negative, off-grid, over-precise or over-crossed data
 (prices and sizes are exact ``Decimal`` dollars and contracts), and
 conflated delivery: at most one unacknowledged ``BookUpdate`` per market.
+Everything venue-specific (discovery, commands, frames, error codes, signing)
+is the venue protocol's (:class:`~actors.venues.MarketDataProtocol`).
 """
 
 from actors.feed._actor import FeedActor, FeedLoopFailed

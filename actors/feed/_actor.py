@@ -3,7 +3,7 @@
 ::
 
     venue ──ws──▶ FeedConnection (trio loop) ──parsed frames──▶ FeedActor ──EventsListed──▶ consumer
-          ◀─REST: /markets, /events─┘                                    ──BookUpdate──▶
+          ◀─REST: discovery (the protocol's)─┘                           ──BookUpdate──▶
                                                                          ◀─BookConsumed──
 
 The actor is a non-blocking state machine: the websocket lives on a private
@@ -13,7 +13,8 @@ owns the books and the sequence state (:class:`._books.FeedBooks`) and the
 conflated delivery to the consumer (:class:`._delivery.Delivery`).
 
 One clock: the loop runs trio on the actor's injected clock, so the loop's
-waits (tick interval, silence timeout, reconnect and resync delays) and the
+waits (tick interval, ping interval and pong deadline, reconnect and resync
+delays) and the
 actor's deadlines (staleness, subscribe timeout) are measured on the same time.
 
 Messages handled:
@@ -59,9 +60,10 @@ staleness.  The one exception is ``BookConsumed``: an acknowledgement in the
 middle of a burst sends the book that was pending before the burst, never
 the half-applied one.
 
-Recovery is local: a broken market stream resubscribes that market only; a
-dead or silent socket reconnects with jittered backoff and resubscribes every
-market.  If the loop itself fails (a bug, not a network error) the actor
+Recovery is local: a broken market stream resyncs that market only (a fresh
+snapshot on its subscription, else a new subscription); a dead socket (closed,
+or a ping unanswered past the pong deadline) reconnects with jittered backoff
+and resubscribes every market.  If the loop itself fails (a bug, not a network error) the actor
 crashes with :class:`FeedLoopFailed` and its supervisor restarts it.
 """
 

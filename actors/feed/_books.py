@@ -3,33 +3,55 @@
 A pure state machine, no I/O and no clock of its own: the actor feeds it
 connection events, parsed frames and the time, and carries out the
 :data:`Effect` values it returns (publish a book, tell the consumer a market is
-stale, send a command to the venue).
+stale, send a command to the venue).  What the commands say, and what a venue
+error means, is the venue protocol's (:class:`~actors.venues.MarketDataProtocol`).
 
 One subscription per market, so a ``sid`` names one market and a broken stream
 costs only that market its book.  A market moves through::
 
     OFFLINE ──connected──▶ SUBSCRIBING ──subscribed──▶ AWAITING_SNAPSHOT ──snapshot──▶ LIVE
-       ▲                        ▲                                                      │
-       └──────disconnected──────┴───────────── resync (gap, duplicate, bad data) ◀─────┘
+       ▲                        ▲                             │                        │
+       │                        │                             ▼     resync (gap, bad)  │
+       └──disconnected──────────┴──── no snapshot in time ─ RESYNCING ◀────────────────┘
+                                                              └──snapshot──▶ LIVE
 
 Rules:
 
-- ``seq`` of a subscription starts at 1 with the snapshot and is contiguous.
-  A frame with a higher ``seq`` is a **gap**; a lower one is a duplicate or a
+- ``seq`` of a subscription is contiguous.  A delta must continue its book
+  exactly: a higher ``seq`` is a **gap**, a lower one a duplicate or a
   reordered frame (**out of order**).  Either way the book can no longer be
-  trusted: it is discarded and the market **resyncs**.
-- A resync unsubscribes the old ``sid`` at once (its late frames are then
-  ignored and counted as ``retired_frames``) and subscribes again for a fresh
-  snapshot after a delay from the market's own :class:`~supervision.Backoff`
-  (reset once a book has stayed live for the policy's ``reset_after``), so a
-  market whose data stays bad is not re-subscribed in a tight loop.
-- A rejected frame (see :mod:`._protocol`) of a live subscription, a book
-  crossed by more than the allowed overlap, or a delta that would leave a level
-  below zero, makes its market resync too.  Rejections are counted per reason
-  and market.
+  trusted: it is discarded and the market **resyncs**.  A snapshot replaces
+  the book whenever its ``seq`` is above the book's (a snapshot is complete,
+  so nothing before it matters), and is taken with any ``seq`` while the
+  market has no book.
+- A resync asks the venue for a fresh snapshot on the same subscription (the
+  protocol's :meth:`~actors.venues.MarketDataProtocol.resync_command`, e.g.
+  Kalshi's ``update_subscription`` ``get_snapshot``) after a delay from the
+  market's own :class:`~supervision.Backoff` (reset once a book has stayed live
+  for the policy's ``reset_after``), so a market whose data stays bad is not
+  re-requested in a tight loop.  While it waits (``RESYNCING``) its deltas
+  are dropped (``resync_dropped``).  If no snapshot comes within
+  ``subscribe_timeout_s`` (``resync_timeouts``), or the venue has no such
+  command, or the market has no ``sid`` yet, it **resubscribes**: unsubscribes
+  the old ``sid`` at once (its late frames are then ignored and counted as
+  ``retired_frames``) and subscribes again after the backoff delay.
+- A rejected frame (see :mod:`actors.venues.kalshi._stream`) of a subscribed
+  market, a book crossed by more than the allowed overlap, or a delta that
+  would leave a level below zero, makes its market resync too.  Rejections are
+  counted per reason and market.
 - A subscription that has not produced its snapshot ``subscribe_timeout_s``
   after it was sent (the reply or the snapshot was lost: a venue that goes
-  silent or holds a frame back loses them for good) resyncs too.
+  silent or holds a frame back loses them for good) resubscribes.
+- Venue errors (counted per code in ``venue_error_codes``) are classified by
+  the protocol (:class:`~actors.venues.ErrorAction`): a terminal error
+  resubscribes the subscription it concerns (found by its ``sid``, else by
+  the pending command's request id); "unknown subscription" to a resync
+  request resubscribes, to an unsubscribe is nothing; a refused subscription
+  or resync is retried after the market's backoff; "already subscribed"
+  waits for the subscribe timeout.  Frames of a ``sid`` the feed never had
+  on this connection (a subscription whose reply was lost, which the venue
+  reports as "already subscribed") are unsubscribed
+  (``orphan_subscriptions``).
 - A market is *fresh* (tradeable) from its first accepted book until it is
   discarded, its connection drops, or no frame has updated it for
   ``stale_after_s``; each end of freshness yields exactly one :class:`GoStale`.
@@ -61,6 +83,8 @@ from actors.venues import (
     Subscribed,
     Unsubscribed,
 )
+from actors.venues._frames import Acknowledged
+from actors.venues._market_data import ErrorAction
 from actors.venues.kalshi import KALSHI_MARKET_DATA
 from supervision import Backoff, BackoffPolicy
 
@@ -103,6 +127,7 @@ class MarketPhase(enum.Enum):
     SUBSCRIBING = "subscribing"
     AWAITING_SNAPSHOT = "awaiting_snapshot"
     LIVE = "live"
+    RESYNCING = "resyncing"
 
 
 @attrs.define
@@ -114,6 +139,7 @@ class MarketFeed:
     phase: MarketPhase = MarketPhase.OFFLINE
     sid: int | None = None
     request_id: int | None = None
+    resync_request: int | None = None
     book: BookSnapshot | None = None
     last_update_at: float | None = None
     requested_at: float | None = None
@@ -134,14 +160,23 @@ class FeedCounts:
     out_of_order: int = 0
     resyncs: int = 0
     subscribe_timeouts: int = 0
+    snapshot_requests: int = 0
+    resync_timeouts: int = 0
+    resync_dropped: int = 0
     retired_frames: int = 0
+    orphan_subscriptions: int = 0
     venue_errors: int = 0
     stale_reported: int = 0
     rejected: dict[str, dict[str, int]] = attrs.Factory(dict)
+    venue_error_codes: dict[str, int] = attrs.Factory(dict)
 
     def copy(self) -> FeedCounts:
         """An independent copy (the per-market rejection counts included)."""
-        return attrs.evolve(self, rejected={r: dict(m) for r, m in self.rejected.items()})
+        return attrs.evolve(
+            self,
+            rejected={r: dict(m) for r, m in self.rejected.items()},
+            venue_error_codes=dict(self.venue_error_codes),
+        )
 
     def reject(self, reason: RejectReason, ticker: str | None) -> None:
         per_market = self.rejected.setdefault(reason.value, {})
@@ -178,6 +213,7 @@ class FeedBooks:
         self.markets: dict[str, MarketFeed] = {}
         self._by_sid: dict[int, MarketFeed] = {}
         self._by_request: dict[int, MarketFeed] = {}
+        self._by_resync: dict[int, MarketFeed] = {}  # pending resync request -> market
         self._retired: dict[int, str] = {}  # sid -> ticker, oldest first
         self._next_request_id = 0
 
@@ -186,6 +222,7 @@ class FeedBooks:
     def connected(self, tickers: Iterable[str], now: float) -> list[Effect]:
         """A new connection is up: subscribe every market (adding new tickers)."""
         self._forget_subscriptions()
+        self._retired.clear()  # sids are the connection's: the old ones mean nothing now
         for ticker in tickers:
             if ticker not in self.markets:
                 backoff = Backoff(self.resync_backoff, random.Random(self.rng.random()))
@@ -203,7 +240,7 @@ class FeedBooks:
         for market in self.markets.values():
             effects.extend(self._unfresh(market, f"disconnected: {reason}"))
             market.phase, market.book, market.sid = MarketPhase.OFFLINE, None, None
-            market.request_id = market.requested_at = None
+            market.request_id = market.resync_request = market.requested_at = None
         return effects
 
     def check_staleness(self, now: float) -> list[Effect]:
@@ -216,12 +253,18 @@ class FeedBooks:
                 age = now - market.last_update_at
                 if age > self.stale_after_s:
                     effects.extend(self._unfresh(market, f"no update for {age:.1f}s"))
-            elif market.phase in waiting and market.requested_at is not None:
+            elif market.requested_at is not None and now - market.requested_at > (
+                self.subscribe_timeout_s
+            ):
                 waited = now - market.requested_at
-                if waited > self.subscribe_timeout_s:
+                if market.phase is MarketPhase.RESYNCING:
+                    self.counts.resync_timeouts += 1
+                    reason = f"no snapshot {waited:.1f}s after asking for one"
+                    effects.extend(self._resync(market, reason, now, resubscribe=True))
+                elif market.phase in waiting:
                     self.counts.subscribe_timeouts += 1
                     reason = f"no snapshot {waited:.1f}s after subscribing"
-                    effects.extend(self._resync(market, reason, now))
+                    effects.extend(self._resync(market, reason, now, resubscribe=True))
         return effects
 
     # -- frames ---------------------------------------------------------------------
@@ -240,7 +283,7 @@ class FeedBooks:
                 return self._on_rejected(frame, received_at)
             case ErrorReply():
                 return self._on_error(frame, received_at)
-            case Unsubscribed():
+            case Unsubscribed() | Acknowledged():
                 pass
         return []
 
@@ -248,6 +291,7 @@ class FeedBooks:
         market = self._by_request.pop(frame.request_id, None) if frame.request_id else None
         if market is None or market.request_id != frame.request_id:
             # not (or no longer) ours: do not let the venue stream it for nothing
+            self._remember_retired(frame.sid, market.ticker if market else UNKNOWN_MARKET)
             return [SendCommand(self.protocol.unsubscribe_command(self._request_id(), frame.sid))]
         market.request_id, market.sid = None, frame.sid
         market.phase = MarketPhase.AWAITING_SNAPSHOT
@@ -256,13 +300,50 @@ class FeedBooks:
 
     def _on_error(self, frame: ErrorReply, now: float) -> list[Effect]:
         self.counts.venue_errors += 1
-        market = self._by_request.get(frame.request_id) if frame.request_id else None
-        logger.bind(event="venue_error", ticker=market.ticker if market else None).warning(
-            "feed: venue refused command {}: {} {}", frame.request_id, frame.code, frame.message
+        code = "?" if frame.code is None else str(frame.code)
+        self.counts.venue_error_codes[code] = self.counts.venue_error_codes.get(code, 0) + 1
+        action = self.protocol.error_action(frame)
+        market, pending = self._market_of_error(frame)
+        logger.bind(
+            event="venue_error", ticker=market.ticker if market else None, code=frame.code
+        ).warning(
+            "feed: venue error {} ({}) for command {} sid {}: {}",
+            code,
+            action.value,
+            frame.request_id,
+            frame.sid,
+            frame.message,
         )
-        if market is None or market.request_id != frame.request_id:
+        if market is None:
             return []
-        return self._resync(market, f"subscription refused: {frame.code}", now)
+        if action is ErrorAction.RESUBSCRIBE:
+            reason = f"subscription failed: venue error {code}"
+            return self._resync(market, reason, now, resubscribe=True)
+        if pending is None:
+            return []  # about a live subscription, and not fatal to it
+        if action is ErrorAction.ALREADY_SUBSCRIBED:
+            return []  # its frames will show the sid to unsubscribe; the timeout retries
+        if pending == "resync":
+            if action is ErrorAction.UNKNOWN_SUBSCRIPTION and market.sid is not None:
+                self._retire(market.sid)
+                market.sid = None  # the venue no longer has it: nothing to unsubscribe
+            reason = f"resync refused: venue error {code}"
+            return self._resync(market, reason, now, resubscribe=True)
+        return self._resync(market, f"subscription refused: venue error {code}", now)
+
+    def _market_of_error(self, frame: ErrorReply) -> tuple[MarketFeed | None, str | None]:
+        """The market an error concerns and which of its pending commands it answers
+        (``"subscribe"``, ``"resync"`` or None): by its request id, else by its sid."""
+        if frame.request_id is not None:
+            market = self._by_request.get(frame.request_id)
+            if market is not None and market.request_id == frame.request_id:
+                return market, "subscribe"
+            market = self._by_resync.get(frame.request_id)
+            if market is not None and market.resync_request == frame.request_id:
+                return market, "resync"
+        if frame.sid is not None:
+            return self._by_sid.get(frame.sid), None
+        return None, None
 
     def _on_rejected(self, frame: Rejected, now: float) -> list[Effect]:
         market = self._market_of(frame.sid, frame.ticker)
@@ -281,6 +362,7 @@ class FeedBooks:
         if market is None or market.phase not in (
             MarketPhase.AWAITING_SNAPSHOT,
             MarketPhase.LIVE,
+            MarketPhase.RESYNCING,
         ):
             return []
         return self._resync(market, f"bad frame: {frame.reason.value} in {frame.field}", now)
@@ -294,25 +376,47 @@ class FeedBooks:
     def _on_sequenced(self, frame: Delta | Snapshot, received_at: float) -> list[Effect]:
         market = self._by_sid.get(frame.sid)
         if market is None:
-            self.counts.retired_frames += 1
-            return []
+            return self._unknown_sid(frame)
         if frame.ticker != market.ticker:
             self.counts.reject(RejectReason.WRONG_MARKET, market.ticker)
             return self._resync(market, f"sid {frame.sid} sent {frame.ticker}", received_at)
-        expected = 1 if market.book is None else market.book.seq + 1
-        if frame.seq != expected:
-            return self._out_of_sequence(market, expected, frame.seq, received_at)
-        if isinstance(frame, Snapshot):
-            return self._accept(market, received_at, lambda: self._snapshot(frame))
-        if market.book is None:
-            # a delta where the snapshot belongs: the snapshot was lost
-            return self._out_of_sequence(market, expected, frame.seq, received_at)
         book = market.book
+        if isinstance(frame, Snapshot):
+            if book is not None and frame.seq <= book.seq:
+                return self._out_of_sequence(market, book.seq + 1, frame.seq, received_at)
+            return self._accept(market, received_at, lambda: self._snapshot(frame))
+        return self._on_delta(market, frame, received_at)
+
+    def _on_delta(self, market: MarketFeed, frame: Delta, received_at: float) -> list[Effect]:
+        if market.phase is MarketPhase.RESYNCING:
+            self.counts.resync_dropped += 1  # the snapshot asked for will replace it all
+            return []
+        book = market.book
+        if book is None:
+            # a delta where the snapshot belongs: the snapshot was lost
+            return self._out_of_sequence(market, 1, frame.seq, received_at)
+        if frame.seq != book.seq + 1:
+            return self._out_of_sequence(market, book.seq + 1, frame.seq, received_at)
         return self._accept(
             market,
             received_at,
             lambda: book.with_level_change(frame.side, frame.price, frame.change, frame.seq),
         )
+
+    def _unknown_sid(self, frame: Delta | Snapshot) -> list[Effect]:
+        """A frame of a retired subscription is ignored; one of a subscription the feed
+        never had on this connection is an orphan, unsubscribed once."""
+        if frame.sid in self._retired:
+            self.counts.retired_frames += 1
+            return []
+        self.counts.orphan_subscriptions += 1
+        self._remember_retired(frame.sid, frame.ticker)
+        logger.bind(event="orphan_subscription", ticker=frame.ticker).info(
+            "feed: unsubscribing sid {} ({}), a subscription the feed does not hold",
+            frame.sid,
+            frame.ticker,
+        )
+        return [SendCommand(self.protocol.unsubscribe_command(self._request_id(), frame.sid))]
 
     def _accept(
         self, market: MarketFeed, received_at: float, build: Callable[[], BookSnapshot]
@@ -327,6 +431,10 @@ class FeedBooks:
             return self._refuse(market, RejectReason.OUT_OF_RANGE, str(invalid), received_at)
         if market.phase is not MarketPhase.LIVE:
             market.phase, market.live_since = MarketPhase.LIVE, received_at
+            if market.resync_request is not None:
+                self._by_resync.pop(market.resync_request, None)
+                market.resync_request = None
+            market.requested_at = None
         market.book, market.last_update_at, market.fresh = book, received_at, True
         self.counts.books_accepted += 1
         return [Publish(book, received_at)]
@@ -372,26 +480,51 @@ class FeedBooks:
 
     # -- subscriptions --------------------------------------------------------------
 
-    def _resync(self, market: MarketFeed, reason: str, now: float) -> list[Effect]:
-        """Discard ``market``'s book and subscribe again, after its backoff delay."""
+    def _resync(
+        self, market: MarketFeed, reason: str, now: float, *, resubscribe: bool = False
+    ) -> list[Effect]:
+        """Discard ``market``'s book and, after its backoff delay, ask for a fresh snapshot
+        on its subscription, or (``resubscribe``, no ``sid`` or no such command)
+        subscribe again."""
         effects = self._unfresh(market, reason)
-        if market.sid is not None:
-            self._retire(market.sid)
-            effects.append(
-                SendCommand(self.protocol.unsubscribe_command(self._request_id(), market.sid))
-            )
         live_for = None if market.live_since is None else now - market.live_since
         if live_for is not None and live_for >= self.resync_backoff.reset_after:
             market.backoff.reset()
         market.live_since = None
         market.resyncs += 1
         self.counts.resyncs += 1
-        effects.append(self._subscribe(market, now, delay=market.backoff.next_delay()))
+        delay = market.backoff.next_delay()
+        self._drop_pending(market)
+        if not resubscribe and market.sid is not None:
+            request_id = self._request_id()
+            text = self.protocol.resync_command(request_id, market.sid, market.ticker)
+            if text is not None:
+                market.phase, market.book = MarketPhase.RESYNCING, None
+                market.resync_request, market.requested_at = request_id, now + delay
+                self._by_resync[request_id] = market
+                self.counts.snapshot_requests += 1
+                effects.append(SendCommand(text, delay))
+                return effects
+        if market.sid is not None:
+            self._retire(market.sid)
+            effects.append(
+                SendCommand(self.protocol.unsubscribe_command(self._request_id(), market.sid))
+            )
+        effects.append(self._subscribe(market, now, delay=delay))
         return effects
 
-    def _subscribe(self, market: MarketFeed, now: float, delay: float = 0.0) -> SendCommand:
+    def _drop_pending(self, market: MarketFeed) -> None:
+        """Forget ``market``'s pending subscribe and resync requests: their replies are
+        no longer awaited."""
         if market.request_id is not None:
             self._by_request.pop(market.request_id, None)
+            market.request_id = None
+        if market.resync_request is not None:
+            self._by_resync.pop(market.resync_request, None)
+            market.resync_request = None
+
+    def _subscribe(self, market: MarketFeed, now: float, delay: float = 0.0) -> SendCommand:
+        self._drop_pending(market)
         request_id = self._request_id()
         market.phase, market.book, market.sid = MarketPhase.SUBSCRIBING, None, None
         market.request_id, market.requested_at = request_id, now + delay
@@ -408,14 +541,22 @@ class FeedBooks:
     def _retire(self, sid: int) -> None:
         market = self._by_sid.pop(sid, None)
         if market is not None:
-            self._retired[sid] = market.ticker
-            while len(self._retired) > RETIRED_SIDS_KEPT:
-                del self._retired[next(iter(self._retired))]
+            self._remember_retired(sid, market.ticker)
+
+    def _remember_retired(self, sid: int, ticker: str) -> None:
+        """``sid`` is unsubscribed (or being): its late frames are ignored, counted under
+        ``ticker``."""
+        self._retired[sid] = ticker
+        while len(self._retired) > RETIRED_SIDS_KEPT:
+            del self._retired[next(iter(self._retired))]
 
     def _forget_subscriptions(self) -> None:
         for sid in list(self._by_sid):
             self._retire(sid)
         self._by_request.clear()
+        self._by_resync.clear()
+        for market in self.markets.values():
+            market.request_id = market.resync_request = None
 
     def _request_id(self) -> int:
         self._next_request_id += 1

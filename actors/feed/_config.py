@@ -17,7 +17,7 @@ from actors.errors import InvalidFieldError
 from actors.money import ONE
 from actors.venues._amounts import PriceGrids, kalshi_grid
 from actors.venues._frames import TICKER
-from actors.venues._market_data import MarketDataProtocol
+from actors.venues._market_data import MarketDataProtocol, MarketSelection
 from actors.venues.kalshi._stream import KALSHI_MARKET_DATA
 from supervision import BackoffPolicy, Jitter, validators
 
@@ -75,8 +75,13 @@ class FeedConfig:
     """Where the venue is and how the feed treats its stream.
 
     - ``ws_url``: the venue's websocket (``ws://…/trade-api/ws/v2``).
-    - ``tickers``: the markets to follow; empty means every market that
-      ``GET {rest_url}/markets`` lists when the feed connects.
+    - ``tickers``, ``series``, ``events``: the markets to follow, by market
+      ticker, and every market of the named series and events (the venue's
+      discovery expands these before each connection, see
+      :meth:`~actors.venues.MarketDataProtocol.list_markets`); all empty means
+      every market the venue lists. Each: unique names of ``[A-Za-z0-9._:-]``.
+      Series and events need ``rest_url``; tickers alone do not (they are
+      followed as given, each its own event).
     - ``max_overlap``: how many dollars the best YES bid plus the best NO bid
       may exceed the payout by before the book counts as corrupt (a smaller
       overlap is a complement-arbitrage opportunity, not an error); see
@@ -88,9 +93,15 @@ class FeedConfig:
       grid from there.  Every price the feed reads is checked against its grid.
     - ``stale_after_s``: a market with no accepted frame for this long is
       reported stale (``BookStale``); see :attr:`tick_interval_s`.
-    - ``silence_timeout_s``: no frame at all (heartbeats included) for this long
-      and the socket is treated as dead: closed and reconnected.  Keep it above
-      the venue's heartbeat period.
+    - ``ping_interval_s``: how often the feed pings the venue's websocket
+      (a websocket ping control frame; Kalshi answers each with a pong).
+    - ``silence_timeout_s``: the pong deadline: a ping unanswered this long and
+      the connection is declared dead (reported as disconnected, reason
+      ``silence: a ping went unanswered for …s``), closed and reconnected with the usual
+      backoff.  Liveness rests on pongs only: a quiet market legitimately sends
+      no data frames for long stretches, and Kalshi sends no JSON heartbeats,
+      so a connection that answers its pings stays up however quiet it is.  A
+      dead connection is found within ``ping_interval_s + silence_timeout_s``.
     - ``subscribe_timeout_s``: a market whose subscription has not produced a
       snapshot this long after it was sent is re-subscribed (the reply or the
       snapshot was lost).
@@ -124,6 +135,16 @@ class FeedConfig:
         converter=_tickers,
         validator=_rule(_valid_tickers, "must be unique tickers of [A-Za-z0-9._:-]"),
     )
+    series: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_tickers,
+        validator=_rule(_valid_tickers, "must be unique series tickers of [A-Za-z0-9._:-]"),
+    )
+    events: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_tickers,
+        validator=_rule(_valid_tickers, "must be unique event tickers of [A-Za-z0-9._:-]"),
+    )
     max_overlap: Decimal = attrs.field(
         default=Decimal("0.20"),
         validator=_rule(
@@ -142,7 +163,8 @@ class FeedConfig:
         validator=_rule(_valid_ticks, "must map unique tickers to Decimal ticks"),
     )
     stale_after_s: float = attrs.field(default=10.0, validator=_seconds)
-    silence_timeout_s: float = attrs.field(default=15.0, validator=_seconds)
+    ping_interval_s: float = attrs.field(default=5.0, validator=_seconds)
+    silence_timeout_s: float = attrs.field(default=10.0, validator=_seconds)
     subscribe_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
     reconnect_backoff: BackoffPolicy = attrs.field(
         factory=lambda: BackoffPolicy(Jitter.FULL, base=0.1, cap=5.0, reset_after=10.0),
@@ -159,9 +181,12 @@ class FeedConfig:
     market_data: MarketDataProtocol = attrs.field(default=KALSHI_MARKET_DATA, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.tickers and not self.rest_url:
+        if not self.selection.by_ticker_only and not self.rest_url:
             raise InvalidFieldError(
-                "FeedConfig", "rest_url", self.rest_url, "is needed when no tickers are given"
+                "FeedConfig",
+                "rest_url",
+                self.rest_url,
+                "is needed unless the markets are given as tickers only",
             )
         try:
             self.price_grids()
@@ -169,6 +194,11 @@ class FeedConfig:
             raise InvalidFieldError(
                 "FeedConfig", "ticks", dict(self.ticks), f"makes no price grid: {bad}"
             ) from None
+
+    @property
+    def selection(self) -> MarketSelection:
+        """Which markets to follow, as the venue's discovery takes it."""
+        return MarketSelection(self.tickers, self.series, self.events)
 
     def price_grids(self) -> PriceGrids:
         """Kalshi's 0.01 grid for every market, but the ones :attr:`ticks` names."""

@@ -1,29 +1,44 @@
-"""The trio side of the feed: one websocket at a time, reconnected with jittered backoff.
+r"""The trio side of the feed: one websocket at a time, reconnected with jittered backoff.
 
 :class:`FeedConnection` runs on the feed actor's private
-:class:`~supervision.TrioLoop` and owns no trading state.  It lists the markets
-(``GET {rest_url}/markets``, only when the config names none) and their events
-(``GET {rest_url}/events?with_nested_markets=true``, all pages; a 404, as on
-the legacy simulated venue, means the venue has no events: every market is its
-own single event, and so is every configured ticker), connects,
-parses every frame it reads (the market-data protocol of ``config.market_data``, checking prices
-against each market's grid: the config's ``ticks``, or the ``price_ranges``
-of the market list when it lists the markets) and ``report``\\ s
-to the actor, in order:
+:class:`~supervision.TrioLoop` and owns no trading state.  Before each
+connection it asks the venue's protocol (``config.market_data``, the venue
+seam) which markets to follow
+(:meth:`~actors.venues.MarketDataProtocol.list_markets` on an HTTP client it
+opens at ``rest_url`` with the ``rest_timeout_s`` deadline, each request
+carrying the protocol's :meth:`~actors.venues.MarketDataProtocol.rest_headers`):
+the tickers, their events (None: every market its own single event) and the
+grids of the markets the listing describes (the others keep the config's
+``ticks`` or the default grid).  It then connects (the upgrade carrying the
+protocol's :meth:`~actors.venues.MarketDataProtocol.handshake_headers`),
+parses every frame it reads with the protocol, checking prices against each
+market's grid, and ``report``\ s to the actor, in order:
 
 - :class:`ConnectAttemptFailed` when a connection could not be made;
 - :class:`Connected` (with a connection number, the tickers and the
   :class:`~actors.messages.EventsListed` of this session) when one is up;
 - :class:`FrameReceived` for each frame, stamped with the actor's clock;
 - :class:`Disconnected` when it ends: closed by the venue, failed, or declared
-  dead because nothing at all (heartbeats included) arrived for
-  ``silence_timeout_s`` — a silent socket is closed, never trusted;
+  dead because a websocket ping went unanswered (see below);
 - :class:`Tick` every ``tick_interval_s``, connected or not.
+
+Liveness: the connection pings the venue (a websocket ping control frame)
+every ``ping_interval_s`` and the venue answers with a pong.  Each session has
+one deadline, its nursery's cancel scope: ``ping_interval_s +
+silence_timeout_s`` after the session started or after the last pong.  When
+it passes the session ends, reported as ``silence: a ping went unanswered for
+…s``.  Data frames do not count: a quiet market sends nothing for as long as
+it likes, and Kalshi sends no JSON heartbeats (its own pings, which
+trio-websocket answers for us, are not visible here).  While reading is
+paused for backpressure, pongs queue behind unread frames, so the deadline is
+held at least ``silence_timeout_s`` ahead: the venue is not judged by what we
+have not read.  No cancel scope is opened per frame.
 
 Time is the actor's ``clock`` only: frames are stamped with it, and the loop it
 runs on (the actor's :class:`~supervision.TrioLoop`) measures trio's sleeps and
-timeouts on the same clock. Under a :class:`~supervision.ManualClock` every wait
-here (the backpressure poll included) ends only when the test advances it.
+deadlines on the same clock. Under a :class:`~supervision.ManualClock` every
+wait here (the ping interval, the pong deadline, the backpressure poll) ends
+only when the test advances it.
 
 A session ends by closing the TCP stream, without a websocket closing
 handshake, for two reasons found with trio-websocket 0.12: when the venue
@@ -35,9 +50,11 @@ hung.  A socket we leave is dead or silent to us anyway.
 It sends what the actor asks with :meth:`FeedConnection.send`, which names the
 connection the command was meant for: a command for a connection that has
 ended is dropped (the actor resubscribes everything on the next
-``Connected``).  Network failures are reported and retried after the backoff;
-anything else (a bug) escapes to the loop's ``on_error`` and crashes the actor,
-so its supervisor restarts it.
+``Connected``).  Network failures (and a market listing that is not one:
+:class:`~actors.venues.MarketListError`) are reported and retried after the
+backoff; anything else (a bug) escapes to the loop's ``on_error`` and crashes
+the actor, so its supervisor restarts it.  Header values (signatures) are
+never part of a reason, a log line or a repr.
 """
 
 from __future__ import annotations
@@ -60,19 +77,25 @@ from actors import _checks
 from actors.domain import Event
 from actors.feed._config import FeedConfig
 from actors.messages import EventsListed, MarketInfo
-from actors.money import LotSize, PriceGrid
-from actors.venues import TICKER, Frame
-from actors.venues._amounts import PriceGrids, grid_of_price_ranges
+from actors.money import LotSize
+from actors.venues import Frame
+from actors.venues._amounts import PriceGrids
+from actors.venues._market_data import MarketListError, MarketListing
 from supervision import Backoff, Clock
+
+__all__ = [
+    "ConnectAttemptFailed",
+    "Connected",
+    "Disconnected",
+    "FeedConnection",
+    "FrameReceived",
+    "MarketListError",
+    "Tick",
+]
+
 
 COMMAND_QUEUE_SIZE = 4_096
 """Commands waiting to be written; more means the socket is stuck, so it is reconnected."""
-
-EVENTS_PAGE = 200
-"""Events asked per ``GET /events`` page (Kalshi's maximum)."""
-
-MAX_EVENT_PAGES = 1_000
-"""Pages followed before the listing is refused: a venue whose cursor never ends."""
 
 LOT = LotSize(_checks.SIZE_STEP)
 """Every market's lot: Kalshi trades multiples of 0.01 contract (its market objects
@@ -109,11 +132,6 @@ class FrameReceived:
 @attrs.frozen
 class Tick:
     """Time to check staleness and retry deliveries."""
-
-
-class MarketListError(ValueError):
-    """``GET /markets`` or ``GET /events`` answered something that is not a list of
-    markets or events."""
 
 
 _NETWORK_ERRORS = (
@@ -189,8 +207,10 @@ class FeedConnection:
         ws: WebSocketConnection | None = None
         try:
             tickers, listed = await self._list_markets()
+            headers = self.config.market_data.handshake_headers()
             async with open_websocket_url(
                 self.config.ws_url,
+                extra_headers=[(name.encode(), value.encode()) for name, value in headers],
                 connect_timeout=self.config.connect_timeout_s,
                 disconnect_timeout=self.config.close_timeout_s,
             ) as ws:
@@ -208,83 +228,35 @@ class FeedConnection:
     async def _list_markets(self) -> tuple[tuple[str, ...], EventsListed]:
         """The markets to follow and what the strategy is told of them (see the module
         docstring); raises :class:`MarketListError` or an ``httpx`` error."""
-        if self.config.tickers:
-            return self.config.tickers, self._listed(self.config.tickers, None)
+        protocol = self.config.market_data
+
+        async def sign(request: httpx.Request) -> None:
+            path = request.url.raw_path.decode("ascii").split("?", 1)[0]  # as on the wire
+            for name, value in protocol.rest_headers(request.method, path):
+                request.headers[name] = value
+
         async with httpx.AsyncClient(
-            base_url=self.config.rest_url, timeout=self.config.rest_timeout_s
+            base_url=self.config.rest_url,
+            timeout=self.config.rest_timeout_s,
+            event_hooks={"request": [sign]},
         ) as client:
-            response = await client.get("/markets")
-            response.raise_for_status()
-            body = response.json()
-            markets = body.get("markets") if isinstance(body, dict) else None
-            if not isinstance(markets, list):
-                raise MarketListError("GET /markets: no 'markets' list")
-            tickers = [m.get("ticker") if isinstance(m, dict) else m for m in markets]
-            good = tuple(t for t in tickers if isinstance(t, str) and TICKER.fullmatch(t))
-            if len(good) != len(tickers):
-                raise MarketListError(f"GET /markets: bad tickers {tickers!r}")
-            self._grids = self.config.price_grids().with_grids(self._grids_of(markets))
-            events = await self._list_events(client)
-        return good, self._listed(good, events)
-
-    async def _list_events(self, client: httpx.AsyncClient) -> list[Event] | None:
-        """Every event of ``GET /events?with_nested_markets=true``, page by page; None
-        when the venue answers 404 (it has no events)."""
-        events: list[Event] = []
-        cursor = ""
-        for _page in range(MAX_EVENT_PAGES):
-            params = {"with_nested_markets": "true", "limit": str(EVENTS_PAGE)}
-            if cursor:
-                params["cursor"] = cursor
-            response = await client.get("/events", params=params)
-            if response.status_code == 404:
-                return None
-            response.raise_for_status()
-            body = response.json()
-            page = body.get("events") if isinstance(body, dict) else None
-            if not isinstance(page, list):
-                raise MarketListError("GET /events: no 'events' list")
-            events.extend(event for wire in page if (event := self._event_of(wire)) is not None)
-            following = body.get("cursor") or ""
-            if not following:
-                return events
-            if not isinstance(following, str) or following == cursor:
-                raise MarketListError(f"GET /events: bad cursor {following!r}")
-            cursor = following
-        raise MarketListError(f"GET /events: more than {MAX_EVENT_PAGES} pages")
-
-    def _event_of(self, wire: object) -> Event | None:
-        """One Kalshi event object as an :class:`Event`; None for an event of no market.
-        A ``mutually_exclusive`` event of a single market is taken as not exclusive
-        (nothing to hedge it with)."""
-        if not isinstance(wire, dict):
-            raise MarketListError(f"GET /events: not an event: {wire!r}")
-        event_ticker, markets = wire.get("event_ticker"), wire.get("markets")
-        exclusive = wire.get("mutually_exclusive")
-        if not isinstance(markets, list) or not isinstance(exclusive, bool):
-            raise MarketListError(f"GET /events: event {event_ticker!r} lacks markets or flag")
-        tickers = tuple(m.get("ticker") if isinstance(m, dict) else m for m in markets)
-        names = tuple(t for t in tickers if isinstance(t, str))
-        if not isinstance(event_ticker, str) or len(names) != len(tickers):
-            raise MarketListError(f"GET /events: event {event_ticker!r}: bad tickers {tickers!r}")
-        if not names:
-            return None
-        try:
-            return Event(
-                event_ticker, names, exclusive and len(names) >= 2, payout=self.config.payout
+            listing = await protocol.list_markets(
+                client, self.config.selection, payout=self.config.payout
             )
-        except ValueError as bad:
-            raise MarketListError(f"GET /events: event {event_ticker!r}: {bad}") from None
+        self._grids = self.config.price_grids().with_grids(dict(listing.grids))
+        return listing.tickers, self._listed(listing)
 
-    def _listed(self, tickers: tuple[str, ...], events: list[Event] | None) -> EventsListed:
-        """``events`` (every market in none of them its own single event) and every
-        followed market's grid and lot. A market two events name is refused."""
+    def _listed(self, listing: MarketListing) -> EventsListed:
+        """The listing's events (every followed market in none of them its own single
+        event) and every followed market's grid and lot. A market two events name is
+        refused."""
+        events, tickers = listing.events or (), listing.tickers
         event_of: dict[str, str] = {}
-        for event in events or ():
+        for event in events:
             for ticker in event.markets:
                 if ticker in event_of:
                     raise MarketListError(
-                        f"GET /events: {ticker} is in {event_of[ticker]} and {event.event_ticker}"
+                        f"events: {ticker} is in {event_of[ticker]} and {event.event_ticker}"
                     )
                 event_of[ticker] = event.event_ticker
         singles = [
@@ -294,23 +266,7 @@ class FeedConnection:
             MarketInfo(ticker, event_of.get(ticker, ticker), self._grids.grid(ticker), LOT)
             for ticker in tickers
         )
-        return EventsListed((*(events or ()), *singles), markets)
-
-    def _grids_of(self, markets: list[Any]) -> dict[str, PriceGrid]:
-        """The grid of each listed market that carries Kalshi's ``price_ranges``."""
-        grids = {}
-        for market in markets:
-            ranges = market.get("price_ranges") if isinstance(market, dict) else None
-            if ranges is None:
-                continue  # the configured or default grid
-            ticker = market["ticker"]
-            try:
-                grids[ticker] = grid_of_price_ranges(
-                    ranges, payout=self.config.payout, ticker=ticker
-                )
-            except ValueError as bad:
-                raise MarketListError(f"GET /markets: {ticker}: bad price_ranges: {bad}") from None
-        return grids
+        return EventsListed((*events, *singles), markets)
 
     async def _serve(
         self, ws: WebSocketConnection, tickers: tuple[str, ...], listed: EventsListed
@@ -318,36 +274,63 @@ class FeedConnection:
         self._connection += 1
         connection = self._connection
         outbox, commands = trio.open_memory_channel[tuple[str, float]](COMMAND_QUEUE_SIZE)
-        self._end_reason = "command queue overflow"
+        self._end_reason = self._silence_reason()  # unless something else ends it first
         async with trio.open_nursery() as nursery:
             self._outbox, self._session_scope = outbox, nursery.cancel_scope
+            nursery.cancel_scope.deadline = trio.current_time() + self._liveness_window()
             self._report(Connected(connection, tickers, listed))
             nursery.start_soon(self._write, ws, commands, nursery)
+            nursery.start_soon(self._keepalive, ws)
             self._end_reason = await self._read(ws, connection)
             nursery.cancel_scope.cancel()
+        self._session_scope = None
         return self._end_reason
+
+    def _liveness_window(self) -> float:
+        return self.config.ping_interval_s + self.config.silence_timeout_s
+
+    def _silence_reason(self) -> str:
+        return f"silence: a ping went unanswered for {self.config.silence_timeout_s}s"
 
     def _end_session(self, reason: str) -> None:
         self._end_reason = reason
         if self._session_scope is not None:
             self._session_scope.cancel()
 
+    async def _keepalive(self, ws: WebSocketConnection) -> None:
+        """Ping every ``ping_interval_s``; each pong moves the session's deadline on."""
+        sent = 0
+        while True:
+            await trio.sleep(self.config.ping_interval_s)
+            sent += 1
+            try:
+                await ws.ping(sent.to_bytes(8, "big"))  # returns when its pong arrives
+            except ConnectionClosed:
+                return  # the reader sees it too and ends the session
+            if self._session_scope is not None:
+                self._session_scope.deadline = trio.current_time() + self._liveness_window()
+
     async def _read(self, ws: WebSocketConnection, connection: int) -> str:
-        silence = self.config.silence_timeout_s
         grids = self._grids
         parse = self.config.market_data.parse_frame
         while True:
             while self._backlog() > self.config.max_backlog_frames:
+                self._hold_deadline()
                 await trio.sleep(0.001)  # backpressure; the venue is not silent, we are busy
-            with trio.move_on_after(silence) as quiet:
-                try:
-                    message = await ws.get_message()
-                except ConnectionClosed as closed:
-                    return f"closed by the venue: {closed.reason}"
-            if quiet.cancelled_caught:
-                return f"silence: no frame for {silence}s"
+            try:
+                message = await ws.get_message()
+            except ConnectionClosed as closed:
+                return f"closed by the venue: {closed.reason}"
             frame = parse(message, grids=grids)
             self._report(FrameReceived(connection, frame, self._clock.monotonic()))
+
+    def _hold_deadline(self) -> None:
+        """While we do not read, pongs wait behind unread frames: keep the deadline at
+        least ``silence_timeout_s`` ahead."""
+        scope = self._session_scope
+        if scope is not None:
+            held = trio.current_time() + self.config.silence_timeout_s
+            scope.deadline = max(scope.deadline, held)
 
     async def _write(
         self,

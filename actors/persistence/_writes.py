@@ -50,7 +50,7 @@ from decimal import Decimal, localcontext
 
 import attrs
 
-from actors.domain import Action, OrderState
+from actors.domain import Action, Fill, OrderState, Side
 from actors.errors import DomainError, LedgerSerializationError
 from actors.messages import (
     AuditEvent,
@@ -199,10 +199,27 @@ def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, oper
     )
 
 
+def _as_its_order_states_it(conn: sqlite3.Connection, fill: Fill) -> Fill:
+    """``fill`` stated as its order's intent (side, action): a venue that reports only
+    the outcome a fill is long says "bought NO at 0.40" for our "sold YES at 0.60"
+    (:meth:`~actors.domain.Fill.as_direction`). A fill of an unknown order, or one
+    that is neither statement of its order, is kept as given (the checks that
+    follow decide about it)."""
+    row = conn.execute(
+        "SELECT side, action FROM orders WHERE client_order_id = ?", (fill.client_order_id,)
+    ).fetchone()
+    if row is None:
+        return fill
+    side, action = Side(row[0]), Action(row[1])
+    if (fill.side, fill.action) == (side, action) or fill.side is side or fill.action is action:
+        return fill
+    return fill.as_direction(side, action)
+
+
 def _record_fill(
     conn: sqlite3.Connection, event: FillRecorded, at: float, operation: str, tally: Tally
 ) -> None:
-    fill = event.fill
+    fill = _as_its_order_states_it(conn, event.fill)
     new = (
         fill.fill_id,
         fill.client_order_id,

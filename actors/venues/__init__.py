@@ -19,6 +19,7 @@ never imports the feed or execution: the dependency points one way.
 from actors.venues._amounts import PriceGrids
 from actors.venues._frames import (
     TICKER,
+    Acknowledged,
     Delta,
     ErrorReply,
     Frame,
@@ -28,7 +29,13 @@ from actors.venues._frames import (
     Subscribed,
     Unsubscribed,
 )
-from actors.venues._market_data import MarketDataProtocol
+from actors.venues._market_data import (
+    ErrorAction,
+    MarketDataProtocol,
+    MarketListError,
+    MarketListing,
+    MarketSelection,
+)
 from actors.venues._rate_limit import RateLimiter, TokenBucket
 from actors.venues._reasons import RejectReason
 from actors.venues._trading import (
@@ -44,13 +51,18 @@ from actors.venues._trading import (
 
 __all__ = [
     "TICKER",
+    "Acknowledged",
     "ClientSettings",
     "Deadlines",
     "Delta",
+    "ErrorAction",
     "ErrorReply",
     "Frame",
     "Heartbeat",
     "MarketDataProtocol",
+    "MarketListError",
+    "MarketListing",
+    "MarketSelection",
     "PriceGrids",
     "RateLimit",
     "RateLimiter",

@@ -20,6 +20,7 @@ from actors.venues._reasons import RejectReason
 
 __all__ = [
     "TICKER",
+    "Acknowledged",
     "Delta",
     "ErrorReply",
     "Frame",
@@ -64,7 +65,8 @@ class Snapshot:
 @attrs.frozen
 class Delta:
     """``change`` contracts (signed, non-zero ``Decimal``) at ``price`` dollars on the
-    ``side`` bid book."""
+    ``side`` bid book. ``venue_ts_ms`` is when the venue says the change happened
+    (Unix milliseconds), None when its frame carries no time."""
 
     sid: int
     seq: int
@@ -72,20 +74,37 @@ class Delta:
     side: Side
     price: Decimal
     change: Decimal
+    venue_ts_ms: int | None = None
 
 
 @attrs.frozen
 class Heartbeat:
-    """The venue is alive; carries nothing the feed relies on."""
+    """A venue's JSON keep-alive frame (Kalshi sends none: it pings at the websocket
+    level). Counted; the feed's liveness rests on websocket pings, not on these."""
+
+
+@attrs.frozen
+class Acknowledged:
+    """The venue carried out command ``request_id`` (on subscription ``sid``, if it names
+    one); e.g. Kalshi's ``ok`` reply to ``update_subscription``."""
+
+    request_id: int | None
+    sid: int | None = None
 
 
 @attrs.frozen
 class ErrorReply:
-    """The venue refused command ``request_id``."""
+    """The venue refused command ``request_id``, or reports that subscription ``sid``
+    failed. ``code`` is the venue's numeric error code (None when it sent none that
+    reads as an integer: ``message`` then starts with what it sent); ``ticker`` is the
+    market the error names, if any. What the feed does about it is the protocol's
+    call (:meth:`~actors.venues.MarketDataProtocol.error_action`)."""
 
     request_id: int | None
-    code: str
+    code: int | None
     message: str
+    sid: int | None = None
+    ticker: str | None = None
 
 
 @attrs.frozen
@@ -100,4 +119,6 @@ class Rejected:
     seq: int | None = None
 
 
-Frame: TypeAlias = Subscribed | Unsubscribed | Snapshot | Delta | Heartbeat | ErrorReply | Rejected
+Frame: TypeAlias = (
+    Subscribed | Unsubscribed | Snapshot | Delta | Heartbeat | Acknowledged | ErrorReply | Rejected
+)

@@ -31,7 +31,7 @@ import attrs
 
 from actors.domain import Action, Fill, OrderIntent, OrderState, Side
 from actors.messages import OrderUpdated
-from actors.money import PriceGrid
+from actors.money import ONE, PriceGrid
 from supervision.validators import integer, seconds
 
 __all__ = [
@@ -94,6 +94,17 @@ class VenueOrder:
         if self.status == "canceled":
             return OrderState.CANCELED
         return OrderState.PARTIALLY_FILLED if self.fill_count else OrderState.ACCEPTED
+
+    def as_direction(self, side: Side, action: Action) -> VenueOrder:
+        """This order stated as ``action`` of ``side`` (see
+        :meth:`~actors.domain.Fill.as_direction`): itself, or the equivalent opposite
+        restated (``price`` becomes ``payout - price``, payout $1). Raises
+        ``ValueError`` if it is neither."""
+        if (self.side, self.action) == (side, action):
+            return self
+        if self.side is not side and self.action is not action:
+            return attrs.evolve(self, side=side, action=action, price=ONE - self.price)
+        raise ValueError(f"order {self.order_id} is not {action.value} {side.value} either way")
 
     def update(self) -> OrderUpdated | None:
         """The ledger event for this order, or None if it has no client order id."""
@@ -162,8 +173,11 @@ class TradingClient(Protocol):
         the market's grid."""
         ...
 
-    async def find_order(self, client_order_id: str) -> VenueOrder | None:
-        """The order placed under ``client_order_id``, or None if the venue has none."""
+    async def find_order(
+        self, client_order_id: str, *, ticker: str | None = None
+    ) -> VenueOrder | None:
+        """The order placed under ``client_order_id`` (of ``ticker``, when the caller
+        knows it: a venue may list one market's orders faster), or None."""
         ...
 
     async def list_orders(

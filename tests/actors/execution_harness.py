@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -150,22 +150,46 @@ class VenueThread:
         return orders
 
     def fills(self) -> list[Fill]:
-        return [venue_fill(record) for record in self.truth("fill")]
+        """The trader's fills in the venue's ground truth, each stated as Kalshi states
+        it (a BUY of the outcome it is long) and named by its order's client id."""
+        client_ids = {
+            order["order_id"]: order["client_order_id"] for order in self.truth("order_accepted")
+        }
+        return sorted(
+            (venue_fill(record, client_ids) for record in self.truth("fill")),
+            key=lambda fill: fill.fill_id,
+        )
 
 
-def venue_fill(record: dict[str, Any]) -> Fill:
+def venue_fill(record: dict[str, Any], client_ids: dict[str, str]) -> Fill:
     """A fill of the venue's ground truth as a domain :class:`Fill` (read independently
-    of the client: ``Decimal`` of each fixed-point string)."""
-    side = Side(record["side"])
+    of the client: ``Decimal`` of each fixed-point string; Kalshi's fills carry no
+    client order id, so it is their order's)."""
+    side = Side(record["outcome_side"])
+    order_id = record["order_id"]
     return Fill(
-        fill_id=record["trade_id"],
-        client_order_id=record["client_order_id"] or f"venue-{record['order_id']}",
+        fill_id=record["fill_id"],
+        client_order_id=client_ids.get(order_id) or f"venue-{order_id}",
         ticker=record["ticker"],
         side=side,
-        action=Action(record["action"]),
+        action=Action.BUY,
         price=Decimal(record[f"{side.value}_price_dollars"]),
         count=Decimal(record["count_fp"]),
         fee=Decimal(record["fee_cost"]),
+    )
+
+
+def as_bought(fills: Iterable[Fill]) -> list[Fill]:
+    """``fills`` by fill id, each stated as a BUY (a sale of YES at p is a purchase of
+    NO at 1 - p): how the venue states them, whatever the intent said."""
+    return sorted(
+        (
+            fill
+            if fill.action is Action.BUY
+            else fill.as_direction(Side.NO if fill.side is Side.YES else Side.YES, Action.BUY)
+            for fill in fills
+        ),
+        key=lambda fill: fill.fill_id,
     )
 
 

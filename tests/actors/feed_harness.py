@@ -4,11 +4,16 @@ Sync tests drive the feed actor through a supervision tree; the venue runs in
 its own trio loop so the test thread can poll with ``eventually`` while both
 run.  Every venue mutation goes through :meth:`VenueThread.run`, on the
 venue's own thread, because the venue is single-threaded by design.
+
+:class:`FreezableProxy` sits between the feed and a websocket server when a
+test needs a venue that stops answering pings: frozen, it holds every byte in
+both directions (a dead network path: the socket stays open, nothing arrives).
 """
 
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -60,11 +65,68 @@ def quiet_venue(**overrides: object) -> VenueConfig:
     return VenueConfig(**settings)  # type: ignore[arg-type]
 
 
-class VenueThread:
-    """``open_venue`` in a trio loop of its own; ``stop`` ends it."""
+class FreezableProxy:
+    """A TCP forwarder on 127.0.0.1 to ``host:port``; :meth:`freeze` holds every byte
+    (both directions, every connection, new ones included) until :meth:`thaw`.
+    ``client_bytes`` counts what it forwarded from clients to the server."""
 
-    def __init__(self, config: VenueConfig) -> None:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.listen_port = 0
+        self.client_bytes = 0
+        self._open = trio.Event()
+        self._open.set()
+
+    def url(self, url: str) -> str:
+        """``url`` (a ``ws://`` URL of the target) pointed at the proxy instead."""
+        parts = urllib.parse.urlsplit(url)
+        return parts._replace(netloc=f"127.0.0.1:{self.listen_port}").geturl()
+
+    def freeze(self) -> None:
+        self._open = trio.Event()
+
+    def thaw(self) -> None:
+        self._open.set()
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        self.listen_port = listeners[0].socket.getsockname()[1]  # type: ignore[attr-defined]
+        task_status.started(self.listen_port)
+        await trio.serve_listeners(self._handle, listeners)
+
+    async def _handle(self, client: trio.SocketStream) -> None:
+        async with client:
+            await self._open.wait()
+            try:
+                server = await trio.open_tcp_stream(self.host, self.port)
+            except OSError:
+                return
+            async with server, trio.open_nursery() as nursery:
+                nursery.start_soon(self._pump, client, server, nursery, True)
+                nursery.start_soon(self._pump, server, client, nursery, False)
+
+    async def _pump(
+        self, source: trio.SocketStream, sink: trio.SocketStream, nursery: trio.Nursery, up: bool
+    ) -> None:
+        try:
+            while data := await source.receive_some(65_536):
+                await self._open.wait()
+                if up:
+                    self.client_bytes += len(data)
+                await sink.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        nursery.cancel_scope.cancel()  # one side closed: close both
+
+
+class VenueThread:
+    """``open_venue`` in a trio loop of its own; ``stop`` ends it. With ``proxied``, a
+    :class:`FreezableProxy` in the same loop forwards to its websocket."""
+
+    def __init__(self, config: VenueConfig, *, proxied: bool = False) -> None:
         self.config = config
+        self.proxied = proxied
+        self.proxy: FreezableProxy | None = None
         self._server: VenueServer | None = None
         self._token: trio.lowlevel.TrioToken | None = None
         self._stop: trio.Event | None = None
@@ -97,11 +159,18 @@ class VenueThread:
     def _main(self) -> None:
         async def host() -> None:
             self._stop = trio.Event()
-            async with open_venue(self.config) as server:
+            async with open_venue(self.config) as server, trio.open_nursery() as nursery:
                 self._server = server
+                if self.proxied:
+                    target = urllib.parse.urlsplit(server.ws_url)
+                    assert target.hostname is not None
+                    assert target.port is not None
+                    self.proxy = FreezableProxy(target.hostname, target.port)
+                    await nursery.start(self.proxy.serve)
                 self._token = trio.lowlevel.current_trio_token()
                 self._ready.set()
                 await self._stop.wait()
+                nursery.cancel_scope.cancel()
 
         try:
             trio.run(host)
@@ -134,6 +203,15 @@ class VenueThread:
             )
 
         return self.run(read)
+
+    def freeze(self) -> None:
+        """Hold every byte between the feed and the venue's websocket (needs ``proxied``)."""
+        assert self.proxy is not None, "start the venue with proxied=True"
+        self.run(self.proxy.freeze)
+
+    def thaw(self) -> None:
+        assert self.proxy is not None, "start the venue with proxied=True"
+        self.run(self.proxy.thaw)
 
     def faults(self, **stream: object) -> None:
         """Set the stream fault knobs (``{}`` resets them), through the venue's own API."""
@@ -238,12 +316,15 @@ class FeedRig:
         return result
 
 
-def feed_config(venue: VenueServer, **overrides: Any) -> FeedConfig:
+def feed_config(
+    venue: VenueServer, proxy: FreezableProxy | None = None, **overrides: Any
+) -> FeedConfig:
     settings: dict[str, Any] = {
-        "ws_url": venue.ws_url,
+        "ws_url": venue.ws_url if proxy is None else proxy.url(venue.ws_url),
         "rest_url": venue.rest_url,
         "tickers": ("SIM-001", "SIM-002"),
         "stale_after_s": 60.0,
+        "ping_interval_s": 0.5,
         "silence_timeout_s": 5.0,
         "subscribe_timeout_s": 1.0,
         "reconnect_backoff": FAST,
@@ -263,12 +344,14 @@ def start_rig() -> Iterator[Callable[..., FeedRig]]:
         *,
         auto_ack: bool = True,
         clock: Clock | None = None,
+        proxied: bool = False,
         **feed: Any,
     ) -> FeedRig:
-        """``clock`` is the tree's (so the feed's, and its trio loop's); default real time."""
-        venue = VenueThread(venue_config or quiet_venue()).start()
+        """``clock`` is the tree's (so the feed's, and its trio loop's); default real time.
+        ``proxied`` puts a :class:`FreezableProxy` between the feed and the venue."""
+        venue = VenueThread(venue_config or quiet_venue(), proxied=proxied).start()
         received: list[Any] = []
-        config = feed_config(venue.server, **feed)
+        config = feed_config(venue.server, venue.proxy, **feed)
         spec = SupervisorSpec(
             name="root",
             children=(

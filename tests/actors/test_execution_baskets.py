@@ -44,6 +44,7 @@ from tests.actors.execution_harness import (
     Release,
     SetMode,
     VenueThread,
+    as_bought,
     basket,
     exit_reservation,
     fast_config,
@@ -170,7 +171,7 @@ def test_a_short_leg_is_completed_within_the_deadline_at_a_bounded_worse_price(
     assert (sorted(sent[:3]), sent[3:]) == (sorted(res.client_order_ids), [completion])
     bought = {(f.client_order_id, f.price, f.count) for f in report.fills}
     assert (completion, D("0.32"), D(3)) in bought
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
     (intent,) = [
         e for e in harness.events(IntentRecorded) if e.role is OrderRole.COMPLETE
     ]  # recorded before it was sent, naming its leg
@@ -355,7 +356,7 @@ def test_an_unwind_filled_in_part_is_unhedged_naming_the_short_leg(
     assert report.missing == (missing(res, 1, "2"),)
     sells = [(f.client_order_id, f.price, f.count) for f in report.fills if f.action is Action.SELL]
     assert sells == [(cid("opp-1", 0, OrderRole.UNWIND), D("0.40"), D(1))]
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
 
 
 def unwind_recorded(
@@ -375,25 +376,42 @@ def unwind_recorded(
     return harness, res
 
 
+def drain_free_cash(venue: VenueThread, *, below: Decimal) -> None:
+    """Resting bids at $0.01 placed by hand until the trader has less than ``below``
+    free (the venue checks a taker's cost with fees, $0.0107 a contract here, but
+    holds only $0.01 for a resting bid: a few rounds)."""
+    for round_number in range(10):
+        accounts = venue.get("/sim/accounts")["accounts"]
+        (free,) = [Decimal(a["free_dollars"]) for a in accounts if a["account"] == "trader"]
+        if free < below:
+            return
+        count = ((free - below / 2) / Decimal("0.0107")).quantize(Decimal(1), "ROUND_FLOOR")
+        placed = venue.place(
+            side="yes",
+            yes_price_dollars="0.01",
+            count_fp=f"{max(count, 1)}.00",
+            client_order_id=f"by-hand-{round_number}",
+        )
+        assert placed.is_success, placed.text
+    raise AssertionError(f"free cash still {free}")
+
+
 def test_an_unwind_the_venue_refuses_is_unhedged_and_reported_as_critical(
     venue: VenueThread, venue_harness: Callable[..., Harness]
 ) -> None:
     harness, res = unwind_recorded(venue, venue_harness)
-    # Before the unwind goes out the contracts are gone (sold by someone else):
-    sold = venue.place(
-        side="yes", action="sell", yes_price_dollars="0.40", count_fp="3",
-        client_order_id="by-hand", time_in_force="immediate_or_cancel",
-    )  # fmt: skip
-    assert sold.is_success, sold.text
+    # Before the unwind goes out, an order placed by hand holds every free dollar; a
+    # V2 sale of YES is a purchase of NO at 1 - price, which the venue now refuses:
+    drain_free_cash(venue, below=Decimal("0.50"))
     harness.tree.tell("persistence", SetMode("auto"))
     harness.tree.tell("persistence", Release())
 
     report = report_of(harness, "opp-1")
     assert report.outcome is Outcome.UNHEDGED
     assert report.missing == (missing(res, 1, "3"),)
-    assert "InvalidOrder" in report.detail
+    assert "InsufficientBalance" in report.detail
     assert [(e.error_class.value, e.error_type) for e in harness.risk.of(VenueErrorReport)] == [
-        ("critical", "InvalidOrder")
+        ("critical", "InsufficientBalance")
     ]
     unwind_id = cid("opp-1", 0, OrderRole.UNWIND)
     eventually(
@@ -466,7 +484,12 @@ def test_an_exit_is_one_sell_ioc_and_settles_on_what_it_sold(
     report = report_of(harness, "x-1")
     assert (report.outcome, report.held, report.missing) == (Outcome.PARTIAL, (D(2),), ())
     (sent,) = [r for r in venue.truth("order_accepted") if r["client_order_id"] == cid("x-1", 0)]
-    assert (sent["action"], sent["side"]) == ("sell", "yes")
+    # V2: a sale of YES is an ask on the YES book (long NO, in Kalshi's direction fields)
+    assert (sent["book_side"], sent["outcome_side"], sent["yes_price_dollars"]) == (
+        "ask",
+        "no",
+        "0.6000",
+    )
     assert progress(harness, "x-1") == [(BasketPhase.PLACING, 0), (BasketPhase.SETTLED, 0)]
 
 
@@ -504,7 +527,7 @@ def test_an_in_doubt_basket_left_mid_unwind_is_unwound_once_and_never_bought(
         (D(2), D(2)),
         (),
     )
-    assert sorted(resolved.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(resolved.fills) == venue.fills()
     assert accepted(venue)[before:] == [cid("opp-doubt", 0, OrderRole.UNWIND, 1)]
     assert harness.summary().resolving_in_doubt == ()
 

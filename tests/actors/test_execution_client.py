@@ -1,12 +1,16 @@
-"""The venue REST client: answers become values or typed errors (httpx.MockTransport).
+"""Kalshi's REST client: answers become values or typed errors (httpx.MockTransport).
 
-Money crosses as Kalshi's fixed-point strings: the request's ``count_fp`` and
-``*_price_dollars`` are written exactly, answers are read into ``Decimal``, and
-malformed money is a venue-data error naming the field and the order.
+The answers here follow Kalshi's documented objects (Order, Fill, positions,
+balance, CreateOrderV2Response, ErrorResponse: docs/api-reference in
+../shared/venues/kalshi/docs). Money crosses as fixed-point strings: the V2
+order's ``count`` and YES ``price`` are written exactly, answers are read into
+``Decimal``, and malformed money is a venue-data error naming the field and the
+order.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -34,43 +38,52 @@ from actors.errors import (
     VenueTimeout,
 )
 from actors.execution import Deadlines, ExecutionConfig, RateLimit
+from actors.execution._workflows import limit_below
+from actors.money import ONE, PriceGrid
 from actors.venues import VenuePosition
 from actors.venues.kalshi import KalshiClient
 from actors.venues.kalshi._wire import error_for
-from actors.execution._workflows import limit_below
-from actors.money import ONE, PriceGrid
 
 URL = "http://venue.test/trade-api/v2"
 INTENT = OrderIntent("cid-1", "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(5))
 
 
 def order_json(**fields: Any) -> dict[str, Any]:
+    """Kalshi's Order object with its required fields (get-orders.md), no deprecated ones."""
     order = {
         "order_id": "o00000001",
+        "user_id": "u1",
         "client_order_id": "cid-1",
         "ticker": "SIM-001",
-        "side": "yes",
-        "action": "buy",
+        "outcome_side": "yes",
+        "book_side": "bid",
+        "type": "limit",
         "status": "executed",
         "yes_price_dollars": "0.4200",
         "no_price_dollars": "0.5800",
         "initial_count_fp": "5.00",
         "fill_count_fp": "5.00",
         "remaining_count_fp": "0.00",
-        "cancel_reason": None,
+        "taker_fees_dollars": "0.0700",
+        "maker_fees_dollars": "0.0000",
+        "taker_fill_cost_dollars": "2.1000",
+        "maker_fill_cost_dollars": "0.0000",
     }
     order.update(fields)
     return order
 
 
 def fill_json(**fields: Any) -> dict[str, Any]:
+    """Kalshi's Fill object with its required fields (get-fills.md): no client order id."""
     fill = {
+        "fill_id": "t1",
+        "exchange_index": 0,
         "trade_id": "t1",
         "order_id": "o00000001",
-        "client_order_id": "cid-1",
         "ticker": "SIM-001",
-        "side": "no",
-        "action": "buy",
+        "market_ticker": "SIM-001",
+        "outcome_side": "no",
+        "book_side": "ask",
         "count_fp": "2.50",
         "yes_price_dollars": "0.4450",
         "no_price_dollars": "0.5550",
@@ -80,6 +93,21 @@ def fill_json(**fields: Any) -> dict[str, Any]:
     }
     fill.update(fields)
     return fill
+
+
+def created_json(**fields: Any) -> dict[str, Any]:
+    """Kalshi's CreateOrderV2Response (create-order-v2.md)."""
+    created: dict[str, Any] = {
+        "order_id": "o00000001",
+        "client_order_id": "cid-1",
+        "fill_count": "5.00",
+        "remaining_count": "0.00",
+        "average_fill_price": "0.4200",
+        "average_fee_paid": "0.0140",
+        "ts_ms": 1715793600123,
+    }
+    created.update(fields)
+    return created
 
 
 def markets_json(*ranges: dict[str, str], ticker: str = "SIM-001") -> dict[str, Any]:
@@ -103,7 +131,8 @@ def answer(status: int, body: Any = None, **headers: str) -> Callable[[httpx.Req
 
 
 def venue_error(code: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": f"{code} happened"}}
+    """Kalshi's ErrorResponse: ``{code, message, details}``."""
+    return {"code": code, "message": f"{code} happened", "details": ""}
 
 
 @pytest.mark.parametrize(
@@ -117,7 +146,10 @@ def venue_error(code: str) -> dict[str, Any]:
         (403, venue_error("forbidden"), {}, VenueAuthError, CriticalVenueError),
         (400, venue_error("insufficient_balance"), {}, InsufficientBalance, CriticalVenueError),
         (400, venue_error("bad_request"), {}, InvalidOrder, CriticalVenueError),
+        (400, venue_error("available_balance_too_low"), {}, InsufficientBalance,
+         CriticalVenueError),
         (404, venue_error("market_not_found"), {}, InvalidOrder, CriticalVenueError),
+        (429, {"error": "too many requests"}, {}, VenueRateLimited, TransientVenueError),
     ],
 )  # fmt: skip
 async def test_each_http_failure_becomes_its_typed_venue_error(
@@ -127,7 +159,7 @@ async def test_each_http_failure_becomes_its_typed_venue_error(
         with pytest.raises(error) as raised:
             await client.create_order(INTENT)
     assert isinstance(raised.value, branch)
-    assert raised.value.endpoint == "POST /portfolio/orders"
+    assert raised.value.endpoint == "POST /portfolio/events/orders"
     assert raised.value.client_order_id == "cid-1"
 
 
@@ -166,60 +198,131 @@ async def test_a_call_past_its_deadline_is_a_timeout(
         assert trio.current_time() - began == pytest.approx(0.5)
 
 
-async def test_a_duplicate_client_order_id_returns_the_original_order() -> None:
-    body = {"error": {"code": "duplicate_client_order_id", "message": "dup"}, "order": order_json()}
-    async with client_for(answer(409, body)) as client:
+async def test_a_409_is_resolved_by_listing_the_markets_orders_never_by_sending_again() -> None:
+    requests: list[httpx.Request] = []
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if request.method == "POST":
+            return httpx.Response(409, json=venue_error("conflict"))
+        listed = [order_json(order_id="o-other", client_order_id="cid-9"), order_json()]
+        return httpx.Response(200, json={"orders": listed, "cursor": ""})
+
+    async with client_for(venue) as client:
         order = await client.create_order(INTENT)
     assert (order.order_id, order.client_order_id, order.fill_count) == (
         "o00000001",
         "cid-1",
         Decimal(5),
     )
-    assert (order.price, order.initial_count, order.remaining_count) == (
-        Decimal("0.42"),
-        Decimal(5),
-        Decimal(0),
-    )
     assert order.state is OrderState.FILLED
+    assert [r.method for r in requests] == ["POST", "GET"]  # one submit, then a lookup
+    assert requests[1].url.path == "/trade-api/v2/portfolio/orders"
+    assert requests[1].url.params["ticker"] == "SIM-001"
+    assert "client_order_id" not in requests[1].url.params  # Kalshi has no such filter
 
 
-async def test_create_sends_an_ioc_limit_order_under_the_intents_client_order_id() -> None:
+async def test_a_409_for_an_order_not_listed_yet_stays_unknown_a_transient_error() -> None:
+    def venue(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(409, json=venue_error("conflict"))
+        return httpx.Response(200, json={"orders": [], "cursor": ""})
+
+    async with client_for(venue) as client:
+        with pytest.raises(VenueServerError, match="409") as raised:
+            await client.create_order(INTENT)
+    assert isinstance(raised.value, TransientVenueError)
+    assert raised.value.client_order_id == "cid-1"
+
+
+async def test_create_sends_a_v2_ioc_order_under_the_intents_client_order_id() -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(201, json=created_json())
+
+    async with client_for(record) as client:
+        order = await client.create_order(INTENT)
+    (request,) = sent
+    assert (request.method, request.url.path) == ("POST", "/trade-api/v2/portfolio/events/orders")
+    assert json.loads(request.content) == {
+        "ticker": "SIM-001",
+        "client_order_id": "cid-1",
+        "side": "bid",
+        "count": "5.00",
+        "price": "0.4200",
+        "time_in_force": "immediate_or_cancel",
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    assert (order.order_id, order.status, order.fill_count, order.price) == (
+        "o00000001",
+        "executed",
+        Decimal(5),
+        Decimal("0.42"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("filled", "remaining", "time_in_force", "status"),
+    [
+        ("5.00", "0.00", "immediate_or_cancel", "executed"),
+        ("2.00", "0.00", "immediate_or_cancel", "canceled"),  # the rest was cancelled
+        ("0.00", "0.00", "immediate_or_cancel", "canceled"),
+        ("2.00", "3.00", "good_till_canceled", "resting"),
+    ],
+)
+async def test_the_v2_answer_gives_the_orders_state_without_a_status_field(
+    filled: str, remaining: str, time_in_force: str, status: str
+) -> None:
+    reply = created_json(fill_count=filled, remaining_count=remaining)
+    async with client_for(answer(201, reply)) as client:
+        order = await client.create_order(INTENT, time_in_force=time_in_force)
+    assert (order.status, order.fill_count, order.remaining_count) == (
+        status,
+        Decimal(filled),
+        Decimal(remaining),
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        created_json(fill_count="4.00", remaining_count="2.00"),  # more than was sent
+        created_json(fill_count="2.00", remaining_count="3.00"),  # an IOC left resting
+        created_json(fill_count=5),  # a number, not a fixed-point string
+    ],
+)
+async def test_a_v2_answer_that_does_not_add_up_is_malformed(reply: dict[str, Any]) -> None:
+    async with client_for(answer(201, reply)) as client:
+        with pytest.raises(VenueServerError, match="created order 'cid-1'"):
+            await client.create_order(INTENT)
+
+
+@pytest.mark.parametrize(
+    ("side", "action", "price", "book_side", "yes_price"),
+    [
+        (Side.YES, Action.BUY, "0.07", "bid", "0.0700"),
+        (Side.YES, Action.SELL, "0.07", "ask", "0.0700"),
+        (Side.NO, Action.BUY, "0.07", "ask", "0.9300"),
+        (Side.NO, Action.SELL, "0.07", "bid", "0.9300"),
+    ],
+)
+async def test_every_direction_is_one_side_of_the_yes_book_and_a_fractional_count_is_exact(
+    side: Side, action: Action, price: str, book_side: str, yes_price: str
+) -> None:
     sent: list[dict[str, Any]] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         sent.append(json.loads(request.content))
-        return httpx.Response(201, json={"order": order_json()})
+        return httpx.Response(201, json=created_json(fill_count="0.50"))
 
+    intent = OrderIntent("cid-1", "SIM-001", side, action, Decimal(price), Decimal("0.5"))
     async with client_for(record) as client:
-        await client.create_order(INTENT)
-    assert sent == [
-        {
-            "ticker": "SIM-001",
-            "side": "yes",
-            "action": "buy",
-            "type": "limit",
-            "client_order_id": "cid-1",
-            "time_in_force": "immediate_or_cancel",
-            "count_fp": "5.00",
-            "yes_price_dollars": "0.4200",
-        }
-    ]
-
-
-async def test_a_no_order_sends_its_price_as_no_price_dollars_and_a_fractional_count() -> None:
-    sent: list[dict[str, Any]] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content))
-        return httpx.Response(201, json={"order": order_json(side="no")})
-
-    intent = OrderIntent("cid-1", "SIM-001", Side.NO, Action.SELL, Decimal("0.07"), Decimal("0.5"))
-    async with client_for(record) as client:
-        await client.create_order(intent)
+        order = await client.create_order(intent)
     (body,) = sent
-    assert (body["side"], body["action"], body["count_fp"]) == ("no", "sell", "0.50")
-    assert body["no_price_dollars"] == "0.0700"
-    assert "yes_price_dollars" not in body
+    assert (body["side"], body["price"], body["count"]) == (book_side, yes_price, "0.50")
+    assert (order.side, order.action, order.price) == (side, action, Decimal(price))
 
 
 async def test_a_price_off_the_default_one_cent_grid_is_refused_before_any_request() -> None:
@@ -227,7 +330,7 @@ async def test_a_price_off_the_default_one_cent_grid_is_refused_before_any_reque
 
     def record(request: httpx.Request) -> httpx.Response:
         requests.append(request)
-        return httpx.Response(201, json={"order": order_json()})
+        return httpx.Response(201, json=created_json())
 
     intent = OrderIntent("cid-1", "SIM-001", Side.YES, Action.BUY, Decimal("0.425"), Decimal(5))
     async with client_for(record) as client:
@@ -235,7 +338,7 @@ async def test_a_price_off_the_default_one_cent_grid_is_refused_before_any_reque
             await client.create_order(intent)
     assert requests == []
     assert raised.value.client_order_id == "cid-1"
-    assert raised.value.endpoint == "POST /portfolio/orders"
+    assert raised.value.endpoint == "POST /portfolio/events/orders"
 
 
 async def test_the_market_list_sets_each_markets_grid_and_a_sub_penny_price_is_sent_exactly() -> (
@@ -247,7 +350,7 @@ async def test_the_market_list_sets_each_markets_grid_and_a_sub_penny_price_is_s
         if request.url.path.endswith("/markets"):
             return httpx.Response(200, json=markets_json(DECI_CENT))
         sent.append(json.loads(request.content))
-        return httpx.Response(201, json={"order": order_json(yes_price_dollars="0.4250")})
+        return httpx.Response(201, json=created_json())
 
     intent = OrderIntent("cid-1", "SIM-001", Side.YES, Action.BUY, Decimal("0.425"), Decimal(5))
     async with client_for(venue) as client:
@@ -261,7 +364,7 @@ async def test_the_market_list_sets_each_markets_grid_and_a_sub_penny_price_is_s
         Decimal("0.999"),
     )
     assert client.grid("OTHER").tick == Decimal("0.01")  # not listed: linear_cent
-    assert [body["yes_price_dollars"] for body in sent] == ["0.4250"]
+    assert [body["price"] for body in sent] == ["0.4250"]
     assert order.price == Decimal("0.425")
 
 
@@ -289,15 +392,47 @@ async def test_malformed_price_ranges_are_a_server_error_naming_the_market(range
 
 
 async def test_cancelling_an_order_that_no_longer_rests_returns_it_as_it_is() -> None:
+    requests: list[tuple[str, str]] = []
+
     def venue(request: httpx.Request) -> httpx.Response:
+        requests.append((request.method, request.url.path))
         if request.method == "DELETE":
-            return httpx.Response(400, json=venue_error("order_not_cancelable"))
+            return httpx.Response(404, json=venue_error("not_found"))
         return httpx.Response(200, json={"order": order_json()})
 
     async with client_for(venue) as client:
-        resting = await client.get_order("o00000001")
+        resting = attrs.evolve(await client.get_order("o00000001"), status="resting")
         order = await client.cancel_order(resting)
     assert order.status == "executed"
+    assert requests[1:] == [
+        ("DELETE", "/trade-api/v2/portfolio/events/orders/o00000001"),
+        ("GET", "/trade-api/v2/portfolio/orders/o00000001"),
+    ]
+
+
+async def test_a_cancel_answers_the_order_as_the_venue_reads_it_back() -> None:
+    def venue(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            cancelled = {"order_id": "o00000001", "client_order_id": "cid-1", "reduced_by": "3.00"}
+            return httpx.Response(200, json={**cancelled, "ts_ms": 1715793660456})
+        read = order_json(status="canceled", fill_count_fp="2.00", remaining_count_fp="0.00")
+        return httpx.Response(200, json={"order": read})
+
+    resting = attrs.evolve(
+        await _an_order(), status="resting", fill_count=Decimal(2), remaining_count=Decimal(3)
+    )
+    async with client_for(venue) as client:
+        order = await client.cancel_order(resting)
+    assert (order.status, order.fill_count, order.state) == (
+        "canceled",
+        Decimal(2),
+        OrderState.CANCELED,
+    )
+
+
+async def _an_order() -> Any:
+    async with client_for(answer(200, {"order": order_json()})) as client:
+        return await client.get_order("o00000001")
 
 
 async def test_a_malformed_answer_is_a_server_error_not_a_crash() -> None:
@@ -340,10 +475,34 @@ async def test_an_order_missing_its_fixed_point_count_is_malformed() -> None:
             await client.get_order("o00000001")
 
 
-async def test_fills_are_read_exactly_with_the_fee_from_fee_cost() -> None:
-    async with client_for(answer(200, {"fills": [fill_json()], "cursor": ""})) as client:
+def fills_venue(
+    *fills: dict[str, Any], orders: dict[str, dict[str, Any]] | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A venue with ``fills`` and the orders they belong to (``order_id`` -> object)."""
+    known = orders if orders is not None else {"o00000001": order_json()}
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/portfolio/fills"):
+            return httpx.Response(200, json={"fills": list(fills), "cursor": ""})
+        order_id = request.url.path.rsplit("/", 1)[1]
+        if order_id not in known:
+            return httpx.Response(404, json=venue_error("not_found"))
+        return httpx.Response(200, json={"order": known[order_id]})
+
+    return venue
+
+
+async def test_fills_are_read_exactly_with_the_fee_from_fee_cost_and_their_orders_client_id() -> (
+    None
+):
+    async with client_for(fills_venue(fill_json())) as client:
         (fill,) = await client.list_fills()
-    assert (fill.fill_id, fill.client_order_id, fill.side) == ("t1", "cid-1", Side.NO)
+    assert (fill.fill_id, fill.client_order_id, fill.side, fill.action) == (
+        "t1",
+        "cid-1",  # from its order: Kalshi's fills carry no client order id
+        Side.NO,
+        Action.BUY,  # outcome_side "no": long NO
+    )
     assert (fill.price, fill.count, fill.fee) == (
         Decimal("0.555"),
         Decimal("2.5"),
@@ -352,15 +511,43 @@ async def test_fills_are_read_exactly_with_the_fee_from_fee_cost() -> None:
     assert str(fill.fee) == "0.004341"  # as the venue sent it
 
 
+async def test_a_fill_of_an_order_the_venue_no_longer_lists_is_named_by_its_order_id() -> None:
+    async with client_for(fills_venue(fill_json(order_id="o-gone"))) as client:
+        (fill,) = await client.list_fills()
+    assert fill.client_order_id == "venue-o-gone"
+
+
+async def test_each_fills_order_is_asked_for_once() -> None:
+    asked: list[str] = []
+    venue = fills_venue(fill_json(), fill_json(fill_id="t2", trade_id="t2"))
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        if "/portfolio/orders/" in request.url.path:
+            asked.append(request.url.path)
+        return venue(request)
+
+    async with client_for(counting) as client:
+        fills = await client.list_fills()
+    assert [f.fill_id for f in fills] == ["t1", "t2"]
+    assert asked == ["/trade-api/v2/portfolio/orders/o00000001"]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("fee_cost", 1), ("fee_cost", "0.0000001"), ("count_fp", "0.00"), ("no_price_dollars", None)],
 )
 async def test_a_malformed_fill_is_a_server_error_naming_the_fill(field: str, value: Any) -> None:
-    body = {"fills": [fill_json(**{field: value})], "cursor": ""}
-    async with client_for(answer(200, body)) as client:
+    async with client_for(fills_venue(fill_json(**{field: value}))) as client:
         with pytest.raises(VenueServerError, match="fill trade_id 't1'"):
             await client.list_fills()
+
+
+async def test_a_record_with_only_the_deprecated_direction_fields_is_malformed() -> None:
+    record = order_json(side="yes", action="buy")
+    del record["outcome_side"]
+    async with client_for(answer(200, {"order": record})) as client:
+        with pytest.raises(VenueServerError, match="missing 'outcome_side'"):
+            await client.get_order("o00000001")
 
 
 async def test_positions_and_balance_are_read_in_contracts_and_dollars() -> None:
@@ -417,18 +604,74 @@ async def test_an_orderbook_level_with_a_number_is_malformed() -> None:
             await client.get_orderbook("SIM-001")
 
 
-async def test_lookup_by_client_order_id_finds_the_order_or_none() -> None:
+def paged_orders(
+    pages: list[list[dict[str, Any]]], seen: list[httpx.Request]
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A venue listing ``pages`` of orders, one per cursor ("", "c1", "c2", ...)."""
+
     def venue(request: httpx.Request) -> httpx.Response:
-        wanted = request.url.params.get("client_order_id")
-        orders = [order_json()] if wanted == "cid-1" else []
-        return httpx.Response(200, json={"orders": orders, "cursor": ""})
+        seen.append(request)
+        cursor = request.url.params.get("cursor", "")
+        index = int(cursor[1:]) if cursor else 0
+        following = f"c{index + 1}" if index + 1 < len(pages) else ""
+        return httpx.Response(200, json={"orders": pages[index], "cursor": following})
+
+    return venue
+
+
+async def test_lookup_by_client_order_id_pages_every_order_and_matches_here() -> None:
+    seen: list[httpx.Request] = []
+    pages = [
+        [order_json(order_id=f"o{n}", client_order_id=f"cid-{n}") for n in range(2, 5)],
+        [order_json(order_id="o-last", client_order_id="cid-1")],
+    ]
+    async with client_for(paged_orders(pages, seen)) as client:
+        found = await client.find_order("cid-1")
+        missing = await client.find_order("cid-404")
+    assert found is not None
+    assert found.order_id == "o-last"  # on the second page
+    assert missing is None
+    assert [r.url.params.get("cursor") for r in seen] == [None, "c1", None, "c1"]
+    assert {r.url.params["limit"] for r in seen} == {"1000"}  # the documented maximum
+
+
+async def test_a_cursor_that_repeats_is_a_server_error_not_an_endless_listing() -> None:
+    def venue(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"orders": [], "cursor": "same"})
 
     async with client_for(venue) as client:
-        found = await client.find_order("cid-1")
-        missing = await client.find_order("cid-2")
-    assert found is not None
-    assert found.order_id == "o00000001"
-    assert missing is None
+        with pytest.raises(VenueServerError, match="bad cursor 'same'"):
+            await client.list_orders()
+
+
+async def test_signed_requests_verify_with_the_public_key_over_the_path_without_query() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    from actors.venues.kalshi._signing import KalshiSigner, verify_headers  # noqa: PLC0415
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = KalshiSigner("a952bcbe-ec3b-4b5b-b8f9-11dae589608c", key, clock_ms=lambda: 1_000)
+    verdicts: list[str | None] = []
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        verdicts.append(
+            verify_headers(
+                key.public_key(),
+                request.method,
+                request.url.path,
+                request.headers,
+                now_ms=1_000,
+                max_skew_ms=5_000,
+            )
+        )
+        return httpx.Response(200, json={"orders": [], "cursor": ""})
+
+    settings = ExecutionConfig(rest_url=URL, rate_limits={"*": RateLimit(1000.0, 1000)})
+    async with KalshiClient(
+        settings, signer=signer, transport=httpx.MockTransport(venue)
+    ) as client:
+        await client.list_orders(status="resting")
+    assert verdicts == [None]
 
 
 async def test_a_429_holds_the_endpoint_back_for_retry_after(
@@ -442,7 +685,7 @@ async def test_a_429_holds_the_endpoint_back_for_retry_after(
             return httpx.Response(
                 429, json=venue_error("rate_limited"), headers={"Retry-After": "3"}
             )
-        return httpx.Response(201, json={"order": order_json()})
+        return httpx.Response(201, json=created_json())
 
     async with client_for(venue) as client:
         with pytest.raises(VenueRateLimited):
@@ -474,7 +717,7 @@ def exchange(grid: PriceGrid, intent: OrderIntent, sent: list[dict[str, Any]]) -
             band = {"start": "0.0000", "end": "1.0000", "step": step}
             return httpx.Response(200, json=markets_json(band))
         sent.append(json.loads(request.content))
-        return httpx.Response(201, json={"order": order_json()})
+        return httpx.Response(201, json=created_json(fill_count=format(intent.count, ".2f")))
 
     async def main() -> None:
         async with client_for(venue) as client:
@@ -492,8 +735,9 @@ def test_an_on_grid_price_and_any_lot_count_cross_the_wire_exactly(
     sent: list[dict[str, Any]] = []
     exchange(grid, OrderIntent("cid-1", "SIM-001", side, Action.BUY, price, count), sent)
     (body,) = sent
-    text, size = body[f"{side.value}_price_dollars"], body["count_fp"]
-    assert (Decimal(text), Decimal(size)) == (price, count)  # exact, never rounded
+    text, size = body["price"], body["count"]
+    yes_price = price if side is Side.YES else ONE - price
+    assert (Decimal(text), Decimal(size)) == (yes_price, count)  # exact, never rounded
     assert len(text.partition(".")[2]) == 4
     assert len(size.partition(".")[2]) == 2
 
@@ -550,3 +794,40 @@ def test_the_unwind_limit_is_on_the_grid_and_never_below_best_bid_less_slippage(
         assert floor <= limit < floor + grid.tick  # the nearest tick at or above
     else:
         assert limit == grid.min_price
+
+
+async def test_a_429_without_retry_after_holds_kalshis_bucket_back_jittered_and_growing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    from actors.venues.kalshi._limits import KalshiRateLimiter  # noqa: PLC0415
+
+    calls: list[float] = []
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        calls.append(trio.current_time())
+        if len(calls) <= 3:
+            return httpx.Response(429, json={"error": "too many requests"})
+        return httpx.Response(201, json=created_json())
+
+    settings = ExecutionConfig(rest_url=URL)
+    limiter = KalshiRateLimiter("basic", backoff_base=1.0, backoff_cap=60.0)
+    holds: list[tuple[float, int]] = []
+    async with KalshiClient(
+        settings, limiter=limiter, transport=httpx.MockTransport(venue)
+    ) as client:
+        for _ in range(3):
+            with pytest.raises(VenueRateLimited) as raised:
+                await client.create_order(INTENT)
+            assert raised.value.retry_after == 0  # Kalshi sends none
+            state = limiter.snapshot()
+            holds.append((state.write_held_for, state.write_consecutive_429s))
+        await client.create_order(INTENT)
+    # full jitter under a ceiling that doubles: U(0, 1), U(0, 2), U(0, 4) seconds
+    assert [streak for _, streak in holds] == [1, 2, 3]
+    assert all(0 <= held <= ceiling for (held, _), ceiling in zip(holds, (1, 2, 4), strict=True))
+    # and each next request waited out the hold before it went
+    assert all(
+        later - earlier >= held - 1e-9
+        for (earlier, later), (held, _) in zip(itertools.pairwise(calls), holds, strict=True)
+    )
+    assert limiter.snapshot().write_consecutive_429s == 0  # the success ended the streak

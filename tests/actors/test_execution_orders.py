@@ -37,6 +37,7 @@ from tests.actors.execution_harness import (
     Release,
     SetMode,
     VenueThread,
+    as_bought,
     fast_config,
     reservation,
     start_execution,
@@ -111,7 +112,7 @@ def test_a_crossing_reservation_fills_both_legs_and_reports_the_venues_fills(
 
     report = report_of(harness)
     assert report.outcome is Outcome.FILLED
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
     assert {(f.side, f.price, f.count) for f in report.fills} == {
         (Side.YES, Decimal("0.42"), Decimal(5)),
         (Side.NO, Decimal("0.55"), Decimal(5)),
@@ -290,7 +291,7 @@ def test_a_submit_that_times_out_after_the_venue_applied_it_is_resolved_by_looku
 
     report = report_of(harness)
     assert report.outcome is Outcome.FILLED
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
     ids = accepted_ids(venue)
     assert sorted(ids) == sorted(reservation().client_order_ids)  # exactly one order each
     errors = harness.risk.of(VenueErrorReport)
@@ -347,7 +348,7 @@ def test_a_429_storm_is_retried_after_retry_after_and_reported(
     errors = harness.risk.of(VenueErrorReport)
     assert errors
     assert {(e.error_class, e.error_type, e.endpoint) for e in errors} == {
-        (ErrorClass.TRANSIENT, "VenueRateLimited", "POST /portfolio/orders")
+        (ErrorClass.TRANSIENT, "VenueRateLimited", "POST /portfolio/events/orders")
     }
     assert sorted(accepted_ids(venue)) == sorted(reservation().client_order_ids)
 
@@ -408,7 +409,7 @@ def test_uneven_fills_are_unwound_by_selling_the_excess_at_the_best_bid(
     assert [(f.client_order_id, f.side, f.price, f.count) for f in sells] == [
         (unwind_id, Side.YES, Decimal("0.40"), Decimal(3))
     ]
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
     intents = [e.intent for e in harness.events(IntentRecorded)]
     assert [i.client_order_id for i in intents][-1] == unwind_id  # recorded before sending
     positions = venue.get("/trade-api/v2/portfolio/positions")["market_positions"]
@@ -431,7 +432,7 @@ def test_uneven_fills_that_cannot_be_unwound_are_unhedged_with_the_missing_leg_n
     assert yes_id in report.detail
     assert no_id in report.detail
     assert "no bid" in report.detail
-    assert sorted(report.fills, key=lambda f: f.fill_id) == venue.fills()
+    assert as_bought(report.fills) == venue.fills()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -449,7 +450,7 @@ def test_with_injected_partial_fills_the_report_matches_the_venue_position(seed:
             harness.tree.tell("execution", Execute(reservation()))
 
             report = report_of(harness)
-            assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
+            assert as_bought(report.fills) == thread.fills()
             positions = thread.get("/trade-api/v2/portfolio/positions")["market_positions"]
             net = Decimal(positions[0]["position_fp"]) if positions else Decimal(0)
             if not report.missing:
@@ -482,7 +483,7 @@ def test_on_a_sub_penny_market_fractional_legs_fill_at_their_exact_prices() -> N
                 (Side.YES, Decimal("0.425"), Decimal("2.5")),
                 (Side.NO, Decimal("0.555"), Decimal("2.5")),
             }
-            assert sorted(report.fills, key=lambda f: f.fill_id) == thread.fills()
+            assert as_bought(report.fills) == thread.fills()
             sent = {o["client_order_id"]: o for o in thread.truth("order_accepted")}
             yes_id, no_id = res.client_order_ids
             assert (sent[yes_id]["yes_price_dollars"], sent[yes_id]["initial_count_fp"]) == (

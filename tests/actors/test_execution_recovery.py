@@ -34,6 +34,7 @@ from tests.actors.execution_harness import (
     Release,
     SetMode,
     VenueThread,
+    as_bought,
     fast_config,
     reservation,
     start_execution,
@@ -80,7 +81,7 @@ def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
         fee = venue.fills()[0].fee
         cost = Decimal(3) * Decimal("0.42") + fee
         assert position == Position("SIM-001", Decimal(3), Decimal(0), -cost)
-        assert [e.fill for e in harness.events(FillRecorded)] == venue.fills()
+        assert as_bought(e.fill for e in harness.events(FillRecorded)) == venue.fills()
         states = {u.client_order_id: u.state.value for u in harness.events(OrderUpdated)}
         assert states == {"old-fill": "filled", "old-rest-0": "canceled", "old-rest-1": "canceled"}
         (seen,) = harness.events(VenueReconciled)
@@ -131,7 +132,7 @@ def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
 
         (resolved,) = harness.risk.wait_for(InDoubtResolved)
         assert resolved.reservation_id == "opp-doubt"
-        assert list(resolved.fills) == venue.fills()
+        assert as_bought(resolved.fills) == venue.fills()
         assert [(f.side, f.count) for f in resolved.fills] == [(Side.NO, Decimal(5))]
         # unbalanced, and nobody bids for the NO excess: unhedged, the YES leg named
         assert (resolved.outcome, resolved.held) == (Outcome.UNHEDGED, (Decimal(0), Decimal(5)))
@@ -201,7 +202,7 @@ def test_a_new_risk_incarnation_gets_execution_ready_and_a_fresh_reconciliation(
         first, again = harness.risk.wait_for(Reconciled, count=2)
         assert again.ok
         assert again.positions == first.positions
-        assert again.fills == tuple(venue.fills())  # risk books the ones it has not seen
+        assert as_bought(again.fills) == venue.fills()  # risk books the ones it has not seen
         assert harness.summary().counts.reconciled_for_risk == 1
 
 

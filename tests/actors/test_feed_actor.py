@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -56,8 +57,9 @@ def _live(rig: FeedRig) -> int:
 def test_a_sequence_gap_makes_the_market_stale_then_resyncs_it_from_a_fresh_snapshot(
     start_rig: StartRig,
 ) -> None:
-    rig = start_rig()
+    rig = start_rig(subscribe_timeout_s=30.0)  # the snapshot asked for comes, no fallback
     before = _live(rig)
+    sid = rig.status().markets["SIM-001"].sid
 
     rig.venue.faults(gap_rate=1.0)
     rig.venue.bid("yes", "0.30", 1)  # its delta is never sent: the next one shows a gap
@@ -68,10 +70,12 @@ def test_a_sequence_gap_makes_the_market_stale_then_resyncs_it_from_a_fresh_snap
     assert "gap" in stale.reason
     update = rig.wait_for_book(after=before)
     assert levels(update.book) == (((D("0.30"), D(1)), (D("0.31"), D(2)), (D("0.40"), D(5))), ())
-    assert update.book.seq == 1  # a new subscription's snapshot
+    assert update.book.seq > 1  # get_snapshot: the same subscription, its seq continues
+    assert rig.status().markets["SIM-001"].sid == sid
     counts = rig.counts()
     assert counts.gaps == 1
     assert counts.resyncs == 1
+    assert (counts.snapshot_requests, counts.resync_timeouts) == (1, 0)
     assert rig.status().markets["SIM-001"].resyncs == 1
     assert rig.stales("SIM-002") == []  # one market's broken stream costs only that market
 
@@ -193,14 +197,24 @@ def test_a_dropped_connection_is_reconnected_and_every_market_resubscribed(
     assert "closed" in (connection.last_disconnect or "")
 
 
-def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> None:
-    rig = start_rig(silence_timeout_s=0.5)
+PING_FRAME_BYTES = 14
+"""A client's ping with our 8-byte payload: 2 header bytes, a 4-byte mask, the payload."""
+
+
+def test_a_venue_that_stops_answering_pings_is_declared_dead_and_replaced(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(proxied=True, ping_interval_s=0.1, silence_timeout_s=0.5)
     before = _live(rig)
 
-    rig.venue.faults(silence=True)
+    frozen_at = time.monotonic()
+    rig.venue.freeze()  # the path goes dead: the socket stays open, no pong comes back
     stale = rig.wait_for_stale()
+    # within ping_interval_s + silence_timeout_s (0.6 s) of the last pong; slack for a busy host
+    assert time.monotonic() - frozen_at < 0.6 + 2.0
     assert "silence" in stale.reason
-    rig.venue.faults()
+    assert rig.status().connection.last_disconnect == "silence: a ping went unanswered for 0.5s"
+    rig.venue.thaw()
     rig.venue.bid("no", "0.30", 2)
 
     assert levels(rig.wait_for_book(after=before).book) == (
@@ -208,6 +222,26 @@ def test_a_silent_socket_is_declared_dead_and_replaced(start_rig: StartRig) -> N
         ((D("0.30"), D(2)),),
     )
     assert rig.status().connection.reconnects >= 1
+
+
+def test_a_silent_venue_that_answers_pings_stays_connected(start_rig: StartRig) -> None:
+    # Far more pings than the deadline allows without pongs, and not one data frame.
+    rig = start_rig(proxied=True, ping_interval_s=0.02, silence_timeout_s=0.1)
+    _live(rig)
+    proxy = rig.venue.proxy
+    assert proxy is not None
+
+    rig.venue.faults(silence=True)  # no frame at all; the venue still answers pings
+    counted = rig.venue.run(lambda: proxy.client_bytes)
+    eventually(
+        lambda: rig.venue.run(lambda: proxy.client_bytes) >= counted + 10 * PING_FRAME_BYTES,
+        what="ten pings sent, each after the pong of the one before",
+    )
+    status = rig.status()
+    assert status.connection.state == "connected"
+    assert (status.connection.reconnects, status.connection.last_disconnect) == (0, None)
+    assert status.markets["SIM-001"].phase == "live"
+    assert rig.stales() == []
 
 
 def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
@@ -295,22 +329,28 @@ def test_the_status_crosses_json_as_itself_and_counts_messages_it_does_not_take(
     assert snapshot_from_dict(snapshot_to_dict(snapshot)).status_of("feed", FeedStatus) == status
 
 
-def test_a_silent_socket_is_declared_dead_on_the_injected_clock_not_on_real_time(
+def test_an_unanswered_ping_is_declared_dead_on_the_injected_clock_not_on_real_time(
     start_rig: StartRig,
 ) -> None:
     clock = ManualClock()
-    # Every window far beyond the test's DEADLINE, and only the silence one reached.
+    # Every window far beyond the test's DEADLINE, and only the pong deadline reached.
     rig = start_rig(
-        clock=clock, silence_timeout_s=300.0, stale_after_s=1_000.0, subscribe_timeout_s=1_000.0
+        clock=clock,
+        proxied=True,
+        ping_interval_s=10.0,
+        silence_timeout_s=300.0,
+        stale_after_s=1_000.0,
+        subscribe_timeout_s=1_000.0,
     )
     before = _live(rig)
 
-    rig.venue.faults(silence=True)
-    clock.advance(300.0)  # the loop's silence timeout runs on this clock: it fires now
+    rig.venue.freeze()
+    clock.advance(10.0)  # the ping goes out (and is held) ...
+    clock.advance(300.0)  # ... and its deadline passes on this clock
     stale = rig.wait_for_stale()
     assert "silence" in stale.reason
-    assert rig.status().connection.last_disconnect == "silence: no frame for 300.0s"
-    rig.venue.faults()
+    assert rig.status().connection.last_disconnect == "silence: a ping went unanswered for 300.0s"
+    rig.venue.thaw()
     rig.venue.bid("no", "0.30", 2)
 
     def reconnected() -> bool:
@@ -340,7 +380,7 @@ def _first_listed_precedes_every_book(rig: FeedRig) -> EventsListed:
 def test_the_realistic_venues_events_are_listed_to_the_consumer_before_any_book(
     start_rig: StartRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("actors.feed._connection.EVENTS_PAGE", 2)  # 3 events: two pages
+    monkeypatch.setattr("actors.venues.kalshi._discovery.EVENTS_PAGE", 2)  # 3 events: two pages
     rig = start_rig(quiet_venue(realism=RealismConfig()), tickers=())
     rig.wait_for_book("SIMEV-01-A")
     listed = _first_listed_precedes_every_book(rig)
@@ -421,3 +461,22 @@ def test_a_restarted_consumer_is_sent_the_events_again_before_its_books(
     first_book = next(i for i, m in enumerate(received) if isinstance(m, BookUpdate))
     assert len(listed_at) >= 2
     assert first_book < listed_at[-1] < received.index(again)  # told again, before its books
+
+
+def test_markets_selected_by_event_are_expanded_listed_and_followed(start_rig: StartRig) -> None:
+    rig = start_rig(quiet_venue(realism=RealismConfig()), tickers=(), events=("SIMEV-02",))
+    rig.wait_for_book("SIMEV-02-D")
+    listed = _first_listed_precedes_every_book(rig)
+    assert [(e.event_ticker, e.markets, e.exclusive) for e in listed.events] == [
+        ("SIMEV-02", ("SIMEV-02-A", "SIMEV-02-B", "SIMEV-02-C", "SIMEV-02-D"), True)
+    ]
+    assert sorted(rig.status().markets) == ["SIMEV-02-A", "SIMEV-02-B", "SIMEV-02-C", "SIMEV-02-D"]
+    assert {m.ticker: m.grid.tick for m in listed.markets}["SIMEV-02-D"] == D("0.001")
+
+
+def test_markets_selected_by_series_are_every_market_of_its_events(start_rig: StartRig) -> None:
+    rig = start_rig(quiet_venue(realism=RealismConfig()), tickers=(), series=("SIMEV",))
+    rig.wait_for_book("SIMEV-03-B")
+    listed = _first_listed_precedes_every_book(rig)
+    assert [e.event_ticker for e in listed.events] == ["SIMEV-01", "SIMEV-02", "SIMEV-03"]
+    assert len(rig.status().markets) == 9

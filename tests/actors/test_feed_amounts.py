@@ -8,6 +8,7 @@ import pytest
 
 from actors.errors import InvalidFieldError
 from actors.feed import PriceGrids
+from actors.venues import RejectReason
 from actors.venues._amounts import (
     SIZES,
     AmountError,
@@ -16,7 +17,6 @@ from actors.venues._amounts import (
     kalshi_grid,
     parse_size,
 )
-from actors.venues import RejectReason
 
 D = Decimal
 

@@ -60,3 +60,29 @@ async def test_reading_pauses_while_the_actor_backlog_exceeds_the_limit() -> Non
             await trio.sleep(0.001)
         assert socket.reads == paused_at  # paused again
         nursery.cancel_scope.cancel()
+
+
+async def test_while_reading_is_paused_the_pong_deadline_is_held_ahead(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A pong waits behind the frames we do not read: the venue is not declared dead
+    for our own backlog."""
+    connection = FeedConnection(
+        FeedConfig(ws_url="ws://127.0.0.1:9/x", tickers=("SIM-001",), silence_timeout_s=1.0),
+        clock=ManualClock(),
+        rng=random.Random(0),
+        report=[].append,
+        backlog=lambda: 5_000,  # over the limit for good: nothing is read
+    )
+    socket = FakeSocket()
+    started = trio.current_time()
+    with trio.CancelScope(deadline=started + 1.0) as session:
+        connection._session_scope = session
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(connection._read, socket, 1)
+            await trio.sleep(5.0)  # on the autojump clock: five deadlines' worth
+            held = session.deadline - trio.current_time()
+            nursery.cancel_scope.cancel()
+    assert not session.cancelled_caught
+    assert held >= 0.99
+    assert socket.reads == 0

@@ -11,7 +11,8 @@ import pytest
 from actors.domain import Side
 from actors.feed import FeedBooks, MarketPhase, parse_frame
 from actors.feed._books import Effect, GoStale, Publish, SendCommand
-from actors.venues import Delta, Rejected, RejectReason, Snapshot, Subscribed
+from actors.venues import Delta, ErrorReply, Rejected, RejectReason, Snapshot, Subscribed
+from actors.venues.kalshi import KalshiMarketData
 from supervision import BackoffPolicy, Jitter
 
 D = Decimal
@@ -29,6 +30,13 @@ def _books(**overrides: object) -> FeedBooks:
     }
     settings.update(overrides)
     return FeedBooks(**settings)  # type: ignore[arg-type]
+
+
+class NoResync(KalshiMarketData):
+    """A venue with no way to ask for a snapshot on a live subscription."""
+
+    def resync_command(self, request_id: int, sid: int, ticker: str) -> str | None:  # noqa: ARG002 (the protocol's signature)
+        return None
 
 
 def _commands(effects: list[Effect]) -> list[dict[str, object]]:
@@ -61,8 +69,79 @@ def test_a_snapshot_and_contiguous_deltas_publish_each_book() -> None:
     assert books.markets["A"].phase is MarketPhase.LIVE
 
 
-def test_a_gap_goes_stale_unsubscribes_and_subscribes_again() -> None:
+def test_a_gap_asks_for_a_fresh_snapshot_on_the_same_subscription() -> None:
     books = _books()
+    _live(books)
+    effects = books.on_frame(Delta(1, 3, "A", Side.YES, D("0.41"), D(3)), 2.0)
+    assert effects[0] == GoStale("A", "gap: expected seq 2, got 3")
+    (resync,) = _commands(effects)
+    assert resync["cmd"] == "update_subscription"
+    assert resync["params"] == {"sids": [1], "market_tickers": ["A"], "action": "get_snapshot"}
+    market = books.markets["A"]
+    assert (market.phase, market.book, market.sid, market.gaps) == (
+        MarketPhase.RESYNCING,
+        None,
+        1,
+        1,
+    )
+    assert (books.counts.resyncs, books.counts.snapshot_requests) == (1, 1)
+
+    # deltas while the snapshot is on its way are dropped, counted, never published
+    assert books.on_frame(Delta(1, 4, "A", Side.YES, D("0.41"), D(3)), 2.1) == []
+    assert books.on_frame(Delta(1, 5, "A", Side.NO, D("0.30"), D(1)), 2.2) == []
+    assert books.counts.resync_dropped == 2
+
+    # the snapshot continues the sid's seq and replaces the book; deltas follow it
+    (publish,) = books.on_frame(Snapshot(1, 6, "A", ((D("0.42"), D(1)),), ()), 2.3)
+    assert isinstance(publish, Publish)
+    assert (publish.book.seq, publish.book.yes_bids) == (6, ((D("0.42"), D(1)),))
+    assert market.phase is MarketPhase.LIVE
+    (publish,) = books.on_frame(Delta(1, 7, "A", Side.YES, D("0.42"), D(2)), 2.4)
+    assert isinstance(publish, Publish)
+    assert publish.book.yes_bids == ((D("0.42"), D(3)),)
+    assert books.check_staleness(100.0) != []  # only the quiet market's staleness
+    assert books.counts.resync_timeouts == 0
+
+
+def test_a_resync_without_a_snapshot_in_time_falls_back_to_a_new_subscription() -> None:
+    books = _books(subscribe_timeout_s=2.0)
+    _live(books)
+    books.on_frame(Delta(1, 3, "A", Side.YES, D("0.41"), D(3)), 2.0)
+    assert books.check_staleness(4.0) == []
+    effects = books.check_staleness(4.5)
+    assert _commands(effects) == [
+        {"id": 3, "cmd": "unsubscribe", "params": {"sids": [1]}},
+        {
+            "id": 4,
+            "cmd": "subscribe",
+            "params": {"channels": ["orderbook_delta"], "market_tickers": ["A"]},
+        },
+    ]
+    assert books.counts.resync_timeouts == 1
+    assert books.markets["A"].phase is MarketPhase.SUBSCRIBING
+    # the snapshot that comes too late, on the retired sid, is ignored
+    assert books.on_frame(Snapshot(1, 4, "A", (), ()), 4.6) == []
+    assert books.counts.retired_frames == 1
+
+
+def test_a_snapshot_in_the_middle_of_a_subscription_replaces_the_book() -> None:
+    books = _books()
+    _live(books)
+    (publish,) = books.on_frame(Snapshot(1, 5, "A", (), ((D("0.51"), D(4)),)), 2.0)
+    assert isinstance(publish, Publish)
+    assert (publish.book.seq, publish.book.yes_bids, publish.book.no_bids) == (
+        5,
+        (),
+        ((D("0.51"), D(4)),),
+    )
+    # ... but one that does not continue the sid is a duplicate or reordered frame
+    effects = books.on_frame(Snapshot(1, 5, "A", (), ()), 2.1)
+    assert isinstance(effects[0], GoStale)
+    assert books.counts.out_of_order == 1
+
+
+def test_without_a_resync_command_a_gap_unsubscribes_and_subscribes_again() -> None:
+    books = _books(protocol=NoResync())
     _live(books)
     effects = books.on_frame(Delta(1, 3, "A", Side.YES, D("0.41"), D(3)), 2.0)
     assert effects[0] == GoStale("A", "gap: expected seq 2, got 3")
@@ -97,8 +176,9 @@ def test_a_delta_before_any_snapshot_means_the_snapshot_was_lost() -> None:
     (subscribe,) = _commands(books.connected(["A"], now=0.0))
     books.on_frame(Subscribed(int(subscribe["id"]), "orderbook_delta", 1), 0.0)  # type: ignore[call-overload]
     effects = books.on_frame(Delta(1, 2, "A", Side.YES, D("0.41"), D(3)), 1.0)
-    assert [c["cmd"] for c in _commands(effects)] == ["unsubscribe", "subscribe"]
+    assert [c["cmd"] for c in _commands(effects)] == ["update_subscription"]
     assert not any(isinstance(e, GoStale) for e in effects)  # it was never tradeable
+    assert books.markets["A"].phase is MarketPhase.RESYNCING
 
 
 def test_a_book_crossed_beyond_the_overlap_or_a_negative_level_is_refused_and_resynced() -> None:
@@ -153,7 +233,7 @@ def test_an_overlap_within_the_tolerance_is_published() -> None:
 
 
 def test_a_rejected_frame_of_a_live_market_resyncs_it_and_is_counted_under_it() -> None:
-    books = _books()
+    books = _books(protocol=NoResync())
     _live(books)
     rejected = parse_frame('{"type": "orderbook_delta", "sid": 1, "seq": 2, "msg": {"mar')
     assert isinstance(rejected, Rejected)
@@ -216,3 +296,79 @@ def test_resync_delays_grow_with_the_markets_backoff_and_reset_after_a_stable_bo
     # live (from t=1.0) for 20 s: the next resync starts the backoff over
     effects = books.on_frame(Delta(4, 9, "A", Side.YES, D("0.41"), D(1)), 21.0)
     assert [e.delay for e in effects if isinstance(e, SendCommand)][-1] == 0.1
+
+
+# -- venue errors: classified by the protocol ------------------------------------------
+
+
+def _error(
+    code: int | None, *, request_id: int | None = None, sid: int | None = None
+) -> ErrorReply:
+    return ErrorReply(request_id, code, "from the venue", sid)
+
+
+@pytest.mark.parametrize("code", [10, 17, 25])
+def test_a_terminal_error_of_a_live_subscription_resubscribes_its_market(code: int) -> None:
+    books = _books()
+    for sid, subscribe in enumerate(_commands(books.connected(["A", "B"], now=0.0)), start=1):
+        ticker = subscribe["params"]["market_tickers"][0]  # type: ignore[index]
+        books.on_frame(Subscribed(int(subscribe["id"]), "orderbook_delta", sid), 0.0)  # type: ignore[call-overload]
+        books.on_frame(Snapshot(sid, 1, ticker, (), ()), 1.0)
+    assert books.markets["A"].phase is books.markets["B"].phase is MarketPhase.LIVE
+    effects = books.on_frame(_error(code, sid=1), 2.0)
+    assert effects[0] == GoStale("A", f"subscription failed: venue error {code}")
+    assert [(c["cmd"], c["params"]) for c in _commands(effects)] == [
+        ("unsubscribe", {"sids": [1]}),
+        ("subscribe", {"channels": ["orderbook_delta"], "market_tickers": ["A"]}),
+    ]
+    assert books.markets["B"].phase is MarketPhase.LIVE  # only the market it concerns
+    assert books.counts.venue_error_codes == {str(code): 1}
+
+
+def test_a_terminal_error_without_a_sid_is_matched_by_the_pending_request_id() -> None:
+    books = _books()
+    (subscribe,) = _commands(books.connected(["A"], now=0.0))
+    effects = books.on_frame(_error(17, request_id=int(subscribe["id"])), 0.5)  # type: ignore[call-overload]
+    assert [c["cmd"] for c in _commands(effects)] == ["subscribe"]
+    assert books.markets["A"].request_id != subscribe["id"]
+
+
+def test_unknown_subscription_to_a_resync_request_subscribes_anew_without_unsubscribing() -> None:
+    books = _books()
+    _live(books)
+    (resync,) = _commands(books.on_frame(Delta(1, 3, "A", Side.YES, D("0.41"), D(3)), 2.0))
+    effects = books.on_frame(_error(7, request_id=int(resync["id"])), 2.1)  # type: ignore[call-overload]
+    assert [c["cmd"] for c in _commands(effects)] == ["subscribe"]
+    assert books.markets["A"].phase is MarketPhase.SUBSCRIBING
+
+
+def test_a_refused_resync_request_falls_back_to_a_new_subscription() -> None:
+    books = _books()
+    _live(books)
+    (resync,) = _commands(books.on_frame(Delta(1, 3, "A", Side.YES, D("0.41"), D(3)), 2.0))
+    effects = books.on_frame(_error(27, request_id=int(resync["id"])), 2.1)  # type: ignore[call-overload]
+    assert [c["cmd"] for c in _commands(effects)] == ["unsubscribe", "subscribe"]
+
+
+def test_an_error_about_nothing_pending_is_counted_and_changes_nothing() -> None:
+    books = _books()
+    _live(books)
+    assert books.on_frame(_error(7, request_id=999), 2.0) == []  # e.g. an unsubscribe's
+    assert books.on_frame(_error(None), 2.0) == []
+    assert books.on_frame(_error(11, sid=1), 2.0) == []  # not fatal to a live subscription
+    assert books.markets["A"].phase is MarketPhase.LIVE
+    assert books.counts.venue_errors == 3
+    assert books.counts.venue_error_codes == {"7": 1, "?": 1, "11": 1}
+
+
+def test_already_subscribed_waits_and_the_orphan_subscription_is_unsubscribed() -> None:
+    books = _books(subscribe_timeout_s=2.0)
+    (subscribe,) = _commands(books.connected(["A"], now=0.0))
+    assert books.on_frame(_error(6, request_id=int(subscribe["id"])), 0.1) == []  # type: ignore[call-overload]
+    assert books.markets["A"].phase is MarketPhase.SUBSCRIBING
+    # the subscription whose reply was lost shows itself with its frames
+    effects = books.on_frame(Delta(9, 4, "A", Side.YES, D("0.41"), D(1)), 0.2)
+    assert [(c["cmd"], c["params"]) for c in _commands(effects)] == [("unsubscribe", {"sids": [9]})]
+    assert books.on_frame(Delta(9, 5, "A", Side.YES, D("0.41"), D(1)), 0.3) == []  # once
+    assert (books.counts.orphan_subscriptions, books.counts.retired_frames) == (1, 1)
+    assert [c["cmd"] for c in _commands(books.check_staleness(2.5))] == ["subscribe"]

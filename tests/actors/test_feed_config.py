@@ -29,6 +29,10 @@ def test_defaults_need_only_a_websocket_and_a_market_list_source() -> None:
         ("rest_url", "ftp://x"),
         ("tickers", ("A", "A")),
         ("tickers", ("bad ticker",)),
+        ("series", ("KX", "KX")),
+        ("series", ("bad series",)),
+        ("events", (1,)),
+        ("ping_interval_s", -1.0),
         ("max_overlap", Decimal("-0.01")),
         ("max_overlap", 0.2),
         ("max_overlap", 20),
@@ -65,6 +69,23 @@ def test_without_tickers_the_market_list_url_is_required() -> None:
     with pytest.raises(InvalidFieldError) as caught:
         FeedConfig(ws_url=WS)
     assert caught.value.field == "rest_url"
+
+
+def test_series_and_events_need_the_market_list_url_and_become_the_selection() -> None:
+    for selector in ("series", "events"):
+        with pytest.raises(InvalidFieldError) as caught:
+            FeedConfig(ws_url=WS, tickers=("A",), **{selector: ["KX"]})  # type: ignore[arg-type]
+        assert caught.value.field == "rest_url"
+    config = FeedConfig(
+        ws_url=WS, rest_url="http://x", tickers=("A",), series=["KXS"], events=("KXE",)
+    )  # type: ignore[arg-type]
+    assert (config.series, config.events) == (("KXS",), ("KXE",))
+    assert config.selection.by_ticker_only is False
+    assert (config.selection.tickers, config.selection.series, config.selection.events) == (
+        ("A",),
+        ("KXS",),
+        ("KXE",),
+    )
 
 
 def test_the_feed_package_exports_its_public_names() -> None:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from actors.domain import Side
 from actors.feed import PriceGrids, Rejected, RejectReason, parse_frame
+from actors.money import format_price, format_size
 from actors.venues import Delta, Heartbeat, Snapshot, Subscribed
 from actors.venues._amounts import kalshi_grid
 from actors.venues.kalshi import subscribe_command
-from actors.money import format_price, format_size
 
 D = Decimal
 

@@ -57,6 +57,12 @@ def test_the_default_file_equals_the_built_in_defaults_run_from_the_repo_root() 
             "feed.stale_after_s = inf: must be a finite number",
         ),
         ({"venue": {"url": "ftp://x"}}, "venue.url = 'ftp://x': must be"),
+        (
+            {"venue": {"url": "http://127.0.0.1:1/trade-api/v2"}},
+            "venue.url = 'http://127.0.0.1:1/trade-api/v2': must be",
+        ),
+        ({"venue": {"kind": "kalshi", "seed": 2}}, 'venue.seed is only for kind = "sim"'),
+        ({"venue": {"tier": "basic"}}, 'venue.tier is only for kind = "kalshi"'),
         ({"venue": {"markets": 0}}, "venue.markets = 0: must be an integer >= 1 and <= 50"),
         (
             {"risk": {"max_market_exposure": "300.00"}},

@@ -75,8 +75,12 @@ def _ledger_fills(db: Path) -> set[tuple[str, str, Decimal]]:
 
 
 def _venue_fills(base: str) -> set[tuple[str, str, Decimal]]:
+    """(fill id, its order's client order id, count): Kalshi's fills name only the
+    order, so the order list says whose it is (one page each: a short run)."""
     fills = venue_get(base, f"{REST}/portfolio/fills?limit=1000")["fills"]
-    return {(f["trade_id"], f["client_order_id"], Decimal(f["count_fp"])) for f in fills}
+    orders = venue_get(base, f"{REST}/portfolio/orders?limit=1000")["orders"]
+    client_ids = {o["order_id"]: o["client_order_id"] for o in orders}
+    return {(f["fill_id"], client_ids[f["order_id"]], Decimal(f["count_fp"])) for f in fills}
 
 
 def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: Path) -> None:

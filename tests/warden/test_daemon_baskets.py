@@ -138,10 +138,12 @@ def _open_unbalanced_basket(db: Path) -> Reservation | None:
 
 def _venue_fills(base: str) -> set[tuple[str, str, Decimal]]:
     """The trader's fills in the venue's truth log: (trade id, client order id, count)."""
-    entries = venue_get(base, TRUTH)["entries"]
+    fills = venue_get(base, TRUTH)["entries"]
+    accepted = venue_get(base, TRUTH.replace("kind=fill", "kind=order_accepted"))["entries"]
+    client_ids = {e["record"]["order_id"]: e["record"]["client_order_id"] for e in accepted}
     return {
-        (e["record"]["trade_id"], e["record"]["client_order_id"], Decimal(e["record"]["count_fp"]))
-        for e in entries
+        (r["fill_id"], client_ids[r["order_id"]], Decimal(r["count_fp"]))
+        for r in (e["record"] for e in fills)
     }
 
 

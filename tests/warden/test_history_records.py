@@ -19,7 +19,6 @@ from loguru import logger
 
 from actors.domain import Action, OrderIntent, Side
 from actors.execution._history import order_line, resolved_line
-from actors.venues import VenueOrder
 from actors.history import (
     HaltLine,
     HistoryLine,
@@ -32,6 +31,7 @@ from actors.history import (
     unstructure_line,
 )
 from actors.messages import ExecutionReport, Halt, Outcome, Reconciled, Resume
+from actors.venues import VenueOrder
 from tests.actors.risk_harness import risk_tree
 from tests.supervision.conftest import eventually
 from warden.chaos._history import DaemonHistory, read_history

@@ -66,8 +66,11 @@ def test_a_yes_buy_sweeps_no_bids_best_first_at_the_makers_prices_with_taker_fee
     assert engine.balance("trader") == {
         "balance": int(free * 100),
         "balance_dollars": f"{free:.4f}",
-        "reserved_dollars": "1.4400",
+        "portfolio_value": int((3 * D("0.45") + 4 * D("0.47")) * 100),  # held contracts at cost
+        "updated_ts": 1_700_000_000,
     }
+    accounts = {a["account"]: a for a in engine.accounts()}
+    assert accounts["trader"]["reserved_dollars"] == "1.4400"
     assert engine.positions("trader")[0]["position_fp"] == "7.00"
 
 
@@ -88,7 +91,8 @@ def test_a_fill_or_kill_that_cannot_fill_completely_is_canceled_whole() -> None:
 
     order = engine.place("trader", _order("yes", "0.40", "6", time_in_force="fill_or_kill"))
 
-    assert (order["status"], order["fill_count_fp"], order["cancel_reason"]) == (
+    reason = engine.order_state("trader", order["order_id"]).cancel_reason
+    assert (order["status"], order["fill_count_fp"], reason) == (
         "canceled",
         "0.00",
         "fill_or_kill_unfilled",
@@ -112,14 +116,14 @@ def test_an_immediate_or_cancel_order_cancels_what_it_could_not_fill() -> None:
     assert engine.book("M1").levels("yes") == []
 
 
-def test_a_duplicate_client_order_id_is_rejected_with_the_original_order() -> None:
+def test_a_duplicate_client_order_id_is_rejected_naming_the_original_order() -> None:
     engine = _engine()
     original = engine.place("trader", _order("yes", "0.30", "1", client_order_id="same"))
 
     with pytest.raises(DuplicateClientOrderId) as caught:
         engine.place("trader", _order("no", "0.30", "1", client_order_id="same"))
 
-    assert caught.value.order == original
+    assert caught.value.order_id == original["order_id"]
     assert [e.kind for e in engine.truth] == [TruthKind.ORDER_ACCEPTED, TruthKind.ORDER_REJECTED]
 
 
@@ -162,7 +166,7 @@ def test_an_order_the_free_cash_cannot_cover_is_rejected_and_logged() -> None:
     engine = _engine(trader=D("1.00"))
     with pytest.raises(OrderRejected) as caught:
         engine.place("trader", _order("yes", "0.50", "2"))
-    assert caught.value.code == "insufficient_balance"
+    assert caught.value.code == "available_balance_too_low"  # Kalshi changelog, Jan 26, 2026
     assert [e.kind for e in engine.truth] == [TruthKind.ORDER_REJECTED]
 
 

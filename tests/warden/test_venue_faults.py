@@ -29,7 +29,7 @@ async def test_timeout_after_apply_leaves_an_order_a_client_order_id_lookup_find
     assert retry.status_code == 409  # never blindly re-sent: the venue holds it once
 
 
-async def test_a_429_carries_retry_after_and_only_hits_its_endpoint(
+async def test_a_429_has_kalshis_body_and_only_hits_its_endpoint(
     rest: httpx.AsyncClient,
 ) -> None:
     await rest.post(
@@ -42,7 +42,7 @@ async def test_a_429_carries_retry_after_and_only_hits_its_endpoint(
     after = await rest.get("/trade-api/v2/portfolio/balance")
 
     assert (limited.status_code, limited.headers["retry-after"]) == (429, "3")
-    assert limited.json()["error"]["code"] == "rate_limited"
+    assert limited.json() == {"error": "too many requests"}  # getting_started/rate_limits.md
     assert (other.status_code, after.status_code) == (200, 200)
 
 
@@ -117,3 +117,22 @@ async def test_faults_given_at_start_apply_to_rest_but_never_to_sim_endpoints() 
     assert failing.status_code >= 500
     assert current.json()["faults"]["http"]["*"]["error_5xx_rate"] == 1.0
     assert healed.status_code == 200
+
+
+async def test_a_create_order_knob_also_faults_the_v2_create(rest: httpx.AsyncClient) -> None:
+    await rest.post("/sim/faults", json={"http": {"create_order": {"error_5xx_rate": 1}}})
+    v2 = {
+        "ticker": "SIM-001",
+        "side": "bid",
+        "count": "1.00",
+        "price": "0.5000",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+
+    legacy = await rest.post(ORDERS, json=order_body())
+    events = await rest.post("/trade-api/v2/portfolio/events/orders", json=v2)
+
+    assert legacy.status_code in {500, 502, 503}
+    assert events.status_code in {500, 502, 503}
+    assert (await rest.get(ORDERS)).json()["orders"] == []  # neither was applied

@@ -44,6 +44,7 @@ from actors.history import (
     RuntimeLine,
     unstructure_line,
 )
+from actors.money import ONE
 from warden.chaos._baskets import baskets_hedged_or_named
 from warden.chaos._exposure import exposure_within_limits
 from warden.chaos._history import (
@@ -178,15 +179,13 @@ class _VenueFill:
 
 
 def _fill_key(fill: _VenueFill | LedgerFill) -> tuple[object, ...]:
-    return (
-        fill.client_order_id,
-        fill.ticker,
-        fill.side,
-        fill.action,
-        fill.price,
-        fill.count,
-        fill.fee,
-    )
+    """What must agree, with the direction stated as a purchase: a sale of YES at p is
+    a purchase of NO at 1 - p (Kalshi's V2 books a sale as the other side's bid; the
+    ledger states each fill as its order's intent)."""
+    side, action, price = fill.side, fill.action, fill.price
+    if action == "sell":
+        side, action, price = ("no" if side == "yes" else "yes"), "buy", ONE - price
+    return (fill.client_order_id, fill.ticker, side, action, price, fill.count, fill.fee)
 
 
 def ledger_fills_equal_venue(ev: Evidence) -> CheckResult:

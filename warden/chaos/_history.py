@@ -339,7 +339,8 @@ def _array(value: Json, what: str) -> list[Json]:
 
 
 def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[JsonObject]:
-    """The trader's whole truth log, paged with ``after``. Raises ``httpx.HTTPError``,
+    """The trader's whole truth log, paged with ``after``, each fill named by its
+    order's client order id (:func:`_fills_named`). Raises ``httpx.HTTPError``,
     ``ValueError`` (not JSON) or ``TypeError`` for a page not of the truth log's shape."""
     entries: list[JsonObject] = []
     after = 0
@@ -355,29 +356,69 @@ def fetch_truth(venue_url: str, *, timeout_s: float = 10.0) -> list[JsonObject]:
             ]
             entries.extend(found)
             if not found:
-                return entries
+                return _fills_named(entries)
             next_after = page["next_after"]
             if not isinstance(next_after, int | str):
                 raise TypeError(f"/sim/truth next_after: {next_after!r}")
             after = int(next_after)
 
 
-def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> JsonObject:
+def _fills_named(entries: list[JsonObject]) -> list[JsonObject]:
+    """``entries`` with each ``fill`` record given ``client_order_id``: its order's, from
+    that order's ``order_accepted`` record (``""`` for an order placed without one).
+    Kalshi's fills name only their ``order_id`` (the simulator's truth records are its
+    wire objects); the checkers join fills to the ledger's intents by client id."""
+    client_ids: dict[str, Json] = {}
+    for entry in entries:
+        record = entry.get("record")
+        if entry.get("kind") == "order_accepted" and isinstance(record, dict):
+            client_ids[str(record.get("order_id"))] = record.get("client_order_id") or ""
+    for entry in entries:
+        record = entry.get("record")
+        if entry.get("kind") == "fill" and isinstance(record, dict):
+            record.setdefault("client_order_id", client_ids.get(str(record.get("order_id")), ""))
+    return entries
+
+
+def fetch_venue_final(
+    venue_url: str, *, timeout_s: float = 10.0, auth: httpx.Auth | None = None
+) -> JsonObject:
     """The trader's positions, balance and resting orders now: ``positions`` (ticker to
-    its ``position_fp`` string), ``balance_dollars``, ``reserved_dollars`` and
-    ``resting``, as the venue sent them (read by :meth:`VenueFinal.from_json`).
+    its ``position_fp`` string), ``balance_dollars``, ``reserved_dollars`` (the
+    simulator's ``GET /sim/accounts``: Kalshi's balance has no such field) and
+    ``resting`` (every page), as the venue sent them (read by :meth:`VenueFinal.from_json`).
     Raises ``httpx.HTTPError``, ``ValueError`` (not JSON) or ``TypeError`` for an
-    answer not of the venue API's shape."""
-    with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False) as client:
+    answer not of the venue API's shape. ``auth`` signs each request (a venue that
+    checks Kalshi signatures; ``/sim/`` paths are never checked)."""
+    with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False, auth=auth) as client:
 
         def get(path: str, **params: str) -> JsonObject:
-            answer = client.get(f"/trade-api/v2{path}", params=params)
+            answer = client.get(path, params=params)
             answer.raise_for_status()
             return _object(answer.json(), path)
 
-        positions = _array(get("/portfolio/positions")["market_positions"], "market_positions")
-        balance = get("/portfolio/balance")
-        resting = get("/portfolio/orders", status="resting")["orders"]
+        def every(path: str, key: str, **params: str) -> list[Json]:
+            """Every record of every page (Kalshi's cursor paging)."""
+            records: list[Json] = []
+            cursor = ""
+            while True:
+                page = get(f"/trade-api/v2{path}", limit="1000", cursor=cursor, **params)
+                records.extend(_array(page[key], key))
+                following = page.get("cursor") or ""
+                if not following or following == cursor:
+                    return records
+                cursor = str(following)
+
+        positions = every("/portfolio/positions", "market_positions")
+        balance = get("/trade-api/v2/portfolio/balance")
+        resting = every("/portfolio/orders", "orders", status="resting")
+        accounts = _array(get("/sim/accounts")["accounts"], "accounts")
+    trader = next(
+        (entry for a in accounts if (entry := _object(a, "an account")).get("account") == "trader"),
+        None,
+    )
+    if trader is None:
+        raise TypeError("/sim/accounts: no 'trader' account")
     by_ticker: JsonObject = {}
     for position in positions:
         entry = _object(position, "a market position")
@@ -385,6 +426,6 @@ def fetch_venue_final(venue_url: str, *, timeout_s: float = 10.0) -> JsonObject:
     return {
         "positions": by_ticker,
         "balance_dollars": balance["balance_dollars"],
-        "reserved_dollars": balance["reserved_dollars"],
+        "reserved_dollars": trader["reserved_dollars"],
         "resting": resting,
     }

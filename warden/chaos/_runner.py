@@ -44,6 +44,7 @@ from warden.chaos._history import (
     fetch_venue_final,
     read_history,
 )
+from warden.chaos._kalshi import KalshiAccess
 from warden.chaos._ledger import read_ledger
 from warden.chaos._params import Params
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
@@ -63,7 +64,7 @@ EXIT_VIOLATED = 1
 EXIT_HARNESS = 2
 
 #: a config value as the TOML file and report.json hold it
-Value = int | float | str
+Value = int | float | str | list[str]
 CONFIG: dict[str, dict[str, Value]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
     "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
@@ -179,8 +180,12 @@ class RunOutcome:
     timings: dict[str, float] = field(factory=dict)
 
 
-def _write_config(path: Path, runtime_dir: Path) -> dict[str, dict[str, Value]]:
+def _write_config(
+    path: Path, runtime_dir: Path, venue: dict[str, Value] | None = None
+) -> dict[str, dict[str, Value]]:
     sections = {name: dict(values) for name, values in CONFIG.items()}
+    if venue is not None:
+        sections["venue"] = venue
     # absolute: the daemon resolves a relative path against the config file's
     # directory, and the harness waits for the runtime file where it put it
     sections["daemon"]["runtime_dir"] = str(runtime_dir.absolute())
@@ -221,13 +226,21 @@ def _feed_counters(feed: FeedStatus | None) -> dict[str, object]:
 
 
 class _Run:
-    def __init__(self, schedule: Schedule, workdir: Path, chaos_routes: bool) -> None:
+    def __init__(
+        self, schedule: Schedule, workdir: Path, chaos_routes: bool, venue_kind: str = "sim"
+    ) -> None:
         self.schedule = schedule
         self.workdir = workdir
         self.journal = Journal(workdir / "harness.jsonl")
         venue_args = ["--seed", str(schedule.seed), *VENUE_MODE, "--tick", "0.1"]
-        venue_args += ["--heartbeat", "1", "--trader-cash", f"{TRADER_CASH:f}"]  # dollars
+        venue_args += ["--ping-interval", "1", "--trader-cash", f"{TRADER_CASH:f}"]  # dollars
+        self.kalshi = (
+            KalshiAccess.create(workdir, schedule.seed) if venue_kind == "kalshi" else None
+        )
+        if self.kalshi is not None:
+            venue_args += ["--kalshi-public-key", self.kalshi.public_key_arg]
         self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
+        self.venue_auth = self.kalshi.auth() if self.kalshi is not None else None
         self.chaos_routes = chaos_routes
         self.faults: list[FaultRecord] = []
         self.pending: list[FaultRecord] = []
@@ -511,15 +524,17 @@ class _Run:
 
     def collect(self, sections: dict[str, dict[str, Value]]) -> Evidence:
         self.journal.write("phase", name="collect")
-        self.rig.stop_daemon(float(sections["daemon"]["shutdown_timeout_s"]) + 20.0)
+        shutdown_s = sections["daemon"]["shutdown_timeout_s"]
+        assert isinstance(shutdown_s, int | float), shutdown_s
+        self.rig.stop_daemon(float(shutdown_s) + 20.0)
         try:
             truth = fetch_truth(self.rig.venue_url)
-            venue_final = fetch_venue_final(self.rig.venue_url)
+            venue_final = fetch_venue_final(self.rig.venue_url, auth=self.venue_auth)
         except Exception as error:  # any failure to read the venue is the harness's
             raise HarnessError(f"cannot read the venue's truth: {error}") from error
         venue_events: tuple[Event, ...] | None = None  # exposure per event is then unknown
         try:
-            venue_events = fetch_venue_events(self.rig.venue_url)
+            venue_events = fetch_venue_events(self.rig.venue_url, auth=self.venue_auth)
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
             self.journal.write("venue_events_unreadable", error=str(error))
         else:
@@ -562,15 +577,32 @@ class _Run:
         )
 
 
-def run(schedule: Schedule, workdir: Path, *, chaos_routes: bool | None = None) -> RunOutcome:
-    """Run ``schedule`` against fresh processes in ``workdir`` (created; must be empty)."""
+def run(
+    schedule: Schedule,
+    workdir: Path,
+    *,
+    chaos_routes: bool | None = None,
+    venue_kind: str = "sim",
+) -> RunOutcome:
+    """Run ``schedule`` against fresh processes in ``workdir`` (created; must be empty).
+
+    ``venue_kind = "kalshi"``: the daemon is configured as for Kalshi (``[venue] kind
+    = "kalshi"``, a key generated for the run in an owner-only file, the venue's
+    events selected) and the simulated venue refuses whatever that key did not sign."""
     workdir.mkdir(parents=True, exist_ok=True)
     routes = chaos_routes_available() if chaos_routes is None else chaos_routes
-    state = _Run(schedule, workdir, routes)
+    state = _Run(schedule, workdir, routes, venue_kind)
     started = time.monotonic()
     try:
-        sections = _write_config(state.rig.config, state.rig.runtime_dir)
-        state.journal.write("phase", name="setup", schedule=schedule.to_json(), chaos_routes=routes)
+        venue = state.kalshi.venue_section() if state.kalshi is not None else None
+        sections = _write_config(state.rig.config, state.rig.runtime_dir, venue)
+        state.journal.write(
+            "phase",
+            name="setup",
+            schedule=schedule.to_json(),
+            chaos_routes=routes,
+            venue_kind=venue_kind,
+        )
         state.rig.start_venue()
         state.rig.start_daemon()
         state.journal.write("phase", name="warmup")

@@ -64,15 +64,18 @@ def event_json(event: Event) -> dict[str, object]:
     }
 
 
-def fetch_venue_events(venue_url: str, *, timeout_s: float = 10.0) -> tuple[Event, ...]:
+def fetch_venue_events(
+    venue_url: str, *, timeout_s: float = 10.0, auth: httpx.Auth | None = None
+) -> tuple[Event, ...]:
     """Every event the venue lists, with its markets; ``()`` on a 404 (the legacy
     venue has none). Raises ``httpx.HTTPError`` (another failed answer included),
     ``ValueError`` (not JSON, an event the domain refuses, endless paging) or
     ``KeyError`` / ``TypeError`` for an answer not of Kalshi's shape: the caller
-    records ``None`` (unknown), never ``()``."""
+    records ``None`` (unknown), never ``()``. ``auth`` signs each request (a venue
+    that checks Kalshi signatures)."""
     events: list[Event] = []
     cursor = ""
-    with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False) as client:
+    with httpx.Client(base_url=venue_url, timeout=timeout_s, trust_env=False, auth=auth) as client:
         for _page in range(_MAX_PAGES):
             params = {"with_nested_markets": "true", "limit": str(_PAGE)}
             if cursor:

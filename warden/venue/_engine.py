@@ -43,7 +43,7 @@ exactly, and per market the YES and NO contracts held across accounts both
 equal the open pairs (:meth:`MatchingEngine.conservation`).  A resting order
 holds what it would cost if it filled in one piece (``remaining x price``
 plus maker fee, rounded like a fill) of its account's cash; an order is
-rejected (``insufficient_balance``) unless the free cash covers its cost as
+rejected (``available_balance_too_low``) unless the free cash covers its cost as
 one taker fill at its limit.  A maker filled in many sub-cent pieces pays a
 rounding fee per piece, so its free cash can fall below zero by less than a
 cent per piece (docs/venue-sim.md).  A sell is rejected
@@ -92,10 +92,13 @@ from warden.venue._model import (
     WireSide,
     count_fp,
     grid_for,
+    iso_time,
     price_fp,
 )
 from warden.venue._shapes import (
+    AccountWire,
     BalanceWire,
+    EventPositionWire,
     FillWire,
     MarketWire,
     OrderWire,
@@ -113,6 +116,11 @@ Listener = Callable[[VenueEvent], None]
 
 _SELF_TRADE = "self_trade_prevention"
 """``cancel_reason`` of an order canceled by self-trade prevention (reciprocal mode)."""
+
+DEFAULT_EVENT = "SIM"
+"""The ``event_ticker`` of every market in the default mode (the field is required)."""
+_MARKET_LIFETIME = 365 * 24 * 3600.0
+"""Seconds from a market's opening to its ``close_time`` (it never closes in fact)."""
 
 _STRUCTURES = {
     Decimal("0.01"): "linear_cent",
@@ -158,6 +166,10 @@ class MatchingEngine:
         }
         self._open_pairs = dict.fromkeys(self._books, ZERO)
         self._volume = dict.fromkeys(self._books, ZERO)
+        self._last_price = dict.fromkeys(self._books, ZERO)
+        self.started = clock.now()
+        self.market_lifetime = _MARKET_LIFETIME
+        self._updated = dict.fromkeys(self._books, self.started)
         for name, cash in accounts.items():
             if type(cash) is not Decimal or not cash.is_finite() or cash < 0:
                 raise ValueError(f"account {name!r}: cash must be a Decimal >= 0, got {cash!r}")
@@ -186,27 +198,61 @@ class MatchingEngine:
         except KeyError:
             raise UnknownMarket(ticker) from None
 
-    def market(self, ticker: str) -> MarketWire:
-        """The market as Kalshi's Market object spells it, with its ``price_ranges``."""
+    def market(self, ticker: str, event_ticker: str = DEFAULT_EVENT) -> MarketWire:
+        """The market as Kalshi's Market object spells it (get-market.md).
+
+        A side with no bid shows ``"0.0000"`` and no ask ``"1.0000"`` (the fields are
+        required strings).  Times: created and opened when the engine started, closing
+        a year later; ``previous_*`` (yesterday's prices) are ``"0.0000"`` and
+        ``volume_24h_fp`` is the whole volume: the venue keeps no days."""
         book, tick = self.book(ticker), self.grid(ticker).tick
-
-        def price(value: Decimal | None) -> str | None:
-            return None if value is None else price_fp(value)
-
+        yes_bid, no_bid = book.best_bid(WireSide.YES), book.best_bid(WireSide.NO)
+        opened, closes = iso_time(self.started), iso_time(self.started + _MARKET_LIFETIME)
+        nothing = price_fp(ZERO)
         return {
             "ticker": ticker,
+            "event_ticker": event_ticker,
+            "market_type": "binary",
             "title": f"Simulated market {ticker}",
-            "status": "open",
-            "yes_bid_dollars": price(book.best_bid(WireSide.YES)),
-            "yes_ask_dollars": price(book.best_ask(WireSide.YES)),
-            "no_bid_dollars": price(book.best_bid(WireSide.NO)),
-            "no_ask_dollars": price(book.best_ask(WireSide.NO)),
+            "subtitle": "",
+            "yes_sub_title": f"{ticker} resolves yes",
+            "no_sub_title": f"{ticker} resolves no",
+            "created_time": opened,
+            "updated_time": iso_time(self._updated[ticker]),
+            "open_time": opened,
+            "close_time": closes,
+            "expiration_time": closes,
+            "latest_expiration_time": closes,
+            "settlement_timer_seconds": 0,
+            "status": "active",
+            "notional_value_dollars": price_fp(PAYOUT),
+            "yes_bid_dollars": nothing if yes_bid is None else price_fp(yes_bid),
+            "yes_ask_dollars": price_fp(PAYOUT if no_bid is None else PAYOUT - no_bid),
+            "no_bid_dollars": nothing if no_bid is None else price_fp(no_bid),
+            "no_ask_dollars": price_fp(PAYOUT if yes_bid is None else PAYOUT - yes_bid),
+            "yes_bid_size_fp": count_fp(
+                ZERO if yes_bid is None else book.size_at(WireSide.YES, yes_bid)
+            ),
+            "yes_ask_size_fp": count_fp(
+                ZERO if no_bid is None else book.size_at(WireSide.NO, no_bid)
+            ),
+            "last_price_dollars": price_fp(self._last_price[ticker]),
+            "previous_yes_bid_dollars": nothing,
+            "previous_yes_ask_dollars": nothing,
+            "previous_price_dollars": nothing,
             "volume_fp": count_fp(self._volume[ticker]),
+            "volume_24h_fp": count_fp(self._volume[ticker]),
             "open_interest_fp": count_fp(self._open_pairs[ticker]),
+            "result": "",
+            "can_close_early": False,
+            "expiration_value": "",
+            "rules_primary": f"Simulated: {ticker} never settles.",
+            "rules_secondary": "",
             "price_level_structure": _STRUCTURES.get(tick, "custom"),
             "price_ranges": [
                 {"start": price_fp(ZERO), "end": price_fp(PAYOUT), "step": price_fp(tick)}
             ],
+            "exchange_index": 0,
         }
 
     def order(self, account: str, order_id: str) -> OrderWire:
@@ -221,6 +267,10 @@ class MatchingEngine:
             return self._accounts[account].orders[order_id]
         except KeyError:
             raise OrderNotFound(order_id) from None
+
+    def order_states(self, account: str) -> list[OrderState]:
+        """The account's orders, oldest first (live state: read only)."""
+        return list(self._accounts[account].orders.values())
 
     def orders(
         self,
@@ -257,13 +307,26 @@ class MatchingEngine:
         """Kalshi's ``market_positions``: signed position, exposure, P&L and fees per market."""
         return self._accounts[account].positions_wire()
 
+    def event_position(
+        self, account: str, event_ticker: str, tickers: list[str]
+    ) -> EventPositionWire:
+        """Kalshi's ``event_positions`` entry of ``account`` over ``tickers``."""
+        return self._accounts[account].event_position_wire(event_ticker, tickers)
+
+    def resting_orders(self, account: str, ticker: str) -> int:
+        return self._accounts[account].resting_orders(ticker)
+
     def balance(self, account: str) -> BalanceWire:
-        """Free cash (Kalshi's ``balance``, in cents and dollars) and what resting orders hold.
+        """Kalshi's balance: free cash in cents and dollars, ``portfolio_value``, ``updated_ts``.
 
         A balance is never negative on the wire: the rare sub-cent shortfall of
         a maker filled in pieces (module docstring) shows as 0 (:meth:`cash`
         has the exact figure)."""
-        return self._accounts[account].balance_wire()
+        return self._accounts[account].balance_wire(self.clock.now())
+
+    def accounts(self) -> list[AccountWire]:
+        """Every account's exact cash, free cash and held cash (``GET /sim/accounts``)."""
+        return [state.account_wire() for state in self._accounts.values()]
 
     def cash(self, account: str) -> tuple[Decimal, Decimal]:
         """(free, held) cash of ``account``, exact dollars."""
@@ -387,7 +450,7 @@ class MatchingEngine:
         grid = self.grid(request.ticker)
         cid = request.client_order_id
         if cid is not None and cid in state.by_client_id:
-            raise DuplicateClientOrderId(cid, state.by_client_id[cid].to_wire())
+            raise DuplicateClientOrderId(cid, state.by_client_id[cid].order_id)
         if not grid.contains(request.price):
             raise OrderRejected(
                 "off_grid_price",
@@ -409,7 +472,7 @@ class MatchingEngine:
         needed = self._cost(request.count, request.book_price, maker=False)
         if state.free < needed:
             raise OrderRejected(
-                "insufficient_balance",
+                "available_balance_too_low",
                 f"needs ${needed}, ${state.free} free",
                 ticker=request.ticker,
                 client_order_id=cid,
@@ -488,12 +551,19 @@ class MatchingEngine:
         maker_fee = self._cost(count, maker_price, maker=True) - count * maker_price
         maker_state = self._accounts[maker.account]
         now = self.clock.now()
-        self._next_trade += 1
-        trade_id = f"{self._id_prefix}t{self._next_trade:08d}"
         yes_price = taker_price if taker_side is WireSide.YES else maker_price
 
         self._books[ticker].reduce(taker_side.other, maker_price, maker, count)
-        self._pending.append(BookDelta(ticker, taker_side.other, maker_price, -count))
+        self._pending.append(
+            BookDelta(
+                ticker,
+                taker_side.other,
+                maker_price,
+                -count,
+                taker.account,
+                request.client_order_id,
+            )
+        )
         maker.fill_count += count
         maker.maker_fill_cost += count * maker_price
         maker.maker_fees += maker_fee
@@ -512,16 +582,19 @@ class MatchingEngine:
 
         self._open_pairs[ticker] += count
         self._volume[ticker] += count
+        self._last_price[ticker] = yes_price
+        self._updated[ticker] = now
         self.fees_collected += taker_fee + maker_fee
         for state, order, side, price, fee, is_taker in (
             (taker_state, taker, taker_side, taker_price, taker_fee, True),
             (maker_state, maker, taker_side.other, maker_price, maker_fee, False),
         ):
-            pairs = state.settle(ticker, side, count, price, fee)
+            pairs = state.settle(ticker, side, count, price, fee, now=now)
             if pairs:
                 self._open_pairs[ticker] -= pairs
+            self._next_trade += 1  # one id per fill: Kalshi's trade_id "same as fill_id"
             fill = Fill(
-                trade_id=trade_id,
+                trade_id=f"{self._id_prefix}t{self._next_trade:08d}",
                 order_id=order.order_id,
                 client_order_id=order.request.client_order_id,
                 account=state.name,
@@ -537,15 +610,20 @@ class MatchingEngine:
             )
             state.fills.append(fill)
             self.truth.append(now, TruthKind.FILL, state.name, fill.to_wire())
-            self._pending.append(FillEvent(fill))
-        self._pending.append(OrderEvent(maker.account, maker.to_wire()))
+            holding = state.holdings[ticker]
+            self._pending.append(FillEvent(fill, holding.yes - holding.no))
+        self._pending.append(
+            OrderEvent(maker.account, maker.to_wire(), maker.created, maker.updated)
+        )
 
     def _finish(self, state: Account, order: OrderState, stopped: str | None = None) -> None:
         request = order.request
         book = self._books[request.ticker]
         if order.remaining == 0:
             order.status = OrderStatus.EXECUTED
-            self._pending.append(OrderEvent(state.name, order.to_wire()))
+            self._pending.append(
+                OrderEvent(state.name, order.to_wire(), order.created, order.updated)
+            )
             return
         if stopped is not None:
             self._close(state, order, stopped)
@@ -567,16 +645,25 @@ class MatchingEngine:
         state.held += hold
         book.add(request.book_side, request.book_price, order)
         self._pending.append(
-            BookDelta(request.ticker, request.book_side, request.book_price, order.remaining)
+            BookDelta(
+                request.ticker,
+                request.book_side,
+                request.book_price,
+                order.remaining,
+                order.account,
+                request.client_order_id,
+            )
         )
-        self._pending.append(OrderEvent(state.name, order.to_wire()))
+        self._pending.append(OrderEvent(state.name, order.to_wire(), order.created, order.updated))
 
     def _withdraw(self, state: Account, order: OrderState, reason: str) -> None:
         """Take a resting ``order`` off its book and close it (canceled for ``reason``)."""
         request = order.request
         side, price = request.book_side, request.book_price
         size = self._books[request.ticker].remove(side, price, order)
-        self._pending.append(BookDelta(request.ticker, side, price, -size))
+        self._pending.append(
+            BookDelta(request.ticker, side, price, -size, order.account, request.client_order_id)
+        )
         self._close(state, order, reason)
 
     def _close(self, state: Account, order: OrderState, reason: str) -> None:
@@ -585,9 +672,10 @@ class MatchingEngine:
         order.status = OrderStatus.CANCELED
         order.cancel_reason = reason
         order.updated = self.clock.now()
-        wire = order.to_wire()
-        self.truth.append(order.updated, TruthKind.ORDER_CANCELED, state.name, wire)
-        self._pending.append(OrderEvent(state.name, wire))
+        self.truth.append(
+            order.updated, TruthKind.ORDER_CANCELED, state.name, order.canceled_record()
+        )
+        self._pending.append(OrderEvent(state.name, order.to_wire(), order.created, order.updated))
 
     def _hold(self, remaining: Decimal, price: Decimal) -> Decimal:
         if remaining == 0:

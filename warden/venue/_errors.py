@@ -1,23 +1,22 @@
 """Errors of the simulated venue.
 
 Every error carries the data a client needs to act on it, and each maps to
-one HTTP status in :mod:`warden.venue._http`::
+one HTTP status in :mod:`warden.venue._http`, answered with Kalshi's
+``ErrorResponse`` body ``{"code", "message", "details"}``::
 
     VenueError(Exception)
     ├── BadRequest(VenueError, ValueError)           400  a field is missing or malformed
     ├── OrderRejected(VenueError)                    400  well-formed, but the venue refuses it
-    ├── UnknownMarket(VenueError, LookupError)       404  no such ticker
+    ├── UnknownMarket(VenueError, LookupError)       404  no such ticker (400 on create)
     ├── OrderNotFound(VenueError, LookupError)       404  no such order id
-    ├── OrderNotCancelable(VenueError)               400  the order is no longer resting
-    └── DuplicateClientOrderId(VenueError)           409  carries the original order
+    ├── OrderNotCancelable(VenueError, LookupError)  404  the order is no longer resting
+    └── DuplicateClientOrderId(VenueError)           409  names the original order's id
 
 None of them is transient: the simulated venue's transient failures (429,
 5xx, hangs) are injected faults, not exceptions.
 """
 
 from __future__ import annotations
-
-from warden.venue._shapes import OrderWire
 
 
 class VenueError(Exception):
@@ -51,7 +50,7 @@ class OrderRejected(VenueError):
 class UnknownMarket(VenueError, LookupError):
     """No market has this ticker."""
 
-    code = "market_not_found"
+    code = "not_found"
 
     def __init__(self, ticker: str) -> None:
         super().__init__(f"unknown market ticker {ticker!r}")
@@ -61,17 +60,18 @@ class UnknownMarket(VenueError, LookupError):
 class OrderNotFound(VenueError, LookupError):
     """No order has this id (for this account)."""
 
-    code = "order_not_found"
+    code = "not_found"
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"unknown order id {order_id!r}")
         self.order_id = order_id
 
 
-class OrderNotCancelable(VenueError):
-    """The order exists but is executed or already canceled."""
+class OrderNotCancelable(VenueError, LookupError):
+    """The order exists but is executed or already canceled: Kalshi's cancel endpoints
+    document only 404 for it (cancel-order.md, cancel-order-v2.md)."""
 
-    code = "order_not_cancelable"
+    code = "not_found"
 
     def __init__(self, order_id: str, status: str) -> None:
         super().__init__(f"order {order_id!r} is {status}, not resting")
@@ -80,11 +80,13 @@ class OrderNotCancelable(VenueError):
 
 
 class DuplicateClientOrderId(VenueError):
-    """The account already used this client order id; ``order`` is the original (wire form)."""
+    """The account already used this client order id; ``order_id`` is the original's.
+
+    The 409 body is Kalshi's ConflictError (an ``ErrorResponse``): no order echo."""
 
     code = "order_already_exists"
 
-    def __init__(self, client_order_id: str, order: OrderWire) -> None:
-        super().__init__(f"client_order_id {client_order_id!r} already used by {order['order_id']}")
+    def __init__(self, client_order_id: str, order_id: str) -> None:
+        super().__init__(f"client_order_id {client_order_id!r} already used")
         self.client_order_id = client_order_id
-        self.order = order
+        self.order_id = order_id

@@ -77,7 +77,7 @@ class HttpFaults:
     jitter_ms: int = field(default=0, validator=_non_negative)
     hang_rate: float = field(default=0.0, validator=_rate)
     error_429_rate: float = field(default=0.0, validator=_rate)
-    retry_after_s: int = field(default=1, validator=_non_negative)
+    retry_after_s: int = field(default=0, validator=_non_negative)
     error_5xx_rate: float = field(default=0.0, validator=_rate)
     timeout_after_apply_rate: float = field(default=0.0, validator=_rate)
 

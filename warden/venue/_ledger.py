@@ -19,7 +19,9 @@ from warden.venue._model import (
     Fill,
     OrderRequest,
     OrderStatus,
+    WireAction,
     WireSide,
+    book_side_of,
     count_fp,
     dollars,
     iso_time,
@@ -27,7 +29,14 @@ from warden.venue._model import (
     signed_count_fp,
     signed_dollars,
 )
-from warden.venue._shapes import BalanceWire, OrderWire, PositionWire
+from warden.venue._shapes import (
+    AccountWire,
+    BalanceWire,
+    CanceledRecord,
+    EventPositionWire,
+    OrderWire,
+    PositionWire,
+)
 
 _COST_PLACES = Decimal("0.000001")
 """Position cost moved out by netting is apportioned to 6 decimals (a report, not cash)."""
@@ -53,35 +62,45 @@ class OrderState:
     cancel_reason: str | None = None
 
     def to_wire(self) -> OrderWire:
-        """The order as Kalshi's Order object spells it (fixed-point strings)."""
+        """The order as Kalshi's Order object spells it (get-orders.md; fixed-point strings)."""
         request = self.request
         yes_price = request.price if request.side is WireSide.YES else PAYOUT - request.price
         remaining = self.remaining if self.status is OrderStatus.RESTING else ZERO
-        wire: OrderWire = {
+        outcome = request.side if request.action is WireAction.BUY else request.side.other
+        prevention = request.self_trade_prevention
+        return {
             "order_id": self.order_id,
-            "client_order_id": request.client_order_id,
+            "user_id": self.account,
+            "client_order_id": request.client_order_id or "",
             "ticker": request.ticker,
             "side": str(request.side),
             "action": str(request.action),
+            "outcome_side": str(outcome),
+            "book_side": book_side_of(outcome),
             "type": "limit",
-            "time_in_force": str(request.time_in_force),
             "status": str(self.status),
             "yes_price_dollars": price_fp(yes_price),
             "no_price_dollars": price_fp(PAYOUT - yes_price),
-            "initial_count_fp": count_fp(request.count),
             "fill_count_fp": count_fp(self.fill_count),
             "remaining_count_fp": count_fp(remaining),
-            "taker_fees_dollars": dollars(self.taker_fees),
-            "maker_fees_dollars": dollars(self.maker_fees),
+            "initial_count_fp": count_fp(request.count),
             "taker_fill_cost_dollars": dollars(self.taker_fill_cost),
             "maker_fill_cost_dollars": dollars(self.maker_fill_cost),
-            "cancel_reason": self.cancel_reason,
+            "taker_fees_dollars": dollars(self.taker_fees),
+            "maker_fees_dollars": dollars(self.maker_fees),
+            "expiration_time": None,
             "created_time": iso_time(self.created),
             "last_update_time": iso_time(self.updated),
+            "self_trade_prevention_type": None if prevention is None else str(prevention),
+            "order_group_id": None,
+            "cancel_order_on_pause": False,
+            "subaccount_number": 0,
+            "exchange_index": 0,
         }
-        if request.self_trade_prevention is not None:  # realistic mode only
-            wire["self_trade_prevention_type"] = str(request.self_trade_prevention)
-        return wire
+
+    def canceled_record(self) -> CanceledRecord:
+        """The ``order_canceled`` truth record: the order and the venue's ``cancel_reason``."""
+        return {**self.to_wire(), "cancel_reason": self.cancel_reason or "requested"}
 
 
 @define
@@ -100,6 +119,7 @@ class Holding:
     fees_paid: Decimal = ZERO
     traded: Decimal = ZERO
     realized_pnl: Decimal = ZERO
+    updated: float = 0.0
 
 
 @define
@@ -116,39 +136,76 @@ class Account:
     def free(self) -> Decimal:
         return self.cash - self.held
 
+    def resting_orders(self, ticker: str) -> int:
+        return sum(
+            1
+            for order in self.orders.values()
+            if order.status is OrderStatus.RESTING and order.request.ticker == ticker
+        )
+
     def positions_wire(self) -> list[PositionWire]:
-        """Kalshi's ``market_positions``: signed position, exposure, P&L and fees per market."""
-        resting: dict[str, int] = {}
-        for order in self.orders.values():
-            if order.status is OrderStatus.RESTING:
-                resting[order.request.ticker] = resting.get(order.request.ticker, 0) + 1
+        """Kalshi's ``market_positions`` (get-positions.md), in the order first traded."""
         return [
             {
                 "ticker": ticker,
+                "exchange_index": 0,
+                "total_traded_dollars": dollars(holding.traded),
                 "position_fp": signed_count_fp(holding.yes - holding.no),
                 "market_exposure_dollars": dollars(holding.yes_cost + holding.no_cost),
                 "realized_pnl_dollars": signed_dollars(holding.realized_pnl),
                 "fees_paid_dollars": dollars(holding.fees_paid),
-                "total_traded_dollars": dollars(holding.traded),
-                "resting_orders_count": resting.get(ticker, 0),
+                "last_updated_ts": iso_time(holding.updated),
             }
             for ticker, holding in self.holdings.items()
         ]
 
-    def balance_wire(self) -> BalanceWire:
-        """Free cash (Kalshi's ``balance``, in cents and dollars) and what resting orders hold.
+    def event_position_wire(self, event_ticker: str, tickers: list[str]) -> EventPositionWire:
+        """Kalshi's ``event_positions`` entry: the sums over the event's markets."""
+        held = [self.holdings[t] for t in tickers if t in self.holdings]
+        return {
+            "event_ticker": event_ticker,
+            "total_cost_dollars": dollars(sum((h.traded for h in held), ZERO)),
+            "total_cost_shares_fp": count_fp(sum((h.yes + h.no for h in held), ZERO)),
+            "event_exposure_dollars": dollars(sum((h.yes_cost + h.no_cost for h in held), ZERO)),
+            "realized_pnl_dollars": signed_dollars(sum((h.realized_pnl for h in held), ZERO)),
+            "fees_paid_dollars": dollars(sum((h.fees_paid for h in held), ZERO)),
+        }
+
+    def balance_wire(self, now: float) -> BalanceWire:
+        """Kalshi's balance (get-balance.md): free cash in cents and dollars, and
+        ``portfolio_value`` in cents: what the held contracts cost (the venue marks
+        positions at cost, not at market).
 
         Never negative: a sub-cent shortfall of a maker filled in pieces shows as 0."""
         free = max(self.free, ZERO)
         cents = (free * 100).to_integral_value(rounding=ROUND_FLOOR)
+        exposure = sum((h.yes_cost + h.no_cost for h in self.holdings.values()), ZERO)
+        value = (exposure * 100).to_integral_value(rounding=ROUND_FLOOR)
         return {
             "balance": int(cents),
             "balance_dollars": dollars(free),
+            "portfolio_value": int(value),
+            "updated_ts": int(now),
+        }
+
+    def account_wire(self) -> AccountWire:
+        """This account in ``GET /sim/accounts``: exact cash, free and held by resting orders."""
+        return {
+            "account": self.name,
+            "cash_dollars": signed_dollars(self.cash),
+            "free_dollars": signed_dollars(self.free),
             "reserved_dollars": dollars(self.held),
         }
 
     def settle(
-        self, ticker: str, side: WireSide, count: Decimal, price: Decimal, fee: Decimal
+        self,
+        ticker: str,
+        side: WireSide,
+        count: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        *,
+        now: float,
     ) -> Decimal:
         """Debit one fill (a buy of ``side``), net YES+NO pairs back into cash; return the pairs.
 
@@ -157,6 +214,7 @@ class Account:
         holding = self.holdings.setdefault(ticker, Holding())
         holding.fees_paid += fee
         holding.traded += count * price
+        holding.updated = now
         if side is WireSide.YES:
             holding.yes += count
             holding.yes_cost += count * price

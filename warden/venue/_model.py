@@ -171,7 +171,9 @@ class OrderRequest:
 class Fill:
     """One side of one trade, as seen by the account that owned the order.
 
-    ``yes_price + no_price == 1``; ``fee`` is what this account paid beyond
+    ``trade_id`` is unique per fill (Kalshi: "same as fill_id"); ``client_order_id``
+    is kept for the venue's own use and never sent in a fill.  ``yes_price + no_price == 1``;
+    ``fee`` is what this account paid beyond
     ``count x its price`` (Kalshi's trade fee plus rounding fee, see
     :mod:`warden.venue._engine`).
     """
@@ -190,21 +192,41 @@ class Fill:
     fee: Decimal
     ts: float
 
+    @property
+    def outcome_side(self) -> WireSide:
+        """The side this fill positioned the account for: buy-yes and sell-no give YES."""
+        return self.side if self.action is WireAction.BUY else self.side.other
+
     def to_wire(self) -> FillWire:
+        """Kalshi's Fill object (get-fills.md); ``trade_id`` is ``fill_id`` (its legacy name)."""
+        outcome = self.outcome_side
         return {
+            "fill_id": self.trade_id,
+            "exchange_index": 0,
             "trade_id": self.trade_id,
             "order_id": self.order_id,
-            "client_order_id": self.client_order_id,
             "ticker": self.ticker,
+            "market_ticker": self.ticker,
             "side": str(self.side),
             "action": str(self.action),
+            "outcome_side": str(outcome),
+            "book_side": book_side_of(outcome),
             "count_fp": count_fp(self.count),
             "yes_price_dollars": price_fp(self.yes_price),
             "no_price_dollars": price_fp(self.no_price),
             "is_taker": self.is_taker,
-            "fee_cost": dollars(self.fee),
             "created_time": iso_time(self.ts),
+            "fee_cost": dollars(self.fee),
+            "subaccount_number": 0,
+            "ts": int(self.ts),
         }
+
+
+def book_side_of(outcome: WireSide) -> str:
+    """Kalshi's ``book_side`` of an outcome side: ``bid`` is YES, ``ask`` is NO.
+
+    (getting_started/order_direction.md)"""
+    return "bid" if outcome is WireSide.YES else "ask"
 
 
 @frozen
@@ -215,11 +237,16 @@ class BookDelta:
     side: WireSide
     price: Decimal
     delta: Decimal
+    account: str | None = None  # whose order caused the change, when one did
+    client_order_id: str | None = None  # that order's client id
 
 
 @frozen
 class FillEvent:
+    """A fill, and the account's position (YES - NO contracts) right after it."""
+
     fill: Fill
+    post_position: Decimal = ZERO
 
 
 @frozen
@@ -228,6 +255,8 @@ class OrderEvent:
 
     account: str
     order: OrderWire
+    created: float = 0.0
+    updated: float = 0.0
 
 
 VenueEvent = BookDelta | FillEvent | OrderEvent
@@ -263,3 +292,8 @@ class ManualClock:
 
 def iso_time(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def ts_ms(ts: float) -> int:
+    """A clock reading as Unix epoch milliseconds (Kalshi's ``ts_ms``)."""
+    return int(ts * 1000)

@@ -29,6 +29,8 @@ from warden.venue._model import PAYOUT
 from warden.venue._shapes import EventWire, MarketWire
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+SERIES_TICKER = "SIMEV"
+"""The ``series_ticker`` of every event of the realistic mode."""
 _probability = validators.probability()
 _seconds = validators.number(0, inclusive=True, finite=True, unit="seconds")
 
@@ -159,7 +161,7 @@ class Event:
         """Kalshi's Event object (``markets`` nested only when given)."""
         wire: EventWire = {
             "event_ticker": self.event_ticker,
-            "series_ticker": "SIMEV",
+            "series_ticker": SERIES_TICKER,
             "title": f"Simulated event {self.event_ticker}",
             "sub_title": f"{len(self.tickers)} outcomes",
             "category": "Simulated",

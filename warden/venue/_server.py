@@ -15,6 +15,7 @@ from the start call; nothing is left running then.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -23,8 +24,10 @@ from typing import cast
 import trio
 from attrs import frozen
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.protocol.ws_stream import WSStream
 from hypercorn.trio import serve
 from hypercorn.typing import ASGIFramework
+from wsproto.events import Ping
 
 from warden.venue._http import REST, VenueApp
 from warden.venue._model import Clock
@@ -32,6 +35,10 @@ from warden.venue._stream import WS_PATH
 from warden.venue._venue import SimVenue, VenueConfig
 
 HOST = "127.0.0.1"
+HEARTBEAT = b"heartbeat"
+"""The body of the venue's websocket PINGs, as Kalshi sends them."""
+_PING_PAYLOAD = "warden_ping_payload"
+_PING_GATE = "warden_ping_gate"
 
 
 @frozen
@@ -51,16 +58,46 @@ class VenueServer:
         return f"ws://{HOST}:{self.port}{WS_PATH}"
 
 
-def _hypercorn_config(config: VenueConfig) -> HypercornConfig:
+def _hypercorn_config(config: VenueConfig, sim: SimVenue | None = None) -> HypercornConfig:
     hyper = HypercornConfig()
     hyper.bind = [f"{HOST}:{config.port}"]
     hyper.accesslog = None
     # hypercorn logs "Running on ..." at INFO; the caller reports the URL itself
     hyper.errorlog = logging.getLogger("warden.venue.hypercorn")
     hyper.graceful_timeout = 1.0
-    if config.heartbeat_seconds > 0:
-        hyper.websocket_ping_interval = config.heartbeat_seconds
+    if 0 < config.ping_seconds < math.inf:
+        hyper.websocket_ping_interval = config.ping_seconds
+        setattr(hyper, _PING_PAYLOAD, HEARTBEAT)  # read by _send_pings below
+        if sim is not None:  # the stream's silence fault withholds PINGs too
+            setattr(hyper, _PING_GATE, lambda: not sim.dice.faults.stream.silence)
     return hyper
+
+
+async def _send_pings(self: WSStream) -> None:
+    """Hypercorn's ping loop, Kalshi's way: wait an interval, then PING with the payload
+    the server's config names (``heartbeat`` for the venue; any other server runs
+    hypercorn's own loop), websockets/connection-keep-alive.md; none while the
+    config's gate (the venue's silence fault) says no."""
+    payload = getattr(self.config, _PING_PAYLOAD, None)
+    if payload is None:  # not the venue's server: hypercorn's own loop
+        await _hypercorn_send_pings(self)
+        return
+    gate = getattr(self.config, _PING_GATE, None)
+    interval = self.config.websocket_ping_interval
+    assert interval is not None  # hypercorn starts this loop only with an interval
+    while True:
+        await self.context.sleep(interval)
+        if self.closed:  # the connection closed while we slept
+            break
+        if gate is None or gate():
+            await self._send_wsproto_event(Ping(payload=payload))
+
+
+# Hypercorn sends empty PINGs at a fixed interval and has no setting for their body;
+# Kalshi's carry "heartbeat".  The replacement keeps hypercorn's behaviour for every
+# config that does not name a payload (only the venue's does).
+_hypercorn_send_pings = WSStream._send_pings
+WSStream._send_pings = _send_pings  # type: ignore[method-assign]
 
 
 async def serve_venue(
@@ -80,7 +117,7 @@ async def serve_venue(
     async with trio.open_nursery() as nursery:
         # a plain ASGI 3 callable: it reads events as dicts, hypercorn names each as a TypedDict
         app = cast("ASGIFramework", VenueApp(sim))
-        binds = await nursery.start(partial(serve, app, _hypercorn_config(config)))
+        binds = await nursery.start(partial(serve, app, _hypercorn_config(config, sim)))
         url = binds[0]
         port = int(url.rsplit(":", 1)[1])
         if config.dynamics.tick_seconds > 0:

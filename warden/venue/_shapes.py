@@ -14,50 +14,66 @@ from __future__ import annotations
 
 from typing import NotRequired, TypeAlias, TypedDict
 
-from warden.json_types import Json
-
 
 class OrderWire(TypedDict):
-    """Kalshi's Order object (:meth:`warden.venue._ledger.OrderState.to_wire`)."""
+    """Kalshi's Order object, get-orders.md (:meth:`warden.venue._ledger.OrderState.to_wire`).
+
+    ``client_order_id`` is ``""`` when the order has none (the field is required);
+    ``side``/``action`` are the deprecated direction, ``outcome_side``/``book_side``
+    the canonical one."""
 
     order_id: str
-    client_order_id: str | None
+    user_id: str
+    client_order_id: str
     ticker: str
     side: str
     action: str
+    outcome_side: str
+    book_side: str
     type: str
-    time_in_force: str
     status: str
     yes_price_dollars: str
     no_price_dollars: str
-    initial_count_fp: str
     fill_count_fp: str
     remaining_count_fp: str
-    taker_fees_dollars: str
-    maker_fees_dollars: str
+    initial_count_fp: str
     taker_fill_cost_dollars: str
     maker_fill_cost_dollars: str
-    cancel_reason: str | None
+    taker_fees_dollars: str
+    maker_fees_dollars: str
+    expiration_time: str | None
     created_time: str
     last_update_time: str
-    self_trade_prevention_type: NotRequired[str]  # the realistic mode only
+    self_trade_prevention_type: str | None
+    order_group_id: str | None
+    cancel_order_on_pause: bool
+    subaccount_number: int
+    exchange_index: int
 
 
 class FillWire(TypedDict):
-    """Kalshi's Fill object (:meth:`warden.venue._model.Fill.to_wire`)."""
+    """Kalshi's Fill object, get-fills.md (:meth:`warden.venue._model.Fill.to_wire`).
 
+    No ``client_order_id``: Kalshi removed it from fills (changelog, 2026-03-30)."""
+
+    fill_id: str
+    exchange_index: int
     trade_id: str
     order_id: str
-    client_order_id: str | None
     ticker: str
+    market_ticker: str
     side: str
     action: str
+    outcome_side: str
+    book_side: str
     count_fp: str
     yes_price_dollars: str
     no_price_dollars: str
     is_taker: bool
-    fee_cost: str
     created_time: str
+    fee_cost: str
+    subaccount_number: int
+    ts: int
 
 
 class PriceRangeWire(TypedDict):
@@ -67,39 +83,86 @@ class PriceRangeWire(TypedDict):
 
 
 class MarketWire(TypedDict):
-    """Kalshi's Market object (:meth:`warden.venue._engine.MatchingEngine.market`)."""
+    """Kalshi's Market object, get-market.md (:meth:`warden.venue._venue.SimVenue.market`)."""
 
     ticker: str
+    event_ticker: str
+    market_type: str
     title: str
+    subtitle: str
+    yes_sub_title: str
+    no_sub_title: str
+    created_time: str
+    updated_time: str
+    open_time: str
+    close_time: str
+    expiration_time: str
+    latest_expiration_time: str
+    settlement_timer_seconds: int
     status: str
-    yes_bid_dollars: str | None
-    yes_ask_dollars: str | None
-    no_bid_dollars: str | None
-    no_ask_dollars: str | None
+    notional_value_dollars: str
+    yes_bid_dollars: str
+    yes_ask_dollars: str
+    no_bid_dollars: str
+    no_ask_dollars: str
+    yes_bid_size_fp: str
+    yes_ask_size_fp: str
+    last_price_dollars: str
+    previous_yes_bid_dollars: str
+    previous_yes_ask_dollars: str
+    previous_price_dollars: str
     volume_fp: str
+    volume_24h_fp: str
     open_interest_fp: str
+    result: str
+    can_close_early: bool
+    expiration_value: str
+    rules_primary: str
+    rules_secondary: str
     price_level_structure: str
     price_ranges: list[PriceRangeWire]
-    event_ticker: NotRequired[str]  # the realistic mode only (SimVenue.market)
+    exchange_index: int
 
 
 class PositionWire(TypedDict):
-    """An entry of ``market_positions`` (:meth:`warden.venue._ledger.Account.positions_wire`)."""
+    """An entry of ``market_positions``, get-positions.md (:meth:`Account.positions_wire`)."""
 
     ticker: str
+    exchange_index: int
+    total_traded_dollars: str
     position_fp: str
     market_exposure_dollars: str
     realized_pnl_dollars: str
     fees_paid_dollars: str
-    total_traded_dollars: str
-    resting_orders_count: int
+    last_updated_ts: str
+
+
+class EventPositionWire(TypedDict):
+    """An entry of ``event_positions``, get-positions.md."""
+
+    event_ticker: str
+    total_cost_dollars: str
+    total_cost_shares_fp: str
+    event_exposure_dollars: str
+    realized_pnl_dollars: str
+    fees_paid_dollars: str
 
 
 class BalanceWire(TypedDict):
-    """``GET /portfolio/balance`` (:meth:`warden.venue._ledger.Account.balance_wire`)."""
+    """``GET /portfolio/balance``, get-balance.md (:meth:`Account.balance_wire`)."""
 
     balance: int
     balance_dollars: str
+    portfolio_value: int
+    updated_ts: int
+
+
+class AccountWire(TypedDict):
+    """One account in ``GET /sim/accounts`` (ground truth, not a Kalshi shape)."""
+
+    account: str
+    cash_dollars: str
+    free_dollars: str
     reserved_dollars: str
 
 
@@ -119,7 +182,13 @@ class Rejection(RejectionContext):
     message: str
 
 
-TruthRecord: TypeAlias = OrderWire | FillWire | Rejection
+class CanceledRecord(OrderWire):
+    """An ``order_canceled`` truth record: the order plus why the venue canceled it."""
+
+    cancel_reason: str
+
+
+TruthRecord: TypeAlias = OrderWire | FillWire | Rejection | CanceledRecord
 """What a truth entry records, by its kind: an order (accepted, canceled), a fill, a rejection."""
 
 
@@ -208,10 +277,15 @@ class StatsWire(TypedDict):
 
 
 class BookDeltaMsg(TypedDict):
+    """asyncapi ``orderbookDeltaPayload.msg``."""
+
     market_ticker: str
+    market_id: str
     price_dollars: str
     delta_fp: str
     side: str
+    ts_ms: int
+    client_order_id: NotRequired[str]  # only to the account whose order caused it
 
 
 class SnapshotSides(TypedDict, total=False):
@@ -222,14 +296,63 @@ class SnapshotSides(TypedDict, total=False):
 
 
 class SnapshotMsg(SnapshotSides):
+    """asyncapi ``orderbookSnapshotPayload.msg``."""
+
     market_ticker: str
+    market_id: str
 
 
-class FillMsg(FillWire):
+class FillMsg(TypedDict):
+    """asyncapi ``fillPayload.msg`` (channel ``fill``)."""
+
+    trade_id: str
+    order_id: str
     market_ticker: str
+    exchange_index: int
+    is_taker: bool
+    side: str
+    yes_price_dollars: str
+    count_fp: str
+    fee_cost: str
+    action: str
+    ts: int
+    ts_ms: int
+    post_position_fp: str
+    purchased_side: str
+    outcome_side: str
+    book_side: str
+    client_order_id: NotRequired[str]  # when the order has one
 
 
-StreamMsg: TypeAlias = BookDeltaMsg | SnapshotMsg | FillMsg | OrderWire
+class UserOrderMsg(TypedDict):
+    """asyncapi ``userOrderPayload.msg`` (channel ``user_orders``, type ``user_order``)."""
+
+    order_id: str
+    user_id: str
+    ticker: str
+    status: str
+    side: str
+    is_yes: bool
+    outcome_side: str
+    book_side: str
+    yes_price_dollars: str
+    fill_count_fp: str
+    remaining_count_fp: str
+    initial_count_fp: str
+    taker_fill_cost_dollars: str
+    maker_fill_cost_dollars: str
+    taker_fees_dollars: str
+    maker_fees_dollars: str
+    client_order_id: str
+    created_time: str
+    created_ts_ms: int
+    last_update_time: str
+    last_updated_ts_ms: int
+    subaccount_number: int
+    self_trade_prevention_type: NotRequired[str]
+
+
+StreamMsg: TypeAlias = BookDeltaMsg | SnapshotMsg | FillMsg | UserOrderMsg
 """The ``msg`` of a data frame: a book delta or snapshot, a fill, an order."""
 
 
@@ -256,11 +379,35 @@ class SubscribedFrame(TypedDict):
 class UnsubscribedFrame(TypedDict):
     type: str
     id: int | None
-    sid: Json  # echoed as the client wrote it
+    sid: int
+    seq: int
+
+
+class UpdatedMsg(TypedDict):
+    market_tickers: list[str]
+    market_ids: list[str]
+
+
+class UpdatedFrame(TypedDict):
+    """``ok`` answering ``update_subscription``."""
+
+    type: str
+    id: int | None
+    sid: int
+    seq: int
+    msg: UpdatedMsg
+
+
+class ListedFrame(TypedDict):
+    """``ok`` answering ``list_subscriptions``."""
+
+    type: str
+    id: int | None
+    msg: list[SubscribedMsg]
 
 
 class ErrorMsg(TypedDict):
-    code: str
+    code: int
     msg: str
 
 
@@ -270,10 +417,7 @@ class ErrorFrame(TypedDict):
     msg: ErrorMsg
 
 
-class HeartbeatFrame(TypedDict):
-    type: str
-    ts: float
-
-
-ControlFrame: TypeAlias = SubscribedFrame | UnsubscribedFrame | ErrorFrame | HeartbeatFrame
-"""A frame outside any subscription: a reply to a command, an error, a heartbeat."""
+ControlFrame: TypeAlias = (
+    SubscribedFrame | UnsubscribedFrame | UpdatedFrame | ListedFrame | ErrorFrame
+)
+"""A frame outside any subscription's sequence: a reply to a command or an error."""

@@ -1,29 +1,43 @@
-"""The websocket stream ``/trade-api/ws/v2``: order book snapshots and deltas, fills, orders.
+"""The websocket stream ``/trade-api/ws/v2``, as Kalshi's asyncapi.yaml describes it.
 
-Protocol (Kalshi trade API v2 shapes)::
+Commands and answers (asyncapi ``components.messages``)::
 
     -> {"id": 1, "cmd": "subscribe",
-        "params": {"channels": ["orderbook_delta"], "market_tickers": ["SIM-001"]}}
+        "params": {"channels": ["orderbook_delta"], "market_tickers": ["SIM-001", "SIM-002"]}}
     <- {"type": "subscribed", "id": 1, "msg": {"channel": "orderbook_delta", "sid": 1}}
     <- {"type": "orderbook_snapshot", "sid": 1, "seq": 1,
-        "msg": {"market_ticker": "SIM-001",
+        "msg": {"market_ticker": "SIM-001", "market_id": "<uuid>",
                 "yes_dollars_fp": [["0.4500", "10.00"], ...], "no_dollars_fp": [...]}}
-    <- {"type": "orderbook_delta", "sid": 1, "seq": 2,
-        "msg": {"market_ticker": "SIM-001", "price_dollars": "0.4500", "delta_fp": "-3.00",
-                "side": "no"}}
-    <- {"type": "heartbeat", "ts": 1700000000.0}          (every heartbeat_seconds)
-    -> {"id": 2, "cmd": "unsubscribe", "params": {"sids": [1]}}
-    <- {"type": "unsubscribed", "id": 2, "sid": 1}
+    <- {"type": "orderbook_delta", "sid": 1, "seq": 3,
+        "msg": {"market_ticker": "SIM-001", "market_id": "<uuid>", "price_dollars": "0.4500",
+                "delta_fp": "-3.00", "side": "no", "ts_ms": 1700000000000}}
+    -> {"id": 2, "cmd": "update_subscription",
+        "params": {"sids": [1], "action": "get_snapshot"}}
+    <- {"type": "ok", "id": 2, "sid": 1, "seq": 5, "msg": {"market_tickers": [...], ...}}
+    -> {"id": 3, "cmd": "unsubscribe", "params": {"sids": [1]}}
+    <- {"type": "unsubscribed", "id": 3, "sid": 1, "seq": 7}
 
-Each subscribed channel gets its own ``sid``; every frame of a subscription
-carries ``seq``, contiguous from 1 (one snapshot per market first, then
-deltas).  Prices and counts are Kalshi's fixed-point strings (4 and 2
-decimals); a snapshot side with no levels is left out of the message, as
-Kalshi does.  Omitting ``market_tickers`` means every market.  The private
-channels ``fill`` (type ``fill``) and ``orders`` (type ``order``) carry the
-trader account's fills and order updates, sequenced the same way.  A bad
-command gets ``{"type": "error", "id": ..., "msg": {"code": ..., "msg": ...}}``
-and the connection stays open.  Hypercorn also sends websocket pings.
+One ``sid`` per channel of a subscribe, covering every market it names
+(``market_ticker`` or ``market_tickers``; none named means every market);
+``seq`` counts that sid's frames from 1.  ``update_subscription`` takes
+exactly one sid (``sids: [n]`` or ``sid: n``; else error 12) and an
+``action``: ``add_markets``/``delete_markets`` with ``market_tickers``, or
+``get_snapshot``, which re-sends the subscription's snapshots (or those of the
+``market_tickers`` given) without changing it.  ``use_yes_price: true`` prices
+the NO side of that subscription's snapshots and deltas in the YES leg
+(``1 - price``), as asyncapi's subscribe params describe.  ``list_subscriptions``
+answers ``{"type": "ok", "id", "msg": [{"channel", "sid"}, ...]}``.  Errors
+are ``{"type": "error", "id", "msg": {"code": <int>, "msg": ...}}`` with
+asyncapi's numeric codes (:data:`ERRORS`); the connection stays open.
+
+Private channels, for the trader account's own orders: ``fill`` (frames of
+type ``fill``, asyncapi ``fillPayload``) and ``user_orders`` (type
+``user_order``, ``userOrderPayload``).  A delta caused by the trader's own
+order carries its ``client_order_id`` (only on the trader's connection).
+
+Liveness is websocket PING control frames with body ``heartbeat`` every
+``VenueConfig.ping_interval_s`` (Kalshi: 10 s, websockets/connection-keep-alive.md),
+sent by the server (:mod:`warden.venue._server`); there is no JSON heartbeat.
 
 A snapshot is taken in the same atomic step as the subscription is
 registered, so no event falls between the snapshot and the first delta.  A
@@ -36,6 +50,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+import uuid
+from decimal import Decimal
+from typing import cast
 
 import trio
 from attrs import define, field
@@ -47,38 +64,79 @@ from warden.venue._book import OrderBook
 from warden.venue._engine import TRADER, MatchingEngine
 from warden.venue._faults import FaultDice
 from warden.venue._model import (
+    PAYOUT,
     BookDelta,
     FillEvent,
     OrderEvent,
     VenueEvent,
     WireSide,
     count_fp,
+    iso_time,
     price_fp,
     signed_count_fp,
+    ts_ms,
 )
 from warden.venue._shapes import (
     BookDeltaMsg,
     ControlFrame,
     DataFrame,
     FillMsg,
+    ListedFrame,
     SnapshotMsg,
     SnapshotSides,
     StreamMsg,
+    SubscribedMsg,
+    UserOrderMsg,
 )
 from warden.venue._wire import dump_json
 
 WS_PATH = "/trade-api/ws/v2"
-CHANNELS = ("orderbook_delta", "fill", "orders")
+BOOK = "orderbook_delta"
+FILL = "fill"
+USER_ORDERS = "user_orders"
+CHANNELS = (BOOK, FILL, USER_ORDERS)
 OUTBOX_LIMIT = 10_000
 CLOSE_GOING_AWAY = 1011
+
+ERRORS = {
+    1: "Unable to process message",
+    2: "Params required",
+    3: "Channels required",
+    4: "Subscription IDs required",
+    5: "Unknown command",
+    6: "Already subscribed",
+    7: "Unknown subscription ID",
+    8: "Unknown channel name",
+    11: "Invalid parameter",
+    12: "Exactly one subscription ID is required",
+    13: "Unsupported action",
+    14: "Market Ticker required",
+    15: "Action required",
+    16: "Market not found",
+}
+"""The asyncapi error codes the venue answers with (info.description of asyncapi.yaml)."""
+_MARKET_IDS = uuid.UUID("6f0d5b2e-0000-4000-8000-000000000000")
+
+
+def market_id(ticker: str) -> str:
+    """A market's ``market_id``: a UUID derived from its ticker (stable across runs)."""
+    return str(uuid.uuid5(_MARKET_IDS, ticker))
+
+
+class _CommandError(Exception):
+    def __init__(self, code: int, detail: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail or ERRORS[code]
 
 
 @define
 class _Subscription:
     sid: int
     channel: str
-    tickers: frozenset[str] | None
+    tickers: list[str]  # in the order subscribed; every market when none was named
     seq: int = 0
+    yes_price: bool = False  # use_yes_price: NO-side levels in YES-leg prices
 
 
 _CLOSE = None  # in the outbox: close the connection (an injected drop)
@@ -149,90 +207,162 @@ class _Session:
         self._enqueue_data(frame)
 
     def on_event(self, event: VenueEvent) -> None:
-        routed = _route(event)
+        routed = _route(event, self.hub.engine.clock.now())
         if routed is None:
             return
         channel, kind, ticker, msg = routed
         for sub in list(self.subscriptions.values()):
-            if sub.channel == channel and (sub.tickers is None or ticker in sub.tickers):
-                self.publish(sub, kind, msg)
+            if sub.channel == channel and ticker in sub.tickers:
+                self.publish(sub, kind, _yes_leg(msg) if sub.yes_price else msg)
 
     def command(self, text: str) -> None:
         """Handle one client frame; every problem is answered with an error frame."""
         try:
             request: Json = json.loads(text, parse_constant=_no_constants)
         except (ValueError, RecursionError):
-            self._error(None, "bad_json", "frame is not valid JSON")
+            self._error(None, 1, "frame is not valid JSON")
             return
+        raw_id = request.get("id") if isinstance(request, dict) else None
+        ident = raw_id if type(raw_id) is int else None
+        try:
+            self._dispatch(ident, request)
+        except _CommandError as error:
+            self._error(ident, error.code, error.detail)
+
+    def _dispatch(self, ident: int | None, request: Json) -> None:
         if not isinstance(request, dict):
-            self._error(None, "bad_command", "frame must be a JSON object")
-            return
-        ident = request.get("id")
-        ident = ident if isinstance(ident, int) and not isinstance(ident, bool) else None
+            raise _CommandError(1, "a command is a JSON object")
         params = request.get("params", {})
         if not isinstance(params, dict):
-            self._error(ident, "bad_params", "params must be an object")
-            return
-        cmd = request.get("cmd")
-        if cmd == "subscribe":
-            self._subscribe(ident, params)
-        elif cmd == "unsubscribe":
-            self._unsubscribe(ident, params)
-        else:
-            self._error(ident, "unknown_command", "cmd must be 'subscribe' or 'unsubscribe'")
+            raise _CommandError(2, "params must be an object")
+        commands = {
+            "subscribe": lambda: self._subscribe(ident, params),
+            "unsubscribe": lambda: self._unsubscribe(ident, params),
+            "update_subscription": lambda: self._update(ident, params),
+            "list_subscriptions": lambda: self._list(ident),
+        }
+        handler = commands.get(str(request.get("cmd")))
+        if handler is None:
+            raise _CommandError(5)
+        handler()
 
-    def _subscribe(self, ident: int | None, params: JsonObject) -> None:
-        engine = self.hub.engine
-        given = params.get("channels")
-        if not isinstance(given, list) or not given or not all(c in CHANNELS for c in given):
-            self._error(ident, "bad_channels", f"channels must be a non-empty list of {CHANNELS}")
-            return
-        channels = [c for c in given if isinstance(c, str)]  # all of them: each is in CHANNELS
+    def _tickers(self, params: JsonObject, *, required: bool = False) -> list[str] | None:
+        """The markets a command names (``market_ticker`` or ``market_tickers``)."""
         named = params.get("market_tickers", params.get("market_ticker"))
+        if named is None:
+            if required:
+                raise _CommandError(14)
+            return None
         if isinstance(named, str):
             named = [named]
-        if named is not None and (
-            not isinstance(named, list)
-            or not all(isinstance(t, str) and t in engine.tickers for t in named)
-        ):
-            self._error(ident, "bad_market_tickers", "market_tickers must list known tickers")
-            return
-        # an empty or absent list means every market
-        tickers = [t for t in named or () if isinstance(t, str)] or engine.tickers
+        if not isinstance(named, list) or not all(isinstance(t, str) for t in named):
+            raise _CommandError(11, "market_tickers must be a list of tickers")
+        tickers = [t for t in named if isinstance(t, str)]
+        unknown = [t for t in tickers if t not in self.hub.engine.tickers]
+        if unknown:
+            raise _CommandError(16, f"Market not found: {unknown[0]}")
+        if required and not tickers:
+            raise _CommandError(14)
+        return list(dict.fromkeys(tickers))
+
+    def _subscribe(self, ident: int | None, params: JsonObject) -> None:
+        given = params.get("channels")
+        if not isinstance(given, list) or not given:
+            raise _CommandError(3)
+        if not all(isinstance(c, str) and c in CHANNELS for c in given):
+            raise _CommandError(8)
+        yes_price = params.get("use_yes_price", False)
+        if type(yes_price) is not bool:
+            raise _CommandError(11, "use_yes_price must be a boolean")
+        channels = list(dict.fromkeys(c for c in given if isinstance(c, str)))
+        tickers = self._tickers(params) or self.hub.engine.tickers
+        for channel in channels:
+            for sub in self.subscriptions.values():
+                if sub.channel == channel and set(sub.tickers) & set(tickers):
+                    raise _CommandError(6, f"Already subscribed: {channel}")
         for channel in channels:
             self.hub.next_sid += 1
-            sub = _Subscription(self.hub.next_sid, channel, frozenset(tickers))
+            sub = _Subscription(self.hub.next_sid, channel, list(tickers), yes_price=yes_price)
             self.subscriptions[sub.sid] = sub
             self.enqueue(
                 {"type": "subscribed", "id": ident, "msg": {"channel": channel, "sid": sub.sid}}
             )
-            if channel == "orderbook_delta":
-                for ticker in tickers:
-                    msg: SnapshotMsg = {
-                        "market_ticker": ticker,
-                        **snapshot_sides(engine.book(ticker)),
-                    }
-                    self.publish(sub, "orderbook_snapshot", msg)
+            if channel == BOOK:
+                self._snapshots(sub, tickers)
+
+    def _snapshots(self, sub: _Subscription, tickers: list[str]) -> None:
+        for ticker in tickers:
+            msg: SnapshotMsg = {
+                "market_ticker": ticker,
+                "market_id": market_id(ticker),
+                **snapshot_sides(self.hub.engine.book(ticker), yes_price=sub.yes_price),
+            }
+            self.publish(sub, "orderbook_snapshot", msg)
+
+    def _sids(self, params: JsonObject) -> list[int]:
+        sids = params.get("sids", [params["sid"]] if "sid" in params else None)
+        if sids is None or sids == []:
+            raise _CommandError(4)
+        if not isinstance(sids, list) or not all(type(s) is int for s in sids):
+            raise _CommandError(11, "sids must be a list of integers")
+        numbers = [s for s in sids if type(s) is int]
+        if any(s not in self.subscriptions for s in numbers):
+            raise _CommandError(7)
+        return list(dict.fromkeys(numbers))
 
     def _unsubscribe(self, ident: int | None, params: JsonObject) -> None:
-        """Every sid must be an integer (not a bool or float) this connection holds, each
-        once; otherwise one ``bad_sids`` error and nothing is unsubscribed."""
-        sids = params.get("sids")
-        valid = (
-            isinstance(sids, list)
-            and all(type(sid) is int and sid in self.subscriptions for sid in sids)
-            and len(set(sids)) == len(sids)
-        )
-        if not valid:
-            self._error(ident, "bad_sids", "sids must list this connection's subscriptions")
-            return
-        assert isinstance(sids, list)
-        for sid in sids:
-            assert type(sid) is int
-            del self.subscriptions[sid]
-            self.enqueue({"type": "unsubscribed", "id": ident, "sid": sid})
+        """Every sid must be this connection's; otherwise one error and nothing changes."""
+        for sid in self._sids(params):
+            sub = self.subscriptions.pop(sid)
+            self.enqueue({"type": "unsubscribed", "id": ident, "sid": sid, "seq": sub.seq})
 
-    def _error(self, ident: int | None, code: str, message: str) -> None:
+    def _update(self, ident: int | None, params: JsonObject) -> None:
+        sids = self._sids(params)
+        if len(sids) != 1:
+            raise _CommandError(12)
+        sub = self.subscriptions[sids[0]]
+        action = params.get("action")
+        if action is None:
+            raise _CommandError(15)
+        if action == "get_snapshot":
+            if sub.channel != BOOK:
+                raise _CommandError(13, "get_snapshot is for orderbook_delta subscriptions")
+            named = self._tickers(params)
+            if named is not None and not set(named) <= set(sub.tickers):
+                raise _CommandError(11, "market_tickers must be markets of the subscription")
+            self._snapshots(sub, named or sub.tickers)
+        elif action in ("add_markets", "delete_markets"):
+            named = self._tickers(params, required=True) or []
+            if action == "add_markets":
+                added = [t for t in named if t not in sub.tickers]
+                sub.tickers.extend(added)
+                if sub.channel == BOOK:
+                    self._snapshots(sub, added)
+            else:
+                sub.tickers[:] = [t for t in sub.tickers if t not in named]
+        else:
+            raise _CommandError(13)
+        self.enqueue(
+            {
+                "type": "ok",
+                "id": ident,
+                "sid": sub.sid,
+                "seq": sub.seq,
+                "msg": {
+                    "market_tickers": list(sub.tickers),
+                    "market_ids": [market_id(t) for t in sub.tickers],
+                },
+            }
+        )
+
+    def _list(self, ident: int | None) -> None:
+        listed: list[SubscribedMsg] = [
+            {"channel": s.channel, "sid": s.sid} for s in self.subscriptions.values()
+        ]
+        frame: ListedFrame = {"type": "ok", "id": ident, "msg": listed}
+        self.enqueue(frame)
+
+    def _error(self, ident: int | None, code: int, message: str) -> None:
         self.enqueue({"type": "error", "id": ident, "msg": {"code": code, "msg": message}})
 
 
@@ -241,10 +371,18 @@ def wire_levels(book: OrderBook, side: WireSide) -> list[list[str]]:
     return [[price_fp(price), count_fp(size)] for price, size in book.levels(side)]
 
 
-def snapshot_sides(book: OrderBook) -> SnapshotSides:
-    """``yes_dollars_fp`` / ``no_dollars_fp`` of a snapshot; an empty side's key is absent."""
+def snapshot_sides(book: OrderBook, *, yes_price: bool = False) -> SnapshotSides:
+    """``yes_dollars_fp`` / ``no_dollars_fp`` of a snapshot; an empty side's key is absent.
+
+    With ``yes_price`` (the subscription's ``use_yes_price``) the NO bids are priced
+    in the YES leg (``1 - price``: the YES ask they make), still ascending."""
     sides: SnapshotSides = {}
     yes, no = wire_levels(book, WireSide.YES), wire_levels(book, WireSide.NO)
+    if yes_price:
+        no = [
+            [price_fp(PAYOUT - price), count_fp(size)] for price, size in book.levels(WireSide.NO)
+        ]
+        no.reverse()
     if yes:
         sides["yes_dollars_fp"] = yes
     if no:
@@ -252,23 +390,92 @@ def snapshot_sides(book: OrderBook) -> SnapshotSides:
     return sides
 
 
-def _route(event: VenueEvent) -> tuple[str, str, str, StreamMsg] | None:
+def _yes_leg(msg: StreamMsg) -> StreamMsg:
+    """A NO-side delta priced in the YES leg (``use_yes_price``); anything else as it is."""
+    if "delta_fp" in msg and msg.get("side") == "no":
+        delta = cast("BookDeltaMsg", msg)
+        return {**delta, "price_dollars": price_fp(PAYOUT - Decimal(delta["price_dollars"]))}
+    return msg
+
+
+def _route(event: VenueEvent, now: float) -> tuple[str, str, str, StreamMsg] | None:
     """(channel, frame type, ticker, msg) of an engine event, or None if no client sees it."""
     if isinstance(event, BookDelta):
         msg: BookDeltaMsg = {
             "market_ticker": event.ticker,
+            "market_id": market_id(event.ticker),
             "price_dollars": price_fp(event.price),
             "delta_fp": signed_count_fp(event.delta),
             "side": str(event.side),
+            "ts_ms": ts_ms(now),
         }
-        return "orderbook_delta", "orderbook_delta", event.ticker, msg
+        if event.account == TRADER and event.client_order_id is not None:
+            msg["client_order_id"] = event.client_order_id
+        return BOOK, "orderbook_delta", event.ticker, msg
     if isinstance(event, FillEvent) and event.fill.account == TRADER:
-        fill = event.fill
-        fill_msg: FillMsg = {"market_ticker": fill.ticker, **fill.to_wire()}
-        return "fill", "fill", fill.ticker, fill_msg
+        return FILL, "fill", event.fill.ticker, _fill_msg(event)
     if isinstance(event, OrderEvent) and event.account == TRADER:
-        return "orders", "order", event.order["ticker"], event.order
+        return USER_ORDERS, "user_order", event.order["ticker"], _user_order_msg(event)
     return None
+
+
+def _fill_msg(event: FillEvent) -> FillMsg:
+    """asyncapi ``fillPayload.msg``."""
+    fill = event.fill
+    wire = fill.to_wire()
+    msg: FillMsg = {
+        "trade_id": fill.trade_id,
+        "order_id": fill.order_id,
+        "market_ticker": fill.ticker,
+        "exchange_index": 0,
+        "is_taker": fill.is_taker,
+        "side": wire["side"],
+        "yes_price_dollars": wire["yes_price_dollars"],
+        "count_fp": wire["count_fp"],
+        "fee_cost": wire["fee_cost"],
+        "action": wire["action"],
+        "ts": int(fill.ts),
+        "ts_ms": ts_ms(fill.ts),
+        "post_position_fp": signed_count_fp(event.post_position),
+        "purchased_side": wire["outcome_side"],
+        "outcome_side": wire["outcome_side"],
+        "book_side": wire["book_side"],
+    }
+    if fill.client_order_id is not None:
+        msg["client_order_id"] = fill.client_order_id
+    return msg
+
+
+def _user_order_msg(event: OrderEvent) -> UserOrderMsg:
+    """asyncapi ``userOrderPayload.msg``."""
+    order = event.order
+    msg: UserOrderMsg = {
+        "order_id": order["order_id"],
+        "user_id": order["user_id"],
+        "ticker": order["ticker"],
+        "status": order["status"],
+        "side": order["side"],
+        "is_yes": order["outcome_side"] == "yes",
+        "outcome_side": order["outcome_side"],
+        "book_side": order["book_side"],
+        "yes_price_dollars": order["yes_price_dollars"],
+        "fill_count_fp": order["fill_count_fp"],
+        "remaining_count_fp": order["remaining_count_fp"],
+        "initial_count_fp": order["initial_count_fp"],
+        "taker_fill_cost_dollars": order["taker_fill_cost_dollars"],
+        "maker_fill_cost_dollars": order["maker_fill_cost_dollars"],
+        "taker_fees_dollars": order["taker_fees_dollars"],
+        "maker_fees_dollars": order["maker_fees_dollars"],
+        "client_order_id": order["client_order_id"],
+        "created_time": iso_time(event.created),
+        "created_ts_ms": ts_ms(event.created),
+        "last_update_time": iso_time(event.updated),
+        "last_updated_ts_ms": ts_ms(event.updated),
+        "subaccount_number": 0,
+    }
+    if order["self_trade_prevention_type"] is not None:
+        msg["self_trade_prevention_type"] = order["self_trade_prevention_type"]
+    return msg
 
 
 def _no_constants(name: str) -> object:
@@ -278,10 +485,9 @@ def _no_constants(name: str) -> object:
 class StreamHub:
     """Every open websocket session of one venue, fed from the engine's events."""
 
-    def __init__(self, engine: MatchingEngine, dice: FaultDice, heartbeat_seconds: float) -> None:
+    def __init__(self, engine: MatchingEngine, dice: FaultDice) -> None:
         self.engine = engine
         self.dice = dice
-        self.heartbeat_seconds = heartbeat_seconds
         self.next_sid = 0
         self._sessions: set[_Session] = set()
         engine.subscribe(self._on_event)
@@ -309,8 +515,6 @@ class StreamHub:
             with session.scope:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._pump, session, outbox_out, send)
-                    if self.heartbeat_seconds > 0:
-                        nursery.start_soon(self._heartbeats, session)
                     await self._listen(session, receive)
                     nursery.cancel_scope.cancel()
         finally:
@@ -327,11 +531,6 @@ class StreamHub:
                 data = message.get("bytes") or b""
                 text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else ""
             session.command(str(text))
-
-    async def _heartbeats(self, session: _Session) -> None:
-        while True:
-            await trio.sleep(self.heartbeat_seconds)
-            session.enqueue({"type": "heartbeat", "ts": self.engine.clock.now()})
 
     async def _pump(
         self, session: _Session, outbox: trio.MemoryReceiveChannel[str | None], send: Send

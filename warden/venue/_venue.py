@@ -18,8 +18,9 @@ from attrs import field, frozen
 
 from actors import money
 from supervision import validators
+from warden.venue._auth import load_public_keys
 from warden.venue._dynamics import DynamicsConfig, MarketDynamics
-from warden.venue._engine import COMPETITOR, HOUSE, TRADER, MatchingEngine
+from warden.venue._engine import COMPETITOR, DEFAULT_EVENT, HOUSE, TRADER, MatchingEngine
 from warden.venue._events import EventDynamics
 from warden.venue._faults import FaultDice, Faults
 from warden.venue._model import (
@@ -73,6 +74,20 @@ def _ticks(
             raise validators.FieldError(owner, where, tick, rule)
 
 
+def _public_keys(
+    instance: object, attribute: attrs.Attribute[Mapping[str, str]], value: Mapping[str, str]
+) -> None:
+    owner = type(instance).__name__
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
+    ):
+        raise validators.FieldError(owner, attribute.name, "<keys>", "must map key ids to PEM text")
+    try:
+        load_public_keys(value)
+    except (ValueError, TypeError) as error:
+        raise validators.FieldError(owner, attribute.name, "<keys>", str(error)) from None
+
+
 @frozen
 class VenueConfig:
     """How to run a simulated venue; the server always binds 127.0.0.1.
@@ -84,7 +99,14 @@ class VenueConfig:
     Decimal("0.001")}``); a market not named there ticks in cents (0.01).
     The default market set has no sub-penny market: that is opt-in.
     ``fees`` is Kalshi's fee schedule with its rounding.
-    ``heartbeat_seconds=0`` turns websocket heartbeats off.
+    ``ping_interval_s`` is how often the websocket server sends a PING control
+    frame with body ``heartbeat`` (Kalshi: every 10 s; ``0`` = never);
+    ``heartbeat_seconds``, the former name, overrides it when given (``warden
+    venue-sim --heartbeat`` still sets it).  ``kalshi_public_keys`` (key id ->
+    PEM RSA public key) turns on Kalshi's request signatures: every
+    ``/trade-api`` request and websocket handshake must then be signed by one of
+    these keys.  ``legacy_fields`` adds the transition-era integer fields
+    (:mod:`warden.venue._legacy`) for clients such as Kalshi's SDK 3.2.0.
     """
 
     port: int = field(default=0, validator=validators.port())
@@ -97,7 +119,9 @@ class VenueConfig:
     ticks: Mapping[str, Decimal] = field(factory=dict, validator=_ticks)
     dynamics: DynamicsConfig = field(factory=DynamicsConfig)
     faults: Faults = field(factory=Faults)
-    heartbeat_seconds: float = field(default=5.0, validator=_non_negative_seconds)
+    heartbeat_seconds: float | None = field(
+        default=None, validator=validators.optional(_non_negative_seconds)
+    )
     # Starts every order and trade id; the embedded venue of `warden run` sets one per
     # start, because its ledger outlives it (ids of an earlier run must not recur).
     id_prefix: str = field(default="", validator=_id_prefix)
@@ -106,6 +130,19 @@ class VenueConfig:
     realism: RealismConfig | None = field(
         default=None, validator=validators.optional(validators.instance_of(RealismConfig))
     )
+
+    ping_interval_s: float = field(default=10.0, validator=_non_negative_seconds)
+    # key ids -> PEM public keys: not secret, but long; the repr shows the key ids only
+    kalshi_public_keys: Mapping[str, str] = field(
+        factory=dict, validator=_public_keys, repr=lambda keys: repr(sorted(keys))
+    )
+    legacy_fields: bool = field(default=False, validator=validators.instance_of(bool))
+
+    @property
+    def ping_seconds(self) -> float:
+        """Seconds between websocket PINGs: ``heartbeat_seconds`` if given, else
+        ``ping_interval_s``; 0 (or infinite) means none."""
+        return self.ping_interval_s if self.heartbeat_seconds is None else self.heartbeat_seconds
 
     @property
     def tickers(self) -> list[str]:
@@ -150,7 +187,9 @@ class SimVenue:
         else:
             self.dynamics = EventDynamics(self.engine, config.realism, rng, self.clock)
         self.dice = FaultDice(config.faults, random.Random(f"{config.seed}:faults"))
-        self.hub = StreamHub(self.engine, self.dice, config.heartbeat_seconds)
+        self.public_keys = load_public_keys(config.kalshi_public_keys)
+        self.default_event = DEFAULT_EVENT
+        self.hub = StreamHub(self.engine, self.dice)
         if config.dynamics.seed_books:
             self.dynamics.seed()
 
@@ -183,12 +222,12 @@ class SimVenue:
         return self.engine.place(TRADER, request)
 
     def market(self, ticker: str) -> MarketWire:
-        """The engine's market object, with its ``event_ticker`` in the realistic mode."""
-        market = self.engine.market(ticker)
+        """Kalshi's Market object; its ``event_ticker`` is its event's in the realistic
+        mode, ``SIM`` otherwise."""
         event = self.event_of.get(ticker)
-        if event is not None:
-            market["event_ticker"] = event.event_ticker
-        return market
+        if event is None:
+            return self.engine.market(ticker)
+        return self.engine.market(ticker, event.event_ticker)
 
     def stats(self) -> StatsWire:
         """``GET /sim/stats``: truth size, connections, dynamics, money, ticks (and realism)."""

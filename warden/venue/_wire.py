@@ -33,19 +33,37 @@ _E = TypeVar("_E", WireSide, WireAction, TimeInForce, OrderStatus, SelfTradePrev
 MAX_COUNT = Decimal(1_000_000)
 MAX_CLIENT_ORDER_ID = 100
 PRICE_FIELDS = ("yes_price_dollars", "no_price_dollars")
+CENT_FIELDS = ("yes_price", "no_price")
 STP_FIELD = "self_trade_prevention_type"
-ORDER_FIELDS = frozenset(
+_COMMON_FIELDS = frozenset(
     {
         "ticker",
-        "side",
-        "action",
-        "count_fp",
-        "type",
-        *PRICE_FIELDS,
-        "time_in_force",
         "client_order_id",
+        "time_in_force",
+        STP_FIELD,
+        "post_only",
+        "reduce_only",
+        "cancel_order_on_pause",
+        "order_group_id",
+        "subaccount",
+        "exchange_index",
     }
 )
+ORDER_FIELDS = _COMMON_FIELDS | {
+    "side",
+    "action",
+    "count",
+    "count_fp",
+    "type",  # not in create-order.md, but the SDK's CreateOrderRequest sends it
+    *CENT_FIELDS,
+    *PRICE_FIELDS,
+    "expiration_ts",
+    "buy_max_cost",
+    "sell_position_floor",
+}
+"""CreateOrderRequest's fields (create-order.md)."""
+ORDER_V2_FIELDS = _COMMON_FIELDS | {"side", "count", "price", "expiration_time"}
+"""CreateOrderV2Request's fields (create-order-v2.md)."""
 _ANY_PRICE = money.PriceGrid(Decimal("0.0001"), PAYOUT, places=PRICE_PLACES)
 """The finest grid: checks the format of a price for a ticker the venue does not know."""
 
@@ -109,59 +127,155 @@ def _price(field: str, value: object, grid: money.PriceGrid) -> Decimal:
         raise BadRequest(field, f"{text!r} {error.rule}") from None
 
 
-def parse_order(
-    body: Json, grids: Mapping[str, money.PriceGrid], *, stp: bool = False
-) -> OrderRequest:
-    """A ``POST /portfolio/orders`` body as an :class:`OrderRequest`.
-
-    Kalshi's fixed-point fields: ``count_fp`` (a string, 0 to 2 decimals)
-    and exactly one of ``yes_price_dollars`` and ``no_price_dollars`` (a
-    string, 1 to 4 decimals, on the market's tick grid from ``grids``).  A
-    YES order may give its price as ``no_price_dollars`` (meaning ``yes price
-    = 1 - no price``) and vice versa.  A JSON number where a string is
-    required, an over-precise or off-grid price, and unknown fields (the old
-    integer ``count``/``yes_price`` among them) are refused, naming the field.
-    An unknown ticker passes here (its price is checked for format only) and
-    is refused by the engine with a 404.  With ``stp`` (the realistic mode)
-    ``self_trade_prevention_type`` (``taker_at_cross`` or ``maker``) is accepted;
-    otherwise it is an unknown field like any other.
-    """
+def _object(body: Json, allowed: frozenset[str]) -> dict[str, Json]:
     if not isinstance(body, dict):
         raise BadRequest("body", "must be a JSON object")
-    allowed = ORDER_FIELDS | {STP_FIELD} if stp else ORDER_FIELDS
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise BadRequest(str(unknown[0]), "unknown field")
-    for name in ("ticker", "side", "action", "count_fp", "type"):
-        if name not in body:
-            raise BadRequest(name, "required")
-    ticker = body["ticker"]
+    return body
+
+
+def _ticker(body: dict[str, Json]) -> str:
+    ticker = body.get("ticker")
     if not isinstance(ticker, str) or not ticker or len(ticker) > 64:
-        raise BadRequest("ticker", "must be a non-empty string of at most 64 characters")
-    if body["type"] != "limit":
-        raise BadRequest("type", "only 'limit' orders are supported")
-    side = _choice(WireSide, "side", body["side"])
-    action = _choice(WireAction, "action", body["action"])
-    count = _count("count_fp", body["count_fp"])
-    tif = _choice(TimeInForce, "time_in_force", body.get("time_in_force", "good_till_canceled"))
-    prices = {k: body[k] for k in PRICE_FIELDS if body.get(k) is not None}
-    if len(prices) != 1:
-        raise BadRequest(
-            "yes_price_dollars", "give exactly one of yes_price_dollars and no_price_dollars"
-        )
-    ((name, value),) = prices.items()
-    price = _price(name, value, grids.get(ticker, _ANY_PRICE))
-    if name != f"{side}_price_dollars":
-        price = PAYOUT - price
+        raise BadRequest("ticker", "required: a non-empty string of at most 64 characters")
+    return ticker
+
+
+def _options(body: dict[str, Json]) -> tuple[str | None, SelfTradePrevention | None]:
+    """The client order id and self-trade prevention; refuses the documented options the
+    venue does not simulate when they ask for anything but the default."""
     client_order_id = body.get("client_order_id")
     if client_order_id is not None and (
         not isinstance(client_order_id, str) or not 0 < len(client_order_id) <= MAX_CLIENT_ORDER_ID
     ):
         raise BadRequest("client_order_id", f"must be a string of 1 to {MAX_CLIENT_ORDER_ID}")
+    for flag in ("post_only", "reduce_only", "cancel_order_on_pause"):
+        value = body.get(flag)
+        if value is not None and type(value) is not bool:
+            raise BadRequest(flag, "must be a boolean")
+        if value is True and flag != "cancel_order_on_pause":  # trading never pauses here
+            raise BadRequest(flag, "not supported by the simulated venue")
+    for name, allowed_values in (
+        ("subaccount", {0}),
+        ("exchange_index", {0, -1}),
+        ("sell_position_floor", {0}),
+    ):
+        value = body.get(name)
+        if value is not None and (type(value) is not int or value not in allowed_values):
+            raise BadRequest(name, f"the simulated venue has only {sorted(allowed_values)}")
+    for name in ("order_group_id", "expiration_ts", "expiration_time", "buy_max_cost"):
+        if body.get(name) is not None:
+            raise BadRequest(name, "not supported by the simulated venue")
     prevention = None
     if body.get(STP_FIELD) is not None:
         prevention = _choice(SelfTradePrevention, STP_FIELD, body[STP_FIELD])
+    return (client_order_id if isinstance(client_order_id, str) else None), prevention
+
+
+def _legacy_count(body: dict[str, Json]) -> Decimal:
+    """``count`` (whole contracts) or ``count_fp``; "if both provided they must match"."""
+    counts: list[tuple[str, Decimal]] = []
+    if body.get("count") is not None:
+        whole = _int("count", body["count"], 1, int(MAX_COUNT))
+        counts.append(("count", Decimal(whole)))
+    if body.get("count_fp") is not None:
+        counts.append(("count_fp", _count("count_fp", body["count_fp"])))
+    if not counts:
+        raise BadRequest("count", "provide count or count_fp")
+    if len({value for _, value in counts}) > 1:
+        raise BadRequest("count_fp", "count and count_fp must match")
+    return counts[0][1]
+
+
+def _legacy_yes_price(body: dict[str, Json], side: WireSide, grid: money.PriceGrid) -> Decimal:
+    """The order's price in its own side's terms, from any of ``yes_price``/``no_price``
+    (cents 1-99) and ``*_price_dollars``; all given must name the same price."""
+    yes_prices: list[tuple[str, Decimal]] = []
+    for name in CENT_FIELDS:
+        if body.get(name) is not None:
+            cents = Decimal(_int(name, body[name], 1, 99)) / 100
+            price = _price(name, money.format_price(cents, PRICE_PLACES), grid)
+            yes_prices.append((name, price if name == "yes_price" else PAYOUT - price))
+    for name in PRICE_FIELDS:
+        if body.get(name) is not None:
+            price = _price(name, body[name], grid)
+            yes_prices.append((name, price if name == "yes_price_dollars" else PAYOUT - price))
+    if not yes_prices:
+        raise BadRequest("yes_price_dollars", "give a price: yes_price_dollars or no_price_dollars")
+    if len({value for _, value in yes_prices}) > 1:
+        raise BadRequest(yes_prices[-1][0], "the prices given do not match")
+    yes = yes_prices[0][1]
+    return yes if side is WireSide.YES else PAYOUT - yes
+
+
+def parse_order(body: Json, grids: Mapping[str, money.PriceGrid]) -> OrderRequest:
+    """A legacy ``POST /portfolio/orders`` body (CreateOrderRequest, create-order.md).
+
+    Required ``ticker``, ``side`` (yes/no), ``action`` (buy/sell), a count
+    (``count`` whole contracts or ``count_fp``, matching if both) and a limit
+    price: ``yes_price``/``no_price`` (cents) or ``yes_price_dollars``/
+    ``no_price_dollars`` (fixed-point strings on the market's grid); a YES
+    order may give its price as a NO price (``1 - price``) and vice versa.
+    ``type`` (sent by Kalshi's SDK) must be ``limit``.  A JSON number where a
+    string is required, an over-precise or off-grid price, and unknown fields
+    are refused, naming the field; so are documented options the venue does
+    not simulate (``post_only``, ``reduce_only``, expirations, order groups,
+    subaccounts) set to anything but their default.  An unknown ticker passes
+    here (its price is checked for format only) and is refused by the engine.
+    """
+    order = _object(body, ORDER_FIELDS)
+    ticker = _ticker(order)
+    for name in ("side", "action"):
+        if name not in order:
+            raise BadRequest(name, "required")
+    if order.get("type", "limit") != "limit":
+        raise BadRequest("type", "only 'limit' orders are supported")
+    side = _choice(WireSide, "side", order["side"])
+    action = _choice(WireAction, "action", order["action"])
+    count = _legacy_count(order)
+    tif = _choice(TimeInForce, "time_in_force", order.get("time_in_force", "good_till_canceled"))
+    price = _legacy_yes_price(order, side, grids.get(ticker, _ANY_PRICE))
+    client_order_id, prevention = _options(order)
     return OrderRequest(ticker, side, action, count, price, tif, client_order_id, prevention)
+
+
+def parse_order_v2(body: Json, grids: Mapping[str, money.PriceGrid]) -> OrderRequest:
+    """A ``POST /portfolio/events/orders`` body (CreateOrderV2Request, create-order-v2.md).
+
+    Required ``ticker``, ``side`` (``bid`` = buy YES at ``price``; ``ask`` = sell
+    YES at ``price``, booked as buying NO at ``1 - price``), ``count``
+    (FixedPointCount string), ``price`` (FixedPointDollars string, the YES
+    leg), ``time_in_force`` and ``self_trade_prevention_type``.  Refusals as
+    :func:`parse_order`.
+    """
+    order = _object(body, ORDER_V2_FIELDS)
+    ticker = _ticker(order)
+    for name in ("side", "count", "price", "time_in_force", STP_FIELD):
+        if order.get(name) is None:
+            raise BadRequest(name, "required")
+    side = order["side"]
+    if side not in ("bid", "ask"):
+        raise BadRequest("side", "must be one of ['ask', 'bid']")
+    count = _count("count", order["count"])
+    price = _price("price", order["price"], grids.get(ticker, _ANY_PRICE))
+    tif = _choice(TimeInForce, "time_in_force", order["time_in_force"])
+    client_order_id, prevention = _options(order)
+    if side == "bid":
+        return OrderRequest(
+            ticker, WireSide.YES, WireAction.BUY, count, price, tif, client_order_id, prevention
+        )
+    return OrderRequest(
+        ticker, WireSide.NO, WireAction.BUY, count, PAYOUT - price, tif, client_order_id, prevention
+    )
+
+
+def query_csv(value: str | None) -> set[str] | None:
+    """A comma-separated query parameter as a set (``None`` when absent or empty)."""
+    if not value:
+        return None
+    return {part for part in value.split(",") if part}
 
 
 def query_status(value: str | None) -> OrderStatus | None:

@@ -9,10 +9,15 @@
 """
 
 from actors.venues.kalshi._client import KALSHI_TRADING, KalshiClient, KalshiTrading
+from actors.venues.kalshi._discovery import list_markets
 from actors.venues.kalshi._stream import (
     KALSHI_MARKET_DATA,
+    TERMINAL_CODES,
     KalshiMarketData,
+    StreamSigner,
+    error_action,
     parse_frame,
+    resync_command,
     subscribe_command,
     unsubscribe_command,
 )
@@ -20,10 +25,15 @@ from actors.venues.kalshi._stream import (
 __all__ = [
     "KALSHI_MARKET_DATA",
     "KALSHI_TRADING",
+    "TERMINAL_CODES",
     "KalshiClient",
     "KalshiMarketData",
     "KalshiTrading",
+    "StreamSigner",
+    "error_action",
+    "list_markets",
     "parse_frame",
+    "resync_command",
     "subscribe_command",
     "unsubscribe_command",
 ]

@@ -1,46 +1,60 @@
-"""An async client for the venue's REST API (Kalshi trade API v2 shapes).
+"""Kalshi's REST trading API (Trade API v2), as a :class:`~actors.venues.TradingClient`.
 
 Every call has a deadline (trio's ``fail_after``), passes its endpoint's
 token bucket first, and either returns parsed, validated values or raises a
 typed :class:`~actors.errors.VenueError`; nothing else escapes::
 
-    no answer within the deadline            VenueTimeout      (outcome unknown)
-    connection refused / reset / dropped     VenueDisconnected (outcome unknown)
-    429                                      VenueRateLimited(retry_after from Retry-After)
+    no answer within the deadline             VenueTimeout      (outcome unknown)
+    connection refused / reset / dropped      VenueDisconnected (outcome unknown)
+    429                                       VenueRateLimited (Kalshi sends no
+                                              Retry-After: the caller backs off, jittered)
     5xx, or a body that is not what we expect VenueServerError(status)
-    401 / 403                                VenueAuthError
-    400 "insufficient_balance"               InsufficientBalance
-    any other 4xx                            InvalidOrder
+    401 / 403                                 VenueAuthError
+    insufficient_balance, available_balance_too_low   InsufficientBalance
+    any other 4xx                             InvalidOrder
 
-Money crosses the wire as Kalshi's fixed-point strings: an order is sent with
-``count_fp`` (2 decimals) and ``yes_price_dollars`` or ``no_price_dollars``
-(4 decimals), formatted exactly by :mod:`actors.money`, and answers are read
-into ``Decimal`` by :mod:`._wire` (malformed money is a ``VenueServerError``
-naming the field and the order).  Before anything is sent, the price is checked
-against the market's :class:`~actors.money.PriceGrid` (learnt from the venue's
-market list by :meth:`VenueClient.list_markets`; Kalshi's ``linear_cent`` until
-then): a price off the grid is refused with ``InvalidOrder`` and no request.
+Orders go to the V2 endpoints (``POST /portfolio/events/orders``, ``DELETE
+/portfolio/events/orders/{id}``): one YES book, ``side`` ``bid`` (buy YES, or
+sell NO) or ``ask`` (sell YES, or buy NO), ``price`` the YES price and ``count``,
+as fixed-point strings formatted exactly by :mod:`actors.money`. Before anything
+is sent the price is checked against the market's
+:class:`~actors.money.PriceGrid` (learnt by :meth:`KalshiClient.list_markets`;
+Kalshi's ``linear_cent`` until then): a price off the grid is refused with
+``InvalidOrder`` and no request. Answers are read by :mod:`._wire` (malformed
+money is a ``VenueServerError`` naming the field and the order).
 
-Two answers are not errors: a 409 on create (the ``client_order_id`` was
-already used) returns the original order, and cancelling an order that is no
-longer resting returns the order as it is.  The client never retries; that is
-the caller's policy (:mod:`actors.execution._workflows`).  Use it from a trio
-task, inside ``async with``.
+Lists follow Kalshi's cursor to the last page (``limit`` at the documented
+maximum, at most :data:`MAX_PAGES` pages, else ``VenueServerError``). Kalshi has
+no client-order-id filter, so :meth:`KalshiClient.find_order` pages the orders
+(of one market when it is known) and matches the id here.
+
+Two answers are not errors: a 409 on create (the ``client_order_id`` was used
+before, so an earlier submit landed; Kalshi's 409 body carries no order) is
+resolved by looking the id up, never by sending again under another id; and
+cancelling an order that is no longer resting (404) returns the order as it is.
+Fills carry no client order id (Kalshi removed it): the client maps each fill's
+``order_id`` to the id it learnt from the orders it has seen, asking the venue
+for an order it has not. With a signer every request carries Kalshi's three
+signature headers (:class:`~actors.venues.kalshi._signing.KalshiAuth`); no header
+reaches a log or an error. The client never retries; that is the caller's policy
+(:mod:`actors.execution._workflows`). Use it from a trio task, inside ``async with``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import random
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import httpx
 import trio
 
-from actors.domain import Fill, OrderIntent
+from actors.domain import Action, Fill, OrderIntent, Side
 from actors.errors import (
     InvalidFieldError,
     InvalidOrder,
@@ -49,15 +63,19 @@ from actors.errors import (
     VenueServerError,
     VenueTimeout,
 )
-from actors.money import PriceGrid, format_price, format_size
+from actors.money import ONE, PriceGrid, format_price, format_size
 from actors.venues._rate_limit import RateLimiter
 from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
+from actors.venues.kalshi._limits import KalshiRateLimiter
+from actors.venues.kalshi._signing import KalshiAuth, KalshiSigner
 from actors.venues.kalshi._wire import (
     DEFAULT_GRID,
     PRICE_PLACES,
     SIZE_PLACES,
     Malformed,
     balance_from_wire,
+    created_from_wire,
+    cutoff_from_wire,
     error_for,
     fill_from_wire,
     get,
@@ -74,44 +92,77 @@ _T = TypeVar("_T")
 
 ENDPOINTS = {
     "list_markets": "GET /markets",
-    "create_order": "POST /portfolio/orders",
+    "create_order": "POST /portfolio/events/orders",
     "list_orders": "GET /portfolio/orders",
     "get_order": "GET /portfolio/orders/{order_id}",
-    "cancel_order": "DELETE /portfolio/orders/{order_id}",
+    "cancel_order": "DELETE /portfolio/events/orders/{order_id}",
     "list_fills": "GET /portfolio/fills",
     "list_positions": "GET /portfolio/positions",
     "get_balance": "GET /portfolio/balance",
     "get_orderbook": "GET /markets/{ticker}/orderbook",
+    "historical_cutoff": "GET /historical/cutoff",
 }
 """Endpoint name (as in the venue docs and the rate limits) -> ``METHOD path`` for errors."""
+
+PAGE_LIMITS = {
+    "list_markets": 1000,
+    "list_orders": 1000,
+    "list_fills": 1000,
+    "list_positions": 1000,
+}
+"""``limit`` asked per page: each list endpoint's documented maximum."""
+
+MAX_PAGES = 1_000
+"""Pages followed before a list is refused: a venue whose cursor never ends."""
+
+SELF_TRADE_PREVENTION = "taker_at_cross"
+"""Kalshi's ``self_trade_prevention_type`` for every order (required by V2): an
+order of ours that would cross one of our own resting orders is cancelled at the
+cross, never matched against it."""
+
+
+class Limiter(Protocol):
+    """What the client needs of a rate limiter (:class:`~actors.venues.RateLimiter`,
+    or Kalshi's token buckets, :class:`~actors.venues.kalshi._limits.KalshiRateLimiter`)."""
+
+    async def acquire(self, endpoint: str) -> float: ...
+
+    def defer(self, endpoint: str, retry_after: float) -> None: ...
+
 
 # -- the client ------------------------------------------------------------------------
 
 
 class KalshiClient:
-    """Typed calls to the venue at ``config.rest_url``.
+    """Typed calls to Kalshi (or the simulated venue speaking its wire) at
+    ``config.rest_url``.
 
-    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests);
-    ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token.
+    ``signer`` signs every request (none: unsigned, for the embedded simulated
+    venue); ``transport`` replaces the network (``httpx.MockTransport`` in unit
+    tests); ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token.
     """
 
     def __init__(
         self,
         config: ClientSettings,
         *,
-        limiter: RateLimiter | None = None,
+        signer: KalshiSigner | None = None,
+        limiter: Limiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_rate_limit_wait: Callable[[str, float], None] | None = None,
     ) -> None:
         self.config = config
-        self.limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
+        self.limiter: Limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
         self._on_wait = on_rate_limit_wait
         self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
+        self._client_ids: dict[str, str | None] = {}  # order id -> client order id, as seen
+        self._rng = random.Random()  # the 429 backoff's jitter only
         # Each call's deadline is a trio cancel scope around the whole exchange (not the
         # rate-limit wait before it); httpx's per-phase timeouts would only split it up.
         self._http = httpx.AsyncClient(
             base_url=config.rest_url.rstrip("/"),
             transport=transport,
+            auth=KalshiAuth(signer) if signer is not None else None,
             timeout=None,  # noqa: S113 - bounded by trio.fail_after in _call
         )
 
@@ -127,23 +178,26 @@ class KalshiClient:
     # -- orders ------------------------------------------------------------------------
 
     async def create_order(self, intent: OrderIntent, *, time_in_force: str = IOC) -> VenueOrder:
-        """Place ``intent`` as a limit order. A 409 (client order id already used)
-        returns the original order: the venue accepts each client order id once.
+        """Place ``intent`` as a limit order (V2). The answer says what filled at once;
+        the returned order is stated as ``intent`` states it (side, action, price).
 
-        Raises ``InvalidOrder`` before any request if the price is off the market's
-        grid (:meth:`grid`) or the count or price cannot be written exactly."""
+        A 409 (the client order id was used before: an earlier submit landed) is
+        resolved by :meth:`find_order`; if the venue does not list the order (yet),
+        the outcome stays unknown: ``VenueServerError`` (transient), never a resend
+        under another id. Raises ``InvalidOrder`` before any request if the price is
+        off the market's grid or the count or price cannot be written exactly."""
         cid = intent.client_order_id
         try:
             price = self.grid(intent.ticker).check(intent.price, f"{intent.side.value}_price")
+            book_side, yes_price = book_side_of(intent.side, intent.action, price)
             body = {
                 "ticker": intent.ticker,
-                "side": intent.side.value,
-                "action": intent.action.value,
-                "type": "limit",
                 "client_order_id": cid,
+                "side": book_side,
+                "count": format_size(intent.count, SIZE_PLACES),
+                "price": format_price(yes_price, PRICE_PLACES),
                 "time_in_force": time_in_force,
-                "count_fp": format_size(intent.count, SIZE_PLACES),
-                f"{intent.side.value}_price_dollars": format_price(price, PRICE_PLACES),
+                "self_trade_prevention_type": SELF_TRADE_PREVENTION,
             }
         except InvalidFieldError as error:
             raise InvalidOrder(
@@ -151,39 +205,60 @@ class KalshiClient:
                 endpoint=ENDPOINTS["create_order"],
                 client_order_id=cid,
             ) from None
-        _, answer = await self._call(
+        status, answer = await self._call(
             "create_order",
             "POST",
-            "/portfolio/orders",
+            "/portfolio/events/orders",
             json_body=body,
             deadline=self.config.deadlines.submit,
             client_order_id=cid,
             accept=(409,),
         )
-        return self._parse(
-            "create_order", lambda a: order_from_wire(get(a, "order", dict)), answer, cid
+        if status == 409:
+            found = await self.find_order(cid, ticker=intent.ticker)
+            if found is None:
+                raise VenueServerError(
+                    "409: the client order id is taken but no order lists it yet",
+                    status=409,
+                    endpoint=ENDPOINTS["create_order"],
+                    client_order_id=cid,
+                )
+            return found.as_direction(intent.side, intent.action)
+        order = self._parse(
+            "create_order", lambda a: created_from_wire(a, intent, time_in_force), answer, cid
         )
+        self._client_ids[order.order_id] = cid
+        return order
 
-    async def find_order(self, client_order_id: str) -> VenueOrder | None:
-        """The order placed with ``client_order_id``, or None if the venue has none."""
-        orders = await self.list_orders(client_order_id=client_order_id)
+    async def find_order(
+        self, client_order_id: str, *, ticker: str | None = None
+    ) -> VenueOrder | None:
+        """The order placed with ``client_order_id`` (of ``ticker``, when given, which
+        keeps the listing to one market), or None if the venue lists none."""
+        orders = await self.list_orders(ticker=ticker)
         found = [o for o in orders if o.client_order_id == client_order_id]
         return found[-1] if found else None
 
     async def list_orders(
-        self, *, client_order_id: str | None = None, status: str | None = None
+        self,
+        *,
+        client_order_id: str | None = None,
+        status: str | None = None,
+        ticker: str | None = None,
     ) -> list[VenueOrder]:
-        params = {k: v for k, v in (("client_order_id", client_order_id), ("status", status)) if v}
-        _, answer = await self._call(
-            "list_orders",
-            "GET",
-            "/portfolio/orders",
-            params=params,
-            deadline=self.config.deadlines.query,
-            client_order_id=client_order_id,
+        """Every order (all pages), optionally of one ``status`` and ``ticker``; with
+        ``client_order_id`` only the orders carrying it (matched here: Kalshi has no
+        such filter)."""
+        params = {k: v for k, v in (("status", status), ("ticker", ticker)) if v}
+        records = await self._pages(
+            "list_orders", "/portfolio/orders", "orders", params, client_order_id
         )
-        records = self._parse("list_orders", lambda a: get(a, "orders", list), answer)
-        return [self._parse("list_orders", order_from_wire, r, client_order_id) for r in records]
+        orders = [self._parse("list_orders", order_from_wire, r, client_order_id) for r in records]
+        for order in orders:
+            self._client_ids[order.order_id] = order.client_order_id
+        if client_order_id is not None:
+            orders = [o for o in orders if o.client_order_id == client_order_id]
+        return orders
 
     async def get_order(self, order_id: str) -> VenueOrder:
         _, answer = await self._call(
@@ -192,43 +267,53 @@ class KalshiClient:
             f"/portfolio/orders/{order_id}",
             deadline=self.config.deadlines.query,
         )
-        return self._parse("get_order", lambda a: order_from_wire(get(a, "order", dict)), answer)
+        order = self._parse("get_order", lambda a: order_from_wire(get(a, "order", dict)), answer)
+        self._client_ids[order.order_id] = order.client_order_id
+        return order
 
     async def cancel_order(self, order: VenueOrder) -> VenueOrder:
-        """Cancel the rest of ``order``; returns it afterwards. An order that is no
-        longer resting (it filled or was cancelled meanwhile) is returned as it is."""
-        status, answer = await self._call(
+        """Cancel the rest of ``order`` (V2); returns it afterwards, read back from the
+        venue and stated as ``order`` states it. An order that is no longer resting
+        (404: it filled or was cancelled meanwhile) is returned as it is."""
+        await self._call(
             "cancel_order",
             "DELETE",
-            f"/portfolio/orders/{order.order_id}",
+            f"/portfolio/events/orders/{order.order_id}",
             deadline=self.config.deadlines.cancel,
             client_order_id=order.client_order_id,
-            accept=(400,),
-            accept_code="order_not_cancelable",
+            accept=(404,),
         )
-        if status == 400:
-            return await self.get_order(order.order_id)
-        return self._parse("cancel_order", lambda a: order_from_wire(get(a, "order", dict)), answer)
+        after = await self.get_order(order.order_id)
+        return after.as_direction(order.side, order.action)
 
     # -- portfolio and market data -----------------------------------------------------
 
     async def list_fills(self, *, order_id: str | None = None) -> list[Fill]:
+        """Every fill (all pages), or those of ``order_id``; each carries the client
+        order id of its order (see the module docstring)."""
         params = {"order_id": order_id} if order_id else {}
-        _, answer = await self._call(
-            "list_fills",
-            "GET",
-            "/portfolio/fills",
-            params=params,
-            deadline=self.config.deadlines.query,
-        )
-        records = self._parse("list_fills", lambda a: get(a, "fills", list), answer)
-        return [self._parse("list_fills", fill_from_wire, r) for r in records]
+        records = await self._pages("list_fills", "/portfolio/fills", "fills", params)
+        fills = []
+        for record in records:
+            owner = self._parse("list_fills", lambda r: get(r, "order_id", str), record)
+            if owner not in self._client_ids:
+                try:
+                    await self.get_order(owner)
+                except InvalidOrder:  # 404: an order the venue no longer lists
+                    self._client_ids[owner] = None
+            fills.append(
+                self._parse(
+                    "list_fills",
+                    functools.partial(fill_from_wire, client_order_id=self._client_ids[owner]),
+                    record,
+                )
+            )
+        return fills
 
     async def list_positions(self) -> list[VenuePosition]:
-        _, answer = await self._call(
-            "list_positions", "GET", "/portfolio/positions", deadline=self.config.deadlines.query
+        records = await self._pages(
+            "list_positions", "/portfolio/positions", "market_positions", {}
         )
-        records = self._parse("list_positions", lambda a: get(a, "market_positions", list), answer)
         return [self._parse("list_positions", position_from_wire, r) for r in records]
 
     async def get_balance(self) -> Decimal:
@@ -237,6 +322,14 @@ class KalshiClient:
             "get_balance", "GET", "/portfolio/balance", deadline=self.config.deadlines.query
         )
         return self._parse("get_balance", balance_from_wire, answer)
+
+    async def historical_cutoff(self) -> Mapping[str, str]:
+        """Kalshi's ``GET /historical/cutoff``: the timestamps before which settled
+        orders and fills move to ``/historical/*`` (resting orders never move)."""
+        _, answer = await self._call(
+            "historical_cutoff", "GET", "/historical/cutoff", deadline=self.config.deadlines.query
+        )
+        return self._parse("historical_cutoff", cutoff_from_wire, answer)
 
     async def get_orderbook(self, ticker: str) -> VenueBook:
         _, answer = await self._call(
@@ -255,14 +348,10 @@ class KalshiClient:
         return self._parse("get_orderbook", parse, answer)
 
     async def list_markets(self) -> Mapping[str, PriceGrid]:
-        """Every market's price grid, from the venue's market list; remembered, so
-        :meth:`grid` (and the check before every order) uses it from now on."""
-        _, answer = await self._call(
-            "list_markets", "GET", "/markets", deadline=self.config.deadlines.query
-        )
-        grids = self._parse(
-            "list_markets", lambda a: grids_from_wire(get(a, "markets", list)), answer
-        )
+        """Every market's price grid, from the venue's market list (all pages);
+        remembered, so :meth:`grid` (and the check before every order) uses it."""
+        records = await self._pages("list_markets", "/markets", "markets", {})
+        grids = self._parse("list_markets", grids_from_wire, records)
         self._grids = MappingProxyType(dict(grids))
         return self._grids
 
@@ -286,6 +375,48 @@ class KalshiClient:
                 client_order_id=cid,
             ) from None
 
+    async def _pages(
+        self,
+        endpoint: str,
+        path: str,
+        key: str,
+        params: Mapping[str, str],
+        cid: str | None = None,
+    ) -> list[Any]:
+        """Every record under ``key`` of every page of ``GET path``."""
+        records: list[Any] = []
+        cursor = ""
+        for _page in range(MAX_PAGES):
+            query = {**params, "limit": str(PAGE_LIMITS[endpoint])}
+            if cursor:
+                query["cursor"] = cursor
+            _, answer = await self._call(
+                endpoint,
+                "GET",
+                path,
+                params=query,
+                deadline=self.config.deadlines.query,
+                client_order_id=cid,
+            )
+            records.extend(self._parse(endpoint, lambda a: get(a, key, list), answer, cid))
+            following = answer.get("cursor") if isinstance(answer, dict) else None
+            if not following:
+                return records
+            if not isinstance(following, str) or following == cursor:
+                raise VenueServerError(
+                    f"malformed answer: bad cursor {following!r}",
+                    status=200,
+                    endpoint=ENDPOINTS[endpoint],
+                    client_order_id=cid,
+                )
+            cursor = following
+        raise VenueServerError(
+            f"malformed answer: more than {MAX_PAGES} pages",
+            status=200,
+            endpoint=ENDPOINTS[endpoint],
+            client_order_id=cid,
+        )
+
     async def _call(
         self,
         endpoint: str,
@@ -297,10 +428,9 @@ class KalshiClient:
         json_body: dict[str, Any] | None = None,
         client_order_id: str | None = None,
         accept: tuple[int, ...] = (),
-        accept_code: str | None = None,
     ) -> tuple[int, Any]:
         """One request: rate limit, deadline, error mapping. Returns (status, json body)
-        for a 2xx or an ``accept``-ed status (with ``accept_code``, if given)."""
+        for a 2xx or an ``accept``-ed status."""
         label = ENDPOINTS[endpoint]
         waited = await self.limiter.acquire(endpoint)
         if waited > 0 and self._on_wait is not None:
@@ -322,13 +452,12 @@ class KalshiClient:
         except ValueError:
             body = None
         status = response.status_code
-        if 200 <= status < 300:
+        limiter = self.limiter
+        kalshi_buckets = limiter if isinstance(limiter, KalshiRateLimiter) else None
+        if status != 429 and kalshi_buckets is not None:
+            kalshi_buckets.succeeded(endpoint)
+        if 200 <= status < 300 or status in accept:
             return status, body
-        if status in accept:
-            detail = body.get("error") if isinstance(body, dict) else None
-            code = detail.get("code") if isinstance(detail, dict) else None
-            if accept_code is None or code == accept_code:
-                return status, body
         failure = error_for(
             status,
             body,
@@ -337,13 +466,31 @@ class KalshiClient:
             retry_after=response.headers.get("retry-after"),
         )
         if isinstance(failure, VenueRateLimited):
-            self.limiter.defer(endpoint, failure.retry_after)
+            if failure.retry_after > 0:
+                self.limiter.defer(endpoint, failure.retry_after)
+            elif kalshi_buckets is not None:  # Kalshi sends no Retry-After: a jittered hold
+                kalshi_buckets.backoff_after_429(endpoint, self._rng)
         raise failure
+
+
+def book_side_of(side: Side, action: Action, price: Decimal) -> tuple[str, Decimal]:
+    """The V2 ``side`` and YES ``price`` of ``action`` ``side`` at ``price`` (a price of
+    ``side``): buying YES or selling NO bids on the YES book; selling YES or buying NO
+    asks on it, a NO price ``p`` being the YES price ``1 - p`` (Kalshi's
+    getting_started/order_direction.md)."""
+    yes_price = price if side is Side.YES else ONE - price
+    buys_yes = (side is Side.YES) is (action is Action.BUY)
+    return ("bid" if buys_yes else "ask"), yes_price
 
 
 @attrs.frozen
 class KalshiTrading:
-    """Kalshi's trading side of the venue seam (:class:`~actors.venues.TradingVenue`)."""
+    """Kalshi's trading side of the venue seam (:class:`~actors.venues.TradingVenue`);
+    ``signer`` (none: unsigned, for the simulated venue) and ``limiter_factory`` (none:
+    the settings' per-endpoint buckets) apply to every client it opens."""
+
+    signer: KalshiSigner | None = attrs.field(default=None, repr=False)
+    limiter_factory: Callable[[], Limiter] | None = attrs.field(default=None, repr=False)
 
     @property
     def default_grid(self) -> PriceGrid:
@@ -355,7 +502,10 @@ class KalshiTrading:
         *,
         on_rate_limit_wait: Callable[[str, float], None] | None = None,
     ) -> KalshiClient:
-        return KalshiClient(settings, on_rate_limit_wait=on_rate_limit_wait)
+        limiter = self.limiter_factory() if self.limiter_factory is not None else None
+        return KalshiClient(
+            settings, signer=self.signer, limiter=limiter, on_rate_limit_wait=on_rate_limit_wait
+        )
 
 
 KALSHI_TRADING = KalshiTrading()

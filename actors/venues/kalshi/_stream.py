@@ -1,6 +1,9 @@
-"""The venue's websocket frames, parsed into typed frames; anything bad becomes :class:`Rejected`.
+"""Kalshi's ``orderbook_delta`` websocket channel: frames parsed into typed frames
+(anything bad becomes :class:`Rejected`), the commands the feed sends, and
+:class:`KalshiMarketData`, Kalshi's :class:`~actors.venues.MarketDataProtocol`.
 
-Wire shapes (Kalshi trade API v2 with fixed-point money, see docs/venue-sim.md)::
+Wire shapes (Kalshi trade API v2 with fixed-point money; asyncapi.yaml and
+websockets/orderbook-updates.md)::
 
     {"type": "subscribed", "id": 1, "msg": {"channel": "orderbook_delta", "sid": 1}}
     {"type": "orderbook_snapshot", "sid": 1, "seq": 1,
@@ -8,10 +11,19 @@ Wire shapes (Kalshi trade API v2 with fixed-point money, see docs/venue-sim.md):
              "no_dollars_fp": [["0.4200", "30.00"]]}}
     {"type": "orderbook_delta", "sid": 1, "seq": 2,
      "msg": {"market_ticker": "SIM-001", "price_dollars": "0.4200", "delta_fp": "-5.00",
-             "side": "no"}}
-    {"type": "heartbeat", "ts": 1700000000.0}
-    {"type": "unsubscribed", "id": 2, "sid": 1}
-    {"type": "error", "id": 3, "msg": {"code": "bad_sids", "msg": "..."}}
+             "side": "no", "ts_ms": 1669149841000}}
+    {"type": "unsubscribed", "id": 2, "sid": 1, "seq": 7}
+    {"type": "ok", "id": 3, "sid": 1, "seq": 9, "msg": {"market_tickers": ["SIM-001"]}}
+    {"type": "error", "id": 4, "msg": {"code": 6, "msg": "Already subscribed"}}
+    {"type": "heartbeat"}                    (not Kalshi's: legacy simulated venue only)
+
+Kalshi keeps the connection alive with websocket ping frames (every 10 s),
+never with JSON; a ``heartbeat`` frame still parses (:class:`Heartbeat`) for
+the legacy simulated venue.  ``ts_ms`` of a delta (optional) becomes
+``Delta.venue_ts_ms``; ``ts`` (RFC 3339, deprecated) is ignored.  An error's
+``code`` is an integer 1..28 (a string of digits is read too; anything else
+leaves ``code`` None with the text kept in ``message``); its ``sid`` and
+``market_ticker``, when present, say which subscription it concerns.
 
 A snapshot side's key is absent when that side is empty.  Prices and sizes
 become exact ``Decimal`` dollars and contracts (:mod:`._amounts`): a price is
@@ -23,12 +35,18 @@ checked against its market's grid (:class:`~._amounts.PriceGrids`, Kalshi's
 number where a decimal string belongs, a string that is not plain fixed point,
 too many decimals, a price off its grid or outside ``(0, payout)``, a negative
 size, a zero size or change, a float, bool or string where an integer (``sid``,
-``seq``) belongs, a repeated price or a missing field all yield a
+``seq``, ``ts_ms``) belongs, a repeated price or a missing field all yield a
 :class:`Rejected` naming the reason, the field and, as far as they could be
 read, the market, ``sid`` and ``seq`` (even from cut-off JSON, so the caller
 can tell which market's stream is broken).  Book-level checks (crossing, a
 level driven below zero, seq contiguity) belong to the holder of the book: see
-``_books``.
+``actors.feed._books``.
+
+Commands: one market per subscription; a gap is repaired with
+``update_subscription`` ``get_snapshot`` on exactly one sid (error 12
+otherwise), which re-sends the snapshot without ending the subscription.
+Error codes 10 (channel error), 17 (internal error) and 25 (subscription
+buffer overflow) are terminal: the subscription must be made again.
 """
 
 from __future__ import annotations
@@ -38,9 +56,10 @@ import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
+import httpx
 
 from actors.domain import Levels, Side
 from actors.venues._amounts import (
@@ -55,6 +74,7 @@ from actors.venues._amounts import (
 )
 from actors.venues._frames import (
     TICKER,
+    Acknowledged,
     Delta,
     ErrorReply,
     Frame,
@@ -64,22 +84,43 @@ from actors.venues._frames import (
     Subscribed,
     Unsubscribed,
 )
+from actors.venues._market_data import ErrorAction, MarketListing, MarketSelection
 from actors.venues._reasons import RejectReason
+from actors.venues.kalshi._discovery import list_markets as _list_markets
 
 __all__ = [
+    "ALREADY_SUBSCRIBED",
+    "KALSHI_MARKET_DATA",
+    "TERMINAL_CODES",
+    "UNKNOWN_SID",
+    "Acknowledged",
     "Delta",
     "ErrorReply",
     "Frame",
     "Heartbeat",
+    "KalshiMarketData",
     "RejectReason",
     "Rejected",
     "Snapshot",
+    "StreamSigner",
     "Subscribed",
     "Unsubscribed",
+    "error_action",
     "parse_frame",
+    "resync_command",
     "subscribe_command",
     "unsubscribe_command",
 ]
+
+TERMINAL_CODES = frozenset({10, 17, 25})
+"""Error codes after which the subscription is gone and must be made again (asyncapi
+info.description, "Terminal Errors")."""
+
+ALREADY_SUBSCRIBED = 6
+UNKNOWN_SID = 7
+
+MAX_TS_MS = 2**53
+"""``ts_ms`` above this is not a time (and would lose precision as a JSON number elsewhere)."""
 
 
 class _Bad(Exception):
@@ -234,10 +275,13 @@ def _delta(data: dict[str, Any], context: dict[str, Any], grids: PriceGrids) -> 
     if change is None:
         change = _amount(parse_change, text, "delta_fp")
     side = msg.get("side")
+    ts_ms = msg.get("ts_ms")
+    if ts_ms is not None:
+        ts_ms = _int(ts_ms, "msg.ts_ms", low=0, high=MAX_TS_MS)
     if side == "yes":
-        return Delta(context["sid"], context["seq"], ticker, Side.YES, price, change)
+        return Delta(context["sid"], context["seq"], ticker, Side.YES, price, change, ts_ms)
     if side == "no":
-        return Delta(context["sid"], context["seq"], ticker, Side.NO, price, change)
+        return Delta(context["sid"], context["seq"], ticker, Side.NO, price, change, ts_ms)
     raise _Bad(RejectReason.BAD_SHAPE, "side", f"side={side!r} is not 'yes' or 'no'")
 
 
@@ -259,10 +303,31 @@ def _heartbeat(_data: dict[str, Any], _context: dict[str, Any], _grids: PriceGri
     return Heartbeat()
 
 
+def _ok(data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids) -> Acknowledged:
+    return Acknowledged(_request_id(data), _optional_sid(data.get("sid")))
+
+
+def _optional_sid(value: object) -> int | None:
+    return value if type(value) is int and value >= 1 else None
+
+
 def _error(data: dict[str, Any], _context: dict[str, Any], _grids: PriceGrids) -> ErrorReply:
     msg = data.get("msg")
     msg = msg if isinstance(msg, dict) else {}
-    return ErrorReply(_request_id(data), str(msg.get("code", "")), str(msg.get("msg", "")))
+    raw, text = msg.get("code"), str(msg.get("msg", ""))[:200]
+    code: int | None = None
+    if type(raw) is int:
+        code = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        code = int(raw)
+    elif raw is not None:
+        text = f"{str(raw)[:40]}: {text}"
+    sid = _optional_sid(data.get("sid"))
+    if sid is None:
+        sid = _optional_sid(msg.get("sid"))
+    ticker = msg.get("market_ticker")
+    ticker = ticker if isinstance(ticker, str) and TICKER.fullmatch(ticker) else None
+    return ErrorReply(_request_id(data), code, text, sid, ticker)
 
 
 _PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any], PriceGrids], Frame]] = {
@@ -271,6 +336,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any], PriceGrids], Frame
     "subscribed": _subscribed,
     "unsubscribed": _unsubscribed,
     "heartbeat": _heartbeat,
+    "ok": _ok,
     "error": _error,
 }
 
@@ -285,10 +351,45 @@ def unsubscribe_command(request_id: int, sid: int) -> str:
     return json.dumps({"id": request_id, "cmd": "unsubscribe", "params": {"sids": [sid]}})
 
 
+def resync_command(request_id: int, sid: int, ticker: str) -> str:
+    """``update_subscription`` ``get_snapshot``: re-send ``ticker``'s snapshot on ``sid``
+    (exactly one sid per command) without ending the subscription."""
+    params = {"sids": [sid], "market_tickers": [ticker], "action": "get_snapshot"}
+    return json.dumps({"id": request_id, "cmd": "update_subscription", "params": params})
+
+
+def error_action(reply: ErrorReply) -> ErrorAction:
+    """Kalshi's error codes as the feed's :class:`~actors.venues.ErrorAction`."""
+    if reply.code in TERMINAL_CODES:
+        return ErrorAction.RESUBSCRIBE
+    if reply.code == ALREADY_SUBSCRIBED:
+        return ErrorAction.ALREADY_SUBSCRIBED
+    if reply.code == UNKNOWN_SID:
+        return ErrorAction.UNKNOWN_SUBSCRIPTION
+    return ErrorAction.REFUSED
+
+
+class StreamSigner(Protocol):
+    """What signs Kalshi's requests (``actors.venues.kalshi._signing.KalshiSigner``):
+    the websocket upgrade's headers, and each REST request's. Their values are
+    secrets: nothing here logs, prints or keeps them."""
+
+    def websocket_headers(self) -> dict[str, str]: ...
+
+    def headers(self, method: str, path: str) -> dict[str, str]: ...
+
+
 @attrs.frozen
 class KalshiMarketData:
-    """Kalshi's ``orderbook_delta`` channel as the feed's
-    :class:`~actors.venues.MarketDataProtocol`."""
+    """Kalshi's ``orderbook_delta`` channel and market listing as the feed's
+    :class:`~actors.venues.MarketDataProtocol`.
+
+    ``signer`` (optional: the embedded simulated venue needs none) signs the
+    websocket handshake and each discovery request; it is left out of the repr
+    and of equality so that no key material can be printed through this object.
+    """
+
+    signer: StreamSigner | None = attrs.field(default=None, repr=False, eq=False)
 
     def parse_frame(self, text: str | bytes, *, grids: PriceGrids) -> Frame:
         return parse_frame(text, grids=grids)
@@ -298,6 +399,25 @@ class KalshiMarketData:
 
     def unsubscribe_command(self, request_id: int, sid: int) -> str:
         return unsubscribe_command(request_id, sid)
+
+    def resync_command(self, request_id: int, sid: int, ticker: str) -> str | None:
+        return resync_command(request_id, sid, ticker)
+
+    def error_action(self, reply: ErrorReply) -> ErrorAction:
+        return error_action(reply)
+
+    def handshake_headers(self) -> list[tuple[str, str]]:
+        """The signed headers of ``GET /trade-api/ws/v2`` (none without a signer)."""
+        return [] if self.signer is None else list(self.signer.websocket_headers().items())
+
+    def rest_headers(self, method: str, path: str) -> list[tuple[str, str]]:
+        """The signed headers of one REST request (none without a signer)."""
+        return [] if self.signer is None else list(self.signer.headers(method, path).items())
+
+    async def list_markets(
+        self, client: httpx.AsyncClient, selection: MarketSelection, *, payout: Decimal
+    ) -> MarketListing:
+        return await _list_markets(client, selection, payout=payout)
 
 
 KALSHI_MARKET_DATA = KalshiMarketData()

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from actors.domain import Action, Fill, Side
+from actors.domain import Action, Fill, OrderIntent, Side
 from actors.errors import (
     InsufficientBalance,
     InvalidFieldError,
@@ -40,6 +40,8 @@ __all__ = [
     "SIZE_PLACES",
     "Malformed",
     "balance_from_wire",
+    "created_from_wire",
+    "cutoff_from_wire",
     "error_for",
     "fill_from_wire",
     "get",
@@ -165,20 +167,27 @@ def order_from_wire(record: Any) -> VenueOrder:
         raise Malformed(f"{naming}: {error}") from None
 
 
-def _order(record: Any) -> VenueOrder:
+def _direction(record: Any) -> Side:
+    """The outcome a record is long: ``outcome_side`` (Kalshi's canonical direction
+    field; the legacy ``side``/``action`` are deprecated and never read). Buy-YES and
+    sell-NO are both ``yes``; buy-NO and sell-YES both ``no``."""
     try:
-        side, action = Side(get(record, "side", str)), Action(get(record, "action", str))
+        return Side(get(record, "outcome_side", str))
     except ValueError as error:
         raise Malformed(str(error)) from None
+
+
+def _order(record: Any) -> VenueOrder:
+    side = _direction(record)
     status = get(record, "status", str)
     if status not in _ORDER_STATUSES:
         raise Malformed(f"unknown order status {status!r}")
     return VenueOrder(
         order_id=get(record, "order_id", str),
-        client_order_id=_optional_str(record, "client_order_id"),
+        client_order_id=_optional_str(record, "client_order_id") or None,
         ticker=get(record, "ticker", str),
         side=side,
-        action=action,
+        action=Action.BUY,
         status=status,
         price=_side_price(record, side),
         initial_count=_field(record, "initial_count_fp", _count),
@@ -188,31 +197,79 @@ def _order(record: Any) -> VenueOrder:
     )
 
 
-def fill_from_wire(record: Any) -> Fill:
+def created_from_wire(answer: Any, intent: OrderIntent, time_in_force: str) -> VenueOrder:
+    """The order V2's create answer describes (``order_id``, ``fill_count``,
+    ``remaining_count``), stated as ``intent`` (side, action, price, count).
+
+    The answer has no status: nothing remaining is ``executed`` if all filled,
+    else ``canceled`` (an immediate-or-cancel order's unfilled rest is cancelled
+    before the answer: its ``remaining_count`` "reflects the final state"); some
+    remaining is ``resting``. Raises ``Malformed`` for counts that do not add up."""
+    try:
+        return _created(answer, intent, time_in_force)
+    except Malformed as error:
+        raise Malformed(f"created order {intent.client_order_id!r}: {error}") from None
+
+
+def _created(answer: Any, intent: OrderIntent, time_in_force: str) -> VenueOrder:
+    filled = _field(answer, "fill_count", _count)
+    remaining = _field(answer, "remaining_count", _count)
+    if filled + remaining > intent.count:
+        raise Malformed(f"fill_count {filled} + remaining_count {remaining} > {intent.count}")
+    if remaining and time_in_force != "good_till_canceled":
+        raise Malformed(f"{time_in_force} order with remaining_count {remaining}")
+    status = "resting" if remaining else "executed" if filled == intent.count else "canceled"
+    return VenueOrder(
+        order_id=get(answer, "order_id", str),
+        client_order_id=intent.client_order_id,
+        ticker=intent.ticker,
+        side=intent.side,
+        action=intent.action,
+        status=status,
+        price=intent.price,
+        initial_count=intent.count,
+        fill_count=filled,
+        remaining_count=remaining,
+    )
+
+
+def cutoff_from_wire(answer: Any) -> Mapping[str, str]:
+    """``GET /historical/cutoff``'s timestamps, by name (strings as sent)."""
+    if not isinstance(answer, dict):
+        raise Malformed(f"cutoff is not an object: {answer!r}")
+    cutoffs = {k: v for k, v in answer.items() if isinstance(v, str)}
+    if not cutoffs:
+        raise Malformed(f"no cutoff timestamps in {sorted(answer)!r}")
+    return cutoffs
+
+
+def fill_from_wire(record: Any, client_order_id: str | None = None) -> Fill:
     """Parse the venue's fill object into a domain :class:`Fill`; raises ``Malformed``
     naming the fill (trade id and order id).
 
-    A fill of an order placed without a client order id (by hand, not by us)
-    gets ``venue-<order_id>`` so it can still be recorded and de-duplicated.
+    Kalshi's fills carry no client order id (removed 2026-03-30): the caller
+    passes the one it knows for the fill's ``order_id``; a fill of an order placed
+    without one (by hand, not by us) gets ``venue-<order_id>`` so it can still be
+    recorded and de-duplicated. The direction is the canonical one: a BUY of
+    ``outcome_side`` at that side's price (see :func:`_direction`); the caller that
+    knows the order's intent restates it (:meth:`~actors.domain.Fill.as_direction`).
     """
     try:
-        return _fill(record)
+        return _fill(record, client_order_id)
     except Malformed as error:
         raise Malformed(f"{_naming(record, 'fill', 'trade_id', 'order_id')}: {error}") from None
 
 
-def _fill(record: Any) -> Fill:
+def _fill(record: Any, client_order_id: str | None) -> Fill:
+    side = _direction(record)
+    fill_id = get(record, "fill_id", str) if "fill_id" in record else get(record, "trade_id", str)
     try:
-        side, action = Side(get(record, "side", str)), Action(get(record, "action", str))
-        client_id = _optional_str(record, "client_order_id")
-        if client_id is None:
-            client_id = f"venue-{get(record, 'order_id', str)}"
         return Fill(
-            fill_id=get(record, "trade_id", str),
-            client_order_id=client_id,
+            fill_id=fill_id,
+            client_order_id=client_order_id or f"venue-{get(record, 'order_id', str)}",
             ticker=get(record, "ticker", str),
             side=side,
-            action=action,
+            action=Action.BUY,
             price=_side_price(record, side),
             count=_field(record, "count_fp", _count),
             fee=_field(record, "fee_cost", _amount),
@@ -331,10 +388,13 @@ def error_for(
     client_order_id: str | None = None,
     retry_after: str | None = None,
 ) -> VenueError:
-    """The typed error for a non-2xx answer (see the module docstring's table)."""
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
+    """The typed error for a non-2xx answer (see the module docstring's table).
+
+    Kalshi's error body is ``{"code", "message", "details"}`` (its OpenAPI
+    ``ErrorResponse``); a 429 says ``{"error": "too many requests"}``; an older
+    nesting ``{"error": {"code", "message"}}`` is read too. None of it is trusted
+    beyond a short code and message for the operator."""
+    code, message = _error_text(body)
     text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
     cid = client_order_id
     if status == 429:
@@ -344,9 +404,30 @@ def error_for(
         return VenueServerError(text, endpoint=endpoint, status=status, client_order_id=cid)
     if status in (401, 403):
         return VenueAuthError(text, endpoint=endpoint, client_order_id=cid)
-    if code == "insufficient_balance":
+    if code in _NO_MONEY:
         return InsufficientBalance(text, endpoint=endpoint, client_order_id=cid)
     if 400 <= status < 500:
         return InvalidOrder(text, endpoint=endpoint, client_order_id=cid)
     unexpected = f"unexpected HTTP {status}"
     return VenueServerError(unexpected, endpoint=endpoint, status=status, client_order_id=cid)
+
+
+_NO_MONEY = frozenset({"insufficient_balance", "available_balance_too_low"})
+"""Kalshi's codes for an order the account cannot pay for (``available_balance_too_low``
+replaced the generic code on 2026-01-26: docs changelog)."""
+
+
+def _error_text(body: Any) -> tuple[str | None, str | None]:
+    """``(code, message)`` of an error body, each a short string or None."""
+    if not isinstance(body, dict):
+        return None, None
+    nested = body.get("error")
+    if isinstance(nested, dict):
+        body = nested
+    elif isinstance(nested, str) and "message" not in body:
+        return None, nested[:200]
+    code, message = body.get("code"), body.get("message")
+    return (
+        code[:80] if isinstance(code, str) and code else None,
+        message[:200] if isinstance(message, str) and message else None,
+    )
