@@ -329,11 +329,45 @@ class Sink(SupervisedActor):
         return None
 
 
-def feed_ingest(deltas: int, *, wire: bool = False) -> tuple[float, int, int]:
+class Gate:
+    """Told to the gated feed first: it holds the feed until :attr:`opened` is set."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+
+
+class GatedFeed(FeedActor):
+    """The feed, held by a :class:`Gate` while the mailbox fills; it then measures the
+    CPU time its own thread spends on the next ``frames`` frames (``CPU_PER_FRAME``)."""
+
+    frames = 0
+    _counted = -1
+    _cpu_at = 0.0
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Gate):
+            message.opened.wait(60)
+            self._counted, self._cpu_at = 0, time.thread_time()
+            return None
+        answer = super().on_receive(message)
+        if self._counted >= 0 and isinstance(message, FrameReceived):
+            self._counted += 1
+            if self._counted == GatedFeed.frames:
+                CPU_PER_FRAME.append((time.thread_time() - self._cpu_at) / self._counted)
+        return answer
+
+
+CPU_PER_FRAME: list[float] = []
+
+
+def feed_ingest(deltas: int, *, wire: bool = False, gated: bool = False) -> tuple[float, int, int]:
     """Deltas/s through feed and strategy, and the largest mailbox depths seen. With
     ``wire`` the sending thread parses each delta from Kalshi's wire text (fixed-point
     strings, as the venue sends them) with the Kalshi adapter's parser first, as the
-    feed's network thread does; without, it sends parsed frames."""
+    feed's network thread does; without, it sends parsed frames. With ``gated`` the
+    feed is held while every delta is queued, then released: the rate is the feed's
+    and the strategy's own, without a sending thread competing for the interpreter
+    (and the feed's CPU time per frame is appended to ``CPU_PER_FRAME``)."""
     venue = VenueHost(markets=2)
     with tempfile.TemporaryDirectory():
         config = parse_config({"feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0}})
@@ -351,7 +385,10 @@ def feed_ingest(deltas: int, *, wire: bool = False) -> tuple[float, int, int]:
                         [ComplementArbitrage()], schedule=FeeModel().schedule
                     ),
                 ),
-                ChildSpec(name="feed", factory=lambda: FeedActor(feed_config(config, urls))),
+                ChildSpec(
+                    name="feed",
+                    factory=lambda: (GatedFeed if gated else FeedActor)(feed_config(config, urls)),
+                ),
             ),
         )
         host = TreeThread(SupervisionTree(spec)).start()
@@ -384,6 +421,10 @@ def feed_ingest(deltas: int, *, wire: bool = False) -> tuple[float, int, int]:
                 _delta_text(sid, seq + i, price, 1 if i % 2 else -1) for i in range(1, deltas + 1)
             ]
             parse, grids = KALSHI_MARKET_DATA.parse_frame, PriceGrids()
+            gate = Gate()
+            if gated:
+                GatedFeed.frames = deltas
+                tree.tell("feed", gate)
             started = time.perf_counter()
             up, down = Decimal(1), Decimal(-1)
             for i in range(1, deltas + 1):
@@ -392,6 +433,9 @@ def feed_ingest(deltas: int, *, wire: bool = False) -> tuple[float, int, int]:
                 else:
                     frame = Delta(sid, seq + i, TICKER, Side.YES, price, up if i % 2 else down)
                 tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
+            if gated:
+                started = time.perf_counter()
+                gate.opened.set()
             wait_until(
                 lambda: (market := _market(tree)) is not None and market.seq == seq + deltas,
                 timeout=120,
@@ -476,6 +520,12 @@ def main() -> None:
     print(f"feed ingest, {args.deltas:,} deltas through feed + strategy:")
     print(f"  {rate:,.0f} deltas/s   max mailbox: feed {feed_depth:,}, strategy {strategy_depth}")
     print("  (target >= 50k deltas/s; strategy mailbox bounded by markets with conflation)")
+    gated_rate, _, _ = feed_ingest(args.deltas, gated=True)
+    print(f"feed ingest, gated ({args.deltas:,} deltas queued first, then drained):")
+    print(
+        f"  {gated_rate:,.0f} deltas/s   feed CPU {CPU_PER_FRAME[-1] * 1e6:.2f} µs/frame"
+        "   (no sending thread competing: the feed's and the strategy's own cost)"
+    )
     if args.wire:
         wire_rate, feed_depth, strategy_depth = feed_ingest(args.deltas, wire=True)
         print(f"feed ingest of Kalshi wire text, parsed by the adapter, {args.deltas:,} deltas:")

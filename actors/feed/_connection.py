@@ -78,7 +78,7 @@ from actors.domain import Event
 from actors.feed._config import FeedConfig
 from actors.messages import EventsListed, MarketInfo
 from actors.money import LotSize
-from actors.venues import Frame
+from actors.venues import Frame, StreamSession
 from actors.venues._amounts import PriceGrids
 from actors.venues._market_data import MarketListError, MarketListing
 from supervision import Backoff, Clock
@@ -275,13 +275,14 @@ class FeedConnection:
         connection = self._connection
         outbox, commands = trio.open_memory_channel[tuple[str, float]](COMMAND_QUEUE_SIZE)
         self._end_reason = self._silence_reason()  # unless something else ends it first
+        stream = self.config.market_data.session(self._grids)  # this connection's reader
         async with trio.open_nursery() as nursery:
             self._outbox, self._session_scope = outbox, nursery.cancel_scope
             nursery.cancel_scope.deadline = trio.current_time() + self._liveness_window()
             self._report(Connected(connection, tickers, listed))
-            nursery.start_soon(self._write, ws, commands, nursery)
+            nursery.start_soon(self._write, ws, commands, nursery, stream)
             nursery.start_soon(self._keepalive, ws)
-            self._end_reason = await self._read(ws, connection)
+            self._end_reason = await self._read(ws, connection, stream)
             nursery.cancel_scope.cancel()
         self._session_scope = None
         return self._end_reason
@@ -298,21 +299,24 @@ class FeedConnection:
             self._session_scope.cancel()
 
     async def _keepalive(self, ws: WebSocketConnection) -> None:
-        """Ping every ``ping_interval_s``; each pong moves the session's deadline on."""
+        """Ping every ``ping_interval_s`` (after the venue's keep-alive text, if it wants
+        one); each pong moves the session's deadline on."""
+        keepalive = self.config.market_data.keepalive_text()
         sent = 0
         while True:
             await trio.sleep(self.config.ping_interval_s)
             sent += 1
             try:
+                if keepalive is not None:
+                    await ws.send_message(keepalive)
                 await ws.ping(sent.to_bytes(8, "big"))  # returns when its pong arrives
             except ConnectionClosed:
                 return  # the reader sees it too and ends the session
             if self._session_scope is not None:
                 self._session_scope.deadline = trio.current_time() + self._liveness_window()
 
-    async def _read(self, ws: WebSocketConnection, connection: int) -> str:
-        grids = self._grids
-        parse = self.config.market_data.parse_frame
+    async def _read(self, ws: WebSocketConnection, connection: int, stream: StreamSession) -> str:
+        parse = stream.parse
         while True:
             while self._backlog() > self.config.max_backlog_frames:
                 self._hold_deadline()
@@ -321,8 +325,9 @@ class FeedConnection:
                 message = await ws.get_message()
             except ConnectionClosed as closed:
                 return f"closed by the venue: {closed.reason}"
-            frame = parse(message, grids=grids)
-            self._report(FrameReceived(connection, frame, self._clock.monotonic()))
+            received_at = self._clock.monotonic()
+            for frame in parse(message):
+                self._report(FrameReceived(connection, frame, received_at))
 
     def _hold_deadline(self) -> None:
         """While we do not read, pongs wait behind unread frames: keep the deadline at
@@ -337,21 +342,28 @@ class FeedConnection:
         ws: WebSocketConnection,
         commands: trio.MemoryReceiveChannel[tuple[str, float]],
         nursery: trio.Nursery,
+        stream: StreamSession,
     ) -> None:
         async for text, delay in commands:
             if delay > 0:
-                nursery.start_soon(self._send_later, ws, text, delay)
-            elif not await self._send_now(ws, text):
+                nursery.start_soon(self._send_later, ws, stream, text, delay)
+            elif not await self._send_now(ws, stream, text):
                 return
 
-    async def _send_later(self, ws: WebSocketConnection, text: str, delay: float) -> None:
+    async def _send_later(
+        self, ws: WebSocketConnection, stream: StreamSession, text: str, delay: float
+    ) -> None:
         await trio.sleep(delay)
-        await self._send_now(ws, text)
+        await self._send_now(ws, stream, text)
 
-    async def _send_now(self, ws: WebSocketConnection, text: str) -> bool:
-        """False once the socket is closed (the reader sees that too and ends the session)."""
+    async def _send_now(self, ws: WebSocketConnection, stream: StreamSession, text: str) -> bool:
+        """Send what the session makes of ``text`` (nothing, if it says so); False once
+        the socket is closed (the reader sees that too and ends the session)."""
+        wire = stream.outgoing(text)
+        if wire is None:
+            return True
         try:
-            await ws.send_message(text)
+            await ws.send_message(wire)
         except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True

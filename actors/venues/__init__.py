@@ -35,6 +35,7 @@ from actors.venues._market_data import (
     MarketListError,
     MarketListing,
     MarketSelection,
+    StreamSession,
 )
 from actors.venues._rate_limit import RateLimiter, TokenBucket
 from actors.venues._reasons import RejectReason
@@ -69,6 +70,7 @@ __all__ = [
     "RejectReason",
     "Rejected",
     "Snapshot",
+    "StreamSession",
     "Subscribed",
     "TokenBucket",
     "TradingClient",

@@ -16,7 +16,7 @@ heartbeat, so a quiet market is never mistaken for a dead connection.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
@@ -34,6 +34,7 @@ __all__ = [
     "MarketListError",
     "MarketListing",
     "MarketSelection",
+    "StreamSession",
 ]
 
 
@@ -102,13 +103,38 @@ class MarketListing:
     grids: Mapping[str, PriceGrid] = attrs.field(factory=dict)
 
 
+class StreamSession(Protocol):
+    """One connection's reader: each websocket message in, the frames it holds out.
+
+    A venue whose stream is not Kalshi-shaped keeps what it needs here, for the
+    life of one connection: a venue that sends several events in one message
+    returns several frames; a venue with no sequence numbers or subscription ids
+    (Polymarket) numbers each market's updates itself and answers a subscription
+    with a ``Subscribed`` frame when the market's first snapshot arrives; a
+    venue that sends absolute level sizes turns them into changes of the book it
+    keeps. :meth:`parse` never raises for bad input (a :class:`Rejected` names what
+    is wrong).
+    """
+
+    def parse(self, text: str | bytes) -> Sequence[Frame]: ...
+
+    def outgoing(self, text: str) -> str | None:
+        """The wire text of a command the feed made with the protocol's
+        ``*_command`` methods (None: nothing to send). A venue whose commands
+        carry no request id records here which request a later frame answers."""
+        ...
+
+
 class MarketDataProtocol(Protocol):
     """One venue's order-book stream and market listing.
 
-    - :meth:`parse_frame` turns one websocket message into a frame of
-      :mod:`actors.venues._frames`, checking every price against its market's
-      grid in ``grids``; it never raises for bad input (a :class:`Rejected`
-      names what is wrong).
+    - :meth:`session` is a fresh :class:`StreamSession` for one connection,
+      checking every price against its market's grid in ``grids``.
+      :meth:`parse_frame` turns one message into one frame (a stateless venue's
+      session is ``(parse_frame(text),)``).
+    - :meth:`keepalive_text` is a text message the venue wants every
+      ``ping_interval_s`` besides websocket pings (Polymarket: ``"PING"``), or
+      None.
     - :meth:`subscribe_command` / :meth:`unsubscribe_command` are the text of
       the commands that start and end one market's book subscription; the
       venue answers with ``Subscribed`` / ``Unsubscribed`` frames carrying
@@ -125,7 +151,11 @@ class MarketDataProtocol(Protocol):
       :class:`MarketListError` or an ``httpx`` error.
     """
 
+    def session(self, grids: PriceGrids) -> StreamSession: ...
+
     def parse_frame(self, text: str | bytes, *, grids: PriceGrids) -> Frame: ...
+
+    def keepalive_text(self) -> str | None: ...
 
     def subscribe_command(self, request_id: int, ticker: str) -> str: ...
 

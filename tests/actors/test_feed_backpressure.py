@@ -10,7 +10,11 @@ import trio.testing
 
 from actors.feed import FeedConfig
 from actors.feed._connection import FeedConnection, FrameReceived
+from actors.venues import PriceGrids
+from actors.venues.kalshi import KALSHI_MARKET_DATA
 from supervision import ManualClock
+
+KALSHI_SESSION = KALSHI_MARKET_DATA.session(PriceGrids())
 
 HEARTBEAT = '{"type": "heartbeat"}'
 
@@ -39,7 +43,7 @@ async def test_reading_pauses_while_the_actor_backlog_exceeds_the_limit() -> Non
     )
     socket = FakeSocket()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(connection._read, socket, 1)
+        nursery.start_soon(connection._read, socket, 1, KALSHI_SESSION)
         await trio.testing.wait_all_tasks_blocked()
         for _ in range(20):
             await trio.sleep(0.001)
@@ -79,7 +83,7 @@ async def test_while_reading_is_paused_the_pong_deadline_is_held_ahead(
     with trio.CancelScope(deadline=started + 1.0) as session:
         connection._session_scope = session
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(connection._read, socket, 1)
+            nursery.start_soon(connection._read, socket, 1, KALSHI_SESSION)
             await trio.sleep(5.0)  # on the autojump clock: five deadlines' worth
             held = session.deadline - trio.current_time()
             nursery.cancel_scope.cancel()

@@ -380,6 +380,19 @@ class StreamSigner(Protocol):
 
 
 @attrs.frozen
+class KalshiSession:
+    """One connection of Kalshi's stream: one frame per message, nothing kept."""
+
+    grids: PriceGrids
+
+    def parse(self, text: str | bytes) -> tuple[Frame]:
+        return (parse_frame(text, grids=self.grids),)
+
+    def outgoing(self, text: str) -> str:
+        return text  # Kalshi's commands are sent as the protocol wrote them
+
+
+@attrs.frozen
 class KalshiMarketData:
     """Kalshi's ``orderbook_delta`` channel and market listing as the feed's
     :class:`~actors.venues.MarketDataProtocol`.
@@ -390,6 +403,12 @@ class KalshiMarketData:
     """
 
     signer: StreamSigner | None = attrs.field(default=None, repr=False, eq=False)
+
+    def session(self, grids: PriceGrids) -> KalshiSession:
+        return KalshiSession(grids)
+
+    def keepalive_text(self) -> str | None:
+        return None  # Kalshi sends websocket pings and answers ours; no text keep-alive
 
     def parse_frame(self, text: str | bytes, *, grids: PriceGrids) -> Frame:
         return parse_frame(text, grids=grids)
