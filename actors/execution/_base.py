@@ -199,6 +199,16 @@ class ExecutionBase(SupervisedActor):
         self._reconciling = False
         self._reconciled = True
         self._reconcile_detail = "ok"
+        if result.complete_since is not None:
+            self._reconcile_detail = (
+                f"ok; the venue lists orders and fills since {result.complete_since}"
+            )
+            logger.bind(event="reconciled", complete_since=result.complete_since).info(
+                "{}: reconciled; the venue's order and fill lists are complete since {}"
+                " (older ones are in its history, not read)",
+                self.name,
+                result.complete_since,
+            )
         self._grids = result.grids
         self._send(
             self._risk,
@@ -376,9 +386,10 @@ class ExecutionBase(SupervisedActor):
 
 
 async def _own_client(client: TradingClient) -> None:
-    """Keep the client open while the loop runs; close it when the loop is cancelled."""
+    """Keep the client open, doing its background work (:meth:`TradingClient.serve`),
+    while the loop runs; close it when the loop is cancelled."""
     try:
-        await trio.sleep_forever()
+        await client.serve()
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(1.0):
             await client.aclose()

@@ -96,6 +96,7 @@ class ReconcileResult:
     fills: tuple[Fill, ...]
     positions: tuple[VenuePosition, ...]
     grids: Mapping[str, PriceGrid] = attrs.field(factory=dict)
+    complete_since: str | None = None  # the venue's lists hold nothing older than this
 
 
 class Workflows:
@@ -268,14 +269,17 @@ class Workflows:
 
     async def reconcile(self, *, cancel: bool) -> ReconcileResult:
         """One reconciliation attempt: read the markets' price grids, cancel resting
-        orders (if ``cancel``), then read every order, fill and position. Any venue
-        error ends the attempt (raised)."""
+        orders (if ``cancel``), then read every order, fill and position, and since
+        when the venue's lists are complete. Any venue error ends the attempt (raised)."""
         grids = await self.reported(self.client.list_markets())
         cancelled = await self.cancel_resting(persist=False) if cancel else ()
         orders = await self.reported(self.client.list_orders())
         fills = await self.reported(self.client.list_fills())
         positions = await self.reported(self.client.list_positions())
-        return ReconcileResult(cancelled, tuple(orders), tuple(fills), tuple(positions), grids)
+        since = await self.reported(self.client.lists_complete_since())
+        return ReconcileResult(
+            cancelled, tuple(orders), tuple(fills), tuple(positions), grids, since
+        )
 
     # -- retry plumbing ----------------------------------------------------------------------
 

@@ -167,6 +167,12 @@ class TradingClient(Protocol):
 
     async def aclose(self) -> None: ...
 
+    async def serve(self) -> None:
+        """The client's own background work while it is open, until cancelled: none
+        for Kalshi; Polymarket's dead-man heartbeat (stop sending it and the venue
+        cancels every open order). Raises only what the loop should crash on."""
+        ...
+
     async def create_order(self, intent: OrderIntent, *, time_in_force: str = ...) -> VenueOrder:
         """Place ``intent`` as a limit order under its client order id (or the venue's
         equivalent key); raises ``InvalidOrder`` before any request if its price is off
@@ -198,6 +204,12 @@ class TradingClient(Protocol):
     async def get_balance(self) -> Decimal: ...
 
     async def get_orderbook(self, ticker: str) -> VenueBook: ...
+
+    async def lists_complete_since(self) -> str | None:
+        """Since when the venue's lists of finished orders and fills are complete (its
+        own timestamp text), or None when they hold everything: older records moved
+        elsewhere (Kalshi's ``/historical/*``) are not in what reconciliation reads."""
+        ...
 
     async def list_markets(self) -> Mapping[str, PriceGrid]:
         """Every market's price grid; remembered for :meth:`grid`."""

@@ -831,3 +831,16 @@ async def test_a_429_without_retry_after_holds_kalshis_bucket_back_jittered_and_
         for (earlier, later), (held, _) in zip(itertools.pairwise(calls), holds, strict=True)
     )
     assert limiter.snapshot().write_consecutive_429s == 0  # the success ended the streak
+
+
+async def test_the_lists_are_complete_since_the_later_of_the_orders_and_trades_cutoffs() -> None:
+    cutoff = {
+        "market_settled_ts": "2026-09-01T00:00:00Z",
+        "trades_created_ts": "2026-09-02T00:00:00Z",
+        "orders_updated_ts": "2026-09-01T12:00:00Z",
+    }
+    async with client_for(answer(200, cutoff)) as client:
+        assert await client.lists_complete_since() == "2026-09-02T00:00:00Z"
+    async with client_for(answer(200, {"market_settled_ts": "x"})) as client:
+        with pytest.raises(VenueServerError, match="no orders/trades cutoff"):
+            await client.lists_complete_since()

@@ -87,6 +87,11 @@ def test_reconciliation_on_start_cancels_resting_orders_and_recovers_fills(
         (seen,) = harness.events(VenueReconciled)
         assert sorted(seen.client_order_ids_at_venue) == ["old-fill", "old-rest-0", "old-rest-1"]
         assert harness.summary().reconciled is True
+        # the venue's historical cutoff was read: its lists are complete since its start
+        cutoff = venue.get("/trade-api/v2/historical/cutoff")["orders_updated_ts"]
+        assert harness.summary().reconcile_detail == (
+            f"ok; the venue lists orders and fills since {cutoff}"
+        )
 
 
 def test_with_the_venue_down_reconciliation_fails_and_no_order_is_sent() -> None:

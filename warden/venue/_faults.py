@@ -43,6 +43,7 @@ ENDPOINTS = frozenset(
         "get_balance",
         "get_events",
         "get_event",
+        "historical_cutoff",
     }
 )
 SCOPES = ("all", "http", "stream", "matching")

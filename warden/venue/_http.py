@@ -157,6 +157,7 @@ ROUTES = (
     _route("GET", f"{REST}/portfolio/balance", "get_balance", _rest.get_balance),
     _route("GET", f"{REST}/events", "get_events", _rest.get_events),
     _route("GET", f"{REST}/events/{{event_ticker}}", "get_event", _rest.get_event),
+    _route("GET", f"{REST}/historical/cutoff", "historical_cutoff", _rest.historical_cutoff),
     _route("GET", "/sim/truth", None, _truth),
     _route("GET", "/sim/faults", None, _get_faults),
     _route("POST", "/sim/faults", None, _set_faults),

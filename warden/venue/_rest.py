@@ -31,6 +31,7 @@ from warden.venue._model import (
     OrderRequest,
     WireSide,
     dollars,
+    iso_time,
     ts_ms,
 )
 from warden.venue._realism import SERIES_TICKER, Event
@@ -427,6 +428,20 @@ def list_positions(sim: SimVenue, request: Request) -> Answer:
             {"market_positions": legacy_markets, "event_positions": legacy_events, "cursor": cursor}
         )
     return Answer({"market_positions": chosen, "event_positions": events, "cursor": cursor})
+
+
+def historical_cutoff(sim: SimVenue, _request: Request) -> Answer:
+    """GET /historical/cutoff (getting_started/historical_data.md): the timestamps
+    before which settled markets, fills and finished orders move to ``/historical/*``.
+    The simulated venue keeps everything live: each cutoff is its start."""
+    started = iso_time(sim.started)
+    return Answer(
+        {
+            "market_settled_ts": started,
+            "trades_created_ts": started,
+            "orders_updated_ts": started,
+        }
+    )
 
 
 def get_balance(sim: SimVenue, _request: Request) -> Answer:

@@ -168,6 +168,7 @@ class SimVenue:
     def __init__(self, config: VenueConfig, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock if clock is not None else WallClock()
+        self.started = self.clock.now()  # nothing before it: the historical cutoff
         self.engine = MatchingEngine(
             config.tickers,
             accounts={TRADER: config.trader_cash, HOUSE: HOUSE_CASH, COMPETITOR: HOUSE_CASH},

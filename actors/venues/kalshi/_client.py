@@ -175,6 +175,10 @@ class KalshiClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def serve(self) -> None:
+        """Nothing to do in the background: Kalshi has no dead-man switch."""
+        await trio.sleep_forever()
+
     # -- orders ------------------------------------------------------------------------
 
     async def create_order(self, intent: OrderIntent, *, time_in_force: str = IOC) -> VenueOrder:
@@ -322,6 +326,22 @@ class KalshiClient:
             "get_balance", "GET", "/portfolio/balance", deadline=self.config.deadlines.query
         )
         return self._parse("get_balance", balance_from_wire, answer)
+
+    async def lists_complete_since(self) -> str | None:
+        """The later of Kalshi's ``orders_updated_ts`` and ``trades_created_ts``
+        cutoffs (``GET /historical/cutoff``): finished orders and fills older than it
+        are only in ``/historical/orders`` and ``/historical/fills``, which
+        reconciliation does not read (resting orders never move). Raises
+        ``VenueServerError`` if the answer lacks them."""
+        cutoffs = await self.historical_cutoff()
+        named = [cutoffs.get(name) for name in ("orders_updated_ts", "trades_created_ts")]
+        if not all(named):
+            raise VenueServerError(
+                f"malformed answer: no orders/trades cutoff in {sorted(cutoffs)!r}",
+                status=200,
+                endpoint=ENDPOINTS["historical_cutoff"],
+            )
+        return max(text for text in named if text is not None)
 
     async def historical_cutoff(self) -> Mapping[str, str]:
         """Kalshi's ``GET /historical/cutoff``: the timestamps before which settled
