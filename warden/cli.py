@@ -17,10 +17,14 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warden import __version__
 from warden.cli_chaos import register as register_chaos_commands
 from warden.cli_control import register as register_control_commands
+
+if TYPE_CHECKING:
+    from warden.config import Config
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -73,6 +77,34 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _venue_key_problem(config: Config) -> str | None:
+    """A Kalshi or Polymarket venue's keys, checked before anything starts: the
+    problems in one line, or None (then its notices are printed, e.g. real money)."""
+    from warden.venue_target import (  # noqa: PLC0415
+        key_problems,
+        polymarket_key_problems,
+        venue_notices,
+    )
+
+    venue = config.venue
+    if venue.kind == "kalshi":
+        problems = key_problems(venue.private_key_path, os.environ)
+    elif venue.kind == "polymarket":
+        problems = polymarket_key_problems(
+            venue.private_key_path,
+            venue.api_credentials_path,
+            paper=venue.paper,
+            environ=os.environ,
+        )
+    else:
+        return None
+    if problems:
+        return "; ".join(problems)
+    for notice in venue_notices(venue):
+        print(f"warden run: {notice}", file=sys.stderr, flush=True)
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run the supervised daemon (exit 0 graceful stop, 1 root escalation, 2 bad config,
     bad flags or an unusable ledger/runtime directory -- found before anything starts)."""
@@ -117,15 +149,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if path_problems:
         print(f"warden run: {'; '.join(map(str, path_problems))}", file=sys.stderr)
         return EXIT_USAGE
-    if config.venue.kind == "kalshi":
-        from warden.venue_target import key_problems, venue_notices  # noqa: PLC0415
-
-        problems = key_problems(config.venue.private_key_path, os.environ)
-        if problems:
-            print(f"warden run: {'; '.join(problems)}", file=sys.stderr)
-            return EXIT_USAGE
-        for notice in venue_notices(config.venue):
-            print(f"warden run: {notice}", file=sys.stderr, flush=True)
+    key_problem = _venue_key_problem(config)
+    if key_problem is not None:
+        print(f"warden run: {key_problem}", file=sys.stderr)
+        return EXIT_USAGE
     if not _is_loopback(args.control_host):
         print(
             f"warden run: WARNING: the control plane listens on {args.control_host}, "
@@ -146,9 +173,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file offline: exit 0 and print "ok", or exit 2 naming every bad
-    key, every unusable path (checked without creating anything) and, for a Kalshi
-    venue, what is wrong with its private key (never the key itself). A valid config
-    that trades real money (Kalshi production) also prints a notice line first."""
+    key, every unusable path (checked without creating anything) and what is wrong with
+    the venue's secrets (a Kalshi private key; a Polymarket wallet key and API
+    credentials), never a secret itself. A valid config prints its notice lines first
+    (:func:`warden.venue_target.venue_notices`): one that trades real money (Kalshi
+    production, Polymarket with ``paper = false``, with the wallet's public address),
+    a key file that overrides a set variable, keys a paper venue does not use."""
     from warden.config import check_config_file, load_config  # noqa: PLC0415 - fast --help
     from warden.venue_target import venue_notices  # noqa: PLC0415
 
@@ -307,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_cmd_report)
 
     check = commands.add_parser(
-        "check-config", help="validate a TOML config file (and a Kalshi key), offline"
+        "check-config", help="validate a TOML config file (and a venue's keys), offline"
     )
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_cmd_check_config)

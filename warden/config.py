@@ -20,10 +20,12 @@ the current directory for the built-in defaults (``~`` in the key path is the
 home directory). :func:`check_daemon_paths` checks the daemon's against the
 filesystem (``warden check-config``) or prepares them (``warden run``).
 
-``[venue]`` has a ``kind``: ``"sim"`` (the simulated venue) or ``"kalshi"``; a
-key of the other kind is an error naming the key and the kind. A problem never
-quotes what looks like a private key (PEM armour), whichever key it was put in.
-``check_config_file`` also reads and parses a kalshi venue's private key
+``[venue]`` has a ``kind``: ``"sim"`` (the simulated venue), ``"kalshi"`` or
+``"polymarket"``; a key of another kind is an error naming the key and the kinds
+it belongs to. A problem never quotes what looks like a private key (PEM armour,
+or 64 hex digits: a secp256k1 key or a Polymarket passphrase), whichever key it
+was put in. ``check_config_file`` also reads and parses a kalshi venue's private
+key, and a polymarket venue's wallet key and API credentials
 (:mod:`warden.venue_target`), offline.
 
 docs/configuration.md lists every key, its default and its range; a test keeps
@@ -55,6 +57,15 @@ from supervision import validators
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 PRIVATE_KEY_ENV = "WARDEN_KALSHI_PRIVATE_KEY"
 """Holds the Kalshi private key's PEM text when ``venue.private_key_path`` is unset."""
+POLYMARKET_PRIVATE_KEY_ENV = "WARDEN_POLYMARKET_PRIVATE_KEY"
+"""Holds the Polymarket wallet key (``0x`` + 64 hex) when ``venue.private_key_path``
+is unset (the names are :mod:`actors.venues.polymarket._keys`'; a test keeps them equal)."""
+POLYMARKET_API_ENV = (
+    "WARDEN_POLYMARKET_API_KEY",
+    "WARDEN_POLYMARKET_API_SECRET",
+    "WARDEN_POLYMARKET_API_PASSPHRASE",
+)
+"""Hold the CLOB API credentials when ``venue.api_credentials_path`` is unset."""
 
 RawTable: TypeAlias = Mapping[str, object]
 """A TOML table as ``tomllib`` parsed it (or a test wrote it): values not yet checked;
@@ -136,9 +147,9 @@ def _base_url(value: object) -> bool:
 
 
 _url = validators.rule(
-    lambda v: v == "" or _base_url(v),
-    'must be "" (the embedded simulator; for kalshi, the environment\'s URLs) or a URL'
-    " http://host[:port] or https://host[:port], with no path",
+    lambda v: v == "" or (_base_url(v) and not _maybe_key_material(v)),
+    'must be "" (the embedded simulator; for kalshi and polymarket, the venue\'s documented'
+    " URLs) or a URL http://host[:port] or https://host[:port], with no path",
 )
 _path = validators.text("path")
 _flag = validators.flag()
@@ -204,8 +215,28 @@ class DaemonSection:
 
 
 _KALSHI_TIERS = ("basic", "advanced", "expert", "premier", "paragon", "prime", "prestige")
+_COMMON_KEYS = ("kind", "url")
 _SIM_KEYS = ("realism", "seed", "markets", "opportunity_every_s", "opportunity_lifetime_s")
 _KALSHI_KEYS = ("environment", "key_id", "private_key_path", "tier", "tickers", "series", "events")
+_POLYMARKET_KEYS = (
+    "private_key_path",
+    "tickers",
+    "events",
+    "paper",
+    "api_credentials_path",
+    "signature_type",
+    "funder",
+    "heartbeat_s",
+    "paper_cash",
+    "market_ws_url",
+    "gamma_url",
+)
+_VENUE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "sim": _SIM_KEYS,
+    "kalshi": _KALSHI_KEYS,
+    "polymarket": _POLYMARKET_KEYS,
+}
+"""Each kind's own keys (besides ``kind`` and ``url``): any other key is an error."""
 _SELECTORS = ("tickers", "series", "events")
 # Kalshi's documented key id (getting_started/quick_start_authenticated_requests.md):
 # "a952bcbe-ec3b-4b5b-b8f9-11dae589608c", sent as-is in KALSHI-ACCESS-KEY.
@@ -216,58 +247,157 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # ticker would be worse than letting the venue say it does not know it).
 _TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]*")
 _TICKER_WORDING = "must be a Kalshi ticker: upper-case letters, digits, '-', '.' or '_'"
+# A Polymarket market is named by its condition id, a bytes32 in hex: every recorded
+# Gamma answer and market-channel frame writes it "0x" + 64 lower-case hex digits
+# (/work/shared/venues/polymarket/frames/rest/market_slug.json "conditionId"). warden
+# matches markets as text, so a condition id in another case would never match one.
+_CONDITION_ID = re.compile(r"0x[0-9a-f]{64}")
+_CONDITION_ID_ANY_CASE = re.compile(r"0x[0-9a-fA-F]{64}")
+_CONDITION_ID_WORDING = 'must be a condition id: "0x" and 64 hex digits (Gamma\'s conditionId)'
+# Event slugs as Gamma writes them ("highest-temperature-in-nyc-on-january-26",
+# frames/rest/event.json) and polymarket.com/event/<slug> shows them; a numeric event id
+# ("185377") fits too. Permissive for the reason given for Kalshi's tickers.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_MAX_SLUG = 200
+_SLUG_WORDING = (
+    "must be a Polymarket event slug: lower-case letters, digits and '-'"
+    " (as in https://polymarket.com/event/<slug>)"
+)
 _MAX_KEY_ID_SHOWN = 64  # a longer bad key id is not echoed: it may be a pasted key
+# 64 hex digits in a row: a secp256k1 private key (with or without "0x") or a CLOB API
+# passphrase. A condition id has that shape too, which is why no problem quotes one.
+_HEX_SECRET = re.compile(r"[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_SIGNATURE_TYPES = {0: "EOA", 1: "POLY_PROXY", 2: "POLY_GNOSIS_SAFE"}
+# Third-party clients agree that the CLOB cancels every open order when no heartbeat came
+# for about 10 s; Polymarket's page says only "regularly"
+# (docs.polymarket.com/api-reference/trade/send-heartbeat). An interval at or beyond it
+# would let the venue cancel warden's orders between two heartbeats.
+_HEARTBEAT_DEADLINE_S = 10.0
+
+
+def _pem_armour(text: str) -> bool:
+    """PEM armour or the words of a private key (Kalshi's keys are PEM)."""
+    return "-----BEGIN" in text or "-----END" in text or "PRIVATE KEY" in text.upper()
 
 
 def _maybe_key_material(text: str) -> bool:
-    """Text an error must not echo: PEM armour or the words of a private key."""
-    return "-----BEGIN" in text or "-----END" in text or "PRIVATE KEY" in text.upper()
+    """Text an error must not echo: PEM armour, or 64 hex digits in a row (a secp256k1
+    key, a passphrase)."""
+    return _pem_armour(text) or _HEX_SECRET.search(text) is not None
 
 
 _key_id = validators.rule(
     lambda v: isinstance(v, str) and (v == "" or _UUID.fullmatch(v) is not None),
     'must be a Kalshi API key id, a UUID such as "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"',
 )
+
+
+def _file_path(value: object) -> bool:
+    """``""`` or one line naming a file (never key material, never JSON)."""
+    return isinstance(value, str) and (
+        value == ""
+        or (
+            bool(value.strip())
+            and "\n" not in value
+            and "{" not in value
+            and not _maybe_key_material(value)
+        )
+    )
+
+
 _key_path = validators.rule(
-    lambda v: (
-        isinstance(v, str)
-        and (v == "" or (bool(v.strip()) and "\n" not in v and not _maybe_key_material(v)))
-    ),
-    f'must be "" (the key is in {PRIVATE_KEY_ENV}) or the path of a PEM file, not the key itself',
+    _file_path,
+    f'must be "" (the key is in {PRIVATE_KEY_ENV}, or for polymarket in'
+    f" {POLYMARKET_PRIVATE_KEY_ENV}) or the path of a key file, not the key itself",
+)
+_credentials_path = validators.rule(
+    _file_path,
+    f'must be "" (the credentials are in {", ".join(POLYMARKET_API_ENV)}) or the path'
+    " of a JSON file, not the credentials themselves",
 )
 
 
-class _EntriesError(validators.FieldError):
-    """Some entries of an array key are bad: ``bad`` holds ``(index, entry)`` of each."""
+def _is_address(value: object) -> bool:
+    """``0x`` + 40 hex digits; in mixed case, a valid EIP-55 checksum (a typo caught)."""
+    if not isinstance(value, str) or _ADDRESS.fullmatch(value) is None:
+        return False
+    digits = value[2:]
+    if digits.islower() or digits.isupper() or digits.isdigit():
+        return True
+    from actors.venues.polymarket._eth import (  # noqa: PLC0415 - keccak: polymarket
+        is_checksum_address,
+    )
 
-    def __init__(self, field: str, value: object, bad: list[tuple[int, str]], rule: str) -> None:
-        super().__init__("VenueSection", field, value, rule)
-        self.bad = bad
+    return bool(is_checksum_address(value))
 
 
-def _tickers(_: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
-    """Every entry is a ticker, listed once (each bad entry is named by its index)."""
+_funder = validators.rule(
+    lambda v: v == "" or _is_address(v),
+    'must be "" (signature_type = 0) or an address: "0x" and 40 hex digits'
+    " (in mixed case, with a valid EIP-55 checksum)",
+)
+_signature_type = validators.rule(
+    lambda v: type(v) is int and v in _SIGNATURE_TYPES,
+    "must be 0 (EOA), 1 (POLY_PROXY) or 2 (POLY_GNOSIS_SAFE);"
+    " 3 (POLY_1271, deposit wallets) is not supported",
+)
+_heartbeat = validators.rule(
+    lambda v: _positive_s.check(v) and v < _HEARTBEAT_DEADLINE_S,
+    f"must be a finite number of seconds > 0 and < {_HEARTBEAT_DEADLINE_S:g}"
+    f" (Polymarket cancels every open order when heartbeats stop for about"
+    f" {_HEARTBEAT_DEADLINE_S:g} s)",
+)
+
+
+def _ws_url(value: object) -> bool:
+    """``ws(s)://host[:port][/path]``: a websocket URL as the venue documents it."""
+    if not isinstance(value, str) or not value.startswith(("ws://", "wss://")):
+        return False
+    if any(character.isspace() for character in value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return False
+    return (
+        bool(parts.hostname) and "@" not in parts.netloc and not parts.query and not parts.fragment
+    )
+
+
+_market_ws_url = validators.rule(
+    lambda v: v == "" or (_ws_url(v) and not _maybe_key_material(v)),
+    'must be "" (Polymarket\'s market channel) or a URL ws://host[:port][/path] or'
+    " wss://host[:port][/path]",
+)
+_gamma_url = validators.rule(
+    lambda v: v == "" or (_base_url(v) and not _maybe_key_material(v)),
+    'must be "" (Polymarket\'s Gamma API) or a URL http://host[:port] or'
+    " https://host[:port], with no path",
+)
+
+
+def _selector(_: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
+    """An array of strings; each entry's syntax depends on the kind (:func:`_venue_problems`)."""
     if not isinstance(value, tuple) or not all(isinstance(entry, str) for entry in value):
         raise validators.FieldError(
             "VenueSection", attribute.name, value, "must be an array of tickers"
         )
-    bad = [(i, e) for i, e in enumerate(value) if _TICKER.fullmatch(e) is None]
-    if bad:
-        raise _EntriesError(attribute.name, value, bad, _TICKER_WORDING)
-    twice = [(i, e) for i, e in enumerate(value) if e in value[:i]]
-    if twice:
-        raise _EntriesError(attribute.name, value, twice, "must be listed once")
 
 
 @attrs.frozen
 class VenueSection:
     """Which venue warden trades on: ``kind = "sim"`` (default), the simulated venue;
-    ``kind = "kalshi"``, Kalshi's Trade API v2 (docs/venues/kalshi.md).
+    ``kind = "kalshi"``, Kalshi's Trade API v2 (docs/venues/kalshi.md);
+    ``kind = "polymarket"``, Polymarket's CLOB V2 on Polygon (docs/venues/polymarket.md).
 
-    ``url``, either kind: ``""`` is the embedded simulator (sim) or the
-    ``environment``'s documented URLs (kalshi); else ``http(s)://host[:port]``, a
-    venue speaking Kalshi's wire there (:mod:`warden.venue_target` derives the REST
-    and websocket URLs). For kalshi, plain ``http://`` only to a loopback host.
+    ``url``, every kind: ``""`` is the embedded simulator (sim) or the venue's
+    documented URLs (kalshi: the ``environment``'s; polymarket: the CLOB's); else
+    ``http(s)://host[:port]``: for sim and kalshi a venue speaking Kalshi's wire there
+    (:mod:`warden.venue_target` derives the REST and websocket URLs), for polymarket
+    the CLOB REST base. For kalshi and polymarket, plain ``http://`` only to a loopback
+    host.
 
     Sim only: ``realism`` (default) makes the embedded simulator serve what a real
     exchange shows (events of mutually exclusive markets, reciprocal books that never
@@ -275,15 +405,28 @@ class VenueSection:
     markets whose house quotes cross every ``opportunity_every_s``).
 
     Kalshi only: ``environment`` (demo or production), ``key_id`` (required),
-    ``private_key_path`` (absolute once loaded; ``""``: the PEM is in the environment
-    variable ``WARDEN_KALSHI_PRIVATE_KEY``), ``tier`` (rate-limit tier), and the
-    markets: ``tickers``, ``series``, ``events`` (at least one entry in all).
+    ``tier`` (rate-limit tier), ``series``. Kalshi and polymarket:
+    ``private_key_path`` (absolute once loaded; ``""``: the key is in the environment
+    variable ``WARDEN_KALSHI_PRIVATE_KEY``, or ``WARDEN_POLYMARKET_PRIVATE_KEY``), and
+    the markets ``tickers`` and ``events`` (kalshi: also ``series``; at least one
+    entry in all). Kalshi tickers are Kalshi's; Polymarket's are condition ids
+    (``"0x"`` + 64 lower-case hex) and its events are event slugs.
 
-    A key of the other kind is an error naming the key and its kind, so a config
+    Polymarket only: ``paper`` (default true: real market data, simulated fills, no
+    order reaches the venue, no key needed; false trades the wallet's real funds),
+    ``api_credentials_path`` (absolute once loaded; ``""``: the three
+    ``WARDEN_POLYMARKET_API_*`` variables), ``signature_type`` (0 EOA, 1 POLY_PROXY, 2
+    POLY_GNOSIS_SAFE), ``funder`` (the address holding the funds: required for 1 and
+    2, an error for 0), ``heartbeat_s`` (the dead-man switch's interval; always on when
+    live), ``paper_cash`` (paper only: an error with ``paper = false``),
+    ``market_ws_url`` and ``gamma_url`` (overrides, for tests). Key files given in a
+    paper venue are allowed, unused, and still checked by ``warden check-config``.
+
+    A key of another kind is an error naming the key and its kinds, so a config
     never carries a setting that silently does nothing.
     """
 
-    kind: str = attrs.field(default="sim", validator=validators.choice("sim", "kalshi"))
+    kind: str = attrs.field(default="sim", validator=validators.choice(*_VENUE_KEYS))
     url: str = attrs.field(default="", validator=_url)
     realism: bool = attrs.field(default=True, validator=_flag)
     seed: int = attrs.field(default=1, validator=validators.integer(0))
@@ -296,9 +439,19 @@ class VenueSection:
     key_id: str = attrs.field(default="", validator=_key_id)
     private_key_path: str = attrs.field(default="", validator=_key_path)
     tier: str = attrs.field(default="basic", validator=validators.choice(*_KALSHI_TIERS))
-    tickers: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
-    series: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
-    events: tuple[str, ...] = attrs.field(default=(), validator=_tickers, metadata=_TICKERS)
+    tickers: tuple[str, ...] = attrs.field(default=(), validator=_selector, metadata=_TICKERS)
+    series: tuple[str, ...] = attrs.field(default=(), validator=_selector, metadata=_TICKERS)
+    events: tuple[str, ...] = attrs.field(default=(), validator=_selector, metadata=_TICKERS)
+    paper: bool = attrs.field(default=True, validator=_flag)
+    api_credentials_path: str = attrs.field(default="", validator=_credentials_path)
+    signature_type: int = attrs.field(default=0, validator=_signature_type)
+    funder: str = attrs.field(default="", validator=_funder)
+    heartbeat_s: float = attrs.field(default=5.0, validator=_heartbeat)
+    paper_cash: Decimal = attrs.field(
+        default=Decimal("1000.00"), validator=_positive_dollars, metadata=_MONEY
+    )
+    market_ws_url: str = attrs.field(default="", validator=_market_ws_url)
+    gamma_url: str = attrs.field(default="", validator=_gamma_url)
 
     def __attrs_post_init__(self) -> None:
         # built directly (not loaded): a key counts as given when it differs from its default
@@ -311,19 +464,102 @@ class VenueSection:
 
 def _venue_problems(values: Mapping[str, object], given: Collection[str]) -> list[str]:
     """The rules of ``[venue]`` between keys, on the keys valid on their own
-    (``values``; ``given``: the keys the file set): no key of the other kind, and
-    for kalshi a key id, at least one market, and TLS to any host but loopback."""
+    (``values``; ``given``: the keys the file set): no key of another kind, each
+    market entry's syntax for the kind, and the kind's own rules
+    (:func:`_kalshi_problems`, :func:`_polymarket_problems`)."""
     kind = values.get("kind")
-    if kind not in ("sim", "kalshi"):
+    if not isinstance(kind, str) or kind not in _VENUE_KEYS:
         return []
-    other, other_kind = (_KALSHI_KEYS, "kalshi") if kind == "sim" else (_SIM_KEYS, "sim")
+    own = _VENUE_KEYS[kind]
     problems = [
-        f'venue.{key} is only for kind = "{other_kind}" (this venue is kind = "{kind}")'
-        for key in other
-        if key in given
+        _wrong_kind(field.name, kind)
+        for field in attrs.fields(VenueSection)
+        if field.name in given and field.name not in _COMMON_KEYS and field.name not in own
     ]
-    if kind == "sim":
-        return problems
+    problems.extend(_selector_problems(kind, values))
+    if kind == "kalshi":
+        problems.extend(_kalshi_problems(values))
+    elif kind == "polymarket":
+        problems.extend(_polymarket_problems(values, given))
+    return problems
+
+
+def _wrong_kind(key: str, kind: str) -> str:
+    kinds = " or ".join(f'"{name}"' for name, keys in _VENUE_KEYS.items() if key in keys)
+    return f'venue.{key} is only for kind = {kinds} (this venue is kind = "{kind}")'
+
+
+def _entry_shown(entry: str) -> str:
+    """A bad market entry as a problem shows it: its repr, unless it may be a key."""
+    if _maybe_key_material(entry):
+        return f"<{len(entry)} characters, not shown>"
+    return repr(entry)
+
+
+def _kalshi_entry(entry: str) -> str | None:
+    if _TICKER.fullmatch(entry) is not None:
+        return None
+    return f" = {_entry_shown(entry)}: {_TICKER_WORDING}"
+
+
+def _condition_id(entry: str) -> str | None:
+    if _CONDITION_ID.fullmatch(entry) is not None:
+        return None
+    if _CONDITION_ID_ANY_CASE.fullmatch(entry) is not None:
+        return ": must be written in lower case, as Polymarket writes condition ids"
+    return f" = {_entry_shown(entry)}: {_CONDITION_ID_WORDING}"
+
+
+def _event_slug(entry: str) -> str | None:
+    if (
+        _SLUG.fullmatch(entry) is not None
+        and len(entry) <= _MAX_SLUG
+        and not _maybe_key_material(entry)
+    ):
+        return None
+    return f" = {_entry_shown(entry)}: {_SLUG_WORDING}"
+
+
+def _selector_problems(kind: str, values: Mapping[str, object]) -> list[str]:
+    """Each market entry of ``kind``'s selectors that is malformed (named by its
+    index), else each entry listed twice; keys of another kind are not looked at."""
+    problems: list[str] = []
+    for key in _SELECTORS:
+        entries = values.get(key)
+        if key not in _VENUE_KEYS[kind] or not isinstance(entries, tuple):
+            continue
+        if kind == "kalshi":
+            check = _kalshi_entry
+        else:
+            check = _condition_id if key == "tickers" else _event_slug
+        bad = [f"venue.{key}[{i}]{reason}" for i, e in enumerate(entries) if (reason := check(e))]
+        if bad:
+            problems.extend(bad)
+            continue
+        for i, entry in enumerate(entries):
+            if entry in entries[:i]:
+                first = entries.index(entry)
+                problems.append(
+                    f"venue.{key}[{i}]: must be listed once (it repeats venue.{key}[{first}])"
+                    if _maybe_key_material(entry)
+                    else f"venue.{key}[{i}] = {entry!r}: must be listed once"
+                )
+    return problems
+
+
+def _cleartext_problem(key: str, url: object, scheme: str, why: str) -> list[str]:
+    """``venue.<key>`` in plain ``scheme`` to a host that is not loopback (else ``[]``)."""
+    if isinstance(url, str) and url.startswith(f"{scheme}://") and not _loopback_url(url):
+        return [
+            f"venue.{key} = {url!r}: plain {scheme}:// only to a loopback host (127.0.0.1,"
+            f" ::1, localhost); {why}"
+        ]
+    return []
+
+
+def _kalshi_problems(values: Mapping[str, object]) -> list[str]:
+    """A key id, at least one market, and TLS to any host but loopback."""
+    problems = []
     if values.get("key_id") == "":
         problems.append(
             'venue.key_id: required for kind = "kalshi": the Key ID Kalshi shows beside'
@@ -335,12 +571,56 @@ def _venue_problems(values: Mapping[str, object], given: Collection[str]) -> lis
             'venue.tickers, venue.series, venue.events: kind = "kalshi" needs at least one'
             " market: list tickers, series or events"
         )
-    url = values.get("url")
-    if isinstance(url, str) and url.startswith("http://") and not _loopback_url(url):
-        problems.append(
-            f"venue.url = {url!r}: plain http:// only to a loopback host (127.0.0.1, ::1,"
-            " localhost); signed requests to any other host need https://"
+    problems.extend(
+        _cleartext_problem(
+            "url", values.get("url"), "http", "signed requests to any other host need https://"
         )
+    )
+    return problems
+
+
+def _polymarket_problems(values: Mapping[str, object], given: Collection[str]) -> list[str]:
+    """At least one market; a funder exactly for the proxy and Safe signature types;
+    ``paper_cash`` only in paper; TLS to any host but loopback."""
+    problems = []
+    selected = [values.get("tickers"), values.get("events")]
+    if all(isinstance(chosen, tuple) for chosen in selected) and not any(selected):
+        problems.append(
+            'venue.tickers, venue.events: kind = "polymarket" needs at least one market:'
+            " list condition ids (tickers) or event slugs (events)"
+        )
+    signature_type, funder = values.get("signature_type"), values.get("funder")
+    if signature_type in (1, 2) and funder == "":
+        problems.append(
+            f"venue.funder: required for signature_type = {signature_type}"
+            f" ({_SIGNATURE_TYPES[signature_type]}): the address of the"
+            f" {'proxy wallet' if signature_type == 1 else 'Safe'} that holds the funds"
+        )
+    if signature_type == 0 and isinstance(funder, str) and funder:
+        problems.append(
+            "venue.funder is only for signature_type = 1 or 2 (this venue has signature_type"
+            " = 0, EOA: the wallet of venue.private_key_path holds the funds)"
+        )
+    if values.get("paper") is False and "paper_cash" in given:
+        problems.append(
+            "venue.paper_cash is only for paper = true (this venue has paper = false: it"
+            " trades the wallet's real funds, which paper_cash does not limit)"
+        )
+    problems.extend(
+        _cleartext_problem(
+            "url", values.get("url"), "http", "requests to any other host need https://"
+        )
+    )
+    problems.extend(
+        _cleartext_problem(
+            "gamma_url", values.get("gamma_url"), "http", "any other host needs https://"
+        )
+    )
+    problems.extend(
+        _cleartext_problem(
+            "market_ws_url", values.get("market_ws_url"), "ws", "any other host needs wss://"
+        )
+    )
     return problems
 
 
@@ -571,11 +851,16 @@ def _entries(value: object, _type: type = tuple) -> tuple[str, ...]:
 
 
 def _ticker_entries(value: object, _type: type = tuple) -> tuple[str, ...]:
-    """``venue.tickers``, ``series``, ``events``: a TOML array of strings, as a tuple."""
+    """``venue.tickers``, ``series``, ``events``: a TOML array of strings, as a tuple.
+    A bad value is not shown if it holds 64 hex digits (a condition id written without
+    its brackets looks like a key, and the problem would otherwise be withheld whole)."""
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        shown = repr(value)
+        if _maybe_key_material(shown):
+            shown = "(not shown: it holds 64 hex digits)"
         raise TypeError(
-            f'expected an array of strings such as ["HIGHNY-22DEC23-B53.5"],'
-            f" got {type(value).__name__} {value!r}"
+            f'expected an array of strings such as ["HIGHNY-22DEC23-B53.5"] or ["0x<64 hex>"],'
+            f" got {type(value).__name__} {shown}"
         )
     return tuple(value)
 
@@ -689,8 +974,6 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
                 field.validator(None, field, converted)
         except TypeError as error:
             problems.append(f"{name}.{field.name}: {error}")
-        except _EntriesError as error:
-            problems.extend(f"{name}.{field.name}[{i}] = {e!r}: {error.rule}" for i, e in error.bad)
         except validators.FieldError as error:
             problems.append(f"{name}.{field.name} = {_echo(field.name, value)}: {error.rule}")
         else:
@@ -710,8 +993,11 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
 
 def _echo(key: str, value: object) -> str:
     """A bad value as a problem shows it: its repr, except a long bad ``key_id`` (it
-    may be a pasted key; a real one is 36 characters)."""
+    may be a pasted key; a real one is 36 characters) and a bad credentials path
+    holding JSON (it may be the pasted credentials)."""
     if key == "key_id" and isinstance(value, str) and len(value) > _MAX_KEY_ID_SHOWN:
+        return f"<{len(value)} characters, not shown>"
+    if key == "api_credentials_path" and isinstance(value, str) and "{" in value:
         return f"<{len(value)} characters, not shown>"
     return repr(value)
 
@@ -722,7 +1008,12 @@ def _unechoed(section: str, problem: str) -> str:
         return problem
     key = problem.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
     where = key if key.startswith(f"{section}.") else f"[{section}]"
-    return f"{where}: holds what looks like a private key (not shown); keys go in a PEM file"
+    if _pem_armour(problem):
+        return f"{where}: holds what looks like a private key (not shown); keys go in a PEM file"
+    return (
+        f"{where}: holds what looks like a private key or secret (64 hex digits, not shown);"
+        " keys go in an owner-only file named by venue.private_key_path"
+    )
 
 
 _STRATEGY_KEYS = ("use", "options", "min_edge", "max_count")
@@ -798,16 +1089,17 @@ def _with_absolute_paths(daemon: DaemonSection, base_dir: Path) -> DaemonSection
 
 
 def _absolute_key_path(path: str, base_dir: Path) -> str:
-    """``venue.private_key_path`` made absolute: ``~`` is the user's home (key files
-    usually live there), any other relative path the config file's directory."""
-    return _absolute(str(Path(path).expanduser()), base_dir)
+    """``venue.private_key_path`` (or ``api_credentials_path``) made absolute: ``~`` is
+    the user's home (key files usually live there), any other relative path the config
+    file's directory; ``""`` (unset: the environment holds the secret) stays ``""``."""
+    return _absolute(str(Path(path).expanduser()), base_dir) if path else ""
 
 
 def _with_absolute_key_path(venue: VenueSection, base_dir: Path) -> VenueSection:
-    if not venue.private_key_path:
-        return venue
     return attrs.evolve(
-        venue, private_key_path=_absolute_key_path(venue.private_key_path, base_dir)
+        venue,
+        private_key_path=_absolute_key_path(venue.private_key_path, base_dir),
+        api_credentials_path=_absolute_key_path(venue.api_credentials_path, base_dir),
     )
 
 
@@ -913,11 +1205,14 @@ def resolve_run_config(path: Path | None) -> Config:
 def check_config_file(path: Path, *, environ: Mapping[str, str] | None = None) -> list[str]:
     """Every problem of the config at ``path``: its keys, its paths against the
     filesystem (as :func:`check_daemon_paths` with ``create=False``; nothing is
-    created) and, for ``kind = "kalshi"``, its private key (the file of
-    ``venue.private_key_path``, else ``WARDEN_KALSHI_PRIVATE_KEY`` in ``environ``,
-    default ``os.environ``: :func:`warden.venue_target.key_problems`), read and
-    parsed offline. An empty list means ``warden run --config path`` would accept it.
-    No problem quotes key material."""
+    created) and its venue's secrets, read and parsed offline, from ``environ``
+    (default ``os.environ``) where no file is named: for ``kind = "kalshi"`` its
+    private key (:func:`warden.venue_target.key_problems`), for ``kind =
+    "polymarket"`` its wallet key and API credentials
+    (:func:`warden.venue_target.polymarket_key_problems`: with ``paper = true`` only
+    the files the config names). A secret whose key is itself bad is not read. An
+    empty list means ``warden run --config path`` would accept it. No problem quotes
+    key material."""
     try:
         data = _read_toml(path)
     except ConfigError as error:
@@ -925,11 +1220,19 @@ def check_config_file(path: Path, *, environ: Mapping[str, str] | None = None) -
     _, problems, paths = _build(data, path.parent)
     targets = [(key, Path(value)) for key, value in paths.items()]
     problems.extend(str(problem) for problem in _check_paths(targets, create=False))
-    key_path = _kalshi_key_path(data.get("venue", {}), path.parent)
+    environ = os.environ if environ is None else environ
+    venue = data.get("venue", {})
+    key_path = _kalshi_key_path(venue, path.parent)
     if key_path is not None:
         from warden.venue_target import key_problems  # noqa: PLC0415 - cryptography: kalshi only
 
-        problems.extend(key_problems(key_path, os.environ if environ is None else environ))
+        problems.extend(key_problems(key_path, environ))
+    secrets = _polymarket_secret_paths(venue, path.parent)
+    if secrets is not None:
+        from warden.venue_target import polymarket_key_problems  # noqa: PLC0415 - eth: polymarket
+
+        wallet, credentials, paper = secrets
+        problems.extend(polymarket_key_problems(wallet, credentials, paper=paper, environ=environ))
     return problems
 
 
@@ -942,7 +1245,24 @@ def _kalshi_key_path(raw: object, base_dir: Path) -> str | None:
     value = raw.get("private_key_path", "")
     if not _key_path.check(value):
         return None
-    return _absolute_key_path(value, base_dir) if value else ""
+    return _absolute_key_path(value, base_dir)
+
+
+def _polymarket_secret_paths(
+    raw: object, base_dir: Path
+) -> tuple[str | None, str | None, bool] | None:
+    """For a polymarket ``[venue]``: ``(private_key_path, api_credentials_path,
+    paper)``, each path absolute, ``""`` when unset, None when invalid on its own
+    (reported already: not read); ``paper`` unless the file says ``paper = false``
+    exactly. None for any other venue."""
+    if not isinstance(raw, dict) or raw.get("kind") != "polymarket":
+        return None
+    wallet, credentials = raw.get("private_key_path", ""), raw.get("api_credentials_path", "")
+    return (
+        _absolute_key_path(wallet, base_dir) if _key_path.check(wallet) else None,
+        _absolute_key_path(credentials, base_dir) if _credentials_path.check(credentials) else None,
+        raw.get("paper", True) is not False,
+    )
 
 
 @attrs.frozen

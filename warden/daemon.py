@@ -48,10 +48,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
+import httpx
 import trio
 from loguru import logger
 
 from actors.messages import Halt
+from actors.money import ONE
+from actors.venues import MarketListError, MarketSelection
+from actors.venues.polymarket._discovery import list_markets as list_polymarket_markets
 from supervision import (
     ActorSnapshot,
     BackoffPolicy,
@@ -64,7 +68,7 @@ from supervision import (
     SupervisorSpec,
 )
 from warden.chaos_clock import OffsetClock
-from warden.config import Config
+from warden.config import Config, VenueSection
 from warden.control import ControlConfig, ControlServer, serve_control
 from warden.history import open_history
 from warden.shutdown import nothing_working, shutdown_report
@@ -72,7 +76,7 @@ from warden.single_writer import LockHeld, hold_single_writer
 from warden.status import status_line
 from warden.venue import DynamicsConfig, RealismConfig, VenueConfig, serve_venue
 from warden.venue_target import venue_target
-from warden.wiring import VenueUrls, build_children
+from warden.wiring import PolymarketSide, VenueUrls, build_children
 
 EXIT_OK = 0
 EXIT_ESCALATED = 1
@@ -82,6 +86,11 @@ EXIT_REFUSED = 2
 
 class ControlPlaneFailed(Exception):
     """The control plane could not listen (e.g. the port is taken); the daemon stops."""
+
+
+class VenueUnusable(Exception):
+    """The venue's markets could not be listed at start (Polymarket: the configured
+    events or condition ids); the daemon stops before anything trades."""
 
 
 def venue_config(config: Config) -> VenueConfig:
@@ -174,7 +183,7 @@ class Daemon:
             if isinstance(error, Escalation):
                 self._say(f"warden: root supervisor gave up ({error}); stopped, exit 1")
                 return EXIT_ESCALATED, f"escalation: {error}"
-            if isinstance(error, ControlPlaneFailed):
+            if isinstance(error, ControlPlaneFailed | VenueUnusable):
                 self._say(f"warden: {error}; stopped, exit 1")
                 return EXIT_FAILURE, str(error)
             raise
@@ -235,6 +244,8 @@ class Daemon:
         """The venue's URLs (and, for Kalshi, its signer, loaded from the key now:
         ``warden run`` checked the key before anything started)."""
         venue = self.config.venue
+        if venue.kind == "polymarket":
+            return await self._polymarket(venue)
         if venue.kind == "kalshi":
             target = venue_target(venue)
             assert target.signer is not None, "kind = kalshi has a signer"
@@ -248,6 +259,36 @@ class Daemon:
         embedded = await services.start(serve_venue, venue_config(self.config))
         self._say(f"warden: embedded simulated venue at {embedded.url}")
         return VenueUrls.from_base(embedded.url)
+
+    async def _polymarket(self, venue: VenueSection) -> VenueUrls:
+        """Polymarket: its markets listed once, now (Gamma, then the CLOB where Gamma
+        leaves fields out), for both sides; paper or live as configured."""
+        target = venue_target(venue).polymarket
+        assert target is not None, "kind = polymarket has a Polymarket target"
+        selection = MarketSelection(tuple(venue.tickers), (), tuple(venue.events))
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                listed = await list_polymarket_markets(
+                    client,
+                    selection,
+                    payout=ONE,
+                    gamma_url=target.gamma_url,
+                    clob_url=target.rest_url,
+                )
+        except (MarketListError, httpx.HTTPError) as error:
+            raise VenueUnusable(f"cannot list the Polymarket markets: {error}") from None
+        mode = "PAPER (simulated fills, no key)" if target.paper else "LIVE (real money)"
+        self._say(
+            f"warden: Polymarket {mode}: {len(listed.markets)} markets"
+            f" ({target.rest_url}, {target.market_ws_url})"
+        )
+        return VenueUrls.of(
+            target.rest_url,
+            target.market_ws_url,
+            signer=None,
+            tier=None,
+            polymarket=PolymarketSide(target, listed.markets),
+        )
 
     async def _print_status(self) -> None:
         assert self.tree is not None

@@ -28,7 +28,7 @@ from actors.persistence import (
 )
 from actors.risk import BasketPolicy, BreakerConfig, RiskActor, RiskLimits
 from actors.strategy import Strategy, StrategyActor, StrategySettings, build_strategies
-from actors.venues import TradingVenue
+from actors.venues import MarketDataProtocol, TradingVenue
 from actors.venues.kalshi import (
     KALSHI_MARKET_DATA,
     KALSHI_TRADING,
@@ -37,12 +37,29 @@ from actors.venues.kalshi import (
 )
 from actors.venues.kalshi._limits import KalshiRateLimiter
 from actors.venues.kalshi._signing import KalshiSigner
+from actors.venues.polymarket import (
+    PaperTrading,
+    PolymarketAccount,
+    PolymarketMarket,
+    PolymarketMarketData,
+    PolymarketTrading,
+)
 from supervision import BackoffPolicy, ChildSpec, Jitter
 from warden.config import Config
+from warden.venue_target import PolymarketTarget
 
 FEES = FeeModel()
 """The fees every actor prices with: Kalshi's (7% taker, no maker fee, $0.01 balance
 steps). Strategies, the strategy actor's baskets and risk must agree on them."""
+
+
+@attrs.frozen
+class PolymarketSide:
+    """What a Polymarket venue needs besides its URLs: the target (paper or live, keys
+    loaded only when called) and the markets listed at start."""
+
+    target: PolymarketTarget
+    markets: tuple[PolymarketMarket, ...]
 
 
 @attrs.frozen
@@ -56,6 +73,7 @@ class VenueUrls:
     ws: str
     signer: KalshiSigner | None = attrs.field(default=None, repr=False, eq=False)
     tier: str | None = None
+    polymarket: PolymarketSide | None = attrs.field(default=None, repr=False, eq=False)
 
     @classmethod
     def from_base(
@@ -67,14 +85,28 @@ class VenueUrls:
         return cls(base, f"{base}/trade-api/v2", f"{ws_base}/trade-api/ws/v2", signer, tier)
 
     @classmethod
-    def of(cls, rest: str, ws: str, *, signer: KalshiSigner | None, tier: str | None) -> VenueUrls:
-        """A venue given by its REST base (ending ``/trade-api/v2``) and websocket URL."""
-        return cls(rest.removesuffix("/trade-api/v2"), rest, ws, signer, tier)
+    def of(
+        cls,
+        rest: str,
+        ws: str,
+        *,
+        signer: KalshiSigner | None,
+        tier: str | None,
+        polymarket: PolymarketSide | None = None,
+    ) -> VenueUrls:
+        """A venue given by its REST base (Kalshi's ends ``/trade-api/v2``) and
+        websocket URL."""
+        return cls(rest.removesuffix("/trade-api/v2"), rest, ws, signer, tier, polymarket)
 
 
-def trading_venue(urls: VenueUrls) -> TradingVenue:
-    """Execution's side of the venue seam: Kalshi's wire (which the simulated venue
-    speaks), signed and paced by Kalshi's token buckets when ``urls`` says so."""
+def trading_venue(urls: VenueUrls, db: Path | None = None) -> TradingVenue:
+    """Execution's side of the venue seam: Polymarket's (paper: fills simulated
+    against the public book, kept in ``polymarket-paper.db`` beside the ledger
+    ``db``; live: signed orders journalled in ``polymarket-orders.db`` beside it),
+    else Kalshi's wire (which the simulated venue speaks), signed and paced by
+    Kalshi's token buckets when ``urls`` says so."""
+    if urls.polymarket is not None:
+        return _polymarket_trading(urls.polymarket, (db or Path("warden.db")).parent)
     if urls.signer is None and urls.tier is None:
         return KALSHI_TRADING
     tier = urls.tier
@@ -82,13 +114,42 @@ def trading_venue(urls: VenueUrls) -> TradingVenue:
     return KalshiTrading(signer=urls.signer, limiter_factory=limiter)
 
 
+def _polymarket_trading(side: PolymarketSide, directory: Path) -> TradingVenue:
+    target = side.target
+    if target.paper:
+        assert target.paper_cash is not None, "a paper target has its cash"
+        return PaperTrading(side.markets, directory / "polymarket-paper.db", target.paper_cash)
+    assert target.wallet is not None, "a live target has a wallet"
+    assert target.credentials is not None, "a live target has API credentials"
+    account = PolymarketAccount(
+        target.credentials(),
+        target.wallet(),
+        directory / "polymarket-orders.db",
+        signature_type=target.signature_type,
+        funder=target.funder,
+        chain_id=target.chain_id,
+    )
+    markets = {market.condition_id: market for market in side.markets}
+    return PolymarketTrading(markets, account, heartbeat_s=target.heartbeat_s)
+
+
+def _market_data(urls: VenueUrls) -> MarketDataProtocol:
+    """The feed's side of the venue seam: Polymarket's market channel (its listed
+    markets), else Kalshi's stream, signed when ``urls`` carries a signer."""
+    if urls.polymarket is not None:
+        target = urls.polymarket.target
+        registry = {market.condition_id: market for market in urls.polymarket.markets}
+        return PolymarketMarketData(registry, gamma_url=target.gamma_url, clob_url=target.rest_url)
+    return KALSHI_MARKET_DATA if urls.signer is None else KalshiMarketData(urls.signer)
+
+
 def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
     """The feed's side: Kalshi's stream (which the simulated venue speaks), its
     handshake and discovery signed when ``urls`` carries a signer; a Kalshi venue's
     markets are those ``[venue]`` selects (tickers, series, events)."""
     feed, venue = config.feed, config.venue
-    kalshi = venue.kind == "kalshi"
-    market_data = KALSHI_MARKET_DATA if urls.signer is None else KalshiMarketData(urls.signer)
+    kalshi = venue.kind in ("kalshi", "polymarket")  # markets chosen by [venue]
+    market_data = _market_data(urls)
     return FeedConfig(
         ws_url=urls.ws,
         rest_url=urls.rest,
@@ -129,7 +190,7 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         ),
         rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
         dry_run=config.daemon.dry_run,
-        venue=trading_venue(urls),
+        venue=trading_venue(urls, Path(config.daemon.db)),
         record_timeout=record_timeout,
         ledger_retry=ledger_retry,
         # A request a killed process or crashed incarnation had in flight must land

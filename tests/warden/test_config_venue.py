@@ -156,8 +156,14 @@ def test_a_simulator_key_in_a_kalshi_venue_is_named_with_its_kind(key: str, valu
     ],
 )
 def test_a_kalshi_key_in_a_simulator_venue_is_named_with_its_kind(key: str, value: object) -> None:
+    # private_key_path, tickers and events are polymarket's keys too
+    kinds = (
+        '"kalshi" or "polymarket"'
+        if key in ("private_key_path", "tickers", "events")
+        else '"kalshi"'
+    )
     assert problems_of({key: value}) == [
-        f'venue.{key} is only for kind = "kalshi" (this venue is kind = "sim")'
+        f'venue.{key} is only for kind = {kinds} (this venue is kind = "sim")'
     ]
 
 
@@ -211,7 +217,10 @@ def test_each_bad_ticker_is_named_by_its_index() -> None:
         ),
         ({**KALSHI, "environment": "prod"}, "venue.environment = 'prod': must be one of"),
         ({**KALSHI, "tier": "gold"}, "venue.tier = 'gold': must be one of ['basic', 'advanced',"),
-        ({"kind": "polymarket"}, "venue.kind = 'polymarket': must be one of ['sim', 'kalshi']"),
+        (
+            {"kind": "hyperliquid"},
+            "venue.kind = 'hyperliquid': must be one of ['sim', 'kalshi', 'polymarket']",
+        ),
         ({**KALSHI, "private_key_path": " "}, "venue.private_key_path = ' ': must be"),
         ({**KALSHI, "typo": 1}, "unknown key(s) ['typo'] in [venue]"),
     ],
