@@ -15,6 +15,7 @@ the worktree, each run's deltas/s and the feed's µs per frame.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import time
@@ -68,6 +69,14 @@ class GatedFeed(FeedActor):
         return answer
 
 
+def _strategy() -> StrategyActor:
+    """The strategy as the commit under test builds it (before the strategy interface
+    of issue 12 it took one strategy and no fee schedule)."""
+    if "schedule" in inspect.signature(StrategyActor.__init__).parameters:
+        return StrategyActor([ComplementArbitrage()], schedule=FeeModel().schedule)
+    return StrategyActor(ComplementArbitrage())  # type: ignore[arg-type,call-arg]
+
+
 def run(deltas: int) -> float:
     venue = pipeline.VenueHost(markets=2)
     config = parse_config({"feed": {"stale_after_s": 60.0, "silence_timeout_s": 60.0}})
@@ -76,12 +85,7 @@ def run(deltas: int) -> float:
         name="ingest",
         children=(
             ChildSpec(name="risk", factory=pipeline.Sink),
-            ChildSpec(
-                name="strategy",
-                factory=lambda: StrategyActor(
-                    [ComplementArbitrage()], schedule=FeeModel().schedule
-                ),
-            ),
+            ChildSpec(name="strategy", factory=_strategy),
             ChildSpec(name="feed", factory=lambda: GatedFeed(feed_config(config, urls))),
         ),
     )

@@ -59,6 +59,25 @@ _sub = EXACT.subtract
 _remainder = EXACT.remainder
 
 _price_of = itemgetter(0)
+
+_CHECKED_PRICES: dict[Decimal, set[Decimal]] = {}
+"""Prices :meth:`BookSnapshot.with_level_change` found valid, per payout. Validity is
+a property of the value (equal Decimals are equally valid), so a value once checked
+passes again without the arithmetic."""
+
+_CHECKED_CHANGES: set[Decimal] = set()
+"""Size changes found valid (non-zero, at most 2 decimals) by the same method."""
+
+_CHECKED_AT_MOST = 100_000
+"""Values a cache holds before it starts again: a bound on memory, never on validity."""
+
+
+def _remember(checked: set[Decimal], value: Decimal) -> None:
+    if len(checked) >= _CHECKED_AT_MOST:
+        checked.clear()
+    checked.add(value)
+
+
 _set = object.__setattr__  # how a frozen attrs instance is filled in, as its __init__ does
 
 
@@ -246,17 +265,26 @@ class BookSnapshot:
         else:
             _checks.fail(self, "side", side, "must be a Side")
         payout = self.payout
-        # _checks.is_price inlined: this is the feed's hot path (the range check comes
-        # first, so the remainder's quotient is small and exact)
-        if not (
-            type(price) is Decimal
-            and price.is_finite()
-            and 0 < price < payout
-            and not _remainder(price, _checks.PRICE_STEP)
-        ):
-            self._bad_change(f"{name}_changes.price", price, _checks.price_rule(payout))
-        if not _checks.is_size_change(change):
-            self._bad_change(f"{name}_changes[{price}].size", change, _checks.SIZE_CHANGE_RULE)
+        # The feed's hot path: a price or change checked before is not checked again
+        # (a venue parser hands the same Decimal objects for the same texts, whose
+        # hashes Python keeps). _checks.is_price inlined below: the range check comes
+        # first, so the remainder's quotient is small and exact.
+        checked = _CHECKED_PRICES.get(payout)
+        if checked is None:
+            checked = _CHECKED_PRICES[payout] = set()
+        if not (type(price) is Decimal and not price.is_snan() and price in checked):
+            if not (
+                type(price) is Decimal
+                and price.is_finite()
+                and 0 < price < payout
+                and not _remainder(price, _checks.PRICE_STEP)
+            ):
+                self._bad_change(f"{name}_changes.price", price, _checks.price_rule(payout))
+            _remember(checked, price)
+        if not (type(change) is Decimal and not change.is_snan() and change in _CHECKED_CHANGES):
+            if not _checks.is_size_change(change):
+                self._bad_change(f"{name}_changes[{price}].size", change, _checks.SIZE_CHANGE_RULE)
+            _remember(_CHECKED_CHANGES, change)
         if seq != self.seq + 1:
             raise SequenceGapError(self.ticker, self.seq + 1, seq)
         if name == "yes":

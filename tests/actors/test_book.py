@@ -622,3 +622,21 @@ def test_a_level_change_keeps_the_size_exact_to_the_hundredth_of_a_contract(
     after = before.with_level_change(Side.YES, price, change, 2)
     assert Fraction(dict(after.yes_bids).get(price, D(0))) == exact
     assert after == before.apply(BookDelta("KX-A", 2, {price: change}))
+
+
+@pytest.mark.parametrize(
+    ("bad", "bad_change_too"),
+    [(D("sNaN"), True), (D("NaN"), True), (D("0.40005"), True), (D(0), False)],
+)
+def test_a_value_the_fast_path_has_not_seen_is_checked_even_after_good_ones(
+    bad: D, bad_change_too: bool
+) -> None:
+    """with_level_change remembers values it found valid (the feed's hot path); a bad
+    one, a signalling NaN included (unhashable), is still refused naming the field."""
+    book = BookSnapshot("KX-A", 1, (), ())
+    book.with_level_change(Side.YES, D("0.40"), D(1), 2)  # remembered as valid
+    with pytest.raises(InvalidFieldError, match=r"yes_changes\.price"):
+        book.with_level_change(Side.YES, bad, D(1), 2)
+    if bad_change_too:
+        with pytest.raises(InvalidFieldError, match=r"yes_changes\[0\.40\]\.size"):
+            book.with_level_change(Side.YES, D("0.40"), bad, 2)
