@@ -54,12 +54,16 @@ def test_a_short_seeded_run_injects_every_family_and_every_invariant_holds(
 
 
 @pytest.mark.slow
-def test_a_short_run_as_a_kalshi_operator_holds_every_invariant_with_every_request_signed(
+def test_a_short_run_as_a_kalshi_operator_violates_nothing_with_every_request_signed(
     tmp_path: Path,
 ) -> None:
     """``--venue kalshi``: the daemon runs with ``[venue] kind = "kalshi"`` and a key of
-    the run's own; the venue refuses anything that key did not sign, so every order,
-    fill and reconciliation counted below went over signed requests."""
+    the run's own; the venue refuses anything that key did not sign. Whether the
+    venue misprices an event within 30 s is chance, so this run asserts what is
+    certain: no invariant violated, the daemon reconciled over signed requests (its
+    log says so), the key file owner-only and no key text or signature in any log.
+    That signed trading holds every invariant is the 10-minute run's (docs/chaos.md)
+    and ``test_daemon_kalshi``'s, whose venue misprices on purpose."""
     faults = select_faults("venue,actor.restart,process.sigkill")
     schedule = plan(5, 30.0, "medium", faults, faults_spec="venue,actor.restart,process.sigkill")
     outcome = run(schedule, tmp_path / "report", chaos_routes=False, venue_kind="kalshi")
@@ -69,14 +73,16 @@ def test_a_short_run_as_a_kalshi_operator_holds_every_invariant_with_every_reque
     summary = (tmp_path / "report" / "summary.txt").read_text()
     written = json.loads((tmp_path / "report" / "report.json").read_text())
     statuses = {r["name"]: r["status"] for r in written["invariants"]}
-    # without --chaos routes one invariant may go undecided (as in the run above)
-    undecided = {n for n, s in statuses.items() if s != "held"}
-    assert undecided <= {"no_order_before_reconciliation"}, summary
+    assert "violated" not in statuses.values(), summary
+    assert not [r for r in written["invariants"] if "checker failed" in (r["detail"] or "")]
+    # held; or, if nothing traded, undecided for want of evidence and for no other reason
+    assert outcome.exit_code == EXIT_HELD or (
+        outcome.exit_code == EXIT_HARNESS and outcome.error.startswith("not decided (no evidence)")
+    ), summary
     config = (tmp_path / "report" / "warden.toml").read_text()
     assert 'kind = "kalshi"' in config
     assert (tmp_path / "report" / "kalshi.pem").stat().st_mode & 0o077 == 0
-    orders = written["orders"]
-    assert orders["accepted_at_venue"] > 0, summary  # signed orders reached the venue
     log = (tmp_path / "report" / "daemon.log").read_text()
+    assert "execution: reconciled" in log  # signed REST calls answered
     assert "PRIVATE KEY" not in log
     assert "KALSHI-ACCESS-SIGNATURE" not in log
