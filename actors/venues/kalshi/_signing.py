@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import stat
 import time
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
@@ -39,6 +38,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+from actors.venues._secrets import read_owner_only
 
 __all__ = [
     "ACCESS_KEY",
@@ -92,46 +93,8 @@ def load_private_key(path: Path) -> RSAPrivateKey:
     its octal mode and the ``chmod 600`` fix), not PEM, encrypted, or not an RSA
     private key.
     """
-    source = str(path)
-    # O_NONBLOCK: a FIFO put where the key should be must not hang the start-up.
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    try:
-        descriptor = os.open(path, flags)
-    except FileNotFoundError:
-        raise KalshiKeyError(source, "no such file") from None
-    except OSError as error:
-        raise KalshiKeyError(source, f"cannot open: {error.strerror or 'OS error'}") from None
-    try:
-        data = _read_owner_only(descriptor, path)
-    finally:
-        os.close(descriptor)
-    return private_key_from_pem(data, source=source)
-
-
-def _read_owner_only(descriptor: int, path: Path) -> bytes:
-    """The bytes of the open file, once its type, mode and size are checked."""
-    source = str(path)
-    status = os.fstat(descriptor)
-    if not stat.S_ISREG(status.st_mode):
-        raise KalshiKeyError(source, "not a regular file")
-    mode = stat.S_IMODE(status.st_mode)
-    if mode & 0o077:
-        raise KalshiKeyError(
-            source, f"mode {mode:04o} lets group or others read it; run `chmod 600 {path}`"
-        )
-    if status.st_size > _MAX_KEY_BYTES:
-        raise KalshiKeyError(source, f"{status.st_size} bytes is too large for a PEM key")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while chunk := os.read(descriptor, _MAX_KEY_BYTES + 1 - size):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > _MAX_KEY_BYTES:
-                raise KalshiKeyError(source, "too large for a PEM key")
-    except OSError as error:
-        raise KalshiKeyError(source, f"cannot read: {error.strerror or 'OS error'}") from None
-    return b"".join(chunks)
+    data = read_owner_only(path, max_bytes=_MAX_KEY_BYTES, error=KalshiKeyError)
+    return private_key_from_pem(data, source=str(path))
 
 
 def private_key_from_env(

@@ -28,12 +28,12 @@ import contextlib
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
+from actors.venues._secrets import read_owner_only
 from actors.venues.polymarket._eth import Account, LocalAccount
 
 __all__ = [
@@ -114,38 +114,7 @@ class ApiCredentials:
 
 
 def _read_owner_only(path: Path) -> bytes:
-    """The bytes of the file ``path``, once it is open and its type, mode and size checked."""
-    source = str(path)
-    # O_NONBLOCK: a FIFO put where the key should be must not hang the start-up.
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    try:
-        descriptor = os.open(path, flags)
-    except FileNotFoundError:
-        raise PolymarketKeyError(source, "no such file") from None
-    except OSError as error:
-        raise PolymarketKeyError(source, f"cannot open: {error.strerror or 'OS error'}") from None
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise PolymarketKeyError(source, "not a regular file")
-        mode = stat.S_IMODE(status.st_mode)
-        if mode & 0o077:
-            raise PolymarketKeyError(
-                source, f"mode {mode:04o} lets group or others read it; run `chmod 600 {path}`"
-            )
-        if status.st_size > _MAX_FILE_BYTES:
-            raise PolymarketKeyError(source, f"{status.st_size} bytes is too large")
-        try:
-            data = os.read(descriptor, _MAX_FILE_BYTES + 1)
-        except OSError as error:
-            raise PolymarketKeyError(
-                source, f"cannot read: {error.strerror or 'OS error'}"
-            ) from None
-    finally:
-        os.close(descriptor)
-    if len(data) > _MAX_FILE_BYTES:
-        raise PolymarketKeyError(source, "too large")
-    return data
+    return read_owner_only(path, max_bytes=_MAX_FILE_BYTES, error=PolymarketKeyError)
 
 
 def wallet_key_from_text(text: str, *, source: str = "text") -> LocalAccount:
