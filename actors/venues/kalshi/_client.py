@@ -48,7 +48,7 @@ import random
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -58,12 +58,11 @@ from actors.domain import Action, Fill, OrderIntent, Side
 from actors.errors import (
     InvalidFieldError,
     InvalidOrder,
-    VenueDisconnected,
     VenueRateLimited,
     VenueServerError,
-    VenueTimeout,
 )
 from actors.money import ONE, PriceGrid, format_price, format_size
+from actors.venues._http import Limiter, exchange
 from actors.venues._rate_limit import RateLimiter
 from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
 from actors.venues.kalshi._limits import KalshiRateLimiter
@@ -119,15 +118,6 @@ SELF_TRADE_PREVENTION = "taker_at_cross"
 """Kalshi's ``self_trade_prevention_type`` for every order (required by V2): an
 order of ours that would cross one of our own resting orders is cancelled at the
 cross, never matched against it."""
-
-
-class Limiter(Protocol):
-    """What the client needs of a rate limiter (:class:`~actors.venues.RateLimiter`,
-    or Kalshi's token buckets, :class:`~actors.venues.kalshi._limits.KalshiRateLimiter`)."""
-
-    async def acquire(self, endpoint: str) -> float: ...
-
-    def defer(self, endpoint: str, retry_after: float) -> None: ...
 
 
 # -- the client ------------------------------------------------------------------------
@@ -452,21 +442,19 @@ class KalshiClient:
         """One request: rate limit, deadline, error mapping. Returns (status, json body)
         for a 2xx or an ``accept``-ed status."""
         label = ENDPOINTS[endpoint]
-        waited = await self.limiter.acquire(endpoint)
-        if waited > 0 and self._on_wait is not None:
-            self._on_wait(endpoint, waited)
-        try:
-            with trio.fail_after(deadline):
-                response = await self._http.request(method, path, params=params, json=json_body)
-                await response.aread()
-        except (trio.TooSlowError, httpx.TimeoutException):
-            raise VenueTimeout(
-                f"no answer within {deadline}s", endpoint=label, client_order_id=client_order_id
-            ) from None
-        except httpx.TransportError as error:
-            raise VenueDisconnected(
-                f"{type(error).__name__}: {error}", endpoint=label, client_order_id=client_order_id
-            ) from None
+        response = await exchange(
+            self._http,
+            self.limiter,
+            endpoint,
+            method,
+            path,
+            on_wait=self._on_wait,
+            label=label,
+            deadline=deadline,
+            client_order_id=client_order_id,
+            params=params,
+            json=json_body,
+        )
         try:
             body = json.loads(response.content) if response.content else None
         except ValueError:

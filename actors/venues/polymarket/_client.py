@@ -78,7 +78,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 import httpx
@@ -90,13 +90,12 @@ from actors.errors import (
     InsufficientBalance,
     InvalidFieldError,
     InvalidOrder,
-    VenueDisconnected,
     VenueError,
     VenueRateLimited,
     VenueServerError,
-    VenueTimeout,
 )
 from actors.money import EXACT, PriceGrid
+from actors.venues._http import Limiter, exchange
 from actors.venues._rate_limit import RateLimiter
 from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
 from actors.venues.polymarket._amounts import order_amounts
@@ -187,12 +186,6 @@ _ORDER_TYPES: Mapping[str, Literal["FAK", "GTC"]] = MappingProxyType(
         "gtc": "GTC",
     }
 )
-
-
-class Limiter(Protocol):
-    async def acquire(self, endpoint: str) -> float: ...
-
-    def defer(self, endpoint: str, retry_after: float) -> None: ...
 
 
 @attrs.frozen
@@ -822,9 +815,6 @@ class PolymarketClient:
         """One request: rate limit, L2 headers over ``body`` exactly as sent,
         deadline, error mapping. Returns (status, JSON with exact decimals)."""
         label = ENDPOINTS[endpoint]
-        waited = await self.limiter.acquire(endpoint)
-        if waited > 0 and self._on_wait is not None:
-            self._on_wait(endpoint, waited)
         content = body.encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         if auth:
@@ -838,20 +828,20 @@ class PolymarketClient:
                     int(self._clock()),
                 )
             )
-        try:
-            with trio.fail_after(deadline):
-                response = await self._http.request(
-                    method, path, params=params, content=content, headers=headers
-                )
-                await response.aread()
-        except (trio.TooSlowError, httpx.TimeoutException):
-            raise VenueTimeout(
-                f"no answer within {deadline}s", endpoint=label, client_order_id=client_order_id
-            ) from None
-        except httpx.TransportError as error:
-            raise VenueDisconnected(
-                f"{type(error).__name__}: {error}", endpoint=label, client_order_id=client_order_id
-            ) from None
+        response = await exchange(
+            self._http,
+            self.limiter,
+            endpoint,
+            method,
+            path,
+            on_wait=self._on_wait,
+            label=label,
+            deadline=deadline,
+            client_order_id=client_order_id,
+            params=params,
+            content=content,
+            headers=headers,
+        )
         try:
             answer = json.loads(response.content, parse_float=Decimal) if response.content else None
         except ValueError:

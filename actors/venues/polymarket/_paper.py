@@ -76,13 +76,12 @@ from actors.errors import (
     InvalidFieldError,
     InvalidOrder,
     VenueAuthError,
-    VenueDisconnected,
     VenueError,
     VenueRateLimited,
     VenueServerError,
-    VenueTimeout,
 )
 from actors.money import EXACT, ONE, LotSize, PolymarketFees, PriceGrid, parse_price, parse_size
+from actors.venues._http import exchange
 from actors.venues._rate_limit import RateLimiter
 from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
 from actors.venues.polymarket._markets import PolymarketMarket
@@ -520,21 +519,18 @@ class PaperClient:
         self, token: str, deadline: float, cid: str | None
     ) -> tuple[str | None, tuple[Level, ...], tuple[Level, ...]]:
         """``GET /book`` of ``token``: (hash, bids, asks) as listed; errors as mapped above."""
-        waited = await self._limiter.acquire(BOOK_ENDPOINT)
-        if waited > 0 and self._on_wait is not None:
-            self._on_wait(BOOK_ENDPOINT, waited)
-        try:
-            with trio.fail_after(deadline):
-                response = await self._http.get("/book", params={"token_id": token})
-                await response.aread()
-        except (trio.TooSlowError, httpx.TimeoutException):
-            raise VenueTimeout(
-                f"no book within {deadline}s", endpoint=BOOK_ENDPOINT, client_order_id=cid
-            ) from None
-        except httpx.TransportError as error:
-            raise VenueDisconnected(
-                f"{type(error).__name__}: {error}", endpoint=BOOK_ENDPOINT, client_order_id=cid
-            ) from None
+        response = await exchange(
+            self._http,
+            self._limiter,
+            BOOK_ENDPOINT,
+            "GET",
+            "/book",
+            on_wait=self._on_wait,
+            label=BOOK_ENDPOINT,
+            deadline=deadline,
+            client_order_id=cid,
+            params={"token_id": token},
+        )
         status = response.status_code
         try:
             body = json.loads(response.content) if response.content else None
