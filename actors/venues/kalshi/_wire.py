@@ -33,6 +33,7 @@ from actors.errors import (
 )
 from actors.money import EXACT, ONE, LotSize, PriceGrid, parse_price, parse_size
 from actors.venues._trading import VenueOrder, VenuePosition
+from actors.venues._wire import Malformed, get, naming
 
 __all__ = [
     "DEFAULT_GRID",
@@ -74,22 +75,7 @@ _WIRE_COUNTS = LotSize(Decimal("0.01"), places=SIZE_PLACES)
 _WIRE_AMOUNTS = LotSize(Decimal("0.000001"), places=_AMOUNT_PLACES)
 
 
-class Malformed(Exception):
-    """The venue answered 2xx with a body we cannot read."""
-
-
 # -- parsing ---------------------------------------------------------------------------
-
-
-def get(record: Any, key: str, kind: type) -> Any:
-    if not isinstance(record, dict) or key not in record:
-        raise Malformed(f"missing {key!r}")
-    value = record[key]
-    if kind is int and type(value) is not int:
-        raise Malformed(f"{key!r} is not an integer: {value!r}")
-    if not isinstance(value, kind):
-        raise Malformed(f"{key!r} is not {kind.__name__}: {value!r}")
-    return value
 
 
 def _optional_str(record: dict[str, Any], key: str) -> str | None:
@@ -146,14 +132,6 @@ def _signed_amount(text: object, key: str) -> Decimal:
     return _amount(text, key, signed=True)
 
 
-def _naming(record: Any, kind: str, *keys: str) -> str:
-    """``order order_id 'o1', client_order_id 'c1'``: how an error names its record."""
-    if not isinstance(record, dict):
-        return kind
-    parts = [f"{key} {record[key]!r}" for key in keys if isinstance(record.get(key), str)]
-    return f"{kind} {', '.join(parts)}" if parts else kind
-
-
 def _side_price(record: dict[str, Any], side: Side) -> Decimal:
     return _field(record, f"{side.value}_price_dollars", _price)
 
@@ -163,8 +141,8 @@ def order_from_wire(record: Any) -> VenueOrder:
     try:
         return _order(record)
     except Malformed as error:
-        naming = _naming(record, "order", "order_id", "client_order_id")
-        raise Malformed(f"{naming}: {error}") from None
+        named = naming(record, "order", "order_id", "client_order_id")
+        raise Malformed(f"{named}: {error}") from None
 
 
 def _direction(record: Any) -> Side:
@@ -257,7 +235,7 @@ def fill_from_wire(record: Any, client_order_id: str | None = None) -> Fill:
     try:
         return _fill(record, client_order_id)
     except Malformed as error:
-        raise Malformed(f"{_naming(record, 'fill', 'trade_id', 'order_id')}: {error}") from None
+        raise Malformed(f"{naming(record, 'fill', 'trade_id', 'order_id')}: {error}") from None
 
 
 def _fill(record: Any, client_order_id: str | None) -> Fill:
@@ -289,7 +267,7 @@ def position_from_wire(record: Any) -> VenuePosition:
             fees_paid=_field(record, "fees_paid_dollars", _amount),
         )
     except Malformed as error:
-        raise Malformed(f"{_naming(record, 'position', 'ticker')}: {error}") from None
+        raise Malformed(f"{naming(record, 'position', 'ticker')}: {error}") from None
 
 
 def balance_from_wire(answer: Any) -> Decimal:

@@ -53,6 +53,7 @@ from actors.errors import (
 )
 from actors.money import EXACT, ONE, LotSize, PolymarketFees, PriceGrid, parse_price, parse_size
 from actors.venues._trading import VenueBook, VenueOrder
+from actors.venues._wire import Malformed, get, naming
 from actors.venues.polymarket._markets import TICKS, PolymarketMarket
 
 __all__ = [
@@ -107,10 +108,6 @@ _NO_MONEY = ("not enough balance", "insufficient balance")
 responses.rs tests) and the recorded ``Insufficient balance``."""
 
 
-class Malformed(Exception):
-    """The venue answered 2xx with a body we cannot read."""
-
-
 class DigestMismatch(CriticalVenueError):
     """The venue accepted an order under an id that is not the digest we signed: our
     lookups by digest cannot find it, so trading halts for an operator (the order
@@ -153,17 +150,6 @@ class TokenSide:
 # -- reading -----------------------------------------------------------------------------
 
 
-def get(record: Any, key: str, kind: type) -> Any:
-    if not isinstance(record, dict) or key not in record:
-        raise Malformed(f"missing {key!r}")
-    value = record[key]
-    if kind is int and type(value) is not int:
-        raise Malformed(f"{key!r} is not an integer: {value!r}")
-    if not isinstance(value, kind):
-        raise Malformed(f"{key!r} is not {kind.__name__}: {value!r}")
-    return value
-
-
 def _checked(key: str, value: object, parse: Callable[[object], Decimal]) -> Decimal:
     try:
         return parse(value)
@@ -186,13 +172,6 @@ def _price(record: Any, key: str = "price") -> Decimal:
 def _size(record: Any, key: str) -> Decimal:
     value = get(record, key, str)
     return _trim(_checked(key, value, lambda v: parse_size(v, _WIRE_SIZES)))
-
-
-def _naming(record: Any, kind: str, *keys: str) -> str:
-    if not isinstance(record, dict):
-        return kind
-    parts = [f"{key} {record[key]!r}" for key in keys if isinstance(record.get(key), str)]
-    return f"{kind} {', '.join(parts)}" if parts else kind
 
 
 def _action(record: Any, key: str = "side") -> Action:
@@ -331,7 +310,7 @@ def order_from_wire(
     try:
         return _order(record, tokens, client_order_id, signed_count)
     except Malformed as error:
-        raise Malformed(f"{_naming(record, 'order', 'id')}: {error}") from None
+        raise Malformed(f"{naming(record, 'order', 'id')}: {error}") from None
 
 
 def _order(
@@ -398,7 +377,7 @@ def trade_fills(
     try:
         return _trade(record, tokens, ours, client_order_id)
     except (Malformed, ValueError) as error:
-        raise Malformed(f"{_naming(record, 'trade', 'id', 'taker_order_id')}: {error}") from None
+        raise Malformed(f"{naming(record, 'trade', 'id', 'taker_order_id')}: {error}") from None
 
 
 def _trade(
