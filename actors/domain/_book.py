@@ -317,7 +317,11 @@ class BookSnapshot:
         yes = self.yes_bids if yes_bids is None else yes_bids
         no = self.no_bids if no_bids is None else no_bids
         payout, tolerance = self.payout, self.crossing_tolerance
-        if yes and no and _add(yes[-1][0], no[-1][0]) >= _add(payout, tolerance):
+        if (
+            yes
+            and no
+            and _add(yes[-1][0], no[-1][0]) >= (_add(payout, tolerance) if tolerance else payout)
+        ):
             raise CrossedBookError(self.ticker, yes[-1][0], no[-1][0], payout, tolerance=tolerance)
         book = object.__new__(BookSnapshot)
         _set(book, "ticker", self.ticker)

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
@@ -71,6 +71,7 @@ from loguru import logger
 
 from actors.domain import BookSnapshot
 from actors.errors import CrossedBookError, DomainError, NegativeLevelError
+from actors.messages import BookUpdate
 from actors.venues import (
     Delta,
     ErrorReply,
@@ -95,12 +96,10 @@ RETIRED_SIDS_KEPT = 1_024
 """How many retired subscriptions are remembered, to name the market of their late frames."""
 
 
-@attrs.frozen
-class Publish:
-    """Hand ``book`` to the consumer (through conflation)."""
-
-    book: BookSnapshot
-    received_at: float
+Publish = BookUpdate
+"""Hand ``book`` to the consumer (through conflation): the effect is the very
+:class:`~actors.messages.BookUpdate` the consumer gets, so the hot path builds one
+object per frame, not two."""
 
 
 @attrs.frozen
@@ -272,6 +271,9 @@ class FeedBooks:
     def on_frame(self, frame: Frame, received_at: float) -> list[Effect]:
         """Apply one parsed frame; returns what the actor must do about it."""
         self.counts.frames += 1
+        kind = type(frame)
+        if kind is Delta or kind is Snapshot:  # the hot path, before the match below
+            return self._on_sequenced(frame, received_at)  # type: ignore[arg-type]
         match frame:
             case Delta() | Snapshot():
                 return self._on_sequenced(frame, received_at)
@@ -384,7 +386,11 @@ class FeedBooks:
         if isinstance(frame, Snapshot):
             if book is not None and frame.seq <= book.seq:
                 return self._out_of_sequence(market, book.seq + 1, frame.seq, received_at)
-            return self._accept(market, received_at, lambda: self._snapshot(frame))
+            try:
+                fresh = self._snapshot(frame)
+            except DomainError as error:
+                return self._refuse_invalid(market, error, received_at)
+            return self._accept(market, fresh, received_at)
         return self._on_delta(market, frame, received_at)
 
     def _on_delta(self, market: MarketFeed, frame: Delta, received_at: float) -> list[Effect]:
@@ -397,11 +403,11 @@ class FeedBooks:
             return self._out_of_sequence(market, 1, frame.seq, received_at)
         if frame.seq != book.seq + 1:
             return self._out_of_sequence(market, book.seq + 1, frame.seq, received_at)
-        return self._accept(
-            market,
-            received_at,
-            lambda: book.with_level_change(frame.side, frame.price, frame.change, frame.seq),
-        )
+        try:
+            changed = book.with_level_change(frame.side, frame.price, frame.change, frame.seq)
+        except DomainError as error:
+            return self._refuse_invalid(market, error, received_at)
+        return self._accept(market, changed, received_at)
 
     def _unknown_sid(self, frame: Delta | Snapshot) -> list[Effect]:
         """A frame of a retired subscription is ignored; one of a subscription the feed
@@ -418,17 +424,18 @@ class FeedBooks:
         )
         return [SendCommand(self.protocol.unsubscribe_command(self._request_id(), frame.sid))]
 
-    def _accept(
-        self, market: MarketFeed, received_at: float, build: Callable[[], BookSnapshot]
-    ) -> list[Effect]:
-        try:
-            book = build()
-        except CrossedBookError as crossed:
-            return self._refuse(market, RejectReason.CROSSED, str(crossed), received_at)
-        except NegativeLevelError as negative:
-            return self._refuse(market, RejectReason.NEGATIVE_LEVEL, str(negative), received_at)
-        except DomainError as invalid:  # the parser checks fields first; belt and braces
-            return self._refuse(market, RejectReason.OUT_OF_RANGE, str(invalid), received_at)
+    def _refuse_invalid(self, market: MarketFeed, error: DomainError, now: float) -> list[Effect]:
+        """Refuse the book a frame would have built, for the reason ``error`` names."""
+        if isinstance(error, CrossedBookError):
+            reason = RejectReason.CROSSED
+        elif isinstance(error, NegativeLevelError):
+            reason = RejectReason.NEGATIVE_LEVEL
+        else:  # the parser checks fields first; belt and braces
+            reason = RejectReason.OUT_OF_RANGE
+        return self._refuse(market, reason, str(error), now)
+
+    def _accept(self, market: MarketFeed, book: BookSnapshot, received_at: float) -> list[Effect]:
+        """Make ``book`` the market's, live from now if it was not; publish it."""
         if market.phase is not MarketPhase.LIVE:
             market.phase, market.live_since = MarketPhase.LIVE, received_at
             if market.resync_request is not None:

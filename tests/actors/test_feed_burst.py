@@ -20,7 +20,7 @@ import attrs
 import pytest
 
 from actors.feed import FeedActor
-from actors.feed._actor import BURST_MAX_FRAMES
+from actors.feed._actor import BURST_CLOCK_EVERY, BURST_MAX_FRAMES
 from actors.feed._connection import FrameReceived
 from actors.messages import BookUpdate
 from supervision import (
@@ -272,16 +272,18 @@ def test_a_slow_burst_is_cut_after_ten_milliseconds_of_the_feeds_clock(
     seq, before = rig.seq(), len(rig.updates())
 
     resume = rig.pause()
-    rig.place(_prices(20))
-    rig.wait_queued(20)
+    frames = BURST_CLOCK_EVERY + 4
+    rig.place(_prices(frames))
+    rig.wait_queued(frames)
     resume.set()
 
-    eventually(lambda: rig.seq() == seq + 20, what="the whole burst read")
+    eventually(lambda: rig.seq() == seq + frames, what="the whole burst read")
     first = _first_after(rig, before)
-    # Held at 4 ms, then 8 and 12 ms after the first held frame: the 4th frame ends it.
-    assert first.book.seq == seq + 4
+    # 10 ms have passed by the 4th held frame (4 ms each), but the burst reads the
+    # clock every BURST_CLOCK_EVERY frames: the first read after 10 ms ends it.
+    assert first.book.seq == seq + BURST_CLOCK_EVERY
     rig.tree.tell("strategy", AckAll())
-    assert rig.wait_for_book(after=before + 1).book.seq == seq + 20
+    assert rig.wait_for_book(after=before + 1).book.seq == seq + frames
 
 
 def test_a_status_request_behind_the_last_frame_does_not_keep_the_book_held(
