@@ -40,7 +40,10 @@ deadlines on the same clock. Under a :class:`~supervision.ManualClock` every
 wait here (the ping interval, the pong deadline, the backpressure poll) ends
 only when the test advances it.
 
-A session ends by closing the TCP stream, without a websocket closing
+A session ends by cancelling the nursery trio-websocket's reader task runs in
+(ours, not the library's: with ``open_websocket_url`` a reader blocked handing
+a message to a feed that had stopped reading kept the session from ever ending,
+found at 5,000 markets) and closing the TCP stream, without a websocket closing
 handshake, for two reasons found with trio-websocket 0.12: when the venue
 closed first, its ``aclose`` returns early and leaks the socket; and a ping
 arriving while our close frame is out kills its reader task (wsproto refuses
@@ -70,7 +73,7 @@ from trio_websocket import (
     ConnectionClosed,
     HandshakeError,
     WebSocketConnection,
-    open_websocket_url,
+    connect_websocket_url,
 )
 
 from actors import _checks
@@ -143,6 +146,12 @@ _NETWORK_ERRORS = (
 )
 
 
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception in ``group`` that is not itself a group."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 class FeedConnection:
     """Connects, reads, reconnects; see the module docstring. Runs on one trio loop."""
 
@@ -204,26 +213,60 @@ class FeedConnection:
 
     async def _session(self) -> tuple[bool, str]:
         """One connection from handshake to end: (whether it was up, why it ended)."""
-        ws: WebSocketConnection | None = None
         try:
             tickers, listed = await self._list_markets()
-            headers = self.config.market_data.handshake_headers()
-            async with open_websocket_url(
-                self.config.ws_url,
-                extra_headers=[(name.encode(), value.encode()) for name, value in headers],
-                connect_timeout=self.config.connect_timeout_s,
-                disconnect_timeout=self.config.close_timeout_s,
-            ) as ws:
-                try:
-                    return True, await self._serve(ws, tickers, listed)
-                finally:
-                    self._outbox = None
-                    with trio.CancelScope(shield=True):
-                        await ws._stream.aclose()  # abort, never hand-shake: see below
+        except _NETWORK_ERRORS as error:
+            return False, f"{type(error).__name__}: {error}"
+        # trio-websocket's reader task runs in this nursery, not in one of the
+        # library's: cancelling it ends the reader even while it is blocked handing
+        # a message to us (see the module docstring). What the reader raises (a
+        # refused handshake) comes out of the nursery as a group.
+        up: list[bool] = []
+        try:
+            async with trio.open_nursery() as socket_nursery:
+                return await self._connect_and_serve(socket_nursery, tickers, listed, up)
+        except BaseExceptionGroup as group:
+            failures, others = group.split((ConnectionClosed, *_NETWORK_ERRORS))
+            if others is not None or failures is None:
+                raise
+            first = _first_leaf(failures)
+            if isinstance(first, ConnectionClosed):
+                return bool(up), f"closed: {first.reason}"
+            return bool(up), f"{type(first).__name__}: {first}"
+        raise AssertionError("unreachable: the nursery's body returns")  # pragma: no cover
+
+    async def _connect_and_serve(
+        self,
+        socket_nursery: trio.Nursery,
+        tickers: tuple[str, ...],
+        listed: EventsListed,
+        up: list[bool],
+    ) -> tuple[bool, str]:
+        """Hand-shake in ``socket_nursery`` and serve the session; appends to ``up``
+        once the connection is up."""
+        ws: WebSocketConnection | None = None
+        headers = self.config.market_data.handshake_headers()
+        try:
+            with trio.fail_after(self.config.connect_timeout_s):
+                ws = await connect_websocket_url(
+                    socket_nursery,
+                    self.config.ws_url,
+                    extra_headers=[(name.encode(), value.encode()) for name, value in headers],
+                )
+            up.append(True)
+            return True, await self._serve(ws, tickers, listed)
+        except trio.TooSlowError:
+            return False, f"ConnectionTimeout: no handshake in {self.config.connect_timeout_s}s"
         except ConnectionClosed as closed:
             return ws is not None, f"closed: {closed.reason}"
         except _NETWORK_ERRORS as error:
             return ws is not None, f"{type(error).__name__}: {error}"
+        finally:
+            self._outbox = None
+            socket_nursery.cancel_scope.cancel()
+            if ws is not None:
+                with trio.CancelScope(shield=True):
+                    await ws._stream.aclose()  # abort, never hand-shake: see below
 
     async def _list_markets(self) -> tuple[tuple[str, ...], EventsListed]:
         """The markets to follow and what the strategy is told of them (see the module

@@ -41,7 +41,7 @@ def logged() -> Iterator[list[str]]:
 def rejected_handshakes_collected() -> Iterator[None]:
     """trio-websocket 0.12 leaves the TCP stream of a rejected handshake for the garbage
     collector (``ConnectionRejected`` is raised in its reader task, which never closes
-    the stream, and ``open_websocket_url`` never hands the stream out); collect those
+    the stream, and ``connect_websocket_url`` never hands it out); collect those
     here, after the rig stopped, so their ``ResourceWarning`` lands on no other test."""
     yield
     with warnings.catch_warnings():
