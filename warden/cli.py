@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from warden import __version__
 from warden.cli_chaos import register as register_chaos_commands
 from warden.cli_control import register as register_control_commands
+from warden.cli_order import register as register_order_commands
 
 if TYPE_CHECKING:
     from warden.config import Config
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(handler=_cmd_venue_sim)
     register_control_commands(commands)
     register_chaos_commands(commands)
+    register_order_commands(commands)
     return parser
 
 
