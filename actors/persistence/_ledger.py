@@ -250,8 +250,12 @@ class Ledger:
         """Write ``events`` in ONE transaction with the day's statistics; all or nothing.
 
         Every event is encoded before the transaction starts, so a malformed
-        one fails fast. Ids come from SQLite and the timestamp from ``wall()``,
-        both taken inside the transaction.
+        one fails fast. The ``events`` journal keeps the events that changed the
+        ledger: one it already has (the same intent or fill, an order update that
+        changes nothing) is applied as the no-op it is and not journaled again, so
+        a reconciliation that re-reports what the ledger holds adds nothing to it
+        (its ``position`` is still the event's place in the Record). Ids come from
+        SQLite and the timestamp from ``wall()``, both taken inside the transaction.
 
         Raises :class:`LedgerSerializationError` (an event cannot be encoded;
         names ``events[i].field``), :class:`LedgerConflictError` (an event
@@ -292,11 +296,12 @@ class Ledger:
             tally = Tally()
             for index, (event, stored) in enumerate(zip(events, encoded, strict=True)):
                 operation = f"record {request_id!r} events[{index}] {stored.kind}"
-                apply_event(conn, event, at=at, operation=operation, tally=tally)
-                conn.execute(
-                    "INSERT INTO events (record_id, position, kind, payload) VALUES (?, ?, ?, ?)",
-                    (record_id, index, stored.kind, stored.payload),
-                )
+                if apply_event(conn, event, at=at, operation=operation, tally=tally):
+                    conn.execute(
+                        "INSERT INTO events (record_id, position, kind, payload)"
+                        " VALUES (?, ?, ?, ?)",
+                        (record_id, index, stored.kind, stored.payload),
+                    )
             operation = f"record {request_id!r} daily_stats"
             _add_daily_stats(conn, utc_day(at), tally)
             operation = f"commit record {request_id!r}"

@@ -89,15 +89,17 @@ class Tally:
 
 def apply_event(
     conn: sqlite3.Connection, event: LedgerEvent, *, at: float, operation: str, tally: Tally
-) -> None:
-    """Write ``event``'s change (see the module docstring) stamped ``at``."""
+) -> bool:
+    """Write ``event``'s change (see the module docstring) stamped ``at``; False if it
+    changed nothing (an intent or fill the ledger already has, an order update that
+    changes nothing), True otherwise."""
     if isinstance(event, IntentRecorded):
-        _record_intent(conn, event, at, operation, tally)
-    elif isinstance(event, OrderUpdated):
-        _update_order(conn, event, at, operation)
-    elif isinstance(event, FillRecorded):
-        _record_fill(conn, event, at, operation, tally)
-    elif isinstance(event, ReservationChanged):
+        return _record_intent(conn, event, at, operation, tally)
+    if isinstance(event, OrderUpdated):
+        return _update_order(conn, event, at, operation)
+    if isinstance(event, FillRecorded):
+        return _record_fill(conn, event, at, operation, tally)
+    if isinstance(event, ReservationChanged):
         _upsert_reservation(conn, event, at, operation)
     elif isinstance(event, BasketProgress):
         _append_progress(conn, event, at)
@@ -111,6 +113,7 @@ def apply_event(
         tally.orders_expired += _expire_abandoned(conn, event, at)
     else:
         tally.orders_expired += _expire_missing(conn, event, at)
+    return True
 
 
 def _dollars(value: Decimal) -> str:
@@ -127,7 +130,7 @@ def _first_difference(names: Sequence[str], stored: Sequence[object], new: Seque
 
 def _record_intent(
     conn: sqlite3.Connection, event: IntentRecorded, at: float, operation: str, tally: Tally
-) -> None:
+) -> bool:
     intent = event.intent
     new = (
         intent.client_order_id,
@@ -153,20 +156,21 @@ def _record_intent(
             (*new, OrderState.NEW.value, at, at),
         )
         tally.orders_recorded += 1
-    elif tuple(stored) == new:
+        return True
+    if tuple(stored) == new:
         tally.duplicates += 1
-    else:
-        field = _first_difference(names, tuple(stored), new)
-        raise LedgerConflictError(
-            f"intent recorded again with other content: {field} was {stored[field]!r},"
-            f" now {new[names.index(field)]!r}",
-            operation=operation,
-            key=intent.client_order_id,
-            field=field,
-        )
+        return False
+    field = _first_difference(names, tuple(stored), new)
+    raise LedgerConflictError(
+        f"intent recorded again with other content: {field} was {stored[field]!r},"
+        f" now {new[names.index(field)]!r}",
+        operation=operation,
+        key=intent.client_order_id,
+        field=field,
+    )
 
 
-def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, operation: str) -> None:
+def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, operation: str) -> bool:
     key = event.client_order_id
     row = conn.execute("SELECT * FROM orders WHERE client_order_id = ?", (key,)).fetchone()
     if row is None:
@@ -185,7 +189,7 @@ def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, oper
             str(error), operation=operation, key=key, field=error.field
         ) from error
     if updated == current:
-        return
+        return False
     conn.execute(
         "UPDATE orders SET state = ?, filled_count = ?, venue_order_id = ?, updated_at = ?"
         " WHERE client_order_id = ?",
@@ -197,6 +201,7 @@ def _update_order(conn: sqlite3.Connection, event: OrderUpdated, at: float, oper
             key,
         ),
     )
+    return True
 
 
 def _as_its_order_states_it(conn: sqlite3.Connection, fill: Fill) -> Fill:
@@ -218,7 +223,7 @@ def _as_its_order_states_it(conn: sqlite3.Connection, fill: Fill) -> Fill:
 
 def _record_fill(
     conn: sqlite3.Connection, event: FillRecorded, at: float, operation: str, tally: Tally
-) -> None:
+) -> bool:
     fill = _as_its_order_states_it(conn, event.fill)
     new = (
         fill.fill_id,
@@ -238,7 +243,7 @@ def _record_fill(
     if stored is not None:
         if tuple(stored) == new:
             tally.duplicates += 1
-            return
+            return False
         field = _first_difference(FILL_COLUMNS, tuple(stored), new)
         raise LedgerConflictError(
             f"fill id reused for another fill: {field} was {stored[field]!r},"
@@ -258,6 +263,7 @@ def _record_fill(
         tally.contracts += fill.count
         tally.fees += fill.fee
         tally.cash_flow += (notional if fill.action is Action.SELL else -notional) - fill.fee
+    return True
 
 
 def _state_rank(column: str) -> str:

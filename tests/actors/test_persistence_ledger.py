@@ -223,6 +223,27 @@ def test_the_same_fill_twice_is_a_no_op_so_venue_fills_can_be_reimported(ledger:
     assert (day.fills, day.contracts, day.fees) == (1, D(2), D("0.01"))
 
 
+def test_a_reconciliation_that_re_reports_the_ledger_journals_nothing_new(
+    ledger: Ledger, db: Path
+) -> None:
+    """Restart cost independent of history (issue 15): what the ledger already has is
+    not journaled again; what it lacks is."""
+
+    def journaled() -> list[str]:
+        with sqlite3.connect(db) as conn:
+            return [kind for (kind,) in conn.execute("SELECT kind FROM events ORDER BY id")]
+
+    update = OrderUpdated("c-yes", OrderState.FILLED, D(2), "v-1")
+    ledger.write("trade", (intent(), update, fill()))
+    before = journaled()
+    assert len(before) == 3
+    again = ledger.write("reconcile-1", (intent(), update, fill()))
+    assert again.duplicates == 2  # the intent and the fill
+    assert journaled() == before
+    ledger.write("reconcile-2", (intent(), update, fill(), fill("f-2", count="1")))
+    assert journaled() == [*before, "fill_recorded"]  # only the fill it lacked
+
+
 def test_a_fill_id_reused_for_another_fill_is_a_conflict(ledger: Ledger) -> None:
     ledger.write("r1", (fill(),))
     with pytest.raises(LedgerConflictError) as raised:
