@@ -29,6 +29,7 @@ cached, so a flood of bad data cannot grow them.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -75,6 +76,14 @@ class NonFinite:
 
     def __repr__(self) -> str:
         return self.literal
+
+
+decode_frame = json.JSONDecoder(parse_constant=NonFinite).decode
+"""A stream frame's text as JSON, ``NaN`` / ``Infinity`` as :class:`NonFinite` (so the
+field holding one is refused by name). One decoder for every frame: ``json.loads``
+with ``parse_constant`` builds a new decoder per call, which cost more than the
+parse itself (5.0 vs 2.8 µs for a Kalshi delta, issue 15). Raises ``ValueError``
+(``json.JSONDecodeError``) for text that is not JSON."""
 
 
 def kalshi_grid(

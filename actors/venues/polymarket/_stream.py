@@ -73,7 +73,13 @@ import httpx
 
 from actors.domain import Levels, Side
 from actors.money import EXACT, PriceGrid
-from actors.venues._amounts import AmountError, NonFinite, PriceGrids, PriceParser, parse_size
+from actors.venues._amounts import (
+    AmountError,
+    PriceGrids,
+    PriceParser,
+    decode_frame,
+    parse_size,
+)
 from actors.venues._frames import (
     Delta,
     ErrorReply,
@@ -221,7 +227,7 @@ class PolymarketSession:
             frames.append(Heartbeat())
             return frames
         try:
-            data = json.loads(text, parse_constant=NonFinite)
+            data = decode_frame(text)
         except (ValueError, RecursionError):
             frames.append(self._salvaged(text))
             return frames
