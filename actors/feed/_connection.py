@@ -98,7 +98,10 @@ __all__ = [
 
 
 COMMAND_QUEUE_SIZE = 4_096
-"""Commands waiting to be written; more means the socket is stuck, so it is reconnected."""
+"""Commands waiting to be written beyond two per market (a session opens with one
+subscription per market, and each may need a resync); more means the socket is
+stuck, so it is reconnected. A fixed 4,096 overflowed on every connection at 5,000
+markets, before a single command was written (issue 15)."""
 
 LOT = LotSize(_checks.SIZE_STEP)
 """Every market's lot: Kalshi trades multiples of 0.01 contract (its market objects
@@ -316,7 +319,8 @@ class FeedConnection:
     ) -> str:
         self._connection += 1
         connection = self._connection
-        outbox, commands = trio.open_memory_channel[tuple[str, float]](COMMAND_QUEUE_SIZE)
+        room = COMMAND_QUEUE_SIZE + 2 * len(tickers)
+        outbox, commands = trio.open_memory_channel[tuple[str, float]](room)
         self._end_reason = self._silence_reason()  # unless something else ends it first
         stream = self.config.market_data.session(self._grids)  # this connection's reader
         async with trio.open_nursery() as nursery:

@@ -1,0 +1,191 @@
+"""Many markets in one process: the feed against a synthetic Kalshi stream (issue 15).
+
+    python benchmarks/scale.py [--markets 100,1000,5000] [--rate 20000] [--seconds 10]
+
+For each market count N, a synthetic venue on 127.0.0.1 speaks Kalshi's
+market-data wire (``subscribed``, ``orderbook_snapshot``, ``orderbook_delta``
+with ``ts_ms``, ``get_snapshot`` resyncs) and sends ``--rate`` deltas a second
+spread over the N markets (0 = as fast as it can). The real feed actor, under a
+supervision tree, subscribes to every market (one subscription each, as it
+does with Kalshi) and hands books to a consumer that acknowledges at once.
+Printed per N, after the feed reported every market live (or the settle
+deadline passed):
+
+- ``offered``: deltas/s the venue sent in the window; ``delivered``: deltas/s
+  the feed accepted into books (its ``books_accepted`` counter);
+- ``cpu``: the process's CPU time over the window (100% = one core); ``rss``;
+- ``live``: markets the feed had live at the end, of N; ``venue lag p50``: how
+  far behind the venue's ``ts_ms`` the last delta of each market was when the
+  window ended (venue time and ours are one clock here);
+- ``bare``: the same stream read by a bare trio websocket client that decodes
+  each frame with ``json.loads`` and hands it to a consumer thread through a
+  ``queue.Queue`` -- what decoding and one hand-off cost without warden.
+
+Detect-to-order under load is not measured here yet (benchmarks/pipeline.py
+measures it with a quiet feed). Loopback only; every server stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import trio
+from loguru import logger
+from trio_websocket import open_websocket_url
+
+from actors.feed import FeedActor, FeedConfig, FeedStatus
+from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
+from supervision import (
+    ChildSpec,
+    SupervisedActor,
+    SupervisionTree,
+    SupervisorSpec,
+    TreeThread,
+)
+from warden.venue.synthetic import SyntheticKalshi, synthetic_tickers
+
+
+class AckingSink(SupervisedActor):
+    """Stands in for the strategy: acknowledges every book at once."""
+
+    def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
+        return {BookUpdate: self._ack, BookStale: _ignore, EventsListed: _ignore}
+
+    def _ack(self, update: BookUpdate) -> None:
+        self.send("feed", BookConsumed(update.ticker, update.book.seq))
+
+
+def _ignore(_message: object) -> None:
+    pass
+
+
+def _rss_mb() -> float:
+    statm = Path(f"/proc/{os.getpid()}/statm").read_text()
+    return int(statm.split()[1]) * resource.getpagesize() / 2**20
+
+
+def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
+    venue = SyntheticKalshi(rate).start()
+    settings: dict[str, Any] = {
+        "ws_url": venue.url,
+        "rest_url": "http://127.0.0.1:9/unused",
+        "tickers": synthetic_tickers(markets),
+        "stale_after_s": 60.0,
+        "subscribe_timeout_s": 10.0,
+    }
+    config = FeedConfig(**settings)
+    spec = SupervisorSpec(
+        name="scale",
+        children=(
+            ChildSpec(name="strategy", factory=AckingSink),
+            ChildSpec(name="feed", factory=lambda: FeedActor(config)),
+        ),
+    )
+    host = TreeThread(SupervisionTree(spec)).start()
+    try:
+        settle_until = time.monotonic() + max(30.0, markets / 100)
+        status = _feed_status(host.tree)
+        while time.monotonic() < settle_until:
+            status = _feed_status(host.tree)
+            if status is not None and _live(status) == markets:
+                break
+            time.sleep(0.2)
+        before, sent_before = _feed_status(host.tree), venue.sent
+        cpu_before, wall_before = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        after, sent_after = _feed_status(host.tree), venue.sent
+        cpu = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
+        elapsed = time.monotonic() - wall_before
+        accepted = (
+            (after.counts.books_accepted - before.counts.books_accepted)
+            if after is not None and before is not None
+            else 0
+        )
+        return {
+            "offered": (sent_after - sent_before) / elapsed,
+            "delivered": accepted / elapsed,
+            "cpu": cpu * 100,
+            "rss": _rss_mb(),
+            "live": _live(after) if after is not None else 0,
+        }
+    finally:
+        host.stop()
+        venue.stop()
+
+
+def _feed_status(tree: SupervisionTree) -> FeedStatus | None:
+    return tree.snapshot().status_of("feed", FeedStatus)
+
+
+def _live(status: FeedStatus) -> int:
+    return sum(1 for market in status.markets.values() if market.phase == "live")
+
+
+def bare_run(markets: int, rate: float, seconds: float) -> float:
+    """Deltas/s a bare client decodes and hands to a consumer thread (no warden)."""
+    venue = SyntheticKalshi(rate).start()
+    handed: queue.Queue[Any] = queue.Queue()
+    consumed = [0]
+
+    def consume() -> None:
+        while handed.get() is not None:
+            consumed[0] += 1
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+
+    async def client() -> None:
+        async with open_websocket_url(venue.url) as ws:
+            for i, ticker in enumerate(synthetic_tickers(markets)):
+                params = {"channels": ["orderbook_delta"], "market_tickers": [ticker]}
+                command = {"id": i + 1, "cmd": "subscribe", "params": params}
+                await ws.send_message(json.dumps(command))
+            with trio.move_on_after(seconds + 2):
+                while True:
+                    handed.put(json.loads(await ws.get_message()))
+
+    thread = threading.Thread(target=trio.run, args=(client,), daemon=True)
+    thread.start()
+    time.sleep(2)  # subscribed and flowing
+    start_count, started = consumed[0], time.monotonic()
+    time.sleep(seconds)
+    rate_seen = (consumed[0] - start_count) / (time.monotonic() - started)
+    thread.join(10)
+    handed.put(None)
+    venue.stop()
+    return rate_seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markets", default="100,1000,5000")
+    parser.add_argument("--rate", type=float, default=20_000.0, help="deltas/s; 0: flat out")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    logger.remove()
+    logger.add(sys.stderr, level="ERROR")
+    print(f"offered rate {args.rate:.0f}/s, window {args.seconds:.0f}s")
+    for markets in (int(n) for n in args.markets.split(",")):
+        figures = warden_run(markets, args.rate, args.seconds)
+        bare = bare_run(markets, args.rate, args.seconds)
+        print(
+            f"N={markets:5d}  offered {figures['offered']:8.0f}/s  delivered"
+            f" {figures['delivered']:8.0f}/s  cpu {figures['cpu']:5.1f}%"
+            f"  rss {figures['rss']:6.1f} MB  live {figures['live']:.0f}/{markets}"
+            f"  | bare {bare:8.0f}/s",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
