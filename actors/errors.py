@@ -18,7 +18,10 @@ a log line or a dead-letter record is enough to find the offender::
      │    │    │                         submit; resolve by client order id, never re-send blind
      │    │    ├── VenueRateLimited      429; carries retry_after seconds
      │    │    ├── VenueServerError      5xx; carries the status
-     │    │    └── VenueDisconnected     connection refused / reset / dropped
+     │    │    ├── VenueDisconnected     connection refused / reset / dropped
+     │    │    └── VenueTradingHalted    the venue takes no new orders for now (paused,
+     │    │                              cancel-only): risk stops new risk at once until
+     │    │                              it clears (see the class)
      │    └── CriticalVenueError     never retried; halts trading
      │         ├── VenueAuthError        401/403
      │         ├── InsufficientBalance   the venue refused for lack of funds
@@ -59,6 +62,7 @@ __all__ = [
     "VenueRateLimited",
     "VenueServerError",
     "VenueTimeout",
+    "VenueTradingHalted",
 ]
 
 
@@ -293,6 +297,48 @@ class VenueServerError(TransientVenueError):
 
 class VenueDisconnected(TransientVenueError):
     """The connection could not be made or was dropped."""
+
+
+class VenueTradingHalted(TransientVenueError):
+    """The venue is up but refuses every new order for now: trading is paused or
+    disabled venue-wide, or the venue is cancel-only. Any venue's adapter raises it
+    for its documented answer of that kind (Polymarket: 503 "Trading is currently
+    disabled" / "cancel-only").
+
+    Contract:
+
+    - the order it answers was **refused, not placed**: nothing to look up;
+    - it is transient (it clears by itself) but is not a blip: risk, told through a
+      ``VenueErrorReport`` whose ``error_type`` is this class's name, refuses new
+      reservations from the first one (the breaker opens at once, not after
+      ``failure_threshold`` failures) and until the venue accepts orders again (a
+      probe after the breaker's cooldown succeeds: see :mod:`actors.risk._actor`);
+    - ``cancel_only`` is True when the venue still accepts cancels (working orders
+      can be cancelled; a halt's ``CancelAll`` still works), False when it said
+      trading is disabled outright;
+    - ``reason`` is the operator's short text (``"venue is cancel-only"``,
+      ``"venue trading is halted"``); the message starts with it, and ``status``
+      is the HTTP status when there was one.
+
+    An adapter must raise it under this exact class (not a subclass): risk knows it
+    by its class name.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        cancel_only: bool,
+        client_order_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.reason = "venue is cancel-only" if cancel_only else "venue trading is halted"
+        super().__init__(
+            f"{self.reason}: {message}", endpoint=endpoint, client_order_id=client_order_id
+        )
+        self.cancel_only = cancel_only
+        self.status = status
 
 
 class CriticalVenueError(VenueError):

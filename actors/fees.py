@@ -2,9 +2,16 @@
 
 Every amount is a ``Decimal`` in dollars and every count a ``Decimal`` in
 contracts (docs/money.md).  :class:`FeeModel` holds the rates and the payout
-a strategy and risk work with; the fee arithmetic itself is Kalshi's, in
-:class:`actors.money.KalshiFees` (one implementation; this module only
-delegates).  Kalshi's rounding, for one fill (``fee_rounding.md``):
+a strategy and risk work with; the fee arithmetic itself is the venue's
+schedule in :mod:`actors.money` (this module only delegates): Kalshi's
+:class:`~actors.money.KalshiFees` by default, Polymarket's
+:class:`~actors.money.PolymarketFees` from :meth:`FeeModel.polymarket` (taker
+``C x rate x p(1-p)`` rounded up to $0.00001, makers free; no balance rounding).
+Strategy and risk must price with the same model, and with the venue's own: a
+schedule dearer than the venue's proposes fewer baskets, a cheaper one proposes
+losing ones.
+
+Kalshi's rounding, for one fill (``fee_rounding.md``):
 
 1. trade fee = ``rate x C x P x (1 - P)``, **rounded up to $0.0001**;
 2. the balance change ``revenue - trade fee`` is **floored to $0.01** (a
@@ -22,15 +29,21 @@ is ``payout x C - (ask_yes + ask_no) x C - taker_fee(yes leg) - taker_fee(no leg
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal
 
 from attrs import field, frozen
 
 from actors import _checks
-from actors.money import EXACT, BreakEven, KalshiFees, PriceGrid
+from actors.money import EXACT, BreakEven, KalshiFees, PolymarketFees, PriceGrid
 
 __all__ = ["BreakEven", "FeeModel"]
+
+VenueFees = KalshiFees | PolymarketFees
+"""The fee schedules a :class:`FeeModel` prices with (risk sizes reservations by their
+rounding rules, so a schedule is one of these, not any ``FeeSchedule``); a type for
+:mod:`actors.risk`, not exported."""
 
 _CENT = Decimal("0.01")
 
@@ -40,16 +53,23 @@ def _balance_precision(instance: object, attribute: Any, value: Any) -> None:
         _checks.fail(instance, attribute.name, value, "must be a finite Decimal > 0")
 
 
+def _venue_fees(instance: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, (KalshiFees, PolymarketFees)):
+        _checks.fail(instance, attribute.name, value, "must be a KalshiFees or PolymarketFees")
+
+
 @frozen
 class FeeModel:
-    """Kalshi fees per order in ``Decimal`` dollars, for contracts paying ``payout``.
+    """A venue's fees per order in ``Decimal`` dollars, for contracts paying ``payout``.
 
     ``taker_rate`` and ``maker_rate`` are finite ``Decimal`` in ``[0, 1)``; the
     default is Kalshi's 7% taker fee and no maker fee.  ``payout`` (default
     $1) scales the formula: the fee is ``rate x C x P x (1 - P) x payout`` with
     ``P = price / payout``.  ``balance_precision`` is what a balance change is
     floored to: $0.01 for a non-direct member (the default), $0.0001 for a
-    direct member.  The arithmetic is :class:`actors.money.KalshiFees`.
+    direct member.  The arithmetic is ``schedule``: by default
+    :class:`actors.money.KalshiFees` of these rates; :meth:`polymarket` gives
+    Polymarket's instead.
 
     Construction raises :class:`~actors.errors.InvalidFieldError` for a float,
     NaN, infinite, negative or >= 1 rate, or a payout that is not a
@@ -63,14 +83,32 @@ class FeeModel:
     maker_rate: Decimal = field(default=Decimal(0), validator=_checks.fee_rate)
     payout: Decimal = field(default=_checks.DEFAULT_PAYOUT, validator=_checks.payout)
     balance_precision: Decimal = field(default=_CENT, kw_only=True, validator=_balance_precision)
-    schedule: KalshiFees = field(init=False, eq=False, repr=False)
+    schedule: VenueFees = field(kw_only=True, validator=_venue_fees)
 
     @schedule.default
-    def _schedule(self) -> KalshiFees:
+    def _schedule(self) -> VenueFees:
         return KalshiFees(
             taker_rate=self.taker_rate,
             maker_rate=self.maker_rate,
             balance_precision=self.balance_precision,
+        )
+
+    @classmethod
+    def polymarket(
+        cls, taker_rates: Iterable[Decimal], *, payout: Decimal = _checks.DEFAULT_PAYOUT
+    ) -> FeeModel:
+        """Polymarket's fees (:class:`~actors.money.PolymarketFees`, exponent 1; makers
+        pay none) for markets whose taker fee rates are ``taker_rates`` (each market's
+        ``fee_rate``, Gamma's ``feeSchedule.rate``): at the highest of them, so that no
+        market's fee is under-estimated by the one model that prices them all; 0 when
+        there are none.  Raises :class:`~actors.errors.InvalidFieldError` for a rate
+        outside ``[0, 1)``."""
+        rate = max(taker_rates, default=Decimal(0))
+        return cls(
+            taker_rate=rate,
+            maker_rate=Decimal(0),
+            payout=payout,
+            schedule=PolymarketFees(taker_rate=rate),
         )
 
     def trade_fee(self, count: Decimal, price: Decimal, *, maker: bool = False) -> Decimal:

@@ -130,7 +130,8 @@ class StatusLine:
             _risk_state(risk),
         ]
         if risk is not None and risk.breaker.state != "closed":
-            parts.append(f"breaker {risk.breaker.state}")
+            halt = f" ({risk.breaker.halt_reason})" if risk.breaker.halt_reason else ""
+            parts.append(f"breaker {risk.breaker.state}{halt}")
         if risk is not None and risk.halted:
             parts.append(f"HALTED ({risk.halt_reason})")
         if down:

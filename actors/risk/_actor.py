@@ -12,15 +12,19 @@ Messages handled (see :mod:`actors.messages` for the contract):
   :class:`Reservation` or a :class:`Rejected`.  All legs or none: every check
   runs against the books with all legs added, in one handler.  Refused, in this
   order: when halted, before ``Reconciled(ok=True)``, while the breaker is OPEN
-  (or HALF_OPEN with its probes in use), for a basket id already used
-  (closed); when a leg's market or the event has its live reservations
-  (busy); when risk's own fee schedule refuses the basket or finds no edge
-  (invalid); an exit selling more than the unbound contracts held
-  (``NOT_HELD``); or when a limit would break (docs/baskets.md §3).
+  (or HALF_OPEN with its probes in use; ``VENUE_HALTED`` instead while a venue
+  halt opened it), for a basket id already used (closed); when a leg's market
+  or the event has its live reservations (busy); when risk's own fee schedule
+  refuses the basket or finds no edge (invalid); an exit selling more than the
+  unbound contracts held (``NOT_HELD``); or when a limit would break
+  (docs/baskets.md §3).
 - ``ExecutionReport`` -> fills booked, the HELD reservation released with the
   report's outcome, held and missing legs; a FILLED/PARTIAL/UNHEDGED/NONE
   outcome is a breaker success; FAILED counts nothing.
-- ``VenueErrorReport`` -> TRANSIENT: breaker failure; CRITICAL: halt.
+- ``VenueErrorReport`` -> TRANSIENT: breaker failure; CRITICAL: halt.  A venue
+  halt (``error_type`` ``VenueTradingHalted``: the venue is paused or
+  cancel-only) trips the breaker OPEN at once, whatever the count, naming the
+  reason; see "Venue halts" below.
 - ``Down(execution)`` -> the dead incarnation's reservations become IN_DOUBT.
 - ``ExecutionReady`` -> ``ResolveInDoubt`` for each IN_DOUBT reservation (now
   owned by the new incarnation), and ``CancelAll`` again while halted.
@@ -44,6 +48,19 @@ Messages handled (see :mod:`actors.messages` for the contract):
   write (fail closed).  What the lost Records held is written again at the next
   ``Recorded``, on ``Resume``, or at the ledger client's jittered retry
   (:mod:`actors.risk._records`); its deadlines are swept at every message.
+
+Venue halts: from the first ``VenueErrorReport`` of a
+:class:`~actors.errors.VenueTradingHalted` every ``Reserve`` is refused with
+``VENUE_HALTED`` and the ``Rejected`` carries the venue's reason (``"venue is
+cancel-only: HTTP 503: ..."``), also in the status (``breaker.halt_reason``).
+"Cleared" is detected by the breaker's own recovery: after ``cooldown_s`` it
+goes HALF_OPEN and lets its probe reservation(s) through; a probe whose orders
+are accepted (a FILLED, PARTIAL, UNHEDGED or NONE report) closes it and clears
+the reason; a probe refused again (another halt report) re-opens it for another
+cooldown.  Risk never blocks a cancel: ``CancelAll`` and execution's cancels of
+working orders go on while the venue is cancel-only.  A halt is not a kill
+switch (``halted`` stays False, no ``CancelAll`` is sent, no ``Resume`` is needed):
+it is a fact about the venue, and heals by itself like the breaker.
 
 History: each reservation's reserve / reject / in_doubt / release, each halt and
 resume, and each ``Reconciled`` heard is a line of the daemon's JSONL history
@@ -74,6 +91,7 @@ import attrs
 from loguru import logger
 
 from actors.domain import Basket, Event, Fill
+from actors.errors import VenueTradingHalted
 from actors.fees import FeeModel
 from actors.ledger_client import (
     DEFAULT_LEDGER_RETRY,
@@ -128,15 +146,19 @@ from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.UNHEDGED, Outcome.NONE})
 _ZERO = Decimal(0)
+_VENUE_HALTED = VenueTradingHalted.__name__
 
 
 @attrs.frozen
 class Rejected:
-    """The answer to an asked ``Reserve`` that risk refused: nothing of it was booked."""
+    """The answer to an asked ``Reserve`` that risk refused: nothing of it was booked.
+    ``detail`` says more where there is more to say (``VENUE_HALTED``: the venue's
+    reason, e.g. ``"venue is cancel-only: ..."``), else it is empty."""
 
     reservation_id: str
     event_ticker: str
     reason: RejectReason
+    detail: str = ""
 
 
 class RiskActor(SupervisedActor):
@@ -144,8 +166,9 @@ class RiskActor(SupervisedActor):
 
     ``execution``, ``persistence`` and ``strategy`` are the supervision names it
     talks to; ``fees`` is the fee model it prices a basket with (its own, never
-    the strategy's); ``basket_policy`` the partial-fill policy every arbitrage
-    reservation carries (it sets the legs' ``max_price`` and ``amount``).
+    the strategy's; the venue's: ``FeeModel.polymarket(...)`` for Polymarket,
+    Kalshi's ``FeeModel()`` by default); ``basket_policy`` the partial-fill policy
+    every arbitrage reservation carries (it sets the legs' ``max_price`` and ``amount``).
     Raises ``TypeError`` for a config of the wrong type.
     """
 
@@ -186,6 +209,8 @@ class RiskActor(SupervisedActor):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
         if not isinstance(basket_policy, BasketPolicy):
             raise TypeError("RiskActor needs a BasketPolicy")
+        if fees is not None and not isinstance(fees, FeeModel):
+            raise TypeError("RiskActor's fees must be a FeeModel")
         self._limits = limits
         self._policy = basket_policy
         self._strategy = strategy
@@ -308,18 +333,27 @@ class RiskActor(SupervisedActor):
         if not self._reconciled:
             return RejectReason.NOT_RECONCILED
         if not self._breaker.allows_reservation(self.clock.monotonic()):
-            if self._breaker.state is BreakerState.HALF_OPEN:
-                return RejectReason.BREAKER_HALF_OPEN
-            return RejectReason.BREAKER_OPEN
+            return self._breaker_reason()
         if self._book.is_used(reservation_id):
             return RejectReason.DUPLICATE
         return None
 
+    def _breaker_reason(self) -> RejectReason:
+        """Why the breaker refuses: the venue's halt while it lasts, else its state."""
+        if self._breaker.halt_reason is not None:
+            return RejectReason.VENUE_HALTED
+        if self._breaker.state is BreakerState.HALF_OPEN:
+            return RejectReason.BREAKER_HALF_OPEN
+        return RejectReason.BREAKER_OPEN
+
     def _reject(self, message: Reserve, reason: RejectReason) -> Rejected:
         self._rejections.add(reason)
         event_ticker = message.basket.event_ticker
-        history.rejected(self.name, message.reservation_id, event_ticker, reason.value)
-        return Rejected(message.reservation_id, event_ticker, reason)
+        detail = ""
+        if reason is RejectReason.VENUE_HALTED:
+            detail = self._breaker.halt_reason or ""
+        history.rejected(self.name, message.reservation_id, event_ticker, reason.value, detail)
+        return Rejected(message.reservation_id, event_ticker, reason, detail)
 
     # -- what execution reports --------------------------------------------------------
 
@@ -355,9 +389,14 @@ class RiskActor(SupervisedActor):
             )
             return
         self._counts.transient_errors += 1
+        now = self.clock.monotonic()
+        if message.error_type == _VENUE_HALTED:
+            self._counts.venue_halts += 1
+            reason = message.detail[:300] or f"venue halted at {message.endpoint}"
+            self._set_breaker(self._breaker.trip(now, reason), reason)
+            return
         self._set_breaker(
-            self._breaker.record_failure(self.clock.monotonic()),
-            f"{message.error_type} at {message.endpoint}",
+            self._breaker.record_failure(now), f"{message.error_type} at {message.endpoint}"
         )
 
     def _on_in_doubt_resolved(self, message: InDoubtResolved) -> None:

@@ -29,8 +29,9 @@ import attrs
 
 from actors.domain import Basket, Purpose
 from actors.errors import DomainError
+from actors.fees import VenueFees
 from actors.messages import Reservation
-from actors.money import EXACT, KalshiFees
+from actors.money import EXACT
 from actors.risk._amounts import BasketPolicy, reservation_for
 from actors.risk._book import ReservationBook
 from actors.risk._exposure import EventMap, exposure_of, unbound_contracts, unbound_of
@@ -57,7 +58,7 @@ def admit(
     *,
     limits: RiskLimits,
     policy: BasketPolicy,
-    schedule: KalshiFees,
+    schedule: VenueFees,
 ) -> Reservation | RejectReason:
     """The (unowned, HELD) reservation of ``basket``, or the first reason it cannot
     be made (module docstring); never raises for a bad basket."""
@@ -97,7 +98,7 @@ def _exit_refusal(
     books: Books,
     events: EventMap,
     limits: RiskLimits,
-    schedule: KalshiFees,
+    schedule: VenueFees,
 ) -> RejectReason | None:
     leg = reservation.legs[0]
     held = unbound_of(unbound_contracts(events, books.holdings), leg.ticker, leg.side)

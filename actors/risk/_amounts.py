@@ -20,7 +20,10 @@ roundings of ``n`` pieces add less than ``n x FEE_QUANTUM`` and the balance
 roundings of ``n`` pieces at most ``(n - 1) x balance_precision`` more than the
 whole's.  (The design's ``k x (balance_precision + FEE_QUANTUM)`` is one
 rounding short: two pieces at $0.8991 of 14.49 and 11.74 contracts cost $23.77,
-one of 26.23 $23.75.)  A SELL leg sets nothing aside (``amount`` 0): selling
+one of 26.23 $23.75.)  With Polymarket's fees (:class:`~actors.money.PolymarketFees`:
+no balance rounding, each piece's fee rounded up to ``FEE_QUANTUM`` $0.00001) the
+same argument gives ``amount = buy_cost(count, max_price) + (k + 1) x FEE_QUANTUM``
+for k >= 1 attempts.  A SELL leg sets nothing aside (``amount`` 0): selling
 what is held only lowers exposure.  Everything is exact (:data:`actors.money.EXACT`).
 """
 
@@ -33,6 +36,7 @@ from attrs import field, frozen
 
 from actors import _checks
 from actors.domain import Action, Basket, Leg, Purpose
+from actors.fees import VenueFees
 from actors.messages import (
     MAX_COMPLETE_ATTEMPTS,
     Reservation,
@@ -92,11 +96,13 @@ def max_price(leg: Leg, policy: BasketPolicy) -> Decimal:
     return min(EXACT.add(leg.price, policy.complete_slippage), ceiling)
 
 
-def split_allowance(schedule: KalshiFees, attempts: int) -> Decimal:
+def split_allowance(schedule: VenueFees, attempts: int) -> Decimal:
     """What up to ``attempts`` extra orders can add to one order's ``buy_cost`` in
     rounding (module docstring); 0 for none."""
     if attempts <= 0:
         return ZERO
+    if not isinstance(schedule, KalshiFees):  # Polymarket's: fee roundings only
+        return EXACT.multiply(Decimal(attempts + 1), schedule.FEE_QUANTUM)
     step = schedule.balance_precision
     fee_roundings = EXACT.multiply(Decimal(attempts + 1), schedule.FEE_QUANTUM)
     units, rest = EXACT.divmod(fee_roundings, step)
@@ -104,7 +110,7 @@ def split_allowance(schedule: KalshiFees, attempts: int) -> Decimal:
     return EXACT.add(EXACT.multiply(Decimal(attempts), step), rounded)
 
 
-def leg_amount(schedule: KalshiFees, leg: Leg, policy: BasketPolicy) -> Decimal:
+def leg_amount(schedule: VenueFees, leg: Leg, policy: BasketPolicy) -> Decimal:
     """The worst-case cash of ``leg`` under ``policy`` (0 for a SELL).
 
     Raises :class:`~actors.errors.InvalidFieldError` for a count or price the
@@ -116,7 +122,7 @@ def leg_amount(schedule: KalshiFees, leg: Leg, policy: BasketPolicy) -> Decimal:
     return EXACT.add(whole, split_allowance(schedule, policy.max_complete_attempts))
 
 
-def reservation_for(basket: Basket, policy: BasketPolicy, schedule: KalshiFees) -> Reservation:
+def reservation_for(basket: Basket, policy: BasketPolicy, schedule: VenueFees) -> Reservation:
     """The HELD reservation of ``basket`` (not yet owned): every leg with its
     ``max_price``, ``amount`` and ENTRY client order id; an EXIT takes no
     completion policy.

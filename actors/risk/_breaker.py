@@ -10,12 +10,20 @@
       └──────────────────────────────────────────────── HALF_OPEN
                            up to half_open_max_reservations probes in flight
 
+    any state ──── trip(reason): the venue says it takes no new orders ────▶ OPEN
+
 :class:`CircuitBreaker` is a frozen value: every event returns the next
 breaker and never reads a clock; the caller passes ``now`` (monotonic seconds).
 OPEN turns into HALF_OPEN lazily, when the next event arrives after the
 cooldown; there are no timers.  A failure while OPEN re-arms the cooldown (the
 venue is still failing); a success while OPEN changes nothing (only a probe
 made after the cooldown may close the breaker).
+
+A venue halt (:class:`~actors.errors.VenueTradingHalted`: paused, cancel-only)
+trips the breaker (:meth:`CircuitBreaker.trip`): OPEN at once, whatever the count,
+with ``halt_reason`` set.  The reason stays through OPEN and HALF_OPEN (a
+failure then re-opens with it) and is cleared only when a probe succeeds and the
+breaker closes: the venue accepting an order again is what "cleared" means.
 """
 
 from __future__ import annotations
@@ -63,7 +71,9 @@ class CircuitBreaker:
     ``failures`` are the monotonic times of the transient failures still in the
     window (CLOSED only); ``opened_at`` is when it last opened or re-armed;
     ``probes`` counts probe reservations in flight while HALF_OPEN;
-    ``times_opened`` counts CLOSED/HALF_OPEN -> OPEN transitions, for introspection.
+    ``times_opened`` counts CLOSED/HALF_OPEN -> OPEN transitions, for introspection;
+    ``halt_reason`` is set from a :meth:`trip` until the breaker closes again (the
+    venue said it takes no new orders, e.g. ``"venue is cancel-only: ..."``).
     """
 
     config: BreakerConfig
@@ -72,6 +82,7 @@ class CircuitBreaker:
     opened_at: float | None = None
     probes: int = 0
     times_opened: int = 0
+    halt_reason: str | None = None
 
     def at(self, now: float) -> CircuitBreaker:
         """The breaker as of ``now``: OPEN becomes HALF_OPEN once the cooldown has passed."""
@@ -118,7 +129,12 @@ class CircuitBreaker:
         current = self.at(now)
         if current.state is BreakerState.HALF_OPEN:
             return attrs.evolve(
-                current, state=BreakerState.CLOSED, failures=(), opened_at=None, probes=0
+                current,
+                state=BreakerState.CLOSED,
+                failures=(),
+                opened_at=None,
+                probes=0,
+                halt_reason=None,
             )
         return current
 
@@ -132,22 +148,32 @@ class CircuitBreaker:
         if current.state is BreakerState.OPEN:
             return attrs.evolve(current, opened_at=now)
         if current.state is BreakerState.HALF_OPEN:
-            return current._opened(now)
+            return current._opened(now, current.halt_reason)
         horizon = now - self.config.window_s
         recent = (*(t for t in current.failures if t > horizon), now)
         if len(recent) >= self.config.failure_threshold:
             return current._opened(now)
         return attrs.evolve(current, failures=recent)
 
+    def trip(self, now: float, reason: str) -> CircuitBreaker:
+        """The venue said at ``now`` that it takes no new orders (``reason``): OPEN at
+        once whatever the count (from OPEN: the cooldown re-armed), ``halt_reason``
+        set until a probe succeeds."""
+        current = self.at(now)
+        if current.state is BreakerState.OPEN:
+            return attrs.evolve(current, opened_at=now, halt_reason=reason)
+        return current._opened(now, reason)
+
     def failures_in_window(self, now: float) -> int:
         """Transient failures counted in the window ending at ``now`` (0 unless CLOSED)."""
         horizon = now - self.config.window_s
         return sum(1 for t in self.failures if t > horizon)
 
-    def _opened(self, now: float) -> CircuitBreaker:
+    def _opened(self, now: float, halt_reason: str | None = None) -> CircuitBreaker:
         return CircuitBreaker(
             self.config,
             state=BreakerState.OPEN,
             opened_at=now,
             times_opened=self.times_opened + 1,
+            halt_reason=halt_reason,
         )

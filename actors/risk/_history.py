@@ -45,8 +45,12 @@ def reserved(actor: str, reservation: Reservation, owner: int) -> None:
     )
 
 
-def rejected(actor: str, reservation_id: str, event_ticker: str, reason: str) -> None:
-    """A ``Reserve`` was refused: nothing was reserved (no ``amount``)."""
+def rejected(
+    actor: str, reservation_id: str, event_ticker: str, reason: str, detail: str = ""
+) -> None:
+    """A ``Reserve`` was refused: nothing was reserved (no ``amount``). ``detail`` (the
+    venue's halt reason) goes in the log message only: the history line's fields are
+    fixed (:mod:`actors.history`)."""
     logger.opt(depth=1).bind(
         event="reserve_rejected",
         actor=actor,
@@ -56,7 +60,13 @@ def rejected(actor: str, reservation_id: str, event_ticker: str, reason: str) ->
         history="reservation",
         phase="reject",
         amount=None,
-    ).info("risk rejected {} in {}: {}", reservation_id, event_ticker, reason)
+    ).info(
+        "risk rejected {} in {}: {}{}",
+        reservation_id,
+        event_ticker,
+        reason,
+        f" ({detail})" if detail else "",
+    )
 
 
 def in_doubt(actor: str, reservation: Reservation, name: str, epoch: int, reason: str) -> None:

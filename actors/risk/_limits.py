@@ -105,6 +105,7 @@ class RejectReason(enum.Enum):
     NOT_RECONCILED = "not_reconciled"
     BREAKER_OPEN = "breaker_open"
     BREAKER_HALF_OPEN = "breaker_half_open"  # the probe budget is in use
+    VENUE_HALTED = "venue_halted"  # the venue said it takes no new orders (cancel-only, paused)
     DUPLICATE = "duplicate"  # the basket id is reserved, or was this incarnation
     MARKET_BUSY = "market_busy"  # a leg's market has its live reservations already
     EVENT_BUSY = "event_busy"  # the event has its live reservations already

@@ -30,6 +30,7 @@ def breaker_status(breaker: CircuitBreaker, now: float) -> BreakerStatus:
         probes_in_flight=breaker.probes,
         times_opened=breaker.times_opened,
         open_for_s=None if breaker.opened_at is None else now - breaker.opened_at,
+        halt_reason=breaker.halt_reason,
     )
 
 

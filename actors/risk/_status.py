@@ -29,6 +29,7 @@ class RejectionCounts:
     not_reconciled: int = 0
     breaker_open: int = 0
     breaker_half_open: int = 0
+    venue_halted: int = 0
     duplicate: int = 0
     market_busy: int = 0
     event_busy: int = 0
@@ -60,6 +61,7 @@ class RiskCounts:
     halts: int = 0
     ledger_halts_while_halted: int = 0
     transient_errors: int = 0
+    venue_halts: int = 0
     marked_in_doubt: int = 0
     resolutions_requested: int = 0
     resolutions_not_in_doubt: int = 0
@@ -78,13 +80,16 @@ class RiskCounts:
 
 @attrs.frozen
 class BreakerStatus:
-    """The circuit breaker as of the summary (``state`` is a ``BreakerState`` value)."""
+    """The circuit breaker as of the summary (``state`` is a ``BreakerState`` value;
+    ``halt_reason``: why the venue takes no new orders, from a venue halt until a
+    probe succeeds, e.g. ``"venue is cancel-only: ..."``; None otherwise)."""
 
     state: str
     failures_in_window: int
     probes_in_flight: int
     times_opened: int
     open_for_s: float | None
+    halt_reason: str | None = None
 
 
 @attrs.frozen

@@ -321,6 +321,7 @@ def risk_tree(
     strategy: Strategy = Strategy.ONE_FOR_ONE,
     basket_policy: BasketPolicy = NO_COMPLETION,
     with_strategy: bool = True,
+    fees: FeeModel | None = None,
 ) -> Iterator[RiskHarness]:
     """persistence, risk, execution (and a fake strategy) under one root, on a
     ManualClock; stopped at the end.
@@ -342,6 +343,7 @@ def risk_tree(
                 open_reservations=open_reservations,
                 recorded_fills=recorded_fills,
                 record_timeout=record_timeout,
+                fees=fees,
             ),
         ),
         ChildSpec(

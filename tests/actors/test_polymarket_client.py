@@ -514,14 +514,18 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
         return await self.handler(request)  # type: ignore[no-any-return]
 
 
-async def test_a_version_mismatch_rereads_the_version_and_is_refused(
-    venue: Venue, tmp_path: Path
+@pytest.mark.parametrize(
+    ("version", "why"), [(1, "signs versions 2, 3 only"), (2, "already signed for it")]
+)
+async def test_a_version_mismatch_it_cannot_re_sign_for_is_refused_naming_the_version(
+    venue: Venue, tmp_path: Path, version: int, why: str
 ) -> None:
     venue.on("POST /order", _error(400, {"error": "order_version_mismatch"}))
-    venue.on("GET /version", {"version": 3})
+    venue.on("GET /version", {"version": version})
     async with client_for(venue, tmp_path) as client:
-        with pytest.raises(InvalidOrder, match="version is 3"):
+        with pytest.raises(InvalidOrder, match=f"version is {version}; .*{why}"):
             await client.create_order(intent())
+        assert client.journal.get("leg-1").version == 2  # type: ignore[union-attr]
     assert len(venue.sent("GET /version")) == 1
     assert len(venue.sent("POST /order")) == 1
 

@@ -9,8 +9,8 @@ nothing else escapes::
     no answer within the deadline               VenueTimeout      (outcome unknown)
     connection refused / reset / dropped        VenueDisconnected (outcome unknown)
     429                                         VenueRateLimited (Retry-After honoured)
-    503 "Trading is currently disabled…" /      TradingHalted (a VenueServerError:
-        "…cancel-only…"                            transient, but its own class)
+    503 "Trading is currently disabled…" /      VenueTradingHalted (transient; risk
+        "…cancel-only…"                            stops new risk at once until it clears)
     other 5xx, or a body we cannot read         VenueServerError(status)
     401 / 403                                   VenueAuthError
     "not enough balance / allowance"            InsufficientBalance
@@ -30,10 +30,21 @@ to ``GTC``.
 
 A resend that the venue refuses (a duplicate's text is not documented) is looked
 up before the refusal is believed: if the venue lists the order (live, or
-trades), that order is the answer (as Kalshi's 409). ``order_version_mismatch``
-re-reads ``GET /version`` and raises ``InvalidOrder`` naming it: this client signs
-exchange version 2 only (:mod:`._signing`), so a re-signature would be the same
-order.
+trades), that order is the answer (as Kalshi's 409).
+
+**Exchange version.** Orders are signed for exchange version 2 until the venue
+answers ``order_version_mismatch`` (the exchange contract changed; the order was
+refused, so it is not live). Then ``GET /version`` is read again; for a version
+:mod:`._signing` signs (2, 3) that the order is not signed for, the SAME order
+(salt, amounts, timestamp: only the EIP-712 domain changes, so its digest, the
+venue's order id, changes) is signed for it, and the journal entry of the leg is
+replaced by it in one durable transaction **before** it is sent, once. From then
+on the leg has one order id, the new digest: a timeout is resolved by looking it
+up, a retry or a restart resends it, and never a second order for the leg. Before
+re-signing, the old digest is looked up once (live or traded): an order that
+landed after all is the answer. Later orders of the client are signed for the new
+version. Another version (1: the V1 struct, not built; or one the order is
+already signed for), or a second mismatch, raises ``InvalidOrder`` naming it.
 
 **Lookups.** ``GET /data/order/{digest}`` lists only live orders; a finished order
 is rebuilt from ``GET /data/trades`` (its market's trades, every page: cursor
@@ -107,10 +118,12 @@ from actors.venues.polymarket._signing import (
     BUY,
     POLYGON,
     SELL,
+    SIGNABLE_VERSIONS,
     OrderV2,
     SignatureType,
     deterministic_salt,
     l2_headers,
+    order_from_json,
     order_json,
     sign_order,
 )
@@ -175,7 +188,18 @@ ALREADY_DONE = "already canceled or matched"
 """``not_canceled`` reason of an order that no longer rests (NT ``CANCEL_ALREADY_DONE``)."""
 
 VERSION_MISMATCH = "order_version_mismatch"
+
+KILLED_UNFILLED = (
+    "no orders found to match with fak order",
+    "order couldn't be fully filled",
+)
+"""The 400 answers (lower-cased) to a FAK that met no liquidity and a FOK that could not
+fill whole: the order was killed with nothing filled, an outcome rather than an error.
+Undocumented by Polymarket; the texts as public CLOB clients record and classify them
+(e.g. "no orders found to match with FAK order. FAK orders are partially filled or
+killed if no match is found.")."""
 SIGNED_VERSION = 2
+"""The exchange version a client signs for until ``order_version_mismatch`` says another."""
 
 _ORDER_TYPES: Mapping[str, Literal["FAK", "GTC"]] = MappingProxyType(
     {
@@ -207,6 +231,11 @@ class PolymarketAccount:
         return self.funder if self.funder is not None else str(self.wallet.address)
 
 
+def _killed_unfilled(refusal: InvalidOrder) -> bool:
+    text = str(refusal).lower()
+    return any(killed in text for killed in KILLED_UNFILLED)
+
+
 class PolymarketClient:
     """Typed calls to the CLOB at ``config.rest_url`` for the ``markets`` it trades
     (condition id -> :class:`PolymarketMarket`), as ``account``. ``transport``
@@ -235,6 +264,7 @@ class PolymarketClient:
         self._tokens = self._token_index()
         self._filled: dict[str, Decimal] = {}  # digest -> shares an answer said were filled
         self._heartbeat_id = ""
+        self._version = SIGNED_VERSION  # the exchange version new orders are signed for
         self.journal = OrderJournal(account.journal_path)
         self._http = httpx.AsyncClient(
             base_url=config.rest_url.rstrip("/"),
@@ -267,53 +297,19 @@ class PolymarketClient:
         for another order."""
         cid = intent.client_order_id
         entry, resend = self._entry_for(intent, time_in_force)
-        body = self._order_body(entry)
         try:
-            _, answer = await self._call(
-                "create_order",
-                "POST",
-                "/order",
-                body=body,
-                deadline=self.config.deadlines.submit,
-                client_order_id=cid,
-            )
-            parsed = self._parse("create_order", order_answer_from_wire, answer, cid)
-            if not parsed.success:
-                raise self._refusal(parsed.error_msg, cid)
+            return await self._send(entry, intent)
         except (InvalidOrder, InsufficientBalance) as refusal:
             if VERSION_MISMATCH in str(refusal):
-                raise await self._version_refusal(cid) from None
+                return await self._resigned(entry, intent)
+            if isinstance(refusal, InvalidOrder) and _killed_unfilled(refusal):
+                self.journal.acknowledge(cid)  # the venue took it, and killed it
+                return self._finished(entry, Decimal(0))
             if resend:  # a duplicate of a landed order? (its refusal text is undocumented)
                 found = await self.find_order(cid, ticker=intent.ticker)
                 if found is not None:
                     return found.as_direction(intent.side, intent.action)
             raise
-        if parsed.order_id and parsed.order_id.lower() != entry.digest.lower():
-            raise DigestMismatch(
-                venue_order_id=parsed.order_id,
-                digest=entry.digest,
-                endpoint=ENDPOINTS["create_order"],
-                client_order_id=cid,
-            )
-        self.journal.acknowledge(cid)
-        order = self._parse(
-            "create_order",
-            lambda a: created_order(
-                a,
-                digest=entry.digest,
-                client_order_id=cid,
-                ticker=intent.ticker,
-                side=intent.side,
-                action=intent.action,
-                price=intent.price,
-                count=intent.count,
-                order_type=entry.order_type,
-            ),
-            parsed,
-            cid,
-        )
-        self._note_filled(order.order_id, order.fill_count)
-        return order
 
     async def find_order(
         self,
@@ -565,7 +561,11 @@ class PolymarketClient:
                 timestamp_ms=int(self._clock() * 1000),
             )
             signed = sign_order(
-                order, self.account.wallet, neg_risk=market.neg_risk, chain_id=self.account.chain_id
+                order,
+                self.account.wallet,
+                neg_risk=market.neg_risk,
+                chain_id=self.account.chain_id,
+                version=self._version,
             )
             wire = order_json(signed, owner_api_key=self.account.credentials.api_key)
         except (InvalidFieldError, ValueError) as error:
@@ -583,6 +583,7 @@ class PolymarketClient:
             count=intent.count,
             order_type=order_type,
             signed_order=json.dumps(wire["order"], separators=(",", ":")),
+            version=self._version,
         )
         stored = self.journal.record(entry)
         return stored, stored.digest != entry.digest
@@ -604,16 +605,135 @@ class PolymarketClient:
         text = f"refused: {error_msg[:200]}" if error_msg else "refused without a reason"
         return refusal_for(error_msg, text, endpoint=ENDPOINTS["create_order"], client_order_id=cid)
 
-    async def _version_refusal(self, cid: str) -> InvalidOrder:
+    async def _send(self, entry: JournalEntry, intent: OrderIntent) -> VenueOrder:
+        """``POST /order`` of the journalled ``entry``; the order it made, or the typed
+        refusal (``InvalidOrder``, ``InsufficientBalance``), or ``DigestMismatch``."""
+        cid = entry.client_order_id
         _, answer = await self._call(
-            "version", "GET", "/version", deadline=self.config.deadlines.query, auth=False
-        )
-        version = answer.get("version") if isinstance(answer, dict) else None
-        return InvalidOrder(
-            f"{VERSION_MISMATCH}: the venue's exchange version is {version!r}; this client"
-            f" signs version {SIGNED_VERSION} orders only: not re-sent",
-            endpoint=ENDPOINTS["create_order"],
+            "create_order",
+            "POST",
+            "/order",
+            body=self._order_body(entry),
+            deadline=self.config.deadlines.submit,
             client_order_id=cid,
+        )
+        parsed = self._parse("create_order", order_answer_from_wire, answer, cid)
+        if not parsed.success:
+            raise self._refusal(parsed.error_msg, cid)
+        if parsed.order_id and parsed.order_id.lower() != entry.digest.lower():
+            raise DigestMismatch(
+                venue_order_id=parsed.order_id,
+                digest=entry.digest,
+                endpoint=ENDPOINTS["create_order"],
+                client_order_id=cid,
+            )
+        self.journal.acknowledge(cid)
+        order = self._parse(
+            "create_order",
+            lambda a: created_order(
+                a,
+                digest=entry.digest,
+                client_order_id=cid,
+                ticker=intent.ticker,
+                side=intent.side,
+                action=intent.action,
+                price=intent.price,
+                count=intent.count,
+                order_type=entry.order_type,
+            ),
+            parsed,
+            cid,
+        )
+        self._note_filled(order.order_id, order.fill_count)
+        return order
+
+    async def _resigned(self, entry: JournalEntry, intent: OrderIntent) -> VenueOrder:
+        """After ``order_version_mismatch`` for ``entry``: re-read ``GET /version``; for a
+        version this client signs and ``entry`` is not signed for, the same order (same
+        salt, amounts, timestamp) signed for it replaces ``entry`` in the journal, durably,
+        before it is sent once (module docstring). First, the leg's order is looked up
+        by the old digest: had it landed after all, it is the answer and nothing is
+        re-signed. Raises ``InvalidOrder`` naming the version when it cannot re-sign, or
+        when the re-signed order is refused as mismatched too (never a loop)."""
+        cid = entry.client_order_id
+        version = await self._exchange_version(cid)
+        if not isinstance(version, int) or version not in SIGNABLE_VERSIONS:
+            why = f"this client signs versions {', '.join(map(str, SIGNABLE_VERSIONS))} only"
+        elif version == entry.version:
+            why = "the order is already signed for it"
+        else:
+            why = ""
+        if why or not isinstance(version, int):
+            raise InvalidOrder(
+                f"{VERSION_MISMATCH}: the venue's exchange version is {version!r}; {why}:"
+                " not re-sent",
+                endpoint=ENDPOINTS["create_order"],
+                client_order_id=cid,
+            )
+        found = await self.find_order(cid, ticker=intent.ticker)
+        if found is not None:
+            return found.as_direction(intent.side, intent.action)
+        resigned = self._signed_for(entry, version)
+        self.journal.replace(resigned)  # durable before it is sent: the old one was refused
+        self._version = version
+        logger.bind(event="order_resigned", client_order_id=cid, version=version).warning(
+            "{}: {} re-signed for exchange version {} after {} (order id {} -> {})",
+            ENDPOINTS["create_order"],
+            cid,
+            version,
+            VERSION_MISMATCH,
+            entry.digest,
+            resigned.digest,
+        )
+        try:
+            return await self._send(resigned, intent)
+        except (InvalidOrder, InsufficientBalance) as refusal:
+            if VERSION_MISMATCH in str(refusal):
+                raise InvalidOrder(
+                    f"{VERSION_MISMATCH} again after re-signing for exchange version"
+                    f" {version}: not re-sent",
+                    endpoint=ENDPOINTS["create_order"],
+                    client_order_id=cid,
+                ) from None
+            raise
+
+    async def _exchange_version(self, cid: str) -> object:
+        """``GET /version``'s ``version`` (2 when absent, as the official clients read it)."""
+        _, answer = await self._call(
+            "version",
+            "GET",
+            "/version",
+            deadline=self.config.deadlines.query,
+            client_order_id=cid,
+            auth=False,
+        )
+        return answer.get("version", SIGNED_VERSION) if isinstance(answer, dict) else None
+
+    def _signed_for(self, entry: JournalEntry, version: int) -> JournalEntry:
+        """``entry``'s order, unchanged but signed for exchange ``version``: a new digest."""
+        market = self._market(entry.ticker, "create_order", entry.client_order_id)
+        try:
+            order = order_from_json(json.loads(entry.signed_order))
+            signed = sign_order(
+                order,
+                self.account.wallet,
+                neg_risk=market.neg_risk,
+                chain_id=self.account.chain_id,
+                version=version,
+            )
+        except ValueError as error:
+            raise InvalidOrder(
+                f"not re-signed for exchange version {version}: {error}",
+                endpoint=ENDPOINTS["create_order"],
+                client_order_id=entry.client_order_id,
+            ) from None
+        wire = order_json(signed, owner_api_key=self.account.credentials.api_key)
+        return attrs.evolve(
+            entry,
+            digest=signed.digest,
+            signed_order=json.dumps(wire["order"], separators=(",", ":")),
+            acknowledged=False,
+            version=version,
         )
 
     async def _live_order(self, digest: str, cid: str | None) -> VenueOrder | None:

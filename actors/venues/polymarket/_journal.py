@@ -43,14 +43,20 @@ CREATE TABLE IF NOT EXISTS signed_orders (
     count TEXT NOT NULL,
     order_type TEXT NOT NULL,
     signed_order TEXT NOT NULL,
-    acknowledged INTEGER NOT NULL DEFAULT 0
+    acknowledged INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 2
 ) STRICT
 """
 
+_ADD_VERSION = "ALTER TABLE signed_orders ADD COLUMN version INTEGER NOT NULL DEFAULT 2"
+"""A journal written before exchange versions were recorded: its orders are version 2
+(the only one signed then)."""
+
 _COLUMNS = (
     "client_order_id, digest, ticker, token_id, side, action, price, count, order_type,"
-    " signed_order, acknowledged"
+    " signed_order, acknowledged, version"
 )
+_VALUES = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class OrderJournalError(CriticalVenueError):
@@ -65,7 +71,8 @@ class JournalEntry:
     """One signed order as sent (or about to be): ``signed_order`` is the exact JSON
     text of the venue's ``order`` object (signature included; kept out of repr);
     ``side``/``action``/``price``/``count`` are the intent's; ``acknowledged`` is
-    True once the venue answered ``success`` for it."""
+    True once the venue answered ``success`` for it; ``version`` is the exchange
+    version it is signed for (:data:`~._signing.SIGNABLE_VERSIONS`)."""
 
     client_order_id: str
     digest: str
@@ -78,6 +85,7 @@ class JournalEntry:
     order_type: str
     signed_order: str = attrs.field(repr=False)
     acknowledged: bool = False
+    version: int = 2
 
 
 class OrderJournal:
@@ -90,6 +98,9 @@ class OrderJournal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(signed_orders)")}
+            if "version" not in columns:
+                self._db.execute(_ADD_VERSION)
         except sqlite3.Error as error:
             raise OrderJournalError(f"cannot open {self.path}: {error}") from None
 
@@ -112,8 +123,7 @@ class OrderJournal:
         returns the entry that is stored (the earlier one if there was one)."""
         try:
             self._db.execute(
-                f"INSERT OR IGNORE INTO signed_orders ({_COLUMNS})"  # noqa: S608 - constant
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR IGNORE INTO signed_orders ({_COLUMNS}) {_VALUES}",
                 _row(entry),
             )
         except sqlite3.Error as error:
@@ -125,9 +135,12 @@ class OrderJournal:
         return stored
 
     def replace(self, entry: JournalEntry) -> None:
-        """Put ``entry`` in place of its client order id's unacknowledged entry: only
-        for an order the venue refused outright (a re-signature after
-        ``order_version_mismatch``). Raises if the stored one was acknowledged."""
+        """Put ``entry`` in place of its client order id's unacknowledged entry, in one
+        durable transaction: only for an order the venue refused outright (a
+        re-signature after ``order_version_mismatch``), so the old digest can never be
+        live and the new one is the leg's only order from then on (a lookup after a
+        timeout, a retry or a restart all use it). Raises :class:`OrderJournalError`
+        if the stored one was acknowledged, or is missing."""
         cid = entry.client_order_id
         try:
             with self._db:
@@ -141,8 +154,7 @@ class OrderJournal:
                         "no unacknowledged order to replace", client_order_id=cid
                     )
                 self._db.execute(
-                    f"INSERT INTO signed_orders ({_COLUMNS})"  # noqa: S608 - constant
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO signed_orders ({_COLUMNS}) {_VALUES}",
                     _row(entry),
                 )
         except sqlite3.Error as error:
@@ -170,7 +182,9 @@ class OrderJournal:
             raise OrderJournalError(f"cannot read: {error}") from None
         if row is None:
             return None
-        cid, digest, ticker, token, side, action, price, count, order_type, signed, ack = row
+        cid, digest, ticker, token, side, action, price, count, order_type, signed, ack, version = (
+            row
+        )
         return JournalEntry(
             client_order_id=cid,
             digest=digest,
@@ -183,6 +197,7 @@ class OrderJournal:
             order_type=order_type,
             signed_order=signed,
             acknowledged=bool(ack),
+            version=version,
         )
 
 
@@ -199,4 +214,5 @@ def _row(entry: JournalEntry) -> tuple[object, ...]:
         entry.order_type,
         entry.signed_order,
         int(entry.acknowledged),
+        entry.version,
     )

@@ -27,6 +27,16 @@ kept, ``path`` without its query string and ``body`` the exact bytes sent
 (:func:`l2_signature`, :func:`l2_headers`); :func:`verify_l2` and
 :func:`recover_order_signer` are the simulated venue's side.
 
+**Exchange versions.**  The venue's ``GET /version`` names the exchange its
+orders settle on; an order signed for another answers ``order_version_mismatch``.
+The same V2 struct is signed for versions 2 and 3 (:data:`SIGNABLE_VERSIONS`):
+version 2 in domain version ``"2"`` on the CTF Exchange V2 or the Neg-Risk CTF
+Exchange V2; version 3 in domain version ``"3"`` on the ExchangeV3 for every
+market (Polymarket/clob-client-v2 @ f3e1a05 ``src/order-builder/helpers/createOrder.ts``
+``case 3``, ``src/config.ts`` ``exchangeV3``, ``CTF_EXCHANGE_V3_DOMAIN_VERSION``;
+its test checks only the domain: no published digest vector for version 3).
+Version 1 (the V1 struct) is not built.
+
 Signature type 3 (``POLY_1271``, deposit wallets) needs an ERC-7739 wrapped
 signature that is not built here: :func:`sign_order` refuses it (its digest is
 computed like the others).  Errors are ``ValueError``\\s (``InvalidFieldError``
@@ -62,6 +72,7 @@ __all__ = [
     "BUY",
     "CLOB_AUTH_MESSAGE",
     "EXCHANGE_V2",
+    "EXCHANGE_V3",
     "NEG_RISK_EXCHANGE_V2",
     "POLYGON",
     "POLY_ADDRESS",
@@ -71,6 +82,7 @@ __all__ = [
     "POLY_SIGNATURE",
     "POLY_TIMESTAMP",
     "SELL",
+    "SIGNABLE_VERSIONS",
     "ZERO_BYTES32",
     "OrderV2",
     "SignatureType",
@@ -82,6 +94,7 @@ __all__ = [
     "l2_headers",
     "l2_signature",
     "order_digest",
+    "order_from_json",
     "order_json",
     "recover_clob_auth_signer",
     "recover_order_signer",
@@ -93,6 +106,13 @@ __all__ = [
 POLYGON: Final = 137
 EXCHANGE_V2: Final = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2: Final = "0xe2222d279d744050d28e00520010520000310F59"
+EXCHANGE_V3: Final = {
+    POLYGON: "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa",
+    80002: "0x9fE6e61422AdB6F610d8597F9684b16912D50C3D",  # Amoy, the official test chain
+}
+"""ExchangeV3 by chain id (TSV2 ``src/config.ts``); used for every market."""
+SIGNABLE_VERSIONS: Final = (2, 3)
+"""Exchange versions whose orders this module signs (module docstring)."""
 ZERO_BYTES32: Final = "0x" + "00" * 32
 BUY: Final = 0
 SELL: Final = 1
@@ -228,10 +248,24 @@ class SignedOrder:
     digest: str
     neg_risk: bool
     chain_id: int = POLYGON
+    version: int = 2
 
 
-def exchange_address(*, neg_risk: bool) -> str:
-    """The verifying contract of orders: Neg-Risk CTF Exchange V2 or CTF Exchange V2."""
+def _check_version(version: object) -> int:
+    if type(version) is not int or version not in SIGNABLE_VERSIONS:
+        raise ValueError(f"exchange version {version!r} is not one of {SIGNABLE_VERSIONS}")
+    return version
+
+
+def exchange_address(*, neg_risk: bool, version: int = 2, chain_id: int = POLYGON) -> str:
+    """The verifying contract of orders: for version 2 the Neg-Risk CTF Exchange V2 or
+    the CTF Exchange V2; for version 3 the chain's ExchangeV3 (any market). Raises
+    ``ValueError`` for another version, or version 3 on a chain without one."""
+    if _check_version(version) == 3:
+        address = EXCHANGE_V3.get(chain_id)
+        if address is None:
+            raise ValueError(f"no ExchangeV3 is known on chain {chain_id}")
+        return address
     return NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2
 
 
@@ -241,18 +275,23 @@ def _check_chain(chain_id: object) -> int:
     return chain_id
 
 
-def _order_message(order: OrderV2, *, neg_risk: bool, chain_id: int) -> SignableMessage:
+def _order_message(
+    order: OrderV2, *, neg_risk: bool, chain_id: int, version: int = 2
+) -> SignableMessage:
     if not isinstance(order, OrderV2):
         raise TypeError(f"an OrderV2 is signed, got {type(order).__name__}")
+    chain_id = _check_chain(chain_id)
     return encode_typed_data(
         full_message={
             "types": {"EIP712Domain": _EIP712_DOMAIN, "Order": _ORDER_STRUCT},
             "primaryType": "Order",
             "domain": {
                 "name": "Polymarket CTF Exchange",
-                "version": "2",
-                "chainId": _check_chain(chain_id),
-                "verifyingContract": exchange_address(neg_risk=neg_risk),
+                "version": str(_check_version(version)),
+                "chainId": chain_id,
+                "verifyingContract": exchange_address(
+                    neg_risk=neg_risk, version=version, chain_id=chain_id
+                ),
             },
             "message": {
                 "salt": order.salt,
@@ -275,9 +314,12 @@ def _digest(message: SignableMessage) -> str:
     return "0x" + keccak(b"\x19" + message.version + message.header + message.body).hex()
 
 
-def order_digest(order: OrderV2, *, neg_risk: bool, chain_id: int = POLYGON) -> str:
-    """The EIP-712 typed-data hash of ``order`` (``0x`` + 64 hex): the venue's order id."""
-    return _digest(_order_message(order, neg_risk=neg_risk, chain_id=chain_id))
+def order_digest(
+    order: OrderV2, *, neg_risk: bool, chain_id: int = POLYGON, version: int = 2
+) -> str:
+    """The EIP-712 typed-data hash of ``order`` (``0x`` + 64 hex) for exchange
+    ``version``: the venue's order id."""
+    return _digest(_order_message(order, neg_risk=neg_risk, chain_id=chain_id, version=version))
 
 
 def _account(private_key: LocalAccount | str) -> LocalAccount:
@@ -297,10 +339,16 @@ def _signature_hex(signature: bytes) -> str:
 
 
 def sign_order(
-    order: OrderV2, private_key: LocalAccount | str, *, neg_risk: bool, chain_id: int = POLYGON
+    order: OrderV2,
+    private_key: LocalAccount | str,
+    *,
+    neg_risk: bool,
+    chain_id: int = POLYGON,
+    version: int = 2,
 ) -> SignedOrder:
     """``order`` signed by ``private_key`` (an account or a 0x-hex key) for the
-    exchange of a (negative-risk or standard) market on ``chain_id``.
+    exchange of a (negative-risk or standard) market on ``chain_id``, in exchange
+    ``version`` (2 or 3: module docstring).
 
     Deterministic (RFC 6979): the same order and key give the same signature.
     Raises ``ValueError`` when the key's address is not ``order.signer`` (the
@@ -314,7 +362,7 @@ def sign_order(
         raise ValueError(
             f"the key's address {account.address} is not the order's signer {order.signer}"
         )
-    message = _order_message(order, neg_risk=neg_risk, chain_id=chain_id)
+    message = _order_message(order, neg_risk=neg_risk, chain_id=chain_id, version=version)
     signed = account.sign_message(message)
     return SignedOrder(
         order=order,
@@ -322,6 +370,7 @@ def sign_order(
         digest=_digest(message),
         neg_risk=neg_risk,
         chain_id=chain_id,
+        version=version,
     )
 
 
@@ -337,11 +386,14 @@ def _recover(message: SignableMessage, signature: str) -> str:
     return address
 
 
-def recover_order_signer(signed: SignedOrder, *, neg_risk: bool, chain_id: int = POLYGON) -> str:
+def recover_order_signer(
+    signed: SignedOrder, *, neg_risk: bool, chain_id: int = POLYGON, version: int = 2
+) -> str:
     """The checksummed address whose key made ``signed.signature`` over the order
-    for that exchange and chain (compare it with ``signed.order.signer``).
-    Raises ``ValueError`` for a malformed or unrecoverable signature."""
-    message = _order_message(signed.order, neg_risk=neg_risk, chain_id=chain_id)
+    for that exchange, chain and exchange version (compare it with
+    ``signed.order.signer``). Raises ``ValueError`` for a malformed or
+    unrecoverable signature."""
+    message = _order_message(signed.order, neg_risk=neg_risk, chain_id=chain_id, version=version)
     return _recover(message, signed.signature)
 
 
@@ -405,6 +457,30 @@ def order_json(
         "deferExec": defer_exec,
         "postOnly": post_only,
     }
+
+
+def order_from_json(order: Mapping[str, Any]) -> OrderV2:
+    """The unsigned :class:`OrderV2` of an ``order`` object as :func:`order_json` built
+    it (its ``signature`` is ignored): what re-signing the same order for another
+    exchange version starts from. Raises ``ValueError`` (``InvalidFieldError`` naming
+    a field) for an object that is not such an order."""
+    try:
+        return OrderV2(
+            salt=order["salt"],
+            maker=order["maker"],
+            signer=order["signer"],
+            token_id=order["tokenId"],
+            maker_amount=int(order["makerAmount"]),
+            taker_amount=int(order["takerAmount"]),
+            side={"BUY": BUY, "SELL": SELL}[order["side"]],
+            signature_type=order["signatureType"],
+            timestamp_ms=int(order["timestamp"]),
+            metadata=order["metadata"],
+            builder=order["builder"],
+            expiration=int(order["expiration"]),
+        )
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"not an order object: {type(error).__name__} {error}") from None
 
 
 def _clob_auth_message(address: str, timestamp: int, nonce: int, chain_id: int) -> SignableMessage:

@@ -50,6 +50,7 @@ from actors.errors import (
     VenueError,
     VenueRateLimited,
     VenueServerError,
+    VenueTradingHalted,
 )
 from actors.money import EXACT, ONE, LotSize, PolymarketFees, PriceGrid, parse_price, parse_size
 from actors.venues._trading import VenueBook, VenueOrder
@@ -126,17 +127,11 @@ class DigestMismatch(CriticalVenueError):
         self.digest = digest
 
 
-class TradingHalted(VenueServerError):
-    """503: the exchange is paused (``Trading is currently disabled``) or cancel-only
-    (``Trading is currently cancel-only``): no new order is accepted until it clears.
-    Transient (it clears by itself) but distinct, so risk can stop sending new
-    risk while it lasts (``cancel_only`` says which of the two)."""
-
-    def __init__(
-        self, message: str, *, endpoint: str, cancel_only: bool, client_order_id: str | None
-    ) -> None:
-        super().__init__(message, endpoint=endpoint, status=503, client_order_id=client_order_id)
-        self.cancel_only = cancel_only
+TradingHalted = VenueTradingHalted
+"""503 "Trading is currently disabled…" / "…cancel-only…": the venue-wide halt, raised
+as :class:`~actors.errors.VenueTradingHalted` itself (risk knows it by that class
+name; ``cancel_only`` says which of the two). The name stays for this package's
+callers."""
 
 
 @attrs.frozen
@@ -577,7 +572,9 @@ def error_for(
     lowered = (message or "").lower()
     if status == 503 and lowered.startswith(TRADING_HALTED):
         cancel_only = lowered.startswith(TRADING_HALTED[1])
-        return TradingHalted(text, endpoint=endpoint, cancel_only=cancel_only, client_order_id=cid)
+        return VenueTradingHalted(
+            text, endpoint=endpoint, cancel_only=cancel_only, client_order_id=cid, status=status
+        )
     if status >= 500:
         return VenueServerError(text, endpoint=endpoint, status=status, client_order_id=cid)
     if status in (401, 403):
