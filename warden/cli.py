@@ -235,11 +235,13 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
     """Serve the simulated venue on 127.0.0.1 until interrupted (Ctrl-C exits 0)."""
     import trio  # noqa: PLC0415 - keep `warden --help` fast; only this command needs the server
 
+    from actors.money import KalshiFees, PolymarketFees  # noqa: PLC0415
     from warden.venue import (  # noqa: PLC0415
         BadRequest,
         DynamicsConfig,
         RealismConfig,
         VenueConfig,
+        load_polymarket_config,
         parse_faults,
         serve_venue,
     )
@@ -264,6 +266,16 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
             realism=RealismConfig() if args.realism else None,
             kalshi_public_keys=_public_keys(args.kalshi_public_key),
             legacy_fields=args.legacy_fields,
+            polymarket=(
+                None
+                if args.polymarket_account is None
+                else load_polymarket_config(args.polymarket_account)
+            ),
+            fees=(
+                KalshiFees()
+                if args.polymarket_fee_rate is None
+                else PolymarketFees(taker_rate=args.polymarket_fee_rate)
+            ),
         )
     except (OSError, ValueError, BadRequest) as error:
         print(f"warden venue-sim: {error}", file=sys.stderr)
@@ -279,6 +291,9 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
                 print(f"  REST      {venue.rest_url}", flush=True)
                 print(f"  websocket {venue.ws_url}", flush=True)
                 print(f"  markets   {', '.join(config.tickers)}  seed {config.seed}", flush=True)
+                if config.polymarket is not None:
+                    print(f"  polymarket CLOB {venue.url}  gamma {venue.url}/gamma", flush=True)
+                    print(f"  polymarket ws   {venue.polymarket_market_ws_url}", flush=True)
                 async for _ in signals:
                     nursery.cancel_scope.cancel()
                     break
@@ -393,6 +408,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--faults", default="{}", help="fault knobs as JSON, or @file.json (see docs/venue-sim.md)"
+    )
+    sim.add_argument(
+        "--polymarket-account",
+        type=Path,
+        default=None,
+        metavar="JSON_FILE",
+        help='serve the Polymarket dialect for this account: {"address", "apiKey", "secret",'
+        ' "passphrase", "signatureType"?, "funder"?} (docs/venue-sim.md)',
+    )
+    sim.add_argument(
+        "--polymarket-fee-rate",
+        type=lambda text: Decimal(repr(float(text))),  # "0.04" exactly; "abc" is a usage error
+        default=None,
+        metavar="RATE",
+        help="charge Polymarket's taker-only fee at this rate (e.g. 0.04) instead of Kalshi's",
     )
     sim.set_defaults(handler=_cmd_venue_sim)
     register_control_commands(commands)

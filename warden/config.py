@@ -371,10 +371,27 @@ _market_ws_url = validators.rule(
     'must be "" (Polymarket\'s market channel) or a URL ws://host[:port][/path] or'
     " wss://host[:port][/path]",
 )
+
+
+def _prefix_url(value: object) -> bool:
+    """``http(s)://host[:port][/path]``: API paths are appended to it (a proxy's prefix,
+    the simulated venue's ``/gamma``); no query, fragment or user name."""
+    if not isinstance(value, str) or not _http.check(value):
+        return False
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return False
+    return (
+        bool(parts.hostname) and "@" not in parts.netloc and not parts.query and not parts.fragment
+    )
+
+
 _gamma_url = validators.rule(
-    lambda v: v == "" or (_base_url(v) and not _maybe_key_material(v)),
-    'must be "" (Polymarket\'s Gamma API) or a URL http://host[:port] or'
-    " https://host[:port], with no path",
+    lambda v: v == "" or (_prefix_url(v) and not _maybe_key_material(v)),
+    'must be "" (Polymarket\'s Gamma API) or a URL http://host[:port][/path] or'
+    " https://host[:port][/path]",
 )
 
 

@@ -363,7 +363,9 @@ def test_paper_cash_is_dollars_and_only_for_paper() -> None:
         ("gamma_url", "http://localhost:9/", True),
         ("gamma_url", "https://gamma.example", True),
         ("gamma_url", "http://gamma.example", False),
-        ("gamma_url", "https://gamma.example/events", False),
+        ("gamma_url", "https://gamma.example/gamma", True),  # a prefix: the simulator's
+        ("gamma_url", "http://127.0.0.1:9/gamma", True),
+        ("gamma_url", "https://gamma.example/gamma?x=1", False),
         ("market_ws_url", "ws://127.0.0.1:9/ws/market", True),
         ("market_ws_url", "wss://ws.example/ws/market", True),
         ("market_ws_url", "ws://ws.example/ws/market", False),

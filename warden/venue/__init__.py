@@ -33,6 +33,12 @@ from warden.venue._model import (
     WireAction,
     WireSide,
 )
+from warden.venue._polymarket_config import PolymarketConfig, load_polymarket_config
+from warden.venue._polymarket_markets import condition_id, token_id
+from warden.venue._polymarket_state import PolymarketDialect
+from warden.venue._polymarket_state import dialect as polymarket_dialect
+from warden.venue._polymarket_stream import PolymarketHub
+from warden.venue._polymarket_stream import hub as polymarket_hub
 from warden.venue._realism import Event, EventSpec, RealismConfig
 from warden.venue._server import VenueServer, open_venue, serve_venue
 from warden.venue._stream import WS_PATH
@@ -69,6 +75,9 @@ __all__ = [
     "OrderRejected",
     "OrderRequest",
     "OrderStatus",
+    "PolymarketConfig",
+    "PolymarketDialect",
+    "PolymarketHub",
     "RealismConfig",
     "SelfTradePrevention",
     "SimVenue",
@@ -84,7 +93,12 @@ __all__ = [
     "WallClock",
     "WireAction",
     "WireSide",
+    "condition_id",
+    "load_polymarket_config",
     "open_venue",
     "parse_faults",
+    "polymarket_dialect",
+    "polymarket_hub",
     "serve_venue",
+    "token_id",
 ]

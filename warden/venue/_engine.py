@@ -139,7 +139,7 @@ class MatchingEngine:
         *,
         accounts: Mapping[str, Decimal],
         clock: Clock,
-        fees: money.KalshiFees | None = None,
+        fees: money.KalshiFees | money.PolymarketFees | None = None,
         ticks: Mapping[str, Decimal] | None = None,
         id_prefix: str = "",
         reciprocal: bool = False,

@@ -15,6 +15,10 @@ signed (:mod:`warden.venue._auth`): a missing or bad signature is a 401
 before anything else happens.  Kalshi endpoints then pass through the HTTP
 fault knobs of their endpoint name (see :class:`HttpFaults`); ``/sim`` is
 never signed nor faulted.
+
+Polymarket's paths (its CLOB at the root, Gamma under ``/gamma``, the channels
+``/ws/market`` and ``/ws/user``) are handed to :mod:`warden.venue._polymarket_http`
+and :mod:`warden.venue._polymarket_stream` before any of the above.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from loguru import logger
 
 from warden.asgi import Message, Receive, Send, read_body, serve_lifespan
 from warden.json_types import Json
-from warden.venue import _auth, _rest
+from warden.venue import _auth, _polymarket_http, _polymarket_stream, _rest
 from warden.venue._errors import BadRequest, DuplicateClientOrderId, VenueError
 from warden.venue._events import EventDynamics
 from warden.venue._faults import parse_faults
@@ -199,10 +203,13 @@ class VenueApp:
 
     def __init__(self, sim: SimVenue) -> None:
         self.sim = sim
+        _polymarket_stream.hub(sim)  # the Polymarket dialect follows the engine from the start
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
+        elif scope["type"] == "websocket" and _polymarket_stream.claims(str(scope["path"])):
+            await _polymarket_stream.hub(self.sim).serve(scope, receive, send)
         elif scope["type"] == "websocket":
             reason = self._unsigned(scope, "GET")
             if reason is None:
@@ -223,6 +230,9 @@ class VenueApp:
         )
 
     async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
+        if _polymarket_http.claims(str(scope["method"]), str(scope["path"])):
+            await _polymarket_http.serve(self.sim, scope, receive, send)
+            return
         response = await self._answer(scope, receive)
         if response is not None:
             await _respond(send, response)

@@ -31,6 +31,7 @@ from wsproto.events import Ping
 
 from warden.venue._http import REST, VenueApp
 from warden.venue._model import Clock
+from warden.venue._polymarket_state import watch_heartbeats
 from warden.venue._stream import WS_PATH
 from warden.venue._venue import SimVenue, VenueConfig
 
@@ -56,6 +57,12 @@ class VenueServer:
     @property
     def ws_url(self) -> str:
         return f"ws://{HOST}:{self.port}{WS_PATH}"
+
+    @property
+    def polymarket_market_ws_url(self) -> str:
+        """The Polymarket dialect's market channel (its CLOB is :attr:`url`, Gamma
+        ``{url}/gamma``)."""
+        return f"ws://{HOST}:{self.port}/ws/market"
 
 
 def _hypercorn_config(config: VenueConfig, sim: SimVenue | None = None) -> HypercornConfig:
@@ -122,6 +129,8 @@ async def serve_venue(
         port = int(url.rsplit(":", 1)[1])
         if config.dynamics.tick_seconds > 0:
             nursery.start_soon(_tick, sim, config.dynamics.tick_seconds)
+        if config.polymarket is not None:  # the dead-man switch of POST /v1/heartbeats
+            nursery.start_soon(watch_heartbeats, sim)
         task_status.started(VenueServer(url, port, sim))
 
 

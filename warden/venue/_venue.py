@@ -32,6 +32,7 @@ from warden.venue._model import (
     count_fp,
     dollars,
 )
+from warden.venue._polymarket_config import PolymarketConfig
 from warden.venue._realism import Event, RealismConfig
 from warden.venue._shapes import MarketWire, OrderWire, RealismStatsWire, StatsWire
 from warden.venue._stream import StreamHub
@@ -107,14 +108,22 @@ class VenueConfig:
     ``/trade-api`` request and websocket handshake must then be signed by one of
     these keys.  ``legacy_fields`` adds the transition-era integer fields
     (:mod:`warden.venue._legacy`) for clients such as Kalshi's SDK 3.2.0.
+    ``polymarket`` (a :class:`PolymarketConfig`) is the account of the Polymarket
+    dialect (the ``trader``; docs/venue-sim.md); ``fees`` may then be
+    ``PolymarketFees`` for Polymarket's taker-only fee.
     """
 
     port: int = field(default=0, validator=validators.port())
     seed: int = field(default=0, validator=validators.instance_of(int))
     markets: int = field(default=3, validator=validators.integer(1))
     trader_cash: Decimal = field(default=Decimal("10000.00"), validator=_cash)
-    fees: money.KalshiFees = field(
-        factory=money.KalshiFees, validator=validators.instance_of(money.KalshiFees)
+    # KalshiFees, or PolymarketFees for the Polymarket dialect (taker-only, 5-decimal fees)
+    fees: money.KalshiFees | money.PolymarketFees = field(
+        factory=money.KalshiFees,
+        validator=validators.rule(
+            lambda v: isinstance(v, money.KalshiFees | money.PolymarketFees),
+            "must be a KalshiFees or a PolymarketFees",
+        ),
     )
     ticks: Mapping[str, Decimal] = field(factory=dict, validator=_ticks)
     dynamics: DynamicsConfig = field(factory=DynamicsConfig)
@@ -137,6 +146,11 @@ class VenueConfig:
         factory=dict, validator=_public_keys, repr=lambda keys: repr(sorted(keys))
     )
     legacy_fields: bool = field(default=False, validator=validators.instance_of(bool))
+    # The Polymarket dialect's account (docs/venue-sim.md, "Polymarket dialect"); None:
+    # its public paths are served, its trading calls refused.
+    polymarket: PolymarketConfig | None = field(
+        default=None, validator=validators.optional(validators.instance_of(PolymarketConfig))
+    )
 
     @property
     def ping_seconds(self) -> float:
