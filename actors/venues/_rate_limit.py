@@ -23,6 +23,10 @@ from actors.venues._trading import RateLimit
 __all__ = ["RateLimiter", "TokenBucket"]
 
 
+_ROUNDING = 1e-9
+"""Tokens a bucket may be short of one and still give it (float refill arithmetic)."""
+
+
 class TokenBucket:
     """``limit.burst`` tokens, refilled at ``limit.per_second``; one call takes one."""
 
@@ -40,7 +44,11 @@ class TokenBucket:
     def wait_needed(self, now: float) -> float:
         """Seconds until a token is available and no Retry-After applies (0: now)."""
         self._refill(now)
-        token_wait = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.limit.per_second
+        # A token short by a float rounding error is a token: waiting for it would sleep
+        # for a time the clock cannot represent, again and again (found on a mock clock).
+        token_wait = (
+            0.0 if self.tokens >= 1 - _ROUNDING else (1 - self.tokens) / self.limit.per_second
+        )
         return max(token_wait, self.deferred_until - now)
 
     def take(self, now: float) -> None:
@@ -83,3 +91,22 @@ class RateLimiter:
         """The venue said 429 with ``Retry-After: retry_after``: hold ``endpoint`` back."""
         if retry_after > 0:
             self.bucket(endpoint).defer(trio.current_time() + retry_after)
+
+
+class AllLimiters:
+    """Every limiter's token, one after another: a venue's documented limits and
+    warden's own pacing together (each ``acquire`` waits for the slowest)."""
+
+    def __init__(self, *limiters: RateLimiter) -> None:
+        self.limiters = limiters
+
+    async def acquire(self, endpoint: str) -> float:
+        """Wait for a token of ``endpoint`` from every limiter; the seconds waited."""
+        began = trio.current_time()
+        for limiter in self.limiters:
+            await limiter.acquire(endpoint)
+        return trio.current_time() - began
+
+    def defer(self, endpoint: str, retry_after: float) -> None:
+        for limiter in self.limiters:
+            limiter.defer(endpoint, retry_after)

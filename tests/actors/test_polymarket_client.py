@@ -488,8 +488,9 @@ async def test_a_429_holds_the_endpoint_for_its_retry_after(venue: Venue, tmp_pa
         with pytest.raises(VenueRateLimited) as caught:
             await client.create_order(intent())
         assert caught.value.retry_after == 2.0
-        bucket = client.limiter.bucket("create_order")  # type: ignore[attr-defined]
-        assert bucket.wait_needed(trio.current_time()) > 1.9
+        for limiter in client.limiter.limiters:  # type: ignore[attr-defined]
+            # the venue's documented buckets and warden's own pacing both hold back
+            assert limiter.bucket("create_order").wait_needed(trio.current_time()) > 1.9
 
 
 async def test_no_answer_within_the_deadline_is_a_timeout(venue: Venue, tmp_path: Path) -> None:

@@ -107,12 +107,13 @@ from actors.errors import (
 )
 from actors.money import EXACT, PriceGrid
 from actors.venues._http import Limiter, exchange
-from actors.venues._rate_limit import RateLimiter
+from actors.venues._rate_limit import AllLimiters, RateLimiter
 from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
 from actors.venues.polymarket._amounts import order_amounts
 from actors.venues.polymarket._eth import LocalAccount
 from actors.venues.polymarket._journal import JournalEntry, OrderJournal
 from actors.venues.polymarket._keys import ApiCredentials
+from actors.venues.polymarket._limits import POLYMARKET_LIMITS
 from actors.venues.polymarket._markets import PolymarketMarket
 from actors.venues.polymarket._signing import (
     BUY,
@@ -231,6 +232,19 @@ class PolymarketAccount:
         return self.funder if self.funder is not None else str(self.wallet.address)
 
 
+DUPLICATE = ("duplicated", "already exists")
+"""Texts (lower-cased) of the 400 to an order the venue already holds: the very signed
+order (same digest) landed before, though its answer was lost. Undocumented by
+Polymarket; the simulator's "order 0x... is invalid. Duplicated." and the wording
+the client's tests record. With such a refusal, a resent order that is neither live
+nor traded was killed or cancelled with nothing filled: a finished order."""
+
+
+def _duplicate(refusal: InvalidOrder | InsufficientBalance) -> bool:
+    text = str(refusal).lower()
+    return any(duplicate in text for duplicate in DUPLICATE)
+
+
 def _killed_unfilled(refusal: InvalidOrder) -> bool:
     text = str(refusal).lower()
     return any(killed in text for killed in KILLED_UNFILLED)
@@ -257,7 +271,11 @@ class PolymarketClient:
         self.config = config
         self.account = account
         self.heartbeat_s = heartbeat_s
-        self.limiter: Limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
+        self.limiter: Limiter = (
+            limiter
+            if limiter is not None
+            else AllLimiters(RateLimiter(POLYMARKET_LIMITS), RateLimiter(config.rate_limits))
+        )
         self._on_wait = on_rate_limit_wait
         self._clock = clock
         self._markets: dict[str, PolymarketMarket] = dict(markets)
@@ -306,6 +324,8 @@ class PolymarketClient:
                 self.journal.acknowledge(cid)  # the venue took it, and killed it
                 return self._finished(entry, Decimal(0))
             if resend:  # a duplicate of a landed order? (its refusal text is undocumented)
+                if _duplicate(refusal):  # the venue holds this very digest: it landed
+                    self.journal.acknowledge(cid)
                 found = await self.find_order(cid, ticker=intent.ticker)
                 if found is not None:
                     return found.as_direction(intent.side, intent.action)
