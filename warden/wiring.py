@@ -31,9 +31,9 @@ from actors.strategy import Strategy, StrategyActor, StrategySettings, build_str
 from actors.venues import MarketDataProtocol, TradingVenue
 from actors.venues.kalshi import (
     KALSHI_MARKET_DATA,
-    KALSHI_TRADING,
     KalshiMarketData,
     KalshiTrading,
+    PrivateSettings,
 )
 from actors.venues.kalshi._limits import KalshiRateLimiter
 from actors.venues.kalshi._signing import KalshiSigner
@@ -49,8 +49,9 @@ from warden.config import Config
 from warden.venue_target import PolymarketTarget
 
 FEES = FeeModel()
-"""The fees every actor prices with: Kalshi's (7% taker, no maker fee, $0.01 balance
-steps). Strategies, the strategy actor's baskets and risk must agree on them."""
+"""Kalshi's fees (7% taker, no maker fee, $0.01 balance steps): what the actors price
+with on Kalshi and the simulated venue (:func:`venue_fees`). Strategies, the strategy
+actor's baskets and risk must agree on them."""
 
 
 @attrs.frozen
@@ -99,19 +100,25 @@ class VenueUrls:
         return cls(rest.removesuffix("/trade-api/v2"), rest, ws, signer, tier, polymarket)
 
 
-def trading_venue(urls: VenueUrls, db: Path | None = None) -> TradingVenue:
+def trading_venue(
+    urls: VenueUrls, db: Path | None = None, *, private: PrivateSettings | None = None
+) -> TradingVenue:
     """Execution's side of the venue seam: Polymarket's (paper: fills simulated
     against the public book, kept in ``polymarket-paper.db`` beside the ledger
     ``db``; live: signed orders journalled in ``polymarket-orders.db`` beside it),
     else Kalshi's wire (which the simulated venue speaks), signed and paced by
-    Kalshi's token buckets when ``urls`` says so."""
+    Kalshi's token buckets when ``urls`` says so, hearing the private ``user_orders``
+    and ``fill`` channels at ``urls.ws`` (``private``: their keep-alive and backoff;
+    none: the defaults)."""
     if urls.polymarket is not None:
         return _polymarket_trading(urls.polymarket, (db or Path("warden.db")).parent)
-    if urls.signer is None and urls.tier is None:
-        return KALSHI_TRADING
     tier = urls.tier
     limiter = (lambda: KalshiRateLimiter(tier)) if tier is not None else None
-    return KalshiTrading(signer=urls.signer, limiter_factory=limiter)
+    return KalshiTrading(
+        signer=urls.signer,
+        limiter_factory=limiter,
+        private=private if private is not None else PrivateSettings(urls.ws),
+    )
 
 
 def _polymarket_trading(side: PolymarketSide, directory: Path) -> TradingVenue:
@@ -175,6 +182,18 @@ def ledger_client_settings(config: Config) -> tuple[float, BackoffPolicy]:
     return ledger.record_timeout_s, retry
 
 
+def private_settings(config: Config, urls: VenueUrls) -> PrivateSettings:
+    """Kalshi's private channels at ``urls.ws``, kept alive and reconnected as the
+    feed's market channel is (``[feed]`` ping, silence and reconnect settings)."""
+    feed = config.feed
+    return PrivateSettings(
+        urls.ws,
+        ping_interval_s=feed.ping_interval_s,
+        silence_timeout_s=feed.silence_timeout_s,
+        reconnect=BackoffPolicy(Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s),
+    )
+
+
 def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
     execution = config.execution
     record_timeout, ledger_retry = ledger_client_settings(config)
@@ -190,7 +209,7 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         ),
         rate_limits={"create_order": rate, "cancel_order": rate, "*": OrderRateLimit(20.0, 20)},
         dry_run=config.daemon.dry_run,
-        venue=trading_venue(urls, Path(config.daemon.db)),
+        venue=trading_venue(urls, Path(config.daemon.db), private=private_settings(config, urls)),
         record_timeout=record_timeout,
         ledger_retry=ledger_retry,
         # A request a killed process or crashed incarnation had in flight must land
@@ -199,18 +218,26 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
     )
 
 
-def strategy_settings(config: Config) -> StrategySettings:
+def venue_fees(urls: VenueUrls) -> FeeModel:
+    """The fees strategy and risk price with: the venue's own. Polymarket's (paper or
+    live) at the highest taker rate of the markets listed at start; Kalshi's otherwise."""
+    if urls.polymarket is None:
+        return FEES
+    return FeeModel.polymarket(market.fee_rate for market in urls.polymarket.markets)
+
+
+def strategy_settings(config: Config, fees: FeeModel = FEES) -> StrategySettings:
     """What the built-in strategies take from the config besides their own options."""
     strategy = config.strategy
-    return StrategySettings(FEES, strategy.min_edge, strategy.max_count)
+    return StrategySettings(fees, strategy.min_edge, strategy.max_count)
 
 
-def strategies_of(config: Config) -> tuple[Strategy, ...]:
+def strategies_of(config: Config, fees: FeeModel = FEES) -> tuple[Strategy, ...]:
     """``strategy.use`` built, fresh (strategies keep state: one set per incarnation).
     The config was checked when loaded; raises ``StrategyLoadError`` only if operator
     code changed since."""
     strategy = config.strategy
-    return build_strategies(strategy.use, strategy.options, strategy_settings(config))
+    return build_strategies(strategy.use, strategy.options, strategy_settings(config, fees))
 
 
 def basket_policy(config: Config) -> BasketPolicy:
@@ -247,7 +274,8 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     record_timeout, ledger_retry = ledger_client_settings(config)
     strategy = config.strategy
     policy = basket_policy(config)
-    strategies_of(config)  # fail here, before anything starts, if operator code broke
+    fees = venue_fees(urls)
+    strategies_of(config, fees)  # fail here, before anything starts, if operator code broke
     feed = feed_config(config, urls)
     execution = execution_config(config, urls)
     db = Path(config.daemon.db)
@@ -266,7 +294,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 limits,
                 breaker,
                 basket_policy=policy,
-                fees=FEES,
+                fees=fees,
                 recorded_events=lambda: recorded_events(db),
                 strategy="strategy",
                 standing_halt=lambda: standing_halt(db),
@@ -281,8 +309,8 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
         ChildSpec(
             name="strategy",
             factory=lambda: StrategyActor(
-                strategies_of(config),
-                schedule=FEES.schedule,
+                strategies_of(config, fees),
+                schedule=fees.schedule,
                 max_book_age_s=strategy.max_book_age_s,
                 repeat_after_s=strategy.repeat_after_s,
             ),

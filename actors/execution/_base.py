@@ -1,9 +1,11 @@
 """The execution actor's machinery below its flights (see :mod:`actors.execution._actor`).
 
 :class:`ExecutionBase` owns the private trio loop, the venue client and its
-procedures, the ledger client (every ``Record``, its timeout, the ledger repair
-after a failed one), start-up reconciliation (and the one a new risk
-incarnation asks for), venue error reports and the kill switch's cancel task.
+procedures (and the client's private channel, when it has one, feeding
+:class:`~actors.execution._heard.Heard`), the ledger client (every ``Record``,
+its timeout, the ledger repair after a failed one), start-up reconciliation (and
+the one a new risk incarnation asks for), venue error reports and the kill
+switch's cancel task.
 :class:`~actors.execution._actor.ExecutionActor` adds the flights: one state
 machine per reservation, told by :meth:`ExecutionBase._flight_recorded` when a
 flight's ``Record`` is answered.
@@ -12,6 +14,7 @@ flight's ``Record`` is answered.
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,6 +27,7 @@ from actors.domain import OrderIntent
 from actors.errors import CriticalVenueError, VenueError
 from actors.execution import _bookkeeping, _events
 from actors.execution._config import ExecutionConfig
+from actors.execution._heard import Heard
 from actors.execution._status import CountName, ExecutionCounts
 from actors.execution._workflows import LegResult, ReconcileResult, Workflows
 from actors.ledger_client import LedgerClient, RecordOutcome
@@ -42,6 +46,7 @@ from actors.messages import (
 )
 from actors.money import PriceGrid
 from actors.venues import TradingClient
+from actors.venues._trading import ChannelDown, ChannelUp, PrivateChannel, PrivateEvent
 from supervision import ChildUnavailable, SupervisedActor, TrioLoop
 
 __all__ = ["ExecutionBase"]
@@ -100,14 +105,19 @@ class ExecutionBase(SupervisedActor):
                     _events.Counted(CountName.RATE_LIMIT_WAITS)
                 ),
             )
+            heard = Heard()
             self._work = Workflows(
                 client,
                 retry=self.config.retry,
                 resolve_retry=self.config.resolve_retry,
                 rng=random.Random(self.rng.getrandbits(64)),  # the loop's own generator
                 reporter=_events.MailboxReporter(self._tell),
+                heard=heard,
+                hear_fills_s=self.config.hear_fills_s,
             )
             self._loop.spawn(_own_client, client)
+            if isinstance(client, PrivateChannel):  # else nothing is heard: all by REST
+                self._loop.spawn(client.serve_private, functools.partial(self._hear, heard))
             self._loop.spawn(self._sweep_records_task)
             self._ledger.start()
         except BaseException:
@@ -118,6 +128,14 @@ class ExecutionBase(SupervisedActor):
         self._settled_at = self.clock.monotonic() + self.config.reconcile_settle_s
         self._send(self._risk, ExecutionReady())
         self._start_reconcile()
+
+    def _hear(self, heard: Heard, event: PrivateEvent) -> None:
+        """On the loop: the private channel's ``deliver``; its sessions are counted."""
+        heard(event)
+        if isinstance(event, ChannelUp):
+            self._tell(_events.Counted(CountName.PRIVATE_CHANNEL_UPS))
+        elif isinstance(event, ChannelDown):
+            self._tell(_events.Counted(CountName.PRIVATE_CHANNEL_DOWNS))
 
     def on_stop(self) -> None:
         self._stop_loop()

@@ -127,6 +127,9 @@ class ExecutionConfig:
       lands *after* reconciliation listed the venue would be unknown to the
       ledger (found by a 10-minute chaos run: SIGKILL during venue latency).
       Set it above the submit deadline plus the venue's worst latency.
+    - ``hear_fills_s``: how long a filled order's fills may take to add up on the
+      venue's private channel (when it has one and it is up) before they are
+      listed from the venue instead; they normally arrive with the order's answer.
     """
 
     rest_url: str = attrs.field(validator=url("http", "https"))
@@ -160,4 +163,5 @@ class ExecutionConfig:
     )
     reconcile_settle_s: float = attrs.field(default=0.0, validator=_non_negative_seconds)
     dry_run: bool = attrs.field(default=False, validator=flag())
+    hear_fills_s: float = attrs.field(default=1.0, validator=_positive_seconds)
     venue: TradingVenue = attrs.field(default=KALSHI_TRADING, eq=False)

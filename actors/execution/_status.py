@@ -49,7 +49,13 @@ class ExecutionCounts:
     for a token; ``venue_errors``: venue errors forwarded to risk; ``reports``:
     ``ExecutionReport`` sent; ``records_failed``: Records that failed or went
     unanswered; ``reconciled_for_risk``: reconciliations run for a new risk
-    incarnation; ``ledger_repairs``: ledger repairs started after a failed Record.
+    incarnation; ``ledger_repairs``: ledger repairs started after a failed Record;
+    ``unknown_outcomes_heard``: those of ``unknown_outcomes_resolved`` the venue's
+    private channel resolved (before or instead of the lookup); ``fills_heard`` /
+    ``fills_listed``: orders with fills whose fills came from the private channel /
+    were listed from the venue (``list_fills``) after they were placed or found;
+    ``private_channel_ups`` / ``private_channel_downs``: sessions of the venue's
+    private channel begun and ended (one more up than down: it is up now).
     """
 
     orders_sent: int = 0
@@ -62,6 +68,11 @@ class ExecutionCounts:
     records_failed: int = 0
     reconciled_for_risk: int = 0
     ledger_repairs: int = 0
+    unknown_outcomes_heard: int = 0
+    fills_heard: int = 0
+    fills_listed: int = 0
+    private_channel_ups: int = 0
+    private_channel_downs: int = 0
 
     def add(self, name: CountName, n: int = 1) -> None:
         """Count ``n`` more of ``name`` (its value names the field)."""
@@ -82,6 +93,11 @@ class CountName(enum.Enum):
     RECORDS_FAILED = "records_failed"
     RECONCILED_FOR_RISK = "reconciled_for_risk"
     LEDGER_REPAIRS = "ledger_repairs"
+    UNKNOWN_OUTCOMES_HEARD = "unknown_outcomes_heard"
+    FILLS_HEARD = "fills_heard"
+    FILLS_LISTED = "fills_listed"
+    PRIVATE_CHANNEL_UPS = "private_channel_ups"
+    PRIVATE_CHANNEL_DOWNS = "private_channel_downs"
 
 
 def _check_count_names() -> None:

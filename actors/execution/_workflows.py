@@ -9,10 +9,18 @@ plain values (the actor's loop tasks tell them back to it).  Retry rules:
 - every failure, retried or not, is reported (``reporter.venue_error``) so
   risk's circuit breaker sees it;
 - a submit whose outcome is unknown (timeout, dropped connection, 5xx) is
-  resolved by looking its client order id up at the venue, never re-sent
-  under a new id; if the venue has no such order the same intent (same id) is
-  sent again, and if that races with a late arrival of the first the venue's
-  409 hands back the original;
+  resolved by whichever answers first: the venue's private channel reporting
+  the order under its client order id (:class:`~actors.execution._heard.Heard`;
+  often already heard by the time the submit fails), or looking the id up at
+  the venue (paging its orders); never re-sent under a new id. If the lookup
+  finds no such order the same intent (same id) is sent again, and if that
+  races with a late arrival of the first the venue's 409 hands back the original;
+- an order's fills come from the private channel when it stayed up on one
+  connection from before the order was first sent until its fills add up to
+  the order's filled count (within ``hear_fills_s``); otherwise they are listed
+  from the venue (``list_fills(order_id=)``), as they always are for orders
+  found after the fact (in-doubt resolution, ledger repair) and at
+  reconciliation;
 - a 429 holds the endpoint back for its Retry-After (in the client's rate
   limiter) before the next attempt.
 """
@@ -29,8 +37,15 @@ import attrs
 import trio
 
 from actors.domain import Fill, OrderIntent, Side
-from actors.errors import CriticalVenueError, TransientVenueError, VenueError, VenueRateLimited
+from actors.errors import (
+    CriticalVenueError,
+    TransientVenueError,
+    VenueError,
+    VenueRateLimited,
+    VenueTradingHalted,
+)
 from actors.execution._config import RetryPolicy
+from actors.execution._heard import Heard
 from actors.execution._history import order_line, resolved_line
 from actors.execution._status import CountName
 from actors.money import EXACT, PriceGrid
@@ -110,12 +125,19 @@ class Workflows:
         resolve_retry: RetryPolicy,
         rng: random.Random,
         reporter: Reporter,
+        heard: Heard | None = None,
+        hear_fills_s: float = 1.0,
     ) -> None:
+        """``heard``: what the venue's private channel said (none: a channel never up,
+        so lookups page and fills are listed); ``hear_fills_s``: how long an order's
+        fills may take to add up on the channel before they are listed instead."""
         self.client = client
         self.retry = retry
         self.resolve_retry = resolve_retry
         self.rng = rng
         self.reporter = reporter
+        self.heard = heard if heard is not None else Heard()
+        self.hear_fills_s = hear_fills_s
 
     # -- placing orders -------------------------------------------------------------------
 
@@ -139,6 +161,7 @@ class Workflows:
         cid = intent.client_order_id
         attempts = 0
         last: VenueError | None = None
+        session = self.heard.session()  # the channel's connection before anything is sent
         while True:
             attempts += 1
             self.reporter.leg_state(reservation_id, cid, f"submitting (attempt {attempts})")
@@ -154,12 +177,19 @@ class Workflows:
                 last = error
                 if error.retry_after > 0:
                     wait = 0.0  # the limiter holds create_order back for Retry-After
+            except VenueTradingHalted as error:
+                # refused, not placed (the venue is paused or cancel-only): risk stops new
+                # risk on its report; retrying or looking it up would only load the venue
+                order_line("fail", reservation_id, intent, error=type(error).__name__)
+                self.reporter.venue_error(error)
+                self.reporter.leg_state(reservation_id, cid, f"refused: {error.reason}")
+                return LegResult(intent, None, (), error)
             except TransientVenueError as error:
                 order_line("unknown", reservation_id, intent, error=type(error).__name__)
                 self.reporter.venue_error(error)
                 last = error
                 self.reporter.leg_state(reservation_id, cid, "outcome unknown: looking up")
-                found = await self.find(cid, ticker=intent.ticker)
+                found = await self.find_or_hear(cid, ticker=intent.ticker)
                 resolved_line(reservation_id, cid, found, "after an unknown outcome")
                 if found is not None:
                     self.reporter.count(CountName.UNKNOWN_OUTCOMES_RESOLVED)
@@ -176,23 +206,74 @@ class Workflows:
             self.reporter.count(CountName.RETRIES)
             await trio.sleep(wait)
         self.reporter.count(CountName.ORDERS_SENT)
-        order, fills = await self.settle(order)
+        order, fills = await self.settle(order, session)
         self.reporter.leg_state(
             reservation_id, cid, f"{order.status}: filled {order.fill_count}/{intent.count}"
         )
         return LegResult(intent, order, fills)
 
-    async def settle(self, order: VenueOrder) -> tuple[VenueOrder, tuple[Fill, ...]]:
-        """Cancel what still rests of ``order``, then fetch its fills, stated as the
+    async def settle(
+        self, order: VenueOrder, session: int | None = None
+    ) -> tuple[VenueOrder, tuple[Fill, ...]]:
+        """Cancel what still rests of ``order``, then collect its fills, stated as the
         order is (a venue that reports only the outcome a fill is long says "bought
-        NO" for a sale of YES: :meth:`~actors.domain.Fill.as_direction`)."""
+        NO" for a sale of YES: :meth:`~actors.domain.Fill.as_direction`): heard on
+        the private channel if it stayed on ``session`` (the connection that was up
+        before the order was first sent) and they add up, else listed from the venue."""
         if order.is_resting:
             order = await self.resolving(lambda: self.client.cancel_order(order))
         fills: tuple[Fill, ...] = ()
         if order.fill_count:
-            listed = await self.resolving(lambda: self.client.list_fills(order_id=order.order_id))
-            fills = tuple(fill.as_direction(order.side, order.action) for fill in listed)
+            heard = await self.heard.fills_of(order, session, timeout=self.hear_fills_s)
+            if heard is not None:
+                self.reporter.count(CountName.FILLS_HEARD)
+                got = heard
+            else:
+                self.reporter.count(CountName.FILLS_LISTED)
+                listed = await self.resolving(
+                    lambda: self.client.list_fills(order_id=order.order_id)
+                )
+                got = tuple(listed)
+            fills = tuple(fill.as_direction(order.side, order.action) for fill in got)
+        self.heard.forget(order)
         return order, fills
+
+    async def find_or_hear(self, client_order_id: str, *, ticker: str) -> VenueOrder | None:
+        """The order placed under ``client_order_id`` after a submit with an unknown
+        outcome: as the private channel reported it (already, or while the lookup
+        runs), or as the lookup (:meth:`find`) found it, whichever comes first; None
+        if the lookup answered first that the venue has no such order."""
+        heard = self.heard.order_now(client_order_id)
+        if heard is None and self.heard.up:
+            answers: list[tuple[VenueOrder | None, bool]] = []
+            failed: list[VenueError] = []
+            async with trio.open_nursery() as nursery:
+
+                async def hear() -> None:
+                    answers.append((await self.heard.order(client_order_id), True))
+                    nursery.cancel_scope.cancel()
+
+                async def look_up() -> None:
+                    # caught here, raised below: out of a nursery it would come wrapped
+                    # in a group, past every caller's ``except VenueError``
+                    try:
+                        answers.append((await self.find(client_order_id, ticker=ticker), False))
+                    except VenueError as error:
+                        failed.append(error)
+                    nursery.cancel_scope.cancel()
+
+                nursery.start_soon(hear)
+                nursery.start_soon(look_up)
+            if not answers:
+                raise failed[0]
+            found, by_channel = answers[0]
+            if not by_channel:
+                return found
+            heard = found
+        if heard is None:
+            return await self.find(client_order_id, ticker=ticker)
+        self.reporter.count(CountName.UNKNOWN_OUTCOMES_HEARD)
+        return heard
 
     async def find(self, client_order_id: str, *, ticker: str | None = None) -> VenueOrder | None:
         """The order with ``client_order_id`` (of ``ticker``, when known) at the venue,

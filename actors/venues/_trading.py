@@ -15,6 +15,15 @@ typed :class:`~actors.errors.VenueError`; nothing else escapes::
     not enough money                         InsufficientBalance
     any other refusal of the request         InvalidOrder
 
+A client may also hear the venue's private events while it is open
+(:class:`PrivateChannel`: Kalshi's ``user_orders`` and ``fill`` websocket
+channels): order updates carrying their client order id and fills carrying
+their trade id and fee, delivered as :data:`PrivateEvent` values between a
+:class:`ChannelUp` and a :class:`ChannelDown`. Nothing is promised about what
+falls between two connections: what a caller needs from that gap it reads with
+the calls above (an order by client order id, an order's fills), which stay the
+source of truth. A venue without such a channel does not implement it.
+
 Two answers are not errors on any venue: a submit whose id the venue already
 holds (the first submit landed) resolves to that order, and cancelling an order
 that is no longer resting returns it as it is. Clients never retry: retrying is
@@ -25,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
@@ -35,8 +44,14 @@ from actors.money import ONE, PriceGrid
 from supervision.validators import integer, seconds
 
 __all__ = [
+    "ChannelDown",
+    "ChannelUp",
     "ClientSettings",
     "Deadlines",
+    "FillHeard",
+    "OrderHeard",
+    "PrivateChannel",
+    "PrivateEvent",
     "RateLimit",
     "TradingClient",
     "TradingVenue",
@@ -140,6 +155,62 @@ class VenueBook:
     def best_bid(self, side: Side) -> Decimal | None:
         levels = self.yes if side is Side.YES else self.no
         return max((price for price, size in levels if size > 0), default=None)
+
+
+@attrs.frozen
+class ChannelUp:
+    """The private channel is subscribed: every event from here on is delivered until
+    the :class:`ChannelDown` of this ``connection`` (numbered from 1 per client)."""
+
+    connection: int
+
+
+@attrs.frozen
+class ChannelDown:
+    """The private channel of ``connection`` ended (closed, silent, refused, or a frame
+    that could not be read or was missed): events may be lost from here until the
+    next :class:`ChannelUp`."""
+
+    connection: int
+    reason: str
+
+
+@attrs.frozen
+class OrderHeard:
+    """An order's state as the venue pushed it (Kalshi's ``user_order``): stated as the
+    venue states it (see :meth:`VenueOrder.as_direction`); its ``client_order_id`` as
+    sent, when it has one."""
+
+    order: VenueOrder
+
+
+@attrs.frozen
+class FillHeard:
+    """A fill as the venue pushed it (Kalshi's ``fill``), of the order ``order_id``:
+    the same :class:`~actors.domain.Fill` its fill list gives (``fill_id`` = trade id,
+    ``fee``), named by the order's client id when the venue sent it, else
+    ``venue-<order_id>``."""
+
+    order_id: str
+    fill: Fill
+
+
+PrivateEvent: TypeAlias = ChannelUp | ChannelDown | OrderHeard | FillHeard
+"""What a :class:`PrivateChannel` delivers."""
+
+
+@runtime_checkable
+class PrivateChannel(Protocol):
+    """A client that can hear the venue's private events (optional: a
+    :class:`TradingClient` that lacks this delivers none, and its caller reads
+    orders and fills with the client's calls instead)."""
+
+    async def serve_private(self, deliver: Callable[[PrivateEvent], None]) -> None:
+        """Keep the private channel up, calling ``deliver`` (on the calling trio
+        thread, in the order heard) for every event, until cancelled; reconnects
+        after every :class:`ChannelDown`. A client configured without a channel
+        sleeps and delivers nothing. Raises only what the loop should crash on."""
+        ...
 
 
 class ClientSettings(Protocol):

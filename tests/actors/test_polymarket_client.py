@@ -34,6 +34,7 @@ from actors.errors import (
     VenueRateLimited,
     VenueServerError,
     VenueTimeout,
+    VenueTradingHalted,
 )
 from actors.execution import RetryPolicy
 from actors.execution._workflows import Workflows
@@ -986,6 +987,32 @@ async def test_executions_place_resolves_a_lost_submit_by_resending_the_same_ord
     assert result.filled == Decimal(40)
     assert [f.fill_id for f in result.fills] == ["t-1"]
     assert type(reporter.errors[0]) is VenueTimeout
+
+
+async def test_a_cancel_only_venue_refuses_the_leg_once_without_retries_or_lookups(
+    venue: Venue, tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A 503 cancel-only is a refusal, not an unknown outcome: the leg gives up at once
+    (risk stops new risk on the report), with no re-send and no lookup."""
+    venue.on(
+        "POST /order",
+        _error(503, {"error": "Trading is currently cancel-only. New orders are not accepted"}),
+    )
+    reporter = Reporter()
+    async with client_for(venue, tmp_path) as client:
+        workflows = Workflows(
+            client,
+            retry=RetryPolicy(max_attempts=5),
+            resolve_retry=RetryPolicy(max_attempts=3),
+            rng=random.Random(7),
+            reporter=reporter,
+        )
+        result = await workflows.place("r-1", intent())
+    assert result.order is None
+    assert isinstance(result.error, VenueTradingHalted)
+    assert len(venue.sent("POST /order")) == 1
+    assert venue.sent("GET /data/trades") == []
+    assert [type(error) for error in reporter.errors] == [VenueTradingHalted]
 
 
 def _future_digest(client: PolymarketClient) -> str:

@@ -6,10 +6,14 @@
 - :data:`KALSHI_MARKET_DATA` (:class:`~actors.venues.MarketDataProtocol`),
   :func:`parse_frame`, :func:`subscribe_command`, :func:`unsubscribe_command`:
   the ``orderbook_delta`` websocket channel.
+- :class:`PrivateSettings` / :class:`KalshiPrivateChannel`: the private ``user_orders``
+  and ``fill`` channels (a client opened with them is a
+  :class:`~actors.venues.PrivateChannel`).
 """
 
 from actors.venues.kalshi._client import KALSHI_TRADING, KalshiClient, KalshiTrading
 from actors.venues.kalshi._discovery import list_markets
+from actors.venues.kalshi._private import KalshiPrivateChannel, PrivateSettings
 from actors.venues.kalshi._stream import (
     KALSHI_MARKET_DATA,
     TERMINAL_CODES,
@@ -28,7 +32,9 @@ __all__ = [
     "TERMINAL_CODES",
     "KalshiClient",
     "KalshiMarketData",
+    "KalshiPrivateChannel",
     "KalshiTrading",
+    "PrivateSettings",
     "StreamSigner",
     "error_action",
     "list_markets",

@@ -36,7 +36,10 @@ Fills carry no client order id (Kalshi removed it): the client maps each fill's
 ``order_id`` to the id it learnt from the orders it has seen, asking the venue
 for an order it has not. With a signer every request carries Kalshi's three
 signature headers (:class:`~actors.venues.kalshi._signing.KalshiAuth`); no header
-reaches a log or an error. The client never retries; that is the caller's policy
+reaches a log or an error. Opened with :class:`~._private.PrivateSettings`, the
+client is also a :class:`~actors.venues.PrivateChannel`: :meth:`KalshiClient.serve_private`
+runs the ``user_orders`` and ``fill`` channels (:mod:`._private`), signed by the same
+signer. The client never retries; that is the caller's policy
 (:mod:`actors.execution._workflows`). Use it from a trio task, inside ``async with``.
 """
 
@@ -64,8 +67,15 @@ from actors.errors import (
 from actors.money import ONE, PriceGrid, format_price, format_size
 from actors.venues._http import Limiter, exchange
 from actors.venues._rate_limit import RateLimiter
-from actors.venues._trading import ClientSettings, VenueBook, VenueOrder, VenuePosition
+from actors.venues._trading import (
+    ClientSettings,
+    PrivateEvent,
+    VenueBook,
+    VenueOrder,
+    VenuePosition,
+)
 from actors.venues.kalshi._limits import KalshiRateLimiter
+from actors.venues.kalshi._private import KalshiPrivateChannel, PrivateSettings
 from actors.venues.kalshi._signing import KalshiAuth, KalshiSigner
 from actors.venues.kalshi._wire import (
     DEFAULT_GRID,
@@ -129,7 +139,8 @@ class KalshiClient:
 
     ``signer`` signs every request (none: unsigned, for the embedded simulated
     venue); ``transport`` replaces the network (``httpx.MockTransport`` in unit
-    tests); ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token.
+    tests); ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token;
+    ``private`` (none: no private channel) is where :meth:`serve_private` connects.
     """
 
     def __init__(
@@ -140,8 +151,11 @@ class KalshiClient:
         limiter: Limiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_rate_limit_wait: Callable[[str, float], None] | None = None,
+        private: PrivateSettings | None = None,
     ) -> None:
         self.config = config
+        self._signer = signer
+        self._private = private
         self.limiter: Limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
         self._on_wait = on_rate_limit_wait
         self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
@@ -168,6 +182,14 @@ class KalshiClient:
     async def serve(self) -> None:
         """Nothing to do in the background: Kalshi has no dead-man switch."""
         await trio.sleep_forever()
+
+    async def serve_private(self, deliver: Callable[[PrivateEvent], None]) -> None:
+        """The ``user_orders`` and ``fill`` channels until cancelled (see
+        :mod:`._private`); without ``private`` settings, nothing is ever delivered."""
+        if self._private is None:
+            await trio.sleep_forever()
+        channel = KalshiPrivateChannel(self._private, signer=self._signer, rng=random.Random())
+        await channel.run(deliver)
 
     # -- orders ------------------------------------------------------------------------
 
@@ -494,11 +516,13 @@ def book_side_of(side: Side, action: Action, price: Decimal) -> tuple[str, Decim
 @attrs.frozen
 class KalshiTrading:
     """Kalshi's trading side of the venue seam (:class:`~actors.venues.TradingVenue`);
-    ``signer`` (none: unsigned, for the simulated venue) and ``limiter_factory`` (none:
-    the settings' per-endpoint buckets) apply to every client it opens."""
+    ``signer`` (none: unsigned, for the simulated venue), ``limiter_factory`` (none:
+    the settings' per-endpoint buckets) and ``private`` (none: no private channel)
+    apply to every client it opens."""
 
     signer: KalshiSigner | None = attrs.field(default=None, repr=False)
     limiter_factory: Callable[[], Limiter] | None = attrs.field(default=None, repr=False)
+    private: PrivateSettings | None = None
 
     @property
     def default_grid(self) -> PriceGrid:
@@ -512,7 +536,11 @@ class KalshiTrading:
     ) -> KalshiClient:
         limiter = self.limiter_factory() if self.limiter_factory is not None else None
         return KalshiClient(
-            settings, signer=self.signer, limiter=limiter, on_rate_limit_wait=on_rate_limit_wait
+            settings,
+            signer=self.signer,
+            limiter=limiter,
+            on_rate_limit_wait=on_rate_limit_wait,
+            private=self.private,
         )
 
 

@@ -69,6 +69,7 @@ from actors.venues._amounts import (
     NonFinite,
     PriceGrids,
     PriceParser,
+    decode_frame,
     parse_change,
     parse_size,
 )
@@ -151,7 +152,7 @@ def parse_frame(text: str | bytes, *, grids: PriceGrids = _KALSHI) -> Frame:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        data = json.loads(text, parse_constant=NonFinite)
+        data = decode_frame(text)
     except (ValueError, RecursionError):
         return _salvaged(text)
     if not isinstance(data, dict):

@@ -50,6 +50,8 @@ __all__ = [
     "levels_from_wire",
     "order_from_wire",
     "position_from_wire",
+    "private_fill_from_wire",
+    "user_order_from_wire",
 ]
 
 _ORDER_STATUSES = frozenset({"resting", "executed", "canceled"})
@@ -254,6 +256,70 @@ def _fill(record: Any, client_order_id: str | None) -> Fill:
         )
     except ValueError as error:  # a domain validator refused a field
         raise Malformed(str(error)) from None
+
+
+def _yes_leg_price(record: Any, side: Side) -> Decimal:
+    """The price of ``side`` from ``yes_price_dollars``, the one price the private
+    channels carry (a NO price is ``1 - yes``, exactly as the REST lists state it)."""
+    yes = _field(record, "yes_price_dollars", _price)
+    return yes if side is Side.YES else ONE - yes
+
+
+def user_order_from_wire(msg: Any) -> VenueOrder:
+    """The ``msg`` of a ``user_order`` frame (asyncapi ``userOrderPayload``) as a
+    :class:`VenueOrder`, stated as Kalshi states it (a BUY of ``outcome_side``, like
+    :func:`order_from_wire`); raises ``Malformed`` naming the order."""
+    try:
+        return _user_order(msg)
+    except Malformed as error:
+        named = naming(msg, "user_order", "order_id", "client_order_id")
+        raise Malformed(f"{named}: {error}") from None
+
+
+def _user_order(msg: Any) -> VenueOrder:
+    side = _direction(msg)
+    status = get(msg, "status", str)
+    if status not in _ORDER_STATUSES:
+        raise Malformed(f"unknown order status {status!r}")
+    return VenueOrder(
+        order_id=get(msg, "order_id", str),
+        client_order_id=_optional_str(msg, "client_order_id") or None,
+        ticker=get(msg, "ticker", str),
+        side=side,
+        action=Action.BUY,
+        status=status,
+        price=_yes_leg_price(msg, side),
+        initial_count=_field(msg, "initial_count_fp", _count),
+        fill_count=_field(msg, "fill_count_fp", _count),
+        remaining_count=_field(msg, "remaining_count_fp", _count),
+    )
+
+
+def private_fill_from_wire(msg: Any) -> tuple[str, Fill]:
+    """The ``msg`` of a ``fill`` frame (asyncapi ``fillPayload``): ``(order_id, fill)``,
+    the fill read exactly as :func:`fill_from_wire` reads a listed one (``trade_id`` is
+    the listed ``fill_id``; price from ``yes_price_dollars``; ``fee_cost``), named by
+    the frame's ``client_order_id`` when it carries one, else ``venue-<order_id>``.
+    Raises ``Malformed`` naming the fill."""
+    try:
+        side = _direction(msg)
+        order_id = get(msg, "order_id", str)
+        try:
+            fill = Fill(
+                fill_id=get(msg, "trade_id", str),
+                client_order_id=_optional_str(msg, "client_order_id") or f"venue-{order_id}",
+                ticker=get(msg, "market_ticker", str),
+                side=side,
+                action=Action.BUY,
+                price=_yes_leg_price(msg, side),
+                count=_field(msg, "count_fp", _count),
+                fee=_field(msg, "fee_cost", _amount),
+            )
+        except ValueError as error:  # a domain validator refused a field
+            raise Malformed(str(error)) from None
+    except Malformed as error:
+        raise Malformed(f"{naming(msg, 'fill', 'trade_id', 'order_id')}: {error}") from None
+    return order_id, fill
 
 
 def position_from_wire(record: Any) -> VenuePosition:
