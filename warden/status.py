@@ -32,6 +32,7 @@ from decimal import Decimal
 import attrs
 
 from actors.execution import ExecutionStatus
+from actors.feed import FeedStatus
 from actors.risk import RiskStatus
 from actors.strategy import StrategyStatus
 from supervision import ActorSnapshot
@@ -100,6 +101,10 @@ class LifetimeCounters:
         return self._ended.get(name, 0) + self._current[name][1]
 
 
+LAG_SHOWN_S = 0.5
+"""The feed's lag behind venue time (:mod:`actors.feed._venue_time`) the status line names."""
+
+
 @attrs.define
 class StatusLine:
     """Renders status lines for one tree, keeping its counters' process totals."""
@@ -134,6 +139,9 @@ class StatusLine:
             parts.append(f"breaker {risk.breaker.state}{halt}")
         if risk is not None and risk.halted:
             parts.append(f"HALTED ({risk.halt_reason})")
+        feed = snapshot.status_of("feed", FeedStatus)
+        if feed is not None and feed.venue_lag_s is not None and feed.venue_lag_s >= LAG_SHOWN_S:
+            parts.append(f"feed {feed.venue_lag_s:.1f}s behind the venue")
         if down:
             parts.append(f"not running: {', '.join(down)}")
         return " | ".join(parts)

@@ -304,6 +304,7 @@ class FeedActor(SupervisedActor):
             len(message.tickers),
         )
         self._deliver_listed()  # before any subscription, so before any book
+        books.wall_minus_monotonic = self.clock.wall() - self.clock.monotonic()
         self._carry_out(books.connected(message.tickers, self.clock.monotonic()))
 
     def _deliver_listed(self) -> bool:
@@ -412,4 +413,6 @@ class FeedActor(SupervisedActor):
             reconnects=self._reconnects,
             late_messages=self._late_messages,
             unknown_messages=self.unknown_messages,
+            venue_lag_s=books.venue_lag.last_s,
+            venue_lag_worst_s=books.venue_lag.worst_s,
         )

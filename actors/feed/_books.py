@@ -71,6 +71,7 @@ from loguru import logger
 
 from actors.domain import BookSnapshot
 from actors.errors import CrossedBookError, DomainError, NegativeLevelError
+from actors.feed._venue_time import VenueLag
 from actors.messages import BookUpdate
 from actors.venues import (
     Delta,
@@ -215,12 +216,15 @@ class FeedBooks:
         self._by_resync: dict[int, MarketFeed] = {}  # pending resync request -> market
         self._retired: dict[int, str] = {}  # sid -> ticker, oldest first
         self._next_request_id = 0
+        self.venue_lag = VenueLag()
+        self.wall_minus_monotonic = 0.0  # set on each connection: received_at -> wall time
 
     # -- connection events ----------------------------------------------------------
 
     def connected(self, tickers: Iterable[str], now: float) -> list[Effect]:
         """A new connection is up: subscribe every market (adding new tickers)."""
         self._forget_subscriptions()
+        self.venue_lag.reset()
         self._retired.clear()  # sids are the connection's: the old ones mean nothing now
         for ticker in tickers:
             if ticker not in self.markets:
@@ -407,6 +411,10 @@ class FeedBooks:
             changed = book.with_level_change(frame.side, frame.price, frame.change, frame.seq)
         except DomainError as error:
             return self._refuse_invalid(market, error, received_at)
+        venue_ts_ms = frame.venue_ts_ms
+        if venue_ts_ms is not None:  # the book's age counts from when the venue sent it
+            wall = received_at + self.wall_minus_monotonic
+            received_at -= self.venue_lag.behind_by(wall, venue_ts_ms)
         return self._accept(market, changed, received_at)
 
     def _unknown_sid(self, frame: Delta | Snapshot) -> list[Effect]:

@@ -59,7 +59,9 @@ class FeedStatus:
     """The feed actor's status. ``counts`` (frames, books, gaps, rejections per reason
     and market ...) and ``updates`` (conflated delivery, coalesced bursts) are copies
     of the actor's counters. Before ``on_start`` has built the books, ``connection.state`` is
-    ``starting``, ``markets`` is empty and every count is 0."""
+    ``starting``, ``markets`` is empty and every count is 0. ``venue_lag_s`` is how far
+    behind the venue the last time-stamped frame was (``venue_lag_worst_s`` the most
+    on this connection; :mod:`actors.feed._venue_time`), None before the first."""
 
     consumer: str | None
     connection: ConnectionStatus
@@ -69,3 +71,5 @@ class FeedStatus:
     reconnects: int = 0
     late_messages: int = 0
     unknown_messages: int = 0
+    venue_lag_s: float | None = None
+    venue_lag_worst_s: float = 0.0

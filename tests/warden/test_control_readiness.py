@@ -241,6 +241,12 @@ def test_metrics_carry_the_trading_state_from_the_summaries() -> None:
     assert _samples(families["warden_ready"]) == {(): 1.0}
 
 
+def test_the_feeds_lag_behind_venue_time_is_a_gauge_once_measured() -> None:
+    assert "warden_feed_venue_lag_seconds" not in _families(_tree())  # nothing stamped yet
+    families = _families(_tree({"feed": {"venue_lag_s": 8.5}}))
+    assert _samples(families["warden_feed_venue_lag_seconds"]) == {(): 8.5}
+
+
 @pytest.mark.parametrize("strip", [_without_statuses, _with_renamed_statuses])
 def test_what_an_actor_does_not_publish_is_left_out_of_the_metrics_not_zeroed(
     strip: Strip,

@@ -111,3 +111,14 @@ def test_money_is_shown_as_exact_dollars_never_rounded() -> None:
         tree(node("risk", attrs.evolve(RISK, realised_pnl_today=Decimal("-0.0175"))))
     )
     assert "pnl today -$0.0175 total $0.00" in line
+
+
+def test_a_feed_behind_the_venue_is_named_and_a_feed_on_time_is_not() -> None:
+    def line(lag: float | None) -> str:
+        return StatusLine()(
+            tree(node("risk", RISK), node("feed", statuses.feed({}, venue_lag_s=lag)))
+        )
+
+    assert "feed 8.2s behind the venue" in line(8.24)
+    assert "behind the venue" not in line(0.1)
+    assert "behind the venue" not in line(None)

@@ -31,7 +31,8 @@ Money is exact ``Decimal`` dollars everywhere else; it becomes a float only
 here, at exposition (Prometheus samples are floats by nature).
 - ``warden_breaker_state{state}``, ``warden_breaker_opened_total``,
   ``warden_halted``, ``warden_ready``
-- ``warden_feed_staleness_seconds{market}``, ``warden_feed_market_stale{market}``
+- ``warden_feed_staleness_seconds{market}``, ``warden_feed_market_stale{market}``,
+  ``warden_feed_venue_lag_seconds`` (the stream's lag behind the venue's time stamps)
 - ``warden_reservations{state="held"|"in_doubt"}``
 """
 
@@ -214,6 +215,13 @@ def _feed_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
             age.add_metric([ticker], market.last_update_age_s)
         stale.add_metric([ticker], 1.0 if market.stale else 0.0)
     yield from (age, stale)
+    if feed.venue_lag_s is not None:
+        yield GaugeMetricFamily(
+            "warden_feed_venue_lag_seconds",
+            "How far behind the venue's own time stamps the stream's last stamped frame"
+            " was (clock offset measured per connection).",
+            feed.venue_lag_s,
+        )
 
 
 class _SnapshotCollector:
