@@ -10,8 +10,10 @@ round-robin over the subscribed markets, ``rate`` a second (0: as fast as it
 can); ``update_subscription`` re-sends a snapshot; ``unsubscribe`` ends one.
 Every book stays valid: one YES level at 0.40 and one NO level at 0.50, 10
 contracts each, the YES level moving by one contract per delta.  It checks no
-signature and serves no REST: give the feed explicit tickers.  ``stop()`` ends
-the process; nothing outlives it.
+signature and serves no REST: give the feed explicit tickers.  It writes with
+wsproto straight onto the TCP stream, many frames per write, so that it can
+out-run a client (trio-websocket sends one frame per call, about 10k a second).
+``stop()`` ends the process; nothing outlives it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ import time
 from typing import Any
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (
+    AcceptConnection,
+    CloseConnection,
+    Message,
+    Ping,
+    Request,
+    TextMessage,
+)
+from wsproto.utilities import LocalProtocolError
 
 __all__ = ["SyntheticKalshi", "synthetic_tickers"]
 
@@ -46,11 +57,16 @@ class SyntheticKalshi:
 
     @property
     def sent(self) -> int:
+        """Deltas sent so far (all connections)."""
         return int(self._sent.value)
 
     @property
     def port(self) -> int:
         return int(self._port.value)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/trade-api/ws/v2"
 
     def start(self) -> SyntheticKalshi:
         self._process.start()
@@ -68,101 +84,138 @@ class SyntheticKalshi:
     def _run(self) -> None:
         trio.run(self._main)
 
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/trade-api/ws/v2"
-
     async def _main(self) -> None:
-        async with trio.open_nursery() as nursery:
-            server = await nursery.start(serve_websocket, self._serve, "127.0.0.1", 0, None)
-            self._port.value = server.port
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        self._port.value = listeners[0].socket.getsockname()[1]
+        await trio.serve_listeners(self._serve, listeners)
 
-    async def _serve(self, request: WebSocketRequest) -> None:
-        ws = await request.accept()
-        seqs: dict[int, int] = {}  # sid -> last seq sent
-        tickers: dict[int, str] = {}
-        next_sid = [0]
+    async def _serve(self, stream: trio.SocketStream) -> None:
+        session = _Session(stream, self)
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._deltas, ws, seqs, tickers)
-                while True:
-                    command = json.loads(await ws.get_message())
-                    await self._command(ws, command, seqs, tickers, next_sid)
-        except* ConnectionClosed:
-            pass  # the client left
+            await session.run()
+        except* (trio.BrokenResourceError, trio.ClosedResourceError, LocalProtocolError):
+            pass  # the client left (a frame queued after its close is refused by wsproto)
+        finally:
+            await trio.aclose_forcefully(stream)
 
-    async def _command(
-        self,
-        ws: Any,
-        command: dict[str, Any],
-        seqs: dict[int, int],
-        tickers: dict[int, str],
-        next_sid: list[int],
-    ) -> None:
+
+class _Session:
+    """One client connection: its subscriptions and the frames owed to it."""
+
+    def __init__(self, stream: trio.SocketStream, venue: SyntheticKalshi) -> None:
+        self.stream = stream
+        self.venue = venue
+        self.ws = WSConnection(ConnectionType.SERVER)
+        self.seqs: dict[int, int] = {}  # sid -> last seq sent
+        self.tickers: dict[int, str] = {}
+        self.next_sid = 0
+        self.outgoing: list[bytes] = []
+        self.wake = trio.Event()
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._write)
+            nursery.start_soon(self._deltas)
+            await self._read()
+            nursery.cancel_scope.cancel()
+
+    def _queue(self, text: str) -> None:
+        self.outgoing.append(self.ws.send(Message(data=text)))
+        self.wake.set()
+
+    async def _write(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake = trio.Event()
+            batch, self.outgoing = self.outgoing, []
+            if batch:
+                await self.stream.send_all(b"".join(batch))
+
+    async def _read(self) -> None:
+        while True:
+            data = await self.stream.receive_some(65536)
+            if not data:
+                return
+            self.ws.receive_data(data)
+            for event in self.ws.events():
+                if isinstance(event, Request):
+                    self.outgoing.append(self.ws.send(AcceptConnection()))
+                    self.wake.set()
+                elif isinstance(event, TextMessage):
+                    self._command(json.loads(event.data))
+                elif isinstance(event, Ping):
+                    self.outgoing.append(self.ws.send(event.response()))
+                    self.wake.set()
+                elif isinstance(event, CloseConnection):
+                    return
+
+    def _command(self, command: dict[str, Any]) -> None:
         params = command.get("params", {})
         if command.get("cmd") == "subscribe":
             for ticker in params.get("market_tickers", []):
-                next_sid[0] += 1
-                sid = next_sid[0]
-                await ws.send_message(
-                    json.dumps(
-                        {
-                            "id": command["id"],
-                            "type": "subscribed",
-                            "msg": {"channel": "orderbook_delta", "sid": sid},
-                        }
-                    )
-                )
-                seqs[sid], tickers[sid] = 0, ticker
-                await self._snapshot(ws, sid, seqs, tickers)
+                self.next_sid += 1
+                sid = self.next_sid
+                msg = {"channel": "orderbook_delta", "sid": sid}
+                self._queue(json.dumps({"id": command["id"], "type": "subscribed", "msg": msg}))
+                self.seqs[sid], self.tickers[sid] = 0, ticker
+                self._snapshot(sid)
         elif command.get("cmd") == "update_subscription":
             for sid in params.get("sids", []):
-                if sid in seqs:
-                    await self._snapshot(ws, sid, seqs, tickers)
+                if sid in self.seqs:
+                    self._snapshot(sid)
         elif command.get("cmd") == "unsubscribe":
             for sid in params.get("sids", []):
-                seqs.pop(sid, None)
-                tickers.pop(sid, None)
+                self.seqs.pop(sid, None)
+                self.tickers.pop(sid, None)
 
-    async def _snapshot(
-        self, ws: Any, sid: int, seqs: dict[int, int], tickers: dict[int, str]
-    ) -> None:
-        seqs[sid] += 1
+    def _snapshot(self, sid: int) -> None:
+        self.seqs[sid] += 1
         frame = {
             "type": "orderbook_snapshot",
             "sid": sid,
-            "seq": seqs[sid],
+            "seq": self.seqs[sid],
             "msg": {
-                "market_ticker": tickers[sid],
+                "market_ticker": self.tickers[sid],
                 "yes_dollars_fp": [[PRICE, "10.00"]],
                 "no_dollars_fp": [[NO_PRICE, "10.00"]],
             },
         }
-        await ws.send_message(json.dumps(frame))
+        self._queue(json.dumps(frame))
 
-    async def _deltas(self, ws: Any, seqs: dict[int, int], tickers: dict[int, str]) -> None:
-        """``rate`` deltas a second round-robin over the subscribed markets, +1 then -1
-        contract at the YES level (so every book stays valid)."""
-        step = 0.01
-        while not seqs:
+    async def _deltas(self) -> None:
+        """``rate`` deltas a second round-robin over the subscribed markets, one
+        contract on and off the YES level (so every book stays valid); 0: flat out,
+        a thousand per write while the client keeps reading."""
+        step = 0.005
+        while not self.seqs:
             await trio.sleep(step)
-        started, sent_here = trio.current_time(), 0
+        rate = self.venue.rate
+        started, sent = trio.current_time(), 0
         while True:
-            due = int((trio.current_time() - started) * self.rate) - sent_here if self.rate else 200
-            sids = list(seqs)
+            due = int((trio.current_time() - started) * rate) - sent if rate else 1_000
+            sids = list(self.seqs)
+            stamp = int(time.time() * 1000)
             for i in range(max(due, 0)):
-                sid = sids[(sent_here + i) % len(sids)]
-                if sid not in seqs:
+                sid = sids[(sent + i) % len(sids)]
+                if sid not in self.seqs:
                     continue
-                seqs[sid] += 1
-                change = "1.00" if seqs[sid] % 2 == 0 else "-1.00"
-                msg = (
-                    f'{{"market_ticker":"{tickers[sid]}","price_dollars":"{PRICE}",'
-                    f'"delta_fp":"{change}","side":"yes","ts_ms":{int(time.time() * 1000)}}}'
+                seq = self.seqs[sid] = self.seqs[sid] + 1
+                change = "1.00" if seq % 2 == 0 else "-1.00"
+                self.outgoing.append(
+                    self.ws.send(
+                        Message(
+                            data=f'{{"type":"orderbook_delta","sid":{sid},"seq":{seq},"msg":'
+                            f'{{"market_ticker":"{self.tickers[sid]}","price_dollars":"{PRICE}",'
+                            f'"delta_fp":"{change}","side":"yes","ts_ms":{stamp}}}}}'
+                        )
+                    )
                 )
-                await ws.send_message(
-                    f'{{"type":"orderbook_delta","sid":{sid},"seq":{seqs[sid]},"msg":{msg}}}'
-                )
-            sent_here += max(due, 0)
-            self._sent.value = sent_here
-            await trio.sleep(step if self.rate else 0)
+            sent += max(due, 0)
+            self.wake.set()
+            with self.venue._sent.get_lock():
+                self.venue._sent.value += max(due, 0)
+            if rate:
+                await trio.sleep(step)
+            else:  # flat out, but never more than the socket takes
+                while self.outgoing:
+                    await trio.sleep(0)
