@@ -152,7 +152,12 @@ def bare_run(markets: int, rate: float, seconds: float) -> float:
                 await ws.send_message(json.dumps(command))
             with trio.move_on_after(seconds + 2):
                 while True:
-                    handed.put(json.loads(await ws.get_message()))
+                    message = await ws.get_message()
+                    try:
+                        handed.put(json.loads(message))
+                    except ValueError:
+                        print(f"bare client: not JSON: {message[:300]!r}", file=sys.stderr)
+                        raise
 
     thread = threading.Thread(target=trio.run, args=(client,), daemon=True)
     thread.start()
