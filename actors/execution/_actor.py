@@ -14,7 +14,8 @@ order, read orders, fills, positions and price grids, ``Record`` them, then
 answer ``ExecutionReady`` and reconcile again once nothing is in flight.
 
 ``Execute(reservation)`` starts a **flight** (docs/baskets.md section 4), once per
-reservation id per incarnation (repeats are counted and ignored):
+reservation id per incarnation (repeats are counted and ignored; the last
+``SEEN_AT_MOST`` ids are remembered):
 
 1. every leg's ``price`` is checked on its market's grid and its ``max_price``
    floored onto it; one bad leg fails it (``FAILED "invalid: ..."``), nothing
@@ -57,6 +58,7 @@ while finding out what an order did) crashes this incarnation; risk then sees
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -86,7 +88,11 @@ from actors.messages import (
 )
 from supervision import Down
 
-__all__ = ["ExecutionActor"]
+__all__ = ["SEEN_AT_MOST", "ExecutionActor"]
+
+SEEN_AT_MOST = 10_000
+"""Reservation ids an incarnation remembers to ignore a repeated ``Execute``: hours of
+trading at the rates measured, a few hundred kilobytes."""
 
 
 class ExecutionActor(ExecutionBase):
@@ -121,6 +127,18 @@ class ExecutionActor(ExecutionBase):
 
     # -- Execute: one flight per reservation -------------------------------------------------
 
+    def _forget_seen(self) -> None:
+        """Keep the ids of the last ``SEEN_AT_MOST`` reservations (and of every flight
+        still going): risk repeats an ``Execute`` only while it waits for the report,
+        so an id long settled is never repeated, and memory stays flat however long
+        the incarnation lives. A repeat that came even so would find its orders by
+        their deterministic client order ids, never send them twice."""
+        excess = len(self._seen) - SEEN_AT_MOST
+        if excess <= 0:
+            return
+        for rid in [r for r in itertools.islice(self._seen, excess) if r not in self._flights]:
+            del self._seen[rid]
+
     def _on_execute(self, message: Execute) -> None:
         reservation = message.reservation
         rid = reservation.reservation_id
@@ -130,7 +148,8 @@ class ExecutionActor(ExecutionBase):
         if not self._reconciled:
             self._report(ExecutionReport(rid, Outcome.FAILED, detail="not_reconciled"))
             return
-        self._seen.add(rid)
+        self._seen[rid] = None
+        self._forget_seen()
         default = self.config.venue.default_grid
         grids = {t: self._grids.get(t, default) for t in reservation.tickers}
         try:

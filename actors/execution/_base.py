@@ -72,7 +72,7 @@ class ExecutionBase(SupervisedActor):
         self._reconcile_for_risk = False
         self._settled_at = 0.0
         self._flights: dict[str, _events.InFlight] = {}
-        self._seen: set[str] = set()
+        self._seen: dict[str, None] = {}  # reservation ids, oldest first (bounded: _forget_seen)
         self._resolving: set[str] = set()
         self._ledger: LedgerClient[_events.RecordFor] = LedgerClient(
             self,

@@ -266,6 +266,27 @@ def test_the_same_reservation_is_executed_once_and_repeats_are_counted(
     assert len(accepted_ids(venue)) == 2
 
 
+def test_the_ids_remembered_against_repeats_are_bounded(
+    venue: VenueThread, start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat (issue 15): past ``SEEN_AT_MOST`` the oldest settled ids are
+    forgotten, the newest still refuse a repeat."""
+    monkeypatch.setattr("actors.execution._actor.SEEN_AT_MOST", 2)
+    harness = start(fast_config(venue.rest_url, dry_run=True))
+
+    def reported(rid: str) -> int:
+        return [r.reservation_id for r in harness.risk.of(ExecutionReport)].count(rid)
+
+    for rid in ("r-a", "r-b", "r-c"):
+        harness.tree.tell("execution", Execute(reservation(rid)))
+        eventually(lambda rid=rid: reported(rid) == 1)
+    harness.tree.tell("execution", Execute(reservation("r-c")))  # remembered: a repeat
+    eventually(lambda: harness.summary().counts.duplicates_ignored == 1)
+    harness.tree.tell("execution", Execute(reservation("r-a")))  # forgotten: run again
+    eventually(lambda: reported("r-a") == 2)
+    assert harness.summary().counts.duplicates_ignored == 1
+
+
 def test_dry_run_records_the_intents_and_sends_nothing(venue: VenueThread, start: Start) -> None:
     crossing_book(venue)
     venue.place(side="yes", yes_price_dollars="0.10", client_order_id="mine", count_fp="1")  # rests
