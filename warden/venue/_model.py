@@ -43,14 +43,32 @@ def grid_for(tick: Decimal, ticker: str | None = None) -> money.PriceGrid:
     return money.PriceGrid(tick, PAYOUT, places=PRICE_PLACES, ticker=ticker)
 
 
+_FORMATTED_AT_MOST = 100_000
+"""Wire strings a formatting cache holds before it starts again (a bound on memory)."""
+_DOLLARS: dict[Decimal, str] = {}
+_COUNTS: dict[Decimal, str] = {}
+
+
+def _cached(cache: dict[Decimal, str], value: Decimal, text: str) -> str:
+    if len(cache) >= _FORMATTED_AT_MOST:
+        cache.clear()
+    cache[value] = text
+    return text
+
+
 def dollars(value: Decimal) -> str:
     """A money amount as a wire string: 4 decimals, or up to 6 when it needs them.
 
     Prices always fit 4 decimals; a fee on a fractional count at a sub-penny
-    price can need 6 (Kalshi's own example: a rounding fee of $0.009597).
+    price can need 6 (Kalshi's own example: a rounding fee of $0.009597).  The
+    text depends on the value only (equal Decimals format alike), so it is kept:
+    the venue writes the same prices and sizes over and over (formatting was
+    most of a dynamics step at 2,000 markets).
     """
+    if type(value) is Decimal and value.is_finite() and (text := _DOLLARS.get(value)):
+        return text
     places = max(PRICE_PLACES, money.decimals_of(value))
-    return money.format_price(value, places)
+    return _cached(_DOLLARS, value, money.format_price(value, places))
 
 
 def signed_dollars(value: Decimal) -> str:
@@ -59,8 +77,11 @@ def signed_dollars(value: Decimal) -> str:
 
 
 def count_fp(value: Decimal) -> str:
-    """A count as a wire string with exactly 2 decimals (``"10.00"``)."""
-    return money.format_size(value, COUNT_PLACES)
+    """A count as a wire string with exactly 2 decimals (``"10.00"``), kept like
+    :func:`dollars`'s."""
+    if type(value) is Decimal and value.is_finite() and (text := _COUNTS.get(value)):
+        return text
+    return _cached(_COUNTS, value, money.format_size(value, COUNT_PLACES))
 
 
 def signed_count_fp(value: Decimal) -> str:
