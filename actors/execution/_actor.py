@@ -441,7 +441,12 @@ class ExecutionActor(ExecutionBase):
 
     def _on_in_doubt_done(self, message: _events.InDoubtDone) -> None:
         """Every order found is settled: balanced, answer; unbalanced, unwind (never
-        buy after a crash) under the first unwind attempt no earlier one reached."""
+        buy after a crash) under the first unwind attempt no earlier one reached. Not
+        before this incarnation has reconciled: an unwind is an order, and no order
+        goes out before reconciliation (DESIGN §6); until then the answer waits."""
+        if not self._reconciled:
+            self._in_doubt_waiting.append(message)
+            return
         reservation, resolution = message.reservation, message.resolution
         rid = reservation.reservation_id
         self._record_info(_bookkeeping.ledger_events(resolution.orders, resolution.fills))
@@ -468,6 +473,11 @@ class ExecutionActor(ExecutionBase):
         )
         self._flights[rid] = flight
         self._decide(flight)
+
+    def _after_reconciled(self) -> None:
+        waiting, self._in_doubt_waiting = self._in_doubt_waiting, []
+        for message in waiting:
+            self._on_in_doubt_done(message)
 
     def _on_cancel_all(self, message: CancelAll) -> None:
         reason = message.reason
@@ -511,6 +521,9 @@ class ExecutionActor(ExecutionBase):
             last_error=self._last_error,
             ledger_client=self._ledger.status(),
             unknown_messages=self.unknown_messages,
+            in_doubt_awaiting_reconciliation=tuple(
+                sorted(m.reservation.reservation_id for m in self._in_doubt_waiting)
+            ),
         )
 
 

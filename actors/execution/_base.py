@@ -74,6 +74,7 @@ class ExecutionBase(SupervisedActor):
         self._flights: dict[str, _events.InFlight] = {}
         self._seen: dict[str, None] = {}  # reservation ids, oldest first (bounded: _forget_seen)
         self._resolving: set[str] = set()
+        self._in_doubt_waiting: list[_events.InDoubtDone] = []  # resolved before reconciled
         self._ledger: LedgerClient[_events.RecordFor] = LedgerClient(
             self,
             self._record_outcome,
@@ -238,6 +239,7 @@ class ExecutionBase(SupervisedActor):
                 fills=result.fills,
             ),
         )
+        self._after_reconciled()
         self._reconcile_for_risk_when_idle()
 
     def _reconcile_failed(self, detail: str) -> None:
@@ -396,6 +398,9 @@ class ExecutionBase(SupervisedActor):
         """Tell ``message`` once the actor's clock (the loop's) reaches ``deadline``."""
         await trio.sleep_until(deadline)
         self._tell(message)
+
+    def _after_reconciled(self) -> None:
+        """What waited for this incarnation's first reconciliation (an override's)."""
 
     async def _until_settled(self) -> None:
         """Wait until ``_settled_at``: a deadline on the actor's clock, which is also the

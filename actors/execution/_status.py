@@ -129,8 +129,11 @@ class ExecutionStatus:
     ``reconcile_detail`` is ``None`` until the first reconciliation attempt ends,
     then ``"ok"`` or why it failed; ``in_flight`` maps reservation ids to their
     :class:`FlightView`; ``resolving_in_doubt`` and ``ledger_repair_pending`` are
-    sorted reservation ids and client order ids; ``pending_records`` counts Records
-    awaiting persistence's answer; ``unknown_messages`` counts messages no handler took.
+    sorted reservation ids and client order ids; ``in_doubt_awaiting_reconciliation``
+    the in-doubt reservations looked up but not yet settled (an unwind is an order:
+    it waits for this incarnation's reconciliation); ``pending_records`` counts
+    Records awaiting persistence's answer; ``unknown_messages`` counts messages no
+    handler took.
     """
 
     reconciled: bool
@@ -145,3 +148,4 @@ class ExecutionStatus:
     last_error: str | None
     ledger_client: LedgerClientStatus
     unknown_messages: int
+    in_doubt_awaiting_reconciliation: tuple[str, ...] = ()

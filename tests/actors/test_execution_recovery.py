@@ -148,6 +148,45 @@ def test_resolve_in_doubt_cancels_a_resting_order_and_answers_with_its_fills(
         assert (states[yes_id], states[no_id]) == ("canceled", "filled")
 
 
+def test_an_in_doubt_basket_resolved_before_reconciliation_is_unwound_only_after_it(
+    venue: VenueThread,
+) -> None:
+    """No order before reconciliation, unwinds included (found by the chaos harness: a
+    new incarnation resolved an in-doubt basket and sold its excess 0.7 s before its
+    own reconciliation was done)."""
+    res = reservation("opp-doubt")
+    _yes_id, no_id = res.client_order_ids
+    with running(venue) as harness:
+        harness.risk.wait_for(Reconciled)
+        # What a dead incarnation left behind: the NO leg filled, the YES leg never sent;
+        # and someone bids for NO, so an unwind has a buyer.
+        venue.house_bid("yes", "0.45", 5)
+        assert venue.place(
+            side="no", no_price_dollars="0.55", count_fp="5", client_order_id=no_id
+        ).is_success
+        venue.house_bid("no", "0.50", 5)
+        sent_before = len(venue.orders())
+        # The next incarnation cannot reconcile (positions never answer) ...
+        venue.faults({"http": {"list_positions": {"error_5xx_rate": 1}}})
+        harness.tree.restart("execution")
+        eventually(lambda: any(not r.ok for r in harness.risk.of(Reconciled)), what="refused")
+        # ... but can look the basket's orders up.
+        harness.tree.tell("execution", ResolveInDoubt(res))
+        eventually(
+            lambda: harness.summary().in_doubt_awaiting_reconciliation == ("opp-doubt",),
+            what="looked up, waiting for reconciliation",
+        )
+        assert harness.risk.of(InDoubtResolved) == []
+        assert len(venue.orders()) == sent_before  # no unwind went out
+        assert harness.summary().reconciled is False
+
+        venue.clear_faults()
+        (resolved,) = harness.risk.wait_for(InDoubtResolved)
+        assert resolved.reservation_id == "opp-doubt"
+        assert harness.summary().reconciled is True
+        assert len(venue.orders()) > sent_before  # the unwind, after reconciliation
+
+
 def test_cancel_all_cancels_every_resting_order_and_leaves_an_audit_record(
     venue: VenueThread,
 ) -> None:
