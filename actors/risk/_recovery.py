@@ -12,8 +12,10 @@ restarts and no restart resets the daily loss limit.
 Failure behaviour: fail closed.  A source that raises, or a recorded fill that
 cannot be booked, makes the incarnation start halted (the last failure's reason
 is the halt reason, each logged ``recovery_failed``); the later sources are read
-all the same.  A fill that cannot be booked stops the booking there: the fills
-before it stay booked and ``fills_rebuilt`` is not counted.  Nothing here raises.
+all the same.  A fill that does not fit when its row comes (a sale recorded before
+the purchase it sold: the purchase's Record failed and the repair wrote it later)
+is booked after the others; one that fits in no order halts, the fills booked stay
+booked and ``fills_rebuilt`` is not counted.  Nothing here raises.
 
 Leftovers are settled once, at the first ``Reconciled(ok=True)``
 (:meth:`Leftovers.settle`): execution has then cancelled every resting order and
@@ -218,14 +220,27 @@ def _rebuild_positions(
         start.halted(f"recorded fills unknown: {error}")
         return 0
     leftover_ids = leftovers.order_ids()
-    for fill, at in recorded:
-        try:
-            positions.book(fill, at)
-        except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
-            start.halted(f"recorded fill {fill.fill_id} cannot be booked: {error}")
+    # Rows are in the order they were written, not always the order they happened: a
+    # purchase whose Record failed (a locked or full ledger) is written by the repair
+    # after the sale of it that came next. A fill that does not fit yet waits until
+    # the others are booked; one that never fits halts.
+    waiting = recorded
+    while waiting:
+        unfit: list[tuple[Fill, float]] = []
+        why: DomainError | ArithmeticError | None = None
+        for fill, at in waiting:
+            try:
+                positions.book(fill, at)
+            except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
+                unfit.append((fill, at))
+                why = why or error
+                continue
+            if fill.client_order_id in leftover_ids:
+                leftovers.keep_fill(fill)
+        if len(unfit) == len(waiting):
+            start.halted(f"recorded fill {unfit[0][0].fill_id} cannot be booked: {why}")
             return 0
-        if fill.client_order_id in leftover_ids:
-            leftovers.keep_fill(fill)
+        waiting = unfit
     if recorded:
         risk_log(start.actor, "positions_rebuilt").info(
             "booked {} recorded fill(s): realised today ${}, in total ${}",

@@ -85,6 +85,17 @@ def test_fills_the_venue_lists_at_reconciliation_count_once_against_today() -> N
         assert _reason(risk.reserve("opp-1")) is RejectReason.DAILY_LOSS
 
 
+def test_a_sale_recorded_before_the_purchase_it_sold_is_booked_after_it() -> None:
+    """A purchase whose Record failed (a locked ledger) is written by execution's repair
+    after the unwind that sold it: the rows are out of order, the books are not."""
+    bought, sold = _losing_fills("opp-unwound")
+    with risk_tree(LIMITS, recorded_fills=lambda: [(sold, 0.0), (bought, 0.0)]) as risk:
+        risk.reconcile()
+        summary = risk.summary()
+        assert summary.halted is False
+        assert summary.realised_pnl_total == -LOSS
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
