@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 EXIT_HARNESS = 2  # the harness itself failed (a process would not start, a report bug)
+VENUES = ("sim", "kalshi", "polymarket")
+_VENUE_NOTES = {
+    "kalshi": " (venue: Kalshi wire, signed)",
+    "polymarket": " (venue: Polymarket CLOB V2, live: signed orders, L2 HMAC)",
+}
 
 
 def _report_dir(given: Path | None, seed: int) -> Path:
@@ -37,7 +42,7 @@ def _execute(schedule: Schedule, report_dir: Path, venue_kind: str = "sim") -> i
         return EXIT_USAGE
     print(
         f"warden chaos: seed {schedule.seed}, {len(schedule.entries)} faults, report {report_dir}"
-        + (" (venue: Kalshi wire, signed)" if venue_kind == "kalshi" else "")
+        + _VENUE_NOTES.get(venue_kind, "")
     )
     outcome = run(schedule, report_dir, venue_kind=venue_kind)
     try:
@@ -80,7 +85,22 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     target = args.into or _report_dir(None, schedule.seed).with_name(
         f"{time.strftime('%Y%m%dT%H%M%S')}-replay-seed{schedule.seed}"
     )
-    return _execute(schedule, target)
+    return _execute(schedule, target, args.venue or _venue_of(path.parent))
+
+
+def _venue_of(report_dir: Path) -> str:
+    """The venue a report's run used (its journal's setup line), ``sim`` if it
+    does not say (a run before ``--venue``, or no journal)."""
+    try:
+        with (report_dir / "harness.jsonl").open() as journal:
+            for line in journal:
+                event = json.loads(line)
+                if event.get("kind") == "phase" and event.get("name") == "setup":
+                    kind = event.get("venue_kind")
+                    return kind if kind in VENUES else "sim"
+    except (OSError, ValueError, AttributeError):
+        pass
+    return "sim"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -129,16 +149,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--report", type=Path, help="report directory (default var/chaos/...)")
     run.add_argument(
         "--venue",
-        choices=("sim", "kalshi"),
+        choices=VENUES,
         default="sim",
         help="kalshi: the daemon configured as for Kalshi (signed requests), the simulated"
-        " venue checking every signature",
+        " venue checking every signature; polymarket: the daemon trading live through"
+        " Polymarket's CLOB V2 dialect (a wallet and API credentials of the run's own)",
     )
     run.set_defaults(handler=_cmd_run)
 
     replay = sub.add_parser("replay", help="re-run the seed and fault schedule of a report")
     replay.add_argument("report", type=Path, help="a report directory or its report.json")
     replay.add_argument("--into", type=Path, help="report directory of the replay")
+    replay.add_argument(
+        "--venue", choices=VENUES, help="the venue (default: the one the report's run used)"
+    )
     replay.set_defaults(handler=_cmd_replay)
 
     listing = sub.add_parser("list", help="describe every fault and invariant")

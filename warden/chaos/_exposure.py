@@ -5,7 +5,9 @@ entry, each market's fills so far go through risk's
 :class:`~actors.risk.Holding` (YES+NO pairs in one market netted, the excess
 side at its cost), and every buy order still open at the venue counts its
 worst case, ``FeeModel.buy_cost(remaining, price)`` (price x count + taker fee
-as Kalshi rounds it). Then, per event of the venue
+as Kalshi rounds it; as Polymarket charges it when the run's config names a
+``polymarket_taker_rate``, the rate the venue charged: ``--venue polymarket``).
+Then, per event of the venue
 (:attr:`~warden.chaos._history.Evidence.venue_events`; a market in none is its
 own), as risk aggregates (docs/baskets.md §3)::
 
@@ -122,8 +124,15 @@ def exposure_within_limits(ev: Evidence) -> CheckResult:
         return _replay(ev, Limits(market, event, total), events)
 
 
+def _fees(ev: Evidence) -> FeeModel:
+    """The venue's fees: Polymarket's at ``polymarket_taker_rate`` if the config names
+    one, else Kalshi's (the higher of the two at every price: absent, the stricter)."""
+    rate = ev.config_money("polymarket_taker_rate")
+    return FeeModel() if rate is None else FeeModel.polymarket([rate])
+
+
 def _replay(ev: Evidence, limits: Limits, events: Mapping[str, Event]) -> CheckResult:
-    fees = FeeModel()
+    fees = _fees(ev)
     holdings: dict[str, Holding] = {}
     open_buys: dict[str, _OpenBuy] = {}
     peak_total, peak_market, peak_event = ZERO, ZERO, ZERO

@@ -47,6 +47,15 @@ from warden.chaos._history import (
 from warden.chaos._kalshi import KalshiAccess
 from warden.chaos._ledger import read_ledger
 from warden.chaos._params import Params
+from warden.chaos._polymarket import (
+    FEE_RATE,
+    JOURNAL_NAME,
+    PolymarketAccess,
+    in_daemon_names,
+    read_order_journal,
+    truth_entry_at,
+)
+from warden.chaos._polymarket import FEED as POLYMARKET_FEED
 from warden.chaos._rig import HarnessError, Journal, Rig, chaos_routes_available
 from warden.chaos._schedule import Planned, Schedule
 from warden.chaos._venue_events import event_json, fetch_venue_events
@@ -181,9 +190,13 @@ class RunOutcome:
 
 
 def _write_config(
-    path: Path, runtime_dir: Path, venue: dict[str, Value] | None = None
+    path: Path,
+    runtime_dir: Path,
+    venue: dict[str, Value] | None = None,
+    feed: Mapping[str, Value] | None = None,
 ) -> dict[str, dict[str, Value]]:
     sections = {name: dict(values) for name, values in CONFIG.items()}
+    sections["feed"] |= feed or {}
     if venue is not None:
         sections["venue"] = venue
     # absolute: the daemon resolves a relative path against the config file's
@@ -239,6 +252,11 @@ class _Run:
         )
         if self.kalshi is not None:
             venue_args += ["--kalshi-public-key", self.kalshi.public_key_arg]
+        self.polymarket = (
+            PolymarketAccess.create(workdir, schedule.seed) if venue_kind == "polymarket" else None
+        )
+        if self.polymarket is not None:
+            venue_args += self.polymarket.venue_args()
         self.rig = Rig(workdir, self.journal, venue_args=venue_args, chaos=chaos_routes)
         self.venue_auth = self.kalshi.auth() if self.kalshi is not None else None
         self.chaos_routes = chaos_routes
@@ -250,6 +268,17 @@ class _Run:
             maxlen=200
         )
         self.timings: dict[str, float] = {}
+
+    def write_config(self) -> dict[str, dict[str, Value]]:
+        """The daemon's config for this venue (a Polymarket venue's URLs are known once
+        the venue listens)."""
+        venue: dict[str, Value] | None = None
+        feed: Mapping[str, Value] | None = None
+        if self.kalshi is not None:
+            venue = self.kalshi.venue_section()
+        elif self.polymarket is not None:
+            venue, feed = self.polymarket.venue_section(self.rig.venue_url), POLYMARKET_FEED
+        return _write_config(self.rig.config, self.rig.runtime_dir, venue, feed)
 
     # --- polling and recovery ----------------------------------------------------------
 
@@ -537,15 +566,28 @@ class _Run:
             venue_events = fetch_venue_events(self.rig.venue_url, auth=self.venue_auth)
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
             self.journal.write("venue_events_unreadable", error=str(error))
-        else:
-            (self.workdir / "venue-events.json").write_text(
-                json.dumps([event_json(event) for event in venue_events], indent=1) + "\n"
-            )
+        if self.polymarket is not None:
+            try:
+                journal = read_order_journal(self.rig.db.parent / JOURNAL_NAME)
+                truth, venue_final, venue_events = in_daemon_names(
+                    truth,
+                    venue_final,
+                    venue_events,
+                    journal,
+                    lambda seq: truth_entry_at(self.rig.venue_url, seq),
+                )
+            except Exception as error:  # the venue's evidence could not be named
+                why = f"cannot name the venue's truth as the daemon does: {error}"
+                raise HarnessError(why) from error
         try:
             ledger = read_ledger(self.rig.db)
         except LedgerError as error:
             self.journal.write("ledger_unreadable", error=str(error))
             ledger = None
+        if venue_events is not None:
+            (self.workdir / "venue-events.json").write_text(
+                json.dumps([event_json(event) for event in venue_events], indent=1) + "\n"
+            )
         history_path = self.rig.runtime_dir / "history.jsonl"
         history = read_history(history_path)
         (self.workdir / "venue-truth.jsonl").write_text(
@@ -561,6 +603,7 @@ class _Run:
             "backoff_cap_s": sections["supervision"]["backoff_cap_s"],
             "request_timeout_s": sections["execution"]["request_timeout_s"],
             "basket_grace_s": BASKET_GRACE_S,
+            **({"polymarket_taker_rate": f"{FEE_RATE:f}"} if self.polymarket is not None else {}),
             "ledger": str(self.rig.db.absolute()),
             "daemon_history_torn_lines": history.torn if history is not None else 0,
             "daemon_history_unreadable_lines": len(history.unreadable) if history else 0,
@@ -588,14 +631,16 @@ def run(
 
     ``venue_kind = "kalshi"``: the daemon is configured as for Kalshi (``[venue] kind
     = "kalshi"``, a key generated for the run in an owner-only file, the venue's
-    events selected) and the simulated venue refuses whatever that key did not sign."""
+    events selected) and the simulated venue refuses whatever that key did not sign.
+    ``venue_kind = "polymarket"``: the daemon trades live through Polymarket's dialect
+    (:mod:`warden.chaos._polymarket`: a wallet and API credentials of the run's own,
+    the venue's events by slug), and the venue's evidence is named as the daemon
+    names it before it is checked."""
     workdir.mkdir(parents=True, exist_ok=True)
     routes = chaos_routes_available() if chaos_routes is None else chaos_routes
     state = _Run(schedule, workdir, routes, venue_kind)
     started = time.monotonic()
     try:
-        venue = state.kalshi.venue_section() if state.kalshi is not None else None
-        sections = _write_config(state.rig.config, state.rig.runtime_dir, venue)
         state.journal.write(
             "phase",
             name="setup",
@@ -604,6 +649,7 @@ def run(
             venue_kind=venue_kind,
         )
         state.rig.start_venue()
+        sections = state.write_config()
         state.rig.start_daemon()
         state.journal.write("phase", name="warmup")
         state.require_ready()

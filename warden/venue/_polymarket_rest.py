@@ -253,6 +253,9 @@ def post_order(pm: PolymarketDialect, request: PolymarketRequest) -> Answer:  # 
             size,
             price,
             _ORDER_TYPES[order_type],
+            # the engine's client order id (never shown on this dialect) is the digest,
+            # so the truth log names each order by its Polymarket id
+            client_order_id=digest,
         )
     except ValueError:
         return _refused(pm, f"invalid price ({plain(price)}): outside (0, 1)")

@@ -40,12 +40,25 @@ from warden.venue._polymarket_config import PolymarketConfig
 from warden.venue._polymarket_markets import PolymarketCatalog
 from warden.venue._venue import SimVenue
 
-__all__ = ["OrderMeta", "PolymarketDialect", "Trade", "dialect", "watch_heartbeats"]
+__all__ = [
+    "OrderMeta",
+    "PolymarketDialect",
+    "Trade",
+    "dialect",
+    "trade_id_of",
+    "watch_heartbeats",
+]
 
 WATCH_PERIOD_S = 0.1
 """How often the server's watchdog checks the dead-man switch (trio's clock)."""
 
 _NAMESPACE = uuid.UUID("6f1c1c9e-6b0e-4a53-9d3c-2b8c5c0f7a11")
+
+
+def trade_id_of(taker_fill_id: str) -> str:
+    """The Polymarket trade id of the match whose taker fill is the engine's
+    ``taker_fill_id`` (the truth log's ``trade_id`` of that fill)."""
+    return str(uuid.uuid5(_NAMESPACE, f"trade:{taker_fill_id}"))
 
 
 @frozen
@@ -159,8 +172,7 @@ class PolymarketDialect:
                 return
             taker, self._taker = self._taker, None
             assert taker is not None, "the engine reports a maker fill after its taker fill"
-            trade_id = str(uuid.uuid5(_NAMESPACE, f"trade:{taker.trade_id}"))
-            trade = Trade(trade_id, taker, event.fill)
+            trade = Trade(trade_id_of(taker.trade_id), taker, event.fill)
             self.trades.append(trade)
             self._emit(trade)
             return
