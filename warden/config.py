@@ -127,9 +127,10 @@ _non_negative_s = validators.seconds(0.0, inclusive=True)
 _http = validators.url("http", "https")
 
 
-def _base_url(value: object) -> bool:
+def _base_url(value: object, *, prefix: bool = False) -> bool:
     """``http(s)://host[:port]`` (a trailing ``/`` allowed): the venue's API paths are
-    appended to it, so a path, query, fragment or user name would be wrong."""
+    appended to it, so a path (unless ``prefix``: a proxy's, the simulated venue's
+    ``/gamma``), query, fragment or user name would be wrong."""
     if not isinstance(value, str) or not _http.check(value):
         return False
     parts = urllib.parse.urlsplit(value)
@@ -140,7 +141,7 @@ def _base_url(value: object) -> bool:
     return (
         bool(parts.hostname)
         and "@" not in parts.netloc
-        and parts.path in ("", "/")
+        and (prefix or parts.path in ("", "/"))
         and not parts.query
         and not parts.fragment
     )
@@ -373,23 +374,8 @@ _market_ws_url = validators.rule(
 )
 
 
-def _prefix_url(value: object) -> bool:
-    """``http(s)://host[:port][/path]``: API paths are appended to it (a proxy's prefix,
-    the simulated venue's ``/gamma``); no query, fragment or user name."""
-    if not isinstance(value, str) or not _http.check(value):
-        return False
-    parts = urllib.parse.urlsplit(value)
-    try:
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        return False
-    return (
-        bool(parts.hostname) and "@" not in parts.netloc and not parts.query and not parts.fragment
-    )
-
-
 _gamma_url = validators.rule(
-    lambda v: v == "" or (_prefix_url(v) and not _maybe_key_material(v)),
+    lambda v: v == "" or (_base_url(v, prefix=True) and not _maybe_key_material(v)),
     'must be "" (Polymarket\'s Gamma API) or a URL http://host[:port][/path] or'
     " https://host[:port][/path]",
 )

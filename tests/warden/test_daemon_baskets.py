@@ -187,6 +187,22 @@ def _control_ready(runtime_dir: Path, pid: int) -> bool:
         return False
 
 
+def ready_then_stopped(daemon: Process, runtime_dir: Path, what: str) -> None:
+    """Wait until ``daemon`` (a restart) is ready, reconciled with the venue, then stop it
+    with SIGTERM: it must exit 0. The process is closed either way."""
+    try:
+        eventually(
+            lambda: _control_ready(runtime_dir, daemon.popen.pid),
+            timeout=READY_WITHIN_S,
+            what=what,
+            interval=0.2,
+        )
+        daemon.popen.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=STOP_WITHIN_S) == 0, daemon.output
+    finally:
+        daemon.close()
+
+
 def test_a_daemon_trades_a_basket_that_matches_venue_truth_and_settles_all_by_a_stop(
     tmp_path: Path, fast_venue: str
 ) -> None:
@@ -235,17 +251,7 @@ def test_a_daemon_killed_mid_basket_has_its_open_basket_settled_by_the_restart(
     assert open_at_kill, first.output
 
     second = start_daemon(fast_venue, db, config, "--control-port", "0")
-    try:
-        eventually(
-            lambda: _control_ready(tmp_path / "run", second.popen.pid),
-            timeout=READY_WITHIN_S,
-            what="the restarted daemon ready",
-            interval=0.2,
-        )
-        second.popen.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=STOP_WITHIN_S) == 0, second.output
-    finally:
-        second.close()
+    ready_then_stopped(second, tmp_path / "run", "the restarted daemon ready")
 
     reservations, fills = _reservations(db), _fills(db)
     released = {r.reservation_id for r in reservations if r.state is ReservationState.RELEASED}

@@ -12,7 +12,6 @@ no key material in anything it printed.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,16 +27,14 @@ from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, write_config
 from tests.warden.test_daemon_baskets import (
     FAST_BASKETS,
-    READY_WITHIN_S,
-    STOP_WITHIN_S,
     TRADED_WITHIN_S,
-    _control_ready,
     _fills,
     _keys,
     _reservations,
     _traded_basket,
     _venue_fills,
     assert_every_reservation_settled,
+    ready_then_stopped,
 )
 
 pytestmark = pytest.mark.slow
@@ -134,17 +131,7 @@ def test_a_kalshi_daemon_trades_signed_and_a_killed_one_reconciles_from_the_venu
     assert "warden: Kalshi" in first.output, first.output
 
     second = _run(db, config)
-    try:
-        eventually(
-            lambda: _control_ready(tmp_path / "run", second.popen.pid),
-            timeout=READY_WITHIN_S,
-            what="the restarted daemon ready (reconciled with the venue)",
-            interval=0.2,
-        )
-        second.popen.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=STOP_WITHIN_S) == 0, second.output
-    finally:
-        second.close()
+    ready_then_stopped(second, tmp_path / "run", "the restarted daemon ready (reconciled)")
 
     reservations, fills = _reservations(db), _fills(db)
     assert basket.reservation_id in {r.reservation_id for r in reservations}

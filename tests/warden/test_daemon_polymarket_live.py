@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import signal
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -33,14 +32,12 @@ from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, write_config
 from tests.warden.test_daemon_baskets import (
     FAST_BASKETS,
-    READY_WITHIN_S,
-    STOP_WITHIN_S,
     TRADED_WITHIN_S,
-    _control_ready,
     _fills,
     _reservations,
     _traded_basket,
     assert_every_reservation_settled,
+    ready_then_stopped,
 )
 from warden.venue import PolymarketConfig, polymarket_dialect
 
@@ -150,17 +147,7 @@ def test_a_live_polymarket_daemon_trades_a_basket_and_a_killed_one_reconciles(
         first.close()  # SIGKILL, whatever was in flight
 
     second = _run(db, config)
-    try:
-        eventually(
-            lambda: _control_ready(tmp_path / "run", second.popen.pid),
-            timeout=READY_WITHIN_S,
-            what="the restarted daemon ready (reconciled with the venue)",
-            interval=0.2,
-        )
-        second.popen.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=STOP_WITHIN_S) == 0, second.output
-    finally:
-        second.close()
+    ready_then_stopped(second, tmp_path / "run", "the restarted daemon ready (reconciled)")
 
     reservations, fills = _reservations(db), _fills(db)
     assert basket.reservation_id in {r.reservation_id for r in reservations}

@@ -25,12 +25,11 @@ from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, write_config
 from tests.warden.polymarket_replay import ReplayEvent, ReplayMarket, polymarket_replay
 from tests.warden.test_daemon_baskets import (
-    READY_WITHIN_S,
     STOP_WITHIN_S,
-    _control_ready,
     _fills,
     _reservations,
     _while_written,
+    ready_then_stopped,
 )
 
 pytestmark = pytest.mark.slow
@@ -111,16 +110,6 @@ def test_a_paper_daemon_buys_the_mispriced_event_from_the_books_real_depth(
 
         # a restart (dry: it sends nothing) reconciles with the same paper account
         second = _run(db, config, "--dry-run")
-        try:
-            eventually(
-                lambda: _control_ready(tmp_path / "run", second.popen.pid),
-                timeout=READY_WITHIN_S,
-                what="the restarted paper daemon ready",
-                interval=0.2,
-            )
-            second.popen.send_signal(signal.SIGTERM)
-            assert second.wait(timeout=STOP_WITHIN_S) == 0, second.output
-        finally:
-            second.close()
+        ready_then_stopped(second, tmp_path / "run", "the restarted paper daemon ready")
     assert {f.fill_id for f in _fills(db)} == {f.fill_id for f in fills}
     assert (tmp_path / "polymarket-paper.db").exists()
