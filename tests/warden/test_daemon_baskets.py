@@ -191,12 +191,15 @@ def ready_then_stopped(daemon: Process, runtime_dir: Path, what: str) -> None:
     """Wait until ``daemon`` (a restart) is ready, reconciled with the venue, then stop it
     with SIGTERM: it must exit 0. The process is closed either way."""
     try:
-        eventually(
-            lambda: _control_ready(runtime_dir, daemon.popen.pid),
-            timeout=READY_WITHIN_S,
-            what=what,
-            interval=0.2,
-        )
+        try:
+            eventually(
+                lambda: _control_ready(runtime_dir, daemon.popen.pid),
+                timeout=READY_WITHIN_S,
+                what=what,
+                interval=0.2,
+            )
+        except pytest.fail.Exception as failed:  # say why it was not ready
+            pytest.fail(f"{failed}\n--- the daemon's output, last lines:\n{daemon.output[-6000:]}")
         daemon.popen.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=STOP_WITHIN_S) == 0, daemon.output
     finally:
@@ -228,6 +231,9 @@ def test_a_daemon_trades_a_basket_that_matches_venue_truth_and_settles_all_by_a_
     assert_every_reservation_settled(reservations, fills)
 
 
+# The waits below allow up to 240 + 120 + 90 s (a slow machine may need a couple of
+# minutes to meet an unbalanced basket); the suite's 120 s default would cut them short.
+@pytest.mark.timeout(TRADED_WITHIN_S * 2 + READY_WITHIN_S + STOP_WITHIN_S + 60)
 def test_a_daemon_killed_mid_basket_has_its_open_basket_settled_by_the_restart(
     tmp_path: Path, fast_venue: str
 ) -> None:

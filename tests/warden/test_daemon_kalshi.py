@@ -27,6 +27,8 @@ from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, write_config
 from tests.warden.test_daemon_baskets import (
     FAST_BASKETS,
+    READY_WITHIN_S,
+    STOP_WITHIN_S,
     TRADED_WITHIN_S,
     _fills,
     _keys,
@@ -116,6 +118,8 @@ def test_the_venue_refuses_what_is_not_signed(signed_venue: str) -> None:
     assert unsigned.json()["code"] == "unauthorized"
 
 
+# its waits allow up to 120 + 120 + 90 s, beyond the suite's 120 s default
+@pytest.mark.timeout(TRADED_WITHIN_S + READY_WITHIN_S + STOP_WITHIN_S + 60)
 def test_a_kalshi_daemon_trades_signed_and_a_killed_one_reconciles_from_the_venue(
     tmp_path: Path, keys: Keys, signed_venue: str
 ) -> None:

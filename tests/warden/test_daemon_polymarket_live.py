@@ -32,6 +32,8 @@ from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import Process, write_config
 from tests.warden.test_daemon_baskets import (
     FAST_BASKETS,
+    READY_WITHIN_S,
+    STOP_WITHIN_S,
     TRADED_WITHIN_S,
     _fills,
     _reservations,
@@ -133,6 +135,8 @@ def _venue_trades(venue: VenueThread) -> Counter[tuple[str, Decimal]]:
     return venue.run(read)
 
 
+# its waits allow up to 120 + 120 + 90 s, beyond the suite's 120 s default
+@pytest.mark.timeout(TRADED_WITHIN_S + READY_WITHIN_S + STOP_WITHIN_S + 60)
 def test_a_live_polymarket_daemon_trades_a_basket_and_a_killed_one_reconciles(
     tmp_path: Path, operator: Operator, venue: VenueThread
 ) -> None:
