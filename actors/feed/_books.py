@@ -276,11 +276,9 @@ class FeedBooks:
         """Apply one parsed frame; returns what the actor must do about it."""
         self.counts.frames += 1
         kind = type(frame)
-        if kind is Delta or kind is Snapshot:  # the hot path, before the match below
+        if kind is Delta or kind is Snapshot:  # the hot path: no pattern matching
             return self._on_sequenced(frame, received_at)  # type: ignore[arg-type]
         match frame:
-            case Delta() | Snapshot():
-                return self._on_sequenced(frame, received_at)
             case Heartbeat():
                 self.counts.heartbeats += 1
             case Subscribed():

@@ -29,7 +29,6 @@ class VenueLag:
         self._floor = math.inf
         self.last_s: float | None = None
         self.worst_s: float = 0.0
-        self.samples = 0
 
     def reset(self) -> None:
         """A new connection: its frames may take another path, so measure again."""
@@ -44,6 +43,5 @@ class VenueLag:
         self._floor = min(self._floor, behind)
         lag = behind - self._floor
         self.last_s = lag
-        self.samples += 1
         self.worst_s = max(self.worst_s, lag)
         return lag
