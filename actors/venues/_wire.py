@@ -8,9 +8,10 @@ like any other unreadable answer.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-__all__ = ["Malformed", "get", "naming"]
+__all__ = ["Malformed", "get", "load_strict", "naming", "retry_after_seconds"]
 
 
 class Malformed(Exception):
@@ -37,3 +38,23 @@ def naming(record: Any, kind: str, *keys: str) -> str:
         return kind
     parts = [f"{key} {record[key]!r}" for key in keys if isinstance(record.get(key), str)]
     return f"{kind} {', '.join(parts)}" if parts else kind
+
+
+def _refuse_constant(literal: str) -> object:
+    raise ValueError(f"{literal} is not JSON")
+
+
+load_strict = json.JSONDecoder(parse_constant=_refuse_constant).decode
+"""``text`` as JSON, refusing ``NaN`` / ``Infinity`` (``ValueError``, as for any text
+that is not JSON): what a venue sends is JSON, and JSON has no such numbers."""
+
+
+def retry_after_seconds(header: str | None) -> float:
+    """Retry-After in seconds; an HTTP-date or garbage counts as 0 (caller backs off)."""
+    if header is None:
+        return 0.0
+    try:
+        seconds = float(header)
+    except ValueError:
+        return 0.0
+    return seconds if 0 <= seconds < float("inf") else 0.0

@@ -58,7 +58,7 @@ from trio_websocket import (
 )
 
 from actors.venues._trading import ChannelDown, ChannelUp, FillHeard, OrderHeard, PrivateEvent
-from actors.venues._wire import Malformed, get
+from actors.venues._wire import Malformed, get, load_strict
 from actors.venues.kalshi._stream import StreamSigner
 from actors.venues.kalshi._wire import private_fill_from_wire, user_order_from_wire
 from supervision import Backoff, BackoffPolicy, Jitter
@@ -131,16 +131,12 @@ class Broken:
 PrivateFrame = Heard | SubscribedTo | Broken
 
 
-def _no_constants(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_private(text: str | bytes) -> PrivateFrame | None:
     """One frame of the private connection: an event, a subscription's answer, a
     :class:`Broken` (never raises), or None for frames of no consequence here
     (``ok``, ``unsubscribed``, other channels' frames)."""
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = load_strict(text.decode("utf-8") if isinstance(text, bytes) else text)
         kind = get(data, "type", str)
         if kind == "user_order":
             order = user_order_from_wire(get(data, "msg", dict))

@@ -33,7 +33,7 @@ from actors.errors import (
 )
 from actors.money import EXACT, ONE, LotSize, PriceGrid, parse_price, parse_size
 from actors.venues._trading import VenueOrder, VenuePosition
-from actors.venues._wire import Malformed, get, naming
+from actors.venues._wire import Malformed, get, naming, retry_after_seconds
 
 __all__ = [
     "DEFAULT_GRID",
@@ -413,17 +413,6 @@ def _grid(ticker: str, ranges: object) -> PriceGrid:
 # -- errors ----------------------------------------------------------------------------
 
 
-def _retry_after_seconds(header: str | None) -> float:
-    """Retry-After in seconds; an HTTP-date or garbage counts as 0 (caller backs off)."""
-    if header is None:
-        return 0.0
-    try:
-        seconds = float(header)
-    except ValueError:
-        return 0.0
-    return seconds if 0 <= seconds < float("inf") else 0.0
-
-
 def error_for(
     status: int,
     body: Any,
@@ -442,7 +431,7 @@ def error_for(
     text = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
     cid = client_order_id
     if status == 429:
-        seconds = _retry_after_seconds(retry_after)
+        seconds = retry_after_seconds(retry_after)
         return VenueRateLimited(text, endpoint=endpoint, retry_after=seconds, client_order_id=cid)
     if status >= 500:
         return VenueServerError(text, endpoint=endpoint, status=status, client_order_id=cid)

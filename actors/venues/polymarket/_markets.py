@@ -33,13 +33,14 @@ parser never returns half a market.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
+
+from actors.venues._wire import load_strict
 
 __all__ = [
     "TICKS",
@@ -203,16 +204,12 @@ def _json_list(wire: dict[str, Any], key: str, cid: str) -> list[Any]:
         raise PolymarketDataError(key, "missing", market=cid, missing=True)
     if isinstance(value, str):
         try:
-            value = json.loads(value, parse_constant=_refuse_constant)
+            value = load_strict(value)
         except ValueError:
             raise PolymarketDataError(key, "not a JSON-encoded list", market=cid) from None
     if not isinstance(value, list):
         raise PolymarketDataError(key, "not a list", market=cid)
     return value
-
-
-def _refuse_constant(literal: str) -> object:
-    raise ValueError(literal)
 
 
 def _token(value: object, field: str, cid: str) -> str:

@@ -54,7 +54,7 @@ from actors.errors import (
 )
 from actors.money import EXACT, ONE, LotSize, PolymarketFees, PriceGrid, parse_price, parse_size
 from actors.venues._trading import VenueBook, VenueOrder
-from actors.venues._wire import Malformed, get, naming
+from actors.venues._wire import Malformed, get, naming, retry_after_seconds
 from actors.venues.polymarket._markets import TICKS, PolymarketMarket
 
 __all__ = [
@@ -534,16 +534,6 @@ def clob_market(answer: Any, market: PolymarketMarket) -> PolymarketMarket:
 # -- errors ------------------------------------------------------------------------------
 
 
-def _retry_after_seconds(header: str | None) -> float:
-    if header is None:
-        return 0.0
-    try:
-        seconds = float(header)
-    except ValueError:
-        return 0.0
-    return seconds if 0 <= seconds < float("inf") else 0.0
-
-
 def _error_text(body: Any) -> str | None:
     """The ``error`` of CLOB's ``{"error": "<message>"}`` (docs: resources/error-codes),
     cut short; None if absent."""
@@ -567,7 +557,7 @@ def error_for(
     text = f"HTTP {status}" + (f": {message}" if message else "")
     cid = client_order_id
     if status == 429:
-        seconds = _retry_after_seconds(retry_after)
+        seconds = retry_after_seconds(retry_after)
         return VenueRateLimited(text, endpoint=endpoint, retry_after=seconds, client_order_id=cid)
     lowered = (message or "").lower()
     if status == 503 and lowered.startswith(TRADING_HALTED):
