@@ -27,7 +27,7 @@ from loguru import logger
 
 from actors.domain import Side
 from actors.feed import FeedActor, FeedStatus
-from actors.feed._connection import FrameReceived
+from actors.feed._connection import FramesRead
 from actors.fees import FeeModel
 from actors.strategy import ComplementArbitrage, StrategyActor
 from supervision import ChildSpec, SupervisionTree, SupervisorSpec, TreeThread
@@ -62,8 +62,8 @@ class GatedFeed(FeedActor):
             self._counted, self._cpu_at = 0, time.thread_time()
             return None
         answer = super().on_receive(message)
-        if isinstance(message, FrameReceived):
-            self._counted += 1
+        if isinstance(message, FramesRead):
+            self._counted += len(message.frames)
             if self._counted == GatedFeed.frames:
                 CPU.append((time.thread_time() - self._cpu_at) / self._counted * 1e6)
         return answer
@@ -103,9 +103,9 @@ def run(deltas: int) -> float:
         price = venue.call(venue.sim.engine.book, pipeline.TICKER).levels("yes")[0][0]
         one: Any = Decimal(1) if EXACT_MONEY else 1
         frames = [
-            FrameReceived(
+            FramesRead(
                 feed.connection.number,
-                Delta(sid, seq + i, pipeline.TICKER, Side.YES, price, one if i % 2 else -one),
+                [Delta(sid, seq + i, pipeline.TICKER, Side.YES, price, one if i % 2 else -one)],
                 time.monotonic(),
             )
             for i in range(1, deltas + 1)

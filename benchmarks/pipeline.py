@@ -47,7 +47,7 @@ from loguru import logger
 import actors.venues.kalshi._client as kalshi_client
 from actors.domain import Side
 from actors.feed import FeedActor, FeedStatus, MarketFeedStatus
-from actors.feed._connection import FrameReceived
+from actors.feed._connection import FramesRead
 from actors.money import format_price
 from actors.risk import RiskStatus
 from actors.venues import Delta, PriceGrids
@@ -70,7 +70,7 @@ ORDER_STAMPS: list[float] = []  # when execution's client began each create_orde
 
 class StampedFeed(FeedActor):
     def on_receive(self, message: Any) -> Any:
-        if isinstance(message, FrameReceived) and isinstance(message.frame, Delta):
+        if isinstance(message, FramesRead) and any(type(f) is Delta for f in message.frames):
             FRAME_STAMPS.append(time.perf_counter())
         return super().on_receive(message)
 
@@ -350,8 +350,8 @@ class GatedFeed(FeedActor):
             self._counted, self._cpu_at = 0, time.thread_time()
             return None
         answer = super().on_receive(message)
-        if self._counted >= 0 and isinstance(message, FrameReceived):
-            self._counted += 1
+        if self._counted >= 0 and isinstance(message, FramesRead):
+            self._counted += len(message.frames)
             if self._counted == GatedFeed.frames:
                 CPU_PER_FRAME.append((time.thread_time() - self._cpu_at) / self._counted)
         return answer
@@ -432,7 +432,7 @@ def feed_ingest(deltas: int, *, wire: bool = False, gated: bool = False) -> tupl
                     frame: Any = parse(texts[i - 1], grids=grids)
                 else:
                     frame = Delta(sid, seq + i, TICKER, Side.YES, price, up if i % 2 else down)
-                tree.tell("feed", FrameReceived(connection, frame, time.monotonic()))
+                tree.tell("feed", FramesRead(connection, [frame], time.monotonic()))
             if gated:
                 started = time.perf_counter()
                 gate.opened.set()

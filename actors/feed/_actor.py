@@ -24,7 +24,7 @@ Messages handled:
 - ``Down`` of the consumer (monitored from ``on_start``): what it held is
   re-offered to its next incarnation;
 - from its own loop: ``Connected``, ``Disconnected``, ``ConnectAttemptFailed``,
-  ``FrameReceived``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
+  ``FramesRead``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
   connection are dropped (counted as ``late_messages``).
 
 Dispatch is the runtime's table (:meth:`FeedActor.handlers`); anything else
@@ -44,11 +44,12 @@ gap, a duplicate or reordered frame, bad data, a disconnect, or no update for
 
 Bursts: a venue re-quotes a market as a burst of deltas (the cancels, then
 the new levels), and a book in the middle of one is a book nobody quoted.
-So a book is offered at the end of a burst of frames: while another message
-of the actor's own waits in its mailbox, each frame's book is held (the
+So a book is offered at the end of a burst of frames: while more frames of
+the same read follow, or another message of the actor's own waits in its
+mailbox, each frame's book is held (the
 latest per market; one replacing an older held book counts as
 ``updates.coalesced``, or as ``updates.conflated`` if the market has a book
-in flight anyway), and everything held is offered once a frame finds the
+in flight anyway), and everything held is offered once the last frame of a read finds the
 mailbox empty, but at most ``BURST_MAX_FRAMES`` (256) held frames or
 ``BURST_MAX_S`` (10 ms, on the injected clock) after the first held frame:
 a never-empty mailbox delays a book, it cannot starve the consumer (the clock is
@@ -87,12 +88,13 @@ from actors.feed._connection import (
     Connected,
     Disconnected,
     FeedConnection,
-    FrameReceived,
+    FramesRead,
     Tick,
 )
 from actors.feed._delivery import Delivery
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 from actors.messages import BookConsumed, BookStale, EventsListed
+from actors.venues import Frame
 from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
 
 BURST_MAX_FRAMES = 256
@@ -109,7 +111,7 @@ _RUNTIME_QUEUED_AT_MOST = 2
 """The runtime queues at most one summary request and one stop for an actor: more
 envelopes than that waiting means a message of the feed's own is among them."""
 
-_KEEPS_A_BURST = frozenset({FrameReceived, BookConsumed})
+_KEEPS_A_BURST = frozenset({FramesRead, BookConsumed})
 """Messages handled without first offering the held books (see the module docstring)."""
 
 
@@ -147,6 +149,7 @@ class FeedActor(SupervisedActor):
         self._listed_due = False  # not yet delivered to the consumer's current incarnation
         self._burst_frames = 0  # frames whose book is held; 0 while nothing is held
         self._burst_since = 0.0  # when the first of them was held
+        self._frames_handled = 0  # of those the connection read (see _backlog)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -174,7 +177,7 @@ class FeedActor(SupervisedActor):
             clock=self.clock,
             rng=random.Random(self.rng.random()),
             report=report,
-            backlog=self.actor_inbox.qsize,  # type: ignore[attr-defined]
+            backlog=self._backlog,
         )
         self._loop = TrioLoop(
             f"{self.name}-io", on_error=lambda exc: report(LoopFailed(exc)), clock=self.clock
@@ -202,7 +205,7 @@ class FeedActor(SupervisedActor):
 
     def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
         return {
-            FrameReceived: self._on_frame,
+            FramesRead: self._on_frames,
             BookConsumed: self._on_consumed,
             Tick: self._on_tick,
             Connected: self._on_connected,
@@ -224,31 +227,48 @@ class FeedActor(SupervisedActor):
             self._release()  # whatever this message does comes after the books it followed
         return super().on_receive(message)
 
-    def _on_frame(self, message: FrameReceived) -> None:
-        if message.connection != self._connection:
-            self._late_messages += 1  # read before its connection ended
-        else:
-            books = self._books  # the hot path: no tuple, one check
-            assert books is not None, "on_start has run"
-            effects = books.on_frame(message.frame, message.received_at)
-            if len(effects) == 1 and type(publish := effects[0]) is Publish:
-                self._hold(publish)  # the hot path: one book from one delta
-            elif effects:
-                self._carry_out(effects, hold=True)
-        if self._burst_frames and not self._burst_goes_on():
-            self._release()
+    def _backlog(self) -> int:
+        """Frames read and not yet handled (called on the loop's thread: each counter
+        has one writer, so the difference is never torn)."""
+        io = self._io
+        return 0 if io is None else io.frames_reported - self._frames_handled
 
-    def _burst_goes_on(self) -> bool:
-        """Whether to keep holding: more frames wait and the burst is within its bounds."""
+    def _on_frames(self, message: FramesRead) -> None:
+        frames = message.frames
+        if message.connection != self._connection:
+            self._late_messages += len(frames)  # read before its connection ended
+        else:
+            received_at, last = message.received_at, len(frames) - 1
+            for i, frame in enumerate(frames):
+                self._apply(frame, received_at)
+                if self._burst_frames and not self._burst_goes_on(more_read=i < last):
+                    self._release()
+        self._frames_handled += len(frames)
+
+    def _apply(self, frame: Frame, received_at: float) -> None:
+        """One frame into the books; its book held as part of the burst."""
+        books = self._books  # the hot path: no tuple, one check
+        assert books is not None, "on_start has run"
+        effects = books.on_frame(frame, received_at)
+        if len(effects) == 1 and type(publish := effects[0]) is Publish:
+            self._hold(publish)  # the hot path: one book from one delta
+        elif effects:
+            self._carry_out(effects, hold=True)
+
+    def _burst_goes_on(self, *, more_read: bool) -> bool:
+        """Whether to keep holding: more frames follow (in this read, ``more_read``, or
+        waiting in the mailbox) and the burst is within its bounds."""
         held = self._burst_frames
         if held >= BURST_MAX_FRAMES:
             return False
         clock_read = not held % BURST_CLOCK_EVERY
         if clock_read and self.clock.monotonic() - self._burst_since >= BURST_MAX_S:
             return False
+        if more_read:
+            return True
         inbox = self.actor_inbox
         # The deque's length without the queue's lock: a hint is enough here, and
-        # taking the lock on every frame contends with the thread that sends them.
+        # taking the lock on every read contends with the thread that sends them.
         waiting = len(inbox.queue)  # type: ignore[attr-defined]
         # The runtime's own envelopes are not frames: holding a book for a summary
         # request would leave it unoffered until the next message (a tick away).

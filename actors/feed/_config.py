@@ -113,7 +113,7 @@ class FeedConfig:
     - ``connect_timeout_s``, ``close_timeout_s``, ``rest_timeout_s``: deadlines of
       the websocket handshake, its closing handshake and the market listing.
     - ``max_backlog_frames``: backpressure. While the feed actor has more than
-      this many messages waiting, the loop stops reading the socket (TCP flow
+      this many frames read and not yet handled, the loop stops reading the socket (TCP flow
       control then pushes back on the venue; a venue that drops slow clients
       makes the feed reconnect and resync from fresh snapshots). Bounds the
       feed's mailbox, and so how stale a book can get behind a backlog.

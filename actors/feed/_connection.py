@@ -11,13 +11,15 @@ the tickers, their events (None: every market its own single event) and the
 grids of the markets the listing describes (the others keep the config's
 ``ticks`` or the default grid).  It then connects (the upgrade carrying the
 protocol's :meth:`~actors.venues.MarketDataProtocol.handshake_headers`),
-parses every frame it reads with the protocol, checking prices against each
-market's grid, and ``report``\ s to the actor, in order:
+reads the socket a whole buffer at a time (:mod:`actors.feed._socket`), parses
+every frame of a read with the protocol, checking prices against each market's
+grid, and ``report``\ s to the actor, in order:
 
 - :class:`ConnectAttemptFailed` when a connection could not be made;
 - :class:`Connected` (with a connection number, the tickers and the
   :class:`~actors.messages.EventsListed` of this session) when one is up;
-- :class:`FrameReceived` for each frame, stamped with the actor's clock;
+- :class:`FramesRead` for each read's frames (one hand-off per wake-up, not
+  per frame), stamped with the actor's clock;
 - :class:`Disconnected` when it ends: closed by the venue, failed, or declared
   dead because a websocket ping went unanswered (see below);
 - :class:`Tick` every ``tick_interval_s``, connected or not.
@@ -29,7 +31,7 @@ silence_timeout_s`` after the session started or after the last pong.  When
 it passes the session ends, reported as ``silence: a ping went unanswered for
 …s``.  Data frames do not count: a quiet market sends nothing for as long as
 it likes, and Kalshi sends no JSON heartbeats (its own pings, which
-trio-websocket answers for us, are not visible here).  While reading is
+the socket answers as it reads them, are not visible here).  While reading is
 paused for backpressure, pongs queue behind unread frames, so the deadline is
 held at least ``silence_timeout_s`` ahead: the venue is not judged by what we
 have not read.  No cancel scope is opened per frame.
@@ -40,15 +42,12 @@ deadlines on the same clock. Under a :class:`~supervision.ManualClock` every
 wait here (the ping interval, the pong deadline, the backpressure poll) ends
 only when the test advances it.
 
-A session ends by cancelling the nursery trio-websocket's reader task runs in
-(ours, not the library's: with ``open_websocket_url`` a reader blocked handing
-a message to a feed that had stopped reading kept the session from ever ending,
-found at 5,000 markets) and closing the TCP stream, without a websocket closing
-handshake, for two reasons found with trio-websocket 0.12: when the venue
-closed first, its ``aclose`` returns early and leaks the socket; and a ping
-arriving while our close frame is out kills its reader task (wsproto refuses
-to send the pong in the closing state), after which the closing handshake
-hung.  A socket we leave is dead or silent to us anyway.
+A session ends by closing the TCP stream, without a websocket closing
+handshake: a socket we leave is dead or silent to us anyway, and the handshake
+is where trio-websocket 0.12 hung (a ping arriving while our close frame was
+out).  The socket starts no task of its own, so nothing it does can outlive the
+session (with trio-websocket, a reader blocked handing a message to a feed that
+had stopped reading kept a session from ever ending, found at 5,000 markets).
 
 It sends what the actor asks with :meth:`FeedConnection.send`, which names the
 connection the command was meant for: a command for a connection that has
@@ -69,16 +68,11 @@ from typing import Any
 import attrs
 import httpx
 import trio
-from trio_websocket import (
-    ConnectionClosed,
-    HandshakeError,
-    WebSocketConnection,
-    connect_websocket_url,
-)
 
 from actors import _checks
 from actors.domain import Event
 from actors.feed._config import FeedConfig
+from actors.feed._socket import FrameSocket, HandshakeRefused, SocketClosed, open_frame_socket
 from actors.messages import EventsListed, MarketInfo
 from actors.money import LotSize
 from actors.venues import Frame, StreamSession
@@ -91,7 +85,7 @@ __all__ = [
     "Connected",
     "Disconnected",
     "FeedConnection",
-    "FrameReceived",
+    "FramesRead",
     "MarketListError",
     "Tick",
 ]
@@ -128,10 +122,12 @@ class ConnectAttemptFailed:
     retry_in: float
 
 
-@attrs.frozen
-class FrameReceived:
+@attrs.frozen(eq=False)
+class FramesRead:
+    """The frames of one read of the socket, in order, stamped when it was read."""
+
     connection: int
-    frame: Frame
+    frames: list[Frame]
     received_at: float
 
 
@@ -142,7 +138,7 @@ class Tick:
 
 _NETWORK_ERRORS = (
     OSError,
-    HandshakeError,
+    HandshakeRefused,
     httpx.HTTPError,
     MarketListError,
     trio.BrokenResourceError,
@@ -167,8 +163,8 @@ class FeedConnection:
         report: Callable[[Any], None],
         backlog: Callable[[], int] = lambda: 0,
     ) -> None:
-        """``backlog()`` is how many messages the feed actor has not handled yet
-        (its mailbox depth); reading pauses while it exceeds ``max_backlog_frames``."""
+        """``backlog()`` is how many of the frames reported the feed actor has not
+        handled yet; reading pauses while it exceeds ``max_backlog_frames``."""
         self.config = config
         self._backlog = backlog
         self._clock = clock
@@ -179,6 +175,7 @@ class FeedConnection:
         self._outbox: trio.MemorySendChannel[tuple[str, float]] | None = None
         self._session_scope: trio.CancelScope | None = None
         self._end_reason = ""
+        self.frames_reported = 0  # written on the loop's thread only (see FeedActor._backlog)
 
     # -- called on the loop thread (through TrioLoop.call) ------------------------
 
@@ -220,56 +217,27 @@ class FeedConnection:
             tickers, listed = await self._list_markets()
         except _NETWORK_ERRORS as error:
             return False, f"{type(error).__name__}: {error}"
-        # trio-websocket's reader task runs in this nursery, not in one of the
-        # library's: cancelling it ends the reader even while it is blocked handing
-        # a message to us (see the module docstring). What the reader raises (a
-        # refused handshake) comes out of the nursery as a group.
-        up: list[bool] = []
-        try:
-            async with trio.open_nursery() as socket_nursery:
-                return await self._connect_and_serve(socket_nursery, tickers, listed, up)
-        except BaseExceptionGroup as group:
-            failures, others = group.split((ConnectionClosed, *_NETWORK_ERRORS))
-            if others is not None or failures is None:
-                raise
-            first = _first_leaf(failures)
-            if isinstance(first, ConnectionClosed):
-                return bool(up), f"closed: {first.reason}"
-            return bool(up), f"{type(first).__name__}: {first}"
-        raise AssertionError("unreachable: the nursery's body returns")  # pragma: no cover
-
-    async def _connect_and_serve(
-        self,
-        socket_nursery: trio.Nursery,
-        tickers: tuple[str, ...],
-        listed: EventsListed,
-        up: list[bool],
-    ) -> tuple[bool, str]:
-        """Hand-shake in ``socket_nursery`` and serve the session; appends to ``up``
-        once the connection is up."""
-        ws: WebSocketConnection | None = None
         headers = self.config.market_data.handshake_headers()
         try:
             with trio.fail_after(self.config.connect_timeout_s):
-                ws = await connect_websocket_url(
-                    socket_nursery,
-                    self.config.ws_url,
-                    extra_headers=[(name.encode(), value.encode()) for name, value in headers],
-                )
-            up.append(True)
-            return True, await self._serve(ws, tickers, listed)
+                socket = await open_frame_socket(self.config.ws_url, headers)
         except trio.TooSlowError:
             return False, f"ConnectionTimeout: no handshake in {self.config.connect_timeout_s}s"
-        except ConnectionClosed as closed:
-            return ws is not None, f"closed: {closed.reason}"
+        except SocketClosed as closed:
+            return False, f"closed: {closed.reason}"
         except _NETWORK_ERRORS as error:
-            return ws is not None, f"{type(error).__name__}: {error}"
+            return False, f"{type(error).__name__}: {error}"
+        try:
+            return True, await self._serve(socket, tickers, listed)
+        except BaseExceptionGroup as group:  # a failed write or ping, from the session's nursery
+            failures, others = group.split((SocketClosed, *_NETWORK_ERRORS))
+            if others is not None or failures is None:
+                raise
+            return True, _reason(_first_leaf(failures))
         finally:
             self._outbox = None
-            socket_nursery.cancel_scope.cancel()
-            if ws is not None:
-                with trio.CancelScope(shield=True):
-                    await ws._stream.aclose()  # abort, never hand-shake: see below
+            with trio.CancelScope(shield=True):
+                await socket.abort()  # never a closing handshake: see the module docstring
 
     async def _list_markets(self) -> tuple[tuple[str, ...], EventsListed]:
         """The markets to follow and what the strategy is told of them (see the module
@@ -315,7 +283,7 @@ class FeedConnection:
         return EventsListed((*events, *singles), markets)
 
     async def _serve(
-        self, ws: WebSocketConnection, tickers: tuple[str, ...], listed: EventsListed
+        self, socket: FrameSocket, tickers: tuple[str, ...], listed: EventsListed
     ) -> str:
         self._connection += 1
         connection = self._connection
@@ -327,9 +295,9 @@ class FeedConnection:
             self._outbox, self._session_scope = outbox, nursery.cancel_scope
             nursery.cancel_scope.deadline = trio.current_time() + self._liveness_window()
             self._report(Connected(connection, tickers, listed))
-            nursery.start_soon(self._write, ws, commands, nursery, stream)
-            nursery.start_soon(self._keepalive, ws)
-            self._end_reason = await self._read(ws, connection, stream)
+            nursery.start_soon(self._write, socket, commands, nursery, stream)
+            nursery.start_soon(self._keepalive, socket)
+            self._end_reason = await self._read(socket, connection, stream)
             nursery.cancel_scope.cancel()
         self._session_scope = None
         return self._end_reason
@@ -345,7 +313,7 @@ class FeedConnection:
         if self._session_scope is not None:
             self._session_scope.cancel()
 
-    async def _keepalive(self, ws: WebSocketConnection) -> None:
+    async def _keepalive(self, socket: FrameSocket) -> None:
         """Ping every ``ping_interval_s`` (after the venue's keep-alive text, if it wants
         one); each pong moves the session's deadline on."""
         keepalive = self.config.market_data.keepalive_text()
@@ -355,26 +323,32 @@ class FeedConnection:
             sent += 1
             try:
                 if keepalive is not None:
-                    await ws.send_message(keepalive)
-                await ws.ping(sent.to_bytes(8, "big"))  # returns when its pong arrives
-            except ConnectionClosed:
+                    await socket.send_text(keepalive)
+                await socket.ping(sent.to_bytes(8, "big"))  # returns when its pong was read
+            except SocketClosed:
                 return  # the reader sees it too and ends the session
             if self._session_scope is not None:
                 self._session_scope.deadline = trio.current_time() + self._liveness_window()
 
-    async def _read(self, ws: WebSocketConnection, connection: int, stream: StreamSession) -> str:
+    async def _read(self, socket: FrameSocket, connection: int, stream: StreamSession) -> str:
+        """Read until the socket closes, reporting each read's frames as one
+        :class:`FramesRead` (one hand-off per wake-up, not per frame)."""
         parse = stream.parse
         while True:
             while self._backlog() > self.config.max_backlog_frames:
                 self._hold_deadline()
                 await trio.sleep(0.001)  # backpressure; the venue is not silent, we are busy
             try:
-                message = await ws.get_message()
-            except ConnectionClosed as closed:
-                return f"closed by the venue: {closed.reason}"
+                messages = await socket.receive_batch()
+            except SocketClosed as closed:
+                return f"closed: {closed.reason}"
             received_at = self._clock.monotonic()
-            for frame in parse(message):
-                self._report(FrameReceived(connection, frame, received_at))
+            frames: list[Frame] = []
+            for message in messages:
+                frames += parse(message)
+            if frames:
+                self.frames_reported += len(frames)
+                self._report(FramesRead(connection, frames, received_at))
 
     def _hold_deadline(self) -> None:
         """While we do not read, pongs wait behind unread frames: keep the deadline at
@@ -386,31 +360,38 @@ class FeedConnection:
 
     async def _write(
         self,
-        ws: WebSocketConnection,
+        socket: FrameSocket,
         commands: trio.MemoryReceiveChannel[tuple[str, float]],
         nursery: trio.Nursery,
         stream: StreamSession,
     ) -> None:
         async for text, delay in commands:
             if delay > 0:
-                nursery.start_soon(self._send_later, ws, stream, text, delay)
-            elif not await self._send_now(ws, stream, text):
+                nursery.start_soon(self._send_later, socket, stream, text, delay)
+            elif not await self._send_now(socket, stream, text):
                 return
 
     async def _send_later(
-        self, ws: WebSocketConnection, stream: StreamSession, text: str, delay: float
+        self, socket: FrameSocket, stream: StreamSession, text: str, delay: float
     ) -> None:
         await trio.sleep(delay)
-        await self._send_now(ws, stream, text)
+        await self._send_now(socket, stream, text)
 
-    async def _send_now(self, ws: WebSocketConnection, stream: StreamSession, text: str) -> bool:
+    async def _send_now(self, socket: FrameSocket, stream: StreamSession, text: str) -> bool:
         """Send what the session makes of ``text`` (nothing, if it says so); False once
         the socket is closed (the reader sees that too and ends the session)."""
         wire = stream.outgoing(text)
         if wire is None:
             return True
         try:
-            await ws.send_message(wire)
-        except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+            await socket.send_text(wire)
+        except (SocketClosed, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True
+
+
+def _reason(error: BaseException) -> str:
+    """Why a session ended, from what ended it."""
+    if isinstance(error, SocketClosed):
+        return f"closed: {error.reason}"
+    return f"{type(error).__name__}: {error}"

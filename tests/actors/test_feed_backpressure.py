@@ -9,7 +9,7 @@ import trio
 import trio.testing
 
 from actors.feed import FeedConfig
-from actors.feed._connection import FeedConnection, FrameReceived
+from actors.feed._connection import FeedConnection, FramesRead
 from actors.venues import PriceGrids
 from actors.venues.kalshi import KALSHI_MARKET_DATA
 from supervision import ManualClock
@@ -25,10 +25,10 @@ class FakeSocket:
     def __init__(self) -> None:
         self.reads = 0
 
-    async def get_message(self) -> str:
+    async def receive_batch(self) -> list[str]:
         self.reads += 1
         await trio.sleep(0)
-        return HEARTBEAT
+        return [HEARTBEAT]
 
 
 async def test_reading_pauses_while_the_actor_backlog_exceeds_the_limit() -> None:
@@ -55,7 +55,7 @@ async def test_reading_pauses_while_the_actor_backlog_exceeds_the_limit() -> Non
             while len(reported) < 3:
                 await trio.sleep(0.001)
         assert socket.reads >= 3
-        assert all(isinstance(message, FrameReceived) for message in reported)
+        assert all(isinstance(message, FramesRead) for message in reported)
 
         backlog[0] = 2_001
         await trio.sleep(0.01)

@@ -21,8 +21,9 @@ import pytest
 
 from actors.feed import FeedActor
 from actors.feed._actor import BURST_CLOCK_EVERY, BURST_MAX_FRAMES
-from actors.feed._connection import FrameReceived
+from actors.feed._connection import FramesRead
 from actors.messages import BookUpdate
+from actors.venues import Frame
 from supervision import (
     NO_BACKOFF,
     ChildSpec,
@@ -84,10 +85,10 @@ class SlowFeed(BusyFeed):
         super()._pause(message)
         self._slow = True
 
-    def _on_frame(self, message: FrameReceived) -> None:
+    def _apply(self, frame: Frame, received_at: float) -> None:
         if self._slow:
             self._manual.advance(self.FRAME_TAKES_S)
-        super()._on_frame(message)
+        super()._apply(frame, received_at)
 
 
 class BurstRig(FeedRig):
@@ -98,8 +99,14 @@ class BurstRig(FeedRig):
         self._started = started
 
     def queued(self) -> int:
-        """How many messages wait in the feed's mailbox."""
-        return int(self._started[-1].actor_inbox.qsize())  # type: ignore[attr-defined]
+        """How many frames and other messages wait in the feed's mailbox (the feed
+        reads frames in batches, one message per read of the socket)."""
+        inbox = self._started[-1].actor_inbox
+        with inbox.mutex:  # type: ignore[attr-defined]
+            envelopes = list(inbox.queue)  # type: ignore[attr-defined]
+        return sum(
+            len(e.message.frames) if isinstance(e.message, FramesRead) else 1 for e in envelopes
+        )
 
     def pause(self) -> threading.Event:
         """Block the feed; returns the event that lets it go on."""

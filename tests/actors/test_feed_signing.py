@@ -4,8 +4,6 @@ value reaches a status or a log line."""
 
 from __future__ import annotations
 
-import gc
-import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -35,18 +33,6 @@ def logged() -> Iterator[list[str]]:
     sink = logger.add(lambda message: lines.append(str(message)), format="{message} {extra}")
     yield lines
     logger.remove(sink)
-
-
-@pytest.fixture
-def rejected_handshakes_collected() -> Iterator[None]:
-    """trio-websocket 0.12 leaves the TCP stream of a rejected handshake for the garbage
-    collector (``ConnectionRejected`` is raised in its reader task, which never closes
-    the stream, and ``connect_websocket_url`` never hands it out); collect those
-    here, after the rig stopped, so their ``ResourceWarning`` lands on no other test."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 class LeakySigner:
@@ -80,12 +66,8 @@ def test_an_unsigned_feed_is_refused_and_keeps_retrying(start_rig: StartRig) -> 
     assert rig.updates() == []
 
 
-# The rejected handshakes' streams (see rejected_handshakes_collected) may be collected
-# while the test runs, on any thread.
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("tickers", [(), ("SIM-001",)])  # REST refused; handshake refused
 def test_no_header_value_reaches_the_status_or_the_log(
-    rejected_handshakes_collected: None,
     start_rig: StartRig,
     logged: list[str],
     tickers: tuple[str, ...],

@@ -111,6 +111,7 @@ class _Session:
         self.next_sid = 0
         self.outgoing: list[bytes] = []
         self.wake = trio.Event()
+        self.partial: list[str] = []  # a text message's fragments, until its last one
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -142,7 +143,10 @@ class _Session:
                     self.outgoing.append(self.ws.send(AcceptConnection()))
                     self.wake.set()
                 elif isinstance(event, TextMessage):
-                    self._command(json.loads(event.data))
+                    self.partial.append(event.data)  # wsproto splits a message across reads
+                    if event.message_finished:
+                        self._command(json.loads("".join(self.partial)))
+                        self.partial.clear()
                 elif isinstance(event, Ping):
                     self.outgoing.append(self.ws.send(event.response()))
                     self.wake.set()

@@ -1,0 +1,250 @@
+r"""The feed's websocket: wsproto over a trio stream, read a whole buffer at a time.
+
+trio-websocket (which the rest of warden uses) hands out one message per
+``get_message``: its reader task reads 4 KiB at a time and hands each message
+through a memory channel, a scheduler round trip per message.  At thousands of
+markets that was the feed's ceiling (issue 15: a bare trio-websocket client
+decoded 16-21k frames/s on one core, the same client on wsproto reading 64 KiB
+at a time ~66k per CPU-second).  :class:`FrameSocket` is the same protocol
+engine (wsproto, which trio-websocket itself drives) without the task and the
+channel: :meth:`FrameSocket.receive_batch` reads what the kernel has (up to
+``RECEIVE_BYTES``) and returns every complete text message in it, so the feed
+hands one batch per wake-up to its actor.
+
+Contract:
+
+- :func:`open_frame_socket` connects (TLS for ``wss://``), sends the upgrade
+  with the given headers and returns once the venue accepted it.  A refused
+  upgrade raises :class:`HandshakeRefused` (with the status code; header
+  values, which may be signatures, are never part of it).
+- :meth:`FrameSocket.receive_batch` returns at least one message (text, or
+  binary decoded as UTF-8).  Pings are answered as they are read; a pong
+  completes the :meth:`FrameSocket.ping` waiting for it.  It raises
+  :class:`SocketClosed` when the venue closes (a close frame, or the TCP
+  stream ending), when a message exceeds ``MAX_MESSAGE_BYTES``, or when the
+  venue breaks the protocol; ``trio.BrokenResourceError`` when the stream
+  fails.  Only one task may read.
+- :meth:`FrameSocket.send_text` and :meth:`FrameSocket.ping` may be called by
+  several tasks; writes are serialised.  After the socket closed they raise
+  :class:`SocketClosed`.
+- :meth:`FrameSocket.abort` closes the TCP stream without a closing handshake
+  (see :mod:`actors.feed._connection` for why).  Nothing here starts a task, so
+  nothing outlives the caller's cancel scope.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import trio
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Event,
+    Ping,
+    Pong,
+    RejectConnection,
+    RejectData,
+    Request,
+    TextMessage,
+)
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "RECEIVE_BYTES",
+    "FrameSocket",
+    "HandshakeRefused",
+    "SocketClosed",
+    "open_frame_socket",
+]
+
+RECEIVE_BYTES = 65_536
+"""Bytes asked of the kernel per read: one read holds hundreds of deltas."""
+
+MAX_MESSAGE_BYTES = 16 * 2**20
+"""A message longer than this (a venue gone wrong) closes the socket rather than
+growing without bound."""
+
+
+class SocketClosed(Exception):
+    """The socket is closed; ``reason`` says by whom and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HandshakeRefused(Exception):
+    """The venue answered the upgrade with ``status`` instead of accepting it."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the venue refused the websocket upgrade with HTTP {status}")
+        self.status = status
+
+
+async def open_frame_socket(url: str, headers: Sequence[tuple[str, str]]) -> FrameSocket:
+    """Connect to ``url`` (``ws://`` or ``wss://``) and complete the upgrade; see the
+    module docstring. Raises ``OSError`` (cannot connect), :class:`HandshakeRefused`,
+    :class:`SocketClosed` (closed during the upgrade) or ``ValueError`` (not a
+    websocket URL)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"not a websocket URL: {url!r}")
+    secure = parts.scheme == "wss"
+    port = parts.port or (443 if secure else 80)
+    stream: trio.abc.Stream
+    if secure:
+        stream = await trio.open_ssl_over_tcp_stream(
+            parts.hostname, port, ssl_context=ssl.create_default_context(), https_compatible=True
+        )
+    else:
+        stream = await trio.open_tcp_stream(parts.hostname, port)
+    socket = FrameSocket(stream)
+    try:
+        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        encoded = [(name.encode(), value.encode()) for name, value in headers]
+        await socket._handshake(Request(host=host, target=target, extra_headers=encoded))
+    except BaseException:
+        await socket.abort()
+        raise
+    return socket
+
+
+class FrameSocket:
+    """A client websocket read in batches; see the module docstring."""
+
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        self._stream = stream
+        self._protocol = WSConnection(ConnectionType.CLIENT)
+        self._send_lock = trio.Lock()
+        self._pongs: dict[bytes, trio.Event] = {}
+        self._parts: list[str | bytes] = []
+        self._part_bytes = 0
+        self._closed: str | None = None
+        self._early: list[object] = []
+
+    async def _handshake(self, request: Request) -> None:
+        await self._write(request)
+        while True:
+            events = await self._events()
+            for i, event in enumerate(events):
+                if isinstance(event, AcceptConnection):
+                    self._early = events[i + 1 :]  # messages read with the acceptance
+                    return
+                if isinstance(event, RejectConnection):
+                    raise HandshakeRefused(event.status_code)
+                if isinstance(event, RejectData):
+                    continue  # the refusal's body: the status said it all
+
+    async def receive_batch(self) -> list[str]:
+        """Every complete message of the next read(s), at least one; see the module
+        docstring for what it raises. Messages read before a close frame are returned
+        first; the close is raised by the next call."""
+        messages: list[str] = []
+        while not messages:
+            for event in await self._events():
+                kind = type(event)
+                if kind is TextMessage or kind is BytesMessage:
+                    data = event.data  # type: ignore[attr-defined]
+                    if event.message_finished and not self._parts:  # type: ignore[attr-defined]
+                        messages.append(data if kind is TextMessage else self._text(data))
+                    else:
+                        self._add_part(data)
+                        if event.message_finished:  # type: ignore[attr-defined]
+                            messages.append(self._joined())
+                elif kind is Ping:
+                    await self._write(event.response())  # type: ignore[attr-defined]
+                elif kind is Pong:
+                    waiter = self._pongs.pop(bytes(event.payload), None)  # type: ignore[attr-defined]
+                    if waiter is not None:
+                        waiter.set()
+                elif kind is CloseConnection:
+                    reason = event.reason or ""  # type: ignore[attr-defined]
+                    self._mark_closed(f"code {event.code}" + (f": {reason}" if reason else ""))  # type: ignore[attr-defined]
+                    break
+            if self._closed is not None and not messages:
+                raise SocketClosed(self._closed)
+        return messages
+
+    async def send_text(self, text: str) -> None:
+        """Send one text message; raises :class:`SocketClosed` once closed."""
+        await self._write(TextMessage(data=text))
+
+    async def ping(self, payload: bytes) -> None:
+        """Send a ping and return when its pong has been read (by
+        :meth:`receive_batch`); raises :class:`SocketClosed` once closed."""
+        answered = self._pongs[payload] = trio.Event()
+        await self._write(Ping(payload=payload))
+        await answered.wait()
+        if self._closed is not None:
+            raise SocketClosed(self._closed)
+
+    async def abort(self) -> None:
+        """Close the TCP stream, no closing handshake; idempotent."""
+        if self._closed is None:
+            self._closed = "aborted by us"
+        await self._stream.aclose()
+
+    # -- internals ----------------------------------------------------------------
+
+    async def _events(self) -> list[object]:
+        """The protocol events of the next read."""
+        if self._closed is not None:
+            raise SocketClosed(self._closed)
+        if self._early:
+            early, self._early = self._early, []
+            return early
+        data = bytes(await self._stream.receive_some(RECEIVE_BYTES))
+        if not data:
+            self._close("the TCP stream ended without a close frame")
+        try:
+            self._protocol.receive_data(data)
+            return list(self._protocol.events())
+        except RemoteProtocolError as error:
+            self._close(f"protocol error: {error}")
+        raise AssertionError("unreachable: _close raises")  # pragma: no cover
+
+    async def _write(self, event: Event) -> None:
+        if self._closed is not None:
+            raise SocketClosed(self._closed)
+        try:
+            data = self._protocol.send(event)
+        except LocalProtocolError:  # the venue's close arrived in between
+            raise SocketClosed(self._closed or "closing") from None
+        async with self._send_lock:
+            await self._stream.send_all(data)
+
+    def _add_part(self, data: str | bytes) -> None:
+        self._part_bytes += len(data)
+        if self._part_bytes > MAX_MESSAGE_BYTES:
+            self._close(f"a message exceeded {MAX_MESSAGE_BYTES} bytes")
+        self._parts.append(data)
+
+    def _joined(self) -> str:
+        parts, self._parts, self._part_bytes = self._parts, [], 0
+        if isinstance(parts[0], str):
+            return "".join(parts)  # type: ignore[arg-type]
+        return self._text(b"".join(parts))  # type: ignore[arg-type]
+
+    def _text(self, data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self._close(f"a binary message is not UTF-8 text: {error}")
+        raise AssertionError("unreachable: _close raises")  # pragma: no cover
+
+    def _close(self, reason: str) -> None:
+        self._mark_closed(reason)
+        raise SocketClosed(reason)
+
+    def _mark_closed(self, reason: str) -> None:
+        self._closed = reason
+        for waiter in self._pongs.values():
+            waiter.set()  # a ping waiting for its pong raises SocketClosed
+        self._pongs.clear()
