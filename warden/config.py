@@ -641,7 +641,7 @@ def _loopback_url(url: str) -> bool:
 class FeedSection:
     stale_after_s: float = attrs.field(default=5.0, validator=_positive_s)
     silence_timeout_s: float = attrs.field(default=3.0, validator=_positive_s)
-    ping_interval_s: float = attrs.field(default=5.0, validator=_positive_s)
+    ping_interval_s: float = attrs.field(default=2.0, validator=_positive_s)
     max_overlap: Decimal = attrs.field(
         default=Decimal("0.20"), validator=_overlap_dollars, metadata=_MONEY
     )

@@ -24,7 +24,7 @@ Messages handled:
 - ``Down`` of the consumer (monitored from ``on_start``): what it held is
   re-offered to its next incarnation;
 - from its own loop: ``Connected``, ``Disconnected``, ``ConnectAttemptFailed``,
-  ``FramesRead``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
+  ``FramesRead``, ``StreamConfirmed``, ``Tick`` and ``LoopFailed``.  Loop messages of an ended
   connection are dropped (counted as ``late_messages``).
 
 Dispatch is the runtime's table (:meth:`FeedActor.handlers`); anything else
@@ -39,8 +39,8 @@ incarnation of the consumer; while it cannot be delivered no held-back book
 is flushed either, though a book offered the moment a restarted consumer
 comes up may precede it by a tick), ``BookUpdate`` (at most one unacknowledged per
 market) and ``BookStale`` (once each time a market stops being tradeable: a
-gap, a duplicate or reordered frame, bad data, a disconnect, or no update for
-``stale_after_s``).
+gap, a duplicate or reordered frame, bad data, a disconnect, or a book not
+confirmed current for ``stale_after_s``: see :mod:`actors.feed._books`).
 
 Bursts: a venue re-quotes a market as a burst of deltas (the cancels, then
 the new levels), and a book in the middle of one is a book nobody quoted.
@@ -89,6 +89,7 @@ from actors.feed._connection import (
     Disconnected,
     FeedConnection,
     FramesRead,
+    StreamConfirmed,
     Tick,
 )
 from actors.feed._delivery import Delivery
@@ -206,6 +207,7 @@ class FeedActor(SupervisedActor):
     def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
         return {
             FramesRead: self._on_frames,
+            StreamConfirmed: self._on_stream_confirmed,
             BookConsumed: self._on_consumed,
             Tick: self._on_tick,
             Connected: self._on_connected,
@@ -280,6 +282,10 @@ class FeedActor(SupervisedActor):
         assert delivery is not None, "on_start has run"
         self._burst_frames = 0
         delivery.release()
+
+    def _on_stream_confirmed(self, message: StreamConfirmed) -> None:
+        if message.connection == self._connection:
+            self._state[0].stream_confirmed(message.as_of)
 
     def _on_consumed(self, message: BookConsumed) -> None:
         self._state[1].consumed(message.ticker, message.seq)
@@ -406,7 +412,7 @@ class FeedActor(SupervisedActor):
         books, delivery = self._books, self._delivery
         if books is None or delivery is None:
             return FeedStatus(self.consumer, connection, unknown_messages=self.unknown_messages)
-        now = self.clock.monotonic()
+        now, stream = self.clock.monotonic(), books.stream_current_at
         in_flight, pending = delivery.in_flight, set(delivery.pending)
         markets = {
             ticker: MarketFeedStatus(
@@ -435,4 +441,7 @@ class FeedActor(SupervisedActor):
             unknown_messages=self.unknown_messages,
             venue_lag_s=books.venue_lag.last_s,
             venue_lag_worst_s=books.venue_lag.worst_s,
+            stream_confirmed_age_s=(
+                None if stream is None else round(max(0.0, now - stream), 3)
+            ),
         )

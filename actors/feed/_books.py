@@ -53,10 +53,19 @@ Rules:
   reports as "already subscribed") are unsubscribed
   (``orphan_subscriptions``).
 - A market is *fresh* (tradeable) from its first accepted book until it is
-  discarded, its connection drops, or no frame has updated it for
-  ``stale_after_s``; each end of freshness yields exactly one :class:`GoStale`.
-  A market that went stale for lack of updates keeps its book and is fresh
-  again with its next accepted frame.
+  discarded, its connection drops, or its book has not been *confirmed
+  current* for ``stale_after_s``; each end of freshness yields exactly one
+  :class:`GoStale`.  A book is confirmed current by its own frames and by the
+  stream's: one connection delivers in order, so a frame of any market that
+  the venue sent at time *t* (venue time, corrected for the measured lag; see
+  :mod:`actors.feed._venue_time`) means every frame sent before *t* has been
+  read, and a market with none was unchanged at *t*.  The connection's pongs
+  confirm the stream the same way (:meth:`FeedBooks.stream_confirmed`, as of
+  when the ping was sent), so a quiet market on a quiet venue stays fresh while
+  the socket answers, and every book goes stale together when the stream falls
+  behind or stops.  A market that went stale this way keeps its book and is
+  fresh again (its book published again, as of the confirmation) with its next
+  accepted frame or the stream's next confirmation.
 """
 
 from __future__ import annotations
@@ -167,6 +176,7 @@ class FeedCounts:
     orphan_subscriptions: int = 0
     venue_errors: int = 0
     stale_reported: int = 0
+    confirmed_fresh: int = 0  # stale markets fresh again by the stream's confirmation
     rejected: dict[str, dict[str, int]] = attrs.Factory(dict)
     venue_error_codes: dict[str, int] = attrs.Factory(dict)
 
@@ -218,6 +228,7 @@ class FeedBooks:
         self._next_request_id = 0
         self.venue_lag = VenueLag()
         self.wall_minus_monotonic = 0.0  # set on each connection: received_at -> wall time
+        self.stream_current_at: float | None = None  # the stream is known current up to here
 
     # -- connection events ----------------------------------------------------------
 
@@ -225,6 +236,7 @@ class FeedBooks:
         """A new connection is up: subscribe every market (adding new tickers)."""
         self._forget_subscriptions()
         self.venue_lag.reset()
+        self.stream_current_at = None
         self._retired.clear()  # sids are the connection's: the old ones mean nothing now
         for ticker in tickers:
             if ticker not in self.markets:
@@ -239,6 +251,7 @@ class FeedBooks:
     def disconnected(self, reason: str) -> list[Effect]:
         """The connection is gone: every book is discarded until its new snapshot."""
         self._forget_subscriptions()
+        self.stream_current_at = None
         effects: list[Effect] = []
         for market in self.markets.values():
             effects.extend(self._unfresh(market, f"disconnected: {reason}"))
@@ -246,16 +259,34 @@ class FeedBooks:
             market.request_id = market.resync_request = market.requested_at = None
         return effects
 
+    def stream_confirmed(self, as_of: float) -> None:
+        """The connection proved the stream current up to ``as_of`` (a pong read: every
+        frame sent before the venue answered has been read); see the module docstring."""
+        if self.stream_current_at is None or as_of > self.stream_current_at:
+            self.stream_current_at = as_of
+
     def check_staleness(self, now: float) -> list[Effect]:
-        """Report every fresh market whose last accepted frame is older than ``stale_after_s``;
+        """Report every fresh market not confirmed current for ``stale_after_s``, and
+        publish again every live market the stream has confirmed since it went stale;
         resync every subscription still without a snapshot after ``subscribe_timeout_s``."""
         effects: list[Effect] = []
         waiting = (MarketPhase.SUBSCRIBING, MarketPhase.AWAITING_SNAPSHOT)
+        stream = self.stream_current_at
         for market in list(self.markets.values()):
-            if market.fresh and market.last_update_at is not None:
-                age = now - market.last_update_at
-                if age > self.stale_after_s:
-                    effects.extend(self._unfresh(market, f"no update for {age:.1f}s"))
+            updated = market.last_update_at
+            if market.phase is MarketPhase.LIVE and updated is not None:
+                confirmed = updated if stream is None or stream < updated else stream
+                age = now - confirmed
+                if market.fresh and age > self.stale_after_s:
+                    reason = f"not confirmed current for {age:.1f}s"
+                    own = now - updated
+                    if own > age:
+                        reason += f" (its last update {own:.1f}s ago)"
+                    effects.extend(self._unfresh(market, reason))
+                elif not market.fresh and age <= self.stale_after_s and market.book is not None:
+                    market.fresh = True
+                    self.counts.confirmed_fresh += 1
+                    effects.append(Publish(market.book, confirmed))
             elif market.requested_at is not None and now - market.requested_at > (
                 self.subscribe_timeout_s
             ):
@@ -449,6 +480,9 @@ class FeedBooks:
                 market.resync_request = None
             market.requested_at = None
         market.book, market.last_update_at, market.fresh = book, received_at, True
+        stream = self.stream_current_at
+        if stream is None or received_at > stream:
+            self.stream_current_at = received_at
         self.counts.books_accepted += 1
         return [Publish(book, received_at)]
 

@@ -20,6 +20,7 @@ grid, and ``report``\ s to the actor, in order:
   :class:`~actors.messages.EventsListed` of this session) when one is up;
 - :class:`FramesRead` for each read's frames (one hand-off per wake-up, not
   per frame), stamped with the actor's clock;
+- :class:`StreamConfirmed` for each pong (see Liveness below);
 - :class:`Disconnected` when it ends: closed by the venue, failed, or declared
   dead because a websocket ping went unanswered (see below);
 - :class:`Tick` every ``tick_interval_s``, connected or not.
@@ -87,6 +88,7 @@ __all__ = [
     "FeedConnection",
     "FramesRead",
     "MarketListError",
+    "StreamConfirmed",
     "Tick",
 ]
 
@@ -129,6 +131,15 @@ class FramesRead:
     connection: int
     frames: list[Frame]
     received_at: float
+
+
+@attrs.frozen
+class StreamConfirmed:
+    """A pong was read: every frame the venue sent before it answered the ping sent at
+    ``as_of`` (the actor's clock) has been reported (see :mod:`actors.feed._books`)."""
+
+    connection: int
+    as_of: float
 
 
 @attrs.frozen
@@ -296,7 +307,7 @@ class FeedConnection:
             nursery.cancel_scope.deadline = trio.current_time() + self._liveness_window()
             self._report(Connected(connection, tickers, listed))
             nursery.start_soon(self._write, socket, commands, nursery, stream)
-            nursery.start_soon(self._keepalive, socket)
+            nursery.start_soon(self._keepalive, socket, connection)
             self._end_reason = await self._read(socket, connection, stream)
             nursery.cancel_scope.cancel()
         self._session_scope = None
@@ -313,9 +324,9 @@ class FeedConnection:
         if self._session_scope is not None:
             self._session_scope.cancel()
 
-    async def _keepalive(self, socket: FrameSocket) -> None:
+    async def _keepalive(self, socket: FrameSocket, connection: int) -> None:
         """Ping every ``ping_interval_s`` (after the venue's keep-alive text, if it wants
-        one); each pong moves the session's deadline on."""
+        one); each pong moves the session's deadline on and confirms the stream."""
         keepalive = self.config.market_data.keepalive_text()
         sent = 0
         while True:
@@ -324,11 +335,13 @@ class FeedConnection:
             try:
                 if keepalive is not None:
                     await socket.send_text(keepalive)
+                pinged_at = self._clock.monotonic()
                 await socket.ping(sent.to_bytes(8, "big"))  # returns when its pong was read
             except SocketClosed:
                 return  # the reader sees it too and ends the session
             if self._session_scope is not None:
                 self._session_scope.deadline = trio.current_time() + self._liveness_window()
+            self._report(StreamConfirmed(connection, pinged_at))
 
     async def _read(self, socket: FrameSocket, connection: int, stream: StreamSession) -> str:
         """Read until the socket closes, reporting each read's frames as one

@@ -19,7 +19,10 @@ Contract:
   values, which may be signatures, are never part of it).
 - :meth:`FrameSocket.receive_batch` returns at least one message (text, or
   binary decoded as UTF-8).  Pings are answered as they are read; a pong
-  completes the :meth:`FrameSocket.ping` waiting for it.  It raises
+  completes the :meth:`FrameSocket.ping` waiting for it once the whole read
+  is processed, with no checkpoint before the read's messages are returned, so
+  a caller that hands them on at once hands them on before the pinging task
+  runs (a pong confirms what was read before it).  It raises
   :class:`SocketClosed` when the venue closes (a close frame, or the TCP
   stream ending), when a message exceeds ``MAX_MESSAGE_BYTES``, or when the
   venue breaks the protocol; ``trio.BrokenResourceError`` when the stream
@@ -148,6 +151,7 @@ class FrameSocket:
         first; the close is raised by the next call."""
         messages: list[str] = []
         while not messages:
+            pongs: list[bytes] = []
             for event in await self._events():
                 kind = type(event)
                 if kind is TextMessage or kind is BytesMessage:
@@ -161,13 +165,15 @@ class FrameSocket:
                 elif kind is Ping:
                     await self._write(event.response())  # type: ignore[attr-defined]
                 elif kind is Pong:
-                    waiter = self._pongs.pop(bytes(event.payload), None)  # type: ignore[attr-defined]
-                    if waiter is not None:
-                        waiter.set()
+                    pongs.append(bytes(event.payload))  # type: ignore[attr-defined]
                 elif kind is CloseConnection:
                     reason = event.reason or ""  # type: ignore[attr-defined]
                     self._mark_closed(f"code {event.code}" + (f": {reason}" if reason else ""))  # type: ignore[attr-defined]
                     break
+            for payload in pongs:  # after the read's writes: see the module docstring
+                waiter = self._pongs.pop(payload, None)
+                if waiter is not None:
+                    waiter.set()
             if self._closed is not None and not messages:
                 raise SocketClosed(self._closed)
         return messages

@@ -61,7 +61,9 @@ class FeedStatus:
     of the actor's counters. Before ``on_start`` has built the books, ``connection.state`` is
     ``starting``, ``markets`` is empty and every count is 0. ``venue_lag_s`` is how far
     behind the venue the last time-stamped frame was (``venue_lag_worst_s`` the most
-    on this connection; :mod:`actors.feed._venue_time`), None before the first."""
+    on this connection; :mod:`actors.feed._venue_time`), None before the first.
+    ``stream_confirmed_age_s`` is how long ago the stream was last confirmed current
+    (by a frame or a pong: :mod:`actors.feed._books`), None while nothing has been."""
 
     consumer: str | None
     connection: ConnectionStatus
@@ -73,3 +75,4 @@ class FeedStatus:
     unknown_messages: int = 0
     venue_lag_s: float | None = None
     venue_lag_worst_s: float = 0.0
+    stream_confirmed_age_s: float | None = None

@@ -247,11 +247,11 @@ def test_a_silent_venue_that_answers_pings_stays_connected(start_rig: StartRig) 
 def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
     start_rig: StartRig,
 ) -> None:
-    rig = start_rig(stale_after_s=0.3)
+    rig = start_rig(stale_after_s=0.3, ping_interval_s=60.0)  # no pong confirms the stream
     before = _live(rig)
 
     stale = rig.wait_for_stale()
-    assert "no update" in stale.reason
+    assert "not confirmed current" in stale.reason
     assert rig.status().markets["SIM-001"].stale is True
     assert rig.status().connection.reconnects == 0  # the book stays good, only old
 
@@ -260,6 +260,23 @@ def test_a_market_without_updates_for_the_staleness_window_is_reported_stale(
         ((D("0.40"), D(5)),),
         ((D("0.30"), D(2)),),
     )
+
+
+def test_a_quiet_market_stays_fresh_while_the_venue_answers_pings(
+    start_rig: StartRig,
+) -> None:
+    rig = start_rig(stale_after_s=0.5, ping_interval_s=0.1)
+    _live(rig)
+    # Its own last update is four staleness windows old; pongs confirmed the stream since.
+    eventually(
+        lambda: (rig.status().markets["SIM-001"].last_update_age_s or 0.0) > 2.0,
+        what="the quiet market's book two seconds old",
+    )
+    status = rig.status()
+    assert status.markets["SIM-001"].stale is False
+    assert status.stream_confirmed_age_s is not None
+    assert status.stream_confirmed_age_s < 0.5
+    assert rig.stales() == []
 
 
 def test_a_consumer_that_does_not_ack_gets_one_update_per_market_then_the_latest(

@@ -254,7 +254,7 @@ def test_a_quiet_market_goes_stale_once_and_is_fresh_again_with_its_next_frame()
     assert books.check_staleness(6.0) == []  # last update at 1.0: 5.0 s old, not more
     (stale,) = books.check_staleness(6.5)
     assert isinstance(stale, GoStale)
-    assert stale.reason.startswith("no update for 5.5s")
+    assert stale.reason == "not confirmed current for 5.5s"
     assert books.check_staleness(60.0) == []  # reported once
     (publish,) = books.on_frame(Delta(1, 2, "A", Side.YES, D("0.41"), D(1)), 61.0)
     assert isinstance(publish, Publish)
@@ -372,3 +372,72 @@ def test_already_subscribed_waits_and_the_orphan_subscription_is_unsubscribed() 
     assert books.on_frame(Delta(9, 5, "A", Side.YES, D("0.41"), D(1)), 0.3) == []  # once
     assert (books.counts.orphan_subscriptions, books.counts.retired_frames) == (1, 1)
     assert [c["cmd"] for c in _commands(books.check_staleness(2.5))] == ["subscribe"]
+
+
+def test_a_quiet_market_stays_fresh_while_the_stream_is_confirmed_by_other_markets_frames() -> None:
+    books = _books(stale_after_s=5.0)
+    _both_live(books)
+    for seq, t in enumerate((2.0, 4.0, 6.0, 8.0), start=2):  # only B changes; read in order
+        books.on_frame(Delta(2, seq, "B", Side.YES, D("0.41"), D(1 if seq % 2 == 0 else -1)), t)
+    assert books.check_staleness(12.9) == []  # A unchanged since 1.0, stream current at 8.0
+    assert books.markets["A"].fresh
+    (stale_a, stale_b) = books.check_staleness(13.5)  # the stream quiet for 5.5 s: both
+    assert {s.ticker for s in (stale_a, stale_b) if isinstance(s, GoStale)} == {"A", "B"}
+    assert isinstance(stale_a, GoStale)
+    assert stale_a.reason == "not confirmed current for 5.5s (its last update 12.5s ago)"
+
+
+def test_a_pong_confirms_every_quiet_book_and_brings_a_stale_one_back_with_its_book() -> None:
+    books = _books(stale_after_s=5.0)
+    _live(books)
+    books.stream_confirmed(4.0)  # a pong for a ping sent at 4.0
+    assert books.check_staleness(9.0) == []
+    (stale,) = books.check_staleness(9.5)
+    assert isinstance(stale, GoStale)
+    book = books.markets["A"].book
+
+    books.stream_confirmed(9.4)
+    (publish,) = books.check_staleness(10.0)  # fresh again, its unchanged book published
+    assert isinstance(publish, Publish)
+    assert (publish.book, publish.received_at) == (book, 9.4)
+    assert books.markets["A"].fresh
+    assert books.counts.confirmed_fresh == 1
+    assert books.check_staleness(10.1) == []  # once
+
+
+def test_a_stream_behind_the_venue_confirms_nothing_newer_than_what_it_delivers() -> None:
+    books = _books(stale_after_s=5.0)
+    books.wall_minus_monotonic = 1_000.0  # wall = monotonic + 1000 in this test
+    _both_live(books)
+    stamp = lambda t: int((t + 1_000.0) * 1000)  # noqa: E731 - the venue's ms for our time t
+    books.on_frame(Delta(2, 2, "B", Side.YES, D("0.41"), D(1), venue_ts_ms=stamp(2.0)), 2.0)
+    # B's next frames arrive ever later behind the venue: sent at 3.0, read at 9.0 and on
+    for seq, read in ((3, 9.0), (4, 10.0)):
+        books.on_frame(
+            Delta(
+                2, seq, "B", Side.YES, D("0.41"), D(1 if seq % 2 else -1), venue_ts_ms=stamp(3.0)
+            ),
+            read,
+        )
+    stale = books.check_staleness(10.0)  # current only up to 3.0 by venue time: 7 s old
+    assert {e.ticker for e in stale if isinstance(e, GoStale)} == {"A", "B"}
+
+
+def test_a_disconnect_forgets_the_streams_confirmation() -> None:
+    books = _books(stale_after_s=5.0)
+    _live(books)
+    books.stream_confirmed(4.0)
+    books.disconnected("closed: code 1011")
+    assert books.stream_current_at is None
+    _live(books)  # a new connection: only its own frames and pongs confirm anything
+    assert books.stream_current_at == 1.0
+
+
+def _both_live(books: FeedBooks) -> None:
+    """Connect and bring markets A (sid 1) and B (sid 2) live at 1.0 on one connection."""
+    commands = _commands(books.connected(["A", "B"], now=0.0))
+    for sid, ticker in ((1, "A"), (2, "B")):
+        (subscribe,) = [c for c in commands if c["params"]["market_tickers"] == [ticker]]  # type: ignore[index]
+        books.on_frame(Subscribed(int(subscribe["id"]), "orderbook_delta", sid), 0.0)  # type: ignore[call-overload]
+        snapshot = Snapshot(sid, 1, ticker, ((D("0.40"), D(5)),), ((D("0.50"), D(2)),))
+        assert [type(e) for e in books.on_frame(snapshot, 1.0)] == [Publish]

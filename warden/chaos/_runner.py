@@ -76,7 +76,8 @@ EXIT_HARNESS = 2
 Value = int | float | str | list[str]
 CONFIG: dict[str, dict[str, Value]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
-    "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0},
+    # pings well inside stale_after_s: each pong confirms the quiet markets' books
+    "feed": {"stale_after_s": 3.0, "silence_timeout_s": 2.0, "ping_interval_s": 1.0},
     # money as decimal-dollar strings (exact; docs/money.md)
     "risk": {
         "max_market_exposure": "50.00",

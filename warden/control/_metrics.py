@@ -32,7 +32,8 @@ here, at exposition (Prometheus samples are floats by nature).
 - ``warden_breaker_state{state}``, ``warden_breaker_opened_total``,
   ``warden_halted``, ``warden_ready``
 - ``warden_feed_staleness_seconds{market}``, ``warden_feed_market_stale{market}``,
-  ``warden_feed_venue_lag_seconds`` (the stream's lag behind the venue's time stamps)
+  ``warden_feed_venue_lag_seconds`` (the stream's lag behind the venue's time stamps),
+  ``warden_feed_stream_confirmed_age_seconds`` (since the stream was last confirmed current)
 - ``warden_reservations{state="held"|"in_doubt"}``
 """
 
@@ -221,6 +222,13 @@ def _feed_families(snapshot: ActorSnapshot) -> Iterator[Metric]:
             "How far behind the venue's own time stamps the stream's last stamped frame"
             " was (clock offset measured per connection).",
             feed.venue_lag_s,
+        )
+    if feed.stream_confirmed_age_s is not None:
+        yield GaugeMetricFamily(
+            "warden_feed_stream_confirmed_age_seconds",
+            "How long ago the stream was last confirmed current (a frame or a pong); a"
+            " quiet market's book is as old as this.",
+            feed.stream_confirmed_age_s,
         )
 
 
