@@ -115,6 +115,7 @@ class ExecutionBase(SupervisedActor):
                 reporter=_events.MailboxReporter(self._tell),
                 heard=heard,
                 hear_fills_s=self.config.hear_fills_s,
+                reconciled_point=self.config.reconciled_point,
             )
             self._loop.spawn(_own_client, client)
             if isinstance(client, PrivateChannel):  # else nothing is heard: all by REST
@@ -235,7 +236,9 @@ class ExecutionBase(SupervisedActor):
                 ok=True,
                 open_orders_cancelled=len(result.cancelled),
                 fills_recovered=len(result.fills),
-                positions=_bookkeeping.positions_from(result.fills, result.positions),
+                positions=_bookkeeping.positions_from(
+                    result.fills, result.positions, fills_complete=result.listed_since is None
+                ),
                 fills=result.fills,
             ),
         )

@@ -40,11 +40,19 @@ def reconcile_events(result: ReconcileResult) -> tuple[LedgerEvent, ...]:
 
 
 def positions_from(
-    fills: Iterable[Fill], venue_positions: Iterable[VenuePosition]
+    fills: Iterable[Fill],
+    venue_positions: Iterable[VenuePosition],
+    *,
+    fills_complete: bool = True,
 ) -> tuple[Position, ...]:
     """Positions as the venue holds them: YES/NO counts from the venue's net
     position (it nets pairs at once), cash from the fills (price x count and fees)
-    plus the payout of every pair the venue netted.  All in exact ``Decimal``."""
+    plus the payout of every pair the venue netted.  All in exact ``Decimal``.
+
+    Without ``fills_complete`` (reconciliation listed only the recent fills:
+    :attr:`ReconcileResult.listed_since`) the fills say nothing of what a position
+    cost, so every cash is 0: "nothing known", which risk costs at the worst
+    (:meth:`~actors.risk.Holding.seeded`) where it adopts the venue's position."""
     zero = Decimal(0)
     cash: dict[str, Decimal] = {}
     payouts: dict[str, Decimal] = {}
@@ -65,8 +73,8 @@ def positions_from(
     for ticker in sorted(set(cash) | {t for t, n in net.items() if n}):
         held = bought.get(ticker, {Side.YES: zero, Side.NO: zero})
         position = net.get(ticker)
-        if position is None:
-            position = EXACT.subtract(held[Side.YES], held[Side.NO])
+        if position is None:  # the venue lists none: what the fills add up to (if all)
+            position = EXACT.subtract(held[Side.YES], held[Side.NO]) if fills_complete else zero
         yes, no = max(position, zero), max(EXACT.minus(position), zero)
         netted_pairs = max(zero, EXACT.subtract(held[Side.YES], yes))
         payout = payouts.get(ticker, ONE)
@@ -76,7 +84,7 @@ def positions_from(
                 ticker,
                 yes_count=yes,
                 no_count=no,
-                cash=EXACT.add(cash.get(ticker, zero), settled),
+                cash=EXACT.add(cash.get(ticker, zero), settled) if fills_complete else zero,
                 payout=payout,
             )
         )

@@ -10,7 +10,7 @@ prices integer cents.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -130,6 +130,11 @@ class ExecutionConfig:
     - ``hear_fills_s``: how long a filled order's fills may take to add up on the
       venue's private channel (when it has one and it is up) before they are
       listed from the venue instead; they normally arrive with the order's answer.
+    - ``reconciled_point``: reads when the ledger last recorded a completed
+      reconciliation (Unix seconds, None: never), e.g.
+      :func:`actors.persistence.reconciled_point`; reconciliation lists the
+      venue's fills and finished orders from there, less a margin (see
+      :mod:`actors.execution._workflows`). None: it lists everything.
     """
 
     rest_url: str = attrs.field(validator=url("http", "https"))
@@ -165,3 +170,6 @@ class ExecutionConfig:
     dry_run: bool = attrs.field(default=False, validator=flag())
     hear_fills_s: float = attrs.field(default=1.0, validator=_positive_seconds)
     venue: TradingVenue = attrs.field(default=KALSHI_TRADING, eq=False)
+    reconciled_point: Callable[[], float | None] | None = attrs.field(
+        default=None, eq=False, validator=attrs.validators.optional(attrs.validators.is_callable())
+    )

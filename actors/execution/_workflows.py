@@ -22,7 +22,15 @@ plain values (the actor's loop tasks tell them back to it).  Retry rules:
   found after the fact (in-doubt resolution, ledger repair) and at
   reconciliation;
 - a 429 holds the endpoint back for its Retry-After (in the client's rate
-  limiter) before the next attempt.
+  limiter) before the next attempt;
+- reconciliation lists the venue's fills and orders from the last reconciled
+  point the ledger holds (``reconciled_point``: when the last completed
+  reconciliation was recorded) less :data:`RECONCILE_MARGIN_S`, everything when
+  there is none (a new ledger) or it cannot be read; open orders are always
+  listed in full. What is listed again is a no-op in the ledger (fills by fill
+  id, orders by client order id). Every order the ledger may still hold open
+  was placed after that point: execution places none before its reconciliation
+  is recorded, and reconciles again (for a new risk) only with none in flight.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import Protocol, TypeVar
 
 import attrs
 import trio
+from loguru import logger
 
 from actors.domain import Fill, OrderIntent, Side
 from actors.errors import (
@@ -52,6 +61,7 @@ from actors.money import EXACT, PriceGrid
 from actors.venues import TradingClient, VenueOrder, VenuePosition
 
 __all__ = [
+    "RECONCILE_MARGIN_S",
     "LegResult",
     "ReconcileResult",
     "Reporter",
@@ -61,6 +71,19 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+RECONCILE_MARGIN_S = 300.0
+"""Seconds before the last reconciled point that reconciliation lists fills and orders from.
+
+The point is the ledger's clock when the last reconciliation's Record committed;
+a fill is stamped by the venue's clock, and a venue may publish a fill in its
+list some time after it happened. The margin covers both: the two clocks
+disagreeing by up to this much (NTP keeps them within a second; a venue's stamp
+may be its matching engine's), a fill listed late, and the time the last
+reconciliation itself took between listing the fills and committing them (a
+fill another client of the account made in between). Too wide costs only
+fills listed twice (no-ops in the ledger); too narrow would lose a fill, so it
+is minutes, not seconds."""
 
 
 class Reporter(Protocol):
@@ -112,6 +135,7 @@ class ReconcileResult:
     positions: tuple[VenuePosition, ...]
     grids: Mapping[str, PriceGrid] = attrs.field(factory=dict)
     complete_since: str | None = None  # the venue's lists hold nothing older than this
+    listed_since: float | None = None  # fills and orders listed from (Unix s); None: all
 
 
 class Workflows:
@@ -127,11 +151,17 @@ class Workflows:
         reporter: Reporter,
         heard: Heard | None = None,
         hear_fills_s: float = 1.0,
+        reconciled_point: Callable[[], float | None] | None = None,
     ) -> None:
         """``heard``: what the venue's private channel said (none: a channel never up,
         so lookups page and fills are listed); ``hear_fills_s``: how long an order's
-        fills may take to add up on the channel before they are listed instead."""
+        fills may take to add up on the channel before they are listed instead;
+        ``reconciled_point``: when the ledger last recorded a completed
+        reconciliation (Unix seconds, None: never; e.g.
+        :func:`actors.persistence.reconciled_point`), read in a worker thread at
+        each reconciliation (none given: every fill is listed)."""
         self.client = client
+        self.reconciled_point = reconciled_point
         self.retry = retry
         self.resolve_retry = resolve_retry
         self.rng = rng
@@ -350,17 +380,42 @@ class Workflows:
 
     async def reconcile(self, *, cancel: bool) -> ReconcileResult:
         """One reconciliation attempt: read the markets' price grids, cancel resting
-        orders (if ``cancel``), then read every order, fill and position, and since
-        when the venue's lists are complete. Any venue error ends the attempt (raised)."""
+        orders (if ``cancel``), then read the orders and fills since
+        :meth:`listed_from` (with every open order and those just cancelled), every
+        position, and since when the venue's lists are complete. Any venue error
+        ends the attempt (raised)."""
         grids = await self.reported(self.client.list_markets())
         cancelled = await self.cancel_resting(persist=False) if cancel else ()
-        orders = await self.reported(self.client.list_orders())
-        fills = await self.reported(self.client.list_fills())
+        from_point = await self.listed_from()
+        orders = await self.reported(self.client.list_orders(since=from_point))
+        if from_point is not None:  # open orders in full, however old
+            resting = await self.reported(self.client.list_orders(status="resting"))
+            orders = _by_order_id((*cancelled, *resting, *orders))
+        fills = await self.reported(self.client.list_fills(since=from_point))
         positions = await self.reported(self.client.list_positions())
         since = await self.reported(self.client.lists_complete_since())
         return ReconcileResult(
-            cancelled, tuple(orders), tuple(fills), tuple(positions), grids, since
+            cancelled, tuple(orders), tuple(fills), tuple(positions), grids, since, from_point
         )
+
+    async def listed_from(self) -> float | None:
+        """Where reconciliation lists fills and orders from: the ledger's last
+        reconciled point less :data:`RECONCILE_MARGIN_S`, or None (everything) when
+        there is no point or it cannot be read (logged: listing everything is slow,
+        never wrong)."""
+        source = self.reconciled_point
+        if source is None:
+            return None
+        try:
+            point = await trio.to_thread.run_sync(source)
+        except Exception as error:  # noqa: BLE001 - any failure to read: list everything
+            logger.bind(event="reconciled_point_unread").warning(
+                "last reconciled point unreadable ({}: {}); listing every fill and order",
+                type(error).__name__,
+                error,
+            )
+            return None
+        return None if point is None else point - RECONCILE_MARGIN_S
 
     # -- retry plumbing ----------------------------------------------------------------------
 
@@ -387,6 +442,15 @@ class Workflows:
             self.reporter.count(CountName.RETRIES)
             # after a 429 the client's limiter already holds the endpoint for Retry-After
             await trio.sleep(0 if limited else self.resolve_retry.delay(attempts - 1, self.rng))
+
+
+def _by_order_id(orders: Iterable[VenueOrder]) -> list[VenueOrder]:
+    """Each venue order once, the last listed of it kept (the latest view), in the
+    order first listed."""
+    latest: dict[str, VenueOrder] = {}
+    for order in orders:
+        latest[order.order_id] = order
+    return list(latest.values())
 
 
 def limit_below(best: Decimal, slippage: Decimal, grid: PriceGrid) -> Decimal:

@@ -34,7 +34,12 @@ from actors.persistence._records import (
     ReservationRecord,
     WriteResult,
 )
-from actors.persistence._recovery import open_reservations, recorded_events, recorded_fills
+from actors.persistence._recovery import (
+    open_reservations,
+    reconciled_point,
+    recorded_events,
+    recorded_fills,
+)
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
 from actors.persistence._status import PersistenceStatus
 
@@ -61,6 +66,7 @@ __all__ = [
     "decode_event",
     "encode_event",
     "open_reservations",
+    "reconciled_point",
     "recorded_events",
     "recorded_fills",
     "standing_halt",

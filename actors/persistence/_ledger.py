@@ -498,6 +498,20 @@ class Ledger:
         rows = self._rows("read audit", "SELECT * FROM audit ORDER BY id")
         return tuple(_rows.audit_record(row) for row in rows)
 
+    def last_reconciled_at(self) -> float | None:
+        """When the last venue reconciliation was committed: the ``committed_at``
+        (the writer's wall clock, Unix seconds) of the newest Record journaling a
+        ``VenueReconciled`` (always journaled: it is written with the fills the
+        venue listed, in one transaction), or None if no reconciliation ever was.
+        Reads the journal newest first, so it costs the events since then, not the
+        ledger's history."""
+        rows = self._rows(
+            "read last reconciliation",
+            "SELECT records.committed_at FROM events JOIN records ON records.id = events.record_id"
+            " WHERE events.kind = 'venue_reconciled' ORDER BY events.id DESC LIMIT 1",
+        )
+        return float(rows[0][0]) if rows else None
+
 
 def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:
     """Add ``tally`` to ``day``'s row: integer tallies in SQL, exact amounts in Python

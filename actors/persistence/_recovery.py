@@ -69,3 +69,15 @@ def recorded_events(path: Path) -> tuple[Event, ...]:
             latest.append(event)
         claimed |= unclaimed
     return tuple(reversed(latest))
+
+
+def reconciled_point(path: Path) -> float | None:
+    """When the ledger at ``path`` last recorded a completed venue reconciliation
+    (:meth:`Ledger.last_reconciled_at`, Unix seconds on the writer's clock), or None
+    (no ledger yet, or never reconciled): execution's next reconciliation lists the
+    venue's fills from there (less a margin) instead of from the beginning. Raises
+    :class:`~actors.errors.LedgerError` when the ledger exists but cannot be read."""
+    if not path.exists():
+        return None
+    with Ledger.open_read_only(path) as ledger:
+        return ledger.last_reconciled_at()

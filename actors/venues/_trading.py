@@ -258,8 +258,16 @@ class TradingClient(Protocol):
         ...
 
     async def list_orders(
-        self, *, client_order_id: str | None = None, status: str | None = None
-    ) -> list[VenueOrder]: ...
+        self,
+        *,
+        client_order_id: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
+    ) -> list[VenueOrder]:
+        """Every order (all pages), optionally of one ``client_order_id`` and
+        ``status``; with ``since`` (Unix seconds) only those placed at or after it, as
+        far as the venue can filter (as :meth:`list_fills`: more, never fewer)."""
+        ...
 
     async def get_order(self, order_id: str) -> VenueOrder: ...
 
@@ -268,7 +276,14 @@ class TradingClient(Protocol):
         longer resting)."""
         ...
 
-    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]: ...
+    async def list_fills(
+        self, *, order_id: str | None = None, since: float | None = None
+    ) -> list[Fill]:
+        """Every fill (all pages), or those of ``order_id``; with ``since`` (Unix
+        seconds) only those executed at or after it, as far as the venue can filter
+        (its resolution is whole seconds, rounded down): a venue may list more than
+        asked (one that cannot filter lists every fill), never fewer."""
+        ...
 
     async def list_positions(self) -> list[VenuePosition]: ...
 

@@ -32,6 +32,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "decode_event",
             "encode_event",
             "open_reservations",
+            "reconciled_point",
             "recorded_events",
             "recorded_fills",
             "standing_halt",

@@ -27,7 +27,8 @@ every trading call is a 401):
 ``DELETE /cancel-all``                      every open order of the account
 ``GET /data/order/{id}``                    the live order; ``null`` if not live
 ``GET /data/orders?id=&market=&asset_id=``  open orders, paged
-``GET /data/trades?id=&market=&asset_id=``  the account's trades, paged
+``GET /data/trades?id=&market=&asset_id=``  the account's trades, paged; ``after`` /
+                                            ``before``: match time, whole seconds, inclusive
 ``GET /balance-allowance?asset_type=``      ``COLLATERAL``: free pUSD, ``CONDITIONAL``
                                             (``token_id``): shares; 6-decimal base units
 ``POST /v1/heartbeats``, ``/heartbeats``     ``{"status": "ok"}``; arms the dead-man switch
@@ -403,10 +404,35 @@ def list_orders(pm: PolymarketDialect, request: PolymarketRequest) -> Answer:
     return _page(pm, request, records)
 
 
+def _unix_seconds(request: PolymarketRequest, name: str) -> tuple[int | None, Answer | None]:
+    """The query's ``name`` as whole Unix seconds (absent: None), or the 400 refusing it
+    (the venue's text for a bad one is not documented)."""
+    text = request.one(name)
+    if text is None:
+        return None, None
+    try:
+        return int(text), None
+    except ValueError:
+        return None, _error(400, f"invalid {name}: not a Unix timestamp")
+
+
 def list_trades(pm: PolymarketDialect, request: PolymarketRequest) -> Answer:
+    """``GET /data/trades``: ``id``, ``market``, ``asset_id``, and ``after`` / ``before``
+    (whole Unix seconds, the official clients' ``TradeParams``). Which time they
+    compare and whether their edges are in is not documented: here ``match_time``,
+    edges in (``after <= match_time <= before``), the side on which nothing is missed."""
     wanted_id, market, asset = request.one("id"), request.one("market"), request.one("asset_id")
+    after, refused = _unix_seconds(request, "after")
+    if refused is not None:
+        return refused
+    before, refused = _unix_seconds(request, "before")
+    if refused is not None:
+        return refused
     records: list[object] = []
     for trade, _ in pm.trader_trades():
+        matched = int(trade.taker.ts)  # the record's match_time
+        if (after is not None and matched < after) or (before is not None and matched > before):
+            continue
         record = trade_record(pm, trade)
         assets = {record["asset_id"]} | {
             entry["asset_id"]

@@ -318,13 +318,15 @@ def list_orders(sim: SimVenue, request: Request) -> Answer:
     _scope(query)
     ticker, events = query.get("ticker"), _event_tickers(query)
     status = query_status(query.get("status"))
+    lowest, highest = _ts(query, "min_ts"), _ts(query, "max_ts")  # parsed once, not per order
 
     def keep(order: OrderState) -> bool:
         return (
             (ticker is None or order.request.ticker == ticker)
             and (events is None or _event_of(sim, order.request.ticker) in events)
             and (status is None or order.status is status)
-            and _within(order.created, query)
+            and (lowest is None or order.created >= lowest)
+            and (highest is None or order.created <= highest)
         )
 
     chosen, cursor = page(sim.engine.order_states(TRADER), query, "orders", keep)
@@ -369,16 +371,23 @@ def cancel_order_v2(sim: SimVenue, request: Request) -> Answer:
 
 def list_fills(sim: SimVenue, request: Request) -> Answer:
     """GET /portfolio/fills (get-fills.md): ``ticker``, ``order_id``, ``min_ts``/``max_ts``,
-    ``limit`` (1-1000), ``cursor``, ``subaccount``, ``exchange_index``; oldest first."""
+    ``limit`` (1-1000), ``cursor``, ``subaccount``, ``exchange_index``; oldest first.
+
+    ``min_ts``/``max_ts`` are whole Unix seconds compared with the fill's ``ts``;
+    the page says only "Filter items after/before this Unix timestamp", not whether
+    the edge is in: here it is (``min_ts <= ts <= max_ts``), the side on which a
+    client asking from its last reconciled point misses nothing."""
     query = request.query
     _scope(query)
     ticker, order_id = query.get("ticker"), query.get("order_id")
+    lowest, highest = _ts(query, "min_ts"), _ts(query, "max_ts")  # parsed once, not per fill
 
     def keep(fill: Fill) -> bool:
         return (
             (ticker is None or fill.ticker == ticker)
             and (order_id is None or fill.order_id == order_id)
-            and _within(fill.ts, query)
+            and (lowest is None or fill.ts >= lowest)
+            and (highest is None or fill.ts <= highest)
         )
 
     chosen, cursor = page(sim.engine.fill_values(TRADER), query, "fills", keep)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import random
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -261,11 +262,16 @@ class KalshiClient:
         client_order_id: str | None = None,
         status: str | None = None,
         ticker: str | None = None,
+        since: float | None = None,
     ) -> list[VenueOrder]:
         """Every order (all pages), optionally of one ``status`` and ``ticker``; with
         ``client_order_id`` only the orders carrying it (matched here: Kalshi has no
-        such filter)."""
+        such filter); with ``since`` (Unix seconds) those from it on, sent as
+        ``min_ts`` (:func:`min_ts`; get-orders.md does not say which of an order's
+        times it compares: the simulated venue compares its creation)."""
         params = {k: v for k, v in (("status", status), ("ticker", ticker)) if v}
+        if since is not None:
+            params["min_ts"] = str(min_ts(since))
         records = await self._pages(
             "list_orders", "/portfolio/orders", "orders", params, client_order_id
         )
@@ -304,10 +310,15 @@ class KalshiClient:
 
     # -- portfolio and market data -----------------------------------------------------
 
-    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]:
+    async def list_fills(
+        self, *, order_id: str | None = None, since: float | None = None
+    ) -> list[Fill]:
         """Every fill (all pages), or those of ``order_id``; each carries the client
-        order id of its order (see the module docstring)."""
+        order id of its order (see the module docstring). ``since`` (Unix seconds) is
+        sent as ``min_ts`` (:func:`min_ts`)."""
         params = {"order_id": order_id} if order_id else {}
+        if since is not None:
+            params["min_ts"] = str(min_ts(since))
         records = await self._pages("list_fills", "/portfolio/fills", "fills", params)
         fills = []
         for record in records:
@@ -546,3 +557,12 @@ class KalshiTrading:
 
 KALSHI_TRADING = KalshiTrading()
 """Unsigned: the embedded simulated venue, which speaks Kalshi's wire."""
+
+
+def min_ts(since: float) -> int:
+    """Kalshi's ``min_ts`` (whole Unix seconds) that lists every fill (or order) at or
+    after ``since``: get-fills.md and get-orders.md say only "Filter items after this
+    Unix timestamp", not whether one at that very second is in, so the bound is the
+    second before ``since`` rounded down (at worst a second's too many, never one
+    too few)."""
+    return max(0, math.floor(since) - 1)

@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -352,11 +353,17 @@ class PolymarketClient:
         return self._finished(entry, filled)
 
     async def list_orders(
-        self, *, client_order_id: str | None = None, status: str | None = None
+        self,
+        *,
+        client_order_id: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
     ) -> list[VenueOrder]:
         """Every open order (all pages of ``GET /data/orders``: the venue lists only
         live ones, so ``status`` other than ``resting`` gives none), or those of
-        ``client_order_id``."""
+        ``client_order_id``. ``since`` is not applied: open orders are few, and
+        listed in full."""
+        del since
         if status not in (None, "resting"):
             return []
         params: dict[str, str] = {}
@@ -416,10 +423,15 @@ class PolymarketClient:
 
     # -- portfolio and market data -----------------------------------------------------
 
-    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]:
+    async def list_fills(
+        self, *, order_id: str | None = None, since: float | None = None
+    ) -> list[Fill]:
         """Our fills (every page of ``GET /data/trades``), or those of ``order_id``
-        (only its market's trades are read when it is journalled)."""
+        (only its market's trades are read when it is journalled); with ``since``
+        (Unix seconds), the trades ``after`` it (:func:`after_param`)."""
         params: dict[str, str] = {}
+        if since is not None:
+            params["after"] = str(after_param(since))
         entry = self.journal.by_digest(order_id) if order_id is not None else None
         if entry is not None:
             params["market"] = entry.ticker
@@ -1038,3 +1050,13 @@ class PolymarketTrading:
             clock=self.clock,
             heartbeat_s=self.heartbeat_s,
         )
+
+
+def after_param(since: float) -> int:
+    """The ``after`` (whole Unix seconds) of ``GET /data/trades`` that lists every
+    trade matched at or after ``since``. The parameter is the official clients'
+    (py-clob-client ``TradeParams.after``, sent as given); neither they nor the
+    fact sheet say which time it compares or whether its edge is in, so the bound
+    is the second before ``since`` rounded down (a second's trades too many at
+    worst: fills are recorded by id, so a repeat is a no-op)."""
+    return max(0, math.floor(since) - 1)

@@ -333,8 +333,11 @@ class PaperClient:
         client_order_id: str | None = None,
         status: str | None = None,
         ticker: str | None = None,
+        since: float | None = None,
     ) -> list[VenueOrder]:
-        """Every paper order, oldest first, optionally of one id, status and market."""
+        """Every paper order, oldest first, optionally of one id, status and market.
+        ``since`` is not applied (the paper account keeps no order times)."""
+        del since
         return [
             order
             for order in self._account.orders()
@@ -359,8 +362,13 @@ class PaperClient:
 
     # -- portfolio and market data -----------------------------------------------------
 
-    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]:
-        """Every paper fill, oldest first, or those of ``order_id``."""
+    async def list_fills(
+        self, *, order_id: str | None = None, since: float | None = None
+    ) -> list[Fill]:
+        """Every paper fill, oldest first, or those of ``order_id``. ``since`` is not
+        applied: the paper account keeps no fill times, so it lists every fill (more
+        than asked, never fewer; a local file, not the network)."""
+        del since
         return self._account.fills(order_id)
 
     async def list_positions(self) -> list[VenuePosition]:

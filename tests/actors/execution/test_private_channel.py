@@ -37,9 +37,11 @@ class CountingClient(KalshiClient):
 
     calls: Counter[str]
 
-    async def list_fills(self, *, order_id: str | None = None) -> list[Fill]:
+    async def list_fills(
+        self, *, order_id: str | None = None, since: float | None = None
+    ) -> list[Fill]:
         self.calls["list_fills"] += 1
-        return await super().list_fills(order_id=order_id)
+        return await super().list_fills(order_id=order_id, since=since)
 
     async def list_orders(self, **kwargs: Any) -> Any:
         self.calls["list_orders"] += 1
