@@ -260,6 +260,7 @@ def _cmd_venue_sim(args: argparse.Namespace) -> int:
                 tick_seconds=args.tick,
                 arb_rate=args.arb_rate,
                 arb_lifetime_seconds=args.arb_lifetime,
+                move_rate=args.move_rate,
             ),
             faults=faults,
             ping_interval_s=args.ping_interval if args.heartbeat is None else args.heartbeat,
@@ -372,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--arb-lifetime", type=float, default=2.0, help="seconds before competitors take it"
+    )
+    sim.add_argument(
+        "--move-rate",
+        type=float,
+        default=0.1,
+        help="chance per market per tick that its fair price walks (1 = every market, every tick)",
     )
     sim.add_argument(
         "--trader-cash",

@@ -11,8 +11,24 @@ random walk of at most ``walk`` dollars per step (in whole ticks).  The house
 (account ``house``) quotes a ladder of ``levels`` YES and NO bids around it,
 ``half_spread`` away and one tick apart, and re-quotes whenever fair moves
 (which may trade with the trader's resting orders, like any market maker
-would).  Sizes are drawn in steps of ``size_step`` contracts (whole contracts
-by default; 0.01 gives fractional ones).
+would).  A re-quote changes only the levels that differ: an order whose price
+is still on the new ladder and that has not traded stays (and keeps its place
+in the queue); the others are canceled and the missing levels placed, so a
+one-tick move costs two cancels and two orders, not the whole ladder.  When
+fair stays put, with probability ``resize_rate`` the house re-sizes one level
+(cancels it and places a fresh size at the same price).  Sizes are drawn in
+steps of ``size_step`` contracts (whole contracts by default; 0.01 gives
+fractional ones).
+
+Activity: real venues with thousands of markets have most of them quiet at
+any moment.  Each step, each market is active with probability ``move_rate``
+(default 0.1): only an active market walks and re-sizes; a quiet one's ladder
+stays as it is (opportunities still open at ``arb_rate`` in every market).
+``move_rate=1.0`` makes every market active every step and draws no number
+for it.  What a step costs and sends grows with ``markets x move_rate``:
+about 0.35 book deltas per market per step by default (with ``arb_rate``
+0.02), 3 at ``move_rate=1.0``
+(``benchmarks/sim_step.py``).
 
 Complement-arbitrage opportunities: with probability ``arb_rate`` per market
 per step, a stale house maker leaves a YES bid and a NO bid that overlap by
@@ -23,13 +39,11 @@ matching them.  After ``arb_lifetime_seconds`` competitors (account
 
 Every money knob is a ``Decimal`` in dollars and must be a whole number of
 each market's tick (checked when the dynamics start: ``ValueError``).
-Internally prices are counted in ticks, so a 0.01 grid draws exactly the
-same random numbers as the integer-cent simulator did.
+Internally prices are counted in ticks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 from decimal import Decimal
 
@@ -38,9 +52,18 @@ from attrs import define, field, frozen
 
 from supervision import validators
 from warden.venue._engine import COMPETITOR, HOUSE, MatchingEngine
-from warden.venue._errors import OrderNotCancelable, OrderRejected
-from warden.venue._model import LOT, PAYOUT, Clock, OrderRequest, TimeInForce, WireSide
-from warden.venue._shapes import OrderWire
+from warden.venue._errors import OrderRejected
+from warden.venue._ledger import OrderState
+from warden.venue._model import (
+    LOT,
+    PAYOUT,
+    Clock,
+    OrderRequest,
+    OrderStatus,
+    TimeInForce,
+    WireAction,
+    WireSide,
+)
 
 _positive = validators.integer(1)
 _probability = validators.probability()
@@ -74,6 +97,7 @@ class DynamicsConfig:
     size_max: Decimal = field(default=Decimal(100), validator=_lot_multiple)
     size_step: Decimal = field(default=Decimal(1), validator=_lot_multiple)
     resize_rate: float = field(default=0.3, validator=_probability)
+    move_rate: float = field(default=0.1, validator=_probability)
     arb_rate: float = field(default=0.02, validator=_probability)
     arb_edge: Decimal = field(default=Decimal("0.06"), validator=_positive_amount)
     arb_size: Decimal = field(default=Decimal(10), validator=_lot_multiple)
@@ -121,6 +145,22 @@ class _Grid:
     edge: int
 
 
+@define(eq=False)
+class _Market:
+    """One market's dynamics state: its grid, fair price and the house's ladder.
+
+    ``ladder`` maps each level, (side, price in ticks), to the house order quoted
+    there (its live state: it may have traded away since)."""
+
+    ticker: str
+    grid: _Grid
+    prices: list[Decimal]  # prices[t] is t ticks in dollars
+    low: int  # the range fair stays in, in ticks
+    high: int
+    fair: int = 0
+    ladder: dict[tuple[WireSide, int], OrderState] = field(factory=dict)
+
+
 class MarketDynamics:
     """Moves the books of ``engine``; see the module docstring.
 
@@ -136,24 +176,27 @@ class MarketDynamics:
         self.rng = rng
         self.clock = clock
         self.stats = DynamicsStats()
-        self._fair: dict[str, int] = {}  # in ticks of the market
-        self._ladder: dict[str, list[str]] = {}
+        self._markets: dict[str, _Market] = {}  # seeded markets, in the engine's order
         self._opportunities: dict[str, _Opportunity] = {}
         self._grids: dict[str, _Grid] = {}
+        prices: dict[Decimal, list[Decimal]] = {}  # one list per tick size, shared
         for ticker in engine.tickers:
             tick = engine.grid(ticker).tick
-            self._grids[ticker] = _Grid(
+            grid = self._grids[ticker] = _Grid(
                 tick,
                 _ticks("payout", PAYOUT, tick),
                 _ticks("half_spread", config.half_spread, tick),
                 _ticks("walk", config.walk, tick),
                 _ticks("arb_edge", config.arb_edge, tick),
             )
+            if tick not in prices:
+                prices[tick] = [units * tick for units in range(grid.dollar + 1)]
+        self._prices = prices
         step = config.size_step
-        self._size_range = (
-            _units("size_min", config.size_min, step),
-            _units("size_max", config.size_max, step),
-        )
+        low = _units("size_min", config.size_min, step)
+        high = max(low, _units("size_max", config.size_max, step))
+        self._size_range = (low, high)
+        self._sizes = [units * step for units in range(low, high + 1)]  # index: units - low
 
     def _fair_range(self, grid: _Grid) -> tuple[int, int]:
         margin = grid.half_spread + self.config.levels
@@ -164,89 +207,129 @@ class MarketDynamics:
         for ticker in self.engine.tickers:
             grid = self._grids[ticker]
             low, high = self._fair_range(grid)
+            market = _Market(ticker, grid, self._prices[grid.tick], low, high)
             fifth = grid.dollar // 5  # fair starts between 0.20 and 0.80
-            self._fair[ticker] = self.rng.randint(max(low, fifth), min(high, grid.dollar - fifth))
-            self._quote(ticker)
+            market.fair = self.rng.randint(max(low, fifth), min(high, grid.dollar - fifth))
+            self._markets[ticker] = market
+            self._quote(market)
 
     def step(self) -> None:
-        """One tick: walk, re-quote, maybe open an opportunity, expire old ones."""
+        """One tick: walk and re-quote the active markets, maybe open an opportunity in
+        any market, expire old ones."""
         self.stats.steps += 1
         now = self.clock.now()
-        for ticker in self.engine.tickers:
-            if ticker not in self._fair:
-                continue
-            self._walk(ticker)
-            self._maybe_open(ticker, now)
+        rate = self.config.move_rate
+        for market in self._markets.values():
+            # at 1.0 every market is active and no number is drawn for it
+            if rate >= 1.0 or self.rng.random() < rate:
+                self._walk(market)
+            self._maybe_open(market, now)
         for ticker, opportunity in list(self._opportunities.items()):
             if now >= opportunity.expires:
                 self._expire(opportunity)
                 del self._opportunities[ticker]
 
-    def _walk(self, ticker: str) -> None:
-        grid = self._grids[ticker]
-        low, high = self._fair_range(grid)
-        move = self.rng.randint(-grid.walk, grid.walk)
-        fair = min(high, max(low, self._fair[ticker] + move))
-        if fair != self._fair[ticker]:
-            self._fair[ticker] = fair
-            self._quote(ticker)
-        elif self._ladder[ticker] and self.rng.random() < self.config.resize_rate:
-            order_id = self.rng.choice(self._ladder[ticker])
-            order = self.engine.order_state(HOUSE, order_id)
-            if order.status == "resting":
-                self.engine.cancel(HOUSE, order_id, reason="requote")
-                self._ladder[ticker].remove(order_id)
-                request = order.request
-                self._place_ladder_order(ticker, request.side, request.price)
+    def _walk(self, market: _Market) -> None:
+        walk = market.grid.walk
+        move = self.rng.randint(-walk, walk)
+        fair = min(market.high, max(market.low, market.fair + move))
+        if fair != market.fair:
+            market.fair = fair
+            self._quote(market)
+        elif market.ladder and self.rng.random() < self.config.resize_rate:
+            level = self.rng.choice(list(market.ladder))
+            order = market.ladder[level]
+            if order.status is OrderStatus.RESTING:
+                self._withdraw(order, "requote")
+                del market.ladder[level]
+                self._place_level(market, level)
 
-    def _quote(self, ticker: str) -> None:
-        for order_id in self._ladder.get(ticker, []):
-            with contextlib.suppress(OrderNotCancelable):
-                self.engine.cancel(HOUSE, order_id, reason="requote")
-        self._ladder[ticker] = []
-        grid = self._grids[ticker]
-        fair, spread = self._fair[ticker], grid.half_spread
+    def _levels(self, market: _Market) -> list[tuple[WireSide, int]]:
+        """The ladder around fair: (side, price in ticks), best level first, YES then NO."""
+        fair, grid = market.fair, market.grid
+        yes, no = fair - grid.half_spread, grid.dollar - fair - grid.half_spread
+        levels = []
         for level in range(self.config.levels):
-            yes, no = fair - spread - level, grid.dollar - fair - spread - level
-            self._place_ladder_order(ticker, WireSide.YES, yes * grid.tick)
-            self._place_ladder_order(ticker, WireSide.NO, no * grid.tick)
+            levels.append((WireSide.YES, yes - level))
+            levels.append((WireSide.NO, no - level))
+        return levels
 
-    def _place_ladder_order(self, ticker: str, side: WireSide, price: Decimal) -> None:
+    def _quote(self, market: _Market) -> None:
+        """Make the ladder the one around fair, changing only the levels that differ.
+
+        An order stays where its level is still wanted and it rests untouched (no
+        fill): it keeps its place in the queue, as a real maker's would.  Every
+        other order of the ladder is canceled, then every wanted level without
+        an order gets a new one, best level first (a fresh size each)."""
+        wanted = self._levels(market)
+        old, keep = market.ladder, set(wanted)
+        market.ladder = {}
+        kept: dict[tuple[WireSide, int], OrderState] = {}
+        for level, order in old.items():
+            if order.status is not OrderStatus.RESTING:  # traded away since
+                self.engine.forget(HOUSE, order.order_id)
+            elif level in keep and order.fill_count == 0:
+                kept[level] = order
+            else:
+                self._withdraw(order, "requote")
+        for level in wanted:
+            staying = kept.get(level)
+            if staying is None:
+                self._place_level(market, level)
+            else:
+                market.ladder[level] = staying
+
+    def _place_level(self, market: _Market, level: tuple[WireSide, int]) -> None:
         low, high = self._size_range
-        size = self.rng.randint(low, max(low, high)) * self.config.size_step
-        order = self._place(HOUSE, OrderRequest(ticker, side, "buy", size, price))
-        if order is not None and order["status"] == "resting":
-            self._ladder[ticker].append(order["order_id"])
+        size = self._sizes[self.rng.randint(low, high) - low]
+        side, ticks = level
+        request = OrderRequest(market.ticker, side, WireAction.BUY, size, market.prices[ticks])
+        order = self._place(HOUSE, request)
+        if order is None:
+            return
+        if order.status is OrderStatus.RESTING:
+            market.ladder[level] = order
+        else:  # traded in full at once (with the trader's resting order)
+            self.engine.forget(HOUSE, order.order_id)
 
-    def _maybe_open(self, ticker: str, now: float) -> None:
+    def _maybe_open(self, market: _Market, now: float) -> None:
+        ticker = market.ticker
         if ticker in self._opportunities or not self.rng.random() < self.config.arb_rate:
             return
-        grid = self._grids[ticker]
-        fair, edge, top = self._fair[ticker], grid.edge, grid.dollar - 1
+        grid = market.grid
+        fair, edge, top = market.fair, grid.edge, grid.dollar - 1
         yes_bid = min(top, fair + edge // 2)
         no_bid = min(top, grid.dollar + edge - yes_bid)
         size = self.config.arb_size
         placed = [
             self._place(
-                HOUSE, OrderRequest(ticker, WireSide.YES, "buy", size, yes_bid * grid.tick)
+                HOUSE, OrderRequest(ticker, WireSide.YES, "buy", size, market.prices[yes_bid])
             ),
-            self._place(HOUSE, OrderRequest(ticker, WireSide.NO, "buy", size, no_bid * grid.tick)),
+            self._place(
+                HOUSE, OrderRequest(ticker, WireSide.NO, "buy", size, market.prices[no_bid])
+            ),
         ]
-        ids = tuple(o["order_id"] for o in placed if o is not None and o["status"] == "resting")
-        if len(ids) == 2:
+        resting = [o for o in placed if o is not None and o.status is OrderStatus.RESTING]
+        for order in placed:
+            if order is not None and order.status is not OrderStatus.RESTING:
+                self.engine.forget(HOUSE, order.order_id)
+        if len(resting) == 2:
             self._opportunities[ticker] = _Opportunity(
-                ticker, (ids[0], ids[1]), now + self.config.arb_lifetime_seconds
+                ticker,
+                (resting[0].order_id, resting[1].order_id),
+                now + self.config.arb_lifetime_seconds,
             )
             self.stats.opportunities_opened += 1
         else:
-            for order_id in ids:  # half of it traded at once: withdraw the other half
-                self.engine.cancel(HOUSE, order_id, reason="stale_quote_withdrawn")
+            for order in resting:  # half of it traded at once: withdraw the other half
+                self._withdraw(order, "stale_quote_withdrawn")
 
     def _expire(self, opportunity: _Opportunity) -> None:
         self.stats.opportunities_expired += 1
         for order_id in opportunity.order_ids:
             order = self.engine.order_state(HOUSE, order_id)
-            if order.status != "resting":
+            if order.status is not OrderStatus.RESTING:
+                self.engine.forget(HOUSE, order_id)
                 continue
             taker = OrderRequest(
                 opportunity.ticker,
@@ -259,13 +342,25 @@ class MarketDynamics:
             before = self.stats.contracts_taken_by_competitors
             taken = self._place(COMPETITOR, taker)
             if taken is not None:
-                filled = self.engine.order_state(COMPETITOR, taken["order_id"]).fill_count
-                self.stats.contracts_taken_by_competitors = before + filled
-            if self.engine.order_state(HOUSE, order_id).status == "resting":
-                self.engine.cancel(HOUSE, order_id, reason="stale_quote_withdrawn")
+                self.stats.contracts_taken_by_competitors = before + taken.fill_count
+                self.engine.forget(COMPETITOR, taken.order_id)  # immediate-or-cancel: done
+            if _rests(order):  # the competitor's order may have taken all of it
+                self._withdraw(order, "stale_quote_withdrawn")
+            else:
+                self.engine.forget(HOUSE, order_id)
 
-    def _place(self, account: str, request: OrderRequest) -> OrderWire | None:
+    def _withdraw(self, order: OrderState, reason: str) -> None:
+        """Cancel a resting house order and forget it (the dynamics never look at it again)."""
+        self.engine.cancel_state(HOUSE, order.order_id, reason=reason)
+        self.engine.forget(HOUSE, order.order_id)
+
+    def _place(self, account: str, request: OrderRequest) -> OrderState | None:
         try:
-            return self.engine.place(account, request)
+            return self.engine.place_state(account, request)
         except OrderRejected:
             return None
+
+
+def _rests(order: OrderState) -> bool:
+    """Whether ``order`` still rests (asked anew after an engine call may have changed it)."""
+    return order.status is OrderStatus.RESTING

@@ -98,6 +98,7 @@ from warden.venue._model import (
 from warden.venue._shapes import (
     AccountWire,
     BalanceWire,
+    CanceledRecord,
     EventPositionWire,
     FillWire,
     MarketWire,
@@ -128,6 +129,8 @@ _STRUCTURES = {
     Decimal("0.0001"): "centi_cent",
 }
 """Kalshi's ``price_level_structure`` label of a single-band grid."""
+_COSTS_AT_MOST = 100_000
+"""Fill costs :meth:`MatchingEngine._cost` keeps before it starts again (a bound on memory)."""
 
 
 class MatchingEngine:
@@ -178,6 +181,7 @@ class MatchingEngine:
         self._next_order = 0
         self._next_trade = 0
         self._pending: list[VenueEvent] = []
+        self._costs: dict[tuple[Decimal, Decimal, bool], Decimal] = {}
 
     # ---------------------------------------------------------------- queries
 
@@ -393,6 +397,11 @@ class MatchingEngine:
 
     def place(self, account: str, request: OrderRequest) -> OrderWire:
         """Accept, match and (for GTC) rest ``request``; return the order's wire form."""
+        return self.place_state(account, request).to_wire()
+
+    def place_state(self, account: str, request: OrderRequest) -> OrderState:
+        """:meth:`place`, returning the order's live state (read only) instead of its
+        wire form: for the simulator's own makers, which only look at its status."""
         state = self._accounts[account]
         if self.reciprocal and request.self_trade_prevention is None:
             request = evolve(request, self_trade_prevention=SelfTradePrevention.TAKER_AT_CROSS)
@@ -415,14 +424,24 @@ class MatchingEngine:
             state.orders[order.order_id] = order
             if request.client_order_id is not None:
                 state.by_client_id[request.client_order_id] = order
-            state.holdings.setdefault(request.ticker, Holding())
-            self.truth.append(now, TruthKind.ORDER_ACCEPTED, account, order.to_wire())
+            if request.ticker not in state.holdings:
+                state.holdings[request.ticker] = Holding()
+            accepted = order.to_wire()
+            self.truth.append(now, TruthKind.ORDER_ACCEPTED, account, accepted)
             stopped = self._match(state, order)
-            self._finish(state, order, stopped)
+            self._finish(state, order, stopped, accepted)
         self._flush()
-        return order.to_wire()
+        return order
 
     def cancel(self, account: str, order_id: str, reason: str = "requested") -> OrderWire:
+        """Cancel a resting order for ``reason``; return its wire form.
+
+        :class:`OrderNotFound` if the account has no such order,
+        :class:`OrderNotCancelable` if it is no longer resting."""
+        return self.cancel_state(account, order_id, reason).to_wire()
+
+    def cancel_state(self, account: str, order_id: str, reason: str = "requested") -> OrderState:
+        """:meth:`cancel`, returning the order's live state (read only)."""
         state = self._accounts[account]
         order = state.orders.get(order_id)
         if order is None:
@@ -432,7 +451,25 @@ class MatchingEngine:
         with localcontext(money.EXACT):
             self._withdraw(state, order, reason)
         self._flush()
-        return order.to_wire()
+        return order
+
+    def forget(self, account: str, order_id: str) -> None:
+        """Drop a finished order from ``account``'s order table; its truth records,
+        fills and client order id stay.
+
+        For the simulator's own makers, which place and cancel orders for as long
+        as the venue runs and never ask about them again: kept, they would grow
+        memory (and every garbage collection) without bound.  Afterwards the order
+        is unknown (:class:`OrderNotFound`).  Raises :class:`OrderNotFound` if there
+        is no such order and ``ValueError`` if it still rests (it is on a book and
+        holds cash: cancel it first)."""
+        orders = self._accounts[account].orders
+        order = orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        if order.status is OrderStatus.RESTING:
+            raise ValueError(f"order {order_id} of {account!r} still rests: cancel it first")
+        del orders[order_id]
 
     def is_crossed(self, ticker: str) -> bool:
         """Whether some resting YES bid and NO bid of ``ticker`` sum to the payout or more."""
@@ -443,8 +480,17 @@ class MatchingEngine:
     # ------------------------------------------------------------- internals
 
     def _cost(self, count: Decimal, price: Decimal, *, maker: bool) -> Decimal:
-        """Cash one fill of ``count`` at ``price`` takes: Kalshi's rounded balance change."""
-        return self.fees.buy_cost(count, price, PAYOUT, maker=maker)
+        """Cash one fill of ``count`` at ``price`` takes: Kalshi's rounded balance change.
+
+        Kept per (count, price, maker): a pure function of its arguments under the
+        engine's fixed schedule, and the makers ask for the same few over and over."""
+        key = (count, price, maker)
+        cost = self._costs.get(key)
+        if cost is None:
+            if len(self._costs) >= _COSTS_AT_MOST:
+                self._costs.clear()
+            cost = self._costs[key] = self.fees.buy_cost(count, price, PAYOUT, maker=maker)
+        return cost
 
     def _check(self, state: Account, request: OrderRequest) -> None:
         grid = self.grid(request.ticker)
@@ -616,7 +662,15 @@ class MatchingEngine:
             OrderEvent(maker.account, maker.to_wire(), maker.created, maker.updated)
         )
 
-    def _finish(self, state: Account, order: OrderState, stopped: str | None = None) -> None:
+    def _finish(
+        self,
+        state: Account,
+        order: OrderState,
+        stopped: str | None = None,
+        accepted: OrderWire | None = None,
+    ) -> None:
+        """Close, execute or rest ``order`` after matching; ``accepted`` is its wire form
+        when it was accepted (reused for the resting event if nothing traded since)."""
         request = order.request
         book = self._books[request.ticker]
         if order.remaining == 0:
@@ -654,7 +708,11 @@ class MatchingEngine:
                 request.client_order_id,
             )
         )
-        self._pending.append(OrderEvent(state.name, order.to_wire(), order.created, order.updated))
+        # untraded since accepted: the wire form is the accepted one (a copy: events are
+        # handed to listeners, truth records kept)
+        untouched = accepted is not None and order.fill_count == 0
+        wire = accepted.copy() if untouched and accepted is not None else order.to_wire()
+        self._pending.append(OrderEvent(state.name, wire, order.created, order.updated))
 
     def _withdraw(self, state: Account, order: OrderState, reason: str) -> None:
         """Take a resting ``order`` off its book and close it (canceled for ``reason``)."""
@@ -672,10 +730,11 @@ class MatchingEngine:
         order.status = OrderStatus.CANCELED
         order.cancel_reason = reason
         order.updated = self.clock.now()
-        self.truth.append(
-            order.updated, TruthKind.ORDER_CANCELED, state.name, order.canceled_record()
-        )
-        self._pending.append(OrderEvent(state.name, order.to_wire(), order.created, order.updated))
+        wire = order.to_wire()
+        # OrderState.canceled_record's record, built from the wire form made once here
+        record: CanceledRecord = {**wire, "cancel_reason": reason or "requested"}
+        self.truth.append(order.updated, TruthKind.ORDER_CANCELED, state.name, record)
+        self._pending.append(OrderEvent(state.name, wire, order.created, order.updated))
 
     def _hold(self, remaining: Decimal, price: Decimal) -> Decimal:
         if remaining == 0:

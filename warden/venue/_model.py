@@ -47,6 +47,11 @@ _FORMATTED_AT_MOST = 100_000
 """Wire strings a formatting cache holds before it starts again (a bound on memory)."""
 _DOLLARS: dict[Decimal, str] = {}
 _COUNTS: dict[Decimal, str] = {}
+_PRICES: dict[Decimal, str] = {}
+_TIMES: dict[float, str] = {}
+_TIMES_AT_MOST = 4_096
+"""Clock readings :func:`iso_time` keeps the text of (an order's created and updated
+times are usually one reading, and a dynamics step on a manual clock is one)."""
 
 
 def _cached(cache: dict[Decimal, str], value: Decimal, text: str) -> str:
@@ -90,8 +95,11 @@ def signed_count_fp(value: Decimal) -> str:
 
 
 def price_fp(value: Decimal) -> str:
-    """A price as a wire string with exactly 4 decimals (``"0.4200"``)."""
-    return money.format_price(value, PRICE_PLACES)
+    """A price as a wire string with exactly 4 decimals (``"0.4200"``), kept like
+    :func:`dollars`'s (every order's wire form carries two)."""
+    if type(value) is Decimal and value.is_finite() and (text := _PRICES.get(value)):
+        return text
+    return _cached(_PRICES, value, money.format_price(value, PRICE_PLACES))
 
 
 class WireSide(enum.StrEnum):
@@ -312,7 +320,15 @@ class ManualClock:
 
 
 def iso_time(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+    """A clock reading as ISO 8601 UTC text ending in ``Z``; the text of recent
+    readings is kept (it depends on the reading only)."""
+    text = _TIMES.get(ts)
+    if text is None:
+        if len(_TIMES) >= _TIMES_AT_MOST:
+            _TIMES.clear()
+        text = dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+        _TIMES[ts] = text
+    return text
 
 
 def ts_ms(ts: float) -> int:
