@@ -484,6 +484,8 @@ def fills_venue(
     def venue(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/portfolio/fills"):
             return httpx.Response(200, json={"fills": list(fills), "cursor": ""})
+        if request.url.path.endswith("/portfolio/orders"):
+            return httpx.Response(200, json={"orders": list(known.values()), "cursor": ""})
         order_id = request.url.path.rsplit("/", 1)[1]
         if order_id not in known:
             return httpx.Response(404, json=venue_error("not_found"))
@@ -517,19 +519,21 @@ async def test_a_fill_of_an_order_the_venue_no_longer_lists_is_named_by_its_orde
     assert fill.client_order_id == "venue-o-gone"
 
 
-async def test_each_fills_order_is_asked_for_once() -> None:
+async def test_the_orders_of_a_listings_fills_are_listed_once_not_asked_for_one_by_one() -> None:
     asked: list[str] = []
     venue = fills_venue(fill_json(), fill_json(fill_id="t2", trade_id="t2"))
 
     def counting(request: httpx.Request) -> httpx.Response:
-        if "/portfolio/orders/" in request.url.path:
+        if "/portfolio/orders" in request.url.path:
             asked.append(request.url.path)
         return venue(request)
 
     async with client_for(counting) as client:
         fills = await client.list_fills()
-    assert [f.fill_id for f in fills] == ["t1", "t2"]
-    assert asked == ["/trade-api/v2/portfolio/orders/o00000001"]
+        assert [f.fill_id for f in fills] == ["t1", "t2"]
+        assert asked == ["/trade-api/v2/portfolio/orders"]
+        await client.list_fills()  # the orders are remembered now
+    assert asked == ["/trade-api/v2/portfolio/orders"]
 
 
 @pytest.mark.parametrize(

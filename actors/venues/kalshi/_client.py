@@ -33,10 +33,13 @@ before, so an earlier submit landed; Kalshi's 409 body carries no order) is
 resolved by looking the id up, never by sending again under another id; and
 cancelling an order that is no longer resting (404) returns the order as it is.
 Fills carry no client order id (Kalshi removed it): the client maps each fill's
-``order_id`` to the id it learnt from the orders it has seen, asking the venue
-for an order it has not. With a signer every request carries Kalshi's three
-signature headers (:class:`~actors.venues.kalshi._signing.KalshiAuth`); no header
-reaches a log or an error. Opened with :class:`~._private.PrivateSettings`, the
+``order_id`` to the id it learnt from the orders it has seen (the latest
+:data:`CLIENT_IDS_KEPT` to :data:`CLIENT_IDS_KEPT` x 2 of them: memory stays flat
+however long it runs), listing the venue's orders once for a listing's owners it
+has not seen and asking for each order still unknown after that. With a signer
+every request carries Kalshi's three signature headers
+(:class:`~actors.venues.kalshi._signing.KalshiAuth`); no header reaches a log or
+an error. Opened with :class:`~._private.PrivateSettings`, the
 client is also a :class:`~actors.venues.PrivateChannel`: :meth:`KalshiClient.serve_private`
 runs the ``user_orders`` and ``fill`` channels (:mod:`._private`), signed by the same
 signer. The client never retries; that is the caller's policy
@@ -160,7 +163,7 @@ class KalshiClient:
         self.limiter: Limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
         self._on_wait = on_rate_limit_wait
         self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
-        self._client_ids: dict[str, str | None] = {}  # order id -> client order id, as seen
+        self._client_ids = ClientIds()  # order id -> client order id, as seen
         self._rng = random.Random()  # the 429 backoff's jitter only
         # Each call's deadline is a trio cancel scope around the whole exchange (not the
         # rate-limit wait before it); httpx's per-phase timeouts would only split it up.
@@ -320,18 +323,28 @@ class KalshiClient:
         if since is not None:
             params["min_ts"] = str(min_ts(since))
         records = await self._pages("list_fills", "/portfolio/fills", "fills", params)
+        owners = [self._parse("list_fills", lambda r: get(r, "order_id", str), r) for r in records]
+        listed: dict[str, str | None] = {}
+        if any(owner not in self._client_ids for owner in owners):
+            # one listing of the orders (from the same point) rather than one call per
+            # owner not remembered: a first reconciliation meets thousands
+            orders = await self.list_orders(since=since)
+            listed = {order.order_id: order.client_order_id for order in orders}
         fills = []
-        for record in records:
-            owner = self._parse("list_fills", lambda r: get(r, "order_id", str), record)
-            if owner not in self._client_ids:
+        for owner, record in zip(owners, records, strict=True):
+            if owner in self._client_ids:
+                client_order_id = self._client_ids[owner]
+            elif owner in listed:
+                client_order_id = listed[owner]
+            else:
                 try:
-                    await self.get_order(owner)
+                    client_order_id = (await self.get_order(owner)).client_order_id
                 except InvalidOrder:  # 404: an order the venue no longer lists
-                    self._client_ids[owner] = None
+                    client_order_id = self._client_ids[owner] = None
             fills.append(
                 self._parse(
                     "list_fills",
-                    functools.partial(fill_from_wire, client_order_id=self._client_ids[owner]),
+                    functools.partial(fill_from_wire, client_order_id=client_order_id),
                     record,
                 )
             )
@@ -566,3 +579,35 @@ def min_ts(since: float) -> int:
     second before ``since`` rounded down (at worst a second's too many, never one
     too few)."""
     return max(0, math.floor(since) - 1)
+
+
+CLIENT_IDS_KEPT = 4_096
+"""Order ids remembered per generation (:class:`ClientIds`): an order's fills come
+with its answer or on the private channel within seconds, and a listing that
+meets an order forgotten lists the orders again (see :meth:`KalshiClient.list_fills`)."""
+
+
+class ClientIds:
+    """Order id -> client order id, the latest :data:`CLIENT_IDS_KEPT` to twice that
+    many: two generations, the older dropped whole when the newer is full (no
+    per-entry bookkeeping on the order path)."""
+
+    def __init__(self) -> None:
+        self._new: dict[str, str | None] = {}
+        self._old: dict[str, str | None] = {}
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._new or order_id in self._old
+
+    def __getitem__(self, order_id: str) -> str | None:
+        if order_id in self._new:
+            return self._new[order_id]
+        return self._old[order_id]
+
+    def __setitem__(self, order_id: str, client_order_id: str | None) -> None:
+        if order_id not in self._new and len(self._new) >= CLIENT_IDS_KEPT:
+            self._old, self._new = self._new, {}
+        self._new[order_id] = client_order_id
+
+    def __len__(self) -> int:
+        return len(self._new) + len(self._old)

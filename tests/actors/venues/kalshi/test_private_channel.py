@@ -181,7 +181,8 @@ async def test_a_skipped_frame_ends_the_session_and_a_repeated_one_is_dropped() 
 @pytest.fixture
 def rejected_handshakes_collected() -> Iterator[None]:
     """trio-websocket 0.12 leaves a rejected handshake's stream to the garbage
-    collector (see tests/actors/test_feed_signing.py); collect it here."""
+    collector (``ConnectionRejected`` is raised in its reader task, which never closes
+    the stream); collect it here."""
     yield
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
