@@ -6,14 +6,25 @@ Both count against the limits.  It leaves the table only through
 :meth:`ReservationBook.release`; the actor calls that for a HELD reservation on
 its ``ExecutionReport`` and for an IN_DOUBT one on ``InDoubtResolved`` only.
 
-Released ids are remembered (the most recent ``remember`` of them) so that the
-same basket id, which maps to the same client order ids, is not reserved
-twice.  The table is a plain mutable object owned by one actor; it does no I/O.
+Released ids are remembered (the most recent ``remember`` of them at least, as
+fingerprints: :class:`~actors.risk._seen.SeenKeys`) so that the same basket id,
+which maps to the same client order ids, is not reserved twice.  Why a count, and
+why 8,192 by default: a basket id reaches risk a second time only if a ``Reserve``
+for it is sent twice, and no sender does that -- the strategy actor mints each id
+once (event ticker, wall-clock ms, its epoch, a counter) and drops a ``Reserve``
+it could not send rather than sending it again -- so the memory guards against a
+sender's bug (a message handed over twice, a counter reset), which would repeat an
+id within moments, not hours.  8,192 ids are 14 minutes of baskets at 10 a second
+(the rate of 20 fills/s of two-leg baskets), held in ~0.2 MB at most; a live id
+is always refused, however many were released since.  A risk incarnation starts
+with none remembered (the strategy's ids are unique across restarts by the wall
+clock and epoch in them).
+
+The table is a plain mutable object owned by one actor; it does no I/O.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from decimal import Decimal, localcontext
 
 import attrs
@@ -21,15 +32,17 @@ import attrs
 from actors.domain import Purpose
 from actors.messages import Outcome, Reservation, ReservationState, Settlement
 from actors.money import EXACT
+from actors.risk._seen import SeenKeys
 
 
 class ReservationBook:
-    """Live reservations by id, plus the ids already used."""
+    """Live reservations by id, plus the ids already used (the most recent
+    ``remember`` released ones at least; module doc).  Raises ``ValueError`` for
+    ``remember`` < 1."""
 
-    def __init__(self, *, remember: int = 100_000) -> None:
+    def __init__(self, *, remember: int = 8_192) -> None:
         self._live: dict[str, Reservation] = {}
-        self._released: OrderedDict[str, None] = OrderedDict()
-        self._remember = remember
+        self._released = SeenKeys(remember)
 
     def __len__(self) -> int:
         return len(self._live)
@@ -37,13 +50,18 @@ class ReservationBook:
     def get(self, reservation_id: str) -> Reservation | None:
         return self._live.get(reservation_id)
 
+    @property
+    def released_remembered(self) -> int:
+        """How many released ids are remembered now."""
+        return len(self._released)
+
     def is_live(self, reservation_id: str) -> bool:
         """True while the reservation is HELD or IN_DOUBT."""
         return reservation_id in self._live
 
     def is_used(self, reservation_id: str) -> bool:
         """True if the id is live or was released recently (its client order ids are spent)."""
-        return reservation_id in self._live or reservation_id in self._released
+        return reservation_id in self._live or self._released.seen(reservation_id)
 
     def add(self, reservation: Reservation) -> None:
         """Hold ``reservation``. Raises ``ValueError`` if its id was used (a logic error)."""
@@ -57,9 +75,7 @@ class ReservationBook:
         Raises ``KeyError`` if it is not live.
         """
         reservation = self._live.pop(reservation_id)
-        self._released[reservation_id] = None
-        while len(self._released) > self._remember:
-            self._released.popitem(last=False)
+        self._released.add(reservation_id)
         return attrs.evolve(reservation, state=ReservationState.RELEASED)
 
     def mark_in_doubt(self, owner_epoch: int) -> list[Reservation]:

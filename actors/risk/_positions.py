@@ -3,34 +3,46 @@ once each, and the profit or loss realised today (UTC day of the wall clock).
 
 A plain mutable object owned by the risk actor; no I/O, no clock reads (the
 caller passes wall time).  Amounts are exact ``Decimal`` dollars and counts
-``Decimal`` contracts, summed under :data:`actors.money.EXACT`.  Fills are
-de-duplicated by (venue fill id, client order id): the same fill may reach risk
-twice, in an ``ExecutionReport`` and in an ``InDoubtResolved``, and must count
-once.
+``Decimal`` contracts, summed under :data:`actors.money.EXACT`.
+
+Fills are de-duplicated by (venue fill id, client order id) and must count once,
+however often they come: in an ``ExecutionReport`` and again in an
+``InDoubtResolved`` (an in-doubt reservation's fills); in a ``Reconciled``, which
+lists every fill since the ledger's last reconciled point less
+execution's ``RECONCILE_MARGIN_S`` (5 minutes); and from the ledger, whose fills
+are booked at start before the first ``Reconciled`` lists the venue's again.  The
+reconciled point moves only when execution or risk (re)starts, so a
+reconciliation after an hour of trading lists that whole hour again, and a
+``Fill`` carries no venue time risk could window by: no time window shorter than
+"since the last reconciliation" is safe.  The memory is therefore a count,
+``remember_fills`` (200,000 by default: 2.8 hours at 20 fills/s), kept compact
+(:class:`~actors.risk._seen.SeenKeys`, ~20 bytes a fill, at most 1.25 times the
+count: about 5 MB when full); it is the most fills between two reconciliations
+risk de-duplicates, and a fill re-listed from before them would be booked twice.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import OrderedDict
 from collections.abc import Iterable
 from decimal import Decimal, localcontext
 
 from actors.domain import Fill, Position
 from actors.money import EXACT
 from actors.risk._holdings import Holding
+from actors.risk._seen import SeenKeys, fingerprint
 
 ZERO = Decimal(0)
 
 
 class PositionBook:
-    """Holdings by ticker, the fills already booked, and the realised P&L (today's
-    and in total)."""
+    """Holdings by ticker, the fills already booked (the most recent
+    ``remember_fills`` at least; module doc), and the realised P&L (today's and in
+    total).  Raises ``ValueError`` for ``remember_fills`` < 1."""
 
     def __init__(self, *, remember_fills: int = 200_000) -> None:
         self._holdings: dict[str, Holding] = {}
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._remember = remember_fills
+        self._seen = SeenKeys(remember_fills)
         self._day: str | None = None
         self._realised_by_day: dict[str, Decimal] = {}
         self._realised_total = ZERO
@@ -43,7 +55,7 @@ class PositionBook:
         a ``decimal.DecimalException`` (and books nothing) if an amount would need
         rounding (beyond 80 digits: never a real fill).
         """
-        key = (fill.fill_id, fill.client_order_id)
+        key = fingerprint(fill.fill_id, fill.client_order_id)
         if key in self._seen:
             return False
         before = self._holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout)
@@ -53,13 +65,16 @@ class PositionBook:
             realised = after.realised - before.realised
             today = self._realised_by_day.get(day, ZERO) + realised
             in_total = self._realised_total + realised
-        self._seen[key] = None
-        while len(self._seen) > self._remember:
-            self._seen.popitem(last=False)
+        self._seen.add_new(key)  # not seen: checked above, nothing added since
         self._holdings[fill.ticker] = after
         self._realised_by_day[day] = today
         self._realised_total = in_total
         return True
+
+    @property
+    def fills_remembered(self) -> int:
+        """How many booked fills are remembered for de-duplication now."""
+        return len(self._seen)
 
     def realised_today(self, wall: float) -> Decimal:
         """Profit in dollars (negative: loss) realised by fills booked during the UTC

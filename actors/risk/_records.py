@@ -140,13 +140,25 @@ class Unwritten:
                 self._unwritten.pop(event.reservation.reservation_id, None)
 
     def written(self, events: Iterable[LedgerEvent], is_live: Callable[[str], bool]) -> None:
-        """A Record of ``events`` was confirmed: a reservation no longer live and
-        not waiting to be written again is on disk and forgotten."""
+        """A Record of ``events`` was confirmed: a reservation no longer live, not
+        waiting to be written again, and whose confirmed state is its latest, is on
+        disk and forgotten.  (A later state still in flight is kept: if its Record
+        fails, it is the state to write again.)  So each released reservation is
+        forgotten at the confirmation of its last Record: what is kept is bounded by
+        the live reservations and the Records in flight or lost."""
         for event in events:
             if isinstance(event, ReservationChanged):
                 rid = event.reservation.reservation_id
-                if rid not in self._unwritten and not is_live(rid):
-                    self._latest.pop(rid, None)
+                if (
+                    rid not in self._unwritten
+                    and not is_live(rid)
+                    and self._latest.get(rid) == event.reservation
+                ):
+                    del self._latest[rid]
+
+    def __len__(self) -> int:
+        """How many reservations' latest states are kept."""
+        return len(self._latest)
 
     def lost(self, events: Iterable[LedgerEvent]) -> None:
         """A Record of ``events`` failed: keep them to be written again."""

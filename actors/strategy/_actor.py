@@ -14,7 +14,9 @@ Contract:
   than ``max_book_age_s`` by this actor's clock (``not_fresh`` otherwise);
 - the same event with the same ``(ticker, side, price)`` legs is not
   proposed again within ``repeat_after_s`` (the first is being executed or
-  was refused);
+  was refused); a proposal is remembered for exactly that long (older ones
+  suppress nothing and are forgotten at the next proposal sent), so what is
+  remembered is bounded by the proposals of the last ``repeat_after_s``;
 - a basket id is unique across restarts (event ticker, wall-clock ms, epoch,
   counter), so the client order ids derived from it never collide with an
   earlier basket's orders at the venue;
@@ -34,6 +36,7 @@ returns a :class:`~actors.strategy.StrategyStatus`.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -61,7 +64,6 @@ RepeatKey = tuple[str, tuple[tuple[str, Side, Decimal], ...]]
 """``(event_ticker, ((ticker, side, price) of each leg, in order))``."""
 
 _RAISED = object()  # what _call answers when the strategy raised (counted there)
-_PRUNE_AT = 1_024  # remembered proposals before expired ones are forgotten
 _LOG_EVERY = 100  # after its first error, a strategy's errors are logged once per this many
 
 
@@ -96,7 +98,8 @@ class StrategyActor(SupervisedActor):
         self._holdings_asked = False
         self._stale: set[str] = set()
         self._received_at: dict[str, float] = {}
-        self._last_proposed: dict[RepeatKey, float] = {}
+        # when each key was last proposed, oldest first (the clock is monotonic)
+        self._last_proposed: OrderedDict[RepeatKey, float] = OrderedDict()
         self._counter = 0
         self._counts = StrategyCounts()
         self._errors: dict[str, int] = {}
@@ -204,7 +207,7 @@ class StrategyActor(SupervisedActor):
             self._counts.not_fresh += 1
             return
         key = repeat_key(proposal)
-        if now - self._last_proposed.get(key, -1e18) < self.repeat_after_s:
+        if self._repeats(key, now):
             self._counts.repeats_suppressed += 1
             return
         event_ticker = proposal.event.event_ticker
@@ -243,11 +246,22 @@ class StrategyActor(SupervisedActor):
             "basket {} {}: {} ({})", basket_id, basket.purpose.value, legs, proposal.reason
         )
 
+    def _repeats(self, key: RepeatKey, now: float) -> bool:
+        """True if ``key`` was proposed less than ``repeat_after_s`` before ``now``."""
+        proposed_at = self._last_proposed.get(key)
+        return proposed_at is not None and now - proposed_at < self.repeat_after_s
+
     def _remember(self, key: RepeatKey, now: float) -> None:
-        if len(self._last_proposed) >= _PRUNE_AT:
-            horizon = now - self.repeat_after_s
-            self._last_proposed = {k: t for k, t in self._last_proposed.items() if t > horizon}
+        """``key`` was proposed at ``now``; proposals that can no longer suppress
+        anything (proposed ``repeat_after_s`` or more before ``now``) are forgotten,
+        oldest first, each in O(1)."""
         self._last_proposed[key] = now
+        self._last_proposed.move_to_end(key)
+        while self._last_proposed:
+            oldest, proposed_at = next(iter(self._last_proposed.items()))
+            if now - proposed_at < self.repeat_after_s:
+                break
+            del self._last_proposed[oldest]
 
     def _ack(self, book: BookSnapshot) -> None:
         # If the feed is restarting, its next incarnation starts with fresh credit.

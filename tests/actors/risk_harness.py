@@ -248,7 +248,8 @@ class RiskHarness:
         return self.reserve_basket(complement(basket_id, **kwargs))
 
     def reserve_basket(self, basket: Basket) -> Reservation | Rejected:
-        return self.ask(Reserve(basket, self.clock.monotonic()))
+        answer: Reservation | Rejected = self.ask(Reserve(basket, self.clock.monotonic()))
+        return answer
 
     def reconcile(self, *positions: Any) -> None:
         self.ask(Reconciled(ok=True, positions=positions))
