@@ -1,15 +1,16 @@
-r"""The feed's websocket: wsproto over a trio stream, read a whole buffer at a time.
+r"""The feed's websocket: a trio stream read a whole buffer at a time.
 
 trio-websocket (which the rest of warden uses) hands out one message per
 ``get_message``: its reader task reads 4 KiB at a time and hands each message
-through a memory channel, a scheduler round trip per message.  At thousands of
-markets that was the feed's ceiling (issue 15: a bare trio-websocket client
-decoded 16-21k frames/s on one core, the same client on wsproto reading 64 KiB
-at a time ~66k per CPU-second).  :class:`FrameSocket` is the same protocol
-engine (wsproto, which trio-websocket itself drives) without the task and the
-channel: :meth:`FrameSocket.receive_batch` reads what the kernel has (up to
-``RECEIVE_BYTES``) and returns every complete text message in it, so the feed
-hands one batch per wake-up to its actor.
+through a memory channel, a scheduler round trip per message, and wsproto
+parses each received frame in ~10-20 us of Python.  At thousands of markets
+that was the feed's ceiling (issue 15: a bare trio-websocket client decoded
+16-21k frames/s on one core).  :class:`FrameSocket` starts no task and opens no
+channel: wsproto makes the upgrade and every frame we send (client frames are
+masked), and :class:`~actors.feed._frames.FrameReader` reads the venue's frames
+straight from the bytes (~1.4 us a frame).  :meth:`FrameSocket.receive_batch`
+reads what the kernel has (up to ``RECEIVE_BYTES``) and returns every complete
+message in it, so the feed hands one batch per wake-up to its actor.
 
 Contract:
 
@@ -24,8 +25,9 @@ Contract:
   a caller that hands them on at once hands them on before the pinging task
   runs (a pong confirms what was read before it).  It raises
   :class:`SocketClosed` when the venue closes (a close frame, or the TCP
-  stream ending), when a message exceeds ``MAX_MESSAGE_BYTES``, or when the
-  venue breaks the protocol; ``trio.BrokenResourceError`` when the stream
+  stream ending), and when the venue breaks the protocol (a message over
+  ``MAX_MESSAGE_BYTES``, text that is not UTF-8: see
+  :mod:`actors.feed._frames`); ``trio.BrokenResourceError`` when the stream
   fails.  Only one task may read.
 - :meth:`FrameSocket.send_text` and :meth:`FrameSocket.ping` may be called by
   several tasks; writes are serialised.  After the socket closed they raise
@@ -45,17 +47,16 @@ import trio
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
-    BytesMessage,
-    CloseConnection,
     Event,
     Ping,
     Pong,
     RejectConnection,
-    RejectData,
     Request,
     TextMessage,
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from actors.feed._frames import FrameReader, ProtocolViolation
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -68,6 +69,9 @@ __all__ = [
 
 RECEIVE_BYTES = 65_536
 """Bytes asked of the kernel per read: one read holds hundreds of deltas."""
+
+MAX_HEAD_BYTES = 65_536
+"""The upgrade's answer (status line and headers) is refused past this."""
 
 MAX_MESSAGE_BYTES = 16 * 2**20
 """A message longer than this (a venue gone wrong) closes the socket rather than
@@ -124,59 +128,68 @@ class FrameSocket:
 
     def __init__(self, stream: trio.abc.Stream) -> None:
         self._stream = stream
-        self._protocol = WSConnection(ConnectionType.CLIENT)
+        self._protocol = WSConnection(ConnectionType.CLIENT)  # the upgrade; what we send
+        self._reader = FrameReader(MAX_MESSAGE_BYTES)  # what the venue sends, after it
         self._send_lock = trio.Lock()
         self._pongs: dict[bytes, trio.Event] = {}
-        self._parts: list[str | bytes] = []
-        self._part_bytes = 0
         self._closed: str | None = None
-        self._early: list[object] = []
+        self._early = b""  # frames read with the upgrade's answer
 
     async def _handshake(self, request: Request) -> None:
+        """Send the upgrade and read its answer: only the answer's head goes to wsproto,
+        the bytes after it are frames, read by the :class:`FrameReader`."""
         await self._write(request)
-        while True:
-            events = await self._events()
-            for i, event in enumerate(events):
-                if isinstance(event, AcceptConnection):
-                    self._early = events[i + 1 :]  # messages read with the acceptance
-                    return
-                if isinstance(event, RejectConnection):
-                    raise HandshakeRefused(event.status_code)
-                if isinstance(event, RejectData):
-                    continue  # the refusal's body: the status said it all
+        head = bytearray()
+        while (end := head.find(b"\r\n\r\n")) < 0:
+            if len(head) > MAX_HEAD_BYTES:
+                raise SocketClosed(f"the upgrade's answer has no end in {MAX_HEAD_BYTES} bytes")
+            data = await self._stream.receive_some(RECEIVE_BYTES)
+            if not data:
+                raise SocketClosed("the TCP stream ended during the upgrade")
+            head += data
+        self._early = bytes(head[end + 4 :])
+        try:
+            self._protocol.receive_data(bytes(head[: end + 4]))
+            events = list(self._protocol.events())
+        except RemoteProtocolError as error:
+            raise SocketClosed(f"the upgrade's answer is not one: {error}") from None
+        for event in events:
+            if isinstance(event, AcceptConnection):
+                return
+            if isinstance(event, RejectConnection):
+                raise HandshakeRefused(event.status_code)
+        raise SocketClosed("the upgrade's answer neither accepted nor refused it")
 
     async def receive_batch(self) -> list[str]:
         """Every complete message of the next read(s), at least one; see the module
         docstring for what it raises. Messages read before a close frame are returned
         first; the close is raised by the next call."""
-        messages: list[str] = []
-        while not messages:
-            pongs: list[bytes] = []
-            for event in await self._events():
-                kind = type(event)
-                if kind is TextMessage or kind is BytesMessage:
-                    data = event.data  # type: ignore[attr-defined]
-                    if event.message_finished and not self._parts:  # type: ignore[attr-defined]
-                        messages.append(data if kind is TextMessage else self._text(data))
-                    else:
-                        self._add_part(data)
-                        if event.message_finished:  # type: ignore[attr-defined]
-                            messages.append(self._joined())
-                elif kind is Ping:
-                    await self._write(event.response())  # type: ignore[attr-defined]
-                elif kind is Pong:
-                    pongs.append(bytes(event.payload))  # type: ignore[attr-defined]
-                elif kind is CloseConnection:
-                    reason = event.reason or ""  # type: ignore[attr-defined]
-                    self._mark_closed(f"code {event.code}" + (f": {reason}" if reason else ""))  # type: ignore[attr-defined]
-                    break
-            for payload in pongs:  # after the read's writes: see the module docstring
+        while True:
+            if self._closed is not None:
+                raise SocketClosed(self._closed)
+            data: bytes | bytearray
+            if self._early:
+                data, self._early = self._early, b""
+            else:
+                data = await self._stream.receive_some(RECEIVE_BYTES)
+                if not data:
+                    self._close("the TCP stream ended without a close frame")
+            try:
+                received = self._reader.feed(data)
+            except ProtocolViolation as violation:
+                self._close(f"protocol error: {violation}")
+            for payload in received.pings:
+                await self._write(Pong(payload=payload))
+            if received.close is not None:
+                code, reason = received.close
+                said = "no code" if code is None else f"code {code}"
+                self._mark_closed(said + (f": {reason}" if reason else ""))
+            for payload in received.pongs:  # after the read's writes: see the module docstring
                 waiter = self._pongs.pop(payload, None)
                 if waiter is not None:
                     waiter.set()
-            if self._closed is not None and not messages:
-                raise SocketClosed(self._closed)
-        return messages
+            if received.messages:
+                return received.messages
 
     async def send_text(self, text: str) -> None:
         """Send one text message; raises :class:`SocketClosed` once closed."""
@@ -199,23 +212,6 @@ class FrameSocket:
 
     # -- internals ----------------------------------------------------------------
 
-    async def _events(self) -> list[object]:
-        """The protocol events of the next read."""
-        if self._closed is not None:
-            raise SocketClosed(self._closed)
-        if self._early:
-            early, self._early = self._early, []
-            return early
-        data = bytes(await self._stream.receive_some(RECEIVE_BYTES))
-        if not data:
-            self._close("the TCP stream ended without a close frame")
-        try:
-            self._protocol.receive_data(data)
-            return list(self._protocol.events())
-        except RemoteProtocolError as error:
-            self._close(f"protocol error: {error}")
-        raise AssertionError("unreachable: _close raises")  # pragma: no cover
-
     async def _write(self, event: Event) -> None:
         if self._closed is not None:
             raise SocketClosed(self._closed)
@@ -225,25 +221,6 @@ class FrameSocket:
             raise SocketClosed(self._closed or "closing") from None
         async with self._send_lock:
             await self._stream.send_all(data)
-
-    def _add_part(self, data: str | bytes) -> None:
-        self._part_bytes += len(data)
-        if self._part_bytes > MAX_MESSAGE_BYTES:
-            self._close(f"a message exceeded {MAX_MESSAGE_BYTES} bytes")
-        self._parts.append(data)
-
-    def _joined(self) -> str:
-        parts, self._parts, self._part_bytes = self._parts, [], 0
-        if isinstance(parts[0], str):
-            return "".join(parts)  # type: ignore[arg-type]
-        return self._text(b"".join(parts))  # type: ignore[arg-type]
-
-    def _text(self, data: bytes) -> str:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            self._close(f"a binary message is not UTF-8 text: {error}")
-        raise AssertionError("unreachable: _close raises")  # pragma: no cover
 
     def _close(self, reason: str) -> None:
         self._mark_closed(reason)

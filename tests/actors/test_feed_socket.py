@@ -197,7 +197,7 @@ async def test_an_oversized_message_closes_the_socket_instead_of_growing(
         with trio.fail_after(10), pytest.raises(SocketClosed) as closed:
             await _read(socket, 1)
         await socket.abort()
-    assert closed.value.reason == "a message exceeded 1000 bytes"
+    assert closed.value.reason == "protocol error: a message exceeded 1000 bytes"
 
 
 async def test_a_refused_upgrade_names_the_status_and_no_header_value() -> None:
