@@ -73,6 +73,7 @@ crashes with :class:`FeedLoopFailed` and its supervisor restarts it.
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -235,6 +236,14 @@ class FeedActor(SupervisedActor):
         io = self._io
         return 0 if io is None else io.frames_reported - self._frames_handled
 
+    def _behind_s(self, books: FeedBooks) -> float:
+        """How far behind the venue the feed reads: the stream's measured lag, or
+        without end while reading is paused for backpressure (what it has not read
+        may hold every answer it waits for)."""
+        if self._backlog() > self.config.max_backlog_frames:
+            return math.inf
+        return books.venue_lag.last_s or 0.0
+
     def _on_frames(self, message: FramesRead) -> None:
         frames = message.frames
         if message.connection != self._connection:
@@ -292,7 +301,8 @@ class FeedActor(SupervisedActor):
 
     def _on_tick(self, _message: Tick) -> None:
         books, delivery = self._state
-        self._carry_out(books.check_staleness(self.clock.monotonic()))
+        now = self.clock.monotonic()
+        self._carry_out(books.check_staleness(now, behind_s=self._behind_s(books)))
         if self._deliver_listed():
             delivery.flush()
 
@@ -441,7 +451,5 @@ class FeedActor(SupervisedActor):
             unknown_messages=self.unknown_messages,
             venue_lag_s=books.venue_lag.last_s,
             venue_lag_worst_s=books.venue_lag.worst_s,
-            stream_confirmed_age_s=(
-                None if stream is None else round(max(0.0, now - stream), 3)
-            ),
+            stream_confirmed_age_s=(None if stream is None else round(max(0.0, now - stream), 3)),
         )

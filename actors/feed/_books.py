@@ -41,7 +41,10 @@ Rules:
   counted per reason and market.
 - A subscription that has not produced its snapshot ``subscribe_timeout_s``
   after it was sent (the reply or the snapshot was lost: a venue that goes
-  silent or holds a frame back loses them for good) resubscribes.
+  silent or holds a frame back loses them for good) resubscribes; a feed that
+  reads behind the venue waits that much longer (its measured lag; without end
+  while reading is paused for backpressure), so a saturated feed does not
+  resubscribe markets whose answers wait in what it has not read.
 - Venue errors (counted per code in ``venue_error_codes``) are classified by
   the protocol (:class:`~actors.venues.ErrorAction`): a terminal error
   resubscribes the subscription it concerns (found by its ``sid``, else by
@@ -265,11 +268,15 @@ class FeedBooks:
         if self.stream_current_at is None or as_of > self.stream_current_at:
             self.stream_current_at = as_of
 
-    def check_staleness(self, now: float) -> list[Effect]:
+    def check_staleness(self, now: float, *, behind_s: float = 0.0) -> list[Effect]:
         """Report every fresh market not confirmed current for ``stale_after_s``, and
         publish again every live market the stream has confirmed since it went stale;
-        resync every subscription still without a snapshot after ``subscribe_timeout_s``."""
+        resync every subscription still without a snapshot after ``subscribe_timeout_s``
+        plus ``behind_s``: how far behind the venue the feed is reading (its answer
+        waits behind what the feed has not read yet; resubscribing a feed that is
+        behind only adds to what it must read)."""
         effects: list[Effect] = []
+        patience = self.subscribe_timeout_s + behind_s
         waiting = (MarketPhase.SUBSCRIBING, MarketPhase.AWAITING_SNAPSHOT)
         stream = self.stream_current_at
         for market in list(self.markets.values()):
@@ -287,9 +294,7 @@ class FeedBooks:
                     market.fresh = True
                     self.counts.confirmed_fresh += 1
                     effects.append(Publish(market.book, confirmed))
-            elif market.requested_at is not None and now - market.requested_at > (
-                self.subscribe_timeout_s
-            ):
+            elif market.requested_at is not None and now - market.requested_at > patience:
                 waited = now - market.requested_at
                 if market.phase is MarketPhase.RESYNCING:
                     self.counts.resync_timeouts += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from decimal import Decimal
 
@@ -441,3 +442,13 @@ def _both_live(books: FeedBooks) -> None:
         books.on_frame(Subscribed(int(subscribe["id"]), "orderbook_delta", sid), 0.0)  # type: ignore[call-overload]
         snapshot = Snapshot(sid, 1, ticker, ((D("0.40"), D(5)),), ((D("0.50"), D(2)),))
         assert [type(e) for e in books.on_frame(snapshot, 1.0)] == [Publish]
+
+
+def test_a_feed_reading_behind_the_venue_waits_that_much_longer_before_resubscribing() -> None:
+    books = _books(subscribe_timeout_s=2.0)
+    books.connected(["A"], now=0.0)
+    assert books.check_staleness(4.0, behind_s=3.0) == []  # its answer may be in the 3 s
+    assert books.check_staleness(4.0, behind_s=math.inf) == []  # reading paused
+    effects = books.check_staleness(5.5, behind_s=3.0)
+    assert [c["cmd"] for c in _commands(effects)] == ["subscribe"]
+    assert books.counts.subscribe_timeouts == 1
