@@ -14,15 +14,15 @@ deadline passed):
 - ``offered``: deltas/s the venue sent in the window; ``delivered``: deltas/s
   the feed accepted into books (its ``books_accepted`` counter);
 - ``cpu``: the process's CPU time over the window (100% = one core); ``rss``;
-- ``live``: markets the feed had live at the end, of N; ``venue lag p50``: how
-  far behind the venue's ``ts_ms`` the last delta of each market was when the
-  window ended (venue time and ours are one clock here);
+- ``live``: markets the feed had live at the end, of N; ``fresh``: of those, the
+  ones not stale (confirmed current within ``stale_after_s`` by venue time);
+  ``lag``: how far behind the venue's ``ts_ms`` the last delta read was (the
+  feed's measured stream lag, :mod:`actors.feed._venue_time`);
 - ``bare``: the same stream read by a bare trio websocket client that decodes
   each frame with ``json.loads`` and hands it to a consumer thread through a
   ``queue.Queue`` -- what decoding and one hand-off cost without warden.
 
-Detect-to-order under load is not measured here yet (benchmarks/pipeline.py
-measures it with a quiet feed). Loopback only; every server stops by itself.
+Detect-to-order under load: benchmarks/order_load.py. Loopback only; every server stops by itself.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
         "ws_url": venue.url,
         "rest_url": "http://127.0.0.1:9/unused",
         "tickers": synthetic_tickers(markets),
-        "stale_after_s": 60.0,
+        "stale_after_s": 5.0,  # the daemon's default: fresh means fresh by venue time
         "subscribe_timeout_s": 10.0,
     }
     config = FeedConfig(**settings)
@@ -100,23 +100,21 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
             if status is not None and _live(status) == markets:
                 break
             time.sleep(0.2)
-        before, sent_before = _feed_status(host.tree), venue.sent
+        before, sent_before = _answered(host.tree), venue.sent
         cpu_before, wall_before = time.process_time(), time.monotonic()
         time.sleep(seconds)
-        after, sent_after = _feed_status(host.tree), venue.sent
-        cpu = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
-        elapsed = time.monotonic() - wall_before
-        accepted = (
-            (after.counts.books_accepted - before.counts.books_accepted)
-            if after is not None and before is not None
-            else 0
-        )
+        sent_after, cpu_after, wall_after = venue.sent, time.process_time(), time.monotonic()
+        after = _answered(host.tree)
+        elapsed = wall_after - wall_before
+        accepted = after.counts.books_accepted - before.counts.books_accepted
         return {
             "offered": (sent_after - sent_before) / elapsed,
             "delivered": accepted / elapsed,
-            "cpu": cpu * 100,
+            "cpu": (cpu_after - cpu_before) / elapsed * 100,
             "rss": _rss_mb(),
-            "live": _live(after) if after is not None else 0,
+            "live": _live(after),
+            "fresh": sum(1 for market in after.markets.values() if not market.stale),
+            "lag": after.venue_lag_s or 0.0,
         }
     finally:
         host.stop()
@@ -125,6 +123,17 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
 
 def _feed_status(tree: SupervisionTree) -> FeedStatus | None:
     return tree.snapshot().status_of("feed", FeedStatus)
+
+
+def _answered(tree: SupervisionTree) -> FeedStatus:
+    """The feed's status, asked again until it answers (a feed flat out may let one
+    summary request time out)."""
+    deadline = time.monotonic() + 30.0
+    while (status := _feed_status(tree)) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the feed answered no status request for 30 s")
+        time.sleep(0.05)
+    return status
 
 
 def _live(status: FeedStatus) -> int:
@@ -187,6 +196,7 @@ def main() -> None:
             f"N={markets:5d}  offered {figures['offered']:8.0f}/s  delivered"
             f" {figures['delivered']:8.0f}/s  cpu {figures['cpu']:5.1f}%"
             f"  rss {figures['rss']:6.1f} MB  live {figures['live']:.0f}/{markets}"
+            f"  fresh {figures['fresh']:.0f}  lag {figures['lag']:.2f}s"
             f"  | bare {bare:8.0f}/s",
             flush=True,
         )
