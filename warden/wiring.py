@@ -10,7 +10,6 @@ consumer. Persistence stops last, after every writer.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +22,6 @@ from actors.fees import FeeModel
 from actors.persistence import (
     PersistenceActor,
     open_reservations,
-    reconciled_point,
     recorded_events,
     recorded_fills,
     standing_halt,
@@ -217,9 +215,6 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         # A request a killed process or crashed incarnation had in flight must land
         # (or die) before reconciliation lists the venue.
         reconcile_settle_s=execution.request_timeout_s + 1.0,
-        # Reconciliation lists the venue from the ledger's last reconciled point:
-        # restart cost independent of history (issue 15).
-        reconciled_point=functools.partial(reconciled_point, Path(config.daemon.db)),
     )
 
 

@@ -134,7 +134,12 @@ class ExecutionConfig:
       reconciliation (Unix seconds, None: never), e.g.
       :func:`actors.persistence.reconciled_point`; reconciliation lists the
       venue's fills and finished orders from there, less a margin (see
-      :mod:`actors.execution._workflows`). None: it lists everything.
+      :mod:`actors.execution._workflows`). None (the daemon's choice): it lists
+      everything. Not wired by the daemon: the ledger's commit times are the
+      daemon's wall clock, and a clock that jumped (a 10-minute chaos run moved it
+      by 26,000 s) put the point hours away from the venue's time, so fills were
+      not listed and their orders expired as never sent. A point must come from
+      the venue's clock before it is safe.
     """
 
     rest_url: str = attrs.field(validator=url("http", "https"))

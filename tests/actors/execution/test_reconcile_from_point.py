@@ -23,7 +23,7 @@ import attrs
 import httpx
 import pytest
 
-from actors.domain import Action, Fill, OrderIntent, OrderRole, Side
+from actors.domain import Action, Fill, OrderIntent, OrderRole, OrderState, Side
 from actors.errors import VenueError
 from actors.execution import Deadlines, RateLimit, RetryPolicy
 from actors.execution._bookkeeping import positions_from, reconcile_events
@@ -31,7 +31,7 @@ from actors.execution._status import CountName
 from actors.execution._workflows import RECONCILE_MARGIN_S, ReconcileResult, Workflows
 from actors.messages import IntentRecorded
 from actors.persistence import Ledger, reconciled_point
-from actors.venues import VenuePosition
+from actors.venues import VenueOrder, VenuePosition
 from actors.venues.kalshi import KalshiClient
 from tests.warden.conftest import quiet_config
 from warden.venue import HOUSE, TRADER, OrderRequest, TimeInForce, VenueServer, open_venue
@@ -289,3 +289,23 @@ async def test_an_order_resting_since_before_the_point_is_still_listed(tmp_path:
     assert again.result.listed_since is not None
     assert [o.client_order_id for o in again.result.orders] == ["resting"]
     assert again.result.orders[0].is_resting
+
+
+def test_an_order_known_only_by_its_fills_is_not_expired_as_never_sent(tmp_path: Path) -> None:
+    """A reconciliation that lists an order's fill but not the order (Polymarket lists
+    only open orders) must not expire it: its FILLED would be refused ever after."""
+    ledger_path = tmp_path / "warden.db"
+    intent = OrderIntent("cid-f", "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(2))
+    fill = Fill("t1", "cid-f", "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(2))
+    filled = VenueOrder(
+        "o1", "cid-f", "SIM-001", Side.YES, Action.BUY, "executed",
+        Decimal("0.42"), Decimal(2), Decimal(2), Decimal(0),
+    )  # fmt: skip
+    with Ledger.open(ledger_path, wall=lambda: 1_000.0) as ledger:
+        ledger.write("intent", (IntentRecorded(intent, "r1", 0, OrderRole.ENTRY),))
+        fill_only = ReconcileResult(cancelled=(), orders=(), fills=(fill,), positions=())
+        ledger.write("reconcile-1", reconcile_events(fill_only))
+        later = ReconcileResult(cancelled=(), orders=(filled,), fills=(fill,), positions=())
+        ledger.write("reconcile-2", reconcile_events(later))  # EXPIRED -> FILLED raised here
+        (order,) = ledger.orders()
+    assert order.order.state is OrderState.FILLED
