@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
 import trio
@@ -15,7 +14,7 @@ from trio_websocket import WebSocketConnection, open_websocket_url
 
 from actors.domain import Action, OrderIntent, Side
 from actors.errors import VenueError
-from actors.venues import Deadlines, MarketSelection, RateLimit
+from actors.venues import Deadlines, MarketSelection
 from actors.venues._amounts import PriceGrids
 from actors.venues._frames import Delta, Rejected, Snapshot, Subscribed
 from actors.venues.polymarket import (
@@ -25,34 +24,14 @@ from actors.venues.polymarket import (
     PolymarketTrading,
 )
 from actors.venues.polymarket._discovery import list_markets
+from tests.actors.venue_clients import Settings, polymarket_client
 from tests.warden.venue.polymarket_sim import CREDS, WALLET, Sim, polymarket_sim
 from warden.venue import HOUSE, TRADER, OrderRequest, RealismConfig, TimeInForce
 
 
-@attrs.frozen
-class Settings:
-    rest_url: str
-    deadlines: Deadlines = attrs.field(factory=lambda: Deadlines(submit=5.0, query=5.0, cancel=5.0))
-    rate_limits: dict[str, RateLimit] = attrs.field(factory=lambda: {"*": RateLimit(1e6, 10**6)})
-
-
 async def _client(sim: Sim, tmp_path: Path, **settings: object) -> PolymarketClient:
     """The adapter's client for the markets its own discovery finds on the sim's Gamma."""
-    async with httpx.AsyncClient() as http:
-        found = await list_markets(
-            http,
-            MarketSelection(events=("sim-001", "sim-002")),
-            payout=Decimal(1),
-            gamma_url=f"{sim.venue.url}/gamma",
-            clob_url=sim.venue.url,
-        )
-    account = PolymarketAccount(
-        credentials=CREDS, wallet=WALLET, journal_path=tmp_path / "orders.sqlite"
-    )
-    trading = PolymarketTrading(
-        {m.condition_id: m for m in found.markets}, account, clock=sim.clock.now
-    )
-    return trading.open_client(Settings(sim.venue.url, **settings))  # type: ignore[arg-type]
+    return await polymarket_client(sim, tmp_path, ("sim-001", "sim-002"), **settings)
 
 
 async def test_the_adapter_places_sees_fills_and_cancels_against_the_sim(tmp_path: Path) -> None:

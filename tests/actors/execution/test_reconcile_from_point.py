@@ -20,12 +20,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import httpx
 import pytest
 
 from actors.domain import Action, Fill, OrderIntent, OrderRole, OrderState, Side
 from actors.errors import VenueError
-from actors.execution import Deadlines, RateLimit, RetryPolicy
+from actors.execution import RetryPolicy
 from actors.execution._bookkeeping import positions_from, reconcile_events
 from actors.execution._status import CountName
 from actors.execution._workflows import RECONCILE_MARGIN_S, ReconcileResult, Workflows
@@ -33,34 +32,12 @@ from actors.messages import IntentRecorded
 from actors.persistence import Ledger, reconciled_point
 from actors.venues import VenueOrder, VenuePosition
 from actors.venues.kalshi import KalshiClient
+from tests.actors.venue_clients import RecordingTransport, Settings
 from tests.warden.conftest import quiet_config
 from warden.venue import HOUSE, TRADER, OrderRequest, TimeInForce, VenueServer, open_venue
 from warden.venue._model import ManualClock
 
 HOUR = 3600.0
-
-
-@attrs.frozen
-class Settings:
-    rest_url: str
-    deadlines: Deadlines = attrs.field(factory=lambda: Deadlines(submit=5.0, query=5.0, cancel=5.0))
-    rate_limits: dict[str, RateLimit] = attrs.field(factory=lambda: {"*": RateLimit(1e6, 10**6)})
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """The real HTTP transport, keeping every request's URL (what the venue was asked)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[httpx.URL] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(request.url)
-        return await super().handle_async_request(request)
-
-    def queries(self, path: str) -> list[dict[str, str]]:
-        """The query of every ``GET <path>`` sent, in order."""
-        return [dict(url.params) for url in self.urls if url.path.endswith(path)]
 
 
 class Quiet:

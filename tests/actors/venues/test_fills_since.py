@@ -9,41 +9,20 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import httpx
 
 from actors.domain import Action, OrderIntent, Side
-from actors.venues import Deadlines, MarketSelection, RateLimit
 from actors.venues.kalshi import KalshiClient
 from actors.venues.kalshi._client import min_ts
-from actors.venues.polymarket import PolymarketAccount, PolymarketClient, PolymarketTrading
+from actors.venues.polymarket import PolymarketClient
 from actors.venues.polymarket._client import after_param
-from actors.venues.polymarket._discovery import list_markets
+from tests.actors.venue_clients import RecordingTransport, Settings, polymarket_client
 from tests.warden.conftest import quiet_config
-from tests.warden.venue.polymarket_sim import CREDS, WALLET, Sim, polymarket_sim
+from tests.warden.venue.polymarket_sim import Sim, polymarket_sim
 from warden.venue import HOUSE, TRADER, OrderRequest, TimeInForce, open_venue
 from warden.venue._model import ManualClock
 
 START = 1_800_000_000.0
-
-
-@attrs.frozen
-class Settings:
-    rest_url: str
-    deadlines: Deadlines = attrs.field(factory=lambda: Deadlines(submit=5.0, query=5.0, cancel=5.0))
-    rate_limits: dict[str, RateLimit] = attrs.field(factory=lambda: {"*": RateLimit(1e6, 10**6)})
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """The real transport, keeping every request's URL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[httpx.URL] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(request.url)
-        return await super().handle_async_request(request)
 
 
 def test_the_bound_sent_is_the_second_before_since_rounded_down() -> None:
@@ -81,28 +60,14 @@ async def test_kalshi_lists_only_the_fills_from_since_and_the_edge_second_is_in(
 
     assert [f.client_order_id for f in recent] == ["take-1", "take-2"]
     assert [f.client_order_id for f in every] == ["take-0", "take-1", "take-2"]
-    asked = [dict(url.params) for url in transport.urls if url.path.endswith("/portfolio/fills")]
+    asked = transport.queries("/portfolio/fills")
     assert asked == [{"min_ts": str(int(START) + 9), "limit": "1000"}, {"limit": "1000"}]
     # the venue's own edge: a fill at exactly min_ts is listed
     assert [f["ts"] for f in edge.json()["fills"]] == [int(START) + 10, int(START) + 20]
 
 
 async def _client(sim: Sim, tmp_path: Path) -> PolymarketClient:
-    async with httpx.AsyncClient() as http:
-        found = await list_markets(
-            http,
-            MarketSelection(events=("sim-001",)),
-            payout=Decimal(1),
-            gamma_url=f"{sim.venue.url}/gamma",
-            clob_url=sim.venue.url,
-        )
-    account = PolymarketAccount(
-        credentials=CREDS, wallet=WALLET, journal_path=tmp_path / "orders.sqlite"
-    )
-    trading = PolymarketTrading(
-        {m.condition_id: m for m in found.markets}, account, clock=sim.clock.now
-    )
-    return trading.open_client(Settings(sim.venue.url))
+    return await polymarket_client(sim, tmp_path, ("sim-001",))
 
 
 async def test_polymarket_lists_only_the_trades_after_since_and_the_edge_second_is_in(
