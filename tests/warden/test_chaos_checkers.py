@@ -485,6 +485,23 @@ def test_a_buy_intended_after_a_halt_is_witnessed() -> None:
     assert result.counts["orders_accepted_while_halted"] == 2
 
 
+def test_an_unwind_sent_while_halted_is_not_new_risk_though_the_venue_states_it_as_a_buy() -> None:
+    """Kalshi states selling YES as buying NO: the wire says "buy", the intent "unwind"."""
+    ev = healthy()
+    assert ev.ledger is not None
+    harness = ({"t": T0 + 0.95, "kind": "halted"}, {"t": T0 + 5.0, "kind": "resume"})
+    unwind = attrs.evolve(intent("cn", "no", D("0.55"), D(10), T0 + 1.05), role="unwind")
+    entry = attrs.evolve(intent("cn", "no", D("0.55"), D(10), T0 + 1.05), role="entry")
+    orders = (intent("cy", "yes", D("0.40"), D(10), T0 + 0.9),)
+
+    def judged(late: LedgerOrder) -> Any:
+        ledger = attrs.evolve(ev.ledger, orders=(*orders, late))
+        return kill_switch_honoured(attrs.evolve(ev, harness=harness, ledger=ledger))
+
+    assert judged(unwind).status == "held"
+    assert judged(entry).status == "violated"  # the same order as a new entry is new risk
+
+
 def test_a_halt_seen_in_polls_ends_when_the_last_halted_poll_was_asked() -> None:
     """A poll's answer held at some moment between its asking and its journaling: an
     order accepted in between is not proved to be inside the halt."""

@@ -32,6 +32,7 @@ import attrs
 from attrs import frozen
 
 from actors import money
+from actors.domain import OrderRole
 from actors.history import (
     AccountingLine,
     DaemonLine,
@@ -342,7 +343,10 @@ def kill_switch_honoured(ev: Evidence) -> CheckResult:
         in_window += 1
         intent = intents.get(record["client_order_id"])
         created = entry["ts"] if intent is None else _real_time(intent.created_at, shifts)
-        if record["action"] == "buy" and created is not None and created > window[0]:
+        # An unwind goes on while halted (it sells what a basket holds; Kalshi states
+        # selling YES as buying NO, so the wire's action alone would call it new risk).
+        unwind = intent is not None and intent.role == OrderRole.UNWIND.value
+        if record["action"] == "buy" and not unwind and created is not None and created > window[0]:
             row = attrs.asdict(intent) if intent is not None else None
             witnesses.append({"halted_at": window[0], "order": entry, "intent": row})
         ended = terminal.get(record["order_id"])
