@@ -23,7 +23,7 @@ from actors.persistence import (
     PersistenceActor,
     open_reservations,
     recorded_events,
-    recorded_fills,
+    recorded_fill_rows,
     standing_halt,
 )
 from actors.risk import BasketPolicy, BreakerConfig, RiskActor, RiskLimits
@@ -299,7 +299,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 strategy="strategy",
                 standing_halt=lambda: standing_halt(db),
                 open_reservations=lambda: open_reservations(db),
-                recorded_fills=lambda: [(r.fill, r.recorded_at) for r in recorded_fills(db)],
+                recorded_fill_rows=lambda: recorded_fill_rows(db),
                 record_timeout=record_timeout,
                 ledger_retry=ledger_retry,
             ),

@@ -38,6 +38,7 @@ from actors.persistence._recovery import (
     open_reservations,
     reconciled_point,
     recorded_events,
+    recorded_fill_rows,
     recorded_fills,
 )
 from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
@@ -68,6 +69,7 @@ __all__ = [
     "open_reservations",
     "reconciled_point",
     "recorded_events",
+    "recorded_fill_rows",
     "recorded_fills",
     "standing_halt",
     "utc_day",

@@ -28,7 +28,8 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -36,6 +37,7 @@ import cattrs
 from cattrs import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
+from actors.domain import Action, Fill, Side
 from actors.errors import LedgerSerializationError
 from actors.messages import (
     AuditEvent,
@@ -48,7 +50,9 @@ from actors.messages import (
     ReservationChanged,
     VenueReconciled,
 )
-from supervision.decimal_json import register_decimal_hooks
+from actors.persistence._records import FillRecord
+from supervision import validators
+from supervision.decimal_json import decimal_from_json, register_decimal_hooks
 
 T = TypeVar("T")
 
@@ -299,3 +303,271 @@ def _value_at(event: object, path: str) -> object:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix and name else prefix or name
+
+
+# -- fill rows, in bulk -------------------------------------------------------------------
+
+FILL_ROW = (
+    "rowid",
+    "fill_id",
+    "client_order_id",
+    "ticker",
+    "side",
+    "action",
+    "price",
+    "count",
+    "fee",
+    "payout",
+    "recorded_at",
+)
+"""The columns :func:`decode_fill_rows` reads, in this order: the fill's fields between
+the row's id and the time it was recorded."""
+
+_FILL_FIELDS = FILL_ROW[1:-1]
+_SIDES = {side.value: side for side in Side}
+_ACTIONS = {action.value: action for action in Action}
+
+
+def _built_plainly(cls: type, names: tuple[str, ...]) -> bool:
+    """Whether ``cls`` is a slotted attrs class of exactly the fields ``names`` (in
+    order) that its ``__init__`` only assigns and validates: no converter, no
+    ``on_setattr`` or init hook; so a value made by assigning fields that passed
+    their validators is the value ``cls(...)`` would make."""
+    fields = attrs.fields(cls)
+    return (
+        tuple(f.name for f in fields) == names
+        and all(f.converter is None and f.init and f.on_setattr is None for f in fields)
+        and "__slots__" in vars(cls)
+        and not any(hasattr(cls, hook) for hook in ("__attrs_post_init__", "__attrs_pre_init__"))
+    )
+
+
+FAST_FILLS = _built_plainly(Fill, _FILL_FIELDS) and _built_plainly(
+    FillRecord, ("fill", "recorded_at")
+)
+"""Whether :func:`decode_fill_rows` may build fills by assigning checked fields (else
+each row goes through the strict converter); a test holds it true."""
+
+
+def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slots' own setters of ``names`` (a frozen class refuses ``setattr``)."""
+    return tuple(vars(cls)[name].__set__ for name in names) if FAST_FILLS else ()
+
+
+_assign = dict(zip(_FILL_FIELDS, _setters(Fill, _FILL_FIELDS), strict=False))
+_record_assign = _setters(FillRecord, ("fill", "recorded_at"))
+_VALIDATORS = {f.name: (f, f.validator) for f in attrs.fields(Fill)}
+
+
+class _Sibling:
+    """What a :class:`Fill` field validator may read of its instance: the payout (a
+    price is checked below it), and the ticker and order id an error names (none)."""
+
+    __slots__ = ("client_order_id", "payout", "ticker")
+
+    def __init__(self, payout: Decimal) -> None:
+        self.payout, self.ticker, self.client_order_id = payout, None, None
+
+
+class _Checked:
+    """The column values already found good in fills of one stored payout: each
+    passed :func:`decimal_from_json` (amounts) and its field's own validator."""
+
+    def __init__(self, payout: Decimal) -> None:
+        self.sibling = _Sibling(payout)
+        self.payout = payout
+        self.prices: dict[str, Decimal] = {}
+        self.counts: dict[str, Decimal] = {}
+        self.fees: dict[str, Decimal] = {}
+        self.order_ids: set[str] = set()
+        self.tickers: set[str] = set()
+        self.sides = {text: side for text, side in _SIDES.items() if self.valid("side", side)}
+        self.actions = {text: a for text, a in _ACTIONS.items() if self.valid("action", a)}
+
+    def valid(self, name: str, value: object) -> bool:
+        """Whether ``value`` passes field ``name``'s validator (any failure: no)."""
+        field, validator = _VALIDATORS[name]
+        try:
+            if isinstance(validator, validators.Rule):
+                return bool(validator.check(value))  # a Rule reads only the value
+            if validator is not None:
+                validator(self.sibling, field, value)
+        except Exception:  # noqa: BLE001 - the strict converter says why
+            return False
+        return True
+
+    def fill_id_check(self) -> Callable[[object], bool]:
+        """The fill id's validator as a predicate (checked on every row: ids do not repeat)."""
+        validator = _VALIDATORS["fill_id"][1]
+        if isinstance(validator, validators.Rule):
+            check = validator.check
+            return lambda value: type(value) is str and bool(check(value))
+        return lambda value: type(value) is str and self.valid("fill_id", value)
+
+    def amount(self, name: str, text: object, known: dict[str, Decimal]) -> Decimal | None:
+        """The value of the amount column ``name`` (remembered in ``known``), or ``None``
+        if ``text`` does not spell a good one."""
+        try:
+            value = decimal_from_json(text)
+        except TypeError:
+            return None
+        if type(text) is not str or not self.valid(name, value):
+            return None
+        known[text] = value
+        return value
+
+    def identifier(self, name: str, value: object, known: set[str] | None = None) -> bool:
+        """Whether ``value`` is a good identifier for field ``name`` (remembered in ``known``)."""
+        if type(value) is not str or not self.valid(name, value):
+            return False
+        if known is not None:
+            known.add(value)
+        return True
+
+
+def _payout_checked(text: object) -> _Checked | None:
+    try:
+        payout = decimal_from_json(text)
+    except TypeError:
+        return None
+    checked = _Checked(payout)
+    return checked if type(text) is str and checked.valid("payout", payout) else None
+
+
+FillRow = tuple[str, str, str, Side, Action, Decimal, Decimal, Decimal, Decimal, float]
+"""A recorded fill as plain values: its :class:`Fill` fields in their order
+(``fill_id, client_order_id, ticker, side, action, price, count, fee, payout``),
+then the time it was recorded. Risk rebuilds its books from these at start, without
+a ``Fill`` object per row."""
+
+
+def decode_fill_rows(rows: Iterable[Sequence[Any]], *, operation: str) -> Iterator[FillRow]:
+    """The :data:`FillRow` of each row of :data:`FILL_ROW` columns, in order: the values
+    of the fill the strict converter makes of the row (as :func:`structure_row`), faster.
+
+    Every column is checked as strictly: an amount must be fixed-point text
+    (:func:`decimal_from_json`), an identifier a ``str``, a side or action one of its
+    enum's values, every field must pass its own :class:`Fill` validator, and the time
+    recorded must be a number. What is slow is done once per distinct value (amounts,
+    tickers and order ids repeat; all of them are checked per payout). A row with any
+    column found wanting goes through the strict converter, which is the judge: it
+    raises :class:`LedgerSerializationError` naming the row (its rowid and fill id)
+    and the column (``field``), or builds the fill if the row is good after all.
+    Without :data:`FAST_FILLS` (``Fill`` is no longer a plain attrs class) every row
+    goes through the strict converter.
+    """
+    if not FAST_FILLS:
+        for row in rows:
+            yield _strict_fill_row(row, operation=operation)
+        return
+    by_payout: dict[object, _Checked | None] = {}
+    last_payout: object = None
+    checked: _Checked | None = None
+    for row in rows:
+        (_, fill_id, order_id, ticker, side_text, action_text,
+         price_text, count_text, fee_text, payout_text, at) = row  # fmt: skip
+        if payout_text != last_payout or checked is None:
+            # a ledger's payouts hardly vary: its checked values are kept at hand
+            if payout_text not in by_payout:
+                by_payout[payout_text] = _payout_checked(payout_text)
+            checked, last_payout = by_payout[payout_text], payout_text
+            if checked is not None:
+                payout, fill_id_ok = checked.payout, checked.fill_id_check()
+                prices, counts, fees = checked.prices, checked.counts, checked.fees
+                order_ids, tickers = checked.order_ids, checked.tickers
+                sides, actions = checked.sides, checked.actions
+        if checked is None:
+            yield _strict_fill_row(row, operation=operation)
+            continue
+        side, action = sides.get(side_text), actions.get(action_text)
+        # a good price or count is > 0, so never falsy; a fee may be 0
+        price = prices.get(price_text) or checked.amount("price", price_text, prices)
+        count = counts.get(count_text) or checked.amount("count", count_text, counts)
+        fee = fees.get(fee_text)
+        if fee is None:
+            fee = checked.amount("fee", fee_text, fees)
+        if (
+            side is None
+            or action is None
+            or type(at) not in (float, int)
+            or price is None
+            or count is None
+            or fee is None
+            or not (
+                order_id in order_ids or checked.identifier("client_order_id", order_id, order_ids)
+            )
+            or not (ticker in tickers or checked.identifier("ticker", ticker, tickers))
+            or not fill_id_ok(fill_id)
+        ):
+            yield _strict_fill_row(row, operation=operation)
+            continue
+        yield (fill_id, order_id, ticker, side, action, price, count, fee, payout, at)
+
+
+def fill_records(rows: Iterable[FillRow]) -> list[FillRecord]:
+    """A :class:`FillRecord` of each :data:`FillRow` (from :func:`decode_fill_rows`: its
+    values checked), built by assigning the fields (:data:`FAST_FILLS`), which is what
+    ``Fill(...)`` makes of them, without running the checks again."""
+    if not FAST_FILLS:
+        return [
+            FillRecord(Fill(*row[:7], fee=row[7], payout=row[8]), recorded_at=row[9])
+            for row in rows
+        ]
+    set_id, set_order, set_ticker, set_side, set_action = (
+        _assign[name] for name in ("fill_id", "client_order_id", "ticker", "side", "action")
+    )
+    set_price, set_count, set_fee, set_payout = (
+        _assign[name] for name in ("price", "count", "fee", "payout")
+    )
+    set_fill, set_at = _record_assign
+    new = object.__new__
+    records: list[FillRecord] = []
+    for fill_id, order_id, ticker, side, action, price, count, fee, payout, at in rows:
+        fill = new(Fill)
+        set_id(fill, fill_id)
+        set_order(fill, order_id)
+        set_ticker(fill, ticker)
+        set_side(fill, side)
+        set_action(fill, action)
+        set_price(fill, price)
+        set_count(fill, count)
+        set_fee(fill, fee)
+        set_payout(fill, payout)
+        record = new(FillRecord)
+        set_fill(record, fill)
+        set_at(record, at)
+        records.append(record)
+    return records
+
+
+def _strict_fill_row(row: Sequence[Any], *, operation: str) -> FillRow:
+    """One row of :data:`FILL_ROW` columns through the strict converter.
+
+    Raises :class:`LedgerSerializationError` naming the row and the column at fault."""
+    rowid, fill_id, at = row[0], row[1], row[-1]
+    where = f"fills row {rowid} (fill_id {fill_id!r})"
+    try:
+        fill = _converter.structure(dict(zip(_FILL_FIELDS, row[1:-1], strict=True)), Fill)
+    except Exception as error:
+        path, reason = _first_failure(error)
+        raise LedgerSerializationError(
+            f"{where}: cannot decode Fill: {reason}", operation=operation, field=path or "row"
+        ) from error
+    if type(at) not in (float, int):
+        raise LedgerSerializationError(
+            f"{where}: recorded_at is not a time: {type(at).__name__} {at!r}"[:300],
+            operation=operation,
+            field="recorded_at",
+        )
+    return (
+        fill.fill_id,
+        fill.client_order_id,
+        fill.ticker,
+        fill.side,
+        fill.action,
+        fill.price,
+        fill.count,
+        fill.fee,
+        fill.payout,
+        at,
+    )

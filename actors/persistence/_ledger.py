@@ -37,7 +37,14 @@ from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteErro
 from actors.messages import IntentRecorded, LedgerEvent, ReservationState
 from actors.money import EXACT
 from actors.persistence import _rows
-from actors.persistence._codec import encode_event, structure_row
+from actors.persistence._codec import (
+    FILL_ROW,
+    FillRow,
+    decode_fill_rows,
+    encode_event,
+    fill_records,
+    structure_row,
+)
 from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerSchemaError
 from actors.persistence._records import (
@@ -51,6 +58,8 @@ from actors.persistence._records import (
 )
 from actors.persistence._schema import SCHEMA_VERSION, check_not_newer, current_version, migrate
 from actors.persistence._writes import Tally, apply_event
+
+_FILL_ROWS = f"SELECT {', '.join(FILL_ROW)} FROM fills ORDER BY rowid"  # noqa: S608 - fixed names
 
 
 def _describe(error: sqlite3.Error) -> str:
@@ -399,9 +408,28 @@ class Ledger:
         return tuple(_rows.order_record(row, operation="read orders") for row in rows)
 
     def fills(self) -> tuple[FillRecord, ...]:
-        """Every fill, in the order recorded."""
-        rows = self._rows("read fills", "SELECT * FROM fills ORDER BY rowid")
-        return tuple(_rows.fill_record(row, operation="read fills") for row in rows)
+        """Every fill, in the order recorded (:meth:`fill_rows`, as records)."""
+        return tuple(fill_records(self._fill_rows("read fills")))
+
+    def fill_rows(self) -> tuple[FillRow, ...]:
+        """Every fill as a :data:`~actors.persistence._codec.FillRow` of plain values (its
+        fields, then the time recorded), in the order recorded: what risk rebuilds its
+        books from at start, without an object per fill.
+
+        Decoded strictly in bulk (:func:`~actors.persistence._codec.decode_fill_rows`):
+        a row that is not a valid fill raises :class:`LedgerSerializationError` naming
+        its rowid, fill id and column; SQLite failing, :class:`LedgerError`."""
+        return tuple(self._fill_rows("read fills"))
+
+    def _fill_rows(self, operation: str) -> Iterator[FillRow]:
+        conn = self._connection(operation)
+        try:
+            cursor = conn.cursor()
+            cursor.row_factory = None  # tuples: a sqlite3.Row per fill costs more
+            # decoded as they come (one statement reads one snapshot): no list of every row
+            yield from decode_fill_rows(cursor.execute(_FILL_ROWS), operation=operation)
+        except sqlite3.Error as error:
+            raise LedgerError(f"{self.path}: {_describe(error)}", operation=operation) from error
 
     def positions(self) -> tuple[Position, ...]:
         """Per ticker, contracts held and cash spent, from the fills (buying costs

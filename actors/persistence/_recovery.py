@@ -16,6 +16,7 @@ from pathlib import Path
 
 from actors.domain import Event
 from actors.messages import Reservation, ReservationState
+from actors.persistence._codec import FillRow
 from actors.persistence._ledger import Ledger
 from actors.persistence._records import FillRecord
 
@@ -46,6 +47,18 @@ def recorded_fills(path: Path) -> tuple[FillRecord, ...]:
         return ()
     with Ledger.open_read_only(path) as ledger:
         return ledger.fills()
+
+
+def recorded_fill_rows(path: Path) -> tuple[FillRow, ...]:
+    """:func:`recorded_fills` as plain values (:meth:`Ledger.fill_rows`: each fill's
+    fields, then the time it was recorded), without an object per fill: what a new
+    risk incarnation books at start (``RiskActor(recorded_fill_rows=...)``). None if
+    the ledger does not exist yet. Raises :class:`~actors.errors.LedgerError` when
+    the ledger exists but cannot be read, or a row is not a valid fill (naming it)."""
+    if not path.exists():
+        return ()
+    with Ledger.open_read_only(path) as ledger:
+        return ledger.fill_rows()
 
 
 def recorded_events(path: Path) -> tuple[Event, ...]:

@@ -135,6 +135,7 @@ from actors.risk._limits import Exposure, RejectReason, RiskLimits
 from actors.risk._positions import PositionBook
 from actors.risk._records import RiskRecords
 from actors.risk._recovery import SETTLED_WHY, LedgerSources, Leftovers, restore
+from actors.risk._replay import FillRow
 from actors.risk._snapshot import (
     breaker_status,
     exposure_status,
@@ -186,13 +187,15 @@ class RiskActor(SupervisedActor):
         standing_halt: Callable[[], tuple[str, str] | None] | None = None,
         open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
         recorded_fills: Callable[[], Iterable[tuple[Fill, float]]] | None = None,
+        recorded_fill_rows: Callable[[], Iterable[FillRow]] | None = None,
         record_timeout: float | None = DEFAULT_RECORD_TIMEOUT,
         ledger_retry: BackoffPolicy = DEFAULT_LEDGER_RETRY,
     ) -> None:
         """``standing_halt``, ``open_reservations``, ``recorded_events`` and
-        ``recorded_fills`` read the ledger when an incarnation starts (what each
-        gives: :class:`~actors.risk._recovery.LedgerSources`); if one cannot be read
-        (raises), the incarnation starts halted.  Without them, nothing is restored.
+        ``recorded_fills`` (or, faster, ``recorded_fill_rows``) read the ledger when an
+        incarnation starts (what each gives: :class:`~actors.risk._recovery.LedgerSources`);
+        if one cannot be read (raises), the incarnation starts halted.  Without them,
+        nothing is restored.
 
         ``record_timeout`` (seconds, ``None``: wait for ever) and ``ledger_retry``
         configure the ledger client: how long a Record may go unanswered, and the
@@ -203,6 +206,7 @@ class RiskActor(SupervisedActor):
             open_reservations=open_reservations,
             recorded_events=recorded_events,
             recorded_fills=recorded_fills,
+            recorded_fill_rows=recorded_fill_rows,
         )
         self._leftovers = Leftovers()
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):

@@ -48,12 +48,18 @@ def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     ``amount >= 0``: exact when that has at most six decimals, otherwise rounded
     down to :data:`SHARE_QUANTUM`."""
     with localcontext(EXACT):
-        numerator = amount * part
-        # // truncates toward zero: a floor, as every operand is >= 0
-        floored = numerator // (whole * SHARE_QUANTUM) * SHARE_QUANTUM
-        if floored * whole == numerator:
-            return numerator / whole  # the same value, without padding zeros
-        return floored
+        return share_in_context(amount, part, whole)
+
+
+def share_in_context(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """:func:`_share` computed in the current decimal context, for a caller that is
+    under :data:`EXACT` already (a replay of many fills enters it once)."""
+    numerator = amount * part
+    # // truncates toward zero: a floor, as every operand is >= 0
+    floored = numerator // (whole * SHARE_QUANTUM) * SHARE_QUANTUM
+    if floored * whole == numerator:
+        return numerator / whole  # the same value, without padding zeros
+    return floored
 
 
 def share_up(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:

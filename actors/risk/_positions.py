@@ -19,20 +19,38 @@ reconciliation after an hour of trading lists that whole hour again, and a
 (:class:`~actors.risk._seen.SeenKeys`, ~20 bytes a fill, at most 1.25 times the
 count: about 5 MB when full); it is the most fills between two reconciliations
 risk de-duplicates, and a fill re-listed from before them would be booked twice.
+
+At start, the ledger's fills are booked together (:meth:`PositionBook.book_recorded`),
+with the same result as booking each, in a fraction of the time
+(:mod:`actors.risk._replay`).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal, localcontext
 
+import attrs
+
 from actors.domain import Fill, Position
+from actors.errors import DomainError
 from actors.money import EXACT
 from actors.risk._holdings import Holding
-from actors.risk._seen import SeenKeys, fingerprint
+from actors.risk._replay import FillRow, fill_of, replay, row_of
+from actors.risk._seen import SeenKeys, pair_fingerprint
 
 ZERO = Decimal(0)
+
+
+@attrs.frozen
+class RecordedBooked:
+    """What :meth:`PositionBook.book_recorded` did: the fills of the orders it was
+    asked to ``keep`` (booked now or before), in the order booked, and the first
+    fill (in row order) of those that fit in no order, with why (``None``: none)."""
+
+    kept: tuple[Fill, ...]
+    unbooked: tuple[Fill, DomainError | ArithmeticError] | None
 
 
 class PositionBook:
@@ -55,7 +73,7 @@ class PositionBook:
         a ``decimal.DecimalException`` (and books nothing) if an amount would need
         rounding (beyond 80 digits: never a real fill).
         """
-        key = fingerprint(fill.fill_id, fill.client_order_id)
+        key = pair_fingerprint(fill.fill_id, fill.client_order_id)
         if key in self._seen:
             return False
         before = self._holdings.get(fill.ticker) or Holding.empty(fill.ticker, fill.payout)
@@ -70,6 +88,77 @@ class PositionBook:
         self._realised_by_day[day] = today
         self._realised_total = in_total
         return True
+
+    def book_recorded(
+        self, recorded: Sequence[tuple[Fill, float]], *, keep: Collection[str] = frozenset()
+    ) -> RecordedBooked:
+        """:meth:`book_recorded_rows` of ``(fill, wall time recorded)`` pairs."""
+        return self.book_recorded_rows([row_of(fill, at) for fill, at in recorded], keep=keep)
+
+    def book_recorded_rows(
+        self, rows: Sequence[FillRow], *, keep: Collection[str] = frozenset()
+    ) -> RecordedBooked:
+        """Book a ledger's fills (:data:`~actors.risk._replay.FillRow`: a fill's values,
+        then the wall time it was recorded), as a new incarnation does at start;
+        ``keep``: client order ids whose fills are handed back.
+
+        The rule: in the order recorded, each fill as :meth:`book` books it (once; one
+        that does not fit changes nothing). Rows are in the order written, not always
+        the order things happened (a purchase whose Record failed is written by the
+        repair after the sale of it), so a fill that does not fit waits for the next
+        pass over those left, until a pass books none: the first of those is handed
+        back with its error, and what was booked stays booked. Raises
+        :class:`~actors.errors.InvalidFieldError` only for a row whose values make no
+        ``Fill`` at all (never one a ledger read gives).
+
+        When the keys are distinct and none remembered can be forgotten meanwhile (a
+        new incarnation's empty memory, a ledger's fills: always), the fills are booked
+        together by :func:`~actors.risk._replay.replay` (the same figures, digit for
+        digit, several times faster); otherwise one by one with :meth:`book`.
+        """
+        keys = [pair_fingerprint(row[0], row[1]) for row in rows]
+        empty = len(self._seen) == 0
+        if len(set(keys)) != len(keys) or not (empty or self._seen.room >= len(keys)):
+            return self._book_each([(fill_of(row), row[9]) for row in rows], keep)
+        replayed = replay(
+            self._holdings,
+            rows,
+            keys,
+            seen=frozenset() if empty else self._seen,
+            realised_by_day=self._realised_by_day,
+            realised_total=self._realised_total,
+            keep=keep,
+            utc_day=_utc_day,
+        )
+        self._holdings.update(replayed.holdings)
+        self._seen.add_new_many(replayed.keys)
+        self._realised_by_day = replayed.realised_by_day
+        self._realised_total = replayed.realised_total
+        return RecordedBooked(tuple(replayed.kept), replayed.unbooked)
+
+    def _book_each(
+        self, recorded: Sequence[tuple[Fill, float]], keep: Collection[str]
+    ) -> RecordedBooked:
+        """:meth:`book_recorded_rows`'s rule, one :meth:`book` at a time."""
+        kept: list[Fill] = []
+        waiting = list(recorded)
+        while waiting:
+            unfit: list[tuple[Fill, float]] = []
+            why: DomainError | ArithmeticError | None = None
+            for fill, at in waiting:
+                try:
+                    self.book(fill, at)
+                except (DomainError, ArithmeticError) as error:  # decimal signals too
+                    unfit.append((fill, at))
+                    why = why or error
+                    continue
+                if fill.client_order_id in keep:
+                    kept.append(fill)
+            if len(unfit) == len(waiting):
+                assert why is not None  # every one failed, with its error
+                return RecordedBooked(tuple(kept), (unfit[0][0], why))
+            waiting = unfit
+        return RecordedBooked(tuple(kept), None)
 
     @property
     def fills_remembered(self) -> int:

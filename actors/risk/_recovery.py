@@ -38,6 +38,7 @@ from actors.risk._book import settled_outcome
 from actors.risk._exposure import EventMap
 from actors.risk._history import risk_log
 from actors.risk._positions import PositionBook
+from actors.risk._replay import FillRow, row_of
 
 SETTLED_WHY = "left by a previous incarnation; venue reconciled"
 
@@ -61,13 +62,17 @@ class LedgerSources:
 
     ``recorded_fills`` gives every fill the ledger holds with the wall time it
     was recorded, oldest first; they are booked at start (positions, the day's
-    and the total realised P&L).
+    and the total realised P&L). ``recorded_fill_rows`` gives the same as
+    :data:`~actors.risk._replay.FillRow` values (no object per fill: the daemon's
+    source, ``actors.persistence.recorded_fill_rows``); when both are given, the
+    rows are read and ``recorded_fills`` is not.
     """
 
     standing_halt: Callable[[], tuple[str, str] | None] | None = None
     open_reservations: Callable[[], tuple[Reservation, ...]] | None = None
     recorded_events: Callable[[], Iterable[Event]] | None = None
     recorded_fills: Callable[[], Iterable[tuple[Fill, float]]] | None = None
+    recorded_fill_rows: Callable[[], Iterable[FillRow]] | None = None
 
 
 @attrs.frozen
@@ -212,35 +217,31 @@ def _rebuild_positions(
     leftovers: Leftovers,
     wall: Callable[[], float],
 ) -> int:
-    if sources.recorded_fills is None:
-        return 0
     try:
-        recorded = list(sources.recorded_fills())
+        if sources.recorded_fill_rows is not None:
+            recorded = list(sources.recorded_fill_rows())
+        elif sources.recorded_fills is not None:
+            recorded = [row_of(fill, at) for fill, at in sources.recorded_fills()]
+        else:
+            return 0
     except Exception as error:  # noqa: BLE001 - unknown fills: unknown loss, fail closed
         start.halted(f"recorded fills unknown: {error}")
         return 0
-    leftover_ids = leftovers.order_ids()
     # Rows are in the order they were written, not always the order they happened: a
     # purchase whose Record failed (a locked or full ledger) is written by the repair
     # after the sale of it that came next. A fill that does not fit yet waits until
-    # the others are booked; one that never fits halts.
-    waiting = recorded
-    while waiting:
-        unfit: list[tuple[Fill, float]] = []
-        why: DomainError | ArithmeticError | None = None
-        for fill, at in waiting:
-            try:
-                positions.book(fill, at)
-            except (DomainError, ArithmeticError) as error:  # decimal signals: ArithmeticError
-                unfit.append((fill, at))
-                why = why or error
-                continue
-            if fill.client_order_id in leftover_ids:
-                leftovers.keep_fill(fill)
-        if len(unfit) == len(waiting):
-            start.halted(f"recorded fill {unfit[0][0].fill_id} cannot be booked: {why}")
-            return 0
-        waiting = unfit
+    # the others are booked; one that never fits halts (PositionBook.book_recorded).
+    try:
+        booked = positions.book_recorded_rows(recorded, keep=leftovers.order_ids())
+    except (DomainError, ArithmeticError) as error:  # never expected: fail closed all the same
+        start.halted(f"recorded fills cannot be booked: {error}")
+        return 0
+    for fill in booked.kept:
+        leftovers.keep_fill(fill)
+    if booked.unbooked is not None:
+        fill, why = booked.unbooked
+        start.halted(f"recorded fill {fill.fill_id} cannot be booked: {why}")
+        return 0
     if recorded:
         risk_log(start.actor, "positions_rebuilt").info(
             "booked {} recorded fill(s): realised today ${}, in total ${}",

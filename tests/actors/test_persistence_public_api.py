@@ -34,6 +34,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "open_reservations",
             "reconciled_point",
             "recorded_events",
+            "recorded_fill_rows",
             "recorded_fills",
             "standing_halt",
             "utc_day",
