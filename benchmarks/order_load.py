@@ -89,7 +89,7 @@ from actors.risk import RiskStatus
 from actors.strategy import StrategyActor, StrategyStatus
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, TreeThread
 from warden.config import parse_config
-from warden.daemon import tree_spec
+from warden.daemon import GIL_SWITCH_INTERVAL_S, tree_spec
 from warden.venue.synthetic import SyntheticKalshi, synthetic_tickers
 from warden.wiring import VenueUrls, feed_config, strategies_of, venue_fees
 
@@ -601,14 +601,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved runs of every N")
     parser.add_argument("--consumer", choices=("strategy", "sink"), default="strategy")
     parser.add_argument(
-        "--switch-interval-us", type=float, default=None, help="sys.setswitchinterval, µs"
+        "--switch-interval-us",
+        type=float,
+        default=GIL_SWITCH_INTERVAL_S * 1e6,
+        help="sys.setswitchinterval, µs (default: the daemon's)",
     )
     parser.add_argument(
         "--threads", action="store_true", help="per-thread CPU, a GIL probe, the hops after Reserve"
     )
     args = parser.parse_args()
-    if args.switch_interval_us is not None:
-        sys.setswitchinterval(args.switch_interval_us / 1e6)
+    sys.setswitchinterval(args.switch_interval_us / 1e6)
     if args.threads:
         record_handling()
     logger.remove()  # measure the pipeline, not the log sink
