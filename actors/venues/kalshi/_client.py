@@ -581,7 +581,7 @@ def min_ts(since: float) -> int:
     return max(0, math.floor(since) - 1)
 
 
-CLIENT_IDS_KEPT = 4_096
+CLIENT_IDS_KEPT = 1_024
 """Order ids remembered per generation (:class:`ClientIds`): an order's fills come
 with its answer or on the private channel within seconds, and a listing that
 meets an order forgotten lists the orders again (see :meth:`KalshiClient.list_fills`)."""

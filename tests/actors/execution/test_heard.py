@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import trio
 
 from actors.domain import Action, Fill, Side
@@ -100,3 +101,25 @@ def test_what_nobody_asks_for_is_kept_only_up_to_a_bound() -> None:
         )
     assert len(heard._fills) == KEEP
     assert "o-0" not in heard._fills
+
+
+async def test_what_is_heard_of_an_order_after_it_was_forgotten_is_dropped() -> None:
+    heard = Heard()
+    heard(ChannelUp(1))
+    heard(OrderHeard(ORDER))
+    heard.forget(ORDER)  # its procedure is done: the late user_order frame is nobody's
+    heard(OrderHeard(ORDER))
+    heard(fill("t9", "5"))
+    assert heard.order_now("cid-1") is None
+    assert await heard.fills_of(ORDER, 1, timeout=0.05) is None
+    assert (len(heard._orders), len(heard._fills)) == (0, 0)
+
+
+def test_the_ids_of_forgotten_orders_are_kept_only_up_to_a_bound() -> None:
+    heard = Heard()
+    for n in range(KEEP + 10):
+        order = attrs.evolve(ORDER, order_id=f"o-{n}", client_order_id=f"cid-{n}")
+        heard.forget(order)
+    assert len(heard._forgotten) == 2 * KEEP
+    heard(OrderHeard(attrs.evolve(ORDER, order_id="o-0", client_order_id="cid-0")))
+    assert heard.order_now("cid-0") is not None  # forgotten too long ago to be dropped
