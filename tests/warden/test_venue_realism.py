@@ -31,6 +31,7 @@ from warden.venue import (
     RealismConfig,
     SelfTradePrevention,
     SimVenue,
+    TruthEntry,
     TruthKind,
     VenueConfig,
     VenueServer,
@@ -363,18 +364,23 @@ def test_a_seeded_run_misprices_a_basket_and_competitors_take_it_after_the_delay
         taken = [m for m in dynamics.mispricings if m.taken_by_competitor]
         if taken:
             break
-        competitor_fills_before = len(sim.engine.fill_values(COMPETITOR))
+        competitor_fills_before = len(_competitor_fills(sim))
     assert seen_in_book
     record = taken[0]
     assert record.closed is not None
     assert record.closed - record.opened >= delay
     event = sim.events[record.event_ticker]
     assert dynamics.mispriced(event, record.side) is None
-    fills = sim.engine.fill_values(COMPETITOR)
+    fills = _competitor_fills(sim)  # the engine keeps no list of the simulator's own fills
     assert len(fills) > competitor_fills_before
     assert all(f.ts >= record.opened + delay for f in fills[competitor_fills_before:])
-    assert {f.ticker for f in fills[competitor_fills_before:]} == set(event.tickers)
+    assert {f.record["ticker"] for f in fills[competitor_fills_before:]} == set(event.tickers)
     assert record.cost < (D(1) if record.side == "yes" else D(len(event.tickers) - 1))
+
+
+def _competitor_fills(sim: SimVenue) -> list[TruthEntry]:
+    """The competitors' fills, from the truth log (oldest first)."""
+    return [e for e in sim.engine.truth if e.kind is TruthKind.FILL and e.account == COMPETITOR]
 
 
 def test_the_same_seed_gives_the_same_truth_log() -> None:
