@@ -61,7 +61,6 @@ from actors.persistence._rows import FILL_COLUMNS
 from actors.risk._exposure import EventMap
 from actors.risk._positions import PositionBook
 from actors.risk._recovery import LedgerSources, Leftovers, restore
-from actors.risk._replay import row_of
 from actors.risk._seen import fingerprint
 
 DAY = 86_400.0
@@ -265,7 +264,7 @@ def main() -> None:
         fills = strict_fills(path)
         if fills != [(r.fill, r.recorded_at) for r in recorded_fills(path)]:
             raise SystemExit("recorded_fills differs from the strict per-row decode")
-        if list(recorded_fill_rows(path)) != [row_of(f, at) for f, at in fills]:
+        if list(recorded_fill_rows(path)) != [f.recorded_row(at) for f, at in fills]:
             raise SystemExit("recorded_fill_rows differs from the strict per-row decode")
         reference = per_fill_reference(fills)
         restored, rebuilt = restore_as_the_actor_does(path, rows=False)

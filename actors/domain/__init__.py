@@ -15,7 +15,7 @@ from actors.domain._basket import MAX_LEGS, Basket, Leg, OrderRole, Purpose
 from actors.domain._book import BookDelta, BookSnapshot, Level, Levels, TopOfBook
 from actors.domain._event import Event
 from actors.domain._opportunity import Opportunity
-from actors.domain._orders import TRANSITIONS, Fill, Order, OrderIntent, OrderState
+from actors.domain._orders import TRANSITIONS, Fill, FillRow, Order, OrderIntent, OrderState
 from actors.domain._position import Position
 from actors.domain._sides import Action, Side
 
@@ -28,6 +28,7 @@ __all__ = [
     "BookSnapshot",
     "Event",
     "Fill",
+    "FillRow",
     "Leg",
     "Level",
     "Levels",

@@ -137,6 +137,27 @@ class Fill:
             _checks.fail(self, "side", self.side, f"is not {action.value} {side.value} either way")
         return evolve(self, side=side, action=action, price=self.payout - self.price)
 
+    def recorded_row(self, recorded_at: float) -> FillRow:
+        """This fill as a :data:`FillRow`, recorded at wall time ``recorded_at``."""
+        return (
+            self.fill_id,
+            self.client_order_id,
+            self.ticker,
+            self.side,
+            self.action,
+            self.price,
+            self.count,
+            self.fee,
+            self.payout,
+            recorded_at,
+        )
+
+
+FillRow = tuple[str, str, str, Side, Action, Decimal, Decimal, Decimal, Decimal, float]
+"""A recorded fill as plain values, no object per fill: :class:`Fill`'s fields in
+their order, then the wall time it was recorded (what the ledger reads in bulk and
+risk books at start)."""
+
 
 @frozen
 class Order:

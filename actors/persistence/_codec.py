@@ -37,7 +37,7 @@ import cattrs
 from cattrs import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
-from actors.domain import Action, Fill, Side
+from actors.domain import Action, Fill, FillRow, Side
 from actors.errors import LedgerSerializationError
 from actors.messages import (
     AuditEvent,
@@ -434,13 +434,6 @@ def _payout_checked(text: object) -> _Checked | None:
     return checked if type(text) is str and checked.valid("payout", payout) else None
 
 
-FillRow = tuple[str, str, str, Side, Action, Decimal, Decimal, Decimal, Decimal, float]
-"""A recorded fill as plain values: its :class:`Fill` fields in their order
-(``fill_id, client_order_id, ticker, side, action, price, count, fee, payout``),
-then the time it was recorded. Risk rebuilds its books from these at start, without
-a ``Fill`` object per row."""
-
-
 def decode_fill_rows(rows: Iterable[Sequence[Any]], *, operation: str) -> Iterator[FillRow]:
     """The :data:`FillRow` of each row of :data:`FILL_ROW` columns, in order: the values
     of the fill the strict converter makes of the row (as :func:`structure_row`), faster.
@@ -559,15 +552,4 @@ def _strict_fill_row(row: Sequence[Any], *, operation: str) -> FillRow:
             operation=operation,
             field="recorded_at",
         )
-    return (
-        fill.fill_id,
-        fill.client_order_id,
-        fill.ticker,
-        fill.side,
-        fill.action,
-        fill.price,
-        fill.count,
-        fill.fee,
-        fill.payout,
-        at,
-    )
+    return fill.recorded_row(at)

@@ -32,14 +32,13 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Literal
 
-from actors.domain import Position
+from actors.domain import FillRow, Position
 from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
 from actors.messages import IntentRecorded, LedgerEvent, ReservationState
 from actors.money import EXACT
 from actors.persistence import _rows
 from actors.persistence._codec import (
     FILL_ROW,
-    FillRow,
     decode_fill_rows,
     encode_event,
     fill_records,

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.domain import Event
+from actors.domain import Event, FillRow
 from actors.messages import Reservation, ReservationState
-from actors.persistence._codec import FillRow
 from actors.persistence._ledger import Ledger
 from actors.persistence._records import FillRecord
 

@@ -90,7 +90,7 @@ from typing import Any
 import attrs
 from loguru import logger
 
-from actors.domain import Basket, Event, Fill
+from actors.domain import Basket, Event, Fill, FillRow
 from actors.errors import VenueTradingHalted
 from actors.fees import FeeModel
 from actors.ledger_client import (
@@ -135,7 +135,6 @@ from actors.risk._limits import Exposure, RejectReason, RiskLimits
 from actors.risk._positions import PositionBook
 from actors.risk._records import RiskRecords
 from actors.risk._recovery import SETTLED_WHY, LedgerSources, Leftovers, restore
-from actors.risk._replay import FillRow
 from actors.risk._snapshot import (
     breaker_status,
     exposure_status,

@@ -33,11 +33,11 @@ from decimal import Decimal, localcontext
 
 import attrs
 
-from actors.domain import Fill, Position
+from actors.domain import Fill, FillRow, Position
 from actors.errors import DomainError
 from actors.money import EXACT
 from actors.risk._holdings import Holding
-from actors.risk._replay import FillRow, fill_of, replay, row_of
+from actors.risk._replay import fill_of, replay
 from actors.risk._seen import SeenKeys, pair_fingerprint
 
 ZERO = Decimal(0)
@@ -93,12 +93,12 @@ class PositionBook:
         self, recorded: Sequence[tuple[Fill, float]], *, keep: Collection[str] = frozenset()
     ) -> RecordedBooked:
         """:meth:`book_recorded_rows` of ``(fill, wall time recorded)`` pairs."""
-        return self.book_recorded_rows([row_of(fill, at) for fill, at in recorded], keep=keep)
+        return self.book_recorded_rows([fill.recorded_row(at) for fill, at in recorded], keep=keep)
 
     def book_recorded_rows(
         self, rows: Sequence[FillRow], *, keep: Collection[str] = frozenset()
     ) -> RecordedBooked:
-        """Book a ledger's fills (:data:`~actors.risk._replay.FillRow`: a fill's values,
+        """Book a ledger's fills (:data:`~actors.domain.FillRow`: a fill's values,
         then the wall time it was recorded), as a new incarnation does at start;
         ``keep``: client order ids whose fills are handed back.
 

@@ -31,14 +31,13 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from actors.domain import Event, Fill
+from actors.domain import Event, Fill, FillRow
 from actors.errors import DomainError
 from actors.messages import Reservation, ReservationState
 from actors.risk._book import settled_outcome
 from actors.risk._exposure import EventMap
 from actors.risk._history import risk_log
 from actors.risk._positions import PositionBook
-from actors.risk._replay import FillRow, row_of
 
 SETTLED_WHY = "left by a previous incarnation; venue reconciled"
 
@@ -63,7 +62,7 @@ class LedgerSources:
     ``recorded_fills`` gives every fill the ledger holds with the wall time it
     was recorded, oldest first; they are booked at start (positions, the day's
     and the total realised P&L). ``recorded_fill_rows`` gives the same as
-    :data:`~actors.risk._replay.FillRow` values (no object per fill: the daemon's
+    :data:`~actors.domain.FillRow` values (no object per fill: the daemon's
     source, ``actors.persistence.recorded_fill_rows``); when both are given, the
     rows are read and ``recorded_fills`` is not.
     """
@@ -221,7 +220,7 @@ def _rebuild_positions(
         if sources.recorded_fill_rows is not None:
             recorded = list(sources.recorded_fill_rows())
         elif sources.recorded_fills is not None:
-            recorded = [row_of(fill, at) for fill, at in sources.recorded_fills()]
+            recorded = [fill.recorded_row(at) for fill, at in sources.recorded_fills()]
         else:
             return 0
     except Exception as error:  # noqa: BLE001 - unknown fills: unknown loss, fail closed

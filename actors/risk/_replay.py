@@ -35,7 +35,7 @@ from decimal import Decimal, localcontext
 
 import attrs
 
-from actors.domain import Action, Fill, Position, Side
+from actors.domain import Action, Fill, FillRow, Position, Side
 from actors.errors import DomainError
 from actors.money import EXACT
 from actors.risk._holdings import Holding
@@ -44,27 +44,6 @@ from actors.risk._seen import SeenKeys
 
 ZERO = Decimal(0)
 _YES, _NO, _BUY = Side.YES, Side.NO, Action.BUY
-
-FillRow = tuple[str, str, str, Side, Action, Decimal, Decimal, Decimal, Decimal, float]
-"""A recorded fill as plain values: its :class:`Fill` fields in their order
-(``fill_id, client_order_id, ticker, side, action, price, count, fee, payout``), then
-the wall time it was recorded (the shape of ``actors.persistence``'s ``FillRow``)."""
-
-
-def row_of(fill: Fill, at: float) -> FillRow:
-    """``fill`` recorded at ``at`` as a :data:`FillRow`."""
-    return (
-        fill.fill_id,
-        fill.client_order_id,
-        fill.ticker,
-        fill.side,
-        fill.action,
-        fill.price,
-        fill.count,
-        fill.fee,
-        fill.payout,
-        at,
-    )
 
 
 def fill_of(row: FillRow) -> Fill:

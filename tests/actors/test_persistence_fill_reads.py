@@ -22,7 +22,6 @@ from actors.risk import RejectReason
 from actors.risk._exposure import EventMap
 from actors.risk._positions import PositionBook
 from actors.risk._recovery import LedgerSources, Leftovers, restore
-from actors.risk._replay import row_of
 from tests.actors.risk_harness import WIDE, risk_tree
 from tests.actors.test_risk_replay import figures, per_fill
 
@@ -92,7 +91,7 @@ def test_every_fill_reads_back_exactly_as_the_strict_per_row_decoder_reads_it(
         assert mine.fill.action is theirs.fill.action
     assert len({r.recorded_at for r in got}) > 1
     rows = recorded_fill_rows(ledger_of_fills)  # the same, as plain values
-    assert list(rows) == [row_of(r.fill, r.recorded_at) for r in want]
+    assert list(rows) == [r.fill.recorded_row(r.recorded_at) for r in want]
     assert [str(v) for row in rows for v in row[5:9]] == [
         str(v) for r in want for v in (r.fill.price, r.fill.count, r.fill.fee, r.fill.payout)
     ]

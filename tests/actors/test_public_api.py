@@ -32,6 +32,7 @@ def test_the_domain_exports_exactly_its_value_types() -> None:
             "BookSnapshot",
             "Event",
             "Fill",
+            "FillRow",
             "Leg",
             "Level",
             "Levels",
