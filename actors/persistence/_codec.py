@@ -307,8 +307,7 @@ def _join(prefix: str, name: str) -> str:
 
 # -- fill rows, in bulk -------------------------------------------------------------------
 
-FILL_ROW = (
-    "rowid",
+FILL_FIELDS = (
     "fill_id",
     "client_order_id",
     "ticker",
@@ -318,12 +317,14 @@ FILL_ROW = (
     "count",
     "fee",
     "payout",
-    "recorded_at",
 )
+"""A fill's columns in the ``fills`` table, in :class:`~actors.domain.Fill`'s order."""
+
+FILL_ROW = ("rowid", *FILL_FIELDS, "recorded_at")
 """The columns :func:`decode_fill_rows` reads, in this order: the fill's fields between
 the row's id and the time it was recorded."""
 
-_FILL_FIELDS = FILL_ROW[1:-1]
+
 _SIDES = {side.value: side for side in Side}
 _ACTIONS = {action.value: action for action in Action}
 
@@ -342,7 +343,7 @@ def _built_plainly(cls: type, names: tuple[str, ...]) -> bool:
     )
 
 
-FAST_FILLS = _built_plainly(Fill, _FILL_FIELDS) and _built_plainly(
+FAST_FILLS = _built_plainly(Fill, FILL_FIELDS) and _built_plainly(
     FillRecord, ("fill", "recorded_at")
 )
 """Whether :func:`decode_fill_rows` may build fills by assigning checked fields (else
@@ -354,7 +355,7 @@ def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], No
     return tuple(vars(cls)[name].__set__ for name in names) if FAST_FILLS else ()
 
 
-_assign = dict(zip(_FILL_FIELDS, _setters(Fill, _FILL_FIELDS), strict=False))
+_assign = dict(zip(FILL_FIELDS, _setters(Fill, FILL_FIELDS), strict=False))
 _record_assign = _setters(FillRecord, ("fill", "recorded_at"))
 _VALIDATORS = {f.name: (f, f.validator) for f in attrs.fields(Fill)}
 
@@ -540,7 +541,7 @@ def _strict_fill_row(row: Sequence[Any], *, operation: str) -> FillRow:
     rowid, fill_id, at = row[0], row[1], row[-1]
     where = f"fills row {rowid} (fill_id {fill_id!r})"
     try:
-        fill = _converter.structure(dict(zip(_FILL_FIELDS, row[1:-1], strict=True)), Fill)
+        fill = _converter.structure(dict(zip(FILL_FIELDS, row[1:-1], strict=True)), Fill)
     except Exception as error:
         path, reason = _first_failure(error)
         raise LedgerSerializationError(

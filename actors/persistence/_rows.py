@@ -18,7 +18,7 @@ from typing import Any
 from actors.domain import Fill, Order, OrderRole
 from actors.errors import LedgerSerializationError
 from actors.messages import BasketProgress, Reservation
-from actors.persistence._codec import structure_row
+from actors.persistence._codec import FILL_FIELDS, structure_row
 from actors.persistence._decimals import from_text
 from actors.persistence._records import (
     AuditRecord,
@@ -30,17 +30,7 @@ from actors.persistence._records import (
 )
 
 INTENT_COLUMNS = ("client_order_id", "ticker", "side", "action", "price", "count", "payout")
-FILL_COLUMNS = (
-    "fill_id",
-    "client_order_id",
-    "ticker",
-    "side",
-    "action",
-    "price",
-    "count",
-    "fee",
-    "payout",
-)
+FILL_COLUMNS = FILL_FIELDS
 LEG_COLUMNS = (
     "ticker",
     "side",
