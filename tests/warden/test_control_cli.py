@@ -255,15 +255,23 @@ def test_watch_draws_live_frames_in_a_terminal_and_exits_cleanly_on_ctrl_c(
     try:
         output = _read_until(controller, process, wanted=3, timeout=30)
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=30)
-        while select.select([controller], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal closed when the process exited
+        # Keep reading while it exits: a terminal nobody reads fills, and a process
+        # blocked writing its last frame to it never gets to exit.
+        deadline = time.monotonic() + 30
+        while True:
+            ready = select.select([controller], [], [], 0.2)[0]
+            chunk = b""
+            if ready:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:  # the terminal closed when the process exited
+                    chunk = b""
+                output += chunk
+            if process.poll() is not None and not chunk:
                 break
-            if not chunk:
-                break
-            output += chunk
+            if time.monotonic() > deadline:
+                pytest.fail(f"watch did not exit within 30 s of Ctrl-C:\n{output[-2000:]!r}")
+        code = process.returncode
     finally:
         if process.poll() is None:
             process.kill()
