@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -420,6 +421,10 @@ def _readiness_of(money: Portfolio | str) -> JsonObject | None:
 def cmd_watch(args: argparse.Namespace) -> int:
     from rich.live import Live  # noqa: PLC0415
 
+    # Ctrl-C quits, whatever this process inherited: a SIGINT ignored by whoever
+    # started it (a script's background job, some test runners) stays ignored in
+    # Python, and watch would then draw for ever.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with _client(args) as client:
         try:
             if args.json:  # one JSON object per refresh, one line each

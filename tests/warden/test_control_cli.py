@@ -242,6 +242,7 @@ def test_watch_draws_live_frames_in_a_terminal_and_exits_cleanly_on_ctrl_c(
 ) -> None:
     controller, terminal = pty.openpty()
     env = {**os.environ, "COLUMNS": "160", "LINES": "40", "TERM": "xterm-256color"}
+    env["PYTHONFAULTHANDLER"] = "1"
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "warden", "watch", "--url", daemon.url, "--interval", "0.5"],
@@ -255,6 +256,7 @@ def test_watch_draws_live_frames_in_a_terminal_and_exits_cleanly_on_ctrl_c(
     try:
         output = _read_until(controller, process, wanted=3, timeout=30)
         process.send_signal(signal.SIGINT)
+        after_ctrl_c = len(output)
         # Keep reading while it exits: a terminal nobody reads fills, and a process
         # blocked writing its last frame to it never gets to exit.
         deadline = time.monotonic() + 30
@@ -270,7 +272,20 @@ def test_watch_draws_live_frames_in_a_terminal_and_exits_cleanly_on_ctrl_c(
             if process.poll() is not None and not chunk:
                 break
             if time.monotonic() > deadline:
-                pytest.fail(f"watch did not exit within 30 s of Ctrl-C:\n{output[-2000:]!r}")
+                frames = output[after_ctrl_c:].count(b"Ctrl-C to quit")
+                process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: where it is stuck
+                while select.select([controller], [], [], 2.0)[0]:  # the dump, if any
+                    try:
+                        dump = os.read(controller, 65536)
+                    except OSError:
+                        break
+                    if not dump:
+                        break
+                    output += dump
+                pytest.fail(
+                    f"watch did not exit within 30 s of Ctrl-C ({frames} frames drawn after"
+                    f" it):\n{output[-4000:]!r}"
+                )
         code = process.returncode
     finally:
         if process.poll() is None:
