@@ -32,13 +32,11 @@ def ledger_events(
 
 
 def reconcile_events(result: ReconcileResult) -> tuple[LedgerEvent, ...]:
-    """Every venue fill, every venue order with a client order id, then what was seen:
-    the client order ids of the orders listed and of the fills listed. An order with a
-    fill was sent, listed or not (Polymarket lists only open orders): were it left
-    out, the ledger would expire it as never sent, and refuse its fills' FILLED
-    later (``EXPIRED -> FILLED``, found by chaos runs)."""
-    ids = [o.client_order_id for o in result.orders] + [f.client_order_id for f in result.fills]
-    seen = tuple(dict.fromkeys(cid for cid in ids if cid is not None))
+    """Every venue fill, every venue order with a client order id, then what was seen
+    (the orders listed). The ledger finishes an order the venue did not list by its
+    fills (recorded first, in the same Record): an order with fills was sent, so it is
+    never expired as never sent (``EXPIRED -> FILLED``, found by chaos runs)."""
+    seen = tuple(o.client_order_id for o in result.orders if o.client_order_id is not None)
     fills = tuple(FillRecorded(fill) for fill in result.fills)
     updates = ledger_events(result.orders, ())
     return (*fills, *updates, VenueReconciled(seen))

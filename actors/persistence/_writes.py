@@ -30,7 +30,8 @@ the id and the field; the caller rolls the whole Record back):
   :class:`~actors.errors.LedgerSerializationError` naming it.
 - ``BasketProgress``: appended.
 - ``AuditEvent``: appended.
-- ``VenueReconciled``: every non-terminal order not among the ids at the venue
+- ``VenueReconciled``: every non-terminal order not among the ids at the venue is
+  finished by its recorded fills (FILLED, CANCELED) or, with none,
   becomes EXPIRED.
 - ``IntentsAbandoned``: each listed order still NEW becomes EXPIRED (never sent);
   unknown ids are ignored.
@@ -460,15 +461,32 @@ def _expire_abandoned(conn: sqlite3.Connection, event: IntentsAbandoned, at: flo
 
 
 def _expire_missing(conn: sqlite3.Connection, event: VenueReconciled, at: float) -> int:
-    cursor = conn.execute(
-        "UPDATE orders SET state = ?, updated_at = ?"  # noqa: S608 - placeholders only
+    """Finish every non-terminal order the venue did not list: FILLED if the ledger
+    holds fills for all of it, CANCELED if for part of it (a venue that lists only
+    open orders, Polymarket, lists no finished one: the fills say what it did),
+    EXPIRED (never sent) if for none. Returns how many expired."""
+    rows = conn.execute(
+        "SELECT client_order_id, count FROM orders"  # noqa: S608 - placeholders only
         f" WHERE state IN ({', '.join('?' * len(_OPEN_STATES))})"
         " AND client_order_id NOT IN (SELECT value FROM json_each(?))",
-        (
-            OrderState.EXPIRED.value,
-            at,
-            *_OPEN_STATES,
-            json.dumps(list(event.client_order_ids_at_venue)),
-        ),
-    )
-    return cursor.rowcount
+        (*_OPEN_STATES, json.dumps(list(event.client_order_ids_at_venue))),
+    ).fetchall()
+    expired = 0
+    for client_order_id, count in rows:
+        fills = conn.execute(
+            "SELECT count FROM fills WHERE client_order_id = ?", (client_order_id,)
+        ).fetchall()
+        with localcontext(EXACT):
+            filled = sum((Decimal(text) for (text,) in fills), Decimal(0))
+        if not filled:
+            state, expired = OrderState.EXPIRED, expired + 1
+        elif filled >= Decimal(count):
+            state, filled = OrderState.FILLED, Decimal(count)
+        else:
+            state = OrderState.CANCELED
+        conn.execute(
+            "UPDATE orders SET state = ?, filled_count = ?, updated_at = ?"
+            " WHERE client_order_id = ?",
+            (state.value, _contracts(filled), at, client_order_id),
+        )
+    return expired

@@ -286,3 +286,30 @@ def test_an_order_known_only_by_its_fills_is_not_expired_as_never_sent(tmp_path:
         ledger.write("reconcile-2", reconcile_events(later))  # EXPIRED -> FILLED raised here
         (order,) = ledger.orders()
     assert order.order.state is OrderState.FILLED
+
+
+def test_an_order_not_listed_is_finished_by_its_fills(tmp_path: Path) -> None:
+    """Polymarket lists only open orders: one not listed is done, and its fills say
+    how: all of it filled, part (then canceled), or none (never sent)."""
+    ledger_path = tmp_path / "warden.db"
+    intents = [
+        OrderIntent(cid, "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(2))
+        for cid in ("all", "part", "none")
+    ]
+    fills = (
+        Fill("t1", "all", "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(2)),
+        Fill("t2", "part", "SIM-001", Side.YES, Action.BUY, Decimal("0.42"), Decimal(1)),
+    )
+    with Ledger.open(ledger_path, wall=lambda: 1_000.0) as ledger:
+        for n, intent in enumerate(intents):
+            ledger.write(f"intent-{n}", (IntentRecorded(intent, f"r{n}", 0, OrderRole.ENTRY),))
+        listed = ReconcileResult(cancelled=(), orders=(), fills=fills, positions=())
+        ledger.write("reconcile", reconcile_events(listed))
+        states = {
+            r.order.client_order_id: (r.order.state, r.order.filled_count) for r in ledger.orders()
+        }
+    assert states == {
+        "all": (OrderState.FILLED, Decimal(2)),
+        "part": (OrderState.CANCELED, Decimal(1)),
+        "none": (OrderState.EXPIRED, Decimal(0)),
+    }
