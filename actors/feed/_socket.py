@@ -54,7 +54,7 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+from wsproto.utilities import RemoteProtocolError
 
 from actors.feed._frames import FrameReader, ProtocolViolation
 
@@ -215,10 +215,7 @@ class FrameSocket:
     async def _write(self, event: Event) -> None:
         if self._closed is not None:
             raise SocketClosed(self._closed)
-        try:
-            data = self._protocol.send(event)
-        except LocalProtocolError:  # the venue's close arrived in between
-            raise SocketClosed(self._closed or "closing") from None
+        data = self._protocol.send(event)  # wsproto never sees what we read: always open
         async with self._send_lock:
             await self._stream.send_all(data)
 
