@@ -65,6 +65,7 @@ venue, ended by closing its stdin) when each run ends, and die with us.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -83,7 +84,7 @@ from loguru import logger
 import actors.risk._history as risk_history
 import actors.venues.kalshi._client as kalshi_client
 from actors.domain import BookSnapshot
-from actors.feed import FeedActor, FeedConfig, FeedStatus
+from actors.feed import FeedActor, FeedConfig, FeedProcessActor, FeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed, Reserve
 from actors.risk import RiskStatus
 from actors.strategy import StrategyActor, StrategyStatus
@@ -349,7 +350,13 @@ class GilProbe:
 
 
 def order_load_run(
-    markets: int, rate: float, opportunities: int, consumer: str, *, threads: bool = False
+    markets: int,
+    rate: float,
+    opportunities: int,
+    consumer: str,
+    *,
+    threads: bool = False,
+    process: bool = False,
 ) -> dict[str, Any]:
     """Tick-to-order rounds on ``SIM-001`` while ``bgfeed`` follows ``markets`` synthetic
     markets at ``rate`` deltas/s (no background at all for 0); the figures of the window."""
@@ -383,7 +390,7 @@ def order_load_run(
             spec = tree_spec(config, urls)
             children = _children(spec, config, urls)
             if background is not None:
-                children += _background(background, markets, consumer)
+                children += _background(background, markets, consumer, process=process)
             host = TreeThread(SupervisionTree(attrs.evolve(spec, children=children)))
             host.start()
             return _measure(
@@ -428,8 +435,11 @@ def _children(spec: Any, config: Any, urls: VenueUrls) -> tuple[Any, ...]:
     )
 
 
-def _background(venue: SyntheticKalshi, markets: int, consumer: str) -> tuple[ChildSpec, ...]:
-    config = FeedConfig(
+def _background(
+    venue: SyntheticKalshi, markets: int, consumer: str, *, process: bool = False
+) -> tuple[ChildSpec, ...]:
+    recipe = functools.partial(
+        FeedConfig,
         ws_url=venue.url,
         rest_url="http://127.0.0.1:9/unused",
         tickers=synthetic_tickers(markets),
@@ -437,7 +447,13 @@ def _background(venue: SyntheticKalshi, markets: int, consumer: str) -> tuple[Ch
         subscribe_timeout_s=10.0,
     )
     to = "strategy" if consumer == "strategy" else BACKGROUND_SINK
-    feed = ChildSpec(name=BACKGROUND_FEED, factory=lambda: FeedActor(config, consumer=to))
+
+    def background_feed() -> SupervisedActor:
+        if process:  # the feed's I/O, parsing and books in a worker process
+            return FeedProcessActor(recipe, consumer=to)
+        return FeedActor(recipe(), consumer=to)
+
+    feed = ChildSpec(name=BACKGROUND_FEED, factory=background_feed)
     if consumer == "strategy":
         return (feed,)
     return ChildSpec(name=BACKGROUND_SINK, factory=BackgroundSink), feed
@@ -609,6 +625,11 @@ def main() -> None:
     parser.add_argument(
         "--threads", action="store_true", help="per-thread CPU, a GIL probe, the hops after Reserve"
     )
+    parser.add_argument(
+        "--feed-process",
+        action="store_true",
+        help="run bgfeed in its own process (FeedProcessActor)",
+    )
     args = parser.parse_args()
     sys.setswitchinterval(args.switch_interval_us / 1e6)
     if args.threads:
@@ -621,7 +642,9 @@ def main() -> None:
     rate = "flat out" if args.rate == 0 else f"{args.rate:.0f} deltas/s"
     print(
         f"background: {rate} over N markets into {args.consumer}; {args.opportunities}"
-        f" rounds per run (+{WARMUP_ROUNDS} warm-up); GIL switch interval"
+        f" rounds per run (+{WARMUP_ROUNDS} warm-up);"
+        f" bgfeed {'in its own process' if args.feed_process else 'in process'};"
+        " GIL switch interval"
         f" {sys.getswitchinterval() * 1e6:.0f} µs; {os.cpu_count()} cores, load average"
         f" {os.getloadavg()[0]:.2f}"
     )
@@ -634,7 +657,12 @@ def main() -> None:
         idle_p50: float | None = None
         for markets in counts:
             figures = order_load_run(
-                markets, args.rate, args.opportunities, args.consumer, threads=args.threads
+                markets,
+                args.rate,
+                args.opportunities,
+                args.consumer,
+                threads=args.threads,
+                process=args.feed_process,
             )
             results[markets].append(figures)
             if markets == 0:

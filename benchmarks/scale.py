@@ -1,6 +1,7 @@
 """Many markets in one process: the feed against a synthetic Kalshi stream (issue 15).
 
     python benchmarks/scale.py [--markets 100,1000,5000] [--rate 20000] [--seconds 10]
+                               [--process] [--no-bare]
 
 For each market count N, a synthetic venue on 127.0.0.1 speaks Kalshi's
 market-data wire (``subscribed``, ``orderbook_snapshot``, ``orderbook_delta``
@@ -13,7 +14,10 @@ deadline passed):
 
 - ``offered``: deltas/s the venue sent in the window; ``delivered``: deltas/s
   the feed accepted into books (its ``books_accepted`` counter);
-- ``cpu``: the process's CPU time over the window (100% = one core); ``rss``;
+- ``to consumer``: books/s handed to the consumer (after conflation);
+- ``cpu``: the process's CPU time over the window (100% = one core); with
+  ``--process`` (the feed in a worker process, :class:`~actors.feed.FeedProcessActor`)
+  ``worker`` is the worker's, ``cpu`` what is left in the daemon's process; ``rss``;
 - ``live``: markets the feed had live at the end, of N; ``fresh``: of those, the
   ones not stale (confirmed current within ``stale_after_s`` by venue time);
   ``lag``: how far behind the venue's ``ts_ms`` the last delta read was (the
@@ -28,7 +32,9 @@ Detect-to-order under load: benchmarks/order_load.py. Loopback only; every serve
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import multiprocessing
 import os
 import queue
 import resource
@@ -43,7 +49,7 @@ import trio
 from loguru import logger
 from trio_websocket import open_websocket_url
 
-from actors.feed import FeedActor, FeedConfig, FeedStatus
+from actors.feed import FeedActor, FeedConfig, FeedProcessActor, FeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
 from supervision import (
     ChildSpec,
@@ -74,7 +80,19 @@ def _rss_mb() -> float:
     return int(statm.split()[1]) * resource.getpagesize() / 2**20
 
 
-def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
+def _worker_cpu_s() -> float:
+    """CPU seconds of the feed's worker process (``--process``), 0 without one."""
+    total = 0.0
+    for child in multiprocessing.active_children():
+        if child.name.endswith("-worker") and child.pid is not None:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def warden_run(
+    markets: int, rate: float, seconds: float, *, process: bool = False
+) -> dict[str, float]:
     venue = SyntheticKalshi(rate).start()
     settings: dict[str, Any] = {
         "ws_url": venue.url,
@@ -83,12 +101,16 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
         "stale_after_s": 5.0,  # the daemon's default: fresh means fresh by venue time
         "subscribe_timeout_s": 10.0,
     }
-    config = FeedConfig(**settings)
+    recipe = functools.partial(FeedConfig, **settings)
+
+    def feed() -> SupervisedActor:
+        return FeedProcessActor(recipe) if process else FeedActor(recipe())
+
     spec = SupervisorSpec(
         name="scale",
         children=(
             ChildSpec(name="strategy", factory=AckingSink),
-            ChildSpec(name="feed", factory=lambda: FeedActor(config)),
+            ChildSpec(name="feed", factory=feed),
         ),
     )
     host = TreeThread(SupervisionTree(spec)).start()
@@ -102,8 +124,10 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
             time.sleep(0.2)
         before, sent_before = _answered(host.tree), venue.sent
         cpu_before, wall_before = time.process_time(), time.monotonic()
+        worker_before = _worker_cpu_s()
         time.sleep(seconds)
         sent_after, cpu_after, wall_after = venue.sent, time.process_time(), time.monotonic()
+        worker_after = _worker_cpu_s()
         after = _answered(host.tree)
         elapsed = wall_after - wall_before
         accepted = after.counts.books_accepted - before.counts.books_accepted
@@ -111,6 +135,8 @@ def warden_run(markets: int, rate: float, seconds: float) -> dict[str, float]:
             "offered": (sent_after - sent_before) / elapsed,
             "delivered": accepted / elapsed,
             "cpu": (cpu_after - cpu_before) / elapsed * 100,
+            "worker_cpu": (worker_after - worker_before) / elapsed * 100,
+            "consumed": (after.updates.sent - before.updates.sent) / elapsed,
             "rss": _rss_mb(),
             "live": _live(after),
             "fresh": sum(1 for market in after.markets.values() if not market.stale),
@@ -185,16 +211,23 @@ def main() -> None:
     parser.add_argument("--markets", default="100,1000,5000")
     parser.add_argument("--rate", type=float, default=20_000.0, help="deltas/s; 0: flat out")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--process", action="store_true", help="the feed in its own process (FeedProcessActor)"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="ERROR")
-    print(f"offered rate {args.rate:.0f}/s, window {args.seconds:.0f}s")
+    where = "in a worker process" if args.process else "in process"
+    print(f"offered rate {args.rate:.0f}/s, window {args.seconds:.0f}s, feed {where}")
     for markets in (int(n) for n in args.markets.split(",")):
-        figures = warden_run(markets, args.rate, args.seconds)
-        bare = bare_run(markets, args.rate, args.seconds)
+        figures = warden_run(markets, args.rate, args.seconds, process=args.process)
+        bare = 0.0 if args.no_bare else bare_run(markets, args.rate, args.seconds)
+        worker = f" worker {figures['worker_cpu']:5.1f}%" if args.process else ""
         print(
             f"N={markets:5d}  offered {figures['offered']:8.0f}/s  delivered"
-            f" {figures['delivered']:8.0f}/s  cpu {figures['cpu']:5.1f}%"
+            f" {figures['delivered']:8.0f}/s  to consumer {figures['consumed']:7.0f}/s"
+            f"  cpu {figures['cpu']:5.1f}%{worker}"
             f"  rss {figures['rss']:6.1f} MB  live {figures['live']:.0f}/{markets}"
             f"  fresh {figures['fresh']:.0f}  lag {figures['lag']:.2f}s"
             f"  | bare {bare:8.0f}/s",

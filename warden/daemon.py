@@ -169,6 +169,14 @@ class Daemon:
         cannot be made. Both directories must exist: ``warden run`` checks and
         creates them first (:func:`warden.config.check_daemon_paths`)."""
         db, runtime_dir = Path(self.config.daemon.db), self.control.runtime_dir
+        if self.chaos_clock is not None and self.config.feed.process:
+            print(
+                "warden run: [feed] process = true needs the system clock; --chaos runs the"
+                " daemon on an offset clock (set process = false for chaos runs)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return EXIT_REFUSED
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(hold_single_writer(db, runtime_dir))
@@ -264,7 +272,11 @@ class Daemon:
             where = target.environment or target.rest_url
             self._say(f"warden: Kalshi ({where}), key {venue.key_id}, tier {venue.tier}")
             return VenueUrls.of(
-                target.rest_url, target.ws_url, signer=target.signer(), tier=venue.tier
+                target.rest_url,
+                target.ws_url,
+                signer=target.signer(),
+                tier=venue.tier,
+                signer_source=target.signer,
             )
         if venue.url:
             return VenueUrls.from_base(venue.url)

@@ -196,6 +196,13 @@ class KalshiSignerFactory:
         """Where the key is read: the file's path, or the environment variable's name."""
         return self.private_key_path or PRIVATE_KEY_ENV
 
+    def __reduce__(self) -> tuple[type[KalshiSignerFactory], tuple[str, str]]:
+        """Pickled as where the key is, never the environment: the process that
+        unpickles it (the feed's worker) reads its own, inherited environment."""
+        if self.environ is not os.environ:
+            raise TypeError("a KalshiSignerFactory reading a given environment cannot be pickled")
+        return (KalshiSignerFactory, (self.key_id, self.private_key_path))
+
     def __call__(self) -> KalshiSigner:
         from actors.venues.kalshi._signing import (  # noqa: PLC0415 - cryptography: kalshi only
             KalshiSigner,

@@ -10,6 +10,8 @@ consumer. Persistence stops last, after every writer.
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +19,7 @@ import attrs
 
 from actors.execution import Deadlines, ExecutionActor, ExecutionConfig, RetryPolicy
 from actors.execution import RateLimit as OrderRateLimit
-from actors.feed import FeedActor, FeedConfig
+from actors.feed import FeedActor, FeedConfig, FeedProcessActor
 from actors.fees import FeeModel
 from actors.persistence import (
     PersistenceActor,
@@ -44,7 +46,7 @@ from actors.venues.polymarket import (
     PolymarketMarketData,
     PolymarketTrading,
 )
-from supervision import BackoffPolicy, ChildSpec, Jitter
+from supervision import BackoffPolicy, ChildSpec, Jitter, SupervisedActor
 from warden.config import Config
 from warden.venue_target import PolymarketTarget
 
@@ -75,6 +77,11 @@ class VenueUrls:
     signer: KalshiSigner | None = attrs.field(default=None, repr=False, eq=False)
     tier: str | None = None
     polymarket: PolymarketSide | None = attrs.field(default=None, repr=False, eq=False)
+    signer_source: Callable[[], KalshiSigner] | None = attrs.field(
+        default=None, repr=False, eq=False
+    )
+    """What loaded ``signer`` (a :class:`~warden.venue_target.KalshiSignerFactory`): the
+    feed's worker process loads its own key with it (:class:`FeedRecipe`)."""
 
     @classmethod
     def from_base(
@@ -94,10 +101,12 @@ class VenueUrls:
         signer: KalshiSigner | None,
         tier: str | None,
         polymarket: PolymarketSide | None = None,
+        signer_source: Callable[[], KalshiSigner] | None = None,
     ) -> VenueUrls:
         """A venue given by its REST base (Kalshi's ends ``/trade-api/v2``) and
         websocket URL."""
-        return cls(rest.removesuffix("/trade-api/v2"), rest, ws, signer, tier, polymarket)
+        base = rest.removesuffix("/trade-api/v2")
+        return cls(base, rest, ws, signer, tier, polymarket, signer_source)
 
 
 def trading_venue(
@@ -172,6 +181,45 @@ def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
             Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s
         ),
     )
+
+
+@attrs.frozen
+class FeedRecipe:
+    """The feed's config, built again in the feed's worker process (``[feed] process``):
+    ``feed`` is :func:`feed_config` without the venue's key, and ``signer`` (Kalshi's
+    :class:`~warden.venue_target.KalshiSignerFactory`, None for an unsigned venue)
+    loads the key there, from the file or the environment variable it was loaded from
+    at start. Picklable; no key is ever in it."""
+
+    feed: FeedConfig
+    signer: Callable[[], KalshiSigner] | None = attrs.field(default=None, repr=False)
+
+    def __call__(self) -> FeedConfig:
+        if self.signer is None:
+            return self.feed
+        return attrs.evolve(self.feed, market_data=KalshiMarketData(self.signer()))
+
+
+def feed_factory(config: Config, urls: VenueUrls) -> Callable[[], SupervisedActor]:
+    """How the feed child is built: a :class:`~actors.feed.FeedActor` in the daemon's
+    process, or with ``[feed] process = true`` a :class:`~actors.feed.FeedProcessActor`
+    running it in a worker process. Raises ``ValueError`` (said as a config problem)
+    when the worker could not be given what it needs (a key loaded from nowhere it
+    can load it again, a venue description that cannot cross to another process)."""
+    feed = feed_config(config, urls)
+    if not config.feed.process:
+        return lambda: FeedActor(feed)
+    if urls.signer is not None and urls.signer_source is None:
+        raise ValueError("[feed] process = true: the venue's key has no source to load it from")
+    unsigned = attrs.evolve(urls, signer=None)
+    recipe = FeedRecipe(feed_config(config, unsigned), urls.signer_source)
+    try:
+        pickle.dumps(recipe)
+    except (TypeError, AttributeError, pickle.PicklingError) as error:
+        raise ValueError(
+            f"[feed] process = true: the feed's venue cannot be sent to a worker process ({error})"
+        ) from None
+    return lambda: FeedProcessActor(recipe)
 
 
 def ledger_client_settings(config: Config) -> tuple[float, BackoffPolicy]:
@@ -276,7 +324,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
     policy = basket_policy(config)
     fees = venue_fees(urls)
     strategies_of(config, fees)  # fail here, before anything starts, if operator code broke
-    feed = feed_config(config, urls)
+    feed = feed_factory(config, urls)
     execution = execution_config(config, urls)
     db = Path(config.daemon.db)
     intent_sync: Literal["FULL", "NORMAL"] = (
@@ -316,5 +364,5 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
             ),
             hang_timeout=hang,
         ),
-        ChildSpec(name="feed", factory=lambda: FeedActor(feed), hang_timeout=hang),
+        ChildSpec(name="feed", factory=feed, hang_timeout=hang),
     )

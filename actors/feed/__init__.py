@@ -16,6 +16,7 @@ from actors.feed._actor import FeedActor, FeedLoopFailed
 from actors.feed._books import FeedBooks, FeedCounts, MarketPhase
 from actors.feed._config import FeedConfig
 from actors.feed._delivery import Delivery, DeliveryCounts
+from actors.feed._process import FeedProcessActor, FeedProcessUnavailable, FeedWorkerLost
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 from actors.venues import Frame, PriceGrids, Rejected, RejectReason
 from actors.venues.kalshi import parse_frame
@@ -29,7 +30,10 @@ __all__ = [
     "FeedConfig",
     "FeedCounts",
     "FeedLoopFailed",
+    "FeedProcessActor",
+    "FeedProcessUnavailable",
     "FeedStatus",
+    "FeedWorkerLost",
     "Frame",
     "MarketFeedStatus",
     "MarketPhase",

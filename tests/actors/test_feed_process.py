@@ -1,0 +1,179 @@
+"""The feed in a worker process (``FeedProcessActor``, issue 15): books cross the pipe
+conflated end to end, a consumer's new incarnation is caught up, a dead worker is
+replaced by the supervisor, and no worker outlives the actor that started it."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from actors.feed import FeedConfig, FeedProcessActor, FeedProcessUnavailable, FeedStatus
+from actors.messages import BookUpdate, EventsListed
+from supervision import (
+    ChildSpec,
+    ManualClock,
+    SupervisionTree,
+    SupervisorSpec,
+    TreeThread,
+)
+from tests.actors.feed_harness import FAST, AckAll, RecordingConsumer
+from tests.supervision.conftest import eventually
+from warden.venue.synthetic import SyntheticKalshi, synthetic_tickers
+
+MARKETS = 20
+WORKER_START_S = 60.0  # a fresh interpreter importing the feed, on a loaded 2-core machine
+
+
+@pytest.fixture
+def venue() -> Iterator[SyntheticKalshi]:
+    synthetic = SyntheticKalshi(rate=2_000).start()
+    yield synthetic
+    synthetic.stop()
+
+
+def _recipe(venue: SyntheticKalshi) -> functools.partial[FeedConfig]:
+    """A picklable recipe (the worker builds the config from it)."""
+    return functools.partial(
+        FeedConfig,
+        ws_url=venue.url,
+        rest_url="http://127.0.0.1:9/unused",
+        tickers=synthetic_tickers(MARKETS),
+        stale_after_s=600.0,
+        reconnect_backoff=FAST,
+    )
+
+
+def _workers() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name.endswith("-worker")]
+
+
+def _tree(venue: SyntheticKalshi, received: list[Any], *, auto_ack: bool) -> TreeThread:
+    spec = SupervisorSpec(
+        name="root",
+        children=(
+            ChildSpec("strategy", lambda: RecordingConsumer(received, auto_ack=auto_ack)),
+            ChildSpec("feed", lambda: FeedProcessActor(_recipe(venue))),
+        ),
+    )
+    return TreeThread(SupervisionTree(spec)).start()
+
+
+def _status(host: TreeThread) -> FeedStatus | None:
+    return host.tree.snapshot().status_of("feed", FeedStatus)
+
+
+def _live(host: TreeThread) -> int:
+    status = _status(host)
+    return 0 if status is None else sum(m.phase == "live" for m in status.markets.values())
+
+
+def _updates(received: list[Any]) -> list[BookUpdate]:
+    return [m for m in list(received) if isinstance(m, BookUpdate)]
+
+
+def test_books_cross_from_the_worker_one_in_flight_per_market(venue: SyntheticKalshi) -> None:
+    received: list[Any] = []
+    host = _tree(venue, received, auto_ack=False)
+    try:
+        eventually(lambda: _live(host) == MARKETS, timeout=WORKER_START_S, what="all live")
+        assert isinstance(received[0], EventsListed), "the listing comes before any book"
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            what="one book per market",
+        )
+        # Nothing acknowledged: the stream goes on (2,000 deltas/s) in the worker, but
+        # not one more book crosses until the consumer takes the one it has.
+        accepted = _status(host).counts.books_accepted  # type: ignore[union-attr]
+        eventually(
+            lambda: _status(host).counts.books_accepted > accepted + 2_000,  # type: ignore[union-attr]
+            what="the worker's books move on",
+        )
+        assert len(_updates(received)) == MARKETS
+        first = {u.ticker: u.book.seq for u in _updates(received)}
+
+        host.tree.tell("strategy", AckAll())
+        eventually(lambda: len(_updates(received)) >= 2 * MARKETS, what="the next books")
+        later = _updates(received)[MARKETS:]
+        assert all(u.book.seq > first[u.ticker] for u in later), "each market's next is newer"
+        status = _status(host)
+        assert status is not None
+        assert status.consumer == "strategy"
+        assert set(status.markets) == set(synthetic_tickers(MARKETS))
+        assert status.updates.sent >= 2 * MARKETS  # this side's delivery, not the relay's
+    finally:
+        host.stop()
+    eventually(lambda: not _workers(), what="the worker stopped with the tree")
+
+
+def test_a_new_consumer_incarnation_gets_the_listing_and_every_market_again(
+    venue: SyntheticKalshi,
+) -> None:
+    received: list[Any] = []
+    host = _tree(venue, received, auto_ack=False)
+    try:
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            timeout=WORKER_START_S,
+            what="one book per market",
+        )
+        received.clear()
+        host.tree.restart("strategy")  # it held one book per market, never acknowledged
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            what="every market again, for the new incarnation",
+        )
+        assert isinstance(received[0], EventsListed)
+    finally:
+        host.stop()
+
+
+def test_a_killed_worker_is_replaced_and_books_flow_again(venue: SyntheticKalshi) -> None:
+    received: list[Any] = []
+    host = _tree(venue, received, auto_ack=True)
+    try:
+        eventually(lambda: _live(host) == MARKETS, timeout=WORKER_START_S, what="all live")
+        (worker,) = _workers()
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+
+        def replaced() -> bool:
+            workers = _workers()
+            return len(workers) == 1 and workers[0].pid != worker.pid
+
+        eventually(replaced, timeout=WORKER_START_S, what="a new worker")
+        snapshot = host.tree.snapshot()
+        assert snapshot.find("feed").restarts >= 1
+        received.clear()
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            timeout=WORKER_START_S,
+            what="books from the new worker",
+        )
+    finally:
+        host.stop()
+    eventually(lambda: not _workers(), what="no worker left")
+
+
+def test_the_feed_process_refuses_a_clock_the_worker_cannot_share(
+    venue: SyntheticKalshi,
+) -> None:
+    spec = SupervisorSpec(
+        name="root", children=(ChildSpec("feed", lambda: FeedProcessActor(_recipe(venue))),)
+    )
+    tree = SupervisionTree(spec, clock=ManualClock())
+    host = TreeThread(tree).start(timeout=30)
+    eventually(lambda: not host.running, what="the tree gives the feed up")
+    final = tree.final_snapshot
+    assert final is not None
+    failure = final.find("feed").last_failure
+    assert failure is not None
+    assert failure.type == FeedProcessUnavailable.__name__
+    assert "system clock" in failure.message
+    assert "ManualClock" in failure.message
+    assert not _workers(), "no worker was started"

@@ -1,0 +1,128 @@
+"""``[feed] process = true`` end to end: ``warden run`` trades with its feed in a worker
+process, the worker never outlives the daemon, and chaos mode refuses the setting."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from actors.venues.kalshi import KalshiMarketData
+from tests.supervision.conftest import eventually
+from tests.warden.daemon_harness import REST, Process, start_daemon, venue_get, venue_sim
+from tests.warden.daemon_harness import write_config as write
+from warden.config import parse_config
+from warden.venue_target import PRIVATE_KEY_ENV, KalshiSignerFactory
+from warden.wiring import FeedRecipe, VenueUrls, feed_factory
+
+pytestmark = pytest.mark.slow
+
+FAST_MARKET = ("--seed", "7", "--markets", "3", "--tick", "0.1", "--arb-rate", "0.05")
+
+
+def _config(tmp_path: Path) -> Path:
+    return write(
+        tmp_path / "warden.toml",
+        daemon={"status_interval_s": 1.0},
+        feed={"process": True},
+        risk={"max_market_exposure": "20.00", "max_total_exposure": "30.00"},
+        supervision={"backoff_base_s": 0.05, "backoff_cap_s": 0.5},
+    )
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """The ``multiprocessing`` spawn children of ``pid`` (its feed worker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_daemon_trades_with_its_feed_in_a_worker_that_dies_with_it(tmp_path: Path) -> None:
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path))
+        try:
+            workers = eventually(
+                lambda: _spawned_children(daemon.popen.pid), timeout=60, what="the feed worker"
+            )
+            assert len(workers) == 1, workers
+            eventually(
+                lambda: venue_get(base, f"{REST}/portfolio/fills?limit=10")["fills"],
+                timeout=90,
+                what="a fill: books crossed from the worker to the strategy",
+            )
+            assert any("feed: connection 1 up" in line for line in daemon.lines), daemon.output
+        finally:
+            daemon.close()  # SIGKILL: the worker is left to notice its pipe closed
+        eventually(lambda: not _alive(workers[0]), timeout=30, what="the worker exits")
+
+
+def test_chaos_mode_refuses_the_feed_in_its_own_process(tmp_path: Path) -> None:
+    args = ["run", "--chaos", "--db", str(tmp_path / "w.db"), "--config", str(_config(tmp_path))]
+    daemon = Process(args, name="warden run --chaos")
+    try:
+        assert daemon.wait(timeout=60) == 2, daemon.output
+    finally:
+        daemon.close()
+    assert "[feed] process = true needs the system clock" in daemon.output
+
+
+def _pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def test_the_feed_recipe_carries_where_the_key_is_never_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem = _pem()
+    monkeypatch.setenv(PRIVATE_KEY_ENV, pem)
+    source = KalshiSignerFactory("key-id-1", "")
+    config = parse_config({"feed": {"process": True}})
+    urls = VenueUrls.from_base("http://127.0.0.1:9", signer=source())
+    with pytest.raises(ValueError, match="no source"):
+        feed_factory(config, urls)  # a key loaded from nowhere the worker could load it
+
+    urls = VenueUrls.of(urls.rest, urls.ws, signer=source(), tier=None, signer_source=source)
+    actor = feed_factory(config, urls)()
+    recipe = actor.recipe  # type: ignore[attr-defined]
+    assert isinstance(recipe, FeedRecipe)
+    sent = pickle.dumps(recipe)
+    body = "".join(pem.splitlines()[1:-1])
+    assert body[:64].encode() not in sent
+    assert pem.encode() not in sent
+    rebuilt = pickle.loads(sent)()  # noqa: S301 - as the worker does, from its own environment
+    assert isinstance(rebuilt.market_data, KalshiMarketData)
+    headers = dict(rebuilt.market_data.handshake_headers())
+    assert headers["KALSHI-ACCESS-KEY"] == "key-id-1"
+    assert body[:64] not in repr(recipe) + repr(rebuilt)
+
+
+def test_a_signer_factory_reading_a_given_environment_is_not_sent() -> None:
+    factory = KalshiSignerFactory("key-id-1", "", environ={PRIVATE_KEY_ENV: _pem()})
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(factory)
