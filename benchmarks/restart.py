@@ -12,10 +12,14 @@ orders' intents are recorded (``IntentRecorded``, 1,000 per Record, through
 reconciles with the venue and records every fill and order (printed as
 ``first start``). Then, alternately, ``--runs`` restarts of each kind:
 
-- ``bounded``: execution reads the ledger's last reconciled point
-  (:func:`actors.persistence.reconciled_point`) and lists fills from there less
-  :data:`~actors.execution._workflows.RECONCILE_MARGIN_S`;
-- ``baseline``: no point: every fill, as before.
+- ``bounded``: execution is given the ledger's path (``ExecutionConfig.ledger_path``,
+  as the daemon's wiring gives it) and reads the venue point the last
+  reconciliation recorded (:func:`actors.persistence.reconcile_basis`: the
+  venue's ``Date`` when it began listing), lists fills and orders from there
+  less :data:`~actors.execution._workflows.RECONCILE_MARGIN_S`, and looks up the
+  orders the ledger holds open that it did not list (none here: every order
+  filled);
+- ``baseline``: no ledger path: every fill and order, as before.
 
 A restart is a new supervision tree on the same ledger file: the real
 :class:`~actors.persistence.PersistenceActor`, the real
@@ -51,7 +55,7 @@ from loguru import logger
 from actors.domain import Action, OrderIntent, OrderRole, Side
 from actors.execution import ExecutionActor, ExecutionConfig, RateLimit, RetryPolicy
 from actors.messages import IntentRecorded, Reconciled
-from actors.persistence import Ledger, PersistenceActor, reconciled_point, recorded_fills
+from actors.persistence import Ledger, PersistenceActor, recorded_fills
 from actors.risk._exposure import EventMap
 from actors.risk._positions import PositionBook
 from actors.risk._recovery import LedgerSources, Leftovers, restore
@@ -167,22 +171,9 @@ class RiskStandIn(SupervisedActor):
         return None
 
 
-class BoundedExecution(ExecutionActor):
-    """Execution with its reconciliation reading the ledger's last reconciled point: what
-    the daemon's wiring passes once ``ExecutionConfig`` carries it (see the report). Set
-    right after start: the reconciliation task waits out the settle period first."""
-
-    db_path: Path
-
-    def on_start(self) -> None:
-        super().on_start()
-        assert self._work is not None
-        path = self.db_path
-        self._work.reconciled_point = lambda: reconciled_point(path)
-
-
-def config_for(rest_url: str, settle_s: float) -> ExecutionConfig:
-    """The daemon's wiring (``warden.wiring.execution_config``) at its defaults."""
+def config_for(rest_url: str, settle_s: float, ledger_path: Path | None) -> ExecutionConfig:
+    """The daemon's wiring (``warden.wiring.execution_config``) at its defaults, with
+    ``ledger_path`` (the daemon's: the ledger; None: the baseline, list everything)."""
     rate = RateLimit(20.0, 20)
     return ExecutionConfig(
         rest_url=rest_url,
@@ -192,6 +183,7 @@ def config_for(rest_url: str, settle_s: float) -> ExecutionConfig:
         venue=CountingKalshi(),
         record_timeout=120.0,  # the baseline's Record carries every fill
         reconcile_settle_s=settle_s,
+        ledger_path=ledger_path,
     )
 
 
@@ -201,21 +193,14 @@ def start_once(
     """One start of persistence + execution on ``db``: seconds to ``Reconciled``."""
     arrived: list[tuple[float, Reconciled]] = []
     done = threading.Event()
-    config = config_for(rest_url, settle_s)
-
-    def execution() -> ExecutionActor:
-        if not bounded:
-            return ExecutionActor(config)
-        actor = BoundedExecution(config)
-        actor.db_path = db
-        return actor
+    config = config_for(rest_url, settle_s, db if bounded else None)
 
     spec = SupervisorSpec(
         name="root",
         children=(
             ChildSpec("persistence", lambda: PersistenceActor(db)),
             ChildSpec("risk", lambda: RiskStandIn(arrived, done)),
-            ChildSpec("execution", execution),
+            ChildSpec("execution", lambda: ExecutionActor(config)),
         ),
         backoff=NO_BACKOFF,
         intensity=3,

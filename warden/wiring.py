@@ -263,6 +263,10 @@ def execution_config(config: Config, urls: VenueUrls) -> ExecutionConfig:
         # A request a killed process or crashed incarnation had in flight must land
         # (or die) before reconciliation lists the venue.
         reconcile_settle_s=execution.request_timeout_s + 1.0,
+        # Reconciliation lists from the venue's clock as the ledger last recorded it
+        # (less a margin) and looks up the open orders it did not list: a restart
+        # costs the time since the last reconciliation, not the venue's history.
+        ledger_path=Path(config.daemon.db),
     )
 
 

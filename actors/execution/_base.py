@@ -45,6 +45,7 @@ from actors.messages import (
     VenueErrorReport,
 )
 from actors.money import PriceGrid
+from actors.persistence import reconcile_basis
 from actors.venues import TradingClient
 from actors.venues._trading import ChannelDown, ChannelUp, PrivateChannel, PrivateEvent
 from supervision import ChildUnavailable, SupervisedActor, TrioLoop
@@ -115,7 +116,11 @@ class ExecutionBase(SupervisedActor):
                 reporter=_events.MailboxReporter(self._tell),
                 heard=heard,
                 hear_fills_s=self.config.hear_fills_s,
-                reconciled_point=self.config.reconciled_point,
+                reconcile_basis=(
+                    None
+                    if self.config.ledger_path is None
+                    else functools.partial(reconcile_basis, self.config.ledger_path)
+                ),
             )
             self._loop.spawn(_own_client, client)
             if isinstance(client, PrivateChannel):  # else nothing is heard: all by REST
@@ -209,7 +214,11 @@ class ExecutionBase(SupervisedActor):
 
     def _on_reconcile_done(self, message: _events.ReconcileDone) -> None:
         self._reconcile_result = message.result
-        self._record(_events.Purpose.RECONCILE, None, _bookkeeping.reconcile_events(message.result))
+        self._record(
+            _events.Purpose.RECONCILE,
+            None,
+            _bookkeeping.reconcile_events(message.result, source=self.name),
+        )
 
     def _reconcile_recorded(self, error: str | None) -> None:
         result, self._reconcile_result = self._reconcile_result, None

@@ -13,6 +13,7 @@ from actors.domain import Action, Fill, Position, Side
 from actors.execution._workflows import ReconcileResult
 from actors.messages import FillRecorded, LedgerEvent, VenueReconciled
 from actors.money import EXACT, ONE
+from actors.persistence import venue_point_audit
 from actors.venues import VenueOrder, VenuePosition
 
 __all__ = ["ledger_events", "positions_from", "reconcile_events"]
@@ -31,15 +32,21 @@ def ledger_events(
     return tuple(events)
 
 
-def reconcile_events(result: ReconcileResult) -> tuple[LedgerEvent, ...]:
+def reconcile_events(
+    result: ReconcileResult, *, source: str = "execution"
+) -> tuple[LedgerEvent, ...]:
     """Every venue fill, every venue order with a client order id, then what was seen
-    (the orders listed). The ledger finishes an order the venue did not list by its
-    fills (recorded first, in the same Record): an order with fills was sent, so it is
-    never expired as never sent (``EXPIRED -> FILLED``, found by chaos runs)."""
+    (the orders listed or looked up) and, when read, the venue's clock before listing
+    (:func:`~actors.persistence.venue_point_audit`, by ``source``): the next
+    reconciliation's point, so in the same Record. The ledger finishes an order the
+    venue did not list by its fills (recorded first, in the same Record): an order
+    with fills was sent, so it is never expired as never sent (``EXPIRED ->
+    FILLED``, found by chaos runs)."""
     seen = tuple(o.client_order_id for o in result.orders if o.client_order_id is not None)
     fills = tuple(FillRecorded(fill) for fill in result.fills)
     updates = ledger_events(result.orders, ())
-    return (*fills, *updates, VenueReconciled(seen))
+    point = () if result.venue_point is None else (venue_point_audit(result.venue_point, source),)
+    return (*fills, *updates, VenueReconciled(seen), *point)
 
 
 def positions_from(

@@ -10,8 +10,9 @@ prices integer cents.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
 
 import attrs
@@ -130,16 +131,15 @@ class ExecutionConfig:
     - ``hear_fills_s``: how long a filled order's fills may take to add up on the
       venue's private channel (when it has one and it is up) before they are
       listed from the venue instead; they normally arrive with the order's answer.
-    - ``reconciled_point``: reads when the ledger last recorded a completed
-      reconciliation (Unix seconds, None: never), e.g.
-      :func:`actors.persistence.reconciled_point`; reconciliation lists the
-      venue's fills and finished orders from there, less a margin (see
-      :mod:`actors.execution._workflows`). None (the daemon's choice): it lists
-      everything. Not wired by the daemon: the ledger's commit times are the
-      daemon's wall clock, and a clock that jumped (a 10-minute chaos run moved it
-      by 26,000 s) put the point hours away from the venue's time, so fills were
-      not listed and their orders expired as never sent. A point must come from
-      the venue's clock before it is safe.
+    - ``ledger_path``: the ledger file reconciliation reads its start from
+      (:func:`actors.persistence.reconcile_basis`: the venue's clock when the
+      last completed reconciliation began listing, and the orders the ledger
+      holds open); it lists the venue's fills and orders from that point, less a
+      margin, and looks up the open orders it did not list (see
+      :mod:`actors.execution._workflows`). The point is the venue's clock, read
+      from its answers and recorded with each reconciliation, never the
+      daemon's: a clock that jumped (a 10-minute chaos run moved it by 26,000 s)
+      cannot shrink the window. None: it lists everything at every start.
     """
 
     rest_url: str = attrs.field(validator=url("http", "https"))
@@ -175,6 +175,6 @@ class ExecutionConfig:
     dry_run: bool = attrs.field(default=False, validator=flag())
     hear_fills_s: float = attrs.field(default=1.0, validator=_positive_seconds)
     venue: TradingVenue = attrs.field(default=KALSHI_TRADING, eq=False)
-    reconciled_point: Callable[[], float | None] | None = attrs.field(
-        default=None, eq=False, validator=attrs.validators.optional(attrs.validators.is_callable())
+    ledger_path: Path | None = attrs.field(
+        default=None, validator=optional(instance_of(Path), none="None (list everything)")
     )

@@ -23,14 +23,20 @@ plain values (the actor's loop tasks tell them back to it).  Retry rules:
   reconciliation;
 - a 429 holds the endpoint back for its Retry-After (in the client's rate
   limiter) before the next attempt;
-- reconciliation lists the venue's fills and orders from the last reconciled
-  point the ledger holds (``reconciled_point``: when the last completed
-  reconciliation was recorded) less :data:`RECONCILE_MARGIN_S`, everything when
-  there is none (a new ledger) or it cannot be read; open orders are always
-  listed in full. What is listed again is a no-op in the ledger (fills by fill
-  id, orders by client order id). Every order the ledger may still hold open
-  was placed after that point: execution places none before its reconciliation
-  is recorded, and reconciles again (for a new risk) only with none in flight.
+- reconciliation lists the venue's fills and orders from the venue point the
+  ledger holds (:class:`~actors.persistence.ReconcileBasis`: the *venue's*
+  clock, read when the last completed reconciliation began listing, and
+  recorded with it) less :data:`RECONCILE_MARGIN_S`; everything when there is
+  none (a new ledger, a venue whose clock could not be read) or the ledger
+  cannot be read. Resting orders are always listed in full, and every order the
+  ledger holds open that the bounded listing did not return is looked up on its
+  own (by venue order id, else by client order id in its market's full list)
+  before the ledger finishes what the venue did not list: an order is never
+  expired only because it lies before the window. The ledger then finishes
+  exactly what a full listing would have had it finish. What is listed again is
+  a no-op in the ledger (fills by fill id, orders by client order id). The point
+  is the venue's, never the daemon's wall clock: a skewed daemon clock moves
+  neither the window nor the venue's ``min_ts`` comparison.
 """
 
 from __future__ import annotations
@@ -39,15 +45,16 @@ import functools
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 import trio
 from loguru import logger
 
-from actors.domain import Fill, OrderIntent, Side
+from actors.domain import Fill, Order, OrderIntent, Side
 from actors.errors import (
     CriticalVenueError,
+    InvalidOrder,
     TransientVenueError,
     VenueError,
     VenueRateLimited,
@@ -58,6 +65,7 @@ from actors.execution._heard import Heard
 from actors.execution._history import order_line, resolved_line
 from actors.execution._status import CountName
 from actors.money import EXACT, PriceGrid
+from actors.persistence import ReconcileBasis
 from actors.venues import TradingClient, VenueOrder, VenuePosition
 
 __all__ = [
@@ -66,6 +74,7 @@ __all__ = [
     "ReconcileResult",
     "Reporter",
     "Resolution",
+    "VenueClock",
     "Workflows",
     "limit_below",
 ]
@@ -73,17 +82,27 @@ __all__ = [
 T = TypeVar("T")
 
 RECONCILE_MARGIN_S = 300.0
-"""Seconds before the last reconciled point that reconciliation lists fills and orders from.
+"""Seconds before the last venue point that reconciliation lists fills and orders from.
 
-The point is the ledger's clock when the last reconciliation's Record committed;
-a fill is stamped by the venue's clock, and a venue may publish a fill in its
-list some time after it happened. The margin covers both: the two clocks
-disagreeing by up to this much (NTP keeps them within a second; a venue's stamp
-may be its matching engine's), a fill listed late, and the time the last
-reconciliation itself took between listing the fills and committing them (a
-fill another client of the account made in between). Too wide costs only
-fills listed twice (no-ops in the ledger); too narrow would lose a fill, so it
-is minutes, not seconds."""
+The point is the venue's clock (the ``Date`` of one of its answers, whole
+seconds rounded down) just before the last reconciliation began listing; a fill
+is stamped by the venue too, but perhaps by another of its clocks (its matching
+engine's), and a venue may publish a fill in its list some time after it
+happened (Kalshi: "a short delay before exchange events are reflected in the
+API endpoints"). The margin covers both: the venue's clocks disagreeing by up to
+this much, and a fill listed late. Too wide costs only fills listed twice
+(no-ops in the ledger); too narrow would lose a fill, so it is minutes, not
+seconds."""
+
+
+@runtime_checkable
+class VenueClock(Protocol):
+    """A client that can read the venue's clock (Kalshi's: the ``Date`` header)."""
+
+    async def venue_time(self) -> float | None:
+        """The venue's time now (Unix seconds), None when it does not say; raises a
+        :class:`~actors.errors.VenueError` as any call."""
+        ...
 
 
 class Reporter(Protocol):
@@ -136,6 +155,8 @@ class ReconcileResult:
     grids: Mapping[str, PriceGrid] = attrs.field(factory=dict)
     complete_since: str | None = None  # the venue's lists hold nothing older than this
     listed_since: float | None = None  # fills and orders listed from (Unix s); None: all
+    venue_point: float | None = None  # the venue's clock before listing (None: not read)
+    looked_up: tuple[str, ...] = ()  # open ledger orders not listed, looked up one by one
 
 
 class Workflows:
@@ -151,17 +172,16 @@ class Workflows:
         reporter: Reporter,
         heard: Heard | None = None,
         hear_fills_s: float = 1.0,
-        reconciled_point: Callable[[], float | None] | None = None,
+        reconcile_basis: Callable[[], ReconcileBasis] | None = None,
     ) -> None:
         """``heard``: what the venue's private channel said (none: a channel never up,
         so lookups page and fills are listed); ``hear_fills_s``: how long an order's
         fills may take to add up on the channel before they are listed instead;
-        ``reconciled_point``: when the ledger last recorded a completed
-        reconciliation (Unix seconds, None: never; e.g.
-        :func:`actors.persistence.reconciled_point`), read in a worker thread at
-        each reconciliation (none given: every fill is listed)."""
+        ``reconcile_basis``: reads the ledger's last venue point and open orders
+        (e.g. :func:`actors.persistence.reconcile_basis`), in a worker thread at
+        each reconciliation (none given: every fill and order is listed)."""
         self.client = client
-        self.reconciled_point = reconciled_point
+        self.reconcile_basis = reconcile_basis
         self.retry = retry
         self.resolve_retry = resolve_retry
         self.rng = rng
@@ -380,42 +400,127 @@ class Workflows:
 
     async def reconcile(self, *, cancel: bool) -> ReconcileResult:
         """One reconciliation attempt: read the markets' price grids, cancel resting
-        orders (if ``cancel``), then read the orders and fills since
-        :meth:`listed_from` (with every open order and those just cancelled), every
-        position, and since when the venue's lists are complete. Any venue error
-        ends the attempt (raised)."""
+        orders (if ``cancel``), read the venue's clock (:attr:`ReconcileResult.venue_point`,
+        the next reconciliation's point), then the orders and fills since the
+        ledger's point (:meth:`basis`; with every resting order, those just
+        cancelled, and the ledger's open orders not listed, looked up one by one:
+        :meth:`look_up`), every position, and since when the venue's lists are
+        complete. Any venue error ends the attempt (raised)."""
         grids = await self.reported(self.client.list_markets())
         cancelled = await self.cancel_resting(persist=False) if cancel else ()
-        from_point = await self.listed_from()
+        basis = await self.basis()
+        from_point = None
+        if basis is not None and basis.venue_point is not None:
+            from_point = basis.venue_point - RECONCILE_MARGIN_S
+            logger.bind(event="reconcile_bounded", since=from_point).info(
+                "listing fills and orders from {} s (the last venue point less {} s);"
+                " {} orders open in the ledger",
+                from_point,
+                RECONCILE_MARGIN_S,
+                len(basis.open_orders),
+            )
+        venue_point = await self.venue_time()  # before listing: all it held is listed
         orders = await self.reported(self.client.list_orders(since=from_point))
-        if from_point is not None:  # open orders in full, however old
+        found: list[VenueOrder] = []
+        found_fills: list[Fill] = []
+        if basis is not None and from_point is not None:  # open orders in full, however old
             resting = await self.reported(self.client.list_orders(status="resting"))
             orders = _by_order_id((*cancelled, *resting, *orders))
+            found, found_fills = await self.look_up(basis.open_orders, orders)
+            orders = _by_order_id((*orders, *found))
         fills = await self.reported(self.client.list_fills(since=from_point))
         positions = await self.reported(self.client.list_positions())
         since = await self.reported(self.client.lists_complete_since())
         return ReconcileResult(
-            cancelled, tuple(orders), tuple(fills), tuple(positions), grids, since, from_point
+            cancelled,
+            tuple(orders),
+            _by_fill_id((*fills, *found_fills)),
+            tuple(positions),
+            grids,
+            since,
+            from_point,
+            venue_point,
+            tuple(order.client_order_id or order.order_id for order in found),
         )
 
-    async def listed_from(self) -> float | None:
-        """Where reconciliation lists fills and orders from: the ledger's last
-        reconciled point less :data:`RECONCILE_MARGIN_S`, or None (everything) when
-        there is no point or it cannot be read (logged: listing everything is slow,
-        never wrong)."""
-        source = self.reconciled_point
+    async def basis(self) -> ReconcileBasis | None:
+        """What the ledger says reconciliation starts from, or None (list everything)
+        when it was given no reader or the ledger cannot be read (logged: listing
+        everything is slow, never wrong)."""
+        source = self.reconcile_basis
         if source is None:
             return None
         try:
-            point = await trio.to_thread.run_sync(source)
+            return await trio.to_thread.run_sync(source)
         except Exception as error:  # noqa: BLE001 - any failure to read: list everything
             logger.bind(event="reconciled_point_unread").warning(
-                "last reconciled point unreadable ({}: {}); listing every fill and order",
+                "the ledger's last venue point is unreadable ({}: {}); listing every fill"
+                " and order",
                 type(error).__name__,
                 error,
             )
             return None
-        return None if point is None else point - RECONCILE_MARGIN_S
+
+    async def venue_time(self) -> float | None:
+        """The venue's clock now (:class:`VenueClock`), or None when the client cannot
+        read it or the venue does not say (logged: the next reconciliation then lists
+        everything). A venue error is reported and raised."""
+        client = self.client
+        if not isinstance(client, VenueClock):
+            logger.bind(event="venue_point_unread").info(
+                "{} cannot read the venue's clock: no venue point is recorded, and the"
+                " next reconciliation lists every fill and order",
+                type(client).__name__,
+            )
+            return None
+        point = await self.reported(client.venue_time())
+        if point is None:
+            logger.bind(event="venue_point_unread").warning(
+                "the venue's answer carries no readable Date: no venue point is recorded,"
+                " and the next reconciliation lists every fill and order"
+            )
+        return point
+
+    async def look_up(
+        self, open_orders: Iterable[Order], listed: Iterable[VenueOrder]
+    ) -> tuple[list[VenueOrder], list[Fill]]:
+        """The venue's view of each order in ``open_orders`` (the ledger's open ones)
+        that ``listed`` lacks, and its fills: by its venue order id, else (none, or
+        the venue answers 4xx for it) by its client order id in its market's full
+        order list, as a full listing would have found it. An order the venue lists
+        nowhere is left out: the ledger finishes it as after a full listing. Any
+        other venue error is reported and raised."""
+        seen = {order.client_order_id for order in listed}
+        found: list[VenueOrder] = []
+        fills: list[Fill] = []
+        for order in open_orders:
+            cid = order.client_order_id
+            if cid in seen:
+                continue
+            venue = None
+            if order.venue_order_id is not None:
+                try:
+                    venue = await self.client.get_order(order.venue_order_id)
+                except InvalidOrder:
+                    pass  # not reported: an answer (no such order here), not a failure
+                except VenueError as error:
+                    self.reporter.venue_error(error)
+                    raise
+            if venue is None:
+                venue = await self.reported(self.client.find_order(cid, ticker=order.intent.ticker))
+            resolved_line(None, cid, venue, "reconciliation: open in the ledger, not listed")
+            if venue is None:
+                continue
+            seen.add(cid)
+            found.append(venue)
+            if venue.fill_count:
+                fills.extend(await self.reported(self.client.list_fills(order_id=venue.order_id)))
+        if found:
+            logger.bind(event="reconcile_looked_up", orders=len(found)).info(
+                "{} orders open in the ledger from before the listed window looked up at the venue",
+                len(found),
+            )
+        return found, fills
 
     # -- retry plumbing ----------------------------------------------------------------------
 
@@ -442,6 +547,14 @@ class Workflows:
             self.reporter.count(CountName.RETRIES)
             # after a 429 the client's limiter already holds the endpoint for Retry-After
             await trio.sleep(0 if limited else self.resolve_retry.delay(attempts - 1, self.rng))
+
+
+def _by_fill_id(fills: Iterable[Fill]) -> tuple[Fill, ...]:
+    """Each fill once (the first listed of it), in the order first listed."""
+    first: dict[str, Fill] = {}
+    for fill in fills:
+        first.setdefault(fill.fill_id, fill)
+    return tuple(first.values())
 
 
 def _by_order_id(orders: Iterable[VenueOrder]) -> list[VenueOrder]:

@@ -6,6 +6,10 @@
 - :class:`Ledger` is the file: :meth:`Ledger.open` for the writer (WAL,
   ``synchronous=FULL``, migrations), :meth:`Ledger.open_read_only` for readers
   such as ``warden report``, and the read API (orders, fills, positions, ...);
+- what a new incarnation reads at start: open reservations, recorded fills and
+  events for risk; for execution's reconciliation, :func:`reconcile_basis` (the
+  venue's clock when the last reconciliation began listing, recorded with it as
+  a :data:`VENUE_POINT_AUDIT` audit event, and the orders the ledger holds open);
 - the records it returns and the errors it adds to the
   :class:`~actors.errors.LedgerError` branch.
 
@@ -21,6 +25,12 @@ timeouts, ``Down`` of persistence, retry schedule), never by hand.
 """
 
 from actors.persistence._actor import LedgerSizeLimited, LimitLedgerSize, PersistenceActor
+from actors.persistence._basis import (
+    VENUE_POINT_AUDIT,
+    ReconcileBasis,
+    reconcile_basis,
+    venue_point_audit,
+)
 from actors.persistence._codec import EVENT_KINDS, decode_event, encode_event
 from actors.persistence._errors import LedgerConflictError, LedgerSchemaError
 from actors.persistence._halts import TRANSIENT_HALT_SOURCES, standing_halt
@@ -49,6 +59,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "TRANSIENT_HALT_SOURCES",
+    "VENUE_POINT_AUDIT",
     "AuditRecord",
     "BasketProgressRecord",
     "DailyStats",
@@ -62,15 +73,18 @@ __all__ = [
     "OrderRecord",
     "PersistenceActor",
     "PersistenceStatus",
+    "ReconcileBasis",
     "ReservationRecord",
     "WriteResult",
     "decode_event",
     "encode_event",
     "open_reservations",
+    "reconcile_basis",
     "reconciled_point",
     "recorded_events",
     "recorded_fill_rows",
     "recorded_fills",
     "standing_halt",
     "utc_day",
+    "venue_point_audit",
 ]

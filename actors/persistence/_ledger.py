@@ -34,11 +34,12 @@ from typing import Literal
 
 from actors.domain import FillRow, Position
 from actors.errors import LedgerError, LedgerSerializationError, LedgerWriteError
-from actors.messages import IntentRecorded, LedgerEvent, ReservationState
+from actors.messages import AuditEvent, IntentRecorded, LedgerEvent, ReservationState
 from actors.money import EXACT
 from actors.persistence import _rows
 from actors.persistence._codec import (
     FILL_ROW,
+    decode_event,
     decode_fill_rows,
     encode_event,
     fill_records,
@@ -56,7 +57,7 @@ from actors.persistence._records import (
     WriteResult,
 )
 from actors.persistence._schema import SCHEMA_VERSION, check_not_newer, current_version, migrate
-from actors.persistence._writes import Tally, apply_event
+from actors.persistence._writes import OPEN_STATES, Tally, apply_event
 
 _FILL_ROWS = f"SELECT {', '.join(FILL_ROW)} FROM fills ORDER BY rowid"  # noqa: S608 - fixed names
 
@@ -406,6 +407,18 @@ class Ledger:
         rows = self._rows("read orders", "SELECT * FROM orders ORDER BY created_at, rowid")
         return tuple(_rows.order_record(row, operation="read orders") for row in rows)
 
+    def open_orders(self) -> tuple[OrderRecord, ...]:
+        """Every order not in a terminal state, oldest first (read by the state
+        index: costs the open orders, not the ledger's history)."""
+        operation = "read open orders"
+        rows = self._rows(
+            operation,
+            f"SELECT * FROM orders WHERE state IN ({', '.join('?' * len(OPEN_STATES))})"  # noqa: S608 - placeholders only
+            " ORDER BY created_at, rowid",
+            OPEN_STATES,
+        )
+        return tuple(_rows.order_record(row, operation=operation) for row in rows)
+
     def fills(self) -> tuple[FillRecord, ...]:
         """Every fill, in the order recorded (:meth:`fill_rows`, as records)."""
         return tuple(fill_records(self._fill_rows("read fills")))
@@ -538,6 +551,28 @@ class Ledger:
             " WHERE events.kind = 'venue_reconciled' ORDER BY events.id DESC LIMIT 1",
         )
         return float(rows[0][0]) if rows else None
+
+    def last_reconciliation_audit(self) -> tuple[AuditEvent, ...] | None:
+        """The audit events recorded with the last venue reconciliation (in the
+        Record of the newest ``VenueReconciled``, in their order), or None if no
+        reconciliation ever was. Costs the events since then, as
+        :meth:`last_reconciled_at`. Raises :class:`LedgerSerializationError` for
+        a stored audit event that cannot be decoded."""
+        operation = "read last reconciliation's audit"
+        last = self._rows(
+            operation,
+            "SELECT record_id FROM events WHERE kind = 'venue_reconciled' ORDER BY id DESC LIMIT 1",
+        )
+        if not last:
+            return None
+        rows = self._rows(
+            operation,
+            "SELECT kind, payload FROM events WHERE record_id = ? AND kind = 'audit_event'"
+            " ORDER BY position",
+            (last[0][0],),
+        )
+        audits = (decode_event(kind, payload) for kind, payload in rows)
+        return tuple(event for event in audits if isinstance(event, AuditEvent))
 
 
 def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:

@@ -85,9 +85,10 @@ def recorded_events(path: Path) -> tuple[Event, ...]:
 
 def reconciled_point(path: Path) -> float | None:
     """When the ledger at ``path`` last recorded a completed venue reconciliation
-    (:meth:`Ledger.last_reconciled_at`, Unix seconds on the writer's clock), or None
-    (no ledger yet, or never reconciled): execution's next reconciliation lists the
-    venue's fills from there (less a margin) instead of from the beginning. Raises
+    (:meth:`Ledger.last_reconciled_at`, Unix seconds on the *writer's* clock), or
+    None (no ledger yet, or never reconciled). Not where reconciliation lists from:
+    the writer's clock may be skewed from the venue's; that is
+    :func:`~actors.persistence.reconcile_basis`'s venue point. Raises
     :class:`~actors.errors.LedgerError` when the ledger exists but cannot be read."""
     if not path.exists():
         return None

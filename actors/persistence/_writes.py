@@ -71,7 +71,8 @@ from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
 from actors.persistence._errors import LedgerConflictError
 from actors.persistence._rows import FILL_COLUMNS, INTENT_COLUMNS, LEG_COLUMNS, order_of
 
-_OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
+OPEN_STATES = tuple(state.value for state in OrderState if not state.is_terminal)
+"""The stored states of an order not yet finished."""
 
 
 @attrs.define
@@ -467,9 +468,9 @@ def _expire_missing(conn: sqlite3.Connection, event: VenueReconciled, at: float)
     EXPIRED (never sent) if for none. Returns how many expired."""
     rows = conn.execute(
         "SELECT client_order_id, count FROM orders"  # noqa: S608 - placeholders only
-        f" WHERE state IN ({', '.join('?' * len(_OPEN_STATES))})"
+        f" WHERE state IN ({', '.join('?' * len(OPEN_STATES))})"
         " AND client_order_id NOT IN (SELECT value FROM json_each(?))",
-        (*_OPEN_STATES, json.dumps(list(event.client_order_ids_at_venue))),
+        (*OPEN_STATES, json.dumps(list(event.client_order_ids_at_venue))),
     ).fetchall()
     expired = 0
     for client_order_id, count in rows:

@@ -14,6 +14,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "MIGRATIONS",
             "SCHEMA_VERSION",
             "TRANSIENT_HALT_SOURCES",
+            "VENUE_POINT_AUDIT",
             "AuditRecord",
             "BasketProgressRecord",
             "DailyStats",
@@ -27,17 +28,20 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "OrderRecord",
             "PersistenceActor",
             "PersistenceStatus",
+            "ReconcileBasis",
             "ReservationRecord",
             "WriteResult",
             "decode_event",
             "encode_event",
             "open_reservations",
+            "reconcile_basis",
             "reconciled_point",
             "recorded_events",
             "recorded_fill_rows",
             "recorded_fills",
             "standing_halt",
             "utc_day",
+            "venue_point_audit",
         ]
     )
     assert all(hasattr(actors.persistence, name) for name in actors.persistence.__all__)

@@ -37,6 +37,7 @@ from warden.venue import _auth, _polymarket_http, _polymarket_stream, _rest
 from warden.venue._errors import BadRequest, DuplicateClientOrderId, VenueError
 from warden.venue._events import EventDynamics
 from warden.venue._faults import parse_faults
+from warden.venue._model import http_date
 from warden.venue._rest import Answer, Body, Request
 from warden.venue._truth import TruthKind
 from warden.venue._venue import SimVenue
@@ -235,7 +236,9 @@ class VenueApp:
             return
         response = await self._answer(scope, receive)
         if response is not None:
-            await _respond(send, response)
+            # stamped when answered, on the venue's clock (the clock of its orders'
+            # and fills' times), as RFC 9110 asks of an origin server with a clock
+            await _respond(send, response, date=http_date(self.sim.clock.now()))
 
     async def _answer(self, scope: Message, receive: Receive) -> Response | None:
         """The response to send, or None to send nothing at all (an injected hang)."""
@@ -306,11 +309,12 @@ async def _until_disconnect(receive: Receive) -> None:
         pass
 
 
-async def _respond(send: Send, response: Response) -> None:
+async def _respond(send: Send, response: Response, *, date: bytes) -> None:
     payload = dump_json(response.body)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
+        (b"date", date),
         *response.headers,
     ]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})

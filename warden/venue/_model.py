@@ -13,6 +13,7 @@ mutates them afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import enum
 import time
 from decimal import Decimal
@@ -334,3 +335,10 @@ def iso_time(ts: float) -> str:
 def ts_ms(ts: float) -> int:
     """A clock reading as Unix epoch milliseconds (Kalshi's ``ts_ms``)."""
     return int(ts * 1000)
+
+
+def http_date(ts: float) -> bytes:
+    """A clock reading as an HTTP ``Date`` value (RFC 9110 section 5.6.7's
+    IMF-fixdate, e.g. ``Wed, 02 Dec 2026 12:00:00 GMT``): whole seconds, rounded
+    down, so never later than the reading."""
+    return email.utils.formatdate(ts, usegmt=True).encode("ascii")

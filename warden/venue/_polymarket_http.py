@@ -28,6 +28,7 @@ from loguru import logger
 
 from warden.asgi import Message, Receive, Send, read_body
 from warden.venue import _auth
+from warden.venue._model import http_date
 from warden.venue._polymarket_auth import l2_problem
 from warden.venue._polymarket_gamma import PREFIX as GAMMA_PREFIX
 from warden.venue._polymarket_gamma import gamma
@@ -68,6 +69,7 @@ async def serve(sim: SimVenue, scope: Message, receive: Receive, send: Send) -> 
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                (b"date", http_date(sim.clock.now())),  # the venue's clock (see _http)
                 *headers,
             ],
         }

@@ -72,6 +72,9 @@ def _hypercorn_config(config: VenueConfig, sim: SimVenue | None = None) -> Hyper
     # hypercorn logs "Running on ..." at INFO; the caller reports the URL itself
     hyper.errorlog = logging.getLogger("warden.venue.hypercorn")
     hyper.graceful_timeout = 1.0
+    # the app stamps Date itself, from the venue's clock (a test's ManualClock, a
+    # replay's), which is not the server's time.time()
+    hyper.include_date_header = False
     if 0 < config.ping_seconds < math.inf:
         hyper.websocket_ping_interval = config.ping_seconds
         setattr(hyper, _PING_PAYLOAD, HEARTBEAT)  # read by _send_pings below

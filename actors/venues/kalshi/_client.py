@@ -28,7 +28,9 @@ maximum, at most :data:`MAX_PAGES` pages, else ``VenueServerError``). Kalshi has
 no client-order-id filter, so :meth:`KalshiClient.find_order` pages the orders
 (of one market when it is known) and matches the id here.
 
-Two answers are not errors: a 409 on create (the ``client_order_id`` was used
+:meth:`KalshiClient.venue_time` reads the venue's clock from an answer's
+``Date`` header (execution's reconciliation records it as the point its next
+start lists from). Two answers are not errors: a 409 on create (the ``client_order_id`` was used
 before, so an earlier submit landed; Kalshi's 409 body carries no order) is
 resolved by looking the id up, never by sending again under another id; and
 cancelling an order that is no longer resting (404) returns the order as it is.
@@ -48,6 +50,8 @@ signer. The client never retries; that is the caller's policy
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import functools
 import json
 import math
@@ -379,6 +383,21 @@ class KalshiClient:
             )
         return max(text for text in named if text is not None)
 
+    async def venue_time(self) -> float | None:
+        """The venue's clock now (Unix seconds), or None when it does not say.
+
+        Read from the ``Date`` header of a ``GET /historical/cutoff`` (a small read
+        without side effects): RFC 9110 section 6.6.1 has an origin server with a
+        clock send ``Date`` with every answer; Kalshi's docs do not mention it
+        either way. ``Date`` is whole seconds, rounded down, so the time returned is
+        never later than the venue's clock when it answered. None (logged by the
+        caller) for an answer without a ``Date`` or with one that is not an HTTP
+        date. Raises the call's :class:`~actors.errors.VenueError` as any call."""
+        _, _, headers = await self._request(
+            "historical_cutoff", "GET", "/historical/cutoff", deadline=self.config.deadlines.query
+        )
+        return http_date_seconds(headers.get("date"))
+
     async def historical_cutoff(self) -> Mapping[str, str]:
         """Kalshi's ``GET /historical/cutoff``: the timestamps before which settled
         orders and fills move to ``/historical/*`` (resting orders never move)."""
@@ -487,6 +506,31 @@ class KalshiClient:
     ) -> tuple[int, Any]:
         """One request: rate limit, deadline, error mapping. Returns (status, json body)
         for a 2xx or an ``accept``-ed status."""
+        status, body, _ = await self._request(
+            endpoint,
+            method,
+            path,
+            deadline=deadline,
+            params=params,
+            json_body=json_body,
+            client_order_id=client_order_id,
+            accept=accept,
+        )
+        return status, body
+
+    async def _request(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        deadline: float,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        client_order_id: str | None = None,
+        accept: tuple[int, ...] = (),
+    ) -> tuple[int, Any, httpx.Headers]:
+        """:meth:`_call`, with the answer's headers."""
         label = ENDPOINTS[endpoint]
         response = await exchange(
             self._http,
@@ -511,7 +555,7 @@ class KalshiClient:
         if status != 429 and kalshi_buckets is not None:
             kalshi_buckets.succeeded(endpoint)
         if 200 <= status < 300 or status in accept:
-            return status, body
+            return status, body, response.headers
         failure = error_for(
             status,
             body,
@@ -579,6 +623,20 @@ def min_ts(since: float) -> int:
     second before ``since`` rounded down (at worst a second's too many, never one
     too few)."""
     return max(0, math.floor(since) - 1)
+
+
+def http_date_seconds(text: str | None) -> float | None:
+    """An HTTP ``Date`` value (RFC 9110 section 5.6.7: IMF-fixdate, or one of the
+    obsolete forms) as Unix seconds; None for none or one that cannot be read."""
+    if not text:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, origin unknown (RFC 5322 section 3.3)
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
 
 
 CLIENT_IDS_KEPT = 1_024

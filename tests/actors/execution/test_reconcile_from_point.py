@@ -1,12 +1,13 @@
-"""Reconciliation lists the venue's fills from the ledger's last reconciled point.
+"""Reconciliation lists the venue's fills from the last venue point the ledger holds.
 
 Real parts throughout: the simulated venue on loopback (its clock a
-``ManualClock``, so "an hour ago" and "while the daemon was down" are exact), the
-Kalshi client over HTTP (a recording transport keeps every URL it sent), the
-execution's reconciliation procedure, and a real SQLite ledger written through
-the persistence actor's own write path (:meth:`Ledger.write`) with the same
-clock. A "restart" is a new client and a new :class:`Workflows` reading the
-ledger's point, as a new process would.
+``ManualClock``, so "an hour ago" and "while the daemon was down" are exact, and
+its answers' ``Date`` follows it), the Kalshi client over HTTP (a recording
+transport keeps every URL it sent), the execution's reconciliation procedure,
+and a real SQLite ledger written through the persistence actor's own write path
+(:meth:`Ledger.write`), its wall clock the venue's unless a test skews it. A
+"restart" is a new client and a new :class:`Workflows` reading the ledger's
+basis (:func:`actors.persistence.reconcile_basis`), as a new process would.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from actors.execution._bookkeeping import positions_from, reconcile_events
 from actors.execution._status import CountName
 from actors.execution._workflows import RECONCILE_MARGIN_S, ReconcileResult, Workflows
 from actors.messages import IntentRecorded
-from actors.persistence import Ledger, reconciled_point
+from actors.persistence import Ledger, ReconcileBasis, reconcile_basis
 from actors.venues import VenueOrder, VenuePosition
 from actors.venues.kalshi import KalshiClient
 from tests.actors.venue_clients import RecordingTransport, Settings
@@ -102,11 +103,18 @@ def trade(server: VenueServer, ledger_path: Path, client_order_id: str, count: i
 
 
 async def start(
-    server: VenueServer, ledger_path: Path, clock: ManualClock, *, cancel: bool = True
+    server: VenueServer,
+    ledger_path: Path,
+    clock: ManualClock,
+    *,
+    cancel: bool = True,
+    skew_s: float = 0.0,
+    transport: RecordingTransport | None = None,
 ) -> Daemon:
-    """A daemon start: reconcile against ``server`` from the ledger's point, then record
-    what was found in the ledger (one Record, as execution does)."""
-    transport = RecordingTransport()
+    """A daemon start: reconcile against ``server`` from the ledger's basis, then record
+    what was found in the ledger (one Record, as execution does) at the daemon's wall
+    clock: the venue's plus ``skew_s``."""
+    transport = transport if transport is not None else RecordingTransport()
     settings = Settings(server.rest_url)
     retry = RetryPolicy(max_attempts=1, base=0.01, cap=0.01)
     async with KalshiClient(settings, transport=transport) as client:
@@ -116,10 +124,10 @@ async def start(
             resolve_retry=retry,
             rng=random.Random(7),
             reporter=Quiet(),
-            reconciled_point=functools.partial(reconciled_point, ledger_path),
+            reconcile_basis=functools.partial(reconcile_basis, ledger_path),
         )
         result = await work.reconcile(cancel=cancel)
-    with Ledger.open(ledger_path, wall=clock.now) as ledger:
+    with Ledger.open(ledger_path, wall=lambda: clock.now() + skew_s) as ledger:
         written = ledger.write(f"reconcile-{clock.now()}", reconcile_events(result))
     return Daemon(
         result,
@@ -200,7 +208,7 @@ async def test_fills_listed_again_inside_the_margin_are_recorded_exactly_once(
 
 
 async def test_an_unreadable_reconciled_point_lists_every_fill(tmp_path: Path) -> None:
-    def broken() -> float | None:
+    def broken() -> ReconcileBasis:
         raise OSError("disk gone")
 
     clock = ManualClock(current=1_800_000_000.0)
@@ -216,7 +224,7 @@ async def test_an_unreadable_reconciled_point_lists_every_fill(tmp_path: Path) -
                 resolve_retry=retry,
                 rng=random.Random(7),
                 reporter=Quiet(),
-                reconciled_point=broken,
+                reconcile_basis=broken,
             )
             result = await work.reconcile(cancel=True)
 
@@ -226,11 +234,12 @@ async def test_an_unreadable_reconciled_point_lists_every_fill(tmp_path: Path) -
 
 
 def test_a_ledger_never_reconciled_has_no_point(tmp_path: Path) -> None:
-    assert reconciled_point(tmp_path / "absent.sqlite") is None
+    assert reconcile_basis(tmp_path / "absent.sqlite") == ReconcileBasis(None)
     with Ledger.open(tmp_path / "new.sqlite", wall=lambda: 5.0) as ledger:
         ledger.write("r1", ())
         assert ledger.last_reconciled_at() is None
-    assert reconciled_point(tmp_path / "new.sqlite") is None
+        assert ledger.last_reconciliation_audit() is None
+    assert reconcile_basis(tmp_path / "new.sqlite") == ReconcileBasis(None)
 
 
 @pytest.mark.parametrize("complete", [True, False])
