@@ -539,8 +539,11 @@ class AuditEvent:
 
 @attrs.frozen
 class VenueReconciled:
-    """Reconciliation saw these client order ids at the venue; every ledger intent not
-    in terminal state and not among them was never sent: mark it EXPIRED."""
+    """Reconciliation saw these client order ids at the venue (listed, or looked up one
+    by one when the listing was bounded by the ledger's venue point); every ledger
+    intent not in terminal state and not among them is finished by the fills the
+    ledger recorded for it: FILLED when they add up to its count, CANCELED when some
+    did, EXPIRED (never sent) when none did."""
 
     client_order_ids_at_venue: tuple[str, ...]
 

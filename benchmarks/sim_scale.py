@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         config.write_text(
             '[daemon]\ndb = "ledger.db"\nruntime_dir = "run"\nstatus_interval_s = 60.0\n'
             f"[feed]\nprocess = {'true' if args.process else 'false'}\n"
+            + (f"silence_timeout_s = {args.silence_timeout}\n" if args.silence_timeout else "")
         )
         settle = max(120.0, args.markets / 25)
         duration = settle + args.seconds + 60
@@ -184,6 +185,7 @@ def main() -> int:
     parser.add_argument("--tick", type=float, default=0.5)
     parser.add_argument("--move-rate", type=float, default=0.1)
     parser.add_argument("--workdir", default="")
+    parser.add_argument("--silence-timeout", type=float, default=0.0, help="[feed] (0: default)")
     return run(parser.parse_args())
 
 

@@ -180,6 +180,7 @@ def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
         reconnect_backoff=BackoffPolicy(
             Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s
         ),
+        max_pending_subscriptions=feed.max_pending_subscriptions,
     )
 
 

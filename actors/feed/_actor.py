@@ -165,6 +165,7 @@ class FeedActor(SupervisedActor):
             resync_backoff=config.resync_backoff,
             rng=random.Random(self.rng.random()),
             protocol=config.market_data,
+            max_pending_subscriptions=config.max_pending_subscriptions,
         )
         self._delivery = Delivery(self._send_to_consumer)
         self.monitor(self.consumer)

@@ -9,13 +9,20 @@ error means, is the venue protocol's (:class:`~actors.venues.MarketDataProtocol`
 One subscription per market, so a ``sid`` names one market and a broken stream
 costs only that market its book.  A market moves through::
 
-    OFFLINE ──connected──▶ SUBSCRIBING ──subscribed──▶ AWAITING_SNAPSHOT ──snapshot──▶ LIVE
+    OFFLINE ──connected, a slot──▶ SUBSCRIBING ──subscribed──▶ AWAITING_SNAPSHOT ──snapshot──▶ LIVE
        ▲                        ▲                             │                        │
        │                        │                             ▼     resync (gap, bad)  │
        └──disconnected──────────┴──── no snapshot in time ─ RESYNCING ◀────────────────┘
                                                               └──snapshot──▶ LIVE
 
 Rules:
+
+- Subscriptions go out through a window: at most ``max_pending_subscriptions``
+  (default :data:`MAX_PENDING_SUBSCRIPTIONS`) await their first snapshot at once;
+  the other markets of a new connection stay ``OFFLINE`` in order and each
+  snapshot that makes a market live subscribes the next one (and every staleness
+  check tops the window up). A resubscription (after a timeout, a refusal or a
+  broken stream) goes out at once and takes a slot like any other.
 
 - ``seq`` of a subscription is contiguous.  A delta must continue its book
   exactly: a higher ``seq`` is a **gap**, a lower one a duplicate or a
@@ -104,6 +111,15 @@ from supervision import Backoff, BackoffPolicy
 
 UNKNOWN_MARKET = "?"
 """The market a rejection is counted under when no market could be read from it."""
+
+MAX_PENDING_SUBSCRIPTIONS = 128
+"""Subscriptions awaiting their first snapshot at once (the default window). A venue
+answers a subscription with a snapshot, and a pong queues behind every snapshot
+asked for before it: 5,000 subscriptions sent at once kept the simulated venue
+busy ~5 s, so the pong missed its deadline and the connection was dropped and
+resubscribed over and over (issue 15). 128 in flight keeps a venue's answers to a
+fraction of a second while a 50 ms round trip still subscribes ~2,500 markets a
+second."""
 
 RETIRED_SIDS_KEPT = 1_024
 """How many retired subscriptions are remembered, to name the market of their late frames."""
@@ -214,8 +230,12 @@ class FeedBooks:
         resync_backoff: BackoffPolicy,
         rng: random.Random,
         protocol: MarketDataProtocol = KALSHI_MARKET_DATA,
+        max_pending_subscriptions: int = MAX_PENDING_SUBSCRIPTIONS,
     ) -> None:
         self.payout = payout
+        self.max_pending_subscriptions = max_pending_subscriptions
+        self._queued: dict[str, MarketFeed] = {}  # waiting for a subscription slot, in order
+        self._awaiting: set[str] = set()  # subscribed (or being), no snapshot yet
         self.protocol = protocol
         self.max_overlap = max_overlap
         self.stale_after_s = stale_after_s
@@ -248,6 +268,20 @@ class FeedBooks:
         effects: list[Effect] = []
         for market in self.markets.values():
             effects.extend(self._unfresh(market, "resubscribing on a new connection"))
+            if len(self._awaiting) < self.max_pending_subscriptions:
+                effects.append(self._subscribe(market, now))
+            else:  # no slot yet: subscribed as the snapshots of those before it arrive
+                market.phase, market.book, market.sid = MarketPhase.OFFLINE, None, None
+                market.requested_at = None
+                self._queued[market.ticker] = market
+        return effects
+
+    def _subscribe_queued(self, now: float) -> list[Effect]:
+        """Subscribe queued markets while the window has room."""
+        effects: list[Effect] = []
+        queued = self._queued
+        while queued and len(self._awaiting) < self.max_pending_subscriptions:
+            market = queued.pop(next(iter(queued)))
             effects.append(self._subscribe(market, now))
         return effects
 
@@ -256,6 +290,7 @@ class FeedBooks:
         self._forget_subscriptions()
         self.stream_current_at = None
         effects: list[Effect] = []
+        self._queued.clear()
         for market in self.markets.values():
             effects.extend(self._unfresh(market, f"disconnected: {reason}"))
             market.phase, market.book, market.sid = MarketPhase.OFFLINE, None, None
@@ -304,6 +339,8 @@ class FeedBooks:
                     self.counts.subscribe_timeouts += 1
                     reason = f"no snapshot {waited:.1f}s after subscribing"
                     effects.extend(self._resync(market, reason, now, resubscribe=True))
+        if self._queued:
+            effects.extend(self._subscribe_queued(now))
         return effects
 
     # -- frames ---------------------------------------------------------------------
@@ -478,18 +515,23 @@ class FeedBooks:
 
     def _accept(self, market: MarketFeed, book: BookSnapshot, received_at: float) -> list[Effect]:
         """Make ``book`` the market's, live from now if it was not; publish it."""
+        effects: list[Effect] = [Publish(book, received_at)]
         if market.phase is not MarketPhase.LIVE:
             market.phase, market.live_since = MarketPhase.LIVE, received_at
             if market.resync_request is not None:
                 self._by_resync.pop(market.resync_request, None)
                 market.resync_request = None
             market.requested_at = None
+            if market.ticker in self._awaiting:
+                self._awaiting.discard(market.ticker)
+                if self._queued:  # its slot goes to the next market waiting for one
+                    effects.extend(self._subscribe_queued(received_at))
         market.book, market.last_update_at, market.fresh = book, received_at, True
         stream = self.stream_current_at
         if stream is None or received_at > stream:
             self.stream_current_at = received_at
         self.counts.books_accepted += 1
-        return [Publish(book, received_at)]
+        return effects
 
     def _refuse(
         self, market: MarketFeed, reason: RejectReason, detail: str, now: float
@@ -577,6 +619,8 @@ class FeedBooks:
 
     def _subscribe(self, market: MarketFeed, now: float, delay: float = 0.0) -> SendCommand:
         self._drop_pending(market)
+        self._queued.pop(market.ticker, None)
+        self._awaiting.add(market.ticker)
         request_id = self._request_id()
         market.phase, market.book, market.sid = MarketPhase.SUBSCRIBING, None, None
         market.request_id, market.requested_at = request_id, now + delay
@@ -603,6 +647,7 @@ class FeedBooks:
             del self._retired[next(iter(self._retired))]
 
     def _forget_subscriptions(self) -> None:
+        self._awaiting.clear()
         for sid in list(self._by_sid):
             self._retire(sid)
         self._by_request.clear()

@@ -14,6 +14,7 @@ import attrs
 
 from actors import _checks
 from actors.errors import InvalidFieldError
+from actors.feed._books import MAX_PENDING_SUBSCRIPTIONS
 from actors.money import ONE
 from actors.venues._amounts import PriceGrids, kalshi_grid
 from actors.venues._frames import TICKER
@@ -117,6 +118,9 @@ class FeedConfig:
       control then pushes back on the venue; a venue that drops slow clients
       makes the feed reconnect and resync from fresh snapshots). Bounds the
       feed's mailbox, and so how stale a book can get behind a backlog.
+    - ``max_pending_subscriptions``: how many markets may await their first
+      snapshot at once; the rest of a new connection's markets are subscribed as
+      those snapshots arrive (see :mod:`actors.feed._books`). An int >= 1.
     - ``market_data``: the venue's stream protocol (the venue seam,
       :class:`~actors.venues.MarketDataProtocol`); Kalshi's by default, which the
       embedded simulated venue speaks.
@@ -178,6 +182,9 @@ class FeedConfig:
     close_timeout_s: float = attrs.field(default=2.0, validator=_seconds)
     rest_timeout_s: float = attrs.field(default=5.0, validator=_seconds)
     max_backlog_frames: int = attrs.field(default=2_000, validator=_non_negative_int)
+    max_pending_subscriptions: int = attrs.field(
+        default=MAX_PENDING_SUBSCRIPTIONS, validator=validators.integer(1, error=_error)
+    )
     market_data: MarketDataProtocol = attrs.field(default=KALSHI_MARKET_DATA, eq=False)
 
     def __attrs_post_init__(self) -> None:

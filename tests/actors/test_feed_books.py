@@ -452,3 +452,57 @@ def test_a_feed_reading_behind_the_venue_waits_that_much_longer_before_resubscri
     effects = books.check_staleness(5.5, behind_s=3.0)
     assert [c["cmd"] for c in _commands(effects)] == ["subscribe"]
     assert books.counts.subscribe_timeouts == 1
+
+
+def _subscribed_tickers(effects: list[Effect]) -> list[str]:
+    return [
+        c["params"]["market_tickers"][0]  # type: ignore[index]
+        for c in _commands(effects)
+        if c["cmd"] == "subscribe"
+    ]
+
+
+def _bring_live(books: FeedBooks, ticker: str, sid: int, at: float) -> list[Effect]:
+    """Answer ``ticker``'s pending subscription (sid ``sid``) and its snapshot."""
+    request = books.markets[ticker].request_id
+    assert request is not None, f"{ticker} has no subscription out"
+    books.on_frame(Subscribed(request, "orderbook_delta", sid), at)
+    return books.on_frame(Snapshot(sid, 1, ticker, ((D("0.40"), D(5)),), ()), at)
+
+
+def test_a_new_connection_subscribes_through_a_window_of_pending_subscriptions() -> None:
+    books = _books(max_pending_subscriptions=2)
+    tickers = ["A", "B", "C", "D", "E"]
+    assert _subscribed_tickers(books.connected(tickers, now=0.0)) == ["A", "B"]
+    assert [books.markets[t].phase for t in tickers] == [
+        MarketPhase.SUBSCRIBING,
+        MarketPhase.SUBSCRIBING,
+        MarketPhase.OFFLINE,
+        MarketPhase.OFFLINE,
+        MarketPhase.OFFLINE,
+    ]
+    # A's snapshot frees its slot: C goes out with A's book.
+    effects = _bring_live(books, "A", sid=1, at=0.5)
+    assert type(effects[0]) is Publish
+    assert _subscribed_tickers(effects) == ["C"]
+    assert _subscribed_tickers(books.check_staleness(0.6)) == []  # the window is full
+    # B never answers: its timeout resubscribes it at once, in its own slot.
+    assert _subscribed_tickers(books.check_staleness(2.1)) == ["B"]
+    assert books.markets["D"].phase is MarketPhase.OFFLINE
+    effects = _bring_live(books, "C", sid=3, at=2.2)
+    assert _subscribed_tickers(effects) == ["D"]
+    # A disconnect forgets the queue; the next connection starts the window again.
+    books.disconnected("closed")
+    assert _subscribed_tickers(books.check_staleness(3.0)) == []
+    assert _subscribed_tickers(books.connected(tickers, now=4.0)) == ["A", "B"]
+
+
+def test_a_resubscription_keeps_its_slot_until_its_snapshot_comes() -> None:
+    books = _books(max_pending_subscriptions=1)
+    assert _subscribed_tickers(books.connected(["A", "B"], now=0.0)) == ["A"]
+    # A's answer is lost: its timeout resubscribes it, and B still waits for the slot.
+    assert _subscribed_tickers(books.check_staleness(2.1)) == ["A"]
+    assert books.markets["B"].phase is MarketPhase.OFFLINE
+    effects = _bring_live(books, "A", sid=2, at=2.5)
+    assert _subscribed_tickers(effects) == ["B"]
+    assert books.markets["B"].phase is MarketPhase.SUBSCRIBING

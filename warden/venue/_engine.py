@@ -194,6 +194,10 @@ class MatchingEngine:
     def tickers(self) -> list[str]:
         return list(self._books)
 
+    def lists(self, ticker: str) -> bool:
+        """Whether ``ticker`` is one of the venue's markets (without copying ``tickers``)."""
+        return ticker in self._books
+
     def book(self, ticker: str) -> OrderBook:
         try:
             return self._books[ticker]

@@ -51,6 +51,7 @@ import copy
 import json
 import math
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import cast
 
@@ -153,6 +154,10 @@ class _Session:
     hub: StreamHub
     outbox: trio.MemorySendChannel[str | None]
     subscriptions: dict[int, _Subscription] = field(factory=dict)
+    # (channel, ticker) -> the subscriptions that carry it, in the order they took it:
+    # an event is routed in one lookup, not by scanning every subscription (5,000
+    # one-market subscriptions made each book delta cost 5,000 checks; issue 15).
+    routes: dict[tuple[str, str], list[_Subscription]] = field(factory=dict)
     scope: trio.CancelScope = field(factory=trio.CancelScope)
     held: str | None = None  # a frame kept back by the reorder fault
 
@@ -217,9 +222,20 @@ class _Session:
         if routed is None:
             return
         channel, kind, ticker, msg = routed
-        for sub in list(self.subscriptions.values()):
-            if sub.channel == channel and ticker in sub.tickers:
-                self.publish(sub, kind, _yes_leg(msg) if sub.yes_price else msg)
+        for sub in list(self.routes.get((channel, ticker), ())):
+            self.publish(sub, kind, _yes_leg(msg) if sub.yes_price else msg)
+
+    def _route_to(self, sub: _Subscription, tickers: Iterable[str]) -> None:
+        for ticker in tickers:
+            self.routes.setdefault((sub.channel, ticker), []).append(sub)
+
+    def _unroute(self, sub: _Subscription, tickers: Iterable[str]) -> None:
+        for ticker in tickers:
+            subs = self.routes.get((sub.channel, ticker), [])
+            if sub in subs:
+                subs.remove(sub)
+            if not subs:
+                self.routes.pop((sub.channel, ticker), None)
 
     def command(self, text: str) -> None:
         """Handle one client frame; every problem is answered with an error frame."""
@@ -264,7 +280,7 @@ class _Session:
         if not isinstance(named, list) or not all(isinstance(t, str) for t in named):
             raise _CommandError(11, "market_tickers must be a list of tickers")
         tickers = [t for t in named if isinstance(t, str)]
-        unknown = [t for t in tickers if t not in self.hub.engine.tickers]
+        unknown = [t for t in tickers if not self.hub.engine.lists(t)]
         if unknown:
             raise _CommandError(16, f"Market not found: {unknown[0]}")
         if required and not tickers:
@@ -283,13 +299,13 @@ class _Session:
         channels = list(dict.fromkeys(c for c in given if isinstance(c, str)))
         tickers = self._tickers(params) or self.hub.engine.tickers
         for channel in channels:
-            for sub in self.subscriptions.values():
-                if sub.channel == channel and set(sub.tickers) & set(tickers):
-                    raise _CommandError(6, f"Already subscribed: {channel}")
+            if any((channel, ticker) in self.routes for ticker in tickers):
+                raise _CommandError(6, f"Already subscribed: {channel}")
         for channel in channels:
             self.hub.next_sid += 1
             sub = _Subscription(self.hub.next_sid, channel, list(tickers), yes_price=yes_price)
             self.subscriptions[sub.sid] = sub
+            self._route_to(sub, sub.tickers)
             self.enqueue(
                 {"type": "subscribed", "id": ident, "msg": {"channel": channel, "sid": sub.sid}}
             )
@@ -320,6 +336,7 @@ class _Session:
         """Every sid must be this connection's; otherwise one error and nothing changes."""
         for sid in self._sids(params):
             sub = self.subscriptions.pop(sid)
+            self._unroute(sub, sub.tickers)
             self.enqueue({"type": "unsubscribed", "id": ident, "sid": sid, "seq": sub.seq})
 
     def _update(self, ident: int | None, params: JsonObject) -> None:
@@ -340,12 +357,16 @@ class _Session:
         elif action in ("add_markets", "delete_markets"):
             named = self._tickers(params, required=True) or []
             if action == "add_markets":
-                added = [t for t in named if t not in sub.tickers]
+                carried = set(sub.tickers)
+                added = [t for t in named if t not in carried]
                 sub.tickers.extend(added)
+                self._route_to(sub, added)
                 if sub.channel == BOOK:
                     self._snapshots(sub, added)
             else:
-                sub.tickers[:] = [t for t in sub.tickers if t not in named]
+                deleted = set(named)
+                self._unroute(sub, [t for t in sub.tickers if t in deleted])
+                sub.tickers[:] = [t for t in sub.tickers if t not in deleted]
         else:
             raise _CommandError(13)
         self.enqueue(
