@@ -648,7 +648,7 @@ class FeedSection:
     reconnect_base_s: float = attrs.field(default=0.1, validator=_positive_s)
     reconnect_cap_s: float = attrs.field(default=5.0, validator=_positive_s)
     process: bool = attrs.field(default=False, validator=_flag)
-    max_pending_subscriptions: int = attrs.field(default=128, validator=validators.integer(1))
+    max_pending_subscriptions: int = attrs.field(default=1_000, validator=validators.integer(1))
 
 
 StrategyOptions: TypeAlias = dict[str, dict[str, object]]

@@ -112,14 +112,15 @@ from supervision import Backoff, BackoffPolicy
 UNKNOWN_MARKET = "?"
 """The market a rejection is counted under when no market could be read from it."""
 
-MAX_PENDING_SUBSCRIPTIONS = 128
-"""Subscriptions awaiting their first snapshot at once (the default window). A venue
-answers a subscription with a snapshot, and a pong queues behind every snapshot
-asked for before it: 5,000 subscriptions sent at once kept the simulated venue
-busy ~5 s, so the pong missed its deadline and the connection was dropped and
-resubscribed over and over (issue 15). 128 in flight keeps a venue's answers to a
-fraction of a second while a 50 ms round trip still subscribes ~2,500 markets a
-second."""
+MAX_PENDING_SUBSCRIPTIONS = 1_000
+"""Subscriptions awaiting their first snapshot at once (the default window). Each is
+answered with a snapshot, and an answer not read within ``subscribe_timeout_s``
+resubscribes: 5,000 subscriptions sent at once kept the simulated venue answering
+for ~5 s, past that timeout and past its pong deadline, and the feed resubscribed
+over and over (issue 15). A thousand keeps the answers to about a second there.
+Not smaller: against a venue streaming as fast as the socket allows, a
+subscription's answer waits behind that stream, so a window of 128 brought 1,000
+markets live at ~15 a second where sending them all at once took seconds."""
 
 RETIRED_SIDS_KEPT = 1_024
 """How many retired subscriptions are remembered, to name the market of their late frames."""

@@ -30,12 +30,17 @@ every ``ping_interval_s`` and the venue answers with a pong.  Each session has
 one deadline, its nursery's cancel scope: ``ping_interval_s +
 silence_timeout_s`` after the session started or after the last pong.  When
 it passes the session ends, reported as ``silence: a ping went unanswered for
-…s``.  Data frames do not count: a quiet market sends nothing for as long as
-it likes, and Kalshi sends no JSON heartbeats (its own pings, which
-the socket answers as it reads them, are not visible here).  While reading is
+…s``.  The absence of data frames proves nothing (a quiet market sends nothing
+for as long as it likes, and Kalshi sends no JSON heartbeats; its own pings,
+which the socket answers as it reads them, are not visible here), but their
+presence proves the socket alive: each read that returns frames holds the
+deadline at least ``silence_timeout_s`` ahead, since a pong queues at the venue
+behind every frame it sent first (5,000 subscriptions answered at once kept the
+simulated venue's pong ~5 s behind its snapshots, issue 15).  While reading is
 paused for backpressure, pongs queue behind unread frames, so the deadline is
-held at least ``silence_timeout_s`` ahead: the venue is not judged by what we
-have not read.  No cancel scope is opened per frame.
+held the same way: the venue is not judged by what we have not read.  A stream
+that lags this way is not trusted for it: its books go stale by venue time
+(:mod:`actors.feed._books`).  No cancel scope is opened per frame.
 
 Time is the actor's ``clock`` only: frames are stamped with it, and the loop it
 runs on (the actor's :class:`~supervision.TrioLoop`) measures trio's sleeps and
@@ -356,6 +361,8 @@ class FeedConnection:
             except SocketClosed as closed:
                 return f"closed: {closed.reason}"
             received_at = self._clock.monotonic()
+            if messages:
+                self._hold_deadline()  # the venue is sending: its pong may be behind
             frames: list[Frame] = []
             for message in messages:
                 frames += parse(message)
@@ -364,8 +371,8 @@ class FeedConnection:
                 self._report(FramesRead(connection, frames, received_at))
 
     def _hold_deadline(self) -> None:
-        """While we do not read, pongs wait behind unread frames: keep the deadline at
-        least ``silence_timeout_s`` ahead."""
+        """The venue is not silent (frames arrive, or wait unread while we do not read):
+        keep the deadline at least ``silence_timeout_s`` ahead."""
         scope = self._session_scope
         if scope is not None:
             held = trio.current_time() + self.config.silence_timeout_s
@@ -378,10 +385,22 @@ class FeedConnection:
         nursery: trio.Nursery,
         stream: StreamSession,
     ) -> None:
-        async for text, delay in commands:
-            if delay > 0:
-                nursery.start_soon(self._send_later, socket, stream, text, delay)
-            elif not await self._send_now(socket, stream, text):
+        async for first in commands:
+            now: list[str] = []
+            command: tuple[str, float] | None = first
+            while command is not None:  # everything queued meanwhile goes in the same write
+                text, delay = command
+                if delay > 0:
+                    nursery.start_soon(self._send_later, socket, stream, text, delay)
+                else:
+                    now.append(text)
+                try:
+                    command = commands.receive_nowait()
+                except trio.WouldBlock:
+                    command = None
+            # One write per wake-up: a reader flat out would otherwise take a whole
+            # read batch between two of a new connection's thousand subscriptions.
+            if now and not await self._send_now(socket, stream, *now):
                 return
 
     async def _send_later(
@@ -390,14 +409,15 @@ class FeedConnection:
         await trio.sleep(delay)
         await self._send_now(socket, stream, text)
 
-    async def _send_now(self, socket: FrameSocket, stream: StreamSession, text: str) -> bool:
-        """Send what the session makes of ``text`` (nothing, if it says so); False once
-        the socket is closed (the reader sees that too and ends the session)."""
-        wire = stream.outgoing(text)
-        if wire is None:
+    async def _send_now(self, socket: FrameSocket, stream: StreamSession, *texts: str) -> bool:
+        """Send what the session makes of each of ``texts`` (nothing, where it says so),
+        in one write; False once the socket is closed (the reader sees that too and
+        ends the session)."""
+        wires = [wire for wire in map(stream.outgoing, texts) if wire is not None]
+        if not wires:
             return True
         try:
-            await socket.send_text(wire)
+            await socket.send_texts(wires)
         except (SocketClosed, trio.BrokenResourceError, trio.ClosedResourceError):
             return False
         return True

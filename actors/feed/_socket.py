@@ -195,6 +195,15 @@ class FrameSocket:
         """Send one text message; raises :class:`SocketClosed` once closed."""
         await self._write(TextMessage(data=text))
 
+    async def send_texts(self, texts: list[str]) -> None:
+        """Send several text messages, in order, in one write (one pass of the
+        scheduler, not one per message); raises :class:`SocketClosed` once closed."""
+        if self._closed is not None:
+            raise SocketClosed(self._closed)
+        data = b"".join(self._protocol.send(TextMessage(data=text)) for text in texts)
+        async with self._send_lock:
+            await self._stream.send_all(data)
+
     async def ping(self, payload: bytes) -> None:
         """Send a ping and return when its pong has been read (by
         :meth:`receive_batch`); raises :class:`SocketClosed` once closed."""

@@ -29,7 +29,8 @@ Besides those, the worker writes:
   the daemon's.
 
 It ends when the daemon writes :class:`Stop`, when the pipe closes (the daemon
-died: the worker never outlives it) or when its supervisor gives up (exit 1).
+died: the worker never outlives it) or when its supervisor gives up (exit 1),
+giving its tree ``WORKER_EXIT_S`` to stop.
 Every pipe write goes through one lock (actors, the status thread and loguru write
 from different threads).
 """
@@ -63,6 +64,10 @@ from supervision import (
 
 STATUS_INTERVAL_S = 1.0
 """How often the worker reports the feed's status (and so that it is alive)."""
+
+WORKER_EXIT_S = 1.5
+"""How long the worker gives its tree to stop before it exits anyway: it holds nothing
+that outlives it (books are rebuilt from snapshots), and the daemon waits for it."""
 
 RELAY = "relay"
 """The feed's consumer inside the worker."""
@@ -169,8 +174,9 @@ def run_feed_worker(recipe: Callable[[], FeedConfig], conn: Connection, seed: in
         _serve_daemon(conn, host, stopped)
     finally:
         stopped.set()
-        host.stop()
-    sys.exit(1 if host.error is not None else 0)
+        with contextlib.suppress(TimeoutError):  # a feed flat out: the books die with us
+            host.stop(timeout=WORKER_EXIT_S)
+    os._exit(1 if host.error is not None else 0)  # no thread of ours is worth waiting for
 
 
 def _serve_daemon(conn: Connection, host: TreeThread, stopped: threading.Event) -> None:

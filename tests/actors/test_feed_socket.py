@@ -93,6 +93,28 @@ async def test_messages_written_together_are_read_as_one_batch_in_order() -> Non
     assert len(batches) < 200 / 10  # one hand-off per read, not per message
 
 
+async def test_texts_sent_together_arrive_in_order_in_one_write() -> None:
+    heard: list[str] = []
+    reads: list[int] = []
+
+    async def script(side: ServerSide) -> None:
+        while len(heard) < 300:
+            events = await side.events()
+            reads.append(len(events))
+            heard.extend(e.data for e in events if isinstance(e, TextMessage))
+        await trio.sleep_forever()
+
+    async with venue(script) as url:
+        socket = await open_frame_socket(url, [])
+        await socket.send_texts([f"cmd-{i}" for i in range(300)])
+        with trio.fail_after(10):
+            while len(heard) < 300:
+                await trio.sleep(0.01)
+        await socket.abort()
+    assert heard == [f"cmd-{i}" for i in range(300)]
+    assert len(reads) < 30  # one write the venue reads in a few reads, not 300 sends
+
+
 async def test_the_upgrade_carries_the_target_and_the_headers() -> None:
     seen: list[Request] = []
 
