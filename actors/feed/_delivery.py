@@ -75,6 +75,10 @@ class Delivery:
     def pending(self) -> tuple[str, ...]:
         return tuple(sorted(self._pending))
 
+    def has_pending(self, ticker: str) -> bool:
+        """Whether a book of ``ticker`` waits behind the one in flight (or for the consumer)."""
+        return ticker in self._pending
+
     def offer(self, update: BookUpdate) -> None:
         """Send ``update`` now, or keep it pending (replacing an older one) until the ack."""
         self.counts.offered += 1

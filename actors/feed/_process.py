@@ -112,6 +112,7 @@ class FeedProcessActor(SupervisedActor):
         self._status: WorkerStatus | None = None
         self._heard_at = 0.0  # time.monotonic() of the worker's last message
         self._worker_logs = 0
+        self._acks: list[Ack] = []  # to the worker, written together
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -188,6 +189,20 @@ class FeedProcessActor(SupervisedActor):
             _WorkerGone: self._on_gone,
         }
 
+    def on_receive(self, message: Any) -> Any:
+        if type(message) is list:  # a batch of the worker's, in order
+            for item in message:
+                super().on_receive(item)
+        else:
+            super().on_receive(message)
+        acks = self._acks
+        if acks and not len(self.actor_inbox.queue):  # type: ignore[attr-defined]
+            self._acks = []
+            conn = self._conn
+            if conn is not None:
+                with contextlib.suppress(OSError, ValueError):  # gone: _WorkerGone follows
+                    conn.send_bytes(pickle.dumps(acks, pickle.HIGHEST_PROTOCOL))
+
     def _on_update(self, update: BookUpdate) -> None:
         self._unacked[update.ticker] = update.book.seq
         self._delivery.offer(update)
@@ -213,13 +228,11 @@ class FeedProcessActor(SupervisedActor):
         """Acknowledge to the worker each of ``tickers`` it waits on and that has nothing
         waiting here (so this side holds at most one book per market beyond the one in
         flight)."""
-        conn, pending = self._conn, self._delivery.pending
+        delivery = self._delivery
         for ticker in tickers:
-            if ticker in pending or (seq := self._unacked.pop(ticker, None)) is None:
+            if delivery.has_pending(ticker) or (seq := self._unacked.pop(ticker, None)) is None:
                 continue
-            if conn is not None:
-                with contextlib.suppress(OSError, ValueError):  # gone: _WorkerGone follows
-                    conn.send_bytes(pickle.dumps(Ack(ticker, seq), pickle.HIGHEST_PROTOCOL))
+            self._acks.append(Ack(ticker, seq))  # written once the mailbox is empty
 
     def _on_status(self, status: WorkerStatus) -> None:
         self._status, self._heard_at = status, time.monotonic()

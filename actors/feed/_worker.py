@@ -20,6 +20,7 @@ book its strategy consumed, however fast the venue streams.
 
 Besides those, the worker writes:
 
+- the feed's messages in batches (lists, in order; see :class:`Relay`);
 - :class:`WorkerStatus` every ``STATUS_INTERVAL_S``: the feed's
   :class:`~actors.feed.FeedStatus`, pickled here and unpickled in the daemon only
   when someone asks (``None`` when the feed did not answer in time: the worker is
@@ -70,6 +71,9 @@ WORKER_EXIT_S = 1.5
 that outlives it (books are rebuilt from snapshots), and the daemon waits for it."""
 
 RELAY = "relay"
+
+RELAY_BATCH = 256
+"""The most books (and staleness notices) the relay holds before it writes them."""
 """The feed's consumer inside the worker."""
 
 
@@ -126,20 +130,36 @@ class Pipe:
 
 class Relay(SupervisedActor):
     """The feed's consumer in the worker: what the feed sends goes down the pipe, and the
-    daemon's acknowledgements (told by the reader thread as :class:`Ack`) go to the feed."""
+    daemon's acknowledgements (told by the reader thread as :class:`Ack`) go to the feed.
+
+    What the feed sends is written in batches (a list, in order): held while more
+    waits in the mailbox, written when it is empty or ``RELAY_BATCH`` are held, so
+    the daemon wakes once per batch, not once per book."""
 
     def __init__(self, pipe: Pipe, *, feed: str = "feed") -> None:
         super().__init__()
         self._pipe = pipe
         self._feed = feed
+        self._held: list[object] = []
 
     def handlers(self) -> Mapping[type[Any], Callable[[Any], Any]]:
         return {
-            BookUpdate: self._pipe.write,
-            BookStale: self._pipe.write,
-            EventsListed: self._pipe.write,
+            BookUpdate: self._hold,
+            BookStale: self._hold,
+            EventsListed: self._hold,
             Ack: self._on_ack,
         }
+
+    def on_receive(self, message: Any) -> Any:
+        result = super().on_receive(message)
+        held = self._held
+        if held and (len(held) >= RELAY_BATCH or not len(self.actor_inbox.queue)):  # type: ignore[attr-defined]
+            self._held = []
+            self._pipe.write(held)
+        return result
+
+    def _hold(self, message: object) -> None:
+        self._held.append(message)
 
     def _on_ack(self, ack: Ack) -> None:
         with contextlib.suppress(ChildUnavailable):  # a restarting feed has nothing in flight
@@ -190,9 +210,10 @@ def _serve_daemon(conn: Connection, host: TreeThread, stopped: threading.Event) 
             return  # the daemon is gone
         if isinstance(message, Stop):
             return
-        if isinstance(message, Ack):
-            with contextlib.suppress(ChildUnavailable):  # restarting: its feed is gone too
-                host.tree.tell(RELAY, message)
+        for ack in message if isinstance(message, list) else (message,):
+            if isinstance(ack, Ack):
+                with contextlib.suppress(ChildUnavailable):  # restarting: its feed is gone too
+                    host.tree.tell(RELAY, ack)
 
 
 def _report_status(host: TreeThread, pipe: Pipe, stopped: threading.Event) -> None:
