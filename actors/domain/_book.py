@@ -332,6 +332,24 @@ class BookSnapshot:
         _set(book, "crossing_tolerance", tolerance)
         return book
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields with each side as one text (``"price size price size
+        ..."``), rebuilt without validating again (:func:`_unpickle_book`): a pickle of
+        this library's own, and two to three times cheaper both ways than attrs' default
+        (one ``Decimal`` reduction per price and size), which the feed's worker process
+        pays for every book it hands the daemon."""
+        return (
+            _unpickle_book,
+            (
+                self.ticker,
+                self.seq,
+                _side_text(self.yes_bids),
+                _side_text(self.no_bids),
+                str(self.payout),
+                str(self.crossing_tolerance),
+            ),
+        )
+
     def _merge(self, side: str, levels: Levels, changes: Levels) -> Levels:
         """``levels`` with validated ``changes`` (unique prices, ascending) applied in order."""
         if len(changes) == 1:
@@ -432,3 +450,27 @@ class TopOfBook:
 
     def _complement(self, bid: Level | None) -> Level | None:
         return None if bid is None else Level(_sub(self.payout, bid.price), bid.size)
+
+
+def _side_text(levels: Levels) -> str:
+    return " ".join([f"{price} {size}" for price, size in levels])
+
+
+def _unpickle_book(  # noqa: PLR0917 - pickle calls it with its arguments in order
+    ticker: str, seq: int, yes: str, no: str, payout: str, tolerance: str
+) -> BookSnapshot:
+    """A :class:`BookSnapshot` from :meth:`BookSnapshot.__reduce__`'s fields, trusted:
+    it was validated when it was built, before it was pickled."""
+    book = object.__new__(BookSnapshot)
+    _set(book, "ticker", ticker)
+    _set(book, "seq", seq)
+    _set(book, "yes_bids", _side_of(yes))
+    _set(book, "no_bids", _side_of(no))
+    _set(book, "payout", Decimal(payout))
+    _set(book, "crossing_tolerance", Decimal(tolerance))
+    return book
+
+
+def _side_of(text: str) -> Levels:
+    numbers = [Decimal(n) for n in text.split()]
+    return tuple(zip(numbers[::2], numbers[1::2], strict=True))

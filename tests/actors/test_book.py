@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from decimal import Decimal
 from decimal import Decimal as D
@@ -640,3 +641,18 @@ def test_a_value_the_fast_path_has_not_seen_is_checked_even_after_good_ones(
     if bad_change_too:
         with pytest.raises(InvalidFieldError, match=r"yes_changes\[0\.40\]\.size"):
             book.with_level_change(Side.YES, D("0.40"), bad, 2)
+
+
+@given(tolerant_books())
+def test_a_pickled_book_comes_back_equal_to_the_digit(original: BookSnapshot) -> None:
+    copy = pickle.loads(pickle.dumps(original, pickle.HIGHEST_PROTOCOL))  # noqa: S301 - ours
+    assert copy == original
+    assert hash(copy) == hash(original)
+    for side in ("yes_bids", "no_bids"):
+        before, after = getattr(original, side), getattr(copy, side)
+        assert [tuple(map(str, level)) for level in after] == [
+            tuple(map(str, level)) for level in before
+        ]  # the same Decimal texts: exponents too, not only values
+        assert all(type(n) is Decimal for level in after for n in level)
+    assert str(copy.crossing_tolerance) == str(original.crossing_tolerance)
+    assert copy.top_of_book() == original.top_of_book()
