@@ -93,11 +93,11 @@ from actors.feed._connection import (
     StreamConfirmed,
     Tick,
 )
-from actors.feed._delivery import Delivery
+from actors.feed._delivery import Delivery, ListingDelivery
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
-from actors.messages import BookConsumed, BookStale, EventsListed
+from actors.messages import BookConsumed, BookStale
 from actors.venues import Frame
-from supervision import ChildUnavailable, Down, SupervisedActor, TrioLoop
+from supervision import Down, SupervisedActor, TrioLoop
 
 BURST_MAX_FRAMES = 256
 """A burst's books are offered after this many held frames, even if more wait."""
@@ -147,8 +147,7 @@ class FeedActor(SupervisedActor):
         self._reconnects = 0
         self._connect_failures = 0
         self._late_messages = 0
-        self._listed: EventsListed | None = None  # this session's, for the consumer
-        self._listed_due = False  # not yet delivered to the consumer's current incarnation
+        self._listing = ListingDelivery(self._send_to_consumer)  # this session's EventsListed
         self._burst_frames = 0  # frames whose book is held; 0 while nothing is held
         self._burst_since = 0.0  # when the first of them was held
         self._frames_handled = 0  # of those the connection read (see _backlog)
@@ -304,7 +303,7 @@ class FeedActor(SupervisedActor):
         books, delivery = self._state
         now = self.clock.monotonic()
         self._carry_out(books.check_staleness(now, behind_s=self._behind_s(books)))
-        if self._deliver_listed():
+        if self._listing.deliver():
             delivery.flush()
 
     def _on_connect_failed(self, message: ConnectAttemptFailed) -> None:
@@ -319,8 +318,7 @@ class FeedActor(SupervisedActor):
         if message.name != self.consumer:
             self.on_unknown(message)  # we monitor nobody else
             return
-        self._listed_due = self._listed is not None  # its next incarnation knows nothing
-        self._deliver_listed()
+        self._listing.consumer_down()  # its next incarnation knows nothing
         self._state[1].consumer_down(message.epoch)
 
     def _on_loop_failed(self, message: LoopFailed) -> None:
@@ -333,28 +331,15 @@ class FeedActor(SupervisedActor):
         self._connected_once = True
         self._connection, self._connection_state = message.connection, "connected"
         self._retry_in = None
-        self._listed, self._listed_due = message.listed, True
         logger.bind(event="connected", child=self.name).info(
             "feed: connection {} up, {} events listed, subscribing {} markets",
             message.connection,
             len(message.listed.events),
             len(message.tickers),
         )
-        self._deliver_listed()  # before any subscription, so before any book
+        self._listing.new_session(message.listed)  # before any subscription, so any book
         books.wall_minus_monotonic = self.clock.wall() - self.clock.monotonic()
         self._carry_out(books.connected(message.tickers, self.clock.monotonic()))
-
-    def _deliver_listed(self) -> bool:
-        """Send this session's ``EventsListed`` if the consumer's incarnation lacks it;
-        False while it cannot be delivered (retried on every tick)."""
-        if not self._listed_due or self._listed is None:
-            return True
-        try:
-            self.send(self.consumer, self._listed)
-        except ChildUnavailable:
-            return False
-        self._listed_due = False
-        return True
 
     def _on_disconnected(self, message: Disconnected) -> None:
         if message.connection != self._connection:

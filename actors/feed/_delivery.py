@@ -39,7 +39,7 @@ from typing import Any
 
 import attrs
 
-from actors.messages import BookStale, BookUpdate
+from actors.messages import BookStale, BookUpdate, EventsListed
 from supervision import ChildUnavailable
 
 
@@ -172,4 +172,37 @@ class Delivery:
             return False
         self._in_flight[update.ticker] = (update.book.seq, epoch)
         self.counts.sent += 1
+        return True
+
+
+class ListingDelivery:
+    """This session's ``EventsListed``, delivered once to each incarnation of the
+    consumer, before any book of the session; ``send`` is ``actor.send`` bound to
+    the consumer. While it cannot be delivered (``ChildUnavailable``) it stays due
+    and :meth:`deliver` (called on every tick) retries it."""
+
+    def __init__(self, send: Callable[[Any], int]) -> None:
+        self._send = send
+        self._listed: EventsListed | None = None
+        self._due = False
+
+    def new_session(self, listed: EventsListed) -> bool:
+        """A new session's listing: due to the consumer, delivered now if it can be."""
+        self._listed, self._due = listed, True
+        return self.deliver()
+
+    def consumer_down(self) -> bool:
+        """The consumer's incarnation ended: its next one knows nothing; deliver again."""
+        self._due = self._listed is not None
+        return self.deliver()
+
+    def deliver(self) -> bool:
+        """Send the listing if it is due; False while it cannot be delivered."""
+        if not self._due or self._listed is None:
+            return True
+        try:
+            self._send(self._listed)
+        except ChildUnavailable:
+            return False
+        self._due = False
         return True

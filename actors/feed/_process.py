@@ -54,7 +54,7 @@ import pykka
 from loguru import logger
 
 from actors.feed._config import FeedConfig
-from actors.feed._delivery import Delivery
+from actors.feed._delivery import Delivery, ListingDelivery
 from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
 from actors.feed._worker import (
     STATUS_INTERVAL_S,
@@ -65,7 +65,7 @@ from actors.feed._worker import (
     run_feed_worker,
 )
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
-from supervision import ChildUnavailable, Down, SupervisedActor, SystemClock
+from supervision import Down, SupervisedActor, SystemClock
 
 WORKER_SILENCE_S = 10 * STATUS_INTERVAL_S
 """A worker that reports nothing for this long is taken for wedged: killed, and this
@@ -107,8 +107,7 @@ class FeedProcessActor(SupervisedActor):
         self._reader: threading.Thread | None = None
         self._delivery = Delivery(self._send_to_consumer)
         self._unacked: dict[str, int] = {}  # ticker -> seq the worker waits to hear of
-        self._listed: EventsListed | None = None
-        self._listed_due = False
+        self._listing = ListingDelivery(self._send_to_consumer)
         self._status: WorkerStatus | None = None
         self._heard_at = 0.0  # time.monotonic() of the worker's last message
         self._worker_logs = 0
@@ -208,8 +207,7 @@ class FeedProcessActor(SupervisedActor):
         self._delivery.offer(update)
 
     def _on_listed(self, listed: EventsListed) -> None:
-        self._listed, self._listed_due = listed, True
-        self._deliver_listed()
+        self._listing.new_session(listed)
 
     def _on_consumed(self, message: BookConsumed) -> None:
         self._delivery.consumed(message.ticker, message.seq)
@@ -219,8 +217,7 @@ class FeedProcessActor(SupervisedActor):
         if message.name != self.consumer:
             self.on_unknown(message)  # we monitor nobody else
             return
-        self._listed_due = self._listed is not None
-        self._deliver_listed()
+        self._listing.consumer_down()
         self._delivery.consumer_down(message.epoch)
         self._ack_worker(tuple(self._unacked))
 
@@ -249,7 +246,7 @@ class FeedProcessActor(SupervisedActor):
             if process is not None:
                 process.kill()
             raise FeedWorkerLost(f"the feed's worker process reported nothing for {silent:.1f}s")
-        if self._deliver_listed():
+        if self._listing.deliver():
             self._delivery.flush()
 
     def _on_gone(self, _message: _WorkerGone) -> None:
@@ -259,16 +256,6 @@ class FeedProcessActor(SupervisedActor):
             process.join(1.0)
             code = process.exitcode
         raise FeedWorkerLost(f"the feed's worker process exited (exit code {code})")
-
-    def _deliver_listed(self) -> bool:
-        if not self._listed_due or self._listed is None:
-            return True
-        try:
-            self.send(self.consumer, self._listed)
-        except ChildUnavailable:
-            return False
-        self._listed_due = False
-        return True
 
     def _send_to_consumer(self, message: Any) -> int:
         return self.send(self.consumer, message)
