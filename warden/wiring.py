@@ -159,6 +159,14 @@ def _market_data(urls: VenueUrls) -> MarketDataProtocol:
     return KALSHI_MARKET_DATA if urls.signer is None else KalshiMarketData(urls.signer)
 
 
+RISK_START_TIMEOUT_S = 120.0
+"""How long risk's start may take: it rebuilds its books from every fill the ledger
+holds before it answers (3.6 s for 100,000 fills on the 2-core VM,
+benchmarks/restart.py), and under the runtime's default 5 s a larger ledger or a
+slower machine would fail every start and the supervisor would give up: a daemon
+that could never start again. Slow, not dead (issue 15)."""
+
+
 def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
     """The feed's side: Kalshi's stream (which the simulated venue speaks), its
     handshake and discovery signed when ``urls`` carries a signer; a Kalshi venue's
@@ -357,6 +365,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 ledger_retry=ledger_retry,
             ),
             hang_timeout=hang,
+            start_timeout=RISK_START_TIMEOUT_S,
         ),
         ChildSpec(name="execution", factory=lambda: ExecutionActor(execution), hang_timeout=hang),
         ChildSpec(

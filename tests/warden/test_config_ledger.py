@@ -69,3 +69,12 @@ def test_the_ledger_keys_reach_execution_and_risk(monkeypatch: pytest.MonkeyPatc
     (risk,) = [spec for spec in build_children(config, URLS) if spec.name == "risk"]
     risk.factory()
     assert (built["record_timeout"], built["ledger_retry"]) == (3.5, retry)
+
+
+def test_risk_may_take_minutes_to_rebuild_its_books_at_start() -> None:
+    # Risk rebuilds from every fill in the ledger before it answers (3.6 s for 100,000
+    # on the 2-core VM); the runtime's default 5 s would fail every start of a daemon
+    # with a long history, and the supervisor would give up.
+    specs = {spec.name: spec for spec in build_children(parse_config({}), URLS)}
+    assert specs["risk"].start_timeout >= 60.0
+    assert specs["persistence"].start_timeout == 5.0  # the others keep the default
