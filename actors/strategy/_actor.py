@@ -10,8 +10,12 @@ Contract:
   ``BookStale`` too, ``Holdings`` to those that want them (risk is asked with
   ``HoldingsWanted`` at start, until a send succeeds);
 - a proposal is sent only if it is fresh: every market a leg touches has had
-  a ``BookUpdate`` since its last ``BookStale``, and that update is younger
-  than ``max_book_age_s`` by this actor's clock (``not_fresh`` otherwise);
+  a ``BookUpdate`` since its last ``BookStale``, and the update that prompted it
+  is younger than ``max_book_age_s`` by this actor's clock (``not_fresh``
+  otherwise). The other legs are judged by the feed: a quiet market's book is
+  current for as long as the feed confirms its stream current (it sends
+  ``BookStale`` when it no longer can), however long ago it last changed; judging
+  them by the age of their last update refused every basket with a quiet leg;
 - the same event with the same ``(ticker, side, price)`` legs is not
   proposed again within ``repeat_after_s`` (the first is being executed or
   was refused); a proposal is remembered for exactly that long (older ones
@@ -161,7 +165,7 @@ class StrategyActor(SupervisedActor):
             if not self._well_formed(strategy, proposals):
                 continue
             for proposal in proposals:
-                self._propose(proposal, now)
+                self._propose(proposal, now, update)
 
     def _call(self, strategy: Strategy, method: Callable[..., Any], *args: Any) -> Any:
         """``method(*args)``; an exception is counted, logged, and answers ``_RAISED``."""
@@ -193,17 +197,14 @@ class StrategyActor(SupervisedActor):
 
     # -- from proposal to Reserve ---------------------------------------------------
 
-    def _fresh(self, proposal: Proposal, now: float) -> bool:
-        for ticker in proposal.tickers:
-            received_at = self._received_at.get(ticker)
-            if ticker in self._stale or received_at is None:
-                return False
-            if now - received_at > self.max_book_age_s:
-                return False
-        return True
+    def _fresh(self, proposal: Proposal, now: float, prompted_by: BookUpdate) -> bool:
+        if now - prompted_by.received_at > self.max_book_age_s:
+            return False
+        stale, known = self._stale, self._received_at
+        return all(ticker not in stale and ticker in known for ticker in proposal.tickers)
 
-    def _propose(self, proposal: Proposal, now: float) -> None:
-        if not self._fresh(proposal, now):
+    def _propose(self, proposal: Proposal, now: float, prompted_by: BookUpdate) -> None:
+        if not self._fresh(proposal, now, prompted_by):
             self._counts.not_fresh += 1
             return
         key = repeat_key(proposal)

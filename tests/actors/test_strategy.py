@@ -215,21 +215,28 @@ def test_a_stale_leg_market_blocks_the_whole_basket_until_its_next_book(
     assert rig.status().stale_markets == ()
 
 
-def test_an_old_book_of_any_leg_drops_the_basket_but_the_strategy_still_sees_it(
+def test_a_basket_is_judged_by_the_book_that_prompted_it_and_its_quiet_legs_by_the_feed(
     start: Callable[..., Rig],
 ) -> None:
     scripted = Scripted(script=on("EV-A", all_yes()))
     rig = start(scripted)
     rig.update("EV-B")
     rig.update("EV-C")
-    rig.clock.advance(0.6)  # EV-B and EV-C's books are now older than max_book_age_s = 0.5
-    rig.update("EV-A")
-    assert rig.reserves() == []
-    assert rig.status().counts.not_fresh == 1
+    rig.clock.advance(0.6)  # EV-B and EV-C last changed 0.6 s ago (> max_book_age_s = 0.5):
+    rig.update("EV-A")  # quiet, but current for as long as the feed says nothing else
+    assert len(rig.wait_reserves(1)) == 1
+    assert rig.status().counts.not_fresh == 0
 
-    rig.update("EV-B", seq=2, age=0.7)  # arrives already too old
+    rig.update("EV-A", seq=2, age=0.7)  # the book that prompts it arrives already too old
     assert rig.status().counts.too_old == 1
-    assert [b.ticker for b in scripted.heard if isinstance(b, BookSnapshot)][-1] == "EV-B"
+    assert rig.status().counts.not_fresh == 1
+    assert [b.ticker for b in scripted.heard if isinstance(b, BookSnapshot)][-1] == "EV-A"
+
+    rig.settle(BookStale("EV-C", "gap"), lambda s: s.stale_markets == ("EV-C",))
+    rig.clock.advance(2.1)  # past repeat_after_s: only staleness can refuse it now
+    rig.update("EV-A", seq=3)
+    assert rig.status().counts.not_fresh == 2  # a leg the feed calls stale drops the basket
+    assert len(rig.reserves()) == 1
 
 
 def test_the_same_event_and_leg_prices_are_suppressed_within_the_repeat_window(
