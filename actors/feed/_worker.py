@@ -31,9 +31,9 @@ Besides those, the worker writes:
 
 It ends when the daemon writes :class:`Stop`, when the pipe closes (the daemon
 died: the worker never outlives it) or when its supervisor gives up (exit 1),
-giving its tree ``WORKER_EXIT_S`` to stop.
-Every pipe write goes through one lock (actors, the status thread and loguru write
-from different threads).
+giving its tree ``WORKER_EXIT_S`` to stop. One thread writes the pipe, fed by a
+queue (actors, the status thread and loguru hand it messages from different
+threads).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -111,21 +112,39 @@ class WorkerLog:
 
 
 class Pipe:
-    """The worker's end of the pipe: whole pickled messages, one writer at a time."""
+    """The worker's end of the pipe: whole pickled messages, written by one thread of
+    its own in the order they were handed over (actors, the status thread and loguru
+    hand them over from different threads; a queue orders them, no lock)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._lock = threading.Lock()
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._closed = threading.Event()
+        self._writer = threading.Thread(
+            target=self._write_all, name="feed-worker-pipe", daemon=True
+        )
+        self._writer.start()
 
     def write(self, message: object) -> bool:
-        """Send ``message``; False once the pipe is closed (the daemon is gone)."""
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
+        """Hand ``message`` over for sending; False once the pipe is closed (the daemon
+        is gone)."""
+        if self._closed.is_set():
+            return False
+        self._outbox.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        return True
+
+    def close(self, timeout: float) -> None:
+        """Send what was handed over (waiting at most ``timeout``), then stop writing."""
+        self._outbox.put(None)
+        self._writer.join(timeout)
+
+    def _write_all(self) -> None:
+        while (data := self._outbox.get()) is not None:
             try:
                 self._conn.send_bytes(data)
             except (OSError, ValueError):
-                return False
-        return True
+                self._closed.set()
+                return
 
 
 class Relay(SupervisedActor):
@@ -196,6 +215,7 @@ def run_feed_worker(recipe: Callable[[], FeedConfig], conn: Connection, seed: in
         stopped.set()
         with contextlib.suppress(TimeoutError):  # a feed flat out: the books die with us
             host.stop(timeout=WORKER_EXIT_S)
+        pipe.close(timeout=WORKER_EXIT_S)  # the last log lines reach the daemon
     os._exit(1 if host.error is not None else 0)  # no thread of ours is worth waiting for
 
 
