@@ -22,10 +22,10 @@ from actors.execution import RateLimit as OrderRateLimit
 from actors.feed import FeedActor, FeedConfig, FeedProcessActor
 from actors.fees import FeeModel
 from actors.persistence import (
+    LedgerFills,
     PersistenceActor,
     open_reservations,
     recorded_events,
-    recorded_fill_rows,
     standing_halt,
 )
 from actors.risk import BasketPolicy, BreakerConfig, RiskActor, RiskLimits
@@ -360,7 +360,7 @@ def build_children(config: Config, urls: VenueUrls) -> tuple[ChildSpec, ...]:
                 strategy="strategy",
                 standing_halt=lambda: standing_halt(db),
                 open_reservations=lambda: open_reservations(db),
-                recorded_fill_rows=lambda: recorded_fill_rows(db),
+                ledger_fills=LedgerFills(db),
                 record_timeout=record_timeout,
                 ledger_retry=ledger_retry,
             ),

@@ -7,7 +7,9 @@
   ``synchronous=FULL``, migrations), :meth:`Ledger.open_read_only` for readers
   such as ``warden report``, and the read API (orders, fills, positions, ...);
 - what a new incarnation reads at start: open reservations, recorded fills and
-  events for risk; for execution's reconciliation, :func:`reconcile_basis` (the
+  events for risk (with its checkpoint: :class:`LedgerFills`, the fills after a
+  :class:`FillMark` and the checkpoint file beside the ledger); for execution's
+  reconciliation, :func:`reconcile_basis` (the
   venue's clock when the last reconciliation began listing, recorded with it as
   a :data:`VENUE_POINT_AUDIT` audit event, and the orders the ledger holds open);
 - the records it returns and the errors it adds to the
@@ -31,10 +33,12 @@ from actors.persistence._basis import (
     reconcile_basis,
     venue_point_audit,
 )
+from actors.persistence._checkpoint import CHECKPOINT_SUFFIX, LedgerFills, checkpoint_path
 from actors.persistence._codec import EVENT_KINDS, decode_event, encode_event
-from actors.persistence._errors import LedgerConflictError, LedgerSchemaError
+from actors.persistence._errors import FillMarkMismatch, LedgerConflictError, LedgerSchemaError
 from actors.persistence._halts import TRANSIENT_HALT_SOURCES, standing_halt
 from actors.persistence._ledger import Ledger, utc_day
+from actors.persistence._marks import FillMark
 from actors.persistence._records import (
     AuditRecord,
     BasketProgressRecord,
@@ -55,6 +59,7 @@ from actors.persistence._schema import MIGRATIONS, SCHEMA_VERSION, Migration
 from actors.persistence._status import PersistenceStatus
 
 __all__ = [
+    "CHECKPOINT_SUFFIX",
     "EVENT_KINDS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -63,9 +68,12 @@ __all__ = [
     "AuditRecord",
     "BasketProgressRecord",
     "DailyStats",
+    "FillMark",
+    "FillMarkMismatch",
     "FillRecord",
     "Ledger",
     "LedgerConflictError",
+    "LedgerFills",
     "LedgerSchemaError",
     "LedgerSizeLimited",
     "LimitLedgerSize",
@@ -76,6 +84,7 @@ __all__ = [
     "ReconcileBasis",
     "ReservationRecord",
     "WriteResult",
+    "checkpoint_path",
     "decode_event",
     "encode_event",
     "open_reservations",

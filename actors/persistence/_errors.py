@@ -8,6 +8,9 @@ They extend the tree drawn in :mod:`actors.errors`::
      ├── LedgerConflictError         an event contradicts what the ledger holds; names id and field
      └── LedgerSchemaError           the file's schema is not one this code can open
 
+and one that is not a failure of the ledger: :class:`FillMarkMismatch`, a mark of
+its fills (a checkpoint's) that does not describe it.
+
 Every one of them rolls the whole transaction back: nothing of the failed
 ``Record`` is written.
 """
@@ -50,3 +53,9 @@ class LedgerSchemaError(LedgerError):
         self.path = path
         self.found = found
         self.supported = supported
+
+
+class FillMarkMismatch(Exception):
+    """A :class:`~actors.persistence.FillMark` does not describe this ledger's fills
+    (another ledger's, or this one rewritten since it was taken). The ledger is fine:
+    the caller reads every fill instead of those after the mark."""

@@ -26,7 +26,7 @@ import contextlib
 import itertools
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -46,7 +46,8 @@ from actors.persistence._codec import (
     structure_row,
 )
 from actors.persistence._decimals import COUNT_PLACES, DOLLAR_PLACES, to_text
-from actors.persistence._errors import LedgerSchemaError
+from actors.persistence._errors import FillMarkMismatch, LedgerSchemaError
+from actors.persistence._marks import FillMark
 from actors.persistence._records import (
     AuditRecord,
     BasketProgressRecord,
@@ -60,6 +61,9 @@ from actors.persistence._schema import SCHEMA_VERSION, check_not_newer, current_
 from actors.persistence._writes import OPEN_STATES, Tally, apply_event
 
 _FILL_ROWS = f"SELECT {', '.join(FILL_ROW)} FROM fills ORDER BY rowid"  # noqa: S608 - fixed names
+_FILL_ROWS_AFTER = f"SELECT {', '.join(FILL_ROW)} FROM fills WHERE rowid > ? ORDER BY rowid"  # noqa: S608 - fixed names
+_FILL_ROWS_OF = f"SELECT {', '.join(FILL_ROW)} FROM fills WHERE client_order_id IN "  # noqa: S608 - fixed names
+_IDS_PER_QUERY = 500  # below SQLite's smallest limit of bound parameters (999)
 
 
 def _describe(error: sqlite3.Error) -> str:
@@ -443,6 +447,57 @@ class Ledger:
         except sqlite3.Error as error:
             raise LedgerError(f"{self.path}: {_describe(error)}", operation=operation) from error
 
+    def _read_failed(self, error: sqlite3.Error, operation: str) -> LedgerError:
+        return LedgerError(f"{self.path}: {_describe(error)}", operation=operation)
+
+    def fill_rows_after(self, mark: FillMark | None) -> tuple[tuple[FillRow, ...], FillMark | None]:
+        """The fills recorded after ``mark`` (``None``: every fill) as :meth:`fill_rows`
+        gives them, in the order recorded, and the mark of the last fill now (``mark``
+        itself when none came after it; ``None`` for a ledger without fills), read in
+        one committed state.
+
+        Raises :class:`FillMarkMismatch` when ``mark`` is not this ledger's (no fill at
+        its rowid, another fill there, or another number of fills up to it: another
+        ledger, or one rewritten since); errors as :meth:`fill_rows` otherwise."""
+        operation = "read fills after a mark"
+        with self.consistent_view():
+            conn = self._connection(operation)
+            try:
+                if mark is not None:
+                    _check_mark(conn, mark)
+                cursor = conn.cursor()
+                cursor.row_factory = None
+                raw = cursor.execute(_FILL_ROWS_AFTER, (mark.rowid if mark else 0,)).fetchall()
+            except sqlite3.Error as error:
+                raise self._read_failed(error, operation) from error
+        rows = tuple(decode_fill_rows(raw, operation=operation))
+        if not raw:
+            return rows, mark
+        last = raw[-1]
+        counted = (mark.count if mark else 0) + len(raw)
+        return rows, FillMark(last[0], counted, fill_id=last[1], client_order_id=last[2])
+
+    def fill_rows_of_orders(self, client_order_ids: Collection[str]) -> tuple[FillRow, ...]:
+        """Every fill of the orders ``client_order_ids``, in the order recorded, as
+        :meth:`fill_rows` gives them (read by the ``fills_by_order`` index: costs those
+        fills, not the ledger's history); errors as :meth:`fill_rows`."""
+        operation = "read fills of orders"
+        ids = sorted(set(client_order_ids))
+        raw: list[Sequence[object]] = []
+        with self.consistent_view():
+            conn = self._connection(operation)
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            try:
+                for at in range(0, len(ids), _IDS_PER_QUERY):
+                    chunk = ids[at : at + _IDS_PER_QUERY]
+                    marks = ", ".join("?" * len(chunk))
+                    raw.extend(cursor.execute(f"{_FILL_ROWS_OF}({marks})", chunk).fetchall())
+            except sqlite3.Error as error:
+                raise self._read_failed(error, operation) from error
+        raw.sort(key=lambda row: row[0])  # type: ignore[arg-type,return-value]
+        return tuple(decode_fill_rows(raw, operation=operation))
+
     def positions(self) -> tuple[Position, ...]:
         """Per ticker, contracts held and cash spent, from the fills (buying costs
         price x count + fee; selling brings price x count - fee), by ticker; exact
@@ -573,6 +628,22 @@ class Ledger:
         )
         audits = (decode_event(kind, payload) for kind, payload in rows)
         return tuple(event for event in audits if isinstance(event, AuditEvent))
+
+
+def _check_mark(conn: sqlite3.Connection, mark: FillMark) -> None:
+    """Raise :class:`FillMarkMismatch` unless ``mark`` describes this ledger's fills."""
+    found = conn.execute(
+        "SELECT fill_id, client_order_id FROM fills WHERE rowid = ?", (mark.rowid,)
+    ).fetchone()
+    if found is None:
+        raise FillMarkMismatch(f"no fill at rowid {mark.rowid}")
+    if tuple(found) != (mark.fill_id, mark.client_order_id):
+        raise FillMarkMismatch(
+            f"the fill at rowid {mark.rowid} is {found[0]!r}, not {mark.fill_id!r}"
+        )
+    (count,) = conn.execute("SELECT count(*) FROM fills WHERE rowid <= ?", (mark.rowid,)).fetchone()
+    if count != mark.count:
+        raise FillMarkMismatch(f"{count} fill(s) up to rowid {mark.rowid}, not {mark.count}")
 
 
 def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:

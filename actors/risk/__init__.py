@@ -10,6 +10,8 @@
   parts it is built from, tested on their own with explicit times;
 - :func:`complete_sets`, :func:`event_exposure`: the exposure model of one
   event (shared with the chaos checker);
+- :class:`FillSource`, :class:`Checkpoint`: how a new incarnation reads the
+  ledger's fills from a checkpoint of its books (:mod:`actors.risk._checkpoint`);
 - :class:`RiskStatus` and its parts (:class:`BreakerStatus`,
   :class:`ReservationsStatus`, :class:`ReservationView`, :class:`ExposureStatus`,
   :class:`PositionView`) and the counters :class:`RejectionCounts`,
@@ -20,6 +22,7 @@ from actors.risk._actor import Rejected, RiskActor
 from actors.risk._amounts import BasketPolicy, reservation_for
 from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
+from actors.risk._checkpoint import Checkpoint, FillSource
 from actors.risk._events import complete_sets, event_exposure
 from actors.risk._holdings import Holding
 from actors.risk._limits import Exposure, RejectReason, RiskLimits, limit_breached
@@ -39,9 +42,11 @@ __all__ = [
     "BreakerConfig",
     "BreakerState",
     "BreakerStatus",
+    "Checkpoint",
     "CircuitBreaker",
     "Exposure",
     "ExposureStatus",
+    "FillSource",
     "Holding",
     "PositionView",
     "RejectReason",

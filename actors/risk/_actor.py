@@ -83,6 +83,7 @@ already, so a restart of risk alone returns to ready by itself.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -128,13 +129,20 @@ from actors.risk._admission import Books, admit
 from actors.risk._amounts import BasketPolicy
 from actors.risk._book import ReservationBook
 from actors.risk._breaker import BreakerConfig, BreakerState, CircuitBreaker
+from actors.risk._checkpoint import FillSource
 from actors.risk._exposure import EventMap, exposure_of
 from actors.risk._fills import book_fills, holdings_of
 from actors.risk._history import risk_log
 from actors.risk._limits import Exposure, RejectReason, RiskLimits
 from actors.risk._positions import PositionBook
 from actors.risk._records import RiskRecords
-from actors.risk._recovery import SETTLED_WHY, LedgerSources, Leftovers, restore
+from actors.risk._recovery import (
+    SETTLED_WHY,
+    LedgerSources,
+    Leftovers,
+    restore,
+    roll_checkpoint,
+)
 from actors.risk._snapshot import (
     breaker_status,
     exposure_status,
@@ -143,6 +151,11 @@ from actors.risk._snapshot import (
 )
 from actors.risk._status import RejectionCounts, RiskCounts, RiskStatus
 from supervision import BackoffPolicy, ChildUnavailable, Down, SupervisedActor
+
+CHECKPOINT_EVERY = 50_000
+"""Fills booked between two background rolls of the checkpoint of risk's books: a
+start books at most about this many fills (plus those of the last run before its
+first roll), whatever the ledger's history."""
 
 _SUCCESS = frozenset({Outcome.FILLED, Outcome.PARTIAL, Outcome.UNHEDGED, Outcome.NONE})
 _ZERO = Decimal(0)
@@ -187,14 +200,21 @@ class RiskActor(SupervisedActor):
         open_reservations: Callable[[], tuple[Reservation, ...]] | None = None,
         recorded_fills: Callable[[], Iterable[tuple[Fill, float]]] | None = None,
         recorded_fill_rows: Callable[[], Iterable[FillRow]] | None = None,
+        ledger_fills: FillSource | None = None,
+        checkpoint_every: int = CHECKPOINT_EVERY,
         record_timeout: float | None = DEFAULT_RECORD_TIMEOUT,
         ledger_retry: BackoffPolicy = DEFAULT_LEDGER_RETRY,
     ) -> None:
         """``standing_halt``, ``open_reservations``, ``recorded_events`` and
-        ``recorded_fills`` (or, faster, ``recorded_fill_rows``) read the ledger when an
-        incarnation starts (what each gives: :class:`~actors.risk._recovery.LedgerSources`);
+        ``recorded_fills`` (or, faster, ``recorded_fill_rows``; or, from a checkpoint of
+        risk's books, ``ledger_fills``) read the ledger when an incarnation starts (what
+        each gives: :class:`~actors.risk._recovery.LedgerSources`);
         if one cannot be read (raises), the incarnation starts halted.  Without them,
         nothing is restored.
+
+        With ``ledger_fills``, every ``checkpoint_every`` fills booked the checkpoint is
+        brought up to date in the background (:meth:`_roll_checkpoint`); raises
+        ``TypeError`` unless it is an int >= 1.
 
         ``record_timeout`` (seconds, ``None``: wait for ever) and ``ledger_retry``
         configure the ledger client: how long a Record may go unanswered, and the
@@ -206,8 +226,14 @@ class RiskActor(SupervisedActor):
             recorded_events=recorded_events,
             recorded_fills=recorded_fills,
             recorded_fill_rows=recorded_fill_rows,
+            ledger_fills=ledger_fills,
         )
         self._leftovers = Leftovers()
+        if type(checkpoint_every) is not int or checkpoint_every < 1:
+            raise TypeError(f"checkpoint_every must be an int >= 1, got {checkpoint_every!r}")
+        self._checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
+        self._roller: threading.Thread | None = None
         if not isinstance(limits, RiskLimits) or not isinstance(breaker, BreakerConfig):
             raise TypeError("RiskActor needs a RiskLimits and a BreakerConfig")
         if not isinstance(basket_policy, BasketPolicy):
@@ -258,6 +284,7 @@ class RiskActor(SupervisedActor):
         if restored.halt_reason is not None:
             self._halted, self._halt_reason = True, restored.halt_reason
         self._counts.fills_rebuilt = restored.fills_rebuilt
+        self._counts.fills_from_checkpoint = restored.from_checkpoint
         # Unavailable: execution reconciles when it starts, and tells this incarnation.
         with contextlib.suppress(ChildUnavailable):
             self.send(self._execution, RiskReady())
@@ -547,6 +574,8 @@ class RiskActor(SupervisedActor):
         booked = book_fills(self._positions, fills, self.clock.wall)
         for fill, error in booked.unbookable:
             self._halt(f"fill {fill.fill_id} cannot be booked: {error}", self.name)
+        self._since_checkpoint += booked.new
+        self._roll_checkpoint()
         if reconciling:
             self._counts.fills_from_reconciliation += booked.new
         else:
@@ -554,6 +583,27 @@ class RiskActor(SupervisedActor):
             self._counts.duplicate_fills += booked.duplicates
         if booked.new:
             self._tell_holdings()
+
+    def _roll_checkpoint(self) -> None:
+        """Every ``checkpoint_every`` fills booked, bring the checkpoint of the ledger's
+        fills up to date in a thread of its own (one at a time), so the next start books
+        only the fills since (:func:`~actors.risk._recovery.roll_checkpoint`). It reads
+        the ledger and writes the checkpoint file, and shares nothing with this actor."""
+        fills = self._sources.ledger_fills
+        if fills is None or self._since_checkpoint < self._checkpoint_every:
+            return
+        if self._roller is not None and self._roller.is_alive():
+            return  # the next fill booked asks again
+        self._since_checkpoint = 0
+        self._counts.checkpoints_started += 1
+        self._roller = threading.Thread(
+            target=roll_checkpoint,
+            args=(fills,),
+            kwargs={"actor": self.name, "wall": self.clock.wall},
+            name=f"{self.name}-checkpoint",
+            daemon=True,  # a roll cut short leaves the last checkpoint whole (renamed over)
+        )
+        self._roller.start()
 
     def _on_holdings_wanted(self, _message: HoldingsWanted) -> Holdings:
         return self._tell_holdings()

@@ -36,6 +36,8 @@ import attrs
 from actors.domain import Fill, FillRow, Position
 from actors.errors import DomainError
 from actors.money import EXACT
+from actors.persistence import FillMark
+from actors.risk._checkpoint import Checkpoint
 from actors.risk._holdings import Holding
 from actors.risk._replay import fill_of, replay
 from actors.risk._seen import SeenKeys, pair_fingerprint
@@ -51,6 +53,8 @@ class RecordedBooked:
 
     kept: tuple[Fill, ...]
     unbooked: tuple[Fill, DomainError | ArithmeticError] | None
+    in_order: bool = True
+    """Every fill was booked in the order recorded, none waiting for a later one."""
 
 
 class PositionBook:
@@ -96,7 +100,7 @@ class PositionBook:
         return self.book_recorded_rows([fill.recorded_row(at) for fill, at in recorded], keep=keep)
 
     def book_recorded_rows(
-        self, rows: Sequence[FillRow], *, keep: Collection[str] = frozenset()
+        self, rows: Sequence[FillRow], *, keep: Collection[str] = frozenset(), new: bool = False
     ) -> RecordedBooked:
         """Book a ledger's fills (:data:`~actors.domain.FillRow`: a fill's values,
         then the wall time it was recorded), as a new incarnation does at start;
@@ -114,10 +118,12 @@ class PositionBook:
         When the keys are distinct and none remembered can be forgotten meanwhile (a
         new incarnation's empty memory, a ledger's fills: always), the fills are booked
         together by :func:`~actors.risk._replay.replay` (the same figures, digit for
-        digit, several times faster); otherwise one by one with :meth:`book`.
+        digit, several times faster); otherwise one by one with :meth:`book`. ``new``:
+        the caller knows none of the rows was booked before (a ledger's fills after the
+        mark of the checkpoint this book was loaded from): they are not looked up.
         """
         keys = [pair_fingerprint(row[0], row[1]) for row in rows]
-        empty = len(self._seen) == 0
+        empty = new or len(self._seen) == 0
         if len(set(keys)) != len(keys) or not (empty or self._seen.room >= len(keys)):
             return self._book_each([(fill_of(row), row[9]) for row in rows], keep)
         replayed = replay(
@@ -134,7 +140,7 @@ class PositionBook:
         self._seen.add_new_many(replayed.keys)
         self._realised_by_day = replayed.realised_by_day
         self._realised_total = replayed.realised_total
-        return RecordedBooked(tuple(replayed.kept), replayed.unbooked)
+        return RecordedBooked(tuple(replayed.kept), replayed.unbooked, replayed.in_order)
 
     def _book_each(
         self, recorded: Sequence[tuple[Fill, float]], keep: Collection[str]
@@ -142,6 +148,7 @@ class PositionBook:
         """:meth:`book_recorded_rows`'s rule, one :meth:`book` at a time."""
         kept: list[Fill] = []
         waiting = list(recorded)
+        in_order = True
         while waiting:
             unfit: list[tuple[Fill, float]] = []
             why: DomainError | ArithmeticError | None = None
@@ -156,9 +163,30 @@ class PositionBook:
                     kept.append(fill)
             if len(unfit) == len(waiting):
                 assert why is not None  # every one failed, with its error
-                return RecordedBooked(tuple(kept), (unfit[0][0], why))
-            waiting = unfit
-        return RecordedBooked(tuple(kept), None)
+                return RecordedBooked(tuple(kept), (unfit[0][0], why), in_order=False)
+            waiting, in_order = unfit, in_order and not unfit
+        return RecordedBooked(tuple(kept), None, in_order)
+
+    def checkpoint(self, mark: FillMark) -> Checkpoint:
+        """What this book holds, as the :class:`Checkpoint` of a ledger's fills up to
+        ``mark`` (the caller's word: the book must hold exactly those)."""
+        return Checkpoint(
+            mark=mark,
+            holdings=dict(self._holdings),
+            realised_by_day=dict(self._realised_by_day),
+            realised_total=self._realised_total,
+            keys=self._seen.dump(),
+        )
+
+    def load(self, checkpoint: Checkpoint) -> None:
+        """Start from ``checkpoint``: its holdings, realised P&L and the fills it
+        remembers. Raises ``ValueError`` for a book that has booked anything."""
+        if self._holdings or self._realised_by_day or len(self._seen):
+            raise ValueError("only an empty PositionBook loads a checkpoint")
+        self._holdings = dict(checkpoint.holdings)
+        self._realised_by_day = dict(checkpoint.realised_by_day)
+        self._realised_total = checkpoint.realised_total
+        self._seen.add_new_many(checkpoint.fingerprints())
 
     @property
     def fills_remembered(self) -> int:

@@ -69,6 +69,8 @@ class Replayed:
     realised_total: Decimal
     kept: list[Fill]
     unbooked: tuple[Fill, DomainError | ArithmeticError] | None
+    in_order: bool = True
+    """Every fill was booked in the first pass, in the order recorded (none waited)."""
 
 
 class _Running:
@@ -187,15 +189,17 @@ def replay(
     waiting: Iterable[tuple[FillRow, bytes]] = zip(recorded, keys, strict=True)
     left = len(recorded)
     unbooked: tuple[Fill, DomainError | ArithmeticError] | None = None
+    passes = 0
     with localcontext(EXACT):
         while left:
+            passes += 1
             unfit, why = books.book_pass(waiting)
             if len(unfit) == left:
                 assert why is not None  # every one failed, with its error
                 unbooked = (fill_of(unfit[0][0]), why)
                 break
             waiting, left = unfit, len(unfit)
-    return books.replayed(unbooked)
+    return books.replayed(unbooked, in_order=passes <= 1 and unbooked is None)
 
 
 class _Books:
@@ -271,7 +275,9 @@ class _Books:
         self.total = total
         return unfit, why
 
-    def replayed(self, unbooked: tuple[Fill, DomainError | ArithmeticError] | None) -> Replayed:
+    def replayed(
+        self, unbooked: tuple[Fill, DomainError | ArithmeticError] | None, *, in_order: bool
+    ) -> Replayed:
         return Replayed(
             holdings={ticker: market.holding() for ticker, market in self.running.items()},
             keys=self.order,
@@ -279,4 +285,5 @@ class _Books:
             realised_total=self.total,
             kept=self.kept,
             unbooked=unbooked,
+            in_order=in_order,
         )

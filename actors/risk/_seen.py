@@ -126,6 +126,14 @@ class SeenKeys:
             self._in_newest += len(chunk)
             at += len(chunk)
 
+    def dump(self) -> bytes:
+        """Every fingerprint held, 16 bytes after another, the oldest generation first:
+        :meth:`add_new_many` of them (split in 16s) on a new ``SeenKeys`` of the same
+        ``remember`` rebuilds the same generations (a checkpoint's keys)."""
+        parts = [b"".join(generation) for generation in self._older]
+        parts.append(b"".join(self._newest))
+        return b"".join(parts)
+
     def _generation(self) -> list[bytes]:
         return [b""] * self._buckets  # the empty bytes is one shared object
 

@@ -49,8 +49,10 @@ class RejectionCounts:
 
 @attrs.define
 class RiskCounts:
-    """What risk has done since this incarnation started (``fills_rebuilt``: booked
-    from the ledger at start)."""
+    """What risk has done since this incarnation started (``fills_rebuilt``: the
+    ledger's fills its books hold at start, ``fills_from_checkpoint`` of them loaded
+    with a checkpoint rather than booked one by one; ``checkpoints_started``: rolls of
+    the checkpoint started in the background while running)."""
 
     reserved: int = 0
     released: int = 0
@@ -58,6 +60,8 @@ class RiskCounts:
     duplicate_fills: int = 0
     fills_from_reconciliation: int = 0
     fills_rebuilt: int = 0
+    fills_from_checkpoint: int = 0
+    checkpoints_started: int = 0
     halts: int = 0
     ledger_halts_while_halted: int = 0
     transient_errors: int = 0

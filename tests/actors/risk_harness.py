@@ -33,6 +33,7 @@ from actors.messages import (
 from actors.risk import (
     BasketPolicy,
     BreakerConfig,
+    FillSource,
     Rejected,
     RiskActor,
     RiskLimits,
@@ -323,6 +324,8 @@ def risk_tree(
     basket_policy: BasketPolicy = NO_COMPLETION,
     with_strategy: bool = True,
     fees: FeeModel | None = None,
+    ledger_fills: FillSource | None = None,
+    checkpoint_every: int = 50_000,
 ) -> Iterator[RiskHarness]:
     """persistence, risk, execution (and a fake strategy) under one root, on a
     ManualClock; stopped at the end.
@@ -345,6 +348,8 @@ def risk_tree(
                 recorded_fills=recorded_fills,
                 record_timeout=record_timeout,
                 fees=fees,
+                ledger_fills=ledger_fills,
+                checkpoint_every=checkpoint_every,
             ),
         ),
         ChildSpec(

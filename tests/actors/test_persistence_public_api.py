@@ -10,6 +10,7 @@ from actors.persistence import LedgerConflictError, LedgerSchemaError
 def test_the_persistence_package_exports_exactly_its_front() -> None:
     assert sorted(actors.persistence.__all__) == sorted(
         [
+            "CHECKPOINT_SUFFIX",
             "EVENT_KINDS",
             "MIGRATIONS",
             "SCHEMA_VERSION",
@@ -18,9 +19,12 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "AuditRecord",
             "BasketProgressRecord",
             "DailyStats",
+            "FillMark",
+            "FillMarkMismatch",
             "FillRecord",
             "Ledger",
             "LedgerConflictError",
+            "LedgerFills",
             "LedgerSchemaError",
             "LedgerSizeLimited",
             "LimitLedgerSize",
@@ -31,6 +35,7 @@ def test_the_persistence_package_exports_exactly_its_front() -> None:
             "ReconcileBasis",
             "ReservationRecord",
             "WriteResult",
+            "checkpoint_path",
             "decode_event",
             "encode_event",
             "open_reservations",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import stat
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -14,7 +15,8 @@ import pytest
 
 from actors.domain import Action, OrderIntent, OrderRole, Side
 from actors.messages import IntentRecorded
-from actors.persistence import Ledger
+from actors.persistence import Ledger, checkpoint_path
+from actors.risk._checkpoint import decode
 from tests.supervision.conftest import eventually
 from tests.warden.daemon_harness import (
     REST,
@@ -101,6 +103,35 @@ def test_a_short_run_trades_and_leaves_the_ledger_equal_to_the_venue(tmp_path: P
         peak_market, peak_total = _worst_case_exposure_over_time(_trader_truth(base, "fill"))
         assert peak_market <= Decimal(LIMITS["max_market_exposure"])
         assert peak_total <= Decimal(LIMITS["max_total_exposure"])
+
+
+def test_a_restarted_daemon_starts_risk_from_the_checkpoint_the_last_start_wrote(
+    tmp_path: Path,
+) -> None:
+    """A start that finds fills in the ledger writes ``<db>.risk-checkpoint`` (0600) at
+    the last of them; the next start loads it and books only the fills after it."""
+    db = tmp_path / "warden.db"
+    config = _config(tmp_path)
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        runs = []
+        for seconds in ("6", "2", "2"):
+            daemon = start_daemon(base, db, config, "--duration", seconds)
+            try:
+                assert daemon.wait(timeout=90) == 0, daemon.output
+            finally:
+                daemon.close()
+            runs.append((daemon.output, len(_ledger_fills(db))))
+    (_, traded), (second, _), (third, _) = runs
+    assert traded >= 2, runs[0][0]  # the first run traded: the second start has history
+    written = checkpoint_path(db)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert f"booked {traded} recorded fill(s) after a checkpoint of 0" in second
+    after_second = runs[1][1]
+    assert f"booked {after_second - traded} recorded fill(s) after a checkpoint of {traded}" in (
+        third
+    )
+    # the third start's checkpoint (or the second's, if the second run traded nothing)
+    assert decode(written.read_bytes()).mark.count == after_second
 
 
 def test_a_daemon_killed_mid_trading_reconciles_before_its_first_new_order(
