@@ -2,7 +2,7 @@
 
     python benchmarks/order_load.py [--markets 0,100,1000] [--rate 2000] [--opportunities 100]
                                     [--repeats 2] [--consumer strategy|sink]
-                                    [--switch-interval-us US] [--threads]
+                                    [--switch-interval-us US] [--threads] [--daemon-logs]
 
 The order path is ``benchmarks/pipeline.py``'s ``tick_to_order``, measured the
 same way: the daemon's five actors (persistence on a real SQLite file, risk,
@@ -52,6 +52,10 @@ interpreter back), and when each actor after ``Reserve`` began handling its
 message (``@``, ms after ``Reserve``) and for how long (``+``); it patches the
 runtime's dispatch to time them, so its own figures are a little slower.
 
+``--daemon-logs`` runs with the daemon's own log sinks (``warden run``'s: stderr in
+the human format, here into a file, and the history file) instead of none: what
+the order path pays for the lines it logs on the way.
+
 A round with no order within ``ROUND_TIMEOUT_S`` is *missed* (printed on
 stderr with what the order path's actors say, counted on the run's line): the
 strategy refuses a book older than ``max_book_age_s`` (1 s), so under heavy
@@ -65,8 +69,10 @@ venue, ended by closing its stdin) when each run ends, and die with us.
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +97,8 @@ from actors.strategy import StrategyActor, StrategyStatus
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, TreeThread
 from warden.config import parse_config
 from warden.daemon import GIL_SWITCH_INTERVAL_S, tree_spec
+from warden.history import open_history
+from warden.logs import configure_logging
 from warden.venue.synthetic import SyntheticKalshi, synthetic_tickers
 from warden.wiring import VenueUrls, feed_config, strategies_of, venue_fees
 
@@ -609,6 +617,22 @@ def _thread_lines(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def daemon_logs() -> None:
+    """The daemon's sinks, as ``warden run`` sets them up: stderr in the human format
+    (here into a file, as a service manager would take it) and the history file,
+    both in a temporary directory removed at exit."""
+    logs = Path(tempfile.mkdtemp(prefix="order_load_logs-"))
+    atexit.register(shutil.rmtree, logs, ignore_errors=True)
+    stderr = sys.stderr
+    sys.stderr = (logs / "stderr.log").open("w", encoding="utf-8")
+    configure_logging(json=False)
+    history = open_history(logs)
+    atexit.register(history.close)
+    sys.stderr, errors = stderr, sys.stderr
+    atexit.register(errors.close)
+    print(f"log sinks: the daemon's, into {logs}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markets", default="0,100,1000", help="background market counts")
@@ -630,12 +654,20 @@ def main() -> None:
         action="store_true",
         help="run bgfeed in its own process (FeedProcessActor)",
     )
+    parser.add_argument(
+        "--daemon-logs",
+        action="store_true",
+        help="the daemon's log sinks (stderr, human format, into a file; the history file)",
+    )
     args = parser.parse_args()
     sys.setswitchinterval(args.switch_interval_us / 1e6)
     if args.threads:
         record_handling()
-    logger.remove()  # measure the pipeline, not the log sink
-    logger.add(sys.stderr, level="ERROR")
+    if args.daemon_logs:
+        daemon_logs()
+    else:
+        logger.remove()  # measure the pipeline, not the log sinks
+        logger.add(sys.stderr, level="ERROR")
     counts = [int(n) for n in args.markets.split(",")]
     if 0 not in counts:
         counts.insert(0, 0)  # the idle baseline is always measured
