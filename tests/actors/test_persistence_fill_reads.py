@@ -30,12 +30,15 @@ DAY = 86_400.0
 D = Decimal
 
 
-def write_fills(db: Path, count: int, *, markets: int = 7, seed: int = 3) -> None:
-    """``count`` fills through the ledger's write path, 50 per Record, over 3 UTC days:
-    buys and sales of both sides (never more than held), sub-penny prices, fractions."""
+def write_fills(
+    db: Path, count: int, *, markets: int = 7, seed: int = 3, ids: str = "", start: float = WALL
+) -> None:
+    """``count`` fills (``f-<ids><n>`` of orders ``c-<ids><n // 2>``) through the ledger's
+    write path, 50 per Record, over 3 UTC days from ``start``: buys and sales of both
+    sides (never more than this call bought), sub-penny prices, fractions."""
     rng = random.Random(seed)
     held: dict[tuple[str, Side], Decimal] = {}
-    now = WALL
+    now = start
     with Ledger.open(db, wall=lambda: now) as ledger:
         for first in range(0, count, 50):
             events = []
@@ -49,9 +52,10 @@ def write_fills(db: Path, count: int, *, markets: int = 7, seed: int = 3) -> Non
                 held[(ticker, side)] = have + (size if action is Action.BUY else -size)
                 price = D(rng.randrange(1, 10_000)).scaleb(-4)
                 fee = D(rng.randrange(0, 300)).scaleb(-4)
-                fill = Fill(f"f-{n}", f"c-{n // 2}", ticker, side, action, price, size, fee=fee)
+                fill_id, order_id = f"f-{ids}{n}", f"c-{ids}{n // 2}"
+                fill = Fill(fill_id, order_id, ticker, side, action, price, size, fee=fee)
                 events.append(FillRecorded(fill))
-            ledger.write(f"r-{first}", events)
+            ledger.write(f"r-{ids}{first}", events)
             now += 3 * DAY / (count / 50)
 
 

@@ -6,7 +6,6 @@ but the next start's time; a ledger whose fills came out of order gets none."""
 
 from __future__ import annotations
 
-import random
 import shutil
 import sqlite3
 import stat
@@ -43,6 +42,7 @@ from tests.actors.risk_harness import (
     reservation,
     risk_tree,
 )
+from tests.actors.test_persistence_fill_reads import write_fills
 from tests.actors.test_risk_replay import NOON, figures, ledgers, per_fill
 from tests.supervision.conftest import eventually
 
@@ -53,38 +53,8 @@ WALLS = {WALL + n * DAY for n in range(-1, 6)}
 
 
 def append_fills(db: Path, prefix: str, count: int, *, seed: int, start: float = WALL) -> None:
-    """``count`` fills ``<prefix>-<n>`` through the ledger's write path, 50 per Record,
-    over 3 UTC days from ``start``: buys and sales of both sides (a sale never more than
-    this call bought), sub-penny prices, fractional counts and fees."""
-    rng = random.Random(seed)
-    held: dict[tuple[str, Side], Decimal] = {}
-    now = start
-    with Ledger.open(db, wall=lambda: now) as ledger:
-        for first in range(0, count, 50):
-            events = []
-            for n in range(first, min(first + 50, count)):
-                ticker = f"KX-{rng.randrange(5)}"
-                side = rng.choice([Side.YES, Side.NO])
-                size = D(rng.randrange(1, 1_000)).scaleb(-2)
-                have = held.get((ticker, side), D(0))
-                action = Action.SELL if have > 0 and rng.random() < 0.3 else Action.BUY
-                size = min(size, have) if action is Action.SELL else size
-                held[(ticker, side)] = have + (size if action is Action.BUY else -size)
-                price = D(rng.randrange(1, 10_000)).scaleb(-4)
-                fee = D(rng.randrange(0, 300)).scaleb(-4)
-                made = Fill(
-                    f"{prefix}-{n}",
-                    f"c-{prefix}-{n // 2}",
-                    ticker,
-                    side,
-                    action,
-                    price,
-                    size,
-                    fee=fee,
-                )
-                events.append(FillRecorded(made))
-            ledger.write(f"{prefix}-r-{first}", events)
-            now += 3 * DAY / max(1, count // 50)
+    """``count`` fills ``f-<prefix>-<n>`` over 5 markets (:func:`write_fills`)."""
+    write_fills(db, count, markets=5, seed=seed, ids=f"{prefix}-", start=start)
 
 
 class CountingFills(LedgerFills):
@@ -308,7 +278,7 @@ def test_a_mark_is_checked_against_the_ledger_before_it_is_used(tmp_path: Path) 
         assert ledger.fill_rows_after(mark) == ((), mark)
         wrong = [
             FillMark(mark.rowid + 1, mark.count, mark.fill_id, mark.client_order_id),
-            FillMark(mark.rowid, mark.count, "a-0", mark.client_order_id),
+            FillMark(mark.rowid, mark.count, "f-a-0", mark.client_order_id),
             FillMark(mark.rowid, mark.count - 1, mark.fill_id, mark.client_order_id),
         ]
         for bad in wrong:
