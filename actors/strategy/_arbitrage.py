@@ -14,10 +14,10 @@ from typing import Any
 import attrs
 
 from actors import _checks
-from actors.domain import Action, BookSnapshot, Leg, Side
+from actors.domain import Action, BookSnapshot, Leg, Side, TopOfBook
 from actors.fees import FeeModel
 from actors.messages import EventsListed, Holdings
-from actors.money import LotSize
+from actors.money import EXACT, LotSize
 from actors.strategy._catalog import Catalog
 from actors.strategy._protocol import Proposal
 
@@ -39,6 +39,12 @@ def _counts(largest: Decimal) -> Iterator[Decimal]:
     while whole >= 1:
         yield whole
         whole -= 1
+
+
+def asks_sum(payout: Decimal, best_yes_bid: Decimal, best_no_bid: Decimal) -> Decimal:
+    """The YES ask plus the NO ask of a bids-only book, ``(payout - best NO bid) +
+    (payout - best YES bid)``, exactly (:data:`~actors.money.EXACT`)."""
+    return EXACT.subtract(EXACT.add(payout, payout), EXACT.add(best_yes_bid, best_no_bid))
 
 
 @attrs.define
@@ -103,13 +109,26 @@ class ComplementArbitrage:
         )
 
     def best(self, book: BookSnapshot) -> tuple[Decimal, Decimal, Decimal] | None:
-        """``(count, yes_ask, no_ask)`` of the trade :meth:`on_book` proposes, or None."""
-        top = book.top_of_book()
+        """``(count, yes_ask, no_ask)`` of the trade :meth:`on_book` proposes, or None.
+
+        Most books offer nothing: their asks (``payout`` less the other side's best
+        bid) sum to a payout or more. That is decided from the best bids alone,
+        exactly as from the asks (:func:`asks_sum`), before the top of the book is
+        built (it costs more than the rest of a book's evaluation together)."""
+        yes_bids, no_bids = book.yes_bids, book.no_bids
+        if not yes_bids or not no_bids:
+            return None
+        if asks_sum(book.payout, yes_bids[-1][0], no_bids[-1][0]) >= self.fees.payout:
+            return None  # not even before fees
+        return self._sized(book.top_of_book())
+
+    def _sized(self, top: TopOfBook) -> tuple[Decimal, Decimal, Decimal] | None:
+        """The largest count at ``top``'s asks whose net edge clears ``min_edge``."""
         yes_ask, no_ask = top.yes_ask, top.no_ask
         if yes_ask is None or no_ask is None:
             return None
         if yes_ask.price + no_ask.price >= self.fees.payout:
-            return None  # not even before fees
+            return None
         largest = _LOT.round_down(min(yes_ask.size, no_ask.size, self.max_count))
         if largest <= 0:
             return None

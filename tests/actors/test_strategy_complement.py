@@ -14,6 +14,7 @@ from actors.domain import Action, Basket, BookSnapshot, Event, Side
 from actors.fees import FeeModel
 from actors.messages import EventsListed
 from actors.strategy import ComplementArbitrage, Proposal
+from actors.strategy._arbitrage import asks_sum
 
 
 def _book(yes: Any, no: Any, seq: int = 1, ticker: str = "MKT-1") -> BookSnapshot:
@@ -144,3 +145,21 @@ def test_the_count_cap_is_validated(bad: Any) -> None:
 def test_the_minimum_edge_is_validated_in_dollars(bad: Any) -> None:
     with pytest.raises(ValueError, match="min_edge"):
         ComplementArbitrage(min_edge=bad)
+
+
+PRICES = st.integers(1, 9_999).map(lambda n: D(n).scaleb(-4))
+
+
+@given(PRICES, PRICES, st.sampled_from([D(1), D("2.0000")]))
+def test_the_asks_sum_from_the_best_bids_is_the_top_of_books(
+    yes_bid: Decimal, no_bid: Decimal, payout: Decimal
+) -> None:
+    """The shortcut ``best`` takes before building the top of the book decides exactly
+    what the top of the book's asks decide."""
+    book = BookSnapshot(
+        "MKT-1", 1, {yes_bid: D(3)}, {no_bid: D(5)}, payout=payout, crossing_tolerance=payout
+    )
+    top = book.top_of_book()
+    assert top.yes_ask is not None
+    assert top.no_ask is not None
+    assert asks_sum(payout, yes_bid, no_bid) == top.yes_ask.price + top.no_ask.price
