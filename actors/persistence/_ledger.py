@@ -648,7 +648,9 @@ def _check_mark(conn: sqlite3.Connection, mark: FillMark) -> None:
 
 def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:
     """Add ``tally`` to ``day``'s row: integer tallies in SQL, exact amounts in Python
-    (SQLite would add TEXT as floating point). Inside the Record's transaction."""
+    (SQLite would add TEXT as floating point). Inside the Record's transaction. A
+    Record that moved no amount (an intent, an order update) adds its counts alone,
+    without reading the row."""
     counts = {
         "records": 1,
         "orders_recorded": tally.orders_recorded,
@@ -656,6 +658,15 @@ def _add_daily_stats(conn: sqlite3.Connection, day: str, tally: Tally) -> None:
         "fills": tally.fills,
         "audit_events": tally.audit_events,
     }
+    if not (tally.contracts or tally.fees or tally.cash_flow):
+        names = ", ".join(counts)
+        updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in counts)
+        conn.execute(
+            f"INSERT INTO daily_stats (day, {names}) VALUES (?, {', '.join('?' * len(counts))})"  # noqa: S608 - fixed names, placeholders
+            f" ON CONFLICT (day) DO UPDATE SET {updates}",
+            (day, *counts.values()),
+        )
+        return
     row = conn.execute("SELECT * FROM daily_stats WHERE day = ?", (day,)).fetchone()
     operation = f"add daily_stats {day}"
     before = _rows.daily_stats(row, operation=operation) if row is not None else DailyStats(day)

@@ -147,18 +147,21 @@ def _record_intent(
         event.role.value,
     )
     names = (*INTENT_COLUMNS, "opportunity_id", "leg", "role")
+    # Inserted unless the id is there already (one statement for a new intent, the
+    # order path's case); only then is what is stored read and compared.
+    inserted = conn.execute(
+        f"INSERT INTO orders ({', '.join(names)}, state, filled_count, created_at, updated_at)"  # noqa: S608 - fixed names, placeholders
+        f" VALUES ({', '.join('?' * len(names))}, ?, '0.00', ?, ?)"
+        " ON CONFLICT (client_order_id) DO NOTHING",
+        (*new, OrderState.NEW.value, at, at),
+    )
+    if inserted.rowcount == 1:
+        tally.orders_recorded += 1
+        return True
     stored = conn.execute(
         f"SELECT {', '.join(names)} FROM orders WHERE client_order_id = ?",  # noqa: S608 - fixed column names
         (intent.client_order_id,),
     ).fetchone()
-    if stored is None:
-        conn.execute(
-            f"INSERT INTO orders ({', '.join(names)}, state, filled_count, created_at, updated_at)"  # noqa: S608 - fixed names, placeholders
-            f" VALUES ({', '.join('?' * len(names))}, ?, '0.00', ?, ?)",
-            (*new, OrderState.NEW.value, at, at),
-        )
-        tally.orders_recorded += 1
-        return True
     if tuple(stored) == new:
         tally.duplicates += 1
         return False
