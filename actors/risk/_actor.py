@@ -1,6 +1,8 @@
 """The risk actor: the single owner of exposure (DESIGN.md §5 "Risk").
 
-It does no I/O and keeps all its state to itself; ``Reserve`` is atomic because
+It does no I/O of its own (the ledger is read through the sources it is given,
+and the background roll of its checkpoint runs in a thread of its own that shares
+nothing with it) and keeps all its state to itself; ``Reserve`` is atomic because
 the actor handles one message at a time: the limit check, the hand-over to
 execution and the booking of the reservation happen in one handler, so two
 opportunities can never both pass a check that only one of them fits.
@@ -72,7 +74,8 @@ books no longer match the venue.  Unknown messages are counted (the runtime's
 ``unknown_messages``) and logged.
 Start: a new incarnation restores from the ledger a standing halt, the
 reservations left open, the events it knew and every recorded fill (positions and
-realised P&L, so no restart resets the daily loss limit), then tells execution
+realised P&L, so no restart resets the daily loss limit; with ``ledger_fills``,
+from its last checkpoint plus the fills recorded after it), then tells execution
 ``RiskReady``; the leftovers are settled at the first ``Reconciled(ok=True)`` (see
 :mod:`actors.risk._recovery`; ledger unreadable or its fills unbookable: it starts
 halted).  It refuses every ``Reserve`` until execution answers with a

@@ -7,7 +7,12 @@ the reservations a previous incarnation left held or in doubt (kept as
 :class:`Leftovers`; their events are learnt), the events the ledger knows (which
 markets settle together), and every recorded fill, booked with the wall time it
 was recorded, so positions and the day's and the total realised P&L survive
-restarts and no restart resets the daily loss limit.
+restarts and no restart resets the daily loss limit. With a checkpoint source
+(``ledger_fills``, the daemon's) the fills are the last checkpoint's books plus
+the fills recorded after its mark, and a new checkpoint is written
+(:mod:`actors.risk._checkpoint`; :func:`roll_checkpoint` does the same in the
+background while risk runs). A checkpoint that cannot be used is ignored, never
+trusted: every fill is booked instead.
 
 Failure behaviour: fail closed.  A source that raises, or a recorded fill that
 cannot be booked, makes the incarnation start halted (the last failure's reason
