@@ -307,14 +307,13 @@ class Ledger:
             ).lastrowid
             assert record_id is not None
             tally = Tally()
+            journal: list[tuple[int, int, str, str]] = []
             for index, (event, stored) in enumerate(zip(events, encoded, strict=True)):
                 operation = f"record {request_id!r} events[{index}] {stored.kind}"
                 if apply_event(conn, event, at=at, operation=operation, tally=tally):
-                    conn.execute(
-                        "INSERT INTO events (record_id, position, kind, payload)"
-                        " VALUES (?, ?, ?, ?)",
-                        (record_id, index, stored.kind, stored.payload),
-                    )
+                    journal.append((record_id, index, stored.kind, stored.payload))
+            operation = f"record {request_id!r} events journal"
+            _journal(conn, journal)
             operation = f"record {request_id!r} daily_stats"
             _add_daily_stats(conn, utc_day(at), tally)
             operation = f"commit record {request_id!r}"
@@ -628,6 +627,22 @@ class Ledger:
         )
         audits = (decode_event(kind, payload) for kind, payload in rows)
         return tuple(event for event in audits if isinstance(event, AuditEvent))
+
+
+_JOURNAL_ROWS = 200  # rows per INSERT: 4 parameters each, below SQLite's smallest limit (999)
+
+
+def _journal(conn: sqlite3.Connection, rows: Sequence[tuple[int, int, str, str]]) -> None:
+    """Append the journal's ``(record_id, position, kind, payload)`` rows, in order, as few
+    statements as SQLite allows (each statement is a round of the interpreter lock on the
+    order path)."""
+    for at in range(0, len(rows), _JOURNAL_ROWS):
+        chunk = rows[at : at + _JOURNAL_ROWS]
+        marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        conn.execute(
+            f"INSERT INTO events (record_id, position, kind, payload) VALUES {marks}",  # noqa: S608 - placeholders only
+            [value for row in chunk for value in row],
+        )
 
 
 def _check_mark(conn: sqlite3.Connection, mark: FillMark) -> None:

@@ -389,6 +389,7 @@ def _insert_legs(conn: sqlite3.Connection, r: Reservation, operation: str) -> No
             key=rid,
             field="legs",
         )
+    fresh: list[tuple[object, ...]] = []
     for leg in r.legs:
         new = (
             leg.ticker,
@@ -414,23 +415,37 @@ def _insert_legs(conn: sqlite3.Connection, r: Reservation, operation: str) -> No
                     field=f"legs[{leg.index}].{column}",
                 )
             continue
+        fresh.append((rid, leg.index, *new))
+    if not fresh:
+        return
+    marks = f"(?, ?, {', '.join('?' * len(LEG_COLUMNS))})"
+    try:  # all the new legs in one statement; a leg id owned elsewhere breaks UNIQUE
+        conn.execute(
+            f"INSERT INTO reservation_legs (reservation_id, leg, {', '.join(LEG_COLUMNS)})"  # noqa: S608 - fixed names, placeholders
+            f" VALUES {', '.join([marks] * len(fresh))}",
+            [value for row in fresh for value in row],
+        )
+    except sqlite3.IntegrityError:
+        _owned_elsewhere(conn, r, operation)
+        raise  # not an id owned elsewhere: the caller reports SQLite's error
+
+
+def _owned_elsewhere(conn: sqlite3.Connection, r: Reservation, operation: str) -> None:
+    """Raise :class:`LedgerConflictError` for the first leg of ``r`` whose client order id
+    is already another reservation's leg (after a failed insert of its legs)."""
+    for leg in r.legs:
         owner = conn.execute(
             "SELECT reservation_id, leg FROM reservation_legs WHERE client_order_id = ?",
             (leg.client_order_id,),
         ).fetchone()
-        if owner is not None:
+        if owner is not None and owner["reservation_id"] != r.reservation_id:
             raise LedgerConflictError(
                 f"leg {leg.index}'s client order id {leg.client_order_id!r} is already leg"
                 f" {owner['leg']} of reservation {owner['reservation_id']!r}",
                 operation=operation,
-                key=rid,
+                key=r.reservation_id,
                 field=f"legs[{leg.index}].client_order_id",
             )
-        conn.execute(
-            f"INSERT INTO reservation_legs (reservation_id, leg, {', '.join(LEG_COLUMNS)})"  # noqa: S608 - fixed names, placeholders
-            f" VALUES (?, ?, {', '.join('?' * len(LEG_COLUMNS))})",
-            (rid, leg.index, *new),
-        )
 
 
 def _append_progress(conn: sqlite3.Connection, event: BasketProgress, at: float) -> None:
