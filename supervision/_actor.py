@@ -79,6 +79,13 @@ class CountingInbox(queue.Queue[Any]):
         with self.mutex:
             return self.unfinished_tasks, len(self.queue)
 
+    def waiting(self) -> int:
+        """How many envelopes are queued now, read without the queue's lock: a hint
+        (a sender may be adding one this instant), for an actor deciding whether more
+        is on its way. Taking the lock on every message would contend with the
+        threads that send them."""
+        return len(self.queue)
+
     def queued_runtime(self) -> int:
         """How many queued envelopes are the runtime's own (stop, summary request)."""
         with self.mutex:
@@ -201,6 +208,13 @@ class SupervisedActor(pykka.ThreadingActor):
         logger.bind(event="unknown_message", child=self.name, epoch=self.epoch).warning(
             "{} ignored a {} from {}", self.name, type(message).__name__, self.message_sender
         )
+
+    def mailbox_waiting(self) -> int:
+        """How many messages wait in this incarnation's mailbox now: a hint
+        (:meth:`CountingInbox.waiting`), for holding work back while more is queued
+        and doing it in one go when the mailbox is empty."""
+        inbox: CountingInbox = self.actor_inbox  # type: ignore[assignment]
+        return inbox.waiting()
 
     def state_summary(self) -> object | None:
         """This actor's status for introspection: an instance of a frozen attrs class

@@ -277,13 +277,10 @@ class FeedActor(SupervisedActor):
             return False
         if more_read:
             return True
-        inbox = self.actor_inbox
-        # The deque's length without the queue's lock: a hint is enough here, and
-        # taking the lock on every read contends with the thread that sends them.
-        waiting = len(inbox.queue)  # type: ignore[attr-defined]
+        waiting = self.mailbox_waiting()
         # The runtime's own envelopes are not frames: holding a book for a summary
         # request would leave it unoffered until the next message (a tick away).
-        return waiting > _RUNTIME_QUEUED_AT_MOST or waiting > inbox.queued_runtime()  # type: ignore[attr-defined]
+        return waiting > _RUNTIME_QUEUED_AT_MOST or waiting > self.actor_inbox.queued_runtime()  # type: ignore[attr-defined]
 
     def _release(self) -> None:
         """Offer the held books: the burst is over (or a bound, or another message, ends it)."""

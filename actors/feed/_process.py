@@ -195,7 +195,7 @@ class FeedProcessActor(SupervisedActor):
         else:
             super().on_receive(message)
         acks = self._acks
-        if acks and not len(self.actor_inbox.queue):  # type: ignore[attr-defined]
+        if acks and not self.mailbox_waiting():
             self._acks = []
             conn = self._conn
             if conn is not None:

@@ -72,10 +72,10 @@ WORKER_EXIT_S = 1.5
 that outlives it (books are rebuilt from snapshots), and the daemon waits for it."""
 
 RELAY = "relay"
+"""The feed's consumer inside the worker."""
 
 RELAY_BATCH = 256
 """The most books (and staleness notices) the relay holds before it writes them."""
-"""The feed's consumer inside the worker."""
 
 
 @attrs.frozen
@@ -172,7 +172,7 @@ class Relay(SupervisedActor):
     def on_receive(self, message: Any) -> Any:
         result = super().on_receive(message)
         held = self._held
-        if held and (len(held) >= RELAY_BATCH or not len(self.actor_inbox.queue)):  # type: ignore[attr-defined]
+        if held and (len(held) >= RELAY_BATCH or not self.mailbox_waiting()):
             self._held = []
             self._pipe.write(held)
         return result
