@@ -198,11 +198,7 @@ class FrameSocket:
     async def send_texts(self, texts: list[str]) -> None:
         """Send several text messages, in order, in one write (one pass of the
         scheduler, not one per message); raises :class:`SocketClosed` once closed."""
-        if self._closed is not None:
-            raise SocketClosed(self._closed)
-        data = b"".join(self._protocol.send(TextMessage(data=text)) for text in texts)
-        async with self._send_lock:
-            await self._stream.send_all(data)
+        await self._write(*(TextMessage(data=text) for text in texts))
 
     async def ping(self, payload: bytes) -> None:
         """Send a ping and return when its pong has been read (by
@@ -221,10 +217,11 @@ class FrameSocket:
 
     # -- internals ----------------------------------------------------------------
 
-    async def _write(self, event: Event) -> None:
+    async def _write(self, *events: Event) -> None:
         if self._closed is not None:
             raise SocketClosed(self._closed)
-        data = self._protocol.send(event)  # wsproto never sees what we read: always open
+        # wsproto never sees what we read: always open
+        data = b"".join(self._protocol.send(event) for event in events)
         async with self._send_lock:
             await self._stream.send_all(data)
 
