@@ -160,11 +160,12 @@ def _market_data(urls: VenueUrls) -> MarketDataProtocol:
 
 
 RISK_START_TIMEOUT_S = 120.0
-"""How long risk's start may take: it rebuilds its books from every fill the ledger
-holds before it answers (3.6 s for 100,000 fills on the 2-core VM,
-benchmarks/restart.py), and under the runtime's default 5 s a larger ledger or a
-slower machine would fail every start and the supervisor would give up: a daemon
-that could never start again. Slow, not dead (issue 15)."""
+"""How long risk's start may take. It books the fills recorded since its checkpoint,
+but every fill the ledger holds when there is none or it is ignored (a first start
+after an upgrade, a ledger restored from a backup): ~2.4 s for 100,000 fills on the
+2-core VM (benchmarks/restart.py). Under the runtime's default 5 s a larger ledger or
+a slower machine would fail every such start and the supervisor would give up: a
+daemon that could never start again. Slow, not dead (issue 15)."""
 
 
 def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:

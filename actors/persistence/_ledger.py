@@ -403,7 +403,7 @@ class Ledger:
         try:
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as error:
-            raise LedgerError(f"{self.path}: {_describe(error)}", operation=operation) from error
+            raise self._read_failed(error, operation) from error
 
     def orders(self) -> tuple[OrderRecord, ...]:
         """Every order intent, oldest first."""
@@ -444,7 +444,7 @@ class Ledger:
             # decoded as they come (one statement reads one snapshot): no list of every row
             yield from decode_fill_rows(cursor.execute(_FILL_ROWS), operation=operation)
         except sqlite3.Error as error:
-            raise LedgerError(f"{self.path}: {_describe(error)}", operation=operation) from error
+            raise self._read_failed(error, operation) from error
 
     def _read_failed(self, error: sqlite3.Error, operation: str) -> LedgerError:
         return LedgerError(f"{self.path}: {_describe(error)}", operation=operation)

@@ -101,7 +101,7 @@ class StrategyActor(SupervisedActor):
         self._wants_holdings = any(s.wants_holdings for s in self.strategies)
         self._holdings_asked = False
         self._stale: set[str] = set()
-        self._received_at: dict[str, float] = {}
+        self._heard: set[str] = set()  # markets that have had a BookUpdate
         # when each key was last proposed, oldest first (the clock is monotonic)
         self._last_proposed: OrderedDict[RepeatKey, float] = OrderedDict()
         self._counter = 0
@@ -156,7 +156,7 @@ class StrategyActor(SupervisedActor):
         self._ask_for_holdings()
         book = update.book
         self._stale.discard(book.ticker)  # a new update is the end of staleness
-        self._received_at[book.ticker] = update.received_at
+        self._heard.add(book.ticker)
         now = self.clock.monotonic()
         if now - update.received_at > self.max_book_age_s:
             self._counts.too_old += 1
@@ -200,7 +200,7 @@ class StrategyActor(SupervisedActor):
     def _fresh(self, proposal: Proposal, now: float, prompted_by: BookUpdate) -> bool:
         if now - prompted_by.received_at > self.max_book_age_s:
             return False
-        stale, known = self._stale, self._received_at
+        stale, known = self._stale, self._heard
         return all(ticker not in stale and ticker in known for ticker in proposal.tickers)
 
     def _propose(self, proposal: Proposal, now: float, prompted_by: BookUpdate) -> None:
