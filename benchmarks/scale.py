@@ -1,7 +1,7 @@
 """Many markets in one process: the feed against a synthetic Kalshi stream (issue 15).
 
     python benchmarks/scale.py [--markets 100,1000,5000] [--rate 20000] [--seconds 10]
-                               [--process] [--no-bare]
+                               [--process [--workers N]] [--no-bare]
 
 For each market count N, a synthetic venue on 127.0.0.1 speaks Kalshi's
 market-data wire (``subscribed``, ``orderbook_snapshot``, ``orderbook_delta``
@@ -17,7 +17,9 @@ deadline passed):
 - ``to consumer``: books/s handed to the consumer (after conflation);
 - ``cpu``: the process's CPU time over the window (100% = one core); with
   ``--process`` (the feed in a worker process, :class:`~actors.feed.FeedProcessActor`)
-  ``worker`` is the worker's, ``cpu`` what is left in the daemon's process; ``rss``;
+  ``worker`` is the worker's (with ``--workers N``, the sum of the N workers', each
+  following a shard of the markets on its own connection), ``cpu`` what is left in
+  the daemon's process; ``rss``;
 - ``live``: markets the feed had live at the end, of N; ``fresh``: of those, the
   ones not stale (confirmed current within ``stale_after_s`` by venue time);
   ``lag``: how far behind the venue's ``ts_ms`` the last delta read was (the
@@ -91,7 +93,7 @@ def _worker_cpu_s() -> float:
 
 
 def warden_run(
-    markets: int, rate: float, seconds: float, *, process: bool = False
+    markets: int, rate: float, seconds: float, *, process: bool = False, workers: int = 1
 ) -> dict[str, float]:
     venue = SyntheticKalshi(rate).start()
     settings: dict[str, Any] = {
@@ -104,7 +106,7 @@ def warden_run(
     recipe = functools.partial(FeedConfig, **settings)
 
     def feed() -> SupervisedActor:
-        return FeedProcessActor(recipe) if process else FeedActor(recipe())
+        return FeedProcessActor(recipe, workers=workers) if process else FeedActor(recipe())
 
     spec = SupervisorSpec(
         name="scale",
@@ -214,14 +216,19 @@ def main() -> None:
     parser.add_argument(
         "--process", action="store_true", help="the feed in its own process (FeedProcessActor)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="with --process: worker processes (shards)"
+    )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="ERROR")
-    where = "in a worker process" if args.process else "in process"
+    where = f"in {args.workers} worker process(es)" if args.process else "in process"
     print(f"offered rate {args.rate:.0f}/s, window {args.seconds:.0f}s, feed {where}")
     for markets in (int(n) for n in args.markets.split(",")):
-        figures = warden_run(markets, args.rate, args.seconds, process=args.process)
+        figures = warden_run(
+            markets, args.rate, args.seconds, process=args.process, workers=args.workers
+        )
         bare = 0.0 if args.no_bare else bare_run(markets, args.rate, args.seconds)
         worker = f" worker {figures['worker_cpu']:5.1f}%" if args.process else ""
         print(

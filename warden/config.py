@@ -637,6 +637,10 @@ def _loopback_url(url: str) -> bool:
         return False
 
 
+MAX_FEED_WORKERS = 64
+"""The most feed worker processes ``[feed] workers`` may ask for."""
+
+
 @attrs.frozen
 class FeedSection:
     stale_after_s: float = attrs.field(default=5.0, validator=_positive_s)
@@ -648,7 +652,25 @@ class FeedSection:
     reconnect_base_s: float = attrs.field(default=0.1, validator=_positive_s)
     reconnect_cap_s: float = attrs.field(default=5.0, validator=_positive_s)
     process: bool = attrs.field(default=False, validator=_flag)
+    workers: int = attrs.field(default=1, validator=validators.integer(1, MAX_FEED_WORKERS))
     max_pending_subscriptions: int = attrs.field(default=1_000, validator=validators.integer(1))
+
+    def __attrs_post_init__(self) -> None:
+        problems = _feed_problems({"process": self.process, "workers": self.workers})
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def _feed_problems(values: Mapping[str, object]) -> list[str]:
+    """``[feed] workers`` above 1 runs the feed in that many worker processes, so it
+    needs ``process = true``."""
+    workers = values.get("workers")
+    if isinstance(workers, int) and workers > 1 and values.get("process") is False:
+        return [
+            f"feed.workers = {workers}: needs feed.process = true (the workers are"
+            " processes; without it the feed runs in the daemon's process)"
+        ]
+    return []
 
 
 StrategyOptions: TypeAlias = dict[str, dict[str, object]]
@@ -992,6 +1014,8 @@ def _section_problems(name: str, section_type: type, raw: RawTable) -> list[str]
         problems.extend(_strategy_problems(valid))
     if section_type is VenueSection:
         problems.extend(_venue_problems(valid, raw.keys()))
+    if section_type is FeedSection:
+        problems.extend(_feed_problems(valid))
     # a private key pasted into the wrong key must not reach a terminal or a log
     return [_unechoed(name, problem) for problem in problems]
 

@@ -213,9 +213,10 @@ class FeedRecipe:
 def feed_factory(config: Config, urls: VenueUrls) -> Callable[[], SupervisedActor]:
     """How the feed child is built: a :class:`~actors.feed.FeedActor` in the daemon's
     process, or with ``[feed] process = true`` a :class:`~actors.feed.FeedProcessActor`
-    running it in a worker process. Raises ``ValueError`` (said as a config problem)
-    when the worker could not be given what it needs (a key loaded from nowhere it
-    can load it again, a venue description that cannot cross to another process)."""
+    running it in ``[feed] workers`` worker processes (each a shard of the markets).
+    Raises ``ValueError`` (said as a config problem) when the worker could not be given
+    what it needs (a key loaded from nowhere it can load it again, a venue description
+    that cannot cross to another process)."""
     feed = feed_config(config, urls)
     if not config.feed.process:
         return lambda: FeedActor(feed)
@@ -229,7 +230,8 @@ def feed_factory(config: Config, urls: VenueUrls) -> Callable[[], SupervisedActo
         raise ValueError(
             f"[feed] process = true: the feed's venue cannot be sent to a worker process ({error})"
         ) from None
-    return lambda: FeedProcessActor(recipe)
+    workers = config.feed.workers
+    return lambda: FeedProcessActor(recipe, workers=workers)
 
 
 def ledger_client_settings(config: Config) -> tuple[float, BackoffPolicy]:

@@ -6,6 +6,7 @@ A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,24 @@ def _valid_ticks(value: object) -> bool:
     )
 
 
+def _as_tuple(value: Any) -> Any:
+    """A list (TOML, JSON, pickle) as a tuple; anything else as given, for its rule to refuse."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _valid_shard(value: object) -> bool:
+    if not isinstance(value, tuple) or len(value) != 2:
+        return False
+    index, count = value
+    return type(index) is int and type(count) is int and 0 <= index < count
+
+
+def shard_of(event_ticker: str, count: int) -> int:
+    """Which of ``count`` shards follows the event ``event_ticker``: the same answer in
+    every process and run (CRC-32 of its UTF-8 bytes, not Python's salted ``hash``)."""
+    return zlib.crc32(event_ticker.encode()) % count
+
+
 _seconds = validators.seconds(0, error=_error)
 _backoff = validators.instance_of(BackoffPolicy, error=_error)
 _non_negative_int = validators.integer(0, error=_error)
@@ -124,6 +143,10 @@ class FeedConfig:
     - ``market_data``: the venue's stream protocol (the venue seam,
       :class:`~actors.venues.MarketDataProtocol`); Kalshi's by default, which the
       embedded simulated venue speaks.
+    - ``shard``: ``(index, count)``: follow only the events :func:`shard_of` puts in
+      shard ``index`` of ``count`` (a market in no event is its own event), so
+      ``count`` feeds, each with its own connection, split the markets between
+      them with every event whole in one of them. ``(0, 1)``: every market.
     """
 
     ws_url: str = attrs.field(validator=_url("ws", "wss"))
@@ -186,6 +209,11 @@ class FeedConfig:
         default=MAX_PENDING_SUBSCRIPTIONS, validator=validators.integer(1, error=_error)
     )
     market_data: MarketDataProtocol = attrs.field(default=KALSHI_MARKET_DATA, eq=False)
+    shard: tuple[int, int] = attrs.field(
+        default=(0, 1),
+        converter=_as_tuple,
+        validator=_rule(_valid_shard, "must be (index, count) with 0 <= index < count"),
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.selection.by_ticker_only and not self.rest_url:

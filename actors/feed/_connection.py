@@ -77,7 +77,7 @@ import trio
 
 from actors import _checks
 from actors.domain import Event
-from actors.feed._config import FeedConfig
+from actors.feed._config import FeedConfig, shard_of
 from actors.feed._socket import FrameSocket, HandshakeRefused, SocketClosed, open_frame_socket
 from actors.messages import EventsListed, MarketInfo
 from actors.money import LotSize
@@ -274,12 +274,13 @@ class FeedConnection:
                 client, self.config.selection, payout=self.config.payout
             )
         self._grids = self.config.price_grids().with_grids(dict(listing.grids))
-        return listing.tickers, self._listed(listing)
+        listed = self._listed(listing)
+        return tuple(market.ticker for market in listed.markets), listed
 
     def _listed(self, listing: MarketListing) -> EventsListed:
         """The listing's events (every followed market in none of them its own single
-        event) and every followed market's grid and lot. A market two events name is
-        refused."""
+        event) and every followed market's grid and lot, of this feed's shard only
+        (``config.shard``: whole events). A market two events name is refused."""
         events, tickers = listing.events or (), listing.tickers
         event_of: dict[str, str] = {}
         for event in events:
@@ -296,7 +297,13 @@ class FeedConnection:
             MarketInfo(ticker, event_of.get(ticker, ticker), self._grids.grid(ticker), LOT)
             for ticker in tickers
         )
-        return EventsListed((*events, *singles), markets)
+        index, count = self.config.shard
+        if count == 1:
+            return EventsListed((*events, *singles), markets)
+        return EventsListed(
+            tuple(e for e in (*events, *singles) if shard_of(e.event_ticker, count) == index),
+            tuple(m for m in markets if shard_of(m.event_ticker, count) == index),
+        )
 
     async def _serve(
         self, socket: FrameSocket, tickers: tuple[str, ...], listed: EventsListed

@@ -28,6 +28,15 @@ taken it and nothing of that market waits here, and, when an incarnation of the
 consumer ends, for whatever it held (its latest books are re-offered to the next
 one, as the feed does).
 
+With ``workers = N`` (``[feed] workers``) it runs N workers, each a feed of its own
+connection following one shard of the markets (``FeedConfig.shard``: whole events,
+:func:`~actors.feed._config.shard_of`), so the venue's stream is read and parsed on
+N cores. They are one feed to the rest of the daemon: one name in the tree, one
+consumer, one ``EventsListed`` (the union of the workers' latest listings, sent
+again whenever one of them lists anew) and one status (:func:`merged_status`:
+``starting`` until every worker has reported). Any worker's exit or silence crashes
+this actor, and its restart starts every worker again.
+
 Time: the worker stamps books with ``time.monotonic()``, which is the daemon's
 clock only when the daemon runs on the system clock; on any other clock (tests,
 chaos' clock faults) this actor refuses to start (:class:`FeedProcessUnavailable`).
@@ -55,7 +64,7 @@ from loguru import logger
 
 from actors.feed._config import FeedConfig
 from actors.feed._delivery import Delivery, ListingDelivery
-from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus
+from actors.feed._status import ConnectionStatus, FeedStatus, MarketFeedStatus, merged_status
 from actors.feed._worker import (
     STATUS_INTERVAL_S,
     Ack,
@@ -85,33 +94,71 @@ class FeedProcessUnavailable(RuntimeError):
 
 
 @attrs.frozen
+class _FromWorker:
+    """From worker ``index``'s reader thread: what the worker wrote (a batch is a list)."""
+
+    index: int
+    body: Any
+
+
+@attrs.frozen
 class _WorkerGone:
-    """From the reader thread: the pipe closed (the worker exited)."""
+    """From worker ``index``'s reader thread: the pipe closed (the worker exited)."""
+
+    index: int
 
 
 @attrs.frozen
 class _CheckWorker:
-    """From the reader thread, every ``STATUS_INTERVAL_S``: time to check the worker's
-    heartbeat and retry deliveries."""
+    """From worker ``index``'s reader thread, every ``STATUS_INTERVAL_S``: time to check
+    its heartbeat and retry deliveries."""
+
+    index: int
+
+
+@attrs.frozen
+class ShardRecipe:
+    """``recipe``'s config for shard ``index`` of ``count`` (picklable when ``recipe`` is)."""
+
+    recipe: Callable[[], FeedConfig]
+    index: int
+    count: int
+
+    def __call__(self) -> FeedConfig:
+        return attrs.evolve(self.recipe(), shard=(self.index, self.count))
+
+
+@attrs.define
+class _Worker:
+    """One worker process as this incarnation sees it."""
+
+    index: int
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    heard_at: float  # time.monotonic() of its last message
+    status: WorkerStatus | None = None
+    listed: EventsListed | None = None  # its session's latest listing
+    acks: list[Ack] = attrs.Factory(list)  # to it, written together
 
 
 class FeedProcessActor(SupervisedActor):
-    """The feed, run in a worker process; see the module docstring."""
+    """The feed, run in ``workers`` worker processes; see the module docstring."""
 
-    def __init__(self, recipe: Callable[[], FeedConfig], *, consumer: str = "strategy") -> None:
+    def __init__(
+        self, recipe: Callable[[], FeedConfig], *, consumer: str = "strategy", workers: int = 1
+    ) -> None:
         super().__init__()
+        if type(workers) is not int or workers < 1:
+            raise ValueError(f"workers must be an int >= 1, got {workers!r}")
         self.recipe = recipe
         self.consumer = consumer
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._conn: Connection | None = None
-        self._reader: threading.Thread | None = None
+        self.workers = workers
+        self._workers: list[_Worker] = []
         self._delivery = Delivery(self._send_to_consumer)
-        self._unacked: dict[str, int] = {}  # ticker -> seq the worker waits to hear of
+        self._unacked: dict[str, tuple[int, int]] = {}  # ticker -> (worker, seq it waits on)
         self._listing = ListingDelivery(self._send_to_consumer)
-        self._status: WorkerStatus | None = None
-        self._heard_at = 0.0  # time.monotonic() of the worker's last message
         self._worker_logs = 0
-        self._acks: list[Ack] = []  # to the worker, written together
+        self._from = 0  # the worker whose message is being handled
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -121,57 +168,67 @@ class FeedProcessActor(SupervisedActor):
                 "the feed runs in its own process only on the system clock"
                 f" (this tree runs on {type(self.clock).__name__})"
             )
+        self.monitor(self.consumer)
+        for index in range(self.workers):
+            self._workers.append(self._start_worker(index))
+
+    def _start_worker(self, index: int) -> _Worker:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
+        recipe = self.recipe if self.workers == 1 else ShardRecipe(self.recipe, index, self.workers)
+        suffix = "" if self.workers == 1 else f"-{index}"
         process = context.Process(
             target=run_feed_worker,
-            args=(self.recipe, theirs, self.rng.getrandbits(32)),
-            name=f"{self.name}-worker",
+            args=(recipe, theirs, self.rng.getrandbits(32)),
+            name=f"{self.name}{suffix}-worker",
             daemon=True,
         )
         process.start()
         theirs.close()  # the worker's end lives in the worker only: its exit closes the pipe
-        self._process, self._conn = process, ours
-        self._heard_at = time.monotonic()
-        self.monitor(self.consumer)
-        reader = threading.Thread(
+        worker = _Worker(index, process, ours, heard_at=time.monotonic())
+        threading.Thread(
             target=_read_worker,
-            args=(ours, self.actor_ref),
-            name=f"{self.name}-reader",
+            args=(ours, self.actor_ref, index),
+            name=f"{self.name}{suffix}-reader",
             daemon=True,
+        ).start()
+        logger.bind(event="feed_worker_started", child=self.name, worker=index).info(
+            "feed: worker process {} started{}", process.pid, self._of(index)
         )
-        reader.start()
-        self._reader = reader
-        logger.bind(event="feed_worker_started", child=self.name).info(
-            "feed: worker process {} started", process.pid
-        )
+        return worker
+
+    def _of(self, index: int) -> str:
+        """`` (worker i of n)`` when there are several, else nothing."""
+        return "" if self.workers == 1 else f" (worker {index} of {self.workers})"
 
     def on_stop(self) -> None:
-        self._stop_worker()
+        self._stop_workers()
 
     def on_failure(self, *_exc_info: object) -> None:
-        self._stop_worker()
+        self._stop_workers()
 
-    def _stop_worker(self) -> None:
-        process, conn = self._process, self._conn
-        if process is None or conn is None:
-            return
-        self._process = None
-        with contextlib.suppress(OSError, ValueError):
-            conn.send_bytes(pickle.dumps(Stop()))
-        process.join(WORKER_STOP_S)
-        if process.is_alive():
-            logger.bind(event="feed_worker_stuck", child=self.name).warning(
-                "feed: worker process {} did not stop in {}s; terminating it",
-                process.pid,
-                WORKER_STOP_S,
-            )
-            process.terminate()
-            process.join(1.0)
+    def _stop_workers(self) -> None:
+        """Ask every worker to stop, then wait for each (terminate, then kill, one that
+        does not exit within ``WORKER_STOP_S``)."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.conn.send_bytes(pickle.dumps(Stop()))
+        for worker in workers:
+            process = worker.process
+            process.join(WORKER_STOP_S)
             if process.is_alive():
-                process.kill()
+                logger.bind(event="feed_worker_stuck", child=self.name).warning(
+                    "feed: worker process {} did not stop in {}s; terminating it",
+                    process.pid,
+                    WORKER_STOP_S,
+                )
+                process.terminate()
                 process.join(1.0)
-        conn.close()  # the reader thread sees the pipe closed and ends
+                if process.is_alive():
+                    process.kill()
+                    process.join(1.0)
+            worker.conn.close()  # the reader thread sees the pipe closed and ends
 
     # -- messages -----------------------------------------------------------------
 
@@ -189,25 +246,40 @@ class FeedProcessActor(SupervisedActor):
         }
 
     def on_receive(self, message: Any) -> Any:
-        if type(message) is list:  # a batch of the worker's, in order
-            for item in message:
+        if type(message) is _FromWorker:
+            self._from = message.index
+            body = message.body
+            for item in body if type(body) is list else (body,):  # a batch, in order
                 super().on_receive(item)
         else:
             super().on_receive(message)
-        acks = self._acks
-        if acks and not self.mailbox_waiting():
-            self._acks = []
-            conn = self._conn
-            if conn is not None:
-                with contextlib.suppress(OSError, ValueError):  # gone: _WorkerGone follows
-                    conn.send_bytes(pickle.dumps(acks, pickle.HIGHEST_PROTOCOL))
+        if not self.mailbox_waiting():
+            for worker in self._workers:
+                acks = worker.acks
+                if acks:
+                    worker.acks = []
+                    with contextlib.suppress(OSError, ValueError):  # gone: _WorkerGone follows
+                        worker.conn.send_bytes(pickle.dumps(acks, pickle.HIGHEST_PROTOCOL))
 
     def _on_update(self, update: BookUpdate) -> None:
-        self._unacked[update.ticker] = update.book.seq
+        self._unacked[update.ticker] = (self._from, update.book.seq)
         self._delivery.offer(update)
 
     def _on_listed(self, listed: EventsListed) -> None:
-        self._listing.new_session(listed)
+        worker = self._worker(self._from)
+        if worker is None:
+            return
+        worker.listed = listed
+        if self.workers == 1:
+            self._listing.new_session(listed)
+            return
+        listings = [w.listed for w in self._workers if w.listed is not None]
+        self._listing.new_session(
+            EventsListed(
+                tuple(event for one in listings for event in one.events),
+                tuple(market for one in listings for market in one.markets),
+            )
+        )
 
     def _on_consumed(self, message: BookConsumed) -> None:
         self._delivery.consumed(message.ticker, message.seq)
@@ -222,40 +294,55 @@ class FeedProcessActor(SupervisedActor):
         self._ack_worker(tuple(self._unacked))
 
     def _ack_worker(self, tickers: tuple[str, ...]) -> None:
-        """Acknowledge to the worker each of ``tickers`` it waits on and that has nothing
+        """Acknowledge to its worker each of ``tickers`` that is waited on and has nothing
         waiting here (so this side holds at most one book per market beyond the one in
         flight)."""
-        delivery = self._delivery
+        delivery, workers = self._delivery, self._workers
         for ticker in tickers:
-            if delivery.has_pending(ticker) or (seq := self._unacked.pop(ticker, None)) is None:
+            if delivery.has_pending(ticker) or (waited := self._unacked.pop(ticker, None)) is None:
                 continue
-            self._acks.append(Ack(ticker, seq))  # written once the mailbox is empty
+            index, seq = waited
+            if index < len(workers):
+                workers[index].acks.append(Ack(ticker, seq))  # written once the mailbox is empty
+
+    def _worker(self, index: int) -> _Worker | None:
+        workers = self._workers
+        return workers[index] if index < len(workers) else None
 
     def _on_status(self, status: WorkerStatus) -> None:
-        self._status, self._heard_at = status, time.monotonic()
+        worker = self._worker(self._from)
+        if worker is not None:
+            worker.status, worker.heard_at = status, time.monotonic()
 
     def _on_log(self, line: WorkerLog) -> None:
         self._worker_logs += 1
         extra = {**line.extra, "child": self.name, "worker": True}
+        if self.workers > 1:
+            extra["worker_index"] = self._from
         logger.bind(**extra).log(line.level, "{}", line.text)
 
-    def _on_check(self, _message: _CheckWorker) -> None:
-        silent = time.monotonic() - self._heard_at
-        if silent > WORKER_SILENCE_S:
-            process = self._process
-            if process is not None:
-                process.kill()
-            raise FeedWorkerLost(f"the feed's worker process reported nothing for {silent:.1f}s")
+    def _on_check(self, message: _CheckWorker) -> None:
+        worker = self._worker(message.index)
+        if worker is not None:
+            silent = time.monotonic() - worker.heard_at
+            if silent > WORKER_SILENCE_S:
+                worker.process.kill()
+                raise FeedWorkerLost(
+                    f"the feed's worker process{self._of(message.index)} reported nothing"
+                    f" for {silent:.1f}s"
+                )
         if self._listing.deliver():
             self._delivery.flush()
 
-    def _on_gone(self, _message: _WorkerGone) -> None:
-        process = self._process
+    def _on_gone(self, message: _WorkerGone) -> None:
+        worker = self._worker(message.index)
         code = None
-        if process is not None:
-            process.join(1.0)
-            code = process.exitcode
-        raise FeedWorkerLost(f"the feed's worker process exited (exit code {code})")
+        if worker is not None:
+            worker.process.join(1.0)
+            code = worker.process.exitcode
+        raise FeedWorkerLost(
+            f"the feed's worker process{self._of(message.index)} exited (exit code {code})"
+        )
 
     def _send_to_consumer(self, message: Any) -> int:
         return self.send(self.consumer, message)
@@ -263,17 +350,19 @@ class FeedProcessActor(SupervisedActor):
     # -- introspection ------------------------------------------------------------
 
     def state_summary(self) -> FeedStatus:
-        """The worker's latest status with this side's delivery state in place of its
-        relay's (``starting`` until the worker first reports)."""
-        worker = None if self._status is None else self._status.decoded()
+        """The workers' latest statuses, merged (:func:`merged_status`), with this side's
+        delivery state in place of their relays' (``starting`` until every worker has
+        reported)."""
+        parts = [None if w.status is None else w.status.decoded() for w in self._workers]
         delivery = self._delivery
-        if worker is None:
+        if not parts or any(part is None for part in parts):
             return FeedStatus(
                 self.consumer,
                 ConnectionStatus(state="starting"),
                 updates=attrs.evolve(delivery.counts),
                 unknown_messages=self.unknown_messages,
             )
+        worker = merged_status([part for part in parts if part is not None])
         in_flight, pending = delivery.in_flight, set(delivery.pending)
         markets: dict[str, MarketFeedStatus] = {
             ticker: attrs.evolve(
@@ -290,10 +379,11 @@ class FeedProcessActor(SupervisedActor):
         )
 
 
-def _read_worker(conn: Connection, actor: pykka.ActorRef[Any]) -> None:
-    """The reader thread: tell the actor every message of the worker's, and a
-    :class:`_CheckWorker` every ``STATUS_INTERVAL_S``; :class:`_WorkerGone` when the
-    pipe closes. Ends when the actor is gone."""
+def _read_worker(conn: Connection, actor: pykka.ActorRef[Any], index: int) -> None:
+    """The reader thread of worker ``index``: tell the actor every message of the
+    worker's (as :class:`_FromWorker`), and a :class:`_CheckWorker` every
+    ``STATUS_INTERVAL_S``; :class:`_WorkerGone` when the pipe closes. Ends when the
+    actor is gone."""
     next_check = time.monotonic() + STATUS_INTERVAL_S
     try:
         while True:
@@ -301,12 +391,12 @@ def _read_worker(conn: Connection, actor: pykka.ActorRef[Any]) -> None:
             try:
                 if conn.poll(timeout):
                     message = pickle.loads(conn.recv_bytes())  # noqa: S301 - our child
-                    actor.tell(message)
+                    actor.tell(_FromWorker(index, message))
             except (EOFError, OSError, ValueError):
-                actor.tell(_WorkerGone())
+                actor.tell(_WorkerGone(index))
                 return
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + STATUS_INTERVAL_S
-                actor.tell(_CheckWorker())
+                actor.tell(_CheckWorker(index))
     except pykka.ActorDeadError:
         return  # this incarnation ended: a new one has its own reader

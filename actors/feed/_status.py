@@ -7,11 +7,16 @@ back as the same classes (:func:`supervision.snapshot_from_dict`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 import attrs
 
 from actors.feed._books import FeedCounts
 from actors.feed._delivery import DeliveryCounts
 from supervision import status_type
+
+T = TypeVar("T")
 
 
 @status_type
@@ -76,3 +81,76 @@ class FeedStatus:
     venue_lag_s: float | None = None
     venue_lag_worst_s: float = 0.0
     stream_confirmed_age_s: float | None = None
+
+
+_STATE_ORDER = ("starting", "connecting", "waiting", "connected")
+"""Connection states from the least to the most able to trade: the merged state of
+several connections is the least able of theirs."""
+
+
+def merged_status(parts: Sequence[FeedStatus]) -> FeedStatus:
+    """One status for several feeds that split the markets between them (the feed's
+    workers, each a shard: ``FeedConfig.shard``), as readers of one feed expect it.
+
+    Markets: the union. Counts: summed, per reason and market too. Connection: the
+    least able state of any (``connected`` only when every one is), reconnects and
+    failures summed, the first ``last_disconnect`` and the soonest retry. Venue lag:
+    the worst (None while no feed has measured one); ``stream_confirmed_age_s``: the
+    oldest (None while any feed has no confirmation). Raises ``ValueError`` for no
+    parts."""
+    if not parts:
+        raise ValueError("merged_status needs at least one status")
+    if len(parts) == 1:
+        return parts[0]
+    connections = [part.connection for part in parts]
+    known = [c.state for c in connections if c.state in _STATE_ORDER]
+    state = min(known, key=_STATE_ORDER.index) if len(known) == len(connections) else "starting"
+    retries = [c.retry_in_s for c in connections if c.retry_in_s is not None]
+    lags = [part.venue_lag_s for part in parts if part.venue_lag_s is not None]
+    confirmed = [p.stream_confirmed_age_s for p in parts if p.stream_confirmed_age_s is not None]
+    markets: dict[str, MarketFeedStatus] = {}
+    for part in parts:
+        markets.update(part.markets)
+    return FeedStatus(
+        parts[0].consumer,
+        ConnectionStatus(
+            state=state,
+            number=sum(c.number for c in connections),
+            reconnects=sum(c.reconnects for c in connections),
+            connect_failures=sum(c.connect_failures for c in connections),
+            last_disconnect=next(
+                (c.last_disconnect for c in connections if c.last_disconnect), None
+            ),
+            retry_in_s=min(retries) if retries else None,
+        ),
+        markets=markets,
+        counts=_summed(FeedCounts, [part.counts for part in parts]),
+        updates=_summed(DeliveryCounts, [part.updates for part in parts]),
+        reconnects=sum(part.reconnects for part in parts),
+        late_messages=sum(part.late_messages for part in parts),
+        unknown_messages=sum(part.unknown_messages for part in parts),
+        venue_lag_s=max(lags) if lags else None,
+        venue_lag_worst_s=max(part.venue_lag_worst_s for part in parts),
+        stream_confirmed_age_s=max(confirmed) if len(confirmed) == len(parts) else None,
+    )
+
+
+def _summed(cls: type[T], parts: Sequence[T]) -> T:
+    """Field-wise sums of counters: ints added, ``key -> int`` and ``key -> key -> int``
+    mappings added key by key."""
+    values: dict[str, Any] = {}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        items = [getattr(part, field.name) for part in parts]
+        values[field.name] = _summed_mappings(items) if isinstance(items[0], dict) else sum(items)
+    return cls(**values)
+
+
+def _summed_mappings(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for item in items:
+        for key, value in item.items():
+            if isinstance(value, dict):
+                total[key] = _summed_mappings([total.get(key, {}), value])
+            else:
+                total[key] = total.get(key, 0) + value
+    return total

@@ -53,12 +53,14 @@ def _workers() -> list[multiprocessing.process.BaseProcess]:
     return [p for p in multiprocessing.active_children() if p.name.endswith("-worker")]
 
 
-def _tree(venue: SyntheticKalshi, received: list[Any], *, auto_ack: bool) -> TreeThread:
+def _tree(
+    venue: SyntheticKalshi, received: list[Any], *, auto_ack: bool, workers: int = 1
+) -> TreeThread:
     spec = SupervisorSpec(
         name="root",
         children=(
             ChildSpec("strategy", lambda: RecordingConsumer(received, auto_ack=auto_ack)),
-            ChildSpec("feed", lambda: FeedProcessActor(_recipe(venue))),
+            ChildSpec("feed", lambda: FeedProcessActor(_recipe(venue), workers=workers)),
         ),
     )
     return TreeThread(SupervisionTree(spec)).start()
@@ -154,6 +156,67 @@ def test_a_killed_worker_is_replaced_and_books_flow_again(venue: SyntheticKalshi
             lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
             timeout=WORKER_START_S,
             what="books from the new worker",
+        )
+    finally:
+        host.stop()
+    eventually(lambda: not _workers(), what="no worker left")
+
+
+def _listings(received: list[Any]) -> list[EventsListed]:
+    return [m for m in list(received) if isinstance(m, EventsListed)]
+
+
+def test_two_workers_split_the_markets_and_are_one_feed(venue: SyntheticKalshi) -> None:
+    received: list[Any] = []
+    host = _tree(venue, received, auto_ack=True, workers=2)
+    try:
+        eventually(lambda: _live(host) == MARKETS, timeout=WORKER_START_S, what="all live")
+        workers = _workers()
+        assert sorted(w.name for w in workers) == ["feed-0-worker", "feed-1-worker"]
+        status = _status(host)
+        assert status is not None
+        assert status.connection.state == "connected"
+        assert status.connection.number == 2  # one connection each
+        assert set(status.markets) == set(synthetic_tickers(MARKETS))
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            timeout=WORKER_START_S,
+            what="books of every market, from both workers",
+        )
+        # the consumer is told of every market once both workers have listed theirs
+        merged = _listings(received)[-1]
+        assert sorted(m.ticker for m in merged.markets) == sorted(synthetic_tickers(MARKETS))
+        assert len({m.ticker for m in merged.markets}) == MARKETS  # no market twice
+        # each worker followed its own shard: the counts of both add up to every market
+        assert status.counts.books_accepted >= MARKETS
+    finally:
+        host.stop()
+    eventually(lambda: not _workers(), what="no worker left")
+
+
+def test_one_of_two_workers_killed_restarts_the_feed_with_both(venue: SyntheticKalshi) -> None:
+    received: list[Any] = []
+    host = _tree(venue, received, auto_ack=True, workers=2)
+    try:
+        eventually(lambda: _live(host) == MARKETS, timeout=WORKER_START_S, what="all live")
+        before = {w.name: w.pid for w in _workers()}
+        victim = before["feed-1-worker"]
+        assert victim is not None
+        os.kill(victim, signal.SIGKILL)
+
+        def both_replaced() -> bool:
+            now = {w.name: w.pid for w in _workers()}
+            return sorted(now) == sorted(before) and all(now[n] != before[n] for n in now)
+
+        eventually(both_replaced, timeout=WORKER_START_S, what="two new workers")
+        failure = host.tree.snapshot().find("feed").last_failure
+        assert failure is not None
+        assert "worker process (worker 1 of 2) exited" in failure.message
+        received.clear()
+        eventually(
+            lambda: len({u.ticker for u in _updates(received)}) == MARKETS,
+            timeout=WORKER_START_S,
+            what="books of every market again",
         )
     finally:
         host.stop()

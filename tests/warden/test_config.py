@@ -56,6 +56,14 @@ def test_the_default_file_equals_the_built_in_defaults_run_from_the_repo_root() 
             {"feed": {"stale_after_s": float("inf")}},
             "feed.stale_after_s = inf: must be a finite number",
         ),
+        (
+            {"feed": {"workers": 2}},
+            "feed.workers = 2: needs feed.process = true",
+        ),
+        (
+            {"feed": {"workers": 0, "process": True}},
+            "feed.workers = 0: must be an integer >= 1 and <= 64",
+        ),
         ({"venue": {"url": "ftp://x"}}, "venue.url = 'ftp://x': must be"),
         (
             {"venue": {"url": "http://127.0.0.1:1/trade-api/v2"}},

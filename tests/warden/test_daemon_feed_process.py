@@ -23,11 +23,11 @@ pytestmark = pytest.mark.slow
 FAST_MARKET = ("--seed", "7", "--markets", "3", "--tick", "0.1", "--arb-rate", "0.05")
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, workers: int = 1) -> Path:
     return write(
         tmp_path / "warden.toml",
         daemon={"status_interval_s": 1.0},
-        feed={"process": True},
+        feed={"process": True, "workers": workers},
         risk={"max_market_exposure": "20.00", "max_total_exposure": "30.00"},
         supervision={"backoff_base_s": 0.05, "backoff_cap_s": 0.5},
     )
@@ -75,6 +75,28 @@ def test_a_daemon_trades_with_its_feed_in_a_worker_that_dies_with_it(tmp_path: P
         finally:
             daemon.close()  # SIGKILL: the worker is left to notice its pipe closed
         eventually(lambda: not _alive(workers[0]), timeout=30, what="the worker exits")
+
+
+def test_a_daemon_trades_with_two_feed_workers_that_die_with_it(tmp_path: Path) -> None:
+    with venue_sim(*FAST_MARKET) as (_venue, base):
+        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path, workers=2))
+        try:
+
+            def two_workers() -> list[int]:
+                found = _spawned_children(daemon.popen.pid)
+                return found if len(found) == 2 else []
+
+            workers = eventually(two_workers, timeout=60, what="two feed workers")
+            eventually(
+                lambda: venue_get(base, f"{REST}/portfolio/fills?limit=10")["fills"],
+                timeout=90,
+                what="a fill: books crossed from a worker to the strategy",
+            )
+            assert any("(worker 1 of 2)" in line for line in daemon.lines), daemon.output
+        finally:
+            daemon.close()  # SIGKILL: each worker is left to notice its pipe closed
+        for pid in workers:
+            eventually(lambda pid=pid: not _alive(pid), timeout=30, what=f"worker {pid} exits")
 
 
 def test_chaos_mode_refuses_the_feed_in_its_own_process(tmp_path: Path) -> None:
