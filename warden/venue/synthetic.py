@@ -111,6 +111,7 @@ class _Session:
         self.next_sid = 0
         self.outgoing: list[bytes] = []
         self.wake = trio.Event()
+        self.drained = trio.Event()  # set by the writer after each write
         self.partial: list[str] = []  # a text message's fragments, until its last one
 
     async def run(self) -> None:
@@ -131,6 +132,7 @@ class _Session:
             batch, self.outgoing = self.outgoing, []
             if batch:
                 await self.stream.send_all(b"".join(batch))
+            self.drained.set()
 
     async def _read(self) -> None:
         while True:
@@ -218,9 +220,10 @@ class _Session:
                 self.venue._sent.value += max(due, 0)
             if rate:
                 await trio.sleep(step)
-            else:  # flat out, but never more than the socket takes
+            else:  # flat out, but never more than the socket takes (no spinning)
                 while self.outgoing:
-                    await trio.sleep(0)
+                    self.drained = trio.Event()
+                    await self.drained.wait()
 
 
 def _text_frame(text: str) -> bytes:
