@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
     args = parser.parse_args()
     logger.remove()
-    logger.add(sys.stderr, level="ERROR")
+    logger.add(sys.stderr, level=os.environ.get("SCALE_LOG_LEVEL", "ERROR"))
     where = f"in {args.workers} worker process(es)" if args.process else "in process"
     print(f"offered rate {args.rate:.0f}/s, window {args.seconds:.0f}s, feed {where}")
     for markets in (int(n) for n in args.markets.split(",")):

@@ -176,15 +176,20 @@ class FeedProcessActor(SupervisedActor):
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
         recipe = self.recipe if self.workers == 1 else ShardRecipe(self.recipe, index, self.workers)
+        data = pickle.dumps(recipe, pickle.HIGHEST_PROTOCOL)  # unpicklable: fails the start
         suffix = "" if self.workers == 1 else f"-{index}"
         process = context.Process(
             target=run_feed_worker,
-            args=(recipe, theirs, self.rng.getrandbits(32)),
+            args=(theirs, self.rng.getrandbits(32)),
             name=f"{self.name}{suffix}-worker",
             daemon=True,
         )
         process.start()
         theirs.close()  # the worker's end lives in the worker only: its exit closes the pipe
+        # The recipe goes down the pipe, not as an argument (see actors.feed._worker): a
+        # socket buffer takes it at once unless it is hundreds of kilobytes.
+        with contextlib.suppress(OSError):  # the worker died already: its reader says so
+            ours.send_bytes(data)
         worker = _Worker(index, process, ours, heard_at=time.monotonic())
         threading.Thread(
             target=_read_worker,

@@ -8,9 +8,13 @@ its books handed to the daemon's process through a pipe (issue 15).
          (name "feed")──pipe: Ack, Stop────────────▶ (reader thread) ──BookConsumed──▶
 
 :func:`run_feed_worker` is the worker process's whole life (started by
-:class:`~actors.feed._process.FeedProcessActor` with the ``spawn`` method). It
-builds the feed's config by calling the picklable ``recipe`` it was given (so a
-key is loaded from its file or the environment here, never sent down the pipe),
+:class:`~actors.feed._process.FeedProcessActor` with the ``spawn`` method). The
+first thing it reads from the pipe is the picklable ``recipe`` of the feed's
+config (sent down the pipe rather than as the process's argument: ``spawn``
+writes its arguments into a pipe the parent blocks on until the child has
+imported enough to read them, seconds for a recipe of thousands of tickers). It
+builds the config by calling the recipe (so a key is loaded from its file or the
+environment here, never sent down the pipe),
 and runs a supervision tree of two actors: the real :class:`FeedActor` and
 :class:`Relay`, its consumer, which writes every ``BookUpdate``, ``BookStale`` and
 ``EventsListed`` to the pipe. Conflation holds end to end: the feed sends a
@@ -185,12 +189,18 @@ class Relay(SupervisedActor):
             self.send(self._feed, BookConsumed(ack.ticker, ack.seq))
 
 
-def run_feed_worker(recipe: Callable[[], FeedConfig], conn: Connection, seed: int) -> None:
+def run_feed_worker(conn: Connection, seed: int) -> None:
     """The worker process: see the module docstring. Exits 0 on :class:`Stop` or a closed
-    pipe, 1 if the feed's supervisor gave up or the config could not be built."""
+    pipe, 1 if the feed's supervisor gave up or the config could not be built (its
+    recipe unreadable, or raising)."""
+    try:
+        data = conn.recv_bytes()
+    except (EOFError, OSError):
+        os._exit(0)  # the daemon went away before it sent the recipe
     pipe = Pipe(conn)
     _log_to(pipe)
     try:
+        recipe: Callable[[], FeedConfig] = pickle.loads(data)  # noqa: S301 - our parent
         config = recipe()
     except Exception as error:  # noqa: BLE001 - any failure: said, and the process ends
         logger.bind(event="feed_worker_config").error(
