@@ -3,6 +3,8 @@
     python benchmarks/order_load.py [--markets 0,100,1000] [--rate 2000] [--opportunities 100]
                                     [--repeats 2] [--consumer strategy|sink]
                                     [--switch-interval-us US] [--threads] [--daemon-logs]
+                                    [--feed-process [--feed-workers N]]
+                                    [--intent-sync full|normal]
 
 The order path is ``benchmarks/pipeline.py``'s ``tick_to_order``, measured the
 same way: the daemon's five actors (persistence on a real SQLite file, risk,
@@ -365,6 +367,8 @@ def order_load_run(
     *,
     threads: bool = False,
     process: bool = False,
+    workers: int = 1,
+    intent_sync: str = "full",
 ) -> dict[str, Any]:
     """Tick-to-order rounds on ``SIM-001`` while ``bgfeed`` follows ``markets`` synthetic
     markets at ``rate`` deltas/s (no background at all for 0); the figures of the window."""
@@ -385,7 +389,7 @@ def order_load_run(
         with tempfile.TemporaryDirectory() as tmp:
             config = parse_config(
                 {
-                    "daemon": {"db": str(Path(tmp) / "bench.db")},
+                    "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
                     "strategy": {"repeat_after_s": 0.0},
                     "risk": {
                         "max_market_exposure": "10000000.00",
@@ -398,7 +402,9 @@ def order_load_run(
             spec = tree_spec(config, urls)
             children = _children(spec, config, urls)
             if background is not None:
-                children += _background(background, markets, consumer, process=process)
+                children += _background(
+                    background, markets, consumer, process=process, workers=workers
+                )
             host = TreeThread(SupervisionTree(attrs.evolve(spec, children=children)))
             host.start()
             return _measure(
@@ -444,7 +450,7 @@ def _children(spec: Any, config: Any, urls: VenueUrls) -> tuple[Any, ...]:
 
 
 def _background(
-    venue: SyntheticKalshi, markets: int, consumer: str, *, process: bool = False
+    venue: SyntheticKalshi, markets: int, consumer: str, *, process: bool = False, workers: int = 1
 ) -> tuple[ChildSpec, ...]:
     recipe = functools.partial(
         FeedConfig,
@@ -458,7 +464,7 @@ def _background(
 
     def background_feed() -> SupervisedActor:
         if process:  # the feed's I/O, parsing and books in a worker process
-            return FeedProcessActor(recipe, consumer=to)
+            return FeedProcessActor(recipe, consumer=to, workers=workers)
         return FeedActor(recipe(), consumer=to)
 
     feed = ChildSpec(name=BACKGROUND_FEED, factory=background_feed)
@@ -655,6 +661,12 @@ def main() -> None:
         help="run bgfeed in its own process (FeedProcessActor)",
     )
     parser.add_argument(
+        "--feed-workers", type=int, default=1, help="with --feed-process: worker processes"
+    )
+    parser.add_argument(
+        "--intent-sync", choices=("full", "normal"), default="full", help="daemon.intent_sync"
+    )
+    parser.add_argument(
         "--daemon-logs",
         action="store_true",
         help="the daemon's log sinks (stderr, human format, into a file; the history file)",
@@ -672,10 +684,12 @@ def main() -> None:
     if 0 not in counts:
         counts.insert(0, 0)  # the idle baseline is always measured
     rate = "flat out" if args.rate == 0 else f"{args.rate:.0f} deltas/s"
+    where = f"in {args.feed_workers} worker process(es)" if args.feed_process else "in process"
     print(
         f"background: {rate} over N markets into {args.consumer}; {args.opportunities}"
         f" rounds per run (+{WARMUP_ROUNDS} warm-up);"
-        f" bgfeed {'in its own process' if args.feed_process else 'in process'};"
+        f" bgfeed {where};"
+        f" intent_sync {args.intent_sync};"
         " GIL switch interval"
         f" {sys.getswitchinterval() * 1e6:.0f} µs; {os.cpu_count()} cores, load average"
         f" {os.getloadavg()[0]:.2f}"
@@ -695,6 +709,8 @@ def main() -> None:
                 args.consumer,
                 threads=args.threads,
                 process=args.feed_process,
+                workers=args.feed_workers,
+                intent_sync=args.intent_sync,
             )
             results[markets].append(figures)
             if markets == 0:

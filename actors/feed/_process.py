@@ -197,7 +197,7 @@ class FeedProcessActor(SupervisedActor):
             name=f"{self.name}{suffix}-reader",
             daemon=True,
         ).start()
-        logger.bind(event="feed_worker_started", child=self.name, worker=index).info(
+        logger.bind(event="feed_worker_started", child=self.name, worker_index=index).info(
             "feed: worker process {} started{}", process.pid, self._of(index)
         )
         return worker

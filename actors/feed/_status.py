@@ -94,10 +94,10 @@ def merged_status(parts: Sequence[FeedStatus]) -> FeedStatus:
 
     Markets: the union. Counts: summed, per reason and market too. Connection: the
     least able state of any (``connected`` only when every one is), reconnects and
-    failures summed, the first ``last_disconnect`` and the soonest retry. Venue lag:
-    the worst (None while no feed has measured one); ``stream_confirmed_age_s``: the
-    oldest (None while any feed has no confirmation). Raises ``ValueError`` for no
-    parts."""
+    failures summed, the first ``last_disconnect`` (``worker i: …``, ``i`` its place
+    in ``parts``) and the soonest retry. Venue lag: the worst (None while no feed has
+    measured one); ``stream_confirmed_age_s``: the oldest (None while any feed has no
+    confirmation). Raises ``ValueError`` for no parts."""
     if not parts:
         raise ValueError("merged_status needs at least one status")
     if len(parts) == 1:
@@ -119,7 +119,12 @@ def merged_status(parts: Sequence[FeedStatus]) -> FeedStatus:
             reconnects=sum(c.reconnects for c in connections),
             connect_failures=sum(c.connect_failures for c in connections),
             last_disconnect=next(
-                (c.last_disconnect for c in connections if c.last_disconnect), None
+                (
+                    f"worker {index}: {c.last_disconnect}"
+                    for index, c in enumerate(connections)
+                    if c.last_disconnect
+                ),
+                None,
             ),
             retry_in_s=min(retries) if retries else None,
         ),

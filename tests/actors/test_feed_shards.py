@@ -142,7 +142,7 @@ def test_merged_status_adds_the_markets_and_the_counts() -> None:
     assert merged.connection.state == "connected"
     assert merged.connection.number == 2
     assert merged.connection.reconnects == 2
-    assert merged.connection.last_disconnect == "silence"
+    assert merged.connection.last_disconnect == "worker 1: silence"  # whose it was
     assert merged.venue_lag_s == 0.7  # the worst
     assert merged.stream_confirmed_age_s == 2.0  # the oldest
     assert a.counts.rejected == {"bad_shape": {"A": 1}}  # the parts are left as they were
