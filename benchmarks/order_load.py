@@ -661,7 +661,10 @@ def main() -> None:
         help="run bgfeed in its own process (FeedProcessActor)",
     )
     parser.add_argument(
-        "--feed-workers", type=int, default=1, help="with --feed-process: worker processes"
+        "--feed-workers",
+        type=int,
+        default=1,
+        help="with --feed-process: worker processes (--rate is per worker: one connection each)",
     )
     parser.add_argument(
         "--intent-sync", choices=("full", "normal"), default="full", help="daemon.intent_sync"

@@ -6,8 +6,9 @@ of its own (so neither its CPU nor its interpreter lock is counted against the
 client) and speaks the part of Kalshi's market-data wire the feed uses:
 ``subscribe`` (``market_tickers``, one sid per market) answered by ``subscribed``
 and an ``orderbook_snapshot``; then ``orderbook_delta`` frames (with ``ts_ms``)
-round-robin over the subscribed markets, ``rate`` a second (0: as fast as it
-can); ``update_subscription`` re-sends a snapshot; ``unsubscribe`` ends one.
+round-robin over the subscribed markets, ``rate`` a second on each connection
+(0: as fast as it can; two feed workers, each a connection, get ``2 * rate`` in
+all); ``update_subscription`` re-sends a snapshot; ``unsubscribe`` ends one.
 Every book stays valid: one YES level at 0.40 and one NO level at 0.50, 10
 contracts each, the YES level moving by one contract per delta.  It checks no
 signature and serves no REST: give the feed explicit tickers.  It writes with
