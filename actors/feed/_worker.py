@@ -206,6 +206,7 @@ def run_feed_worker(conn: Connection, seed: int) -> None:
         logger.bind(event="feed_worker_config").error(
             "feed worker: cannot build the feed's config: {}: {}", type(error).__name__, error
         )
+        pipe.close(timeout=WORKER_EXIT_S)  # the line reaches the daemon before the exit
         sys.exit(1)
     spec = SupervisorSpec(
         name="feed-worker",

@@ -4,6 +4,8 @@ status for all of them (``merged_status``)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import random
 import subprocess
 import sys
@@ -15,12 +17,13 @@ from hypothesis import strategies as st
 
 from actors.domain import Event
 from actors.errors import InvalidFieldError
-from actors.feed import FeedConfig, FeedStatus
+from actors.feed import FeedConfig, FeedProcessActor, FeedStatus
 from actors.feed._books import FeedCounts
 from actors.feed._config import shard_of
 from actors.feed._connection import FeedConnection
 from actors.feed._delivery import DeliveryCounts
 from actors.feed._status import ConnectionStatus, MarketFeedStatus, merged_status
+from actors.feed._worker import WorkerLog, run_feed_worker
 from actors.messages import EventsListed
 from actors.venues._market_data import MarketListing
 from supervision import ManualClock
@@ -163,3 +166,33 @@ def test_merged_status_of_one_part_is_that_part_and_of_none_an_error() -> None:
     assert merged_status([one]) is one
     with pytest.raises(ValueError, match="at least one"):
         merged_status([])
+
+
+def test_a_feed_process_needs_at_least_one_worker() -> None:
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        FeedProcessActor(lambda: FeedConfig(ws_url=WS, tickers=("A",)), workers=0)
+
+
+def test_a_worker_sent_an_unreadable_recipe_says_so_and_exits_1() -> None:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=True)
+    process = context.Process(target=run_feed_worker, args=(theirs, 0), daemon=True)
+    process.start()
+    theirs.close()
+    try:
+        ours.send_bytes(b"not a pickle")
+        said: list[str] = []
+        while True:  # until the worker's end closes
+            try:
+                message = pickle.loads(ours.recv_bytes())  # noqa: S301 - our child
+            except EOFError:
+                break
+            if isinstance(message, WorkerLog):
+                said.append(message.text)
+        process.join(30)
+        assert process.exitcode == 1
+        assert any("cannot build the feed's config" in text for text in said), said
+    finally:
+        if process.is_alive():
+            process.kill()
+        ours.close()

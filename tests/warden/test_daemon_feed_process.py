@@ -58,44 +58,30 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_a_daemon_trades_with_its_feed_in_a_worker_that_dies_with_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_daemon_trades_with_its_feed_workers_that_die_with_it(
+    tmp_path: Path, workers: int
+) -> None:
     with venue_sim(*FAST_MARKET) as (_venue, base):
-        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path))
-        try:
-            workers = eventually(
-                lambda: _spawned_children(daemon.popen.pid), timeout=60, what="the feed worker"
-            )
-            assert len(workers) == 1, workers
-            eventually(
-                lambda: venue_get(base, f"{REST}/portfolio/fills?limit=10")["fills"],
-                timeout=90,
-                what="a fill: books crossed from the worker to the strategy",
-            )
-            assert any("feed: connection 1 up" in line for line in daemon.lines), daemon.output
-        finally:
-            daemon.close()  # SIGKILL: the worker is left to notice its pipe closed
-        eventually(lambda: not _alive(workers[0]), timeout=30, what="the worker exits")
-
-
-def test_a_daemon_trades_with_two_feed_workers_that_die_with_it(tmp_path: Path) -> None:
-    with venue_sim(*FAST_MARKET) as (_venue, base):
-        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path, workers=2))
+        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path, workers))
         try:
 
-            def two_workers() -> list[int]:
+            def all_started() -> list[int]:
                 found = _spawned_children(daemon.popen.pid)
-                return found if len(found) == 2 else []
+                return found if len(found) == workers else []
 
-            workers = eventually(two_workers, timeout=60, what="two feed workers")
+            pids = eventually(all_started, timeout=60, what=f"{workers} feed worker(s)")
             eventually(
                 lambda: venue_get(base, f"{REST}/portfolio/fills?limit=10")["fills"],
                 timeout=90,
                 what="a fill: books crossed from a worker to the strategy",
             )
-            assert any("(worker 1 of 2)" in line for line in daemon.lines), daemon.output
+            assert any("feed: connection 1 up" in line for line in daemon.lines), daemon.output
+            if workers > 1:
+                assert any("(worker 1 of 2)" in line for line in daemon.lines), daemon.output
         finally:
             daemon.close()  # SIGKILL: each worker is left to notice its pipe closed
-        for pid in workers:
+        for pid in pids:
             eventually(lambda pid=pid: not _alive(pid), timeout=30, what=f"worker {pid} exits")
 
 
