@@ -654,6 +654,7 @@ class FeedSection:
     process: bool = attrs.field(default=False, validator=_flag)
     workers: int = attrs.field(default=1, validator=validators.integer(1, MAX_FEED_WORKERS))
     max_pending_subscriptions: int = attrs.field(default=1_000, validator=validators.integer(1))
+    max_backlog_frames: int = attrs.field(default=2_000, validator=validators.integer(1))
 
     def __attrs_post_init__(self) -> None:
         problems = _feed_problems({"process": self.process, "workers": self.workers})

@@ -190,6 +190,7 @@ def feed_config(config: Config, urls: VenueUrls) -> FeedConfig:
             Jitter.FULL, base=feed.reconnect_base_s, cap=feed.reconnect_cap_s
         ),
         max_pending_subscriptions=feed.max_pending_subscriptions,
+        max_backlog_frames=feed.max_backlog_frames,
     )
 
 

@@ -22,6 +22,7 @@ from warden.config import (
     parse_config,
     resolve_run_config,
 )
+from warden.wiring import VenueUrls, feed_config, feed_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -387,3 +388,14 @@ def test_a_dollar_string_with_more_than_4_decimals_is_refused_never_rounded(
 ) -> None:
     (problem,) = problems_of({"strategy": {"min_edge": f"{amount:f}"}})
     assert problem.startswith("strategy.min_edge: expected dollars as a string")
+
+
+def test_the_feed_keys_reach_the_feed_and_its_workers_recipe() -> None:
+    config = parse_config(
+        {"feed": {"max_backlog_frames": 300, "process": True, "workers": 3}}, source="test.toml"
+    )
+    urls = VenueUrls.from_base("http://127.0.0.1:9")
+    assert feed_config(config, urls).max_backlog_frames == 300
+    actor = feed_factory(config, urls)()
+    assert actor.workers == 3  # type: ignore[attr-defined]
+    assert actor.recipe().max_backlog_frames == 300  # type: ignore[attr-defined]
