@@ -7,7 +7,7 @@ A bad value raises :class:`~actors.errors.InvalidFieldError` with owner
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -39,8 +39,9 @@ def _url(*schemes: str) -> validators.Rule:
     )
 
 
-def _tickers(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value) if isinstance(value, list | tuple) else value  # type: ignore[return-value]
+def _as_tuple(value: Any) -> Any:
+    """A list (TOML, JSON, pickle) as a tuple; anything else as given, for its rule to refuse."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _valid_tickers(value: object) -> bool:
@@ -65,11 +66,6 @@ def _valid_ticks(value: object) -> bool:
         isinstance(ticker, str) and TICKER.fullmatch(ticker) and _checks.is_decimal(tick)
         for ticker, tick in value
     )
-
-
-def _as_tuple(value: Any) -> Any:
-    """A list (TOML, JSON, pickle) as a tuple; anything else as given, for its rule to refuse."""
-    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _valid_shard(value: object) -> bool:
@@ -159,17 +155,17 @@ class FeedConfig:
     )
     tickers: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_tickers,
+        converter=_as_tuple,
         validator=_rule(_valid_tickers, "must be unique tickers of [A-Za-z0-9._:-]"),
     )
     series: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_tickers,
+        converter=_as_tuple,
         validator=_rule(_valid_tickers, "must be unique series tickers of [A-Za-z0-9._:-]"),
     )
     events: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_tickers,
+        converter=_as_tuple,
         validator=_rule(_valid_tickers, "must be unique event tickers of [A-Za-z0-9._:-]"),
     )
     max_overlap: Decimal = attrs.field(

@@ -298,8 +298,6 @@ class FeedConnection:
             for ticker in tickers
         )
         index, count = self.config.shard
-        if count == 1:
-            return EventsListed((*events, *singles), markets)
         return EventsListed(
             tuple(e for e in (*events, *singles) if shard_of(e.event_ticker, count) == index),
             tuple(m for m in markets if shard_of(m.event_ticker, count) == index),

@@ -130,9 +130,8 @@ class ShardRecipe:
 
 @attrs.define
 class _Worker:
-    """One worker process as this incarnation sees it."""
+    """One worker process as this incarnation sees it (its place in the list is its index)."""
 
-    index: int
     process: multiprocessing.process.BaseProcess
     conn: Connection
     heard_at: float  # time.monotonic() of its last message
@@ -175,7 +174,7 @@ class FeedProcessActor(SupervisedActor):
     def _start_worker(self, index: int) -> _Worker:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
-        recipe = self.recipe if self.workers == 1 else ShardRecipe(self.recipe, index, self.workers)
+        recipe = ShardRecipe(self.recipe, index, self.workers)
         data = pickle.dumps(recipe, pickle.HIGHEST_PROTOCOL)  # unpicklable: fails the start
         suffix = "" if self.workers == 1 else f"-{index}"
         process = context.Process(
@@ -190,7 +189,7 @@ class FeedProcessActor(SupervisedActor):
         # socket buffer takes it at once unless it is hundreds of kilobytes.
         with contextlib.suppress(OSError):  # the worker died already: its reader says so
             ours.send_bytes(data)
-        worker = _Worker(index, process, ours, heard_at=time.monotonic())
+        worker = _Worker(process, ours, heard_at=time.monotonic())
         threading.Thread(
             target=_read_worker,
             args=(ours, self.actor_ref, index),
@@ -275,9 +274,6 @@ class FeedProcessActor(SupervisedActor):
         if worker is None:
             return
         worker.listed = listed
-        if self.workers == 1:
-            self._listing.new_session(listed)
-            return
         listings = [w.listed for w in self._workers if w.listed is not None]
         self._listing.new_session(
             EventsListed(
