@@ -4,7 +4,7 @@
                                     [--repeats 2] [--consumer strategy|sink]
                                     [--switch-interval-us US] [--threads] [--daemon-logs]
                                     [--feed-process [--feed-workers N]]
-                                    [--intent-sync full|normal]
+                                    [--intent-sync full|normal] [--rounds release|quiet]
 
 The order path is ``benchmarks/pipeline.py``'s ``tick_to_order``, measured the
 same way: the daemon's five actors (persistence on a real SQLite file, risk,
@@ -58,6 +58,14 @@ runtime's dispatch to time them, so its own figures are a little slower.
 the human format, here into a file, and the history file) instead of none: what
 the order path pays for the lines it logs on the way.
 
+``--rounds`` is when the next round's opportunity is posted. ``release`` (the
+default, and every figure before 2026-12-03): as soon as risk releases the last
+round's reservation, so the new intents Record queues behind the last round's
+tail (execution's settle Record, risk's release Record, ~0.3-0.9 ms each) in
+persistence's mailbox: an opportunity that comes right after a trade. ``quiet``:
+once persistence has had nothing to write for 2 ms: an opportunity that finds
+the daemon idle, as one that comes at a random moment mostly does.
+
 A round with no order within ``ROUND_TIMEOUT_S`` is *missed* (printed on
 stderr with what the order path's actors say, counted on the run's line): the
 strategy refuses a book older than ``max_book_age_s`` (1 s), so under heavy
@@ -94,6 +102,7 @@ import actors.venues.kalshi._client as kalshi_client
 from actors.domain import BookSnapshot
 from actors.feed import FeedActor, FeedConfig, FeedProcessActor, FeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed, Reserve
+from actors.persistence import PersistenceActor
 from actors.risk import RiskStatus
 from actors.strategy import StrategyActor, StrategyStatus
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, TreeThread
@@ -145,6 +154,40 @@ async def _stamped_create_order(self: Any, intent: Any, **kwargs: Any) -> Any:
 
 
 kalshi_client.KalshiClient.create_order = _stamped_create_order  # type: ignore[method-assign]
+
+_original_record = PersistenceActor._record
+LEDGER: list[Any] = [None, 0]  # [the persistence actor, Records being written (0 or 1)]
+
+
+def _tracked_record(self: PersistenceActor, record: Any) -> Any:
+    LEDGER[0] = self
+    LEDGER[1] += 1
+    try:
+        return _original_record(self, record)
+    finally:
+        LEDGER[1] -= 1
+
+
+PersistenceActor._record = _tracked_record  # type: ignore[method-assign]
+
+
+def wait_for_quiet_ledger(quiet_for_s: float = 0.002, timeout: float = 2.0) -> None:
+    """``--rounds quiet``: return once persistence has had nothing to write (no Record
+    in hand, an empty mailbox) for ``quiet_for_s``, polled every 0.5 ms: the previous
+    round's tail (its settle and release Records) is on disk."""
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        actor = LEDGER[0]
+        idle = actor is None or (LEDGER[1] == 0 and actor.actor_inbox.qsize() == 0)
+        now = time.monotonic()
+        if not idle:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet_for_s:
+            return
+        time.sleep(0.0005)
 
 
 def _frames(message: Any) -> tuple[Any, ...]:
@@ -369,6 +412,7 @@ def order_load_run(
     process: bool = False,
     workers: int = 1,
     intent_sync: str = "full",
+    rounds: str = "release",
 ) -> dict[str, Any]:
     """Tick-to-order rounds on ``SIM-001`` while ``bgfeed`` follows ``markets`` synthetic
     markets at ``rate`` deltas/s (no background at all for 0); the figures of the window."""
@@ -414,6 +458,7 @@ def order_load_run(
                 markets=markets,
                 opportunities=opportunities,
                 threads=threads,
+                rounds=rounds,
             )
     finally:
         if host is not None:
@@ -488,6 +533,7 @@ def _measure(
     markets: int,
     opportunities: int,
     threads: bool,
+    rounds: str,
 ) -> dict[str, Any]:
     assert venue.stdin is not None
     assert venue.stdout is not None
@@ -511,6 +557,8 @@ def _measure(
     if threads:
         probe = GilProbe().start()
     for round_number in range(WARMUP_ROUNDS + opportunities):
+        if rounds == "quiet":
+            wait_for_quiet_ledger()
         orders_before, taken_before, behind_before = len(ORDER_STAMPS), len(TAKEN), len(BEHIND)
         RELEASED.clear()
         venue.stdin.write(f"cross {TICKER}\n")
@@ -670,6 +718,13 @@ def main() -> None:
         "--intent-sync", choices=("full", "normal"), default="full", help="daemon.intent_sync"
     )
     parser.add_argument(
+        "--rounds",
+        choices=("release", "quiet"),
+        default="release",
+        help="start each round when risk releases the last one's reservation (its settle"
+        " and release Records may still be writing), or once the ledger is quiet",
+    )
+    parser.add_argument(
         "--daemon-logs",
         action="store_true",
         help="the daemon's log sinks (stderr, human format, into a file; the history file)",
@@ -692,7 +747,7 @@ def main() -> None:
         f"background: {rate} over N markets into {args.consumer}; {args.opportunities}"
         f" rounds per run (+{WARMUP_ROUNDS} warm-up);"
         f" bgfeed {where};"
-        f" intent_sync {args.intent_sync};"
+        f" intent_sync {args.intent_sync}; rounds start at {args.rounds};"
         " GIL switch interval"
         f" {sys.getswitchinterval() * 1e6:.0f} µs; {os.cpu_count()} cores, load average"
         f" {os.getloadavg()[0]:.2f}"
@@ -714,6 +769,7 @@ def main() -> None:
                 process=args.feed_process,
                 workers=args.feed_workers,
                 intent_sync=args.intent_sync,
+                rounds=args.rounds,
             )
             results[markets].append(figures)
             if markets == 0:
