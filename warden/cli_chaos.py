@@ -32,7 +32,9 @@ def _report_dir(given: Path | None, seed: int) -> Path:
     return Path("var") / "chaos" / f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}"
 
 
-def _execute(schedule: Schedule, report_dir: Path, venue_kind: str = "sim") -> int:
+def _execute(
+    schedule: Schedule, report_dir: Path, venue_kind: str = "sim", feed_workers: int = 0
+) -> int:
     from rich.console import Console  # noqa: PLC0415 - keep `warden --help` fast
 
     from warden.chaos import build_report, print_summary, run, write_report  # noqa: PLC0415
@@ -43,8 +45,9 @@ def _execute(schedule: Schedule, report_dir: Path, venue_kind: str = "sim") -> i
     print(
         f"warden chaos: seed {schedule.seed}, {len(schedule.entries)} faults, report {report_dir}"
         + _VENUE_NOTES.get(venue_kind, "")
+        + (f" (feed: {feed_workers} worker process(es))" if feed_workers else "")
     )
-    outcome = run(schedule, report_dir, venue_kind=venue_kind)
+    outcome = run(schedule, report_dir, venue_kind=venue_kind, feed_workers=feed_workers)
     try:
         report = build_report(outcome, report_dir)
         write_report(report, report_dir)
@@ -59,18 +62,26 @@ def _execute(schedule: Schedule, report_dir: Path, venue_kind: str = "sim") -> i
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from warden.chaos import plan, select_faults  # noqa: PLC0415
+    from warden.config import MAX_FEED_WORKERS  # noqa: PLC0415
 
     if not args.duration > 0:
         print(f"warden chaos run: --duration must be > 0, got {args.duration}", file=sys.stderr)
         return EXIT_USAGE
+    if not 0 <= args.feed_workers <= MAX_FEED_WORKERS:
+        print(
+            f"warden chaos run: --feed-workers must be 0..{MAX_FEED_WORKERS},"
+            f" got {args.feed_workers}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
-        faults = select_faults(args.faults)
+        faults = select_faults(args.faults, feed_workers=args.feed_workers)
     except ValueError as error:
         print(f"warden chaos run: {error}", file=sys.stderr)
         return EXIT_USAGE
     seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
     schedule = plan(seed, args.duration, args.intensity, faults, faults_spec=args.faults or "")
-    return _execute(schedule, _report_dir(args.report, seed), args.venue)
+    return _execute(schedule, _report_dir(args.report, seed), args.venue, args.feed_workers)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -85,22 +96,37 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     target = args.into or _report_dir(None, schedule.seed).with_name(
         f"{time.strftime('%Y%m%dT%H%M%S')}-replay-seed{schedule.seed}"
     )
-    return _execute(schedule, target, args.venue or _venue_of(path.parent))
+    return _execute(
+        schedule, target, args.venue or _venue_of(path.parent), _feed_workers_of(path.parent)
+    )
 
 
 def _venue_of(report_dir: Path) -> str:
-    """The venue a report's run used (its journal's setup line), ``sim`` if it
-    does not say (a run before ``--venue``, or no journal)."""
+    """The venue a report's run used, ``sim`` if its journal does not say (a run
+    before ``--venue``, or no journal)."""
+    kind = _setup_of(report_dir).get("venue_kind")
+    return kind if isinstance(kind, str) and kind in VENUES else "sim"
+
+
+def _feed_workers_of(report_dir: Path) -> int:
+    """The feed workers a report's run had, 0 if its journal does not say."""
+    workers = _setup_of(report_dir).get("feed_workers")
+    return workers if isinstance(workers, int) and not isinstance(workers, bool) else 0
+
+
+def _setup_of(report_dir: Path) -> dict[str, object]:
+    """How a report's run was set up (its journal's setup line: ``venue_kind``,
+    ``feed_workers``); empty if there is none (no journal). A key the line lacks (a
+    run before ``--venue`` or ``--feed-workers``) means that option's default."""
     try:
         with (report_dir / "harness.jsonl").open() as journal:
             for line in journal:
                 event = json.loads(line)
                 if event.get("kind") == "phase" and event.get("name") == "setup":
-                    kind = event.get("venue_kind")
-                    return kind if kind in VENUES else "sim"
-    except (OSError, ValueError, AttributeError):
+                    return dict(event)
+    except (OSError, ValueError, AttributeError, TypeError):
         pass
-    return "sim"
+    return {}
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -115,6 +141,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "params": f.params_doc,
                 "recovery": f.recovery,
                 "needs_chaos_routes": f.needs_chaos,
+                "needs_feed_workers": f.needs_feed_workers,
                 "may_fail_readiness_checks": list(f.blocks),
                 "targets_in_turn": list(f.turns),
                 "min_slot_s": f.min_for_s,
@@ -126,6 +153,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     width = max(len(f.name) for f in CATALOGUE)
     for fault in CATALOGUE:
         needs = "  [warden run --chaos]" if fault.needs_chaos else ""
+        needs += "  [chaos run --feed-workers N]" if fault.needs_feed_workers else ""
         print(f"{fault.name:<{width}}  {fault.summary}{needs}")
         print(f"{'':<{width}}    params: {fault.params_doc}; recovered when: {fault.recovery}")
     print("\ninvariants checked:")
@@ -154,6 +182,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="kalshi: the daemon configured as for Kalshi (signed requests), the simulated"
         " venue checking every signature; polymarket: the daemon trading live through"
         " Polymarket's CLOB V2 dialect (a wallet and API credentials of the run's own)",
+    )
+    run.add_argument(
+        "--feed-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the daemon's feed in N worker processes ([feed] process = true,"
+        " workers = N) and add the process.feed_worker fault (default 0: in the daemon)",
     )
     run.set_defaults(handler=_cmd_run)
 

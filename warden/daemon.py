@@ -169,14 +169,6 @@ class Daemon:
         cannot be made. Both directories must exist: ``warden run`` checks and
         creates them first (:func:`warden.config.check_daemon_paths`)."""
         db, runtime_dir = Path(self.config.daemon.db), self.control.runtime_dir
-        if self.chaos_clock is not None and self.config.feed.process:
-            print(
-                "warden run: [feed] process = true needs the system clock; --chaos runs the"
-                " daemon on an offset clock (set process = false for chaos runs)",
-                file=sys.stderr,
-                flush=True,
-            )
-            return EXIT_REFUSED
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(hold_single_writer(db, runtime_dir))

@@ -37,9 +37,14 @@ again whenever one of them lists anew) and one status (:func:`merged_status`:
 ``starting`` until every worker has reported). Any worker's exit or silence crashes
 this actor, and its restart starts every worker again.
 
-Time: the worker stamps books with ``time.monotonic()``, which is the daemon's
-clock only when the daemon runs on the system clock; on any other clock (tests,
-chaos' clock faults) this actor refuses to start (:class:`FeedProcessUnavailable`).
+Time: the worker stamps books with ``time.monotonic()``, the machine's monotonic
+clock, which every process shares: so the daemon's clock must be one whose
+``monotonic`` is ``time.monotonic`` (:class:`~supervision.SystemClock`, or ``warden
+run --chaos``'s offset clock, whose wall time alone jumps); on any other (a test's
+manual clock) this actor refuses to start (:class:`FeedProcessUnavailable`). The
+worker's wall time (a frame's lag behind the venue's stamp) is the machine's, so
+under the chaos clock's jumps the feed's venue lag is still measured against the
+venue's real time, as the venue keeps it.
 The worker builds its config by calling ``recipe`` (picklable, so it is sent to
 the new interpreter; it loads any key there, from the file or the environment).
 ``state_summary()`` is the worker's latest :class:`~actors.feed.FeedStatus`
@@ -74,7 +79,7 @@ from actors.feed._worker import (
     run_feed_worker,
 )
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed
-from supervision import Down, SupervisedActor, SystemClock
+from supervision import Down, SupervisedActor
 
 WORKER_SILENCE_S = 10 * STATUS_INTERVAL_S
 """A worker that reports nothing for this long is taken for wedged: killed, and this
@@ -162,9 +167,9 @@ class FeedProcessActor(SupervisedActor):
     # -- lifecycle ----------------------------------------------------------------
 
     def on_start(self) -> None:
-        if not isinstance(self.clock, SystemClock):
+        if self.clock.monotonic is not time.monotonic:
             raise FeedProcessUnavailable(
-                "the feed runs in its own process only on the system clock"
+                "the feed runs in its own process only on the system clock's monotonic time"
                 f" (this tree runs on {type(self.clock).__name__})"
             )
         self.monitor(self.consumer)

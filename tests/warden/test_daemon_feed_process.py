@@ -1,5 +1,6 @@
-"""``[feed] process = true`` end to end: ``warden run`` trades with its feed in a worker
-process, the worker never outlives the daemon, and chaos mode refuses the setting."""
+"""``[feed] process = true`` end to end: ``warden run`` (``--chaos`` too: its offset
+clock's monotonic time is the machine's) trades with its feed in worker processes,
+and no worker outlives the daemon."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actors.venues.kalshi import KalshiMarketData
 from tests.supervision.conftest import eventually
-from tests.warden.daemon_harness import REST, Process, start_daemon, venue_get, venue_sim
+from tests.warden.daemon_harness import REST, start_daemon, venue_get, venue_sim
 from tests.warden.daemon_harness import write_config as write
+from warden.chaos._rig import feed_worker_pids, process_running
 from warden.config import parse_config
 from warden.venue_target import PRIVATE_KEY_ENV, KalshiSignerFactory
 from warden.wiring import FeedRecipe, VenueUrls, feed_factory
@@ -33,41 +35,17 @@ def _config(tmp_path: Path, workers: int = 1) -> Path:
     )
 
 
-def _spawned_children(pid: int) -> list[int]:
-    """The ``multiprocessing`` spawn children of ``pid`` (its feed worker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue  # gone meanwhile
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("workers", "chaos"), [(1, False), (2, False), (2, True)])
 def test_a_daemon_trades_with_its_feed_workers_that_die_with_it(
-    tmp_path: Path, workers: int
+    tmp_path: Path, workers: int, chaos: bool
 ) -> None:
+    extra = ("--chaos",) if chaos else ()
     with venue_sim(*FAST_MARKET) as (_venue, base):
-        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path, workers))
+        daemon = start_daemon(base, tmp_path / "warden.db", _config(tmp_path, workers), *extra)
         try:
 
             def all_started() -> list[int]:
-                found = _spawned_children(daemon.popen.pid)
+                found = feed_worker_pids(daemon.popen.pid)
                 return found if len(found) == workers else []
 
             pids = eventually(all_started, timeout=60, what=f"{workers} feed worker(s)")
@@ -82,17 +60,9 @@ def test_a_daemon_trades_with_its_feed_workers_that_die_with_it(
         finally:
             daemon.close()  # SIGKILL: each worker is left to notice its pipe closed
         for pid in pids:
-            eventually(lambda pid=pid: not _alive(pid), timeout=30, what=f"worker {pid} exits")
-
-
-def test_chaos_mode_refuses_the_feed_in_its_own_process(tmp_path: Path) -> None:
-    args = ["run", "--chaos", "--db", str(tmp_path / "w.db"), "--config", str(_config(tmp_path))]
-    daemon = Process(args, name="warden run --chaos")
-    try:
-        assert daemon.wait(timeout=60) == 2, daemon.output
-    finally:
-        daemon.close()
-    assert "[feed] process = true needs the system clock" in daemon.output
+            eventually(
+                lambda pid=pid: not process_running(pid), timeout=30, what=f"worker {pid} exits"
+            )
 
 
 def _pem() -> str:

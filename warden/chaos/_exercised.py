@@ -11,7 +11,8 @@ from the harness's polls between injection and two seconds after the heal
 - venue stream faults: a feed gap/resync/reconnect/reject counter rose, or
   the daemon was not ready;
 - partial fills: a trader order in the window filled partly;
-- SIGKILL: the daemon came back; halt: risk was seen halted;
+- SIGKILL: the daemon came back; a feed worker's: the feed's epoch rose;
+  halt: risk was seen halted;
 - second daemon: it ended (refused, or killed at its deadline) while the first
   was alive, so it met the first's hold on the ledger;
 - storage: persistence failed, queued work, halted, or was not ready;
@@ -87,7 +88,7 @@ def _epoch_rose(window: Sequence[Record], actor: object) -> bool:
     return any(a.get("pid") == b.get("pid") and epoch(b) > epoch(a) for a, b in pairwise(window))
 
 
-def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
+def exercised(  # noqa: PLR0911, PLR0912 - one answer per fault kind, read as a table
     record: Record, polls: Sequence[Record], truth: Sequence[Record]
 ) -> bool:
     """Whether the fault of ``record`` (a runner fault record's JSON) touched the daemon.
@@ -113,6 +114,8 @@ def exercised(  # noqa: PLR0911 - one answer per fault kind, read as a table
         return _partly_filled(record, truth)
     if name.startswith("venue."):
         return _rose(window, "feed", _FEED) or any(not p.get("ready") for p in window)
+    if name == "process.feed_worker":
+        return record.get("recovered_t") is not None or _epoch_rose(window, "feed")
     if name == "process.sigkill":
         return record.get("heal_t") is not None and any(p.get("up") for p in window)
     if name == "process.second_daemon":

@@ -26,8 +26,11 @@ round again).
 Faults never overlap a fault sharing one of their ``scopes`` (a venue knob
 section is replaced as a whole; the daemon takes one fault at a time).
 ``needs_chaos`` faults use the daemon's ``--chaos`` routes and are
-unavailable when the daemon has none. Injection or heal failures raise
-:class:`FaultError`; the runner records them and carries on.
+unavailable when the daemon has none. ``needs_feed_workers`` faults act on the
+feed's worker processes (``[feed] process``, ``warden chaos run --feed-workers
+N``): :func:`select` leaves them out of a run whose feed runs in the daemon.
+Injection or heal failures raise :class:`FaultError`; the runner records them
+and carries on.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class Targets(Protocol):
     def seconds_to_midnight(self) -> float: ...
     def seconds_since_midnight(self) -> float: ...
     def start_second_daemon(self) -> Mapping[str, object]: ...
+    def kill_feed_worker(self) -> Mapping[str, object]: ...
     def finish_second_daemon(self, deadline_s: float) -> Mapping[str, object]: ...
 
 
@@ -119,6 +123,7 @@ class Fault(Generic[P]):
     on_inject: Callable[[Targets, P], Answer]
     on_heal: Callable[[Targets, P], Answer]
     needs_chaos: bool = False
+    needs_feed_workers: bool = False
     turns: tuple[str, ...] = ()
     blocks: tuple[str, ...] = CHECKS
     min_for_s: float = 0.0
@@ -287,6 +292,10 @@ def _sigkill_inject(targets: Targets, _params: NoParams) -> None:
 
 def _sigkill_heal(targets: Targets, _params: NoParams) -> None:
     targets.restart_daemon()
+
+
+def _feed_worker_inject(targets: Targets, _params: ActorParams) -> dict[str, object]:
+    return dict(targets.kill_feed_worker())
 
 
 def _second_daemon_inject(targets: Targets, _params: SecondDaemonParams) -> dict[str, object]:
@@ -507,6 +516,21 @@ CATALOGUE: tuple[AnyFault, ...] = (
         _sigkill_heal,
     ),
     Fault(
+        "process.feed_worker",
+        "process",
+        "SIGKILL one of the feed's worker processes (each a shard of the markets); the"
+        " feed actor crashes naming it and its restart starts every worker again",
+        "actor (feed; the worker is the next in turn, by pid)",
+        ("daemon.actors",),
+        "epoch",
+        ActorParams,
+        lambda _rng, _i: ActorParams("feed"),
+        _feed_worker_inject,
+        _nothing,
+        needs_feed_workers=True,
+        blocks=("actors", "feed"),
+    ),
+    Fault(
         "process.second_daemon",
         "process",
         "a second `warden run` on the same config and ledger; it must exit 2 naming the"
@@ -593,21 +617,28 @@ CATALOGUE: tuple[AnyFault, ...] = (
 BY_NAME = {fault.name: fault for fault in CATALOGUE}
 
 
-def select(spec: str | None) -> tuple[AnyFault, ...]:
+def select(spec: str | None, *, feed_workers: int = 0) -> tuple[AnyFault, ...]:
     """The faults named by a comma-separated list of families and/or fault names.
 
-    ``None`` or ``""`` selects every fault. Raises :class:`ValueError` naming
-    an unknown entry.
+    ``None`` or ``""`` selects every fault. With ``feed_workers = 0`` (the feed runs
+    in the daemon) a family or "every fault" leaves out the faults that need feed
+    workers. Raises :class:`ValueError` naming an unknown entry, or a fault named
+    on its own that needs feed workers the run has none of.
     """
+    available = tuple(f for f in CATALOGUE if feed_workers or not f.needs_feed_workers)
     if not spec:
-        return CATALOGUE
+        return available
     chosen: list[AnyFault] = []
     for raw in spec.split(","):
         item = raw.strip()
         if item in FAMILIES:
-            matches = [fault for fault in CATALOGUE if fault.family == item]
+            matches = [fault for fault in available if fault.family == item]
         elif item in BY_NAME:
             matches = [BY_NAME[item]]
+            if matches[0] not in available:
+                raise ValueError(
+                    f"{item} needs the feed in worker processes (--feed-workers N, N >= 1)"
+                )
         else:
             known = ", ".join((*FAMILIES, *BY_NAME))
             raise ValueError(f"unknown fault or family {item!r} (known: {known})")

@@ -18,6 +18,7 @@ first was still alive): the evidence for "one process per ledger".
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -40,6 +41,15 @@ from warden.control import Readiness, read_snapshot
 from warden.json_types import Json, JsonObject
 
 S = TypeVar("S")
+
+
+def process_running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie is not: it has exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 class HarnessError(Exception):
@@ -176,6 +186,24 @@ class SecondDaemon:
         return lines[: self.MAX_STDERR_LINES], len(lines)
 
 
+def feed_worker_pids(parent: int) -> list[int]:
+    """The pids of ``parent``'s feed worker processes, lowest first: its children
+    started by ``multiprocessing``'s spawn (``spawn_main`` on their command line; the
+    resource tracker it may also start is not one). Read from ``/proc``; a process
+    that exits while it is read is skipped."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and b"spawn_main" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone while read
+    return sorted(pids)
+
+
 class Rig:
     """The venue, the daemon (restartable on the same ledger) and the ways to hurt them."""
 
@@ -199,6 +227,7 @@ class Rig:
         self._lock_thread: threading.Thread | None = None
         self.second: SecondDaemon | None = None
         self._seconds_started = 0
+        self._feed_workers_killed = 0
 
     # --- processes ----------------------------------------------------------------------
 
@@ -391,12 +420,55 @@ class Rig:
         return False
 
     def kill_daemon(self) -> None:
+        """SIGKILL the daemon. Its feed workers (if any) must then end by themselves
+        within 10 s (their socket to it closed): any that has not is killed, journaled
+        (``feed_workers_outlived``) and named in a :class:`FaultError`."""
         if self.daemon is None or not self.daemon.alive():
             raise FaultError("process.sigkill", "the daemon is not running")
         pid = self.daemon.pid
+        workers = feed_worker_pids(pid)
         code = self.daemon.stop(signal.SIGKILL, 10.0)
         self.journal.write("daemon_exit", pid=pid, code=code, by="sigkill")
         self.daemon = None
+        deadline = time.monotonic() + 10.0
+        while (alive := [w for w in workers if process_running(w)]) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the workers notice their daemon is gone, against a deadline
+        if alive:
+            for worker in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker, signal.SIGKILL)
+            self.journal.write("feed_workers_outlived", pid=pid, workers=list(alive))
+            raise FaultError(
+                "process.sigkill", f"feed worker(s) {alive} outlived daemon {pid} by 10 s"
+            )
+
+    def kill_feed_worker(self) -> JsonObject:
+        """SIGKILL one of the daemon's feed workers, the next in turn (by pid). The
+        answer carries the feed's epoch before the kill (its restart is the
+        recovery), the worker's pid and ``sent_t``. Raises :class:`FaultError` when
+        the daemon is not running or has no feed worker."""
+        if self.daemon is None or not self.daemon.alive():
+            raise FaultError("process.feed_worker", "the daemon is not running")
+        tree = self.actors()
+        node = tree.get("feed") if tree is not None else None
+        if node is None:
+            raise FaultError("process.feed_worker", "the daemon shows no feed actor")
+        workers = feed_worker_pids(self.daemon.pid)
+        if not workers:
+            raise FaultError(
+                "process.feed_worker", f"daemon {self.daemon.pid} has no feed worker process"
+            )
+        worker = workers[self._feed_workers_killed % len(workers)]
+        self._feed_workers_killed += 1
+        sent_t = time.time()
+        try:
+            os.kill(worker, signal.SIGKILL)
+        except ProcessLookupError as error:
+            raise FaultError("process.feed_worker", f"worker {worker} is gone") from error
+        self.journal.write(
+            "feed_worker_killed", pid=self.daemon.pid, worker=worker, of=len(workers)
+        )
+        return {"epoch": node.epoch, "worker": worker, "workers": len(workers), "sent_t": sent_t}
 
     def restart_daemon(self) -> None:
         try:

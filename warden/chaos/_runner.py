@@ -73,7 +73,7 @@ EXIT_VIOLATED = 1
 EXIT_HARNESS = 2
 
 #: a config value as the TOML file and report.json hold it
-Value = int | float | str | list[str]
+Value = bool | int | float | str | list[str]
 CONFIG: dict[str, dict[str, Value]] = {
     "daemon": {"status_interval_s": 1.0, "shutdown_timeout_s": 10.0},
     # pings well inside stale_after_s: each pong confirms the quiet markets' books
@@ -241,9 +241,15 @@ def _feed_counters(feed: FeedStatus | None) -> dict[str, object]:
 
 class _Run:
     def __init__(
-        self, schedule: Schedule, workdir: Path, chaos_routes: bool, venue_kind: str = "sim"
+        self,
+        schedule: Schedule,
+        workdir: Path,
+        chaos_routes: bool,
+        venue_kind: str = "sim",
+        feed_workers: int = 0,
     ) -> None:
         self.schedule = schedule
+        self.feed_workers = feed_workers
         self.workdir = workdir
         self.journal = Journal(workdir / "harness.jsonl")
         venue_args = ["--seed", str(schedule.seed), *VENUE_MODE, "--tick", "0.1"]
@@ -279,6 +285,8 @@ class _Run:
             venue = self.kalshi.venue_section()
         elif self.polymarket is not None:
             venue, feed = self.polymarket.venue_section(self.rig.venue_url), POLYMARKET_FEED
+        if self.feed_workers:
+            feed = {**(feed or {}), "process": True, "workers": self.feed_workers}
         return _write_config(self.rig.config, self.rig.runtime_dir, venue, feed)
 
     # --- polling and recovery ----------------------------------------------------------
@@ -396,8 +404,13 @@ class _Run:
             inject_t=time.time(),
         )
         self.faults.append(record)
+        unavailable = ""
         if fault.needs_chaos and not self.chaos_routes:
-            record.error = "not available: the daemon has no --chaos routes"
+            unavailable = "not available: the daemon has no --chaos routes"
+        elif fault.needs_feed_workers and not self.feed_workers:
+            unavailable = "not available: the daemon's feed runs in process (no --feed-workers)"
+        if unavailable:
+            record.error = unavailable
             record.injected = False
             self.journal.write("skip", fault=fault.name, id=index, reason=record.error)
             return record
@@ -627,6 +640,7 @@ def run(
     *,
     chaos_routes: bool | None = None,
     venue_kind: str = "sim",
+    feed_workers: int = 0,
 ) -> RunOutcome:
     """Run ``schedule`` against fresh processes in ``workdir`` (created; must be empty).
 
@@ -636,10 +650,12 @@ def run(
     ``venue_kind = "polymarket"``: the daemon trades live through Polymarket's dialect
     (:mod:`warden.chaos._polymarket`: a wallet and API credentials of the run's own,
     the venue's events by slug), and the venue's evidence is named as the daemon
-    names it before it is checked."""
+    names it before it is checked. ``feed_workers = N`` (N >= 1): the daemon's feed
+    runs in N worker processes (``[feed] process = true, workers = N``), which the
+    ``process.feed_worker`` fault kills; 0, the default, runs it in the daemon."""
     workdir.mkdir(parents=True, exist_ok=True)
     routes = chaos_routes_available() if chaos_routes is None else chaos_routes
-    state = _Run(schedule, workdir, routes, venue_kind)
+    state = _Run(schedule, workdir, routes, venue_kind, feed_workers)
     started = time.monotonic()
     try:
         state.journal.write(
@@ -648,6 +664,7 @@ def run(
             schedule=schedule.to_json(),
             chaos_routes=routes,
             venue_kind=venue_kind,
+            feed_workers=feed_workers,
         )
         state.rig.start_venue()
         sections = state.write_config()
