@@ -63,7 +63,7 @@ default, and every figure before 2026-12-03): as soon as risk releases the last
 round's reservation, so the new intents Record queues behind the last round's
 tail (execution's settle Record, risk's release Record, ~0.3-0.9 ms each) in
 persistence's mailbox: an opportunity that comes right after a trade. ``quiet``:
-once persistence has had nothing to write for 2 ms: an opportunity that finds
+once persistence has had nothing to write for 20 ms: an opportunity that finds
 the daemon idle, as one that comes at a random moment mostly does.
 
 A round with no order within ``ROUND_TIMEOUT_S`` is *missed* (printed on
@@ -100,6 +100,7 @@ from loguru import logger
 import actors.risk._history as risk_history
 import actors.venues.kalshi._client as kalshi_client
 from actors.domain import BookSnapshot
+from actors.execution import ExecutionStatus
 from actors.feed import FeedActor, FeedConfig, FeedProcessActor, FeedStatus
 from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed, Reserve
 from actors.persistence import PersistenceActor
@@ -171,10 +172,13 @@ def _tracked_record(self: PersistenceActor, record: Any) -> Any:
 PersistenceActor._record = _tracked_record  # type: ignore[method-assign]
 
 
-def wait_for_quiet_ledger(quiet_for_s: float = 0.002, timeout: float = 2.0) -> None:
+def wait_for_quiet_ledger(quiet_for_s: float = 0.02, timeout: float = 2.0) -> None:
     """``--rounds quiet``: return once persistence has had nothing to write (no Record
     in hand, an empty mailbox) for ``quiet_for_s``, polled every 0.5 ms: the previous
-    round's tail (its settle and release Records) is on disk."""
+    round's tail (its settle and release Records) is on disk. With 2 ms, one run in
+    five missed rounds: the strategy made one more reservation on ``SIM-001`` after
+    the check (the positions show a trade no round counted), which held the market
+    when the round's own opportunity came; with 20 ms none did in 12 runs."""
     deadline = time.monotonic() + timeout
     quiet_since: float | None = None
     while time.monotonic() < deadline:
@@ -304,6 +308,7 @@ def _diagnosis(tree: SupervisionTree) -> str:
         f"feed {feed.markets.get(TICKER)!r}" if feed is not None else "feed: no status",
         f"strategy {snapshot.status_of('strategy', StrategyStatus)!r}",
         f"risk {snapshot.status_of('risk', RiskStatus)!r}",
+        f"execution {snapshot.status_of('execution', ExecutionStatus)!r}",
     ]
     return "; ".join(parts)
 
