@@ -16,6 +16,10 @@ Contract:
   resumes); a connection that broke is reopened for the next Record. An
   unexpected error (a bug) is answered and halted the same way, then re-raised:
   a ``tell`` crashes the incarnation, an ``ask`` fails.
+- After a Record, when nothing else waits in its mailbox, the WAL frames that
+  ``NORMAL`` commits left unsynced are fsynced (:meth:`Ledger.sync_wal`), so the
+  next intents Record's commit flushes only its own. A sync that fails is a failed
+  write: logged, counted and halted as above (there is no Record to answer).
 - ``LimitLedgerSize(max_page_count)`` (chaos testing: a full disk on demand):
   caps the ledger file at that many pages, or with ``None`` restores the cap
   it was opened with; the cap also applies to a reopened connection. The
@@ -140,7 +144,21 @@ class PersistenceActor(SupervisedActor):
         self._last_commit_at = result.committed_at
         reply = Recorded(record.request_id)
         self._reply(reply)
+        if self.mailbox_waiting() == 0:
+            self._sync_wal()
         return reply
+
+    def _sync_wal(self) -> None:
+        """Nothing else to write: sync what ``NORMAL`` commits left in the WAL (see
+        :meth:`Ledger.sync_wal`). A sync that fails halts trading as a failed Record
+        does, and the connection is reopened for the next Record."""
+        if self._ledger is None:
+            return
+        try:
+            self._ledger.sync_wal()
+        except LedgerError as error:
+            self._close()
+            self._halt_on_failure(str(error), request_id=None)
 
     def _limit(self, message: LimitLedgerSize) -> LedgerSizeLimited:
         max_page_count = message.max_page_count
@@ -157,16 +175,22 @@ class PersistenceActor(SupervisedActor):
 
     def _fail(self, record: Record, error: Exception) -> None:
         text = str(error) if isinstance(error, LedgerError) else f"{type(error).__name__}: {error}"
+        self._halt_on_failure(text, request_id=record.request_id)
+
+    def _halt_on_failure(self, text: str, *, request_id: str | None) -> None:
+        """Count and log a failed write (Record ``request_id``, or with ``None`` the
+        WAL's sync), answer the Record's sender, and tell ``halt_target`` to halt."""
         self._failures += 1
         self._last_error = text
         logger.bind(
             event="record_failed",
             child=self.name,
             epoch=self.epoch,
-            request_id=record.request_id,
+            request_id=request_id,
             reason=text,
-        ).error("ledger write failed for {}: {}", record.request_id, text)
-        self._reply(RecordFailed(record.request_id, text))
+        ).error("ledger write failed for {}: {}", request_id or "the WAL's sync", text)
+        if request_id is not None:
+            self._reply(RecordFailed(request_id, text))
         halt = Halt(reason=f"ledger write failed: {text}", source="persistence")
         try:
             self.send(self.halt_target, halt)

@@ -14,7 +14,10 @@ mode it survives a process crash, and the next FULL commit fsyncs it too,
 because the WAL is written in order. What a power loss could take from those
 records is what start-up reconciliation re-reads from the venue. An fsync'd
 commit costs ~250 µs on the development disk, NORMAL ~15 µs, and the intents'
-commit sits on the tick-to-order path.
+commit sits on the tick-to-order path. Its fsync flushes every frame written
+since the last one, so the writer syncs the ``NORMAL`` commits' frames itself
+when it has nothing else to write (:meth:`Ledger.sync_wal`): the next intents
+Record then flushes its own.
 
 A :class:`Ledger` is not thread-safe: use it from the thread that opened it
 (the persistence actor's thread, or the report command's).
@@ -135,6 +138,7 @@ class Ledger:
         self._wall = wall
         self.intent_sync = intent_sync
         self._sync = "FULL"  # what the connection is set to now
+        self._unsynced = False  # a NORMAL commit since the WAL was last fsynced
         self.schema_version = SCHEMA_VERSION
         self._opened_max_page_count: int | None = None  # read on first change
 
@@ -318,6 +322,7 @@ class Ledger:
             _add_daily_stats(conn, utc_day(at), tally)
             operation = f"commit record {request_id!r}"
             conn.execute("COMMIT")
+            self._unsynced = self._sync != "FULL"
         except sqlite3.Error as error:
             self._rollback()
             raise LedgerWriteError(
@@ -336,6 +341,37 @@ class Ledger:
             duplicates=tally.duplicates,
             orders_expired=tally.orders_expired,
         )
+
+    def sync_wal(self) -> bool:
+        """fsync what ``NORMAL`` commits left unsynced in the WAL; ``True`` when it did.
+
+        Durability does not depend on it: the next ``FULL`` commit syncs the same
+        frames (the WAL is written in order). It takes that work off the next order:
+        an intents Record's commit then flushes its own pages, not every page written
+        since the last one (~0.25 ms of a ~1 ms commit on the development disk). Call
+        it when there is nothing else to write. It does nothing when nothing is
+        unsynced or when intents themselves commit with ``NORMAL``.
+
+        Raises :class:`LedgerWriteError` (naming the WAL file) when the WAL cannot be
+        opened or synced. Treat it as a failed write: after a failed fsync the kernel
+        may have dropped those pages while a later fsync reports success, so the WAL
+        can no longer be trusted to hold what was committed.
+        """
+        if not self._unsynced or self._conn is None or self.intent_sync != "FULL":
+            return False
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            fd = os.open(wal, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            raise LedgerWriteError(
+                f"cannot sync {wal}: {error.strerror or error}", operation="sync wal"
+            ) from error
+        self._unsynced = False
+        return True
 
     def _rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already (it does on SQLITE_FULL).
