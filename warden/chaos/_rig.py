@@ -421,8 +421,9 @@ class Rig:
 
     def kill_daemon(self) -> None:
         """SIGKILL the daemon. Its feed workers (if any) must then end by themselves
-        within 10 s (their socket to it closed): any that has not is killed, journaled
-        (``feed_workers_outlived``) and named in a :class:`FaultError`."""
+        within 10 s (their socket to it closed): any that has not is journaled
+        (``feed_workers_outlived``, which the tests require never to appear) and
+        killed, and the fault goes on (its heal restarts the daemon)."""
         if self.daemon is None or not self.daemon.alive():
             raise FaultError("process.sigkill", "the daemon is not running")
         pid = self.daemon.pid
@@ -438,9 +439,6 @@ class Rig:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker, signal.SIGKILL)
             self.journal.write("feed_workers_outlived", pid=pid, workers=list(alive))
-            raise FaultError(
-                "process.sigkill", f"feed worker(s) {alive} outlived daemon {pid} by 10 s"
-            )
 
     def kill_feed_worker(self) -> JsonObject:
         """SIGKILL one of the daemon's feed workers, the next in turn (by pid). The
