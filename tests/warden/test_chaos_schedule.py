@@ -214,3 +214,8 @@ def test_the_listing_names_the_new_faults_and_what_they_may_fail(
     assert rows["actor.restart"]["targets_in_turn"] == list(ACTORS)
     assert rows["process.second_daemon"]["may_fail_readiness_checks"] == []
     assert rows["venue.ws_silence"]["may_fail_readiness_checks"] == ["feed"]
+    assert rows["process.feed_worker"]["needs_feed_workers"] is True
+    assert rows["process.feed_worker"]["may_fail_readiness_checks"] == ["actors", "feed"]
+    assert not any(
+        row["needs_feed_workers"] for name, row in rows.items() if name != "process.feed_worker"
+    )
