@@ -43,13 +43,18 @@ from warden.json_types import Json, JsonObject
 S = TypeVar("S")
 
 
+def _stat_after_name(proc: Path) -> list[str]:
+    """The fields of ``proc``/stat after the command name (state first, then the
+    parent's pid). Raises ``OSError`` when the process is gone."""
+    return (proc / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def process_running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie is not: it has exited)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return _stat_after_name(Path(f"/proc/{pid}"))[0] != "Z"
     except (OSError, IndexError):
         return False
-    return state != "Z"
 
 
 class HarnessError(Exception):
@@ -196,7 +201,7 @@ def feed_worker_pids(parent: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            ppid = int(_stat_after_name(entry)[1])
             if ppid == parent and b"spawn_main" in (entry / "cmdline").read_bytes():
                 pids.append(int(entry.name))
         except (OSError, IndexError, ValueError):
