@@ -12,9 +12,10 @@ import pytest
 
 from actors.errors import LedgerWriteError
 from actors.messages import AuditEvent, Halt, Record, Recorded
-from actors.persistence import Ledger, PersistenceActor, PersistenceStatus
+from actors.persistence import Ledger, PersistenceActor
 from tests.actors.test_persistence_actor import (
     StartTree,
+    _status,
     journal,  # noqa: F401 - fixture
     received,
     record_via_execution,
@@ -82,12 +83,6 @@ def test_a_wal_that_cannot_be_synced_is_a_write_error_naming_it(
             ledger.sync_wal()
         with pytest.raises(LedgerWriteError, match="sync wal"):  # still owed, not forgotten
             ledger.sync_wal()
-
-
-def _status(tree: object) -> PersistenceStatus:
-    status = tree.snapshot().status_of("persistence", PersistenceStatus)  # type: ignore[attr-defined]
-    assert status is not None
-    return status
 
 
 def test_the_actor_syncs_the_wal_once_its_mailbox_is_empty(
