@@ -66,6 +66,14 @@ persistence's mailbox: an opportunity that comes right after a trade. ``quiet``:
 once persistence has had nothing to write for 20 ms: an opportunity that finds
 the daemon idle, as one that comes at a random moment mostly does.
 
+Before each run, with nothing else running yet, the run's line also gets the
+machine's own floor in that run's directory (``benchmarks/order_floor.py``): the
+same six thread hand-offs and one durable SQLite commit with nothing of warden in
+them, and a bare ``fdatasync``; the summary gives p50 as a multiple of it. This
+VM's speed (and its disk's) moves ~2x within the hour, so a p50 read against the
+floor measured beside it says what warden adds, where the bare milliseconds also
+say which spell the machine was in.
+
 A round with no order within ``ROUND_TIMEOUT_S`` is *missed* (printed on
 stderr with what the order path's actors say, counted on the run's line): the
 strategy refuses a book older than ``max_book_age_s`` (1 s), so under heavy
@@ -95,6 +103,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import order_floor  # this script's sibling: python puts benchmarks/ on sys.path
 from loguru import logger
 
 import actors.risk._history as risk_history
@@ -436,6 +445,7 @@ def order_load_run(
     try:
         url = venue.stdout.readline().split()[1]
         with tempfile.TemporaryDirectory() as tmp:
+            machine = order_floor.measure(Path(tmp))  # before anything else runs
             config = parse_config(
                 {
                     "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
@@ -456,7 +466,7 @@ def order_load_run(
                 )
             host = TreeThread(SupervisionTree(attrs.evolve(spec, children=children)))
             host.start()
-            return _measure(
+            figures = _measure(
                 host.tree,
                 venue=venue,
                 background=background,
@@ -465,6 +475,7 @@ def order_load_run(
                 threads=threads,
                 rounds=rounds,
             )
+            return {**figures, "machine": machine}
     finally:
         if host is not None:
             host.stop()
@@ -656,6 +667,8 @@ def _line(markets: int, figures: dict[str, Any], idle_p50: float | None) -> str:
         f"  read p50 {_ms(figures['from_read'], 50):6.2f}  stages {split}"
         f"  | {load}  cpu {figures['cpu']:5.1f}%  venue cpu {figures['venue_cpu']:5.1f}%"
         + (f"  MISSED {figures['missed']} rounds" if figures["missed"] else "")
+        + f"\n      machine before the run: {order_floor.describe(figures['machine'])};"
+        f" p50 = {p50 / figures['machine']['floor']:.1f}x the floor"
     )
 
 
@@ -790,10 +803,12 @@ def main() -> None:
         ratios = [
             pct(f["latencies"], 50) / idle for f, idle in zip(results[markets], idles, strict=True)
         ]
+        floors = [pct(f["latencies"], 50) / f["machine"]["floor"] for f in results[markets]]
         print(
             f"  N={markets:5d}  p50 {min(p50s):6.2f}-{max(p50s):6.2f} ms"
             f"  p99 {min(p99s):7.2f}-{max(p99s):7.2f} ms"
             f"  ratio {min(ratios):5.2f}-{max(ratios):5.2f}x  (target: p50 <= 2x idle, <= 5 ms)"
+            f"  floor {min(floors):4.1f}-{max(floors):4.1f}x"
         )
 
 
