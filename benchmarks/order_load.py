@@ -5,17 +5,24 @@
                                     [--switch-interval-us US] [--threads] [--daemon-logs]
                                     [--feed-process [--feed-workers N]]
                                     [--intent-sync full|normal] [--rounds release|quiet]
+                                    [--orders-per-second N]
 
 The order path is ``benchmarks/pipeline.py``'s ``tick_to_order``, measured the
 same way: the daemon's five actors (persistence on a real SQLite file, risk,
 execution, strategy, feed) trade one market (``SIM-001``) of the simulated
 venue, which runs in its own process; the venue's house account posts an
 arbitrage and the clock runs from the feed actor taking the delta frame that
-reveals it to the execution actor's venue client starting ``create_order``
-(``p50``/``p99``). Also printed: ``read``, the same end point timed from when
-the feed's network thread read that frame off the socket (the loop message's
-``received_at``), which the pipeline's definition leaves out and a busy
-interpreter lengthens too. The pipeline's few helpers and its ``create_order``
+reveals it to the first order's request going out: the execution actor's venue
+client has taken the order's pacing token (``p50``/``p99``). Every figure before
+2026-12-03 stopped earlier, at the client's ``create_order`` call, before that
+token (printed as ``create_order p50`` beside it): rounds back to back outran the
+daemon's pacing of 20 orders/s, so those figures left out a wait of ~20 ms p50
+(measured 2026-12-03). The benchmark now paces orders at ``--orders-per-second``
+(default 1,000, so the pacing never binds and the figure is the order path's);
+with ``--orders-per-second 20`` the wait shows. Also printed: ``read``, the same
+end point timed from when the feed's network thread read that frame off the
+socket (the loop message's ``received_at``), which the pipeline's definition
+leaves out and a busy interpreter lengthens too. The pipeline's few helpers and its ``create_order``
 stamp are repeated here rather than imported, and the feed's stamp takes either
 loop message (one frame, or a read's batch of ``frames``), so this ran while the
 feed's messages changed under it (issue 15's batched reads).
@@ -47,7 +54,7 @@ venue's. The window is the measured rounds (the first ``WARMUP_ROUNDS`` are
 discarded: first request, first SQLite pages).
 
 ``stages`` (p50, ms) splits the path: feed actor -> strategy taking the book,
-strategy -> ``Reserve`` sent, ``Reserve`` -> ``create_order``. ``--threads``
+strategy -> ``Reserve`` sent, ``Reserve`` -> the request going out. ``--threads``
 also prints the CPU each thread used in the window, a GIL probe (how late a
 thread that sleeps 1 ms wakes: what every hop of the path pays to get the
 interpreter back), and when each actor after ``Reserve`` began handling its
@@ -115,6 +122,7 @@ from actors.messages import BookConsumed, BookStale, BookUpdate, EventsListed, R
 from actors.persistence import PersistenceActor
 from actors.risk import RiskStatus
 from actors.strategy import StrategyActor, StrategyStatus
+from actors.venues._rate_limit import RateLimiter
 from supervision import ChildSpec, SupervisedActor, SupervisionTree, TreeThread
 from warden.config import parse_config
 from warden.daemon import GIL_SWITCH_INTERVAL_S, tree_spec
@@ -125,6 +133,10 @@ from warden.wiring import VenueUrls, feed_config, strategies_of, venue_fees
 
 TICKER = "SIM-001"  # the order path's market (benchmarks/venue_process.py's only one)
 BACKGROUND_FEED = "bgfeed"
+ORDERS_PER_SECOND = 1000.0
+"""``execution.orders_per_second`` here: rounds come faster than a daemon's pacing of
+20 orders/s (its default) would let two orders a round out, so with it every round's
+orders would wait for tokens (~20 ms p50, measured)."""
 BACKGROUND_SINK = "bgsink"
 BACKGROUND_PREFIX = synthetic_tickers(1)[0].split("-")[0] + "-"  # "SCALE-"
 WARMUP_ROUNDS = 3
@@ -138,6 +150,7 @@ than a quarter of the rounds end the run."""
 # -- instrumentation (module-level stamps, perf_counter; one run at a time) ---------------
 
 ORDER_STAMPS: list[float] = []  # execution's client began a create_order
+PACED: list[float] = []  # a create_order took its rate-limit token: its request goes out now
 TAKEN: list[tuple[float, float]] = []  # (feed actor took a SIM-001 delta, socket read it)
 BEHIND: list[float] = []  # per SIM-001 delta: our wall time at its read - its ts_ms (s)
 STRATEGY_TOOK: list[float] = []  # the strategy began handling a SIM-001 book
@@ -164,6 +177,18 @@ async def _stamped_create_order(self: Any, intent: Any, **kwargs: Any) -> Any:
 
 
 kalshi_client.KalshiClient.create_order = _stamped_create_order  # type: ignore[method-assign]
+
+_original_acquire = RateLimiter.acquire
+
+
+async def _stamped_acquire(self: RateLimiter, endpoint: str) -> float:
+    waited = await _original_acquire(self, endpoint)
+    if endpoint == "create_order":
+        PACED.append(time.perf_counter())
+    return waited
+
+
+RateLimiter.acquire = _stamped_acquire  # type: ignore[method-assign]
 
 _original_record = PersistenceActor._record
 LEDGER: list[Any] = [None, 0]  # [the persistence actor, Records being written (0 or 1)]
@@ -367,7 +392,7 @@ def record_handling() -> None:
 
 
 def _timeline(spans: list[tuple[float, float]]) -> str:
-    """The commonest sequence of handlers between ``Reserve`` and ``create_order``: each
+    """The commonest sequence of handlers between ``Reserve`` and the request: each
     step's median start after ``Reserve`` ``@`` and run time ``+``, in ms."""
     rounds: list[list[tuple[str, float, float]]] = []
     for reserve, sent in spans:
@@ -376,7 +401,7 @@ def _timeline(spans: list[tuple[float, float]]) -> str:
             for began, ended, actor, kind in HANDLED
             if reserve <= began <= sent
         ]
-        steps.append(("create_order", sent - reserve, 0.0))
+        steps.append(("request out", sent - reserve, 0.0))
         rounds.append(steps)
     shapes = Counter(tuple(label for label, _, _ in steps) for steps in rounds)
     shape, seen = shapes.most_common(1)[0]
@@ -427,10 +452,11 @@ def order_load_run(
     workers: int = 1,
     intent_sync: str = "full",
     rounds: str = "release",
+    orders_per_second: float = ORDERS_PER_SECOND,
 ) -> dict[str, Any]:
     """Tick-to-order rounds on ``SIM-001`` while ``bgfeed`` follows ``markets`` synthetic
     markets at ``rate`` deltas/s (no background at all for 0); the figures of the window."""
-    for stamps in (TAKEN, BEHIND, STRATEGY_TOOK, RESERVE_SENT, ORDER_STAMPS, HANDLED):
+    for stamps in (TAKEN, BEHIND, STRATEGY_TOOK, RESERVE_SENT, ORDER_STAMPS, PACED, HANDLED):
         stamps.clear()
     venue = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("venue_process.py")), "1"],
@@ -450,6 +476,7 @@ def order_load_run(
                 {
                     "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
                     "strategy": {"repeat_after_s": 0.0},
+                    "execution": {"orders_per_second": orders_per_second},
                     "risk": {
                         "max_market_exposure": "10000000.00",
                         "max_total_exposure": "10000000.00",
@@ -561,6 +588,7 @@ def _measure(
             time.sleep(0.2)
     venue_stat = f"/proc/{background._process.pid}/stat" if background else ""
     latencies: list[float] = []
+    entered: list[float] = []
     from_read: list[float] = []
     stages: list[tuple[float, float, float]] = []
     spans: list[tuple[float, float]] = []
@@ -576,11 +604,12 @@ def _measure(
         if rounds == "quiet":
             wait_for_quiet_ledger()
         orders_before, taken_before, behind_before = len(ORDER_STAMPS), len(TAKEN), len(BEHIND)
+        paced_before = len(PACED)
         RELEASED.clear()
         venue.stdin.write(f"cross {TICKER}\n")
         venue.stdin.flush()
         assert venue.stdout.readline().strip() == "ok"
-        if not RELEASED.wait(ROUND_TIMEOUT_S) or len(ORDER_STAMPS) < orders_before + 2:
+        if not RELEASED.wait(ROUND_TIMEOUT_S) or len(PACED) < paced_before + 2:
             missed.append(
                 f"round {round_number} at N={markets}: no order and release within"
                 f" {ROUND_TIMEOUT_S}s ({len(ORDER_STAMPS) - orders_before} orders,"
@@ -594,11 +623,12 @@ def _measure(
             continue
         if round_number < WARMUP_ROUNDS:
             continue
-        sent = ORDER_STAMPS[orders_before]
+        sent = PACED[paced_before]  # the request goes out (its pacing token taken)
         taken, read = max(stamp for stamp in TAKEN if stamp[0] <= sent)
         reserve = max(s for s in RESERVE_SENT if s <= sent)
         took = max(s for s in STRATEGY_TOOK if s <= reserve)
         latencies.append(sent - taken)
+        entered.append(ORDER_STAMPS[orders_before] - taken)
         from_read.append(sent - read)
         stages.append((took - taken, reserve - took, sent - reserve))
         spans.append((reserve, sent))
@@ -627,6 +657,7 @@ def _measure(
     )
     return {
         "latencies": latencies,
+        "entered": entered,
         "from_read": from_read,
         "stages": stages,
         "offered": (sent_after - sent_before) / elapsed,
@@ -664,7 +695,8 @@ def _line(markets: int, figures: dict[str, Any], idle_p50: float | None) -> str:
     )
     return (
         f"N={markets:5d}  p50 {p50 * 1e3:6.2f} ms  p99 {_ms(latencies, 99):7.2f} ms  {ratio}"
-        f"  read p50 {_ms(figures['from_read'], 50):6.2f}  stages {split}"
+        f"  read p50 {_ms(figures['from_read'], 50):6.2f}"
+        f"  create_order p50 {_ms(figures['entered'], 50):6.2f}  stages {split}"
         f"  | {load}  cpu {figures['cpu']:5.1f}%  venue cpu {figures['venue_cpu']:5.1f}%"
         + (f"  MISSED {figures['missed']} rounds" if figures["missed"] else "")
         + f"\n      machine before the run: {order_floor.describe(figures['machine'])};"
@@ -685,7 +717,7 @@ def _thread_lines(figures: dict[str, Any]) -> list[str]:
     return [
         f"      threads: {shares}",
         f"      {probe}",
-        f"      Reserve->create_order: {figures['timeline']}",
+        f"      Reserve->request: {figures['timeline']}",
     ]
 
 
@@ -743,6 +775,13 @@ def main() -> None:
         " and release Records may still be writing), or once the ledger is quiet",
     )
     parser.add_argument(
+        "--orders-per-second",
+        type=float,
+        default=ORDERS_PER_SECOND,
+        help="execution.orders_per_second (the daemon's default is 20: rounds back to back"
+        " outrun it, and the wait for a token is then in every figure)",
+    )
+    parser.add_argument(
         "--daemon-logs",
         action="store_true",
         help="the daemon's log sinks (stderr, human format, into a file; the history file)",
@@ -766,13 +805,16 @@ def main() -> None:
         f" rounds per run (+{WARMUP_ROUNDS} warm-up);"
         f" bgfeed {where};"
         f" intent_sync {args.intent_sync}; rounds start at {args.rounds};"
+        f" execution paces orders at {args.orders_per_second:g}/s;"
         " GIL switch interval"
         f" {sys.getswitchinterval() * 1e6:.0f} µs; {os.cpu_count()} cores, load average"
         f" {os.getloadavg()[0]:.2f}"
     )
     print(
-        "detect-to-order (feed takes the frame -> create_order), ms; stages p50: feed->strategy"
-        " / strategy / Reserve->create_order"
+        "detect-to-order (feed takes the frame -> the create_order request goes out, its pacing"
+        " token taken), ms; create_order p50: to the client's create_order call (before the"
+        " token; every figure before 2026-12-03 ended there); stages p50: feed->strategy"
+        " / strategy / Reserve->request"
     )
     results: dict[int, list[dict[str, Any]]] = {n: [] for n in counts}
     for repeat in range(args.repeats):
@@ -788,6 +830,7 @@ def main() -> None:
                 workers=args.feed_workers,
                 intent_sync=args.intent_sync,
                 rounds=args.rounds,
+                orders_per_second=args.orders_per_second,
             )
             results[markets].append(figures)
             if markets == 0:
