@@ -22,10 +22,10 @@ daemon's pacing of 20 orders/s, so those figures left out a wait of ~20 ms p50
 with ``--orders-per-second 20`` the wait shows. Also printed: ``read``, the same
 end point timed from when the feed's network thread read that frame off the
 socket (the loop message's ``received_at``), which the pipeline's definition
-leaves out and a busy interpreter lengthens too. The pipeline's few helpers and its ``create_order``
-stamp are repeated here rather than imported, and the feed's stamp takes either
-loop message (one frame, or a read's batch of ``frames``), so this ran while the
-feed's messages changed under it (issue 15's batched reads).
+leaves out and a busy interpreter lengthens too. The pipeline's few helpers and
+its ``create_order`` stamp are repeated here rather than imported, and the feed's
+stamp takes either loop message (one frame, or a read's batch of ``frames``), so
+this ran while the feed's messages changed under it (issue 15's batched reads).
 
 The load: for N > 0, a second, real :class:`~actors.feed.FeedActor`
 (``bgfeed``) in the same tree and process follows N markets of
