@@ -15,10 +15,14 @@ Single-task-at-a-time by construction (trio is cooperative): no locks.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import trio
 
 from actors.venues._trading import RateLimit
+
+if TYPE_CHECKING:
+    from actors.venues._http import Limiter
 
 __all__ = ["RateLimiter", "TokenBucket"]
 
@@ -97,7 +101,7 @@ class AllLimiters:
     """Every limiter's token, one after another: a venue's documented limits and
     warden's own pacing together (each ``acquire`` waits for the slowest)."""
 
-    def __init__(self, *limiters: RateLimiter) -> None:
+    def __init__(self, *limiters: RateLimiter | Limiter) -> None:
         self.limiters = limiters
 
     async def acquire(self, endpoint: str) -> float:

@@ -837,6 +837,44 @@ async def test_a_429_without_retry_after_holds_kalshis_bucket_back_jittered_and_
     assert limiter.snapshot().write_consecutive_429s == 0  # the success ended the streak
 
 
+async def test_kalshis_tier_buckets_never_lift_the_operators_order_pacing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """``[execution] orders_per_second`` is warden's own throttle: with Kalshi's tier
+    buckets in use (every live Kalshi client) it still paces orders, and the tier's
+    buckets still see every request."""
+    from actors.venues.kalshi._limits import KalshiRateLimiter  # noqa: PLC0415
+
+    sent: list[float] = []
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        sent.append(trio.current_time())
+        return httpx.Response(201, json=created_json())
+
+    two_a_second = RateLimit(2.0, 1)
+    settings = ExecutionConfig(
+        rest_url=URL,
+        rate_limits={"create_order": two_a_second, "*": RateLimit(100.0, 100)},
+    )
+    buckets = KalshiRateLimiter("prestige")  # 8,000 write tokens/s: never the bound here
+    drawn: list[str] = []
+    take = buckets.acquire
+
+    async def counted(endpoint: str) -> float:
+        drawn.append(endpoint)
+        return await take(endpoint)
+
+    buckets.acquire = counted  # type: ignore[method-assign]
+    async with KalshiClient(
+        settings, limiter=buckets, transport=httpx.MockTransport(venue)
+    ) as client:
+        for _ in range(4):
+            await client.create_order(INTENT)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert gaps == pytest.approx([0.5, 0.5, 0.5], abs=1e-6)
+    assert drawn == ["create_order"] * 4  # and every order drew on Kalshi's buckets too
+
+
 async def test_the_lists_are_complete_since_the_later_of_the_orders_and_trades_cutoffs() -> None:
     cutoff = {
         "market_settled_ts": "2026-09-01T00:00:00Z",

@@ -74,7 +74,7 @@ from actors.errors import (
 )
 from actors.money import ONE, PriceGrid, format_price, format_size
 from actors.venues._http import Limiter, exchange
-from actors.venues._rate_limit import RateLimiter
+from actors.venues._rate_limit import AllLimiters, RateLimiter
 from actors.venues._trading import (
     ClientSettings,
     PrivateEvent,
@@ -149,6 +149,11 @@ class KalshiClient:
     venue); ``transport`` replaces the network (``httpx.MockTransport`` in unit
     tests); ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token;
     ``private`` (none: no private channel) is where :meth:`serve_private` connects.
+
+    Pacing: every request first takes a token of warden's own per-endpoint limits
+    (``config.rate_limits``: ``[execution] orders_per_second``), then one of
+    ``limiter`` when given (Kalshi's tier buckets, :class:`KalshiRateLimiter`): the
+    venue's budget never lifts the operator's throttle.
     """
 
     def __init__(
@@ -164,7 +169,9 @@ class KalshiClient:
         self.config = config
         self._signer = signer
         self._private = private
-        self.limiter: Limiter = limiter if limiter is not None else RateLimiter(config.rate_limits)
+        pacing = RateLimiter(config.rate_limits)
+        self.limiter: Limiter = pacing if limiter is None else AllLimiters(pacing, limiter)
+        self._kalshi_buckets = limiter if isinstance(limiter, KalshiRateLimiter) else None
         self._on_wait = on_rate_limit_wait
         self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
         self._client_ids = ClientIds()  # order id -> client order id, as seen
@@ -550,8 +557,7 @@ class KalshiClient:
         except ValueError:
             body = None
         status = response.status_code
-        limiter = self.limiter
-        kalshi_buckets = limiter if isinstance(limiter, KalshiRateLimiter) else None
+        kalshi_buckets = self._kalshi_buckets
         if status != 429 and kalshi_buckets is not None:
             kalshi_buckets.succeeded(endpoint)
         if 200 <= status < 300 or status in accept:
