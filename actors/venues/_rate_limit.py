@@ -64,23 +64,35 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """One :class:`TokenBucket` per endpoint name; ``"*"`` is the default limit."""
+    """One :class:`TokenBucket` per endpoint name; ``"*"`` is the default limit.
 
-    def __init__(self, limits: Mapping[str, RateLimit]) -> None:
-        if "*" not in limits:
+    With ``named_only`` only the endpoints ``limits`` names are paced (its ``"*"``,
+    if any, is ignored) and every other call passes at once: warden's own throttle
+    laid over a venue's limiter that already paces everything else.
+    """
+
+    def __init__(self, limits: Mapping[str, RateLimit], *, named_only: bool = False) -> None:
+        if "*" not in limits and not named_only:
             raise ValueError("rate limits need a '*' default")
-        self._limits = dict(limits)
+        self._limits = {k: v for k, v in limits.items() if not (named_only and k == "*")}
         self._buckets: dict[str, TokenBucket] = {}
 
+    def paces(self, endpoint: str) -> bool:
+        """Whether calls to ``endpoint`` take a token here."""
+        return endpoint in self._limits or "*" in self._limits
+
     def bucket(self, endpoint: str) -> TokenBucket:
+        """``endpoint``'s bucket; ``KeyError`` for one this limiter does not pace."""
         bucket = self._buckets.get(endpoint)
         if bucket is None:
-            limit = self._limits.get(endpoint, self._limits["*"])
+            limit = self._limits[endpoint] if endpoint in self._limits else self._limits["*"]
             bucket = self._buckets[endpoint] = TokenBucket(limit, trio.current_time())
         return bucket
 
     async def acquire(self, endpoint: str) -> float:
         """Wait for a token of ``endpoint``; returns the seconds waited (cancellable)."""
+        if not self.paces(endpoint):
+            return 0.0
         bucket = self.bucket(endpoint)
         began = trio.current_time()
         while True:
@@ -93,7 +105,7 @@ class RateLimiter:
 
     def defer(self, endpoint: str, retry_after: float) -> None:
         """The venue said 429 with ``Retry-After: retry_after``: hold ``endpoint`` back."""
-        if retry_after > 0:
+        if retry_after > 0 and self.paces(endpoint):
             self.bucket(endpoint).defer(trio.current_time() + retry_after)
 
 

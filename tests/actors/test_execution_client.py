@@ -875,6 +875,31 @@ async def test_kalshis_tier_buckets_never_lift_the_operators_order_pacing(
     assert drawn == ["create_order"] * 4  # and every order drew on Kalshi's buckets too
 
 
+async def test_with_kalshis_tier_buckets_warden_paces_only_the_endpoints_it_names(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Reads are the tier's to pace: warden's generic ``"*"`` limit does not slow the
+    reads a higher tier allows (without a tier it paces them, as before)."""
+    from actors.venues.kalshi._limits import KalshiRateLimiter  # noqa: PLC0415
+
+    sent: list[float] = []
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        sent.append(trio.current_time())
+        return httpx.Response(200, json={"orders": [], "cursor": ""})
+
+    settings = ExecutionConfig(rest_url=URL, rate_limits={"*": RateLimit(1.0, 1)})
+    for buckets, gap in ((KalshiRateLimiter("prestige"), 0.0), (None, 1.0)):
+        sent.clear()
+        async with KalshiClient(
+            settings, limiter=buckets, transport=httpx.MockTransport(venue)
+        ) as client:
+            for _ in range(3):
+                await client.list_orders()
+        gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+        assert gaps == pytest.approx([gap, gap], abs=1e-6), buckets
+
+
 async def test_the_lists_are_complete_since_the_later_of_the_orders_and_trades_cutoffs() -> None:
     cutoff = {
         "market_settled_ts": "2026-09-01T00:00:00Z",

@@ -59,3 +59,20 @@ async def test_a_shorter_retry_after_never_shortens_a_longer_hold(
 def test_a_limiter_needs_a_default_limit() -> None:
     with pytest.raises(ValueError, match="'\\*'"):
         RateLimiter({"create_order": RateLimit(1.0, 1)})
+
+
+async def test_a_named_only_limiter_paces_just_the_endpoints_it_names(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter(
+        {"create_order": RateLimit(per_second=1.0, burst=1), "*": RateLimit(1.0, 1)},
+        named_only=True,
+    )
+    limiter.defer("list_orders", 5.0)  # not paced here: nothing to hold back
+
+    assert [await limiter.acquire("list_orders") for _ in range(3)] == [0, 0, 0]
+    assert limiter.paces("create_order")
+    assert not limiter.paces("list_orders")
+    await limiter.acquire("create_order")
+    assert await limiter.acquire("create_order") == pytest.approx(1.0)
+    assert RateLimiter({"create_order": RateLimit(1.0, 1)}, named_only=True).paces("create_order")

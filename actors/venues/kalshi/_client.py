@@ -150,10 +150,13 @@ class KalshiClient:
     tests); ``on_rate_limit_wait(endpoint, seconds)`` hears every wait for a token;
     ``private`` (none: no private channel) is where :meth:`serve_private` connects.
 
-    Pacing: every request first takes a token of warden's own per-endpoint limits
-    (``config.rate_limits``: ``[execution] orders_per_second``), then one of
-    ``limiter`` when given (Kalshi's tier buckets, :class:`KalshiRateLimiter`): the
-    venue's budget never lifts the operator's throttle.
+    Pacing: without ``limiter``, warden's per-endpoint limits (``config.rate_limits``)
+    pace every request. With one (Kalshi's tier buckets, :class:`KalshiRateLimiter`)
+    it paces every request, and the endpoints ``config.rate_limits`` names
+    (``create_order`` and ``cancel_order``: ``[execution] orders_per_second``) first
+    take a token of warden's own limit too: the venue's budget never lifts the
+    operator's throttle, and warden's generic ``"*"`` limit does not slow the reads
+    a higher tier allows.
     """
 
     def __init__(
@@ -169,8 +172,11 @@ class KalshiClient:
         self.config = config
         self._signer = signer
         self._private = private
-        pacing = RateLimiter(config.rate_limits)
-        self.limiter: Limiter = pacing if limiter is None else AllLimiters(pacing, limiter)
+        self.limiter: Limiter = (
+            RateLimiter(config.rate_limits)
+            if limiter is None
+            else AllLimiters(RateLimiter(config.rate_limits, named_only=True), limiter)
+        )
         self._kalshi_buckets = limiter if isinstance(limiter, KalshiRateLimiter) else None
         self._on_wait = on_rate_limit_wait
         self._grids: Mapping[str, PriceGrid] = MappingProxyType({})
