@@ -31,6 +31,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HOPS = 6
@@ -45,26 +46,38 @@ STATEMENTS = 10
 WARMUP = 5
 
 
+def _p50(action: Callable[[], object], rounds: int, pause_s: float = 0.0) -> float:
+    """Seconds: p50 of ``action`` over ``rounds`` calls after ``WARMUP`` more, with
+    ``pause_s`` of sleep (not timed) after each."""
+    samples = []
+    for n in range(WARMUP + rounds):
+        began = time.perf_counter()
+        action()
+        if n >= WARMUP:
+            samples.append(time.perf_counter() - began)
+        if pause_s:
+            time.sleep(pause_s)
+    return statistics.median(samples)
+
+
 def fsync_p50(directory: Path, rounds: int) -> float:
     """Seconds: p50 of overwriting one 4 KB page of a file in ``directory`` and
     ``fdatasync``-ing it."""
     path = directory / "fsync-probe"
     page = os.urandom(4096)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def overwrite() -> None:
+        os.pwrite(fd, page, 0)
+        os.fdatasync(fd)
+
     try:
         os.pwrite(fd, page, 0)
         os.fsync(fd)
-        samples = []
-        for n in range(WARMUP + rounds):
-            began = time.perf_counter()
-            os.pwrite(fd, page, 0)
-            os.fdatasync(fd)
-            if n >= WARMUP:
-                samples.append(time.perf_counter() - began)
+        return _p50(overwrite, rounds)
     finally:
         os.close(fd)
         path.unlink()
-    return statistics.median(samples)
 
 
 class _Writer:
@@ -97,17 +110,6 @@ class _Writer:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
-def commit_p50(writer: _Writer, rounds: int) -> float:
-    """Seconds: p50 of one :meth:`_Writer.commit`."""
-    samples = []
-    for n in range(WARMUP + rounds):
-        began = time.perf_counter()
-        writer.commit()
-        if n >= WARMUP:
-            samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
-
-
 def floor_p50(writer: _Writer, rounds: int) -> float:
     """Seconds: p50 of a token's trip through ``HOPS`` threads joined by queues, the
     ``WRITER_HOP``-th committing with ``writer`` on the way."""
@@ -129,20 +131,17 @@ def floor_p50(writer: _Writer, rounds: int) -> float:
     ]
     for thread in threads:
         thread.start()
-    samples = []
-    try:
-        for n in range(WARMUP + rounds):
-            began = time.perf_counter()
-            queues[0].put(began)
-            queues[-1].get(timeout=10)
-            if n >= WARMUP:
-                samples.append(time.perf_counter() - began)
-            time.sleep(0.002)  # the next round starts from idle threads, as a quiet round does
+
+    def trip() -> None:
+        queues[0].put(0.0)
+        queues[-1].get(timeout=10)
+
+    try:  # each trip starts from idle threads, as a quiet round does
+        return _p50(trip, rounds, pause_s=0.002)
     finally:
         queues[0].put(None)
         for thread in threads:
             thread.join(10)
-    return statistics.median(samples)
 
 
 def measure(directory: Path, rounds: int = 60) -> dict[str, float]:
@@ -151,7 +150,7 @@ def measure(directory: Path, rounds: int = 60) -> dict[str, float]:
     try:
         return {
             "fsync": fsync_p50(directory, rounds),
-            "commit": commit_p50(writer, rounds),
+            "commit": _p50(writer.commit, rounds),
             "floor": floor_p50(writer, rounds),
         }
     finally:

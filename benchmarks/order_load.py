@@ -133,13 +133,13 @@ from warden.wiring import VenueUrls, feed_config, strategies_of, venue_fees
 
 TICKER = "SIM-001"  # the order path's market (benchmarks/venue_process.py's only one)
 BACKGROUND_FEED = "bgfeed"
+BACKGROUND_SINK = "bgsink"
+BACKGROUND_PREFIX = synthetic_tickers(1)[0].split("-")[0] + "-"  # "SCALE-"
+WARMUP_ROUNDS = 3
 ORDERS_PER_SECOND = 1000.0
 """``execution.orders_per_second`` here: rounds come faster than a daemon's pacing of
 20 orders/s (its default) would let two orders a round out, so with it every round's
 orders would wait for tokens (~20 ms p50, measured)."""
-BACKGROUND_SINK = "bgsink"
-BACKGROUND_PREFIX = synthetic_tickers(1)[0].split("-")[0] + "-"  # "SCALE-"
-WARMUP_ROUNDS = 3
 ROUND_TIMEOUT_S = 3.0
 """A round with no order this long after the opportunity is *missed*: the strategy
 refuses a book older than ``max_book_age_s`` (1 s), so a later order never comes.
@@ -681,6 +681,11 @@ def _ms(samples: list[float], p: float) -> float:
     return pct(samples, p) * 1e3
 
 
+def _floor_multiple(figures: dict[str, Any]) -> float:
+    """A run's p50 as a multiple of the machine's floor measured before it."""
+    return pct(figures["latencies"], 50) / figures["machine"]["floor"]
+
+
 def _line(markets: int, figures: dict[str, Any], idle_p50: float | None) -> str:
     latencies = figures["latencies"]
     p50 = pct(latencies, 50)
@@ -700,7 +705,7 @@ def _line(markets: int, figures: dict[str, Any], idle_p50: float | None) -> str:
         f"  | {load}  cpu {figures['cpu']:5.1f}%  venue cpu {figures['venue_cpu']:5.1f}%"
         + (f"  MISSED {figures['missed']} rounds" if figures["missed"] else "")
         + f"\n      machine before the run: {order_floor.describe(figures['machine'])};"
-        f" p50 = {p50 / figures['machine']['floor']:.1f}x the floor"
+        f" p50 = {_floor_multiple(figures):.1f}x the floor"
     )
 
 
@@ -846,7 +851,7 @@ def main() -> None:
         ratios = [
             pct(f["latencies"], 50) / idle for f, idle in zip(results[markets], idles, strict=True)
         ]
-        floors = [pct(f["latencies"], 50) / f["machine"]["floor"] for f in results[markets]]
+        floors = [_floor_multiple(f) for f in results[markets]]
         print(
             f"  N={markets:5d}  p50 {min(p50s):6.2f}-{max(p50s):6.2f} ms"
             f"  p99 {min(p99s):7.2f}-{max(p99s):7.2f} ms"

@@ -278,10 +278,7 @@ def tick_to_order(opportunities: int, intent_sync: str = "full") -> tuple[list[f
             {
                 "daemon": {"db": str(Path(tmp) / "bench.db"), "intent_sync": intent_sync},
                 "strategy": {"repeat_after_s": 0.0},
-                # Rounds back to back outrun the daemon's pacing of 20 orders/s, and the
-                # stamp below is taken before the pacing token: at 20/s the orders waited
-                # ~20 ms after it (benchmarks/order_load.py, 2026-12-03).
-                "execution": {"orders_per_second": 1000.0},
+                "execution": {"orders_per_second": 1000.0},  # see the docstring, 2.
                 "risk": {
                     "max_market_exposure": "10000000.00",
                     "max_total_exposure": "10000000.00",

@@ -74,7 +74,9 @@ class RateLimiter:
     def __init__(self, limits: Mapping[str, RateLimit], *, named_only: bool = False) -> None:
         if "*" not in limits and not named_only:
             raise ValueError("rate limits need a '*' default")
-        self._limits = {k: v for k, v in limits.items() if not (named_only and k == "*")}
+        self._limits = dict(limits)
+        if named_only:
+            self._limits.pop("*", None)
         self._buckets: dict[str, TokenBucket] = {}
 
     def paces(self, endpoint: str) -> bool:
@@ -113,7 +115,7 @@ class AllLimiters:
     """Every limiter's token, one after another: a venue's documented limits and
     warden's own pacing together (each ``acquire`` waits for the slowest)."""
 
-    def __init__(self, *limiters: RateLimiter | Limiter) -> None:
+    def __init__(self, *limiters: Limiter) -> None:
         self.limiters = limiters
 
     async def acquire(self, endpoint: str) -> float:
